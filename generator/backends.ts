@@ -1,0 +1,56 @@
+//! The backends a program can run on, behind one interface, and the one place that runs a
+//! program and turns an interpreter error into an outcome. The CLI, `start`, the fuzzing
+//! harness and the benchmark all go through `runProgram`, so they compare like with like.
+
+import type { Lang } from "../interpreters/lang.ts";
+import { VmError, setFuel } from "../runtime/hints.ts";
+
+export interface RunOptions {
+  fuel?: number | undefined;
+  /** An intermediate form to print to `log` (each backend names what it has). */
+  dump?: string | undefined;
+  log?: NodeJS.WritableStream;
+}
+
+export interface Backend {
+  name: string;
+  /** What `--dump` accepts. */
+  dumps: string[];
+  run(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions): number;
+}
+
+/** What a run gives: a value or an interpreter error, and statistics. */
+export interface Outcome {
+  value?: number;
+  error?: string;
+  stats: Record<string, unknown>;
+}
+
+const interp: Backend = {
+  name: "interp",
+  dumps: [],
+  run: (lang, code, arg) => lang.native(code, arg),
+};
+
+export const backends: Record<string, Backend> = { interp };
+
+export async function runProgram(
+  backend: Backend,
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  opts: RunOptions = {},
+): Promise<Outcome> {
+  const stats: Record<string, unknown> = { backend: backend.name, lang: lang.name };
+  const start = performance.now();
+  setFuel(opts.fuel);
+  try {
+    return { value: backend.run(lang, code, arg, opts), stats };
+  } catch (e) {
+    if (e instanceof VmError) return { error: e.message, stats };
+    throw e;
+  } finally {
+    setFuel(undefined);
+    stats.runMs = Math.round((performance.now() - start) * 1000) / 1000;
+  }
+}

@@ -1,0 +1,125 @@
+//! The `futamura` command line. Its contract, fixed for every backend:
+//!   stdout carries only the program's output; stats and dumps go to stderr.
+//!   exit 0 success, 1 an interpreter error (`error: <message>`, the same on every backend),
+//!   2 a usage or load error, 3 an internal failure of the tool (`internal error: ...`).
+
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { LoadError, langs } from "../interpreters/lang.ts";
+import { VmError } from "../runtime/hints.ts";
+import { backends, runProgram } from "./backends.ts";
+
+export class UsageError extends Error {}
+
+const HELP = `futamura: a specialiser generator for interpreters written in TypeScript
+
+usage:
+  futamura run <lang> <program-file> [args...] [options]
+      --backend NAME   ${Object.keys(backends).join(", ")} (default: interp)
+      --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
+      --stats[=json]   print statistics to stderr
+      --dump WHAT      print an intermediate form to stderr (see the backend)
+  futamura start       run every example program on every backend and print a table
+  futamura --help
+
+languages: ${Object.keys(langs).join(", ")}
+exit status: 0 success, 1 interpreter error, 2 usage or load error, 3 internal error`;
+
+export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  try {
+    const [command, ...rest] = argv;
+    switch (command) {
+      case undefined:
+      case "--help":
+      case "-h":
+      case "help":
+        out.write(HELP + "\n");
+        return command === undefined ? 2 : 0;
+      case "run":
+        return await run(rest, out, err);
+      case "start":
+        return await (await import("./start.ts")).start(out);
+      default:
+        throw new UsageError(`unknown command '${command}' (see futamura --help)`);
+    }
+  } catch (e) {
+    if (e instanceof VmError) {
+      err.write(`error: ${e.message}\n`);
+      return 1;
+    }
+    if (e instanceof UsageError || e instanceof LoadError) {
+      err.write(`${e instanceof UsageError ? "usage: " : ""}${e.message}\n`);
+      return 2;
+    }
+    err.write(`internal error: ${e instanceof Error ? (process.env.FUTAMURA_DEBUG ? e.stack : e.message) : String(e)}\n`);
+    return 3;
+  }
+}
+
+/** Negative program arguments (`-2`) are not options: hide them from parseArgs. */
+const NEG = "\u0000";
+
+async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a === "--stats" ? "--stats=text" : a)),
+      allowPositionals: true,
+      options: {
+        backend: { type: "string", default: "interp" },
+        fuel: { type: "string" },
+        stats: { type: "string" },
+        dump: { type: "string" },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values } = parsed;
+  const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
+  if (!langName || !file) throw new UsageError("run <lang> <program-file> [args...]");
+  const lang = langs[langName];
+  if (!lang) throw new UsageError(`unknown language '${langName}' (${Object.keys(langs).join(", ")})`);
+  const backend = backends[values.backend];
+  if (!backend) throw new UsageError(`unknown backend '${values.backend}' (${Object.keys(backends).join(", ")})`);
+  if (values.dump !== undefined && !backend.dumps.includes(values.dump))
+    throw new UsageError(
+      `backend ${backend.name} can dump ${backend.dumps.join(", ") || "nothing"}, not '${values.dump}'`,
+    );
+  const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
+  const stats = values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
+  if (values.stats !== undefined && !["json", "text"].includes(values.stats))
+    throw new UsageError(`--stats takes no value or =json`);
+
+  let text: string;
+  try {
+    text = readFileSync(file, "latin1");
+  } catch (e) {
+    throw new LoadError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const code = lang.load(text, file);
+  if (args.length !== 1) throw new UsageError(`${lang.name} programs take one integer argument`);
+  const arg = parseInt32(args[0]!);
+
+  const result = await runProgram(backend, lang, code, arg, { fuel, dump: values.dump, log: err });
+  if (stats) err.write(stats === "json" ? JSON.stringify(result.stats) + "\n" : formatStats(result.stats));
+  if (result.error !== undefined) throw new VmError(result.error);
+  out.write(`${result.value}\n`);
+  return 0;
+}
+
+function parseCount(s: string, what: string): number {
+  if (!/^\d+$/.test(s) || Number(s) > Number.MAX_SAFE_INTEGER) throw new UsageError(`${what} takes a non-negative integer, not '${s}'`);
+  return Number(s);
+}
+
+function parseInt32(s: string): number {
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`argument '${s}' is not an integer`);
+  const n = Number(s);
+  if (n < -2147483648 || n > 2147483647) throw new UsageError(`argument ${s} is out of the 32-bit range`);
+  return n;
+}
+
+function formatStats(stats: Record<string, unknown>): string {
+  return Object.entries(stats).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n") + "\n";
+}

@@ -1,0 +1,172 @@
+//! The frontend: reads an interpreter's TypeScript source with ts-morph, type-checks it, checks
+//! the module against the subset (docs/SUBSET.md), and lowers its entry function and every
+//! function the entry reaches into low-level flow graphs.
+//!
+//! Everything outside the subset is a violation `file:line:col: message`; all of them are
+//! reported, never just the first, and never as a stack trace.
+
+import { relative } from "node:path";
+import { Node, Project, SyntaxKind, type FunctionDeclaration, type SourceFile } from "ts-morph";
+import type { Driver, Graph, Module } from "../../runtime/ir/types.ts";
+import { verifyGraph, verifyModule } from "../../runtime/ir/verify.ts";
+import { cleanup, runPasses } from "../../runtime/passes/index.ts";
+import { lowerFunction } from "./lower.ts";
+
+export interface Frontend {
+  module?: Module;
+  violations: string[];
+}
+
+/** What lowering needs to know about the module around a function. */
+export interface ModuleScope {
+  sf: SourceFile;
+  file: string;
+  consts: Map<string, number>;
+  funcs: Map<string, FunctionDeclaration>;
+  driver?: Driver;
+  driverName?: string;
+  hints: Set<string>;
+  report(node: Node, message: string): void;
+}
+
+const HINTS = new Set(["JitDriver", "VmError", "promote", "readByte", "writeByte"]);
+
+let shared: Project | undefined;
+
+/** One ts-morph project for the process: creating one loads the standard library (slow). */
+function project(): Project {
+  shared ??= new Project({
+    compilerOptions: { strict: true, target: 9 /* ES2022 */, module: 99 /* ESNext */, moduleResolution: 100 /* Bundler */, allowImportingTsExtensions: true, noEmit: true, lib: ["lib.es2022.d.ts"], types: [] },
+    skipAddingFilesFromTsConfig: true,
+  });
+  return shared;
+}
+
+/** Builds the graphs of `entry` in the file at `path` (or of `text`, standing for that file). */
+export function buildGraphs(path: string, entry: string, opts: { text?: string; verifyEachPass?: boolean } = {}): Frontend {
+  const text = opts.text;
+  const p = project();
+  const existing = p.getSourceFile(path);
+  if (existing) p.removeSourceFile(existing);
+  const sf = text === undefined ? p.addSourceFileAtPath(path) : p.createSourceFile(path, text, { overwrite: true });
+  p.resolveSourceFileDependencies();
+  const file = relative(process.cwd(), sf.getFilePath()) || sf.getFilePath();
+
+  const violations: { pos: number; text: string }[] = [];
+  const report = (node: Node, message: string) => {
+    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    violations.push({ pos: node.getStart(), text: `${file}:${line}:${column}: ${message}` });
+  };
+  for (const d of sf.getPreEmitDiagnostics()) {
+    const start = d.getStart() ?? 0;
+    const { line, column } = sf.getLineAndColumnAtPos(start);
+    const msg = d.getMessageText();
+    violations.push({ pos: start, text: `${file}:${line}:${column}: ${typeof msg === "string" ? msg : msg.getMessageText()}` });
+  }
+
+  const scope = scanModule(sf, file, report);
+  const fn = scope.funcs.get(entry);
+  const graphs = [];
+  if (!fn) report(sf, `no function '${entry}' to use as the entry point`);
+  else {
+    const queue = [entry];
+    for (let i = 0; i < queue.length; i++) {
+      const { graph, calls } = lowerFunction(scope, scope.funcs.get(queue[i]!)!);
+      graphs.push(graph);
+      for (const c of calls) if (!queue.includes(c)) queue.push(c);
+    }
+  }
+  const sorted = [...new Map(violations.map((v) => [v.text, v])).values()].sort((a, b) => a.pos - b.pos);
+  if (sorted.length) return { violations: sorted.map((v) => v.text) };
+  const module: Module = { file, graphs, data: [] };
+  if (scope.driver) module.driver = scope.driver;
+  const check = opts.verifyEachPass
+    ? (g: Graph, pass: string) => {
+        const errors = verifyGraph(module, g);
+        if (errors.length) throw new Error(`after ${pass}:\n  ${errors.join("\n  ")}`);
+      }
+    : undefined;
+  for (const g of graphs) runPasses(g, cleanup, check);
+  verifyModule(module);
+  return { module, violations: [] };
+}
+
+function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"]): ModuleScope {
+  const scope: ModuleScope = { sf, file, consts: new Map(), funcs: new Map(), hints: new Set(), report };
+  for (const st of sf.getStatements()) {
+    if (Node.isImportDeclaration(st)) {
+      if (!/(^|\/)runtime\/hints(\.ts)?$/.test(st.getModuleSpecifierValue()))
+        report(st, `imports only from runtime/hints.ts are in the subset`);
+      for (const n of st.getNamedImports()) {
+        if (!HINTS.has(n.getName())) report(n, `'${n.getName()}' is not a hint of the subset`);
+        else scope.hints.add(n.getName());
+      }
+      if (st.getDefaultImport() || st.getNamespaceImport()) report(st, "only named imports of hints are in the subset");
+    } else if (Node.isFunctionDeclaration(st)) {
+      const name = st.getName();
+      if (!name) report(st, "a function needs a name");
+      else if (st.isAsync() || st.isGenerator()) report(st, "async functions and generators are not in the subset");
+      else scope.funcs.set(name, st);
+    } else if (Node.isVariableStatement(st)) {
+      scanConst(st, scope);
+    } else if (Node.isTypeAliasDeclaration(st) || Node.isInterfaceDeclaration(st)) {
+      report(st, "type declarations are not in the subset");
+    } else if (!Node.isEmptyStatement(st)) {
+      report(st, `${st.getKindName()} at the top level is not in the subset`);
+    }
+  }
+  return scope;
+}
+
+function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope): void {
+  if (st.getDeclarationKind() !== "const") return scope.report(st, "top-level variables must be const");
+  for (const d of st.getDeclarations()) {
+    const init = d.getInitializer();
+    const name = d.getName();
+    if (init && Node.isNewExpression(init) && init.getExpression().getText() === "JitDriver") {
+      scanDriver(d, init, scope);
+      continue;
+    }
+    const value = init && constInt(init);
+    if (value === undefined) scope.report(d, `top-level const '${name}' must be an integer literal`);
+    else scope.consts.set(name, value);
+  }
+}
+
+/** A 32-bit integer literal, possibly negated. */
+export function constInt(n: Node): number | undefined {
+  if (Node.isParenthesizedExpression(n)) return constInt(n.getExpression());
+  if (Node.isNumericLiteral(n)) {
+    const v = n.getLiteralValue();
+    return Number.isInteger(v) && v <= 0x7fffffff ? v : undefined;
+  }
+  if (Node.isPrefixUnaryExpression(n) && n.getOperatorToken() === SyntaxKind.MinusToken) {
+    const operand = n.getOperand();
+    const v = Node.isNumericLiteral(operand) ? operand.getLiteralValue() : undefined;
+    return v !== undefined && Number.isInteger(v) && v <= 0x80000000 ? -v | 0 : undefined;
+  }
+  return undefined;
+}
+
+function scanDriver(d: import("ts-morph").VariableDeclaration, init: import("ts-morph").NewExpression, scope: ModuleScope): void {
+  if (scope.driver) return scope.report(d, "one JitDriver per interpreter");
+  const spec = init.getArguments()[0];
+  const lists: Record<string, string[]> = { greens: [], reds: [], immutable: [] };
+  if (!spec || !Node.isObjectLiteralExpression(spec)) return scope.report(init, "JitDriver takes { greens, reds, immutable }");
+  for (const prop of spec.getProperties()) {
+    const key = Node.isPropertyAssignment(prop) ? prop.getName() : "";
+    const value = Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;
+    if (!(key in lists) || !value || !Node.isArrayLiteralExpression(value)) {
+      scope.report(prop, "JitDriver takes greens, reds and immutable as arrays of variable names");
+      continue;
+    }
+    for (const e of value.getElements()) {
+      if (Node.isStringLiteral(e)) lists[key]!.push(e.getLiteralValue());
+      else scope.report(e, "expected a variable name in quotes");
+    }
+  }
+  for (const name of lists.immutable!)
+    if (!lists.greens!.includes(name)) scope.report(spec, `immutable '${name}' must also be green`);
+  scope.driver = { greens: lists.greens!, reds: lists.reds!, immutable: lists.immutable! };
+  scope.driverName = d.getName();
+}

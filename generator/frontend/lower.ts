@@ -1,0 +1,732 @@
+//! Lowers one function of the subset to a flow graph.
+//!
+//! SSA is built the simple way: every block takes as parameters all local variables in lexical
+//! scope where it starts, and every jump passes their current values (maximal SSA);
+//! `pruneParams` then removes the parameters that merge nothing. Expressions carry an asm.js-style
+//! kind: `intish` (a sum or difference not yet coerced with `| 0`) may feed only coercions,
+//! further sums and bitwise operations, which is what makes wrapping IR arithmetic agree with
+//! V8's doubles bit for bit.
+
+import { Node, SyntaxKind, type Expression, type FunctionDeclaration, type Statement } from "ts-morph";
+import { GraphBuilder } from "../../runtime/ir/build.ts";
+import type { Graph, Operand, Pos, Type } from "../../runtime/ir/types.ts";
+import { bool, int } from "../../runtime/ir/types.ts";
+import { constInt, type ModuleScope } from "./index.ts";
+
+type Kind = "int" | "intish" | "bool" | "i32[]" | "u8[]";
+interface Val {
+  o: Operand;
+  kind: Kind;
+}
+interface Slot {
+  name: string;
+  type: Type;
+}
+interface Loop {
+  brk: number;
+  cont: number | undefined;
+}
+
+/** The error raised by the bounds check the frontend puts before every array access. */
+export const INDEX_ERROR = "index out of range";
+
+const COMPARE: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.EqualsEqualsEqualsToken]: "int_eq",
+  [SyntaxKind.ExclamationEqualsEqualsToken]: "int_ne",
+  [SyntaxKind.LessThanToken]: "int_lt",
+  [SyntaxKind.LessThanEqualsToken]: "int_le",
+  [SyntaxKind.GreaterThanToken]: "int_gt",
+  [SyntaxKind.GreaterThanEqualsToken]: "int_ge",
+};
+const BITWISE: Partial<Record<SyntaxKind, string>> = {
+  [SyntaxKind.AmpersandToken]: "int_and",
+  [SyntaxKind.BarToken]: "int_or",
+  [SyntaxKind.CaretToken]: "int_xor",
+  [SyntaxKind.LessThanLessThanToken]: "int_shl",
+  [SyntaxKind.GreaterThanGreaterThanToken]: "int_shr",
+};
+const COMPOUND: Partial<Record<SyntaxKind, SyntaxKind>> = {
+  [SyntaxKind.AmpersandEqualsToken]: SyntaxKind.AmpersandToken,
+  [SyntaxKind.BarEqualsToken]: SyntaxKind.BarToken,
+  [SyntaxKind.CaretEqualsToken]: SyntaxKind.CaretToken,
+  [SyntaxKind.LessThanLessThanEqualsToken]: SyntaxKind.LessThanLessThanToken,
+  [SyntaxKind.GreaterThanGreaterThanEqualsToken]: SyntaxKind.GreaterThanGreaterThanToken,
+};
+
+export function lowerFunction(scope: ModuleScope, fn: FunctionDeclaration): { graph: Graph; calls: string[] } {
+  const l = new Lowering(scope, fn);
+  l.run();
+  return { graph: l.graph, calls: l.calls };
+}
+
+class Lowering {
+  readonly b: GraphBuilder;
+  graph!: Graph;
+  readonly calls: string[] = [];
+  private slots: Slot[] = [];
+  private slotOf = new Map<Node, number>(); // declaration node -> slot
+  private inScope: number[] = []; // slots in lexical scope, in order
+  private blockScope = new Map<number, number[]>(); // block -> the slots it takes
+  private env = new Map<number, Operand>(); // slot -> current value
+  private cur = 0;
+  private loops: Loop[] = [];
+  private oob: number | undefined;
+  private ret: Type;
+
+  constructor(
+    private scope: ModuleScope,
+    private fn: FunctionDeclaration,
+  ) {
+    this.ret = this.typeOfAnnotation(fn, fn.getReturnTypeNode()?.getText(), true);
+    this.b = new GraphBuilder(fn.getName()!, this.ret);
+  }
+
+  run(): void {
+    const entry = this.b.newBlock();
+    this.blockScope.set(entry, []);
+    for (const p of this.fn.getParameters()) {
+      const type = this.typeOfAnnotation(p, p.getTypeNode()?.getText(), false);
+      if (p.getInitializer() || p.isRestParameter() || p.hasQuestionToken()) this.report(p, "default, optional and rest parameters are not in the subset");
+      const slot = this.declare(p, p.getName(), type);
+      this.env.set(slot, this.b.addParam(entry, type, p.getName()));
+    }
+    this.cur = entry;
+    const body = this.fn.getBody();
+    if (!body || !Node.isBlock(body)) this.report(this.fn, "a function needs a body");
+    else this.statements(body.getStatements());
+    if (this.b.isOpen(this.cur)) {
+      if (this.ret === "void") this.b.terminate(this.cur, { k: "return" });
+      else {
+        this.report(this.fn.getNameNode() ?? this.fn, `function '${this.fn.getName()}' can end without returning a value`);
+        this.b.terminate(this.cur, { k: "raise", msg: "missing return" });
+      }
+    }
+    this.graph = this.b.finish();
+  }
+
+  // --- helpers ---
+
+  private report(node: Node, message: string): void {
+    this.scope.report(node, message);
+  }
+
+  private pos(node: Node): Pos {
+    const { line, column } = this.scope.sf.getLineAndColumnAtPos(node.getStart());
+    return { line, col: column };
+  }
+
+  private typeOfAnnotation(node: Node, text: string | undefined, isReturn: boolean): Type {
+    const t = text === undefined ? undefined : TYPE_NAMES[text];
+    if (t === "void" && !isReturn) this.report(node, "void is only a return type");
+    if (t === undefined) {
+      this.report(node, text === undefined ? "write the type out (number, boolean, Int32Array, Uint8Array)" : `type '${text}' is not in the subset`);
+      return isReturn ? "i32" : "i32";
+    }
+    return t;
+  }
+
+  /** The IR type of an expression's static type, or undefined outside the subset. */
+  private staticType(node: Node): Type | undefined {
+    const t = node.getType();
+    if (t.isNumber() || t.isNumberLiteral()) return "i32";
+    if (t.isBoolean() || t.isBooleanLiteral()) return "bool";
+    const name = t.getSymbol()?.getName();
+    return name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
+  }
+
+  private declare(node: Node, name: string, type: Type): number {
+    const slot = this.slots.length;
+    this.slots.push({ name, type });
+    this.slotOf.set(node, slot);
+    this.inScope.push(slot);
+    return slot;
+  }
+
+  /** A new block taking the variables in scope now. */
+  private block(): number {
+    const blk = this.b.newBlock();
+    this.blockScope.set(blk, [...this.inScope]);
+    return blk;
+  }
+
+  private jump(target: number): void {
+    if (!this.b.isOpen(this.cur)) return;
+    const args = this.blockScope.get(target)!.map((s) => this.env.get(s)!);
+    this.b.terminate(this.cur, { k: "jump", to: { block: target, args } });
+  }
+
+  private start(blk: number): void {
+    this.cur = blk;
+    this.env = new Map();
+    for (const s of this.blockScope.get(blk)!) this.env.set(s, this.b.addParam(blk, this.slots[s]!.type, this.slots[s]!.name));
+  }
+
+  private branch(cond: Operand, then: number, els: number, node: Node): void {
+    const args = (t: number) => this.blockScope.get(t)!.map((s) => this.env.get(s)!);
+    this.b.terminate(this.cur, { k: "branch", cond, then: { block: then, args: args(then) }, else: { block: els, args: args(els) } }, this.pos(node));
+  }
+
+  private emit(op: string, args: Operand[], type: Type | undefined, node: Node, imm?: string | number): number {
+    return this.b.emit(this.cur, op, args, type, imm, this.pos(node));
+  }
+
+  /** After a return, break or throw: later statements land in a block nothing reaches. */
+  private ensureOpen(): void {
+    if (!this.b.isOpen(this.cur)) this.start(this.block());
+  }
+
+  // --- statements ---
+
+  private statements(list: Statement[]): void {
+    const depth = this.inScope.length;
+    for (const s of list) this.statement(s);
+    this.inScope.length = depth;
+  }
+
+  private statement(s: Statement): void {
+    this.ensureOpen();
+    if (Node.isBlock(s)) return this.statements(s.getStatements());
+    if (Node.isEmptyStatement(s)) return;
+    if (Node.isVariableStatement(s)) return this.variables(s);
+    if (Node.isExpressionStatement(s)) return this.expressionStatement(s.getExpression());
+    if (Node.isIfStatement(s)) return this.ifStatement(s);
+    if (Node.isWhileStatement(s)) return this.loop(s, undefined, s.getExpression(), s.getStatement(), undefined);
+    if (Node.isDoStatement(s)) return this.doWhile(s);
+    if (Node.isForStatement(s)) return this.forStatement(s);
+    if (Node.isSwitchStatement(s)) return this.switchStatement(s);
+    if (Node.isReturnStatement(s)) return this.returnStatement(s);
+    if (Node.isThrowStatement(s)) return this.throwStatement(s);
+    if (Node.isBreakStatement(s) || Node.isContinueStatement(s)) return this.jumpStatement(s);
+    this.report(s, `${s.getKindName()} is not in the subset`);
+  }
+
+  private variables(s: import("ts-morph").VariableStatement | import("ts-morph").VariableDeclarationList): void {
+    const list = Node.isVariableStatement(s) ? s.getDeclarationList() : s;
+    if (list.getDeclarationKind() === "var") this.report(list, "use let or const, not var");
+    for (const d of list.getDeclarations()) {
+      const init = d.getInitializer();
+      if (!Node.isIdentifier(d.getNameNode())) {
+        this.report(d, "destructuring is not in the subset");
+        continue;
+      }
+      const annotated = d.getTypeNode()?.getText();
+      const type = annotated !== undefined ? this.typeOfAnnotation(d, annotated, false) : (this.staticType(d) ?? this.badType(d));
+      if (!init) {
+        this.report(d, "a variable needs an initial value");
+        continue;
+      }
+      const v = this.valueOfType(init, type);
+      const slot = this.declare(d, d.getName(), type);
+      this.setSlot(slot, v);
+    }
+  }
+
+  private badType(node: Node): Type {
+    this.report(node, `type '${node.getType().getText()}' is not in the subset`);
+    return "i32";
+  }
+
+  private setSlot(slot: number, v: Operand): void {
+    if (typeof v === "number" && this.b.g.names[v] === undefined) this.b.g.names[v] = this.slots[slot]!.name;
+    this.env.set(slot, v);
+  }
+
+  private ifStatement(s: import("ts-morph").IfStatement): void {
+    const then = this.block();
+    const els = this.block();
+    const after = this.block();
+    this.branch(this.condition(s.getExpression()), then, els, s);
+    this.start(then);
+    this.statement(s.getThenStatement());
+    this.jump(after);
+    this.start(els);
+    const e = s.getElseStatement();
+    if (e) this.statement(e);
+    this.jump(after);
+    this.start(after);
+  }
+
+  /** `while`, and `for` once its initialiser is done. */
+  private loop(s: Node, _: undefined, cond: Expression | undefined, body: Statement, update: Expression | undefined): void {
+    const head = this.block();
+    const bodyBlk = this.block();
+    const exit = this.block();
+    const next = update ? this.block() : head;
+    this.jump(head);
+    this.start(head);
+    if (cond) this.branch(this.condition(cond), bodyBlk, exit, s);
+    else this.jump(bodyBlk);
+    this.start(bodyBlk);
+    this.loops.push({ brk: exit, cont: next });
+    this.statement(body);
+    this.loops.pop();
+    this.jump(next);
+    if (update) {
+      this.start(next);
+      this.expressionStatement(update);
+      this.jump(head);
+    }
+    this.start(exit);
+  }
+
+  private doWhile(s: import("ts-morph").DoStatement): void {
+    const bodyBlk = this.block();
+    const test = this.block();
+    const exit = this.block();
+    this.jump(bodyBlk);
+    this.start(bodyBlk);
+    this.loops.push({ brk: exit, cont: test });
+    this.statement(s.getStatement());
+    this.loops.pop();
+    this.jump(test);
+    this.start(test);
+    this.branch(this.condition(s.getExpression()), bodyBlk, exit, s);
+    this.start(exit);
+  }
+
+  private forStatement(s: import("ts-morph").ForStatement): void {
+    const depth = this.inScope.length;
+    const init = s.getInitializer();
+    if (init && Node.isVariableDeclarationList(init)) this.variables(init);
+    else if (init) this.expressionStatement(init);
+    this.loop(s, undefined, s.getCondition(), s.getStatement(), s.getIncrementor());
+    this.inScope.length = depth;
+  }
+
+  private switchStatement(s: import("ts-morph").SwitchStatement): void {
+    const on = this.int(s.getExpression());
+    const depth = this.inScope.length;
+    const exit = this.block();
+    const clauses = s.getCaseBlock().getClauses();
+    const bodies = clauses.map(() => this.block());
+    const cases: { value: number; to: { block: number; args: Operand[] } }[] = [];
+    let dflt = exit;
+    const args = (t: number) => this.blockScope.get(t)!.map((sl) => this.env.get(sl)!);
+    clauses.forEach((c, i) => {
+      if (Node.isDefaultClause(c)) return (dflt = bodies[i]!);
+      const e = c.getExpression();
+      const value = this.caseValue(e);
+      if (value === undefined) return this.report(e, "a case label must be an integer constant");
+      if (cases.some((k) => k.value === value)) return this.report(e, `duplicate case ${value}`);
+      cases.push({ value, to: { block: bodies[i]!, args: args(bodies[i]!) } });
+    });
+    this.b.terminate(this.cur, { k: "switch", on, cases, default: { block: dflt, args: args(dflt) } }, this.pos(s));
+    this.loops.push({ brk: exit, cont: this.loops.at(-1)?.cont });
+    clauses.forEach((c, i) => {
+      this.inScope.length = depth;
+      this.start(bodies[i]!);
+      for (const st of c.getStatements()) this.statement(st);
+      if (i + 1 < clauses.length) {
+        this.inScope.length = depth;
+        this.jump(bodies[i + 1]!);
+      }
+    });
+    this.loops.pop();
+    this.inScope.length = depth;
+    this.jump(exit);
+    this.start(exit);
+  }
+
+  private caseValue(e: Expression): number | undefined {
+    if (Node.isIdentifier(e)) return this.scope.consts.get(e.getText());
+    return constInt(e);
+  }
+
+  private jumpStatement(s: import("ts-morph").BreakStatement | import("ts-morph").ContinueStatement): void {
+    if (s.getLabel()) return this.report(s, "labelled break and continue are not in the subset");
+    const loop = this.loops.at(-1);
+    const target = loop && (Node.isBreakStatement(s) ? loop.brk : loop.cont);
+    if (target === undefined) return this.report(s, `${Node.isBreakStatement(s) ? "break" : "continue"} outside a loop`);
+    this.jump(target);
+  }
+
+  private returnStatement(s: import("ts-morph").ReturnStatement): void {
+    const e = s.getExpression();
+    if (this.ret === "void") {
+      if (e) this.report(e, "a void function returns no value");
+      this.b.terminate(this.cur, { k: "return" }, this.pos(s));
+    } else if (!e) {
+      this.report(s, "return needs a value");
+      this.b.terminate(this.cur, { k: "raise", msg: "missing return" });
+    } else {
+      const value = this.valueOfType(e, this.ret); // may end the current block (bounds checks)
+      this.b.terminate(this.cur, { k: "return", value }, this.pos(s));
+    }
+  }
+
+  private throwStatement(s: import("ts-morph").ThrowStatement): void {
+    const e = s.getExpression();
+    const args = Node.isNewExpression(e) && e.getExpression().getText() === "VmError" ? e.getArguments() : [];
+    const arg = args[0];
+    if (!arg || !(Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) || args.length !== 1)
+      return this.report(e, 'throw only new VmError("a literal message")');
+    this.b.terminate(this.cur, { k: "raise", msg: arg.getLiteralValue() }, this.pos(s));
+  }
+
+  private expressionStatement(e: Expression): void {
+    if (Node.isParenthesizedExpression(e)) return this.expressionStatement(e.getExpression());
+    if (Node.isBinaryExpression(e)) {
+      const op = e.getOperatorToken().getKind();
+      if (op === SyntaxKind.EqualsToken) return this.assign(e.getLeft(), () => e.getRight(), e);
+      const bin = COMPOUND[op];
+      if (bin !== undefined) return this.assign(e.getLeft(), () => e.getRight(), e, bin);
+      if (op === SyntaxKind.PlusEqualsToken || op === SyntaxKind.MinusEqualsToken)
+        return this.report(e, `'${e.getOperatorToken().getText()}' is not int32-safe: write x = (x ${e.getOperatorToken().getText()[0]} y) | 0`);
+    }
+    if (Node.isPostfixUnaryExpression(e) || Node.isPrefixUnaryExpression(e)) {
+      const op = e.getOperatorToken();
+      if (op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken)
+        return this.report(e, `'${op === SyntaxKind.PlusPlusToken ? "++" : "--"}' is not int32-safe: write x = (x + 1) | 0`);
+    }
+    if (Node.isCallExpression(e)) return void this.call(e, true);
+    this.report(e, "this expression statement is not in the subset");
+  }
+
+  private assign(target: Expression, rhs: () => Expression, node: Node, compound?: SyntaxKind): void {
+    if (Node.isIdentifier(target)) {
+      const slot = this.slotOfIdentifier(target);
+      if (slot === undefined) return this.report(target, `'${target.getText()}' is not a local variable`);
+      const type = this.slots[slot]!.type;
+      const v = compound === undefined ? this.valueOfType(rhs(), type) : this.bitwise(compound, { o: this.env.get(slot)!, kind: "int" }, this.intish(rhs()), node);
+      return this.setSlot(slot, v);
+    }
+    if (Node.isElementAccessExpression(target)) {
+      const arr = this.array(target.getExpression());
+      const index = this.int(target.getArgumentExpressionOrThrow());
+      this.boundsCheck(arr, index, target);
+      const old = compound === undefined ? undefined : this.emit("array_get", [arr.o, index], "i32", target);
+      const v = compound === undefined ? this.intish(rhs()).o : this.bitwise(compound, { o: old!, kind: "int" }, this.intish(rhs()), node);
+      this.emit("array_set", [arr.o, index, v], undefined, node);
+      return;
+    }
+    this.report(target, "only local variables and array elements can be assigned");
+  }
+
+  // --- expressions ---
+
+  private slotOfIdentifier(id: Node): number | undefined {
+    const decl = id.getSymbol()?.getDeclarations()[0];
+    return decl && this.slotOf.get(decl);
+  }
+
+  private valueOfType(e: Expression, type: Type): Operand {
+    if (type === "i32") return this.int(e);
+    const v = this.expr(e);
+    if (v.kind !== type) this.report(e, `expected ${type}, found ${v.kind}`);
+    return v.o;
+  }
+
+  private int(e: Expression): Operand {
+    const v = this.expr(e);
+    if (v.kind === "intish") this.report(e, "coerce with | 0: a sum or difference may leave the 32-bit range");
+    else if (v.kind !== "int") this.report(e, `expected an integer, found ${v.kind}`);
+    return v.o;
+  }
+
+  private intish(e: Expression): Val {
+    const v = this.expr(e);
+    if (v.kind !== "int" && v.kind !== "intish") this.report(e, `expected an integer, found ${v.kind}`);
+    return v;
+  }
+
+  private array(e: Expression): Val {
+    const v = this.expr(e);
+    if (v.kind !== "i32[]" && v.kind !== "u8[]") this.report(e, `expected an array, found ${v.kind}`);
+    return v;
+  }
+
+  /** A condition: a boolean, or an integer meaning "not zero" as in JavaScript. */
+  private condition(e: Expression): Operand {
+    const v = this.expr(e);
+    if (v.kind === "int") return this.emit("int_ne", [v.o, int(0)], "bool", e);
+    if (v.kind !== "bool") this.report(e, `expected a condition, found ${v.kind}`);
+    return v.o;
+  }
+
+  private expr(e: Expression): Val {
+    if (Node.isParenthesizedExpression(e)) return this.expr(e.getExpression());
+    if (Node.isNumericLiteral(e)) {
+      const v = constInt(e);
+      if (v === undefined) this.report(e, "only 32-bit integer literals are in the subset");
+      return { o: int(v ?? 0), kind: "int" };
+    }
+    if (e.getKind() === SyntaxKind.TrueKeyword || e.getKind() === SyntaxKind.FalseKeyword)
+      return { o: bool(e.getKind() === SyntaxKind.TrueKeyword), kind: "bool" };
+    if (Node.isIdentifier(e)) return this.identifier(e);
+    if (Node.isBinaryExpression(e)) return this.binary(e);
+    if (Node.isPrefixUnaryExpression(e)) return this.unary(e);
+    if (Node.isConditionalExpression(e)) return this.conditional(e);
+    if (Node.isCallExpression(e)) return this.call(e, false) ?? { o: int(0), kind: "int" };
+    if (Node.isNewExpression(e)) return this.newArray(e);
+    if (Node.isElementAccessExpression(e)) {
+      const arr = this.array(e.getExpression());
+      const index = this.int(e.getArgumentExpressionOrThrow());
+      this.boundsCheck(arr, index, e);
+      return { o: this.emit("array_get", [arr.o, index], "i32", e), kind: "int" };
+    }
+    if (Node.isPropertyAccessExpression(e) && e.getName() === "length") {
+      const arr = this.array(e.getExpression());
+      return { o: this.emit("array_len", [arr.o], "i32", e), kind: "int" };
+    }
+    if (Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isTypeAssertion(e))
+      this.report(e, "type assertions are not in the subset");
+    else this.report(e, `${describe(e)} is not in the subset`);
+    return { o: int(0), kind: "int" };
+  }
+
+  private identifier(e: import("ts-morph").Identifier): Val {
+    const slot = this.slotOfIdentifier(e);
+    if (slot !== undefined) {
+      const o = this.env.get(slot);
+      if (o === undefined) {
+        this.report(e, `'${e.getText()}' is used where it may not be defined`);
+        return { o: int(0), kind: "int" };
+      }
+      const t = this.slots[slot]!.type;
+      return { o, kind: t === "i32" ? "int" : (t as Kind) };
+    }
+    const c = this.scope.consts.get(e.getText());
+    if (c !== undefined) return { o: int(c), kind: "int" };
+    if (e.getText() === "undefined") this.report(e, "undefined is not in the subset");
+    else this.report(e, `'${e.getText()}' is not a local variable or an integer constant`);
+    return { o: int(0), kind: "int" };
+  }
+
+  private binary(e: import("ts-morph").BinaryExpression): Val {
+    const op = e.getOperatorToken().getKind();
+    const left = e.getLeft();
+    const right = e.getRight();
+    if (op === SyntaxKind.BarToken && isZero(right)) return this.coerce(left, e);
+    if (op === SyntaxKind.PlusToken || op === SyntaxKind.MinusToken) {
+      const a = this.intish(left);
+      const b = this.intish(right);
+      return { o: this.emit(op === SyntaxKind.PlusToken ? "int_add" : "int_sub", [a.o, b.o], "i32", e), kind: "intish" };
+    }
+    const bit = BITWISE[op];
+    if (bit) return { o: this.bitwise(op, this.intish(left), this.intish(right), e), kind: "int" };
+    if (op === SyntaxKind.GreaterThanGreaterThanGreaterThanToken) {
+      const shift = constInt(right);
+      if (shift === undefined || shift < 1 || shift > 31) this.report(right, ">>> needs a constant shift of 1 to 31 (its result must fit in 32 signed bits)");
+      return { o: this.emit("int_ushr", [this.intish(left).o, int(shift ?? 1)], "i32", e), kind: "int" };
+    }
+    const cmp = COMPARE[op];
+    if (cmp) {
+      const a = this.expr(left);
+      const b = this.expr(right);
+      if (a.kind === "bool" && b.kind === "bool" && (cmp === "int_eq" || cmp === "int_ne"))
+        return { o: this.emit(cmp === "int_eq" ? "bool_eq" : "bool_ne", [a.o, b.o], "bool", e), kind: "bool" };
+      if (a.kind !== "int" || b.kind !== "int") this.report(e, `comparison needs two integers (coerced with | 0) or two booleans with === / !==`);
+      return { o: this.emit(cmp, [a.o, b.o], "bool", e), kind: "bool" };
+    }
+    if (op === SyntaxKind.AmpersandAmpersandToken || op === SyntaxKind.BarBarToken) return this.logical(e, op === SyntaxKind.AmpersandAmpersandToken);
+    if (op === SyntaxKind.EqualsEqualsToken || op === SyntaxKind.ExclamationEqualsToken) this.report(e.getOperatorToken(), "use === and !==");
+    else if (op === SyntaxKind.SlashToken || op === SyntaxKind.PercentToken)
+      this.report(e, `write (a ${e.getOperatorToken().getText()} b) | 0: only the truncated integer result is in the subset`);
+    else if (op === SyntaxKind.AsteriskToken) this.report(e, "write Math.imul(a, b): a product may lose precision");
+    else this.report(e.getOperatorToken(), `operator '${e.getOperatorToken().getText()}' is not in the subset`);
+    return { o: int(0), kind: "int" };
+  }
+
+  /** `x | 0`: makes an intish value an int; `(a / b) | 0` and `(a % b) | 0` are the integer division. */
+  private coerce(inner: Expression, e: Node): Val {
+    while (Node.isParenthesizedExpression(inner)) inner = inner.getExpression();
+    if (Node.isBinaryExpression(inner)) {
+      const op = inner.getOperatorToken().getKind();
+      if (op === SyntaxKind.SlashToken || op === SyntaxKind.PercentToken) {
+        const a = this.int(inner.getLeft());
+        const b = this.int(inner.getRight());
+        return { o: this.emit(op === SyntaxKind.SlashToken ? "int_div" : "int_mod", [a, b], "i32", e), kind: "int" };
+      }
+    }
+    return { o: this.intish(inner).o, kind: "int" };
+  }
+
+  private bitwise(op: SyntaxKind, a: Val, b: Val, node: Node): Operand {
+    return this.emit(BITWISE[op]!, [a.o, b.o], "i32", node);
+  }
+
+  private unary(e: import("ts-morph").PrefixUnaryExpression): Val {
+    const op = e.getOperatorToken();
+    const operand = e.getOperand();
+    if (op === SyntaxKind.MinusToken) {
+      const c = constInt(e);
+      if (c !== undefined) return { o: int(c), kind: "int" };
+      return { o: this.emit("int_neg", [this.intish(operand).o], "i32", e), kind: "intish" };
+    }
+    if (op === SyntaxKind.TildeToken) return { o: this.emit("int_not", [this.intish(operand).o], "i32", e), kind: "int" };
+    if (op === SyntaxKind.ExclamationToken) {
+      const v = this.expr(operand);
+      if (v.kind === "int") return { o: this.emit("int_eq", [v.o, int(0)], "bool", e), kind: "bool" };
+      if (v.kind !== "bool") this.report(e, `! needs a boolean or an integer`);
+      return { o: this.emit("bool_not", [v.o], "bool", e), kind: "bool" };
+    }
+    this.report(e, `operator '${e.getText()[0]}' is not in the subset`);
+    return { o: int(0), kind: "int" };
+  }
+
+  /** `a && b`, `a || b` on conditions, as control flow (the right side may not run). */
+  private logical(e: import("ts-morph").BinaryExpression, and: boolean): Val {
+    const left = this.condition(e.getLeft());
+    const right = this.block();
+    const join = this.block();
+    const result = this.b.addParam(join, "bool");
+    const args = this.blockScope.get(join)!.map((s) => this.env.get(s)!);
+    const short = { block: join, args: [...args, bool(!and)] };
+    const toRight = { block: right, args: this.blockScope.get(right)!.map((s) => this.env.get(s)!) };
+    this.b.terminate(this.cur, { k: "branch", cond: left, then: and ? toRight : short, else: and ? short : toRight }, this.pos(e));
+    this.start(right);
+    const r = this.condition(e.getRight());
+    this.b.terminate(this.cur, { k: "jump", to: { block: join, args: [...this.blockScope.get(join)!.map((s) => this.env.get(s)!), r] } });
+    this.startWithExtra(join, result);
+    return { o: result, kind: "bool" };
+  }
+
+  private conditional(e: import("ts-morph").ConditionalExpression): Val {
+    const cond = this.condition(e.getCondition());
+    const then = this.block();
+    const els = this.block();
+    const join = this.block();
+    this.branch(cond, then, els, e);
+    this.start(then);
+    const a = this.expr(e.getWhenTrue());
+    const type: Type = a.kind === "intish" || a.kind === "int" ? "i32" : a.kind;
+    if (a.kind === "intish") this.report(e.getWhenTrue(), "coerce with | 0");
+    const result = this.b.addParam(join, type);
+    this.jumpWith(join, a.o);
+    this.start(els);
+    const b = this.valueOfType(e.getWhenFalse(), type);
+    this.jumpWith(join, b);
+    this.startWithExtra(join, result);
+    return { o: result, kind: type === "i32" ? "int" : (type as Kind) };
+  }
+
+  /** Jumps to a join block whose last parameter is an expression's value. */
+  private jumpWith(target: number, v: Operand): void {
+    const args = [...this.blockScope.get(target)!.map((s) => this.env.get(s)!), v];
+    this.b.terminate(this.cur, { k: "jump", to: { block: target, args } });
+  }
+
+  /** Starts a join block whose extra (last) parameter was added before its scope parameters. */
+  private startWithExtra(blk: number, extra: number): void {
+    const params = this.b.g.blocks[blk]!.params;
+    params.splice(params.indexOf(extra), 1);
+    this.start(blk);
+    params.push(extra);
+  }
+
+  private newArray(e: import("ts-morph").NewExpression): Val {
+    const name = e.getExpression().getText();
+    const type: Type | undefined = name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
+    const args = e.getArguments();
+    if (!type || args.length !== 1) {
+      this.report(e, name === "VmError" ? "a VmError can only be thrown" : `new ${name}(...) is not in the subset (new Int32Array(n), new Uint8Array(n))`);
+      return { o: int(0), kind: "int" };
+    }
+    return { o: this.emit("new_array", [this.int(args[0] as Expression)], type, e, type), kind: type as Kind };
+  }
+
+  private call(e: import("ts-morph").CallExpression, statement: boolean): Val | undefined {
+    const callee = e.getExpression();
+    const args = e.getArguments() as Expression[];
+    const text = callee.getText();
+    const arity = (n: number) => args.length === n || (this.report(e, `${text} takes ${n} argument${n === 1 ? "" : "s"}`), false);
+    if (text === "Math.imul" && arity(2))
+      return { o: this.emit("int_mul", [this.intish(args[0]!).o, this.intish(args[1]!).o], "i32", e), kind: "int" };
+    if (Node.isIdentifier(callee) && this.scope.hints.has(text)) {
+      if (text === "promote" && arity(1)) return { o: this.emit("promote", [this.int(args[0]!)], "i32", e), kind: "int" };
+      if (text === "readByte" && arity(0)) return { o: this.emit("io_read", [], "i32", e), kind: "int" };
+      if (text === "writeByte" && arity(1)) {
+        this.emit("io_write", [this.intish(args[0]!).o], undefined, e);
+        return statement ? undefined : this.voidValue(e);
+      }
+    }
+    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === this.scope.driverName && callee.getName() === "mergePoint") {
+      this.mergePoint(e, args);
+      return statement ? undefined : this.voidValue(e);
+    }
+    const fn = Node.isIdentifier(callee) ? this.scope.funcs.get(text) : undefined;
+    if (!fn || this.slotOfIdentifier(callee) !== undefined) {
+      this.report(e, `call to ${text} is not in the subset (only functions of this module and the hints)`);
+      return { o: int(0), kind: "int" };
+    }
+    const params = fn.getParameters();
+    if (params.length !== args.length) this.report(e, `${text} takes ${params.length} arguments`);
+    const ops = params.map((p, i) => (args[i] ? this.valueOfType(args[i]!, TYPE_NAMES[p.getTypeNode()?.getText() ?? ""] ?? "i32") : int(0)));
+    const ret = TYPE_NAMES[fn.getReturnTypeNode()?.getText() ?? ""] ?? "i32";
+    if (!this.calls.includes(text)) this.calls.push(text);
+    const dst = this.emit("call", ops, ret === "void" ? undefined : ret, e, text);
+    if (ret === "void") return statement ? undefined : this.voidValue(e);
+    return { o: dst, kind: ret === "i32" ? "int" : (ret as Kind) };
+  }
+
+  private voidValue(e: Node): Val {
+    this.report(e, "a call without a value used as a value");
+    return { o: int(0), kind: "int" };
+  }
+
+  private mergePoint(e: Node, args: Expression[]): void {
+    const driver = this.scope.driver!;
+    const obj = args[0];
+    if (args.length !== 1 || !obj || !Node.isObjectLiteralExpression(obj)) return this.report(e, "mergePoint takes { ...greens, ...reds }");
+    const given = new Map<string, () => Operand>();
+    for (const p of obj.getProperties()) {
+      if (Node.isShorthandPropertyAssignment(p)) given.set(p.getName(), () => this.shorthand(p));
+      else if (Node.isPropertyAssignment(p)) given.set(p.getName(), () => this.expr(p.getInitializerOrThrow()).o);
+      else this.report(p, "expected name or name: value");
+    }
+    const names = [...driver.greens, ...driver.reds];
+    for (const n of given.keys()) if (!names.includes(n)) this.report(obj, `'${n}' is neither a green nor a red of the driver`);
+    const ops = names.map((n) => {
+      const v = given.get(n);
+      if (!v) {
+        this.report(obj, `mergePoint must name '${n}'`);
+        return int(0);
+      }
+      return v();
+    });
+    this.emit("merge_point", ops, undefined, e, driver.greens.length);
+  }
+
+  /** The variable a shorthand property `{ pc }` names (its own symbol is the property's). */
+  private shorthand(p: import("ts-morph").ShorthandPropertyAssignment): Operand {
+    const decl = p.getValueSymbol()?.getDeclarations()[0];
+    const slot = decl && this.slotOf.get(decl);
+    const o = slot === undefined ? undefined : this.env.get(slot);
+    if (o === undefined) this.report(p, `'${p.getName()}' is not a local variable`);
+    return o ?? int(0);
+  }
+
+  private boundsCheck(arr: Val, index: Operand, node: Node): void {
+    const len = this.emit("array_len", [arr.o], "i32", node);
+    const ok = this.emit("uint_lt", [index, len], "bool", node);
+    const cont = this.block();
+    if (this.oob === undefined) {
+      this.oob = this.b.newBlock();
+      this.blockScope.set(this.oob, []);
+      this.b.terminate(this.oob, { k: "raise", msg: INDEX_ERROR });
+    }
+    this.branch(ok, cont, this.oob, node);
+    this.start(cont);
+  }
+}
+
+const TYPE_NAMES: Record<string, Type> = {
+  number: "i32",
+  boolean: "bool",
+  Int32Array: "i32[]",
+  Uint8Array: "u8[]",
+  void: "void",
+};
+
+function isZero(e: Expression): boolean {
+  return Node.isNumericLiteral(e) && e.getLiteralValue() === 0;
+}
+
+function describe(e: Node): string {
+  if (Node.isStringLiteral(e) || Node.isTemplateExpression(e) || Node.isNoSubstitutionTemplateLiteral(e)) return "a string";
+  if (Node.isArrowFunction(e) || Node.isFunctionExpression(e)) return "a closure";
+  if (Node.isObjectLiteralExpression(e)) return "an object literal";
+  if (Node.isArrayLiteralExpression(e)) return "an array literal";
+  if (Node.isPropertyAccessExpression(e)) return `'${e.getText()}'`;
+  return e.getKindName();
+}

@@ -1,0 +1,82 @@
+//! Hints an interpreter author adds to a plain TypeScript interpreter.
+//!
+//! Natively they do (almost) nothing: the interpreter runs as ordinary code. The frontend
+//! recognises them by name and turns them into IR: `mergePoint` becomes a `merge_point`
+//! operation naming the greens and reds, `promote` a `promote` operation. The driver also
+//! carries the fuel budget, so every backend charges steps at exactly the same places.
+
+/** The error an interpreter throws for a fault of the program it runs. Its message is what
+ *  every backend must reproduce exactly. */
+export class VmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "VmError";
+  }
+}
+
+/** The message of the fuel error, shared by every backend. */
+export const STEP_LIMIT = "step limit exceeded";
+
+/** Steps left, or -1 when no budget is set (then a step costs one comparison). */
+let fuel = -1;
+
+/** Sets the step budget for the next run; `undefined` removes it. */
+export function setFuel(steps: number | undefined): void {
+  fuel = steps === undefined ? -1 : steps;
+}
+
+/** Charges one step; the error once the budget is spent. */
+export function step(): void {
+  if (fuel >= 0 && fuel-- === 0) throw new VmError(STEP_LIMIT);
+}
+
+export interface DriverSpec {
+  /** Variables known at compile time at the merge point: the bytecode, the pc. */
+  greens: string[];
+  /** Variables that exist only at run time: accumulators, registers, the tape. */
+  reds: string[];
+  /** Green arrays whose contents never change (the bytecode): reads from them fold. */
+  immutable?: string[];
+}
+
+/** In the spirit of PyPy's JitDriver: declares the greens and reds of one dispatch loop. */
+export class JitDriver {
+  constructor(readonly spec: DriverSpec) {}
+
+  /** Marks the head of the dispatch loop. Pass every green and red by name:
+   *  `driver.mergePoint({ code, pc, a, regs })`. Each pass costs one step of fuel. */
+  mergePoint(_vars: Record<string, unknown>): void {
+    step();
+  }
+}
+
+/** Turns a run-time value into a compile-time one: compiled code switches on it. */
+export function promote(x: number): number {
+  return x;
+}
+
+/** Byte-oriented input and output for interpreters that do I/O (Brainfuck). The runner
+ *  installs the channel; compiled code calls the same channel. */
+export interface Io {
+  read(): number;
+  write(byte: number): void;
+}
+
+let io: Io = {
+  read: () => -1,
+  write: () => {},
+};
+
+export function setIo(channel: Io): void {
+  io = channel;
+}
+
+/** Reads one byte, or -1 at end of input. */
+export function readByte(): number {
+  return io.read();
+}
+
+/** Writes the low 8 bits of `byte`. */
+export function writeByte(byte: number): void {
+  io.write(byte & 255);
+}

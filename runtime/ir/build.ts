@@ -1,0 +1,62 @@
+//! A small mutable helper for constructing graphs: fresh variables, blocks, appended operations.
+//! Used by the frontend and by passes that rebuild graphs; it does no folding (the residual
+//! builder of the specialisation runtime does).
+
+import type { Graph, Op, Operand, Pos, Term, Type } from "./types.ts";
+
+/** A terminator standing in until a block is finished; the verifier never sees it. */
+const OPEN: Term = { k: "raise", msg: "<open block>" };
+
+export class GraphBuilder {
+  readonly g: Graph;
+  private open = new Set<number>();
+
+  constructor(name: string, ret: Type) {
+    this.g = { name, ret, blocks: [], types: [], names: [] };
+  }
+
+  newVar(type: Type, name?: string): number {
+    const v = this.g.types.length;
+    this.g.types.push(type);
+    this.g.names[v] = name;
+    return v;
+  }
+
+  newBlock(): number {
+    this.g.blocks.push({ params: [], ops: [], term: OPEN });
+    this.open.add(this.g.blocks.length - 1);
+    return this.g.blocks.length - 1;
+  }
+
+  addParam(block: number, type: Type, name?: string): number {
+    const v = this.newVar(type, name);
+    this.g.blocks[block]!.params.push(v);
+    return v;
+  }
+
+  /** Appends an operation; returns its result variable, or -1 when `type` is undefined. */
+  emit(block: number, op: string, args: Operand[], type?: Type, imm?: string | number, pos?: Pos): number {
+    const dst = type === undefined ? -1 : this.newVar(type);
+    const o: Op = { op, dst, args };
+    if (imm !== undefined) o.imm = imm;
+    if (pos) o.pos = pos;
+    this.g.blocks[block]!.ops.push(o);
+    return dst;
+  }
+
+  terminate(block: number, term: Term, pos?: Pos): void {
+    if (!this.open.delete(block)) throw new Error(`block b${block} terminated twice`);
+    const b = this.g.blocks[block]!;
+    b.term = term;
+    if (pos) b.termPos = pos;
+  }
+
+  isOpen(block: number): boolean {
+    return this.open.has(block);
+  }
+
+  finish(): Graph {
+    if (this.open.size) throw new Error(`blocks left open: ${[...this.open].map((b) => `b${b}`).join(", ")}`);
+    return this.g;
+  }
+}

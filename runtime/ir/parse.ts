@@ -1,0 +1,283 @@
+//! Reads the textual IR written by `print.ts`, so that tests and golden files are IR text.
+//! Errors name the line: `ir:12: expected ','`.
+
+import type { Block, Const, Data, Driver, Graph, Jump, Module, Op, Operand, Pos, Term, Type } from "./types.ts";
+
+const TYPES = new Set(["i32", "bool", "i32[]", "u8[]", "void"]);
+const TOKEN =
+  /\s*(?:("(?:[^"\\]|\\.)*")|(@\d+:\d+)|(<[^>]*>)|(->)|([-]?\d+)|([A-Za-z_$@][\w.$]*(?:\[\])?)|([(),:={}]))/y;
+
+class Line {
+  private toks: string[] = [];
+  private i = 0;
+  pos: Pos | undefined;
+
+  constructor(
+    text: string,
+    readonly no: number,
+  ) {
+    let at = 0;
+    for (;;) {
+      TOKEN.lastIndex = at;
+      const m = TOKEN.exec(text);
+      if (!m) break;
+      at = TOKEN.lastIndex;
+      if (m[2]) {
+        const [l, c] = m[2].slice(1).split(":").map(Number);
+        this.pos = { line: l!, col: c! };
+      } else this.toks.push(m[0].trim());
+    }
+    const rest = text.slice(at).trim();
+    if (rest && !rest.startsWith(";")) this.fail(`unexpected '${rest}'`);
+  }
+
+  fail(msg: string): never {
+    throw new Error(`ir:${this.no}: ${msg}`);
+  }
+  peek(): string | undefined {
+    return this.toks[this.i];
+  }
+  next(): string {
+    const t = this.toks[this.i++];
+    if (t === undefined) this.fail("unexpected end of line");
+    return t;
+  }
+  eat(t: string): boolean {
+    if (this.peek() !== t) return false;
+    this.i++;
+    return true;
+  }
+  expect(t: string): void {
+    if (!this.eat(t)) this.fail(`expected '${t}', found '${this.peek() ?? "end of line"}'`);
+  }
+  done(): boolean {
+    return this.i >= this.toks.length;
+  }
+  end(): void {
+    if (!this.done()) this.fail(`unexpected '${this.peek()}'`);
+  }
+}
+
+export function parseModule(text: string): Module {
+  const lines = text.split("\n").map((t, i) => new Line(t, i + 1));
+  const m: Module = { graphs: [], data: [] };
+  let i = 0;
+  while (i < lines.length) {
+    const l = lines[i]!;
+    if (l.done()) i++;
+    else if (l.peek() === "driver") (m.driver = parseDriver(l)), i++;
+    else if (l.peek() === "data") m.data.push(parseData(l, m.data.length)), i++;
+    else if (l.peek() === "func") i = parseGraph(lines, i, m);
+    else l.fail(`expected 'driver', 'data' or 'func'`);
+  }
+  return m;
+}
+
+function parseDriver(l: Line): Driver {
+  l.expect("driver");
+  const list = (key: string) => {
+    l.expect(key);
+    l.expect("(");
+    const names: string[] = [];
+    while (!l.eat(")")) {
+      names.push(l.next());
+      if (!l.eat(",")) {
+        l.expect(")");
+        break;
+      }
+    }
+    return names;
+  };
+  const d = { greens: list("greens"), reds: list("reds"), immutable: list("immutable") };
+  l.end();
+  return d;
+}
+
+function parseType(l: Line): Type {
+  const t = l.next();
+  if (!TYPES.has(t)) l.fail(`unknown type '${t}'`);
+  return t as Type;
+}
+
+function parseData(l: Line, index: number): Data {
+  l.expect("data");
+  if (l.next() !== `$d${index}`) l.fail(`expected $d${index}`);
+  l.expect(":");
+  const type = parseType(l);
+  if (type !== "i32[]" && type !== "u8[]") l.fail("data must be an array");
+  l.expect("=");
+  const values: number[] = [];
+  while (!l.done()) values.push(Number(l.next()));
+  return { type, values };
+}
+
+function parseGraph(lines: Line[], start: number, m: Module): number {
+  const head = lines[start]!;
+  head.expect("func");
+  const name = head.next();
+  if (!name.startsWith("@")) head.fail("expected @name");
+  head.expect("->");
+  const g: Graph = { name: name.slice(1), ret: parseType(head), blocks: [], types: [], names: [] };
+  head.expect("{");
+  head.end();
+  let i = start + 1;
+  for (;;) {
+    const l = lines[i];
+    if (!l) head.fail("unterminated func");
+    if (l.done()) i++;
+    else if (l.eat("}")) {
+      l.end();
+      break;
+    } else i = parseBlock(lines, i, g);
+  }
+  m.graphs.push(g);
+  return i + 1;
+}
+
+function defineVar(l: Line, g: Graph, tok: string, type: Type): number {
+  const v = varId(l, g, tok);
+  if (g.types[v] !== undefined) l.fail(`${tok} defined twice`);
+  g.types[v] = type;
+  return v;
+}
+
+function varId(l: Line, g: Graph, tok: string): number {
+  const named = /^([A-Za-z_$][\w$]*)\.(\d+)$/.exec(tok);
+  if (named) {
+    const v = Number(named[2]);
+    g.names[v] = named[1];
+    return v;
+  }
+  const plain = /^v(\d+)$/.exec(tok);
+  if (!plain) l.fail(`expected a variable, found '${tok}'`);
+  return Number(plain[1]);
+}
+
+function parseBlock(lines: Line[], start: number, g: Graph): number {
+  const head = lines[start]!;
+  const label = head.next();
+  const index = /^b(\d+)$/.exec(label);
+  if (!index || Number(index[1]) !== g.blocks.length) head.fail(`expected b${g.blocks.length}`);
+  const params: number[] = [];
+  if (head.eat("(")) {
+    while (!head.eat(")")) {
+      const tok = head.next();
+      head.expect(":");
+      params.push(defineVar(head, g, tok, parseType(head)));
+      if (!head.eat(",")) {
+        head.expect(")");
+        break;
+      }
+    }
+  }
+  head.expect(":");
+  head.end();
+  const ops: Op[] = [];
+  for (let i = start + 1; ; i++) {
+    const l = lines[i];
+    if (!l) head.fail("block without a terminator");
+    if (l.done()) continue;
+    const term = parseTerm(l, g);
+    if (term) {
+      l.end();
+      const b: Block = { params, ops, term };
+      if (l.pos) b.termPos = l.pos;
+      g.blocks.push(b);
+      return i + 1;
+    }
+    ops.push(parseOp(l, g));
+  }
+}
+
+function parseOp(l: Line, g: Graph): Op {
+  let dst = -1;
+  let tok = l.next();
+  if (l.eat(":")) {
+    const type = parseType(l);
+    l.expect("=");
+    dst = defineVar(l, g, tok, type);
+    tok = l.next();
+  }
+  const op: Op = { op: tok, dst, args: [] };
+  const imm = l.peek();
+  if (imm?.startsWith("<")) {
+    l.next();
+    const body = imm.slice(1, -1);
+    op.imm = /^-?\d+$/.test(body) ? Number(body) : body;
+  }
+  if (!l.done()) op.args = parseOperands(l, g);
+  l.end();
+  if (l.pos) op.pos = l.pos;
+  return op;
+}
+
+function parseOperands(l: Line, g: Graph): Operand[] {
+  const args = [parseOperand(l, g)];
+  while (l.eat(",")) args.push(parseOperand(l, g));
+  return args;
+}
+
+function parseOperand(l: Line, g: Graph): Operand {
+  const t = l.next();
+  if (/^-?\d+$/.test(t)) return { k: "int", v: Number(t) | 0 } satisfies Const;
+  if (t === "true" || t === "false") return { k: "bool", v: t === "true" };
+  if (/^\$d\d+$/.test(t)) return { k: "data", v: Number(t.slice(2)) };
+  return varId(l, g, t);
+}
+
+function parseJump(l: Line, g: Graph): Jump {
+  const t = l.next();
+  const m = /^b(\d+)$/.exec(t);
+  if (!m) l.fail(`expected a block, found '${t}'`);
+  const args: Operand[] = [];
+  if (l.eat("(") && !l.eat(")")) {
+    args.push(...parseOperands(l, g));
+    l.expect(")");
+  }
+  return { block: Number(m[1]), args };
+}
+
+function parseTerm(l: Line, g: Graph): Term | undefined {
+  switch (l.peek()) {
+    case "jump":
+      l.next();
+      return { k: "jump", to: parseJump(l, g) };
+    case "branch": {
+      l.next();
+      const cond = parseOperand(l, g);
+      l.expect(",");
+      const then = parseJump(l, g);
+      l.expect(",");
+      return { k: "branch", cond, then, else: parseJump(l, g) };
+    }
+    case "switch": {
+      l.next();
+      const on = parseOperand(l, g);
+      const cases: { value: number; to: Jump }[] = [];
+      for (;;) {
+        l.expect(",");
+        const key = l.next();
+        l.expect(":");
+        const to = parseJump(l, g);
+        if (key === "default") return { k: "switch", on, cases, default: to };
+        cases.push({ value: Number(key), to });
+      }
+    }
+    case "return":
+      l.next();
+      return l.done() ? { k: "return" } : { k: "return", value: parseOperand(l, g) };
+    case "raise":
+      l.next();
+      return { k: "raise", msg: JSON.parse(l.next()) as string };
+    case "exit": {
+      l.next();
+      const status = Number(l.next());
+      l.expect("(");
+      const args = l.eat(")") ? [] : parseOperands(l, g);
+      if (args.length) l.expect(")");
+      return { k: "exit", status, args };
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,95 @@
+//! The textual form of the IR. `parse.ts` reads exactly what this writes.
+//!
+//!   data $d0: u8[] = 4 7 6
+//!   func @interpret -> i32 {
+//!   b0(code.0: u8[], a.1: i32):
+//!     v2: i32 = array_len code.0            @14:9
+//!     v3: bool = uint_lt 0, v2
+//!     branch v3, b1(a.1), b2
+//!   b2:
+//!     raise "pc past the end"
+//!   }
+//!
+//! A variable prints as `name.N` when it has a source name, else `vN`; `;` starts a comment.
+
+import type { Block, Const, Data, Driver, Graph, Jump, Module, Op, Operand, Pos, Term } from "./types.ts";
+
+export function printModule(m: Module): string {
+  const head = [...(m.driver ? [printDriver(m.driver)] : []), ...m.data.map(printData)];
+  const parts = head.length ? [head.join("\n")] : [];
+  for (const g of m.graphs) parts.push(printGraph(g));
+  return parts.join("\n\n") + "\n";
+}
+
+function printDriver(d: Driver): string {
+  return `driver greens(${d.greens.join(", ")}) reds(${d.reds.join(", ")}) immutable(${d.immutable.join(", ")})`;
+}
+
+function printData(d: Data, i: number): string {
+  return `data $d${i}: ${d.type} = ${d.values.join(" ")}`;
+}
+
+export function printGraph(g: Graph): string {
+  const lines = [`func @${g.name} -> ${g.ret} {`];
+  g.blocks.forEach((b, i) => lines.push(...printBlock(g, b, i)));
+  lines.push("}");
+  return lines.join("\n");
+}
+
+export function varName(g: Graph, v: number): string {
+  const n = g.names[v];
+  return n === undefined ? `v${v}` : `${n}.${v}`;
+}
+
+function printBlock(g: Graph, b: Block, i: number): string[] {
+  const params = b.params.map((p) => `${varName(g, p)}: ${g.types[p]}`).join(", ");
+  const lines = [b.params.length ? `b${i}(${params}):` : `b${i}:`];
+  for (const op of b.ops) lines.push(withPos("  " + printOp(g, op), op.pos));
+  lines.push(withPos("  " + printTerm(g, b.term), b.termPos));
+  return lines;
+}
+
+function withPos(text: string, pos: Pos | undefined): string {
+  return pos ? `${text.padEnd(40)} @${pos.line}:${pos.col}` : text;
+}
+
+export function printOperand(g: Graph, o: Operand): string {
+  return typeof o === "number" ? varName(g, o) : printConst(o);
+}
+
+function printConst(c: Const): string {
+  return c.k === "data" ? `$d${c.v}` : String(c.v);
+}
+
+export function printOp(g: Graph, op: Op): string {
+  const head = op.imm === undefined ? op.op : `${op.op}<${op.imm}>`;
+  const args = op.args.map((a) => printOperand(g, a)).join(", ");
+  const rhs = args ? `${head} ${args}` : head;
+  return op.dst < 0 ? rhs : `${varName(g, op.dst)}: ${g.types[op.dst]} = ${rhs}`;
+}
+
+function printJump(g: Graph, j: Jump): string {
+  return j.args.length
+    ? `b${j.block}(${j.args.map((a) => printOperand(g, a)).join(", ")})`
+    : `b${j.block}`;
+}
+
+export function printTerm(g: Graph, t: Term): string {
+  switch (t.k) {
+    case "jump":
+      return `jump ${printJump(g, t.to)}`;
+    case "branch":
+      return `branch ${printOperand(g, t.cond)}, ${printJump(g, t.then)}, ${printJump(g, t.else)}`;
+    case "switch": {
+      const cases = t.cases.map((c) => `${c.value}: ${printJump(g, c.to)}`);
+      cases.push(`default: ${printJump(g, t.default)}`);
+      return `switch ${printOperand(g, t.on)}, ${cases.join(", ")}`;
+    }
+    case "return":
+      return t.value === undefined ? "return" : `return ${printOperand(g, t.value)}`;
+    case "raise":
+      return `raise ${JSON.stringify(t.msg)}`;
+    case "exit":
+      return `exit ${t.status}(${t.args.map((a) => printOperand(g, a)).join(", ")})`;
+  }
+}

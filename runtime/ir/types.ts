@@ -1,0 +1,96 @@
+//! The low-level flow-graph IR: plain data, nothing else.
+//!
+//! A module is a list of graphs (functions). A graph is a list of blocks in SSA form; values
+//! flow between blocks only through block parameters (PyPy's Link args, Cranelift's BlockCall),
+//! so there are no phi nodes. Variables are numbered per graph; `types[v]` is the type of
+//! variable `v`. Block 0 is the entry, and its parameters are the graph's parameters.
+//!
+//! The opcode table (`ops.ts`) says what each operation means; every stage reads it.
+
+/** `i32` is a 32-bit signed integer, `bool` a truth value, `i32[]`/`u8[]` references to
+ *  fixed-length arrays, `void` the result of a graph that returns nothing. */
+export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "void";
+
+/** A constant operand. Integers are int32; arrays are the compile-time-known data of `Module.data`. */
+export type Const =
+  | { k: "int"; v: number }
+  | { k: "bool"; v: boolean }
+  | { k: "data"; v: number };
+
+/** An operand: a variable number, or a constant. */
+export type Operand = number | Const;
+
+/** A source position: 1-based line and column in the graph's file. */
+export interface Pos {
+  line: number;
+  col: number;
+}
+
+/** One operation. `dst` is -1 for operations without a result. `imm` carries what is not an
+ *  operand: a callee name, an error message, the greens count of a merge point. */
+export interface Op {
+  op: string;
+  dst: number;
+  args: Operand[];
+  imm?: string | number;
+  pos?: Pos;
+}
+
+/** A control transfer with the values passed to the target's parameters. */
+export interface Jump {
+  block: number;
+  args: Operand[];
+}
+
+export type Term =
+  | { k: "jump"; to: Jump }
+  | { k: "branch"; cond: Operand; then: Jump; else: Jump }
+  | { k: "switch"; on: Operand; cases: { value: number; to: Jump }[]; default: Jump }
+  | { k: "return"; value?: Operand }
+  /** An interpreter error: leaves the graph with the message. */
+  | { k: "raise"; msg: string }
+  /** Leaves the graph to its driver with a status and the state it needs to resume
+   *  (a lazy branch, a promotion miss, a fallback). */
+  | { k: "exit"; status: number; args: Operand[] };
+
+export interface Block {
+  params: number[];
+  ops: Op[];
+  term: Term;
+  termPos?: Pos;
+}
+
+export interface Graph {
+  name: string;
+  ret: Type;
+  blocks: Block[];
+  types: Type[];
+  /** Source-level names of variables, for readable printing; may be sparse. */
+  names: (string | undefined)[];
+}
+
+/** Compile-time-constant array contents referenced by `data` constants. */
+export interface Data {
+  type: "i32[]" | "u8[]";
+  values: number[];
+}
+
+/** The interpreter's JitDriver: the names of its greens and reds at the merge point (the order
+ *  of `merge_point`'s arguments), and which greens are immutable arrays (the bytecode). */
+export interface Driver {
+  greens: string[];
+  reds: string[];
+  immutable: string[];
+}
+
+export interface Module {
+  /** The file the graphs were built from, for positions. */
+  file?: string;
+  driver?: Driver;
+  graphs: Graph[];
+  data: Data[];
+}
+
+export const int = (v: number): Const => ({ k: "int", v: v | 0 });
+export const bool = (v: boolean): Const => ({ k: "bool", v });
+export const isConst = (o: Operand): o is Const => typeof o !== "number";

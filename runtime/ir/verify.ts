@@ -1,0 +1,169 @@
+//! The verifier: a module is well formed when every graph is in SSA form (each variable defined
+//! once, every use dominated by its definition), every operation and terminator is well typed
+//! per the opcode table, every jump passes as many arguments as its target has parameters, and
+//! every block ends in a terminator. Run after every pass under test (QBE's ssacheck).
+
+import { OPS, type ArgType } from "./ops.ts";
+import { printOperand } from "./print.ts";
+import type { Graph, Jump, Module, Operand, Type } from "./types.ts";
+import { successors } from "./walk.ts";
+
+export function verifyModule(m: Module): void {
+  const errors = m.graphs.flatMap((g) => verifyGraph(m, g));
+  if (errors.length) throw new Error(`invalid IR:\n  ${errors.join("\n  ")}`);
+}
+
+export function verifyGraph(m: Module, g: Graph): string[] {
+  const errors: string[] = [];
+  const where = (b: number) => `@${g.name} b${b}`;
+  if (!g.blocks.length) return [`@${g.name}: no blocks`];
+
+  const def = new Map<number, number>(); // variable -> defining block
+  const note = (v: number, b: number) => {
+    if (def.has(v)) errors.push(`${where(b)}: v${v} defined twice`);
+    if (g.types[v] === undefined) errors.push(`${where(b)}: v${v} has no type`);
+    def.set(v, b);
+  };
+  g.blocks.forEach((b, i) => {
+    b.params.forEach((p) => note(p, i));
+    b.ops.forEach((op) => op.dst >= 0 && note(op.dst, i));
+  });
+
+  const dom = dominators(g);
+  const typeOf = (o: Operand): Type | undefined =>
+    typeof o === "number" ? g.types[o] : o.k === "int" ? "i32" : o.k === "bool" ? "bool" : m.data[o.v]?.type;
+
+  g.blocks.forEach((b, bi) => {
+    const seen = new Set(b.params);
+    const use = (o: Operand, what: string, want?: ArgType) => {
+      if (typeof o === "number") {
+        const d = def.get(o);
+        if (d === undefined) return errors.push(`${where(bi)}: ${what} uses undefined v${o}`);
+        if (d === bi ? !seen.has(o) : !dom[bi]?.has(d))
+          errors.push(`${where(bi)}: ${what} uses ${printOperand(g, o)} where its definition does not dominate`);
+      } else if (o.k === "data" && !m.data[o.v]) errors.push(`${where(bi)}: ${what}: no data $d${o.v}`);
+      const t = typeOf(o);
+      if (want && !fits(t, want)) errors.push(`${where(bi)}: ${what}: ${printOperand(g, o)} is ${t}, wants ${want}`);
+    };
+    const jump = (j: Jump, what: string) => {
+      const target = g.blocks[j.block];
+      if (!target) return errors.push(`${where(bi)}: ${what} to missing b${j.block}`);
+      if (target.params.length !== j.args.length)
+        return errors.push(`${where(bi)}: ${what} passes ${j.args.length} arguments to b${j.block}, which takes ${target.params.length}`);
+      j.args.forEach((a, k) => use(a, `${what} to b${j.block}`, g.types[target.params[k]!]));
+    };
+
+    for (const op of b.ops) {
+      const info = OPS[op.op];
+      if (!info) {
+        errors.push(`${where(bi)}: unknown operation ${op.op}`);
+        if (op.dst >= 0) seen.add(op.dst);
+        continue;
+      }
+      if (info.args === "variadic") op.args.forEach((a) => use(a, op.op));
+      else if (info.args.length !== op.args.length)
+        errors.push(`${where(bi)}: ${op.op} takes ${info.args.length} arguments, has ${op.args.length}`);
+      else op.args.forEach((a, k) => use(a, op.op, (info.args as ArgType[])[k]));
+      const ret = resultType(m, op.op, op.imm, (msg) => errors.push(`${where(bi)}: ${msg}`));
+      if (op.op === "call") checkCall(m, g, op.imm, op.args.map(typeOf), (msg) => errors.push(`${where(bi)}: ${msg}`));
+      if (op.op === "merge_point" && !(typeof op.imm === "number" && op.imm <= op.args.length))
+        errors.push(`${where(bi)}: merge_point needs a greens count`);
+      if ((ret === "none" || ret === "void") !== op.dst < 0)
+        errors.push(`${where(bi)}: ${op.op} ${op.dst < 0 ? "needs" : "has no"} result`);
+      else if (op.dst >= 0 && ret !== undefined && g.types[op.dst] !== ret)
+        errors.push(`${where(bi)}: ${op.op} gives ${ret}, result is typed ${g.types[op.dst]}`);
+      if (op.dst >= 0) seen.add(op.dst);
+    }
+
+    const t = b.term;
+    switch (t.k) {
+      case "jump":
+        jump(t.to, "jump");
+        break;
+      case "branch":
+        use(t.cond, "branch", "bool");
+        jump(t.then, "branch");
+        jump(t.else, "branch");
+        break;
+      case "switch":
+        use(t.on, "switch", "i32");
+        t.cases.forEach((c) => jump(c.to, "switch"));
+        jump(t.default, "switch");
+        if (new Set(t.cases.map((c) => c.value)).size !== t.cases.length)
+          errors.push(`${where(bi)}: switch has duplicate cases`);
+        break;
+      case "return":
+        if ((t.value === undefined) !== (g.ret === "void")) errors.push(`${where(bi)}: return does not match -> ${g.ret}`);
+        if (t.value !== undefined) use(t.value, "return", g.ret);
+        break;
+      case "exit":
+        t.args.forEach((a) => use(a, "exit"));
+        break;
+      case "raise":
+        break;
+    }
+  });
+  return errors;
+}
+
+function fits(t: Type | undefined, want: ArgType): boolean {
+  return want === "arr" ? t === "i32[]" || t === "u8[]" : t === want;
+}
+
+/** The result type of an operation, or undefined where it cannot be known (reported). */
+export function resultType(
+  m: Module,
+  op: string,
+  imm: string | number | undefined,
+  report: (msg: string) => void = () => {},
+): Type | "none" | undefined {
+  const ret = OPS[op]?.ret;
+  if (ret === "imm") {
+    if (imm === "i32[]" || imm === "u8[]") return imm;
+    report(`${op} needs an array type, has <${imm}>`);
+    return undefined;
+  }
+  if (ret === "callee") {
+    const callee = m.graphs.find((c) => c.name === imm);
+    if (!callee) report(`call to unknown @${imm}`);
+    return callee?.ret;
+  }
+  return ret;
+}
+
+function checkCall(m: Module, g: Graph, name: unknown, args: (Type | undefined)[], report: (msg: string) => void) {
+  const callee = m.graphs.find((c) => c.name === name);
+  const params = callee?.blocks[0]?.params;
+  if (!callee || !params) return;
+  if (params.length !== args.length)
+    return report(`call @${callee.name} passes ${args.length} arguments, takes ${params.length}`);
+  params.forEach((p, k) => {
+    if (callee.types[p] !== args[k]) report(`call @${callee.name} argument ${k} is ${args[k]}, wants ${callee.types[p]} (in @${g.name})`);
+  });
+}
+
+/** Dominator sets by the classic iterative data-flow algorithm; unreachable blocks get none. */
+function dominators(g: Graph): Set<number>[] {
+  const n = g.blocks.length;
+  const preds: number[][] = g.blocks.map(() => []);
+  g.blocks.forEach((b, i) => successors(b.term).forEach((s) => preds[s]?.push(i)));
+  const all = new Set(g.blocks.map((_, i) => i));
+  const dom: Set<number>[] = g.blocks.map((_, i) => (i === 0 ? new Set([0]) : new Set(all)));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = 1; i < n; i++) {
+      const ps = preds[i]!;
+      let next = new Set<number>();
+      if (ps.length) {
+        next = new Set(dom[ps[0]!]);
+        for (const p of ps.slice(1)) for (const d of next) if (!dom[p]!.has(d)) next.delete(d);
+      }
+      next.add(i);
+      if (next.size !== dom[i]!.size) {
+        dom[i] = next;
+        changed = true;
+      }
+    }
+  }
+  return dom;
+}

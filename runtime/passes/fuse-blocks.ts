@@ -1,0 +1,35 @@
+//! Fuses a block into its only predecessor when that predecessor ends in a plain jump to it:
+//! the jump's arguments replace the block's parameters. Straightens the chains of empty blocks
+//! that lowering `if`, `switch` and bounds checks leaves behind.
+
+import type { Graph, Operand } from "../ir/types.ts";
+import { jumpsOf, mapOperands } from "../ir/walk.ts";
+
+export function fuseBlocks(g: Graph): void {
+  const preds = g.blocks.map(() => 0);
+  for (const b of g.blocks) for (const j of jumpsOf(b.term)) preds[j.block]!++;
+  const subst = new Map<number, Operand>();
+  const dead = new Set<number>();
+  g.blocks.forEach((b, bi) => {
+    if (dead.has(bi)) return;
+    for (;;) {
+      const t = b.term;
+      if (t.k !== "jump" || t.to.block === 0 || t.to.block === bi || preds[t.to.block] !== 1) break;
+      const next = g.blocks[t.to.block]!;
+      next.params.forEach((p, k) => subst.set(p, t.to.args[k]!));
+      b.ops.push(...next.ops);
+      b.term = next.term;
+      if (next.termPos) b.termPos = next.termPos;
+      else delete b.termPos;
+      dead.add(t.to.block);
+    }
+  });
+  if (!dead.size) return;
+  const resolve = (o: Operand): Operand => {
+    while (typeof o === "number" && subst.has(o)) o = subst.get(o)!;
+    return o;
+  };
+  // Fused blocks stay in place unreached; renumbering happens in pruneBlocks.
+  for (const d of dead) g.blocks[d] = { params: [], ops: [], term: { k: "return" } };
+  mapOperands(g, resolve);
+}

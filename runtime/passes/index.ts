@@ -1,0 +1,26 @@
+//! The clean-up pipeline every graph goes through after it is built (by the frontend or by a
+//! specialiser): a flat list, in order. Tests run the verifier after each pass.
+
+import type { Graph } from "../ir/types.ts";
+import { fuseBlocks } from "./fuse-blocks.ts";
+import { pruneBlocks } from "./prune-blocks.ts";
+import { pruneParams } from "./prune-params.ts";
+import { renumber } from "./renumber.ts";
+
+export type Pass = (g: Graph) => void;
+
+export const cleanup: [string, Pass][] = [
+  ["prune-blocks", pruneBlocks],
+  ["prune-params", pruneParams],
+  ["fuse-blocks", fuseBlocks],
+  ["prune-blocks", pruneBlocks],
+  ["renumber", renumber],
+];
+
+/** Runs `passes` in order; `check` (the verifier, under test) runs after each. */
+export function runPasses(g: Graph, passes: [string, Pass][], check?: (g: Graph, pass: string) => void): void {
+  for (const [name, pass] of passes) {
+    pass(g);
+    check?.(g, name);
+  }
+}
