@@ -4,6 +4,9 @@
 
 import type { Lang } from "../interpreters/lang.ts";
 import { VmError, setFuel } from "../runtime/hints.ts";
+import { printModule } from "../runtime/ir/print.ts";
+import { loadGraphs } from "../runtime/graphs.ts";
+import { L3, type Status } from "../runtime/l3.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -32,7 +35,25 @@ const interp: Backend = {
   run: (lang, code, arg) => lang.native(code, arg),
 };
 
-export const backends: Record<string, Backend> = { interp };
+/** Turns how a graph run ended into the run's value, or the interpreter's error. */
+export function valueOf(s: Status): number {
+  if (s.k === "raise") throw new VmError(s.msg);
+  if (s.k === "exit") throw new Error(`unexpected exit ${s.status} from compiled code`);
+  return s.value as number;
+}
+
+/** The interpreter's own graphs on the L3 interpreter. */
+const graph: Backend = {
+  name: "graph",
+  dumps: ["graphs"],
+  run(lang, code, arg, opts) {
+    const m = loadGraphs(lang.name);
+    if (opts.dump === "graphs") opts.log?.write(printModule(m));
+    return valueOf(new L3(m).run(lang.entry, [code, arg]));
+  },
+};
+
+export const backends: Record<string, Backend> = { interp, graph };
 
 export async function runProgram(
   backend: Backend,

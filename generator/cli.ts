@@ -19,7 +19,12 @@ usage:
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --stats[=json]   print statistics to stderr
       --dump WHAT      print an intermediate form to stderr (see the backend)
-  futamura start       run every example program on every backend and print a table
+  futamura graphs <interpreter.ts> [--entry NAME]
+                       print the interpreter's graphs, or its subset violations (exit 1)
+  futamura generate    regenerate what is stale in generated/
+  futamura check       fail if anything in generated/ is stale
+  futamura start       regenerate what is stale, run every example program on every
+                       backend and print a table
   futamura --help
 
 languages: ${Object.keys(langs).join(", ")}
@@ -39,6 +44,11 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await run(rest, out, err);
       case "start":
         return await (await import("./start.ts")).start(out);
+      case "generate":
+      case "check":
+        return await buildCommand(command, out, err);
+      case "graphs":
+        return await graphsCommand(rest, out, err);
       default:
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
     }
@@ -122,4 +132,43 @@ function parseInt32(s: string): number {
 
 function formatStats(stats: Record<string, unknown>): string {
   return Object.entries(stats).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n") + "\n";
+}
+
+async function buildCommand(command: "generate" | "check", out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const { generate, stale, SubsetError } = await import("./build.ts");
+  try {
+    if (command === "generate") {
+      const changed = generate();
+      out.write(changed.length ? changed.map((a) => `wrote ${a.path}\n`).join("") : "generated/ is up to date\n");
+      return 0;
+    }
+    const old = stale();
+    if (!old.length) return out.write("generated/ is up to date\n"), 0;
+    err.write(old.map((a) => `stale: ${a.path} does not match its source; run \`npm run generate\`\n`).join(""));
+    return 1;
+  } catch (e) {
+    if (!(e instanceof SubsetError)) throw e;
+    err.write(e.message + "\n");
+    return 1;
+  }
+}
+
+async function graphsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { entry: { type: "string" } } });
+  if (positionals.length !== 1) throw new UsageError("graphs <interpreter.ts> [--entry NAME]");
+  const file = positionals[0]!;
+  const lang = Object.values(langs).find((l) => file.endsWith(l.source));
+  const entry = values.entry ?? lang?.entry ?? "interpret";
+  const { buildGraphs } = await import("./frontend/index.ts");
+  const { printModule } = await import("../runtime/ir/print.ts");
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new LoadError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = buildGraphs(file, entry, { text });
+  if (!r.module) return err.write(r.violations.join("\n") + "\n"), 1;
+  out.write(printModule(r.module));
+  return 0;
 }

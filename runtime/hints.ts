@@ -25,9 +25,20 @@ export function setFuel(steps: number | undefined): void {
   fuel = steps === undefined ? -1 : steps;
 }
 
+/** Steps left, or -1 without a budget: compiled code takes the budget on entry and hands
+ *  back what is left, so one budget spans every backend of a run. */
+export function getFuel(): number {
+  return fuel;
+}
+
+/** Charges one step; false once the budget is spent. */
+export function spend(): boolean {
+  return fuel < 0 || fuel-- !== 0;
+}
+
 /** Charges one step; the error once the budget is spent. */
 export function step(): void {
-  if (fuel >= 0 && fuel-- === 0) throw new VmError(STEP_LIMIT);
+  if (!spend()) throw new VmError(STEP_LIMIT);
 }
 
 export interface DriverSpec {

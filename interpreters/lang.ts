@@ -1,0 +1,102 @@
+//! The languages futamura knows: where each interpreter lives, how its programs are assembled,
+//! and how to run one natively.
+
+import { assemble, type Isa } from "./asm.ts";
+import { interpret as tlInterpret } from "./tl.ts";
+import { interpret as tlrInterpret } from "./tlr.ts";
+
+/** A program text that does not assemble; the message is `file:line: message`. */
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LoadError";
+  }
+}
+
+export interface Lang {
+  /** "tlr" | "tl" */
+  name: string;
+  /** Interpreter source relative to the project root, e.g. "interpreters/tlr.ts". */
+  source: string;
+  /** Name of the exported entry function in `source`. */
+  entry: string;
+  /** Program file extension, ".tlr" / ".tl". */
+  ext: string;
+  /** "int": takes one int32 argument, prints one decimal integer. */
+  convention: "int";
+  /** Assembles a program text; throws LoadError. */
+  load(text: string, file: string): Uint8Array;
+  /** Runs the interpreter natively; throws VmError for a faulty program. */
+  native(code: Uint8Array, arg: number): number;
+}
+
+// The opcode numbers repeat those of the interpreters (which, being in the subset, cannot
+// export them); test/asm.test.ts checks them against the interpreter sources.
+
+const TLR_ISA: Isa = {
+  opcodes: {
+    MOV_A_R: [1, true],
+    MOV_R_A: [2, true],
+    JUMP_IF_A: [3, true],
+    SET_A: [4, true],
+    ADD_R_TO_A: [5, true],
+    RETURN_A: [6, false],
+    ALLOCATE: [7, true],
+    NEG_A: [8, false],
+  },
+  min: 0, // unsigned operands
+  max: 255,
+  labels: "absolute", // JUMP_IF_A takes an absolute address
+};
+
+const TL_ISA: Isa = {
+  opcodes: {
+    NOP: [1, false],
+    PUSH: [2, true],
+    POP: [3, false],
+    SWAP: [4, false],
+    ROLL: [5, true],
+    PICK: [6, true],
+    PUT: [7, true],
+    ADD: [8, false],
+    SUB: [9, false],
+    MUL: [10, false],
+    DIV: [11, false],
+    EQ: [12, false],
+    NE: [13, false],
+    LT: [14, false],
+    LE: [15, false],
+    GT: [16, false],
+    GE: [17, false],
+    BR_COND: [18, true],
+    BR_COND_STK: [19, false],
+    CALL: [20, true],
+    RETURN: [21, false],
+    PUSHARG: [22, false],
+    INVALID: [23, false],
+  },
+  min: -128, // signed operands
+  max: 127,
+  labels: "relative", // branch offsets count from the byte after the operand
+};
+
+export const langs: Record<string, Lang> = {
+  tlr: {
+    name: "tlr",
+    source: "interpreters/tlr.ts",
+    entry: "interpret",
+    ext: ".tlr",
+    convention: "int",
+    load: (text, file) => assemble(text, file, TLR_ISA),
+    native: (code, arg) => tlrInterpret(code, arg | 0),
+  },
+  tl: {
+    name: "tl",
+    source: "interpreters/tl.ts",
+    entry: "interpret",
+    ext: ".tl",
+    convention: "int",
+    load: (text, file) => assemble(text, file, TL_ISA),
+    native: (code, arg) => tlInterpret(code, arg | 0),
+  },
+};

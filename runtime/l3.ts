@@ -1,0 +1,315 @@
+//! The L3 interpreter: runs low-level graphs from a compact, register-based encoding. It is the
+//! portable reference backend (the seed's "L3 interpreter"): the `graph` backend runs an
+//! interpreter's own graphs on it, `pe` and `jit-graph` run residual graphs on it.
+//!
+//! Each graph compiles to one Int32Array. Every variable and every constant is a register of
+//! the frame (constants are preloaded), so every operand is a register number. Block arguments
+//! become move lists on edges, done in parallel (all sources read before any target written).
+//! Leaving a graph is a status, never a JS exception: `RETURN`, `RAISE` (an interpreter error,
+//! with its message) or `EXIT` (to the driver, with a status and the state to resume).
+//!
+//! It is not written in the interpreter subset: frames hold arrays and integers side by side.
+
+import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
+import { OPS } from "./ir/ops.ts";
+import type { Graph, Jump, Module, Operand } from "./ir/types.ts";
+
+type Value = number | boolean | Int32Array | Uint8Array;
+
+/** Operation numbers: the opcode table's pure operations first (their `fold` is the meaning),
+ *  then the rest, then control. */
+const PURE = Object.keys(OPS).filter((k) => OPS[k]!.fold);
+const FOLD = PURE.map((k) => OPS[k]!.fold!);
+const WIDTH = PURE.map((k) => 2 + (OPS[k]!.args as unknown[]).length);
+const N = PURE.length;
+const enum C {
+  NEW_I32 = 1000, NEW_U8, GET, SET, LEN, CALL, FUEL, COPY, READ, WRITE,
+  JUMP, EDGE, BRANCH, SWITCH, RETURN, RETURN_VOID, RAISE, EXIT,
+}
+const RETURNED = 0;
+const RAISED = 1;
+const EXITED = 2;
+const ADD = PURE.indexOf("int_add");
+const SUB = PURE.indexOf("int_sub");
+const LT = PURE.indexOf("int_lt");
+const EQ = PURE.indexOf("int_eq");
+const ULT = PURE.indexOf("uint_lt");
+
+interface Code {
+  graph: Graph;
+  code: Int32Array;
+  /** The frame's initial contents: constants in their registers. */
+  template: Value[];
+  params: number[];
+}
+
+/** How a run of a graph ended. */
+export type Status =
+  | { k: "return"; value: Value | undefined }
+  | { k: "raise"; msg: string }
+  | { k: "exit"; status: number; state: Value[] };
+
+export class L3 {
+  private codes: Code[];
+  private messages: string[] = [];
+
+  constructor(readonly module: Module) {
+    const index = new Map(module.graphs.map((g, i) => [g.name, i]));
+    this.codes = module.graphs.map((g) => this.compile(g, index));
+  }
+
+  // How the last exec ended, beside its status code (no allocation per call).
+  private result: Value | undefined;
+  private error = "";
+  private exitStatus = 0;
+  private exitState: Value[] = [];
+
+  /** Runs the graph named `name` with `args`. */
+  run(name: string, args: Value[]): Status {
+    const i = this.codes.findIndex((c) => c.graph.name === name);
+    if (i < 0) throw new Error(`no graph @${name}`);
+    switch (this.exec(i, args)) {
+      case RETURNED:
+        return { k: "return", value: this.result };
+      case RAISED:
+        return { k: "raise", msg: this.error };
+      default:
+        return { k: "exit", status: this.exitStatus, state: this.exitState };
+    }
+  }
+
+  private arrays: (Int32Array | Uint8Array)[] = [];
+
+  /** A data constant as an array, made once per module (data is never written). */
+  private data(i: number): Int32Array | Uint8Array {
+    const d = this.module.data[i]!;
+    return (this.arrays[i] ??= d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values));
+  }
+
+  private compile(g: Graph, index: Map<string, number>): Code {
+    const out: number[] = [];
+    const template: Value[] = new Array(g.types.length);
+    const consts = new Map<string, number>();
+    const reg = (o: Operand): number => {
+      if (typeof o === "number") return o;
+      const key = `${o.k}:${o.v}`;
+      let r = consts.get(key);
+      if (r === undefined) {
+        r = template.length;
+        template.push(o.k === "data" ? this.data(o.v) : o.v);
+        consts.set(key, r);
+      }
+      return r;
+    };
+    const blockAt: number[] = [];
+    const fixups: [number, number][] = []; // code position -> block it jumps to
+    let edges: { at: number; j: Jump }[] = []; // this block's edges that carry arguments
+    const target = (j: Jump) => {
+      if (j.args.length) edges.push({ at: out.length, j });
+      else fixups.push([out.length, j.block]);
+      out.push(-1);
+    };
+    const msg = (m: string) => {
+      let i = this.messages.indexOf(m);
+      if (i < 0) i = this.messages.push(m) - 1;
+      return i;
+    };
+    g.blocks.forEach((b, bi) => {
+      blockAt[bi] = out.length;
+      edges = [];
+      for (const op of b.ops) {
+        const p = PURE.indexOf(op.op);
+        if (p >= 0) out.push(p, op.dst, ...op.args.map(reg));
+        else
+          switch (op.op) {
+            case "new_array":
+              out.push(op.imm === "u8[]" ? C.NEW_U8 : C.NEW_I32, op.dst, reg(op.args[0]!));
+              break;
+            case "array_get":
+              out.push(C.GET, op.dst, reg(op.args[0]!), reg(op.args[1]!));
+              break;
+            case "array_set":
+              out.push(C.SET, reg(op.args[0]!), reg(op.args[1]!), reg(op.args[2]!));
+              break;
+            case "array_len":
+              out.push(C.LEN, op.dst, reg(op.args[0]!));
+              break;
+            case "call":
+              out.push(C.CALL, op.dst, index.get(op.imm as string)!, op.args.length, ...op.args.map(reg));
+              break;
+            case "merge_point":
+            case "fuel":
+              out.push(C.FUEL);
+              break;
+            case "promote":
+              out.push(C.COPY, op.dst, reg(op.args[0]!));
+              break;
+            case "io_read":
+              out.push(C.READ, op.dst);
+              break;
+            case "io_write":
+              out.push(C.WRITE, reg(op.args[0]!));
+              break;
+            default:
+              throw new Error(`L3 cannot run ${op.op}`);
+          }
+      }
+      const t = b.term;
+      switch (t.k) {
+        case "jump":
+          out.push(C.JUMP);
+          target(t.to);
+          break;
+        case "branch":
+          out.push(C.BRANCH, reg(t.cond));
+          target(t.then);
+          target(t.else);
+          break;
+        case "switch":
+          out.push(C.SWITCH, reg(t.on), t.cases.length);
+          for (const c of t.cases) out.push(c.value), target(c.to);
+          target(t.default);
+          break;
+        case "return":
+          if (t.value === undefined) out.push(C.RETURN_VOID);
+          else out.push(C.RETURN, reg(t.value));
+          break;
+        case "raise":
+          out.push(C.RAISE, msg(t.msg));
+          break;
+        case "exit":
+          out.push(C.EXIT, t.status, t.args.length, ...t.args.map(reg));
+          break;
+      }
+      // Each edge with arguments jumps to its move list, placed after the block:
+      // EDGE n (src dst)* target
+      for (const { at, j } of edges) {
+        out[at] = out.length;
+        const params = g.blocks[j.block]!.params;
+        out.push(C.EDGE, j.args.length);
+        j.args.forEach((a, i) => out.push(reg(a), params[i]!));
+        fixups.push([out.length, j.block]);
+        out.push(-1);
+      }
+    });
+    const code = Int32Array.from(out);
+    for (const [at, b] of fixups) code[at] = blockAt[b]!;
+    return { graph: g, code, template, params: g.blocks[0]!.params };
+  }
+
+  private raise(msg: string): number {
+    this.error = msg;
+    return RAISED;
+  }
+
+  private exec(gi: number, args: Value[]): number {
+    const { code, template, params } = this.codes[gi]!;
+    const r = template.slice();
+    params.forEach((p, i) => (r[p] = args[i]!));
+    const scratch: Value[] = [];
+    let pc = 0;
+    for (;;) {
+      const op = code[pc]!;
+      if (op < N) {
+        const a = r[code[pc + 2]!] as number;
+        const b = r[code[pc + 3]!] as number;
+        // The common operations inline; the rest through the opcode table's meaning.
+        r[code[pc + 1]!] =
+          op === ADD ? (a + b) | 0 : op === SUB ? (a - b) | 0 : op === LT ? a < b : op === EQ ? a === b : op === ULT ? a >>> 0 < b >>> 0 : FOLD[op]!(a, b);
+        pc += WIDTH[op]!;
+        continue;
+      }
+      switch (op) {
+        case C.NEW_I32:
+        case C.NEW_U8: {
+          const n = r[code[pc + 2]!] as number;
+          if (n < 0) return this.raise("invalid array length");
+          r[code[pc + 1]!] = op === C.NEW_U8 ? new Uint8Array(n) : new Int32Array(n);
+          pc += 3;
+          break;
+        }
+        case C.GET:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Int32Array)[r[code[pc + 3]!] as number]!;
+          pc += 4;
+          break;
+        case C.SET:
+          (r[code[pc + 1]!] as Int32Array)[r[code[pc + 2]!] as number] = r[code[pc + 3]!] as number;
+          pc += 4;
+          break;
+        case C.LEN:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Int32Array).length;
+          pc += 3;
+          break;
+        case C.CALL: {
+          const n = code[pc + 3]!;
+          const callArgs: Value[] = [];
+          for (let i = 0; i < n; i++) callArgs.push(r[code[pc + 4 + i]!]!);
+          const s = this.exec(code[pc + 2]!, callArgs);
+          if (s !== RETURNED) return s;
+          if (code[pc + 1]! >= 0) r[code[pc + 1]!] = this.result!;
+          pc += 4 + n;
+          break;
+        }
+        case C.FUEL:
+          if (!spend()) return this.raise(STEP_LIMIT);
+          pc += 1;
+          break;
+        case C.COPY:
+          r[code[pc + 1]!] = r[code[pc + 2]!]!;
+          pc += 3;
+          break;
+        case C.READ:
+          r[code[pc + 1]!] = readByte();
+          pc += 2;
+          break;
+        case C.WRITE:
+          writeByte(r[code[pc + 1]!] as number);
+          pc += 2;
+          break;
+        case C.JUMP:
+          pc = code[pc + 1]!;
+          break;
+        case C.EDGE: {
+          const n = code[pc + 1]!;
+          for (let i = 0; i < n; i++) scratch[i] = r[code[pc + 2 + 2 * i]!]!;
+          for (let i = 0; i < n; i++) r[code[pc + 3 + 2 * i]!] = scratch[i]!;
+          pc = code[pc + 2 + 2 * n]!;
+          break;
+        }
+        case C.BRANCH:
+          pc = r[code[pc + 1]!] ? code[pc + 2]! : code[pc + 3]!;
+          break;
+        case C.SWITCH: {
+          const v = r[code[pc + 1]!] as number;
+          const n = code[pc + 2]!;
+          let next = code[pc + 3 + 2 * n]!;
+          for (let i = 0; i < n; i++)
+            if (code[pc + 3 + 2 * i] === v) {
+              next = code[pc + 4 + 2 * i]!;
+              break;
+            }
+          pc = next;
+          break;
+        }
+        case C.RETURN:
+          this.result = r[code[pc + 1]!];
+          return RETURNED;
+        case C.RETURN_VOID:
+          this.result = undefined;
+          return RETURNED;
+        case C.RAISE:
+          return this.raise(this.messages[code[pc + 1]!]!);
+        case C.EXIT: {
+          const n = code[pc + 2]!;
+          this.exitState = [];
+          for (let i = 0; i < n; i++) this.exitState.push(r[code[pc + 3 + i]!]!);
+          this.exitStatus = code[pc + 1]!;
+          return EXITED;
+        }
+        default:
+          throw new Error(`L3: bad code ${op} at ${pc}`);
+      }
+    }
+  }
+}
+
