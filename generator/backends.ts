@@ -7,6 +7,8 @@ import { VmError, setFuel } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { L3, type Status } from "../runtime/l3.ts";
+import { specialise } from "../runtime/spec/pe.ts";
+import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -19,7 +21,8 @@ export interface Backend {
   name: string;
   /** What `--dump` accepts. */
   dumps: string[];
-  run(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions): number;
+  /** Runs the program; fills `stats` with what it measured. */
+  run(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions, stats: Record<string, unknown>): number;
 }
 
 /** What a run gives: a value or an interpreter error, and statistics. */
@@ -53,7 +56,29 @@ const graph: Backend = {
   },
 };
 
-export const backends: Record<string, Backend> = { interp, graph };
+/** The abstract interpreter's residual graphs on L3. Where specialisation gives up (a bound of
+ *  the policy), the program runs on its interpreter's graphs instead: nothing has run yet. */
+const pe: Backend = {
+  name: "pe",
+  dumps: ["residual"],
+  run(lang, code, arg, opts, stats) {
+    const m = loadGraphs(lang.name);
+    const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
+    let spec;
+    try {
+      spec = specialise(m, lang.entry, [{ k: "a", arr: code, type: "u8[]" }, { k: "r", o: 0, type: "i32" }], policy);
+    } catch (e) {
+      if (!(e instanceof SpecialisationLimit)) throw e;
+      stats.fallback = e.message;
+      return graph.run(lang, code, arg, { ...opts, dump: undefined }, stats);
+    }
+    Object.assign(stats, spec.stats);
+    if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
+    return valueOf(new L3(spec.module).run(lang.entry, [code, arg]));
+  },
+};
+
+export const backends: Record<string, Backend> = { interp, graph, pe };
 
 export async function runProgram(
   backend: Backend,
@@ -66,7 +91,7 @@ export async function runProgram(
   const start = performance.now();
   setFuel(opts.fuel);
   try {
-    return { value: backend.run(lang, code, arg, opts), stats };
+    return { value: backend.run(lang, code, arg, opts, stats), stats };
   } catch (e) {
     if (e instanceof VmError) return { error: e.message, stats };
     throw e;

@@ -21,6 +21,7 @@ usage:
       --dump WHAT      print an intermediate form to stderr (see the backend)
   futamura graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)
+  futamura fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]: differential testing
   futamura generate    regenerate what is stale in generated/
   futamura check       fail if anything in generated/ is stale
   futamura start       regenerate what is stale, run every example program on every
@@ -49,6 +50,7 @@ export async function main(argv: string[], out = process.stdout, err = process.s
         return await buildCommand(command, out, err);
       case "graphs":
         return await graphsCommand(rest, out, err);
+      case "fuzz": return await (await import("./fuzz.ts")).fuzzCommand(rest, out, err); // differential fuzzing
       default:
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
     }

@@ -2,6 +2,8 @@
 //! specialiser): a flat list, in order. Tests run the verifier after each pass.
 
 import type { Graph } from "../ir/types.ts";
+import { dce } from "./dce.ts";
+import { fold } from "./fold.ts";
 import { fuseBlocks } from "./fuse-blocks.ts";
 import { pruneBlocks } from "./prune-blocks.ts";
 import { pruneParams } from "./prune-params.ts";
@@ -12,8 +14,12 @@ export type Pass = (g: Graph) => void;
 export const cleanup: [string, Pass][] = [
   ["prune-blocks", pruneBlocks],
   ["prune-params", pruneParams],
+  ["fold", fold],
+  ["prune-blocks", pruneBlocks],
+  ["prune-params", pruneParams],
   ["fuse-blocks", fuseBlocks],
   ["prune-blocks", pruneBlocks],
+  ["dce", dce],
   ["renumber", renumber],
 ];
 

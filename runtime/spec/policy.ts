@@ -1,0 +1,69 @@
+//! Every rule the specialisers must agree on, in one place: the abstract interpreter and the
+//! generated specialisers both call these, so they take every decision the same way.
+//!
+//! - Merge-point key: the values of the greens, and the shape of each red: "red", or a virtual
+//!   array's type and length with the constants among its items. Reaching a known key closes a
+//!   residual loop. Reds that are not virtual are red at the merge point whatever they hold.
+//! - Generalisation, in two steps. The first integer green is the program position (the pc);
+//!   the other integer greens (a stack depth) may vary. After `maxVariants` keys at one
+//!   position, new arrivals there use the *weak* key, without item constants (every item a
+//!   run-time value). After `maxVariants` more, they use the *general* key `<position>*`: the
+//!   varying greens become red and the virtuals are forced. A green that is not a constant at
+//!   all (a pc computed at run time) also goes to the general key. So specialisation terminates:
+//!   at most `2 * maxVariants + 1` keys per position.
+//! - Virtuals: `new_array` of a constant length up to `maxVirtualLength` stays virtual; it is
+//!   forced (really allocated) where it escapes: indexed by a run-time value, passed to a
+//!   residual call, returned, or at a generalised merge point.
+//! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`;
+//!   calls to the portal (a function with a merge point) become residual calls to a graph
+//!   specialised for the call's constant arguments.
+//! - Bounds: `maxOps` operations processed in one specialisation; past it the specialiser gives
+//!   up (`SpecialisationLimit`) and the caller falls back to the interpreter.
+
+export interface Policy {
+  maxVariants: number;
+  maxVirtualLength: number;
+  maxInlineDepth: number;
+  maxOps: number;
+  /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
+  mode: "eager" | "lazy";
+  /** Whether residual code charges fuel at merge points (only when a budget is set). */
+  fuel: boolean;
+}
+
+export const defaultPolicy: Policy = {
+  maxVariants: 8,
+  maxVirtualLength: 256,
+  maxInlineDepth: 16,
+  maxOps: 500_000,
+  mode: "eager",
+  fuel: false,
+};
+
+/** Thrown when a bound of the policy is reached; the caller falls back to the interpreter. */
+export class SpecialisationLimit extends Error {}
+
+/** The shape of a red value at a merge point, as it enters the key. */
+export type Shape = string;
+
+export function mergeKey(greens: (number | boolean | string)[], shapes: Shape[]): string {
+  return `${greens.join(",")}|${shapes.join(",")}`;
+}
+
+/** The position part of a key: the immutable greens and the first integer green. */
+export function positionKey(greens: (number | boolean | string)[], isPosition: boolean[]): string {
+  return greens.filter((_, i) => isPosition[i]).join(",");
+}
+
+export function generalisedKey(position: string): string {
+  return `${position}*`;
+}
+
+/** Whether a position with `variants` keys already must be generalised before adding one. */
+export function mustGeneralise(policy: Policy, variants: number): boolean {
+  return variants >= policy.maxVariants;
+}
+
+export function staysVirtual(policy: Policy, length: number): boolean {
+  return length >= 0 && length <= policy.maxVirtualLength;
+}

@@ -1,0 +1,35 @@
+//! The abstract values of specialisation: what the specialiser knows about each value of the
+//! interpreter while it runs the interpreter's graphs at compile time.
+//!
+//! - `c`: a compile-time constant integer or boolean (green);
+//! - `r`: a run-time value, held in a residual variable or constant operand (red);
+//! - `a`: a compile-time-known immutable array (the bytecode): reads at constant indexes fold;
+//! - `v`: a virtual array: an allocation not done yet, whose items are abstract scalars.
+
+import type { Operand, Type } from "../ir/types.ts";
+
+export type Scalar = { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type };
+
+export interface Virtual {
+  type: "i32[]" | "u8[]";
+  items: Scalar[];
+}
+
+export type AVal = Scalar | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" } | { k: "v"; obj: Virtual };
+
+export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
+
+/** Deep-copies values that share virtuals, keeping their aliasing (for a second path). */
+export function copyValues<T extends Map<number, AVal>>(envs: T[]): T[] {
+  const seen = new Map<Virtual, Virtual>();
+  const copy = (a: AVal): AVal => {
+    if (a.k !== "v") return a;
+    let o = seen.get(a.obj);
+    if (!o) {
+      o = { type: a.obj.type, items: [...a.obj.items] };
+      seen.set(a.obj, o);
+    }
+    return { k: "v", obj: o };
+  };
+  return envs.map((e) => new Map([...e].map(([k, v]) => [k, copy(v)])) as T);
+}
