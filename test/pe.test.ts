@@ -1,0 +1,93 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { backends, runProgram } from "../generator/backends.ts";
+import { langs } from "../interpreters/lang.ts";
+import { loadGraphs } from "../runtime/graphs.ts";
+import { printModule } from "../runtime/ir/print.ts";
+import { verifyModule } from "../runtime/ir/verify.ts";
+import { specialise } from "../runtime/spec/pe.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+
+function residual(lang: string, text: string) {
+  const l = langs[lang]!;
+  const code = l.load(text, "test");
+  const r = specialise(loadGraphs(lang), l.entry, [{ k: "a", arr: code, type: "u8[]" }, { k: "r", o: 0, type: "i32" }]);
+  verifyModule(r.module);
+  return { text: printModule(r.module), stats: r.stats };
+}
+
+const program = (f: string) => readFileSync(root + "interpreters/programs/" + f, "utf8");
+
+/** Runs a program on interp and pe; they must agree. */
+async function agree(lang: string, text: string, arg: number) {
+  const l = langs[lang]!;
+  const code = l.load(text, "test");
+  const want = await runProgram(backends.interp!, l, code, arg);
+  const got = await runProgram(backends.pe!, l, code, arg);
+  expect({ value: got.value, error: got.error }).toEqual({ value: want.value, error: want.error });
+  expect(got.stats.fallback).toBeUndefined();
+  return want;
+}
+
+describe("abstract interpreter", () => {
+  it("turns TLR square into one loop over residual variables", async () => {
+    const { text } = residual("tlr", program("square.tlr"));
+    await expect(text).toMatchFileSnapshot("golden/residual/square.tlr.ir");
+    expect(text).not.toMatch(/array_|new_array|switch|merge_point|data \$/);
+    expect(text.match(/^b\d+/gm)!.length).toBeLessThanOrEqual(4);
+  });
+
+  it("keeps TL's value stack out of the residual loop", async () => {
+    const { text } = residual("tl", program("loop.tl"));
+    await expect(text).toMatchFileSnapshot("golden/residual/loop.tl.ir");
+    expect(text).not.toMatch(/array_|new_array|switch/);
+  });
+
+  it("specialises factorial and fibonacci without a stack", async () => {
+    for (const f of ["factorial.tl", "fibonacci.tl", "brstk.tl"]) {
+      const { text } = residual("tl", program(f));
+      await expect(text).toMatchFileSnapshot(`golden/residual/${f}.ir`);
+      expect(text).not.toMatch(/new_array/);
+    }
+  });
+
+  it("is deterministic", () => {
+    for (const [lang, f] of [["tlr", "square.tlr"], ["tl", "call.tl"], ["tl", "fibonacci.tl"]] as const)
+      expect(residual(lang, program(f)).text).toBe(residual(lang, program(f)).text);
+  });
+
+  it("terminates on a loop that grows the stack on every trip", async () => {
+    const grow = `
+        PUSHARG
+      loop:
+        PUSH 9          # one more item per trip
+        SWAP
+        PUSH 1
+        SUB
+        PICK 0
+        BR_COND loop
+        RETURN
+        ${"NOP\n".repeat(60)}   # room for 70 items on the stack`;
+    const { stats } = residual("tl", grow);
+    expect(stats.generalisations).toBeGreaterThan(0);
+    for (const arg of [0, 3, 7, 12, 40, 100]) await agree("tl", grow, arg);
+  });
+
+  it("raises a bad opcode only on the path that reaches it", async () => {
+    const text = `
+        PUSHARG
+        BR_COND skip
+        .byte 99        # an unknown opcode, reached only when arg is 0
+      skip:
+        PUSH 7
+        RETURN`;
+    expect((await agree("tl", text, 1)).value).toBe(7);
+    expect((await agree("tl", text, 0)).error).toBe("unknown opcode");
+  });
+
+  it("agrees with the interpreter on every example program", async () => {
+    const { examples } = await import("../generator/start.ts");
+    for (const ex of examples()) await agree(ex.lang, readFileSync(root + ex.file, "utf8"), ex.arg);
+  });
+});
