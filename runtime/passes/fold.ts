@@ -1,22 +1,42 @@
-//! Folds pure operations whose operands are all constants (by the opcode table's meaning) and
-//! branches and switches on constants. Residual graphs need it after `prune-params` has turned
-//! merge-point parameters that only ever receive one constant into that constant.
+//! Folds pure operations whose operands are all constants (by the opcode table's meaning),
+//! applies the algebraic identities x+0, x-0, x*1, x|0, x^0, x<<0, x>>0 and x&-1, and turns
+//! branches and switches on constants into jumps. Residual graphs need it after `prune-params`
+//! has turned merge-point parameters that only ever receive one constant into that constant.
 
 import { OPS } from "../ir/ops.ts";
 import type { Const, Graph, Operand } from "../ir/types.ts";
 import { mapOperands } from "../ir/walk.ts";
 
+/** For each operation, the constant that leaves the other operand unchanged, and on which side. */
+const IDENTITY: Record<string, { right: number; left?: number }> = {
+  int_add: { right: 0, left: 0 },
+  int_sub: { right: 0 },
+  int_mul: { right: 1, left: 1 },
+  int_or: { right: 0, left: 0 },
+  int_xor: { right: 0, left: 0 },
+  int_and: { right: -1, left: -1 },
+  int_shl: { right: 0 },
+  int_shr: { right: 0 },
+};
+
 export function fold(g: Graph): void {
-  const known = new Map<number, Const>();
+  const known = new Map<number, Operand>();
   const get = (o: Operand): Operand => (typeof o === "number" ? (known.get(o) ?? o) : o);
+  const isInt = (o: Operand, v: number | undefined) => typeof o !== "number" && o.k === "int" && o.v === v;
   for (const b of g.blocks) {
     b.ops = b.ops.filter((op) => {
       const fn = OPS[op.op]!.fold;
       const args = op.args.map(get);
-      if (!fn || !args.every((a) => typeof a !== "number" && a.k !== "data")) return true;
-      const v = fn(...args.map((a) => (a as Const).v));
-      known.set(op.dst, typeof v === "boolean" ? { k: "bool", v } : { k: "int", v });
-      return false;
+      if (!fn) return true;
+      if (args.every((a) => typeof a !== "number" && a.k !== "data")) {
+        const v = fn(...args.map((a) => (a as Const).v));
+        known.set(op.dst, typeof v === "boolean" ? { k: "bool", v } : { k: "int", v });
+        return false;
+      }
+      const id = IDENTITY[op.op];
+      if (id && isInt(args[1]!, id.right)) return known.set(op.dst, args[0]!), false;
+      if (id && isInt(args[0]!, id.left)) return known.set(op.dst, args[1]!), false;
+      return true;
     });
     const t = b.term;
     if (t.k === "branch") {
