@@ -3,7 +3,7 @@
 //! harness and the benchmark all go through `runProgram`, so they compare like with like.
 
 import type { Lang } from "../interpreters/lang.ts";
-import { VmError, setFuel } from "../runtime/hints.ts";
+import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { L3, type Status } from "../runtime/l3.ts";
@@ -12,6 +12,8 @@ import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
+  /** The program's standard input, for languages that read bytes. */
+  input?: Uint8Array | undefined;
   /** An intermediate form to print to `log` (each backend names what it has). */
   dump?: string | undefined;
   log?: NodeJS.WritableStream;
@@ -25,10 +27,11 @@ export interface Backend {
   run(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions, stats: Record<string, unknown>): number;
 }
 
-/** What a run gives: a value or an interpreter error, and statistics. */
+/** What a run gives: a value or an interpreter error, the bytes it wrote, and statistics. */
 export interface Outcome {
   value?: number;
   error?: string;
+  output: Uint8Array;
   stats: Record<string, unknown>;
 }
 
@@ -89,14 +92,37 @@ export async function runProgram(
 ): Promise<Outcome> {
   const stats: Record<string, unknown> = { backend: backend.name, lang: lang.name };
   const start = performance.now();
+  const out = new ByteSink();
+  const input = opts.input ?? new Uint8Array(0);
+  let at = 0;
+  setIo({ read: () => (at < input.length ? input[at++]! : -1), write: (b) => out.push(b) });
   setFuel(opts.fuel);
   try {
-    return { value: backend.run(lang, code, arg, opts, stats), stats };
+    const value = backend.run(lang, code, arg, opts, stats);
+    return { value, output: out.bytes(), stats };
   } catch (e) {
-    if (e instanceof VmError) return { error: e.message, stats };
+    if (e instanceof VmError) return { error: e.message, output: out.bytes(), stats };
     throw e;
   } finally {
     setFuel(undefined);
+    setIo({ read: () => -1, write: () => {} });
     stats.runMs = Math.round((performance.now() - start) * 1000) / 1000;
+  }
+}
+
+/** A growable byte buffer for a program's output. */
+class ByteSink {
+  private buf = new Uint8Array(256);
+  private n = 0;
+  push(b: number): void {
+    if (this.n === this.buf.length) {
+      const bigger = new Uint8Array(this.buf.length * 2);
+      bigger.set(this.buf);
+      this.buf = bigger;
+    }
+    this.buf[this.n++] = b;
+  }
+  bytes(): Uint8Array {
+    return this.buf.slice(0, this.n);
   }
 }

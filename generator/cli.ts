@@ -31,7 +31,11 @@ usage:
 languages: ${Object.keys(langs).join(", ")}
 exit status: 0 success, 1 interpreter error, 2 usage or load error, 3 internal error`;
 
-export async function main(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -110,13 +114,18 @@ async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writa
     throw new LoadError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   const code = lang.load(text, file);
-  if (args.length !== 1) throw new UsageError(`${lang.name} programs take one integer argument`);
-  const arg = parseInt32(args[0]!);
+  const bytes = lang.convention === "bytes";
+  if (bytes ? args.length !== 0 : args.length !== 1)
+    throw new UsageError(bytes ? `${lang.name} programs read stdin and take no arguments` : `${lang.name} programs take one integer argument`);
+  const arg = bytes ? 0 : parseInt32(args[0]!);
+  const input = bytes && !process.stdin.isTTY ? readFileSync(0) : undefined;
 
-  const result = await runProgram(backend, lang, code, arg, { fuel, dump: values.dump, log: err });
+  const result = await runProgram(backend, lang, code, arg, { fuel, dump: values.dump, log: err, input });
+  // Output written before an error is part of the run (a Brainfuck program may have printed).
+  if (result.output.length) out.write(result.output);
   if (stats) err.write(stats === "json" ? JSON.stringify(result.stats) + "\n" : formatStats(result.stats));
   if (result.error !== undefined) throw new VmError(result.error);
-  out.write(`${result.value}\n`);
+  if (!bytes) out.write(`${result.value}\n`);
   return 0;
 }
 

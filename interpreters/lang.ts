@@ -22,8 +22,9 @@ export interface Lang {
   entry: string;
   /** Program file extension, ".tlr" / ".tl". */
   ext: string;
-  /** "int": takes one int32 argument, prints one decimal integer. */
-  convention: "int";
+  /** "int": takes one int32 argument, prints one decimal integer. "bytes": reads stdin and
+   *  writes bytes to stdout (the entry's result is ignored). */
+  convention: "int" | "bytes";
   /** Assembles a program text; throws LoadError. */
   load(text: string, file: string): Uint8Array;
   /** Runs the interpreter natively; throws VmError for a faulty program. */

@@ -18,18 +18,3 @@ export interface Virtual {
 export type AVal = Scalar | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" } | { k: "v"; obj: Virtual };
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
-
-/** Deep-copies values that share virtuals, keeping their aliasing (for a second path). */
-export function copyValues<T extends Map<number, AVal>>(envs: T[]): T[] {
-  const seen = new Map<Virtual, Virtual>();
-  const copy = (a: AVal): AVal => {
-    if (a.k !== "v") return a;
-    let o = seen.get(a.obj);
-    if (!o) {
-      o = { type: a.obj.type, items: [...a.obj.items] };
-      seen.set(a.obj, o);
-    }
-    return { k: "v", obj: o };
-  };
-  return envs.map((e) => new Map([...e].map(([k, v]) => [k, copy(v)])) as T);
-}
