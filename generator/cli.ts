@@ -22,6 +22,9 @@ usage:
   futamura graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)
   futamura fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]: differential testing
+  futamura bta <lang>  print the interpreter's graphs with every value marked green or red
+  futamura explain <lang> <function> <variable>
+                       say why a value is red: the chain of operations that made it so
   futamura generate    regenerate what is stale in generated/
   futamura check       fail if anything in generated/ is stale
   futamura start       regenerate what is stale, run every example program on every
@@ -54,6 +57,9 @@ export async function main(
         return await buildCommand(command, out, err);
       case "graphs":
         return await graphsCommand(rest, out, err);
+      case "explain":
+      case "bta":
+        return await btaCommand(command, rest, out);
       case "fuzz": return await (await import("./fuzz.ts")).fuzzCommand(rest, out, err); // differential fuzzing
       default:
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
@@ -146,14 +152,15 @@ function formatStats(stats: Record<string, unknown>): string {
 }
 
 async function buildCommand(command: "generate" | "check", out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const { generate, stale, SubsetError } = await import("./build.ts");
+  const { artifacts, generate, stale, SubsetError } = await import("./build.ts");
   try {
+    const list = await artifacts();
     if (command === "generate") {
-      const changed = generate();
+      const changed = generate(list);
       out.write(changed.length ? changed.map((a) => `wrote ${a.path}\n`).join("") : "generated/ is up to date\n");
       return 0;
     }
-    const old = stale();
+    const old = stale(list);
     if (!old.length) return out.write("generated/ is up to date\n"), 0;
     err.write(old.map((a) => `stale: ${a.path} does not match its source; run \`npm run generate\`\n`).join(""));
     return 1;
@@ -181,5 +188,18 @@ async function graphsCommand(argv: string[], out: NodeJS.WritableStream, err: No
   const r = buildGraphs(file, entry, { text });
   if (!r.module) return err.write(r.violations.join("\n") + "\n"), 1;
   out.write(printModule(r.module));
+  return 0;
+}
+
+async function btaCommand(command: "bta" | "explain", argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const [name, fn, variable] = argv;
+  const lang = name === undefined ? undefined : langs[name];
+  if (!lang || (command === "explain" ? argv.length !== 3 : argv.length !== 1))
+    throw new UsageError(command === "explain" ? "explain <lang> <function> <variable>" : "bta <lang>");
+  const { analyse, explain, printBinding } = await import("./bta.ts");
+  const { loadGraphs } = await import("../runtime/graphs.ts");
+  const m = loadGraphs(lang.name);
+  const bt = analyse(m, lang.entry);
+  out.write((command === "bta" ? printBinding(m, bt) : explain(m, bt, fn!, variable!).join("\n")) + "\n");
   return 0;
 }

@@ -4,7 +4,7 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { langs } from "../interpreters/lang.ts";
 import { backends, runProgram } from "./backends.ts";
-import { generate, root } from "./build.ts";
+import { artifacts, generate, root } from "./build.ts";
 
 /** An example program states its argument and result: `# example: 7 -> 49`. */
 export function examples(): { lang: string; file: string; arg: number; expect: string }[] {
@@ -21,7 +21,7 @@ export function examples(): { lang: string; file: string; arg: number; expect: s
 }
 
 export async function start(out: NodeJS.WritableStream): Promise<number> {
-  for (const a of generate()) out.write(`regenerated ${a.path}\n`);
+  for (const a of generate(await artifacts())) out.write(`regenerated ${a.path}\n`);
   const names = Object.keys(backends);
   const rows = [["program", "arg", "expected", ...names]];
   let bad = 0;

@@ -5,7 +5,7 @@
 //! to 32 bits; DIV truncates toward zero (PyPy floors); a frame's stack holds at most as many
 //! items as the program has bytes; calls nest at most MAX_DEPTH deep; every fault is a VmError.
 
-import { JitDriver, VmError } from "../runtime/hints.ts";
+import { JitDriver, VmError, promote } from "../runtime/hints.ts";
 
 const NOP = 1;
 const PUSH = 2; // v: push v
@@ -202,7 +202,8 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
       case BR_COND_STK: {
         if (sp < 2) throw new VmError("stack underflow");
         sp = (sp - 2) | 0;
-        if (stack[sp] !== 0) pc = target(code, pc, stack[(sp + 1) | 0]);
+        // The offset is data, but the pc must stay green: promote it (PyPy's TL does the same).
+        if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
         break;
       }
       case CALL: {

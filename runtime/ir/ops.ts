@@ -31,52 +31,49 @@ export interface OpInfo {
   effect: Effect;
   /** What the immediate holds, if the op has one. */
   imm?: "type" | "callee" | "count";
-  /** The meaning of a pure operation. */
+  /** The meaning of a pure operation, as a TypeScript expression over `$0`, `$1`. */
+  expr?: string;
+  /** The same, as a function. */
   fold?: (...args: any[]) => Scalar;
 }
 
-const i2 = ["i32", "i32"] as ArgType[];
-const arith = (fold: (a: number, b: number) => number): OpInfo => ({
-  args: i2,
-  ret: "i32",
-  effect: "pure",
-  fold,
-});
-const cmp = (fold: (a: number, b: number) => boolean): OpInfo => ({
-  args: i2,
-  ret: "bool",
-  effect: "pure",
-  fold,
-});
+/** A pure operation whose meaning is the TypeScript expression `expr` over `$0`, `$1`: the
+ *  generator emits it into specialisers, `fold` is the same expression compiled once. */
+function pure(args: ArgType[], ret: Type, expr: string): OpInfo {
+  const params = args.map((_, i) => `$${i}`);
+  return { args, ret, effect: "pure", expr, fold: new Function(...params, `return ${expr};`) as OpInfo["fold"] };
+}
+const arith = (expr: string) => pure(["i32", "i32"], "i32", expr);
+const cmp = (expr: string) => pure(["i32", "i32"], "bool", expr);
 
 export const OPS: Record<string, OpInfo> = {
-  int_add: arith((a, b) => (a + b) | 0),
-  int_sub: arith((a, b) => (a - b) | 0),
-  int_mul: arith((a, b) => Math.imul(a, b)),
-  int_div: arith((a, b) => (a / b) | 0),
-  int_mod: arith((a, b) => (a % b) | 0),
-  int_and: arith((a, b) => a & b),
-  int_or: arith((a, b) => a | b),
-  int_xor: arith((a, b) => a ^ b),
-  int_shl: arith((a, b) => a << b),
-  int_shr: arith((a, b) => a >> b),
+  int_add: arith("($0 + $1) | 0"),
+  int_sub: arith("($0 - $1) | 0"),
+  int_mul: arith("Math.imul($0, $1)"),
+  int_div: arith("($0 / $1) | 0"),
+  int_mod: arith("($0 % $1) | 0"),
+  int_and: arith("$0 & $1"),
+  int_or: arith("$0 | $1"),
+  int_xor: arith("$0 ^ $1"),
+  int_shl: arith("$0 << $1"),
+  int_shr: arith("$0 >> $1"),
   /** Logical shift right, reinterpreted as int32 (only shifts of 1..31 come from the subset). */
-  int_ushr: arith((a, b) => (a >>> b) | 0),
-  int_neg: { args: ["i32"], ret: "i32", effect: "pure", fold: (a: number) => -a | 0 },
-  int_not: { args: ["i32"], ret: "i32", effect: "pure", fold: (a: number) => ~a },
+  int_ushr: arith("($0 >>> $1) | 0"),
+  int_neg: pure(["i32"], "i32", "-$0 | 0"),
+  int_not: pure(["i32"], "i32", "~$0"),
 
-  int_eq: cmp((a, b) => a === b),
-  int_ne: cmp((a, b) => a !== b),
-  int_lt: cmp((a, b) => a < b),
-  int_le: cmp((a, b) => a <= b),
-  int_gt: cmp((a, b) => a > b),
-  int_ge: cmp((a, b) => a >= b),
+  int_eq: cmp("$0 === $1"),
+  int_ne: cmp("$0 !== $1"),
+  int_lt: cmp("$0 < $1"),
+  int_le: cmp("$0 <= $1"),
+  int_gt: cmp("$0 > $1"),
+  int_ge: cmp("$0 >= $1"),
   /** Unsigned less-than: one comparison checks `0 <= a < b` for a non-negative `b`. */
-  uint_lt: cmp((a, b) => a >>> 0 < b >>> 0),
+  uint_lt: cmp("$0 >>> 0 < $1 >>> 0"),
 
-  bool_not: { args: ["bool"], ret: "bool", effect: "pure", fold: (a: boolean) => !a },
-  bool_eq: { args: ["bool", "bool"], ret: "bool", effect: "pure", fold: (a, b) => a === b },
-  bool_ne: { args: ["bool", "bool"], ret: "bool", effect: "pure", fold: (a, b) => a !== b },
+  bool_not: pure(["bool"], "bool", "!$0"),
+  bool_eq: pure(["bool", "bool"], "bool", "$0 === $1"),
+  bool_ne: pure(["bool", "bool"], "bool", "$0 !== $1"),
 
   /** A zero-filled array of the length given; the immediate names its type. */
   new_array: { args: ["i32"], ret: "imm", effect: "alloc", imm: "type" },

@@ -285,6 +285,15 @@ export class Engine {
     return undefined;
   }
 
+  /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
+   *  frame turns generic and the walk does the promotion again (undefined). */
+  promote(f: Frame, a: AVal): number | undefined {
+    a = this.resolve(a);
+    if (a.k === "c") return a.v as number;
+    this.generic(f);
+    return undefined;
+  }
+
   /** A call: inlined (a new frame), or for the portal a residual call to its specialisation. */
   call(p: Path, f: Frame, name: string, args: AVal[], dst: number): void {
     const callee = this.graph(name);
@@ -453,6 +462,11 @@ export class Engine {
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }
+}
+
+/** Binding times written compactly in generated code: "GRRG…", one letter per variable. */
+export function bits(s: string): boolean[] {
+  return Array.from(s, (c) => c === "G");
 }
 
 /** A jump target with its arguments (slots in the frame's representation). */

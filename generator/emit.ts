@@ -1,0 +1,209 @@
+//! The emitter: turns an interpreter's graphs and their binding times into a dedicated
+//! specialiser, a TypeScript module in `generated/` (the second Futamura projection).
+//!
+//! Each graph becomes a `Compiled` object: a loop over its blocks in which green operations are
+//! plain TypeScript on plain values (the opcode table's `expr`), and red operations, calls, the
+//! merge point and red branches are calls on the specialisation engine, which the abstract
+//! interpreter uses too; so both take every decision by the same rules. Every block carries the
+//! source lines it came from, so a reader recognises the interpreter.
+
+import { OPS } from "../runtime/ir/ops.ts";
+import type { Block, Graph, Jump, Module, Op, Operand, Type } from "../runtime/ir/types.ts";
+import type { Binding } from "./bta.ts";
+
+export function emitSpecialiser(m: Module, bt: Binding, source: string, header: string): string {
+  const lines = source.split("\n");
+  const out = [
+    `// ${header}`,
+    "//",
+    `// The specialiser of ${m.file ?? "an interpreter"}: its graphs with every binding-time decision`,
+    "// taken. Green operations run here as plain TypeScript; red ones are calls on the engine.",
+    "",
+    `import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";`,
+    `import { konst as k, type AVal } from "../runtime/spec/value.ts";`,
+    "",
+  ];
+  for (const g of m.graphs) out.push(emitGraph(g, bt.greens.get(g.name)!, lines));
+  out.push(`/** The compiled graphs, by name. */`);
+  out.push(`export const compiled: Record<string, Compiled> = { ${m.graphs.map((g) => `${JSON.stringify(g.name)}: ${ident(g.name)}`).join(", ")} };`);
+  return out.join("\n") + "\n";
+}
+
+function ident(name: string): string {
+  return `graph_${name.replace(/\W/g, "_")}`;
+}
+
+function emitGraph(g: Graph, greens: boolean[], src: string[]): string {
+  const e = new GraphEmitter(g, greens, src);
+  return [
+    `/** @${g.name} */`,
+    `const ${ident(g.name)}: Compiled = {`,
+    `greens: bits("${greens.map((x) => (x ? "G" : "R")).join("")}"),`,
+    `run(e: Engine, p: Path, f: Frame): boolean {`,
+    `let env = f.env;`,
+    `for (;;) {`,
+    `switch (f.block) {`,
+    ...g.blocks.flatMap((b, i) => e.block(b, i)),
+    `default: throw new Error("no block " + f.block);`,
+    `}`,
+    `}`,
+    `},`,
+    `};`,
+    "",
+  ].join("\n");
+}
+
+class GraphEmitter {
+  private line = -1;
+
+  constructor(
+    private g: Graph,
+    private greens: boolean[],
+    private src: string[],
+  ) {}
+
+  private slot(v: number): string {
+    const n = this.g.names[v];
+    return n === undefined ? `env[${v}]` : `env[${v} /* ${n} */]`;
+  }
+
+  /** A green operand as a plain TypeScript value. */
+  private plain(o: Operand): string {
+    if (typeof o !== "number") return o.k === "data" ? unsupported("data") : String(o.v);
+    return `(${this.slot(o)} as ${tsType(this.g.types[o]!)})`;
+  }
+
+  /** Any operand as an abstract value for the engine. */
+  private abstract(o: Operand): string {
+    if (typeof o !== "number") return `k(${this.plain(o)})`;
+    if (!this.greens[o]) return `(${this.slot(o)} as AVal)`;
+    const t = this.g.types[o]!;
+    return t === "i32[]" || t === "u8[]" ? `{ k: "a", arr: ${this.plain(o)}, type: "${t}" }` : `k(${this.plain(o)})`;
+  }
+
+  /** An operand in the representation of a target slot. */
+  private as(o: Operand, green: boolean): string {
+    return green ? this.plain(o) : this.abstract(o);
+  }
+
+  private comment(pos: { line: number } | undefined): string[] {
+    if (!pos || pos.line === this.line) return [];
+    this.line = pos.line;
+    return [`// ${pos.line}: ${this.src[pos.line - 1]?.trim() ?? ""}`];
+  }
+
+  block(b: Block, i: number): string[] {
+    this.line = -1;
+    const out = [`case ${i}: {`];
+    // Segments end at calls: after a call the engine runs the callee, then resumes here.
+    let start = 0;
+    b.ops.forEach((op, k) => {
+      if (op.op !== "call") return;
+      out.push(`if (f.op < ${k + 1}) {`, ...this.segment(b.ops, start, k + 1), `}`);
+      start = k + 1;
+    });
+    out.push(...this.segment(b.ops, start, b.ops.length), ...this.comment(b.termPos), ...this.term(b));
+    out.push(`}`);
+    return out;
+  }
+
+  private segment(ops: Op[], from: number, to: number): string[] {
+    const out: string[] = [];
+    const body = ops.slice(from, to);
+    const folded = body.filter((op) => op.dst >= 0 && this.greens[op.dst]).length;
+    out.push(`e.tick(${body.length});`);
+    if (folded) out.push(`e.folded(${folded});`);
+    body.forEach((op, j) => out.push(...this.comment(op.pos), ...this.op(op, from + j)));
+    return out;
+  }
+
+  private op(op: Op, k: number): string[] {
+    const args = op.args;
+    if (op.op === "merge_point") {
+      const vars = args.map((a) => (typeof a === "number" ? String(a) : `k(${this.plain(a)})`)).join(", ");
+      return [
+        `f.op = ${k + 1};`,
+        `if (!e.mergePoint(p, f, [${vars}], ${op.imm})) return false;`,
+        `if (!f.code) return true; // generalised: the engine's walk goes on`,
+        `env = f.env;`,
+      ];
+    }
+    if (op.op === "call")
+      return [`f.op = ${k + 1};`, `e.call(p, f, ${JSON.stringify(op.imm)}, [${args.map((a) => this.abstract(a)).join(", ")}], ${op.dst});`, `return true;`];
+    if (op.op === "promote" && !this.isGreen(args[0]!))
+      return [
+        `f.op = ${k};`,
+        `const promoted${k} = e.promote(f, ${this.abstract(args[0]!)});`,
+        `if (promoted${k} === undefined) return true; // a run-time value: the engine's walk goes on`,
+        `${this.slot(op.dst)} = promoted${k};`,
+      ];
+    if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
+    const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
+    const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
+    const call = `e.op(p, "${op.op}", [${args.map((a) => this.abstract(a)).join(", ")}], ${type}${imm})`;
+    return [op.dst >= 0 ? `${this.slot(op.dst)} = ${call}!;` : `${call};`];
+  }
+
+  /** A green operation as a TypeScript expression. */
+  private green(op: Op): string {
+    const a = op.args.map((o) => this.plain(o));
+    if (op.op === "array_len") return `${a[0]}.length`;
+    if (op.op === "array_get") return `${a[0]}[${a[1]}]!`;
+    if (op.op === "promote") return a[0]!;
+    const expr = OPS[op.op]!.expr;
+    if (!expr) return unsupported(op.op);
+    return `(${expr.replace(/\$(\d)/g, (_, i) => a[Number(i)]!)})`;
+  }
+
+  private target(j: Jump): string {
+    const params = this.g.blocks[j.block]!.params;
+    return `[${j.block}, [${j.args.map((a, i) => this.as(a, this.greens[params[i]!]!)).join(", ")}]]`;
+  }
+
+  private jump(j: Jump): string {
+    const params = this.g.blocks[j.block]!.params;
+    return `e.jump(f, ${j.block}, [${j.args.map((a, i) => this.as(a, this.greens[params[i]!]!)).join(", ")}]);`;
+  }
+
+  private isGreen(o: Operand): boolean {
+    return typeof o !== "number" || this.greens[o]!;
+  }
+
+  private term(b: Block): string[] {
+    const t = b.term;
+    switch (t.k) {
+      case "jump":
+        return [this.jump(t.to), `continue;`];
+      case "branch":
+        if (this.isGreen(t.cond)) return [`if (${this.plain(t.cond)}) ${this.jump(t.then)}`, `else ${this.jump(t.else)}`, `continue;`];
+        return [`if (!e.branch(p, f, ${this.abstract(t.cond)}, ${this.target(t.then)}, ${this.target(t.else)})) return false;`, `continue;`];
+      case "switch":
+        if (this.isGreen(t.on))
+          return [
+            `switch (${this.plain(t.on)}) {`,
+            ...t.cases.map((c) => `case ${c.value}: ${this.jump(c.to)} break;`),
+            `default: ${this.jump(t.default)}`,
+            `}`,
+            `continue;`,
+          ];
+        return [
+          `if (!e.switch(p, f, ${this.abstract(t.on)}, [${t.cases.map((c) => `[${c.value}, ${this.target(c.to).slice(1, -1)}]`).join(", ")}], ${this.target(t.default)})) return false;`,
+          `continue;`,
+        ];
+      case "return":
+        return [`return e.ret(p, f, ${t.value === undefined ? "undefined" : this.abstract(t.value)});`];
+      case "raise":
+        return [`return e.raise(p, ${JSON.stringify(t.msg)});`];
+      case "exit":
+        return unsupported("exit");
+    }
+  }
+}
+
+function tsType(t: Type): string {
+  return t === "i32" ? "number" : t === "bool" ? "boolean" : t === "i32[]" ? "Int32Array" : t === "u8[]" ? "Uint8Array" : "never";
+}
+
+function unsupported(what: string): never {
+  throw new Error(`the emitter cannot handle ${what}`);
+}
