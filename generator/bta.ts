@@ -49,6 +49,20 @@ export function analyse(m: Module, entry: string): Binding {
   const isGreen = (g: string, o: Operand) => typeof o !== "number" || greens.get(g)![o]!;
   const firstRed = (g: string, args: Operand[]) => args.find((a) => !isGreen(g, a)) as number | undefined;
 
+  // Arrays alias through jumps, calls and returns: an array is green only if no alias of it is
+  // used in a red way (indexed or written by a run-time value, passed to the portal, a red of
+  // the driver). Such an array (a bracket table) is computed at compile time.
+  const classes = aliasClasses(m, graphs);
+  const redClass = new Map<string, { reason: string; from?: { graph: string; v: number } }>();
+  const redArray = (g: string, a: Operand, reason: string, from?: { graph: string; v: number }) => {
+    if (typeof a !== "number") return;
+    const c = classes.find(`${g}:${a}`);
+    if (!redClass.has(c)) {
+      redClass.set(c, from ? { reason, from } : { reason });
+      changed = true;
+    }
+  };
+
   const e = graphs.get(entry)!;
   for (const p of e.blocks[0]!.params)
     if (!immutable.has(e.names[p] ?? "")) red(entry, p, `a run-time argument of the entry @${entry}`);
@@ -77,17 +91,30 @@ export function analyse(m: Module, entry: string): Binding {
           }
           if (op.op === "merge_point")
             op.args.slice(op.imm as number).forEach((a, i) => {
-              if (typeof a === "number") red(gn, a, `declared red by the driver ('${m.driver?.reds[i]}'): ${text}`);
+              if (typeof a !== "number") return;
+              red(gn, a, `declared red by the driver ('${m.driver?.reds[i]}'): ${text}`);
+              redArray(gn, a, `declared red by the driver ('${m.driver?.reds[i]}'): ${text}`);
             });
+          if (op.op === "array_set" || op.op === "array_get") {
+            const bad = op.args.slice(1).find((a) => !isGreen(gn, a));
+            if (bad !== undefined) redArray(gn, op.args[0]!, `indexed or written with a red value: ${text}`, { graph: gn, v: bad as number });
+          }
+          if (op.op === "call" && portals.has(op.imm as string)) op.args.forEach((a) => redArray(gn, a, `passed to the portal: ${text}`));
           if (op.dst < 0) continue;
           const info = OPS[op.op]!;
-          if (op.op === "new_array") red(gn, op.dst, `an allocation (run-time state, possibly virtual): ${text}`);
-          else if (op.op === "io_read") red(gn, op.dst, `input: ${text}`);
+          if (op.op === "new_array") {
+            if (from) red(gn, op.dst, `an allocation of a red length: ${text}`, from);
+          } else if (op.op === "io_read") red(gn, op.dst, `input: ${text}`);
           else if (op.op === "promote") continue; // green by definition: that is what promotion is for
           else if (info.effect === "pure" || op.op === "array_get") {
             if (from) red(gn, op.dst, `uses a red operand: ${text}`, from);
           } else red(gn, op.dst, `an operation with effects: ${text}`);
         }
+        g.types.forEach((t, v) => {
+          if (t !== "i32[]" && t !== "u8[]") return;
+          const why = redClass.get(classes.find(`${gn}:${v}`));
+          if (why) red(gn, v, `an alias of a run-time array: ${why.reason}`, why.from);
+        });
         for (const j of jumpsOf(b.term)) {
           const target = g.blocks[j.block]!;
           j.args.forEach((a, i) => {
@@ -107,6 +134,42 @@ export function analyse(m: Module, entry: string): Binding {
             if (!isGreen(g.name, a)) errors.push(`@${g.name}: the green '${m.driver?.greens[i]}' (${varName(g, a as number)}) is red`);
           });
   return { greens, why, portals, errors };
+}
+
+/** Union-find over `graph:var` names of array values. */
+class UnionFind {
+  private parent = new Map<string, string>();
+  find(x: string): string {
+    let p = this.parent.get(x) ?? x;
+    while (p !== (this.parent.get(p) ?? p)) p = this.parent.get(p)!;
+    if (p !== x) this.parent.set(x, p);
+    return p;
+  }
+  union(a: string, b: string): void {
+    const ra = this.find(a);
+    const rb = this.find(b);
+    if (ra !== rb) this.parent.set(ra, rb);
+  }
+}
+
+/** The classes of array values that may be the same array. */
+function aliasClasses(m: Module, graphs: Map<string, Graph>): UnionFind {
+  const uf = new UnionFind();
+  const isArray = (g: Graph, o: Operand): o is number => typeof o === "number" && (g.types[o] === "i32[]" || g.types[o] === "u8[]");
+  for (const g of m.graphs)
+    for (const b of g.blocks) {
+      for (const j of jumpsOf(b.term))
+        j.args.forEach((a, i) => isArray(g, a) && uf.union(`${g.name}:${a}`, `${g.name}:${g.blocks[j.block]!.params[i]}`));
+      for (const op of b.ops) {
+        if (op.op !== "call") continue;
+        const callee = graphs.get(op.imm as string)!;
+        op.args.forEach((a, i) => isArray(g, a) && uf.union(`${g.name}:${a}`, `${callee.name}:${callee.blocks[0]!.params[i]}`));
+        if (op.dst >= 0 && isArray(g, op.dst))
+          for (const cb of callee.blocks)
+            if (cb.term.k === "return" && typeof cb.term.value === "number") uf.union(`${g.name}:${op.dst}`, `${callee.name}:${cb.term.value}`);
+      }
+    }
+  return uf;
 }
 
 /** A red value some `return` of `g` gives, if any. */

@@ -137,6 +137,7 @@ class GraphEmitter {
         `if (promoted${k} === undefined) return true; // a run-time value: the engine's walk goes on`,
         `${this.slot(op.dst)} = promoted${k};`,
       ];
+    if (op.op === "array_set" && this.isGreen(args[0]!)) return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
     const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
     const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
@@ -150,6 +151,7 @@ class GraphEmitter {
     if (op.op === "array_len") return `${a[0]}.length`;
     if (op.op === "array_get") return `${a[0]}[${a[1]}]!`;
     if (op.op === "promote") return a[0]!;
+    if (op.op === "new_array") return `e.allocate("${op.imm}", ${a[0]})`;
     const expr = OPS[op.op]!.expr;
     if (!expr) return unsupported(op.op);
     return `(${expr.replace(/\$(\d)/g, (_, i) => a[Number(i)]!)})`;

@@ -19,7 +19,16 @@ import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Module, Operand, Term, Type } from "../ir/types.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
-import { SpecialisationLimit, generalisedKey, mergeKey, mustGeneralise, positionKey, staysVirtual, type Policy } from "./policy.ts";
+import {
+  SpecialisationLimit,
+  allocatesVirtual,
+  generalisedKey,
+  mergeKey,
+  mustGeneralise,
+  positionKey,
+  staysVirtual,
+  type Policy,
+} from "./policy.ts";
 import { newStats } from "./stats.ts";
 import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
 
@@ -64,7 +73,8 @@ export interface Path {
  *  constant or "_" (a run-time value). */
 type Pattern = ("red" | (number | boolean | "_")[])[];
 
-type Forced = Virtual & { forced?: number };
+/** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
+type Forced = Virtual & { forced?: number; frozen?: Int32Array | Uint8Array };
 
 /** Runs a generic frame (the abstract interpreter's walk); set by `pe.ts`. */
 export type Walker = (e: Engine, p: Path, f: Frame) => boolean;
@@ -78,6 +88,8 @@ export class Engine {
   private work: Path[] = [];
   private data = new Map<Int32Array | Uint8Array, number>();
   private arrayIds = new Map<Int32Array | Uint8Array, string>();
+  /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
+  private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
   private isPosition: boolean[];
 
@@ -107,6 +119,7 @@ export class Engine {
     const vals = g.blocks[0]!.params.map((p, i) => {
       const v = rg.b.addParam(0, g.types[p]!, g.names[p]);
       const a = args[i]!;
+      if (a.k === "a") this.frozen.add(a.arr);
       return a.k === "r" ? ({ k: "r", o: v, type: g.types[p]! } as AVal) : a;
     });
     this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0 });
@@ -164,7 +177,21 @@ export class Engine {
   // --- values ---
 
   resolve(a: AVal): AVal {
-    return a.k === "v" && (a.obj as Forced).forced !== undefined ? { k: "r", o: (a.obj as Forced).forced!, type: a.obj.type } : a;
+    if (a.k !== "v") return a;
+    const o = a.obj as Forced;
+    if (o.forced !== undefined) return { k: "r", o: o.forced, type: o.type };
+    if (o.frozen) return { k: "a", arr: o.frozen, type: o.type };
+    return a;
+  }
+
+  /** A green virtual at the merge point becomes a compile-time array (if its items are known). */
+  private freeze(obj: Virtual): AVal {
+    if (!obj.items.every((s) => s.k === "c")) return { k: "v", obj };
+    const values = obj.items.map((s) => Number((s as { v: number }).v));
+    const arr = obj.type === "u8[]" ? Uint8Array.from(values) : Int32Array.from(values);
+    (obj as Forced).frozen = arr;
+    this.frozen.add(arr);
+    return this.resolve({ k: "v", obj });
   }
 
   /** The abstract value of a slot of `f`. */
@@ -266,7 +293,7 @@ export class Engine {
         if (i.k !== "c") return undefined;
         return a.k === "a" ? konst(a.arr[i.v as number]!) : a.k === "v" ? a.obj.items[i.v as number] : undefined;
       case "array_set": {
-        if (a.k === "a") throw new Error("a write to an immutable array");
+        if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
         if (i.k !== "c" || a.k !== "v") return undefined;
         const item = scalar(v);
         a.obj.items[i.v as number] =
@@ -278,11 +305,23 @@ export class Engine {
         return NOTHING;
       }
       case "new_array":
-        if (a.k !== "c" || !staysVirtual(this.policy, a.v as number)) return undefined;
+        if (a.k !== "c" || !allocatesVirtual(this.policy, a.v as number)) return undefined;
         this.stats.virtualsCreated++;
         return { k: "v", obj: { type: imm as "i32[]", items: Array.from({ length: a.v as number }, () => konst(0)) } };
     }
     return undefined;
+  }
+
+  /** A store into a compile-time array by compiled code (the green form of `array_set`). */
+  store(arr: Int32Array | Uint8Array, i: number, v: number): void {
+    if (this.frozen.has(arr)) throw new SpecialisationLimit("a write to a compile-time array");
+    arr[i] = v;
+  }
+
+  /** A compile-time allocation by compiled code (the green form of `new_array`). */
+  allocate(type: "i32[]" | "u8[]", n: number): Int32Array | Uint8Array {
+    if (!allocatesVirtual(this.policy, n)) throw new SpecialisationLimit(`a compile-time array of ${n} items`);
+    return type === "u8[]" ? new Uint8Array(n) : new Int32Array(n);
   }
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
@@ -370,7 +409,7 @@ export class Engine {
     p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
     // Later paths first on the stack, so the first target is followed first.
     for (let i = targets.length - 1; i >= 0; i--) {
-      const frames = copyFrames(p.frames);
+      const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
       this.work.push({ rg: p.rg, frames, out: blocks[i]! });
     }
@@ -399,6 +438,13 @@ export class Engine {
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
     if (p.frames.length !== 1) throw new SpecialisationLimit("a merge point inside an inlined call");
     const at = (o: Operand): AVal => (typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v));
+    vars.forEach((o, i) => {
+      const a = at(o);
+      if (a.k === "a" && i < n) this.frozen.add(a.arr);
+      if (a.k !== "v") return;
+      if (i < n) this.freeze(a.obj);
+      else if (!staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
+    });
     let vals = vars.map(at);
     const known = vals.slice(0, n).map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
@@ -497,14 +543,22 @@ export function wrap(s: Slot, type: Type): AVal {
   return s;
 }
 
-/** Copies a path's frames for a second path: virtuals are copied, keeping their aliasing. */
-function copyFrames(frames: Frame[]): Frame[] {
-  const seen = new Map<Virtual, Virtual>();
+/** Copies a path's frames for a second path: virtuals and compile-time arrays that may still
+ *  change are copied, keeping their aliasing. */
+function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Frame[] {
+  const seen = new Map<object, object>();
   const copy = (s: Slot): Slot => {
-    if (typeof s !== "object" || !("k" in s) || s.k !== "v") return s;
-    const forced = (s.obj as Forced).forced;
+    if (s instanceof Int32Array || s instanceof Uint8Array) {
+      if (frozen.has(s)) return s;
+      let c = seen.get(s) as typeof s | undefined;
+      if (!c) seen.set(s, (c = s.slice()));
+      return c;
+    }
+    if (typeof s !== "object" || s.k !== "v") return s;
+    const { forced, frozen: f } = s.obj as Forced;
     if (forced !== undefined) return { k: "r", o: forced, type: s.obj.type };
-    let o = seen.get(s.obj);
+    if (f) return { k: "a", arr: f, type: s.obj.type };
+    let o = seen.get(s.obj) as Virtual | undefined;
     if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
     return { k: "v", obj: o };
   };

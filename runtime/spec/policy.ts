@@ -11,9 +11,12 @@
 //!   varying greens become red and the virtuals are forced. A green that is not a constant at
 //!   all (a pc computed at run time) also goes to the general key. So specialisation terminates:
 //!   at most `2 * maxVariants + 1` keys per position.
-//! - Virtuals: `new_array` of a constant length up to `maxVirtualLength` stays virtual; it is
-//!   forced (really allocated) where it escapes: indexed by a run-time value, passed to a
-//!   residual call, returned, or at a generalised merge point.
+//! - Virtuals: `new_array` of a constant length (up to `maxAllocation`) is virtual; it is forced
+//!   (really allocated) where it escapes: indexed by a run-time value, passed to a residual call,
+//!   returned, at a generalised merge point, or as a red at a merge point when it is longer than
+//!   `maxVirtualLength` (a Brainfuck tape: its items would make every key huge). A virtual that
+//!   reaches the merge point as a green (a bracket table computed from the bytecode) is frozen
+//!   into a compile-time constant array; writing it afterwards gives up (`SpecialisationLimit`).
 //! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`;
 //!   calls to the portal (a function with a merge point) become residual calls to a graph
 //!   specialised for the call's constant arguments.
@@ -23,6 +26,7 @@
 export interface Policy {
   maxVariants: number;
   maxVirtualLength: number;
+  maxAllocation: number;
   maxInlineDepth: number;
   maxOps: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
@@ -34,8 +38,9 @@ export interface Policy {
 export const defaultPolicy: Policy = {
   maxVariants: 8,
   maxVirtualLength: 256,
+  maxAllocation: 1 << 20,
   maxInlineDepth: 16,
-  maxOps: 500_000,
+  maxOps: 5_000_000,
   mode: "eager",
   fuel: false,
 };
@@ -64,6 +69,12 @@ export function mustGeneralise(policy: Policy, variants: number): boolean {
   return variants >= policy.maxVariants;
 }
 
+/** Whether an allocation of `length` items starts virtual. */
+export function allocatesVirtual(policy: Policy, length: number): boolean {
+  return length >= 0 && length <= policy.maxAllocation;
+}
+
+/** Whether a virtual red of `length` items stays virtual across a merge point. */
 export function staysVirtual(policy: Policy, length: number): boolean {
-  return length >= 0 && length <= policy.maxVirtualLength;
+  return length <= policy.maxVirtualLength;
 }

@@ -1,0 +1,76 @@
+//! The conventions every stage of the x86-64 backend shares: which registers hold what, how
+//! the state buffer at the start of the arena is laid out, and the statuses compiled code
+//! leaves with.
+//!
+//! One memory block per run (the arena, a DataBlock) holds, in order: the state buffer (what the
+//! entry trampoline and the JS side exchange), the program's data constants (the bytecode), and
+//! the heap the residual code allocates arrays from. `r15` points at its start for the whole
+//! run, so a data constant or a state field is one `[r15 + disp32]` away and the code embeds no
+//! absolute address: it is position independent, and only the arena changes from run to run.
+
+import { Reg } from "./encode.ts";
+
+/** Holds the arena's address in all compiled code (callee-saved, so calls out to JS keep it). */
+export const STATE = Reg.r15;
+/** Never allocated: instruction selection and the parallel moves use them for a moment. */
+export const SCRATCH1 = Reg.r11;
+export const SCRATCH2 = Reg.r10;
+
+/** Caller-saved allocatable registers, in order of preference. */
+export const CALLER_SAVED: readonly Reg[] = [Reg.rax, Reg.rcx, Reg.rdx, Reg.rsi, Reg.rdi, Reg.r8, Reg.r9];
+/** Callee-saved allocatable registers (rbx, rbp, r12-r14; r15 is STATE). */
+export const CALLEE_SAVED: readonly Reg[] = [Reg.rbx, Reg.rbp, Reg.r12, Reg.r13, Reg.r14];
+/** Every register the allocator may hand out. */
+export const ALLOCATABLE: readonly Reg[] = [...CALLER_SAVED, ...CALLEE_SAVED];
+/** What a call may overwrite: the caller-saved allocatable registers and the scratches. */
+export const CLOBBERED_BY_CALL: readonly Reg[] = [...CALLER_SAVED, SCRATCH1, SCRATCH2];
+
+// ------------------------------------------------------------------------- state buffer
+
+/** Byte offsets of the state buffer's fields (each 8 bytes unless said otherwise). */
+export const S = {
+  /** rsp of the entry trampoline: raise, exit and fuel exhaustion return through it. */
+  savedRsp: 0,
+  /** Compiled code raises a stack overflow when rsp goes below this. */
+  stackLimit: 8,
+  /** How much of the native stack compiled code may use, set by the runtime. */
+  stackBudget: 16,
+  /** The next free byte of the heap, and the end of the arena. */
+  bump: 24,
+  arenaEnd: 32,
+  /** Steps left (int64); unused when the residual code has no `fuel` operations. */
+  fuel: 40,
+  /** Addresses of the JS callbacks for `io_read` and `io_write`. */
+  ioRead: 48,
+  ioWrite: 56,
+  /** The address of the graph the trampoline calls. */
+  entry: 64,
+  /** The entry graph's result. */
+  result: 72,
+  /** A raise's message index, or an exit's status (4 bytes). */
+  payload: 80,
+  /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
+  args: 88,
+} as const;
+
+/** Entry arguments and exit values the state buffer has room for. */
+export const MAX_STATE_ARGS = 64;
+/** The state buffer's size; data constants start here. */
+export const STATE_BYTES = 1024;
+
+/** An array in the arena: a 4-byte length, 4 bytes of padding, then the items. */
+export const ARRAY_HEADER = 8;
+
+// ------------------------------------------------------------------------- statuses
+
+/** How a run of compiled code ended (the trampoline's return value). */
+export const Status = {
+  returned: 0,
+  /** An interpreter error: the message's index is in the payload. */
+  raised: 1,
+  /** An `exit` terminator: the status is in the payload, the state in the args area. */
+  exited: 2,
+  /** Not an interpreter error: the limits of the native run. */
+  arenaFull: 3,
+  stackOverflow: 4,
+} as const;
