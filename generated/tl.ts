@@ -32,7 +32,6 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(0);
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -169,12 +168,10 @@ const graph_execute: Compiled = {
           continue;
         }
         case 4: {
-          e.tick(0);
           e.jump(f, 5, [env[13 /* pc */] as number, env[7 /* sp */] as number]);
           continue;
         }
         case 5: {
-          e.tick(0);
           e.jump(f, 1, [env[14 /* pc */] as number, env[15 /* sp */] as number]);
           continue;
         }
@@ -207,7 +204,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 7: {
-          e.tick(0);
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
@@ -239,7 +235,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 10: {
-          e.tick(0);
           return e.raise(p, "index out of range");
         }
         case 11: {
@@ -252,7 +247,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 12: {
-          e.tick(0);
           // 70: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -274,7 +268,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 15: {
-          e.tick(0);
           // 74: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -390,7 +383,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 23: {
-          e.tick(0);
           // 86: if (i < 0) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
@@ -485,7 +477,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 32: {
-          e.tick(0);
           e.jump(f, 5, [env[41 /* pc */] as number, env[7 /* sp */] as number]);
           continue;
         }
@@ -510,7 +501,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 35: {
-          e.tick(0);
           // 93: if (i < 0) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
@@ -607,12 +597,10 @@ const graph_execute: Compiled = {
           continue;
         }
         case 44: {
-          e.tick(0);
           e.jump(f, 32, []);
           continue;
         }
         case 45: {
-          e.tick(0);
           e.jump(f, 44, []);
           continue;
         }
@@ -648,14 +636,12 @@ const graph_execute: Compiled = {
           continue;
         }
         case 47: {
-          e.tick(0);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           if (env[85] as boolean) e.jump(f, 48, []);
           else e.jump(f, 49, []);
           continue;
         }
         case 48: {
-          e.tick(0);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
@@ -668,7 +654,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 50: {
-          e.tick(0);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
@@ -746,7 +731,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 56: {
-          e.tick(0);
           // 113: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -765,14 +749,12 @@ const graph_execute: Compiled = {
           continue;
         }
         case 58: {
-          e.tick(0);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           if (env[102] as boolean) e.jump(f, 59, []);
           else e.jump(f, 60, []);
           continue;
         }
         case 59: {
-          e.tick(0);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
@@ -828,7 +810,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 65: {
-          e.tick(0);
           // 123: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -911,7 +892,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 71: {
-          e.tick(0);
           // 130: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -994,7 +974,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 77: {
-          e.tick(0);
           // 137: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1077,7 +1056,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 83: {
-          e.tick(0);
           // 144: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1113,7 +1091,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 86: {
-          e.tick(0);
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           return e.raise(p, "division by zero");
         }
@@ -1191,7 +1168,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 92: {
-          e.tick(0);
           // 152: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1281,7 +1257,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 98: {
-          e.tick(0);
           // 159: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1371,7 +1346,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 104: {
-          e.tick(0);
           // 166: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1461,7 +1435,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 110: {
-          e.tick(0);
           // 173: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1551,7 +1524,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 116: {
-          e.tick(0);
           // 180: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1641,7 +1613,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 122: {
-          e.tick(0);
           // 187: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1750,7 +1721,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 128: {
-          e.tick(0);
           // 197: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1802,17 +1772,14 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(0);
           e.jump(f, 132, [env[247 /* pc */] as number]);
           continue;
         }
         case 132: {
-          e.tick(0);
           e.jump(f, 5, [env[248 /* pc */] as number, env[242 /* sp */] as number]);
           continue;
         }
         case 133: {
-          e.tick(0);
           e.jump(f, 132, [env[240 /* pc */] as number]);
           continue;
         }
@@ -1826,7 +1793,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 135: {
-          e.tick(0);
           // 203: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -1898,17 +1864,14 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(0);
           e.jump(f, 140, [env[260 /* pc */] as number]);
           continue;
         }
         case 140: {
-          e.tick(0);
           e.jump(f, 5, [env[261 /* pc */] as number, env[250 /* sp */] as number]);
           continue;
         }
         case 141: {
-          e.tick(0);
           e.jump(f, 140, [env[13 /* pc */] as number]);
           continue;
         }
@@ -1957,7 +1920,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 143: {
-          e.tick(0);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           return e.raise(p, "call depth exceeded");
         }
@@ -1989,7 +1951,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 145: {
-          e.tick(0);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
@@ -2030,7 +1991,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 149: {
-          e.tick(0);
           // 223: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -2064,7 +2024,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 153: {
-          e.tick(0);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
@@ -2092,12 +2051,10 @@ const graph_execute: Compiled = {
           continue;
         }
         case 156: {
-          e.tick(0);
           // 231: throw new VmError("INVALID instruction");
           return e.raise(p, "INVALID instruction");
         }
         case 157: {
-          e.tick(0);
           // 233: throw new VmError("unknown opcode");
           return e.raise(p, "unknown opcode");
         }
@@ -2111,7 +2068,6 @@ const graph_execute: Compiled = {
           continue;
         }
         case 159: {
-          e.tick(0);
           // 237: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
@@ -2161,7 +2117,6 @@ const graph_operand: Compiled = {
           continue;
         }
         case 1: {
-          e.tick(0);
           // 243: if (pc >= code.length) throw new VmError("missing operand");
           return e.raise(p, "missing operand");
         }
@@ -2185,7 +2140,6 @@ const graph_operand: Compiled = {
           return e.ret(p, f, k(env[8] as number));
         }
         case 4: {
-          e.tick(0);
           return e.raise(p, "index out of range");
         }
         default:
@@ -2203,18 +2157,15 @@ const graph_bit: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(0);
           // 259: if (c) return 1;
           if (!e.branch(p, f, env[0 /* c */] as AVal, [1, []], [2, []])) return false;
           continue;
         }
         case 1: {
-          e.tick(0);
           // 259: if (c) return 1;
           return e.ret(p, f, k(1));
         }
         case 2: {
-          e.tick(0);
           // 260: return 0;
           return e.ret(p, f, k(0));
         }
@@ -2243,14 +2194,12 @@ const graph_target: Compiled = {
           continue;
         }
         case 1: {
-          e.tick(0);
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
           if (env[5] as boolean) e.jump(f, 2, []);
           else e.jump(f, 3, []);
           continue;
         }
         case 2: {
-          e.tick(0);
           // 252: throw new VmError("branch out of range");
           return e.raise(p, "branch out of range");
         }

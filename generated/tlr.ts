@@ -112,7 +112,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 5: {
-          e.tick(0);
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
           return e.raise(p, "register index out of range");
         }
@@ -141,7 +140,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 8: {
-          e.tick(0);
           e.jump(f, 1, [
             env[18 /* a */] as AVal,
             env[19 /* regs */] as AVal,
@@ -150,7 +148,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 9: {
-          e.tick(0);
           return e.raise(p, "index out of range");
         }
         case 10: {
@@ -182,7 +179,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 11: {
-          e.tick(0);
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
           return e.raise(p, "register index out of range");
         }
@@ -238,12 +234,10 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 15: {
-          e.tick(0);
           e.jump(f, 16, [env[28 /* target */] as number]);
           continue;
         }
         case 16: {
-          e.tick(0);
           e.jump(f, 8, [
             env[3 /* a */] as AVal,
             env[4 /* regs */] as AVal,
@@ -252,7 +246,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 17: {
-          e.tick(0);
           e.jump(f, 16, [env[29 /* pc */] as number]);
           continue;
         }
@@ -314,7 +307,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 20: {
-          e.tick(0);
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
           return e.raise(p, "register index out of range");
         }
@@ -344,7 +336,6 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 23: {
-          e.tick(0);
           // 67: return a;
           return e.ret(p, f, env[3 /* a */] as AVal);
         }
@@ -390,12 +381,10 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 26: {
-          e.tick(0);
           // 76: throw new VmError("unknown opcode"); // PyPy skips these; we refuse them
           return e.raise(p, "unknown opcode");
         }
         case 27: {
-          e.tick(0);
           // 79: throw new VmError("pc past the end");
           return e.raise(p, "pc past the end");
         }
@@ -424,7 +413,6 @@ const graph_operand: Compiled = {
           continue;
         }
         case 1: {
-          e.tick(0);
           // 84: if (pc >= code.length) throw new VmError("missing operand");
           return e.raise(p, "missing operand");
         }
@@ -446,7 +434,6 @@ const graph_operand: Compiled = {
           return e.ret(p, f, k(env[6] as number));
         }
         case 4: {
-          e.tick(0);
           return e.raise(p, "index out of range");
         }
         default:

@@ -182,7 +182,10 @@ function redReturn(g: Graph, greens: boolean[]): number | undefined {
 export function explain(m: Module, bt: Binding, graph: string, name: string): string[] {
   const g = m.graphs.find((x) => x.name === graph);
   if (!g) return [`no function '${graph}'`];
-  const vars = g.types.map((_, v) => v).filter((v) => varName(g, v) === name || g.names[v] === name);
+  // `pc.6` names one variable; `pc` the one at the merge point, else its first definition.
+  const all = g.types.map((_, v) => v).filter((v) => varName(g, v) === name || g.names[v] === name);
+  const merge = g.blocks.flatMap((b) => b.ops.filter((o) => o.op === "merge_point").flatMap((o) => o.args));
+  const vars = all.length > 1 ? [all.find((v) => merge.includes(v)) ?? all[0]!] : all;
   if (!vars.length) return [`no variable '${name}' in @${graph}`];
   const lines: string[] = [];
   for (const v of vars) {

@@ -43,11 +43,13 @@ export async function main(
     const [command, ...rest] = argv;
     switch (command) {
       case undefined:
+        err.write(HELP + "\n");
+        return 2;
       case "--help":
       case "-h":
       case "help":
         out.write(HELP + "\n");
-        return command === undefined ? 2 : 0;
+        return 0;
       case "run":
         return await run(rest, out, err);
       case "start":
@@ -97,7 +99,9 @@ async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writa
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const { values } = parsed;
+  const values = Object.fromEntries(
+    Object.entries(parsed.values).map(([k, v]) => [k, typeof v === "string" ? v.replace(NEG, "") : v]),
+  ) as typeof parsed.values;
   const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
   if (!langName || !file) throw new UsageError("run <lang> <program-file> [args...]");
   const lang = langs[langName];
@@ -172,7 +176,13 @@ async function buildCommand(command: "generate" | "check", out: NodeJS.WritableS
 }
 
 async function graphsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { entry: { type: "string" } } });
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { entry: { type: "string" } } });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("graphs <interpreter.ts> [--entry NAME]");
   const file = positionals[0]!;
   const lang = Object.values(langs).find((l) => file.endsWith(l.source));
@@ -200,6 +210,9 @@ async function btaCommand(command: "bta" | "explain", argv: string[], out: NodeJ
   const { loadGraphs } = await import("../runtime/graphs.ts");
   const m = loadGraphs(lang.name);
   const bt = analyse(m, lang.entry);
-  out.write((command === "bta" ? printBinding(m, bt) : explain(m, bt, fn!, variable!).join("\n")) + "\n");
+  if (command === "bta") return out.write(printBinding(m, bt) + "\n"), 0;
+  const lines = explain(m, bt, fn!, variable!);
+  if (lines[0]?.startsWith("no ")) throw new UsageError(lines[0]);
+  out.write(lines.join("\n") + "\n");
   return 0;
 }
