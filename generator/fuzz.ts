@@ -13,10 +13,13 @@
 //!            operands, raw branch targets, unguarded DIV, recursive CALLs, growing loops,
 //!            missing ALLOCATE or RETURN
 //!   raw      biased random bytes (mostly valid opcodes and small operands)
-//! in the proportions 55 / 15 / 10 / 20.
+//! in the proportions 55 / 15 / 15 / 15.
 //!
 //! `runOne` runs one program on every backend and is the unit that could move to a child
 //! process (for backends that may crash the process): its inputs and result are plain data.
+//! A failure names its seed and index (`futamura fuzz <lang> --seed S --index I` prints that
+//! program as a file `futamura run` takes), its bytes and disassembly, and for the first few
+//! a minimised program (greedy deletion of byte chunks) that still disagrees.
 
 import fc from "fast-check";
 import { parseArgs } from "node:util";
@@ -123,9 +126,6 @@ class Asm {
   private items: (number | Fixup)[] = [];
   private labels: number[] = [];
 
-  get size(): number {
-    return this.items.length;
-  }
   emit(...bytes: number[]): void {
     for (const b of bytes) this.items.push(b & 255);
   }
@@ -242,8 +242,8 @@ function mix<T>(
         .record({ t: tree, ms: mutationsArb, arg: argArb })
         .map(({ t, ms, arg }): Program => ({ code: mutate(low(t, false), ms, opcodes), arg, origin: "mutated" })),
     },
-    { weight: 10, arbitrary: fc.record({ t: tree, arg: argArb }).map(({ t, arg }): Program => ({ code: low(t, true), arg, origin: "faulty" })) },
-    { weight: 20, arbitrary: fc.record({ code: raw, arg: argArb }).map(({ code, arg }): Program => ({ code, arg, origin: "raw" })) },
+    { weight: 15, arbitrary: fc.record({ t: tree, arg: argArb }).map(({ t, arg }): Program => ({ code: low(t, true), arg, origin: "faulty" })) },
+    { weight: 15, arbitrary: fc.record({ code: raw, arg: argArb }).map(({ code, arg }): Program => ({ code, arg, origin: "raw" })) },
   );
 }
 
@@ -459,7 +459,7 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
               a.emit(O("NOP"));
               break;
             case "INVALID":
-              a.emit(O(w ? "INVALID" : "NOP"));
+              a.emit(O(faulty ? "INVALID" : "NOP"));
               break;
             case "POP":
               if (!w) need(1, n);
@@ -485,10 +485,11 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
               d = Math.max(0, d - 1);
               break;
             case "DIV":
-              if (!w) {
-                // A divisor that is never zero: sometimes INT_MIN / -1.
+              if (!w && !faulty) {
+                // A divisor that is not zero (-1 for INT_MIN / -1), or rarely the argument.
                 need(1, n);
-                a.emit(O("PUSH"), n % 5 === 0 ? -1 : ((n % 9) + 1) * (n & 1 ? -1 : 1), O("DIV"));
+                if (n % 16 === 0) a.emit(O("PUSHARG"), O("DIV"));
+                else a.emit(O("PUSH"), n % 5 === 0 ? -1 : ((n % 9) + 1) * (n & 1 ? -1 : 1), O("DIV"));
                 break;
               }
               a.emit(O("PUSH"), n % 2, O("DIV")); // division by zero, half of the time
@@ -501,7 +502,7 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
           break;
         }
         case "call": {
-          if (w) {
+          if (faulty && s.w % 2 === 0) {
             // Recursion (call depth exceeded), or a raw offset (branch out of range).
             if (s.n & 1) a.emit(O("CALL"), signed(s.n));
             else {
@@ -601,7 +602,7 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
   return a.done();
 }
 
-/** The program generator of a language: 55% clean, 15% mutated, 10% faulty, 20% raw bytes. */
+/** The program generator of a language: 55% clean, 15% mutated, 15% faulty, 15% raw bytes. */
 export function programArb(lang: string): fc.Arbitrary<Program> {
   switch (lang) {
     case "tlr":
@@ -617,29 +618,39 @@ export function programArb(lang: string): fc.Arbitrary<Program> {
 // Running and comparing
 
 /** How one run ended, as text: `value 42`, `error: <message>`, or `crash: <message>` for an
- *  exception that is not an interpreter error (a bug of the backend or of the tool). */
+ *  exception that is not an interpreter error (a bug of the backend or of the tool); followed
+ *  by `; output <hex>` when the program wrote bytes. */
 export type Result = string;
 
 /** Runs one program on `interp` and on each of `others`: the unit of work that could move to
- *  a child process. The results are plain strings, in the order of `others`. */
+ *  a child process. Results (in the order of `others`) and times are plain data. */
 export async function runOne(
   lang: Lang,
   code: Uint8Array,
   arg: number,
   others: Backend[],
   fuel: number,
-): Promise<{ expected: Result; got: Result[] }> {
-  const expected = await runOn(registry.interp!, lang, code, arg, fuel);
+): Promise<{ expected: Result; got: Result[]; ms: number[] }> {
+  const ms: number[] = [];
+  const timed = async (b: Backend) => {
+    const start = performance.now();
+    const r = await runOn(b, lang, code, arg, fuel);
+    ms.push(performance.now() - start);
+    return r;
+  };
+  const expected = await timed(registry.interp!);
   const got: Result[] = [];
-  for (const b of others) got.push(await runOn(b, lang, code, arg, fuel));
-  return { expected, got };
+  for (const b of others) got.push(await timed(b));
+  return { expected, got, ms };
 }
 
 async function runOn(backend: Backend, lang: Lang, code: Uint8Array, arg: number, fuel: number): Promise<Result> {
   try {
     const o = await runProgram(backend, lang, code, arg, { fuel });
-    if (o.error !== undefined) return `error: ${o.error}`;
-    return typeof o.value === "number" && Number.isInteger(o.value) ? `value ${o.value}` : `crash: returned ${String(o.value)}`;
+    const output = o.output?.length ? `; output ${hex(o.output)}` : "";
+    if (o.error !== undefined) return `error: ${o.error}${output}`;
+    if (lang.convention !== "int") return `completed${output}`; // the result is not the point
+    return typeof o.value === "number" && Number.isInteger(o.value) ? `value ${o.value}${output}` : `crash: returned ${String(o.value)}`;
   } catch (e) {
     return `crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
@@ -648,10 +659,10 @@ async function runOn(backend: Backend, lang: Lang, code: Uint8Array, arg: number
 /** The histogram key of a result: "completed", "fuel exhausted", "error: <message>", or
  *  "crash" (the message of a crash goes into the failure, not the histogram). */
 export function kind(r: Result): string {
-  if (r.startsWith("value ")) return "completed";
-  if (r === `error: ${STEP_LIMIT}`) return "fuel exhausted";
+  if (r.startsWith("value ") || r.startsWith("completed")) return "completed";
   if (r.startsWith("crash: ")) return "crash";
-  return r;
+  const error = r.replace(/; output [0-9a-f ]*$/, "");
+  return error === `error: ${STEP_LIMIT}` ? "fuel exhausted" : error;
 }
 
 export interface Failure {
@@ -696,7 +707,9 @@ export interface FuzzReport {
   histogram: Map<string, number>;
   /** Program origin → outcome kind → number of programs. */
   byOrigin: Map<string, Map<string, number>>;
+  /** Milliseconds in all, and spent running each backend (interp included). */
   ms: number;
+  backendMs: Map<string, number>;
 }
 
 export const DEFAULT_SEED = 1;
@@ -733,10 +746,12 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const failures: Failure[] = [];
   const histogram = new Map<string, number>();
   const byOrigin = new Map<string, Map<string, number>>();
+  const backendMs = new Map<string, number>([registry.interp!, ...others].map((b) => [b.name, 0]));
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (let index = first; index < progs.length; index++) {
     const p = progs[index]!;
-    const { expected, got } = await runOne(lang, p.code, p.arg, others, fuel);
+    const { expected, got, ms } = await runOne(lang, p.code, p.arg, others, fuel);
+    [registry.interp!, ...others].forEach((b, i) => backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!));
     const k = kind(expected);
     bump(histogram, k);
     if (!byOrigin.has(p.origin)) byOrigin.set(p.origin, new Map());
@@ -755,7 +770,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const m = await minimize(lang, progs[f.index]!.code, f.arg, b, fuel);
     if (m) f.minimal = { hex: hex(m.code), program: disassemble(lang.name, m.code), expected: m.expected, got: m.got };
   }
-  return { lang: lang.name, seed, count: progs.length - first, fuel, backends: others.map((b) => b.name), failures, histogram, byOrigin, ms: performance.now() - start };
+  return { lang: lang.name, seed, count: progs.length - first, fuel, backends: others.map((b) => b.name), failures, histogram, byOrigin, ms: performance.now() - start, backendMs };
 }
 
 /** Greedily deletes chunks of bytes while `backend` still disagrees with interp (or, for
@@ -777,14 +792,23 @@ export async function minimize(
   };
   let best: { code: Uint8Array; expected: Result; got: Result } | undefined;
   let cur = code;
-  for (let chunk = Math.max(1, cur.length >> 1); chunk >= 1 && runs < limit; chunk = chunk === 1 ? 0 : chunk >> 1) {
-    for (let at = cur.length - chunk; at >= 0 && runs < limit; at--) {
-      const c = Uint8Array.from([...cur.subarray(0, at), ...cur.subarray(at + chunk)]);
-      const r = await check(c);
-      if (r) {
-        best = r;
-        cur = c;
-        at = Math.min(at, cur.length - chunk + 1);
+  // Passes over chunk sizes len/2, len/4, ..., 4, 3, 2, 1 (instructions are 1 or 2 bytes), until
+  // a pass removes nothing.
+  for (let progress = true; progress && runs < limit; ) {
+    progress = false;
+    const sizes = new Set<number>();
+    for (let k = cur.length >> 1; k > 4; k >>= 1) sizes.add(k);
+    for (const k of [4, 3, 2, 1]) if (k <= cur.length) sizes.add(k);
+    for (const chunk of sizes) {
+      for (let at = cur.length - chunk; at >= 0 && runs < limit; at--) {
+        const c = Uint8Array.from([...cur.subarray(0, at), ...cur.subarray(at + chunk)]);
+        const r = await check(c);
+        if (r) {
+          best = r;
+          cur = c;
+          progress = true;
+          at = Math.min(at, cur.length - chunk + 1);
+        }
       }
     }
   }
@@ -858,16 +882,20 @@ export async function fuzzCommand(argv: string[], out: NodeJS.WritableStream, er
   const shown = 20;
   for (const f of r.failures.slice(0, shown)) err.write(formatFailure(f) + "\n");
   if (r.failures.length > shown) err.write(`... and ${r.failures.length - shown} more failures\n`);
+  const verdict = r.failures.length ? `${r.failures.length} disagreements` : "all agree";
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  const times = [...r.backendMs].map(([b, ms]) => `${b} ${s(ms)}`).join(", ");
+  let summary =
+    `fuzz ${r.lang}: ${r.count} programs, seed ${r.seed}, fuel ${r.fuel}, interp vs ${r.backends.join(", ") || "(nothing)"}: ` +
+    `${verdict} (${s(r.ms)}: ${times})\n` + formatHistogram(r.histogram);
   if (values.index !== undefined) {
+    // The program as a file `futamura run` takes, everything else as comments.
     const index = Number(values.index);
     const p = programs(r.lang, r.seed, index + 1)[index]!;
-    out.write(`program ${index} of seed ${r.seed} (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}:\n`);
-    out.write(disassemble(r.lang, p.code).replace(/^(?=.)/gm, "    "));
+    summary =
+      `# program ${index} of seed ${r.seed} (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}\n` +
+      disassemble(r.lang, p.code) + summary.replace(/^/gm, "# ").replace(/# $/, "");
   }
-  const verdict = r.failures.length ? `${r.failures.length} disagreements` : "all agree";
-  out.write(
-    `fuzz ${r.lang}: ${r.count} programs, seed ${r.seed}, fuel ${r.fuel}, interp vs ${r.backends.join(", ") || "(nothing)"}: ` +
-      `${verdict} (${(r.ms / 1000).toFixed(1)} s)\n` + formatHistogram(r.histogram),
-  );
+  out.write(summary);
   return r.failures.length ? 1 : 0;
 }

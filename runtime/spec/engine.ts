@@ -67,6 +67,8 @@ export interface Path {
   frames: Frame[];
   /** The residual block the path appends to. */
   out: number;
+  /** Operations processed since the path's last merge point. */
+  steps: number;
 }
 
 /** What a merge-point key fixes of each red: nothing ("red"), or a virtual's items, each a
@@ -122,7 +124,7 @@ export class Engine {
       if (a.k === "a") this.frozen.add(a.arr);
       return a.k === "r" ? ({ k: "r", o: v, type: g.types[p]! } as AVal) : a;
     });
-    this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0 });
+    this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0, steps: 0 });
     while (this.work.length) this.follow(this.work.pop()!);
     for (const r of this.residuals) {
       const graph = r.b.finish();
@@ -253,9 +255,11 @@ export class Engine {
 
   // --- operations ---
 
-  /** Counts `n` operations of the interpreter processed, against the policy's bound. */
-  tick(n: number): void {
+  /** Counts `n` operations of the interpreter processed on `p`, against the policy's bounds. */
+  tick(p: Path, n: number): void {
     if ((this.stats.opsSeen += n) > this.policy.maxOps) throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
+    if ((p.steps += n) > this.policy.maxPathOps)
+      throw new SpecialisationLimit(`more than ${this.policy.maxPathOps} operations without a merge point (a loop on run-time values inside one instruction)`);
   }
 
   /** Counts `n` operations computed at compile time by compiled code. */
@@ -353,7 +357,7 @@ export class Engine {
         const type = callee.types[v]!;
         return a.k === "c" || a.k === "a" ? a : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
       });
-      this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0 });
+      this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, steps: 0 });
     }
     const red = args.filter((a) => a.k !== "c" && a.k !== "a").map((a) => this.operand(p, a));
     const r = this.emit(p, "call", red, dst >= 0 ? callee.ret : undefined, name);
@@ -411,8 +415,9 @@ export class Engine {
     for (let i = targets.length - 1; i >= 0; i--) {
       const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
-      this.work.push({ rg: p.rg, frames, out: blocks[i]! });
+      this.work.push({ rg: p.rg, frames, out: blocks[i]!, steps: p.steps });
     }
+    if (this.work.length > this.policy.maxPaths) throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
     return false;
   }
 
@@ -505,6 +510,7 @@ export class Engine {
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     });
     f.env = env;
+    p.steps = 0;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }

@@ -20,8 +20,10 @@
 //! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`;
 //!   calls to the portal (a function with a merge point) become residual calls to a graph
 //!   specialised for the call's constant arguments.
-//! - Bounds: `maxOps` operations processed in one specialisation; past it the specialiser gives
-//!   up (`SpecialisationLimit`) and the caller falls back to the interpreter.
+//! - Bounds: `maxOps` operations processed in one specialisation, `maxPathOps` on one path
+//!   between two merge points (a loop on run-time values inside one instruction would otherwise
+//!   unroll until `maxOps`), `maxPaths` paths waiting; past any of them the specialiser gives up
+//!   (`SpecialisationLimit`) and the caller falls back to the interpreter.
 
 export interface Policy {
   maxVariants: number;
@@ -29,6 +31,8 @@ export interface Policy {
   maxAllocation: number;
   maxInlineDepth: number;
   maxOps: number;
+  maxPathOps: number;
+  maxPaths: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
   mode: "eager" | "lazy";
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
@@ -40,7 +44,9 @@ export const defaultPolicy: Policy = {
   maxVirtualLength: 256,
   maxAllocation: 1 << 20,
   maxInlineDepth: 16,
-  maxOps: 5_000_000,
+  maxOps: 2_000_000,
+  maxPathOps: 20_000,
+  maxPaths: 10_000,
   mode: "eager",
   fuel: false,
 };

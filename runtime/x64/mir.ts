@@ -21,7 +21,8 @@ export type MConst = { k: "imm"; v: number } | { k: "data"; v: number };
 export type MOperand = VReg | MConst;
 
 export const imm = (v: number): MConst => ({ k: "imm", v: v | 0 });
-export const isVReg = (o: MOperand): o is VReg => typeof o === "number";
+/** Whether an operand (machine or IR) is a register rather than a constant. */
+export const isVReg = <C>(o: number | C): o is number => typeof o === "number";
 
 export type AluOp = "add" | "sub" | "and" | "or" | "xor" | "mul";
 export type ShiftOp = "shl" | "sar" | "shr";

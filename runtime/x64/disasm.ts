@@ -1,0 +1,56 @@
+//! `--dump asm`: the compiled module disassembled by binutils' objdump, each instruction
+//! annotated with the residual operation it comes from (a function or block header where one
+//! starts). Only for reading: nothing depends on objdump being installed but this listing.
+
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { printOp, printTerm } from "../ir/print.ts";
+import type { Mark, NativeModule } from "./native.ts";
+
+export function listing(native: NativeModule): string {
+  const lines = objdump(native.code.read());
+  const marks = native.marks;
+  const out: string[] = [];
+  let m = -1;
+  let func: string | undefined;
+  for (const { at, text } of lines) {
+    while (m + 1 < marks.length && marks[m + 1]!.at <= at) m++;
+    const mark = marks[m];
+    const name = mark?.f ? `@${mark.f.name}` : "runtime";
+    if (name !== func) {
+      func = name;
+      out.push("", mark?.f ? `func @${mark.f.name}:` : "runtime:");
+    }
+    out.push(`${at.toString(16).padStart(6)}:  ${text.padEnd(44)} ; ${describe(mark)}`);
+  }
+  return out.join("\n").trimStart() + "\n";
+}
+
+function describe(mark: Mark | undefined): string {
+  if (!mark) return "";
+  const o = mark.origin;
+  if (typeof o === "string") return o;
+  return "op" in o ? printOp(mark.f!.graph, o) : printTerm(mark.f!.graph, o);
+}
+
+/** The instructions of `code`: offset and Intel-syntax text. */
+function objdump(code: Uint8Array): { at: number; text: string }[] {
+  const dir = mkdtempSync(join(tmpdir(), "futamura-x64-"));
+  try {
+    const file = join(dir, "code.bin");
+    writeFileSync(file, code);
+    const text = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+    const out: { at: number; text: string }[] = [];
+    for (const line of text.split("\n")) {
+      const m = /^\s*([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/.exec(line);
+      if (m) out.push({ at: parseInt(m[1]!, 16), text: m[2]!.replace(/\s+/g, " ").trim() });
+    }
+    return out;
+  } catch (e) {
+    throw new Error(`--dump asm needs binutils' objdump: ${(e as Error).message}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

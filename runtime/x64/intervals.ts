@@ -1,0 +1,231 @@
+//! Lifetime intervals for linear-scan register allocation (Wimmer & Franz, "Linear Scan Register
+//! Allocation on SSA Form", 2010): blocks in a linear order, every operation numbered, and for
+//! each virtual register the positions where it is live, as a list of ranges with holes.
+//!
+//! Numbering: the block's start and each operation (terminator included) get an index `i`, and
+//! four positions: `4i` where operands are read, `4i+1` where a call or a division clobbers
+//! registers, `4i+2` where the result is written. A value read by operation `i` is live up to
+//! `4i+1`, or up to `4i+3` for a "late" read that must survive the write of the result. Block
+//! parameters are written at `4i+2` of their block's start. Liveness comes from the usual
+//! backward dataflow over the blocks (exact in loops), then intervals are built block by block
+//! from the end, as in Wimmer's BuildIntervals.
+
+import { ALLOCATABLE } from "./abi.ts";
+import type { Reg } from "./encode.ts";
+import { clobbersOf, defsOf, edgesOf, termUses, usesOf, type MFunc, type VReg } from "./mir.ts";
+
+/** A half-open range of positions [from, to). */
+export type Range = [number, number];
+
+export const usePos = (i: number) => 4 * i;
+export const clobberPos = (i: number) => 4 * i + 1;
+export const defPos = (i: number) => 4 * i + 2;
+
+/** The first position both range lists cover, or Infinity. */
+export function firstIntersection(a: readonly Range[], b: readonly Range[]): number {
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const [af, at] = a[i]!;
+    const [bf, bt] = b[j]!;
+    const from = Math.max(af, bf);
+    if (from < Math.min(at, bt)) return from;
+    if (at <= bt) i++;
+    else j++;
+  }
+  return Infinity;
+}
+
+export class Interval {
+  /** Ascending and disjoint. */
+  ranges: Range[] = [];
+  /** Sum over reads and writes of 10^loop depth: what spilling it would cost. */
+  weight = 0;
+  constructor(readonly vreg: VReg) {}
+
+  get start(): number {
+    return this.ranges[0]![0];
+  }
+
+  get end(): number {
+    return this.ranges.at(-1)![1];
+  }
+
+  covers(pos: number): boolean {
+    return this.ranges.some(([f, t]) => f <= pos && pos < t);
+  }
+
+  /** Adds [from, to), which starts no later than every range already there. */
+  add(from: number, to: number): void {
+    const rs = this.ranges;
+    let merged: Range = [from, to];
+    while (rs.length && rs[0]![0] <= merged[1]) merged = [merged[0], Math.max(merged[1], rs.shift()![1])];
+    rs.unshift(merged);
+  }
+
+  /** The value is written at `pos`: the first range starts there. */
+  defineAt(pos: number): void {
+    if (this.ranges.length) this.ranges[0]![0] = pos;
+    else this.ranges.push([pos, pos + 1]);
+  }
+}
+
+export interface Lifetimes {
+  /** Blocks in allocation and emission order (reverse postorder from the entry). */
+  order: number[];
+  /** Index of each block's start; its operations follow, then its terminator. */
+  blockIndex: number[];
+  /** Loop depth of each block. */
+  depth: number[];
+  /** By virtual register; undefined for one never defined, or a parameter never read. */
+  intervals: (Interval | undefined)[];
+  /** Positions where each register is taken by a clobber. */
+  fixed: Map<Reg, Range[]>;
+  /** How often each virtual register is read. */
+  reads: number[];
+}
+
+export function lifetimes(f: MFunc): Lifetimes {
+  const order = reversePostorder(f);
+  const blockIndex: number[] = [];
+  let next = 0;
+  for (const b of order) {
+    blockIndex[b] = next;
+    next += f.blocks[b]!.insts.length + 2;
+  }
+  const depth = loopDepths(f, order);
+  const reads = countReads(f);
+  const liveOut = liveness(f, order);
+  const intervals: (Interval | undefined)[] = [];
+  const get = (v: VReg) => (intervals[v] ??= new Interval(v));
+  const fixed = new Map<Reg, Range[]>(ALLOCATABLE.map((r) => [r, []]));
+
+  for (let k = order.length - 1; k >= 0; k--) {
+    const b = order[k]!;
+    const blk = f.blocks[b]!;
+    const start = blockIndex[b]!;
+    const from = usePos(start);
+    const termIndex = start + 1 + blk.insts.length;
+    const live = new Set(liveOut[b]);
+    for (const v of live) get(v).add(from, usePos(termIndex + 1));
+    const weight = 10 ** Math.min(depth[b]!, 6);
+    const read = (v: VReg, i: number, late = false) => {
+      get(v).add(from, late ? defPos(i) + 1 : clobberPos(i));
+      get(v).weight += weight;
+      live.add(v);
+    };
+    const write = (v: VReg, i: number) => {
+      get(v).defineAt(defPos(i));
+      get(v).weight += weight;
+      live.delete(v);
+    };
+    for (const v of termUses(blk.term)) read(v, termIndex);
+    for (let j = blk.insts.length - 1; j >= 0; j--) {
+      const inst = blk.insts[j]!;
+      const i = start + 1 + j;
+      for (const v of defsOf(inst)) if (inst.k !== "params" || reads[v]! > 0) write(v, i);
+      const c = clobbersOf(inst);
+      if (c) for (const r of c.regs) fixed.get(r)?.push([c.early ? usePos(i) : clobberPos(i), defPos(i)]);
+      for (const u of usesOf(inst)) read(u.v, i, u.late);
+    }
+    for (const p of blk.params) if (reads[p]! > 0) write(p, start);
+  }
+  for (const rs of fixed.values()) rs.sort((x, y) => x[0] - y[0]);
+  return { order, blockIndex, depth, intervals, fixed, reads };
+}
+
+/** Reverse postorder of the blocks reachable from the entry. */
+function reversePostorder(f: MFunc): number[] {
+  const seen = new Set<number>();
+  const post: number[] = [];
+  // Iterative DFS: a block is finished after all its successors.
+  const stack: [number, number][] = [[f.entry, 0]];
+  seen.add(f.entry);
+  while (stack.length) {
+    const top = stack.at(-1)!;
+    const succs = edgesOf(f.blocks[top[0]]!.term).map((e) => e.block);
+    if (top[1] < succs.length) {
+      const s = succs[top[1]++]!;
+      if (!seen.has(s)) {
+        seen.add(s);
+        stack.push([s, 0]);
+      }
+    } else {
+      post.push(top[0]);
+      stack.pop();
+    }
+  }
+  return post.reverse();
+}
+
+/** The live-out set of each block: iterate live-in = reads ∪ (live-out − writes) to a fixpoint. */
+function liveness(f: MFunc, order: number[]): Set<VReg>[] {
+  const gen: Set<VReg>[] = [];
+  const kill: Set<VReg>[] = [];
+  for (const b of order) {
+    const blk = f.blocks[b]!;
+    const g = new Set<VReg>();
+    const k = new Set<VReg>(blk.params);
+    for (const inst of blk.insts) {
+      for (const u of usesOf(inst)) if (!k.has(u.v)) g.add(u.v);
+      for (const d of defsOf(inst)) k.add(d);
+    }
+    for (const v of termUses(blk.term)) if (!k.has(v)) g.add(v);
+    gen[b] = g;
+    kill[b] = k;
+  }
+  const liveIn: Set<VReg>[] = [];
+  const liveOut: Set<VReg>[] = [];
+  for (const b of order) (liveIn[b] = new Set(gen[b])), (liveOut[b] = new Set());
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let k = order.length - 1; k >= 0; k--) {
+      const b = order[k]!;
+      const out = liveOut[b]!;
+      for (const e of edgesOf(f.blocks[b]!.term)) for (const v of liveIn[e.block]!) out.add(v);
+      const inn = liveIn[b]!;
+      for (const v of out) {
+        if (!kill[b]!.has(v) && !inn.has(v)) {
+          inn.add(v);
+          changed = true;
+        }
+      }
+    }
+  }
+  return liveOut;
+}
+
+/** Loop depth per block: each edge to a block no later in the order closes a loop made of the
+ *  blocks that reach the edge's source without passing its target. */
+function loopDepths(f: MFunc, order: number[]): number[] {
+  const rank: number[] = [];
+  order.forEach((b, i) => (rank[b] = i));
+  const preds: number[][] = f.blocks.map(() => []);
+  for (const b of order) for (const e of edgesOf(f.blocks[b]!.term)) preds[e.block]!.push(b);
+  const depth = f.blocks.map(() => 0);
+  for (const b of order) {
+    for (const e of edgesOf(f.blocks[b]!.term)) {
+      const head = e.block;
+      if (rank[head]! > rank[b]!) continue;
+      const body = new Set([head]);
+      const work = [b];
+      while (work.length) {
+        const x = work.pop()!;
+        if (body.has(x)) continue;
+        body.add(x);
+        work.push(...preds[x]!);
+      }
+      for (const x of body) depth[x]!++;
+    }
+  }
+  return depth;
+}
+
+function countReads(f: MFunc): number[] {
+  const n = new Array<number>(f.widths.length).fill(0);
+  for (const b of f.blocks) {
+    for (const inst of b.insts) for (const u of usesOf(inst)) n[u.v]!++;
+    for (const v of termUses(b.term)) n[v]!++;
+  }
+  return n;
+}

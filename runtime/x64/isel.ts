@@ -1,0 +1,283 @@
+//! Instruction selection: a residual module (the graphs `specialise()` returns) to the machine
+//! representation of `mir.ts`, one operation of the opcode table at a time.
+//!
+//! The choices made here, and why:
+//! - Constants become immediates wherever x86 takes one (the right operand of ALU operations,
+//!   compares, shifts, stores, array indexes); commutative operations and compares move a
+//!   constant left operand to the right (a compare swaps its condition). Operations on constants
+//!   alone are folded by the opcode table's own `fold`, so the meaning cannot drift.
+//! - A branch on a compare defined in its block and used nowhere else becomes one `br` (cmp +
+//!   jcc): the compare's boolean is never materialised. `bool_not` on the way inverts it. This is
+//!   what the residual loops spend their time on.
+//! - `new_array`, `io_read` and `io_write` are calls to runtime routines, so the allocator sees
+//!   their clobbers like any call's; `merge_point` costs fuel as in L3.
+//! - The entry block gets a `params` instruction; if a jump targets block 0, a fresh entry block
+//!   is added in front of it so that block 0 keeps ordinary parameters.
+
+import { OPS } from "../ir/ops.ts";
+import { printOp } from "../ir/print.ts";
+import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
+import { jumpsOf } from "../ir/walk.ts";
+import { Cond, swapOperands, invert } from "./encode.ts";
+import { imm, isVReg, type AluOp, type Edge, type MBlock, type MFunc, type MInst, type MModule, type MOperand, type MTerm, type Origin, type ShiftOp, type VReg, type Width } from "./mir.ts";
+
+const COMPARE: Record<string, Cond> = {
+  int_eq: Cond.e, int_ne: Cond.ne, int_lt: Cond.l, int_le: Cond.le, int_gt: Cond.g, int_ge: Cond.ge,
+  uint_lt: Cond.b, bool_eq: Cond.e, bool_ne: Cond.ne,
+};
+const ALU: Record<string, AluOp> = {
+  int_add: "add", int_sub: "sub", int_mul: "mul", int_and: "and", int_or: "or", int_xor: "xor",
+};
+const COMMUTATIVE = new Set<AluOp>(["add", "mul", "and", "or", "xor"]);
+const SHIFT: Record<string, ShiftOp> = { int_shl: "shl", int_shr: "sar", int_ushr: "shr" };
+const UNARY: Record<string, "neg" | "not" | "bnot"> = { int_neg: "neg", int_not: "not", bool_not: "bnot" };
+const DIV: Record<string, "div" | "mod"> = { int_div: "div", int_mod: "mod" };
+
+export function widthOf(t: Type): Width {
+  return t === "i32[]" || t === "u8[]" ? 64 : 32;
+}
+
+/** Selects every graph of `m`. Raise messages are collected into one table; `extraMessages`
+ *  come first (the runtime's own: fuel, array length). */
+export function selectModule(m: Module, extraMessages: readonly string[]): MModule {
+  const messages = [...extraMessages];
+  const message = (msg: string) => {
+    const i = messages.indexOf(msg);
+    return i >= 0 ? i : messages.push(msg) - 1;
+  };
+  const funcs = m.graphs.map((g) => new Selector(g, m, message).func());
+  const data = m.data.map((d) => ({ elem: d.type === "u8[]" ? (1 as const) : (4 as const), values: d.values }));
+  return { funcs, data, messages };
+}
+
+/** A `br` in the making: the compare (or boolean test) a branch tests. */
+interface Test {
+  cond: Cond;
+  a: Operand;
+  b: Operand;
+  /** Operations of the block the branch absorbed. */
+  fused: Set<Op>;
+}
+
+class Selector {
+  private widths: Width[];
+  private uses: number[];
+  private out: MInst[] = [];
+  private origins: (Origin | undefined)[] = [];
+  private origin: Origin | undefined;
+
+  constructor(
+    private g: Graph,
+    private m: Module,
+    private message: (msg: string) => number,
+  ) {
+    this.widths = g.types.map(widthOf);
+    this.uses = countUses(g);
+  }
+
+  func(): MFunc {
+    const g = this.g;
+    const reentered = g.blocks.some((b) => jumpsOf(b.term).some((j) => j.block === 0));
+    const blocks = g.blocks.map((b, i) => this.block(b, i === 0 && !reentered));
+    let entry = 0;
+    if (reentered) {
+      // A fresh entry block receives the parameters and jumps to block 0 with them.
+      const fresh = g.blocks[0]!.params.map((p) => this.temp(this.widths[p]!));
+      entry = blocks.length;
+      blocks.push({ params: [], insts: [{ k: "params", dsts: fresh }], term: { k: "jmp", to: { block: 0, args: fresh } }, origins: [undefined, undefined] });
+    }
+    return { name: g.name, graph: g, blocks, entry, widths: this.widths, ret: g.ret === "void" ? "void" : widthOf(g.ret) };
+  }
+
+  private block(b: Block, isEntry: boolean): MBlock {
+    this.out = [];
+    this.origins = [];
+    this.origin = undefined;
+    if (isEntry) this.emit({ k: "params", dsts: b.params });
+    const test = b.term.k === "branch" ? this.test(b, b.term.cond) : undefined;
+    for (const op of b.ops) {
+      if (test?.fused.has(op)) continue;
+      this.origin = op;
+      this.op(op);
+    }
+    this.origin = b.term;
+    const term = this.term(b.term, test);
+    this.origins.push(b.term);
+    return { params: isEntry ? [] : b.params, insts: this.out, term, origins: this.origins };
+  }
+
+  private emit(i: MInst): void {
+    this.out.push(i);
+    this.origins.push(this.origin);
+  }
+
+  private temp(w: Width): VReg {
+    return this.widths.push(w) - 1;
+  }
+
+  /** An operand as a machine operand (bools as 0/1). */
+  private operand(o: Operand): MOperand {
+    if (isVReg(o)) return o;
+    return o.k === "data" ? { k: "data", v: o.v } : imm(o.k === "bool" ? (o.v ? 1 : 0) : o.v);
+  }
+
+  /** An operand in a register: constants are moved into a fresh one. */
+  private reg(o: Operand, w: Width = 32): VReg {
+    if (typeof o === "number") return o;
+    const t = this.temp(o.k === "data" ? 64 : w);
+    this.emit({ k: "mov", dst: t, src: this.operand(o) });
+    return t;
+  }
+
+  private op(op: Op): void {
+    const info = OPS[op.op];
+    if (info?.fold && op.args.every((a) => !isVReg(a))) {
+      const v = info.fold(...op.args.map((a) => (a as Const).v));
+      return this.emit({ k: "mov", dst: op.dst, src: imm(typeof v === "boolean" ? (v ? 1 : 0) : v) });
+    }
+    const [a, b, c] = op.args as [Operand, Operand, Operand];
+    const dst = op.dst;
+    if (op.op in ALU) return this.alu(ALU[op.op]!, dst, a, b);
+    if (op.op in COMPARE) return this.emit({ k: "set", dst, ...this.compare(COMPARE[op.op]!, a, b) });
+    if (op.op in SHIFT) {
+      const count = isVReg(b) ? b : imm(this.constValue(b) & 31);
+      return this.emit({ k: "shift", op: SHIFT[op.op]!, dst, a: this.reg(a), b: count });
+    }
+    if (op.op in UNARY) return this.emit({ k: UNARY[op.op]!, dst, a: this.reg(a) });
+    if (op.op in DIV) return this.emit({ k: "div", op: DIV[op.op]!, dst, a: this.reg(a), b: this.operand(b) });
+    switch (op.op) {
+      case "new_array":
+        return this.emit({ k: "call", callee: { k: "alloc", elem: op.imm === "u8[]" ? 1 : 4 }, dst, args: [this.operand(a)] });
+      case "array_get":
+        return this.emit({ k: "load", elem: this.elem(a), dst, arr: this.operand(a), idx: this.operand(b) });
+      case "array_set":
+        return this.emit({ k: "store", elem: this.elem(a), arr: this.operand(a), idx: this.operand(b), val: this.operand(c) });
+      case "array_len":
+        if (!isVReg(a) && a.k === "data") return this.emit({ k: "mov", dst, src: imm(this.m.data[a.v]!.values.length) });
+        return this.emit({ k: "len", dst, arr: this.reg(a, 64) });
+      case "call":
+        return this.emit({ k: "call", callee: { k: "graph", name: op.imm as string }, dst, args: op.args.map((x) => this.operand(x)) });
+      case "merge_point":
+      case "fuel":
+        return this.emit({ k: "fuel" });
+      case "promote":
+        return this.emit({ k: "mov", dst, src: this.operand(a) });
+      case "io_read":
+        return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
+      case "io_write":
+        return this.emit({ k: "call", callee: { k: "io_write" }, dst: -1, args: [this.operand(a)] });
+      default:
+        throw new Error(`x64: no instruction selection for ${printOp(this.g, op)}`);
+    }
+  }
+
+  private constValue(o: Operand): number {
+    const c = o as Const;
+    return typeof c.v === "boolean" ? (c.v ? 1 : 0) : c.v;
+  }
+
+  private elem(arr: Operand): 1 | 4 {
+    const t = isVReg(arr) ? this.g.types[arr] : this.m.data[arr.v as number]!.type;
+    return t === "u8[]" ? 1 : 4;
+  }
+
+  private alu(op: AluOp, dst: VReg, a: Operand, b: Operand): void {
+    if (!isVReg(a) && isVReg(b) && COMMUTATIVE.has(op)) [a, b] = [b, a];
+    this.emit({ k: "alu", op, dst, a: this.reg(a), b: this.operand(b) });
+  }
+
+  /** A compare's operands with any constant on the right (swapping the condition). */
+  private compare(cond: Cond, a: Operand, b: Operand): { cond: Cond; a: VReg; b: MOperand } {
+    if (!isVReg(a) && isVReg(b)) return { cond: swapOperands(cond), a: b, b: this.operand(a) };
+    return { cond, a: this.reg(a), b: this.operand(b) };
+  }
+
+  /** What a branch on `c` tests: through `bool_not`s to a compare of the block that nothing
+   *  else uses, or the boolean itself against 0. */
+  private test(b: Block, c: Operand): Test {
+    const defs = new Map(b.ops.filter((op) => op.dst >= 0).map((op) => [op.dst, op]));
+    const fused = new Set<Op>();
+    let negate = false;
+    for (;;) {
+      const def = isVReg(c) && this.uses[c] === 1 ? defs.get(c) : undefined;
+      if (def?.op === "bool_not") {
+        fused.add(def);
+        c = def.args[0]!;
+        negate = !negate;
+        continue;
+      }
+      if (def && def.op in COMPARE) {
+        fused.add(def);
+        const cond = COMPARE[def.op]!;
+        return { cond: negate ? invert(cond) : cond, a: def.args[0]!, b: def.args[1]!, fused };
+      }
+      return { cond: negate ? Cond.e : Cond.ne, a: c, b: { k: "int", v: 0 }, fused };
+    }
+  }
+
+  private term(t: Term, test: Test | undefined): MTerm {
+    switch (t.k) {
+      case "jump":
+        return { k: "jmp", to: this.edge(t.to) };
+      case "branch": {
+        const { cond, a, b } = test!;
+        if (!isVReg(a) && !isVReg(b)) return { k: "jmp", to: this.edge(holds(cond, this.constValue(a), this.constValue(b)) ? t.then : t.else) };
+        return { k: "br", ...this.compare(cond, a, b), then: this.edge(t.then), else: this.edge(t.else) };
+      }
+      case "switch": {
+        if (!isVReg(t.on)) {
+          const v = this.constValue(t.on);
+          return { k: "jmp", to: this.edge(t.cases.find((c) => c.value === v)?.to ?? t.default) };
+        }
+        return { k: "switch", on: t.on, cases: t.cases.map((c) => ({ value: c.value, to: this.edge(c.to) })), default: this.edge(t.default) };
+      }
+      case "return":
+        return t.value === undefined ? { k: "ret" } : { k: "ret", value: this.operand(t.value) };
+      case "raise":
+        return { k: "raise", msg: this.message(t.msg) };
+      case "exit":
+        return { k: "exit", status: t.status, args: t.args.map((a) => this.operand(a)) };
+    }
+  }
+
+  private edge(j: Jump): Edge {
+    return { block: j.block, args: j.args.map((a) => this.operand(a)) };
+  }
+}
+
+/** Whether `a cond b` holds for two int32 constants (a fused compare of constants). */
+function holds(cond: Cond, a: number, b: number): boolean {
+  const ua = a >>> 0;
+  const ub = b >>> 0;
+  switch (cond) {
+    case Cond.e: return a === b;
+    case Cond.ne: return a !== b;
+    case Cond.l: return a < b;
+    case Cond.le: return a <= b;
+    case Cond.g: return a > b;
+    case Cond.ge: return a >= b;
+    case Cond.b: return ua < ub;
+    case Cond.ae: return ua >= ub;
+    case Cond.be: return ua <= ub;
+    case Cond.a: return ua > ub;
+    default: throw new Error(`x64: unexpected condition ${cond}`);
+  }
+}
+
+/** How many times each variable is read (operations and terminators). */
+function countUses(g: Graph): number[] {
+  const n = new Array<number>(g.types.length).fill(0);
+  const use = (o: Operand) => {
+    if (isVReg(o)) n[o]!++;
+  };
+  for (const b of g.blocks) {
+    for (const op of b.ops) op.args.forEach(use);
+    const t = b.term;
+    for (const j of jumpsOf(t)) j.args.forEach(use);
+    if (t.k === "branch") use(t.cond);
+    else if (t.k === "switch") use(t.on);
+    else if (t.k === "return" && t.value !== undefined) use(t.value);
+    else if (t.k === "exit") t.args.forEach(use);
+  }
+  return n;
+}

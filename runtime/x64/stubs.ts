@@ -1,0 +1,114 @@
+//! The runtime routines every compiled module starts with: the entry trampoline and the exits.
+//!
+//! `tramp(state)` is the one function JS calls. It saves the callee-saved registers and its rsp
+//! in the state buffer, sets the stack limit, loads the entry's arguments into the argument
+//! registers and calls the entry graph. Whatever depth compiled code has reached, a raise, an
+//! exit, exhausted fuel or stack leave through `unwind`: restore that rsp, pop the registers,
+//! return a status to JS. So no exception ever crosses machine code, and nested compiled calls
+//! unwind at once.
+//!
+//! `alloc4`/`alloc1` allocate a zero-filled array of `edi` items from the arena's heap (bump
+//! allocation; the memory may be reused, hence the filling), or raise "invalid array length"
+//! for a negative length, or leave with `arenaFull`. They follow the System V convention and
+//! touch only caller-saved registers.
+
+import { ARRAY_HEADER, S, STATE, Status } from "./abi.ts";
+import { ARG_REGS, Asm, Cond, Reg, type Label } from "./encode.ts";
+
+/** Callee-saved registers, as the trampoline saves them (16-byte aligned with one slot more). */
+const SAVED: readonly Reg[] = [Reg.rbx, Reg.rbp, Reg.r12, Reg.r13, Reg.r14, Reg.r15];
+
+export interface Stubs {
+  /** Offset of `tramp` in the code. */
+  tramp: number;
+  unwind: Label;
+  raise: Label;
+  fuelOut: Label;
+  stackOut: Label;
+  alloc: Record<1 | 4, Label>;
+}
+
+/** Emits the runtime routines; messages are indexes of the module's message table. */
+export function emitStubs(a: Asm, messages: { stepLimit: number; badLength: number }, mark: (at: number, what: string) => void): Stubs {
+  const unwind = a.label();
+  const raise = a.label();
+  const tramp = a.size;
+  mark(a.size, "entry trampoline");
+  for (const r of SAVED) a.push(r);
+  a.subRI(64, Reg.rsp, 8);
+  a.movRR(64, STATE, Reg.rdi);
+  a.movMR(64, { base: STATE, disp: S.savedRsp }, Reg.rsp);
+  a.movRR(64, Reg.rax, Reg.rsp);
+  a.subRM(64, Reg.rax, { base: STATE, disp: S.stackBudget });
+  a.movMR(64, { base: STATE, disp: S.stackLimit }, Reg.rax);
+  ARG_REGS.forEach((r, i) => a.movRM(64, r, { base: STATE, disp: S.args + 8 * i }));
+  a.callM({ base: STATE, disp: S.entry });
+  a.movMR(64, { base: STATE, disp: S.result }, Reg.rax);
+  a.movRI(32, Reg.rax, Status.returned);
+
+  mark(a.size, "unwind: back to JS with the status in eax");
+  a.bind(unwind);
+  a.movRM(64, Reg.rsp, { base: STATE, disp: S.savedRsp });
+  a.addRI(64, Reg.rsp, 8);
+  for (const r of [...SAVED].reverse()) a.pop(r);
+  a.ret();
+
+  mark(a.size, "raise: the message index is in the payload");
+  a.bind(raise);
+  a.movRI(32, Reg.rax, Status.raised);
+  a.jmp(unwind);
+
+  const fuelOut = a.label();
+  mark(a.size, "fuel exhausted");
+  a.bind(fuelOut);
+  a.movMI(32, { base: STATE, disp: S.payload }, messages.stepLimit);
+  a.jmp(raise);
+
+  const stackOut = a.label();
+  mark(a.size, "native stack exhausted");
+  a.bind(stackOut);
+  a.movRI(32, Reg.rax, Status.stackOverflow);
+  a.jmp(unwind);
+
+  const badLength = a.label();
+  mark(a.size, "invalid array length");
+  a.bind(badLength);
+  a.movMI(32, { base: STATE, disp: S.payload }, messages.badLength);
+  a.jmp(raise);
+
+  const full = a.label();
+  mark(a.size, "arena exhausted");
+  a.bind(full);
+  a.movRI(32, Reg.rax, Status.arenaFull);
+  a.jmp(unwind);
+
+  const alloc = { 4: a.label(), 1: a.label() };
+  for (const elem of [4, 1] as const) {
+    mark(a.size, `alloc${elem}: a zero-filled array of edi items of ${elem} byte(s)`);
+    a.bind(alloc[elem]);
+    allocRoutine(a, elem, badLength, full);
+  }
+  return { tramp, unwind, raise, fuelOut, stackOut, alloc };
+}
+
+function allocRoutine(a: Asm, elem: 1 | 4, badLength: Label, full: Label): void {
+  a.testRR(32, Reg.rdi, Reg.rdi).jcc(Cond.s, badLength);
+  a.movRR(32, Reg.rsi, Reg.rdi); // the length
+  // rcx = size in qwords: (length * elem + header + 7) / 8, in 64 bits (no overflow).
+  a.movRR(32, Reg.rcx, Reg.rdi);
+  if (elem === 4) a.shlRI(64, Reg.rcx, 2);
+  a.addRI(64, Reg.rcx, ARRAY_HEADER + 7);
+  a.shrRI(64, Reg.rcx, 3);
+  a.movRM(64, Reg.rdx, { base: STATE, disp: S.bump });
+  a.lea(Reg.rax, { base: Reg.rdx, index: Reg.rcx, scale: 8 });
+  a.cmpRM(64, Reg.rax, { base: STATE, disp: S.arenaEnd });
+  a.jcc(Cond.a, full);
+  a.movMR(64, { base: STATE, disp: S.bump }, Reg.rax);
+  // rep stosq: rcx qwords of rax (0) from rdi.
+  a.movRR(64, Reg.rdi, Reg.rdx);
+  a.xorRR(32, Reg.rax, Reg.rax);
+  a.emit(0xf3, 0x48, 0xab);
+  a.movMR(32, { base: Reg.rdx }, Reg.rsi);
+  a.movRR(64, Reg.rax, Reg.rdx);
+  a.ret();
+}

@@ -1,0 +1,213 @@
+// The differential fuzzing harness: every backend agrees with interp on random programs, the
+// generators give a healthy mix of outcomes, and a wrong backend is caught and reported with
+// what reproduces it.
+
+import { readFileSync } from "node:fs";
+import { Writable } from "node:stream";
+import { describe, expect, it } from "vitest";
+import { backends, type Backend } from "../generator/backends.ts";
+import { main } from "../generator/cli.ts";
+import {
+  TL_OPS,
+  TLR_OPS,
+  disassemble,
+  formatFailure,
+  formatHistogram,
+  fuzz,
+  hex,
+  kind,
+  programs,
+  type FuzzReport,
+} from "../generator/fuzz.ts";
+import { langs } from "../interpreters/lang.ts";
+import { VmError } from "../runtime/hints.ts";
+
+/** The error messages an interpreter can raise, read from its source. */
+function errorKinds(lang: string): string[] {
+  const src = readFileSync(new URL(`../${langs[lang]!.source}`, import.meta.url), "utf8");
+  return [...new Set([...src.matchAll(/new VmError\("([^"]+)"\)/g)].map((m) => `error: ${m[1]}`))];
+}
+
+/** A writable stream that keeps what is written to it. */
+function sink(): Writable & { text: () => string } {
+  const chunks: string[] = [];
+  const w = new Writable({
+    write(chunk, _enc, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  return Object.assign(w, { text: () => chunks.join("") });
+}
+
+/** Runs the CLI; its exit status and what it wrote to stdout and stderr. */
+async function cli(...argv: string[]): Promise<{ status: number; out: string; err: string }> {
+  const out = sink();
+  const err = sink();
+  // `main` is typed for process.stdout and process.stderr; any writable stream does.
+  const status = await main(argv, out as never, err as never);
+  return { status, out: out.text(), err: err.text() };
+}
+
+const share = (r: FuzzReport, k: string) => (r.histogram.get(k) ?? 0) / r.count;
+
+describe("instruction tables and disassembly", () => {
+  for (const [lang, table] of [["tlr", TLR_OPS], ["tl", TL_OPS]] as const) {
+    it(`${lang}: the opcode table matches the assembler`, () => {
+      for (const [opcode, [name, operand]] of Object.entries(table)) {
+        const code = langs[lang]!.load(operand ? `${name} 5` : name, "t");
+        expect(Array.from(code)).toEqual(operand ? [Number(opcode), 5] : [Number(opcode)]);
+      }
+    });
+
+    it(`${lang}: disassembly assembles back to the same bytes`, () => {
+      const edge = [[], [0], [255, 1], [2], [3, 200, 7], [20, 0x80, 18]].map((b) => Uint8Array.from(b));
+      for (const code of [...edge, ...programs(lang, 3, 300).map((p) => p.code)]) {
+        expect(hex(langs[lang]!.load(disassemble(lang, code), "dis"))).toBe(hex(code));
+      }
+    });
+
+    it(`${lang}: program i of a seed does not depend on the count`, () => {
+      const a = programs(lang, 11, 40);
+      const b = programs(lang, 11, 80).slice(0, 40);
+      expect(b.map((p) => [hex(p.code), p.arg])).toEqual(a.map((p) => [hex(p.code), p.arg]));
+    });
+  }
+});
+
+// The backends' agreement on 1,000 programs per language, with a fixed seed.
+const COUNT = 1000;
+const FUEL = 5000;
+
+describe("every backend agrees with interp", () => {
+  for (const [lang, seed] of [["tlr", 20250101], ["tl", 20250102]] as const) {
+    it(`${lang}: ${COUNT} programs (seed ${seed}) on ${Object.keys(backends).filter((b) => b !== "interp").join(", ")}`, async () => {
+      const r = await fuzz({ lang, seed, count: COUNT, fuel: FUEL });
+      expect(r.backends).not.toContain("interp");
+      expect(r.failures.map(formatFailure).join("\n")).toBe("");
+      expect(r.count).toBe(COUNT);
+
+      // A healthy histogram: many programs complete, every error of the interpreter occurs,
+      // running out of fuel does not dominate, and no outcome is everything.
+      const h = formatHistogram(r.histogram);
+      expect(share(r, "completed"), h).toBeGreaterThanOrEqual(0.3);
+      expect(share(r, "fuel exhausted"), h).toBeGreaterThan(0);
+      expect(share(r, "fuel exhausted"), h).toBeLessThan(0.15);
+      for (const k of errorKinds(lang)) expect(r.histogram.get(k) ?? 0, `${k} never occurs:\n${h}`).toBeGreaterThan(0);
+      for (const n of r.histogram.values()) expect(n / r.count, h).toBeLessThan(0.75);
+      // Clean programs mostly complete; raw ones mostly fail, though not all at once.
+      const clean = r.byOrigin.get("clean")!;
+      const cleanTotal = [...clean.values()].reduce((x, y) => x + y, 0);
+      expect((clean.get("completed") ?? 0) / cleanTotal, h).toBeGreaterThan(0.8);
+      expect(r.byOrigin.get("raw")!.size, h).toBeGreaterThanOrEqual(4);
+    }, 300_000);
+  }
+});
+
+describe("a wrong backend is caught", () => {
+  const offByOne: Backend = {
+    name: "off-by-one",
+    dumps: [],
+    run: (lang, code, arg) => (lang.native(code, arg) + 1) | 0,
+  };
+
+  it("reports each disagreement with its seed, index, program and both results", async () => {
+    const seed = 42;
+    const r = await fuzz({ lang: "tlr", seed, count: 150, backends: [offByOne], fuel: 2000 });
+    const completed = r.histogram.get("completed") ?? 0;
+    expect(completed).toBeGreaterThan(0);
+    expect(r.failures.length).toBe(completed); // exactly the programs that give a value
+    const progs = programs("tlr", seed, 150);
+    for (const f of r.failures) {
+      expect(f.backend).toBe("off-by-one");
+      expect(f.seed).toBe(seed);
+      // The failure carries what reproduces it: the seed and index give back the bytes.
+      expect(hex(progs[f.index]!.code)).toBe(f.hex);
+      expect(progs[f.index]!.arg).toBe(f.arg);
+      const value = Number(f.expected.replace("value ", ""));
+      expect(f.got).toBe(`value ${(value + 1) | 0}`);
+      expect(f.program).toBe(disassemble("tlr", progs[f.index]!.code));
+    }
+    const f = r.failures[0]!;
+    const text = formatFailure(f);
+    expect(text).toContain(`seed ${seed} index ${f.index}`);
+    expect(text).toContain(f.hex);
+    expect(text).toContain(f.program.split("\n")[0]);
+    expect(text).toContain(`--seed ${seed} --index ${f.index} --backends off-by-one`);
+    // The first failures are minimised: RETURN_A alone still disagrees.
+    expect(f.minimal?.hex).toBe("06");
+  });
+
+  it("catches wrong error messages and crashes, in TL too", async () => {
+    const wrongMessage: Backend = {
+      name: "wrong-message",
+      dumps: [],
+      run(lang, code, arg) {
+        try {
+          return lang.native(code, arg);
+        } catch (e) {
+          if (e instanceof VmError && e.message === "stack underflow") throw new VmError("stack overflow");
+          throw e;
+        }
+      },
+    };
+    const crashing: Backend = {
+      name: "crashing",
+      dumps: [],
+      run(lang, code, arg) {
+        const v = lang.native(code, arg);
+        if (v === 0) throw new TypeError("boom");
+        return v;
+      },
+    };
+    const r = await fuzz({ lang: "tl", seed: 7, count: 150, backends: [wrongMessage, crashing], fuel: 2000, minimize: 0 });
+    const wm = r.failures.filter((f) => f.backend === "wrong-message");
+    expect(wm.length).toBe(r.histogram.get("error: stack underflow"));
+    expect(wm.every((f) => f.expected === "error: stack underflow" && f.got === "error: stack overflow")).toBe(true);
+    const cr = r.failures.filter((f) => f.backend === "crashing");
+    expect(cr.length).toBeGreaterThan(0);
+    expect(cr.every((f) => f.expected === "value 0" && f.got === "crash: TypeError: boom")).toBe(true);
+    expect(kind("crash: TypeError: boom")).toBe("crash");
+  });
+});
+
+describe("futamura fuzz", () => {
+  it("exits 0 and prints the histogram when the backends agree", async () => {
+    const r = await cli("fuzz", "tlr", "--count", "60", "--seed", "5", "--backends", "graph");
+    expect(r.status).toBe(0);
+    expect(r.err).toBe("");
+    expect(r.out).toMatch(/^fuzz tlr: 60 programs, seed 5, fuel 10000, interp vs graph: all agree/);
+    expect(r.out).toMatch(/%\s+completed\n/);
+  });
+
+  it("exits 1 and prints each failure to stderr when a backend disagrees", async () => {
+    backends["off-by-one"] = { name: "off-by-one", dumps: [], run: (lang, code, arg) => (lang.native(code, arg) + 1) | 0 };
+    try {
+      const r = await cli("fuzz", "tl", "--count", "30", "--seed", "9", "--backends", "off-by-one", "--fuel", "1000");
+      expect(r.status).toBe(1);
+      expect(r.err).toMatch(/^FAIL tl seed 9 index \d+ .*backend off-by-one disagrees with interp/m);
+      expect(r.err).toContain("reproduce: futamura fuzz tl --seed 9 --index");
+      expect(r.out).toMatch(/disagreements/);
+      expect(r.out).toMatch(/completed/);
+    } finally {
+      delete backends["off-by-one"];
+    }
+  });
+
+  it("prints one program, as a file futamura run takes, with --index", async () => {
+    const r = await cli("fuzz", "tl", "--seed", "9", "--index", "3", "--backends", "graph");
+    expect(r.status).toBe(0);
+    const p = programs("tl", 9, 4)[3]!;
+    expect(r.out).toContain(`program 3 of seed 9 (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}`);
+    expect(r.out).toMatch(/^# fuzz tl: 1 programs/m);
+    // The output is a program file: `futamura run` reruns it.
+    expect(hex(langs.tl!.load(r.out, "index.tl"))).toBe(hex(p.code));
+  });
+
+  it("rejects bad options with exit 2", async () => {
+    expect((await cli("fuzz", "tl", "--backends", "nope")).status).toBe(2);
+    expect((await cli("fuzz", "tl", "--count", "x")).status).toBe(2);
+    expect((await cli("fuzz")).status).toBe(2);
+    expect((await cli("fuzz", "brainfuck")).status).toBe(2);
+  });
+});
