@@ -4,6 +4,7 @@
 import { assemble, type Isa } from "./asm.ts";
 import { interpret as tlInterpret } from "./tl.ts";
 import { interpret as tlrInterpret } from "./tlr.ts";
+import { run as bfRun } from "./bf.ts";
 
 /** A program text that does not assemble; the message is `file:line: message`. */
 export class LoadError extends Error {
@@ -100,4 +101,36 @@ export const langs: Record<string, Lang> = {
     load: (text, file) => assemble(text, file, TL_ISA),
     native: (code, arg) => tlInterpret(code, arg | 0),
   },
+  bf: {
+    name: "bf",
+    source: "interpreters/bf.ts",
+    entry: "run",
+    ext: ".b",
+    convention: "bytes",
+    load: (text, file) => loadBrainfuck(text, file),
+    native: (code) => bfRun(code),
+  },
 };
+
+/** A Brainfuck program is its bytes (the text read as latin1); brackets that do not pair up
+ *  are a load error at the offending bracket, `file:line:col: unmatched '['`. */
+function loadBrainfuck(text: string, file: string): Uint8Array {
+  const code = Uint8Array.from(text, (ch) => ch.charCodeAt(0) & 255);
+  const open: number[] = []; // positions of the '[' not yet closed
+  for (let i = 0; i < code.length; i++) {
+    if (code[i] === 0x5b) open.push(i);
+    else if (code[i] === 0x5d && open.pop() === undefined) throw bracketError(code, i, file, "unmatched ']'");
+  }
+  if (open.length) throw bracketError(code, open[0]!, file, "unmatched '['");
+  return code;
+}
+
+function bracketError(code: Uint8Array, at: number, file: string, message: string): LoadError {
+  let line = 1;
+  let col = 1;
+  for (let i = 0; i < at; i++) {
+    if (code[i] === 10) (line++, (col = 1));
+    else col++;
+  }
+  return new LoadError(`${file}:${line}:${col}: ${message}`);
+}

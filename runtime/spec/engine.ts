@@ -470,7 +470,8 @@ export class Engine {
     }
 
     // The red leaves of the state, in canonical order: whatever the key does not fix.
-    const isLeaf = (i: number) => i >= n || (general && !this.isPosition[i]);
+    // A green that is not a compile-time value is a leaf too (a pc computed at run time).
+    const isLeaf = (i: number) => i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
     const leafItem = (i: number, k: number) => {
       const pat = pattern[i - n];
       return pat === "red" || pat === undefined || pat[k] === "_";
