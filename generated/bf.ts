@@ -15,7 +15,7 @@ const graph_run: Compiled = {
       switch (f.block) {
         case 0: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 33: const targets = matchBrackets(code);
             f.op = 1;
@@ -28,14 +28,14 @@ const graph_run: Compiled = {
             );
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           // 34: const tape = new Uint8Array(TAPE_SIZE);
           env[2 /* tape */] = e.op(p, "new_array", [k(30000)], "u8[]", "u8[]")!;
           e.jump(f, 1, [k(0), 0]);
           continue;
         }
         case 1: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 37: while (pc < code.length) {
           env[5] = (env[0 /* code */] as Uint8Array).length;
@@ -45,7 +45,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 2: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(2);
           // 38: driver.mergePoint({ code, pc, targets, tape, ptr });
           f.op = 1;
@@ -60,7 +60,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 39: switch (code[pc]) {
           env[9] = (env[0 /* code */] as Uint8Array)[env[4 /* pc */] as number]!;
@@ -95,7 +95,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 4: {
-          e.tick(p, 2);
+          e.tick(2);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           env[10] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[11] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[10] as AVal], "bool")!;
@@ -103,7 +103,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 5: {
-          e.tick(p, 2);
+          e.tick(2);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           env[12] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[13] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[12] as AVal], "bool")!;
@@ -111,7 +111,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 6: {
-          e.tick(p, 3);
+          e.tick(3);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           env[14] = e.op(
             p,
@@ -130,7 +130,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 7: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 71: pc = (pc + 1) | 0;
           env[18 /* pc */] = ((env[17 /* pc */] as number) + 1) | 0;
@@ -141,7 +141,7 @@ const graph_run: Compiled = {
           return e.raise(p, "index out of range");
         }
         case 9: {
-          e.tick(p, 2);
+          e.tick(2);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
           env[19] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[20] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[19] as AVal], "bool")!;
@@ -149,7 +149,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 10: {
-          e.tick(p, 2);
+          e.tick(2);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
           env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[22] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[21] as AVal], "bool")!;
@@ -157,7 +157,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 11: {
-          e.tick(p, 3);
+          e.tick(3);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
           env[23] = e.op(
             p,
@@ -176,7 +176,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 12: {
-          e.tick(p, 3);
+          e.tick(3);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
           env[25] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[26] = e.op(p, "int_sub", [env[25] as AVal, k(1)], "i32")!;
@@ -189,14 +189,14 @@ const graph_run: Compiled = {
           return e.raise(p, "pointer moved right of the tape");
         }
         case 14: {
-          e.tick(p, 1);
+          e.tick(1);
           // 48: ptr = (ptr + 1) | 0;
           env[28 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
           e.jump(f, 7, [env[28 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
         case 15: {
-          e.tick(p, 1);
+          e.tick(1);
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
           env[29] = e.op(p, "int_le", [env[3 /* ptr */] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[29] as AVal, [16, []], [17, []])) return false;
@@ -207,14 +207,14 @@ const graph_run: Compiled = {
           return e.raise(p, "pointer moved left of the tape");
         }
         case 17: {
-          e.tick(p, 1);
+          e.tick(1);
           // 52: ptr = (ptr - 1) | 0;
           env[30 /* ptr */] = e.op(p, "int_sub", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
           e.jump(f, 7, [env[30 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
         case 18: {
-          e.tick(p, 2);
+          e.tick(2);
           // 55: writeByte(tape[ptr]);
           env[31] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[32] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[31] as AVal], "bool")!;
@@ -222,7 +222,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 19: {
-          e.tick(p, 2);
+          e.tick(2);
           // 55: writeByte(tape[ptr]);
           env[33] = e.op(
             p,
@@ -235,7 +235,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 20: {
-          e.tick(p, 2);
+          e.tick(2);
           // 58: const b = readByte();
           env[34 /* b */] = e.op(p, "io_read", [], "i32")!;
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
@@ -244,7 +244,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 21: {
-          e.tick(p, 2);
+          e.tick(2);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           env[36] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[37] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[36] as AVal], "bool")!;
@@ -252,7 +252,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 22: {
-          e.tick(p, 1);
+          e.tick(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           e.op(
             p,
@@ -272,7 +272,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 25: {
-          e.tick(p, 2);
+          e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[38] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[39] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[38] as AVal], "bool")!;
@@ -280,7 +280,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 26: {
-          e.tick(p, 2);
+          e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[40] = e.op(
             p,
@@ -293,7 +293,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 27: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[42] = (env[1 /* targets */] as Int32Array).length;
@@ -303,7 +303,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 28: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[44 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
@@ -319,7 +319,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 31: {
-          e.tick(p, 2);
+          e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[46] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[47] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[46] as AVal], "bool")!;
@@ -327,7 +327,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 32: {
-          e.tick(p, 2);
+          e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[48] = e.op(
             p,
@@ -340,7 +340,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 33: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[50] = (env[1 /* targets */] as Int32Array).length;
@@ -350,7 +350,7 @@ const graph_run: Compiled = {
           continue;
         }
         case 34: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[52 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
@@ -388,7 +388,7 @@ const graph_matchBrackets: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(4);
           // 79: const targets = new Int32Array(code.length);
           env[1] = (env[0 /* code */] as Uint8Array).length;
@@ -400,7 +400,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 1: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
           env[7] = (env[0 /* code */] as Uint8Array).length;
@@ -410,7 +410,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 2: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 83: const c = code[pc];
           env[9] = (env[0 /* code */] as Uint8Array).length;
@@ -420,7 +420,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 83: const c = code[pc];
           env[11 /* c */] = (env[0 /* code */] as Uint8Array)[env[6 /* pc */] as number]!;
@@ -431,7 +431,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 4: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 85: open[depth] = pc;
           env[13] = (env[4 /* open */] as Int32Array).length;
@@ -441,7 +441,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 5: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 85: open[depth] = pc;
           e.store(
@@ -455,7 +455,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 6: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 1) | 0;
@@ -466,7 +466,7 @@ const graph_matchBrackets: Compiled = {
           return e.raise(p, "index out of range");
         }
         case 8: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 87: } else if (c === CLOSE) {
           env[18] = (env[11 /* c */] as number) === 93;
@@ -475,7 +475,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 9: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
           env[19] = (env[5 /* depth */] as number) === 0;
@@ -488,7 +488,7 @@ const graph_matchBrackets: Compiled = {
           return e.raise(p, "unbalanced brackets: unmatched ']'");
         }
         case 11: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(3);
           // 89: depth = (depth - 1) | 0;
           env[20 /* depth */] = ((env[5 /* depth */] as number) - 1) | 0;
@@ -500,7 +500,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 12: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(3);
           // 90: const partner = open[depth];
           env[23 /* partner */] = (env[4 /* open */] as Int32Array)[env[20 /* depth */] as number]!;
@@ -512,7 +512,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 13: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(2);
           // 91: targets[partner] = pc;
           e.store(
@@ -528,7 +528,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 14: {
-          e.tick(p, 1);
+          e.tick(1);
           // 92: targets[pc] = partner;
           e.store(
             env[2 /* targets */] as Int32Array,
@@ -547,7 +547,7 @@ const graph_matchBrackets: Compiled = {
           continue;
         }
         case 17: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
           env[29] = (env[5 /* depth */] as number) !== 0;

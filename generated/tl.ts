@@ -15,7 +15,7 @@ const graph_interpret: Compiled = {
       switch (f.block) {
         case 0: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             // 47: return execute(code, 0, arg, 0);
             f.op = 1;
             e.call(
@@ -51,7 +51,7 @@ const graph_execute: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 52: const stack = new Int32Array(code.length);
           env[4] = (env[0 /* code */] as Uint8Array).length;
@@ -60,7 +60,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 1: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 54: while (pc < code.length) {
           env[8] = (env[0 /* code */] as Uint8Array).length;
@@ -70,7 +70,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 2: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(2);
           // 55: driver.mergePoint({ code, pc, sp, stack, arg, depth });
           f.op = 1;
@@ -85,7 +85,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 56: const opcode = code[pc];
           env[12 /* opcode */] = (env[0 /* code */] as Uint8Array)[env[6 /* pc */] as number]!;
@@ -177,7 +177,7 @@ const graph_execute: Compiled = {
         }
         case 6: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 62: const v = operand(code, pc);
             f.op = 1;
@@ -193,7 +193,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 63: pc = (pc + 1) | 0;
           env[17 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -208,7 +208,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack overflow");
         }
         case 8: {
-          e.tick(p, 2);
+          e.tick(2);
           // 65: stack[sp] = v;
           env[20] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[21] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[20] as AVal], "bool")!;
@@ -216,7 +216,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 9: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 65: stack[sp] = v;
           e.op(
@@ -238,7 +238,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "index out of range");
         }
         case 11: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 70: if (sp < 1) throw new VmError("stack underflow");
           env[23] = (env[7 /* sp */] as number) < 1;
@@ -251,7 +251,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 13: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 71: sp = (sp - 1) | 0;
           env[24 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -259,7 +259,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 14: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 74: if (sp < 2) throw new VmError("stack underflow");
           env[25] = (env[7 /* sp */] as number) < 2;
@@ -272,7 +272,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 16: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
           env[26] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -282,7 +282,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 17: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
           env[29 /* top */] = e.op(
@@ -299,7 +299,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 18: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
           env[33] = ((env[7 /* sp */] as number) - 2) | 0;
@@ -309,7 +309,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 19: {
-          e.tick(p, 5);
+          e.tick(5);
           e.folded(1);
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
           env[36] = e.op(
@@ -332,7 +332,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 20: {
-          e.tick(p, 1);
+          e.tick(1);
           // 77: stack[(sp - 2) | 0] = top;
           e.op(
             p,
@@ -345,7 +345,7 @@ const graph_execute: Compiled = {
         }
         case 21: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 81: const r = operand(code, pc);
             f.op = 1;
@@ -361,7 +361,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 82: pc = (pc + 1) | 0;
           env[41 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -372,7 +372,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 22: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 85: const i = (sp - r) | 0;
           env[43 /* i */] = ((env[7 /* sp */] as number) - (env[40 /* r */] as number)) | 0;
@@ -387,7 +387,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack index out of range");
         }
         case 24: {
-          e.tick(p, 2);
+          e.tick(2);
           // 87: const v = stack[i];
           env[45] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[46] = e.op(p, "uint_lt", [k(env[43 /* i */] as number), env[45] as AVal], "bool")!;
@@ -395,7 +395,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 25: {
-          e.tick(p, 1);
+          e.tick(1);
           // 87: const v = stack[i];
           env[47 /* v */] = e.op(
             p,
@@ -407,7 +407,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 26: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[49] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -417,7 +417,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 27: {
-          e.tick(p, 2);
+          e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[51] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[52] = e.op(p, "uint_lt", [k(env[48 /* j */] as number), env[51] as AVal], "bool")!;
@@ -425,7 +425,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 28: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[53] = ((env[48 /* j */] as number) + 1) | 0;
@@ -435,7 +435,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 29: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[56] = e.op(
@@ -455,7 +455,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 30: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 89: stack[(sp - 1) | 0] = v;
           env[58] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -465,7 +465,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 31: {
-          e.tick(p, 1);
+          e.tick(1);
           // 89: stack[(sp - 1) | 0] = v;
           e.op(
             p,
@@ -481,7 +481,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 33: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 90: } else if (r < -1) {
           env[61] = (env[40 /* r */] as number) < -1;
@@ -490,7 +490,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 34: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 92: const i = (sp + r) | 0;
           env[62 /* i */] = ((env[7 /* sp */] as number) + (env[40 /* r */] as number)) | 0;
@@ -505,7 +505,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack index out of range");
         }
         case 36: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 94: const v = stack[(sp - 1) | 0];
           env[64] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -515,7 +515,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 37: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 94: const v = stack[(sp - 1) | 0];
           env[67 /* v */] = e.op(
@@ -530,7 +530,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 38: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[70] = (env[69 /* j */] as number) > (env[62 /* i */] as number);
@@ -539,7 +539,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 39: {
-          e.tick(p, 2);
+          e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[71] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[72] = e.op(p, "uint_lt", [k(env[69 /* j */] as number), env[71] as AVal], "bool")!;
@@ -547,7 +547,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 40: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[73] = ((env[69 /* j */] as number) - 1) | 0;
@@ -557,7 +557,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 41: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[76] = e.op(
@@ -577,7 +577,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 42: {
-          e.tick(p, 2);
+          e.tick(2);
           // 96: stack[i] = v;
           env[78] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[79] = e.op(p, "uint_lt", [k(env[62 /* i */] as number), env[78] as AVal], "bool")!;
@@ -585,7 +585,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 43: {
-          e.tick(p, 1);
+          e.tick(1);
           // 96: stack[i] = v;
           e.op(
             p,
@@ -606,7 +606,7 @@ const graph_execute: Compiled = {
         }
         case 46: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 101: const i = operand(code, pc);
             f.op = 1;
@@ -622,7 +622,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(4);
           // 102: pc = (pc + 1) | 0;
           env[81 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -646,7 +646,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack index out of range");
         }
         case 49: {
-          e.tick(p, 2);
+          e.tick(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
           env[86] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[87] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[86] as AVal], "bool")!;
@@ -658,7 +658,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack overflow");
         }
         case 51: {
-          e.tick(p, 2);
+          e.tick(2);
           // 106: stack[sp] = stack[n];
           env[88] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[89] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[88] as AVal], "bool")!;
@@ -666,7 +666,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 52: {
-          e.tick(p, 2);
+          e.tick(2);
           // 106: stack[sp] = stack[n];
           env[90] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[91] = e.op(p, "uint_lt", [k(env[83 /* n */] as number), env[90] as AVal], "bool")!;
@@ -674,7 +674,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 53: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 106: stack[sp] = stack[n];
           env[92] = e.op(
@@ -695,7 +695,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 54: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[94] = (env[83 /* n */] as number) >= (env[7 /* sp */] as number);
@@ -704,7 +704,7 @@ const graph_execute: Compiled = {
         }
         case 55: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 111: const i = operand(code, pc);
             f.op = 1;
@@ -720,7 +720,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 112: pc = (pc + 1) | 0;
           env[96 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -735,7 +735,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 57: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(4);
           // 114: sp = (sp - 1) | 0;
           env[98 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -759,7 +759,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack index out of range");
         }
         case 60: {
-          e.tick(p, 2);
+          e.tick(2);
           // 117: stack[n] = stack[sp];
           env[103] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[104] = e.op(p, "uint_lt", [k(env[100 /* n */] as number), env[103] as AVal], "bool")!;
@@ -767,7 +767,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 61: {
-          e.tick(p, 2);
+          e.tick(2);
           // 117: stack[n] = stack[sp];
           env[105] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[106] = e.op(p, "uint_lt", [k(env[98 /* sp */] as number), env[105] as AVal], "bool")!;
@@ -775,7 +775,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 62: {
-          e.tick(p, 2);
+          e.tick(2);
           // 117: stack[n] = stack[sp];
           env[107] = e.op(
             p,
@@ -793,7 +793,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 63: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[108] = (env[100 /* n */] as number) >= (env[98 /* sp */] as number);
@@ -801,7 +801,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 64: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 123: if (sp < 2) throw new VmError("stack underflow");
           env[109] = (env[7 /* sp */] as number) < 2;
@@ -814,7 +814,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 66: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 124: sp = (sp - 1) | 0;
           env[110 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -832,7 +832,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 67: {
-          e.tick(p, 2);
+          e.tick(2);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[114] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[115] = e.op(
@@ -845,7 +845,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 68: {
-          e.tick(p, 3);
+          e.tick(3);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[116] = e.op(
             p,
@@ -864,7 +864,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 69: {
-          e.tick(p, 3);
+          e.tick(3);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[119] = e.op(
             p,
@@ -883,7 +883,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 70: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 130: if (sp < 2) throw new VmError("stack underflow");
           env[121] = (env[7 /* sp */] as number) < 2;
@@ -896,7 +896,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 72: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 131: sp = (sp - 1) | 0;
           env[122 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -914,7 +914,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 73: {
-          e.tick(p, 2);
+          e.tick(2);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[126] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[127] = e.op(
@@ -927,7 +927,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 74: {
-          e.tick(p, 3);
+          e.tick(3);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[128] = e.op(
             p,
@@ -946,7 +946,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 75: {
-          e.tick(p, 3);
+          e.tick(3);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[131] = e.op(
             p,
@@ -965,7 +965,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 76: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 137: if (sp < 2) throw new VmError("stack underflow");
           env[133] = (env[7 /* sp */] as number) < 2;
@@ -978,7 +978,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 78: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 138: sp = (sp - 1) | 0;
           env[134 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -996,7 +996,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 79: {
-          e.tick(p, 2);
+          e.tick(2);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[138] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[139] = e.op(
@@ -1009,7 +1009,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 80: {
-          e.tick(p, 3);
+          e.tick(3);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[140] = e.op(
             p,
@@ -1028,7 +1028,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 81: {
-          e.tick(p, 3);
+          e.tick(3);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[143] = e.op(
             p,
@@ -1047,7 +1047,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 82: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 144: if (sp < 2) throw new VmError("stack underflow");
           env[145] = (env[7 /* sp */] as number) < 2;
@@ -1060,7 +1060,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 84: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 145: sp = (sp - 1) | 0;
           env[146 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1078,7 +1078,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 85: {
-          e.tick(p, 2);
+          e.tick(2);
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           env[150] = e.op(
             p,
@@ -1095,7 +1095,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "division by zero");
         }
         case 87: {
-          e.tick(p, 2);
+          e.tick(2);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
           env[152] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[153] = e.op(
@@ -1108,7 +1108,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 88: {
-          e.tick(p, 2);
+          e.tick(2);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
           env[154] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[155] = e.op(
@@ -1121,7 +1121,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 89: {
-          e.tick(p, 3);
+          e.tick(3);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
           env[156] = e.op(
             p,
@@ -1140,7 +1140,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 90: {
-          e.tick(p, 3);
+          e.tick(3);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
           env[159] = e.op(
             p,
@@ -1159,7 +1159,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 91: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 152: if (sp < 2) throw new VmError("stack underflow");
           env[161] = (env[7 /* sp */] as number) < 2;
@@ -1172,7 +1172,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 93: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 153: sp = (sp - 1) | 0;
           env[162 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1190,7 +1190,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 94: {
-          e.tick(p, 2);
+          e.tick(2);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[166] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[167] = e.op(
@@ -1203,7 +1203,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 95: {
-          e.tick(p, 3);
+          e.tick(3);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[168] = e.op(
             p,
@@ -1223,7 +1223,7 @@ const graph_execute: Compiled = {
         }
         case 96: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 155: stack[top] = bit(stack[top] === stack[sp]);
             env[171] = e.op(
@@ -1237,7 +1237,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[172] as AVal], 173);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1248,7 +1248,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 97: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 159: if (sp < 2) throw new VmError("stack underflow");
           env[174] = (env[7 /* sp */] as number) < 2;
@@ -1261,7 +1261,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 99: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 160: sp = (sp - 1) | 0;
           env[175 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1279,7 +1279,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 100: {
-          e.tick(p, 2);
+          e.tick(2);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[179] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[180] = e.op(
@@ -1292,7 +1292,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 101: {
-          e.tick(p, 3);
+          e.tick(3);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[181] = e.op(
             p,
@@ -1312,7 +1312,7 @@ const graph_execute: Compiled = {
         }
         case 102: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 162: stack[top] = bit(stack[top] !== stack[sp]);
             env[184] = e.op(
@@ -1326,7 +1326,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[185] as AVal], 186);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1337,7 +1337,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 103: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 166: if (sp < 2) throw new VmError("stack underflow");
           env[187] = (env[7 /* sp */] as number) < 2;
@@ -1350,7 +1350,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 105: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 167: sp = (sp - 1) | 0;
           env[188 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1368,7 +1368,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 106: {
-          e.tick(p, 2);
+          e.tick(2);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[192] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[193] = e.op(
@@ -1381,7 +1381,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 107: {
-          e.tick(p, 3);
+          e.tick(3);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[194] = e.op(
             p,
@@ -1401,7 +1401,7 @@ const graph_execute: Compiled = {
         }
         case 108: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 169: stack[top] = bit(stack[top] < stack[sp]);
             env[197] = e.op(
@@ -1415,7 +1415,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[198] as AVal], 199);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1426,7 +1426,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 109: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 173: if (sp < 2) throw new VmError("stack underflow");
           env[200] = (env[7 /* sp */] as number) < 2;
@@ -1439,7 +1439,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 111: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 174: sp = (sp - 1) | 0;
           env[201 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1457,7 +1457,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 112: {
-          e.tick(p, 2);
+          e.tick(2);
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[205] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[206] = e.op(
@@ -1470,7 +1470,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 113: {
-          e.tick(p, 3);
+          e.tick(3);
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[207] = e.op(
             p,
@@ -1490,7 +1490,7 @@ const graph_execute: Compiled = {
         }
         case 114: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 176: stack[top] = bit(stack[top] <= stack[sp]);
             env[210] = e.op(
@@ -1504,7 +1504,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[211] as AVal], 212);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1515,7 +1515,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 115: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 180: if (sp < 2) throw new VmError("stack underflow");
           env[213] = (env[7 /* sp */] as number) < 2;
@@ -1528,7 +1528,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 117: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 181: sp = (sp - 1) | 0;
           env[214 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1546,7 +1546,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 118: {
-          e.tick(p, 2);
+          e.tick(2);
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[219] = e.op(
@@ -1559,7 +1559,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 119: {
-          e.tick(p, 3);
+          e.tick(3);
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[220] = e.op(
             p,
@@ -1579,7 +1579,7 @@ const graph_execute: Compiled = {
         }
         case 120: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 183: stack[top] = bit(stack[top] > stack[sp]);
             env[223] = e.op(
@@ -1593,7 +1593,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[224] as AVal], 225);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1604,7 +1604,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 121: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 187: if (sp < 2) throw new VmError("stack underflow");
           env[226] = (env[7 /* sp */] as number) < 2;
@@ -1617,7 +1617,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 123: {
-          e.tick(p, 4);
+          e.tick(4);
           e.folded(2);
           // 188: sp = (sp - 1) | 0;
           env[227 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1635,7 +1635,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 124: {
-          e.tick(p, 2);
+          e.tick(2);
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[231] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[232] = e.op(
@@ -1648,7 +1648,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 125: {
-          e.tick(p, 3);
+          e.tick(3);
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[233] = e.op(
             p,
@@ -1668,7 +1668,7 @@ const graph_execute: Compiled = {
         }
         case 126: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(1);
             // 190: stack[top] = bit(stack[top] >= stack[sp]);
             env[236] = e.op(
@@ -1682,7 +1682,7 @@ const graph_execute: Compiled = {
             e.call(p, f, "bit", [env[237] as AVal], 238);
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.op(
             p,
             "array_set",
@@ -1694,7 +1694,7 @@ const graph_execute: Compiled = {
         }
         case 127: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 195: const off = operand(code, pc);
             f.op = 1;
@@ -1710,7 +1710,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 196: pc = (pc + 1) | 0;
           env[240 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -1725,7 +1725,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 129: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 198: sp = (sp - 1) | 0;
           env[242 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -1741,7 +1741,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 130: {
-          e.tick(p, 2);
+          e.tick(2);
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
           env[245] = e.op(
             p,
@@ -1755,7 +1755,7 @@ const graph_execute: Compiled = {
         }
         case 131: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
             f.op = 1;
@@ -1784,7 +1784,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 134: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 203: if (sp < 2) throw new VmError("stack underflow");
           env[249] = (env[7 /* sp */] as number) < 2;
@@ -1797,7 +1797,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 136: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 204: sp = (sp - 2) | 0;
           env[250 /* sp */] = ((env[7 /* sp */] as number) - 2) | 0;
@@ -1813,7 +1813,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 137: {
-          e.tick(p, 2);
+          e.tick(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[253] = e.op(
             p,
@@ -1826,7 +1826,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 138: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[255] = ((env[250 /* sp */] as number) + 1) | 0;
@@ -1837,7 +1837,7 @@ const graph_execute: Compiled = {
         }
         case 139: {
           if (f.op < 3) {
-            e.tick(p, 3);
+            e.tick(3);
             e.folded(2);
             // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
             env[258] = e.op(
@@ -1877,7 +1877,7 @@ const graph_execute: Compiled = {
         }
         case 142: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 210: const off = operand(code, pc);
             f.op = 1;
@@ -1894,7 +1894,7 @@ const graph_execute: Compiled = {
             return true;
           }
           if (f.op < 3) {
-            e.tick(p, 2);
+            e.tick(2);
             e.folded(2);
             // 211: pc = (pc + 1) | 0;
             env[263 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
@@ -1913,7 +1913,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           env[265] = e.op(p, "int_ge", [env[3 /* depth */] as AVal, k(1000)], "bool")!;
           if (!e.branch(p, f, env[265] as AVal, [143, []], [144, []])) return false;
@@ -1925,7 +1925,7 @@ const graph_execute: Compiled = {
         }
         case 144: {
           if (f.op < 2) {
-            e.tick(p, 2);
+            e.tick(2);
             // 216: const result = execute(code, start, 0, (depth + 1) | 0);
             env[266] = e.op(p, "int_add", [env[3 /* depth */] as AVal, k(1)], "i32")!;
             f.op = 2;
@@ -1943,7 +1943,7 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
           env[268] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[269] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[268] as AVal], "bool")!;
@@ -1955,7 +1955,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack overflow");
         }
         case 146: {
-          e.tick(p, 2);
+          e.tick(2);
           // 218: stack[sp] = result;
           env[270] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[271] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[270] as AVal], "bool")!;
@@ -1963,7 +1963,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 147: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 218: stack[sp] = result;
           e.op(
@@ -1982,7 +1982,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 148: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 223: if (sp < 1) throw new VmError("stack underflow");
           env[273] = (env[7 /* sp */] as number) < 1;
@@ -1995,7 +1995,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 150: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 224: return stack[(sp - 1) | 0];
           env[274] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -2005,7 +2005,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 151: {
-          e.tick(p, 1);
+          e.tick(1);
           // 224: return stack[(sp - 1) | 0];
           env[277] = e.op(
             p,
@@ -2016,7 +2016,7 @@ const graph_execute: Compiled = {
           return e.ret(p, f, env[277] as AVal);
         }
         case 152: {
-          e.tick(p, 2);
+          e.tick(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
           env[278] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[279] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[278] as AVal], "bool")!;
@@ -2028,7 +2028,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack overflow");
         }
         case 154: {
-          e.tick(p, 2);
+          e.tick(2);
           // 227: stack[sp] = arg;
           env[280] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[281] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[280] as AVal], "bool")!;
@@ -2036,7 +2036,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 155: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 227: stack[sp] = arg;
           e.op(
@@ -2059,7 +2059,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "unknown opcode");
         }
         case 158: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 237: if (sp < 1) throw new VmError("stack underflow");
           env[283] = (env[7 /* sp */] as number) < 1;
@@ -2072,7 +2072,7 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack underflow");
         }
         case 160: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 238: return stack[(sp - 1) | 0];
           env[284] = ((env[7 /* sp */] as number) - 1) | 0;
@@ -2082,7 +2082,7 @@ const graph_execute: Compiled = {
           continue;
         }
         case 161: {
-          e.tick(p, 1);
+          e.tick(1);
           // 238: return stack[(sp - 1) | 0];
           env[287] = e.op(
             p,
@@ -2107,7 +2107,7 @@ const graph_operand: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 243: if (pc >= code.length) throw new VmError("missing operand");
           env[2] = (env[0 /* code */] as Uint8Array).length;
@@ -2121,7 +2121,7 @@ const graph_operand: Compiled = {
           return e.raise(p, "missing operand");
         }
         case 2: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 244: return (code[pc] << 24) >> 24;
           env[4] = (env[0 /* code */] as Uint8Array).length;
@@ -2131,7 +2131,7 @@ const graph_operand: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(3);
           // 244: return (code[pc] << 24) >> 24;
           env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
@@ -2184,7 +2184,7 @@ const graph_target: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
           env[3] = -(env[1 /* next */] as number) | 0;
@@ -2204,14 +2204,14 @@ const graph_target: Compiled = {
           return e.raise(p, "branch out of range");
         }
         case 3: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 254: return (next + off) | 0;
           env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
           return e.ret(p, f, k(env[6] as number));
         }
         case 4: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(3);
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
           env[7] = (env[0 /* code */] as Uint8Array).length;

@@ -14,14 +14,14 @@ const graph_interpret: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 1);
+          e.tick(1);
           // 27: let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
           env[2 /* regs */] = e.op(p, "new_array", [k(0)], "i32[]", "i32[]")!;
           e.jump(f, 1, [env[1 /* a */] as AVal, env[2 /* regs */] as AVal, 0]);
           continue;
         }
         case 1: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 29: while (pc < code.length) {
           env[6] = (env[0 /* code */] as Uint8Array).length;
@@ -31,7 +31,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 2: {
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(2);
           // 30: driver.mergePoint({ code, pc, a, regs });
           f.op = 1;
@@ -46,7 +46,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 31: const opcode = code[pc];
           env[10 /* opcode */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
@@ -85,7 +85,7 @@ const graph_interpret: Compiled = {
         }
         case 4: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 35: const n = operand(code, pc);
             f.op = 1;
@@ -101,7 +101,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 36: pc = (pc + 1) | 0;
           env[13 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
@@ -116,7 +116,7 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 6: {
-          e.tick(p, 2);
+          e.tick(2);
           // 38: regs[n] = a;
           env[16] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[17] = e.op(p, "uint_lt", [k(env[12 /* n */] as number), env[16] as AVal], "bool")!;
@@ -124,7 +124,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 7: {
-          e.tick(p, 1);
+          e.tick(1);
           // 38: regs[n] = a;
           e.op(
             p,
@@ -152,7 +152,7 @@ const graph_interpret: Compiled = {
         }
         case 10: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 42: const n = operand(code, pc);
             f.op = 1;
@@ -168,7 +168,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 43: pc = (pc + 1) | 0;
           env[22 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
@@ -183,7 +183,7 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 12: {
-          e.tick(p, 2);
+          e.tick(2);
           // 45: a = regs[n];
           env[25] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[26] = e.op(p, "uint_lt", [k(env[21 /* n */] as number), env[25] as AVal], "bool")!;
@@ -191,7 +191,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 13: {
-          e.tick(p, 1);
+          e.tick(1);
           // 45: a = regs[n];
           env[27 /* a */] = e.op(
             p,
@@ -208,7 +208,7 @@ const graph_interpret: Compiled = {
         }
         case 14: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 49: const target = operand(code, pc);
             f.op = 1;
@@ -224,7 +224,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           // 50: pc = (pc + 1) | 0;
           env[29 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
@@ -251,7 +251,7 @@ const graph_interpret: Compiled = {
         }
         case 18: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 56: a = operand(code, pc);
             f.op = 1;
@@ -267,7 +267,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 57: pc = (pc + 1) | 0;
           env[33 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
@@ -280,7 +280,7 @@ const graph_interpret: Compiled = {
         }
         case 19: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 60: const n = operand(code, pc);
             f.op = 1;
@@ -296,7 +296,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 3);
+          e.tick(3);
           e.folded(1);
           // 61: pc = (pc + 1) | 0;
           env[35 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
@@ -311,7 +311,7 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 21: {
-          e.tick(p, 2);
+          e.tick(2);
           // 63: a = (a + regs[n]) | 0;
           env[38] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[39] = e.op(p, "uint_lt", [k(env[34 /* n */] as number), env[38] as AVal], "bool")!;
@@ -319,7 +319,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 22: {
-          e.tick(p, 2);
+          e.tick(2);
           // 63: a = (a + regs[n]) | 0;
           env[40] = e.op(
             p,
@@ -341,7 +341,7 @@ const graph_interpret: Compiled = {
         }
         case 24: {
           if (f.op < 1) {
-            e.tick(p, 1);
+            e.tick(1);
             e.folded(1);
             // 69: regs = new Int32Array(operand(code, pc));
             f.op = 1;
@@ -357,7 +357,7 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(1);
           env[43 /* regs */] = e.op(p, "new_array", [k(env[42] as number)], "i32[]", "i32[]")!;
           // 70: pc = (pc + 1) | 0;
@@ -370,7 +370,7 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 25: {
-          e.tick(p, 1);
+          e.tick(1);
           // 73: a = -a | 0; // -INT_MIN wraps to INT_MIN
           env[45 /* a */] = e.op(p, "int_neg", [env[3 /* a */] as AVal], "i32")!;
           e.jump(f, 8, [
@@ -403,7 +403,7 @@ const graph_operand: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 84: if (pc >= code.length) throw new VmError("missing operand");
           env[2] = (env[0 /* code */] as Uint8Array).length;
@@ -417,7 +417,7 @@ const graph_operand: Compiled = {
           return e.raise(p, "missing operand");
         }
         case 2: {
-          e.tick(p, 2);
+          e.tick(2);
           e.folded(2);
           // 85: return code[pc];
           env[4] = (env[0 /* code */] as Uint8Array).length;
@@ -427,7 +427,7 @@ const graph_operand: Compiled = {
           continue;
         }
         case 3: {
-          e.tick(p, 1);
+          e.tick(1);
           e.folded(1);
           // 85: return code[pc];
           env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;

@@ -111,7 +111,7 @@ class GraphEmitter {
     const out: string[] = [];
     const body = ops.slice(from, to);
     const folded = body.filter((op) => op.dst >= 0 && this.greens[op.dst]).length;
-    if (body.length) out.push(`e.tick(p, ${body.length});`);
+    if (body.length) out.push(`e.tick(${body.length});`);
     if (folded) out.push(`e.folded(${folded});`);
     body.forEach((op, j) => out.push(...this.comment(op.pos), ...this.op(op, from + j)));
     return out;

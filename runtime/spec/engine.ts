@@ -67,8 +67,8 @@ export interface Path {
   frames: Frame[];
   /** The residual block the path appends to. */
   out: number;
-  /** Operations processed since the path's last merge point. */
-  steps: number;
+  /** Red branches the path has taken since its last merge point. */
+  splits: number;
 }
 
 /** What a merge-point key fixes of each red: nothing ("red"), or a virtual's items, each a
@@ -124,7 +124,7 @@ export class Engine {
       if (a.k === "a") this.frozen.add(a.arr);
       return a.k === "r" ? ({ k: "r", o: v, type: g.types[p]! } as AVal) : a;
     });
-    this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0, steps: 0 });
+    this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0, splits: 0 });
     while (this.work.length) this.follow(this.work.pop()!);
     for (const r of this.residuals) {
       const graph = r.b.finish();
@@ -255,11 +255,9 @@ export class Engine {
 
   // --- operations ---
 
-  /** Counts `n` operations of the interpreter processed on `p`, against the policy's bounds. */
-  tick(p: Path, n: number): void {
+  /** Counts `n` operations of the interpreter processed, against the policy's bound. */
+  tick(n: number): void {
     if ((this.stats.opsSeen += n) > this.policy.maxOps) throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
-    if ((p.steps += n) > this.policy.maxPathOps)
-      throw new SpecialisationLimit(`more than ${this.policy.maxPathOps} operations without a merge point (a loop on run-time values inside one instruction)`);
   }
 
   /** Counts `n` operations computed at compile time by compiled code. */
@@ -357,7 +355,7 @@ export class Engine {
         const type = callee.types[v]!;
         return a.k === "c" || a.k === "a" ? a : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
       });
-      this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, steps: 0 });
+      this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
     const red = args.filter((a) => a.k !== "c" && a.k !== "a").map((a) => this.operand(p, a));
     const r = this.emit(p, "call", red, dst >= 0 ? callee.ret : undefined, name);
@@ -409,13 +407,15 @@ export class Engine {
 
   /** A red branch or switch: each target becomes a residual block and a path of its own. */
   private split(p: Path, targets: Target[], term: (to: { block: number; args: Operand[] }[]) => Term): false {
+    if (p.splits >= this.policy.maxPathSplits)
+      throw new SpecialisationLimit(`more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`);
     const blocks = targets.map(() => p.rg.b.newBlock());
     p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
     // Later paths first on the stack, so the first target is followed first.
     for (let i = targets.length - 1; i >= 0; i--) {
       const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
-      this.work.push({ rg: p.rg, frames, out: blocks[i]!, steps: p.steps });
+      this.work.push({ rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 });
     }
     if (this.work.length > this.policy.maxPaths) throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
     return false;
@@ -511,7 +511,7 @@ export class Engine {
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     });
     f.env = env;
-    p.steps = 0;
+    p.splits = 0;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }

@@ -41,7 +41,7 @@ function value(e: Engine, f: Frame, o: Operand): AVal {
 export function walk(e: Engine, p: Path, f: Frame): boolean {
   const block = f.g.blocks[f.block]!;
   while (f.op < block.ops.length) {
-    e.tick(p, 1);
+    e.tick(1);
     const op = block.ops[f.op++]!;
     if (op.op === "merge_point") {
       if (!e.mergePoint(p, f, op.args, op.imm as number)) return false;

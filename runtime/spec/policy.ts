@@ -20,10 +20,12 @@
 //! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`;
 //!   calls to the portal (a function with a merge point) become residual calls to a graph
 //!   specialised for the call's constant arguments.
-//! - Bounds: `maxOps` operations processed in one specialisation, `maxPathOps` on one path
-//!   between two merge points (a loop on run-time values inside one instruction would otherwise
-//!   unroll until `maxOps`), `maxPaths` paths waiting; past any of them the specialiser gives up
-//!   (`SpecialisationLimit`) and the caller falls back to the interpreter.
+//! - Bounds: `maxOps` operations processed in one specialisation, `maxPathSplits` red branches
+//!   on one path between two merge points (a loop on run-time values inside one instruction
+//!   would otherwise unroll until `maxOps`; a long green loop, such as bracket matching, does
+//!   not branch on red values and is not bounded by it), `maxPaths` paths waiting; past any of
+//!   them the specialiser gives up (`SpecialisationLimit`) and the caller falls back to the
+//!   interpreter.
 
 export interface Policy {
   maxVariants: number;
@@ -31,7 +33,7 @@ export interface Policy {
   maxAllocation: number;
   maxInlineDepth: number;
   maxOps: number;
-  maxPathOps: number;
+  maxPathSplits: number;
   maxPaths: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
   mode: "eager" | "lazy";
@@ -45,7 +47,7 @@ export const defaultPolicy: Policy = {
   maxAllocation: 1 << 20,
   maxInlineDepth: 16,
   maxOps: 2_000_000,
-  maxPathOps: 20_000,
+  maxPathSplits: 1_000,
   maxPaths: 10_000,
   mode: "eager",
   fuel: false,
