@@ -10,6 +10,7 @@ import { L3, type Status } from "../runtime/l3.ts";
 import { specialise } from "../runtime/spec/pe.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
 import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
+import { x64 } from "./x64-backend.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -25,7 +26,13 @@ export interface Backend {
   /** What `--dump` accepts. */
   dumps: string[];
   /** Runs the program; fills `stats` with what it measured. */
-  run(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions, stats: Record<string, unknown>): number | Promise<number>;
+  run(
+    lang: Lang,
+    code: Uint8Array,
+    arg: number,
+    opts: RunOptions,
+    stats: Record<string, unknown>,
+  ): number | Promise<number>;
 }
 
 /** What a run gives: a value or an interpreter error, the bytes it wrote, and statistics. */
@@ -70,20 +77,53 @@ const pe: Backend = {
 
 /** Specialises the interpreter for the program (with the generated specialiser's compiled
  *  graphs when given) and runs the residual graphs on L3. */
-function specialiseAndRun(lang: Lang, code: Uint8Array, arg: number, opts: RunOptions, stats: Record<string, unknown>, compiled?: Record<string, Compiled>): number {
+function specialiseAndRun(
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+  compiled?: Record<string, Compiled>,
+): number {
   const m = loadGraphs(lang.name);
   const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
   let spec;
   try {
-    spec = specialise(m, lang.entry, [{ k: "a", arr: code, type: "u8[]" }, { k: "r", o: 0, type: "i32" }], policy, compiled);
+    spec = specialise(
+      m,
+      lang.entry,
+      [
+        { k: "a", arr: code, type: "u8[]" },
+        { k: "r", o: 0, type: "i32" },
+      ],
+      policy,
+      compiled,
+    );
   } catch (e) {
     if (!(e instanceof SpecialisationLimit)) throw e;
     stats.fallback = e.message;
     return graph.run(lang, code, arg, { ...opts, dump: undefined }, stats) as number;
   }
-  Object.assign(stats, spec.stats);
   if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
-  return valueOf(new L3(spec.module).run(lang.entry, [code, arg]));
+  // A promotion of a run-time value exits: specialise the rest of the path for the value seen,
+  // once per value, and run it in place of the graph that exited.
+  const seen = new Map<string, string>();
+  const l3: L3 = new L3(spec.module, (status, state) => {
+    const key = `${status}:${state[0]}`;
+    let name = seen.get(key);
+    if (name === undefined) {
+      const gs = spec.engine.continuation(status, state[0] as number);
+      if (opts.dump === "residual") opts.log?.write(printModule({ graphs: gs, data: [] }));
+      gs.forEach((g) => l3.add(g));
+      seen.set(key, (name = gs[0]!.name));
+    }
+    return { graph: name, args: state.slice(1) };
+  });
+  try {
+    return valueOf(l3.run(lang.entry, [code, arg]));
+  } finally {
+    Object.assign(stats, spec.stats, { continuations: seen.size });
+  }
 }
 
 /** The generated specialiser's residual graphs on L3 (the same graphs as `pe`, made faster). */
@@ -97,7 +137,7 @@ const jitGraph: Backend = {
   },
 };
 
-export const backends: Record<string, Backend> = { interp, graph, pe, "jit-graph": jitGraph };
+export const backends: Record<string, Backend> = { interp, graph, pe, "jit-graph": jitGraph, x64 };
 
 export async function runProgram(
   backend: Backend,

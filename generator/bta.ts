@@ -34,9 +34,18 @@ export interface Binding {
 
 export function analyse(m: Module, entry: string): Binding {
   const graphs = new Map(m.graphs.map((g) => [g.name, g]));
-  const portals = new Set(m.graphs.filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point"))).map((g) => g.name));
+  const portals = new Set(
+    m.graphs
+      .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
+      .map((g) => g.name),
+  );
   const greens = new Map(m.graphs.map((g) => [g.name, g.types.map(() => true)]));
-  const why = new Map(m.graphs.map((g) => [g.name, new Map<number, { reason: string; from?: { graph: string; v: number } }>()]));
+  const why = new Map(
+    m.graphs.map((g) => [
+      g.name,
+      new Map<number, { reason: string; from?: { graph: string; v: number } }>(),
+    ]),
+  );
   const immutable = new Set(m.driver?.immutable ?? []);
   let changed = true;
   const red = (g: string, v: number, reason: string, from?: { graph: string; v: number }) => {
@@ -47,7 +56,8 @@ export function analyse(m: Module, entry: string): Binding {
     changed = true;
   };
   const isGreen = (g: string, o: Operand) => typeof o !== "number" || greens.get(g)![o]!;
-  const firstRed = (g: string, args: Operand[]) => args.find((a) => !isGreen(g, a)) as number | undefined;
+  const firstRed = (g: string, args: Operand[]) =>
+    args.find((a) => !isGreen(g, a)) as number | undefined;
 
   // Arrays alias through jumps, calls and returns: an array is green only if no alias of it is
   // used in a red way (indexed or written by a run-time value, passed to the portal, a red of
@@ -65,7 +75,8 @@ export function analyse(m: Module, entry: string): Binding {
 
   const e = graphs.get(entry)!;
   for (const p of e.blocks[0]!.params)
-    if (!immutable.has(e.names[p] ?? "")) red(entry, p, `a run-time argument of the entry @${entry}`);
+    if (!immutable.has(e.names[p] ?? ""))
+      red(entry, p, `a run-time argument of the entry @${entry}`);
 
   while (changed) {
     changed = false;
@@ -79,13 +90,22 @@ export function analyse(m: Module, entry: string): Binding {
           if (op.op === "call") {
             const callee = graphs.get(op.imm as string)!;
             callee.blocks[0]!.params.forEach((p, i) => {
-              if (!isGreen(gn, op.args[i]!)) red(callee.name, p, `passed a red value by ${text} in @${gn}`, { graph: gn, v: op.args[i] as number });
+              if (!isGreen(gn, op.args[i]!))
+                red(callee.name, p, `passed a red value by ${text} in @${gn}`, {
+                  graph: gn,
+                  v: op.args[i] as number,
+                });
             });
             if (op.dst < 0) continue;
-            if (portals.has(callee.name)) red(gn, op.dst, `the result of a residual call to the portal: ${text}`);
+            if (portals.has(callee.name))
+              red(gn, op.dst, `the result of a residual call to the portal: ${text}`);
             else {
               const ret = redReturn(callee, greens.get(callee.name)!);
-              if (ret !== undefined) red(gn, op.dst, `the callee @${callee.name} returns a red value: ${text}`, { graph: callee.name, v: ret });
+              if (ret !== undefined)
+                red(gn, op.dst, `the callee @${callee.name} returns a red value: ${text}`, {
+                  graph: callee.name,
+                  v: ret,
+                });
             }
             continue;
           }
@@ -97,15 +117,21 @@ export function analyse(m: Module, entry: string): Binding {
             });
           if (op.op === "array_set" || op.op === "array_get") {
             const bad = op.args.slice(1).find((a) => !isGreen(gn, a));
-            if (bad !== undefined) redArray(gn, op.args[0]!, `indexed or written with a red value: ${text}`, { graph: gn, v: bad as number });
+            if (bad !== undefined)
+              redArray(gn, op.args[0]!, `indexed or written with a red value: ${text}`, {
+                graph: gn,
+                v: bad as number,
+              });
           }
-          if (op.op === "call" && portals.has(op.imm as string)) op.args.forEach((a) => redArray(gn, a, `passed to the portal: ${text}`));
+          if (op.op === "call" && portals.has(op.imm as string))
+            op.args.forEach((a) => redArray(gn, a, `passed to the portal: ${text}`));
           if (op.dst < 0) continue;
           const info = OPS[op.op]!;
           if (op.op === "new_array") {
             if (from) red(gn, op.dst, `an allocation of a red length: ${text}`, from);
           } else if (op.op === "io_read") red(gn, op.dst, `input: ${text}`);
-          else if (op.op === "promote") continue; // green by definition: that is what promotion is for
+          else if (op.op === "promote")
+            continue; // green by definition: that is what promotion is for
           else if (info.effect === "pure" || op.op === "array_get") {
             if (from) red(gn, op.dst, `uses a red operand: ${text}`, from);
           } else red(gn, op.dst, `an operation with effects: ${text}`);
@@ -118,7 +144,11 @@ export function analyse(m: Module, entry: string): Binding {
         for (const j of jumpsOf(b.term)) {
           const target = g.blocks[j.block]!;
           j.args.forEach((a, i) => {
-            if (!isGreen(gn, a)) red(gn, target.params[i]!, `a jump passes a red value: ${printTerm(g, b.term)}`, { graph: gn, v: a as number });
+            if (!isGreen(gn, a))
+              red(gn, target.params[i]!, `a jump passes a red value: ${printTerm(g, b.term)}`, {
+                graph: gn,
+                v: a as number,
+              });
           });
         }
       }
@@ -131,7 +161,10 @@ export function analyse(m: Module, entry: string): Binding {
       for (const op of b.ops)
         if (op.op === "merge_point")
           op.args.slice(0, op.imm as number).forEach((a, i) => {
-            if (!isGreen(g.name, a)) errors.push(`@${g.name}: the green '${m.driver?.greens[i]}' (${varName(g, a as number)}) is red`);
+            if (!isGreen(g.name, a))
+              errors.push(
+                `@${g.name}: the green '${m.driver?.greens[i]}' (${varName(g, a as number)}) is red`,
+              );
           });
   return { greens, why, portals, errors };
 }
@@ -155,18 +188,28 @@ class UnionFind {
 /** The classes of array values that may be the same array. */
 function aliasClasses(m: Module, graphs: Map<string, Graph>): UnionFind {
   const uf = new UnionFind();
-  const isArray = (g: Graph, o: Operand): o is number => typeof o === "number" && (g.types[o] === "i32[]" || g.types[o] === "u8[]");
+  const isArray = (g: Graph, o: Operand): o is number =>
+    typeof o === "number" && (g.types[o] === "i32[]" || g.types[o] === "u8[]");
   for (const g of m.graphs)
     for (const b of g.blocks) {
       for (const j of jumpsOf(b.term))
-        j.args.forEach((a, i) => isArray(g, a) && uf.union(`${g.name}:${a}`, `${g.name}:${g.blocks[j.block]!.params[i]}`));
+        j.args.forEach(
+          (a, i) =>
+            isArray(g, a) &&
+            uf.union(`${g.name}:${a}`, `${g.name}:${g.blocks[j.block]!.params[i]}`),
+        );
       for (const op of b.ops) {
         if (op.op !== "call") continue;
         const callee = graphs.get(op.imm as string)!;
-        op.args.forEach((a, i) => isArray(g, a) && uf.union(`${g.name}:${a}`, `${callee.name}:${callee.blocks[0]!.params[i]}`));
+        op.args.forEach(
+          (a, i) =>
+            isArray(g, a) &&
+            uf.union(`${g.name}:${a}`, `${callee.name}:${callee.blocks[0]!.params[i]}`),
+        );
         if (op.dst >= 0 && isArray(g, op.dst))
           for (const cb of callee.blocks)
-            if (cb.term.k === "return" && typeof cb.term.value === "number") uf.union(`${g.name}:${op.dst}`, `${callee.name}:${cb.term.value}`);
+            if (cb.term.k === "return" && typeof cb.term.value === "number")
+              uf.union(`${g.name}:${op.dst}`, `${callee.name}:${cb.term.value}`);
       }
     }
   return uf;
@@ -174,7 +217,9 @@ function aliasClasses(m: Module, graphs: Map<string, Graph>): UnionFind {
 
 /** A red value some `return` of `g` gives, if any. */
 function redReturn(g: Graph, greens: boolean[]): number | undefined {
-  for (const b of g.blocks) if (b.term.k === "return" && typeof b.term.value === "number" && !greens[b.term.value]) return b.term.value;
+  for (const b of g.blocks)
+    if (b.term.k === "return" && typeof b.term.value === "number" && !greens[b.term.value])
+      return b.term.value;
   return undefined;
 }
 
@@ -184,7 +229,9 @@ export function explain(m: Module, bt: Binding, graph: string, name: string): st
   if (!g) return [`no function '${graph}'`];
   // `pc.6` names one variable; `pc` the one at the merge point, else its first definition.
   const all = g.types.map((_, v) => v).filter((v) => varName(g, v) === name || g.names[v] === name);
-  const merge = g.blocks.flatMap((b) => b.ops.filter((o) => o.op === "merge_point").flatMap((o) => o.args));
+  const merge = g.blocks.flatMap((b) =>
+    b.ops.filter((o) => o.op === "merge_point").flatMap((o) => o.args),
+  );
   const vars = all.length > 1 ? [all.find((v) => merge.includes(v)) ?? all[0]!] : all;
   if (!vars.length) return [`no variable '${name}' in @${graph}`];
   const lines: string[] = [];
@@ -212,11 +259,16 @@ export function printBinding(m: Module, bt: Binding): string {
   for (const g of m.graphs) {
     const gs = bt.greens.get(g.name)!;
     const mark = (v: number) => `${varName(g, v)}:${gs[v] ? "G" : "R"}`;
-    const kind = bt.portals.has(g.name) ? "portal: calls stay residual" : gs.every(Boolean) ? "all green: runs at compile time" : "inlined";
+    const kind = bt.portals.has(g.name)
+      ? "portal: calls stay residual"
+      : gs.every(Boolean)
+        ? "all green: runs at compile time"
+        : "inlined";
     out.push(`func @${g.name} (${kind})`);
     g.blocks.forEach((b, i) => {
       out.push(`b${i}(${b.params.map(mark).join(", ")}):`);
-      for (const op of b.ops) out.push(`  ${op.dst >= 0 ? (gs[op.dst] ? "G " : "R ") : "  "}${printOp(g, op)}`);
+      for (const op of b.ops)
+        out.push(`  ${op.dst >= 0 ? (gs[op.dst] ? "G " : "R ") : "  "}${printOp(g, op)}`);
       out.push(`    ${printTerm(g, b.term)}`);
     });
     out.push("");

@@ -44,11 +44,18 @@ function frontend(lang: Lang): { source: string; module: Module } {
 /** What `generated/` holds for an interpreter: its graphs, and its specialiser. */
 export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
   const { source, module } = frontend(lang);
-  const graphs = { path: `generated/${lang.name}.graphs`, text: header(";", lang, source) + "\n" + printModule(module) };
+  const graphs = {
+    path: `generated/${lang.name}.graphs`,
+    text: header(";", lang, source) + "\n" + printModule(module),
+  };
   const bt = analyse(module, lang.entry);
-  if (bt.errors.length) throw new SubsetError(bt.errors.map((e) => `${lang.source}: ${e} (see futamura explain)`));
+  if (bt.errors.length)
+    throw new SubsetError(bt.errors.map((e) => `${lang.source}: ${e} (see futamura explain)`));
   const ts = emitSpecialiser(module, bt, source, header("", lang, source).trim());
-  const spec = { path: `generated/${lang.name}.ts`, text: await format(ts, { parser: "typescript", printWidth: 100 }) };
+  const spec = {
+    path: `generated/${lang.name}.ts`,
+    text: await format(ts, { parser: "typescript", printWidth: 100 }),
+  };
   return [graphs, spec];
 }
 
@@ -62,12 +69,20 @@ export async function artifacts(): Promise<Artifact[]> {
     `export const specialisers: Record<string, Record<string, Compiled>> = { ${names.join(", ")} };`,
   ].join("\n");
   const each = (await Promise.all(Object.values(langs).map(langArtifacts))).flat();
-  return [...each, { path: "generated/index.ts", text: await format(index, { parser: "typescript", printWidth: 100 }) }];
+  return [
+    ...each,
+    {
+      path: "generated/index.ts",
+      text: await format(index, { parser: "typescript", printWidth: 100 }),
+    },
+  ];
 }
 
 /** Files in `generated/` that differ from what the sources give now. */
 export function stale(list: Artifact[]): Artifact[] {
-  return list.filter((a) => !existsSync(root + a.path) || readFileSync(root + a.path, "utf8") !== a.text);
+  return list.filter(
+    (a) => !existsSync(root + a.path) || readFileSync(root + a.path, "utf8") !== a.text,
+  );
 }
 
 export function generate(list: Artifact[]): Artifact[] {

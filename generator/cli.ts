@@ -25,6 +25,7 @@ usage:
   futamura bta <lang>  print the interpreter's graphs with every value marked green or red
   futamura explain <lang> <function> <variable>
                        say why a value is red: the chain of operations that made it so
+  futamura bench [--quick] [--reps N] [--cap S] [--interp-cap S] [--only NAME,...] [--backends a,b,...]: the performance record (bench/)
   futamura generate    regenerate what is stale in generated/
   futamura check       fail if anything in generated/ is stale
   futamura start       regenerate what is stale, run every example program on every
@@ -62,7 +63,10 @@ export async function main(
       case "explain":
       case "bta":
         return await btaCommand(command, rest, out);
-      case "fuzz": return await (await import("./fuzz.ts")).fuzzCommand(rest, out, err); // differential fuzzing
+      case "fuzz":
+        return await (await import("./fuzz.ts")).fuzzCommand(rest, out, err); // differential fuzzing
+      case "bench":
+        return await (await import("./bench.ts")).benchCommand(rest, out, err); // the performance record
       default:
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
     }
@@ -75,7 +79,9 @@ export async function main(
       err.write(`${e instanceof UsageError ? "usage: " : ""}${e.message}\n`);
       return 2;
     }
-    err.write(`internal error: ${e instanceof Error ? (process.env.FUTAMURA_DEBUG ? e.stack : e.message) : String(e)}\n`);
+    err.write(
+      `internal error: ${e instanceof Error ? (process.env.FUTAMURA_DEBUG ? e.stack : e.message) : String(e)}\n`,
+    );
     return 3;
   }
 }
@@ -83,7 +89,11 @@ export async function main(
 /** Negative program arguments (`-2`) are not options: hide them from parseArgs. */
 const NEG = "\u0000";
 
-async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+async function run(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -100,14 +110,21 @@ async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writa
     throw new UsageError((e as Error).message);
   }
   const values = Object.fromEntries(
-    Object.entries(parsed.values).map(([k, v]) => [k, typeof v === "string" ? v.replace(NEG, "") : v]),
+    Object.entries(parsed.values).map(([k, v]) => [
+      k,
+      typeof v === "string" ? v.replace(NEG, "") : v,
+    ]),
   ) as typeof parsed.values;
   const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
   if (!langName || !file) throw new UsageError("run <lang> <program-file> [args...]");
   const lang = langs[langName];
-  if (!lang) throw new UsageError(`unknown language '${langName}' (${Object.keys(langs).join(", ")})`);
+  if (!lang)
+    throw new UsageError(`unknown language '${langName}' (${Object.keys(langs).join(", ")})`);
   const backend = backends[values.backend];
-  if (!backend) throw new UsageError(`unknown backend '${values.backend}' (${Object.keys(backends).join(", ")})`);
+  if (!backend)
+    throw new UsageError(
+      `unknown backend '${values.backend}' (${Object.keys(backends).join(", ")})`,
+    );
   if (values.dump !== undefined && !backend.dumps.includes(values.dump))
     throw new UsageError(
       `backend ${backend.name} can dump ${backend.dumps.join(", ") || "nothing"}, not '${values.dump}'`,
@@ -121,52 +138,82 @@ async function run(argv: string[], out: NodeJS.WritableStream, err: NodeJS.Writa
   try {
     text = readFileSync(file, "latin1");
   } catch (e) {
-    throw new LoadError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LoadError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const code = lang.load(text, file);
   const bytes = lang.convention === "bytes";
   if (bytes ? args.length !== 0 : args.length !== 1)
-    throw new UsageError(bytes ? `${lang.name} programs read stdin and take no arguments` : `${lang.name} programs take one integer argument`);
+    throw new UsageError(
+      bytes
+        ? `${lang.name} programs read stdin and take no arguments`
+        : `${lang.name} programs take one integer argument`,
+    );
   const arg = bytes ? 0 : parseInt32(args[0]!);
   const input = bytes && !process.stdin.isTTY ? readFileSync(0) : undefined;
 
-  const result = await runProgram(backend, lang, code, arg, { fuel, dump: values.dump, log: err, input });
+  const result = await runProgram(backend, lang, code, arg, {
+    fuel,
+    dump: values.dump,
+    log: err,
+    input,
+  });
   // Output written before an error is part of the run (a Brainfuck program may have printed).
   if (result.output.length) out.write(result.output);
-  if (stats) err.write(stats === "json" ? JSON.stringify(result.stats) + "\n" : formatStats(result.stats));
+  if (stats)
+    err.write(stats === "json" ? JSON.stringify(result.stats) + "\n" : formatStats(result.stats));
   if (result.error !== undefined) throw new VmError(result.error);
   if (!bytes) out.write(`${result.value}\n`);
   return 0;
 }
 
 function parseCount(s: string, what: string): number {
-  if (!/^\d+$/.test(s) || Number(s) > Number.MAX_SAFE_INTEGER) throw new UsageError(`${what} takes a non-negative integer, not '${s}'`);
+  if (!/^\d+$/.test(s) || Number(s) > Number.MAX_SAFE_INTEGER)
+    throw new UsageError(`${what} takes a non-negative integer, not '${s}'`);
   return Number(s);
 }
 
 function parseInt32(s: string): number {
   if (!/^-?\d+$/.test(s)) throw new UsageError(`argument '${s}' is not an integer`);
   const n = Number(s);
-  if (n < -2147483648 || n > 2147483647) throw new UsageError(`argument ${s} is out of the 32-bit range`);
+  if (n < -2147483648 || n > 2147483647)
+    throw new UsageError(`argument ${s} is out of the 32-bit range`);
   return n;
 }
 
 function formatStats(stats: Record<string, unknown>): string {
-  return Object.entries(stats).map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`).join("\n") + "\n";
+  return (
+    Object.entries(stats)
+      .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`)
+      .join("\n") + "\n"
+  );
 }
 
-async function buildCommand(command: "generate" | "check", out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+async function buildCommand(
+  command: "generate" | "check",
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   const { artifacts, generate, stale, SubsetError } = await import("./build.ts");
   try {
     const list = await artifacts();
     if (command === "generate") {
       const changed = generate(list);
-      out.write(changed.length ? changed.map((a) => `wrote ${a.path}\n`).join("") : "generated/ is up to date\n");
+      out.write(
+        changed.length
+          ? changed.map((a) => `wrote ${a.path}\n`).join("")
+          : "generated/ is up to date\n",
+      );
       return 0;
     }
     const old = stale(list);
-    if (!old.length) return out.write("generated/ is up to date\n"), 0;
-    err.write(old.map((a) => `stale: ${a.path} does not match its source; run \`npm run generate\`\n`).join(""));
+    if (!old.length) return (out.write("generated/ is up to date\n"), 0);
+    err.write(
+      old
+        .map((a) => `stale: ${a.path} does not match its source; run \`npm run generate\`\n`)
+        .join(""),
+    );
     return 1;
   } catch (e) {
     if (!(e instanceof SubsetError)) throw e;
@@ -175,10 +222,18 @@ async function buildCommand(command: "generate" | "check", out: NodeJS.WritableS
   }
 }
 
-async function graphsCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+async function graphsCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { entry: { type: "string" } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { entry: { type: "string" } },
+    });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -193,24 +248,32 @@ async function graphsCommand(argv: string[], out: NodeJS.WritableStream, err: No
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new LoadError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new LoadError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const r = buildGraphs(file, entry, { text });
-  if (!r.module) return err.write(r.violations.join("\n") + "\n"), 1;
+  if (!r.module) return (err.write(r.violations.join("\n") + "\n"), 1);
   out.write(printModule(r.module));
   return 0;
 }
 
-async function btaCommand(command: "bta" | "explain", argv: string[], out: NodeJS.WritableStream): Promise<number> {
+async function btaCommand(
+  command: "bta" | "explain",
+  argv: string[],
+  out: NodeJS.WritableStream,
+): Promise<number> {
   const [name, fn, variable] = argv;
   const lang = name === undefined ? undefined : langs[name];
   if (!lang || (command === "explain" ? argv.length !== 3 : argv.length !== 1))
-    throw new UsageError(command === "explain" ? "explain <lang> <function> <variable>" : "bta <lang>");
+    throw new UsageError(
+      command === "explain" ? "explain <lang> <function> <variable>" : "bta <lang>",
+    );
   const { analyse, explain, printBinding } = await import("./bta.ts");
   const { loadGraphs } = await import("../runtime/graphs.ts");
   const m = loadGraphs(lang.name);
   const bt = analyse(m, lang.entry);
-  if (command === "bta") return out.write(printBinding(m, bt) + "\n"), 0;
+  if (command === "bta") return (out.write(printBinding(m, bt) + "\n"), 0);
   const lines = explain(m, bt, fn!, variable!);
   if (lines[0]?.startsWith("no ")) throw new UsageError(lines[0]);
   out.write(lines.join("\n") + "\n");

@@ -25,7 +25,9 @@ export function emitSpecialiser(m: Module, bt: Binding, source: string, header: 
   ];
   for (const g of m.graphs) out.push(emitGraph(g, bt.greens.get(g.name)!, lines));
   out.push(`/** The compiled graphs, by name. */`);
-  out.push(`export const compiled: Record<string, Compiled> = { ${m.graphs.map((g) => `${JSON.stringify(g.name)}: ${ident(g.name)}`).join(", ")} };`);
+  out.push(
+    `export const compiled: Record<string, Compiled> = { ${m.graphs.map((g) => `${JSON.stringify(g.name)}: ${ident(g.name)}`).join(", ")} };`,
+  );
   return out.join("\n") + "\n";
 }
 
@@ -78,7 +80,9 @@ class GraphEmitter {
     if (typeof o !== "number") return `k(${this.plain(o)})`;
     if (!this.greens[o]) return `(${this.slot(o)} as AVal)`;
     const t = this.g.types[o]!;
-    return t === "i32[]" || t === "u8[]" ? `{ k: "a", arr: ${this.plain(o)}, type: "${t}" }` : `k(${this.plain(o)})`;
+    return t === "i32[]" || t === "u8[]"
+      ? `{ k: "a", arr: ${this.plain(o)}, type: "${t}" }`
+      : `k(${this.plain(o)})`;
   }
 
   /** An operand in the representation of a target slot. */
@@ -102,7 +106,11 @@ class GraphEmitter {
       out.push(`if (f.op < ${k + 1}) {`, ...this.segment(b.ops, start, k + 1), `}`);
       start = k + 1;
     });
-    out.push(...this.segment(b.ops, start, b.ops.length), ...this.comment(b.termPos), ...this.term(b));
+    out.push(
+      ...this.segment(b.ops, start, b.ops.length),
+      ...this.comment(b.termPos),
+      ...this.term(b),
+    );
     out.push(`}`);
     return out;
   }
@@ -120,7 +128,9 @@ class GraphEmitter {
   private op(op: Op, k: number): string[] {
     const args = op.args;
     if (op.op === "merge_point") {
-      const vars = args.map((a) => (typeof a === "number" ? String(a) : `k(${this.plain(a)})`)).join(", ");
+      const vars = args
+        .map((a) => (typeof a === "number" ? String(a) : `k(${this.plain(a)})`))
+        .join(", ");
       return [
         `f.op = ${k + 1};`,
         `if (!e.mergePoint(p, f, [${vars}], ${op.imm})) return false;`,
@@ -129,7 +139,11 @@ class GraphEmitter {
       ];
     }
     if (op.op === "call")
-      return [`f.op = ${k + 1};`, `e.call(p, f, ${JSON.stringify(op.imm)}, [${args.map((a) => this.abstract(a)).join(", ")}], ${op.dst});`, `return true;`];
+      return [
+        `f.op = ${k + 1};`,
+        `e.call(p, f, ${JSON.stringify(op.imm)}, [${args.map((a) => this.abstract(a)).join(", ")}], ${op.dst});`,
+        `return true;`,
+      ];
     if (op.op === "promote" && !this.isGreen(args[0]!))
       return [
         `f.op = ${k};`,
@@ -137,7 +151,8 @@ class GraphEmitter {
         `if (promoted${k} === undefined) return true; // a run-time value: the engine's walk goes on`,
         `${this.slot(op.dst)} = promoted${k};`,
       ];
-    if (op.op === "array_set" && this.isGreen(args[0]!)) return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
+    if (op.op === "array_set" && this.isGreen(args[0]!))
+      return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
     const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
     const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
@@ -177,8 +192,16 @@ class GraphEmitter {
       case "jump":
         return [this.jump(t.to), `continue;`];
       case "branch":
-        if (this.isGreen(t.cond)) return [`if (${this.plain(t.cond)}) ${this.jump(t.then)}`, `else ${this.jump(t.else)}`, `continue;`];
-        return [`if (!e.branch(p, f, ${this.abstract(t.cond)}, ${this.target(t.then)}, ${this.target(t.else)})) return false;`, `continue;`];
+        if (this.isGreen(t.cond))
+          return [
+            `if (${this.plain(t.cond)}) ${this.jump(t.then)}`,
+            `else ${this.jump(t.else)}`,
+            `continue;`,
+          ];
+        return [
+          `if (!e.branch(p, f, ${this.abstract(t.cond)}, ${this.target(t.then)}, ${this.target(t.else)})) return false;`,
+          `continue;`,
+        ];
       case "switch":
         if (this.isGreen(t.on))
           return [
@@ -193,7 +216,9 @@ class GraphEmitter {
           `continue;`,
         ];
       case "return":
-        return [`return e.ret(p, f, ${t.value === undefined ? "undefined" : this.abstract(t.value)});`];
+        return [
+          `return e.ret(p, f, ${t.value === undefined ? "undefined" : this.abstract(t.value)});`,
+        ];
       case "raise":
         return [`return e.raise(p, ${JSON.stringify(t.msg)});`];
       case "exit":
@@ -203,7 +228,15 @@ class GraphEmitter {
 }
 
 function tsType(t: Type): string {
-  return t === "i32" ? "number" : t === "bool" ? "boolean" : t === "i32[]" ? "Int32Array" : t === "u8[]" ? "Uint8Array" : "never";
+  return t === "i32"
+    ? "number"
+    : t === "bool"
+      ? "boolean"
+      : t === "i32[]"
+        ? "Int32Array"
+        : t === "u8[]"
+          ? "Uint8Array"
+          : "never";
 }
 
 function unsupported(what: string): never {

@@ -87,7 +87,7 @@ export function disassemble(lang: string, code: Uint8Array): string {
   const table = OPS[lang];
   if (!table) throw new Error(`no instruction set for ${lang}`);
   const lines: string[] = [];
-  for (let pc = 0; pc < code.length; ) {
+  for (let pc = 0; pc < code.length;) {
     const at = pc;
     const b = code[pc++]!;
     const info = table[b];
@@ -145,7 +145,9 @@ class Asm {
     return Uint8Array.from(this.items, (it, at) => {
       if (typeof it === "number") return it;
       const addr = this.labels[it.label]!;
-      return (it.kind === "abs" ? addr : it.kind === "rel" ? addr - (at + 1) : addr - (at + 2)) & 255;
+      return (
+        (it.kind === "abs" ? addr : it.kind === "rel" ? addr - (at + 1) : addr - (at + 2)) & 255
+      );
     });
   }
 }
@@ -169,7 +171,10 @@ const INT_MAX = 2147483647;
 /** Arguments: mostly small (loops counted by the argument then terminate), some edge values. */
 const argArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: -3, max: 20 }) },
-  { weight: 2, arbitrary: fc.constantFrom(0, 1, -1, 127, 128, 255, 256, INT_MIN, INT_MAX, INT_MIN + 1) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(0, 1, -1, 127, 128, 255, 256, INT_MIN, INT_MAX, INT_MIN + 1),
+  },
   { weight: 2, arbitrary: fc.integer() },
 );
 
@@ -218,7 +223,11 @@ function mutate(code: Uint8Array, ms: Mutation[], opcodes: number): Uint8Array {
 }
 
 /** Biased random bytes: mostly opcodes and small operands, so that runs get somewhere. */
-function rawArb(opcodes: number, small: fc.Arbitrary<number>, maxLength: number): fc.Arbitrary<Uint8Array> {
+function rawArb(
+  opcodes: number,
+  small: fc.Arbitrary<number>,
+  maxLength: number,
+): fc.Arbitrary<Uint8Array> {
   const byte = fc.oneof(
     { weight: 6, arbitrary: fc.integer({ min: 1, max: opcodes }) },
     { weight: 3, arbitrary: small },
@@ -235,15 +244,34 @@ function mix<T>(
   raw: fc.Arbitrary<Uint8Array>,
 ): fc.Arbitrary<Program> {
   return fc.oneof(
-    { weight: 55, arbitrary: fc.record({ t: tree, arg: argArb }).map(({ t, arg }): Program => ({ code: low(t, false), arg, origin: "clean" })) },
+    {
+      weight: 55,
+      arbitrary: fc
+        .record({ t: tree, arg: argArb })
+        .map(({ t, arg }): Program => ({ code: low(t, false), arg, origin: "clean" })),
+    },
     {
       weight: 15,
       arbitrary: fc
         .record({ t: tree, ms: mutationsArb, arg: argArb })
-        .map(({ t, ms, arg }): Program => ({ code: mutate(low(t, false), ms, opcodes), arg, origin: "mutated" })),
+        .map(({ t, ms, arg }): Program => ({
+          code: mutate(low(t, false), ms, opcodes),
+          arg,
+          origin: "mutated",
+        })),
     },
-    { weight: 15, arbitrary: fc.record({ t: tree, arg: argArb }).map(({ t, arg }): Program => ({ code: low(t, true), arg, origin: "faulty" })) },
-    { weight: 15, arbitrary: fc.record({ code: raw, arg: argArb }).map(({ code, arg }): Program => ({ code, arg, origin: "raw" })) },
+    {
+      weight: 15,
+      arbitrary: fc
+        .record({ t: tree, arg: argArb })
+        .map(({ t, arg }): Program => ({ code: low(t, true), arg, origin: "faulty" })),
+    },
+    {
+      weight: 15,
+      arbitrary: fc
+        .record({ code: raw, arg: argArb })
+        .map(({ code, arg }): Program => ({ code, arg, origin: "raw" })),
+    },
   );
 }
 
@@ -281,13 +309,28 @@ function tlrStmts(depth: number, maxLength: number): fc.Arbitrary<TlrStmt[]> {
   const inner = tlrStmts(depth - 1, 4);
   const stmt: fc.Arbitrary<TlrStmt> = fc.oneof(
     { weight: 8, arbitrary: tlrSimple },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("loop" as const), init: fc.nat(15), w: wArb, body: inner }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("if" as const), n: nArb, w: wArb, body: inner }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant("loop" as const),
+        init: fc.nat(15),
+        w: wArb,
+        body: inner,
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ k: fc.constant("if" as const), n: nArb, w: wArb, body: inner }),
+    },
   );
   return fc.array(stmt, { maxLength });
 }
 
-const tlrTree: fc.Arbitrary<TlrTree> = fc.record({ scratch: fc.integer({ min: 1, max: 4 }), main: tlrStmts(NEST, 10), w: wArb });
+const tlrTree: fc.Arbitrary<TlrTree> = fc.record({
+  scratch: fc.integer({ min: 1, max: 4 }),
+  main: tlrStmts(NEST, 10),
+  w: wArb,
+});
 
 /** Lowers a TLR tree. Registers: scratch 0..S-1, S holds -1, S+1+k counts loops at depth k. */
 export function lowerTlr(t: TlrTree, faulty: boolean): Uint8Array {
@@ -340,7 +383,8 @@ export function lowerTlr(t: TlrTree, faulty: boolean): Uint8Array {
             break;
           }
           if (s.init < 10) a.emit(O("SET_A"), s.init + 1);
-          else if (s.init < 12) a.emit(O("MOV_R_A"), 0); // counted by register 0 (the argument)
+          else if (s.init < 12)
+            a.emit(O("MOV_R_A"), 0); // counted by register 0 (the argument)
           else a.emit(O("SET_A"), s.init * 5);
           a.emit(O("MOV_A_R"), c);
           a.place(top);
@@ -373,8 +417,25 @@ export function lowerTlr(t: TlrTree, faulty: boolean): Uint8Array {
 // --- TL --------------------------------------------------------------------------------------
 
 type TlSimple =
-  | "PUSH" | "PUSHARG" | "POP" | "SWAP" | "ROLL" | "PICK" | "PUT" | "NOP" | "INVALID"
-  | "ADD" | "SUB" | "MUL" | "DIV" | "EQ" | "NE" | "LT" | "LE" | "GT" | "GE";
+  | "PUSH"
+  | "PUSHARG"
+  | "POP"
+  | "SWAP"
+  | "ROLL"
+  | "PICK"
+  | "PUT"
+  | "NOP"
+  | "INVALID"
+  | "ADD"
+  | "SUB"
+  | "MUL"
+  | "DIV"
+  | "EQ"
+  | "NE"
+  | "LT"
+  | "LE"
+  | "GT"
+  | "GE";
 type TlStmt =
   | { k: "op"; op: TlSimple; n: number; w: number }
   | { k: "call"; n: number; w: number }
@@ -392,14 +453,34 @@ const tlOp = (weight: number, name: TlSimple) => ({ weight, arbitrary: fc.consta
 const tlSimple: fc.Arbitrary<TlStmt> = fc.record({
   k: fc.constant("op" as const),
   op: fc.oneof(
-    tlOp(4, "PUSH"), tlOp(2, "PUSHARG"), tlOp(1, "POP"), tlOp(1, "SWAP"), tlOp(1, "ROLL"), tlOp(2, "PICK"),
-    tlOp(1, "PUT"), tlOp(1, "NOP"), tlOp(1, "INVALID"), tlOp(2, "ADD"), tlOp(2, "SUB"), tlOp(2, "MUL"),
-    tlOp(1, "DIV"), tlOp(1, "EQ"), tlOp(1, "NE"), tlOp(1, "LT"), tlOp(1, "LE"), tlOp(1, "GT"), tlOp(1, "GE"),
+    tlOp(4, "PUSH"),
+    tlOp(2, "PUSHARG"),
+    tlOp(1, "POP"),
+    tlOp(1, "SWAP"),
+    tlOp(1, "ROLL"),
+    tlOp(2, "PICK"),
+    tlOp(1, "PUT"),
+    tlOp(1, "NOP"),
+    tlOp(1, "INVALID"),
+    tlOp(2, "ADD"),
+    tlOp(2, "SUB"),
+    tlOp(2, "MUL"),
+    tlOp(1, "DIV"),
+    tlOp(1, "EQ"),
+    tlOp(1, "NE"),
+    tlOp(1, "LT"),
+    tlOp(1, "LE"),
+    tlOp(1, "GT"),
+    tlOp(1, "GE"),
   ),
   n: nArb,
   w: wArb,
 });
-const tlCall: fc.Arbitrary<TlStmt> = fc.record({ k: fc.constant("call" as const), n: nArb, w: wArb });
+const tlCall: fc.Arbitrary<TlStmt> = fc.record({
+  k: fc.constant("call" as const),
+  n: nArb,
+  w: wArb,
+});
 
 function tlStmts(depth: number, maxLength: number): fc.Arbitrary<TlStmt[]> {
   const leaf = fc.oneof({ weight: 10, arbitrary: tlSimple }, { weight: 1, arbitrary: tlCall });
@@ -407,8 +488,26 @@ function tlStmts(depth: number, maxLength: number): fc.Arbitrary<TlStmt[]> {
   const inner = tlStmts(depth - 1, 4);
   const stmt: fc.Arbitrary<TlStmt> = fc.oneof(
     { weight: 8, arbitrary: leaf },
-    { weight: 2, arbitrary: fc.record({ k: fc.constant("loop" as const), v: fc.nat(2), init: fc.nat(15), w: wArb, body: inner }) },
-    { weight: 1, arbitrary: fc.record({ k: fc.constant("if" as const), cond: fc.nat(3), n: nArb, w: wArb, body: inner }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        k: fc.constant("loop" as const),
+        v: fc.nat(2),
+        init: fc.nat(15),
+        w: wArb,
+        body: inner,
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant("if" as const),
+        cond: fc.nat(3),
+        n: nArb,
+        w: wArb,
+        body: inner,
+      }),
+    },
   );
   return fc.array(stmt, { maxLength });
 }
@@ -434,11 +533,11 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
   let floor = 0;
   /** At least k items above the floor, pushing small constants. */
   const need = (k: number, n: number) => {
-    while (d - floor < k) a.emit(O("PUSH"), (n++ % 7) - 2), d++;
+    while (d - floor < k) (a.emit(O("PUSH"), (n++ % 7) - 2), d++);
   };
   /** Back down to `to` items. */
   const popTo = (to: number) => {
-    while (d > to) a.emit(O("POP")), d--;
+    while (d > to) (a.emit(O("POP")), d--);
   };
   const block = (stmts: TlStmt[], self: number): void => {
     for (const s of stmts) {
@@ -489,7 +588,8 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
                 // A divisor that is not zero (-1 for INT_MIN / -1), or rarely the argument.
                 need(1, n);
                 if (n % 16 === 0) a.emit(O("PUSHARG"), O("DIV"));
-                else a.emit(O("PUSH"), n % 5 === 0 ? -1 : ((n % 9) + 1) * (n & 1 ? -1 : 1), O("DIV"));
+                else
+                  a.emit(O("PUSH"), n % 5 === 0 ? -1 : ((n % 9) + 1) * (n & 1 ? -1 : 1), O("DIV"));
                 break;
               }
               a.emit(O("PUSH"), n % 2, O("DIV")); // division by zero, half of the time
@@ -545,7 +645,17 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
           floor = saved;
           if (s.v === 1) {
             // Count up to a bound.
-            a.emit(O("PUSH"), 1, O("ADD"), O("PICK"), 0, O("PUSH"), 2 + (s.init % 7), O("LT"), O("BR_COND"));
+            a.emit(
+              O("PUSH"),
+              1,
+              O("ADD"),
+              O("PICK"),
+              0,
+              O("PUSH"),
+              2 + (s.init % 7),
+              O("LT"),
+              O("BR_COND"),
+            );
             a.ref(top, "rel");
           } else if (s.v === 2) {
             // Count down, branching with BR_COND_STK.
@@ -586,7 +696,7 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
     }
   };
   const finish = (mustReturn: boolean) => {
-    if (d === 0 && !wild(t.w)) a.emit(O("PUSHARG")), d++;
+    if (d === 0 && !wild(t.w)) (a.emit(O("PUSHARG")), d++);
     if (mustReturn) a.emit(O("RETURN"));
   };
   a.place(main);
@@ -644,13 +754,21 @@ export async function runOne(
   return { expected, got, ms };
 }
 
-async function runOn(backend: Backend, lang: Lang, code: Uint8Array, arg: number, fuel: number): Promise<Result> {
+async function runOn(
+  backend: Backend,
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  fuel: number,
+): Promise<Result> {
   try {
     const o = await runProgram(backend, lang, code, arg, { fuel });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
     if (o.error !== undefined) return `error: ${o.error}${output}`;
     if (lang.convention !== "int") return `completed${output}`; // the result is not the point
-    return typeof o.value === "number" && Number.isInteger(o.value) ? `value ${o.value}${output}` : `crash: returned ${String(o.value)}`;
+    return typeof o.value === "number" && Number.isInteger(o.value)
+      ? `value ${o.value}${output}`
+      : `crash: returned ${String(o.value)}`;
   } catch (e) {
     return `crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
@@ -726,7 +844,8 @@ function resolveBackends(list: (string | Backend)[] | undefined): Backend[] {
   return list.map((b) => {
     if (typeof b !== "string") return b;
     const found = registry[b];
-    if (!found) throw new UsageError(`unknown backend '${b}' (${Object.keys(registry).join(", ")})`);
+    if (!found)
+      throw new UsageError(`unknown backend '${b}' (${Object.keys(registry).join(", ")})`);
     return found;
   });
 }
@@ -735,12 +854,18 @@ function resolveBackends(list: (string | Backend)[] | undefined): Backend[] {
 export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const start = performance.now();
   const lang = typeof opts.lang === "string" ? langs[opts.lang] : opts.lang;
-  if (!lang) throw new UsageError(`unknown language '${String(opts.lang)}' (${Object.keys(langs).join(", ")})`);
+  if (!lang)
+    throw new UsageError(
+      `unknown language '${String(opts.lang)}' (${Object.keys(langs).join(", ")})`,
+    );
   const seed = opts.seed ?? DEFAULT_SEED;
   const count = opts.count ?? DEFAULT_COUNT;
   const fuel = opts.fuel ?? DEFAULT_FUEL;
   const others = resolveBackends(opts.backends);
-  const progs = opts.index === undefined ? programs(lang.name, seed, count) : programs(lang.name, seed, opts.index + 1);
+  const progs =
+    opts.index === undefined
+      ? programs(lang.name, seed, count)
+      : programs(lang.name, seed, opts.index + 1);
   const first = opts.index ?? 0;
 
   const failures: Failure[] = [];
@@ -751,13 +876,31 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (let index = first; index < progs.length; index++) {
     const p = progs[index]!;
     const { expected, got, ms } = await runOne(lang, p.code, p.arg, others, fuel);
-    [registry.interp!, ...others].forEach((b, i) => backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!));
+    [registry.interp!, ...others].forEach((b, i) =>
+      backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!),
+    );
     const k = kind(expected);
     bump(histogram, k);
     if (!byOrigin.has(p.origin)) byOrigin.set(p.origin, new Map());
     bump(byOrigin.get(p.origin)!, k);
-    const base = { seed, index, lang: lang.name, arg: p.arg, fuel, origin: p.origin, hex: hex(p.code), program: disassemble(lang.name, p.code), expected };
-    if (expected.startsWith("crash: ")) failures.push({ ...base, backend: "interp", got: expected, expected: "a value or an interpreter error" });
+    const base = {
+      seed,
+      index,
+      lang: lang.name,
+      arg: p.arg,
+      fuel,
+      origin: p.origin,
+      hex: hex(p.code),
+      program: disassemble(lang.name, p.code),
+      expected,
+    };
+    if (expected.startsWith("crash: "))
+      failures.push({
+        ...base,
+        backend: "interp",
+        got: expected,
+        expected: "a value or an interpreter error",
+      });
     others.forEach((b, i) => {
       if (got[i] !== expected) failures.push({ ...base, backend: b.name, got: got[i]! });
     });
@@ -768,9 +911,26 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (const f of failures.slice(0, budget)) {
     const b = f.backend === "interp" ? registry.interp! : others.find((o) => o.name === f.backend)!;
     const m = await minimize(lang, progs[f.index]!.code, f.arg, b, fuel);
-    if (m) f.minimal = { hex: hex(m.code), program: disassemble(lang.name, m.code), expected: m.expected, got: m.got };
+    if (m)
+      f.minimal = {
+        hex: hex(m.code),
+        program: disassemble(lang.name, m.code),
+        expected: m.expected,
+        got: m.got,
+      };
   }
-  return { lang: lang.name, seed, count: progs.length - first, fuel, backends: others.map((b) => b.name), failures, histogram, byOrigin, ms: performance.now() - start, backendMs };
+  return {
+    lang: lang.name,
+    seed,
+    count: progs.length - first,
+    fuel,
+    backends: others.map((b) => b.name),
+    failures,
+    histogram,
+    byOrigin,
+    ms: performance.now() - start,
+    backendMs,
+  };
 }
 
 /** Greedily deletes chunks of bytes while `backend` still disagrees with interp (or, for
@@ -786,7 +946,13 @@ export async function minimize(
   let runs = 0;
   const check = async (c: Uint8Array) => {
     runs++;
-    const { expected, got } = await runOne(lang, c, arg, backend.name === "interp" ? [] : [backend], fuel);
+    const { expected, got } = await runOne(
+      lang,
+      c,
+      arg,
+      backend.name === "interp" ? [] : [backend],
+      fuel,
+    );
     const bad = backend.name === "interp" ? expected.startsWith("crash: ") : got[0] !== expected;
     return bad ? { code: c, expected, got: got[0] ?? expected } : undefined;
   };
@@ -794,7 +960,7 @@ export async function minimize(
   let cur = code;
   // Passes over chunk sizes len/2, len/4, ..., 4, 3, 2, 1 (instructions are 1 or 2 bytes), until
   // a pass removes nothing.
-  for (let progress = true; progress && runs < limit; ) {
+  for (let progress = true; progress && runs < limit;) {
     progress = false;
     const sizes = new Set<number>();
     for (let k = cur.length >> 1; k > 4; k >>= 1) sizes.add(k);
@@ -824,7 +990,10 @@ export function formatHistogram(h: Map<string, number>): string {
   const width = String(total).length;
   return [...h.entries()]
     .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
-    .map(([k, n]) => `${String(n).padStart(width)}  ${((100 * n) / (total || 1)).toFixed(1).padStart(5)}%  ${k}\n`)
+    .map(
+      ([k, n]) =>
+        `${String(n).padStart(width)}  ${((100 * n) / (total || 1)).toFixed(1).padStart(5)}%  ${k}\n`,
+    )
     .join("");
 }
 
@@ -844,7 +1013,11 @@ export function formatFailure(f: Failure): string {
 }
 
 /** `futamura fuzz <lang> [--seed S] [--count N] [--backends a,b] [--fuel N] [--index I]`. */
-export async function fuzzCommand(argv: string[], out: NodeJS.WritableStream, err: NodeJS.WritableStream): Promise<number> {
+export async function fuzzCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -863,7 +1036,9 @@ export async function fuzzCommand(argv: string[], out: NodeJS.WritableStream, er
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1)
-    throw new UsageError("fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]");
+    throw new UsageError(
+      "fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]",
+    );
   const int = (s: string | undefined, what: string, min: number) => {
     if (s === undefined) return undefined;
     if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s)) || Number(s) < min)
@@ -887,14 +1062,16 @@ export async function fuzzCommand(argv: string[], out: NodeJS.WritableStream, er
   const times = [...r.backendMs].map(([b, ms]) => `${b} ${s(ms)}`).join(", ");
   let summary =
     `fuzz ${r.lang}: ${r.count} programs, seed ${r.seed}, fuel ${r.fuel}, interp vs ${r.backends.join(", ") || "(nothing)"}: ` +
-    `${verdict} (${s(r.ms)}: ${times})\n` + formatHistogram(r.histogram);
+    `${verdict} (${s(r.ms)}: ${times})\n` +
+    formatHistogram(r.histogram);
   if (values.index !== undefined) {
     // The program as a file `futamura run` takes, everything else as comments.
     const index = Number(values.index);
     const p = programs(r.lang, r.seed, index + 1)[index]!;
     summary =
       `# program ${index} of seed ${r.seed} (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}\n` +
-      disassemble(r.lang, p.code) + summary.replace(/^/gm, "# ").replace(/# $/, "");
+      disassemble(r.lang, p.code) +
+      summary.replace(/^/gm, "# ").replace(/# $/, "");
   }
   out.write(summary);
   return r.failures.length ? 1 : 0;

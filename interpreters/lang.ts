@@ -119,7 +119,8 @@ function loadBrainfuck(text: string, file: string): Uint8Array {
   const open: number[] = []; // positions of the '[' not yet closed
   for (let i = 0; i < code.length; i++) {
     if (code[i] === 0x5b) open.push(i);
-    else if (code[i] === 0x5d && open.pop() === undefined) throw bracketError(code, i, file, "unmatched ']'");
+    else if (code[i] === 0x5d && open.pop() === undefined)
+      throw bracketError(code, i, file, "unmatched ']'");
   }
   if (open.length) throw bracketError(code, open[0]!, file, "unmatched '['");
   return code;

@@ -23,8 +23,24 @@ const FOLD = PURE.map((k) => OPS[k]!.fold!);
 const WIDTH = PURE.map((k) => 2 + (OPS[k]!.args as unknown[]).length);
 const N = PURE.length;
 const enum C {
-  NEW_I32 = 1000, NEW_U8, GET, SET, LEN, CALL, FUEL, COPY, READ, WRITE,
-  JUMP, EDGE, BRANCH, SWITCH, RETURN, RETURN_VOID, RAISE, EXIT,
+  NEW_I32 = 1000,
+  NEW_U8,
+  GET,
+  SET,
+  LEN,
+  CALL,
+  FUEL,
+  COPY,
+  READ,
+  WRITE,
+  JUMP,
+  EDGE,
+  BRANCH,
+  SWITCH,
+  RETURN,
+  RETURN_VOID,
+  RAISE,
+  EXIT,
 }
 const RETURNED = 0;
 const RAISED = 1;
@@ -53,9 +69,24 @@ export class L3 {
   private codes: Code[];
   private messages: string[] = [];
 
-  constructor(readonly module: Module) {
-    const index = new Map(module.graphs.map((g, i) => [g.name, i]));
-    this.codes = module.graphs.map((g) => this.compile(g, index));
+  private index: Map<string, number>;
+
+  /** `onExit`, when given, handles an `exit` where it happens (a promotion miss): it names the
+   *  graph to go on in (a continuation) and its arguments; the exiting graph's frame becomes that
+   *  graph's (a tail call), so callers further up go on as if it returned, and a loop through
+   *  promotions keeps the JS stack flat. */
+  constructor(
+    readonly module: Module,
+    private onExit?: (status: number, state: Value[]) => { graph: string; args: Value[] },
+  ) {
+    this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
+    this.codes = module.graphs.map((g) => this.compile(g, this.index));
+  }
+
+  /** Adds a graph made after the start (a continuation); it may call the others. */
+  add(g: Graph): void {
+    this.index.set(g.name, this.codes.length);
+    this.codes.push(this.compile(g, this.index));
   }
 
   // How the last exec ended, beside its status code (no allocation per call).
@@ -66,8 +97,8 @@ export class L3 {
 
   /** Runs the graph named `name` with `args`. */
   run(name: string, args: Value[]): Status {
-    const i = this.codes.findIndex((c) => c.graph.name === name);
-    if (i < 0) throw new Error(`no graph @${name}`);
+    const i = this.index.get(name);
+    if (i === undefined) throw new Error(`no graph @${name}`);
     switch (this.exec(i, args)) {
       case RETURNED:
         return { k: "return", value: this.result };
@@ -83,7 +114,8 @@ export class L3 {
   /** A data constant as an array, made once per module (data is never written). */
   private data(i: number): Int32Array | Uint8Array {
     const d = this.module.data[i]!;
-    return (this.arrays[i] ??= d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values));
+    return (this.arrays[i] ??=
+      d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values));
   }
 
   private compile(g: Graph, index: Map<string, number>): Code {
@@ -135,7 +167,13 @@ export class L3 {
               out.push(C.LEN, op.dst, reg(op.args[0]!));
               break;
             case "call":
-              out.push(C.CALL, op.dst, index.get(op.imm as string)!, op.args.length, ...op.args.map(reg));
+              out.push(
+                C.CALL,
+                op.dst,
+                index.get(op.imm as string)!,
+                op.args.length,
+                ...op.args.map(reg),
+              );
               break;
             case "merge_point":
             case "fuel":
@@ -167,7 +205,7 @@ export class L3 {
           break;
         case "switch":
           out.push(C.SWITCH, reg(t.on), t.cases.length);
-          for (const c of t.cases) out.push(c.value), target(c.to);
+          for (const c of t.cases) (out.push(c.value), target(c.to));
           target(t.default);
           break;
         case "return":
@@ -203,8 +241,8 @@ export class L3 {
   }
 
   private exec(gi: number, args: Value[]): number {
-    const { code, template, params } = this.codes[gi]!;
-    const r = template.slice();
+    let { code, template, params } = this.codes[gi]!;
+    let r = template.slice();
     params.forEach((p, i) => (r[p] = args[i]!));
     const scratch: Value[] = [];
     let pc = 0;
@@ -215,7 +253,17 @@ export class L3 {
         const b = r[code[pc + 3]!] as number;
         // The common operations inline; the rest through the opcode table's meaning.
         r[code[pc + 1]!] =
-          op === ADD ? (a + b) | 0 : op === SUB ? (a - b) | 0 : op === LT ? a < b : op === EQ ? a === b : op === ULT ? a >>> 0 < b >>> 0 : FOLD[op]!(a, b);
+          op === ADD
+            ? (a + b) | 0
+            : op === SUB
+              ? (a - b) | 0
+              : op === LT
+                ? a < b
+                : op === EQ
+                  ? a === b
+                  : op === ULT
+                    ? a >>> 0 < b >>> 0
+                    : FOLD[op]!(a, b);
         pc += WIDTH[op]!;
         continue;
       }
@@ -304,7 +352,13 @@ export class L3 {
           this.exitState = [];
           for (let i = 0; i < n; i++) this.exitState.push(r[code[pc + 3 + i]!]!);
           this.exitStatus = code[pc + 1]!;
-          return EXITED;
+          if (!this.onExit) return EXITED;
+          const next = this.onExit(this.exitStatus, this.exitState);
+          ({ code, template, params } = this.codes[this.index.get(next.graph)!]!);
+          r = template.slice();
+          params.forEach((p, i) => (r[p] = next.args[i]!));
+          pc = 0;
+          break;
         }
         default:
           throw new Error(`L3: bad code ${op} at ${pc}`);
@@ -312,4 +366,3 @@ export class L3 {
     }
   }
 }
-

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Outcome } from "../generator/backends.ts";
 import { main } from "../generator/cli.ts";
+import { byteExamples } from "../generator/start.ts";
 import { LoadError, langs } from "../interpreters/lang.ts";
 import { VmError } from "../runtime/hints.ts";
 
@@ -50,12 +51,25 @@ const cases: Case[] = [
   { name: "256 additions wrap to 0", code: bytes("+".repeat(256) + ".+."), output: [0, 1] },
   { name: "> and < move the pointer", code: bytes("+>++>+++<.<.>>."), output: [2, 1, 3] },
   { name: "[ skips past its ] when the cell is 0", code: bytes("[+++.]+."), output: [1] },
-  { name: "] goes back to its [ while the cell is not 0", code: bytes("+++[.-]."), output: [3, 2, 1, 0] },
+  {
+    name: "] goes back to its [ while the cell is not 0",
+    code: bytes("+++[.-]."),
+    output: [3, 2, 1, 0],
+  },
   { name: "nested loops", code: bytes("+++[>++[>+<-]<-]>>."), output: [6] },
   { name: ", reads a byte", code: bytes(",.,.,."), input: "AB\xff", output: [65, 66, 255] },
   { name: ", reads a zero byte", code: bytes("+,."), input: "\0", output: [0] },
-  { name: ", at the end of input leaves the cell unchanged", code: bytes("+++,.,."), output: [3, 3] },
-  { name: ", after the input runs out leaves the cell unchanged", code: bytes(",.+,.,."), input: "A", output: [65, 66, 66] },
+  {
+    name: ", at the end of input leaves the cell unchanged",
+    code: bytes("+++,.,."),
+    output: [3, 3],
+  },
+  {
+    name: ", after the input runs out leaves the cell unchanged",
+    code: bytes(",.+,.,."),
+    input: "A",
+    output: [65, 66, 66],
+  },
   {
     name: "every other byte is a comment",
     code: Uint8Array.from([...bytes("a+b\n+ c\xff"), 0, 1, 127, 128, 200, ...bytes("xyz.")]),
@@ -65,25 +79,41 @@ const cases: Case[] = [
   { name: "moving left of the tape", code: bytes("<"), output: [], error: LEFT },
   { name: "moving left after moving right", code: bytes(">><<<"), output: [], error: LEFT },
   { name: "output before an error is kept", code: bytes("+.+.<."), output: [1, 2], error: LEFT },
-  { name: "moving right of the tape (cell 29999 is the last)", code: bytes("+[>+]"), output: [], error: RIGHT },
-  { name: "output before running off the right end is kept", code: bytes("++.[>+.]"), output: [2, ...Array(29999).fill(1)], error: RIGHT },
+  {
+    name: "moving right of the tape (cell 29999 is the last)",
+    code: bytes("+[>+]"),
+    output: [],
+    error: RIGHT,
+  },
+  {
+    name: "output before running off the right end is kept",
+    code: bytes("++.[>+.]"),
+    output: [2, ...Array(29999).fill(1)],
+    error: RIGHT,
+  },
   // Raw bytes, as compiled code would be given them: the interpreter's own bracket check.
-  { name: "an unmatched ] in raw bytes", code: bytes("+.]"), output: [], error: "unbalanced brackets: unmatched ']'" },
-  { name: "an unmatched [ in raw bytes", code: bytes("+.[[]"), output: [], error: "unbalanced brackets: unmatched '['" },
-  { name: "] before [ in raw bytes", code: bytes("][+"), output: [], error: "unbalanced brackets: unmatched ']'" },
+  {
+    name: "an unmatched ] in raw bytes",
+    code: bytes("+.]"),
+    output: [],
+    error: "unbalanced brackets: unmatched ']'",
+  },
+  {
+    name: "an unmatched [ in raw bytes",
+    code: bytes("+.[[]"),
+    output: [],
+    error: "unbalanced brackets: unmatched '['",
+  },
+  {
+    name: "] before [ in raw bytes",
+    code: bytes("][+"),
+    output: [],
+    error: "unbalanced brackets: unmatched ']'",
+  },
 ];
 
-/** The example programs with an input and the output they must give. */
-const programs: { file: string; input?: string; output: string; error?: string }[] = [
-  { file: "hello.b", output: "Hello World!\n" },
-  { file: "cat.b", input: "copy me\nexactly\x01\xfe\xff", output: "copy me\nexactly\x01\xfe\xff" },
-  { file: "cat.b", output: "" },
-  { file: "wrap.b", output: "ABC\n" },
-  { file: "rev.b", input: "hello\nworld", output: "dlrow\nolleh" },
-  { file: "rev.b", output: "" },
-  { file: "left.b", output: "hi\n", error: LEFT },
-  { file: "nested.b", output: "*\n**\n***\n****\n*****\n" },
-];
+/** The example programs with an input and the output they must give (shared with npm start). */
+const programs = byteExamples().filter((e) => e.lang === "bf");
 
 function program(file: string): Uint8Array {
   const path = "interpreters/programs/" + file;
@@ -112,7 +142,9 @@ describe("the bf commands (interp)", () => {
 
   it("the interpreter's errors are VmErrors", () => {
     expect(() => bf.native(bytes("<"), 0)).toThrow(VmError);
-    expect(() => bf.native(bytes("["), 0)).toThrow(new VmError("unbalanced brackets: unmatched '['"));
+    expect(() => bf.native(bytes("["), 0)).toThrow(
+      new VmError("unbalanced brackets: unmatched '['"),
+    );
   });
 });
 
@@ -137,9 +169,13 @@ describe("the bf loader", () => {
     writeFileSync(file, "Loop\n  +[>+\n");
     let out = "";
     let err = "";
-    const status = await main(["run", "bf", file], { write: (s: string) => ((out += s), true) } as never, {
-      write: (s: string) => ((err += s), true),
-    } as never);
+    const status = await main(
+      ["run", "bf", file],
+      { write: (s: string) => ((out += s), true) } as never,
+      {
+        write: (s: string) => ((err += s), true),
+      } as never,
+    );
     expect([status, out, err]).toEqual([2, "", `${file}:2:4: unmatched '['\n`]);
   });
 });
@@ -149,7 +185,8 @@ describe("the example programs", () => {
     for (const p of new Set(programs.map((p) => p.file))) {
       const src = readFileSync(root + "interpreters/programs/" + p, "latin1");
       for (const line of src.split("\n"))
-        if (/[a-z]/i.test(line)) expect(line, `${p}: a comment line with a command`).not.toMatch(/[-+<>[\].,]/);
+        if (/[a-z]/i.test(line))
+          expect(line, `${p}: a comment line with a command`).not.toMatch(/[-+<>[\].,]/);
     }
   });
 });
@@ -188,19 +225,25 @@ describe.skipIf(!existsSync(corpus))("the public corpus (../shared/programs/bf)"
 
   // About ten billion steps: 30 s to well over a minute natively, so it runs in a child process
   // (the CLI, on interp): a test that blocks its worker that long loses vitest's RPC.
-  it.skipIf(process.env.FUTAMURA_SLOW !== "1")("mandelbrot.b draws the set (interp; FUTAMURA_SLOW=1)", async () => {
-    const out = await new Promise<Buffer>((resolve, reject) => {
-      const child = execFile(
-        process.execPath,
-        [root + "generator/futamura.mjs", "run", "bf", corpus + "mandelbrot.b"],
-        { encoding: "buffer", maxBuffer: 1 << 20 },
-        (e, stdout, stderr) => (e ? reject(new Error(`${e.message}\n${stderr.toString()}`)) : resolve(stdout)),
-      );
-      child.stdin?.end();
-    });
-    expect(out.length).toBe(6240);
-    expect(createHash("md5").update(out).digest("hex")).toBe("5024283fa65866ddd347b877798e84d8");
-  }, 600_000);
+  it.skipIf(process.env.FUTAMURA_SLOW !== "1")(
+    "mandelbrot.b draws the set (interp; FUTAMURA_SLOW=1)",
+    async () => {
+      const out = await new Promise<Buffer>((resolve, reject) => {
+        const child = execFile(
+          process.execPath,
+          [root + "generator/futamura.mjs", "run", "bf", corpus + "mandelbrot.b"],
+          { encoding: "buffer", maxBuffer: 1 << 20 },
+          (e, stdout, stderr) =>
+            e ? reject(new Error(`${e.message}\n${stderr.toString()}`)) : resolve(stdout),
+        );
+        child.stdin?.end();
+      });
+      expect(out.length).toBe(6240);
+      expect(createHash("md5").update(out).digest("hex")).toBe("5024283fa65866ddd347b877798e84d8");
+    },
+    600_000,
+  );
 });
 
-if (!existsSync(corpus)) describe("the public corpus", () => it.skip(`skipped: ${corpus} is absent`, () => {}));
+if (!existsSync(corpus))
+  describe("the public corpus", () => it.skip(`skipped: ${corpus} is absent`, () => {}));

@@ -18,7 +18,9 @@ const LANGS = Object.values(langs);
 /** The text of generated/<lang>.graphs that `source` (standing for the interpreter) gives. */
 function graphsFile(lang: Lang, source: string): string {
   // A path beside the interpreter, so that its imports resolve, that is not the interpreter's.
-  const r = buildGraphs(root + lang.source.replace(/\.ts$/, ".copy.ts"), lang.entry, { text: source });
+  const r = buildGraphs(root + lang.source.replace(/\.ts$/, ".copy.ts"), lang.entry, {
+    text: source,
+  });
   expect(r.violations).toEqual([]);
   return header(";", lang, source) + "\n" + printModule(r.module!);
 }
@@ -40,8 +42,13 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   const { main } = await import("../generator/cli.ts");
   let out = "";
   let err = "";
-  const sink = (add: (s: string) => void) => ({ write: (s: string) => (add(String(s)), true) }) as unknown as NodeJS.WritableStream;
-  const code = await main(argv, sink((s) => (out += s)), sink((s) => (err += s)));
+  const sink = (add: (s: string) => void) =>
+    ({ write: (s: string) => (add(String(s)), true) }) as unknown as NodeJS.WritableStream;
+  const code = await main(
+    argv,
+    sink((s) => (out += s)),
+    sink((s) => (err += s)),
+  );
   return { code, out, err };
 }
 
@@ -51,13 +58,18 @@ describe("futamura check", () => {
   });
 
   it("passes on the checkout: nothing in generated/ is stale", () => {
-    expect(list.map((a) => a.path)).toEqual(expect.arrayContaining(LANGS.flatMap((l) => [`generated/${l.name}.graphs`, `generated/${l.name}.ts`])));
+    expect(list.map((a) => a.path)).toEqual(
+      expect.arrayContaining(
+        LANGS.flatMap((l) => [`generated/${l.name}.graphs`, `generated/${l.name}.ts`]),
+      ),
+    );
     expect(list.map((a) => a.path)).toContain("generated/index.ts");
     expect(stale(list).map((a) => a.path)).toEqual([]);
   });
 
   it("the graphs file is the header and the frontend's printed graphs, for every interpreter", () => {
-    for (const lang of LANGS) expect(graphsFile(lang, sourceOf(lang)), lang.name).toBe(generatedOf(lang));
+    for (const lang of LANGS)
+      expect(graphsFile(lang, sourceOf(lang)), lang.name).toBe(generatedOf(lang));
   });
 
   it("an opcode renumbered in a copy of TLR makes generated/tlr.graphs stale", async () => {
@@ -76,7 +88,9 @@ describe("futamura check", () => {
     expect(lines[1]).not.toMatch(/\b8: b/);
 
     // `futamura check`, with the artifacts the edited source gives, fails naming the file.
-    const changed = list.map((a) => (a.path === "generated/tlr.graphs" ? { path: a.path, text } : a));
+    const changed = list.map((a) =>
+      a.path === "generated/tlr.graphs" ? { path: a.path, text } : a,
+    );
     expect(stale(changed).map((a) => a.path)).toEqual(["generated/tlr.graphs"]);
     vi.doMock("../generator/build.ts", async (importOriginal) => ({
       ...(await importOriginal<typeof import("../generator/build.ts")>()),
@@ -102,11 +116,16 @@ describe("futamura check", () => {
     const source = sourceOf(tl);
     const anchor = "  const stack = new Int32Array(code.length);\n";
     expect(source).toContain(anchor);
-    const edited = source.replace(anchor, anchor + '  if (arg === 12345) throw new VmError("unlucky");\n');
+    const edited = source.replace(
+      anchor,
+      anchor + '  if (arg === 12345) throw new VmError("unlucky");\n',
+    );
     const text = graphsFile(tl, edited);
     expect(text).not.toBe(generatedOf(tl));
     expect(added(generatedOf(tl), text).join("\n")).toContain('raise "unlucky"');
-    expect(stale([{ path: "generated/tl.graphs", text }]).map((a) => a.path)).toEqual(["generated/tl.graphs"]);
+    expect(stale([{ path: "generated/tl.graphs", text }]).map((a) => a.path)).toEqual([
+      "generated/tl.graphs",
+    ]);
   });
 
   it("a violation in a copy of an interpreter is reported, not built", () => {
@@ -137,10 +156,15 @@ describe("the frontend's graphs, for every interpreter", () => {
       // throws "after <pass>: <errors>" on the first pass that leaves a broken graph.
       let r: ReturnType<typeof buildGraphs> | undefined;
       expect(() => {
-        r = buildGraphs(root + lang.source, lang.entry, { text: sourceOf(lang), verifyEachPass: true });
+        r = buildGraphs(root + lang.source, lang.entry, {
+          text: sourceOf(lang),
+          verifyEachPass: true,
+        });
       }).not.toThrow();
       expect(r?.violations).toEqual([]);
-      expect(printModule(r!.module!)).toBe(generatedOf(lang).slice(generatedOf(lang).indexOf("\n") + 1));
+      expect(printModule(r!.module!)).toBe(
+        generatedOf(lang).slice(generatedOf(lang).indexOf("\n") + 1),
+      );
     });
   }
 });

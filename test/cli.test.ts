@@ -54,10 +54,15 @@ async function cli(...argv: string[]): Promise<Result> {
 /** `futamura ...argv` as a real process through the bin shim. */
 function spawnCli(...argv: string[]): Promise<Result> {
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [root + "generator/futamura.mjs", ...argv], { cwd: root, timeout: 60_000 }, (e, out, err) => {
-      if (e && typeof e.code !== "number") return reject(e);
-      resolve({ code: e ? (e.code as number) : 0, out, err });
-    });
+    execFile(
+      process.execPath,
+      [root + "generator/futamura.mjs", ...argv],
+      { cwd: root, timeout: 60_000 },
+      (e, out, err) => {
+        if (e && typeof e.code !== "number") return reject(e);
+        resolve({ code: e ? (e.code as number) : 0, out, err });
+      },
+    );
   });
 }
 
@@ -93,25 +98,61 @@ describe("exit 0: success", () => {
 
   it("on every backend", async () => {
     for (const b of BACKENDS) {
-      expect(await cli("run", "tlr", SQUARE, "7", "--backend", b), b).toEqual({ code: 0, out: "49\n", err: "" });
-      expect(await cli("run", "tl", CALL, "5", `--backend=${b}`), b).toEqual({ code: 0, out: "210\n", err: "" });
+      expect(await cli("run", "tlr", SQUARE, "7", "--backend", b), b).toEqual({
+        code: 0,
+        out: "49\n",
+        err: "",
+      });
+      expect(await cli("run", "tl", CALL, "5", `--backend=${b}`), b).toEqual({
+        code: 0,
+        out: "210\n",
+        err: "",
+      });
     }
   });
 
   it("negative arguments are arguments, not options, before or after the options", async () => {
-    expect(await cli("run", "tl", file("neg.tl"), "-2")).toEqual({ code: 0, out: "-12\n", err: "" });
-    expect(await cli("run", "tlr", file("neg.tlr"), "-2")).toEqual({ code: 0, out: "2\n", err: "" });
+    expect(await cli("run", "tl", file("neg.tl"), "-2")).toEqual({
+      code: 0,
+      out: "-12\n",
+      err: "",
+    });
+    expect(await cli("run", "tlr", file("neg.tlr"), "-2")).toEqual({
+      code: 0,
+      out: "2\n",
+      err: "",
+    });
     for (const b of BACKENDS) {
-      expect(await cli("run", "tl", file("neg.tl"), "-2", "--backend", b), b).toEqual({ code: 0, out: "-12\n", err: "" });
-      expect(await cli("run", "--backend", b, "tl", file("neg.tl"), "-2"), b).toEqual({ code: 0, out: "-12\n", err: "" });
+      expect(await cli("run", "tl", file("neg.tl"), "-2", "--backend", b), b).toEqual({
+        code: 0,
+        out: "-12\n",
+        err: "",
+      });
+      expect(await cli("run", "--backend", b, "tl", file("neg.tl"), "-2"), b).toEqual({
+        code: 0,
+        out: "-12\n",
+        err: "",
+      });
     }
   });
 
   it("the 32-bit range is inclusive at both ends", async () => {
-    expect(await cli("run", "tlr", file("neg.tlr"), "2147483647")).toEqual({ code: 0, out: "-2147483647\n", err: "" });
+    expect(await cli("run", "tlr", file("neg.tlr"), "2147483647")).toEqual({
+      code: 0,
+      out: "-2147483647\n",
+      err: "",
+    });
     // -INT_MIN wraps to INT_MIN
-    expect(await cli("run", "tlr", file("neg.tlr"), "-2147483648")).toEqual({ code: 0, out: "-2147483648\n", err: "" });
-    expect(await cli("run", "tl", file("neg.tl"), "-2147483648")).toEqual({ code: 0, out: "2147483638\n", err: "" });
+    expect(await cli("run", "tlr", file("neg.tlr"), "-2147483648")).toEqual({
+      code: 0,
+      out: "-2147483648\n",
+      err: "",
+    });
+    expect(await cli("run", "tl", file("neg.tl"), "-2147483648")).toEqual({
+      code: 0,
+      out: "2147483638\n",
+      err: "",
+    });
   });
 
   it("--help prints the usage to stdout", async () => {
@@ -156,8 +197,13 @@ describe("exit 2: usage errors", () => {
   });
 
   it("unknown backend, naming the known ones", async () => {
-    await usage(["run", "tlr", SQUARE, "7", "--backend", "llvm"], "usage: unknown backend 'llvm' (");
-    expect((await cli("run", "tlr", SQUARE, "7", "--backend", "llvm")).err).toContain(BACKENDS.join(", "));
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--backend", "llvm"],
+      "usage: unknown backend 'llvm' (",
+    );
+    expect((await cli("run", "tlr", SQUARE, "7", "--backend", "llvm")).err).toContain(
+      BACKENDS.join(", "),
+    );
   });
 
   it("missing arguments", async () => {
@@ -173,15 +219,30 @@ describe("exit 2: usage errors", () => {
   });
 
   it("arguments out of the 32-bit range", async () => {
-    await usage(["run", "tlr", SQUARE, "2147483648"], "usage: argument 2147483648 is out of the 32-bit range");
-    await usage(["run", "tlr", SQUARE, "-2147483649"], "usage: argument -2147483649 is out of the 32-bit range");
-    await usage(["run", "tlr", SQUARE, "99999999999999999999"], "usage: argument 99999999999999999999 is out of the 32-bit range");
+    await usage(
+      ["run", "tlr", SQUARE, "2147483648"],
+      "usage: argument 2147483648 is out of the 32-bit range",
+    );
+    await usage(
+      ["run", "tlr", SQUARE, "-2147483649"],
+      "usage: argument -2147483649 is out of the 32-bit range",
+    );
+    await usage(
+      ["run", "tlr", SQUARE, "99999999999999999999"],
+      "usage: argument 99999999999999999999 is out of the 32-bit range",
+    );
   });
 
   it("bad --fuel", async () => {
     for (const f of ["abc", "1.5", "-1", "1e3", "", "9007199254740992"])
-      await usage(["run", "tlr", SQUARE, "7", "--fuel", f], "usage: --fuel takes a non-negative integer");
-    await usage(["run", "tlr", SQUARE, "7", "--fuel=x"], "usage: --fuel takes a non-negative integer, not 'x'");
+      await usage(
+        ["run", "tlr", SQUARE, "7", "--fuel", f],
+        "usage: --fuel takes a non-negative integer",
+      );
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--fuel=x"],
+      "usage: --fuel takes a non-negative integer, not 'x'",
+    );
     await usage(["run", "tlr", SQUARE, "7", "--fuel"], "usage: ");
   });
 
@@ -194,7 +255,10 @@ describe("exit 2: usage errors", () => {
 
   it("unknown options, commands and --stats values", async () => {
     await usage(["run", "tlr", SQUARE, "7", "--frob"], "usage: Unknown option '--frob'");
-    await usage(["run", "tlr", SQUARE, "7", "--stats=xml"], "usage: --stats takes no value or =json");
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--stats=xml"],
+      "usage: --stats takes no value or =json",
+    );
     await usage(["frobnicate"], "usage: unknown command 'frobnicate'");
   });
 
@@ -207,9 +271,18 @@ describe("exit 2: usage errors", () => {
   });
 
   it("a dump the backend does not have", async () => {
-    await usage(["run", "tlr", SQUARE, "7", "--backend", "graph", "--dump", "residual"], "usage: backend graph can dump graphs, not 'residual'");
-    await usage(["run", "tlr", SQUARE, "7", "--backend", "pe", "--dump", "bytes"], "usage: backend pe can dump residual, not 'bytes'");
-    await usage(["run", "tlr", SQUARE, "7", "--dump", "graphs"], "usage: backend interp can dump nothing, not 'graphs'");
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--backend", "graph", "--dump", "residual"],
+      "usage: backend graph can dump graphs, not 'residual'",
+    );
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--backend", "pe", "--dump", "bytes"],
+      "usage: backend pe can dump residual, not 'bytes'",
+    );
+    await usage(
+      ["run", "tlr", SQUARE, "7", "--dump", "graphs"],
+      "usage: backend interp can dump nothing, not 'graphs'",
+    );
   });
 
   it("no command prints the usage and exits 2", async () => {
@@ -226,7 +299,11 @@ describe("exit 2: load errors", () => {
       out: "",
       err: `${file("missing.tl")}: cannot read: ENOENT\n`,
     });
-    expect(await cli("run", "tl", dir, "1")).toEqual({ code: 2, out: "", err: `${dir}: cannot read: EISDIR\n` });
+    expect(await cli("run", "tl", dir, "1")).toEqual({
+      code: 2,
+      out: "",
+      err: `${dir}: cannot read: EISDIR\n`,
+    });
   });
 
   it("bad assembly, as file:line: message", async () => {
@@ -271,7 +348,11 @@ describe("exit 3: internal errors", () => {
   it("FUTAMURA_DEBUG adds the stack", async () => {
     const debug = process.env.FUTAMURA_DEBUG;
     process.env.FUTAMURA_DEBUG = "1";
-    backends.boom = { name: "boom", dumps: [], run: () => Promise.reject(new Error("async failure")) };
+    backends.boom = {
+      name: "boom",
+      dumps: [],
+      run: () => Promise.reject(new Error("async failure")),
+    };
     try {
       const r = await cli("run", "tlr", SQUARE, "7", "--backend", "boom");
       expect(r.code).toBe(3);
@@ -288,8 +369,14 @@ describe("exit 3: internal errors", () => {
 describe("--fuel", () => {
   it("an infinite loop stops with `step limit exceeded` on every backend", async () => {
     for (const b of BACKENDS) {
-      for (const [lang, name] of [["tl", "inf.tl"], ["tlr", "inf.tlr"]] as const) {
-        expect(await cli("run", lang, file(name), "0", "--fuel", "1000", "--backend", b), `${name} on ${b}`).toEqual({
+      for (const [lang, name] of [
+        ["tl", "inf.tl"],
+        ["tlr", "inf.tlr"],
+      ] as const) {
+        expect(
+          await cli("run", lang, file(name), "0", "--fuel", "1000", "--backend", b),
+          `${name} on ${b}`,
+        ).toEqual({
           code: 1,
           out: "",
           err: "error: step limit exceeded\n",
@@ -300,37 +387,50 @@ describe("--fuel", () => {
 
   // Each executed instruction passes the merge point once; in TL a callee's instructions pass
   // its own merge point too.
-  const counted: { lang: string; path: () => string; arg: string; steps: number; value: string }[] = [
-    { lang: "tlr", path: () => file("three.tlr"), arg: "0", steps: 3, value: "-5" },
-    // CALL, PUSH 7 and RETURN in the callee, RETURN
-    { lang: "tl", path: () => file("call.tl"), arg: "0", steps: 4, value: "7" },
-    // 5 instructions before the loop, 9 per trip, 2 after it
-    { lang: "tlr", path: () => SQUARE, arg: "2", steps: 5 + 9 * 2 + 2, value: "4" },
-    // 4 before the loop, 8 per trip, POP and RETURN
-    { lang: "tl", path: () => LOOP, arg: "3", steps: 4 + 8 * 3 + 2, value: "6" },
-    // 2 before the loop; per trip PICK, BR_COND, SWAP, CALL answer, then in answer CALL six,
-    // (PUSH 6, RETURN in six), PUSH 7, MUL, RETURN, then ADD, SWAP, PUSH, SUB, PUSH, BR_COND;
-    // PICK, BR_COND, POP, RETURN at the end
-    { lang: "tl", path: () => CALL, arg: "2", steps: 2 + (4 + 6 + 6) * 2 + 4, value: "84" },
-  ];
+  const counted: { lang: string; path: () => string; arg: string; steps: number; value: string }[] =
+    [
+      { lang: "tlr", path: () => file("three.tlr"), arg: "0", steps: 3, value: "-5" },
+      // CALL, PUSH 7 and RETURN in the callee, RETURN
+      { lang: "tl", path: () => file("call.tl"), arg: "0", steps: 4, value: "7" },
+      // 5 instructions before the loop, 9 per trip, 2 after it
+      { lang: "tlr", path: () => SQUARE, arg: "2", steps: 5 + 9 * 2 + 2, value: "4" },
+      // 4 before the loop, 8 per trip, POP and RETURN
+      { lang: "tl", path: () => LOOP, arg: "3", steps: 4 + 8 * 3 + 2, value: "6" },
+      // 2 before the loop; per trip PICK, BR_COND, SWAP, CALL answer, then in answer CALL six,
+      // (PUSH 6, RETURN in six), PUSH 7, MUL, RETURN, then ADD, SWAP, PUSH, SUB, PUSH, BR_COND;
+      // PICK, BR_COND, POP, RETURN at the end
+      { lang: "tl", path: () => CALL, arg: "2", steps: 2 + (4 + 6 + 6) * 2 + 4, value: "84" },
+    ];
   for (const c of counted) {
     it(`${c.lang} ${c.path().split("/").pop() ?? ""} ${c.arg}: ${c.steps} steps succeed, ${c.steps - 1} do not, on every backend`, async () => {
       for (const b of BACKENDS) {
-        const run = (fuel: number) => cli("run", c.lang, c.path(), c.arg, "--fuel", String(fuel), "--backend", b);
+        const run = (fuel: number) =>
+          cli("run", c.lang, c.path(), c.arg, "--fuel", String(fuel), "--backend", b);
         expect(await run(c.steps), b).toEqual({ code: 0, out: `${c.value}\n`, err: "" });
-        expect(await run(c.steps - 1), b).toEqual({ code: 1, out: "", err: "error: step limit exceeded\n" });
+        expect(await run(c.steps - 1), b).toEqual({
+          code: 1,
+          out: "",
+          err: "error: step limit exceeded\n",
+        });
       }
     });
   }
 
   it("--fuel 0 stops before the first instruction; a large budget changes nothing", async () => {
     for (const b of BACKENDS) {
-      expect(await cli("run", "tlr", file("three.tlr"), "0", "--fuel", "0", "--backend", b), b).toEqual({
+      expect(
+        await cli("run", "tlr", file("three.tlr"), "0", "--fuel", "0", "--backend", b),
+        b,
+      ).toEqual({
         code: 1,
         out: "",
         err: "error: step limit exceeded\n",
       });
-      expect(await cli("run", "tlr", SQUARE, "7", "--fuel=1000000", "--backend", b), b).toEqual({ code: 0, out: "49\n", err: "" });
+      expect(await cli("run", "tlr", SQUARE, "7", "--fuel=1000000", "--backend", b), b).toEqual({
+        code: 0,
+        out: "49\n",
+        err: "",
+      });
     }
   });
 });
@@ -414,7 +514,11 @@ describe("the bin shim, as a real process", () => {
   });
 
   it("exit 1: the error on stderr only", async () => {
-    expect(await spawnCli("run", "tl", file("bad-op.tl"), "-3")).toEqual({ code: 1, out: "", err: "error: unknown opcode\n" });
+    expect(await spawnCli("run", "tl", file("bad-op.tl"), "-3")).toEqual({
+      code: 1,
+      out: "",
+      err: "error: unknown opcode\n",
+    });
   });
 
   it("exit 2: a usage error on stderr only", async () => {

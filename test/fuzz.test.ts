@@ -52,7 +52,10 @@ async function cli(...argv: string[]): Promise<{ status: number; out: string; er
 const share = (r: FuzzReport, k: string) => (r.histogram.get(k) ?? 0) / r.count;
 
 describe("instruction tables and disassembly", () => {
-  for (const [lang, table] of [["tlr", TLR_OPS], ["tl", TL_OPS]] as const) {
+  for (const [lang, table] of [
+    ["tlr", TLR_OPS],
+    ["tl", TL_OPS],
+  ] as const) {
     it(`${lang}: the opcode table matches the assembler`, () => {
       for (const [opcode, [name, operand]] of Object.entries(table)) {
         const code = langs[lang]!.load(operand ? `${name} 5` : name, "t");
@@ -61,7 +64,9 @@ describe("instruction tables and disassembly", () => {
     });
 
     it(`${lang}: disassembly assembles back to the same bytes`, () => {
-      const edge = [[], [0], [255, 1], [2], [3, 200, 7], [20, 0x80, 18]].map((b) => Uint8Array.from(b));
+      const edge = [[], [0], [255, 1], [2], [3, 200, 7], [20, 0x80, 18]].map((b) =>
+        Uint8Array.from(b),
+      );
       for (const code of [...edge, ...programs(lang, 3, 300).map((p) => p.code)]) {
         expect(hex(langs[lang]!.load(disassemble(lang, code), "dis"))).toBe(hex(code));
       }
@@ -80,8 +85,13 @@ const COUNT = 1000;
 const FUEL = 5000;
 
 describe("every backend agrees with interp", () => {
-  for (const [lang, seed] of [["tlr", 20250101], ["tl", 20250102]] as const) {
-    it(`${lang}: ${COUNT} programs (seed ${seed}) on ${Object.keys(backends).filter((b) => b !== "interp").join(", ")}`, async () => {
+  for (const [lang, seed] of [
+    ["tlr", 20250101],
+    ["tl", 20250102],
+  ] as const) {
+    it(`${lang}: ${COUNT} programs (seed ${seed}) on ${Object.keys(backends)
+      .filter((b) => b !== "interp")
+      .join(", ")}`, async () => {
       const r = await fuzz({ lang, seed, count: COUNT, fuel: FUEL });
       expect(r.backends).not.toContain("interp");
       expect(r.failures.map(formatFailure).join("\n")).toBe("");
@@ -93,7 +103,8 @@ describe("every backend agrees with interp", () => {
       expect(share(r, "completed"), h).toBeGreaterThanOrEqual(0.3);
       expect(share(r, "fuel exhausted"), h).toBeGreaterThan(0);
       expect(share(r, "fuel exhausted"), h).toBeLessThan(0.15);
-      for (const k of errorKinds(lang)) expect(r.histogram.get(k) ?? 0, `${k} never occurs:\n${h}`).toBeGreaterThan(0);
+      for (const k of errorKinds(lang))
+        expect(r.histogram.get(k) ?? 0, `${k} never occurs:\n${h}`).toBeGreaterThan(0);
       for (const n of r.histogram.values()) expect(n / r.count, h).toBeLessThan(0.75);
       // Clean programs mostly complete; raw ones mostly fail, though not all at once.
       const clean = r.byOrigin.get("clean")!;
@@ -146,7 +157,8 @@ describe("a wrong backend is caught", () => {
         try {
           return lang.native(code, arg);
         } catch (e) {
-          if (e instanceof VmError && e.message === "stack underflow") throw new VmError("stack overflow");
+          if (e instanceof VmError && e.message === "stack underflow")
+            throw new VmError("stack overflow");
           throw e;
         }
       },
@@ -160,13 +172,24 @@ describe("a wrong backend is caught", () => {
         return v;
       },
     };
-    const r = await fuzz({ lang: "tl", seed: 7, count: 150, backends: [wrongMessage, crashing], fuel: 2000, minimize: 0 });
+    const r = await fuzz({
+      lang: "tl",
+      seed: 7,
+      count: 150,
+      backends: [wrongMessage, crashing],
+      fuel: 2000,
+      minimize: 0,
+    });
     const wm = r.failures.filter((f) => f.backend === "wrong-message");
     expect(wm.length).toBe(r.histogram.get("error: stack underflow"));
-    expect(wm.every((f) => f.expected === "error: stack underflow" && f.got === "error: stack overflow")).toBe(true);
+    expect(
+      wm.every((f) => f.expected === "error: stack underflow" && f.got === "error: stack overflow"),
+    ).toBe(true);
     const cr = r.failures.filter((f) => f.backend === "crashing");
     expect(cr.length).toBeGreaterThan(0);
-    expect(cr.every((f) => f.expected === "value 0" && f.got === "crash: TypeError: boom")).toBe(true);
+    expect(cr.every((f) => f.expected === "value 0" && f.got === "crash: TypeError: boom")).toBe(
+      true,
+    );
     expect(kind("crash: TypeError: boom")).toBe("crash");
   });
 });
@@ -181,11 +204,28 @@ describe("futamura fuzz", () => {
   });
 
   it("exits 1 and prints each failure to stderr when a backend disagrees", async () => {
-    backends["off-by-one"] = { name: "off-by-one", dumps: [], run: (lang, code, arg) => (lang.native(code, arg) + 1) | 0 };
+    backends["off-by-one"] = {
+      name: "off-by-one",
+      dumps: [],
+      run: (lang, code, arg) => (lang.native(code, arg) + 1) | 0,
+    };
     try {
-      const r = await cli("fuzz", "tl", "--count", "30", "--seed", "9", "--backends", "off-by-one", "--fuel", "1000");
+      const r = await cli(
+        "fuzz",
+        "tl",
+        "--count",
+        "30",
+        "--seed",
+        "9",
+        "--backends",
+        "off-by-one",
+        "--fuel",
+        "1000",
+      );
       expect(r.status).toBe(1);
-      expect(r.err).toMatch(/^FAIL tl seed 9 index \d+ .*backend off-by-one disagrees with interp/m);
+      expect(r.err).toMatch(
+        /^FAIL tl seed 9 index \d+ .*backend off-by-one disagrees with interp/m,
+      );
       expect(r.err).toContain("reproduce: futamura fuzz tl --seed 9 --index");
       expect(r.out).toMatch(/disagreements/);
       expect(r.out).toMatch(/completed/);
@@ -198,7 +238,9 @@ describe("futamura fuzz", () => {
     const r = await cli("fuzz", "tl", "--seed", "9", "--index", "3", "--backends", "graph");
     expect(r.status).toBe(0);
     const p = programs("tl", 9, 4)[3]!;
-    expect(r.out).toContain(`program 3 of seed 9 (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}`);
+    expect(r.out).toContain(
+      `program 3 of seed 9 (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}`,
+    );
     expect(r.out).toMatch(/^# fuzz tl: 1 programs/m);
     // The output is a program file: `futamura run` reruns it.
     expect(hex(langs.tl!.load(r.out, "index.tl"))).toBe(hex(p.code));

@@ -12,7 +12,10 @@ import type { AVal } from "../runtime/spec/value.ts";
 const root = new URL("../", import.meta.url).pathname;
 
 function both(lang: string, code: Uint8Array) {
-  const args: AVal[] = [{ k: "a", arr: code, type: "u8[]" }, { k: "r", o: 0, type: "i32" }];
+  const args: AVal[] = [
+    { k: "a", arr: code, type: "u8[]" },
+    { k: "r", o: 0, type: "i32" },
+  ];
   const m = loadGraphs(lang);
   const pe = specialise(m, langs[lang]!.entry, args);
   const gen = specialise(m, langs[lang]!.entry, args, undefined, specialisers[lang]);
@@ -30,6 +33,7 @@ describe("generated specialisers", () => {
   });
 
   it("match what the generator makes from the interpreters now", async () => {
-    for (const a of await artifacts()) expect(readFileSync(root + a.path, "utf8"), a.path).toBe(a.text);
+    for (const a of await artifacts())
+      expect(readFileSync(root + a.path, "utf8"), a.path).toBe(a.text);
   });
 });

@@ -6,7 +6,12 @@ import { verifyModule } from "../runtime/ir/verify.ts";
 
 const dir = new URL("./ir/", import.meta.url);
 const strip = (t: string) =>
-  t.split("\n").filter((l) => !l.startsWith(";")).map((l) => l.replace(/\s+@/, " @").trimEnd()).join("\n").trim();
+  t
+    .split("\n")
+    .filter((l) => !l.startsWith(";"))
+    .map((l) => l.replace(/\s+@/, " @").trimEnd())
+    .join("\n")
+    .trim();
 
 describe("IR text", () => {
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".ir"))) {

@@ -12,7 +12,10 @@ const root = new URL("../", import.meta.url).pathname;
 function residual(lang: string, text: string) {
   const l = langs[lang]!;
   const code = l.load(text, "test");
-  const r = specialise(loadGraphs(lang), l.entry, [{ k: "a", arr: code, type: "u8[]" }, { k: "r", o: 0, type: "i32" }]);
+  const r = specialise(loadGraphs(lang), l.entry, [
+    { k: "a", arr: code, type: "u8[]" },
+    { k: "r", o: 0, type: "i32" },
+  ]);
   verifyModule(r.module);
   return { text: printModule(r.module), stats: r.stats };
 }
@@ -53,7 +56,11 @@ describe("abstract interpreter", () => {
   });
 
   it("is deterministic", () => {
-    for (const [lang, f] of [["tlr", "square.tlr"], ["tl", "call.tl"], ["tl", "fibonacci.tl"]] as const)
+    for (const [lang, f] of [
+      ["tlr", "square.tlr"],
+      ["tl", "call.tl"],
+      ["tl", "fibonacci.tl"],
+    ] as const)
       expect(residual(lang, program(f)).text).toBe(residual(lang, program(f)).text);
   });
 

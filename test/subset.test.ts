@@ -121,7 +121,13 @@ const rejected: Rejected[] = [
   {
     name: "math-floor",
     lines: ["export function f(x: number): number {", "  return Math.floor(x);", "}"],
-    at: [[2, 10, "call to Math.floor is not in the subset (only functions of this module and the hints)"]],
+    at: [
+      [
+        2,
+        10,
+        "call to Math.floor is not in the subset (only functions of this module and the hints)",
+      ],
+    ],
   },
   {
     name: "console-log",
@@ -135,7 +141,13 @@ const rejected: Rejected[] = [
   },
   {
     name: "minus-equals",
-    lines: ["export function f(x: number): number {", "  let y = 0;", "  y -= x;", "  return y;", "}"],
+    lines: [
+      "export function f(x: number): number {",
+      "  let y = 0;",
+      "  y -= x;",
+      "  return y;",
+      "}",
+    ],
     at: [[3, 3, "'-=' is not int32-safe"]],
   },
   {
@@ -161,7 +173,12 @@ const rejected: Rejected[] = [
   },
   {
     name: "uncoerced-local",
-    lines: ["export function f(a: number, b: number): number {", "  const c = a - b;", "  return c;", "}"],
+    lines: [
+      "export function f(a: number, b: number): number {",
+      "  const c = a - b;",
+      "  return c;",
+      "}",
+    ],
     at: [[2, 13, "coerce with | 0"]],
   },
   {
@@ -171,7 +188,12 @@ const rejected: Rejected[] = [
   },
   {
     name: "double-equals",
-    lines: ["export function f(a: number, b: number): number {", "  if (a == b) return 1;", "  return 0;", "}"],
+    lines: [
+      "export function f(a: number, b: number): number {",
+      "  if (a == b) return 1;",
+      "  return 0;",
+      "}",
+    ],
     at: [[2, 9, "use === and !=="]],
   },
   {
@@ -181,7 +203,14 @@ const rejected: Rejected[] = [
   },
   {
     name: "class",
-    lines: ["class Box {", "  v = 0;", "}", "export function f(a: number): number {", "  return a;", "}"],
+    lines: [
+      "class Box {",
+      "  v = 0;",
+      "}",
+      "export function f(a: number): number {",
+      "  return a;",
+      "}",
+    ],
     at: [[1, 1, "ClassDeclaration at the top level is not in the subset"]],
   },
   {
@@ -196,7 +225,12 @@ const rejected: Rejected[] = [
   },
   {
     name: "import",
-    lines: ['import { assemble } from "./asm.ts";', "export function f(a: number): number {", "  return a;", "}"],
+    lines: [
+      'import { assemble } from "./asm.ts";',
+      "export function f(a: number): number {",
+      "  return a;",
+      "}",
+    ],
     at: [
       [1, 1, "imports only from runtime/hints.ts are in the subset"],
       [1, 10, "'assemble' is not a hint of the subset"],
@@ -234,7 +268,9 @@ const rejected: Rejected[] = [
 describe("sources outside the subset are rejected at file:line:col", () => {
   it("the frontend reads the given text; the file need not exist", () => {
     expect(existsSync(pathOf("closure"))).toBe(false);
-    const r = buildGraphs(pathOf("closure"), "f", { text: "export function f(x: number): number {\n  return x;\n}\n" });
+    const r = buildGraphs(pathOf("closure"), "f", {
+      text: "export function f(x: number): number {\n  return x;\n}\n",
+    });
     expect(r.violations).toEqual([]);
     expect(r.module?.graphs.map((g) => g.name)).toEqual(["f"]);
     expect(existsSync(pathOf("closure"))).toBe(false);
@@ -279,7 +315,10 @@ describe("sources outside the subset are rejected at file:line:col", () => {
       "}",
     ]);
     const file = shownAs("reach");
-    expect(found).toEqual([`${file}:2:3: '++' is not int32-safe: write x = (x + 1) | 0`, `${file}:6:18: only 32-bit integer literals are in the subset`]);
+    expect(found).toEqual([
+      `${file}:2:3: '++' is not int32-safe: write x = (x + 1) | 0`,
+      `${file}:6:18: only 32-bit integer literals are in the subset`,
+    ]);
   });
 });
 
@@ -289,7 +328,27 @@ const FIXTURE = root + "test/fixtures/accepted.ts";
 const INT_MAX = 2147483647;
 const INT_MIN = -2147483648;
 /** Inputs around the edges: zero, signs, shift counts of 31..64, the ends of the range. */
-const INPUTS = [0, 1, -1, 2, 3, 7, -7, 10, 31, 32, 33, 64, -33, 100, 0x12345678, INT_MAX, INT_MAX - 1, INT_MIN, INT_MIN + 1];
+const INPUTS = [
+  0,
+  1,
+  -1,
+  2,
+  3,
+  7,
+  -7,
+  10,
+  31,
+  32,
+  33,
+  64,
+  -33,
+  100,
+  0x12345678,
+  INT_MAX,
+  INT_MAX - 1,
+  INT_MIN,
+  INT_MIN + 1,
+];
 
 const built = new Map<string, Module>();
 function graphsOf(entry: string): Module {
@@ -306,7 +365,8 @@ function graphsOf(entry: string): Module {
 /** Runs `entry` on L3; the run must return. */
 function onL3(entry: string, args: number[]): number | boolean {
   const s = new L3(graphsOf(entry)).run(entry, args);
-  if (s.k !== "return") throw new Error(`${entry}(${args.join(", ")}) ended with ${JSON.stringify(s)}`);
+  if (s.k !== "return")
+    throw new Error(`${entry}(${args.join(", ")}) ended with ${JSON.stringify(s)}`);
   return s.value as number | boolean;
 }
 
@@ -335,8 +395,16 @@ describe("sources inside the subset are accepted", () => {
       for (const g of m.graphs) expect(verifyGraph(m, g), `${name}: @${g.name}`).toEqual([]);
     }
     // Calls pull in the functions they reach, and only those.
-    expect(graphsOf("countSmall").graphs.map((g) => g.name).sort()).toEqual(["countSmall", "gcd", "small"]);
-    expect(graphsOf("arrays").graphs.map((g) => g.name).sort()).toEqual(["arrays", "fill"]);
+    expect(
+      graphsOf("countSmall")
+        .graphs.map((g) => g.name)
+        .sort(),
+    ).toEqual(["countSmall", "gcd", "small"]);
+    expect(
+      graphsOf("arrays")
+        .graphs.map((g) => g.name)
+        .sort(),
+    ).toEqual(["arrays", "fill"]);
   });
 
   it("the edge cases of int32 arithmetic on L3 are V8's", () => {
@@ -368,7 +436,8 @@ describe("sources inside the subset are accepted", () => {
           : arity === 1
             ? INPUTS.map((x) => [x])
             : INPUTS.flatMap((a) => INPUTS.map((b) => [a, b]));
-      for (const args of cases) expect(onL3(name, args), `${name}(${args.join(", ")})`).toBe(native(...args));
+      for (const args of cases)
+        expect(onL3(name, args), `${name}(${args.join(", ")})`).toBe(native(...args));
     });
   }
 });

@@ -36,19 +36,35 @@ let shared: Project | undefined;
 /** One ts-morph project for the process: creating one loads the standard library (slow). */
 function project(): Project {
   shared ??= new Project({
-    compilerOptions: { strict: true, target: 9 /* ES2022 */, module: 99 /* ESNext */, moduleResolution: 100 /* Bundler */, allowImportingTsExtensions: true, noEmit: true, lib: ["lib.es2022.d.ts"], types: [] },
+    compilerOptions: {
+      strict: true,
+      target: 9 /* ES2022 */,
+      module: 99 /* ESNext */,
+      moduleResolution: 100 /* Bundler */,
+      allowImportingTsExtensions: true,
+      noEmit: true,
+      lib: ["lib.es2022.d.ts"],
+      types: [],
+    },
     skipAddingFilesFromTsConfig: true,
   });
   return shared;
 }
 
 /** Builds the graphs of `entry` in the file at `path` (or of `text`, standing for that file). */
-export function buildGraphs(path: string, entry: string, opts: { text?: string; verifyEachPass?: boolean } = {}): Frontend {
+export function buildGraphs(
+  path: string,
+  entry: string,
+  opts: { text?: string; verifyEachPass?: boolean } = {},
+): Frontend {
   const text = opts.text;
   const p = project();
   const existing = p.getSourceFile(path);
   if (existing) p.removeSourceFile(existing);
-  const sf = text === undefined ? p.addSourceFileAtPath(path) : p.createSourceFile(path, text, { overwrite: true });
+  const sf =
+    text === undefined
+      ? p.addSourceFileAtPath(path)
+      : p.createSourceFile(path, text, { overwrite: true });
   p.resolveSourceFileDependencies();
   const file = relative(process.cwd(), sf.getFilePath()) || sf.getFilePath();
 
@@ -61,7 +77,10 @@ export function buildGraphs(path: string, entry: string, opts: { text?: string; 
     const start = d.getStart() ?? 0;
     const { line, column } = sf.getLineAndColumnAtPos(start);
     const msg = d.getMessageText();
-    violations.push({ pos: start, text: `${file}:${line}:${column}: ${typeof msg === "string" ? msg : msg.getMessageText()}` });
+    violations.push({
+      pos: start,
+      text: `${file}:${line}:${column}: ${typeof msg === "string" ? msg : msg.getMessageText()}`,
+    });
   }
 
   const scope = scanModule(sf, file, report);
@@ -76,7 +95,9 @@ export function buildGraphs(path: string, entry: string, opts: { text?: string; 
       for (const c of calls) if (!queue.includes(c)) queue.push(c);
     }
   }
-  const sorted = [...new Map(violations.map((v) => [v.text, v])).values()].sort((a, b) => a.pos - b.pos);
+  const sorted = [...new Map(violations.map((v) => [v.text, v])).values()].sort(
+    (a, b) => a.pos - b.pos,
+  );
   if (sorted.length) return { violations: sorted.map((v) => v.text) };
   const module: Module = { file, graphs, data: [] };
   if (scope.driver) module.driver = scope.driver;
@@ -92,7 +113,14 @@ export function buildGraphs(path: string, entry: string, opts: { text?: string; 
 }
 
 function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"]): ModuleScope {
-  const scope: ModuleScope = { sf, file, consts: new Map(), funcs: new Map(), hints: new Set(), report };
+  const scope: ModuleScope = {
+    sf,
+    file,
+    consts: new Map(),
+    funcs: new Map(),
+    hints: new Set(),
+    report,
+  };
   for (const st of sf.getStatements()) {
     if (Node.isImportDeclaration(st)) {
       if (!/(^|\/)runtime\/hints(\.ts)?$/.test(st.getModuleSpecifierValue()))
@@ -101,11 +129,13 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
         if (!HINTS.has(n.getName())) report(n, `'${n.getName()}' is not a hint of the subset`);
         else scope.hints.add(n.getName());
       }
-      if (st.getDefaultImport() || st.getNamespaceImport()) report(st, "only named imports of hints are in the subset");
+      if (st.getDefaultImport() || st.getNamespaceImport())
+        report(st, "only named imports of hints are in the subset");
     } else if (Node.isFunctionDeclaration(st)) {
       const name = st.getName();
       if (!name) report(st, "a function needs a name");
-      else if (st.isAsync() || st.isGenerator()) report(st, "async functions and generators are not in the subset");
+      else if (st.isAsync() || st.isGenerator())
+        report(st, "async functions and generators are not in the subset");
       else scope.funcs.set(name, st);
     } else if (Node.isVariableStatement(st)) {
       scanConst(st, scope);
@@ -119,7 +149,8 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
 }
 
 function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope): void {
-  if (st.getDeclarationKind() !== "const") return scope.report(st, "top-level variables must be const");
+  if (st.getDeclarationKind() !== "const")
+    return scope.report(st, "top-level variables must be const");
   for (const d of st.getDeclarations()) {
     const init = d.getInitializer();
     const name = d.getName();
@@ -128,7 +159,8 @@ function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope)
       continue;
     }
     const value = init && constInt(init);
-    if (value === undefined) scope.report(d, `top-level const '${name}' must be an integer literal`);
+    if (value === undefined)
+      scope.report(d, `top-level const '${name}' must be an integer literal`);
     else scope.consts.set(name, value);
   }
 }
@@ -148,11 +180,16 @@ export function constInt(n: Node): number | undefined {
   return undefined;
 }
 
-function scanDriver(d: import("ts-morph").VariableDeclaration, init: import("ts-morph").NewExpression, scope: ModuleScope): void {
+function scanDriver(
+  d: import("ts-morph").VariableDeclaration,
+  init: import("ts-morph").NewExpression,
+  scope: ModuleScope,
+): void {
   if (scope.driver) return scope.report(d, "one JitDriver per interpreter");
   const spec = init.getArguments()[0];
   const lists: Record<string, string[]> = { greens: [], reds: [], immutable: [] };
-  if (!spec || !Node.isObjectLiteralExpression(spec)) return scope.report(init, "JitDriver takes { greens, reds, immutable }");
+  if (!spec || !Node.isObjectLiteralExpression(spec))
+    return scope.report(init, "JitDriver takes { greens, reds, immutable }");
   for (const prop of spec.getProperties()) {
     const key = Node.isPropertyAssignment(prop) ? prop.getName() : "";
     const value = Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;

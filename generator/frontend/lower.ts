@@ -7,7 +7,13 @@
 //! further sums and bitwise operations, which is what makes wrapping IR arithmetic agree with
 //! V8's doubles bit for bit.
 
-import { Node, SyntaxKind, type Expression, type FunctionDeclaration, type Statement } from "ts-morph";
+import {
+  Node,
+  SyntaxKind,
+  type Expression,
+  type FunctionDeclaration,
+  type Statement,
+} from "ts-morph";
 import { GraphBuilder } from "../../runtime/ir/build.ts";
 import type { Graph, Operand, Pos, Type } from "../../runtime/ir/types.ts";
 import { bool, int } from "../../runtime/ir/types.ts";
@@ -53,7 +59,10 @@ const COMPOUND: Partial<Record<SyntaxKind, SyntaxKind>> = {
   [SyntaxKind.GreaterThanGreaterThanEqualsToken]: SyntaxKind.GreaterThanGreaterThanToken,
 };
 
-export function lowerFunction(scope: ModuleScope, fn: FunctionDeclaration): { graph: Graph; calls: string[] } {
+export function lowerFunction(
+  scope: ModuleScope,
+  fn: FunctionDeclaration,
+): { graph: Graph; calls: string[] } {
   const l = new Lowering(scope, fn);
   l.run();
   return { graph: l.graph, calls: l.calls };
@@ -86,7 +95,8 @@ class Lowering {
     this.blockScope.set(entry, []);
     for (const p of this.fn.getParameters()) {
       const type = this.typeOfAnnotation(p, p.getTypeNode()?.getText(), false);
-      if (p.getInitializer() || p.isRestParameter() || p.hasQuestionToken()) this.report(p, "default, optional and rest parameters are not in the subset");
+      if (p.getInitializer() || p.isRestParameter() || p.hasQuestionToken())
+        this.report(p, "default, optional and rest parameters are not in the subset");
       const slot = this.declare(p, p.getName(), type);
       this.env.set(slot, this.b.addParam(entry, type, p.getName()));
     }
@@ -97,7 +107,10 @@ class Lowering {
     if (this.b.isOpen(this.cur)) {
       if (this.ret === "void") this.b.terminate(this.cur, { k: "return" });
       else {
-        this.report(this.fn.getNameNode() ?? this.fn, `function '${this.fn.getName()}' can end without returning a value`);
+        this.report(
+          this.fn.getNameNode() ?? this.fn,
+          `function '${this.fn.getName()}' can end without returning a value`,
+        );
         this.b.terminate(this.cur, { k: "raise", msg: "missing return" });
       }
     }
@@ -119,7 +132,12 @@ class Lowering {
     const t = text === undefined ? undefined : TYPE_NAMES[text];
     if (t === "void" && !isReturn) this.report(node, "void is only a return type");
     if (t === undefined) {
-      this.report(node, text === undefined ? "write the type out (number, boolean, Int32Array, Uint8Array)" : `type '${text}' is not in the subset`);
+      this.report(
+        node,
+        text === undefined
+          ? "write the type out (number, boolean, Int32Array, Uint8Array)"
+          : `type '${text}' is not in the subset`,
+      );
       return isReturn ? "i32" : "i32";
     }
     return t;
@@ -158,15 +176,31 @@ class Lowering {
   private start(blk: number): void {
     this.cur = blk;
     this.env = new Map();
-    for (const s of this.blockScope.get(blk)!) this.env.set(s, this.b.addParam(blk, this.slots[s]!.type, this.slots[s]!.name));
+    for (const s of this.blockScope.get(blk)!)
+      this.env.set(s, this.b.addParam(blk, this.slots[s]!.type, this.slots[s]!.name));
   }
 
   private branch(cond: Operand, then: number, els: number, node: Node): void {
     const args = (t: number) => this.blockScope.get(t)!.map((s) => this.env.get(s)!);
-    this.b.terminate(this.cur, { k: "branch", cond, then: { block: then, args: args(then) }, else: { block: els, args: args(els) } }, this.pos(node));
+    this.b.terminate(
+      this.cur,
+      {
+        k: "branch",
+        cond,
+        then: { block: then, args: args(then) },
+        else: { block: els, args: args(els) },
+      },
+      this.pos(node),
+    );
   }
 
-  private emit(op: string, args: Operand[], type: Type | undefined, node: Node, imm?: string | number): number {
+  private emit(
+    op: string,
+    args: Operand[],
+    type: Type | undefined,
+    node: Node,
+    imm?: string | number,
+  ): number {
     return this.b.emit(this.cur, op, args, type, imm, this.pos(node));
   }
 
@@ -190,7 +224,8 @@ class Lowering {
     if (Node.isVariableStatement(s)) return this.variables(s);
     if (Node.isExpressionStatement(s)) return this.expressionStatement(s.getExpression());
     if (Node.isIfStatement(s)) return this.ifStatement(s);
-    if (Node.isWhileStatement(s)) return this.loop(s, undefined, s.getExpression(), s.getStatement(), undefined);
+    if (Node.isWhileStatement(s))
+      return this.loop(s, undefined, s.getExpression(), s.getStatement(), undefined);
     if (Node.isDoStatement(s)) return this.doWhile(s);
     if (Node.isForStatement(s)) return this.forStatement(s);
     if (Node.isSwitchStatement(s)) return this.switchStatement(s);
@@ -200,7 +235,9 @@ class Lowering {
     this.report(s, `${s.getKindName()} is not in the subset`);
   }
 
-  private variables(s: import("ts-morph").VariableStatement | import("ts-morph").VariableDeclarationList): void {
+  private variables(
+    s: import("ts-morph").VariableStatement | import("ts-morph").VariableDeclarationList,
+  ): void {
     const list = Node.isVariableStatement(s) ? s.getDeclarationList() : s;
     if (list.getDeclarationKind() === "var") this.report(list, "use let or const, not var");
     for (const d of list.getDeclarations()) {
@@ -210,7 +247,10 @@ class Lowering {
         continue;
       }
       const annotated = d.getTypeNode()?.getText();
-      const type = annotated !== undefined ? this.typeOfAnnotation(d, annotated, false) : (this.staticType(d) ?? this.badType(d));
+      const type =
+        annotated !== undefined
+          ? this.typeOfAnnotation(d, annotated, false)
+          : (this.staticType(d) ?? this.badType(d));
       if (!init) {
         this.report(d, "a variable needs an initial value");
         continue;
@@ -227,7 +267,8 @@ class Lowering {
   }
 
   private setSlot(slot: number, v: Operand): void {
-    if (typeof v === "number" && this.b.g.names[v] === undefined) this.b.g.names[v] = this.slots[slot]!.name;
+    if (typeof v === "number" && this.b.g.names[v] === undefined)
+      this.b.g.names[v] = this.slots[slot]!.name;
     this.env.set(slot, v);
   }
 
@@ -247,7 +288,13 @@ class Lowering {
   }
 
   /** `while`, and `for` once its initialiser is done. */
-  private loop(s: Node, _: undefined, cond: Expression | undefined, body: Statement, update: Expression | undefined): void {
+  private loop(
+    s: Node,
+    _: undefined,
+    cond: Expression | undefined,
+    body: Statement,
+    update: Expression | undefined,
+  ): void {
     const head = this.block();
     const bodyBlk = this.block();
     const exit = this.block();
@@ -310,7 +357,11 @@ class Lowering {
       if (cases.some((k) => k.value === value)) return this.report(e, `duplicate case ${value}`);
       cases.push({ value, to: { block: bodies[i]!, args: args(bodies[i]!) } });
     });
-    this.b.terminate(this.cur, { k: "switch", on, cases, default: { block: dflt, args: args(dflt) } }, this.pos(s));
+    this.b.terminate(
+      this.cur,
+      { k: "switch", on, cases, default: { block: dflt, args: args(dflt) } },
+      this.pos(s),
+    );
     this.loops.push({ brk: exit, cont: this.loops.at(-1)?.cont });
     clauses.forEach((c, i) => {
       this.inScope.length = depth;
@@ -332,11 +383,14 @@ class Lowering {
     return constInt(e);
   }
 
-  private jumpStatement(s: import("ts-morph").BreakStatement | import("ts-morph").ContinueStatement): void {
+  private jumpStatement(
+    s: import("ts-morph").BreakStatement | import("ts-morph").ContinueStatement,
+  ): void {
     if (s.getLabel()) return this.report(s, "labelled break and continue are not in the subset");
     const loop = this.loops.at(-1);
     const target = loop && (Node.isBreakStatement(s) ? loop.brk : loop.cont);
-    if (target === undefined) return this.report(s, `${Node.isBreakStatement(s) ? "break" : "continue"} outside a loop`);
+    if (target === undefined)
+      return this.report(s, `${Node.isBreakStatement(s) ? "break" : "continue"} outside a loop`);
     this.jump(target);
   }
 
@@ -356,9 +410,14 @@ class Lowering {
 
   private throwStatement(s: import("ts-morph").ThrowStatement): void {
     const e = s.getExpression();
-    const args = Node.isNewExpression(e) && e.getExpression().getText() === "VmError" ? e.getArguments() : [];
+    const args =
+      Node.isNewExpression(e) && e.getExpression().getText() === "VmError" ? e.getArguments() : [];
     const arg = args[0];
-    if (!arg || !(Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) || args.length !== 1)
+    if (
+      !arg ||
+      !(Node.isStringLiteral(arg) || Node.isNoSubstitutionTemplateLiteral(arg)) ||
+      args.length !== 1
+    )
       return this.report(e, 'throw only new VmError("a literal message")');
     this.b.terminate(this.cur, { k: "raise", msg: arg.getLiteralValue() }, this.pos(s));
   }
@@ -371,31 +430,55 @@ class Lowering {
       const bin = COMPOUND[op];
       if (bin !== undefined) return this.assign(e.getLeft(), () => e.getRight(), e, bin);
       if (op === SyntaxKind.PlusEqualsToken || op === SyntaxKind.MinusEqualsToken)
-        return this.report(e, `'${e.getOperatorToken().getText()}' is not int32-safe: write x = (x ${e.getOperatorToken().getText()[0]} y) | 0`);
+        return this.report(
+          e,
+          `'${e.getOperatorToken().getText()}' is not int32-safe: write x = (x ${e.getOperatorToken().getText()[0]} y) | 0`,
+        );
     }
     if (Node.isPostfixUnaryExpression(e) || Node.isPrefixUnaryExpression(e)) {
       const op = e.getOperatorToken();
       if (op === SyntaxKind.PlusPlusToken || op === SyntaxKind.MinusMinusToken)
-        return this.report(e, `'${op === SyntaxKind.PlusPlusToken ? "++" : "--"}' is not int32-safe: write x = (x + 1) | 0`);
+        return this.report(
+          e,
+          `'${op === SyntaxKind.PlusPlusToken ? "++" : "--"}' is not int32-safe: write x = (x + 1) | 0`,
+        );
     }
     if (Node.isCallExpression(e)) return void this.call(e, true);
     this.report(e, "this expression statement is not in the subset");
   }
 
-  private assign(target: Expression, rhs: () => Expression, node: Node, compound?: SyntaxKind): void {
+  private assign(
+    target: Expression,
+    rhs: () => Expression,
+    node: Node,
+    compound?: SyntaxKind,
+  ): void {
     if (Node.isIdentifier(target)) {
       const slot = this.slotOfIdentifier(target);
-      if (slot === undefined) return this.report(target, `'${target.getText()}' is not a local variable`);
+      if (slot === undefined)
+        return this.report(target, `'${target.getText()}' is not a local variable`);
       const type = this.slots[slot]!.type;
-      const v = compound === undefined ? this.valueOfType(rhs(), type) : this.bitwise(compound, { o: this.env.get(slot)!, kind: "int" }, this.intish(rhs()), node);
+      const v =
+        compound === undefined
+          ? this.valueOfType(rhs(), type)
+          : this.bitwise(
+              compound,
+              { o: this.env.get(slot)!, kind: "int" },
+              this.intish(rhs()),
+              node,
+            );
       return this.setSlot(slot, v);
     }
     if (Node.isElementAccessExpression(target)) {
       const arr = this.array(target.getExpression());
       const index = this.int(target.getArgumentExpressionOrThrow());
       this.boundsCheck(arr, index, target);
-      const old = compound === undefined ? undefined : this.emit("array_get", [arr.o, index], "i32", target);
-      const v = compound === undefined ? this.intish(rhs()).o : this.bitwise(compound, { o: old!, kind: "int" }, this.intish(rhs()), node);
+      const old =
+        compound === undefined ? undefined : this.emit("array_get", [arr.o, index], "i32", target);
+      const v =
+        compound === undefined
+          ? this.intish(rhs()).o
+          : this.bitwise(compound, { o: old!, kind: "int" }, this.intish(rhs()), node);
       this.emit("array_set", [arr.o, index, v], undefined, node);
       return;
     }
@@ -418,20 +501,23 @@ class Lowering {
 
   private int(e: Expression): Operand {
     const v = this.expr(e);
-    if (v.kind === "intish") this.report(e, "coerce with | 0: a sum or difference may leave the 32-bit range");
+    if (v.kind === "intish")
+      this.report(e, "coerce with | 0: a sum or difference may leave the 32-bit range");
     else if (v.kind !== "int") this.report(e, `expected an integer, found ${v.kind}`);
     return v.o;
   }
 
   private intish(e: Expression): Val {
     const v = this.expr(e);
-    if (v.kind !== "int" && v.kind !== "intish") this.report(e, `expected an integer, found ${v.kind}`);
+    if (v.kind !== "int" && v.kind !== "intish")
+      this.report(e, `expected an integer, found ${v.kind}`);
     return v;
   }
 
   private array(e: Expression): Val {
     const v = this.expr(e);
-    if (v.kind !== "i32[]" && v.kind !== "u8[]") this.report(e, `expected an array, found ${v.kind}`);
+    if (v.kind !== "i32[]" && v.kind !== "u8[]")
+      this.report(e, `expected an array, found ${v.kind}`);
     return v;
   }
 
@@ -500,30 +586,57 @@ class Lowering {
     if (op === SyntaxKind.PlusToken || op === SyntaxKind.MinusToken) {
       const a = this.intish(left);
       const b = this.intish(right);
-      return { o: this.emit(op === SyntaxKind.PlusToken ? "int_add" : "int_sub", [a.o, b.o], "i32", e), kind: "intish" };
+      return {
+        o: this.emit(op === SyntaxKind.PlusToken ? "int_add" : "int_sub", [a.o, b.o], "i32", e),
+        kind: "intish",
+      };
     }
     const bit = BITWISE[op];
     if (bit) return { o: this.bitwise(op, this.intish(left), this.intish(right), e), kind: "int" };
     if (op === SyntaxKind.GreaterThanGreaterThanGreaterThanToken) {
       const shift = constInt(right);
-      if (shift === undefined || shift < 1 || shift > 31) this.report(right, ">>> needs a constant shift of 1 to 31 (its result must fit in 32 signed bits)");
-      return { o: this.emit("int_ushr", [this.intish(left).o, int(shift ?? 1)], "i32", e), kind: "int" };
+      if (shift === undefined || shift < 1 || shift > 31)
+        this.report(
+          right,
+          ">>> needs a constant shift of 1 to 31 (its result must fit in 32 signed bits)",
+        );
+      return {
+        o: this.emit("int_ushr", [this.intish(left).o, int(shift ?? 1)], "i32", e),
+        kind: "int",
+      };
     }
     const cmp = COMPARE[op];
     if (cmp) {
       const a = this.expr(left);
       const b = this.expr(right);
       if (a.kind === "bool" && b.kind === "bool" && (cmp === "int_eq" || cmp === "int_ne"))
-        return { o: this.emit(cmp === "int_eq" ? "bool_eq" : "bool_ne", [a.o, b.o], "bool", e), kind: "bool" };
-      if (a.kind !== "int" || b.kind !== "int") this.report(e, `comparison needs two integers (coerced with | 0) or two booleans with === / !==`);
+        return {
+          o: this.emit(cmp === "int_eq" ? "bool_eq" : "bool_ne", [a.o, b.o], "bool", e),
+          kind: "bool",
+        };
+      if (a.kind !== "int" || b.kind !== "int")
+        this.report(
+          e,
+          `comparison needs two integers (coerced with | 0) or two booleans with === / !==`,
+        );
       return { o: this.emit(cmp, [a.o, b.o], "bool", e), kind: "bool" };
     }
-    if (op === SyntaxKind.AmpersandAmpersandToken || op === SyntaxKind.BarBarToken) return this.logical(e, op === SyntaxKind.AmpersandAmpersandToken);
-    if (op === SyntaxKind.EqualsEqualsToken || op === SyntaxKind.ExclamationEqualsToken) this.report(e.getOperatorToken(), "use === and !==");
+    if (op === SyntaxKind.AmpersandAmpersandToken || op === SyntaxKind.BarBarToken)
+      return this.logical(e, op === SyntaxKind.AmpersandAmpersandToken);
+    if (op === SyntaxKind.EqualsEqualsToken || op === SyntaxKind.ExclamationEqualsToken)
+      this.report(e.getOperatorToken(), "use === and !==");
     else if (op === SyntaxKind.SlashToken || op === SyntaxKind.PercentToken)
-      this.report(e, `write (a ${e.getOperatorToken().getText()} b) | 0: only the truncated integer result is in the subset`);
-    else if (op === SyntaxKind.AsteriskToken) this.report(e, "write Math.imul(a, b): a product may lose precision");
-    else this.report(e.getOperatorToken(), `operator '${e.getOperatorToken().getText()}' is not in the subset`);
+      this.report(
+        e,
+        `write (a ${e.getOperatorToken().getText()} b) | 0: only the truncated integer result is in the subset`,
+      );
+    else if (op === SyntaxKind.AsteriskToken)
+      this.report(e, "write Math.imul(a, b): a product may lose precision");
+    else
+      this.report(
+        e.getOperatorToken(),
+        `operator '${e.getOperatorToken().getText()}' is not in the subset`,
+      );
     return { o: int(0), kind: "int" };
   }
 
@@ -535,7 +648,10 @@ class Lowering {
       if (op === SyntaxKind.SlashToken || op === SyntaxKind.PercentToken) {
         const a = this.int(inner.getLeft());
         const b = this.int(inner.getRight());
-        return { o: this.emit(op === SyntaxKind.SlashToken ? "int_div" : "int_mod", [a, b], "i32", e), kind: "int" };
+        return {
+          o: this.emit(op === SyntaxKind.SlashToken ? "int_div" : "int_mod", [a, b], "i32", e),
+          kind: "int",
+        };
       }
     }
     return { o: this.intish(inner).o, kind: "int" };
@@ -553,10 +669,12 @@ class Lowering {
       if (c !== undefined) return { o: int(c), kind: "int" };
       return { o: this.emit("int_neg", [this.intish(operand).o], "i32", e), kind: "intish" };
     }
-    if (op === SyntaxKind.TildeToken) return { o: this.emit("int_not", [this.intish(operand).o], "i32", e), kind: "int" };
+    if (op === SyntaxKind.TildeToken)
+      return { o: this.emit("int_not", [this.intish(operand).o], "i32", e), kind: "int" };
     if (op === SyntaxKind.ExclamationToken) {
       const v = this.expr(operand);
-      if (v.kind === "int") return { o: this.emit("int_eq", [v.o, int(0)], "bool", e), kind: "bool" };
+      if (v.kind === "int")
+        return { o: this.emit("int_eq", [v.o, int(0)], "bool", e), kind: "bool" };
       if (v.kind !== "bool") this.report(e, `! needs a boolean or an integer`);
       return { o: this.emit("bool_not", [v.o], "bool", e), kind: "bool" };
     }
@@ -572,11 +690,21 @@ class Lowering {
     const result = this.b.addParam(join, "bool");
     const args = this.blockScope.get(join)!.map((s) => this.env.get(s)!);
     const short = { block: join, args: [...args, bool(!and)] };
-    const toRight = { block: right, args: this.blockScope.get(right)!.map((s) => this.env.get(s)!) };
-    this.b.terminate(this.cur, { k: "branch", cond: left, then: and ? toRight : short, else: and ? short : toRight }, this.pos(e));
+    const toRight = {
+      block: right,
+      args: this.blockScope.get(right)!.map((s) => this.env.get(s)!),
+    };
+    this.b.terminate(
+      this.cur,
+      { k: "branch", cond: left, then: and ? toRight : short, else: and ? short : toRight },
+      this.pos(e),
+    );
     this.start(right);
     const r = this.condition(e.getRight());
-    this.b.terminate(this.cur, { k: "jump", to: { block: join, args: [...this.blockScope.get(join)!.map((s) => this.env.get(s)!), r] } });
+    this.b.terminate(this.cur, {
+      k: "jump",
+      to: { block: join, args: [...this.blockScope.get(join)!.map((s) => this.env.get(s)!), r] },
+    });
     this.startWithExtra(join, result);
     return { o: result, kind: "bool" };
   }
@@ -616,42 +744,69 @@ class Lowering {
 
   private newArray(e: import("ts-morph").NewExpression): Val {
     const name = e.getExpression().getText();
-    const type: Type | undefined = name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
+    const type: Type | undefined =
+      name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
     const args = e.getArguments();
     if (!type || args.length !== 1) {
-      this.report(e, name === "VmError" ? "a VmError can only be thrown" : `new ${name}(...) is not in the subset (new Int32Array(n), new Uint8Array(n))`);
+      this.report(
+        e,
+        name === "VmError"
+          ? "a VmError can only be thrown"
+          : `new ${name}(...) is not in the subset (new Int32Array(n), new Uint8Array(n))`,
+      );
       return { o: int(0), kind: "int" };
     }
-    return { o: this.emit("new_array", [this.int(args[0] as Expression)], type, e, type), kind: type as Kind };
+    return {
+      o: this.emit("new_array", [this.int(args[0] as Expression)], type, e, type),
+      kind: type as Kind,
+    };
   }
 
   private call(e: import("ts-morph").CallExpression, statement: boolean): Val | undefined {
     const callee = e.getExpression();
     const args = e.getArguments() as Expression[];
     const text = callee.getText();
-    const arity = (n: number) => args.length === n || (this.report(e, `${text} takes ${n} argument${n === 1 ? "" : "s"}`), false);
+    const arity = (n: number) =>
+      args.length === n ||
+      (this.report(e, `${text} takes ${n} argument${n === 1 ? "" : "s"}`), false);
     if (text === "Math.imul" && arity(2))
-      return { o: this.emit("int_mul", [this.intish(args[0]!).o, this.intish(args[1]!).o], "i32", e), kind: "int" };
+      return {
+        o: this.emit("int_mul", [this.intish(args[0]!).o, this.intish(args[1]!).o], "i32", e),
+        kind: "int",
+      };
     if (Node.isIdentifier(callee) && this.scope.hints.has(text)) {
-      if (text === "promote" && arity(1)) return { o: this.emit("promote", [this.int(args[0]!)], "i32", e), kind: "int" };
-      if (text === "readByte" && arity(0)) return { o: this.emit("io_read", [], "i32", e), kind: "int" };
+      if (text === "promote" && arity(1))
+        return { o: this.emit("promote", [this.int(args[0]!)], "i32", e), kind: "int" };
+      if (text === "readByte" && arity(0))
+        return { o: this.emit("io_read", [], "i32", e), kind: "int" };
       if (text === "writeByte" && arity(1)) {
         this.emit("io_write", [this.intish(args[0]!).o], undefined, e);
         return statement ? undefined : this.voidValue(e);
       }
     }
-    if (Node.isPropertyAccessExpression(callee) && callee.getExpression().getText() === this.scope.driverName && callee.getName() === "mergePoint") {
+    if (
+      Node.isPropertyAccessExpression(callee) &&
+      callee.getExpression().getText() === this.scope.driverName &&
+      callee.getName() === "mergePoint"
+    ) {
       this.mergePoint(e, args);
       return statement ? undefined : this.voidValue(e);
     }
     const fn = Node.isIdentifier(callee) ? this.scope.funcs.get(text) : undefined;
     if (!fn || this.slotOfIdentifier(callee) !== undefined) {
-      this.report(e, `call to ${text} is not in the subset (only functions of this module and the hints)`);
+      this.report(
+        e,
+        `call to ${text} is not in the subset (only functions of this module and the hints)`,
+      );
       return { o: int(0), kind: "int" };
     }
     const params = fn.getParameters();
     if (params.length !== args.length) this.report(e, `${text} takes ${params.length} arguments`);
-    const ops = params.map((p, i) => (args[i] ? this.valueOfType(args[i]!, TYPE_NAMES[p.getTypeNode()?.getText() ?? ""] ?? "i32") : int(0)));
+    const ops = params.map((p, i) =>
+      args[i]
+        ? this.valueOfType(args[i]!, TYPE_NAMES[p.getTypeNode()?.getText() ?? ""] ?? "i32")
+        : int(0),
+    );
     const ret = TYPE_NAMES[fn.getReturnTypeNode()?.getText() ?? ""] ?? "i32";
     if (!this.calls.includes(text)) this.calls.push(text);
     const dst = this.emit("call", ops, ret === "void" ? undefined : ret, e, text);
@@ -667,15 +822,18 @@ class Lowering {
   private mergePoint(e: Node, args: Expression[]): void {
     const driver = this.scope.driver!;
     const obj = args[0];
-    if (args.length !== 1 || !obj || !Node.isObjectLiteralExpression(obj)) return this.report(e, "mergePoint takes { ...greens, ...reds }");
+    if (args.length !== 1 || !obj || !Node.isObjectLiteralExpression(obj))
+      return this.report(e, "mergePoint takes { ...greens, ...reds }");
     const given = new Map<string, () => Operand>();
     for (const p of obj.getProperties()) {
       if (Node.isShorthandPropertyAssignment(p)) given.set(p.getName(), () => this.shorthand(p));
-      else if (Node.isPropertyAssignment(p)) given.set(p.getName(), () => this.expr(p.getInitializerOrThrow()).o);
+      else if (Node.isPropertyAssignment(p))
+        given.set(p.getName(), () => this.expr(p.getInitializerOrThrow()).o);
       else this.report(p, "expected name or name: value");
     }
     const names = [...driver.greens, ...driver.reds];
-    for (const n of given.keys()) if (!names.includes(n)) this.report(obj, `'${n}' is neither a green nor a red of the driver`);
+    for (const n of given.keys())
+      if (!names.includes(n)) this.report(obj, `'${n}' is neither a green nor a red of the driver`);
     const ops = names.map((n) => {
       const v = given.get(n);
       if (!v) {
@@ -723,7 +881,12 @@ function isZero(e: Expression): boolean {
 }
 
 function describe(e: Node): string {
-  if (Node.isStringLiteral(e) || Node.isTemplateExpression(e) || Node.isNoSubstitutionTemplateLiteral(e)) return "a string";
+  if (
+    Node.isStringLiteral(e) ||
+    Node.isTemplateExpression(e) ||
+    Node.isNoSubstitutionTemplateLiteral(e)
+  )
+    return "a string";
   if (Node.isArrowFunction(e) || Node.isFunctionExpression(e)) return "a closure";
   if (Node.isObjectLiteralExpression(e)) return "an object literal";
   if (Node.isArrayLiteralExpression(e)) return "an array literal";

@@ -35,7 +35,14 @@ export class GraphBuilder {
   }
 
   /** Appends an operation; returns its result variable, or -1 when `type` is undefined. */
-  emit(block: number, op: string, args: Operand[], type?: Type, imm?: string | number, pos?: Pos): number {
+  emit(
+    block: number,
+    op: string,
+    args: Operand[],
+    type?: Type,
+    imm?: string | number,
+    pos?: Pos,
+  ): number {
     const dst = type === undefined ? -1 : this.newVar(type);
     const o: Op = { op, dst, args };
     if (imm !== undefined) o.imm = imm;
@@ -56,7 +63,8 @@ export class GraphBuilder {
   }
 
   finish(): Graph {
-    if (this.open.size) throw new Error(`blocks left open: ${[...this.open].map((b) => `b${b}`).join(", ")}`);
+    if (this.open.size)
+      throw new Error(`blocks left open: ${[...this.open].map((b) => `b${b}`).join(", ")}`);
     return this.g;
   }
 }

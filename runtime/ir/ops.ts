@@ -41,7 +41,13 @@ export interface OpInfo {
  *  generator emits it into specialisers, `fold` is the same expression compiled once. */
 function pure(args: ArgType[], ret: Type, expr: string): OpInfo {
   const params = args.map((_, i) => `$${i}`);
-  return { args, ret, effect: "pure", expr, fold: new Function(...params, `return ${expr};`) as OpInfo["fold"] };
+  return {
+    args,
+    ret,
+    effect: "pure",
+    expr,
+    fold: new Function(...params, `return ${expr};`) as OpInfo["fold"],
+  };
 }
 const arith = (expr: string) => pure(["i32", "i32"], "i32", expr);
 const cmp = (expr: string) => pure(["i32", "i32"], "bool", expr);

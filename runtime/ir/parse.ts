@@ -1,7 +1,20 @@
 //! Reads the textual IR written by `print.ts`, so that tests and golden files are IR text.
 //! Errors name the line: `ir:12: expected ','`.
 
-import type { Block, Const, Data, Driver, Graph, Jump, Module, Op, Operand, Pos, Term, Type } from "./types.ts";
+import type {
+  Block,
+  Const,
+  Data,
+  Driver,
+  Graph,
+  Jump,
+  Module,
+  Op,
+  Operand,
+  Pos,
+  Term,
+  Type,
+} from "./types.ts";
 
 const TYPES = new Set(["i32", "bool", "i32[]", "u8[]", "void"]);
 const TOKEN =
@@ -65,8 +78,8 @@ export function parseModule(text: string): Module {
   while (i < lines.length) {
     const l = lines[i]!;
     if (l.done()) i++;
-    else if (l.peek() === "driver") (m.driver = parseDriver(l)), i++;
-    else if (l.peek() === "data") m.data.push(parseData(l, m.data.length)), i++;
+    else if (l.peek() === "driver") ((m.driver = parseDriver(l)), i++);
+    else if (l.peek() === "data") (m.data.push(parseData(l, m.data.length)), i++);
     else if (l.peek() === "func") i = parseGraph(lines, i, m);
     else l.fail(`expected 'driver', 'data' or 'func'`);
   }

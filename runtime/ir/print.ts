@@ -12,7 +12,19 @@
 //!
 //! A variable prints as `name.N` when it has a source name, else `vN`; `;` starts a comment.
 
-import type { Block, Const, Data, Driver, Graph, Jump, Module, Op, Operand, Pos, Term } from "./types.ts";
+import type {
+  Block,
+  Const,
+  Data,
+  Driver,
+  Graph,
+  Jump,
+  Module,
+  Op,
+  Operand,
+  Pos,
+  Term,
+} from "./types.ts";
 
 export function printModule(m: Module): string {
   const head = [...(m.driver ? [printDriver(m.driver)] : []), ...m.data.map(printData)];

@@ -12,10 +12,7 @@
 export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "void";
 
 /** A constant operand. Integers are int32; arrays are the compile-time-known data of `Module.data`. */
-export type Const =
-  | { k: "int"; v: number }
-  | { k: "bool"; v: boolean }
-  | { k: "data"; v: number };
+export type Const = { k: "int"; v: number } | { k: "bool"; v: boolean } | { k: "data"; v: number };
 
 /** An operand: a variable number, or a constant. */
 export type Operand = number | Const;

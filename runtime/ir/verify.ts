@@ -31,7 +31,13 @@ export function verifyGraph(m: Module, g: Graph): string[] {
 
   const dom = dominators(g);
   const typeOf = (o: Operand): Type | undefined =>
-    typeof o === "number" ? g.types[o] : o.k === "int" ? "i32" : o.k === "bool" ? "bool" : m.data[o.v]?.type;
+    typeof o === "number"
+      ? g.types[o]
+      : o.k === "int"
+        ? "i32"
+        : o.k === "bool"
+          ? "bool"
+          : m.data[o.v]?.type;
 
   g.blocks.forEach((b, bi) => {
     const seen = new Set(b.params);
@@ -40,16 +46,22 @@ export function verifyGraph(m: Module, g: Graph): string[] {
         const d = def.get(o);
         if (d === undefined) return errors.push(`${where(bi)}: ${what} uses undefined v${o}`);
         if (d === bi ? !seen.has(o) : !dom[bi]?.has(d))
-          errors.push(`${where(bi)}: ${what} uses ${printOperand(g, o)} where its definition does not dominate`);
-      } else if (o.k === "data" && !m.data[o.v]) errors.push(`${where(bi)}: ${what}: no data $d${o.v}`);
+          errors.push(
+            `${where(bi)}: ${what} uses ${printOperand(g, o)} where its definition does not dominate`,
+          );
+      } else if (o.k === "data" && !m.data[o.v])
+        errors.push(`${where(bi)}: ${what}: no data $d${o.v}`);
       const t = typeOf(o);
-      if (want && !fits(t, want)) errors.push(`${where(bi)}: ${what}: ${printOperand(g, o)} is ${t}, wants ${want}`);
+      if (want && !fits(t, want))
+        errors.push(`${where(bi)}: ${what}: ${printOperand(g, o)} is ${t}, wants ${want}`);
     };
     const jump = (j: Jump, what: string) => {
       const target = g.blocks[j.block];
       if (!target) return errors.push(`${where(bi)}: ${what} to missing b${j.block}`);
       if (target.params.length !== j.args.length)
-        return errors.push(`${where(bi)}: ${what} passes ${j.args.length} arguments to b${j.block}, which takes ${target.params.length}`);
+        return errors.push(
+          `${where(bi)}: ${what} passes ${j.args.length} arguments to b${j.block}, which takes ${target.params.length}`,
+        );
       j.args.forEach((a, k) => use(a, `${what} to b${j.block}`, g.types[target.params[k]!]));
     };
 
@@ -62,10 +74,13 @@ export function verifyGraph(m: Module, g: Graph): string[] {
       }
       if (info.args === "variadic") op.args.forEach((a) => use(a, op.op));
       else if (info.args.length !== op.args.length)
-        errors.push(`${where(bi)}: ${op.op} takes ${info.args.length} arguments, has ${op.args.length}`);
+        errors.push(
+          `${where(bi)}: ${op.op} takes ${info.args.length} arguments, has ${op.args.length}`,
+        );
       else op.args.forEach((a, k) => use(a, op.op, (info.args as ArgType[])[k]));
       const ret = resultType(m, op.op, op.imm, (msg) => errors.push(`${where(bi)}: ${msg}`));
-      if (op.op === "call") checkCall(m, g, op.imm, op.args.map(typeOf), (msg) => errors.push(`${where(bi)}: ${msg}`));
+      if (op.op === "call")
+        checkCall(m, g, op.imm, op.args.map(typeOf), (msg) => errors.push(`${where(bi)}: ${msg}`));
       if (op.op === "merge_point" && !(typeof op.imm === "number" && op.imm <= op.args.length))
         errors.push(`${where(bi)}: merge_point needs a greens count`);
       if ((ret === "none" || ret === "void") !== op.dst < 0)
@@ -93,7 +108,8 @@ export function verifyGraph(m: Module, g: Graph): string[] {
           errors.push(`${where(bi)}: switch has duplicate cases`);
         break;
       case "return":
-        if ((t.value === undefined) !== (g.ret === "void")) errors.push(`${where(bi)}: return does not match -> ${g.ret}`);
+        if ((t.value === undefined) !== (g.ret === "void"))
+          errors.push(`${where(bi)}: return does not match -> ${g.ret}`);
         if (t.value !== undefined) use(t.value, "return", g.ret);
         break;
       case "exit":
@@ -131,14 +147,23 @@ export function resultType(
   return ret;
 }
 
-function checkCall(m: Module, g: Graph, name: unknown, args: (Type | undefined)[], report: (msg: string) => void) {
+function checkCall(
+  m: Module,
+  g: Graph,
+  name: unknown,
+  args: (Type | undefined)[],
+  report: (msg: string) => void,
+) {
   const callee = m.graphs.find((c) => c.name === name);
   const params = callee?.blocks[0]?.params;
   if (!callee || !params) return;
   if (params.length !== args.length)
     return report(`call @${callee.name} passes ${args.length} arguments, takes ${params.length}`);
   params.forEach((p, k) => {
-    if (callee.types[p] !== args[k]) report(`call @${callee.name} argument ${k} is ${args[k]}, wants ${callee.types[p]} (in @${g.name})`);
+    if (callee.types[p] !== args[k])
+      report(
+        `call @${callee.name} argument ${k} is ${args[k]}, wants ${callee.types[p]} (in @${g.name})`,
+      );
   });
 }
 
@@ -149,7 +174,7 @@ function dominators(g: Graph): Set<number>[] {
   g.blocks.forEach((b, i) => successors(b.term).forEach((s) => preds[s]?.push(i)));
   const all = new Set(g.blocks.map((_, i) => i));
   const dom: Set<number>[] = g.blocks.map((_, i) => (i === 0 ? new Set([0]) : new Set(all)));
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (let i = 1; i < n; i++) {
       const ps = preds[i]!;

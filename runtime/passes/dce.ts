@@ -26,7 +26,7 @@ export function dce(g: Graph): void {
   const live = new Set<number>();
   const work: number[] = [];
   const use = (o: Operand) => {
-    if (typeof o === "number" && !live.has(o)) live.add(o), work.push(o);
+    if (typeof o === "number" && !live.has(o)) (live.add(o), work.push(o));
   };
   for (const b of g.blocks) {
     for (const op of b.ops) if (!removable(op.op)) op.args.forEach(use);

@@ -22,7 +22,8 @@ const IDENTITY: Record<string, { right: number; left?: number }> = {
 export function fold(g: Graph): void {
   const known = new Map<number, Operand>();
   const get = (o: Operand): Operand => (typeof o === "number" ? (known.get(o) ?? o) : o);
-  const isInt = (o: Operand, v: number | undefined) => typeof o !== "number" && o.k === "int" && o.v === v;
+  const isInt = (o: Operand, v: number | undefined) =>
+    typeof o !== "number" && o.k === "int" && o.v === v;
   for (const b of g.blocks) {
     b.ops = b.ops.filter((op) => {
       const fn = OPS[op.op]!.fold;
@@ -34,8 +35,8 @@ export function fold(g: Graph): void {
         return false;
       }
       const id = IDENTITY[op.op];
-      if (id && isInt(args[1]!, id.right)) return known.set(op.dst, args[0]!), false;
-      if (id && isInt(args[0]!, id.left)) return known.set(op.dst, args[1]!), false;
+      if (id && isInt(args[1]!, id.right)) return (known.set(op.dst, args[0]!), false);
+      if (id && isInt(args[0]!, id.left)) return (known.set(op.dst, args[1]!), false);
       return true;
     });
     const t = b.term;
@@ -44,7 +45,8 @@ export function fold(g: Graph): void {
       if (typeof c !== "number") b.term = { k: "jump", to: c.v ? t.then : t.else };
     } else if (t.k === "switch") {
       const v = get(t.on);
-      if (typeof v !== "number") b.term = { k: "jump", to: t.cases.find((c) => c.value === v.v)?.to ?? t.default };
+      if (typeof v !== "number")
+        b.term = { k: "jump", to: t.cases.find((c) => c.value === v.v)?.to ?? t.default };
     }
   }
   if (known.size) mapOperands(g, get);

@@ -30,6 +30,7 @@ export function fuseBlocks(g: Graph): void {
     return o;
   };
   // Fused blocks stay in place unreached; renumbering happens in pruneBlocks.
-  for (const d of dead) g.blocks[d] = { params: [], ops: [], term: { k: "raise", msg: "unreachable" } };
+  for (const d of dead)
+    g.blocks[d] = { params: [], ops: [], term: { k: "raise", msg: "unreachable" } };
   mapOperands(g, resolve);
 }

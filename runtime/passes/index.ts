@@ -24,7 +24,11 @@ export const cleanup: [string, Pass][] = [
 ];
 
 /** Runs `passes` in order; `check` (the verifier, under test) runs after each. */
-export function runPasses(g: Graph, passes: [string, Pass][], check?: (g: Graph, pass: string) => void): void {
+export function runPasses(
+  g: Graph,
+  passes: [string, Pass][],
+  check?: (g: Graph, pass: string) => void,
+): void {
   for (const [name, pass] of passes) {
     pass(g);
     check?.(g, name);

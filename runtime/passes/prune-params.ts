@@ -51,6 +51,7 @@ export function pruneParams(g: Graph): void {
   if (!subst.size) return;
   const keep = g.blocks.map((b) => b.params.map((p) => !subst.has(p)));
   g.blocks.forEach((b, bi) => (b.params = b.params.filter((_, k) => keep[bi]![k])));
-  for (const b of g.blocks) for (const j of jumpsOf(b.term)) j.args = j.args.filter((_, k) => keep[j.block]![k]);
+  for (const b of g.blocks)
+    for (const j of jumpsOf(b.term)) j.args = j.args.filter((_, k) => keep[j.block]![k]);
   mapOperands(g, resolve);
 }

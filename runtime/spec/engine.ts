@@ -90,6 +90,13 @@ export class Engine {
   private work: Path[] = [];
   private data = new Map<Int32Array | Uint8Array, number>();
   private arrayIds = new Map<Int32Array | Uint8Array, string>();
+  /** Paths stopped at a promotion of a run-time value, by exit status: resumed per value. */
+  private continuations: { frames: Frame[]; leaves: AVal[]; dst: number; out: Residual }[] = [];
+  /** Exit status by the compile-time part of the state at the promotion: equal states share
+   *  their continuations, so a loop through a promotion needs one per value, not per trip. */
+  private continuationKeys = new Map<string, number>();
+  /** Operations seen before the current specialisation (each continuation has its own budget). */
+  private opsBefore = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
@@ -102,7 +109,11 @@ export class Engine {
     private compiled: Record<string, Compiled> = {},
   ) {
     this.graphs = new Map(m.graphs.map((g) => [g.name, g]));
-    this.portals = new Set(m.graphs.filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point"))).map((g) => g.name));
+    this.portals = new Set(
+      m.graphs
+        .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
+        .map((g) => g.name),
+    );
     const d = m.driver ?? { greens: [], reds: [], immutable: [] };
     let firstInt = true;
     this.isPosition = d.greens.map((name) => {
@@ -162,7 +173,8 @@ export class Engine {
   private frame(g: Graph, args: AVal[], ret: number): Frame {
     const code = this.compiled[g.name];
     const params = g.blocks[0]!.params;
-    const fits = code && params.every((v, i) => !code.greens[v] || args[i]!.k === "c" || args[i]!.k === "a");
+    const fits =
+      code && params.every((v, i) => !code.greens[v] || args[i]!.k === "c" || args[i]!.k === "a");
     const env: Slot[] = new Array(g.types.length);
     params.forEach((v, i) => (env[v] = fits && code.greens[v] ? plain(args[i]!) : args[i]!));
     return { g, block: 0, op: 0, env, ret, code: fits ? code : undefined };
@@ -199,7 +211,10 @@ export class Engine {
   /** The abstract value of a slot of `f`. */
   slot(f: Frame, v: number): AVal {
     const s = f.env[v];
-    if (s === undefined) throw new Error(`@${f.g.name}: v${v} is live across the merge point but neither green nor red`);
+    if (s === undefined)
+      throw new Error(
+        `@${f.g.name}: v${v} is live across the merge point but neither green nor red`,
+      );
     return f.code?.greens[v] ? wrap(s, f.g.types[v]!) : this.resolve(s as AVal);
   }
 
@@ -248,7 +263,13 @@ export class Engine {
     return arr;
   }
 
-  private emit(p: Path, op: string, args: Operand[], type: Type | undefined, imm?: string | number): number {
+  private emit(
+    p: Path,
+    op: string,
+    args: Operand[],
+    type: Type | undefined,
+    imm?: string | number,
+  ): number {
     this.stats.opsResidual++;
     return p.rg.b.emit(p.out, op, args, type, imm);
   }
@@ -257,7 +278,8 @@ export class Engine {
 
   /** Counts `n` operations of the interpreter processed, against the policy's bound. */
   tick(n: number): void {
-    if ((this.stats.opsSeen += n) > this.policy.maxOps) throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
+    if ((this.stats.opsSeen += n) - this.opsBefore > this.policy.maxOps)
+      throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
   }
 
   /** Counts `n` operations computed at compile time by compiled code. */
@@ -266,7 +288,13 @@ export class Engine {
   }
 
   /** An operation on abstract values: folded, done on a virtual, or emitted. */
-  op(p: Path, name: string, args: AVal[], type: Type | undefined, imm?: string | number): AVal | undefined {
+  op(
+    p: Path,
+    name: string,
+    args: AVal[],
+    type: Type | undefined,
+    imm?: string | number,
+  ): AVal | undefined {
     const info = OPS[name]!;
     if (info.fold && args.every((a) => a.k === "c")) {
       this.stats.opsFolded++;
@@ -277,23 +305,38 @@ export class Engine {
       this.stats.opsFolded++;
       return done === NOTHING ? undefined : done;
     }
-    if (name === "promote") {
-      this.stats.promotions++;
-      return args[0];
-    }
-    const dst = this.emit(p, name, args.map((a) => this.operand(p, a)), type, imm);
+    const dst = this.emit(
+      p,
+      name,
+      args.map((a) => this.operand(p, a)),
+      type,
+      imm,
+    );
     return type === undefined ? undefined : { k: "r", o: dst, type };
   }
 
   /** Array operations that need no residual code: on constant arrays, on virtuals. */
-  private virtualOp(p: Path, name: string, args: AVal[], imm?: string | number): AVal | typeof NOTHING | undefined {
+  private virtualOp(
+    p: Path,
+    name: string,
+    args: AVal[],
+    imm?: string | number,
+  ): AVal | typeof NOTHING | undefined {
     const [a, i, v] = args as [AVal, AVal, AVal];
     switch (name) {
       case "array_len":
-        return a.k === "a" ? konst(a.arr.length) : a.k === "v" ? konst(a.obj.items.length) : undefined;
+        return a.k === "a"
+          ? konst(a.arr.length)
+          : a.k === "v"
+            ? konst(a.obj.items.length)
+            : undefined;
       case "array_get":
         if (i.k !== "c") return undefined;
-        return a.k === "a" ? konst(a.arr[i.v as number]!) : a.k === "v" ? a.obj.items[i.v as number] : undefined;
+        return a.k === "a"
+          ? konst(a.arr[i.v as number]!)
+          : a.k === "v"
+            ? a.obj.items[i.v as number]
+            : undefined;
       case "array_set": {
         if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
         if (i.k !== "c" || a.k !== "v") return undefined;
@@ -303,13 +346,23 @@ export class Engine {
             ? item
             : item.k === "c"
               ? konst((item.v as number) & 255)
-              : { k: "r", o: this.emit(p, "int_and", [item.o, { k: "int", v: 255 }], "i32"), type: "i32" };
+              : {
+                  k: "r",
+                  o: this.emit(p, "int_and", [item.o, { k: "int", v: 255 }], "i32"),
+                  type: "i32",
+                };
         return NOTHING;
       }
       case "new_array":
         if (a.k !== "c" || !allocatesVirtual(this.policy, a.v as number)) return undefined;
         this.stats.virtualsCreated++;
-        return { k: "v", obj: { type: imm as "i32[]", items: Array.from({ length: a.v as number }, () => konst(0)) } };
+        return {
+          k: "v",
+          obj: {
+            type: imm as "i32[]",
+            items: Array.from({ length: a.v as number }, () => konst(0)),
+          },
+        };
     }
     return undefined;
   }
@@ -322,8 +375,78 @@ export class Engine {
 
   /** A compile-time allocation by compiled code (the green form of `new_array`). */
   allocate(type: "i32[]" | "u8[]", n: number): Int32Array | Uint8Array {
-    if (!allocatesVirtual(this.policy, n)) throw new SpecialisationLimit(`a compile-time array of ${n} items`);
+    if (!allocatesVirtual(this.policy, n))
+      throw new SpecialisationLimit(`a compile-time array of ${n} items`);
     return type === "u8[]" ? new Uint8Array(n) : new Int32Array(n);
+  }
+
+  /** `promote` of a value in a generic frame, storing into `dst`. A compile-time value goes on;
+   *  a run-time one ends the path with an exit to the driver (its status names the saved path),
+   *  which specialises the rest of the path for the value it sees (`continuation`) — a case per
+   *  value, as PyPy's flexswitch. False when the path ended. */
+  promoteTo(p: Path, f: Frame, a: AVal, dst: number): boolean {
+    a = this.resolve(a);
+    this.stats.promotions++;
+    if (a.k === "c") {
+      this.assign(f, dst, a);
+      return true;
+    }
+    for (const fr of p.frames) this.generic(fr);
+    const frames = copyFrames(p.frames, this.frozen);
+    const leaves = redLeaves(frames);
+    const key = `${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
+    let status = this.continuationKeys.get(key);
+    if (status === undefined) {
+      status = this.continuations.push({ frames, leaves, dst, out: p.rg }) - 1;
+      this.continuationKeys.set(key, status);
+    }
+    p.rg.b.terminate(p.out, {
+      k: "exit",
+      status,
+      args: [this.operand(p, a), ...leaves.map((l) => this.operand(p, l))],
+    });
+    return false;
+  }
+
+  /** The compile-time part of a frame's state: where it is, and its values but for red ones. */
+  private stateKey(f: Frame): string {
+    const slot = (s: Slot | undefined): string => {
+      if (s === undefined || typeof s !== "object" || !("k" in s))
+        return s === undefined ? "" : String(s);
+      if (s.k === "c") return String(s.v);
+      if (s.k === "a") return this.arrayId(s.arr);
+      if (s.k === "r") return "_";
+      return `[${s.obj.items.map((it) => (it.k === "c" ? it.v : "_")).join(" ")}]`;
+    };
+    return `${f.g.name}:${f.block}:${f.op}:${f.ret}:${f.env.map(slot).join(",")}`;
+  }
+
+  /** The residual graph that goes on from promotion exit `status` with the value `v`: its
+   *  parameters are the exit's other arguments (the path's red leaves). Then any portal graphs
+   *  its specialisation made. */
+  continuation(status: number, v: number): Graph[] {
+    const c = this.continuations[status];
+    if (!c) throw new Error(`no continuation ${status}`);
+    const name = `${c.out.b.g.name}$c${status}_${v < 0 ? "m" + -v : v}`;
+    const before = this.residuals.length;
+    this.opsBefore = this.stats.opsSeen;
+    const rg = this.newResidual(name, c.out.b.g.ret);
+    const frames = copyFrames(c.frames, this.frozen);
+    const fresh = new Map<AVal, AVal>();
+    c.leaves.forEach((l) => {
+      const type = l.k === "r" ? l.type : "i32";
+      fresh.set(l, { k: "r", o: rg.b.addParam(0, type), type });
+    });
+    rebind(frames, c.leaves, redLeaves(frames), fresh);
+    const top = frames.at(-1)!;
+    this.assign(top, c.dst, konst(v));
+    this.work.push({ rg, frames, out: 0, splits: 0 });
+    while (this.work.length) this.follow(this.work.pop()!);
+    return this.residuals.slice(before).map((r) => {
+      const graph = r.b.finish();
+      runPasses(graph, cleanup);
+      return graph;
+    });
   }
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
@@ -339,12 +462,19 @@ export class Engine {
   call(p: Path, f: Frame, name: string, args: AVal[], dst: number): void {
     const callee = this.graph(name);
     if (this.portals.has(name)) return this.portalCall(p, f, callee, args, dst);
-    if (p.frames.length > this.policy.maxInlineDepth) throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
+    if (p.frames.length > this.policy.maxInlineDepth)
+      throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
     p.frames.push(this.frame(callee, args, dst));
   }
 
   private portalCall(p: Path, f: Frame, callee: Graph, args: AVal[], dst: number): void {
-    const key = callee.name + "(" + args.map((a) => (a.k === "c" ? String(a.v) : a.k === "a" ? this.arrayId(a.arr) : "_")).join(",") + ")";
+    const key =
+      callee.name +
+      "(" +
+      args
+        .map((a) => (a.k === "c" ? String(a.v) : a.k === "a" ? this.arrayId(a.arr) : "_"))
+        .join(",") +
+      ")";
     let name = this.portalGraphs.get(key);
     if (name === undefined) {
       name = `${callee.name}$${this.portalGraphs.size + 1}`;
@@ -353,7 +483,9 @@ export class Engine {
       const vals = callee.blocks[0]!.params.map((v, i) => {
         const a = args[i]!;
         const type = callee.types[v]!;
-        return a.k === "c" || a.k === "a" ? a : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
+        return a.k === "c" || a.k === "a"
+          ? a
+          : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
       });
       this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
@@ -388,7 +520,12 @@ export class Engine {
   branch(p: Path, f: Frame, cond: AVal, then: Target, els: Target): boolean {
     if (cond.k === "c") return this.jump(f, ...(cond.v ? then : els));
     const c = this.operand(p, cond);
-    return this.split(p, [then, els], (to) => ({ k: "branch", cond: c, then: to[0]!, else: to[1]! }));
+    return this.split(p, [then, els], (to) => ({
+      k: "branch",
+      cond: c,
+      then: to[0]!,
+      else: to[1]!,
+    }));
   }
 
   switch(p: Path, f: Frame, on: AVal, cases: [number, ...Target][], dflt: Target): boolean {
@@ -406,9 +543,15 @@ export class Engine {
   }
 
   /** A red branch or switch: each target becomes a residual block and a path of its own. */
-  private split(p: Path, targets: Target[], term: (to: { block: number; args: Operand[] }[]) => Term): false {
+  private split(
+    p: Path,
+    targets: Target[],
+    term: (to: { block: number; args: Operand[] }[]) => Term,
+  ): false {
     if (p.splits >= this.policy.maxPathSplits)
-      throw new SpecialisationLimit(`more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`);
+      throw new SpecialisationLimit(
+        `more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`,
+      );
     const blocks = targets.map(() => p.rg.b.newBlock());
     p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
     // Later paths first on the stack, so the first target is followed first.
@@ -417,7 +560,8 @@ export class Engine {
       this.jump(frames.at(-1)!, ...targets[i]!);
       this.work.push({ rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 });
     }
-    if (this.work.length > this.policy.maxPaths) throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
+    if (this.work.length > this.policy.maxPaths)
+      throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
     return false;
   }
 
@@ -426,7 +570,10 @@ export class Engine {
     p.frames.pop();
     const caller = p.frames.at(-1);
     if (!caller) {
-      p.rg.b.terminate(p.out, value === undefined ? { k: "return" } : { k: "return", value: this.operand(p, value) });
+      p.rg.b.terminate(
+        p.out,
+        value === undefined ? { k: "return" } : { k: "return", value: this.operand(p, value) },
+      );
       return false;
     }
     if (f.ret >= 0) this.assign(caller, f.ret, value!);
@@ -441,8 +588,10 @@ export class Engine {
   /** The merge point, with the arguments' variables (greens first). False when the path joined
    *  a known key and ends here. */
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
-    if (p.frames.length !== 1) throw new SpecialisationLimit("a merge point inside an inlined call");
-    const at = (o: Operand): AVal => (typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v));
+    if (p.frames.length !== 1)
+      throw new SpecialisationLimit("a merge point inside an inlined call");
+    const at = (o: Operand): AVal =>
+      typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v);
     vars.forEach((o, i) => {
       const a = at(o);
       if (a.k === "a" && i < n) this.frozen.add(a.arr);
@@ -451,12 +600,20 @@ export class Engine {
       else if (!staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
     });
     let vals = vars.map(at);
-    const known = vals.slice(0, n).map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
+    const known = vals
+      .slice(0, n)
+      .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
     const variants = p.rg.variants.get(position) ?? 0;
-    let pattern: Pattern = vals.slice(n).map((a) => (a.k === "v" ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_")) : "red"));
+    let pattern: Pattern = vals
+      .slice(n)
+      .map((a) => (a.k === "v" ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_")) : "red"));
     let general = known.includes("?");
-    if (!general && !p.rg.keys.has(mergeKey(known, pattern.map(shapeOf))) && mustGeneralise(this.policy, variants)) {
+    if (
+      !general &&
+      !p.rg.keys.has(mergeKey(known, pattern.map(shapeOf))) &&
+      mustGeneralise(this.policy, variants)
+    ) {
       // Widen: keep only the item constants this position has always seen.
       pattern = widen(p.rg.patterns.get(position)!, pattern);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
@@ -497,7 +654,16 @@ export class Engine {
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
     const param = (a: AVal): AVal => {
-      const type = a.k === "r" ? a.type : a.k === "c" ? (typeof a.v === "boolean" ? "bool" : "i32") : a.k === "a" ? a.type : a.obj.type;
+      const type =
+        a.k === "r"
+          ? a.type
+          : a.k === "c"
+            ? typeof a.v === "boolean"
+              ? "bool"
+              : "i32"
+            : a.k === "a"
+              ? a.type
+              : a.obj.type;
       return { k: "r", o: p.rg.b.addParam(blk, type), type } as AVal;
     };
     const env: Slot[] = new Array(f.g.types.length);
@@ -506,7 +672,13 @@ export class Engine {
       const next: AVal = !isLeaf(i)
         ? a
         : a.k === "v"
-          ? { k: "v", obj: { type: a.obj.type, items: a.obj.items.map((s, k) => (leafItem(i, k) ? (param(s) as Scalar) : s)) } }
+          ? {
+              k: "v",
+              obj: {
+                type: a.obj.type,
+                items: a.obj.items.map((s, k) => (leafItem(i, k) ? (param(s) as Scalar) : s)),
+              },
+            }
           : param(a);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     });
@@ -546,7 +718,8 @@ export function plain(a: AVal): Slot {
 /** The abstract value of a plain green slot. */
 export function wrap(s: Slot, type: Type): AVal {
   if (typeof s === "number" || typeof s === "boolean") return konst(s);
-  if (s instanceof Int32Array || s instanceof Uint8Array) return { k: "a", arr: s, type: type as "i32[]" | "u8[]" };
+  if (s instanceof Int32Array || s instanceof Uint8Array)
+    return { k: "a", arr: s, type: type as "i32[]" | "u8[]" };
   return s;
 }
 
@@ -570,6 +743,41 @@ function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Fram
     return { k: "v", obj: o };
   };
   return frames.map((f) => ({ ...f, env: f.env.map(copy) }));
+}
+
+/** The run-time values of a path's state, in a canonical order: red scalars of every slot and
+ *  the red items of virtuals (each virtual once). */
+function redLeaves(frames: Frame[]): AVal[] {
+  const out: AVal[] = [];
+  const seen = new Set<Virtual>();
+  for (const f of frames)
+    for (const s of f.env) {
+      if (s === undefined || typeof s !== "object" || !("k" in s)) continue;
+      if (s.k === "r") out.push(s);
+      else if (s.k === "v" && !seen.has(s.obj)) {
+        seen.add(s.obj);
+        for (const it of s.obj.items) if (it.k === "r") out.push(it);
+      }
+    }
+  return out;
+}
+
+/** Replaces, in copied frames, each red leaf (found in the same order as in the originals) by
+ *  its fresh parameter. */
+function rebind(frames: Frame[], originals: AVal[], copies: AVal[], fresh: Map<AVal, AVal>): void {
+  const to = new Map<AVal, AVal>();
+  copies.forEach((c, i) => to.set(c, fresh.get(originals[i]!)!));
+  const seen = new Set<Virtual>();
+  for (const f of frames)
+    f.env = f.env.map((s) => {
+      if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
+      if (s.k === "r") return to.get(s) ?? s;
+      if (s.k === "v" && !seen.has(s.obj)) {
+        seen.add(s.obj);
+        s.obj.items = s.obj.items.map((it) => (to.get(it) as Scalar | undefined) ?? it);
+      }
+      return s;
+    });
 }
 
 function shapeOf(pat: Pattern[number]): string {

@@ -21,14 +21,22 @@ import { konst, type AVal } from "./value.ts";
 export interface Specialised {
   module: Module;
   stats: SpecStats;
+  /** The engine, which specialises promotion continuations on demand. */
+  engine: Engine;
 }
 
 /** Specialises `entry` of `m` for `args` (an abstract value per parameter). With `compiled`
  *  (a generated specialiser's graphs) frames run compiled code where they can. */
-export function specialise(m: Module, entry: string, args: AVal[], policy: Policy = defaultPolicy, compiled: Record<string, Compiled> = {}): Specialised {
+export function specialise(
+  m: Module,
+  entry: string,
+  args: AVal[],
+  policy: Policy = defaultPolicy,
+  compiled: Record<string, Compiled> = {},
+): Specialised {
   const e = new Engine(m, policy, walk, compiled);
   const module = e.run(entry, args);
-  return { module, stats: e.stats };
+  return { module, stats: e.stats, engine: e };
 }
 
 function value(e: Engine, f: Frame, o: Operand): AVal {
@@ -48,6 +56,10 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
       continue;
     }
     const args = op.args.map((o) => value(e, f, o));
+    if (op.op === "promote") {
+      if (!e.promoteTo(p, f, args[0]!, op.dst)) return false;
+      continue;
+    }
     if (op.op === "call") {
       e.call(p, f, op.imm as string, args, op.dst);
       return true;
@@ -56,14 +68,23 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
     if (op.dst >= 0) e.assign(f, op.dst, r!);
   }
   const t = block.term;
-  const target = (j: { block: number; args: Operand[] }): Target => [j.block, j.args.map((o) => value(e, f, o))];
+  const target = (j: { block: number; args: Operand[] }): Target => [
+    j.block,
+    j.args.map((o) => value(e, f, o)),
+  ];
   switch (t.k) {
     case "jump":
       return e.jump(f, ...target(t.to));
     case "branch":
       return e.branch(p, f, value(e, f, t.cond), target(t.then), target(t.else));
     case "switch":
-      return e.switch(p, f, value(e, f, t.on), t.cases.map((c) => [c.value, ...target(c.to)]), target(t.default));
+      return e.switch(
+        p,
+        f,
+        value(e, f, t.on),
+        t.cases.map((c) => [c.value, ...target(c.to)]),
+        target(t.default),
+      );
     case "return":
       return e.ret(p, f, t.value === undefined ? undefined : value(e, f, t.value));
     case "raise":

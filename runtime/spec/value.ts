@@ -15,6 +15,9 @@ export interface Virtual {
   items: Scalar[];
 }
 
-export type AVal = Scalar | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" } | { k: "v"; obj: Virtual };
+export type AVal =
+  | Scalar
+  | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" }
+  | { k: "v"; obj: Virtual };
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });

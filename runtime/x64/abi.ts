@@ -17,7 +17,15 @@ export const SCRATCH1 = Reg.r11;
 export const SCRATCH2 = Reg.r10;
 
 /** Caller-saved allocatable registers, in order of preference. */
-export const CALLER_SAVED: readonly Reg[] = [Reg.rax, Reg.rcx, Reg.rdx, Reg.rsi, Reg.rdi, Reg.r8, Reg.r9];
+export const CALLER_SAVED: readonly Reg[] = [
+  Reg.rax,
+  Reg.rcx,
+  Reg.rdx,
+  Reg.rsi,
+  Reg.rdi,
+  Reg.r8,
+  Reg.r9,
+];
 /** Callee-saved allocatable registers (rbx, rbp, r12-r14; r15 is STATE). */
 export const CALLEE_SAVED: readonly Reg[] = [Reg.rbx, Reg.rbp, Reg.r12, Reg.r13, Reg.r14];
 /** Every register the allocator may hand out. */
@@ -47,10 +55,15 @@ export const S = {
   entry: 64,
   /** The entry graph's result. */
   result: 72,
-  /** A raise's message index, or an exit's status (4 bytes). */
+  /** A raise's message index, or an exit's status (4 bytes); an exit's number of values (4). */
   payload: 80,
+  count: 84,
+  /** The address of the JS callback that finds a promotion's continuation, and where it puts
+   *  the continuation's address (see `native.ts`). */
+  resolve: 88,
+  target: 96,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
-  args: 88,
+  args: 104,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */
@@ -73,4 +86,6 @@ export const Status = {
   /** Not an interpreter error: the limits of the native run. */
   arenaFull: 3,
   stackOverflow: 4,
+  /** Finding a continuation failed in JS; the run rethrows its error. */
+  failed: 5,
 } as const;

@@ -16,13 +16,26 @@ import { CLOBBERED_BY_CALL, SCRATCH1, SCRATCH2 } from "./abi.ts";
 import { REG64 } from "./encode.ts";
 import { argLoc, paramLoc, type Allocation } from "./regalloc.ts";
 import { isLoc, locKey, type Loc, type Move } from "./loc.ts";
-import { clobbersOf, defsOf, edgesOf, isVReg, termUses, usesOf, type MFunc, type MInst, type MOperand, type VReg } from "./mir.ts";
+import {
+  clobbersOf,
+  defsOf,
+  edgesOf,
+  isVReg,
+  termUses,
+  usesOf,
+  type MFunc,
+  type MInst,
+  type MOperand,
+  type VReg,
+} from "./mir.ts";
 
 /** Location → the values it may hold. */
 type State = Map<string, Set<string>>;
 
-const valueName = (o: MOperand | string): string =>
-  typeof o === "string" ? o : isVReg(o) ? `v${o}` : o.k === "data" ? `$d${o.v}` : `#${o.v}`;
+/** How the state names a value: `v3`, a constant `#5`, a data address `$d0`; and `arg2` for
+ *  what the caller passed. */
+const valueName = (o: MOperand): string =>
+  isVReg(o) ? `v${o}` : o.k === "data" ? `$d${o.v}` : `#${o.v}`;
 
 function locName(l: Loc): string {
   return l.k === "reg" ? REG64[l.n] : locKey(l);
@@ -74,13 +87,18 @@ class Checker {
       this.inst(inst, s);
     });
     this.where = `@${this.f.name} b${b} ${blk.term.k}`;
-    for (const v of termUses(blk.term)) this.expect(s, this.locOf(v), valueName(v));
-    return edgesOf(blk.term).map((e, j) => {
-      const t = clone(s);
+    const t = blk.term;
+    for (const v of termUses(t)) this.expect(s, this.locOf(v), valueName(v));
+    if (t.k === "tailcall") {
+      simulate(s, this.a.callMoves.get(t) ?? []);
+      t.args.forEach((arg, i) => this.expect(s, argLoc(i), valueName(arg)));
+    }
+    return edgesOf(t).map((e, j) => {
+      const out = clone(s);
       this.where = `@${this.f.name} b${b} edge ${j} to b${e.block}`;
-      simulate(t, this.a.edgeMoves[b]![j]!);
-      this.arrive(t, this.f.blocks[e.block]!.params, e.args.map(valueName));
-      return [e.block, t];
+      simulate(out, this.a.edgeMoves[b]![j]!);
+      this.arrive(out, this.f.blocks[e.block]!.params, e.args.map(valueName));
+      return [e.block, out];
     });
   }
 
@@ -91,7 +109,11 @@ class Checker {
     for (const u of uses) if (!u.late) this.expect(s, this.locOf(u.v), valueName(u.v));
     if (inst.k === "params") {
       simulate(s, this.a.entryMoves);
-      this.arrive(s, inst.dsts, inst.dsts.map((_, i) => `arg${i}`));
+      this.arrive(
+        s,
+        inst.dsts,
+        inst.dsts.map((_, i) => `arg${i}`),
+      );
       return;
     }
     if (inst.k === "call") {
@@ -143,7 +165,11 @@ function define(s: State, v: VReg, l: Loc): void {
 
 /** Performs a sequence of moves on the state. */
 function simulate(s: State, moves: readonly Move[]): void {
-  for (const m of moves) s.set(locKey(m.dst), isLoc(m.src) ? new Set(s.get(locKey(m.src)) ?? []) : new Set([valueName(m.src)]));
+  for (const m of moves)
+    s.set(
+      locKey(m.dst),
+      isLoc(m.src) ? new Set(s.get(locKey(m.src)) ?? []) : new Set([valueName(m.src)]),
+    );
 }
 
 function clone(s: State): State {

@@ -7,25 +7,29 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { printOp, printTerm } from "../ir/print.ts";
-import type { Mark, NativeModule } from "./native.ts";
+import type { Compiled, Mark, NativeModule } from "./native.ts";
 
 export function listing(native: NativeModule): string {
-  const lines = objdump(native.code.read());
-  const marks = native.marks;
+  const out: string[] = [];
+  native.blocks.forEach((b, i) => {
+    if (i > 0) out.push("", `; continuation code block ${i}`);
+    out.push(...blockListing(b));
+  });
+  return out.join("\n").trimStart() + "\n";
+}
+
+function blockListing({ code, marks }: Compiled): string[] {
   const out: string[] = [];
   let m = -1;
   let func: string | undefined;
-  for (const { at, text } of lines) {
+  for (const { at, text } of objdump(code.read())) {
     while (m + 1 < marks.length && marks[m + 1]!.at <= at) m++;
     const mark = marks[m];
-    const name = mark?.f ? `@${mark.f.name}` : "runtime";
-    if (name !== func) {
-      func = name;
-      out.push("", mark?.f ? `func @${mark.f.name}:` : "runtime:");
-    }
+    const name = mark?.f ? `func @${mark.f.name}:` : "runtime:";
+    if (name !== func) out.push("", (func = name));
     out.push(`${at.toString(16).padStart(6)}:  ${text.padEnd(44)} ; ${describe(mark)}`);
   }
-  return out.join("\n").trimStart() + "\n";
+  return out;
 }
 
 function describe(mark: Mark | undefined): string {
@@ -41,7 +45,11 @@ function objdump(code: Uint8Array): { at: number; text: string }[] {
   try {
     const file = join(dir, "code.bin");
     writeFileSync(file, code);
-    const text = execFileSync("objdump", ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+    const text = execFileSync(
+      "objdump",
+      ["-D", "-b", "binary", "-m", "i386:x86-64", "-M", "intel", file],
+      { encoding: "utf8", maxBuffer: 1 << 28 },
+    );
     const out: { at: number; text: string }[] = [];
     for (const line of text.split("\n")) {
       const m = /^\s*([0-9a-f]+):\t[0-9a-f ]+\t(.*)$/.exec(line);

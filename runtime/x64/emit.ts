@@ -19,11 +19,24 @@ import { ARRAY_HEADER, S, SCRATCH1, SCRATCH2, STATE, Status } from "./abi.ts";
 import { Asm, Cond, Reg, Shift, Alu, invert, type Label, type Mem } from "./encode.ts";
 import type { Allocation } from "./regalloc.ts";
 import { isLoc, type Loc, type Move } from "./loc.ts";
-import { isVReg, type AluOp, type Edge, type MConst, type MFunc, type MInst, type MOperand, type MTerm, type Origin, type VReg, type Width } from "./mir.ts";
+import {
+  isVReg,
+  type AluOp,
+  type Edge,
+  type MConst,
+  type MFunc,
+  type MInst,
+  type MOperand,
+  type MTerm,
+  type Origin,
+  type VReg,
+  type Width,
+} from "./mir.ts";
 
 /** What emitted code refers to outside the function. */
 export interface Context {
-  graph(name: string): Label;
+  /** A graph of the same code block, or the absolute address of one in another. */
+  graph(name: string): Label | bigint;
   /** Offset from the arena's start of data constant `i`'s array header. */
   dataOffset(i: number): number;
   stubs: {
@@ -37,8 +50,22 @@ export interface Context {
   mark(at: number, f: MFunc | undefined, origin: Origin | string): void;
 }
 
+/** Where the state buffer holds what call-likes call through memory. */
+const CALLBACK = {
+  io_read: S.ioRead,
+  io_write: S.ioWrite,
+  resolve: S.resolve,
+  continuation: S.target,
+} as const;
+
 /** The ALU operations (multiplication is imul, apart). */
-const ALU: Record<Exclude<AluOp, "mul">, Alu> = { add: Alu.add, sub: Alu.sub, and: Alu.and, or: Alu.or, xor: Alu.xor };
+const ALU: Record<Exclude<AluOp, "mul">, Alu> = {
+  add: Alu.add,
+  sub: Alu.sub,
+  and: Alu.and,
+  or: Alu.or,
+  xor: Alu.xor,
+};
 const SHIFT = { shl: Shift.shl, sar: Shift.sar, shr: Shift.shr } as const;
 const COMMUTATIVE = new Set<AluOp>(["add", "mul", "and", "or", "xor"]);
 
@@ -53,6 +80,9 @@ class Emitter {
   private pushes: Reg[];
   private frameSize: number;
   private bumpSlot: number | undefined;
+  /** The value whose result the flags hold, and the code offset where that is so: a test of it
+   *  against zero right there needs no instruction (add/sub/and/or/xor set ZF by the result). */
+  private flags: { v: VReg; at: number } | undefined;
 
   constructor(
     private a: Asm,
@@ -61,7 +91,9 @@ class Emitter {
     private ctx: Context,
   ) {
     this.pushes = alloc.calleeSaved;
-    const allocates = f.blocks.some((b) => b.insts.some((i) => i.k === "call" && i.callee.k === "alloc"));
+    const allocates = f.blocks.some((b) =>
+      b.insts.some((i) => i.k === "call" && i.callee.k === "alloc"),
+    );
     let size = 8 * (alloc.outArgs + alloc.slots);
     if (allocates && f.ret !== 64) {
       this.bumpSlot = size;
@@ -77,14 +109,16 @@ class Emitter {
     this.prologue();
     const order = this.alloc.order;
     order.forEach((b, k) => {
+      const next = this.fallsInto(k);
       this.a.bind(this.label(b));
+      this.flags = undefined; // other predecessors may jump here
       const blk = this.f.blocks[b]!;
       blk.insts.forEach((inst, j) => {
         this.ctx.mark(this.a.size, this.f, blk.origins[j] ?? `b${b}`);
         this.inst(inst);
       });
       this.ctx.mark(this.a.size, this.f, blk.origins[blk.insts.length] ?? `b${b}`);
-      this.term(b, blk.term, order[k + 1]);
+      this.term(b, blk.term, next);
     });
     for (const s of this.stubs) {
       this.ctx.mark(this.a.size, this.f, `edge to b${s.to}`);
@@ -92,6 +126,25 @@ class Emitter {
       this.moves(s.moves);
       this.a.jmp(this.label(s.to));
     }
+  }
+
+  /** The blocks whose code starts where block `order[k]`'s ends: the next one, and past it
+   *  any that emit nothing (no operations, a jump to the block after it, no moves). */
+  private fallsInto(k: number): Set<number> {
+    const order = this.alloc.order;
+    const next = new Set<number>();
+    for (let j = k + 1; j < order.length; j++) {
+      const b = order[j]!;
+      next.add(b);
+      const blk = this.f.blocks[b]!;
+      const empty =
+        blk.insts.length === 0 &&
+        blk.term.k === "jmp" &&
+        blk.term.to.block === order[j + 1] &&
+        this.alloc.edgeMoves[b]![0]!.length === 0;
+      if (!empty) break;
+    }
+    return next;
   }
 
   private label(b: number): Label {
@@ -114,15 +167,18 @@ class Emitter {
     }
   }
 
-  private epilogue(): void {
+  /** Leaves the frame: returns, or for a tail call only pops it (the arrays of this frame
+   *  may be the continuation's arguments, so the heap is not given back). */
+  private epilogue(tail = false): void {
     const a = this.a;
-    if (this.bumpSlot !== undefined) {
+    if (this.bumpSlot !== undefined && !tail) {
       a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.bumpSlot });
       a.movMR(64, { base: STATE, disp: S.bump }, SCRATCH1);
     }
     if (this.frameSize) a.addRI(64, Reg.rsp, this.frameSize);
     for (const r of [...this.pushes].reverse()) a.pop(r);
-    a.ret();
+    if (tail) a.jmpM({ base: STATE, disp: S.target });
+    else a.ret();
   }
 
   /** The memory a stack location stands for. */
@@ -195,9 +251,10 @@ class Emitter {
     const to = this.mem(dst);
     if (!isLoc(src)) {
       if (src.k === "imm") a.movMI(32, to, src.v);
-      else this.constant(SCRATCH2, src), a.movMR(64, to, SCRATCH2);
+      else (this.constant(SCRATCH2, src), a.movMR(64, to, SCRATCH2));
     } else if (src.k === "reg") a.movMR(w, to, src.n);
-    else if (src.k !== dst.k || src.n !== dst.n) a.movRM(w, SCRATCH2, this.mem(src)).movMR(w, to, SCRATCH2);
+    else if (src.k !== dst.k || src.n !== dst.n)
+      a.movRM(w, SCRATCH2, this.mem(src)).movMR(w, to, SCRATCH2);
   }
 
   private constant(r: Reg, c: MConst): void {
@@ -217,7 +274,11 @@ class Emitter {
       case "params":
         return this.moves(this.alloc.entryMoves);
       case "mov":
-        return this.move({ dst: this.locOf(i.dst), src: isVReg(i.src) ? this.locOf(i.src) : i.src, w: this.width(i.dst) });
+        return this.move({
+          dst: this.locOf(i.dst),
+          src: isVReg(i.src) ? this.locOf(i.src) : i.src,
+          w: this.width(i.dst),
+        });
       case "alu":
         return this.alu(i.op, i.dst, i.a, i.b);
       case "neg":
@@ -235,7 +296,7 @@ class Emitter {
       case "div":
         return this.div(i.op, i.dst, i.a, i.b);
       case "set": {
-        this.compare(i.a, i.b);
+        this.compare(i.cond, i.a, i.b);
         const d = this.target(i.dst);
         a.setcc(i.cond, d);
         return this.commit(i.dst, d);
@@ -273,16 +334,20 @@ class Emitter {
         this.load(d, x);
         a.aluRI(ALU[op], 32, d, (y as MConst).v);
       }
-      return this.commit(dst, d);
+      this.commit(dst, d);
+      if (op !== "mul") this.flags = { v: dst, at: this.a.size };
+      return;
     }
     if (this.regOf(y) === d) {
-      if (!COMMUTATIVE.has(op)) throw new Error(`x64: ${op} result in its right operand's register`);
+      if (!COMMUTATIVE.has(op))
+        throw new Error(`x64: ${op} result in its right operand's register`);
       this.binary(op, d, this.use(x, SCRATCH2));
     } else {
       this.load(d, x);
       this.binary(op, d, this.use(y, SCRATCH2));
     }
     this.commit(dst, d);
+    if (op !== "mul") this.flags = { v: dst, at: this.a.size };
   }
 
   private binary(op: AluOp, d: Reg, s: Reg): void {
@@ -347,8 +412,19 @@ class Emitter {
     a.bind(done);
   }
 
-  /** Sets the flags for `x ? y` (test for a comparison with 0). */
-  private compare(x: VReg, y: MOperand): void {
+  /** Sets the flags for `x cond y` (test for a comparison with 0, nothing when the last
+   *  instruction computed x and the condition is only about zero). */
+  private compare(cond: Cond, x: VReg, y: MOperand): void {
+    const zeroOnly = cond === Cond.e || cond === Cond.ne;
+    if (
+      zeroOnly &&
+      !isVReg(y) &&
+      y.k === "imm" &&
+      y.v === 0 &&
+      this.flags?.v === x &&
+      this.flags.at === this.a.size
+    )
+      return;
     const r = this.use(x, SCRATCH1);
     if (!isVReg(y) && y.k === "imm") {
       if (y.v === 0) this.a.testRR(32, r, r);
@@ -364,7 +440,8 @@ class Emitter {
       base = STATE;
       disp += this.ctx.dataOffset(arr.v);
     } else base = this.use(arr, SCRATCH1);
-    if (!isVReg(idx) && idx.k === "imm" && Math.abs(disp + idx.v * elem) < 2 ** 31) return { base, disp: disp + idx.v * elem };
+    if (!isVReg(idx) && idx.k === "imm" && Math.abs(disp + idx.v * elem) < 2 ** 31)
+      return { base, disp: disp + idx.v * elem };
     return { base, index: this.use(idx, SCRATCH2), scale: elem, disp };
   }
 
@@ -393,28 +470,29 @@ class Emitter {
     const a = this.a;
     this.moves(this.alloc.callMoves.get(i) ?? []);
     const c = i.callee;
-    if (c.k === "graph") a.call(this.ctx.graph(c.name));
-    else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
-    else {
-      a.callM({ base: STATE, disp: c.k === "io_read" ? S.ioRead : S.ioWrite });
-      // A JS callback's int32 result says nothing of rax's upper half: clear it.
-      if (c.k === "io_read") a.movRR(32, Reg.rax, Reg.rax);
-    }
+    if (c.k === "graph") {
+      const target = this.ctx.graph(c.name);
+      if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
+      else a.call(target);
+    } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
+    else a.callM({ base: STATE, disp: CALLBACK[c.k] });
+    // A JS callback's int32 result says nothing of rax's upper half: clear it.
+    if (c.k === "io_read") a.movRR(32, Reg.rax, Reg.rax);
     if (i.dst >= 0) this.commit(i.dst, Reg.rax);
   }
 
   // ------------------------------------------------------------------ control
 
-  private term(b: number, t: MTerm, next: number | undefined): void {
+  private term(b: number, t: MTerm, next: Set<number>): void {
     const a = this.a;
     const edges = this.alloc.edgeMoves[b]!;
     switch (t.k) {
       case "jmp":
         return this.follow(t.to, edges[0]!, next);
       case "br": {
-        this.compare(t.a, t.b);
+        this.compare(t.cond, t.a, t.b);
         const [thenMoves, elseMoves] = [edges[0]!, edges[1]!];
-        if (t.then.block === next && thenMoves.length === 0) {
+        if (next.has(t.then.block) && thenMoves.length === 0) {
           a.jcc(invert(t.cond), this.entryOf(t.else, elseMoves));
         } else {
           a.jcc(t.cond, this.entryOf(t.then, thenMoves));
@@ -444,16 +522,20 @@ class Emitter {
           else a.movMR(64, to, this.use(arg, SCRATCH1));
         });
         a.movMI(32, { base: STATE, disp: S.payload }, t.status);
+        a.movMI(32, { base: STATE, disp: S.count }, t.args.length);
         a.movRI(32, Reg.rax, Status.exited);
         a.jmp(this.ctx.stubs.unwind);
         return;
+      case "tailcall":
+        this.moves(this.alloc.callMoves.get(t) ?? []);
+        return this.epilogue(true);
     }
   }
 
   /** Takes an edge in line: its moves, then a jump unless the target comes next. */
-  private follow(e: Edge, moves: Move[], next: number | undefined): void {
+  private follow(e: Edge, moves: Move[], next: Set<number>): void {
     this.moves(moves);
-    if (e.block !== next) this.a.jmp(this.label(e.block));
+    if (!next.has(e.block)) this.a.jmp(this.label(e.block));
   }
 
   /** Where a conditional jump along `e` goes: the target, or a stub doing the edge's moves. */

@@ -14,18 +14,80 @@
 
 /** The sixteen general-purpose registers, numbered as in the instruction encoding. */
 export const Reg = {
-  rax: 0, rcx: 1, rdx: 2, rbx: 3, rsp: 4, rbp: 5, rsi: 6, rdi: 7,
-  r8: 8, r9: 9, r10: 10, r11: 11, r12: 12, r13: 13, r14: 14, r15: 15,
+  rax: 0,
+  rcx: 1,
+  rdx: 2,
+  rbx: 3,
+  rsp: 4,
+  rbp: 5,
+  rsi: 6,
+  rdi: 7,
+  r8: 8,
+  r9: 9,
+  r10: 10,
+  r11: 11,
+  r12: 12,
+  r13: 13,
+  r14: 14,
+  r15: 15,
 } as const;
 export type Reg = (typeof Reg)[keyof typeof Reg];
 
 /** Register names by number, in their 64-, 32- and 8-bit spellings (for listings and tests). */
-export const REG64 = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
-  "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"] as const;
-export const REG32 = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi",
-  "r8d", "r9d", "r10d", "r11d", "r12d", "r13d", "r14d", "r15d"] as const;
-export const REG8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil",
-  "r8b", "r9b", "r10b", "r11b", "r12b", "r13b", "r14b", "r15b"] as const;
+export const REG64 = [
+  "rax",
+  "rcx",
+  "rdx",
+  "rbx",
+  "rsp",
+  "rbp",
+  "rsi",
+  "rdi",
+  "r8",
+  "r9",
+  "r10",
+  "r11",
+  "r12",
+  "r13",
+  "r14",
+  "r15",
+] as const;
+export const REG32 = [
+  "eax",
+  "ecx",
+  "edx",
+  "ebx",
+  "esp",
+  "ebp",
+  "esi",
+  "edi",
+  "r8d",
+  "r9d",
+  "r10d",
+  "r11d",
+  "r12d",
+  "r13d",
+  "r14d",
+  "r15d",
+] as const;
+export const REG8 = [
+  "al",
+  "cl",
+  "dl",
+  "bl",
+  "spl",
+  "bpl",
+  "sil",
+  "dil",
+  "r8b",
+  "r9b",
+  "r10b",
+  "r11b",
+  "r12b",
+  "r13b",
+  "r14b",
+  "r15b",
+] as const;
 
 /** The System V AMD64 argument registers, in order. */
 export const ARG_REGS: readonly Reg[] = [Reg.rdi, Reg.rsi, Reg.rdx, Reg.rcx, Reg.r8, Reg.r9];
@@ -33,16 +95,55 @@ export const ARG_REGS: readonly Reg[] = [Reg.rdi, Reg.rsi, Reg.rdx, Reg.rcx, Reg
 /** Condition codes (the low nibble of Jcc/SETcc/CMOVcc). `l/le/g/ge` are signed,
  *  `b/be/a/ae` unsigned. Flipping bit 0 negates a condition (see `invert`). */
 export const Cond = {
-  o: 0x0, no: 0x1, b: 0x2, ae: 0x3, e: 0x4, ne: 0x5, be: 0x6, a: 0x7,
-  s: 0x8, ns: 0x9, p: 0xa, np: 0xb, l: 0xc, ge: 0xd, le: 0xe, g: 0xf,
+  o: 0x0,
+  no: 0x1,
+  b: 0x2,
+  ae: 0x3,
+  e: 0x4,
+  ne: 0x5,
+  be: 0x6,
+  a: 0x7,
+  s: 0x8,
+  ns: 0x9,
+  p: 0xa,
+  np: 0xb,
+  l: 0xc,
+  ge: 0xd,
+  le: 0xe,
+  g: 0xf,
   // Aliases.
-  z: 0x4, nz: 0x5, c: 0x2, nc: 0x3, nae: 0x2, nb: 0x3, nge: 0xc, nl: 0xd, ng: 0xe, nle: 0xf,
+  z: 0x4,
+  nz: 0x5,
+  c: 0x2,
+  nc: 0x3,
+  nae: 0x2,
+  nb: 0x3,
+  nge: 0xc,
+  nl: 0xd,
+  ng: 0xe,
+  nle: 0xf,
 } as const;
 export type Cond = (typeof Cond)[keyof typeof Cond];
 
 /** The canonical mnemonic suffix of each condition code, by number. */
-export const COND_NAMES = ["o", "no", "b", "ae", "e", "ne", "be", "a",
-  "s", "ns", "p", "np", "l", "ge", "le", "g"] as const;
+export const COND_NAMES = [
+  "o",
+  "no",
+  "b",
+  "ae",
+  "e",
+  "ne",
+  "be",
+  "a",
+  "s",
+  "ns",
+  "p",
+  "np",
+  "l",
+  "ge",
+  "le",
+  "g",
+] as const;
 
 /** The negation of a condition. */
 export function invert(c: Cond): Cond {
@@ -52,9 +153,16 @@ export function invert(c: Cond): Cond {
 /** The condition that holds after `cmp b, a` exactly when `c` holds after `cmp a, b`. */
 export function swapOperands(c: Cond): Cond {
   const swapped: Partial<Record<number, Cond>> = {
-    [Cond.l]: Cond.g, [Cond.g]: Cond.l, [Cond.le]: Cond.ge, [Cond.ge]: Cond.le,
-    [Cond.b]: Cond.a, [Cond.a]: Cond.b, [Cond.be]: Cond.ae, [Cond.ae]: Cond.be,
-    [Cond.e]: Cond.e, [Cond.ne]: Cond.ne,
+    [Cond.l]: Cond.g,
+    [Cond.g]: Cond.l,
+    [Cond.le]: Cond.ge,
+    [Cond.ge]: Cond.le,
+    [Cond.b]: Cond.a,
+    [Cond.a]: Cond.b,
+    [Cond.be]: Cond.ae,
+    [Cond.ae]: Cond.be,
+    [Cond.e]: Cond.e,
+    [Cond.ne]: Cond.ne,
   };
   const r = swapped[c];
   if (r === undefined) throw new Error(`condition ${COND_NAMES[c]} has no swapped form`);
@@ -129,7 +237,7 @@ function writeI32(buf: Uint8Array, at: number, v: number): void {
 
 /** Reads a little-endian int32 at `at`. */
 export function readRel32(buf: Uint8Array, at: number): number {
-  return (buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24)) | 0;
+  return buf[at]! | (buf[at + 1]! << 8) | (buf[at + 2]! << 16) | (buf[at + 3]! << 24) | 0;
 }
 
 /** The four bytes of a rel32 field at offset `at` that make it jump to `target` (both offsets
@@ -214,7 +322,13 @@ export class Asm {
    * @param byteReg which operand, if any, is an 8-bit register: registers 4..7 there need a
    *                REX prefix to mean spl/bpl/sil/dil rather than ah/ch/dh/bh
    */
-  private op(opcode: readonly number[], reg: number, rm: Reg | Mem, w: W = 32, byteReg?: "reg" | "rm"): void {
+  private op(
+    opcode: readonly number[],
+    reg: number,
+    rm: Reg | Mem,
+    w: W = 32,
+    byteReg?: "reg" | "rm",
+  ): void {
     checkReg(reg);
     let rex = (w === 64 ? 8 : 0) | ((reg & 8) >> 1);
     let force = byteReg === "reg" && reg >= 4 && reg <= 7;
@@ -250,7 +364,7 @@ export class Asm {
       const ss = { 1: 0, 2: 1, 4: 2, 8: 3 }[scale];
       if (ss === undefined) throw new RangeError(`bad scale ${scale}`);
       this.byte((mod << 6) | ((reg & 7) << 3) | 4);
-      this.byte((index === undefined ? 0 : ss << 6) | ((index ?? 4) & 7) << 3 | (base & 7));
+      this.byte((index === undefined ? 0 : ss << 6) | (((index ?? 4) & 7) << 3) | (base & 7));
     }
     if (mod === 1) this.byte(disp);
     else if (mod === 2) this.i32(disp);
@@ -411,70 +525,130 @@ export class Asm {
   }
 
   /** add dst, src */
-  addRR(w: W, dst: Reg, src: Reg): this { return this.aluRR(Alu.add, w, dst, src); }
+  addRR(w: W, dst: Reg, src: Reg): this {
+    return this.aluRR(Alu.add, w, dst, src);
+  }
   /** add dst, imm */
-  addRI(w: W, dst: Reg, imm: number): this { return this.aluRI(Alu.add, w, dst, imm); }
+  addRI(w: W, dst: Reg, imm: number): this {
+    return this.aluRI(Alu.add, w, dst, imm);
+  }
   /** add dst, [mem] */
-  addRM(w: W, dst: Reg, m: Mem): this { return this.aluRM(Alu.add, w, dst, m); }
+  addRM(w: W, dst: Reg, m: Mem): this {
+    return this.aluRM(Alu.add, w, dst, m);
+  }
   /** add [mem], src */
-  addMR(w: W, m: Mem, src: Reg): this { return this.aluMR(Alu.add, w, m, src); }
+  addMR(w: W, m: Mem, src: Reg): this {
+    return this.aluMR(Alu.add, w, m, src);
+  }
   /** add [mem], imm */
-  addMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.add, w, m, imm); }
+  addMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.add, w, m, imm);
+  }
 
   /** sub dst, src */
-  subRR(w: W, dst: Reg, src: Reg): this { return this.aluRR(Alu.sub, w, dst, src); }
+  subRR(w: W, dst: Reg, src: Reg): this {
+    return this.aluRR(Alu.sub, w, dst, src);
+  }
   /** sub dst, imm */
-  subRI(w: W, dst: Reg, imm: number): this { return this.aluRI(Alu.sub, w, dst, imm); }
+  subRI(w: W, dst: Reg, imm: number): this {
+    return this.aluRI(Alu.sub, w, dst, imm);
+  }
   /** sub dst, [mem] */
-  subRM(w: W, dst: Reg, m: Mem): this { return this.aluRM(Alu.sub, w, dst, m); }
+  subRM(w: W, dst: Reg, m: Mem): this {
+    return this.aluRM(Alu.sub, w, dst, m);
+  }
   /** sub [mem], src */
-  subMR(w: W, m: Mem, src: Reg): this { return this.aluMR(Alu.sub, w, m, src); }
+  subMR(w: W, m: Mem, src: Reg): this {
+    return this.aluMR(Alu.sub, w, m, src);
+  }
   /** sub [mem], imm */
-  subMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.sub, w, m, imm); }
+  subMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.sub, w, m, imm);
+  }
 
   /** and dst, src */
-  andRR(w: W, dst: Reg, src: Reg): this { return this.aluRR(Alu.and, w, dst, src); }
+  andRR(w: W, dst: Reg, src: Reg): this {
+    return this.aluRR(Alu.and, w, dst, src);
+  }
   /** and dst, imm */
-  andRI(w: W, dst: Reg, imm: number): this { return this.aluRI(Alu.and, w, dst, imm); }
+  andRI(w: W, dst: Reg, imm: number): this {
+    return this.aluRI(Alu.and, w, dst, imm);
+  }
   /** and dst, [mem] */
-  andRM(w: W, dst: Reg, m: Mem): this { return this.aluRM(Alu.and, w, dst, m); }
+  andRM(w: W, dst: Reg, m: Mem): this {
+    return this.aluRM(Alu.and, w, dst, m);
+  }
   /** and [mem], src */
-  andMR(w: W, m: Mem, src: Reg): this { return this.aluMR(Alu.and, w, m, src); }
+  andMR(w: W, m: Mem, src: Reg): this {
+    return this.aluMR(Alu.and, w, m, src);
+  }
   /** and [mem], imm */
-  andMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.and, w, m, imm); }
+  andMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.and, w, m, imm);
+  }
 
   /** or dst, src */
-  orRR(w: W, dst: Reg, src: Reg): this { return this.aluRR(Alu.or, w, dst, src); }
+  orRR(w: W, dst: Reg, src: Reg): this {
+    return this.aluRR(Alu.or, w, dst, src);
+  }
   /** or dst, imm */
-  orRI(w: W, dst: Reg, imm: number): this { return this.aluRI(Alu.or, w, dst, imm); }
+  orRI(w: W, dst: Reg, imm: number): this {
+    return this.aluRI(Alu.or, w, dst, imm);
+  }
   /** or dst, [mem] */
-  orRM(w: W, dst: Reg, m: Mem): this { return this.aluRM(Alu.or, w, dst, m); }
+  orRM(w: W, dst: Reg, m: Mem): this {
+    return this.aluRM(Alu.or, w, dst, m);
+  }
   /** or [mem], src */
-  orMR(w: W, m: Mem, src: Reg): this { return this.aluMR(Alu.or, w, m, src); }
+  orMR(w: W, m: Mem, src: Reg): this {
+    return this.aluMR(Alu.or, w, m, src);
+  }
   /** or [mem], imm */
-  orMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.or, w, m, imm); }
+  orMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.or, w, m, imm);
+  }
 
   /** xor dst, src */
-  xorRR(w: W, dst: Reg, src: Reg): this { return this.aluRR(Alu.xor, w, dst, src); }
+  xorRR(w: W, dst: Reg, src: Reg): this {
+    return this.aluRR(Alu.xor, w, dst, src);
+  }
   /** xor dst, imm */
-  xorRI(w: W, dst: Reg, imm: number): this { return this.aluRI(Alu.xor, w, dst, imm); }
+  xorRI(w: W, dst: Reg, imm: number): this {
+    return this.aluRI(Alu.xor, w, dst, imm);
+  }
   /** xor dst, [mem] */
-  xorRM(w: W, dst: Reg, m: Mem): this { return this.aluRM(Alu.xor, w, dst, m); }
+  xorRM(w: W, dst: Reg, m: Mem): this {
+    return this.aluRM(Alu.xor, w, dst, m);
+  }
   /** xor [mem], src */
-  xorMR(w: W, m: Mem, src: Reg): this { return this.aluMR(Alu.xor, w, m, src); }
+  xorMR(w: W, m: Mem, src: Reg): this {
+    return this.aluMR(Alu.xor, w, m, src);
+  }
   /** xor [mem], imm */
-  xorMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.xor, w, m, imm); }
+  xorMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.xor, w, m, imm);
+  }
 
   /** cmp a, b */
-  cmpRR(w: W, a: Reg, b: Reg): this { return this.aluRR(Alu.cmp, w, a, b); }
+  cmpRR(w: W, a: Reg, b: Reg): this {
+    return this.aluRR(Alu.cmp, w, a, b);
+  }
   /** cmp a, imm */
-  cmpRI(w: W, a: Reg, imm: number): this { return this.aluRI(Alu.cmp, w, a, imm); }
+  cmpRI(w: W, a: Reg, imm: number): this {
+    return this.aluRI(Alu.cmp, w, a, imm);
+  }
   /** cmp a, [mem] */
-  cmpRM(w: W, a: Reg, m: Mem): this { return this.aluRM(Alu.cmp, w, a, m); }
+  cmpRM(w: W, a: Reg, m: Mem): this {
+    return this.aluRM(Alu.cmp, w, a, m);
+  }
   /** cmp [mem], b */
-  cmpMR(w: W, m: Mem, b: Reg): this { return this.aluMR(Alu.cmp, w, m, b); }
+  cmpMR(w: W, m: Mem, b: Reg): this {
+    return this.aluMR(Alu.cmp, w, m, b);
+  }
   /** cmp [mem], imm */
-  cmpMI(w: W, m: Mem, imm: number): this { return this.aluMI(Alu.cmp, w, m, imm); }
+  cmpMI(w: W, m: Mem, imm: number): this {
+    return this.aluMI(Alu.cmp, w, m, imm);
+  }
 
   /** test a, b */
   testRR(w: W, a: Reg, b: Reg): this {
@@ -548,7 +722,8 @@ export class Asm {
 
   /** shift r by an immediate count (the 1-count form for 1) */
   shiftRI(op: Shift, w: W, r: Reg, count: number): this {
-    if (!Number.isInteger(count) || count < 0 || count > 255) throw new RangeError(`bad shift ${count}`);
+    if (!Number.isInteger(count) || count < 0 || count > 255)
+      throw new RangeError(`bad shift ${count}`);
     if (count === 1) {
       this.op([0xd1], op, r, w);
     } else {
@@ -565,17 +740,29 @@ export class Asm {
   }
 
   /** shl r, imm8 */
-  shlRI(w: W, r: Reg, count: number): this { return this.shiftRI(Shift.shl, w, r, count); }
+  shlRI(w: W, r: Reg, count: number): this {
+    return this.shiftRI(Shift.shl, w, r, count);
+  }
   /** shr r, imm8 (logical) */
-  shrRI(w: W, r: Reg, count: number): this { return this.shiftRI(Shift.shr, w, r, count); }
+  shrRI(w: W, r: Reg, count: number): this {
+    return this.shiftRI(Shift.shr, w, r, count);
+  }
   /** sar r, imm8 (arithmetic) */
-  sarRI(w: W, r: Reg, count: number): this { return this.shiftRI(Shift.sar, w, r, count); }
+  sarRI(w: W, r: Reg, count: number): this {
+    return this.shiftRI(Shift.sar, w, r, count);
+  }
   /** shl r, cl */
-  shlCL(w: W, r: Reg): this { return this.shiftCL(Shift.shl, w, r); }
+  shlCL(w: W, r: Reg): this {
+    return this.shiftCL(Shift.shl, w, r);
+  }
   /** shr r, cl (logical) */
-  shrCL(w: W, r: Reg): this { return this.shiftCL(Shift.shr, w, r); }
+  shrCL(w: W, r: Reg): this {
+    return this.shiftCL(Shift.shr, w, r);
+  }
   /** sar r, cl (arithmetic) */
-  sarCL(w: W, r: Reg): this { return this.shiftCL(Shift.sar, w, r); }
+  sarCL(w: W, r: Reg): this {
+    return this.shiftCL(Shift.sar, w, r);
+  }
 
   // ------------------------------------------------------------ conditions
 

@@ -12,14 +12,15 @@
 
 import { ALLOCATABLE } from "./abi.ts";
 import type { Reg } from "./encode.ts";
+import { layout } from "./layout.ts";
 import { clobbersOf, defsOf, edgesOf, termUses, usesOf, type MFunc, type VReg } from "./mir.ts";
 
 /** A half-open range of positions [from, to). */
 export type Range = [number, number];
 
-export const usePos = (i: number) => 4 * i;
-export const clobberPos = (i: number) => 4 * i + 1;
-export const defPos = (i: number) => 4 * i + 2;
+const usePos = (i: number) => 4 * i;
+const clobberPos = (i: number) => 4 * i + 1;
+const defPos = (i: number) => 4 * i + 2;
 
 /** The first position both range lists cover, or Infinity. */
 export function firstIntersection(a: readonly Range[], b: readonly Range[]): number {
@@ -59,7 +60,8 @@ export class Interval {
   add(from: number, to: number): void {
     const rs = this.ranges;
     let merged: Range = [from, to];
-    while (rs.length && rs[0]![0] <= merged[1]) merged = [merged[0], Math.max(merged[1], rs.shift()![1])];
+    while (rs.length && rs[0]![0] <= merged[1])
+      merged = [merged[0], Math.max(merged[1], rs.shift()![1])];
     rs.unshift(merged);
   }
 
@@ -71,29 +73,17 @@ export class Interval {
 }
 
 export interface Lifetimes {
-  /** Blocks in allocation and emission order (reverse postorder from the entry). */
+  /** Blocks in allocation and emission order (`layout.ts`). */
   order: number[];
-  /** Index of each block's start; its operations follow, then its terminator. */
-  blockIndex: number[];
-  /** Loop depth of each block. */
-  depth: number[];
   /** By virtual register; undefined for one never defined, or a parameter never read. */
   intervals: (Interval | undefined)[];
   /** Positions where each register is taken by a clobber. */
   fixed: Map<Reg, Range[]>;
-  /** How often each virtual register is read. */
-  reads: number[];
 }
 
 export function lifetimes(f: MFunc): Lifetimes {
-  const order = reversePostorder(f);
-  const blockIndex: number[] = [];
-  let next = 0;
-  for (const b of order) {
-    blockIndex[b] = next;
-    next += f.blocks[b]!.insts.length + 2;
-  }
-  const depth = loopDepths(f, order);
+  const { order, depth } = layout(f);
+  const blockIndex = numbering(f, order);
   const reads = countReads(f);
   const liveOut = liveness(f, order);
   const intervals: (Interval | undefined)[] = [];
@@ -125,37 +115,26 @@ export function lifetimes(f: MFunc): Lifetimes {
       const i = start + 1 + j;
       for (const v of defsOf(inst)) if (inst.k !== "params" || reads[v]! > 0) write(v, i);
       const c = clobbersOf(inst);
-      if (c) for (const r of c.regs) fixed.get(r)?.push([c.early ? usePos(i) : clobberPos(i), defPos(i)]);
+      if (c)
+        for (const r of c.regs)
+          fixed.get(r)?.push([c.early ? usePos(i) : clobberPos(i), defPos(i)]);
       for (const u of usesOf(inst)) read(u.v, i, u.late);
     }
     for (const p of blk.params) if (reads[p]! > 0) write(p, start);
   }
   for (const rs of fixed.values()) rs.sort((x, y) => x[0] - y[0]);
-  return { order, blockIndex, depth, intervals, fixed, reads };
+  return { order, intervals, fixed };
 }
 
-/** Reverse postorder of the blocks reachable from the entry. */
-function reversePostorder(f: MFunc): number[] {
-  const seen = new Set<number>();
-  const post: number[] = [];
-  // Iterative DFS: a block is finished after all its successors.
-  const stack: [number, number][] = [[f.entry, 0]];
-  seen.add(f.entry);
-  while (stack.length) {
-    const top = stack.at(-1)!;
-    const succs = edgesOf(f.blocks[top[0]]!.term).map((e) => e.block);
-    if (top[1] < succs.length) {
-      const s = succs[top[1]++]!;
-      if (!seen.has(s)) {
-        seen.add(s);
-        stack.push([s, 0]);
-      }
-    } else {
-      post.push(top[0]);
-      stack.pop();
-    }
+/** The index of each block's start: its operations follow, then its terminator. */
+function numbering(f: MFunc, order: number[]): number[] {
+  const index: number[] = [];
+  let next = 0;
+  for (const b of order) {
+    index[b] = next;
+    next += f.blocks[b]!.insts.length + 2;
   }
-  return post.reverse();
+  return index;
 }
 
 /** The live-out set of each block: iterate live-in = reads ∪ (live-out − writes) to a fixpoint. */
@@ -176,8 +155,8 @@ function liveness(f: MFunc, order: number[]): Set<VReg>[] {
   }
   const liveIn: Set<VReg>[] = [];
   const liveOut: Set<VReg>[] = [];
-  for (const b of order) (liveIn[b] = new Set(gen[b])), (liveOut[b] = new Set());
-  for (let changed = true; changed; ) {
+  for (const b of order) ((liveIn[b] = new Set(gen[b])), (liveOut[b] = new Set()));
+  for (let changed = true; changed;) {
     changed = false;
     for (let k = order.length - 1; k >= 0; k--) {
       const b = order[k]!;
@@ -193,32 +172,6 @@ function liveness(f: MFunc, order: number[]): Set<VReg>[] {
     }
   }
   return liveOut;
-}
-
-/** Loop depth per block: each edge to a block no later in the order closes a loop made of the
- *  blocks that reach the edge's source without passing its target. */
-function loopDepths(f: MFunc, order: number[]): number[] {
-  const rank: number[] = [];
-  order.forEach((b, i) => (rank[b] = i));
-  const preds: number[][] = f.blocks.map(() => []);
-  for (const b of order) for (const e of edgesOf(f.blocks[b]!.term)) preds[e.block]!.push(b);
-  const depth = f.blocks.map(() => 0);
-  for (const b of order) {
-    for (const e of edgesOf(f.blocks[b]!.term)) {
-      const head = e.block;
-      if (rank[head]! > rank[b]!) continue;
-      const body = new Set([head]);
-      const work = [b];
-      while (work.length) {
-        const x = work.pop()!;
-        if (body.has(x)) continue;
-        body.add(x);
-        work.push(...preds[x]!);
-      }
-      for (const x of body) depth[x]!++;
-    }
-  }
-  return depth;
 }
 
 function countReads(f: MFunc): number[] {

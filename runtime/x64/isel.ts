@@ -13,41 +13,89 @@
 //!   their clobbers like any call's; `merge_point` costs fuel as in L3.
 //! - The entry block gets a `params` instruction; if a jump targets block 0, a fresh entry block
 //!   is added in front of it so that block 0 keeps ordinary parameters.
+//! - With `continuations`, `exit status(v, state...)` (a promotion of run-time value `v`) stays
+//!   in machine code: a call to the JS callback that finds (specialising and compiling it the
+//!   first time) the continuation for `status` and `v`, then a tail call of it with the state,
+//!   so the caller gets the continuation's result as this graph's, and a loop through a
+//!   promotion does not grow the stack. Without, an exit leaves to JS with its state.
 
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
 import { jumpsOf } from "../ir/walk.ts";
-import { Cond, swapOperands, invert } from "./encode.ts";
-import { imm, isVReg, type AluOp, type Edge, type MBlock, type MFunc, type MInst, type MModule, type MOperand, type MTerm, type Origin, type ShiftOp, type VReg, type Width } from "./mir.ts";
+import { MAX_STATE_ARGS } from "./abi.ts";
+import { ARG_REGS, Cond, swapOperands, invert } from "./encode.ts";
+import {
+  imm,
+  isVReg,
+  type AluOp,
+  type Edge,
+  type MBlock,
+  type MFunc,
+  type MInst,
+  type MModule,
+  type MOperand,
+  type MTerm,
+  type Origin,
+  type ShiftOp,
+  type VReg,
+  type Width,
+} from "./mir.ts";
 
 const COMPARE: Record<string, Cond> = {
-  int_eq: Cond.e, int_ne: Cond.ne, int_lt: Cond.l, int_le: Cond.le, int_gt: Cond.g, int_ge: Cond.ge,
-  uint_lt: Cond.b, bool_eq: Cond.e, bool_ne: Cond.ne,
+  int_eq: Cond.e,
+  int_ne: Cond.ne,
+  int_lt: Cond.l,
+  int_le: Cond.le,
+  int_gt: Cond.g,
+  int_ge: Cond.ge,
+  uint_lt: Cond.b,
+  bool_eq: Cond.e,
+  bool_ne: Cond.ne,
 };
 const ALU: Record<string, AluOp> = {
-  int_add: "add", int_sub: "sub", int_mul: "mul", int_and: "and", int_or: "or", int_xor: "xor",
+  int_add: "add",
+  int_sub: "sub",
+  int_mul: "mul",
+  int_and: "and",
+  int_or: "or",
+  int_xor: "xor",
 };
 const COMMUTATIVE = new Set<AluOp>(["add", "mul", "and", "or", "xor"]);
 const SHIFT: Record<string, ShiftOp> = { int_shl: "shl", int_shr: "sar", int_ushr: "shr" };
-const UNARY: Record<string, "neg" | "not" | "bnot"> = { int_neg: "neg", int_not: "not", bool_not: "bnot" };
+const UNARY: Record<string, "neg" | "not" | "bnot"> = {
+  int_neg: "neg",
+  int_not: "not",
+  bool_not: "bnot",
+};
 const DIV: Record<string, "div" | "mod"> = { int_div: "div", int_mod: "mod" };
 
-export function widthOf(t: Type): Width {
+function widthOf(t: Type): Width {
   return t === "i32[]" || t === "u8[]" ? 64 : 32;
 }
 
-/** Selects every graph of `m`. Raise messages are collected into one table; `extraMessages`
- *  come first (the runtime's own: fuel, array length). */
-export function selectModule(m: Module, extraMessages: readonly string[]): MModule {
-  const messages = [...extraMessages];
+export interface SelectOptions {
+  /** Exits are promotions whose continuations are resolved in place (see above). */
+  continuations: boolean;
+}
+
+/** Selects every graph of `m`. Raise messages are indexes into `messages`, which grows. */
+export function selectModule(m: Module, messages: string[], opts: SelectOptions): MModule {
+  const funcs = m.graphs.map((g) => selectGraph(g, m, messages, opts));
+  const data = m.data.map((d) => ({
+    elem: d.type === "u8[]" ? (1 as const) : (4 as const),
+    values: d.values,
+  }));
+  return { funcs, data, messages };
+}
+
+/** Selects one graph of `m` (a continuation made after the others). */
+export function selectGraph(g: Graph, m: Module, messages: string[], opts: SelectOptions): MFunc {
   const message = (msg: string) => {
     const i = messages.indexOf(msg);
     return i >= 0 ? i : messages.push(msg) - 1;
   };
-  const funcs = m.graphs.map((g) => new Selector(g, m, message).func());
-  const data = m.data.map((d) => ({ elem: d.type === "u8[]" ? (1 as const) : (4 as const), values: d.values }));
-  return { funcs, data, messages };
+  return new Selector(g, m, message, opts).func();
 }
 
 /** A `br` in the making: the compare (or boolean test) a branch tests. */
@@ -70,6 +118,7 @@ class Selector {
     private g: Graph,
     private m: Module,
     private message: (msg: string) => number,
+    private opts: SelectOptions,
   ) {
     this.widths = g.types.map(widthOf);
     this.uses = countUses(g);
@@ -84,9 +133,21 @@ class Selector {
       // A fresh entry block receives the parameters and jumps to block 0 with them.
       const fresh = g.blocks[0]!.params.map((p) => this.temp(this.widths[p]!));
       entry = blocks.length;
-      blocks.push({ params: [], insts: [{ k: "params", dsts: fresh }], term: { k: "jmp", to: { block: 0, args: fresh } }, origins: [undefined, undefined] });
+      blocks.push({
+        params: [],
+        insts: [{ k: "params", dsts: fresh }],
+        term: { k: "jmp", to: { block: 0, args: fresh } },
+        origins: [undefined, undefined],
+      });
     }
-    return { name: g.name, graph: g, blocks, entry, widths: this.widths, ret: g.ret === "void" ? "void" : widthOf(g.ret) };
+    return {
+      name: g.name,
+      graph: g,
+      blocks,
+      entry,
+      widths: this.widths,
+      ret: g.ret === "void" ? "void" : widthOf(g.ret),
+    };
   }
 
   private block(b: Block, isEntry: boolean): MBlock {
@@ -133,30 +194,59 @@ class Selector {
     const info = OPS[op.op];
     if (info?.fold && op.args.every((a) => !isVReg(a))) {
       const v = info.fold(...op.args.map((a) => (a as Const).v));
-      return this.emit({ k: "mov", dst: op.dst, src: imm(typeof v === "boolean" ? (v ? 1 : 0) : v) });
+      return this.emit({
+        k: "mov",
+        dst: op.dst,
+        src: imm(typeof v === "boolean" ? (v ? 1 : 0) : v),
+      });
     }
     const [a, b, c] = op.args as [Operand, Operand, Operand];
     const dst = op.dst;
     if (op.op in ALU) return this.alu(ALU[op.op]!, dst, a, b);
-    if (op.op in COMPARE) return this.emit({ k: "set", dst, ...this.compare(COMPARE[op.op]!, a, b) });
+    if (op.op in COMPARE)
+      return this.emit({ k: "set", dst, ...this.compare(COMPARE[op.op]!, a, b) });
     if (op.op in SHIFT) {
       const count = isVReg(b) ? b : imm(this.constValue(b) & 31);
       return this.emit({ k: "shift", op: SHIFT[op.op]!, dst, a: this.reg(a), b: count });
     }
     if (op.op in UNARY) return this.emit({ k: UNARY[op.op]!, dst, a: this.reg(a) });
-    if (op.op in DIV) return this.emit({ k: "div", op: DIV[op.op]!, dst, a: this.reg(a), b: this.operand(b) });
+    if (op.op in DIV)
+      return this.emit({ k: "div", op: DIV[op.op]!, dst, a: this.reg(a), b: this.operand(b) });
     switch (op.op) {
       case "new_array":
-        return this.emit({ k: "call", callee: { k: "alloc", elem: op.imm === "u8[]" ? 1 : 4 }, dst, args: [this.operand(a)] });
+        return this.emit({
+          k: "call",
+          callee: { k: "alloc", elem: op.imm === "u8[]" ? 1 : 4 },
+          dst,
+          args: [this.operand(a)],
+        });
       case "array_get":
-        return this.emit({ k: "load", elem: this.elem(a), dst, arr: this.operand(a), idx: this.operand(b) });
+        return this.emit({
+          k: "load",
+          elem: this.elem(a),
+          dst,
+          arr: this.operand(a),
+          idx: this.operand(b),
+        });
       case "array_set":
-        return this.emit({ k: "store", elem: this.elem(a), arr: this.operand(a), idx: this.operand(b), val: this.operand(c) });
+        return this.emit({
+          k: "store",
+          elem: this.elem(a),
+          arr: this.operand(a),
+          idx: this.operand(b),
+          val: this.operand(c),
+        });
       case "array_len":
-        if (!isVReg(a) && a.k === "data") return this.emit({ k: "mov", dst, src: imm(this.m.data[a.v]!.values.length) });
+        if (!isVReg(a) && a.k === "data")
+          return this.emit({ k: "mov", dst, src: imm(this.m.data[a.v]!.values.length) });
         return this.emit({ k: "len", dst, arr: this.reg(a, 64) });
       case "call":
-        return this.emit({ k: "call", callee: { k: "graph", name: op.imm as string }, dst, args: op.args.map((x) => this.operand(x)) });
+        return this.emit({
+          k: "call",
+          callee: { k: "graph", name: op.imm as string },
+          dst,
+          args: op.args.map((x) => this.operand(x)),
+        });
       case "merge_point":
       case "fuel":
         return this.emit({ k: "fuel" });
@@ -165,7 +255,12 @@ class Selector {
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "io_write":
-        return this.emit({ k: "call", callee: { k: "io_write" }, dst: -1, args: [this.operand(a)] });
+        return this.emit({
+          k: "call",
+          callee: { k: "io_write" },
+          dst: -1,
+          args: [this.operand(a)],
+        });
       default:
         throw new Error(`x64: no instruction selection for ${printOp(this.g, op)}`);
     }
@@ -221,23 +316,57 @@ class Selector {
         return { k: "jmp", to: this.edge(t.to) };
       case "branch": {
         const { cond, a, b } = test!;
-        if (!isVReg(a) && !isVReg(b)) return { k: "jmp", to: this.edge(holds(cond, this.constValue(a), this.constValue(b)) ? t.then : t.else) };
-        return { k: "br", ...this.compare(cond, a, b), then: this.edge(t.then), else: this.edge(t.else) };
+        if (!isVReg(a) && !isVReg(b))
+          return {
+            k: "jmp",
+            to: this.edge(holds(cond, this.constValue(a), this.constValue(b)) ? t.then : t.else),
+          };
+        return {
+          k: "br",
+          ...this.compare(cond, a, b),
+          then: this.edge(t.then),
+          else: this.edge(t.else),
+        };
       }
       case "switch": {
         if (!isVReg(t.on)) {
           const v = this.constValue(t.on);
           return { k: "jmp", to: this.edge(t.cases.find((c) => c.value === v)?.to ?? t.default) };
         }
-        return { k: "switch", on: t.on, cases: t.cases.map((c) => ({ value: c.value, to: this.edge(c.to) })), default: this.edge(t.default) };
+        return {
+          k: "switch",
+          on: t.on,
+          cases: t.cases.map((c) => ({ value: c.value, to: this.edge(c.to) })),
+          default: this.edge(t.default),
+        };
       }
       case "return":
         return t.value === undefined ? { k: "ret" } : { k: "ret", value: this.operand(t.value) };
       case "raise":
         return { k: "raise", msg: this.message(t.msg) };
       case "exit":
+        if (this.opts.continuations) return this.continuation(t.status, t.args);
+        if (t.args.length > MAX_STATE_ARGS)
+          throw new Error(`x64: an exit with more than ${MAX_STATE_ARGS} values`);
         return { k: "exit", status: t.status, args: t.args.map((a) => this.operand(a)) };
     }
+  }
+
+  /** `exit status(v, state...)` as: resolve the continuation, then go on in it. */
+  private continuation(status: number, [v, ...state]: Operand[]): MTerm {
+    this.emit({
+      k: "call",
+      callee: { k: "resolve" },
+      dst: -1,
+      args: [imm(status), this.operand(v!)],
+    });
+    const args = state.map((a) => this.operand(a));
+    if (args.length <= ARG_REGS.length) return { k: "tailcall", args };
+    // Too many arguments for registers: an ordinary call, whose result this graph returns.
+    const ret = this.g.ret;
+    const dst = ret === "void" ? -1 : this.temp(widthOf(ret));
+    this.emit({ k: "call", callee: { k: "continuation" }, dst, args });
+    return dst < 0 ? { k: "ret" } : { k: "ret", value: dst };
   }
 
   private edge(j: Jump): Edge {
@@ -250,17 +379,28 @@ function holds(cond: Cond, a: number, b: number): boolean {
   const ua = a >>> 0;
   const ub = b >>> 0;
   switch (cond) {
-    case Cond.e: return a === b;
-    case Cond.ne: return a !== b;
-    case Cond.l: return a < b;
-    case Cond.le: return a <= b;
-    case Cond.g: return a > b;
-    case Cond.ge: return a >= b;
-    case Cond.b: return ua < ub;
-    case Cond.ae: return ua >= ub;
-    case Cond.be: return ua <= ub;
-    case Cond.a: return ua > ub;
-    default: throw new Error(`x64: unexpected condition ${cond}`);
+    case Cond.e:
+      return a === b;
+    case Cond.ne:
+      return a !== b;
+    case Cond.l:
+      return a < b;
+    case Cond.le:
+      return a <= b;
+    case Cond.g:
+      return a > b;
+    case Cond.ge:
+      return a >= b;
+    case Cond.b:
+      return ua < ub;
+    case Cond.ae:
+      return ua >= ub;
+    case Cond.be:
+      return ua <= ub;
+    case Cond.a:
+      return ua > ub;
+    default:
+      throw new Error(`x64: unexpected condition ${cond}`);
   }
 }
 

@@ -32,4 +32,5 @@ export interface Move {
   w: Width;
 }
 
-export const isLoc = (x: Loc | MConst): x is Loc => x.k === "reg" || x.k === "slot" || x.k === "out" || x.k === "in";
+export const isLoc = (x: Loc | MConst): x is Loc =>
+  x.k === "reg" || x.k === "slot" || x.k === "out" || x.k === "in";

@@ -29,7 +29,14 @@ const RX = PROT_READ | PROT_EXEC;
 
 interface Libc {
   koffi: Koffi;
-  mmap: (addr: null, len: number, prot: number, flags: number, fd: number, off: number) => bigint | null;
+  mmap: (
+    addr: null,
+    len: number,
+    prot: number,
+    flags: number,
+    fd: number,
+    off: number,
+  ) => bigint | null;
   mprotect: (addr: bigint, len: number, prot: number) => number;
   munmap: (addr: bigint, len: number) => number;
   pageSize: number;
@@ -40,7 +47,8 @@ let libc: Libc | undefined;
 /** koffi and the libc functions, loaded on first use. */
 function sys(): Libc {
   if (libc) return libc;
-  if (!x64Supported) throw new Error(`native code needs x86-64 Linux (this is ${process.arch} ${process.platform})`);
+  if (!x64Supported)
+    throw new Error(`native code needs x86-64 Linux (this is ${process.arch} ${process.platform})`);
   const koffi = createRequire(import.meta.url)("koffi") as Koffi;
   const lib = koffi.load("libc.so.6");
   const sysconf = lib.func("long sysconf(int name)");
@@ -116,7 +124,10 @@ function prototype(ret: RetKind, args: readonly ArgKind[]): ReturnType<Koffi["pr
   const key = `${ret}(${args.join(",")})`;
   let p = protos.get(key);
   if (p === undefined) {
-    p = sys().koffi.proto(C_TYPE[ret], args.map((a) => C_TYPE[a]));
+    p = sys().koffi.proto(
+      C_TYPE[ret],
+      args.map((a) => C_TYPE[a]),
+    );
     protos.set(key, p);
   }
   return p;
@@ -175,7 +186,8 @@ export class CodeBlock {
   /** A copy of `len` bytes of code from `offset` (reading is always allowed). */
   read(offset = 0, len = this.size - offset): Uint8Array {
     this.check();
-    if (offset < 0 || len < 0 || offset + len > this.capacity) throw new RangeError("read outside the block");
+    if (offset < 0 || len < 0 || offset + len > this.capacity)
+      throw new RangeError("read outside the block");
     return new Uint8Array(sys().koffi.view(this.address + BigInt(offset), len)).slice();
   }
 
@@ -188,7 +200,8 @@ export class CodeBlock {
   fn(ret: "void", args: readonly ArgKind[], offset?: number): (...a: NativeArg[]) => void;
   fn(ret: RetKind, args: readonly ArgKind[], offset = 0): (...a: NativeArg[]) => unknown {
     this.check();
-    if (offset < 0 || offset >= this.capacity) throw new RangeError(`entry ${offset} outside the block`);
+    if (offset < 0 || offset >= this.capacity)
+      throw new RangeError(`entry ${offset} outside the block`);
     const raw = sys().koffi.decode(this.address + BigInt(offset), prototype(ret, args)) as (
       ...a: NativeArg[]
     ) => unknown;

@@ -27,12 +27,16 @@ export const isVReg = <C>(o: number | C): o is number => typeof o === "number";
 export type AluOp = "add" | "sub" | "and" | "or" | "xor" | "mul";
 export type ShiftOp = "shl" | "sar" | "shr";
 
-/** What a call-like operation calls: another compiled graph, or a runtime routine. */
+/** What a call-like operation calls: another compiled graph, a runtime routine, the JS
+ *  callback that finds a promotion's continuation (`resolve(status, value)`), or the
+ *  continuation it found. */
 export type Callee =
   | { k: "graph"; name: string }
   | { k: "alloc"; elem: 1 | 4 }
   | { k: "io_read" }
-  | { k: "io_write" };
+  | { k: "io_write" }
+  | { k: "resolve" }
+  | { k: "continuation" };
 
 export type MInst =
   /** Defines the graph's parameters from the System V argument registers and stack. */
@@ -71,7 +75,10 @@ export type MTerm =
   | { k: "ret"; value?: MOperand }
   /** `msg` indexes the module's message table. */
   | { k: "raise"; msg: number }
-  | { k: "exit"; status: number; args: MOperand[] };
+  | { k: "exit"; status: number; args: MOperand[] }
+  /** Goes on in the continuation just resolved, which returns to this function's caller (at
+   *  most six arguments, all in registers). */
+  | { k: "tailcall"; args: MOperand[] };
 
 /** Where a machine operation comes from, for listings: a residual operation or terminator. */
 export type Origin = Op | Term;
@@ -201,6 +208,7 @@ export function termUses(t: MTerm): VReg[] {
       if (t.value !== undefined) vs.push(t.value);
       break;
     case "exit":
+    case "tailcall":
       vs.push(...t.args);
       break;
   }

@@ -2,23 +2,30 @@
 //!
 //! Compiling: instruction selection, register allocation (checked by `check.ts` on request),
 //! emission of every graph after the runtime stubs into one executable CodeBlock. Running: a
-//! fresh arena per run (state buffer, data constants, heap; see `abi.ts`), the entry's arguments
-//! written into it (arrays copied into the heap), fuel and the I/O callbacks installed, one call
-//! of the trampoline, then the status turned into an L3 `Status`. The arena is freed after.
+//! reset arena per run (state buffer, data constants, heap; see `abi.ts`, `data.ts`,
+//! `arena.ts`), the entry's arguments written into it (arrays copied into the heap), fuel and the
+//! callbacks installed, one call of the trampoline, then the status turned into an L3 `Status`.
+//!
+//! Promotions (with `continuation`): a promotion exit calls back into JS, which specialises the
+//! continuation for the value seen (once per exit and value), compiles it into a code block of
+//! its own and hands its address back; the exiting graph tail-calls it. Calls from there to the
+//! module's graphs go to their absolute addresses.
 
-import { createRequire } from "node:module";
-import { STEP_LIMIT, getFuel, readByte, setFuel, writeByte } from "../hints.ts";
-import type { Module } from "../ir/types.ts";
+import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
+import type { Graph, Module } from "../ir/types.ts";
 import type { Status as RunStatus } from "../l3.ts";
-import { ARRAY_HEADER, MAX_STATE_ARGS, S, STATE_BYTES, Status } from "./abi.ts";
+import { ARRAY_HEADER, S, STATE_BYTES, Status } from "./abi.ts";
+import { withArena } from "./arena.ts";
+import { callbacks, stackBudget, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
+import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, type Label } from "./encode.ts";
-import { selectModule } from "./isel.ts";
-import { CodeBlock, DataBlock } from "./memory.ts";
+import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
+import { CodeBlock, type DataBlock } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
-import { emitStubs } from "./stubs.ts";
+import { emitStubs, type Stubs } from "./stubs.ts";
 
 /** What the entry takes and gives, as L3 has it. */
 export type Value = number | boolean | Int32Array | Uint8Array;
@@ -30,100 +37,179 @@ export interface Mark {
   origin: Origin | string;
 }
 
+/** One code block: the module's, or a continuation's. */
+export interface Compiled {
+  code: CodeBlock;
+  stubs: Stubs;
+  marks: Mark[];
+}
+
 export interface CompileOptions {
   /** Run the allocation checker on every graph; throw on the first problem. */
   check?: boolean;
+  /** Heap bytes of each run's arena (DEFAULT_HEAP_BYTES). */
+  heapBytes?: number;
+  /** Makes the continuation of promotion exit `status` for `value` (the specialiser's); without
+   *  it, an exit leaves to JS with its state (L3's `exit` status). */
+  continuation?: (status: number, value: number) => Graph[];
 }
 
-/** Heap bytes per run. Untouched pages cost nothing (mmap commits on first touch). */
-export const DEFAULT_HEAP_BYTES = 64 << 20;
+/** Heap bytes per run: arrays live while their frame does (see `emit.ts`), so this bounds the
+ *  arrays live at once (TL: a stack per call level). Untouched pages cost nothing, but V8 counts
+ *  a view's whole size as external memory and much more than this makes it collect garbage. */
+export const DEFAULT_HEAP_BYTES = 16 << 20;
 
 const BAD_LENGTH = "invalid array length";
 
 export class NativeModule {
-  readonly code: CodeBlock;
-  readonly funcs: MFunc[];
-  readonly allocations: Allocation[];
-  readonly marks: Mark[] = [];
-  readonly messages: string[];
-  private offsets = new Map<string, number>();
-  /** The data constants as laid out after the state buffer. */
-  private dataImage: Uint8Array;
+  /** Every code block, the module's first. */
+  readonly blocks: Compiled[] = [];
+  readonly funcs: MFunc[] = [];
+  readonly allocations: Allocation[] = [];
+  /** Raise messages by index: the runtime's first, then the graphs' (continuations add). */
+  readonly messages: string[] = [STEP_LIMIT, BAD_LENGTH];
+  private select: SelectOptions;
+  private layout: DataLayout;
+  /** Absolute address of every compiled graph. */
+  private entries = new Map<string, bigint>();
+  /** Continuation addresses by `status:value`, and how many. */
+  private resolved = new Map<string, bigint>();
+  /** Why resolving a continuation failed, rethrown by `run`. */
+  private failure: unknown;
   private tramp: (state: bigint) => number;
 
-  constructor(m: Module, opts: CompileOptions = {}) {
-    const mm = selectModule(m, [STEP_LIMIT, BAD_LENGTH]);
-    this.funcs = mm.funcs;
-    this.messages = mm.messages;
-    this.allocations = mm.funcs.map((f) => allocate(f));
-    if (opts.check) {
-      this.funcs.forEach((f, i) => {
-        const errors = checkAllocation(f, this.allocations[i]!);
-        if (errors.length) throw new Error(`x64: bad allocation of @${f.name}:\n${errors.join("\n")}`);
-      });
-    }
-    const { image, offsets: dataOffsets } = layoutData(mm.data);
-    this.dataImage = image;
+  constructor(
+    private m: Module,
+    private opts: CompileOptions = {},
+  ) {
+    this.select = { continuations: opts.continuation !== undefined };
+    this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
+    const main = this.compile(selectModule(m, this.messages, this.select).funcs, true);
+    this.tramp = main.code.fn("i32", ["ptr"], main.stubs.tramp) as (state: bigint) => number;
+  }
 
+  /** The module's code block. */
+  get code(): CodeBlock {
+    return this.blocks[0]!.code;
+  }
+
+  /** Continuations compiled so far. */
+  get continuations(): number {
+    return this.resolved.size;
+  }
+
+  /** Allocates registers for `funcs` and emits them, after the stubs, into a new code block. */
+  private compile(funcs: MFunc[], trampoline: boolean): Compiled {
+    const allocations = funcs.map((f) => allocate(f));
+    if (this.opts.check) funcs.forEach((f, i) => this.check(f, allocations[i]!));
     const a = new Asm();
-    const mark = (at: number, f: MFunc | undefined, origin: Origin | string) => this.marks.push({ at, f, origin });
-    const stubs = emitStubs(a, { stepLimit: 0, badLength: 1 }, (at, what) => mark(at, undefined, what));
-    const labels = new Map<string, Label>(this.funcs.map((f) => [f.name, a.label()]));
+    const marks: Mark[] = [];
+    const mark = (at: number, f: MFunc | undefined, origin: Origin | string) =>
+      marks.push({ at, f, origin });
+    const stubs = emitStubs(
+      a,
+      { stepLimit: 0, badLength: 1 },
+      (at, what) => mark(at, undefined, what),
+      trampoline,
+    );
+    const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
     const ctx: Context = {
       graph: (name) => {
-        const l = labels.get(name);
-        if (!l) throw new Error(`x64: call to unknown graph @${name}`);
-        return l;
+        const target = labels.get(name) ?? this.entries.get(name);
+        if (target === undefined) throw new Error(`x64: call to unknown graph @${name}`);
+        return target;
       },
-      dataOffset: (i) => dataOffsets[i]!,
+      dataOffset: (i) => this.layout.offsets[i]!,
       stubs,
       mark,
     };
-    this.funcs.forEach((f, i) => {
+    const offsets = funcs.map((f, i) => {
+      mark(a.size, undefined, "padding");
       a.align(16);
-      this.offsets.set(f.name, a.size);
+      const at = a.size;
       a.bind(labels.get(f.name)!);
-      emitFunc(a, f, this.allocations[i]!, ctx);
+      emitFunc(a, f, allocations[i]!, ctx);
+      return at;
     });
-    this.code = new CodeBlock(a.bytes());
-    this.tramp = this.code.fn("i32", ["ptr"], stubs.tramp) as (state: bigint) => number;
+    const compiled = { code: new CodeBlock(a.bytes()), stubs, marks };
+    funcs.forEach((f, i) => this.entries.set(f.name, compiled.code.address + BigInt(offsets[i]!)));
+    this.blocks.push(compiled);
+    this.funcs.push(...funcs);
+    this.allocations.push(...allocations);
+    return compiled;
+  }
+
+  private check(f: MFunc, a: Allocation): void {
+    const errors = checkAllocation(f, a);
+    if (errors.length) throw new Error(`x64: bad allocation of @${f.name}:\n${errors.join("\n")}`);
   }
 
   /** Runs graph `name` with `args` (at most six), as `L3.run` does. */
-  run(name: string, args: Value[], heapBytes = DEFAULT_HEAP_BYTES): RunStatus {
+  run(name: string, args: Value[]): RunStatus {
     const f = this.funcs.find((g) => g.name === name);
-    const at = this.offsets.get(name);
-    if (!f || at === undefined) throw new Error(`no graph @${name}`);
-    if (args.length > Math.min(ARG_REGS.length, MAX_STATE_ARGS)) throw new Error(`x64: the entry @${name} takes more than ${ARG_REGS.length} arguments`);
-    const arena = new DataBlock(STATE_BYTES + this.dataImage.length + heapBytes);
-    try {
-      arena.u8().set(this.dataImage, STATE_BYTES);
+    const entry = this.entries.get(name);
+    if (!f || entry === undefined) throw new Error(`no graph @${name}`);
+    if (args.length > ARG_REGS.length)
+      throw new Error(`x64: the entry @${name} takes more than ${ARG_REGS.length} arguments`);
+    const layout = this.layout;
+    return withArena(layout.size, (arena) => {
+      layout.write(arena);
       const state = arena.i64(0, STATE_BYTES / 8);
       const field = (offset: number, v: bigint) => (state[offset / 8] = v);
-      let heap = STATE_BYTES + this.dataImage.length;
+      let heap = layout.heapStart;
       args.forEach((v, i) => {
         if (typeof v === "number") field(S.args + 8 * i, BigInt(v >>> 0));
         else if (typeof v === "boolean") field(S.args + 8 * i, v ? 1n : 0n);
         else {
+          const image = arrayImage(v, v instanceof Int32Array ? 4 : 1);
+          if (heap + image.length > layout.heapEnd)
+            throw new Error("x64: the arena cannot hold the arguments");
+          arena.u8(heap, image.length).set(image);
           field(S.args + 8 * i, arena.addr(heap));
-          heap += copyIn(arena, heap, v);
+          heap += image.length;
         }
       });
       field(S.bump, arena.addr(heap));
-      field(S.arenaEnd, arena.addr(arena.size));
+      field(S.arenaEnd, arena.addr(layout.heapEnd));
       field(S.stackBudget, BigInt(stackBudget()));
-      const io = callbacks();
-      field(S.ioRead, io.read);
-      field(S.ioWrite, io.write);
-      field(S.entry, this.code.address + BigInt(at));
+      const cb = callbacks();
+      field(S.ioRead, cb.read);
+      field(S.ioWrite, cb.write);
+      field(S.resolve, cb.resolve);
+      field(S.entry, entry);
       const fuel = getFuel();
       field(S.fuel, fuel >= 0 ? BigInt(fuel) : 1n << 62n);
 
-      const status = this.tramp(arena.address);
+      this.failure = undefined;
+      const status = withResolver(
+        (s, v) => field(S.target, this.resolve(s, v, arena)),
+        () => this.tramp(arena.address),
+      );
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
       return this.outcome(status, f, arena);
-    } finally {
-      arena.free();
+    });
+  }
+
+  /** The address of the continuation for `status` and `value`, compiled the first time; on any
+   *  error, the stub that ends the run with `Status.failed` (the error is kept for `run`). */
+  private resolve(status: number, value: number, arena: DataBlock): bigint {
+    const key = `${status}:${value}`;
+    try {
+      let at = this.resolved.get(key);
+      if (at === undefined) {
+        // The continuation, then any portal graphs its specialisation made.
+        const gs = this.opts.continuation!(status, value);
+        this.layout.extend(this.m.data, arena);
+        this.compile(
+          gs.map((g) => selectGraph(g, this.m, this.messages, this.select)),
+          false,
+        );
+        this.resolved.set(key, (at = this.entries.get(gs[0]!.name)!));
+      }
+      return at;
+    } catch (e) {
+      this.failure = e;
+      return this.code.address + BigInt(this.blocks[0]!.stubs.failed.pos);
     }
   }
 
@@ -136,57 +222,28 @@ export class NativeModule {
       case Status.raised:
         return { k: "raise", msg: this.messages[payload]! };
       case Status.exited: {
-        const values = Array.from(state.subarray(S.args / 8, S.args / 8 + MAX_STATE_ARGS), (v) => Number(BigInt.asIntN(32, v)));
+        const count = arena.i32(S.count, 1)[0]!;
+        const values = Array.from(state.subarray(S.args / 8, S.args / 8 + count), (v) =>
+          Number(BigInt.asIntN(32, v)),
+        );
         return { k: "exit", status: payload, state: values };
       }
       case Status.arenaFull:
-        throw new Error(`x64: the arena's ${arena.size} bytes are exhausted`);
+        throw new Error(
+          `x64: the arena's heap of ${this.layout.heapEnd - this.layout.heapStart} bytes is exhausted`,
+        );
       case Status.stackOverflow:
         throw new Error("x64: native stack exhausted (recursion too deep)");
+      case Status.failed:
+        throw this.failure;
       default:
         throw new Error(`x64: unknown status ${status}`);
     }
   }
 
   free(): void {
-    this.code.free();
+    for (const b of this.blocks) b.code.free();
   }
-}
-
-/** Lays the data constants out as arrays (header, items, padded to 8 bytes); their offsets
- *  are from the arena's start. */
-function layoutData(data: { elem: 1 | 4; values: number[] }[]): { image: Uint8Array; offsets: number[] } {
-  const offsets: number[] = [];
-  let size = 0;
-  for (const d of data) {
-    offsets.push(STATE_BYTES + size);
-    size += arrayBytes(d.values.length, d.elem);
-  }
-  const image = new Uint8Array(size);
-  const view = new DataView(image.buffer);
-  data.forEach((d, i) => {
-    const at = offsets[i]! - STATE_BYTES;
-    view.setInt32(at, d.values.length, true);
-    d.values.forEach((v, k) => {
-      if (d.elem === 4) view.setInt32(at + ARRAY_HEADER + 4 * k, v, true);
-      else view.setUint8(at + ARRAY_HEADER + k, v & 255);
-    });
-  });
-  return { image, offsets };
-}
-
-function arrayBytes(length: number, elem: 1 | 4): number {
-  return Math.ceil((ARRAY_HEADER + length * elem) / 8) * 8;
-}
-
-/** Copies a typed array into the arena at `at`; the bytes it takes. */
-function copyIn(arena: DataBlock, at: number, v: Int32Array | Uint8Array): number {
-  const elem = v instanceof Int32Array ? 4 : 1;
-  const bytes = arrayBytes(v.length, elem);
-  if (at + bytes > arena.size) throw new Error("x64: the arena cannot hold the arguments");
-  arena.i32(at, 1)[0] = v.length;
-  arena.u8(at + ARRAY_HEADER, v.byteLength).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  return bytes;
 }
 
 function resultValue(raw: bigint, f: MFunc, arena: DataBlock): Value | undefined {
@@ -197,33 +254,7 @@ function resultValue(raw: bigint, f: MFunc, arena: DataBlock): Value | undefined
   // An array: copied out of the arena before it goes.
   const at = Number(raw - arena.address);
   const n = arena.i32(at, 1)[0]!;
-  return t === "u8[]" ? arena.u8(at + ARRAY_HEADER, n).slice() : arena.i32(at + ARRAY_HEADER, n).slice();
-}
-
-// ------------------------------------------------------------------------ process-wide
-
-type Koffi = typeof import("koffi");
-let koffiModule: Koffi | undefined;
-const koffi = (): Koffi => (koffiModule ??= createRequire(import.meta.url)("koffi") as Koffi);
-
-let io: { read: bigint; write: bigint } | undefined;
-
-/** The JS callbacks for `io_read`/`io_write`, registered once per process (koffi has a fixed
- *  number of slots) and calling whatever channel `setIo` installed. */
-function callbacks(): { read: bigint; write: bigint } {
-  if (io) return io;
-  const k = koffi();
-  const readProto = k.proto("int32_t futamura_x64_read(void)");
-  const writeProto = k.proto("void futamura_x64_write(int32_t byte)");
-  const read = k.register(() => readByte(), k.pointer(readProto));
-  const write = k.register((b: number) => writeByte(b), k.pointer(writeProto));
-  io = { read: BigInt(k.address(read)), write: BigInt(k.address(write)) };
-  return io;
-}
-
-/** Compiled code runs on koffi's stack for synchronous calls (JS callbacks need that); it may
- *  use all of it but a margin for koffi's own frames and the callbacks' relay. */
-function stackBudget(): number {
-  const size = (koffi().config() as { sync_stack_size: number }).sync_stack_size;
-  return size - (256 << 10);
+  return t === "u8[]"
+    ? arena.u8(at + ARRAY_HEADER, n).slice()
+    : arena.i32(at + ARRAY_HEADER, n).slice();
 }

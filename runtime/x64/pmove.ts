@@ -16,12 +16,16 @@ export function sequentialise(moves: readonly Move[], scratch: Loc): Move[] {
   for (const m of moves) {
     const k = locKey(m.dst);
     if (seen.has(k)) throw new Error(`parallel move: ${k} is written twice`);
-    if (sameLoc(m.dst, scratch) || (isLoc(m.src) && sameLoc(m.src, scratch))) throw new Error("parallel move: the scratch is a party");
+    if (sameLoc(m.dst, scratch) || (isLoc(m.src) && sameLoc(m.src, scratch)))
+      throw new Error("parallel move: the scratch is a party");
     seen.add(k);
   }
-  const pending = moves.filter((m) => isLoc(m.src) && !sameLoc(m.src, m.dst)).map((m) => ({ ...m }));
+  const pending = moves
+    .filter((m) => isLoc(m.src) && !sameLoc(m.src, m.dst))
+    .map((m) => ({ ...m }));
   const out: Move[] = [];
-  const isRead = (l: Loc, except: Move) => pending.some((m) => m !== except && isLoc(m.src) && sameLoc(m.src, l));
+  const isRead = (l: Loc, except: Move) =>
+    pending.some((m) => m !== except && isLoc(m.src) && sameLoc(m.src, l));
   while (pending.length) {
     const i = pending.findIndex((m) => !isRead(m.dst, m));
     if (i >= 0) {

@@ -17,7 +17,16 @@
 import { ALLOCATABLE, CALLEE_SAVED, SCRATCH1 } from "./abi.ts";
 import { ARG_REGS, Reg } from "./encode.ts";
 import { firstIntersection, lifetimes, type Interval, type Lifetimes } from "./intervals.ts";
-import { isVReg, edgesOf, type MFunc, type MInst, type MOperand, type VReg, type Width } from "./mir.ts";
+import {
+  isVReg,
+  edgesOf,
+  type MFunc,
+  type MInst,
+  type MOperand,
+  type MTerm,
+  type VReg,
+  type Width,
+} from "./mir.ts";
 import { reg, type Loc, type Move } from "./loc.ts";
 import { sequentialise } from "./pmove.ts";
 
@@ -31,10 +40,10 @@ export interface Allocation {
   outArgs: number;
   /** The callee-saved registers the function uses (its prologue saves them). */
   calleeSaved: Reg[];
-  /** Sequentialised moves: the parameters from the argument registers, each call's arguments
-   *  into place, and each edge's arguments into its target's parameters. */
+  /** Sequentialised moves: the parameters from the argument registers, each call's (and tail
+   *  call's) arguments into place, and each edge's arguments into its target's parameters. */
   entryMoves: Move[];
-  callMoves: Map<MInst, Move[]>;
+  callMoves: Map<MInst | MTerm, Move[]>;
   edgeMoves: Move[][][];
 }
 
@@ -66,7 +75,9 @@ export function allocate(f: MFunc): Allocation {
 
 /** Assigns registers (into `regs`); returns the intervals that live in memory. */
 function linearScan(lt: Lifetimes, hintsOf: Map<VReg, Hint[]>, regs: Map<VReg, Reg>): Interval[] {
-  const unhandled = lt.intervals.filter((i): i is Interval => i !== undefined).sort((a, b) => a.start - b.start || a.vreg - b.vreg);
+  const unhandled = lt.intervals
+    .filter((i): i is Interval => i !== undefined)
+    .sort((a, b) => a.start - b.start || a.vreg - b.vreg);
   let active: Interval[] = [];
   let inactive: Interval[] = [];
   const spilled: Interval[] = [];
@@ -103,11 +114,20 @@ function linearScan(lt: Lifetimes, hintsOf: Map<VReg, Hint[]>, regs: Map<VReg, R
 }
 
 /** A register no other interval and no clobber needs during `cur`, the hinted ones first. */
-function freeRegister(cur: Interval, active: Interval[], inactive: Interval[], lt: Lifetimes, hs: Hint[], regs: Map<VReg, Reg>): Reg | undefined {
+function freeRegister(
+  cur: Interval,
+  active: Interval[],
+  inactive: Interval[],
+  lt: Lifetimes,
+  hs: Hint[],
+  regs: Map<VReg, Reg>,
+): Reg | undefined {
   const taken = new Set<Reg>();
   for (const i of active) taken.add(regs.get(i.vreg)!);
-  for (const i of inactive) if (firstIntersection(i.ranges, cur.ranges) < Infinity) taken.add(regs.get(i.vreg)!);
-  const free = (r: Reg) => !taken.has(r) && firstIntersection(lt.fixed.get(r)!, cur.ranges) === Infinity;
+  for (const i of inactive)
+    if (firstIntersection(i.ranges, cur.ranges) < Infinity) taken.add(regs.get(i.vreg)!);
+  const free = (r: Reg) =>
+    !taken.has(r) && firstIntersection(lt.fixed.get(r)!, cur.ranges) === Infinity;
   for (const h of hs) {
     const r = "reg" in h ? h.reg : regs.get(h.vreg);
     if (r !== undefined && ALLOCATABLE.includes(r) && free(r)) return r;
@@ -116,11 +136,18 @@ function freeRegister(cur: Interval, active: Interval[], inactive: Interval[], l
 }
 
 /** The register whose current holders during `cur` weigh least (none if clobbers forbid all). */
-function cheapestEviction(cur: Interval, holders: Interval[], lt: Lifetimes, regOf: (i: Interval) => Reg) {
+function cheapestEviction(
+  cur: Interval,
+  holders: Interval[],
+  lt: Lifetimes,
+  regOf: (i: Interval) => Reg,
+) {
   let best: { reg: Reg; victims: Interval[]; cost: number } | undefined;
   for (const r of ALLOCATABLE) {
     if (firstIntersection(lt.fixed.get(r)!, cur.ranges) < Infinity) continue;
-    const victims = holders.filter((i) => regOf(i) === r && firstIntersection(i.ranges, cur.ranges) < Infinity);
+    const victims = holders.filter(
+      (i) => regOf(i) === r && firstIntersection(i.ranges, cur.ranges) < Infinity,
+    );
     const cost = victims.reduce((s, i) => s + i.weight, 0);
     if (!best || cost < best.cost) best = { reg: r, victims, cost };
   }
@@ -131,7 +158,9 @@ function cheapestEviction(cur: Interval, holders: Interval[], lt: Lifetimes, reg
 function assignSlots(spilled: Interval[], loc: (Loc | undefined)[]): number {
   const slots: Interval[][] = [];
   for (const cur of spilled.sort((a, b) => a.start - b.start)) {
-    let n = slots.findIndex((s) => s.every((i) => firstIntersection(i.ranges, cur.ranges) === Infinity));
+    let n = slots.findIndex((s) =>
+      s.every((i) => firstIntersection(i.ranges, cur.ranges) === Infinity),
+    );
     if (n < 0) n = slots.push([]) - 1;
     slots[n]!.push(cur);
     loc[cur.vreg] = { k: "slot", n };
@@ -150,7 +179,7 @@ function hints(f: MFunc): Map<VReg, Hint[]> {
     l.push(h);
   };
   const pair = (a: MOperand, b: MOperand) => {
-    if (isVReg(a) && isVReg(b)) add(a, { vreg: b }), add(b, { vreg: a });
+    if (isVReg(a) && isVReg(b)) (add(a, { vreg: b }), add(b, { vreg: a }));
   };
   for (const blk of f.blocks) {
     for (const inst of blk.insts) {
@@ -174,8 +203,10 @@ function hints(f: MFunc): Map<VReg, Hint[]> {
           break;
       }
     }
-    for (const e of edgesOf(blk.term)) e.args.forEach((a, i) => pair(a, f.blocks[e.block]!.params[i]!));
+    for (const e of edgesOf(blk.term))
+      e.args.forEach((a, i) => pair(a, f.blocks[e.block]!.params[i]!));
     if (blk.term.k === "ret" && blk.term.value !== undefined) add(blk.term.value, { reg: Reg.rax });
+    if (blk.term.k === "tailcall") blk.term.args.forEach((a, i) => add(a, { reg: ARG_REGS[i]! }));
   }
   return hs;
 }
@@ -187,21 +218,28 @@ function moves(f: MFunc, lt: Lifetimes, loc: (Loc | undefined)[]) {
   const width = (o: MOperand): Width => (isVReg(o) ? f.widths[o]! : o.k === "data" ? 64 : 32);
   const from = (o: MOperand) => (isVReg(o) ? loc[o]! : o);
   const entryMoves: Move[] = [];
-  const callMoves = new Map<MInst, Move[]>();
+  const callMoves = new Map<MInst | MTerm, Move[]>();
+  const argMoves = (args: MOperand[]) =>
+    sequentialise(
+      args.map((a, i) => ({ dst: argLoc(i), src: from(a), w: width(a) })),
+      scratch,
+    );
   const edgeMoves: Move[][][] = [];
   let outArgs = 0;
   for (const b of lt.order) {
     const blk = f.blocks[b]!;
     for (const inst of blk.insts) {
       if (inst.k === "params") {
-        const ms = inst.dsts.flatMap((d, i) => (loc[d] ? [{ dst: loc[d]!, src: paramLoc(i), w: f.widths[d]! }] : []));
+        const ms = inst.dsts.flatMap((d, i) =>
+          loc[d] ? [{ dst: loc[d]!, src: paramLoc(i), w: f.widths[d]! }] : [],
+        );
         entryMoves.push(...sequentialise(ms, scratch));
       } else if (inst.k === "call") {
         outArgs = Math.max(outArgs, inst.args.length - ARG_REGS.length);
-        const ms = inst.args.map((a, i) => ({ dst: argLoc(i), src: from(a), w: width(a) }));
-        callMoves.set(inst, sequentialise(ms, scratch));
+        callMoves.set(inst, argMoves(inst.args));
       }
     }
+    if (blk.term.k === "tailcall") callMoves.set(blk.term, argMoves(blk.term.args));
     edgeMoves[b] = edgesOf(blk.term).map((e) => {
       const params = f.blocks[e.block]!.params;
       const ms = e.args.flatMap((a, i) => {

@@ -7,6 +7,9 @@
 //! return a status to JS. So no exception ever crosses machine code, and nested compiled calls
 //! unwind at once.
 //!
+//! Continuations are compiled into code blocks of their own, each with its own copy of these
+//! routines but the trampoline (they only use r15 and the state buffer, wherever they are).
+//!
 //! `alloc4`/`alloc1` allocate a zero-filled array of `edi` items from the arena's heap (bump
 //! allocation; the memory may be reused, hence the filling), or raise "invalid array length"
 //! for a negative length, or leave with `arenaFull`. They follow the System V convention and
@@ -19,32 +22,34 @@ import { ARG_REGS, Asm, Cond, Reg, type Label } from "./encode.ts";
 const SAVED: readonly Reg[] = [Reg.rbx, Reg.rbp, Reg.r12, Reg.r13, Reg.r14, Reg.r15];
 
 export interface Stubs {
-  /** Offset of `tramp` in the code. */
-  tramp: number;
+  /** Offset of `tramp` in the code, if there is one. */
+  tramp: number | undefined;
   unwind: Label;
+  /** Where a failed `resolve` sends the run: back to JS with `Status.failed`. */
+  failed: Label;
   raise: Label;
   fuelOut: Label;
   stackOut: Label;
   alloc: Record<1 | 4, Label>;
 }
 
-/** Emits the runtime routines; messages are indexes of the module's message table. */
-export function emitStubs(a: Asm, messages: { stepLimit: number; badLength: number }, mark: (at: number, what: string) => void): Stubs {
+/** Emits the runtime routines (with the trampoline or not); messages are indexes of the
+ *  module's message table. */
+export function emitStubs(
+  a: Asm,
+  messages: { stepLimit: number; badLength: number },
+  mark: (at: number, what: string) => void,
+  trampoline: boolean,
+): Stubs {
   const unwind = a.label();
   const raise = a.label();
-  const tramp = a.size;
-  mark(a.size, "entry trampoline");
-  for (const r of SAVED) a.push(r);
-  a.subRI(64, Reg.rsp, 8);
-  a.movRR(64, STATE, Reg.rdi);
-  a.movMR(64, { base: STATE, disp: S.savedRsp }, Reg.rsp);
-  a.movRR(64, Reg.rax, Reg.rsp);
-  a.subRM(64, Reg.rax, { base: STATE, disp: S.stackBudget });
-  a.movMR(64, { base: STATE, disp: S.stackLimit }, Reg.rax);
-  ARG_REGS.forEach((r, i) => a.movRM(64, r, { base: STATE, disp: S.args + 8 * i }));
-  a.callM({ base: STATE, disp: S.entry });
-  a.movMR(64, { base: STATE, disp: S.result }, Reg.rax);
-  a.movRI(32, Reg.rax, Status.returned);
+  const tramp = trampoline ? emitTrampoline(a, unwind, mark) : undefined;
+
+  const failed = a.label();
+  mark(a.size, "resolving a continuation failed");
+  a.bind(failed);
+  a.movRI(32, Reg.rax, Status.failed);
+  a.jmp(unwind);
 
   mark(a.size, "unwind: back to JS with the status in eax");
   a.bind(unwind);
@@ -88,7 +93,26 @@ export function emitStubs(a: Asm, messages: { stepLimit: number; badLength: numb
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
-  return { tramp, unwind, raise, fuelOut, stackOut, alloc };
+  return { tramp, unwind, failed, raise, fuelOut, stackOut, alloc };
+}
+
+/** `tramp(state)`: saves the callee-saved registers and rsp, calls the entry; its offset. */
+function emitTrampoline(a: Asm, unwind: Label, mark: (at: number, what: string) => void): number {
+  const at = a.size;
+  mark(a.size, "entry trampoline");
+  for (const r of SAVED) a.push(r);
+  a.subRI(64, Reg.rsp, 8);
+  a.movRR(64, STATE, Reg.rdi);
+  a.movMR(64, { base: STATE, disp: S.savedRsp }, Reg.rsp);
+  a.movRR(64, Reg.rax, Reg.rsp);
+  a.subRM(64, Reg.rax, { base: STATE, disp: S.stackBudget });
+  a.movMR(64, { base: STATE, disp: S.stackLimit }, Reg.rax);
+  ARG_REGS.forEach((r, i) => a.movRM(64, r, { base: STATE, disp: S.args + 8 * i }));
+  a.callM({ base: STATE, disp: S.entry });
+  a.movMR(64, { base: STATE, disp: S.result }, Reg.rax);
+  a.movRI(32, Reg.rax, Status.returned);
+  a.jmp(unwind);
+  return at;
 }
 
 function allocRoutine(a: Asm, elem: 1 | 4, badLength: Label, full: Label): void {

@@ -1,0 +1,64 @@
+//! TLR bytecode to C, mechanically: a label `L<a>` and a block of C for every byte address `a`
+//! (a jump may land anywhere, even on an operand byte, and the interpreter decodes from there),
+//! each block ending in a `goto` to the next address. The accumulator is an `int32_t` with
+//! wrapping arithmetic; the registers are a local array with their count, checked on every
+//! access as `interpreters/tlr.ts` does, with the same error messages.
+
+import { PRELUDE, cMain, comment, wrap } from "./c.ts";
+
+const NAMES: Record<number, string> = {
+  1: "MOV_A_R",
+  2: "MOV_R_A",
+  3: "JUMP_IF_A",
+  4: "SET_A",
+  5: "ADD_R_TO_A",
+  6: "RETURN_A",
+  7: "ALLOCATE",
+  8: "NEG_A",
+};
+const HAS_OPERAND = new Set([1, 2, 3, 4, 5, 7]);
+
+/** The C program that runs `code` with the accumulator set to its first argument. */
+export function tlrToC(code: Uint8Array): string {
+  const len = code.length;
+  const out: string[] = [
+    PRELUDE,
+    "static int32_t run(int32_t a) {",
+    "  int32_t regs[256];",
+    "  int32_t nregs = 0;",
+    "  goto " + (len ? "L0" : "END") + ";",
+  ];
+  const label = (t: number) => (t >= len ? "END" : `L${t}`);
+  for (let a = 0; a < len; a++) out.push(...block(code, a, label).map((s) => "  " + s));
+  out.push("END:", '  fail("pc past the end");', "  return 0;", "}", cMain("run(arg)", true));
+  return out.join("\n");
+}
+
+function block(code: Uint8Array, a: number, label: (t: number) => string): string[] {
+  const op = code[a]!;
+  const name = NAMES[op] ?? `.byte ${op}`;
+  const head = `L${a}: ${comment(`${a}: ${name}${HAS_OPERAND.has(op) && a + 1 < code.length ? " " + code[a + 1] : ""}`)}`;
+  if (!NAMES[op]) return [head, 'fail("unknown opcode");'];
+  if (HAS_OPERAND.has(op) && a + 1 >= code.length) return [head, 'fail("missing operand");'];
+  const n = code[a + 1]!;
+  const next = `goto ${label(a + (HAS_OPERAND.has(op) ? 2 : 1))};`;
+  const checkReg = `if (${n} >= nregs) fail("register index out of range");`;
+  switch (op) {
+    case 1: // MOV_A_R
+      return [head, checkReg, `regs[${n}] = a;`, next];
+    case 2: // MOV_R_A
+      return [head, checkReg, `a = regs[${n}];`, next];
+    case 3: // JUMP_IF_A
+      return [head, `if (a != 0) goto ${label(n)};`, next];
+    case 4: // SET_A
+      return [head, `a = ${n};`, next];
+    case 5: // ADD_R_TO_A
+      return [head, checkReg, `a = ${wrap("a", "+", `regs[${n}]`)};`, next];
+    case 6: // RETURN_A
+      return [head, "return a;"];
+    case 7: // ALLOCATE: n fresh zeros
+      return [head, `memset(regs, 0, sizeof(int32_t) * ${n});`, `nregs = ${n};`, next];
+    default: // 8, NEG_A
+      return [head, `a = ${wrap("0", "-", "a")};`, next];
+  }
+}

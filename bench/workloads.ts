@@ -1,0 +1,90 @@
+//! The benchmark's workloads. Each integer program's argument is sized so that the plain
+//! interpreter (`interp`) runs for about a second on the project's 2-core development machine;
+//! `quickArg` (for `--quick`) is a tenth of that. The Brainfuck programs take no argument and live
+//! outside the project, in `../shared/programs/bf/`; their expected output is known (the md5 in
+//! that folder's README), so they are checked against it even where `interp` is over the cap.
+
+export interface Workload {
+  /** What `--only` matches (or the file's base name). */
+  name: string;
+  lang: string;
+  /** Relative to the project root. */
+  file: string;
+  /** The argument of an "int" program; none for a "bytes" program. */
+  arg?: number;
+  quickArg?: number;
+  /** The known output (md5 of stdout, exit 0), where `interp` may not finish within the cap. */
+  expect?: { md5: string; what: string };
+  /** Minutes on the slow backends: left out of `--quick` unless `--only` names it. */
+  heavy?: boolean;
+  about: string;
+}
+
+export const workloads: Workload[] = [
+  {
+    name: "square",
+    lang: "tlr",
+    file: "interpreters/programs/square.tlr",
+    arg: 15_000_000,
+    quickArg: 1_500_000,
+    about: "TLR: a loop of 9 register instructions per unit of arg",
+  },
+  {
+    name: "loop",
+    lang: "tl",
+    file: "interpreters/programs/loop.tl",
+    arg: 12_000_000,
+    quickArg: 1_200_000,
+    about: "TL: sum 1..arg, 8 stack instructions per trip",
+  },
+  {
+    name: "fibonacci",
+    lang: "tl",
+    file: "interpreters/programs/fibonacci.tl",
+    arg: 6_500_000,
+    quickArg: 650_000,
+    about: "TL: (a, b) = (b, a + b), with ROLL; 12 instructions per trip",
+  },
+  {
+    name: "factorial",
+    lang: "tl",
+    file: "interpreters/programs/factorial.tl",
+    arg: 7_500_000,
+    quickArg: 750_000,
+    about: "TL: PyPy's factorial loop; the product wraps to 0 from arg 34 on",
+  },
+  {
+    name: "brstk",
+    lang: "tl",
+    file: "interpreters/programs/brstk.tl",
+    arg: 7_000_000,
+    quickArg: 700_000,
+    about: "TL: doubling with BR_COND_STK (promoted branch offsets); 2^arg wraps to 0",
+  },
+  {
+    name: "call",
+    lang: "tl",
+    file: "interpreters/programs/call.tl",
+    arg: 750_000,
+    quickArg: 75_000,
+    about: "TL: a loop making two nested CALLs per trip",
+  },
+  {
+    name: "bench.b",
+    lang: "bf",
+    file: "../shared/programs/bf/bench.b",
+    expect: {
+      md5: "ff84a182ecc6da31db638d7c562996d6",
+      what: "ZYXWVUTSRQPONMLKJIHGFEDCBA and a newline",
+    },
+    about: "Brainfuck: kostya/benchmarks' bench.b, nested counting loops",
+  },
+  {
+    name: "mandelbrot.b",
+    lang: "bf",
+    file: "../shared/programs/bf/mandelbrot.b",
+    expect: { md5: "5024283fa65866ddd347b877798e84d8", what: "6,240 bytes of ASCII art" },
+    heavy: true,
+    about: "Brainfuck: Erik Bosman's mandelbrot viewer",
+  },
+];

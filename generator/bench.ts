@@ -1,0 +1,690 @@
+//! `futamura bench` (`npm run bench`): the project's performance record. Speed is claimed only
+//! from what this prints.
+//!
+//! For every workload (`bench/workloads.ts`) and every backend of the registry, plus `gcc -O2` on
+//! a mechanical translation of the same bytecode to C (`bench/*2c.ts`):
+//!   - every run is a child process (`futamura run … --stats=json`, or the C binary), killed at
+//!     the cap, so a slow or hung backend cannot hang the bench; a backend over the cap on a run
+//!     is reported "over cap" and not run again. `interp`, the reference, has a longer cap of its
+//!     own (`--interp-cap`) so that the ratios exist, and is not repeated once over `--cap`;
+//!   - repetitions are interleaved: repetition r runs every backend once, starting with a
+//!     different one each time, so the machine's noise falls on all of them alike;
+//!   - times are those the run reports of itself (the stats' `runMs`, the C binary's clock): the
+//!     process start-up (node and tsx, or exec) is left out, and recorded apart as `procMs`.
+//!     Compile time (`specialiseMs` + the backend's `compileMs`; gcc's own time for C) is
+//!     reported apart from run time (`runMs` less the compile time). The figures are medians;
+//!   - every run's result (exit status, stdout, error message) must equal the reference's:
+//!     `interp`'s, or the known output of a Brainfuck program. A difference is printed loudly
+//!     and makes the exit status 1.
+//! Output: a table on stdout, `bench/results.json` and `bench/results.svg` (for a full run; a
+//! `--quick` or partial run writes them under `bench/tmp/`).
+
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { parseArgs } from "node:util";
+import { bfToC } from "../bench/bf2c.ts";
+import { renderSvg } from "../bench/svg.ts";
+import { tlToC } from "../bench/tl2c.ts";
+import { tlrToC } from "../bench/tlr2c.ts";
+import { workloads, type Workload } from "../bench/workloads.ts";
+import { langs } from "../interpreters/lang.ts";
+import { UsageError } from "./cli.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const GCC = "gcc";
+/** gcc faster than interp by more than this has taken the loop out (see runWorkload). */
+const FOLDED = 5000;
+
+export interface BenchSettings {
+  reps: number;
+  /** Seconds a run may take. */
+  cap: number;
+  /** Seconds the reference (`interp`) may take. */
+  interpCap: number;
+  quick: boolean;
+  /** Workload names (or file names) to run; all when empty. */
+  only: string[];
+  /** Backend names to run (gcc included); all when empty. */
+  backends: string[];
+}
+
+/** One completed run. */
+export interface Sample {
+  compileMs: number;
+  runMs: number;
+  totalMs: number;
+  /** The child process's wall time, start-up included. */
+  procMs: number;
+  /** The machine code's own run, where the backend reports it (x64's `nativeMs`). */
+  nativeMs?: number;
+}
+
+/** One backend on one workload. */
+export interface Entry {
+  backend: string;
+  status: "ok" | "over cap" | "failed" | "wrong";
+  runs: number;
+  compileMs?: number;
+  runMs?: number;
+  totalMs?: number;
+  nativeMs?: number;
+  minRunMs?: number;
+  maxRunMs?: number;
+  ratioInterp?: number;
+  ratioGcc?: number;
+  note?: string;
+  samples: Sample[];
+  stats?: Record<string, unknown>;
+}
+
+export interface WorkloadResult {
+  name: string;
+  lang: string;
+  file: string;
+  arg?: number;
+  about: string;
+  /** The reference result: the first bytes of stdout, or the error. */
+  result?: string;
+  reference: string;
+  entries: Entry[];
+}
+
+export interface Report {
+  machine: Record<string, unknown>;
+  settings: BenchSettings;
+  workloads: WorkloadResult[];
+  skipped: { name: string; why: string }[];
+  failures: string[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// The command.
+
+export async function benchCommand(
+  argv: string[],
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        quick: { type: "boolean", default: false },
+        reps: { type: "string" },
+        cap: { type: "string" },
+        "interp-cap": { type: "string" },
+        only: { type: "string", multiple: true },
+        backends: { type: "string" },
+        out: { type: "string" },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(`bench: ${(e as Error).message}`);
+  }
+  const quick = values.quick!;
+  const cap = seconds(values.cap, quick ? 3 : 10, "--cap");
+  const settings: BenchSettings = {
+    quick,
+    reps: values.reps === undefined ? (quick ? 1 : 5) : count(values.reps),
+    cap,
+    interpCap: Math.max(cap, seconds(values["interp-cap"], quick ? cap : 180, "--interp-cap")),
+    only: (values.only ?? []).flatMap((s) => s.split(",")).filter(Boolean),
+    backends: (values.backends ?? "").split(",").filter(Boolean),
+  };
+  const all = await entrantNames();
+  for (const b of settings.backends)
+    if (!all.includes(b)) throw new UsageError(`bench: unknown backend '${b}' (${all.join(", ")})`);
+  for (const o of settings.only)
+    if (!workloads.some((w) => matches(w, o)))
+      throw new UsageError(
+        `bench: no workload '${o}' (${workloads.map((w) => w.name).join(", ")})`,
+      );
+
+  const report = await runBench(settings, err);
+  out.write(formatTable(report));
+  const record = !quick && !settings.only.length && !settings.backends.length;
+  const dir = values.out ?? (record ? root + "bench/" : root + "bench/tmp/");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(dir + "/results.json", JSON.stringify(report, null, 2) + "\n");
+  writeFileSync(dir + "/results.svg", renderSvg(report));
+  out.write(`\nwrote ${rel(dir + "/results.json")} and ${rel(dir + "/results.svg")}\n`);
+  if (report.failures.length) {
+    out.write(
+      `\n${"!".repeat(80)}\n${report.failures.length} FAILURE(S):\n${report.failures.map((f) => "  " + f).join("\n")}\n${"!".repeat(80)}\n`,
+    );
+    return 1;
+  }
+  return 0;
+}
+
+/** A short version for `npm start`: one quick run (small arguments, a 2 s cap) of a workload
+ *  or two on every backend, as a few lines of text. Writes no file; progress goes to `log`. */
+export async function benchSummary(
+  opts: { only?: string[]; backends?: string[]; cap?: number; log?: NodeJS.WritableStream } = {},
+): Promise<string> {
+  const cap = opts.cap ?? 2;
+  const settings = {
+    quick: true,
+    reps: 1,
+    cap,
+    interpCap: cap,
+    only: opts.only ?? ["square", "loop"],
+    backends: opts.backends ?? [],
+  };
+  const report = await runBench(settings, opts.log);
+  const lines = [
+    "bench, quick (small arguments, one run each; `npm run bench` is the record): run ms (+compile ms)",
+  ];
+  for (const w of report.workloads) {
+    const cells = w.entries.map((e) => {
+      if (e.status === "over cap") return `${e.backend} > ${cap} s`;
+      if (e.runMs === undefined) return `${e.backend} ${e.status.toUpperCase()}`;
+      const compile = e.compileMs ? ` (+${fmtMs(e.compileMs)})` : "";
+      const folded = e.note?.includes("closed form") ? " closed form" : "";
+      return `${e.backend} ${fmtMs(e.runMs)}${compile}${folded}${e.status === "ok" ? "" : " " + e.status.toUpperCase()}`;
+    });
+    lines.push(`  ${w.name} ${w.arg ?? ""}: ${cells.join(", ")}`);
+  }
+  for (const s of report.skipped) lines.push(`  ${s.name}: skipped (${s.why})`);
+  for (const f of report.failures) lines.push(`  FAILURE: ${f}`);
+  return lines.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running.
+
+/** Runs the benchmark; progress goes to `log`. */
+export async function runBench(
+  settings: BenchSettings,
+  log?: NodeJS.WritableStream,
+): Promise<Report> {
+  const report: Report = { machine: machine(), settings, workloads: [], skipped: [], failures: [] };
+  const names = (await entrantNames()).filter(
+    (b) => !settings.backends.length || settings.backends.includes(b),
+  );
+  const gcc = names.includes("gcc") && gccVersion() !== undefined;
+  if (names.includes("gcc") && !gcc) log?.write("gcc not found: the gcc -O2 baseline is skipped\n");
+  const chosen = workloads.filter((w) =>
+    settings.only.length ? settings.only.some((o) => matches(w, o)) : !(settings.quick && w.heavy),
+  );
+  for (const w of workloads)
+    if (!chosen.includes(w) && settings.quick && w.heavy && !settings.only.length)
+      report.skipped.push({ name: w.name, why: "heavy: left out of --quick" });
+  for (const w of chosen) {
+    const why = unavailable(w);
+    if (why) {
+      log?.write(`${w.name}: skipped: ${why}\n`);
+      report.skipped.push({ name: w.name, why });
+      continue;
+    }
+    report.workloads.push(
+      await runWorkload(
+        w,
+        names.filter((n) => n !== "gcc" || gcc),
+        settings,
+        report.failures,
+        log,
+      ),
+    );
+  }
+  report.machine.loadAverageEnd = os.loadavg().map((x) => Math.round(x * 100) / 100);
+  return report;
+}
+
+/** Why a workload cannot run here, if it cannot. */
+function unavailable(w: Workload): string | undefined {
+  if (!langs[w.lang]) return `the ${w.lang} language is not registered (interpreters/lang.ts)`;
+  if (!existsSync(root + w.file)) return `${w.file} is absent`;
+  return undefined;
+}
+
+interface Outcome {
+  exit: number;
+  md5: string;
+  preview: string;
+  error?: string;
+}
+
+interface Child {
+  overCap: boolean;
+  exit: number | null;
+  stdout: Buffer;
+  stderr: string;
+  procMs: number;
+}
+
+async function runWorkload(
+  w: Workload,
+  names: string[],
+  s: BenchSettings,
+  failures: string[],
+  log?: NodeJS.WritableStream,
+): Promise<WorkloadResult> {
+  const lang = langs[w.lang]!;
+  const arg = lang.convention === "int" ? ((s.quick ? w.quickArg : w.arg) ?? 0) : undefined;
+  const code = lang.load(readFileSync(root + w.file, "latin1"), w.file);
+  const title = `${w.name}${arg === undefined ? "" : " " + arg}`;
+  log?.write(`\n== ${title}  (${w.about})\n`);
+
+  const entries = new Map<string, Entry>(
+    names.map((b) => [b, { backend: b, status: "ok", runs: 0, samples: [] }]),
+  );
+  const outcomes = new Map<string, Outcome[]>(names.map((b) => [b, []]));
+  const done = new Set<string>(); // over the cap or failed: not run again
+
+  // gcc: translate and compile once; the compile time is the entry's compile time.
+  let gccCompileMs = 0;
+  let binary = "";
+  if (entries.has("gcc")) {
+    const c = compileC(w, code, log);
+    if ("error" in c) {
+      const e = entries.get("gcc")!;
+      e.status = "failed";
+      e.note = c.error;
+      failures.push(`${w.name} gcc: ${c.error}`);
+      done.add("gcc");
+    } else ((gccCompileMs = c.ms), (binary = c.binary));
+  }
+
+  for (let rep = 0; rep < s.reps; rep++) {
+    const order = names.map((_, i) => names[(i + rep) % names.length]!).filter((b) => !done.has(b));
+    if (!order.length) break;
+    log?.write(`rep ${rep + 1}/${s.reps}:`);
+    for (const b of order) {
+      const capS = b === "interp" ? s.interpCap : s.cap;
+      const child =
+        b === "gcc"
+          ? await runChild(binary, arg === undefined ? [] : [String(arg)], capS)
+          : await runChild(
+              process.execPath,
+              [
+                root + "generator/futamura.mjs",
+                "run",
+                w.lang,
+                root + w.file,
+                ...(arg === undefined ? [] : [String(arg)]),
+                "--backend",
+                b,
+                "--stats=json",
+              ],
+              capS,
+            );
+      const e = entries.get(b)!;
+      if (child.overCap) {
+        log?.write(` ${b} OVER CAP;`);
+        e.note = e.runs ? `a later run went over the ${capS} s cap` : `over the ${capS} s cap`;
+        if (!e.runs) e.status = "over cap";
+        done.add(b);
+        continue;
+      }
+      const stats = lastJson(child.stderr);
+      const outcome: Outcome = {
+        exit: child.exit ?? -1,
+        md5: createHash("md5").update(child.stdout).digest("hex"),
+        preview: preview(child.stdout),
+        ...(errorLine(child.stderr) === undefined ? {} : { error: errorLine(child.stderr)! }),
+      };
+      if ((outcome.exit !== 0 && outcome.exit !== 1) || typeof stats?.runMs !== "number") {
+        const why =
+          outcome.error ?? (child.stderr.trim().split("\n").pop() || `exit status ${outcome.exit}`);
+        log?.write(` ${b} FAILED (${why});`);
+        e.status = "failed";
+        e.note = why;
+        failures.push(`${w.name} ${b}: failed: ${why}`);
+        done.add(b);
+        continue;
+      }
+      outcomes.get(b)!.push(outcome);
+      const compileMs = b === "gcc" ? gccCompileMs : num(stats.specialiseMs) + num(stats.compileMs);
+      const runMs = b === "gcc" ? stats.runMs : Math.max(0, stats.runMs - compileMs);
+      e.samples.push({
+        compileMs: round(compileMs),
+        runMs: round(runMs),
+        totalMs: round(compileMs + runMs),
+        procMs: round(child.procMs),
+        ...(typeof stats.nativeMs === "number" ? { nativeMs: stats.nativeMs } : {}),
+      });
+      e.runs++;
+      if (b !== "gcc") e.stats = stats;
+      if (typeof stats.fallback === "string")
+        e.note = `specialisation gave up, ran on graph: ${stats.fallback}`;
+      log?.write(` ${b} ${fmtMs(runMs)}${compileMs ? ` (+${fmtMs(compileMs)})` : ""};`);
+      // The cap is for a run's whole process: over it once (interp's longer cap), run it no more.
+      if (child.procMs > s.cap * 1000) {
+        e.note =
+          e.runs === 1
+            ? `over the ${s.cap} s cap: measured once`
+            : `run ${e.runs} went over the ${s.cap} s cap: not repeated`;
+        done.add(b);
+      }
+    }
+    log?.write("\n");
+  }
+
+  // The reference, and every run against it.
+  let reference: Outcome | undefined;
+  let refName: string;
+  if (w.expect) {
+    reference = { exit: 0, md5: w.expect.md5, preview: w.expect.what };
+    refName = `the known output (${w.expect.what}, md5 ${w.expect.md5})`;
+  } else {
+    reference = outcomes.get("interp")?.[0];
+    refName = "interp's result";
+  }
+  for (const [b, list] of outcomes) {
+    const e = entries.get(b)!;
+    const bad = reference ? list.find((o) => !same(o, reference!)) : undefined;
+    if (bad) {
+      e.status = "wrong";
+      e.note = `WRONG RESULT: got ${show(bad)}, expected ${show(reference!)}`;
+      failures.push(`${w.name} ${b}: ${e.note}`);
+      log?.write(`\n${"!".repeat(80)}\n!!! ${w.name} on ${b}: ${e.note}\n${"!".repeat(80)}\n`);
+    }
+  }
+  if (!reference) {
+    refName = "none: interp did not finish, results unchecked";
+    log?.write(
+      `!!! ${w.name}: interp gave no result, so the other backends' results are unchecked\n`,
+    );
+  }
+
+  // Medians and ratios.
+  for (const e of entries.values()) {
+    if (!e.samples.length) continue;
+    e.compileMs = median(e.samples.map((x) => x.compileMs));
+    e.runMs = median(e.samples.map((x) => x.runMs));
+    e.totalMs = median(e.samples.map((x) => x.totalMs));
+    const native = e.samples.flatMap((x) => (x.nativeMs === undefined ? [] : [x.nativeMs]));
+    if (native.length) e.nativeMs = median(native);
+    e.minRunMs = Math.min(...e.samples.map((x) => x.runMs));
+    e.maxRunMs = Math.max(...e.samples.map((x) => x.runMs));
+  }
+  const base = (b: string) => (entries.get(b)?.samples.length ? entries.get(b)!.runMs : undefined);
+  const interpMs = base("interp");
+  let gccMs = base("gcc");
+  // A mechanical translation keeps the program's loop, but gcc may still see through it (TLR's
+  // square becomes one multiplication): a run that short is no measure of compiled code.
+  if (gccMs !== undefined && interpMs !== undefined && gccMs < interpMs / FOLDED) {
+    const e = entries.get("gcc")!;
+    e.note = `under interp/${FOLDED}: gcc computed the result without running the loop (closed form); no /gcc ratios`;
+    gccMs = undefined;
+  }
+  for (const e of entries.values()) {
+    if (e.runMs === undefined) continue;
+    if (interpMs) e.ratioInterp = ratio(e.runMs, interpMs);
+    if (gccMs) e.ratioGcc = ratio(e.runMs, gccMs);
+  }
+  const ref = reference
+    ? reference.error !== undefined
+      ? `error: ${reference.error}`
+      : reference.preview
+    : undefined;
+  return {
+    name: w.name,
+    lang: w.lang,
+    file: w.file,
+    ...(arg === undefined ? {} : { arg }),
+    about: w.about,
+    ...(ref === undefined ? {} : { result: ref }),
+    reference: refName!,
+    entries: [...entries.values()],
+  };
+}
+
+/** Translates the workload to C and compiles it with gcc -O2 into bench/tmp/. */
+function compileC(
+  w: Workload,
+  code: Uint8Array,
+  log?: NodeJS.WritableStream,
+): { binary: string; ms: number } | { error: string } {
+  const dir = root + "bench/tmp/";
+  mkdirSync(dir, { recursive: true });
+  const base = dir + w.name.replace(/[^A-Za-z0-9_-]/g, "_");
+  const translate: Record<string, (code: Uint8Array) => string> = {
+    tlr: tlrToC,
+    tl: tlToC,
+    bf: bfToC,
+  };
+  if (!translate[w.lang]) return { error: `no translation of ${w.lang} to C` };
+  writeFileSync(base + ".c", translate[w.lang]!(code));
+  const t0 = performance.now();
+  const r = spawnSync(GCC, ["-O2", "-w", "-o", base, base + ".c"], { encoding: "utf8" });
+  const ms = performance.now() - t0;
+  if (r.status !== 0)
+    return {
+      error: `gcc failed on ${rel(base)}.c: ${(r.stderr || r.error?.message || "").trim().split("\n").slice(0, 3).join(" / ")}`,
+    };
+  log?.write(`translated to ${rel(base)}.c; gcc -O2 took ${fmtMs(ms)} ms\n`);
+  return { binary: base, ms };
+}
+
+/** Runs a child process with empty input, killed (its whole process group) after `capS`. */
+function runChild(cmd: string, args: string[], capS: number): Promise<Child> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const out: Buffer[] = [];
+    const errs: Buffer[] = [];
+    let overCap = false;
+    // In a process group of its own, so that the kill reaches anything it started.
+    const child = spawn(cmd, args, { cwd: root, stdio: ["pipe", "pipe", "pipe"], detached: true });
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, "SIGKILL");
+      } catch {
+        child.kill("SIGKILL");
+      }
+    };
+    const timer = setTimeout(() => ((overCap = true), kill()), capS * 1000);
+    // Interrupted, the bench takes its running child with it.
+    const interrupted = () => (kill(), process.exit(130));
+    process.once("SIGINT", interrupted);
+    child.stdin.end();
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => errs.push(b));
+    child.on("error", (e) => errs.push(Buffer.from(`error: cannot run ${cmd}: ${e.message}\n`)));
+    child.on("close", (exit) => {
+      clearTimeout(timer);
+      process.off("SIGINT", interrupted);
+      resolve({
+        overCap,
+        exit,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(errs).toString("utf8"),
+        procMs: performance.now() - t0,
+      });
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table.
+
+export function formatTable(r: Report): string {
+  const head = [
+    "workload",
+    "backend",
+    "runs",
+    "compile ms",
+    "run ms",
+    "native ms",
+    "total ms",
+    "/interp",
+    "/gcc",
+    "note",
+  ];
+  const rows: string[][] = [];
+  for (const w of r.workloads) {
+    for (const e of w.entries) {
+      const over = e.status === "over cap";
+      rows.push([
+        e === w.entries[0] ? `${w.name}${w.arg === undefined ? "" : " " + w.arg}` : "",
+        e.backend,
+        String(e.runs),
+        e.compileMs === undefined ? "" : e.compileMs ? fmtMs(e.compileMs) : "-",
+        over ? `> ${fmtMs(capOf(r, e) * 1000)}` : e.runMs === undefined ? "" : fmtMs(e.runMs),
+        e.nativeMs === undefined ? "" : fmtMs(e.nativeMs),
+        e.totalMs === undefined ? "" : fmtMs(e.totalMs),
+        e.ratioInterp === undefined ? "" : fmtRatio(e.ratioInterp),
+        e.ratioGcc === undefined ? "" : fmtRatio(e.ratioGcc),
+        e.status === "ok"
+          ? (e.note ?? "")
+          : `${e.status.toUpperCase()}${e.note && e.status !== "over cap" ? ": " + e.note : ""}`,
+      ]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  const m = r.machine;
+  const s = r.settings;
+  return (
+    [
+      `futamura bench, ${m.date}: ${m.cpu} (${m.cores} cores), node ${m.node}${m.gcc ? ", " + m.gcc : ""}`,
+      `median of ${s.reps} run(s), interleaved; cap ${s.cap} s (interp ${s.interpCap} s)${s.quick ? "; --quick" : ""}; load average ${JSON.stringify(m.loadAverage)} -> ${JSON.stringify(m.loadAverageEnd)}`,
+      "run ms: the run without compilation (specialisation, the backend's compilation); total ms: both;",
+      "native ms: the machine code's own part of run ms (x64's nativeMs: the rest is loading graphs, set-up)",
+      "/interp, /gcc: run ms divided by interp's and gcc's run ms (below 1 is faster)",
+      "",
+      line(head),
+      line(widths.map((n) => "-".repeat(n))),
+      ...rows.map(line),
+      ...r.skipped.map((x) => `skipped ${x.name}: ${x.why}`),
+    ].join("\n") + "\n"
+  );
+}
+
+function capOf(r: Report, e: Entry): number {
+  return e.backend === "interp" ? r.settings.interpCap : r.settings.cap;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers.
+
+/** The registry's backends, then gcc. */
+async function entrantNames(): Promise<string[]> {
+  const { backends } = await import("./backends.ts");
+  return [...Object.keys(backends), "gcc"];
+}
+
+function matches(w: Workload, name: string): boolean {
+  return w.name === name || w.file.split("/").pop() === name;
+}
+
+function machine(): Record<string, unknown> {
+  let cpu = os.cpus()[0]?.model ?? "unknown";
+  try {
+    cpu = /^model name\s*:\s*(.*)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? cpu;
+  } catch {
+    // not Linux: os.cpus() it is
+  }
+  const git = spawnSync("git", ["rev-parse", "--short", "HEAD"], { cwd: root, encoding: "utf8" });
+  return {
+    cpu,
+    cores: os.cpus().length,
+    memoryGB: Math.round(os.totalmem() / 2 ** 30),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    gcc: gccVersion(),
+    commit: git.status === 0 ? git.stdout.trim() : undefined,
+    date: new Date().toISOString(),
+    loadAverage: os.loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+let gccSeen: string | undefined | null = null;
+function gccVersion(): string | undefined {
+  if (gccSeen === null) {
+    const r = spawnSync(GCC, ["--version"], { encoding: "utf8" });
+    gccSeen = r.status === 0 ? r.stdout.split("\n")[0]!.trim() : undefined;
+  }
+  return gccSeen;
+}
+
+/** The last line of stderr that is a JSON object: the run's stats. */
+function lastJson(stderr: string): Record<string, unknown> | undefined {
+  for (const l of stderr.trim().split("\n").reverse()) {
+    if (!l.startsWith("{")) continue;
+    try {
+      return JSON.parse(l) as Record<string, unknown>;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function errorLine(stderr: string): string | undefined {
+  const m = /^(?:internal )?error: (.*)$/m.exec(stderr);
+  return m?.[1];
+}
+
+function same(a: Outcome, b: Outcome): boolean {
+  return a.exit === b.exit && a.md5 === b.md5 && a.error === b.error;
+}
+
+function show(o: Outcome): string {
+  return o.error !== undefined
+    ? `error: ${o.error}`
+    : `exit ${o.exit}, output ${JSON.stringify(o.preview)} (md5 ${o.md5})`;
+}
+
+function preview(b: Buffer): string {
+  const s = b.toString("latin1");
+  return s.length > 60 ? s.slice(0, 60) + "…" : s.trimEnd();
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : round((s[h - 1]! + s[h]!) / 2);
+}
+
+function ratio(a: number, b: number): number {
+  return Number((a / b).toPrecision(3));
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+function num(x: unknown): number {
+  return typeof x === "number" ? x : 0;
+}
+
+export function fmtMs(ms: number): string {
+  if (ms >= 100) return String(Math.round(ms));
+  if (ms >= 10) return ms.toFixed(1);
+  return ms.toFixed(2);
+}
+
+function fmtRatio(x: number): string {
+  if (x >= 100) return Math.round(x) + "";
+  if (x >= 10) return x.toFixed(1);
+  if (x >= 0.1) return x.toFixed(2);
+  return x.toPrecision(2);
+}
+
+function seconds(s: string | undefined, dflt: number, what: string): number {
+  if (s === undefined) return dflt;
+  const n = Number(s);
+  if (!(n > 0))
+    throw new UsageError(`bench: ${what} takes a positive number of seconds, not '${s}'`);
+  return n;
+}
+
+function count(s: string): number {
+  if (!/^[1-9]\d*$/.test(s))
+    throw new UsageError(`bench: --reps takes a positive integer, not '${s}'`);
+  return Number(s);
+}
+
+function rel(path: string): string {
+  return path.startsWith(root) ? path.slice(root.length).replace(/\/\//g, "/") : path;
+}

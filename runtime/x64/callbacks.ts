@@ -1,0 +1,54 @@
+//! The JS functions compiled code calls: `io_read`/`io_write` (through whatever channel
+//! `setIo` installed) and `resolve`, which finds a promotion's continuation for the run under
+//! way. They are registered with koffi once per process (koffi has a fixed number of slots),
+//! and each run installs its resolver for as long as it lasts.
+
+import { createRequire } from "node:module";
+import { readByte, writeByte } from "../hints.ts";
+
+type Koffi = typeof import("koffi");
+let koffiModule: Koffi | undefined;
+const koffi = (): Koffi => (koffiModule ??= createRequire(import.meta.url)("koffi") as Koffi);
+
+/** Finds the continuation for a promotion exit `status` seeing `value`, and puts its address
+ *  where compiled code jumps to; must not throw (koffi cannot carry an exception through
+ *  machine code). */
+export type Resolver = (status: number, value: number) => void;
+
+let resolver: Resolver | undefined;
+let addresses: { read: bigint; write: bigint; resolve: bigint } | undefined;
+
+/** The callbacks' addresses, for the state buffer. */
+export function callbacks(): { read: bigint; write: bigint; resolve: bigint } {
+  if (addresses) return addresses;
+  const k = koffi();
+  const at = (f: (...a: number[]) => unknown, proto: string) =>
+    BigInt(k.address(k.register(f, k.pointer(k.proto(proto)))));
+  addresses = {
+    read: at(() => readByte(), "int32_t futamura_x64_read(void)"),
+    write: at((b) => writeByte(b!), "void futamura_x64_write(int32_t byte)"),
+    resolve: at(
+      (status, value) => resolver!(status!, value!),
+      "void futamura_x64_resolve(int32_t status, int32_t value)",
+    ),
+  };
+  return addresses;
+}
+
+/** Runs `f` with `r` answering `resolve` (the previous resolver is back after). */
+export function withResolver<T>(r: Resolver, f: () => T): T {
+  const outer = resolver;
+  resolver = r;
+  try {
+    return f();
+  } finally {
+    resolver = outer;
+  }
+}
+
+/** Compiled code runs on koffi's stack for synchronous calls (JS callbacks need that); it may
+ *  use all of it but a margin for koffi's own frames and the callbacks' relay. */
+export function stackBudget(): number {
+  const size = (koffi().config() as { sync_stack_size: number }).sync_stack_size;
+  return size - (256 << 10);
+}
