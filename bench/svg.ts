@@ -16,9 +16,9 @@ const COLOURS = [
   "#9c755f",
   "#bab0ac",
 ];
-const W = 980;
+const W = 1060;
 const LEFT = 190; // the axis starts here
-const RIGHT = 270; // room for the labels past the longest bar
+const RIGHT = 350; // room for the labels past the longest bar
 const BAR = 13;
 const ROW = 18;
 const GROUP_HEAD = 22;
@@ -175,7 +175,7 @@ function decade(d: number): string {
 
 function ms(v: number): string {
   if (v >= 1000) return `${(v / 1000).toPrecision(3)} s`;
-  if (v >= 100) return `${Math.round(v)} ms`;
+  if (v >= 99.5) return `${Math.round(v)} ms`;
   return `${v.toPrecision(2)} ms`;
 }
 

@@ -11,6 +11,7 @@ import { specialise } from "../runtime/spec/pe.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
 import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
 import { x64 } from "./x64-backend.ts";
+import { x64Supported } from "../runtime/x64/memory.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -137,7 +138,14 @@ const jitGraph: Backend = {
   },
 };
 
-export const backends: Record<string, Backend> = { interp, graph, pe, "jit-graph": jitGraph, x64 };
+/** Every backend this host can run: `x64` only on x86-64 Linux. */
+export const backends: Record<string, Backend> = {
+  interp,
+  graph,
+  pe,
+  "jit-graph": jitGraph,
+  ...(x64Supported ? { x64 } : {}),
+};
 
 export async function runProgram(
   backend: Backend,

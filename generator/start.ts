@@ -87,5 +87,10 @@ export async function start(out: NodeJS.WritableStream): Promise<number> {
   out.write(
     bad ? `${bad} results differ from the expected\n` : "every backend gives the expected result\n",
   );
+  if (!bad) {
+    // A short version of the performance record (`npm run bench` for the real one).
+    const { benchSummary } = await import("./bench.ts");
+    out.write("\n" + (await benchSummary()) + "\n");
+  }
   return bad ? 1 : 0;
 }
