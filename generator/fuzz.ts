@@ -22,6 +22,8 @@
 //! a minimised program (greedy deletion of byte chunks) that still disagrees.
 
 import fc from "fast-check";
+import { spawn, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { langs, type Lang } from "../interpreters/lang.ts";
 import { STEP_LIMIT } from "../runtime/hints.ts";
@@ -812,6 +814,9 @@ export interface FuzzOptions {
   index?: number;
   /** Minimise this many failures (default 5). */
   minimize?: number;
+  /** Run the programs in a child process, so that a backend that kills its process (machine
+   *  code gone wrong) is reported with the program's seed and index instead of ending the run. */
+  isolate?: boolean;
 }
 
 export interface FuzzReport {
@@ -867,6 +872,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       ? programs(lang.name, seed, count)
       : programs(lang.name, seed, opts.index + 1);
   const first = opts.index ?? 0;
+  const worker = opts.isolate ? new Worker(lang, seed, progs.length, fuel, others) : undefined;
 
   const failures: Failure[] = [];
   const histogram = new Map<string, number>();
@@ -875,7 +881,9 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
   for (let index = first; index < progs.length; index++) {
     const p = progs[index]!;
-    const { expected, got, ms } = await runOne(lang, p.code, p.arg, others, fuel);
+    const { expected, got, ms } = worker
+      ? await worker.run(index, others)
+      : await runOne(lang, p.code, p.arg, others, fuel);
     [registry.interp!, ...others].forEach((b, i) =>
       backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!),
     );
@@ -906,9 +914,12 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     });
   }
 
+  worker?.close();
+
   // Minimise the first few failures: smaller programs make better bug reports.
   const budget = opts.minimize ?? 5;
   for (const f of failures.slice(0, budget)) {
+    if (worker && f.got.startsWith("crash: the worker")) continue; // not again in this process
     const b = f.backend === "interp" ? registry.interp! : others.find((o) => o.name === f.backend)!;
     const m = await minimize(lang, progs[f.index]!.code, f.arg, b, fuel);
     if (m)
@@ -931,6 +942,96 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     ms: performance.now() - start,
     backendMs,
   };
+}
+
+/** A child process that runs programs of one seed by index (`futamura fuzz-worker`); when it
+ *  dies, the program it was running gets `crash:` results and a new child takes the next. */
+class Worker {
+  private child: ChildProcess | undefined;
+  private pending: ((line: string | undefined) => void) | undefined;
+
+  constructor(
+    private lang: Lang,
+    private seed: number,
+    private count: number,
+    private fuel: number,
+    private others: Backend[],
+  ) {}
+
+  private start(): ChildProcess {
+    const bin = new URL("./futamura.mjs", import.meta.url).pathname;
+    const names = this.others.map((b) => b.name).join(",");
+    const child = spawn(
+      process.execPath,
+      [
+        bin,
+        "fuzz-worker",
+        this.lang.name,
+        String(this.seed),
+        String(this.count),
+        String(this.fuel),
+        names,
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
+    );
+    createInterface({ input: child.stdout! }).on("line", (line) => this.settle(line));
+    child.on("exit", (code, signal) => {
+      this.child = undefined;
+      this.settle(undefined, signal ?? `exit code ${code}`);
+    });
+    return child;
+  }
+
+  private death = "";
+
+  private settle(line: string | undefined, why?: string): void {
+    if (why) this.death = why;
+    const p = this.pending;
+    this.pending = undefined;
+    p?.(line);
+  }
+
+  async run(
+    index: number,
+    others: Backend[],
+  ): Promise<{ expected: Result; got: Result[]; ms: number[] }> {
+    this.child ??= this.start();
+    const line = await new Promise<string | undefined>((resolve) => {
+      this.pending = resolve;
+      this.child!.stdin!.write(`${index}\n`);
+    });
+    if (line !== undefined) return JSON.parse(line);
+    // The worker died on this program: interp's result from here, a crash for the others.
+    const p = programs(this.lang.name, this.seed, index + 1)[index]!;
+    const expected = await runOn(registry.interp!, this.lang, p.code, p.arg, this.fuel);
+    return {
+      expected,
+      got: others.map(() => `crash: the worker process died (${this.death})`),
+      ms: [0, ...others.map(() => 0)],
+    };
+  }
+
+  close(): void {
+    this.child?.stdin?.end();
+  }
+}
+
+/** `futamura fuzz-worker <lang> <seed> <count> <fuel> <backends>`: reads program indexes from
+ *  stdin and writes each one's results as a JSON line (see Worker). FUTAMURA_FUZZ_CRASH=<index>
+ *  makes it kill itself on that program, to test that a dying backend is reported. */
+export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Promise<number> {
+  const [name, seed, count, fuel, names] = argv;
+  const lang = langs[name!]!;
+  const progs = programs(lang.name, Number(seed), Number(count));
+  const others = resolveBackends(names ? names.split(",") : []);
+  const crashAt = process.env.FUTAMURA_FUZZ_CRASH;
+  for await (const line of createInterface({ input: process.stdin })) {
+    const index = Number(line);
+    if (crashAt !== undefined && Number(crashAt) === index) process.kill(process.pid, "SIGSEGV");
+    const p = progs[index]!;
+    out.write(JSON.stringify(await runOne(lang, p.code, p.arg, others, Number(fuel))) + "\n");
+  }
+  return 0;
 }
 
 /** Greedily deletes chunks of bytes while `backend` still disagrees with interp (or, for
@@ -1029,6 +1130,7 @@ export async function fuzzCommand(
         backends: { type: "string" },
         fuel: { type: "string" },
         index: { type: "string" },
+        isolate: { type: "boolean" },
       },
     });
   } catch (e) {
@@ -1037,7 +1139,7 @@ export async function fuzzCommand(
   const { values, positionals } = parsed;
   if (positionals.length !== 1)
     throw new UsageError(
-      "fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]",
+      "fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I] [--isolate]",
     );
   const int = (s: string | undefined, what: string, min: number) => {
     if (s === undefined) return undefined;
@@ -1053,6 +1155,8 @@ export async function fuzzCommand(
     backends: backendNames,
     fuel: int(values.fuel, "--fuel", 0),
     index: int(values.index, "--index", 0),
+    // Machine code runs in a child process unless told otherwise: a crash must not lose the seed.
+    isolate: values.isolate ?? (backendNames ?? Object.keys(registry)).includes("x64"),
   });
   const shown = 20;
   for (const f of r.failures.slice(0, shown)) err.write(formatFailure(f) + "\n");

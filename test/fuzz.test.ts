@@ -253,3 +253,28 @@ describe("futamura fuzz", () => {
     expect((await cli("fuzz", "brainfuck")).status).toBe(2);
   });
 });
+
+describe("isolation", () => {
+  it("a worker process that dies is reported with the program's seed and index, and the run goes on", async () => {
+    process.env.FUTAMURA_FUZZ_CRASH = "3";
+    try {
+      const r = await cli(
+        "fuzz",
+        "tlr",
+        "--count",
+        "6",
+        "--seed",
+        "5",
+        "--backends",
+        "graph",
+        "--isolate",
+      );
+      expect(r.status).toBe(1);
+      expect(r.err).toMatch(/seed 5 index 3\b/);
+      expect(r.err).toContain("crash: the worker process died (SIGSEGV)");
+      expect(r.out).toMatch(/6 programs.*1 disagreements/);
+    } finally {
+      delete process.env.FUTAMURA_FUZZ_CRASH;
+    }
+  });
+});
