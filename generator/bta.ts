@@ -266,7 +266,7 @@ export function printBinding(m: Module, bt: Binding): string {
         : "inlined";
     out.push(`func @${g.name} (${kind})`);
     g.blocks.forEach((b, i) => {
-      out.push(`b${i}(${b.params.map(mark).join(", ")}):`);
+      out.push(b.params.length ? `b${i}(${b.params.map(mark).join(", ")}):` : `b${i}:`);
       for (const op of b.ops)
         out.push(`  ${op.dst >= 0 ? (gs[op.dst] ? "G " : "R ") : "  "}${printOp(g, op)}`);
       out.push(`    ${printTerm(g, b.term)}`);

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { specialisers } from "../generated/index.ts";
+import { analyse, explain, printBinding } from "../generator/bta.ts";
 import { artifacts } from "../generator/build.ts";
 import { examples } from "../generator/start.ts";
 import { langs } from "../interpreters/lang.ts";
@@ -21,6 +22,23 @@ function both(lang: string, code: Uint8Array) {
   const gen = specialise(m, langs[lang]!.entry, args, undefined, specialisers[lang]);
   return { pe: printModule(pe.module), gen: printModule(gen.module) };
 }
+
+describe("binding-time analysis", () => {
+  for (const lang of Object.keys(langs))
+    it(`marks every value of ${lang} green or red (golden text)`, async () => {
+      const m = loadGraphs(lang);
+      const bt = analyse(m, langs[lang]!.entry);
+      expect(bt.errors).toEqual([]);
+      await expect(printBinding(m, bt)).toMatchFileSnapshot(`golden/bta/${lang}.txt`);
+    });
+
+  it("explains why a value is red, back to where it started", () => {
+    const m = loadGraphs("tl");
+    const lines = explain(m, analyse(m, "interpret"), "execute", "depth");
+    expect(lines[0]).toMatch(/^depth\.\d+ in @execute is red: declared red by the driver/);
+    expect(explain(m, analyse(m, "interpret"), "execute", "pc")).toEqual([expect.stringMatching(/^pc\.\d+ in @execute is green$/)]);
+  });
+});
 
 describe("generated specialisers", () => {
   it("give byte-identical residual graphs to the abstract interpreter on every example", () => {
