@@ -73,7 +73,7 @@ export interface Path {
 
 /** What a merge-point key fixes of each red: nothing ("red"), or a virtual's items, each a
  *  constant or "_" (a run-time value). */
-type Pattern = ("red" | (number | boolean | "_")[])[];
+type Pattern = (string | (number | boolean | "_")[])[];
 
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
 type Forced = Virtual & { forced?: number; frozen?: Int32Array | Uint8Array };
@@ -193,7 +193,7 @@ export class Engine {
   resolve(a: AVal): AVal {
     if (a.k !== "v") return a;
     const o = a.obj as Forced;
-    if (o.forced !== undefined) return { k: "r", o: o.forced, type: o.type };
+    if (o.forced !== undefined) return { k: "r", o: o.forced, type: o.type, len: o.items.length };
     if (o.frozen) return { k: "a", arr: o.frozen, type: o.type };
     return a;
   }
@@ -312,7 +312,11 @@ export class Engine {
       type,
       imm,
     );
-    return type === undefined ? undefined : { k: "r", o: dst, type };
+    if (type === undefined) return undefined;
+    const n = args[0];
+    return name === "new_array" && n?.k === "c"
+      ? { k: "r", o: dst, type, len: n.v as number }
+      : { k: "r", o: dst, type };
   }
 
   /** Array operations that need no residual code: on constant arrays, on virtuals. */
@@ -325,11 +329,9 @@ export class Engine {
     const [a, i, v] = args as [AVal, AVal, AVal];
     switch (name) {
       case "array_len":
-        return a.k === "a"
-          ? konst(a.arr.length)
-          : a.k === "v"
-            ? konst(a.obj.items.length)
-            : undefined;
+        if (a.k === "a") return konst(a.arr.length);
+        if (a.k === "v") return konst(a.obj.items.length);
+        return a.k === "r" && a.len !== undefined ? konst(a.len) : undefined;
       case "array_get":
         if (i.k !== "c") return undefined;
         return a.k === "a"
@@ -415,7 +417,7 @@ export class Engine {
         return s === undefined ? "" : String(s);
       if (s.k === "c") return String(s.v);
       if (s.k === "a") return this.arrayId(s.arr);
-      if (s.k === "r") return "_";
+      if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
       return `[${s.obj.items.map((it) => (it.k === "c" ? it.v : "_")).join(" ")}]`;
     };
     return `${f.g.name}:${f.block}:${f.op}:${f.ret}:${f.env.map(slot).join(",")}`;
@@ -435,7 +437,13 @@ export class Engine {
     const fresh = new Map<AVal, AVal>();
     c.leaves.forEach((l) => {
       const type = l.k === "r" ? l.type : "i32";
-      fresh.set(l, { k: "r", o: rg.b.addParam(0, type), type });
+      const len = l.k === "r" ? l.len : undefined;
+      fresh.set(l, {
+        k: "r",
+        o: rg.b.addParam(0, type),
+        type,
+        ...(len === undefined ? {} : { len }),
+      });
     });
     rebind(frames, c.leaves, redLeaves(frames), fresh);
     const top = frames.at(-1)!;
@@ -605,9 +613,16 @@ export class Engine {
       .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
     const variants = p.rg.variants.get(position) ?? 0;
+    // A run-time array whose length is known keeps it through the key (`red#30000`).
     let pattern: Pattern = vals
       .slice(n)
-      .map((a) => (a.k === "v" ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_")) : "red"));
+      .map((a) =>
+        a.k === "v"
+          ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_"))
+          : a.k === "r" && a.len !== undefined
+            ? `red#${a.len}`
+            : "red",
+      );
     let general = known.includes("?");
     if (
       !general &&
@@ -631,7 +646,7 @@ export class Engine {
     const isLeaf = (i: number) => i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
     const leafItem = (i: number, k: number) => {
       const pat = pattern[i - n];
-      return pat === "red" || pat === undefined || pat[k] === "_";
+      return typeof pat === "string" || pat === undefined || pat[k] === "_";
     };
     const leaves: AVal[] = [];
     vals.forEach((a, i) => {
@@ -664,7 +679,13 @@ export class Engine {
             : a.k === "a"
               ? a.type
               : a.obj.type;
-      return { k: "r", o: p.rg.b.addParam(blk, type), type } as AVal;
+      const len = !general && a.k === "r" ? a.len : undefined;
+      return {
+        k: "r",
+        o: p.rg.b.addParam(blk, type),
+        type,
+        ...(len === undefined ? {} : { len }),
+      } as AVal;
     };
     const env: Slot[] = new Array(f.g.types.length);
     vars.forEach((v, i) => {
@@ -736,7 +757,8 @@ function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Fram
     }
     if (typeof s !== "object" || s.k !== "v") return s;
     const { forced, frozen: f } = s.obj as Forced;
-    if (forced !== undefined) return { k: "r", o: forced, type: s.obj.type };
+    if (forced !== undefined)
+      return { k: "r", o: forced, type: s.obj.type, len: s.obj.items.length };
     if (f) return { k: "a", arr: f, type: s.obj.type };
     let o = seen.get(s.obj) as Virtual | undefined;
     if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
@@ -781,14 +803,20 @@ function rebind(frames: Frame[], originals: AVal[], copies: AVal[], fresh: Map<A
 }
 
 function shapeOf(pat: Pattern[number]): string {
-  return pat === "red" ? "red" : `[${pat.join(" ")}]`;
+  return typeof pat === "string" ? pat : `[${pat.join(" ")}]`;
 }
 
 /** The least pattern that covers both: item constants they agree on, "_" elsewhere. */
 function widen(a: Pattern, b: Pattern): Pattern {
   return b.map((pb, i) => {
     const pa = a[i];
-    if (pb === "red" || pa === "red" || pa === undefined || pa.length !== pb.length) return pb;
+    if (
+      typeof pb === "string" ||
+      typeof pa === "string" ||
+      pa === undefined ||
+      pa.length !== pb.length
+    )
+      return pb;
     return pb.map((v, k) => (v === pa[k] ? v : "_"));
   });
 }

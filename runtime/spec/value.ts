@@ -8,7 +8,10 @@
 
 import type { Operand, Type } from "../ir/types.ts";
 
-export type Scalar = { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type };
+/** `len`: for a run-time array, its length when it is known at compile time (a forced virtual,
+ *  an allocation of a constant length), so that bounds checks fold. */
+export type Scalar =
+  { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type; len?: number };
 
 export interface Virtual {
   type: "i32[]" | "u8[]";
