@@ -4,6 +4,7 @@
 import type { Graph } from "../ir/types.ts";
 import { dce } from "./dce.ts";
 import { fold } from "./fold.ts";
+import { forward } from "./forward.ts";
 import { fuseBlocks } from "./fuse-blocks.ts";
 import { pruneBlocks } from "./prune-blocks.ts";
 import { pruneParams } from "./prune-params.ts";
@@ -18,6 +19,7 @@ export const cleanup: [string, Pass][] = [
   ["prune-blocks", pruneBlocks],
   ["prune-params", pruneParams],
   ["fuse-blocks", fuseBlocks],
+  ["forward", forward],
   ["prune-blocks", pruneBlocks],
   ["dce", dce],
   ["renumber", renumber],
