@@ -8,7 +8,7 @@ import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 /** @run */
 const graph_run: Compiled = {
-  greens: bits("GGRRGGGGGGRRRRRRRGGRRRRRRRRRRRRRRRRRRRRRRRGGGGRRRRGGGG"),
+  greens: bits("GGRRGGGGGGRRRRRGGRRRRRRRRRRRRRRRRRRRRRGGGGRRRRGGGG"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -41,7 +41,7 @@ const graph_run: Compiled = {
           env[5] = (env[0 /* code */] as Uint8Array).length;
           env[6] = (env[4 /* pc */] as number) < (env[5] as number);
           if (env[6] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 38, []);
+          else e.jump(f, 36, []);
           continue;
         }
         case 2: {
@@ -56,7 +56,7 @@ const graph_run: Compiled = {
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = (env[4 /* pc */] as number) >>> 0 < (env[7] as number) >>> 0;
           if (env[8] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 8, []);
+          else e.jump(f, 7, []);
           continue;
         }
         case 3: {
@@ -69,28 +69,28 @@ const graph_run: Compiled = {
               e.jump(f, 4, []);
               break;
             case 45:
-              e.jump(f, 9, []);
+              e.jump(f, 8, []);
               break;
             case 62:
-              e.jump(f, 12, []);
+              e.jump(f, 10, []);
               break;
             case 60:
-              e.jump(f, 15, []);
+              e.jump(f, 13, []);
               break;
             case 46:
-              e.jump(f, 18, []);
+              e.jump(f, 16, []);
               break;
             case 44:
-              e.jump(f, 20, []);
+              e.jump(f, 18, []);
               break;
             case 91:
-              e.jump(f, 25, []);
+              e.jump(f, 23, []);
               break;
             case 93:
-              e.jump(f, 31, []);
+              e.jump(f, 29, []);
               break;
             default:
-              e.jump(f, 37, []);
+              e.jump(f, 35, []);
           }
           continue;
         }
@@ -99,277 +99,261 @@ const graph_run: Compiled = {
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           env[10] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[11] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[10] as AVal], "bool")!;
-          if (!e.branch(p, f, env[11] as AVal, [5, []], [8, []])) return false;
+          if (!e.branch(p, f, env[11] as AVal, [5, []], [7, []])) return false;
           continue;
         }
         case 5: {
-          e.tick(2);
+          e.tick(3);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
-          env[12] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[13] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[12] as AVal], "bool")!;
-          if (!e.branch(p, f, env[13] as AVal, [6, []], [8, []])) return false;
+          env[12] = e.op(
+            p,
+            "array_get",
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
+            "i32",
+          )!;
+          env[13] = e.op(p, "int_add", [env[12] as AVal, k(1)], "i32")!;
+          e.op(
+            p,
+            "array_set",
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[13] as AVal],
+            undefined,
+          );
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
         case 6: {
-          e.tick(3);
-          // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
-          env[14] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
-          env[15] = e.op(p, "int_add", [env[14] as AVal, k(1)], "i32")!;
-          e.op(
-            p,
-            "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[15] as AVal],
-            undefined,
-          );
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
-          continue;
-        }
-        case 7: {
           e.tick(1);
           e.folded(1);
           // 71: pc = (pc + 1) | 0;
-          env[18 /* pc */] = ((env[17 /* pc */] as number) + 1) | 0;
-          e.jump(f, 1, [env[16 /* ptr */] as AVal, env[18 /* pc */] as number]);
+          env[16 /* pc */] = ((env[15 /* pc */] as number) + 1) | 0;
+          e.jump(f, 1, [env[14 /* ptr */] as AVal, env[16 /* pc */] as number]);
           continue;
         }
-        case 8: {
+        case 7: {
           return e.raise(p, "index out of range");
         }
+        case 8: {
+          e.tick(2);
+          // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
+          env[17] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[18] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[17] as AVal], "bool")!;
+          if (!e.branch(p, f, env[18] as AVal, [9, []], [7, []])) return false;
+          continue;
+        }
         case 9: {
-          e.tick(2);
-          // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[19] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[20] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[19] as AVal], "bool")!;
-          if (!e.branch(p, f, env[20] as AVal, [10, []], [8, []])) return false;
-          continue;
-        }
-        case 10: {
-          e.tick(2);
-          // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[22] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[21] as AVal], "bool")!;
-          if (!e.branch(p, f, env[22] as AVal, [11, []], [8, []])) return false;
-          continue;
-        }
-        case 11: {
           e.tick(3);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[23] = e.op(
+          env[19] = e.op(
             p,
             "array_get",
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[24] = e.op(p, "int_sub", [env[23] as AVal, k(1)], "i32")!;
+          env[20] = e.op(p, "int_sub", [env[19] as AVal, k(1)], "i32")!;
           e.op(
             p,
             "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[24] as AVal],
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[20] as AVal],
             undefined,
           );
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
-        case 12: {
+        case 10: {
           e.tick(3);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
-          env[25] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[26] = e.op(p, "int_sub", [env[25] as AVal, k(1)], "i32")!;
-          env[27] = e.op(p, "int_ge", [env[3 /* ptr */] as AVal, env[26] as AVal], "bool")!;
-          if (!e.branch(p, f, env[27] as AVal, [13, []], [14, []])) return false;
+          env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[22] = e.op(p, "int_sub", [env[21] as AVal, k(1)], "i32")!;
+          env[23] = e.op(p, "int_ge", [env[3 /* ptr */] as AVal, env[22] as AVal], "bool")!;
+          if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
           continue;
         }
-        case 13: {
+        case 11: {
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
           return e.raise(p, "pointer moved right of the tape");
         }
-        case 14: {
+        case 12: {
           e.tick(1);
           // 48: ptr = (ptr + 1) | 0;
-          env[28 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
-          e.jump(f, 7, [env[28 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[24 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
+          e.jump(f, 6, [env[24 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
-        case 15: {
+        case 13: {
           e.tick(1);
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
-          env[29] = e.op(p, "int_le", [env[3 /* ptr */] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[29] as AVal, [16, []], [17, []])) return false;
+          env[25] = e.op(p, "int_le", [env[3 /* ptr */] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[25] as AVal, [14, []], [15, []])) return false;
           continue;
         }
-        case 16: {
+        case 14: {
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
           return e.raise(p, "pointer moved left of the tape");
         }
-        case 17: {
+        case 15: {
           e.tick(1);
           // 52: ptr = (ptr - 1) | 0;
-          env[30 /* ptr */] = e.op(p, "int_sub", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
-          e.jump(f, 7, [env[30 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[26 /* ptr */] = e.op(p, "int_sub", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
+          e.jump(f, 6, [env[26 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          continue;
+        }
+        case 16: {
+          e.tick(2);
+          // 55: writeByte(tape[ptr]);
+          env[27] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[28] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[27] as AVal], "bool")!;
+          if (!e.branch(p, f, env[28] as AVal, [17, []], [7, []])) return false;
+          continue;
+        }
+        case 17: {
+          e.tick(2);
+          // 55: writeByte(tape[ptr]);
+          env[29] = e.op(
+            p,
+            "array_get",
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
+            "i32",
+          )!;
+          e.op(p, "io_write", [env[29] as AVal], undefined);
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
         case 18: {
           e.tick(2);
-          // 55: writeByte(tape[ptr]);
-          env[31] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[32] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[31] as AVal], "bool")!;
-          if (!e.branch(p, f, env[32] as AVal, [19, []], [8, []])) return false;
+          // 58: const b = readByte();
+          env[30 /* b */] = e.op(p, "io_read", [], "i32")!;
+          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          env[31] = e.op(p, "int_ge", [env[30 /* b */] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[31] as AVal, [19, []], [22, []])) return false;
           continue;
         }
         case 19: {
           e.tick(2);
-          // 55: writeByte(tape[ptr]);
-          env[33] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
-          e.op(p, "io_write", [env[33] as AVal], undefined);
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          env[32] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[33] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[32] as AVal], "bool")!;
+          if (!e.branch(p, f, env[33] as AVal, [20, []], [7, []])) return false;
           continue;
         }
         case 20: {
-          e.tick(2);
-          // 58: const b = readByte();
-          env[34 /* b */] = e.op(p, "io_read", [], "i32")!;
-          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          env[35] = e.op(p, "int_ge", [env[34 /* b */] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[35] as AVal, [21, []], [24, []])) return false;
-          continue;
-        }
-        case 21: {
-          e.tick(2);
-          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          env[36] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[37] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[36] as AVal], "bool")!;
-          if (!e.branch(p, f, env[37] as AVal, [22, []], [8, []])) return false;
-          continue;
-        }
-        case 22: {
           e.tick(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           e.op(
             p,
             "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[34 /* b */] as AVal],
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[30 /* b */] as AVal],
             undefined,
           );
-          e.jump(f, 23, []);
+          e.jump(f, 21, []);
+          continue;
+        }
+        case 21: {
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          continue;
+        }
+        case 22: {
+          e.jump(f, 21, []);
           continue;
         }
         case 23: {
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          e.tick(2);
+          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          env[34] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[35] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[34] as AVal], "bool")!;
+          if (!e.branch(p, f, env[35] as AVal, [24, []], [7, []])) return false;
           continue;
         }
         case 24: {
-          e.jump(f, 23, []);
+          e.tick(2);
+          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          env[36] = e.op(
+            p,
+            "array_get",
+            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
+            "i32",
+          )!;
+          env[37] = e.op(p, "int_eq", [env[36] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[37] as AVal, [25, []], [28, []])) return false;
           continue;
         }
         case 25: {
           e.tick(2);
+          e.folded(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[38] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[39] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[38] as AVal], "bool")!;
-          if (!e.branch(p, f, env[39] as AVal, [26, []], [8, []])) return false;
+          env[38] = (env[1 /* targets */] as Int32Array).length;
+          env[39] = (env[4 /* pc */] as number) >>> 0 < (env[38] as number) >>> 0;
+          if (env[39] as boolean) e.jump(f, 26, []);
+          else e.jump(f, 7, []);
           continue;
         }
         case 26: {
-          e.tick(2);
+          e.tick(1);
+          e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[40] = e.op(
+          env[40 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
+          e.jump(f, 27, [env[40 /* pc */] as number]);
+          continue;
+        }
+        case 27: {
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[41 /* pc */] as number]);
+          continue;
+        }
+        case 28: {
+          e.jump(f, 27, [env[4 /* pc */] as number]);
+          continue;
+        }
+        case 29: {
+          e.tick(2);
+          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          env[42] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[43] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[42] as AVal], "bool")!;
+          if (!e.branch(p, f, env[43] as AVal, [30, []], [7, []])) return false;
+          continue;
+        }
+        case 30: {
+          e.tick(2);
+          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          env[44] = e.op(
             p,
             "array_get",
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[41] = e.op(p, "int_eq", [env[40] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[41] as AVal, [27, []], [30, []])) return false;
-          continue;
-        }
-        case 27: {
-          e.tick(2);
-          e.folded(2);
-          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[42] = (env[1 /* targets */] as Int32Array).length;
-          env[43] = (env[4 /* pc */] as number) >>> 0 < (env[42] as number) >>> 0;
-          if (env[43] as boolean) e.jump(f, 28, []);
-          else e.jump(f, 8, []);
-          continue;
-        }
-        case 28: {
-          e.tick(1);
-          e.folded(1);
-          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[44 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
-          e.jump(f, 29, [env[44 /* pc */] as number]);
-          continue;
-        }
-        case 29: {
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[45 /* pc */] as number]);
-          continue;
-        }
-        case 30: {
-          e.jump(f, 29, [env[4 /* pc */] as number]);
+          env[45] = e.op(p, "int_ne", [env[44] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[45] as AVal, [31, []], [34, []])) return false;
           continue;
         }
         case 31: {
           e.tick(2);
+          e.folded(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[46] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[47] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[46] as AVal], "bool")!;
-          if (!e.branch(p, f, env[47] as AVal, [32, []], [8, []])) return false;
+          env[46] = (env[1 /* targets */] as Int32Array).length;
+          env[47] = (env[4 /* pc */] as number) >>> 0 < (env[46] as number) >>> 0;
+          if (env[47] as boolean) e.jump(f, 32, []);
+          else e.jump(f, 7, []);
           continue;
         }
         case 32: {
-          e.tick(2);
-          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[48] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
-          env[49] = e.op(p, "int_ne", [env[48] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[49] as AVal, [33, []], [36, []])) return false;
-          continue;
-        }
-        case 33: {
-          e.tick(2);
-          e.folded(2);
-          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[50] = (env[1 /* targets */] as Int32Array).length;
-          env[51] = (env[4 /* pc */] as number) >>> 0 < (env[50] as number) >>> 0;
-          if (env[51] as boolean) e.jump(f, 34, []);
-          else e.jump(f, 8, []);
-          continue;
-        }
-        case 34: {
           e.tick(1);
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[52 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
-          e.jump(f, 35, [env[52 /* pc */] as number]);
+          env[48 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
+          e.jump(f, 33, [env[48 /* pc */] as number]);
+          continue;
+        }
+        case 33: {
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[49 /* pc */] as number]);
+          continue;
+        }
+        case 34: {
+          e.jump(f, 33, [env[4 /* pc */] as number]);
           continue;
         }
         case 35: {
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[53 /* pc */] as number]);
+          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
         case 36: {
-          e.jump(f, 35, [env[4 /* pc */] as number]);
-          continue;
-        }
-        case 37: {
-          e.jump(f, 7, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
-          continue;
-        }
-        case 38: {
           // 73: return 0;
           return e.ret(p, f, k(0));
         }
@@ -382,20 +366,19 @@ const graph_run: Compiled = {
 
 /** @matchBrackets */
 const graph_matchBrackets: Compiled = {
-  greens: bits("GGGGGGGGGGGGGGGGGGGGGGGGGGGGGG"),
+  greens: bits("GGGGGGGGGGGGGGGGGGGGGGGGGGG"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
       switch (f.block) {
         case 0: {
-          e.tick(4);
-          e.folded(4);
+          e.tick(3);
+          e.folded(3);
           // 79: const targets = new Int32Array(code.length);
           env[1] = (env[0 /* code */] as Uint8Array).length;
           env[2 /* targets */] = e.allocate("i32[]", env[1] as number);
           // 80: const open = new Int32Array(code.length); // positions of the '[' not yet closed
-          env[3] = (env[0 /* code */] as Uint8Array).length;
-          env[4 /* open */] = e.allocate("i32[]", env[3] as number);
+          env[3 /* open */] = e.allocate("i32[]", env[1] as number);
           e.jump(f, 1, [0, 0]);
           continue;
         }
@@ -403,19 +386,18 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
-          env[7] = (env[0 /* code */] as Uint8Array).length;
-          env[8] = (env[6 /* pc */] as number) < (env[7] as number);
-          if (env[8] as boolean) e.jump(f, 2, []);
+          env[6] = (env[0 /* code */] as Uint8Array).length;
+          env[7] = (env[5 /* pc */] as number) < (env[6] as number);
+          if (env[7] as boolean) e.jump(f, 2, []);
           else e.jump(f, 17, []);
           continue;
         }
         case 2: {
-          e.tick(2);
-          e.folded(2);
+          e.tick(1);
+          e.folded(1);
           // 83: const c = code[pc];
-          env[9] = (env[0 /* code */] as Uint8Array).length;
-          env[10] = (env[6 /* pc */] as number) >>> 0 < (env[9] as number) >>> 0;
-          if (env[10] as boolean) e.jump(f, 3, []);
+          env[8] = (env[5 /* pc */] as number) >>> 0 < (env[6] as number) >>> 0;
+          if (env[8] as boolean) e.jump(f, 3, []);
           else e.jump(f, 7, []);
           continue;
         }
@@ -423,10 +405,10 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 83: const c = code[pc];
-          env[11 /* c */] = (env[0 /* code */] as Uint8Array)[env[6 /* pc */] as number]!;
+          env[9 /* c */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
           // 84: if (c === OPEN) {
-          env[12] = (env[11 /* c */] as number) === 91;
-          if (env[12] as boolean) e.jump(f, 4, []);
+          env[10] = (env[9 /* c */] as number) === 91;
+          if (env[10] as boolean) e.jump(f, 4, []);
           else e.jump(f, 8, []);
           continue;
         }
@@ -434,9 +416,9 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 85: open[depth] = pc;
-          env[13] = (env[4 /* open */] as Int32Array).length;
-          env[14] = (env[5 /* depth */] as number) >>> 0 < (env[13] as number) >>> 0;
-          if (env[14] as boolean) e.jump(f, 5, []);
+          env[11] = (env[3 /* open */] as Int32Array).length;
+          env[12] = (env[4 /* depth */] as number) >>> 0 < (env[11] as number) >>> 0;
+          if (env[12] as boolean) e.jump(f, 5, []);
           else e.jump(f, 7, []);
           continue;
         }
@@ -445,21 +427,21 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 85: open[depth] = pc;
           e.store(
-            env[4 /* open */] as Int32Array,
-            env[5 /* depth */] as number,
-            env[6 /* pc */] as number,
+            env[3 /* open */] as Int32Array,
+            env[4 /* depth */] as number,
+            env[5 /* pc */] as number,
           );
           // 86: depth = (depth + 1) | 0;
-          env[15 /* depth */] = ((env[5 /* depth */] as number) + 1) | 0;
-          e.jump(f, 6, [env[15 /* depth */] as number]);
+          env[13 /* depth */] = ((env[4 /* depth */] as number) + 1) | 0;
+          e.jump(f, 6, [env[13 /* depth */] as number]);
           continue;
         }
         case 6: {
           e.tick(1);
           e.folded(1);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
-          env[17 /* pc */] = ((env[6 /* pc */] as number) + 1) | 0;
-          e.jump(f, 1, [env[16 /* depth */] as number, env[17 /* pc */] as number]);
+          env[15 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
+          e.jump(f, 1, [env[14 /* depth */] as number, env[15 /* pc */] as number]);
           continue;
         }
         case 7: {
@@ -469,8 +451,8 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 87: } else if (c === CLOSE) {
-          env[18] = (env[11 /* c */] as number) === 93;
-          if (env[18] as boolean) e.jump(f, 9, []);
+          env[16] = (env[9 /* c */] as number) === 93;
+          if (env[16] as boolean) e.jump(f, 9, []);
           else e.jump(f, 16, []);
           continue;
         }
@@ -478,8 +460,8 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
-          env[19] = (env[5 /* depth */] as number) === 0;
-          if (env[19] as boolean) e.jump(f, 10, []);
+          env[17] = (env[4 /* depth */] as number) === 0;
+          if (env[17] as boolean) e.jump(f, 10, []);
           else e.jump(f, 11, []);
           continue;
         }
@@ -491,11 +473,11 @@ const graph_matchBrackets: Compiled = {
           e.tick(3);
           e.folded(3);
           // 89: depth = (depth - 1) | 0;
-          env[20 /* depth */] = ((env[5 /* depth */] as number) - 1) | 0;
+          env[18 /* depth */] = ((env[4 /* depth */] as number) - 1) | 0;
           // 90: const partner = open[depth];
-          env[21] = (env[4 /* open */] as Int32Array).length;
-          env[22] = (env[20 /* depth */] as number) >>> 0 < (env[21] as number) >>> 0;
-          if (env[22] as boolean) e.jump(f, 12, []);
+          env[19] = (env[3 /* open */] as Int32Array).length;
+          env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;
+          if (env[20] as boolean) e.jump(f, 12, []);
           else e.jump(f, 7, []);
           continue;
         }
@@ -503,27 +485,26 @@ const graph_matchBrackets: Compiled = {
           e.tick(3);
           e.folded(3);
           // 90: const partner = open[depth];
-          env[23 /* partner */] = (env[4 /* open */] as Int32Array)[env[20 /* depth */] as number]!;
+          env[21 /* partner */] = (env[3 /* open */] as Int32Array)[env[18 /* depth */] as number]!;
           // 91: targets[partner] = pc;
-          env[24] = (env[2 /* targets */] as Int32Array).length;
-          env[25] = (env[23 /* partner */] as number) >>> 0 < (env[24] as number) >>> 0;
-          if (env[25] as boolean) e.jump(f, 13, []);
+          env[22] = (env[2 /* targets */] as Int32Array).length;
+          env[23] = (env[21 /* partner */] as number) >>> 0 < (env[22] as number) >>> 0;
+          if (env[23] as boolean) e.jump(f, 13, []);
           else e.jump(f, 7, []);
           continue;
         }
         case 13: {
-          e.tick(3);
-          e.folded(2);
+          e.tick(2);
+          e.folded(1);
           // 91: targets[partner] = pc;
           e.store(
             env[2 /* targets */] as Int32Array,
-            env[23 /* partner */] as number,
-            env[6 /* pc */] as number,
+            env[21 /* partner */] as number,
+            env[5 /* pc */] as number,
           );
           // 92: targets[pc] = partner;
-          env[26] = (env[2 /* targets */] as Int32Array).length;
-          env[27] = (env[6 /* pc */] as number) >>> 0 < (env[26] as number) >>> 0;
-          if (env[27] as boolean) e.jump(f, 14, []);
+          env[24] = (env[5 /* pc */] as number) >>> 0 < (env[22] as number) >>> 0;
+          if (env[24] as boolean) e.jump(f, 14, []);
           else e.jump(f, 7, []);
           continue;
         }
@@ -532,26 +513,26 @@ const graph_matchBrackets: Compiled = {
           // 92: targets[pc] = partner;
           e.store(
             env[2 /* targets */] as Int32Array,
-            env[6 /* pc */] as number,
-            env[23 /* partner */] as number,
+            env[5 /* pc */] as number,
+            env[21 /* partner */] as number,
           );
-          e.jump(f, 15, [env[20 /* depth */] as number]);
+          e.jump(f, 15, [env[18 /* depth */] as number]);
           continue;
         }
         case 15: {
-          e.jump(f, 6, [env[28 /* depth */] as number]);
+          e.jump(f, 6, [env[25 /* depth */] as number]);
           continue;
         }
         case 16: {
-          e.jump(f, 15, [env[5 /* depth */] as number]);
+          e.jump(f, 15, [env[4 /* depth */] as number]);
           continue;
         }
         case 17: {
           e.tick(1);
           e.folded(1);
           // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
-          env[29] = (env[5 /* depth */] as number) !== 0;
-          if (env[29] as boolean) e.jump(f, 18, []);
+          env[26] = (env[4 /* depth */] as number) !== 0;
+          if (env[26] as boolean) e.jump(f, 18, []);
           else e.jump(f, 19, []);
           continue;
         }

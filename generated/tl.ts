@@ -44,7 +44,7 @@ const graph_interpret: Compiled = {
 /** @execute */
 const graph_execute: Compiled = {
   greens: bits(
-    "GGRRGRGGGGGGGGGGGGRRRRGGGGGRRRGRRGRRRGRRGGGGGRRRGGGRRGRRRGGRRGGGGRRRGGGRRGRRRGRRGGGGGGRRRRRRRGGGGGGGGGGRRRRRGGGGRRRRRRRRRGGGRRRRRRRRRGGGRRRRRRRRRGGGRRRRRRRRRRRRRGGGRRRRRRRRRGGGGRRRRRRRRRGGGGRRRRRRRRRGGGGRRRRRRRRRGGGGRRRRRRRRRGGGGRRRRRRRRRGGGGGRRRRGGGGRRRRGRRRGGGGGGRRRRRRRGGGRRRRRRRGGGRRR",
+    "GGRRGRGGGGGGGGGGGGRRRGGGGGRRRGRRGGGGGRRRGGGRRGRRRRGGGGRRRGGRRGRRRRGGGGGGRRRRRGGGGGGGGGGRRRRGGGGRRRRRRGGGRRRRRRGGGRRRRRRGGGRRRRRRRRGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGGRRRRGGGGRRRRGRRGGGGGGRRRRRRGGGRRRRRRGGGRRR",
   ),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
@@ -66,7 +66,7 @@ const graph_execute: Compiled = {
           env[8] = (env[0 /* code */] as Uint8Array).length;
           env[9] = (env[6 /* pc */] as number) < (env[8] as number);
           if (env[9] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 158, []);
+          else e.jump(f, 145, []);
           continue;
         }
         case 2: {
@@ -106,64 +106,64 @@ const graph_execute: Compiled = {
               e.jump(f, 14, []);
               break;
             case 5:
-              e.jump(f, 21, []);
+              e.jump(f, 19, []);
               break;
             case 6:
-              e.jump(f, 46, []);
+              e.jump(f, 44, []);
               break;
             case 7:
-              e.jump(f, 55, []);
+              e.jump(f, 53, []);
               break;
             case 8:
-              e.jump(f, 64, []);
+              e.jump(f, 62, []);
               break;
             case 9:
-              e.jump(f, 70, []);
+              e.jump(f, 67, []);
               break;
             case 10:
-              e.jump(f, 76, []);
+              e.jump(f, 72, []);
               break;
             case 11:
-              e.jump(f, 82, []);
+              e.jump(f, 77, []);
               break;
             case 12:
-              e.jump(f, 91, []);
+              e.jump(f, 84, []);
               break;
             case 13:
-              e.jump(f, 97, []);
+              e.jump(f, 89, []);
               break;
             case 14:
-              e.jump(f, 103, []);
+              e.jump(f, 94, []);
               break;
             case 15:
-              e.jump(f, 109, []);
+              e.jump(f, 99, []);
               break;
             case 16:
-              e.jump(f, 115, []);
+              e.jump(f, 104, []);
               break;
             case 17:
-              e.jump(f, 121, []);
+              e.jump(f, 109, []);
               break;
             case 18:
-              e.jump(f, 127, []);
+              e.jump(f, 114, []);
               break;
             case 19:
-              e.jump(f, 134, []);
+              e.jump(f, 121, []);
               break;
             case 20:
-              e.jump(f, 142, []);
+              e.jump(f, 129, []);
               break;
             case 21:
-              e.jump(f, 148, []);
+              e.jump(f, 135, []);
               break;
             case 22:
-              e.jump(f, 152, []);
+              e.jump(f, 139, []);
               break;
             case 23:
-              e.jump(f, 156, []);
+              e.jump(f, 143, []);
               break;
             default:
-              e.jump(f, 157, []);
+              e.jump(f, 144, []);
           }
           continue;
         }
@@ -208,11 +208,10 @@ const graph_execute: Compiled = {
           return e.raise(p, "stack overflow");
         }
         case 8: {
-          e.tick(2);
+          e.tick(1);
           // 65: stack[sp] = v;
-          env[20] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[21] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[20] as AVal], "bool")!;
-          if (!e.branch(p, f, env[21] as AVal, [9, []], [10, []])) return false;
+          env[20] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
+          if (!e.branch(p, f, env[20] as AVal, [9, []], [10, []])) return false;
           continue;
         }
         case 9: {
@@ -230,8 +229,8 @@ const graph_execute: Compiled = {
             undefined,
           );
           // 66: sp = (sp + 1) | 0;
-          env[22 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[17 /* pc */] as number, env[22 /* sp */] as number]);
+          env[21 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
+          e.jump(f, 5, [env[17 /* pc */] as number, env[21 /* sp */] as number]);
           continue;
         }
         case 10: {
@@ -241,8 +240,8 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 70: if (sp < 1) throw new VmError("stack underflow");
-          env[23] = (env[7 /* sp */] as number) < 1;
-          if (env[23] as boolean) e.jump(f, 12, []);
+          env[22] = (env[7 /* sp */] as number) < 1;
+          if (env[22] as boolean) e.jump(f, 12, []);
           else e.jump(f, 13, []);
           continue;
         }
@@ -254,16 +253,16 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 71: sp = (sp - 1) | 0;
-          env[24 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
-          e.jump(f, 5, [env[13 /* pc */] as number, env[24 /* sp */] as number]);
+          env[23 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          e.jump(f, 5, [env[13 /* pc */] as number, env[23 /* sp */] as number]);
           continue;
         }
         case 14: {
           e.tick(1);
           e.folded(1);
           // 74: if (sp < 2) throw new VmError("stack underflow");
-          env[25] = (env[7 /* sp */] as number) < 2;
-          if (env[25] as boolean) e.jump(f, 15, []);
+          env[24] = (env[7 /* sp */] as number) < 2;
+          if (env[24] as boolean) e.jump(f, 15, []);
           else e.jump(f, 16, []);
           continue;
         }
@@ -275,75 +274,54 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
-          env[26] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[27] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[28] = e.op(p, "uint_lt", [k(env[26] as number), env[27] as AVal], "bool")!;
-          if (!e.branch(p, f, env[28] as AVal, [17, []], [10, []])) return false;
+          env[25] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[26] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[27] = e.op(p, "uint_lt", [k(env[25] as number), env[26] as AVal], "bool")!;
+          if (!e.branch(p, f, env[27] as AVal, [17, []], [10, []])) return false;
           continue;
         }
         case 17: {
-          e.tick(4);
+          e.tick(3);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
-          env[29 /* top */] = e.op(
+          env[28 /* top */] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[26] as number)],
+            [env[5 /* stack */] as AVal, k(env[25] as number)],
             "i32",
           )!;
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
-          env[30] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[31] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[32] = e.op(p, "uint_lt", [k(env[30] as number), env[31] as AVal], "bool")!;
-          if (!e.branch(p, f, env[32] as AVal, [18, []], [10, []])) return false;
+          env[29] = ((env[7 /* sp */] as number) - 2) | 0;
+          env[30] = e.op(p, "uint_lt", [k(env[29] as number), env[26] as AVal], "bool")!;
+          if (!e.branch(p, f, env[30] as AVal, [18, []], [10, []])) return false;
           continue;
         }
         case 18: {
           e.tick(3);
-          e.folded(1);
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
-          env[33] = ((env[7 /* sp */] as number) - 2) | 0;
-          env[34] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[35] = e.op(p, "uint_lt", [k(env[33] as number), env[34] as AVal], "bool")!;
-          if (!e.branch(p, f, env[35] as AVal, [19, []], [10, []])) return false;
-          continue;
-        }
-        case 19: {
-          e.tick(5);
-          e.folded(1);
-          // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
-          env[36] = e.op(
+          env[31] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[33] as number)],
+            [env[5 /* stack */] as AVal, k(env[29] as number)],
             "i32",
           )!;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[30] as number), env[36] as AVal],
+            [env[5 /* stack */] as AVal, k(env[25] as number), env[31] as AVal],
             undefined,
           );
-          // 77: stack[(sp - 2) | 0] = top;
-          env[37] = ((env[7 /* sp */] as number) - 2) | 0;
-          env[38] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[39] = e.op(p, "uint_lt", [k(env[37] as number), env[38] as AVal], "bool")!;
-          if (!e.branch(p, f, env[39] as AVal, [20, []], [10, []])) return false;
-          continue;
-        }
-        case 20: {
-          e.tick(1);
           // 77: stack[(sp - 2) | 0] = top;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[37] as number), env[29 /* top */] as AVal],
+            [env[5 /* stack */] as AVal, k(env[29] as number), env[28 /* top */] as AVal],
             undefined,
           );
           e.jump(f, 5, [env[13 /* pc */] as number, env[7 /* sp */] as number]);
           continue;
         }
-        case 21: {
+        case 19: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -357,254 +335,243 @@ const graph_execute: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
               ],
-              40,
+              32,
             );
             return true;
           }
           e.tick(2);
           e.folded(2);
           // 82: pc = (pc + 1) | 0;
-          env[41 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[33 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
           // 83: if (r > 1) {
-          env[42] = (env[40 /* r */] as number) > 1;
-          if (env[42] as boolean) e.jump(f, 22, []);
-          else e.jump(f, 33, []);
+          env[34] = (env[32 /* r */] as number) > 1;
+          if (env[34] as boolean) e.jump(f, 20, []);
+          else e.jump(f, 31, []);
           continue;
         }
-        case 22: {
+        case 20: {
           e.tick(2);
           e.folded(2);
           // 85: const i = (sp - r) | 0;
-          env[43 /* i */] = ((env[7 /* sp */] as number) - (env[40 /* r */] as number)) | 0;
+          env[35 /* i */] = ((env[7 /* sp */] as number) - (env[32 /* r */] as number)) | 0;
           // 86: if (i < 0) throw new VmError("stack index out of range");
-          env[44] = (env[43 /* i */] as number) < 0;
-          if (env[44] as boolean) e.jump(f, 23, []);
-          else e.jump(f, 24, []);
+          env[36] = (env[35 /* i */] as number) < 0;
+          if (env[36] as boolean) e.jump(f, 21, []);
+          else e.jump(f, 22, []);
           continue;
         }
-        case 23: {
+        case 21: {
           // 86: if (i < 0) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
-        case 24: {
+        case 22: {
           e.tick(2);
           // 87: const v = stack[i];
-          env[45] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[46] = e.op(p, "uint_lt", [k(env[43 /* i */] as number), env[45] as AVal], "bool")!;
-          if (!e.branch(p, f, env[46] as AVal, [25, []], [10, []])) return false;
+          env[37] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[38] = e.op(p, "uint_lt", [k(env[35 /* i */] as number), env[37] as AVal], "bool")!;
+          if (!e.branch(p, f, env[38] as AVal, [23, []], [10, []])) return false;
+          continue;
+        }
+        case 23: {
+          e.tick(1);
+          // 87: const v = stack[i];
+          env[39 /* v */] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[35 /* i */] as number)],
+            "i32",
+          )!;
+          e.jump(f, 24, [env[35 /* i */] as number]);
+          continue;
+        }
+        case 24: {
+          e.tick(2);
+          e.folded(2);
+          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          env[41] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[42] = (env[40 /* j */] as number) < (env[41] as number);
+          if (env[42] as boolean) e.jump(f, 25, []);
+          else e.jump(f, 28, []);
           continue;
         }
         case 25: {
-          e.tick(1);
-          // 87: const v = stack[i];
-          env[47 /* v */] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[43 /* i */] as number)],
-            "i32",
-          )!;
-          e.jump(f, 26, [env[43 /* i */] as number]);
+          e.tick(2);
+          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          env[43] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[44] = e.op(p, "uint_lt", [k(env[40 /* j */] as number), env[43] as AVal], "bool")!;
+          if (!e.branch(p, f, env[44] as AVal, [26, []], [10, []])) return false;
           continue;
         }
         case 26: {
           e.tick(2);
-          e.folded(2);
+          e.folded(1);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[49] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[50] = (env[48 /* j */] as number) < (env[49] as number);
-          if (env[50] as boolean) e.jump(f, 27, []);
-          else e.jump(f, 30, []);
+          env[45] = ((env[40 /* j */] as number) + 1) | 0;
+          env[46] = e.op(p, "uint_lt", [k(env[45] as number), env[43] as AVal], "bool")!;
+          if (!e.branch(p, f, env[46] as AVal, [27, []], [10, []])) return false;
           continue;
         }
         case 27: {
           e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[51] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[52] = e.op(p, "uint_lt", [k(env[48 /* j */] as number), env[51] as AVal], "bool")!;
-          if (!e.branch(p, f, env[52] as AVal, [28, []], [10, []])) return false;
+          env[47] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[45] as number)],
+            "i32",
+          )!;
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[40 /* j */] as number), env[47] as AVal],
+            undefined,
+          );
+          e.jump(f, 24, [env[45] as number]);
           continue;
         }
         case 28: {
-          e.tick(3);
-          e.folded(1);
-          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[53] = ((env[48 /* j */] as number) + 1) | 0;
-          env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[55] = e.op(p, "uint_lt", [k(env[53] as number), env[54] as AVal], "bool")!;
-          if (!e.branch(p, f, env[55] as AVal, [29, []], [10, []])) return false;
+          e.tick(2);
+          // 89: stack[(sp - 1) | 0] = v;
+          env[48] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[49] = e.op(p, "uint_lt", [k(env[41] as number), env[48] as AVal], "bool")!;
+          if (!e.branch(p, f, env[49] as AVal, [29, []], [10, []])) return false;
           continue;
         }
         case 29: {
+          e.tick(1);
+          // 89: stack[(sp - 1) | 0] = v;
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[41] as number), env[39 /* v */] as AVal],
+            undefined,
+          );
+          e.jump(f, 30, []);
+          continue;
+        }
+        case 30: {
+          e.jump(f, 5, [env[33 /* pc */] as number, env[7 /* sp */] as number]);
+          continue;
+        }
+        case 31: {
+          e.tick(1);
+          e.folded(1);
+          // 90: } else if (r < -1) {
+          env[50] = (env[32 /* r */] as number) < -1;
+          if (env[50] as boolean) e.jump(f, 32, []);
+          else e.jump(f, 43, []);
+          continue;
+        }
+        case 32: {
+          e.tick(2);
+          e.folded(2);
+          // 92: const i = (sp + r) | 0;
+          env[51 /* i */] = ((env[7 /* sp */] as number) + (env[32 /* r */] as number)) | 0;
+          // 93: if (i < 0) throw new VmError("stack index out of range");
+          env[52] = (env[51 /* i */] as number) < 0;
+          if (env[52] as boolean) e.jump(f, 33, []);
+          else e.jump(f, 34, []);
+          continue;
+        }
+        case 33: {
+          // 93: if (i < 0) throw new VmError("stack index out of range");
+          return e.raise(p, "stack index out of range");
+        }
+        case 34: {
           e.tick(3);
           e.folded(1);
-          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[56] = e.op(
+          // 94: const v = stack[(sp - 1) | 0];
+          env[53] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[55] = e.op(p, "uint_lt", [k(env[53] as number), env[54] as AVal], "bool")!;
+          if (!e.branch(p, f, env[55] as AVal, [35, []], [10, []])) return false;
+          continue;
+        }
+        case 35: {
+          e.tick(1);
+          // 94: const v = stack[(sp - 1) | 0];
+          env[56 /* v */] = e.op(
             p,
             "array_get",
             [env[5 /* stack */] as AVal, k(env[53] as number)],
             "i32",
           )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[48 /* j */] as number), env[56] as AVal],
-            undefined,
-          );
-          env[57 /* j */] = ((env[48 /* j */] as number) + 1) | 0;
-          e.jump(f, 26, [env[57 /* j */] as number]);
+          e.jump(f, 36, [env[53] as number]);
           continue;
-        }
-        case 30: {
-          e.tick(3);
-          e.folded(1);
-          // 89: stack[(sp - 1) | 0] = v;
-          env[58] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[59] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[60] = e.op(p, "uint_lt", [k(env[58] as number), env[59] as AVal], "bool")!;
-          if (!e.branch(p, f, env[60] as AVal, [31, []], [10, []])) return false;
-          continue;
-        }
-        case 31: {
-          e.tick(1);
-          // 89: stack[(sp - 1) | 0] = v;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[58] as number), env[47 /* v */] as AVal],
-            undefined,
-          );
-          e.jump(f, 32, []);
-          continue;
-        }
-        case 32: {
-          e.jump(f, 5, [env[41 /* pc */] as number, env[7 /* sp */] as number]);
-          continue;
-        }
-        case 33: {
-          e.tick(1);
-          e.folded(1);
-          // 90: } else if (r < -1) {
-          env[61] = (env[40 /* r */] as number) < -1;
-          if (env[61] as boolean) e.jump(f, 34, []);
-          else e.jump(f, 45, []);
-          continue;
-        }
-        case 34: {
-          e.tick(2);
-          e.folded(2);
-          // 92: const i = (sp + r) | 0;
-          env[62 /* i */] = ((env[7 /* sp */] as number) + (env[40 /* r */] as number)) | 0;
-          // 93: if (i < 0) throw new VmError("stack index out of range");
-          env[63] = (env[62 /* i */] as number) < 0;
-          if (env[63] as boolean) e.jump(f, 35, []);
-          else e.jump(f, 36, []);
-          continue;
-        }
-        case 35: {
-          // 93: if (i < 0) throw new VmError("stack index out of range");
-          return e.raise(p, "stack index out of range");
         }
         case 36: {
-          e.tick(3);
+          e.tick(1);
           e.folded(1);
-          // 94: const v = stack[(sp - 1) | 0];
-          env[64] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[65] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[66] = e.op(p, "uint_lt", [k(env[64] as number), env[65] as AVal], "bool")!;
-          if (!e.branch(p, f, env[66] as AVal, [37, []], [10, []])) return false;
+          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          env[58] = (env[57 /* j */] as number) > (env[51 /* i */] as number);
+          if (env[58] as boolean) e.jump(f, 37, []);
+          else e.jump(f, 40, []);
           continue;
         }
         case 37: {
           e.tick(2);
-          e.folded(1);
-          // 94: const v = stack[(sp - 1) | 0];
-          env[67 /* v */] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[64] as number)],
-            "i32",
-          )!;
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[68 /* j */] = ((env[7 /* sp */] as number) - 1) | 0;
-          e.jump(f, 38, [env[68 /* j */] as number]);
+          env[59] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[60] = e.op(p, "uint_lt", [k(env[57 /* j */] as number), env[59] as AVal], "bool")!;
+          if (!e.branch(p, f, env[60] as AVal, [38, []], [10, []])) return false;
           continue;
         }
         case 38: {
-          e.tick(1);
+          e.tick(2);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[70] = (env[69 /* j */] as number) > (env[62 /* i */] as number);
-          if (env[70] as boolean) e.jump(f, 39, []);
-          else e.jump(f, 42, []);
+          env[61] = ((env[57 /* j */] as number) - 1) | 0;
+          env[62] = e.op(p, "uint_lt", [k(env[61] as number), env[59] as AVal], "bool")!;
+          if (!e.branch(p, f, env[62] as AVal, [39, []], [10, []])) return false;
           continue;
         }
         case 39: {
           e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[71] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[72] = e.op(p, "uint_lt", [k(env[69 /* j */] as number), env[71] as AVal], "bool")!;
-          if (!e.branch(p, f, env[72] as AVal, [40, []], [10, []])) return false;
-          continue;
-        }
-        case 40: {
-          e.tick(3);
-          e.folded(1);
-          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[73] = ((env[69 /* j */] as number) - 1) | 0;
-          env[74] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[75] = e.op(p, "uint_lt", [k(env[73] as number), env[74] as AVal], "bool")!;
-          if (!e.branch(p, f, env[75] as AVal, [41, []], [10, []])) return false;
-          continue;
-        }
-        case 41: {
-          e.tick(3);
-          e.folded(1);
-          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[76] = e.op(
+          env[63] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[73] as number)],
+            [env[5 /* stack */] as AVal, k(env[61] as number)],
             "i32",
           )!;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[69 /* j */] as number), env[76] as AVal],
+            [env[5 /* stack */] as AVal, k(env[57 /* j */] as number), env[63] as AVal],
             undefined,
           );
-          env[77 /* j */] = ((env[69 /* j */] as number) - 1) | 0;
-          e.jump(f, 38, [env[77 /* j */] as number]);
+          e.jump(f, 36, [env[61] as number]);
           continue;
         }
-        case 42: {
+        case 40: {
           e.tick(2);
           // 96: stack[i] = v;
-          env[78] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[79] = e.op(p, "uint_lt", [k(env[62 /* i */] as number), env[78] as AVal], "bool")!;
-          if (!e.branch(p, f, env[79] as AVal, [43, []], [10, []])) return false;
+          env[64] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[65] = e.op(p, "uint_lt", [k(env[51 /* i */] as number), env[64] as AVal], "bool")!;
+          if (!e.branch(p, f, env[65] as AVal, [41, []], [10, []])) return false;
           continue;
         }
-        case 43: {
+        case 41: {
           e.tick(1);
           // 96: stack[i] = v;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[62 /* i */] as number), env[67 /* v */] as AVal],
+            [env[5 /* stack */] as AVal, k(env[51 /* i */] as number), env[56 /* v */] as AVal],
             undefined,
           );
-          e.jump(f, 44, []);
+          e.jump(f, 42, []);
+          continue;
+        }
+        case 42: {
+          e.jump(f, 30, []);
+          continue;
+        }
+        case 43: {
+          e.jump(f, 42, []);
           continue;
         }
         case 44: {
-          e.jump(f, 32, []);
-          continue;
-        }
-        case 45: {
-          e.jump(f, 44, []);
-          continue;
-        }
-        case 46: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -618,91 +585,89 @@ const graph_execute: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
               ],
-              80,
+              66,
             );
             return true;
           }
           e.tick(4);
           e.folded(4);
           // 102: pc = (pc + 1) | 0;
-          env[81 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[67 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
           // 103: const n = (sp - i - 1) | 0;
-          env[82] = ((env[7 /* sp */] as number) - (env[80 /* i */] as number)) | 0;
-          env[83 /* n */] = ((env[82] as number) - 1) | 0;
+          env[68] = ((env[7 /* sp */] as number) - (env[66 /* i */] as number)) | 0;
+          env[69 /* n */] = ((env[68] as number) - 1) | 0;
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          env[84] = (env[83 /* n */] as number) < 0;
-          if (env[84] as boolean) e.jump(f, 47, [true]);
-          else e.jump(f, 54, []);
+          env[70] = (env[69 /* n */] as number) < 0;
+          if (env[70] as boolean) e.jump(f, 45, [true]);
+          else e.jump(f, 52, []);
           continue;
         }
-        case 47: {
+        case 45: {
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          if (env[85] as boolean) e.jump(f, 48, []);
-          else e.jump(f, 49, []);
+          if (env[71] as boolean) e.jump(f, 46, []);
+          else e.jump(f, 47, []);
           continue;
         }
-        case 48: {
+        case 46: {
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           return e.raise(p, "stack index out of range");
         }
-        case 49: {
+        case 47: {
           e.tick(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[86] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[87] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[86] as AVal], "bool")!;
-          if (!e.branch(p, f, env[87] as AVal, [50, []], [51, []])) return false;
+          env[72] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[73] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
+          if (!e.branch(p, f, env[73] as AVal, [48, []], [49, []])) return false;
           continue;
         }
-        case 50: {
+        case 48: {
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
+        case 49: {
+          e.tick(1);
+          // 106: stack[sp] = stack[n];
+          env[74] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
+          if (!e.branch(p, f, env[74] as AVal, [50, []], [10, []])) return false;
+          continue;
+        }
+        case 50: {
+          e.tick(1);
+          // 106: stack[sp] = stack[n];
+          env[75] = e.op(p, "uint_lt", [k(env[69 /* n */] as number), env[72] as AVal], "bool")!;
+          if (!e.branch(p, f, env[75] as AVal, [51, []], [10, []])) return false;
+          continue;
+        }
         case 51: {
-          e.tick(2);
-          // 106: stack[sp] = stack[n];
-          env[88] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[89] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[88] as AVal], "bool")!;
-          if (!e.branch(p, f, env[89] as AVal, [52, []], [10, []])) return false;
-          continue;
-        }
-        case 52: {
-          e.tick(2);
-          // 106: stack[sp] = stack[n];
-          env[90] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[91] = e.op(p, "uint_lt", [k(env[83 /* n */] as number), env[90] as AVal], "bool")!;
-          if (!e.branch(p, f, env[91] as AVal, [53, []], [10, []])) return false;
-          continue;
-        }
-        case 53: {
           e.tick(3);
           e.folded(1);
           // 106: stack[sp] = stack[n];
-          env[92] = e.op(
+          env[76] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[83 /* n */] as number)],
+            [env[5 /* stack */] as AVal, k(env[69 /* n */] as number)],
             "i32",
           )!;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[92] as AVal],
+            [env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[76] as AVal],
             undefined,
           );
           // 107: sp = (sp + 1) | 0;
-          env[93 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[81 /* pc */] as number, env[93 /* sp */] as number]);
+          env[77 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
+          e.jump(f, 5, [env[67 /* pc */] as number, env[77 /* sp */] as number]);
           continue;
         }
-        case 54: {
+        case 52: {
           e.tick(1);
           e.folded(1);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          env[94] = (env[83 /* n */] as number) >= (env[7 /* sp */] as number);
-          e.jump(f, 47, [env[94] as boolean]);
+          env[78] = (env[69 /* n */] as number) >= (env[7 /* sp */] as number);
+          e.jump(f, 45, [env[78] as boolean]);
           continue;
         }
-        case 55: {
+        case 53: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -716,983 +681,819 @@ const graph_execute: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
               ],
-              95,
+              79,
             );
             return true;
           }
           e.tick(2);
           e.folded(2);
           // 112: pc = (pc + 1) | 0;
-          env[96 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[80 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
           // 113: if (sp < 1) throw new VmError("stack underflow");
-          env[97] = (env[7 /* sp */] as number) < 1;
-          if (env[97] as boolean) e.jump(f, 56, []);
-          else e.jump(f, 57, []);
+          env[81] = (env[7 /* sp */] as number) < 1;
+          if (env[81] as boolean) e.jump(f, 54, []);
+          else e.jump(f, 55, []);
           continue;
         }
-        case 56: {
+        case 54: {
           // 113: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 57: {
+        case 55: {
           e.tick(4);
           e.folded(4);
           // 114: sp = (sp - 1) | 0;
-          env[98 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[82 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 115: const n = (sp - i - 1) | 0;
-          env[99] = ((env[98 /* sp */] as number) - (env[95 /* i */] as number)) | 0;
-          env[100 /* n */] = ((env[99] as number) - 1) | 0;
+          env[83] = ((env[82 /* sp */] as number) - (env[79 /* i */] as number)) | 0;
+          env[84 /* n */] = ((env[83] as number) - 1) | 0;
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          env[101] = (env[100 /* n */] as number) < 0;
-          if (env[101] as boolean) e.jump(f, 58, [true]);
-          else e.jump(f, 63, []);
+          env[85] = (env[84 /* n */] as number) < 0;
+          if (env[85] as boolean) e.jump(f, 56, [true]);
+          else e.jump(f, 61, []);
           continue;
         }
-        case 58: {
+        case 56: {
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          if (env[102] as boolean) e.jump(f, 59, []);
-          else e.jump(f, 60, []);
+          if (env[86] as boolean) e.jump(f, 57, []);
+          else e.jump(f, 58, []);
+          continue;
+        }
+        case 57: {
+          // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          return e.raise(p, "stack index out of range");
+        }
+        case 58: {
+          e.tick(2);
+          // 117: stack[n] = stack[sp];
+          env[87] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[88] = e.op(p, "uint_lt", [k(env[84 /* n */] as number), env[87] as AVal], "bool")!;
+          if (!e.branch(p, f, env[88] as AVal, [59, []], [10, []])) return false;
           continue;
         }
         case 59: {
-          // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          return e.raise(p, "stack index out of range");
+          e.tick(1);
+          // 117: stack[n] = stack[sp];
+          env[89] = e.op(p, "uint_lt", [k(env[82 /* sp */] as number), env[87] as AVal], "bool")!;
+          if (!e.branch(p, f, env[89] as AVal, [60, []], [10, []])) return false;
+          continue;
         }
         case 60: {
           e.tick(2);
           // 117: stack[n] = stack[sp];
-          env[103] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[104] = e.op(p, "uint_lt", [k(env[100 /* n */] as number), env[103] as AVal], "bool")!;
-          if (!e.branch(p, f, env[104] as AVal, [61, []], [10, []])) return false;
+          env[90] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[82 /* sp */] as number)],
+            "i32",
+          )!;
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[84 /* n */] as number), env[90] as AVal],
+            undefined,
+          );
+          e.jump(f, 5, [env[80 /* pc */] as number, env[82 /* sp */] as number]);
           continue;
         }
         case 61: {
-          e.tick(2);
-          // 117: stack[n] = stack[sp];
-          env[105] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[106] = e.op(p, "uint_lt", [k(env[98 /* sp */] as number), env[105] as AVal], "bool")!;
-          if (!e.branch(p, f, env[106] as AVal, [62, []], [10, []])) return false;
-          continue;
-        }
-        case 62: {
-          e.tick(2);
-          // 117: stack[n] = stack[sp];
-          env[107] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[98 /* sp */] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[100 /* n */] as number), env[107] as AVal],
-            undefined,
-          );
-          e.jump(f, 5, [env[96 /* pc */] as number, env[98 /* sp */] as number]);
-          continue;
-        }
-        case 63: {
           e.tick(1);
           e.folded(1);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          env[108] = (env[100 /* n */] as number) >= (env[98 /* sp */] as number);
-          e.jump(f, 58, [env[108] as boolean]);
+          env[91] = (env[84 /* n */] as number) >= (env[82 /* sp */] as number);
+          e.jump(f, 56, [env[91] as boolean]);
           continue;
         }
-        case 64: {
+        case 62: {
           e.tick(1);
           e.folded(1);
           // 123: if (sp < 2) throw new VmError("stack underflow");
-          env[109] = (env[7 /* sp */] as number) < 2;
-          if (env[109] as boolean) e.jump(f, 65, []);
-          else e.jump(f, 66, []);
+          env[92] = (env[7 /* sp */] as number) < 2;
+          if (env[92] as boolean) e.jump(f, 63, []);
+          else e.jump(f, 64, []);
           continue;
         }
-        case 65: {
+        case 63: {
           // 123: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 66: {
+        case 64: {
           e.tick(4);
           e.folded(2);
           // 124: sp = (sp - 1) | 0;
-          env[110 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[93 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 125: const top = (sp - 1) | 0;
-          env[111 /* top */] = ((env[110 /* sp */] as number) - 1) | 0;
+          env[94 /* top */] = ((env[93 /* sp */] as number) - 1) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[112] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[113] = e.op(
+          env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[96] = e.op(p, "uint_lt", [k(env[94 /* top */] as number), env[95] as AVal], "bool")!;
+          if (!e.branch(p, f, env[96] as AVal, [65, []], [10, []])) return false;
+          continue;
+        }
+        case 65: {
+          e.tick(2);
+          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          env[97] = e.op(
             p,
-            "uint_lt",
-            [k(env[111 /* top */] as number), env[112] as AVal],
-            "bool",
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[94 /* top */] as number)],
+            "i32",
           )!;
-          if (!e.branch(p, f, env[113] as AVal, [67, []], [10, []])) return false;
+          env[98] = e.op(p, "uint_lt", [k(env[93 /* sp */] as number), env[95] as AVal], "bool")!;
+          if (!e.branch(p, f, env[98] as AVal, [66, []], [10, []])) return false;
+          continue;
+        }
+        case 66: {
+          e.tick(3);
+          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          env[99] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[93 /* sp */] as number)],
+            "i32",
+          )!;
+          env[100] = e.op(p, "int_add", [env[97] as AVal, env[99] as AVal], "i32")!;
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[94 /* top */] as number), env[100] as AVal],
+            undefined,
+          );
+          e.jump(f, 5, [env[13 /* pc */] as number, env[93 /* sp */] as number]);
           continue;
         }
         case 67: {
-          e.tick(2);
-          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[114] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[115] = e.op(
-            p,
-            "uint_lt",
-            [k(env[111 /* top */] as number), env[114] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[115] as AVal, [68, []], [10, []])) return false;
+          e.tick(1);
+          e.folded(1);
+          // 130: if (sp < 2) throw new VmError("stack underflow");
+          env[101] = (env[7 /* sp */] as number) < 2;
+          if (env[101] as boolean) e.jump(f, 68, []);
+          else e.jump(f, 69, []);
           continue;
         }
         case 68: {
-          e.tick(3);
-          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[116] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[111 /* top */] as number)],
-            "i32",
-          )!;
-          env[117] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[118] = e.op(
-            p,
-            "uint_lt",
-            [k(env[110 /* sp */] as number), env[117] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[118] as AVal, [69, []], [10, []])) return false;
-          continue;
-        }
-        case 69: {
-          e.tick(3);
-          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[119] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[110 /* sp */] as number)],
-            "i32",
-          )!;
-          env[120] = e.op(p, "int_add", [env[116] as AVal, env[119] as AVal], "i32")!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[111 /* top */] as number), env[120] as AVal],
-            undefined,
-          );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[110 /* sp */] as number]);
-          continue;
-        }
-        case 70: {
-          e.tick(1);
-          e.folded(1);
-          // 130: if (sp < 2) throw new VmError("stack underflow");
-          env[121] = (env[7 /* sp */] as number) < 2;
-          if (env[121] as boolean) e.jump(f, 71, []);
-          else e.jump(f, 72, []);
-          continue;
-        }
-        case 71: {
           // 130: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 72: {
+        case 69: {
           e.tick(4);
           e.folded(2);
           // 131: sp = (sp - 1) | 0;
-          env[122 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[102 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 132: const top = (sp - 1) | 0;
-          env[123 /* top */] = ((env[122 /* sp */] as number) - 1) | 0;
+          env[103 /* top */] = ((env[102 /* sp */] as number) - 1) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[124] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[125] = e.op(
+          env[104] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[105] = e.op(
             p,
             "uint_lt",
-            [k(env[123 /* top */] as number), env[124] as AVal],
+            [k(env[103 /* top */] as number), env[104] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[125] as AVal, [73, []], [10, []])) return false;
+          if (!e.branch(p, f, env[105] as AVal, [70, []], [10, []])) return false;
+          continue;
+        }
+        case 70: {
+          e.tick(2);
+          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          env[106] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[103 /* top */] as number)],
+            "i32",
+          )!;
+          env[107] = e.op(
+            p,
+            "uint_lt",
+            [k(env[102 /* sp */] as number), env[104] as AVal],
+            "bool",
+          )!;
+          if (!e.branch(p, f, env[107] as AVal, [71, []], [10, []])) return false;
+          continue;
+        }
+        case 71: {
+          e.tick(3);
+          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          env[108] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[102 /* sp */] as number)],
+            "i32",
+          )!;
+          env[109] = e.op(p, "int_sub", [env[106] as AVal, env[108] as AVal], "i32")!;
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[103 /* top */] as number), env[109] as AVal],
+            undefined,
+          );
+          e.jump(f, 5, [env[13 /* pc */] as number, env[102 /* sp */] as number]);
+          continue;
+        }
+        case 72: {
+          e.tick(1);
+          e.folded(1);
+          // 137: if (sp < 2) throw new VmError("stack underflow");
+          env[110] = (env[7 /* sp */] as number) < 2;
+          if (env[110] as boolean) e.jump(f, 73, []);
+          else e.jump(f, 74, []);
           continue;
         }
         case 73: {
-          e.tick(2);
-          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[126] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[127] = e.op(
-            p,
-            "uint_lt",
-            [k(env[123 /* top */] as number), env[126] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[127] as AVal, [74, []], [10, []])) return false;
-          continue;
-        }
-        case 74: {
-          e.tick(3);
-          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[128] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[123 /* top */] as number)],
-            "i32",
-          )!;
-          env[129] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[130] = e.op(
-            p,
-            "uint_lt",
-            [k(env[122 /* sp */] as number), env[129] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[130] as AVal, [75, []], [10, []])) return false;
-          continue;
-        }
-        case 75: {
-          e.tick(3);
-          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[131] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[122 /* sp */] as number)],
-            "i32",
-          )!;
-          env[132] = e.op(p, "int_sub", [env[128] as AVal, env[131] as AVal], "i32")!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[123 /* top */] as number), env[132] as AVal],
-            undefined,
-          );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[122 /* sp */] as number]);
-          continue;
-        }
-        case 76: {
-          e.tick(1);
-          e.folded(1);
-          // 137: if (sp < 2) throw new VmError("stack underflow");
-          env[133] = (env[7 /* sp */] as number) < 2;
-          if (env[133] as boolean) e.jump(f, 77, []);
-          else e.jump(f, 78, []);
-          continue;
-        }
-        case 77: {
           // 137: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 78: {
+        case 74: {
           e.tick(4);
           e.folded(2);
           // 138: sp = (sp - 1) | 0;
-          env[134 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[111 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 139: const top = (sp - 1) | 0;
-          env[135 /* top */] = ((env[134 /* sp */] as number) - 1) | 0;
+          env[112 /* top */] = ((env[111 /* sp */] as number) - 1) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[136] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[137] = e.op(
+          env[113] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[114] = e.op(
             p,
             "uint_lt",
-            [k(env[135 /* top */] as number), env[136] as AVal],
+            [k(env[112 /* top */] as number), env[113] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[137] as AVal, [79, []], [10, []])) return false;
+          if (!e.branch(p, f, env[114] as AVal, [75, []], [10, []])) return false;
           continue;
         }
-        case 79: {
+        case 75: {
           e.tick(2);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[138] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[139] = e.op(
-            p,
-            "uint_lt",
-            [k(env[135 /* top */] as number), env[138] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[139] as AVal, [80, []], [10, []])) return false;
-          continue;
-        }
-        case 80: {
-          e.tick(3);
-          // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[140] = e.op(
+          env[115] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[135 /* top */] as number)],
+            [env[5 /* stack */] as AVal, k(env[112 /* top */] as number)],
             "i32",
           )!;
-          env[141] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[142] = e.op(
+          env[116] = e.op(
             p,
             "uint_lt",
-            [k(env[134 /* sp */] as number), env[141] as AVal],
+            [k(env[111 /* sp */] as number), env[113] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[142] as AVal, [81, []], [10, []])) return false;
+          if (!e.branch(p, f, env[116] as AVal, [76, []], [10, []])) return false;
           continue;
         }
-        case 81: {
+        case 76: {
           e.tick(3);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[143] = e.op(
+          env[117] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[134 /* sp */] as number)],
+            [env[5 /* stack */] as AVal, k(env[111 /* sp */] as number)],
             "i32",
           )!;
-          env[144] = e.op(p, "int_mul", [env[140] as AVal, env[143] as AVal], "i32")!;
+          env[118] = e.op(p, "int_mul", [env[115] as AVal, env[117] as AVal], "i32")!;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[135 /* top */] as number), env[144] as AVal],
+            [env[5 /* stack */] as AVal, k(env[112 /* top */] as number), env[118] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[134 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[111 /* sp */] as number]);
           continue;
         }
-        case 82: {
+        case 77: {
           e.tick(1);
           e.folded(1);
           // 144: if (sp < 2) throw new VmError("stack underflow");
-          env[145] = (env[7 /* sp */] as number) < 2;
-          if (env[145] as boolean) e.jump(f, 83, []);
-          else e.jump(f, 84, []);
+          env[119] = (env[7 /* sp */] as number) < 2;
+          if (env[119] as boolean) e.jump(f, 78, []);
+          else e.jump(f, 79, []);
           continue;
         }
-        case 83: {
+        case 78: {
           // 144: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 84: {
+        case 79: {
           e.tick(4);
           e.folded(2);
           // 145: sp = (sp - 1) | 0;
-          env[146 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[120 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 146: const top = (sp - 1) | 0;
-          env[147 /* top */] = ((env[146 /* sp */] as number) - 1) | 0;
+          env[121 /* top */] = ((env[120 /* sp */] as number) - 1) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
-          env[148] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[149] = e.op(
+          env[122] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[123] = e.op(
             p,
             "uint_lt",
-            [k(env[146 /* sp */] as number), env[148] as AVal],
+            [k(env[120 /* sp */] as number), env[122] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[149] as AVal, [85, []], [10, []])) return false;
+          if (!e.branch(p, f, env[123] as AVal, [80, []], [10, []])) return false;
           continue;
         }
-        case 85: {
+        case 80: {
           e.tick(2);
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
-          env[150] = e.op(
+          env[124] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[146 /* sp */] as number)],
+            [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
             "i32",
           )!;
-          env[151] = e.op(p, "int_eq", [env[150] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[151] as AVal, [86, []], [87, []])) return false;
+          env[125] = e.op(p, "int_eq", [env[124] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[125] as AVal, [81, []], [82, []])) return false;
           continue;
         }
-        case 86: {
+        case 81: {
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           return e.raise(p, "division by zero");
         }
-        case 87: {
-          e.tick(2);
+        case 82: {
+          e.tick(1);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[152] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[153] = e.op(
+          env[126] = e.op(
             p,
             "uint_lt",
-            [k(env[147 /* top */] as number), env[152] as AVal],
+            [k(env[121 /* top */] as number), env[122] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[153] as AVal, [88, []], [10, []])) return false;
+          if (!e.branch(p, f, env[126] as AVal, [83, []], [10, []])) return false;
           continue;
         }
-        case 88: {
-          e.tick(2);
+        case 83: {
+          e.tick(4);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[154] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[155] = e.op(
-            p,
-            "uint_lt",
-            [k(env[147 /* top */] as number), env[154] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[155] as AVal, [89, []], [10, []])) return false;
-          continue;
-        }
-        case 89: {
-          e.tick(3);
-          // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[156] = e.op(
+          env[127] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[147 /* top */] as number)],
+            [env[5 /* stack */] as AVal, k(env[121 /* top */] as number)],
             "i32",
           )!;
-          env[157] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[158] = e.op(
-            p,
-            "uint_lt",
-            [k(env[146 /* sp */] as number), env[157] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[158] as AVal, [90, []], [10, []])) return false;
-          continue;
-        }
-        case 90: {
-          e.tick(3);
-          // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[159] = e.op(
+          env[128] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[146 /* sp */] as number)],
+            [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
             "i32",
           )!;
-          env[160] = e.op(p, "int_div", [env[156] as AVal, env[159] as AVal], "i32")!;
+          env[129] = e.op(p, "int_div", [env[127] as AVal, env[128] as AVal], "i32")!;
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[147 /* top */] as number), env[160] as AVal],
+            [env[5 /* stack */] as AVal, k(env[121 /* top */] as number), env[129] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[146 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[120 /* sp */] as number]);
           continue;
         }
-        case 91: {
+        case 84: {
           e.tick(1);
           e.folded(1);
           // 152: if (sp < 2) throw new VmError("stack underflow");
-          env[161] = (env[7 /* sp */] as number) < 2;
-          if (env[161] as boolean) e.jump(f, 92, []);
-          else e.jump(f, 93, []);
+          env[130] = (env[7 /* sp */] as number) < 2;
+          if (env[130] as boolean) e.jump(f, 85, []);
+          else e.jump(f, 86, []);
           continue;
         }
-        case 92: {
+        case 85: {
           // 152: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 93: {
+        case 86: {
           e.tick(4);
           e.folded(2);
           // 153: sp = (sp - 1) | 0;
-          env[162 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[131 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 154: const top = (sp - 1) | 0;
-          env[163 /* top */] = ((env[162 /* sp */] as number) - 1) | 0;
+          env[132 /* top */] = ((env[131 /* sp */] as number) - 1) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[164] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[165] = e.op(
+          env[133] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[134] = e.op(
             p,
             "uint_lt",
-            [k(env[163 /* top */] as number), env[164] as AVal],
+            [k(env[132 /* top */] as number), env[133] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[165] as AVal, [94, []], [10, []])) return false;
+          if (!e.branch(p, f, env[134] as AVal, [87, []], [10, []])) return false;
           continue;
         }
-        case 94: {
+        case 87: {
           e.tick(2);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[166] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[167] = e.op(
-            p,
-            "uint_lt",
-            [k(env[163 /* top */] as number), env[166] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[167] as AVal, [95, []], [10, []])) return false;
-          continue;
-        }
-        case 95: {
-          e.tick(3);
-          // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[168] = e.op(
+          env[135] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[163 /* top */] as number)],
+            [env[5 /* stack */] as AVal, k(env[132 /* top */] as number)],
             "i32",
           )!;
-          env[169] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[170] = e.op(
+          env[136] = e.op(
             p,
             "uint_lt",
-            [k(env[162 /* sp */] as number), env[169] as AVal],
+            [k(env[131 /* sp */] as number), env[133] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[170] as AVal, [96, []], [10, []])) return false;
+          if (!e.branch(p, f, env[136] as AVal, [88, []], [10, []])) return false;
           continue;
         }
-        case 96: {
+        case 88: {
           if (f.op < 3) {
             e.tick(3);
             e.folded(1);
             // 155: stack[top] = bit(stack[top] === stack[sp]);
-            env[171] = e.op(
+            env[137] = e.op(
               p,
               "array_get",
-              [env[5 /* stack */] as AVal, k(env[162 /* sp */] as number)],
+              [env[5 /* stack */] as AVal, k(env[131 /* sp */] as number)],
               "i32",
             )!;
-            env[172] = e.op(p, "int_eq", [env[168] as AVal, env[171] as AVal], "bool")!;
+            env[138] = e.op(p, "int_eq", [env[135] as AVal, env[137] as AVal], "bool")!;
             f.op = 3;
-            e.call(p, f, "bit", [env[172] as AVal], 173);
+            e.call(p, f, "bit", [env[138] as AVal], 139);
             return true;
           }
           e.tick(1);
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[163 /* top */] as number), k(env[173] as number)],
+            [env[5 /* stack */] as AVal, k(env[132 /* top */] as number), k(env[139] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[162 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[131 /* sp */] as number]);
           continue;
         }
-        case 97: {
+        case 89: {
           e.tick(1);
           e.folded(1);
           // 159: if (sp < 2) throw new VmError("stack underflow");
-          env[174] = (env[7 /* sp */] as number) < 2;
-          if (env[174] as boolean) e.jump(f, 98, []);
-          else e.jump(f, 99, []);
+          env[140] = (env[7 /* sp */] as number) < 2;
+          if (env[140] as boolean) e.jump(f, 90, []);
+          else e.jump(f, 91, []);
           continue;
         }
-        case 98: {
+        case 90: {
           // 159: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 99: {
+        case 91: {
           e.tick(4);
           e.folded(2);
           // 160: sp = (sp - 1) | 0;
-          env[175 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[141 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 161: const top = (sp - 1) | 0;
-          env[176 /* top */] = ((env[175 /* sp */] as number) - 1) | 0;
+          env[142 /* top */] = ((env[141 /* sp */] as number) - 1) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[177] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[178] = e.op(
+          env[143] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[144] = e.op(
             p,
             "uint_lt",
-            [k(env[176 /* top */] as number), env[177] as AVal],
+            [k(env[142 /* top */] as number), env[143] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[178] as AVal, [100, []], [10, []])) return false;
+          if (!e.branch(p, f, env[144] as AVal, [92, []], [10, []])) return false;
           continue;
         }
-        case 100: {
+        case 92: {
           e.tick(2);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[179] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[180] = e.op(
-            p,
-            "uint_lt",
-            [k(env[176 /* top */] as number), env[179] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[180] as AVal, [101, []], [10, []])) return false;
-          continue;
-        }
-        case 101: {
-          e.tick(3);
-          // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[181] = e.op(
+          env[145] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[176 /* top */] as number)],
+            [env[5 /* stack */] as AVal, k(env[142 /* top */] as number)],
             "i32",
           )!;
-          env[182] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[183] = e.op(
+          env[146] = e.op(
             p,
             "uint_lt",
-            [k(env[175 /* sp */] as number), env[182] as AVal],
+            [k(env[141 /* sp */] as number), env[143] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[183] as AVal, [102, []], [10, []])) return false;
+          if (!e.branch(p, f, env[146] as AVal, [93, []], [10, []])) return false;
           continue;
         }
-        case 102: {
+        case 93: {
           if (f.op < 3) {
             e.tick(3);
             e.folded(1);
             // 162: stack[top] = bit(stack[top] !== stack[sp]);
-            env[184] = e.op(
+            env[147] = e.op(
               p,
               "array_get",
-              [env[5 /* stack */] as AVal, k(env[175 /* sp */] as number)],
+              [env[5 /* stack */] as AVal, k(env[141 /* sp */] as number)],
               "i32",
             )!;
-            env[185] = e.op(p, "int_ne", [env[181] as AVal, env[184] as AVal], "bool")!;
+            env[148] = e.op(p, "int_ne", [env[145] as AVal, env[147] as AVal], "bool")!;
             f.op = 3;
-            e.call(p, f, "bit", [env[185] as AVal], 186);
+            e.call(p, f, "bit", [env[148] as AVal], 149);
             return true;
           }
           e.tick(1);
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[176 /* top */] as number), k(env[186] as number)],
+            [env[5 /* stack */] as AVal, k(env[142 /* top */] as number), k(env[149] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[175 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[141 /* sp */] as number]);
           continue;
         }
-        case 103: {
+        case 94: {
           e.tick(1);
           e.folded(1);
           // 166: if (sp < 2) throw new VmError("stack underflow");
-          env[187] = (env[7 /* sp */] as number) < 2;
-          if (env[187] as boolean) e.jump(f, 104, []);
-          else e.jump(f, 105, []);
+          env[150] = (env[7 /* sp */] as number) < 2;
+          if (env[150] as boolean) e.jump(f, 95, []);
+          else e.jump(f, 96, []);
           continue;
         }
-        case 104: {
+        case 95: {
           // 166: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 105: {
+        case 96: {
           e.tick(4);
           e.folded(2);
           // 167: sp = (sp - 1) | 0;
-          env[188 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[151 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 168: const top = (sp - 1) | 0;
-          env[189 /* top */] = ((env[188 /* sp */] as number) - 1) | 0;
+          env[152 /* top */] = ((env[151 /* sp */] as number) - 1) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[190] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[191] = e.op(
+          env[153] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[154] = e.op(
             p,
             "uint_lt",
-            [k(env[189 /* top */] as number), env[190] as AVal],
+            [k(env[152 /* top */] as number), env[153] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[191] as AVal, [106, []], [10, []])) return false;
+          if (!e.branch(p, f, env[154] as AVal, [97, []], [10, []])) return false;
           continue;
         }
-        case 106: {
+        case 97: {
           e.tick(2);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[192] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[193] = e.op(
+          env[155] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[152 /* top */] as number)],
+            "i32",
+          )!;
+          env[156] = e.op(
             p,
             "uint_lt",
-            [k(env[189 /* top */] as number), env[192] as AVal],
+            [k(env[151 /* sp */] as number), env[153] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[193] as AVal, [107, []], [10, []])) return false;
+          if (!e.branch(p, f, env[156] as AVal, [98, []], [10, []])) return false;
+          continue;
+        }
+        case 98: {
+          if (f.op < 3) {
+            e.tick(3);
+            e.folded(1);
+            // 169: stack[top] = bit(stack[top] < stack[sp]);
+            env[157] = e.op(
+              p,
+              "array_get",
+              [env[5 /* stack */] as AVal, k(env[151 /* sp */] as number)],
+              "i32",
+            )!;
+            env[158] = e.op(p, "int_lt", [env[155] as AVal, env[157] as AVal], "bool")!;
+            f.op = 3;
+            e.call(p, f, "bit", [env[158] as AVal], 159);
+            return true;
+          }
+          e.tick(1);
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[152 /* top */] as number), k(env[159] as number)],
+            undefined,
+          );
+          e.jump(f, 5, [env[13 /* pc */] as number, env[151 /* sp */] as number]);
+          continue;
+        }
+        case 99: {
+          e.tick(1);
+          e.folded(1);
+          // 173: if (sp < 2) throw new VmError("stack underflow");
+          env[160] = (env[7 /* sp */] as number) < 2;
+          if (env[160] as boolean) e.jump(f, 100, []);
+          else e.jump(f, 101, []);
+          continue;
+        }
+        case 100: {
+          // 173: if (sp < 2) throw new VmError("stack underflow");
+          return e.raise(p, "stack underflow");
+        }
+        case 101: {
+          e.tick(4);
+          e.folded(2);
+          // 174: sp = (sp - 1) | 0;
+          env[161 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          // 175: const top = (sp - 1) | 0;
+          env[162 /* top */] = ((env[161 /* sp */] as number) - 1) | 0;
+          // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          env[163] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[164] = e.op(
+            p,
+            "uint_lt",
+            [k(env[162 /* top */] as number), env[163] as AVal],
+            "bool",
+          )!;
+          if (!e.branch(p, f, env[164] as AVal, [102, []], [10, []])) return false;
+          continue;
+        }
+        case 102: {
+          e.tick(2);
+          // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          env[165] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[162 /* top */] as number)],
+            "i32",
+          )!;
+          env[166] = e.op(
+            p,
+            "uint_lt",
+            [k(env[161 /* sp */] as number), env[163] as AVal],
+            "bool",
+          )!;
+          if (!e.branch(p, f, env[166] as AVal, [103, []], [10, []])) return false;
+          continue;
+        }
+        case 103: {
+          if (f.op < 3) {
+            e.tick(3);
+            e.folded(1);
+            // 176: stack[top] = bit(stack[top] <= stack[sp]);
+            env[167] = e.op(
+              p,
+              "array_get",
+              [env[5 /* stack */] as AVal, k(env[161 /* sp */] as number)],
+              "i32",
+            )!;
+            env[168] = e.op(p, "int_le", [env[165] as AVal, env[167] as AVal], "bool")!;
+            f.op = 3;
+            e.call(p, f, "bit", [env[168] as AVal], 169);
+            return true;
+          }
+          e.tick(1);
+          e.op(
+            p,
+            "array_set",
+            [env[5 /* stack */] as AVal, k(env[162 /* top */] as number), k(env[169] as number)],
+            undefined,
+          );
+          e.jump(f, 5, [env[13 /* pc */] as number, env[161 /* sp */] as number]);
+          continue;
+        }
+        case 104: {
+          e.tick(1);
+          e.folded(1);
+          // 180: if (sp < 2) throw new VmError("stack underflow");
+          env[170] = (env[7 /* sp */] as number) < 2;
+          if (env[170] as boolean) e.jump(f, 105, []);
+          else e.jump(f, 106, []);
+          continue;
+        }
+        case 105: {
+          // 180: if (sp < 2) throw new VmError("stack underflow");
+          return e.raise(p, "stack underflow");
+        }
+        case 106: {
+          e.tick(4);
+          e.folded(2);
+          // 181: sp = (sp - 1) | 0;
+          env[171 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          // 182: const top = (sp - 1) | 0;
+          env[172 /* top */] = ((env[171 /* sp */] as number) - 1) | 0;
+          // 183: stack[top] = bit(stack[top] > stack[sp]);
+          env[173] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[174] = e.op(
+            p,
+            "uint_lt",
+            [k(env[172 /* top */] as number), env[173] as AVal],
+            "bool",
+          )!;
+          if (!e.branch(p, f, env[174] as AVal, [107, []], [10, []])) return false;
           continue;
         }
         case 107: {
-          e.tick(3);
-          // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[194] = e.op(
+          e.tick(2);
+          // 183: stack[top] = bit(stack[top] > stack[sp]);
+          env[175] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[189 /* top */] as number)],
+            [env[5 /* stack */] as AVal, k(env[172 /* top */] as number)],
             "i32",
           )!;
-          env[195] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[196] = e.op(
+          env[176] = e.op(
             p,
             "uint_lt",
-            [k(env[188 /* sp */] as number), env[195] as AVal],
+            [k(env[171 /* sp */] as number), env[173] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[196] as AVal, [108, []], [10, []])) return false;
+          if (!e.branch(p, f, env[176] as AVal, [108, []], [10, []])) return false;
           continue;
         }
         case 108: {
           if (f.op < 3) {
             e.tick(3);
             e.folded(1);
-            // 169: stack[top] = bit(stack[top] < stack[sp]);
-            env[197] = e.op(
+            // 183: stack[top] = bit(stack[top] > stack[sp]);
+            env[177] = e.op(
               p,
               "array_get",
-              [env[5 /* stack */] as AVal, k(env[188 /* sp */] as number)],
+              [env[5 /* stack */] as AVal, k(env[171 /* sp */] as number)],
               "i32",
             )!;
-            env[198] = e.op(p, "int_lt", [env[194] as AVal, env[197] as AVal], "bool")!;
+            env[178] = e.op(p, "int_gt", [env[175] as AVal, env[177] as AVal], "bool")!;
             f.op = 3;
-            e.call(p, f, "bit", [env[198] as AVal], 199);
+            e.call(p, f, "bit", [env[178] as AVal], 179);
             return true;
           }
           e.tick(1);
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[189 /* top */] as number), k(env[199] as number)],
+            [env[5 /* stack */] as AVal, k(env[172 /* top */] as number), k(env[179] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[188 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[171 /* sp */] as number]);
           continue;
         }
         case 109: {
           e.tick(1);
           e.folded(1);
-          // 173: if (sp < 2) throw new VmError("stack underflow");
-          env[200] = (env[7 /* sp */] as number) < 2;
-          if (env[200] as boolean) e.jump(f, 110, []);
+          // 187: if (sp < 2) throw new VmError("stack underflow");
+          env[180] = (env[7 /* sp */] as number) < 2;
+          if (env[180] as boolean) e.jump(f, 110, []);
           else e.jump(f, 111, []);
           continue;
         }
         case 110: {
-          // 173: if (sp < 2) throw new VmError("stack underflow");
+          // 187: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
         case 111: {
           e.tick(4);
           e.folded(2);
-          // 174: sp = (sp - 1) | 0;
-          env[201 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
-          // 175: const top = (sp - 1) | 0;
-          env[202 /* top */] = ((env[201 /* sp */] as number) - 1) | 0;
-          // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[203] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[204] = e.op(
+          // 188: sp = (sp - 1) | 0;
+          env[181 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          // 189: const top = (sp - 1) | 0;
+          env[182 /* top */] = ((env[181 /* sp */] as number) - 1) | 0;
+          // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          env[183] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[184] = e.op(
             p,
             "uint_lt",
-            [k(env[202 /* top */] as number), env[203] as AVal],
+            [k(env[182 /* top */] as number), env[183] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[204] as AVal, [112, []], [10, []])) return false;
+          if (!e.branch(p, f, env[184] as AVal, [112, []], [10, []])) return false;
           continue;
         }
         case 112: {
           e.tick(2);
-          // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[205] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[206] = e.op(
+          // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          env[185] = e.op(
+            p,
+            "array_get",
+            [env[5 /* stack */] as AVal, k(env[182 /* top */] as number)],
+            "i32",
+          )!;
+          env[186] = e.op(
             p,
             "uint_lt",
-            [k(env[202 /* top */] as number), env[205] as AVal],
+            [k(env[181 /* sp */] as number), env[183] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[206] as AVal, [113, []], [10, []])) return false;
+          if (!e.branch(p, f, env[186] as AVal, [113, []], [10, []])) return false;
           continue;
         }
         case 113: {
-          e.tick(3);
-          // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[207] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[202 /* top */] as number)],
-            "i32",
-          )!;
-          env[208] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[209] = e.op(
-            p,
-            "uint_lt",
-            [k(env[201 /* sp */] as number), env[208] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[209] as AVal, [114, []], [10, []])) return false;
-          continue;
-        }
-        case 114: {
-          if (f.op < 3) {
-            e.tick(3);
-            e.folded(1);
-            // 176: stack[top] = bit(stack[top] <= stack[sp]);
-            env[210] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[201 /* sp */] as number)],
-              "i32",
-            )!;
-            env[211] = e.op(p, "int_le", [env[207] as AVal, env[210] as AVal], "bool")!;
-            f.op = 3;
-            e.call(p, f, "bit", [env[211] as AVal], 212);
-            return true;
-          }
-          e.tick(1);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[202 /* top */] as number), k(env[212] as number)],
-            undefined,
-          );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[201 /* sp */] as number]);
-          continue;
-        }
-        case 115: {
-          e.tick(1);
-          e.folded(1);
-          // 180: if (sp < 2) throw new VmError("stack underflow");
-          env[213] = (env[7 /* sp */] as number) < 2;
-          if (env[213] as boolean) e.jump(f, 116, []);
-          else e.jump(f, 117, []);
-          continue;
-        }
-        case 116: {
-          // 180: if (sp < 2) throw new VmError("stack underflow");
-          return e.raise(p, "stack underflow");
-        }
-        case 117: {
-          e.tick(4);
-          e.folded(2);
-          // 181: sp = (sp - 1) | 0;
-          env[214 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
-          // 182: const top = (sp - 1) | 0;
-          env[215 /* top */] = ((env[214 /* sp */] as number) - 1) | 0;
-          // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[216] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[217] = e.op(
-            p,
-            "uint_lt",
-            [k(env[215 /* top */] as number), env[216] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[217] as AVal, [118, []], [10, []])) return false;
-          continue;
-        }
-        case 118: {
-          e.tick(2);
-          // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[219] = e.op(
-            p,
-            "uint_lt",
-            [k(env[215 /* top */] as number), env[218] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[219] as AVal, [119, []], [10, []])) return false;
-          continue;
-        }
-        case 119: {
-          e.tick(3);
-          // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[220] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[215 /* top */] as number)],
-            "i32",
-          )!;
-          env[221] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[222] = e.op(
-            p,
-            "uint_lt",
-            [k(env[214 /* sp */] as number), env[221] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[222] as AVal, [120, []], [10, []])) return false;
-          continue;
-        }
-        case 120: {
-          if (f.op < 3) {
-            e.tick(3);
-            e.folded(1);
-            // 183: stack[top] = bit(stack[top] > stack[sp]);
-            env[223] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[214 /* sp */] as number)],
-              "i32",
-            )!;
-            env[224] = e.op(p, "int_gt", [env[220] as AVal, env[223] as AVal], "bool")!;
-            f.op = 3;
-            e.call(p, f, "bit", [env[224] as AVal], 225);
-            return true;
-          }
-          e.tick(1);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[215 /* top */] as number), k(env[225] as number)],
-            undefined,
-          );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[214 /* sp */] as number]);
-          continue;
-        }
-        case 121: {
-          e.tick(1);
-          e.folded(1);
-          // 187: if (sp < 2) throw new VmError("stack underflow");
-          env[226] = (env[7 /* sp */] as number) < 2;
-          if (env[226] as boolean) e.jump(f, 122, []);
-          else e.jump(f, 123, []);
-          continue;
-        }
-        case 122: {
-          // 187: if (sp < 2) throw new VmError("stack underflow");
-          return e.raise(p, "stack underflow");
-        }
-        case 123: {
-          e.tick(4);
-          e.folded(2);
-          // 188: sp = (sp - 1) | 0;
-          env[227 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
-          // 189: const top = (sp - 1) | 0;
-          env[228 /* top */] = ((env[227 /* sp */] as number) - 1) | 0;
-          // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[229] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[230] = e.op(
-            p,
-            "uint_lt",
-            [k(env[228 /* top */] as number), env[229] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[230] as AVal, [124, []], [10, []])) return false;
-          continue;
-        }
-        case 124: {
-          e.tick(2);
-          // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[231] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[232] = e.op(
-            p,
-            "uint_lt",
-            [k(env[228 /* top */] as number), env[231] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[232] as AVal, [125, []], [10, []])) return false;
-          continue;
-        }
-        case 125: {
-          e.tick(3);
-          // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[233] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[228 /* top */] as number)],
-            "i32",
-          )!;
-          env[234] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[235] = e.op(
-            p,
-            "uint_lt",
-            [k(env[227 /* sp */] as number), env[234] as AVal],
-            "bool",
-          )!;
-          if (!e.branch(p, f, env[235] as AVal, [126, []], [10, []])) return false;
-          continue;
-        }
-        case 126: {
           if (f.op < 3) {
             e.tick(3);
             e.folded(1);
             // 190: stack[top] = bit(stack[top] >= stack[sp]);
-            env[236] = e.op(
+            env[187] = e.op(
               p,
               "array_get",
-              [env[5 /* stack */] as AVal, k(env[227 /* sp */] as number)],
+              [env[5 /* stack */] as AVal, k(env[181 /* sp */] as number)],
               "i32",
             )!;
-            env[237] = e.op(p, "int_ge", [env[233] as AVal, env[236] as AVal], "bool")!;
+            env[188] = e.op(p, "int_ge", [env[185] as AVal, env[187] as AVal], "bool")!;
             f.op = 3;
-            e.call(p, f, "bit", [env[237] as AVal], 238);
+            e.call(p, f, "bit", [env[188] as AVal], 189);
             return true;
           }
           e.tick(1);
           e.op(
             p,
             "array_set",
-            [env[5 /* stack */] as AVal, k(env[228 /* top */] as number), k(env[238] as number)],
+            [env[5 /* stack */] as AVal, k(env[182 /* top */] as number), k(env[189] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[227 /* sp */] as number]);
+          e.jump(f, 5, [env[13 /* pc */] as number, env[181 /* sp */] as number]);
           continue;
         }
-        case 127: {
+        case 114: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -1706,54 +1507,54 @@ const graph_execute: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
               ],
-              239,
+              190,
             );
             return true;
           }
           e.tick(2);
           e.folded(2);
           // 196: pc = (pc + 1) | 0;
-          env[240 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[191 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
           // 197: if (sp < 1) throw new VmError("stack underflow");
-          env[241] = (env[7 /* sp */] as number) < 1;
-          if (env[241] as boolean) e.jump(f, 128, []);
-          else e.jump(f, 129, []);
+          env[192] = (env[7 /* sp */] as number) < 1;
+          if (env[192] as boolean) e.jump(f, 115, []);
+          else e.jump(f, 116, []);
           continue;
         }
-        case 128: {
+        case 115: {
           // 197: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 129: {
+        case 116: {
           e.tick(3);
           e.folded(1);
           // 198: sp = (sp - 1) | 0;
-          env[242 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[193 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-          env[243] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[244] = e.op(
+          env[194] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[195] = e.op(
             p,
             "uint_lt",
-            [k(env[242 /* sp */] as number), env[243] as AVal],
+            [k(env[193 /* sp */] as number), env[194] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[244] as AVal, [130, []], [10, []])) return false;
+          if (!e.branch(p, f, env[195] as AVal, [117, []], [10, []])) return false;
           continue;
         }
-        case 130: {
+        case 117: {
           e.tick(2);
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-          env[245] = e.op(
+          env[196] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[242 /* sp */] as number)],
+            [env[5 /* stack */] as AVal, k(env[193 /* sp */] as number)],
             "i32",
           )!;
-          env[246] = e.op(p, "int_ne", [env[245] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[246] as AVal, [131, []], [133, []])) return false;
+          env[197] = e.op(p, "int_ne", [env[196] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[197] as AVal, [118, []], [120, []])) return false;
           continue;
         }
-        case 131: {
+        case 118: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -1765,91 +1566,90 @@ const graph_execute: Compiled = {
               "target",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[240 /* pc */] as number),
-                k(env[239 /* off */] as number),
+                k(env[191 /* pc */] as number),
+                k(env[190 /* off */] as number),
               ],
-              247,
+              198,
             );
             return true;
           }
-          e.jump(f, 132, [env[247 /* pc */] as number]);
+          e.jump(f, 119, [env[198 /* pc */] as number]);
           continue;
         }
-        case 132: {
-          e.jump(f, 5, [env[248 /* pc */] as number, env[242 /* sp */] as number]);
+        case 119: {
+          e.jump(f, 5, [env[199 /* pc */] as number, env[193 /* sp */] as number]);
           continue;
         }
-        case 133: {
-          e.jump(f, 132, [env[240 /* pc */] as number]);
+        case 120: {
+          e.jump(f, 119, [env[191 /* pc */] as number]);
           continue;
         }
-        case 134: {
+        case 121: {
           e.tick(1);
           e.folded(1);
           // 203: if (sp < 2) throw new VmError("stack underflow");
-          env[249] = (env[7 /* sp */] as number) < 2;
-          if (env[249] as boolean) e.jump(f, 135, []);
-          else e.jump(f, 136, []);
+          env[200] = (env[7 /* sp */] as number) < 2;
+          if (env[200] as boolean) e.jump(f, 122, []);
+          else e.jump(f, 123, []);
           continue;
         }
-        case 135: {
+        case 122: {
           // 203: if (sp < 2) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 136: {
+        case 123: {
           e.tick(3);
           e.folded(1);
           // 204: sp = (sp - 2) | 0;
-          env[250 /* sp */] = ((env[7 /* sp */] as number) - 2) | 0;
+          env[201 /* sp */] = ((env[7 /* sp */] as number) - 2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[251] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[252] = e.op(
+          env[202] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[203] = e.op(
             p,
             "uint_lt",
-            [k(env[250 /* sp */] as number), env[251] as AVal],
+            [k(env[201 /* sp */] as number), env[202] as AVal],
             "bool",
           )!;
-          if (!e.branch(p, f, env[252] as AVal, [137, []], [10, []])) return false;
+          if (!e.branch(p, f, env[203] as AVal, [124, []], [10, []])) return false;
           continue;
         }
-        case 137: {
+        case 124: {
           e.tick(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[253] = e.op(
+          env[204] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[250 /* sp */] as number)],
+            [env[5 /* stack */] as AVal, k(env[201 /* sp */] as number)],
             "i32",
           )!;
-          env[254] = e.op(p, "int_ne", [env[253] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[254] as AVal, [138, []], [141, []])) return false;
+          env[205] = e.op(p, "int_ne", [env[204] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[205] as AVal, [125, []], [128, []])) return false;
           continue;
         }
-        case 138: {
-          e.tick(3);
+        case 125: {
+          e.tick(2);
           e.folded(1);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[255] = ((env[250 /* sp */] as number) + 1) | 0;
-          env[256] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[257] = e.op(p, "uint_lt", [k(env[255] as number), env[256] as AVal], "bool")!;
-          if (!e.branch(p, f, env[257] as AVal, [139, []], [10, []])) return false;
+          env[206] = ((env[201 /* sp */] as number) + 1) | 0;
+          env[207] = e.op(p, "uint_lt", [k(env[206] as number), env[202] as AVal], "bool")!;
+          if (!e.branch(p, f, env[207] as AVal, [126, []], [10, []])) return false;
           continue;
         }
-        case 139: {
+        case 126: {
           if (f.op < 3) {
             e.tick(3);
             e.folded(2);
             // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-            env[258] = e.op(
+            env[208] = e.op(
               p,
               "array_get",
-              [env[5 /* stack */] as AVal, k(env[255] as number)],
+              [env[5 /* stack */] as AVal, k(env[206] as number)],
               "i32",
             )!;
             f.op = 1;
-            const promoted1 = e.promote(f, env[258] as AVal);
+            const promoted1 = e.promote(f, env[208] as AVal);
             if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
-            env[259] = promoted1;
+            env[209] = promoted1;
             f.op = 3;
             e.call(
               p,
@@ -1858,24 +1658,24 @@ const graph_execute: Compiled = {
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
-                k(env[259] as number),
+                k(env[209] as number),
               ],
-              260,
+              210,
             );
             return true;
           }
-          e.jump(f, 140, [env[260 /* pc */] as number]);
+          e.jump(f, 127, [env[210 /* pc */] as number]);
           continue;
         }
-        case 140: {
-          e.jump(f, 5, [env[261 /* pc */] as number, env[250 /* sp */] as number]);
+        case 127: {
+          e.jump(f, 5, [env[211 /* pc */] as number, env[201 /* sp */] as number]);
           continue;
         }
-        case 141: {
-          e.jump(f, 140, [env[13 /* pc */] as number]);
+        case 128: {
+          e.jump(f, 127, [env[13 /* pc */] as number]);
           continue;
         }
-        case 142: {
+        case 129: {
           if (f.op < 1) {
             e.tick(1);
             e.folded(1);
@@ -1889,7 +1689,7 @@ const graph_execute: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[13 /* pc */] as number),
               ],
-              262,
+              212,
             );
             return true;
           }
@@ -1897,7 +1697,7 @@ const graph_execute: Compiled = {
             e.tick(2);
             e.folded(2);
             // 211: pc = (pc + 1) | 0;
-            env[263 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+            env[213 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
             // 212: const start = target(code, pc, off);
             f.op = 3;
             e.call(
@@ -1906,28 +1706,28 @@ const graph_execute: Compiled = {
               "target",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[263 /* pc */] as number),
-                k(env[262 /* off */] as number),
+                k(env[213 /* pc */] as number),
+                k(env[212 /* off */] as number),
               ],
-              264,
+              214,
             );
             return true;
           }
           e.tick(1);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
-          env[265] = e.op(p, "int_ge", [env[3 /* depth */] as AVal, k(1000)], "bool")!;
-          if (!e.branch(p, f, env[265] as AVal, [143, []], [144, []])) return false;
+          env[215] = e.op(p, "int_ge", [env[3 /* depth */] as AVal, k(1000)], "bool")!;
+          if (!e.branch(p, f, env[215] as AVal, [130, []], [131, []])) return false;
           continue;
         }
-        case 143: {
+        case 130: {
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           return e.raise(p, "call depth exceeded");
         }
-        case 144: {
+        case 131: {
           if (f.op < 2) {
             e.tick(2);
             // 216: const result = execute(code, start, 0, (depth + 1) | 0);
-            env[266] = e.op(p, "int_add", [env[3 /* depth */] as AVal, k(1)], "i32")!;
+            env[216] = e.op(p, "int_add", [env[3 /* depth */] as AVal, k(1)], "i32")!;
             f.op = 2;
             e.call(
               p,
@@ -1935,34 +1735,33 @@ const graph_execute: Compiled = {
               "execute",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[264 /* start */] as number),
+                k(env[214 /* start */] as number),
                 k(0),
-                env[266] as AVal,
+                env[216] as AVal,
               ],
-              267,
+              217,
             );
             return true;
           }
           e.tick(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[268] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[269] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[268] as AVal], "bool")!;
-          if (!e.branch(p, f, env[269] as AVal, [145, []], [146, []])) return false;
+          env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[219] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
+          if (!e.branch(p, f, env[219] as AVal, [132, []], [133, []])) return false;
           continue;
         }
-        case 145: {
+        case 132: {
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
-        case 146: {
-          e.tick(2);
+        case 133: {
+          e.tick(1);
           // 218: stack[sp] = result;
-          env[270] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[271] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[270] as AVal], "bool")!;
-          if (!e.branch(p, f, env[271] as AVal, [147, []], [10, []])) return false;
+          env[220] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
+          if (!e.branch(p, f, env[220] as AVal, [134, []], [10, []])) return false;
           continue;
         }
-        case 147: {
+        case 134: {
           e.tick(2);
           e.folded(1);
           // 218: stack[sp] = result;
@@ -1972,70 +1771,69 @@ const graph_execute: Compiled = {
             [
               env[5 /* stack */] as AVal,
               k(env[7 /* sp */] as number),
-              env[267 /* result */] as AVal,
+              env[217 /* result */] as AVal,
             ],
             undefined,
           );
           // 219: sp = (sp + 1) | 0;
-          env[272 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[263 /* pc */] as number, env[272 /* sp */] as number]);
+          env[221 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
+          e.jump(f, 5, [env[213 /* pc */] as number, env[221 /* sp */] as number]);
           continue;
         }
-        case 148: {
+        case 135: {
           e.tick(1);
           e.folded(1);
           // 223: if (sp < 1) throw new VmError("stack underflow");
-          env[273] = (env[7 /* sp */] as number) < 1;
-          if (env[273] as boolean) e.jump(f, 149, []);
-          else e.jump(f, 150, []);
+          env[222] = (env[7 /* sp */] as number) < 1;
+          if (env[222] as boolean) e.jump(f, 136, []);
+          else e.jump(f, 137, []);
           continue;
         }
-        case 149: {
+        case 136: {
           // 223: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 150: {
+        case 137: {
           e.tick(3);
           e.folded(1);
           // 224: return stack[(sp - 1) | 0];
-          env[274] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[275] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[276] = e.op(p, "uint_lt", [k(env[274] as number), env[275] as AVal], "bool")!;
-          if (!e.branch(p, f, env[276] as AVal, [151, []], [10, []])) return false;
+          env[223] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[224] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[225] = e.op(p, "uint_lt", [k(env[223] as number), env[224] as AVal], "bool")!;
+          if (!e.branch(p, f, env[225] as AVal, [138, []], [10, []])) return false;
           continue;
         }
-        case 151: {
+        case 138: {
           e.tick(1);
           // 224: return stack[(sp - 1) | 0];
-          env[277] = e.op(
+          env[226] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[274] as number)],
+            [env[5 /* stack */] as AVal, k(env[223] as number)],
             "i32",
           )!;
-          return e.ret(p, f, env[277] as AVal);
+          return e.ret(p, f, env[226] as AVal);
         }
-        case 152: {
+        case 139: {
           e.tick(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[278] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[279] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[278] as AVal], "bool")!;
-          if (!e.branch(p, f, env[279] as AVal, [153, []], [154, []])) return false;
+          env[227] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[228] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
+          if (!e.branch(p, f, env[228] as AVal, [140, []], [141, []])) return false;
           continue;
         }
-        case 153: {
+        case 140: {
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
           return e.raise(p, "stack overflow");
         }
-        case 154: {
-          e.tick(2);
+        case 141: {
+          e.tick(1);
           // 227: stack[sp] = arg;
-          env[280] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[281] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[280] as AVal], "bool")!;
-          if (!e.branch(p, f, env[281] as AVal, [155, []], [10, []])) return false;
+          env[229] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
+          if (!e.branch(p, f, env[229] as AVal, [142, []], [10, []])) return false;
           continue;
         }
-        case 155: {
+        case 142: {
           e.tick(2);
           e.folded(1);
           // 227: stack[sp] = arg;
@@ -2046,51 +1844,51 @@ const graph_execute: Compiled = {
             undefined,
           );
           // 228: sp = (sp + 1) | 0;
-          env[282 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[13 /* pc */] as number, env[282 /* sp */] as number]);
+          env[230 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
+          e.jump(f, 5, [env[13 /* pc */] as number, env[230 /* sp */] as number]);
           continue;
         }
-        case 156: {
+        case 143: {
           // 231: throw new VmError("INVALID instruction");
           return e.raise(p, "INVALID instruction");
         }
-        case 157: {
+        case 144: {
           // 233: throw new VmError("unknown opcode");
           return e.raise(p, "unknown opcode");
         }
-        case 158: {
+        case 145: {
           e.tick(1);
           e.folded(1);
           // 237: if (sp < 1) throw new VmError("stack underflow");
-          env[283] = (env[7 /* sp */] as number) < 1;
-          if (env[283] as boolean) e.jump(f, 159, []);
-          else e.jump(f, 160, []);
+          env[231] = (env[7 /* sp */] as number) < 1;
+          if (env[231] as boolean) e.jump(f, 146, []);
+          else e.jump(f, 147, []);
           continue;
         }
-        case 159: {
+        case 146: {
           // 237: if (sp < 1) throw new VmError("stack underflow");
           return e.raise(p, "stack underflow");
         }
-        case 160: {
+        case 147: {
           e.tick(3);
           e.folded(1);
           // 238: return stack[(sp - 1) | 0];
-          env[284] = ((env[7 /* sp */] as number) - 1) | 0;
-          env[285] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[286] = e.op(p, "uint_lt", [k(env[284] as number), env[285] as AVal], "bool")!;
-          if (!e.branch(p, f, env[286] as AVal, [161, []], [10, []])) return false;
+          env[232] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[233] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[234] = e.op(p, "uint_lt", [k(env[232] as number), env[233] as AVal], "bool")!;
+          if (!e.branch(p, f, env[234] as AVal, [148, []], [10, []])) return false;
           continue;
         }
-        case 161: {
+        case 148: {
           e.tick(1);
           // 238: return stack[(sp - 1) | 0];
-          env[287] = e.op(
+          env[235] = e.op(
             p,
             "array_get",
-            [env[5 /* stack */] as AVal, k(env[284] as number)],
+            [env[5 /* stack */] as AVal, k(env[232] as number)],
             "i32",
           )!;
-          return e.ret(p, f, env[287] as AVal);
+          return e.ret(p, f, env[235] as AVal);
         }
         default:
           throw new Error("no block " + f.block);
@@ -2101,7 +1899,7 @@ const graph_execute: Compiled = {
 
 /** @operand */
 const graph_operand: Compiled = {
-  greens: bits("GGGGGGGGG"),
+  greens: bits("GGGGGGGG"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -2121,12 +1919,11 @@ const graph_operand: Compiled = {
           return e.raise(p, "missing operand");
         }
         case 2: {
-          e.tick(2);
-          e.folded(2);
+          e.tick(1);
+          e.folded(1);
           // 244: return (code[pc] << 24) >> 24;
-          env[4] = (env[0 /* code */] as Uint8Array).length;
-          env[5] = (env[1 /* pc */] as number) >>> 0 < (env[4] as number) >>> 0;
-          if (env[5] as boolean) e.jump(f, 3, []);
+          env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+          if (env[4] as boolean) e.jump(f, 3, []);
           else e.jump(f, 4, []);
           continue;
         }
@@ -2134,10 +1931,10 @@ const graph_operand: Compiled = {
           e.tick(3);
           e.folded(3);
           // 244: return (code[pc] << 24) >> 24;
-          env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
-          env[7] = (env[6] as number) << 24;
-          env[8] = (env[7] as number) >> 24;
-          return e.ret(p, f, k(env[8] as number));
+          env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+          env[6] = (env[5] as number) << 24;
+          env[7] = (env[6] as number) >> 24;
+          return e.ret(p, f, k(env[7] as number));
         }
         case 4: {
           return e.raise(p, "index out of range");

@@ -8,7 +8,7 @@ import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 /** @interpret */
 const graph_interpret: Compiled = {
-  greens: bits("GRRRRGGGGGGGGGRRRRRRGGGRRRRRGGRGGGGGRRRRRRGRGR"),
+  greens: bits("GRRRRGGGGGGGGGRRRRRGGGRRRRGGRGGGGGRRRRRGRGR"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -116,11 +116,10 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 6: {
-          e.tick(2);
+          e.tick(1);
           // 38: regs[n] = a;
-          env[16] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[17] = e.op(p, "uint_lt", [k(env[12 /* n */] as number), env[16] as AVal], "bool")!;
-          if (!e.branch(p, f, env[17] as AVal, [7, []], [9, []])) return false;
+          env[16] = e.op(p, "uint_lt", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
+          if (!e.branch(p, f, env[16] as AVal, [7, []], [9, []])) return false;
           continue;
         }
         case 7: {
@@ -141,9 +140,9 @@ const graph_interpret: Compiled = {
         }
         case 8: {
           e.jump(f, 1, [
-            env[18 /* a */] as AVal,
-            env[19 /* regs */] as AVal,
-            env[20 /* pc */] as number,
+            env[17 /* a */] as AVal,
+            env[18 /* regs */] as AVal,
+            env[19 /* pc */] as number,
           ]);
           continue;
         }
@@ -164,18 +163,18 @@ const graph_interpret: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[11 /* pc */] as number),
               ],
-              21,
+              20,
             );
             return true;
           }
           e.tick(3);
           e.folded(1);
           // 43: pc = (pc + 1) | 0;
-          env[22 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[21 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
-          env[23] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[24] = e.op(p, "int_ge", [k(env[21 /* n */] as number), env[23] as AVal], "bool")!;
-          if (!e.branch(p, f, env[24] as AVal, [11, []], [12, []])) return false;
+          env[22] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
+          env[23] = e.op(p, "int_ge", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
+          if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
           continue;
         }
         case 11: {
@@ -183,26 +182,25 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 12: {
-          e.tick(2);
+          e.tick(1);
           // 45: a = regs[n];
-          env[25] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[26] = e.op(p, "uint_lt", [k(env[21 /* n */] as number), env[25] as AVal], "bool")!;
-          if (!e.branch(p, f, env[26] as AVal, [13, []], [9, []])) return false;
+          env[24] = e.op(p, "uint_lt", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
+          if (!e.branch(p, f, env[24] as AVal, [13, []], [9, []])) return false;
           continue;
         }
         case 13: {
           e.tick(1);
           // 45: a = regs[n];
-          env[27 /* a */] = e.op(
+          env[25 /* a */] = e.op(
             p,
             "array_get",
-            [env[4 /* regs */] as AVal, k(env[21 /* n */] as number)],
+            [env[4 /* regs */] as AVal, k(env[20 /* n */] as number)],
             "i32",
           )!;
           e.jump(f, 8, [
-            env[27 /* a */] as AVal,
+            env[25 /* a */] as AVal,
             env[4 /* regs */] as AVal,
-            env[22 /* pc */] as number,
+            env[21 /* pc */] as number,
           ]);
           continue;
         }
@@ -220,33 +218,33 @@ const graph_interpret: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[11 /* pc */] as number),
               ],
-              28,
+              26,
             );
             return true;
           }
           e.tick(2);
           e.folded(1);
           // 50: pc = (pc + 1) | 0;
-          env[29 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[27 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
           // 52: if (a !== 0) pc = target;
-          env[30] = e.op(p, "int_ne", [env[3 /* a */] as AVal, k(0)], "bool")!;
-          if (!e.branch(p, f, env[30] as AVal, [15, []], [17, []])) return false;
+          env[28] = e.op(p, "int_ne", [env[3 /* a */] as AVal, k(0)], "bool")!;
+          if (!e.branch(p, f, env[28] as AVal, [15, []], [17, []])) return false;
           continue;
         }
         case 15: {
-          e.jump(f, 16, [env[28 /* target */] as number]);
+          e.jump(f, 16, [env[26 /* target */] as number]);
           continue;
         }
         case 16: {
           e.jump(f, 8, [
             env[3 /* a */] as AVal,
             env[4 /* regs */] as AVal,
-            env[31 /* pc */] as number,
+            env[29 /* pc */] as number,
           ]);
           continue;
         }
         case 17: {
-          e.jump(f, 16, [env[29 /* pc */] as number]);
+          e.jump(f, 16, [env[27 /* pc */] as number]);
           continue;
         }
         case 18: {
@@ -263,18 +261,18 @@ const graph_interpret: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[11 /* pc */] as number),
               ],
-              32,
+              30,
             );
             return true;
           }
           e.tick(1);
           e.folded(1);
           // 57: pc = (pc + 1) | 0;
-          env[33 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[31 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
           e.jump(f, 8, [
-            k(env[32 /* a */] as number),
+            k(env[30 /* a */] as number),
             env[4 /* regs */] as AVal,
-            env[33 /* pc */] as number,
+            env[31 /* pc */] as number,
           ]);
           continue;
         }
@@ -292,18 +290,18 @@ const graph_interpret: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[11 /* pc */] as number),
               ],
-              34,
+              32,
             );
             return true;
           }
           e.tick(3);
           e.folded(1);
           // 61: pc = (pc + 1) | 0;
-          env[35 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[33 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
-          env[36] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[37] = e.op(p, "int_ge", [k(env[34 /* n */] as number), env[36] as AVal], "bool")!;
-          if (!e.branch(p, f, env[37] as AVal, [20, []], [21, []])) return false;
+          env[34] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
+          env[35] = e.op(p, "int_ge", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
+          if (!e.branch(p, f, env[35] as AVal, [20, []], [21, []])) return false;
           continue;
         }
         case 20: {
@@ -311,27 +309,26 @@ const graph_interpret: Compiled = {
           return e.raise(p, "register index out of range");
         }
         case 21: {
-          e.tick(2);
+          e.tick(1);
           // 63: a = (a + regs[n]) | 0;
-          env[38] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[39] = e.op(p, "uint_lt", [k(env[34 /* n */] as number), env[38] as AVal], "bool")!;
-          if (!e.branch(p, f, env[39] as AVal, [22, []], [9, []])) return false;
+          env[36] = e.op(p, "uint_lt", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
+          if (!e.branch(p, f, env[36] as AVal, [22, []], [9, []])) return false;
           continue;
         }
         case 22: {
           e.tick(2);
           // 63: a = (a + regs[n]) | 0;
-          env[40] = e.op(
+          env[37] = e.op(
             p,
             "array_get",
-            [env[4 /* regs */] as AVal, k(env[34 /* n */] as number)],
+            [env[4 /* regs */] as AVal, k(env[32 /* n */] as number)],
             "i32",
           )!;
-          env[41 /* a */] = e.op(p, "int_add", [env[3 /* a */] as AVal, env[40] as AVal], "i32")!;
+          env[38 /* a */] = e.op(p, "int_add", [env[3 /* a */] as AVal, env[37] as AVal], "i32")!;
           e.jump(f, 8, [
-            env[41 /* a */] as AVal,
+            env[38 /* a */] as AVal,
             env[4 /* regs */] as AVal,
-            env[35 /* pc */] as number,
+            env[33 /* pc */] as number,
           ]);
           continue;
         }
@@ -353,28 +350,28 @@ const graph_interpret: Compiled = {
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[11 /* pc */] as number),
               ],
-              42,
+              39,
             );
             return true;
           }
           e.tick(2);
           e.folded(1);
-          env[43 /* regs */] = e.op(p, "new_array", [k(env[42] as number)], "i32[]", "i32[]")!;
+          env[40 /* regs */] = e.op(p, "new_array", [k(env[39] as number)], "i32[]", "i32[]")!;
           // 70: pc = (pc + 1) | 0;
-          env[44 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[41 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
           e.jump(f, 8, [
             env[3 /* a */] as AVal,
-            env[43 /* regs */] as AVal,
-            env[44 /* pc */] as number,
+            env[40 /* regs */] as AVal,
+            env[41 /* pc */] as number,
           ]);
           continue;
         }
         case 25: {
           e.tick(1);
           // 73: a = -a | 0; // -INT_MIN wraps to INT_MIN
-          env[45 /* a */] = e.op(p, "int_neg", [env[3 /* a */] as AVal], "i32")!;
+          env[42 /* a */] = e.op(p, "int_neg", [env[3 /* a */] as AVal], "i32")!;
           e.jump(f, 8, [
-            env[45 /* a */] as AVal,
+            env[42 /* a */] as AVal,
             env[4 /* regs */] as AVal,
             env[11 /* pc */] as number,
           ]);
@@ -397,7 +394,7 @@ const graph_interpret: Compiled = {
 
 /** @operand */
 const graph_operand: Compiled = {
-  greens: bits("GGGGGGG"),
+  greens: bits("GGGGGG"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -417,12 +414,11 @@ const graph_operand: Compiled = {
           return e.raise(p, "missing operand");
         }
         case 2: {
-          e.tick(2);
-          e.folded(2);
+          e.tick(1);
+          e.folded(1);
           // 85: return code[pc];
-          env[4] = (env[0 /* code */] as Uint8Array).length;
-          env[5] = (env[1 /* pc */] as number) >>> 0 < (env[4] as number) >>> 0;
-          if (env[5] as boolean) e.jump(f, 3, []);
+          env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+          if (env[4] as boolean) e.jump(f, 3, []);
           else e.jump(f, 4, []);
           continue;
         }
@@ -430,8 +426,8 @@ const graph_operand: Compiled = {
           e.tick(1);
           e.folded(1);
           // 85: return code[pc];
-          env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
-          return e.ret(p, f, k(env[6] as number));
+          env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+          return e.ret(p, f, k(env[5] as number));
         }
         case 4: {
           return e.raise(p, "index out of range");

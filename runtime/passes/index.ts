@@ -2,6 +2,7 @@
 //! specialiser): a flat list, in order. Tests run the verifier after each pass.
 
 import type { Graph } from "../ir/types.ts";
+import { cse } from "./cse.ts";
 import { dce } from "./dce.ts";
 import { fold } from "./fold.ts";
 import { forward } from "./forward.ts";
@@ -18,6 +19,9 @@ export const cleanup: [string, Pass][] = [
   ["fold", fold],
   ["prune-blocks", pruneBlocks],
   ["prune-params", pruneParams],
+  ["fuse-blocks", fuseBlocks],
+  ["cse", cse],
+  ["prune-blocks", pruneBlocks],
   ["fuse-blocks", fuseBlocks],
   ["forward", forward],
   ["prune-blocks", pruneBlocks],
