@@ -1,4 +1,4 @@
-//! The differential fuzzing harness: random TLR and TL programs, run on `interp` and on other
+//! The differential fuzzing harness: random TLR, TL and Brainfuck programs, run on `interp` and on other
 //! backends, which must give exactly what `interp` gives (the value, or the error message).
 //!
 //! Programs come from fast-check arbitraries, so a run is reproducible from its seed: program
@@ -14,6 +14,9 @@
 //!            missing ALLOCATE or RETURN
 //!   raw      biased random bytes (mostly valid opcodes and small operands)
 //! in the proportions 55 / 15 / 15 / 15.
+//! Brainfuck programs (`bf`) are made the same way from structures (runs, I/O, clears, moves,
+//! counted and nested loops, echo loops, runs off the right end of the tape), each with an
+//! input; the input is part of the program, and results include the output bytes.
 //!
 //! `runOne` runs one program on every backend and is the unit that could move to a child
 //! process (for backends that may crash the process): its inputs and result are plain data.
@@ -84,8 +87,10 @@ function op(table: OpTable, name: string): number {
 
 /** `code` as assembler text that `lang.load` turns back into exactly `code`: one instruction a
  *  line with its address (and a branch's target) in a comment; bytes that are no instruction
- *  (an unknown opcode, an instruction cut short by the end) as `.byte`. */
+ *  (an unknown opcode, an instruction cut short by the end) as `.byte`. A Brainfuck program is
+ *  its own text (its bytes as latin1). */
 export function disassemble(lang: string, code: Uint8Array): string {
+  if (lang === "bf") return String.fromCharCode(...code); // the program text (latin1)
   const table = OPS[lang];
   if (!table) throw new Error(`no instruction set for ${lang}`);
   const lines: string[] = [];
@@ -164,6 +169,8 @@ const signed = (n: number) => ((n & 255) << 24) >> 24;
 export interface Program {
   code: Uint8Array;
   arg: number;
+  /** Standard input, for languages that read bytes (bf). */
+  input?: Uint8Array;
   origin: "clean" | "mutated" | "faulty" | "raw";
 }
 
@@ -714,6 +721,275 @@ export function lowerTl(t: TlTree, faulty: boolean): Uint8Array {
   return a.done();
 }
 
+// --- Brainfuck -------------------------------------------------------------------------------
+
+/** BF statement trees. Every structure but a run of `<`/`>` leaves the pointer where it found
+ *  it, so the lowering knows the pointer statically and (in a clean program) never moves it
+ *  left of the tape. */
+type BfStmt =
+  | { k: "run"; c: number; n: number; w: number }
+  | { k: "io"; read: boolean }
+  | { k: "clear"; up: boolean }
+  | { k: "move"; d: number; copy: boolean; w: number }
+  | { k: "loop"; v: number; n: number; w: number; body: BfStmt[] }
+  | { k: "echo" }
+  | { k: "comment"; text: number[] }
+  | { k: "far"; w: number };
+interface BfTree {
+  main: BfStmt[];
+  /** Input bytes for `,`. */
+  input: Uint8Array;
+  w: number;
+}
+
+const BF_COMMANDS = [43, 45, 60, 62, 46, 44, 91, 93]; // + - < > . , [ ]
+/** Comment bytes: letters, digits, spaces, newlines, and anything that is not a command. */
+const bfCommentByte = fc.oneof(
+  { weight: 4, arbitrary: fc.integer({ min: 97, max: 122 }) },
+  { weight: 2, arbitrary: fc.constantFrom(32, 10, 9, 35, 48, 49) },
+  { weight: 1, arbitrary: fc.nat(255).filter((b) => !BF_COMMANDS.includes(b)) },
+);
+
+const bfInputArb: fc.Arbitrary<Uint8Array> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant(new Uint8Array(0)) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .array(
+        fc.oneof(
+          { weight: 5, arbitrary: fc.integer({ min: 1, max: 9 }) },
+          { weight: 2, arbitrary: fc.integer({ min: 32, max: 126 }) },
+          { weight: 1, arbitrary: fc.constantFrom(0, 255) },
+        ),
+        { minLength: 1, maxLength: 6 },
+      )
+      .map((a) => Uint8Array.from(a)),
+  },
+);
+
+const bfLeaf: fc.Arbitrary<BfStmt> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      k: fc.constant("run" as const),
+      c: fc.nat(3),
+      n: fc.integer({ min: 1, max: 12 }),
+      w: wArb,
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant("io" as const), read: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant("clear" as const), up: fc.boolean() }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant("move" as const),
+      d: fc.integer({ min: 1, max: 3 }),
+      copy: fc.boolean(),
+      w: wArb,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("comment" as const),
+      text: fc.array(bfCommentByte, { minLength: 1, maxLength: 6 }),
+    }),
+  },
+);
+
+function bfStmts(depth: number, maxLength: number): fc.Arbitrary<BfStmt[]> {
+  if (depth === 0) return fc.array(bfLeaf, { maxLength });
+  const inner = bfStmts(depth - 1, 4);
+  const stmt: fc.Arbitrary<BfStmt> = fc.oneof(
+    { weight: 10, arbitrary: bfLeaf },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        k: fc.constant("loop" as const),
+        v: fc.nat(3),
+        n: fc.integer({ min: 1, max: 8 }),
+        w: wArb,
+        body: inner,
+      }),
+    },
+    { weight: depth === NEST ? 1 : 0, arbitrary: fc.constant<BfStmt>({ k: "echo" }) },
+    {
+      weight: depth === NEST ? 2 : 0,
+      arbitrary: fc.record({ k: fc.constant("far" as const), w: wArb }),
+    },
+  );
+  return fc.array(stmt, { maxLength });
+}
+
+const bfTree: fc.Arbitrary<BfTree> = fc.record({
+  main: bfStmts(NEST, 10),
+  input: bfInputArb,
+  w: wArb,
+});
+
+/** Lowers a BF tree to program text (as bytes). A clean program keeps its brackets balanced,
+ *  never moves the pointer left of cell 0 and counts its loops down (a loop counted by a cell
+ *  left by earlier code may run 255 times, or forever if its body moves back onto the counter);
+ *  a faulty one moves left unchecked, has loops without their decrement and an extra bracket,
+ *  and runs some far to the right (off the end of the tape, in about 31,000 steps). */
+export function lowerBf(t: BfTree, faulty: boolean): Uint8Array {
+  const out: number[] = [];
+  const s = (text: string) => {
+    for (let i = 0; i < text.length; i++) out.push(text.charCodeAt(i));
+  };
+  const wild = (w: number) => faulty && w % 4 === 0;
+  let p = 0; // the pointer, known statically
+  let floor = 0; // a clean program does not move left of here (a loop's counter is left of it)
+  const block = (stmts: BfStmt[]): void => {
+    for (const st of stmts) {
+      switch (st.k) {
+        case "run": {
+          if (st.c === 0 || st.c === 1) {
+            s((st.c === 0 ? "+" : "-").repeat(st.n));
+            break;
+          }
+          const left = st.c === 2;
+          const n = left && !wild(st.w) ? Math.max(0, Math.min(st.n, p - floor)) : st.n;
+          s((left ? "<" : ">").repeat(n));
+          p += left ? -n : n;
+          if (p < 0) p = 0; // (the program has stopped there)
+          break;
+        }
+        case "io":
+          s(st.read ? "," : ".");
+          break;
+        case "clear":
+          s(st.up ? "[+]" : "[-]");
+          break;
+        case "move": {
+          // Adds the cell to the one d to the right (and copy to the one after), clearing it;
+          // wild: to the left, which may be off the tape.
+          const there = wild(st.w) ? "<" : ">";
+          const back = wild(st.w) ? ">" : "<";
+          s(
+            `[-${there.repeat(st.d)}+${st.copy ? `${there}+` : ""}${back.repeat(st.d + (st.copy ? 1 : 0))}]`,
+          );
+          break;
+        }
+        case "loop": {
+          const w = wild(st.w);
+          if (st.v === 0 || st.v === 2)
+            s(`[-]${"+".repeat(st.n)}`); // counted from n
+          else if (st.v === 1) s("+"); // counted by the cell (at least 1)
+          // v === 3: counted by the cell as it is (maybe 0: skipped)
+          s("[>");
+          const at = p;
+          p++;
+          const saved = floor;
+          floor = p;
+          block(st.body);
+          floor = saved;
+          // Back to the counter's right neighbour, then to the counter.
+          const d = p - (at + 1);
+          s((d > 0 ? "<" : ">").repeat(Math.abs(d)));
+          p = at;
+          s(w ? "<]" : "<-]");
+          break;
+        }
+        case "echo":
+          // Copies the input to the output up to a 0 byte or its end (the cell is cleared
+          // before each read, so the end of input reads as 0).
+          s("[-],[.[-],]");
+          break;
+        case "far":
+          if (faulty && st.w % 2 === 0) s(`[-]+[${">".repeat(64)}+]`);
+          else (s(">".repeat(3)), (p += 3));
+          break;
+        case "comment":
+          out.push(...st.text);
+          break;
+      }
+    }
+  };
+  block(t.main);
+  if (faulty && t.w % 2 === 0) {
+    // An extra bracket, somewhere.
+    const at = (t.w * 7919) % (out.length + 1);
+    out.splice(at, 0, t.w & 4 ? 91 : 93);
+  }
+  return Uint8Array.from(out);
+}
+
+/** Byte mutations of a BF program: mostly commands (a deleted or inserted bracket unbalances
+ *  it), sometimes any byte. */
+function mutateBf(code: Uint8Array, ms: Mutation[]): Uint8Array {
+  const b = Array.from(code);
+  const cmd = (x: number) => (x % 5 === 0 ? x : BF_COMMANDS[x % 8]!);
+  for (const m of ms) {
+    const p = m.pos % (b.length + 1);
+    switch (m.kind) {
+      case 0:
+      case 1:
+        if (p < b.length) b[p] = cmd(m.byte);
+        break;
+      case 2:
+        b.splice(p, 1);
+        break;
+      case 3:
+        b.splice(p, 0, cmd(m.byte));
+        break;
+      default:
+        b.length = Math.max(p, b.length >> 1);
+    }
+  }
+  return Uint8Array.from(b);
+}
+
+/** Raw BF: mostly commands (few brackets), some comment bytes. */
+const bfRawArb: fc.Arbitrary<Uint8Array> = fc
+  .array(
+    fc.oneof(
+      { weight: 12, arbitrary: fc.constantFrom(43, 45, 60, 62, 62, 46, 44) },
+      { weight: 2, arbitrary: fc.constantFrom(91, 93) },
+      { weight: 2, arbitrary: bfCommentByte },
+    ),
+    { maxLength: 24 },
+  )
+  .map((a) => Uint8Array.from(a));
+
+/** BF programs: 55% clean, 15% mutated, 15% faulty, 15% raw bytes; each with its input (the
+ *  argument is not used, and is 0). */
+const bfProgramArb: fc.Arbitrary<Program> = fc.oneof(
+  {
+    weight: 55,
+    arbitrary: bfTree.map((t): Program => ({
+      code: lowerBf(t, false),
+      arg: 0,
+      input: t.input,
+      origin: "clean",
+    })),
+  },
+  {
+    weight: 15,
+    arbitrary: fc.record({ t: bfTree, ms: mutationsArb }).map(({ t, ms }): Program => ({
+      code: mutateBf(lowerBf(t, false), ms),
+      arg: 0,
+      input: t.input,
+      origin: "mutated",
+    })),
+  },
+  {
+    weight: 15,
+    arbitrary: bfTree.map((t): Program => ({
+      code: lowerBf(t, true),
+      arg: 0,
+      input: t.input,
+      origin: "faulty",
+    })),
+  },
+  {
+    weight: 15,
+    arbitrary: fc
+      .record({ code: bfRawArb, input: bfInputArb })
+      .map(({ code, input }): Program => ({ code, arg: 0, input, origin: "raw" })),
+  },
+);
+
 /** The program generator of a language: 55% clean, 15% mutated, 15% faulty, 15% raw bytes. */
 export function programArb(lang: string): fc.Arbitrary<Program> {
   switch (lang) {
@@ -721,6 +997,8 @@ export function programArb(lang: string): fc.Arbitrary<Program> {
       return mix(tlrTree, lowerTlr, 8, rawArb(8, fc.nat(6), 24));
     case "tl":
       return mix(tlTree, lowerTl, 23, rawArb(23, fc.integer({ min: -4, max: 8 }), 24));
+    case "bf":
+      return bfProgramArb;
     default:
       throw new Error(`no program generator for ${lang}`);
   }
@@ -742,11 +1020,12 @@ export async function runOne(
   arg: number,
   others: Backend[],
   fuel: number,
+  input?: Uint8Array,
 ): Promise<{ expected: Result; got: Result[]; ms: number[] }> {
   const ms: number[] = [];
   const timed = async (b: Backend) => {
     const start = performance.now();
-    const r = await runOn(b, lang, code, arg, fuel);
+    const r = await runOn(b, lang, code, arg, fuel, input);
     ms.push(performance.now() - start);
     return r;
   };
@@ -762,9 +1041,10 @@ async function runOn(
   code: Uint8Array,
   arg: number,
   fuel: number,
+  input?: Uint8Array,
 ): Promise<Result> {
   try {
-    const o = await runProgram(backend, lang, code, arg, { fuel });
+    const o = await runProgram(backend, lang, code, arg, { fuel, input });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
     if (o.error !== undefined) return `error: ${o.error}${output}`;
     if (lang.convention !== "int") return `completed${output}`; // the result is not the point
@@ -792,6 +1072,8 @@ export interface Failure {
   lang: string;
   backend: string;
   arg: number;
+  /** The program's input as hex bytes, for languages that read bytes. */
+  input?: string;
   fuel: number;
   origin: Program["origin"];
   /** The program as hex bytes and as assembler text (`futamura run` takes the latter). */
@@ -838,6 +1120,9 @@ export interface FuzzReport {
 export const DEFAULT_SEED = 1;
 export const DEFAULT_COUNT = 1000;
 export const DEFAULT_FUEL = 10_000;
+/** Brainfuck needs more: running off the right end of the 30,000-cell tape takes about 31,000
+ *  steps. */
+export const DEFAULT_FUEL_BF = 40_000;
 
 /** The `count` programs of `seed` (program i does not depend on `count`). */
 export function programs(lang: string, seed: number, count: number): Program[] {
@@ -865,7 +1150,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     );
   const seed = opts.seed ?? DEFAULT_SEED;
   const count = opts.count ?? DEFAULT_COUNT;
-  const fuel = opts.fuel ?? DEFAULT_FUEL;
+  const fuel = opts.fuel ?? (lang.name === "bf" ? DEFAULT_FUEL_BF : DEFAULT_FUEL);
   const others = resolveBackends(opts.backends);
   const progs =
     opts.index === undefined
@@ -883,7 +1168,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     const p = progs[index]!;
     const { expected, got, ms } = worker
       ? await worker.run(index, others)
-      : await runOne(lang, p.code, p.arg, others, fuel);
+      : await runOne(lang, p.code, p.arg, others, fuel, p.input);
     [registry.interp!, ...others].forEach((b, i) =>
       backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!),
     );
@@ -896,6 +1181,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
       index,
       lang: lang.name,
       arg: p.arg,
+      ...(p.input ? { input: hex(p.input) } : {}),
       fuel,
       origin: p.origin,
       hex: hex(p.code),
@@ -921,7 +1207,15 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   for (const f of failures.slice(0, budget)) {
     if (worker && f.got.startsWith("crash: the worker")) continue; // not again in this process
     const b = f.backend === "interp" ? registry.interp! : others.find((o) => o.name === f.backend)!;
-    const m = await minimize(lang, progs[f.index]!.code, f.arg, b, fuel);
+    const m = await minimize(
+      lang,
+      progs[f.index]!.code,
+      f.arg,
+      b,
+      fuel,
+      400,
+      progs[f.index]!.input,
+    );
     if (m)
       f.minimal = {
         hex: hex(m.code),
@@ -1003,7 +1297,7 @@ class Worker {
     if (line !== undefined) return JSON.parse(line);
     // The worker died on this program: interp's result from here, a crash for the others.
     const p = programs(this.lang.name, this.seed, index + 1)[index]!;
-    const expected = await runOn(registry.interp!, this.lang, p.code, p.arg, this.fuel);
+    const expected = await runOn(registry.interp!, this.lang, p.code, p.arg, this.fuel, p.input);
     return {
       expected,
       got: others.map(() => `crash: the worker process died (${this.death})`),
@@ -1029,7 +1323,9 @@ export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Pr
     const index = Number(line);
     if (crashAt !== undefined && Number(crashAt) === index) process.kill(process.pid, "SIGSEGV");
     const p = progs[index]!;
-    out.write(JSON.stringify(await runOne(lang, p.code, p.arg, others, Number(fuel))) + "\n");
+    out.write(
+      JSON.stringify(await runOne(lang, p.code, p.arg, others, Number(fuel), p.input)) + "\n",
+    );
   }
   return 0;
 }
@@ -1043,6 +1339,7 @@ export async function minimize(
   backend: Backend,
   fuel: number,
   limit = 400,
+  input?: Uint8Array,
 ): Promise<{ code: Uint8Array; expected: Result; got: Result } | undefined> {
   let runs = 0;
   const check = async (c: Uint8Array) => {
@@ -1053,6 +1350,7 @@ export async function minimize(
       arg,
       backend.name === "interp" ? [] : [backend],
       fuel,
+      input,
     );
     const bad = backend.name === "interp" ? expected.startsWith("crash: ") : got[0] !== expected;
     return bad ? { code: c, expected, got: got[0] ?? expected } : undefined;
@@ -1104,7 +1402,7 @@ export function formatFailure(f: Failure): string {
   const rerun = `futamura fuzz ${f.lang} --seed ${f.seed} --index ${f.index} --backends ${f.backend} --fuel ${f.fuel}`;
   let s =
     `FAIL ${f.lang} seed ${f.seed} index ${f.index} (${f.origin}): backend ${f.backend} disagrees with interp\n` +
-    `  arg ${f.arg}, fuel ${f.fuel}\n  expected (interp): ${f.expected}\n  got (${f.backend}): ${f.got}\n` +
+    `  ${f.input !== undefined ? `input ${f.input || "(empty)"}` : `arg ${f.arg}`}, fuel ${f.fuel}\n  expected (interp): ${f.expected}\n  got (${f.backend}): ${f.got}\n` +
     `  reproduce: ${rerun}\n  bytes: ${f.hex || "(empty)"}\n  program:\n${indent(f.program) || "    (empty)\n"}`;
   if (f.minimal)
     s +=
@@ -1172,10 +1470,21 @@ export async function fuzzCommand(
     // The program as a file `futamura run` takes, everything else as comments.
     const index = Number(values.index);
     const p = programs(r.lang, r.seed, index + 1)[index]!;
+    const what = p.input ? `input ${hex(p.input) || "(empty)"}` : `arg ${p.arg}`;
+    const comment = (text: string) =>
+      // Brainfuck comments are any other bytes: its commands in them become underscores.
+      (r.lang === "bf" ? text.replace(/[-+<>.,[\]]/g, "_") : text)
+        .replace(/^/gm, "# ")
+        .replace(/# $/, "");
+    // A Brainfuck program's text may not end with a newline.
+    const text = disassemble(r.lang, p.code);
     summary =
-      `# program ${index} of seed ${r.seed} (${p.origin}), arg ${p.arg}, bytes ${hex(p.code) || "(empty)"}\n` +
-      disassemble(r.lang, p.code) +
-      summary.replace(/^/gm, "# ").replace(/# $/, "");
+      comment(
+        `program ${index} of seed ${r.seed} (${p.origin}), ${what}, bytes ${hex(p.code) || "(empty)"}\n`,
+      ) +
+      text +
+      (text === "" || text.endsWith("\n") ? "" : "\n") +
+      comment(summary);
   }
   out.write(summary);
   return r.failures.length ? 1 : 0;

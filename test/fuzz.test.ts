@@ -17,10 +17,11 @@ import {
   hex,
   kind,
   programs,
+  runOne,
   type FuzzReport,
 } from "../generator/fuzz.ts";
 import { langs } from "../interpreters/lang.ts";
-import { VmError } from "../runtime/hints.ts";
+import { VmError, writeByte } from "../runtime/hints.ts";
 
 /** The error messages an interpreter can raise, read from its source. */
 function errorKinds(lang: string): string[] {
@@ -80,19 +81,59 @@ describe("instruction tables and disassembly", () => {
   }
 });
 
+describe("brainfuck programs", () => {
+  it("bf: disassembly is the program text, and balanced programs load back to the same bytes", () => {
+    let balanced = 0;
+    for (const p of programs("bf", 3, 300)) {
+      const text = disassemble("bf", p.code);
+      expect(text.length).toBe(p.code.length);
+      let code: Uint8Array;
+      try {
+        code = langs.bf!.load(text, "dis.b");
+      } catch {
+        continue; // unbalanced brackets
+      }
+      balanced++;
+      expect(hex(code)).toBe(hex(p.code));
+    }
+    expect(balanced).toBeGreaterThan(200);
+  });
+
+  it("bf: program i of a seed (and its input) does not depend on the count", () => {
+    const key = (ps: ReturnType<typeof programs>) =>
+      ps.map((p) => [hex(p.code), hex(p.input!), p.origin]);
+    expect(key(programs("bf", 11, 80).slice(0, 40))).toEqual(key(programs("bf", 11, 40)));
+  });
+
+  it("bf: programs come with inputs, some empty, and read and write bytes", () => {
+    const ps = programs("bf", 5, 300);
+    expect(ps.every((p) => p.input instanceof Uint8Array && p.arg === 0)).toBe(true);
+    expect(ps.some((p) => p.input!.length === 0)).toBe(true);
+    expect(ps.filter((p) => p.input!.length > 0).length).toBeGreaterThan(150);
+    expect(ps.filter((p) => p.code.includes(44)).length).toBeGreaterThan(50); // ','
+    expect(ps.filter((p) => p.code.includes(46)).length).toBeGreaterThan(50); // '.'
+    expect(ps.some((p) => p.code.some((b) => ![43, 44, 45, 46, 60, 62, 91, 93].includes(b)))).toBe(
+      true,
+    );
+  });
+});
+
 // The backends' agreement on 1,000 programs per language, with a fixed seed.
 const COUNT = 1000;
 const FUEL = 5000;
+/** Brainfuck runs off the right end of its 30,000-cell tape in about 31,000 steps. */
+const BF_FUEL = 35_000;
 
 describe("every backend agrees with interp", () => {
   for (const [lang, seed] of [
     ["tlr", 20250101],
     ["tl", 20250102],
+    ["bf", 20250103],
   ] as const) {
     it(`${lang}: ${COUNT} programs (seed ${seed}) on ${Object.keys(backends)
       .filter((b) => b !== "interp")
       .join(", ")}`, async () => {
-      const r = await fuzz({ lang, seed, count: COUNT, fuel: FUEL });
+      const r = await fuzz({ lang, seed, count: COUNT, fuel: lang === "bf" ? BF_FUEL : FUEL });
       expect(r.backends).not.toContain("interp");
       expect(r.failures.map(formatFailure).join("\n")).toBe("");
       expect(r.count).toBe(COUNT);
@@ -111,6 +152,17 @@ describe("every backend agrees with interp", () => {
       const cleanTotal = [...clean.values()].reduce((x, y) => x + y, 0);
       expect((clean.get("completed") ?? 0) / cleanTotal, h).toBeGreaterThan(0.8);
       expect(r.byOrigin.get("raw")!.size, h).toBeGreaterThanOrEqual(4);
+      if (lang === "bf") {
+        // Completed is a good share; both ends of the tape and both brackets go wrong.
+        expect(share(r, "completed"), h).toBeGreaterThanOrEqual(0.5);
+        for (const k of [
+          "error: pointer moved left of the tape",
+          "error: pointer moved right of the tape",
+          "error: unbalanced brackets: unmatched '['",
+          "error: unbalanced brackets: unmatched ']'",
+        ])
+          expect(r.histogram.get(k) ?? 0, `${k} never occurs:\n${h}`).toBeGreaterThan(0);
+      }
     }, 300_000);
   }
 });
@@ -191,6 +243,50 @@ describe("a wrong backend is caught", () => {
       true,
     );
     expect(kind("crash: TypeError: boom")).toBe("crash");
+  });
+});
+
+describe("a wrong brainfuck backend is caught", () => {
+  it("compares output bytes, and a failure shows the program's input", async () => {
+    // Writes one byte too many after a program that completes.
+    const extraByte: Backend = {
+      name: "extra-byte",
+      dumps: [],
+      run(lang, code, arg) {
+        const v = lang.native(code, arg);
+        writeByte(0x21);
+        return v;
+      },
+    };
+    const seed = 8;
+    const r = await fuzz({ lang: "bf", seed, count: 100, backends: [extraByte], fuel: 35_000 });
+    expect(r.failures.length).toBe(r.histogram.get("completed"));
+    const progs = programs("bf", seed, 100);
+    for (const f of r.failures) {
+      expect(f.got).toMatch(/; output ([0-9a-f]{2} )*21$/);
+      expect(f.got.startsWith(f.expected.replace(/^completed$/, "completed; output"))).toBe(true);
+      expect(f.input).toBe(hex(progs[f.index]!.input!));
+      expect(f.program).toBe(String.fromCharCode(...progs[f.index]!.code));
+    }
+    const f = r.failures.find((x) => x.input !== "")!;
+    expect(formatFailure(f)).toContain(`input ${f.input}, fuel 35000`);
+  });
+
+  it("runs a program with its input on every backend", async () => {
+    const echo = Uint8Array.from("[-],[.[-],]", (c) => c.charCodeAt(0));
+    const others = Object.values(backends).filter((b) => b.name !== "interp");
+    const r = await runOne(langs.bf!, echo, 0, others, 35_000, Uint8Array.from([0x41, 0x42]));
+    expect(r.expected).toBe("completed; output 41 42");
+    expect(r.got).toEqual(others.map(() => "completed; output 41 42"));
+    expect((await runOne(langs.bf!, echo, 0, [], 35_000)).expected).toBe("completed");
+  });
+
+  it("the worker process regenerates each program with its input", async () => {
+    const opts = { lang: "bf", seed: 6, count: 40, backends: ["graph"], fuel: 35_000 } as const;
+    const inProcess = await fuzz({ ...opts, backends: [...opts.backends] });
+    const isolated = await fuzz({ ...opts, backends: [...opts.backends], isolate: true });
+    expect(isolated.failures.map(formatFailure).join("\n")).toBe("");
+    expect([...isolated.histogram]).toEqual([...inProcess.histogram]);
   });
 });
 
