@@ -149,7 +149,7 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[20] = e.op(p, "int_sub", [env[19] as AVal, k(1)], "i32")!;
+          env[20] = e.op(p, "int_add", [env[19] as AVal, k(-1)], "i32")!;
           e.op(
             p,
             "array_set",
@@ -163,7 +163,7 @@ const graph_run: Compiled = {
           e.tick(3);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
           env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[22] = e.op(p, "int_sub", [env[21] as AVal, k(1)], "i32")!;
+          env[22] = e.op(p, "int_add", [env[21] as AVal, k(-1)], "i32")!;
           env[23] = e.op(p, "int_ge", [env[3 /* ptr */] as AVal, env[22] as AVal], "bool")!;
           if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
           continue;
@@ -193,7 +193,7 @@ const graph_run: Compiled = {
         case 15: {
           e.tick(1);
           // 52: ptr = (ptr - 1) | 0;
-          env[26 /* ptr */] = e.op(p, "int_sub", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
+          env[26 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(-1)], "i32")!;
           e.jump(f, 6, [env[26 /* ptr */] as AVal, env[4 /* pc */] as number]);
           continue;
         }
@@ -473,7 +473,7 @@ const graph_matchBrackets: Compiled = {
           e.tick(3);
           e.folded(3);
           // 89: depth = (depth - 1) | 0;
-          env[18 /* depth */] = ((env[4 /* depth */] as number) - 1) | 0;
+          env[18 /* depth */] = ((env[4 /* depth */] as number) + -1) | 0;
           // 90: const partner = open[depth];
           env[19] = (env[3 /* open */] as Int32Array).length;
           env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;

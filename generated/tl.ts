@@ -253,7 +253,7 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 71: sp = (sp - 1) | 0;
-          env[23 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[23 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           e.jump(f, 5, [env[13 /* pc */] as number, env[23 /* sp */] as number]);
           continue;
         }
@@ -274,7 +274,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
-          env[25] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[25] = ((env[7 /* sp */] as number) + -1) | 0;
           env[26] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[27] = e.op(p, "uint_lt", [k(env[25] as number), env[26] as AVal], "bool")!;
           if (!e.branch(p, f, env[27] as AVal, [17, []], [10, []])) return false;
@@ -291,7 +291,7 @@ const graph_execute: Compiled = {
             "i32",
           )!;
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
-          env[29] = ((env[7 /* sp */] as number) - 2) | 0;
+          env[29] = ((env[7 /* sp */] as number) + -2) | 0;
           env[30] = e.op(p, "uint_lt", [k(env[29] as number), env[26] as AVal], "bool")!;
           if (!e.branch(p, f, env[30] as AVal, [18, []], [10, []])) return false;
           continue;
@@ -388,7 +388,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[41] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[41] = ((env[7 /* sp */] as number) + -1) | 0;
           env[42] = (env[40 /* j */] as number) < (env[41] as number);
           if (env[42] as boolean) e.jump(f, 25, []);
           else e.jump(f, 28, []);
@@ -481,7 +481,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 94: const v = stack[(sp - 1) | 0];
-          env[53] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[53] = ((env[7 /* sp */] as number) + -1) | 0;
           env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[55] = e.op(p, "uint_lt", [k(env[53] as number), env[54] as AVal], "bool")!;
           if (!e.branch(p, f, env[55] as AVal, [35, []], [10, []])) return false;
@@ -520,7 +520,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[61] = ((env[57 /* j */] as number) - 1) | 0;
+          env[61] = ((env[57 /* j */] as number) + -1) | 0;
           env[62] = e.op(p, "uint_lt", [k(env[61] as number), env[59] as AVal], "bool")!;
           if (!e.branch(p, f, env[62] as AVal, [39, []], [10, []])) return false;
           continue;
@@ -595,7 +595,7 @@ const graph_execute: Compiled = {
           env[67 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
           // 103: const n = (sp - i - 1) | 0;
           env[68] = ((env[7 /* sp */] as number) - (env[66 /* i */] as number)) | 0;
-          env[69 /* n */] = ((env[68] as number) - 1) | 0;
+          env[69 /* n */] = ((env[68] as number) + -1) | 0;
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[70] = (env[69 /* n */] as number) < 0;
           if (env[70] as boolean) e.jump(f, 45, [true]);
@@ -703,10 +703,10 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(4);
           // 114: sp = (sp - 1) | 0;
-          env[82 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[82 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 115: const n = (sp - i - 1) | 0;
           env[83] = ((env[82 /* sp */] as number) - (env[79 /* i */] as number)) | 0;
-          env[84 /* n */] = ((env[83] as number) - 1) | 0;
+          env[84 /* n */] = ((env[83] as number) + -1) | 0;
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[85] = (env[84 /* n */] as number) < 0;
           if (env[85] as boolean) e.jump(f, 56, [true]);
@@ -781,9 +781,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 124: sp = (sp - 1) | 0;
-          env[93 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[93 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 125: const top = (sp - 1) | 0;
-          env[94 /* top */] = ((env[93 /* sp */] as number) - 1) | 0;
+          env[94 /* top */] = ((env[93 /* sp */] as number) + -1) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[96] = e.op(p, "uint_lt", [k(env[94 /* top */] as number), env[95] as AVal], "bool")!;
@@ -839,9 +839,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 131: sp = (sp - 1) | 0;
-          env[102 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[102 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 132: const top = (sp - 1) | 0;
-          env[103 /* top */] = ((env[102 /* sp */] as number) - 1) | 0;
+          env[103 /* top */] = ((env[102 /* sp */] as number) + -1) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[104] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[105] = e.op(
@@ -907,9 +907,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 138: sp = (sp - 1) | 0;
-          env[111 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[111 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 139: const top = (sp - 1) | 0;
-          env[112 /* top */] = ((env[111 /* sp */] as number) - 1) | 0;
+          env[112 /* top */] = ((env[111 /* sp */] as number) + -1) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[113] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[114] = e.op(
@@ -975,9 +975,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 145: sp = (sp - 1) | 0;
-          env[120 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[120 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 146: const top = (sp - 1) | 0;
-          env[121 /* top */] = ((env[120 /* sp */] as number) - 1) | 0;
+          env[121 /* top */] = ((env[120 /* sp */] as number) + -1) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           env[122] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[123] = e.op(
@@ -1060,9 +1060,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 153: sp = (sp - 1) | 0;
-          env[131 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[131 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 154: const top = (sp - 1) | 0;
-          env[132 /* top */] = ((env[131 /* sp */] as number) - 1) | 0;
+          env[132 /* top */] = ((env[131 /* sp */] as number) + -1) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[133] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[134] = e.op(
@@ -1135,9 +1135,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 160: sp = (sp - 1) | 0;
-          env[141 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[141 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 161: const top = (sp - 1) | 0;
-          env[142 /* top */] = ((env[141 /* sp */] as number) - 1) | 0;
+          env[142 /* top */] = ((env[141 /* sp */] as number) + -1) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[143] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[144] = e.op(
@@ -1210,9 +1210,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 167: sp = (sp - 1) | 0;
-          env[151 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[151 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 168: const top = (sp - 1) | 0;
-          env[152 /* top */] = ((env[151 /* sp */] as number) - 1) | 0;
+          env[152 /* top */] = ((env[151 /* sp */] as number) + -1) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[153] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[154] = e.op(
@@ -1285,9 +1285,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 174: sp = (sp - 1) | 0;
-          env[161 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[161 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 175: const top = (sp - 1) | 0;
-          env[162 /* top */] = ((env[161 /* sp */] as number) - 1) | 0;
+          env[162 /* top */] = ((env[161 /* sp */] as number) + -1) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[163] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[164] = e.op(
@@ -1360,9 +1360,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 181: sp = (sp - 1) | 0;
-          env[171 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[171 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 182: const top = (sp - 1) | 0;
-          env[172 /* top */] = ((env[171 /* sp */] as number) - 1) | 0;
+          env[172 /* top */] = ((env[171 /* sp */] as number) + -1) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[173] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[174] = e.op(
@@ -1435,9 +1435,9 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(2);
           // 188: sp = (sp - 1) | 0;
-          env[181 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[181 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 189: const top = (sp - 1) | 0;
-          env[182 /* top */] = ((env[181 /* sp */] as number) - 1) | 0;
+          env[182 /* top */] = ((env[181 /* sp */] as number) + -1) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[183] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[184] = e.op(
@@ -1529,7 +1529,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 198: sp = (sp - 1) | 0;
-          env[193 /* sp */] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
           env[194] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[195] = e.op(
@@ -1601,7 +1601,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 204: sp = (sp - 2) | 0;
-          env[201 /* sp */] = ((env[7 /* sp */] as number) - 2) | 0;
+          env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[202] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[203] = e.op(
@@ -1797,7 +1797,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 224: return stack[(sp - 1) | 0];
-          env[223] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[223] = ((env[7 /* sp */] as number) + -1) | 0;
           env[224] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[225] = e.op(p, "uint_lt", [k(env[223] as number), env[224] as AVal], "bool")!;
           if (!e.branch(p, f, env[225] as AVal, [138, []], [10, []])) return false;
@@ -1873,7 +1873,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 238: return stack[(sp - 1) | 0];
-          env[232] = ((env[7 /* sp */] as number) - 1) | 0;
+          env[232] = ((env[7 /* sp */] as number) + -1) | 0;
           env[233] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[234] = e.op(p, "uint_lt", [k(env[232] as number), env[233] as AVal], "bool")!;
           if (!e.branch(p, f, env[234] as AVal, [148, []], [10, []])) return false;

@@ -9,6 +9,7 @@ import { forward } from "./forward.ts";
 import { fuseBlocks } from "./fuse-blocks.ts";
 import { pruneBlocks } from "./prune-blocks.ts";
 import { pruneParams } from "./prune-params.ts";
+import { reassociate } from "./reassociate.ts";
 import { renumber } from "./renumber.ts";
 
 export type Pass = (g: Graph) => void;
@@ -24,6 +25,8 @@ export const cleanup: [string, Pass][] = [
   ["prune-blocks", pruneBlocks],
   ["fuse-blocks", fuseBlocks],
   ["forward", forward],
+  ["reassociate", reassociate],
+  ["fold", fold],
   ["prune-blocks", pruneBlocks],
   ["dce", dce],
   ["renumber", renumber],
