@@ -502,6 +502,15 @@ function runChild(cmd: string, args: string[], capS: number): Promise<Child> {
 // ---------------------------------------------------------------------------------------------
 // The table.
 
+/** Specialisation microseconds per merge-point key, from a specialising backend's stats. */
+function perKey(e: Entry): string {
+  const ms = e.stats?.specialiseMs;
+  const keys = e.stats?.mergeKeys;
+  return typeof ms === "number" && typeof keys === "number" && keys > 0
+    ? ((ms * 1000) / keys).toFixed(0)
+    : "";
+}
+
 export function formatTable(r: Report): string {
   const head = [
     "workload",
@@ -513,6 +522,7 @@ export function formatTable(r: Report): string {
     "total ms",
     "/interp",
     "/gcc",
+    "spec µs/key",
     "note",
   ];
   const rows: string[][] = [];
@@ -529,6 +539,7 @@ export function formatTable(r: Report): string {
         e.totalMs === undefined ? "" : fmtMs(e.totalMs),
         e.ratioInterp === undefined ? "" : fmtRatio(e.ratioInterp),
         e.ratioGcc === undefined ? "" : fmtRatio(e.ratioGcc),
+        perKey(e),
         e.status === "ok"
           ? (e.note ?? "")
           : `${e.status.toUpperCase()}${e.note && e.status !== "over cap" ? ": " + e.note : ""}`,
@@ -536,7 +547,7 @@ export function formatTable(r: Report): string {
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const right = new Set([2, 3, 4, 5, 6, 7, 8]);
+  const right = new Set([2, 3, 4, 5, 6, 7, 8, 9]);
   const line = (row: string[]) =>
     row
       .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
@@ -551,6 +562,7 @@ export function formatTable(r: Report): string {
       "run ms: the run without compilation (specialisation, the backend's compilation); total ms: both;",
       "native ms: the machine code's own part of run ms (x64's nativeMs: the rest is loading graphs, set-up)",
       "/interp, /gcc: run ms divided by interp's and gcc's run ms (below 1 is faster)",
+      "spec µs/key: specialisation time per merge-point key (a bytecode position specialised in one state)",
       "",
       line(head),
       line(widths.map((n) => "-".repeat(n))),
