@@ -7,7 +7,9 @@ import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { L3, type Status } from "../runtime/l3.ts";
-import { specialise } from "../runtime/spec/pe.ts";
+import { specialise, type Specialised } from "../runtime/spec/pe.ts";
+import type { AVal } from "../runtime/spec/value.ts";
+import type { Graph } from "../runtime/ir/types.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
 import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
 import { x64 } from "./x64-backend.ts";
@@ -76,8 +78,59 @@ const pe: Backend = {
   run: (lang, code, arg, opts, stats) => specialiseAndRun(lang, code, arg, opts, stats),
 };
 
-/** Specialises the interpreter for the program (with the generated specialiser's compiled
- *  graphs when given) and runs the residual graphs on L3. */
+/** Specialises the interpreter for the program by the shared policy (with a generated
+ *  specialiser's compiled graphs when given) and dumps the residual graphs when asked.
+ *  Undefined where specialisation gives up: `stats.fallback` says why, and the caller runs the
+ *  program on the interpreter's graphs instead (nothing has run yet). */
+export function specialiseProgram(
+  lang: Lang,
+  code: Uint8Array,
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+  compiled?: Record<string, Compiled>,
+): Specialised | undefined {
+  const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
+  const args: AVal[] = [
+    { k: "a", arr: code, type: "u8[]" },
+    { k: "r", o: 0, type: "i32" },
+  ];
+  let spec;
+  try {
+    spec = specialise(loadGraphs(lang.name), lang.entry, args, policy, compiled);
+  } catch (e) {
+    if (!(e instanceof SpecialisationLimit)) throw e;
+    stats.fallback = e.message;
+    return undefined;
+  }
+  if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
+  return spec;
+}
+
+/** The graphs that go on from promotion exit `status` with `value` (see Engine.continuation),
+ *  dumped with the residual graphs when asked. */
+export function continuation(
+  spec: Specialised,
+  opts: RunOptions,
+  status: number,
+  value: number,
+): Graph[] {
+  const gs = spec.engine.continuation(status, value);
+  if (opts.dump === "residual") opts.log?.write(printModule({ graphs: gs, data: [] }));
+  return gs;
+}
+
+/** The interpreter's graphs on L3, for a program whose specialisation gave up. */
+export function fallback(
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+): number {
+  return graph.run(lang, code, arg, { ...opts, dump: undefined }, stats) as number;
+}
+
+/** Specialises and runs the residual graphs on L3. */
 function specialiseAndRun(
   lang: Lang,
   code: Uint8Array,
@@ -86,26 +139,8 @@ function specialiseAndRun(
   stats: Record<string, unknown>,
   compiled?: Record<string, Compiled>,
 ): number {
-  const m = loadGraphs(lang.name);
-  const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
-  let spec;
-  try {
-    spec = specialise(
-      m,
-      lang.entry,
-      [
-        { k: "a", arr: code, type: "u8[]" },
-        { k: "r", o: 0, type: "i32" },
-      ],
-      policy,
-      compiled,
-    );
-  } catch (e) {
-    if (!(e instanceof SpecialisationLimit)) throw e;
-    stats.fallback = e.message;
-    return graph.run(lang, code, arg, { ...opts, dump: undefined }, stats) as number;
-  }
-  if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
+  const spec = specialiseProgram(lang, code, opts, stats, compiled);
+  if (!spec) return fallback(lang, code, arg, opts, stats);
   // A promotion of a run-time value exits: specialise the rest of the path for the value seen,
   // once per value, and run it in place of the graph that exited.
   const seen = new Map<string, string>();
@@ -113,8 +148,7 @@ function specialiseAndRun(
     const key = `${status}:${state[0]}`;
     let name = seen.get(key);
     if (name === undefined) {
-      const gs = spec.engine.continuation(status, state[0] as number);
-      if (opts.dump === "residual") opts.log?.write(printModule({ graphs: gs, data: [] }));
+      const gs = continuation(spec, opts, status, state[0] as number);
       gs.forEach((g) => l3.add(g));
       seen.set(key, (name = gs[0]!.name));
     }

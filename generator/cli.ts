@@ -136,15 +136,7 @@ async function run(
   if (values.stats !== undefined && !["json", "text"].includes(values.stats))
     throw new UsageError(`--stats takes no value or =json`);
 
-  let text: string;
-  try {
-    text = readFileSync(file, "latin1");
-  } catch (e) {
-    throw new LoadError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  const code = lang.load(text, file);
+  const code = lang.load(readText(file, "latin1"), file);
   const bytes = lang.convention === "bytes";
   if (bytes ? args.length !== 0 : args.length !== 1)
     throw new UsageError(
@@ -168,6 +160,17 @@ async function run(
   if (result.error !== undefined) throw new VmError(result.error);
   if (!bytes) out.write(`${result.value}\n`);
   return 0;
+}
+
+/** A file's text, or a load error naming it. */
+function readText(file: string, encoding: "latin1" | "utf8"): string {
+  try {
+    return readFileSync(file, encoding);
+  } catch (e) {
+    throw new LoadError(
+      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
+  }
 }
 
 function parseCount(s: string, what: string): number {
@@ -246,15 +249,7 @@ async function graphsCommand(
   const entry = values.entry ?? lang?.entry ?? "interpret";
   const { buildGraphs } = await import("./frontend/index.ts");
   const { printModule } = await import("../runtime/ir/print.ts");
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new LoadError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
-  }
-  const r = buildGraphs(file, entry, { text });
+  const r = buildGraphs(file, entry, { text: readText(file, "utf8") });
   if (!r.module) return (err.write(r.violations.join("\n") + "\n"), 1);
   out.write(printModule(r.module));
   return 0;

@@ -3,7 +3,7 @@
 
 import { readFileSync, readdirSync } from "node:fs";
 import { langs } from "../interpreters/lang.ts";
-import { backends, runProgram } from "./backends.ts";
+import { backends, runProgram, type Outcome } from "./backends.ts";
 import { artifacts, generate, root } from "./build.ts";
 
 /** An example program states its argument and result: `# example: 7 -> 49`. */
@@ -37,44 +37,57 @@ export function byteExamples(): {
   return JSON.parse(readFileSync(root + "interpreters/programs/bytes-examples.json", "utf8"));
 }
 
+/** One row of the table: a program, how to run it, and how to show an outcome to compare. */
+interface Case {
+  lang: string;
+  file: string;
+  arg: number;
+  input?: Buffer;
+  label: [string, string];
+  expect: string;
+  show(r: Outcome): string;
+}
+
+function cases(): Case[] {
+  const int = examples().map((ex) => ({
+    lang: ex.lang,
+    file: ex.file,
+    arg: ex.arg,
+    label: [ex.file.replace("interpreters/programs/", ""), String(ex.arg)] as [string, string],
+    expect: ex.expect,
+    show: (r: Outcome) => (r.error !== undefined ? `error: ${r.error}` : String(r.value)),
+  }));
+  const bytes = byteExamples().map((ex) => ({
+    lang: ex.lang,
+    file: "interpreters/programs/" + ex.file,
+    arg: 0,
+    ...(ex.input === undefined ? {} : { input: Buffer.from(ex.input, "latin1") }),
+    label: [ex.file + (ex.input ? " <input" : ""), "-"] as [string, string],
+    expect: JSON.stringify(ex.output) + (ex.error ? ` error: ${ex.error}` : ""),
+    show: (r: Outcome) =>
+      JSON.stringify(Buffer.from(r.output).toString("latin1")) +
+      (r.error ? ` error: ${r.error}` : ""),
+  }));
+  return [...int, ...bytes];
+}
+
 export async function start(out: NodeJS.WritableStream): Promise<number> {
   for (const a of generate(await artifacts())) out.write(`regenerated ${a.path}\n`);
   const names = Object.keys(backends);
   const rows = [["program", "arg", "expected", ...names]];
   let bad = 0;
-  for (const ex of examples()) {
-    const lang = langs[ex.lang]!;
-    const code = lang.load(readFileSync(root + ex.file, "latin1"), ex.file);
+  for (const c of cases()) {
+    const lang = langs[c.lang]!;
+    const code = lang.load(readFileSync(root + c.file, "latin1"), c.file);
     const cells = [];
     for (const name of names) {
-      const r = await runProgram(backends[name]!, lang, code, ex.arg);
-      const got = r.error !== undefined ? `error: ${r.error}` : String(r.value);
-      if (got !== ex.expect) bad++;
-      cells.push(`${got === ex.expect ? "ok" : "WRONG " + got} ${r.stats.runMs}ms`);
+      const r = await runProgram(backends[name]!, lang, code, c.arg, { input: c.input });
+      const got = c.show(r);
+      if (got !== c.expect) bad++;
+      cells.push(`${got === c.expect ? "ok" : "WRONG " + got} ${r.stats.runMs}ms`);
     }
-    rows.push([ex.file.replace("interpreters/programs/", ""), String(ex.arg), ex.expect, ...cells]);
-  }
-  for (const ex of byteExamples()) {
-    const lang = langs[ex.lang]!;
-    const file = "interpreters/programs/" + ex.file;
-    const code = lang.load(readFileSync(root + file, "latin1"), file);
-    const input = ex.input === undefined ? undefined : Buffer.from(ex.input, "latin1");
-    const expect = JSON.stringify(ex.output) + (ex.error ? ` error: ${ex.error}` : "");
-    const cells = [];
-    for (const name of names) {
-      const r = await runProgram(backends[name]!, lang, code, 0, { input });
-      const got =
-        JSON.stringify(Buffer.from(r.output).toString("latin1")) +
-        (r.error ? ` error: ${r.error}` : "");
-      if (got !== expect) bad++;
-      cells.push(`${got === expect ? "ok" : "WRONG " + got} ${r.stats.runMs}ms`);
-    }
-    rows.push([
-      ex.file + (ex.input ? " <input" : ""),
-      "-",
-      expect.length > 24 ? expect.slice(0, 21) + "..." : expect,
-      ...cells,
-    ]);
+    const expect = c.expect.length > 24 ? c.expect.slice(0, 21) + "..." : c.expect;
+    rows.push([...c.label, expect, ...cells]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows)

@@ -9,14 +9,10 @@
 //! `codeBytes` (the module's) and `continuations`. `--dump asm` comes after the run, so that it
 //! shows the continuations too.
 
-import { printModule } from "../runtime/ir/print.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
-import { specialise } from "../runtime/spec/pe.ts";
-import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
 import { listing } from "../runtime/x64/disasm.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
-import { backends, valueOf, type Backend } from "./backends.ts";
+import { continuation, fallback, specialiseProgram, valueOf, type Backend } from "./backends.ts";
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 1000) / 1000;
 
@@ -28,33 +24,12 @@ export const x64: Backend = {
       throw new Error(
         `the x64 backend runs only on x86-64 Linux (this is ${process.arch} ${process.platform})`,
       );
-    const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
-    let spec;
-    try {
-      spec = specialise(
-        loadGraphs(lang.name),
-        lang.entry,
-        [
-          { k: "a", arr: code, type: "u8[]" },
-          { k: "r", o: 0, type: "i32" },
-        ],
-        policy,
-      );
-    } catch (e) {
-      if (!(e instanceof SpecialisationLimit)) throw e;
-      stats.fallback = e.message;
-      return backends.graph!.run(lang, code, arg, { ...opts, dump: undefined }, stats);
-    }
-    if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
+    const spec = specialiseProgram(lang, code, opts, stats);
+    if (!spec) return fallback(lang, code, arg, opts, stats);
 
     let t0 = performance.now();
-    const engine = spec.engine;
     const native = new NativeModule(spec.module, {
-      continuation: (status, value) => {
-        const gs = engine.continuation(status, value);
-        if (opts.dump === "residual") opts.log?.write(printModule({ graphs: gs, data: [] }));
-        return gs;
-      },
+      continuation: (status, value) => continuation(spec, opts, status, value),
     });
     stats.compileMs = ms(t0);
     stats.codeBytes = native.code.size;

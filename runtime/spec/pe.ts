@@ -93,5 +93,3 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
       throw new Error("an exit in an interpreter graph");
   }
 }
-
-export { defaultPolicy };

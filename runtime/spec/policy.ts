@@ -56,10 +56,8 @@ export const defaultPolicy: Policy = {
 /** Thrown when a bound of the policy is reached; the caller falls back to the interpreter. */
 export class SpecialisationLimit extends Error {}
 
-/** The shape of a red value at a merge point, as it enters the key. */
-export type Shape = string;
-
-export function mergeKey(greens: (number | boolean | string)[], shapes: Shape[]): string {
+/** A key from the greens' values and each red's shape (see `engine.ts`'s patterns). */
+export function mergeKey(greens: (number | boolean | string)[], shapes: string[]): string {
   return `${greens.join(",")}|${shapes.join(",")}`;
 }
 

@@ -63,29 +63,22 @@ export function emitStubs(
   a.movRI(32, Reg.rax, Status.raised);
   a.jmp(unwind);
 
-  const fuelOut = a.label();
-  mark(a.size, "fuel exhausted");
-  a.bind(fuelOut);
-  a.movMI(32, { base: STATE, disp: S.payload }, messages.stepLimit);
-  a.jmp(raise);
-
-  const stackOut = a.label();
-  mark(a.size, "native stack exhausted");
-  a.bind(stackOut);
-  a.movRI(32, Reg.rax, Status.stackOverflow);
-  a.jmp(unwind);
-
-  const badLength = a.label();
-  mark(a.size, "invalid array length");
-  a.bind(badLength);
-  a.movMI(32, { base: STATE, disp: S.payload }, messages.badLength);
-  a.jmp(raise);
-
-  const full = a.label();
-  mark(a.size, "arena exhausted");
-  a.bind(full);
-  a.movRI(32, Reg.rax, Status.arenaFull);
-  a.jmp(unwind);
+  // Exits that raise a runtime message, or unwind with a status of their own.
+  const stub = (what: string, body: () => void) => {
+    const l = a.label();
+    mark(a.size, what);
+    a.bind(l);
+    body();
+    return l;
+  };
+  const raising = (what: string, message: number) =>
+    stub(what, () => (a.movMI(32, { base: STATE, disp: S.payload }, message), a.jmp(raise)));
+  const unwinding = (what: string, status: number) =>
+    stub(what, () => (a.movRI(32, Reg.rax, status), a.jmp(unwind)));
+  const fuelOut = raising("fuel exhausted", messages.stepLimit);
+  const stackOut = unwinding("native stack exhausted", Status.stackOverflow);
+  const badLength = raising("invalid array length", messages.badLength);
+  const full = unwinding("arena exhausted", Status.arenaFull);
 
   const alloc = { 4: a.label(), 1: a.label() };
   for (const elem of [4, 1] as const) {
