@@ -4,16 +4,16 @@
 
 import type { Lang } from "../interpreters/lang.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
-import { printModule } from "../runtime/ir/print.ts";
+import { printData, printModule } from "../runtime/ir/print.ts";
+import type { Graph, Module } from "../runtime/ir/types.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { L3, type Status } from "../runtime/l3.ts";
-import { specialise, type Specialised } from "../runtime/spec/pe.ts";
-import type { AVal } from "../runtime/spec/value.ts";
-import type { Graph } from "../runtime/ir/types.ts";
+import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
-import { SpecialisationLimit, defaultPolicy } from "../runtime/spec/policy.ts";
-import { x64 } from "./x64-backend.ts";
+import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
+import { listing } from "../runtime/x64/disasm.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
+import { NativeModule } from "../runtime/x64/native.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -21,6 +21,8 @@ export interface RunOptions {
   input?: Uint8Array | undefined;
   /** An intermediate form to print to `log` (each backend names what it has). */
   dump?: string | undefined;
+  /** Bounds of the specialisation policy other than the defaults (tests force fallbacks). */
+  policy?: Partial<Policy> | undefined;
   log?: NodeJS.WritableStream;
 }
 
@@ -70,106 +72,117 @@ const graph: Backend = {
   },
 };
 
-/** The abstract interpreter's residual graphs on L3. Where specialisation gives up (a bound of
- *  the policy), the program runs on its interpreter's graphs instead: nothing has run yet. */
+/** Runs the program as a JIT does (`runtime/jit.ts`): specialised by the shared policy in
+ *  `mode`, by the abstract interpreter or (with `compiled`) a generated specialiser, on L3 or
+ *  x86-64. Fills `stats` with the specialiser's and the JIT's figures. */
+export function runJit(
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+  how: { mode: Policy["mode"]; target: "l3" | "x64"; compiled?: Record<string, Compiled> },
+): number {
+  const policy: Policy = {
+    ...defaultPolicy,
+    ...opts.policy,
+    mode: how.mode,
+    fuel: opts.fuel !== undefined,
+  };
+  const t0 = performance.now();
+  const log = opts.dump === "residual" ? opts.log : undefined;
+  // Each graph once as it is made, with the data constants not printed yet.
+  let printed = 0;
+  const dump = (graphs: Graph[], data: Module["data"]) => {
+    const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
+    printed = data.length;
+    log!.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }));
+  };
+  const program = new Program(
+    loadGraphs(lang.name),
+    lang.entry,
+    code,
+    {
+      policy,
+      compiled: how.compiled,
+      target: how.target,
+      ...(log ? { onGraphs: dump } : {}),
+    },
+    how.target === "x64" ? nativeFactory : undefined,
+  );
+  try {
+    return valueOf(program.run(arg));
+  } finally {
+    const s = program.stats;
+    Object.assign(stats, s, {
+      continuations: s.promotionMisses + s.stubsTaken + s.keyGraphs,
+      specialiseMs: round(s.specialiseMs),
+      compileMs: round(s.compileMs),
+    });
+    // The machine code's own time (with its calls into JS for I/O and exits).
+    if (how.target === "x64")
+      stats.nativeMs = round(performance.now() - t0 - s.specialiseMs - s.compileMs);
+    if (s.fallbacks === 0) delete stats.fallback;
+    const native = program.nativeModule;
+    if (native && opts.dump === "asm") opts.log?.write(listing(native));
+  }
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The residual module compiled to machine code, with exits resolved through `resolve`. */
+export const nativeFactory: NativeFactory = (m, resolve) => {
+  if (!x64Supported)
+    throw new Error(
+      `the x64 backend runs only on x86-64 Linux (this is ${process.arch} ${process.platform})`,
+    );
+  return new NativeModule(m, { continuation: resolve });
+};
+
+/** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
+async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
+  const { specialisers } = await import("../generated/index.ts");
+  return specialisers[lang.name];
+}
+
+/** The abstract interpreter's residual graphs on L3, specialised eagerly. */
 const pe: Backend = {
   name: "pe",
   dumps: ["residual"],
-  run: (lang, code, arg, opts, stats) => specialiseAndRun(lang, code, arg, opts, stats),
+  run: (lang, code, arg, opts, stats) =>
+    runJit(lang, code, arg, opts, stats, { mode: "eager", target: "l3" }),
 };
 
-/** Specialises the interpreter for the program by the shared policy (with a generated
- *  specialiser's compiled graphs when given) and dumps the residual graphs when asked.
- *  Undefined where specialisation gives up: `stats.fallback` says why, and the caller runs the
- *  program on the interpreter's graphs instead (nothing has run yet). */
-export function specialiseProgram(
-  lang: Lang,
-  code: Uint8Array,
-  opts: RunOptions,
-  stats: Record<string, unknown>,
-  compiled?: Record<string, Compiled>,
-): Specialised | undefined {
-  const policy = { ...defaultPolicy, fuel: opts.fuel !== undefined };
-  const args: AVal[] = [
-    { k: "a", arr: code, type: "u8[]" },
-    { k: "r", o: 0, type: "i32" },
-  ];
-  let spec;
-  try {
-    spec = specialise(loadGraphs(lang.name), lang.entry, args, policy, compiled);
-  } catch (e) {
-    if (!(e instanceof SpecialisationLimit)) throw e;
-    stats.fallback = e.message;
-    return undefined;
-  }
-  if (opts.dump === "residual") opts.log?.write(printModule(spec.module));
-  return spec;
-}
-
-/** The graphs that go on from promotion exit `status` with `value` (see Engine.continuation),
- *  dumped with the residual graphs when asked. */
-export function continuation(
-  spec: Specialised,
-  opts: RunOptions,
-  status: number,
-  value: number,
-): Graph[] {
-  const gs = spec.engine.continuation(status, value);
-  if (opts.dump === "residual") opts.log?.write(printModule({ graphs: gs, data: [] }));
-  return gs;
-}
-
-/** The interpreter's graphs on L3, for a program whose specialisation gave up. */
-export function fallback(
-  lang: Lang,
-  code: Uint8Array,
-  arg: number,
-  opts: RunOptions,
-  stats: Record<string, unknown>,
-): number {
-  return graph.run(lang, code, arg, { ...opts, dump: undefined }, stats) as number;
-}
-
-/** Specialises and runs the residual graphs on L3. */
-function specialiseAndRun(
-  lang: Lang,
-  code: Uint8Array,
-  arg: number,
-  opts: RunOptions,
-  stats: Record<string, unknown>,
-  compiled?: Record<string, Compiled>,
-): number {
-  const spec = specialiseProgram(lang, code, opts, stats, compiled);
-  if (!spec) return fallback(lang, code, arg, opts, stats);
-  // A promotion of a run-time value exits: specialise the rest of the path for the value seen,
-  // once per value, and run it in place of the graph that exited.
-  const seen = new Map<string, string>();
-  const l3: L3 = new L3(spec.module, (status, state) => {
-    const key = `${status}:${state[0]}`;
-    let name = seen.get(key);
-    if (name === undefined) {
-      const gs = continuation(spec, opts, status, state[0] as number);
-      gs.forEach((g) => l3.add(g));
-      seen.set(key, (name = gs[0]!.name));
-    }
-    return { graph: name, args: state.slice(1) };
-  });
-  try {
-    return valueOf(l3.run(lang.entry, [code, arg]));
-  } finally {
-    Object.assign(stats, spec.stats, { continuations: seen.size });
-  }
-}
-
-/** The generated specialiser's residual graphs on L3 (the same graphs as `pe`, made faster). */
+/** The generated specialiser's residual graphs on L3, specialised lazily. */
 const jitGraph: Backend = {
   name: "jit-graph",
   dumps: ["residual"],
-  // Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent.
-  run: async (lang, code, arg, opts, stats) => {
-    const { specialisers } = await import("../generated/index.ts");
-    return specialiseAndRun(lang, code, arg, opts, stats, specialisers[lang.name]);
-  },
+  run: async (lang, code, arg, opts, stats) =>
+    runJit(lang, code, arg, opts, stats, {
+      mode: "lazy",
+      target: "l3",
+      compiled: await generated(lang),
+    }),
+};
+
+/** The abstract interpreter's residual graphs, specialised eagerly, as x86-64 machine code. */
+const x64: Backend = {
+  name: "x64",
+  dumps: ["residual", "asm"],
+  run: (lang, code, arg, opts, stats) =>
+    runJit(lang, code, arg, opts, stats, { mode: "eager", target: "x64" }),
+};
+
+/** The JIT: the generated specialiser, lazily, on x86-64 machine code. */
+const jit: Backend = {
+  name: "jit",
+  dumps: ["residual", "asm"],
+  run: async (lang, code, arg, opts, stats) =>
+    runJit(lang, code, arg, opts, stats, {
+      mode: "lazy",
+      target: "x64",
+      compiled: await generated(lang),
+    }),
 };
 
 /** Every backend this host can run: `x64` only on x86-64 Linux. */
@@ -178,7 +191,7 @@ export const backends: Record<string, Backend> = {
   graph,
   pe,
   "jit-graph": jitGraph,
-  ...(x64Supported ? { x64 } : {}),
+  ...(x64Supported ? { x64, jit } : {}),
 };
 
 export async function runProgram(

@@ -41,6 +41,8 @@ const enum C {
   RETURN_VOID,
   RAISE,
   EXIT,
+  /** A patched exit: TAIL graph n value args… (the value is not passed on). */
+  TAIL,
 }
 const RETURNED = 0;
 const RAISED = 1;
@@ -54,9 +56,23 @@ const ULT = PURE.indexOf("uint_lt");
 interface Code {
   graph: Graph;
   code: Int32Array;
+  /** Where each operation of each block starts (the terminator's at the end). */
+  opAt: number[][];
   /** The frame's initial contents: constants in their registers. */
   template: Value[];
   params: number[];
+}
+
+/** Where an exit goes on (see the constructor). */
+export type ExitTo = { graph: string; args: Value[]; fixed: boolean } | { done: Status };
+
+/** A frame to go on from (see `L3.resume`). */
+export interface Resumption {
+  graph: string;
+  block: number;
+  op: number;
+  env: (Value | undefined)[];
+  ret: number;
 }
 
 /** How a run of a graph ended. */
@@ -71,22 +87,25 @@ export class L3 {
 
   private index: Map<string, number>;
 
-  /** `onExit`, when given, handles an `exit` where it happens (a promotion miss): it names the
-   *  graph to go on in (a continuation) and its arguments; the exiting graph's frame becomes that
-   *  graph's (a tail call), so callers further up go on as if it returned, and a loop through
-   *  promotions keeps the JS stack flat. */
+  /** `onExit`, when given, handles an `exit` where it happens: it names the graph to go on in
+   *  (a continuation) and its arguments; the exiting graph's frame becomes that graph's (a tail
+   *  call), so callers further up go on as if it returned, and a loop through exits keeps the JS
+   *  stack flat. With `fixed`, the exit goes there whatever its value, and the exit instruction
+   *  is patched into a tail call. Or it gives the exited graph's outcome (`done`: JS ran the
+   *  rest of it, a fallback). */
   constructor(
     readonly module: Module,
-    private onExit?: (status: number, state: Value[]) => { graph: string; args: Value[] },
+    private onExit?: (status: number, state: Value[]) => ExitTo,
   ) {
     this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
     this.codes = module.graphs.map((g) => this.compile(g, this.index));
   }
 
-  /** Adds a graph made after the start (a continuation); it may call the others. */
-  add(g: Graph): void {
-    this.index.set(g.name, this.codes.length);
-    this.codes.push(this.compile(g, this.index));
+  /** Adds graphs made after the start (a continuation and the graphs it calls); they may call
+   *  each other and the others. */
+  add(gs: Graph[]): void {
+    gs.forEach((g, i) => this.index.set(g.name, this.codes.length + i));
+    for (const g of gs) this.codes.push(this.compile(g, this.index));
   }
 
   // How the last exec ended, beside its status code (no allocation per call).
@@ -99,17 +118,12 @@ export class L3 {
   run(name: string, args: Value[]): Status {
     const i = this.index.get(name);
     if (i === undefined) throw new Error(`no graph @${name}`);
-    switch (this.exec(i, args)) {
-      case RETURNED:
-        return { k: "return", value: this.result };
-      case RAISED:
-        return { k: "raise", msg: this.error };
-      default:
-        return { k: "exit", status: this.exitStatus, state: this.exitState };
-    }
+    return this.status(this.call(i, args));
   }
 
   private arrays: (Int32Array | Uint8Array)[] = [];
+  /** Per graph's code and exit instruction: the graph each value seen there went on in. */
+  private cases = new WeakMap<Int32Array, Map<number, Map<number, number>>>();
 
   /** A data constant as an array, made once per module (data is never written). */
   private data(i: number): Int32Array | Uint8Array {
@@ -134,6 +148,7 @@ export class L3 {
       return r;
     };
     const blockAt: number[] = [];
+    const opAt: number[][] = [];
     const fixups: [number, number][] = []; // code position -> block it jumps to
     let edges: { at: number; j: Jump }[] = []; // this block's edges that carry arguments
     const target = (j: Jump) => {
@@ -148,8 +163,10 @@ export class L3 {
     };
     g.blocks.forEach((b, bi) => {
       blockAt[bi] = out.length;
+      opAt[bi] = [];
       edges = [];
       for (const op of b.ops) {
+        opAt[bi]!.push(out.length);
         const p = PURE.indexOf(op.op);
         if (p >= 0) out.push(p, op.dst, ...op.args.map(reg));
         else
@@ -167,6 +184,7 @@ export class L3 {
               out.push(C.LEN, op.dst, reg(op.args[0]!));
               break;
             case "call":
+              if (!index.has(op.imm as string)) throw new Error(`L3: call to unknown @${op.imm}`);
               out.push(
                 C.CALL,
                 op.dst,
@@ -193,6 +211,7 @@ export class L3 {
           }
       }
       const t = b.term;
+      opAt[bi]!.push(out.length);
       switch (t.k) {
         case "jump":
           out.push(C.JUMP);
@@ -232,7 +251,7 @@ export class L3 {
     });
     const code = Int32Array.from(out);
     for (const [at, b] of fixups) code[at] = blockAt[b]!;
-    return { graph: g, code, template, params: g.blocks[0]!.params };
+    return { graph: g, code, template, params: g.blocks[0]!.params, opAt };
   }
 
   private raise(msg: string): number {
@@ -240,12 +259,45 @@ export class L3 {
     return RAISED;
   }
 
-  private exec(gi: number, args: Value[]): number {
-    let { code, template, params } = this.codes[gi]!;
-    let r = template.slice();
+  /** Goes on from a state in the middle of graphs (a fallback from compiled code): frames
+   *  outermost first, each at an operation of a block with its variables' values (`ret`: the
+   *  caller's variable that receives the frame's result). */
+  resume(frames: Resumption[]): Status {
+    let s = RETURNED;
+    for (let i = frames.length - 1; i >= 0 && s === RETURNED; i--) {
+      const f = frames[i]!;
+      const gi = this.index.get(f.graph)!;
+      const c = this.codes[gi]!;
+      const r = c.template.slice();
+      f.env.forEach((v, k) => v !== undefined && (r[k] = v));
+      const callee = frames[i + 1];
+      if (callee && callee.ret >= 0) r[callee.ret] = this.result!;
+      s = this.exec(gi, r, c.opAt[f.block]![f.op]!);
+    }
+    return this.status(s);
+  }
+
+  private status(s: number): Status {
+    switch (s) {
+      case RETURNED:
+        return { k: "return", value: this.result };
+      case RAISED:
+        return { k: "raise", msg: this.error };
+      default:
+        return { k: "exit", status: this.exitStatus, state: this.exitState };
+    }
+  }
+
+  private call(gi: number, args: Value[]): number {
+    const { template, params } = this.codes[gi]!;
+    const r = template.slice();
     params.forEach((p, i) => (r[p] = args[i]!));
+    return this.exec(gi, r, 0);
+  }
+
+  private exec(gi: number, r: Value[], pc: number): number {
+    let { code, template, params } = this.codes[gi]!;
     const scratch: Value[] = [];
-    let pc = 0;
     for (;;) {
       const op = code[pc]!;
       if (op < N) {
@@ -292,7 +344,7 @@ export class L3 {
           const n = code[pc + 3]!;
           const callArgs: Value[] = [];
           for (let i = 0; i < n; i++) callArgs.push(r[code[pc + 4 + i]!]!);
-          const s = this.exec(code[pc + 2]!, callArgs);
+          const s = this.call(code[pc + 2]!, callArgs);
           if (s !== RETURNED) return s;
           if (code[pc + 1]! >= 0) r[code[pc + 1]!] = this.result!;
           pc += 4 + n;
@@ -353,10 +405,47 @@ export class L3 {
           for (let i = 0; i < n; i++) this.exitState.push(r[code[pc + 3 + i]!]!);
           this.exitStatus = code[pc + 1]!;
           if (!this.onExit) return EXITED;
+          // A promotion's cases so far (PyPy's flexswitch): a value seen before goes on at once.
+          let cases = this.cases.get(code);
+          if (!cases) this.cases.set(code, (cases = new Map()));
+          let here = cases.get(pc);
+          if (!here) cases.set(pc, (here = new Map()));
+          const seen = here.get(this.exitState[0] as number);
+          if (seen !== undefined) {
+            const args = this.exitState.slice(1);
+            ({ code, template, params } = this.codes[seen]!);
+            r = template.slice();
+            params.forEach((p, i) => (r[p] = args[i]!));
+            pc = 0;
+            break;
+          }
           const next = this.onExit(this.exitStatus, this.exitState);
-          ({ code, template, params } = this.codes[this.index.get(next.graph)!]!);
+          if ("done" in next) {
+            const d = next.done;
+            if (d.k === "raise") return this.raise(d.msg);
+            if (d.k === "exit") throw new Error("L3: a fallback ended in an exit");
+            this.result = d.value;
+            return RETURNED;
+          }
+          const gi = this.index.get(next.graph)!;
+          if (next.fixed) {
+            code[pc] = C.TAIL;
+            code[pc + 1] = gi;
+          } else here.set(this.exitState[0] as number, gi);
+          ({ code, template, params } = this.codes[gi]!);
           r = template.slice();
           params.forEach((p, i) => (r[p] = next.args[i]!));
+          pc = 0;
+          break;
+        }
+        case C.TAIL: {
+          const n = code[pc + 2]!;
+          const next = this.codes[code[pc + 1]!]!;
+          const args: Value[] = [];
+          for (let i = 1; i < n; i++) args.push(r[code[pc + 3 + i]!]!);
+          ({ code, template, params } = next);
+          r = template.slice();
+          params.forEach((p, i) => (r[p] = args[i]!));
           pc = 0;
           break;
         }

@@ -475,15 +475,23 @@ describe("--stats and --dump go to stderr", () => {
     expect(r.err).toContain("merge_point");
   });
 
-  it("--dump residual (backends pe and jit-graph) prints the residual graphs, the same for both", async () => {
+  it("--dump residual prints the residual graphs: the same for pe and x64 (eager), and for jit-graph those made as the run needed them", async () => {
     const pe = await cli("run", "tl", LOOP, "100", "--backend", "pe", "--dump", "residual");
     expect(pe.code).toBe(0);
     expect(pe.out).toBe("5050\n");
     expect(pe.err).toContain("func @interpret");
     const m = parseModule(pe.err);
     expect(printModule(m)).toBe(pe.err);
-    const jit = await cli("run", "tl", LOOP, "100", "--backend", "jit-graph", "--dump=residual");
-    expect(jit).toEqual({ code: 0, out: "5050\n", err: pe.err });
+    if (backends.x64) {
+      const x64 = await cli("run", "tl", LOOP, "100", "--backend", "x64", "--dump=residual");
+      expect(x64).toEqual({ code: 0, out: "5050\n", err: pe.err });
+    }
+    const lazy = await cli("run", "tl", LOOP, "100", "--backend", "jit-graph", "--dump=residual");
+    expect(lazy.out).toBe("5050\n");
+    const graphs = parseModule(lazy.err).graphs.map((g) => g.name);
+    expect(graphs[0]).toBe("interpret");
+    // The loop's branch sides were specialised when first taken: graphs of their own.
+    expect(graphs.some((n) => /\$b\d+$/.test(n))).toBe(true);
   });
 });
 

@@ -36,7 +36,9 @@ describe("binding-time analysis", () => {
     const m = loadGraphs("tl");
     const lines = explain(m, analyse(m, "interpret"), "execute", "depth");
     expect(lines[0]).toMatch(/^depth\.\d+ in @execute is red: declared red by the driver/);
-    expect(explain(m, analyse(m, "interpret"), "execute", "pc")).toEqual([expect.stringMatching(/^pc\.\d+ in @execute is green$/)]);
+    expect(explain(m, analyse(m, "interpret"), "execute", "pc")).toEqual([
+      expect.stringMatching(/^pc\.\d+ in @execute is green$/),
+    ]);
   });
 });
 

@@ -19,7 +19,9 @@ describe("promotion", () => {
     expect(printModule(r.module)).toMatch(/exit 0\(/);
   });
 
-  for (const name of ["pe", "jit-graph"])
+  // Eager: continuations are keyed by the exact state, which changes each trip here. (Lazy
+  // specialisation shares keys program-wide and settles: see test/jit.test.ts.)
+  for (const name of ["pe"])
     it(`${name}: each run-time value gets its own continuation, counted in the stats`, async () => {
       for (const arg of [0, 1, 2, 3, 10, 25]) {
         const want = await runProgram(backends.interp!, tl, code, arg);

@@ -12,6 +12,7 @@ import { getFuel, setFuel, setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { OPS } from "../runtime/ir/ops.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
+import type { Graph } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
 import { specialise } from "../runtime/spec/pe.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
@@ -403,6 +404,7 @@ b0(a.0: i32):
   exit 1(a.0, a.0, 1, 2, 3, 4, 5, 6, 7)
 }
 `);
+    const resumed = (g: Graph) => ({ name: g.name, graphs: [g], perValue: true });
     const continuation = (status: number, value: number) => {
       if (status === 1) {
         const ps = Array.from({ length: 8 }, (_, i) => `p.${i}: i32`).join(", ");
@@ -429,7 +431,7 @@ b2:
     it("one continuation per value, tail-called: a long loop through promotions keeps the stack flat", () => {
       const native = new NativeModule(m, {
         check: true,
-        continuation: (s, v) => [continuation(s, v)],
+        continuation: (s, v) => resumed(continuation(s, v)),
       });
       expect(native.run("count", [7])).toEqual({ k: "return", value: 4 });
       expect(native.run("count", [300_000])).toEqual({ k: "return", value: 150_000 });
@@ -440,7 +442,7 @@ b2:
     it("more state than argument registers: an ordinary call", () => {
       const native = new NativeModule(m, {
         check: true,
-        continuation: (s, v) => [continuation(s, v)],
+        continuation: (s, v) => resumed(continuation(s, v)),
       });
       expect(native.run("wide", [5])).toEqual({ k: "return", value: 60 });
       native.free();
@@ -448,7 +450,7 @@ b2:
 
     it("a continuation that cannot be made ends the run with its error", () => {
       const native = new NativeModule(m, {
-        continuation: (s, v) => [v === 0 ? continuation(s, 5) : continuation(s, v)],
+        continuation: (s, v) => resumed(v === 0 ? continuation(s, 5) : continuation(s, v)),
       });
       expect(() => native.run("count", [4])).toThrow(/no continuation for 5/);
       expect(native.run("wide", [1])).toEqual({ k: "return", value: 8 }); // still usable

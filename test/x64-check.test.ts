@@ -62,7 +62,7 @@ function continuations(s: Specialised, values: number[]): Module {
   const graphs = [...statuses].flatMap((status) =>
     values.flatMap((v) => {
       try {
-        return s.engine.continuation(status, v);
+        return s.engine.continuation(status, v).graphs;
       } catch (e) {
         if (e instanceof SpecialisationLimit) return [];
         throw e;

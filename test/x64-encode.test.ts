@@ -8,8 +8,22 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
-  Alu, Asm, Cond, COND_NAMES, invert, patchRel32, readRel32, Reg, REG32, REG64, REG8, rel32Bytes,
-  Shift, swapOperands, type Mem, type W,
+  Alu,
+  Asm,
+  Cond,
+  COND_NAMES,
+  invert,
+  patchRel32,
+  readRel32,
+  Reg,
+  REG32,
+  REG64,
+  REG8,
+  rel32Bytes,
+  Shift,
+  swapOperands,
+  type Mem,
+  type W,
 } from "../runtime/x64/encode.ts";
 
 function onPath(tool: string): boolean {
@@ -53,7 +67,8 @@ function allMems(): Mem[] {
   for (const base of REGS) {
     for (const disp of DISPS_ALL) {
       out.push({ base, disp });
-      for (const index of INDEXES) for (const scale of SCALES) out.push({ base, index, scale, disp });
+      for (const index of INDEXES)
+        for (const scale of SCALES) out.push({ base, index, scale, disp });
     }
   }
   return out;
@@ -66,7 +81,12 @@ function someMems(): Mem[] {
     [0, 8, -128, 0x1000, -0x12345].forEach((disp, k) => {
       out.push({ base, disp });
       // A spread of indexes (r12, r13 and rbp included) and scales.
-      out.push({ base, index: INDEXES[(base * 3 + k) % 15]!, scale: SCALES[(base + k) % 4]!, disp });
+      out.push({
+        base,
+        index: INDEXES[(base * 3 + k) % 15]!,
+        scale: SCALES[(base + k) % 4]!,
+        disp,
+      });
     });
   }
   return out;
@@ -83,21 +103,30 @@ function regMem(f: (r: Reg, m: Mem) => Case): Case[] {
   return out;
 }
 
-const pairs = (f: (a: Reg, b: Reg) => Case): Case[] => REGS.flatMap((a) => REGS.map((b) => f(a, b)));
+const pairs = (f: (a: Reg, b: Reg) => Case): Case[] =>
+  REGS.flatMap((a) => REGS.map((b) => f(a, b)));
 const each = (f: (r: Reg) => Case): Case[] => REGS.map(f);
 const widths = (f: (w: W) => Case[]): Case[] => [...f(32), ...f(64)];
 
 const IMM32 = [0, 1, -1, 127, -128, 128, -129, 1000, 0x7fffffff, -0x80000000];
 const ALU_NAMES: [Alu, string][] = [
-  [Alu.add, "add"], [Alu.sub, "sub"], [Alu.and, "and"], [Alu.or, "or"], [Alu.xor, "xor"], [Alu.cmp, "cmp"],
-  [Alu.adc, "adc"], [Alu.sbb, "sbb"],
+  [Alu.add, "add"],
+  [Alu.sub, "sub"],
+  [Alu.and, "and"],
+  [Alu.or, "or"],
+  [Alu.xor, "xor"],
+  [Alu.cmp, "cmp"],
+  [Alu.adc, "adc"],
+  [Alu.sbb, "sbb"],
 ];
 const CONDS = COND_NAMES.map((n, i) => [i as Cond, n] as const);
 
 // ------------------------------------------------------------------ cases
 
 const families: Record<string, Case[]> = {
-  "mov r, r": widths((w) => pairs((d, s) => ({ gas: `mov ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.movRR(w, d, s) }))),
+  "mov r, r": widths((w) =>
+    pairs((d, s) => ({ gas: `mov ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.movRR(w, d, s) })),
+  ),
   "mov r, imm32": widths((w) =>
     REGS.flatMap((r) =>
       [...IMM32, ...(w === 32 ? [0xffffffff, 0x80000000] : [])].map((v) => ({
@@ -115,9 +144,11 @@ const families: Record<string, Case[]> = {
   "movImm (shortest)": REGS.flatMap((r) =>
     [0n, 5n, 0xffffffffn, 0x100000000n, -1n, -0x80000000n, -0x80000001n, 1n << 62n].map((v) => ({
       gas:
-        v >= 0n && v <= 0xffffffffn ? `mov ${REG32[r]}, ${v}`
-        : v >= -0x80000000n ? `mov ${REG64[r]}, ${v}`
-        : `movabs ${REG64[r]}, ${BigInt.asUintN(64, v)}`,
+        v >= 0n && v <= 0xffffffffn
+          ? `mov ${REG32[r]}, ${v}`
+          : v >= -0x80000000n
+            ? `mov ${REG64[r]}, ${v}`
+            : `movabs ${REG64[r]}, ${BigInt.asUintN(64, v)}`,
       emit: (a: Asm) => a.movImm(r, v),
     })),
   ),
@@ -125,40 +156,80 @@ const families: Record<string, Case[]> = {
     const r = REGS[(i * 7) % 16]!;
     return { gas: `mov ${REG64[r]}, ${fmtMem(m, 64)}`, emit: (a) => a.movRM(64, r, m) };
   }),
-  "mov r, [mem]": widths((w) => regMem((r, m) => ({ gas: `mov ${rn(w, r)}, ${fmtMem(m, w)}`, emit: (a) => a.movRM(w, r, m) }))),
-  "mov [mem], r": widths((w) => regMem((r, m) => ({ gas: `mov ${fmtMem(m, w)}, ${rn(w, r)}`, emit: (a) => a.movMR(w, m, r) }))),
+  "mov r, [mem]": widths((w) =>
+    regMem((r, m) => ({ gas: `mov ${rn(w, r)}, ${fmtMem(m, w)}`, emit: (a) => a.movRM(w, r, m) })),
+  ),
+  "mov [mem], r": widths((w) =>
+    regMem((r, m) => ({ gas: `mov ${fmtMem(m, w)}, ${rn(w, r)}`, emit: (a) => a.movMR(w, m, r) })),
+  ),
   "mov [mem], imm32": widths((w) =>
     MEMS.map((m, i) => {
       const v = IMM32[i % IMM32.length]!;
       return { gas: `mov ${fmtMem(m, w)}, ${v}`, emit: (a: Asm) => a.movMI(w, m, v) };
     }),
   ),
-  "mov byte [mem], r8": regMem((r, m) => ({ gas: `mov ${fmtMem(m, 8)}, ${REG8[r]}`, emit: (a) => a.movMR8(m, r) })),
+  "mov byte [mem], r8": regMem((r, m) => ({
+    gas: `mov ${fmtMem(m, 8)}, ${REG8[r]}`,
+    emit: (a) => a.movMR8(m, r),
+  })),
   "mov byte [mem], imm8": MEMS.map((m, i) => {
     const v = [0, 1, -1, 127, -128, 255][i % 6]!;
     return { gas: `mov ${fmtMem(m, 8)}, ${v}`, emit: (a: Asm) => a.movMI8(m, v) };
   }),
-  "movzx r32, byte [mem]": regMem((r, m) => ({ gas: `movzx ${REG32[r]}, ${fmtMem(m, 8)}`, emit: (a) => a.movzxRM8(r, m) })),
-  "movzx r32, r8": pairs((d, s) => ({ gas: `movzx ${REG32[d]}, ${REG8[s]}`, emit: (a) => a.movzxRR8(d, s) })),
-  "movsxd r64, r32": pairs((d, s) => ({ gas: `movsxd ${REG64[d]}, ${REG32[s]}`, emit: (a) => a.movsxd(d, s) })),
-  "movsxd r64, dword [mem]": regMem((r, m) => ({ gas: `movsxd ${REG64[r]}, ${fmtMem(m, 32)}`, emit: (a) => a.movsxdRM(r, m) })),
-  "lea r64, [mem]": regMem((r, m) => ({ gas: `lea ${REG64[r]}, ${fmtMem(m, 0)}`, emit: (a) => a.lea(r, m) })),
+  "movzx r32, byte [mem]": regMem((r, m) => ({
+    gas: `movzx ${REG32[r]}, ${fmtMem(m, 8)}`,
+    emit: (a) => a.movzxRM8(r, m),
+  })),
+  "movzx r32, r8": pairs((d, s) => ({
+    gas: `movzx ${REG32[d]}, ${REG8[s]}`,
+    emit: (a) => a.movzxRR8(d, s),
+  })),
+  "movsxd r64, r32": pairs((d, s) => ({
+    gas: `movsxd ${REG64[d]}, ${REG32[s]}`,
+    emit: (a) => a.movsxd(d, s),
+  })),
+  "movsxd r64, dword [mem]": regMem((r, m) => ({
+    gas: `movsxd ${REG64[r]}, ${fmtMem(m, 32)}`,
+    emit: (a) => a.movsxdRM(r, m),
+  })),
+  "lea r64, [mem]": regMem((r, m) => ({
+    gas: `lea ${REG64[r]}, ${fmtMem(m, 0)}`,
+    emit: (a) => a.lea(r, m),
+  })),
 
   "alu r, r": ALU_NAMES.flatMap(([op, name]) =>
-    widths((w) => pairs((d, s) => ({ gas: `${name} ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.aluRR(op, w, d, s) }))),
+    widths((w) =>
+      pairs((d, s) => ({
+        gas: `${name} ${rn(w, d)}, ${rn(w, s)}`,
+        emit: (a) => a.aluRR(op, w, d, s),
+      })),
+    ),
   ),
   "alu r, imm": ALU_NAMES.flatMap(([op, name]) =>
     widths((w) =>
       REGS.flatMap((r) =>
-        IMM32.map((v) => ({ gas: `${name} ${rn(w, r)}, ${v}`, emit: (a: Asm) => a.aluRI(op, w, r, v) })),
+        IMM32.map((v) => ({
+          gas: `${name} ${rn(w, r)}, ${v}`,
+          emit: (a: Asm) => a.aluRI(op, w, r, v),
+        })),
       ),
     ),
   ),
   "alu r, [mem]": ALU_NAMES.flatMap(([op, name]) =>
-    widths((w) => regMem((r, m) => ({ gas: `${name} ${rn(w, r)}, ${fmtMem(m, w)}`, emit: (a) => a.aluRM(op, w, r, m) }))),
+    widths((w) =>
+      regMem((r, m) => ({
+        gas: `${name} ${rn(w, r)}, ${fmtMem(m, w)}`,
+        emit: (a) => a.aluRM(op, w, r, m),
+      })),
+    ),
   ),
   "alu [mem], r": ALU_NAMES.flatMap(([op, name]) =>
-    widths((w) => regMem((r, m) => ({ gas: `${name} ${fmtMem(m, w)}, ${rn(w, r)}`, emit: (a) => a.aluMR(op, w, m, r) }))),
+    widths((w) =>
+      regMem((r, m) => ({
+        gas: `${name} ${fmtMem(m, w)}, ${rn(w, r)}`,
+        emit: (a) => a.aluMR(op, w, m, r),
+      })),
+    ),
   ),
   "alu [mem], imm": ALU_NAMES.flatMap(([op, name]) =>
     widths((w) =>
@@ -206,15 +277,27 @@ const families: Record<string, Case[]> = {
       { gas: `cmp ${M}, 0`, emit: (a) => a.cmpMI(w, m, 0) },
     ];
   }),
-  "test r, r": widths((w) => pairs((x, y) => ({ gas: `test ${rn(w, x)}, ${rn(w, y)}`, emit: (a) => a.testRR(w, x, y) }))),
-  "test r, imm": widths((w) =>
-    REGS.flatMap((r) => [1, -1, 0x12345].map((v) => ({ gas: `test ${rn(w, r)}, ${v}`, emit: (a: Asm) => a.testRI(w, r, v) }))),
+  "test r, r": widths((w) =>
+    pairs((x, y) => ({ gas: `test ${rn(w, x)}, ${rn(w, y)}`, emit: (a) => a.testRR(w, x, y) })),
   ),
-  "imul r, r": widths((w) => pairs((d, s) => ({ gas: `imul ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.imulRR(w, d, s) }))),
+  "test r, imm": widths((w) =>
+    REGS.flatMap((r) =>
+      [1, -1, 0x12345].map((v) => ({
+        gas: `test ${rn(w, r)}, ${v}`,
+        emit: (a: Asm) => a.testRI(w, r, v),
+      })),
+    ),
+  ),
+  "imul r, r": widths((w) =>
+    pairs((d, s) => ({ gas: `imul ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.imulRR(w, d, s) })),
+  ),
   "imul r, r, imm": widths((w) =>
     pairs((d, s) => {
       const v = [3, -128, 127, 128, -100000][(d + s) % 5]!;
-      return { gas: `imul ${rn(w, d)}, ${rn(w, s)}, ${v}`, emit: (a: Asm) => a.imulRRI(w, d, s, v) };
+      return {
+        gas: `imul ${rn(w, d)}, ${rn(w, s)}, ${v}`,
+        emit: (a: Asm) => a.imulRRI(w, d, s, v),
+      };
     }),
   ),
   "neg / not / idiv / div": widths((w) =>
@@ -233,7 +316,13 @@ const families: Record<string, Case[]> = {
     { gas: "nop", emit: (a) => a.nop() },
   ],
   "shifts by imm": widths((w) =>
-    [["shl", Shift.shl], ["shr", Shift.shr], ["sar", Shift.sar], ["rol", Shift.rol], ["ror", Shift.ror]].flatMap(([name, op]) =>
+    [
+      ["shl", Shift.shl],
+      ["shr", Shift.shr],
+      ["sar", Shift.sar],
+      ["rol", Shift.rol],
+      ["ror", Shift.ror],
+    ].flatMap(([name, op]) =>
       REGS.flatMap((r) =>
         [0, 1, 2, 31, w === 64 ? 63 : 17].map((n) => ({
           gas: `${name} ${rn(w, r)}, ${n}`,
@@ -252,12 +341,22 @@ const families: Record<string, Case[]> = {
       { gas: `sar ${rn(w, r)}, 31`, emit: (a: Asm) => a.sarRI(w, r, 31) },
     ]),
   ),
-  "setcc r8": CONDS.flatMap(([c, n]) => each((r) => ({ gas: `set${n} ${REG8[r]}`, emit: (a) => a.setcc8(c, r) }))),
+  "setcc r8": CONDS.flatMap(([c, n]) =>
+    each((r) => ({ gas: `set${n} ${REG8[r]}`, emit: (a) => a.setcc8(c, r) })),
+  ),
   "setcc r32 (set + movzx)": CONDS.flatMap(([c, n]) =>
-    each((r) => ({ gas: `set${n} ${REG8[r]}\nmovzx ${REG32[r]}, ${REG8[r]}`, emit: (a) => a.setcc(c, r) })),
+    each((r) => ({
+      gas: `set${n} ${REG8[r]}\nmovzx ${REG32[r]}, ${REG8[r]}`,
+      emit: (a) => a.setcc(c, r),
+    })),
   ),
   "cmovcc r, r": [
-    ...widths((w) => pairs((d, s) => ({ gas: `cmovl ${rn(w, d)}, ${rn(w, s)}`, emit: (a) => a.cmov(Cond.l, w, d, s) }))),
+    ...widths((w) =>
+      pairs((d, s) => ({
+        gas: `cmovl ${rn(w, d)}, ${rn(w, s)}`,
+        emit: (a) => a.cmov(Cond.l, w, d, s),
+      })),
+    ),
     ...widths((w) =>
       CONDS.flatMap(([c, n]) =>
         each((d) => {
@@ -314,6 +413,21 @@ const families: Record<string, Case[]> = {
         a.ret();
       },
     });
+    // Through 8-byte cells in the code, before and after (patchable exit targets).
+    out.push({
+      gas: `.Lcb:\n.quad 0\njmp qword ptr [rip + .Lcb]\ncall qword ptr [rip + .Lcf]\njmp qword ptr [rip + .Lcf]\n.Lcf:\n.quad 0`,
+      emit: (a) => {
+        const back = a.label();
+        const fwd = a.label();
+        a.bind(back);
+        a.emit(0, 0, 0, 0, 0, 0, 0, 0);
+        a.jmpCell(back);
+        a.callCell(fwd);
+        a.jmpCell(fwd);
+        a.bind(fwd);
+        a.emit(0, 0, 0, 0, 0, 0, 0, 0);
+      },
+    });
     return out;
   })(),
 };
@@ -332,7 +446,9 @@ function assembleAll(cases: Case[]): Uint8Array[] {
     // The length table: one .long per case, read back from the end of the section.
     for (let i = 0; i < cases.length; i++) lines.push(`.long .Lc${i + 1} - .Lc${i}`);
     writeFileSync(join(dir, "t.s"), lines.join("\n") + "\n");
-    execFileSync("as", ["--64", "-o", join(dir, "t.o"), join(dir, "t.s")], { stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("as", ["--64", "-o", join(dir, "t.o"), join(dir, "t.s")], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     execFileSync("objcopy", ["-O", "binary", "-j", ".text", join(dir, "t.o"), join(dir, "t.bin")]);
     const bin = new Uint8Array(readFileSync(join(dir, "t.bin")));
     const table = new DataView(bin.buffer, bin.byteOffset + bin.length - 4 * cases.length);
@@ -349,7 +465,9 @@ function assembleAll(cases: Case[]): Uint8Array[] {
   }
 }
 
-const gasTitle = haveBinutils ? "x64 encoder vs GNU as" : "x64 encoder vs GNU as: SKIPPED, `as`/`objcopy` not on PATH";
+const gasTitle = haveBinutils
+  ? "x64 encoder vs GNU as"
+  : "x64 encoder vs GNU as: SKIPPED, `as`/`objcopy` not on PATH";
 describe.skipIf(!haveBinutils)(gasTitle, () => {
   const names = Object.keys(families);
   const refs = new Map<string, Uint8Array[]>();
@@ -373,7 +491,8 @@ describe.skipIf(!haveBinutils)(gasTitle, () => {
         const a = new Asm();
         c.emit(a);
         const got = hex(a.bytes());
-        if (got !== hex(want[i]!)) bad.push(`${c.gas.replace(/\n/g, "; ")}: gas ${hex(want[i]!)}, ours ${got}`);
+        if (got !== hex(want[i]!))
+          bad.push(`${c.gas.replace(/\n/g, "; ")}: gas ${hex(want[i]!)}, ours ${got}`);
       });
       expect(bad.slice(0, 20)).toEqual([]);
     });

@@ -63,7 +63,12 @@ describe.skipIf(!x64Supported)(title, () => {
   it("takes four arguments", () => {
     // a - b + c * d
     const b = code((a) =>
-      a.movRR(64, Reg.rax, A2).imulRR(64, Reg.rax, A3).addRR(64, Reg.rax, A0).subRR(64, Reg.rax, A1).ret(),
+      a
+        .movRR(64, Reg.rax, A2)
+        .imulRR(64, Reg.rax, A3)
+        .addRR(64, Reg.rax, A0)
+        .subRR(64, Reg.rax, A1)
+        .ret(),
     );
     const f = b.fn("i64", ["i64", "i64", "i64", "i64"]);
     expect(f(100, 1, 6, 7)).toBe(141);
@@ -99,7 +104,9 @@ describe.skipIf(!x64Supported)(title, () => {
     const lt = code((a) => a.cmpRR(32, A0, A1).setcc(Cond.l, Reg.rax).ret());
     expect(lt.fn("i32", ["i32", "i32"])(-1, 0)).toBe(1);
     expect(lt.fn("i32", ["i32", "i32"])(3, 3)).toBe(0);
-    const max = code((a) => a.movRR(32, Reg.rax, A0).cmpRR(32, A0, A1).cmov(Cond.l, 32, Reg.rax, A1).ret());
+    const max = code((a) =>
+      a.movRR(32, Reg.rax, A0).cmpRR(32, A0, A1).cmov(Cond.l, 32, Reg.rax, A1).ret(),
+    );
     expect(max.fn("i32", ["i32", "i32"])(4, 9)).toBe(9);
     expect(max.fn("i32", ["i32", "i32"])(9, -4)).toBe(9);
     for (const b of [div, lt, max]) b.free();
@@ -127,7 +134,9 @@ describe.skipIf(!x64Supported)(title, () => {
     expect(data.u8()[40]).toBe(0xab);
 
     // The address can also be baked into the code.
-    const c = code((a) => a.movabs(Reg.rcx, data.address).movRM(32, Reg.rax, { base: Reg.rcx, disp: 12 }).ret());
+    const c = code((a) =>
+      a.movabs(Reg.rcx, data.address).movRM(32, Reg.rax, { base: Reg.rcx, disp: 12 }).ret(),
+    );
     c.retain(data);
     expect(c.fn("i32", [])()).toBe(41);
     b.free();
@@ -191,7 +200,8 @@ describe.skipIf(!x64Supported)(title, () => {
     for (const m of dm) expect(m.perms).toMatch(/^rw-/);
     // And in general: none of our ranges is ever mapped w and x together.
     for (const { address, capacity } of [...blocks, data]) {
-      for (const m of mappingsOf(address, capacity)) expect(/w.x/.test(m.perms.slice(0, 3))).toBe(false);
+      for (const m of mappingsOf(address, capacity))
+        expect(/w.x/.test(m.perms.slice(0, 3))).toBe(false);
     }
 
     expect(blocks[0]!.fn("i32", [])()).toBe(1);

@@ -46,13 +46,18 @@ function simulate(locs: Loc[], seq: Move[]): Map<string, string> {
 function problem(locs: Loc[], moves: Move[]): string {
   const seq = sequentialise(moves, SCRATCH);
   const state = simulate(locs, seq);
-  const written = new Map(moves.map((m) => [locKey(m.dst), isLoc(m.src) ? locKey(m.src) : `#${m.src.v}`]));
-  const show = () => `${moves.map((m) => `${locKey(m.dst)} <- ${isLoc(m.src) ? locKey(m.src) : m.src.v}`).join(", ")}`;
+  const written = new Map(
+    moves.map((m) => [locKey(m.dst), isLoc(m.src) ? locKey(m.src) : `#${m.src.v}`]),
+  );
+  const show = () =>
+    `${moves.map((m) => `${locKey(m.dst)} <- ${isLoc(m.src) ? locKey(m.src) : m.src.v}`).join(", ")}`;
   for (const l of locs) {
     const want = written.get(locKey(l)) ?? locKey(l);
-    if (state.get(locKey(l)) !== want) return `${show()}: ${locKey(l)} holds ${state.get(locKey(l))}, not ${want}`;
+    if (state.get(locKey(l)) !== want)
+      return `${show()}: ${locKey(l)} holds ${state.get(locKey(l))}, not ${want}`;
   }
-  if (seq.some((m) => locKey(m.dst) !== locKey(SCRATCH) && !written.has(locKey(m.dst)))) return `${show()}: writes a location it should not`;
+  if (seq.some((m) => locKey(m.dst) !== locKey(SCRATCH) && !written.has(locKey(m.dst))))
+    return `${show()}: writes a location it should not`;
   // No more moves than needed: each real move once, plus one save per cycle (cycles have >= 2).
   const real = moves.filter((m) => !isLoc(m.src) || locKey(m.src) !== locKey(m.dst)).length;
   if (seq.length > real + Math.floor(real / 2)) return `${show()}: ${seq.length} moves`;
@@ -67,7 +72,10 @@ describe("parallel moves", () => {
     ["3 registers", regs(3)],
     ["4 registers", regs(4)],
     ["3 registers and 2 stack slots", [...regs(3), ...slots(2)]],
-    ["2 registers, a stack slot, incoming and outgoing arguments", [...regs(2), { k: "slot", n: 0 }, { k: "in", n: 0 }, { k: "out", n: 0 }] as Loc[]],
+    [
+      "2 registers, a stack slot, incoming and outgoing arguments",
+      [...regs(2), { k: "slot", n: 0 }, { k: "in", n: 0 }, { k: "out", n: 0 }] as Loc[],
+    ],
   ] as const) {
     it(`every parallel move over ${name}`, () => {
       let count = 0;
@@ -84,25 +92,57 @@ describe("parallel moves", () => {
 
   it("every permutation of 5 registers (cycles of every shape)", () => {
     const locs = regs(5);
-    const perms = (xs: number[]): number[][] => (xs.length <= 1 ? [xs] : xs.flatMap((x, i) => perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p])));
+    const perms = (xs: number[]): number[][] =>
+      xs.length <= 1
+        ? [xs]
+        : xs.flatMap((x, i) =>
+            perms([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]),
+          );
     const all = perms([0, 1, 2, 3, 4]);
     expect(all.length).toBe(120);
-    const problems = all.map((p) => problem(locs, p.map((s, d) => ({ dst: locs[d]!, src: locs[s]!, w: 64 as const })))).filter((p) => p);
+    const problems = all
+      .map((p) =>
+        problem(
+          locs,
+          p.map((s, d) => ({ dst: locs[d]!, src: locs[s]!, w: 64 as const })),
+        ),
+      )
+      .filter((p) => p);
     expect(problems).toEqual([]);
   });
 
   it("uses the scratch only for cycles", () => {
     const [a, b, c] = regs(3) as [Loc, Loc, Loc];
-    const chain = sequentialise([{ dst: b, src: a, w: 32 }, { dst: c, src: b, w: 32 }], SCRATCH);
+    const chain = sequentialise(
+      [
+        { dst: b, src: a, w: 32 },
+        { dst: c, src: b, w: 32 },
+      ],
+      SCRATCH,
+    );
     expect(chain.map((m) => locKey(m.dst))).toEqual([locKey(c), locKey(b)]);
-    const swap = sequentialise([{ dst: a, src: b, w: 32 }, { dst: b, src: a, w: 32 }], SCRATCH);
+    const swap = sequentialise(
+      [
+        { dst: a, src: b, w: 32 },
+        { dst: b, src: a, w: 32 },
+      ],
+      SCRATCH,
+    );
     expect(swap.length).toBe(3);
     expect(swap.some((m) => locKey(m.dst) === locKey(SCRATCH))).toBe(true);
   });
 
   it("refuses a location written twice, and the scratch as a party", () => {
     const [a, b] = regs(2) as [Loc, Loc];
-    expect(() => sequentialise([{ dst: a, src: b, w: 32 }, { dst: a, src: CONST, w: 32 }], SCRATCH)).toThrow(/twice/);
+    expect(() =>
+      sequentialise(
+        [
+          { dst: a, src: b, w: 32 },
+          { dst: a, src: CONST, w: 32 },
+        ],
+        SCRATCH,
+      ),
+    ).toThrow(/twice/);
     expect(() => sequentialise([{ dst: a, src: SCRATCH, w: 32 }], SCRATCH)).toThrow(/scratch/);
   });
 });

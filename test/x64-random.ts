@@ -10,7 +10,19 @@ import type { Graph, Module, Operand } from "../runtime/ir/types.ts";
 
 const INT_MIN = -0x80000000;
 const AWKWARD = [0, 1, -1, 2, 7, 31, 32, 33, 255, 256, INT_MIN, 0x7fffffff, -7];
-const BINARY = ["int_add", "int_sub", "int_mul", "int_div", "int_mod", "int_and", "int_or", "int_xor", "int_shl", "int_shr", "int_ushr"];
+const BINARY = [
+  "int_add",
+  "int_sub",
+  "int_mul",
+  "int_div",
+  "int_mod",
+  "int_and",
+  "int_or",
+  "int_xor",
+  "int_shl",
+  "int_shr",
+  "int_ushr",
+];
 const COMPARE = ["int_eq", "int_ne", "int_lt", "int_le", "int_gt", "int_ge", "uint_lt"];
 
 /** mulberry32: a small deterministic generator. */
@@ -40,7 +52,7 @@ class Gen {
     return this.next() < p;
   }
   value(): number {
-    return this.chance(0.6) ? this.pick(AWKWARD) : (this.int(2 ** 32) | 0);
+    return this.chance(0.6) ? this.pick(AWKWARD) : this.int(2 ** 32) | 0;
   }
 }
 
@@ -52,7 +64,11 @@ interface Scope {
   arrays: { v: Operand; type: "i32[]" | "u8[]" }[];
 }
 
-const copy = (s: Scope): Scope => ({ ints: [...s.ints], bools: [...s.bools], arrays: [...s.arrays] });
+const copy = (s: Scope): Scope => ({
+  ints: [...s.ints],
+  bools: [...s.bools],
+  arrays: [...s.arrays],
+});
 
 class Builder {
   constructor(
@@ -61,31 +77,54 @@ class Builder {
   ) {}
 
   intOperand(s: Scope): Operand {
-    return s.ints.length && this.g.chance(0.8) ? this.g.pick(s.ints) : { k: "int", v: this.g.value() };
+    return s.ints.length && this.g.chance(0.8)
+      ? this.g.pick(s.ints)
+      : { k: "int", v: this.g.value() };
   }
 
   boolOperand(s: Scope): Operand {
-    return s.bools.length && this.g.chance(0.85) ? this.g.pick(s.bools) : { k: "bool", v: this.g.chance(0.5) };
+    return s.bools.length && this.g.chance(0.85)
+      ? this.g.pick(s.bools)
+      : { k: "bool", v: this.g.chance(0.5) };
   }
 
   /** One random pure operation, its result added to the scope. */
   pure(blk: number, s: Scope): void {
     const g = this.g;
     const r = g.int(10);
-    if (r < 6) s.ints.push(this.b.emit(blk, g.pick(BINARY), [this.intOperand(s), this.intOperand(s)], "i32"));
-    else if (r < 7) s.ints.push(this.b.emit(blk, g.pick(["int_neg", "int_not"]), [this.intOperand(s)], "i32"));
-    else if (r < 9) s.bools.push(this.b.emit(blk, g.pick(COMPARE), [this.intOperand(s), this.intOperand(s)], "bool"));
-    else if (g.chance(0.5)) s.bools.push(this.b.emit(blk, "bool_not", [this.boolOperand(s)], "bool"));
-    else s.bools.push(this.b.emit(blk, g.pick(["bool_eq", "bool_ne"]), [this.boolOperand(s), this.boolOperand(s)], "bool"));
+    if (r < 6)
+      s.ints.push(
+        this.b.emit(blk, g.pick(BINARY), [this.intOperand(s), this.intOperand(s)], "i32"),
+      );
+    else if (r < 7)
+      s.ints.push(this.b.emit(blk, g.pick(["int_neg", "int_not"]), [this.intOperand(s)], "i32"));
+    else if (r < 9)
+      s.bools.push(
+        this.b.emit(blk, g.pick(COMPARE), [this.intOperand(s), this.intOperand(s)], "bool"),
+      );
+    else if (g.chance(0.5))
+      s.bools.push(this.b.emit(blk, "bool_not", [this.boolOperand(s)], "bool"));
+    else
+      s.bools.push(
+        this.b.emit(
+          blk,
+          g.pick(["bool_eq", "bool_ne"]),
+          [this.boolOperand(s), this.boolOperand(s)],
+          "bool",
+        ),
+      );
   }
 
   /** An array access at an index masked into range (the frontend's guards do that for real). */
   array(blk: number, s: Scope): void {
     const { v } = this.g.pick(s.arrays);
-    const idx = this.g.chance(0.3) ? ({ k: "int", v: this.g.int(8) } as Operand) : this.b.emit(blk, "int_and", [this.intOperand(s), { k: "int", v: 7 }], "i32");
+    const idx = this.g.chance(0.3)
+      ? ({ k: "int", v: this.g.int(8) } as Operand)
+      : this.b.emit(blk, "int_and", [this.intOperand(s), { k: "int", v: 7 }], "i32");
     const r = this.g.int(3);
     // Data constants are never written (L3 shares them between runs).
-    if (r === 0 && typeof v === "number") this.b.emit(blk, "array_set", [v, idx, this.intOperand(s)]);
+    if (r === 0 && typeof v === "number")
+      this.b.emit(blk, "array_set", [v, idx, this.intOperand(s)]);
     else if (r === 1) s.ints.push(this.b.emit(blk, "array_len", [v], "i32"));
     else s.ints.push(this.b.emit(blk, "array_get", [v, idx], "i32"));
   }
@@ -100,7 +139,12 @@ class Builder {
   /** A condition, often a compare right before the branch (which the backend fuses). */
   cond(blk: number, s: Scope): Operand {
     if (this.g.chance(0.6)) {
-      let c: Operand = this.b.emit(blk, this.g.pick(COMPARE), [this.intOperand(s), this.intOperand(s)], "bool");
+      let c: Operand = this.b.emit(
+        blk,
+        this.g.pick(COMPARE),
+        [this.intOperand(s), this.intOperand(s)],
+        "bool",
+      );
       if (this.g.chance(0.3)) c = this.b.emit(blk, "bool_not", [c], "bool");
       return c;
     }
@@ -113,10 +157,19 @@ function helper(g: Gen, name: string, n: number): Graph {
   const b = new GraphBuilder(name, "i32");
   const bld = new Builder(g, b);
   const b0 = b.newBlock();
-  const s: Scope = { ints: Array.from({ length: n }, () => b.addParam(b0, "i32")), bools: [], arrays: [] };
+  const s: Scope = {
+    ints: Array.from({ length: n }, () => b.addParam(b0, "i32")),
+    bools: [],
+    arrays: [],
+  };
   bld.ops(b0, s, 2 + g.int(6));
   const [t, e] = [b.newBlock(), b.newBlock()];
-  b.terminate(b0, { k: "branch", cond: bld.cond(b0, s), then: { block: t, args: [] }, else: { block: e, args: [] } });
+  b.terminate(b0, {
+    k: "branch",
+    cond: bld.cond(b0, s),
+    then: { block: t, args: [] },
+    else: { block: e, args: [] },
+  });
   const st = copy(s);
   bld.ops(t, st, g.int(4));
   b.terminate(t, { k: "return", value: bld.intOperand(st) });
@@ -144,9 +197,13 @@ export function randomModule(seed: number): { module: Module; args: number[][] }
   const s0: Scope = {
     ints: Array.from({ length: nParams }, () => b.addParam(b0, "i32")),
     bools: [],
-    arrays: [{ v: { k: "data", v: 0 }, type: "i32[]" }, { v: { k: "data", v: 1 }, type: "u8[]" }],
+    arrays: [
+      { v: { k: "data", v: 0 }, type: "i32[]" },
+      { v: { k: "data", v: 1 }, type: "u8[]" },
+    ],
   };
-  for (const type of ["i32[]", "u8[]"] as const) s0.arrays.push({ v: b.emit(b0, "new_array", [{ k: "int", v: 8 }], type, type), type });
+  for (const type of ["i32[]", "u8[]"] as const)
+    s0.arrays.push({ v: b.emit(b0, "new_array", [{ k: "int", v: 8 }], type, type), type });
   bld.ops(b0, s0, 2 + g.int(8));
 
   // The loop: a counter and `carried` values in block parameters.
@@ -154,21 +211,42 @@ export function randomModule(seed: number): { module: Module; args: number[][] }
   const head = b.newBlock();
   const counter = b.addParam(head, "i32");
   const params = Array.from({ length: carried }, () => b.addParam(head, "i32"));
-  b.terminate(b0, { k: "jump", to: { block: head, args: [{ k: "int", v: g.int(6) }, ...params.map(() => bld.intOperand(s0))] } });
+  b.terminate(b0, {
+    k: "jump",
+    to: { block: head, args: [{ k: "int", v: g.int(6) }, ...params.map(() => bld.intOperand(s0))] },
+  });
   const sh = copy(s0);
   sh.ints.push(counter, ...params);
   const more = b.emit(head, "int_gt", [counter, { k: "int", v: 0 }], "bool");
   const [body, exit] = [b.newBlock(), b.newBlock()];
-  b.terminate(head, { k: "branch", cond: more, then: { block: body, args: [] }, else: { block: exit, args: [] } });
+  b.terminate(head, {
+    k: "branch",
+    cond: more,
+    then: { block: body, args: [] },
+    else: { block: exit, args: [] },
+  });
 
   // Body: operations, a call, a diamond merging through a parameter, maybe a raise.
   const sb = copy(sh);
   bld.ops(body, sb, 2 + g.int(10));
   const helperGraph = helper(g, "helper", helperArity);
-  sb.ints.push(b.emit(body, "call", Array.from({ length: helperArity }, () => bld.intOperand(sb)), "i32", "helper"));
+  sb.ints.push(
+    b.emit(
+      body,
+      "call",
+      Array.from({ length: helperArity }, () => bld.intOperand(sb)),
+      "i32",
+      "helper",
+    ),
+  );
   const [left, right, join, boom] = [b.newBlock(), b.newBlock(), b.newBlock(), b.newBlock()];
   const merged = b.addParam(join, "i32");
-  b.terminate(body, { k: "branch", cond: bld.cond(body, sb), then: { block: left, args: [] }, else: { block: right, args: [] } });
+  b.terminate(body, {
+    k: "branch",
+    cond: bld.cond(body, sb),
+    then: { block: left, args: [] },
+    else: { block: right, args: [] },
+  });
   for (const side of [left, right]) {
     const ss = copy(sb);
     bld.ops(side, ss, g.int(5));
@@ -178,15 +256,34 @@ export function randomModule(seed: number): { module: Module; args: number[][] }
   sj.ints.push(merged);
   bld.ops(join, sj, g.int(5));
   const next = b.newBlock();
-  const fail = b.emit(join, "int_eq", [bld.intOperand(sj), { k: "int", v: g.pick([0, 1, -1]) }], "bool");
-  b.terminate(join, { k: "branch", cond: g.chance(0.2) ? fail : { k: "bool", v: false }, then: { block: boom, args: [] }, else: { block: next, args: [] } });
+  const fail = b.emit(
+    join,
+    "int_eq",
+    [bld.intOperand(sj), { k: "int", v: g.pick([0, 1, -1]) }],
+    "bool",
+  );
+  b.terminate(join, {
+    k: "branch",
+    cond: g.chance(0.2) ? fail : { k: "bool", v: false },
+    then: { block: boom, args: [] },
+    else: { block: next, args: [] },
+  });
   b.terminate(boom, { k: "raise", msg: "boom" });
   const dec = b.emit(next, "int_sub", [counter, { k: "int", v: 1 }], "i32");
-  b.terminate(next, { k: "jump", to: { block: head, args: [dec, ...params.map(() => bld.intOperand(sj))] } });
+  b.terminate(next, {
+    k: "jump",
+    to: { block: head, args: [dec, ...params.map(() => bld.intOperand(sj))] },
+  });
 
   // Exit: everything carried, folded into one result.
   let acc: Operand = { k: "int", v: 0 };
-  for (const p of params) acc = b.emit(exit, "int_xor", [b.emit(exit, "int_mul", [acc, { k: "int", v: 31 }], "i32"), p], "i32");
+  for (const p of params)
+    acc = b.emit(
+      exit,
+      "int_xor",
+      [b.emit(exit, "int_mul", [acc, { k: "int", v: 31 }], "i32"), p],
+      "i32",
+    );
   b.terminate(exit, { k: "return", value: acc });
 
   module.graphs.push(b.finish(), helperGraph);

@@ -37,7 +37,7 @@ function printDriver(d: Driver): string {
   return `driver greens(${d.greens.join(", ")}) reds(${d.reds.join(", ")}) immutable(${d.immutable.join(", ")})`;
 }
 
-function printData(d: Data, i: number): string {
+export function printData(d: Data, i: number): string {
   return `data $d${i}: ${d.type} = ${d.values.join(" ")}`;
 }
 

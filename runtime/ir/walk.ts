@@ -36,3 +36,60 @@ export function mapOperands(g: Graph, f: (o: Operand) => Operand): void {
 export function sameOperand(a: Operand, b: Operand): boolean {
   return typeof a === "number" || typeof b === "number" ? a === b : a.k === b.k && a.v === b.v;
 }
+
+/** The variables of `t` it reads: its operands and its jumps' arguments. */
+function termUses(t: Term): Operand[] {
+  const out = jumpsOf(t).flatMap((j) => j.args);
+  if (t.k === "branch") out.push(t.cond);
+  else if (t.k === "switch") out.push(t.on);
+  else if (t.k === "return" && t.value !== undefined) out.push(t.value);
+  else if (t.k === "exit") out.push(...t.args);
+  return out;
+}
+
+const liveIns = new WeakMap<Graph, Set<number>[]>();
+
+/** The variables live before operation `op` of `block` (the terminator when `op` is past the
+ *  last operation): those some path from there reads before it writes them. */
+export function liveAt(g: Graph, block: number, op: number): Set<number> {
+  let ins = liveIns.get(g);
+  if (!ins) liveIns.set(g, (ins = liveInSets(g)));
+  const b = g.blocks[block]!;
+  const live = liveOut(g, ins, block);
+  for (let i = b.ops.length - 1; i >= op; i--) step(live, b.ops[i]!.dst, b.ops[i]!.args);
+  return live;
+}
+
+function liveOut(g: Graph, ins: Set<number>[], block: number): Set<number> {
+  const b = g.blocks[block]!;
+  const live = new Set<number>();
+  for (const s of successors(b.term)) {
+    const params = g.blocks[s]!.params;
+    for (const v of ins[s]!) if (!params.includes(v)) live.add(v);
+  }
+  for (const o of termUses(b.term)) if (typeof o === "number") live.add(o);
+  return live;
+}
+
+function step(live: Set<number>, dst: number, args: Operand[]): void {
+  if (dst >= 0) live.delete(dst);
+  for (const a of args) if (typeof a === "number") live.add(a);
+}
+
+/** Live-in sets of every block (parameters included), by iteration to a fixpoint. */
+function liveInSets(g: Graph): Set<number>[] {
+  const ins = g.blocks.map(() => new Set<number>());
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let bi = g.blocks.length - 1; bi >= 0; bi--) {
+      const b = g.blocks[bi]!;
+      const live = liveOut(g, ins, bi);
+      for (let i = b.ops.length - 1; i >= 0; i--) step(live, b.ops[i]!.dst, b.ops[i]!.args);
+      if (live.size !== ins[bi]!.size) {
+        ins[bi] = live;
+        changed = true;
+      }
+    }
+  }
+  return ins;
+}

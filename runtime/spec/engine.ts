@@ -18,6 +18,7 @@
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Module, Operand, Term, Type } from "../ir/types.ts";
+import { liveAt } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import {
   SpecialisationLimit,
@@ -57,9 +58,48 @@ export interface Frame {
 interface Residual {
   b: GraphBuilder;
   keys: Map<string, number>;
+  /** Keys made per position, and the pattern of the last, which widening starts from: the
+   *  graph's own in eager mode, the program's (shared by every graph) in lazy mode. */
   variants: Map<string, number>;
-  /** The pattern of the last key made at each position, which widening starts from. */
   patterns: Map<string, Pattern>;
+  /** In lazy mode, the key this graph was made to enter (see `Saved`). */
+  home?: string;
+}
+
+/** A path saved to go on later, when the residual code first needs it (an `exit status` names
+ *  it): after the promotion of a run-time value (`promote`: once per value), at a side of a red
+ *  branch not specialised yet (`branch`, lazy mode), or just before a merge point whose key
+ *  another graph enters (`key`, lazy mode). `leaves` are the run-time values of the state, in
+ *  the order of the exit's arguments after the value. */
+interface Saved {
+  kind: "promote" | "branch" | "key";
+  frames: Frame[];
+  leaves: AVal[];
+  /** For `promote`: the variable that receives the value. */
+  dst: number;
+  /** The graph the path was saved from (the continuation's name and return type). */
+  out: Residual;
+  /** The graph made to go on, by value (0 but for promotions). */
+  made: Map<number, string>;
+  /** For `key`: the merge-point key. */
+  key?: string;
+}
+
+/** A merge-point key made in lazy mode: the state just before its merge point, to make a
+ *  graph entering it when another graph reaches the key (`status`, once it has one). */
+interface KeyEntry {
+  frames: Frame[];
+  leaves: AVal[];
+  out: Residual;
+  status?: number;
+}
+
+/** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
+ *  `perValue`: whether another value at the same exit may go elsewhere (a promotion). */
+export interface Resumed {
+  name: string;
+  graphs: Graph[];
+  perValue: boolean;
 }
 
 export interface Path {
@@ -90,11 +130,15 @@ export class Engine {
   private work: Path[] = [];
   private data = new Map<Int32Array | Uint8Array, number>();
   private arrayIds = new Map<Int32Array | Uint8Array, string>();
-  /** Paths stopped at a promotion of a run-time value, by exit status: resumed per value. */
-  private continuations: { frames: Frame[]; leaves: AVal[]; dst: number; out: Residual }[] = [];
-  /** Exit status by the compile-time part of the state at the promotion: equal states share
-   *  their continuations, so a loop through a promotion needs one per value, not per trip. */
-  private continuationKeys = new Map<string, number>();
+  /** Saved paths, by exit status. */
+  private saved: Saved[] = [];
+  /** Exit status by the compile-time part of the saved state: equal states share their
+   *  continuations, so a loop through a promotion needs one per value, not per trip. */
+  private savedKeys = new Map<string, number>();
+  /** Lazy mode: every merge-point key of the program, and the keys made per position. */
+  private keys = new Map<string, KeyEntry>();
+  private variants = new Map<string, number>();
+  private patterns = new Map<string, Pattern>();
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
@@ -160,10 +204,19 @@ export class Engine {
     return g;
   }
 
+  private get lazy(): boolean {
+    return this.policy.mode === "lazy";
+  }
+
   private newResidual(name: string, ret: Type): Residual {
     const b = new GraphBuilder(name, ret);
     b.newBlock();
-    const r: Residual = { b, keys: new Map(), variants: new Map(), patterns: new Map() };
+    const r: Residual = {
+      b,
+      keys: new Map(),
+      variants: this.lazy ? this.variants : new Map(),
+      patterns: this.lazy ? this.patterns : new Map(),
+    };
     this.residuals.push(r);
     return r;
   }
@@ -270,7 +323,8 @@ export class Engine {
     type: Type | undefined,
     imm?: string | number,
   ): number {
-    this.stats.opsResidual++;
+    if (++this.stats.opsResidual > this.policy.maxResidualOps)
+      throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
     return p.rg.b.emit(p.out, op, args, type, imm);
   }
 
@@ -394,45 +448,79 @@ export class Engine {
       return true;
     }
     for (const fr of p.frames) this.generic(fr);
-    const frames = copyFrames(p.frames, this.frozen);
-    const leaves = redLeaves(frames);
-    const key = `${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
-    let status = this.continuationKeys.get(key);
-    if (status === undefined) {
-      status = this.continuations.push({ frames, leaves, dst, out: p.rg }) - 1;
-      this.continuationKeys.set(key, status);
-    }
-    p.rg.b.terminate(p.out, {
-      k: "exit",
-      status,
-      args: [this.operand(p, a), ...leaves.map((l) => this.operand(p, l))],
-    });
+    const frames = liveFrames(copyFrames(p.frames, this.frozen));
+    this.exitTo(p.rg, p.out, this.save("promote", frames, p.rg, dst), this.operand(p, a), frames);
     return false;
   }
 
-  /** The compile-time part of a frame's state: where it is, and its values but for red ones. */
+  /** The saved path for `frames` (live slots only), shared with an equal state saved before. */
+  private save(kind: "promote" | "branch", frames: Frame[], out: Residual, dst = -1): number {
+    const key = `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
+    let status = this.savedKeys.get(key);
+    if (status === undefined) {
+      status =
+        this.saved.push({ kind, frames, leaves: redLeaves(frames), dst, out, made: new Map() }) - 1;
+      this.savedKeys.set(key, status);
+    }
+    return status;
+  }
+
+  /** Ends residual block `block` with `exit status(value, leaves...)`: the leaves of `frames`,
+   *  which are in the order of the saved path's (their states are equal). */
+  private exitTo(
+    rg: Residual,
+    block: number,
+    status: number,
+    value: Operand,
+    frames: Frame[],
+  ): void {
+    const leaves = redLeaves(frames).map((l) => (l as { o: Operand }).o);
+    rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
+  }
+
+  /** The compile-time part of a frame's state: where it is, and its values but for red ones,
+   *  with the sharing of red values and virtuals (`_2` is the third distinct one), so that equal
+   *  keys mean states whose leaves line up. Green slots of compiled frames read as their
+   *  abstract values would. */
   private stateKey(f: Frame): string {
+    const ids = new Map<object, number>();
+    const id = (o: object, fresh: () => string): string => {
+      const i = ids.get(o);
+      if (i !== undefined) return `#${i}`;
+      ids.set(o, ids.size);
+      return fresh();
+    };
     const slot = (s: Slot | undefined): string => {
-      if (s === undefined || typeof s !== "object" || !("k" in s))
-        return s === undefined ? "" : String(s);
+      if (s === undefined) return "";
+      if (typeof s === "number" || typeof s === "boolean") return String(s);
+      if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayId(s);
       if (s.k === "c") return String(s.v);
       if (s.k === "a") return this.arrayId(s.arr);
-      if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
-      return `[${s.obj.items.map((it) => (it.k === "c" ? it.v : "_")).join(" ")}]`;
+      if (s.k === "r") return id(s, () => (s.len === undefined ? "_" : `_#${s.len}`));
+      return id(s.obj, () => `[${s.obj.items.map(slot).join(" ")}]`);
     };
     return `${f.g.name}:${f.block}:${f.op}:${f.ret}:${f.env.map(slot).join(",")}`;
   }
 
-  /** The residual graph that goes on from promotion exit `status` with the value `v`: its
-   *  parameters are the exit's other arguments (the path's red leaves). Then any portal graphs
-   *  its specialisation made. */
-  continuation(status: number, v: number): Graph[] {
-    const c = this.continuations[status];
+  /** Where exit `status` goes on for the value `v` (the promoted value; 0 for the other exits):
+   *  the graph made for it the first time, then the same one. Specialising it may throw
+   *  `SpecialisationLimit`: the caller goes on in the interpreter from `state(status, …)`. */
+  continuation(status: number, v: number): Resumed {
+    const c = this.saved[status];
     if (!c) throw new Error(`no continuation ${status}`);
-    const name = `${c.out.b.g.name}$c${status}_${v < 0 ? "m" + -v : v}`;
-    const before = this.residuals.length;
+    const perValue = c.kind === "promote";
+    const at = perValue ? v : 0;
+    const made = c.made.get(at);
+    if (made !== undefined) return { name: made, graphs: [], perValue };
+    const base = c.out.b.g.name.split("$")[0];
+    const name =
+      c.kind === "promote"
+        ? `${base}$c${status}_${v < 0 ? "m" + -v : v}`
+        : `${base}$${c.kind === "branch" ? "b" : "k"}${status}`;
+    const before = { residuals: this.residuals.length, portals: this.portalGraphs.size };
     this.opsBefore = this.stats.opsSeen;
     const rg = this.newResidual(name, c.out.b.g.ret);
+    if (c.key !== undefined) rg.home = c.key;
     const frames = copyFrames(c.frames, this.frozen);
     const fresh = new Map<AVal, AVal>();
     c.leaves.forEach((l) => {
@@ -445,16 +533,84 @@ export class Engine {
         ...(len === undefined ? {} : { len }),
       });
     });
-    rebind(frames, c.leaves, redLeaves(frames), fresh);
-    const top = frames.at(-1)!;
-    this.assign(top, c.dst, konst(v));
+    rebind(frames, redLeaves(c.frames), redLeaves(frames), fresh);
+    if (c.kind === "promote") this.assign(frames.at(-1)!, c.dst, konst(v));
     this.work.push({ rg, frames, out: 0, splits: 0 });
-    while (this.work.length) this.follow(this.work.pop()!);
-    return this.residuals.slice(before).map((r) => {
+    try {
+      while (this.work.length) this.follow(this.work.pop()!);
+    } catch (e) {
+      // Forget the half-made graphs (and the portal graphs they would have made).
+      this.work = [];
+      this.residuals.length = before.residuals;
+      [...this.portalGraphs.keys()]
+        .slice(before.portals)
+        .forEach((k) => this.portalGraphs.delete(k));
+      throw e;
+    }
+    c.made.set(at, name);
+    this.stats[
+      c.kind === "promote" ? "promotionMisses" : c.kind === "branch" ? "stubsTaken" : "keyGraphs"
+    ]++;
+    const graphs = this.residuals.slice(before.residuals).map((r) => {
       const graph = r.b.finish();
       runPasses(graph, cleanup);
       return graph;
     });
+    return { name, graphs, perValue };
+  }
+
+  /** The residual module's data constants (continuations add to them). */
+  get residualData(): Module["data"] {
+    return this.out.data;
+  }
+
+  /** The types of the leaves exit `status` passes after its value. */
+  leafTypes(status: number): Type[] {
+    return this.saved[status]!.leaves.map((l) => (l.k === "r" ? l.type : "i32"));
+  }
+
+  /** The exact state at exit `status` as plain values, for the interpreter's graphs to go on
+   *  from (a fallback): per frame, innermost last, its graph, position, slots and the caller's
+   *  variable for its result. `v` is the exit's value, `values` its leaves' run-time values. */
+  state(status: number, v: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
+    const c = this.saved[status]!;
+    const leaf = new Map<AVal, (typeof values)[number]>();
+    c.leaves.forEach((l, i) => leaf.set(l, values[i]!));
+    const arrays = new Map<Virtual, Int32Array | Uint8Array>();
+    const scalar = (a: AVal): number | boolean => {
+      if (a.k === "c") return a.v;
+      const x = leaf.get(a);
+      if (typeof x !== "number" && typeof x !== "boolean")
+        throw new Error("a leaf without a value");
+      return x;
+    };
+    const value = (s: Slot | undefined): (typeof values)[number] | undefined => {
+      if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
+      const a = this.resolve(s);
+      if (a.k === "a") return a.arr;
+      if (a.k === "r") {
+        const x = leaf.get(a);
+        if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
+        return x;
+      }
+      if (a.k === "c") return a.v;
+      let arr = arrays.get(a.obj);
+      if (!arr) {
+        const items = a.obj.items.map((it) => Number(scalar(it)));
+        arr = a.obj.type === "u8[]" ? Uint8Array.from(items) : Int32Array.from(items);
+        arrays.set(a.obj, arr);
+      }
+      return arr;
+    };
+    const frames = c.frames.map((f) => ({
+      g: f.g,
+      block: f.block,
+      op: f.op,
+      ret: f.ret,
+      env: f.env.map((s) => value(s)),
+    }));
+    if (c.kind === "promote") frames.at(-1)!.env[c.dst] = v;
+    return frames;
   }
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
@@ -566,11 +722,24 @@ export class Engine {
     for (let i = targets.length - 1; i >= 0; i--) {
       const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
+      if (this.lazy && this.stub(p.rg, blocks[i]!, frames)) continue;
       this.work.push({ rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 });
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
     return false;
+  }
+
+  /** Lazy mode: ends a side of a red branch in an exit to its saved path, unless an equal
+   *  state has gone on from an exit before (then it is specialised here: a side taken once is
+   *  likely taken again, and a loop closes inside one graph). True when it is a stub. */
+  private stub(rg: Residual, block: number, frames: Frame[]): boolean {
+    const live = liveFrames(frames);
+    const status = this.save("branch", live, rg);
+    if (this.saved[status]!.made.size) return false;
+    this.stats.stubs++;
+    this.exitTo(rg, block, status, { k: "int", v: 0 }, live);
+    return true;
   }
 
   /** Returns from `f`: to its caller, or out of the residual graph. */
@@ -624,9 +793,10 @@ export class Engine {
             : "red",
       );
     let general = known.includes("?");
+    const made = (k: string) => p.rg.keys.has(k) || (this.lazy && this.keys.has(k));
     if (
       !general &&
-      !p.rg.keys.has(mergeKey(known, pattern.map(shapeOf))) &&
+      !made(mergeKey(known, pattern.map(shapeOf))) &&
       mustGeneralise(this.policy, variants)
     ) {
       // Widen: keep only the item constants this position has always seen.
@@ -635,7 +805,7 @@ export class Engine {
     }
     const key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
     if (general) {
-      if (!p.rg.keys.has(key)) this.stats.generalisations++;
+      if (!made(key)) this.stats.generalisations++;
       this.generic(f);
       for (const a of vals) if (a.k === "v") this.force(p, a.obj);
       vals = vars.map(at);
@@ -660,7 +830,20 @@ export class Engine {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
       return false;
     }
-    this.stats.mergeKeys++;
+    const entry = this.lazy && key !== p.rg.home ? this.keys.get(key) : undefined;
+    if (entry) {
+      // Made in another graph: go on in the graph that enters it (made when first needed).
+      this.stats.keysShared++;
+      entry.status ??=
+        this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key }) - 1;
+      p.rg.b.terminate(p.out, {
+        k: "exit",
+        status: entry.status,
+        args: [{ k: "int", v: 0 }, ...operands],
+      });
+      return false;
+    }
+    if (key !== p.rg.home) this.stats.mergeKeys++;
     p.rg.variants.set(position, variants + 1);
     p.rg.patterns.set(position, pattern);
     const blk = p.rg.b.newBlock();
@@ -668,6 +851,7 @@ export class Engine {
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
+    const params: AVal[] = [];
     const param = (a: AVal): AVal => {
       const type =
         a.k === "r"
@@ -680,12 +864,14 @@ export class Engine {
               ? a.type
               : a.obj.type;
       const len = !general && a.k === "r" ? a.len : undefined;
-      return {
+      const r = {
         k: "r",
         o: p.rg.b.addParam(blk, type),
         type,
         ...(len === undefined ? {} : { len }),
       } as AVal;
+      params.push(r);
+      return r;
     };
     const env: Slot[] = new Array(f.g.types.length);
     vars.forEach((v, i) => {
@@ -704,6 +890,13 @@ export class Engine {
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     });
     f.env = env;
+    if (this.lazy && key !== p.rg.home) {
+      // The state just before the merge point, whose leaves are the key's block parameters in
+      // order: a graph entering the key starts there (and makes the key, as its home).
+      const at = { ...f, op: f.op - 1 };
+      if (at.op !== 0) this.generic(at);
+      this.keys.set(key, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
+    }
     p.splits = 0;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
@@ -765,6 +958,17 @@ function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Fram
     return { k: "v", obj: o };
   };
   return frames.map((f) => ({ ...f, env: f.env.map(copy) }));
+}
+
+/** Clears the slots of copied frames that are dead where each frame goes on (a caller's
+ *  result variable is not read before the call returns), so that they neither count in the
+ *  state's key nor travel as leaves. */
+function liveFrames(frames: Frame[]): Frame[] {
+  for (const f of frames) {
+    const live = liveAt(f.g, f.block, f.op);
+    f.env = f.env.map((s, v) => (live.has(v) ? s : undefined)) as Slot[];
+  }
+  return frames;
 }
 
 /** The run-time values of a path's state, in a canonical order: red scalars of every slot and

@@ -25,7 +25,12 @@
 //!   would otherwise unroll until `maxOps`; a long green loop, such as bracket matching, does
 //!   not branch on red values and is not bounded by it), `maxPaths` paths waiting; past any of
 //!   them the specialiser gives up (`SpecialisationLimit`) and the caller falls back to the
-//!   interpreter.
+//!   interpreter. `maxResidualOps` bounds the residual code of a program over its life (the
+//!   code cache): past it, what has not been specialised yet runs in the interpreter.
+//! - Mode: *eager* specialises both sides of every red branch at once; *lazy* ends a side in an
+//!   exit (a stub) until it first runs, specialises a side inline when an equal state has taken
+//!   its stub before, and shares merge-point keys (and their variant counts) program-wide: a
+//!   graph that reaches a key made in another graph goes on in a graph entering that key.
 
 export interface Policy {
   maxVariants: number;
@@ -35,6 +40,8 @@ export interface Policy {
   maxOps: number;
   maxPathSplits: number;
   maxPaths: number;
+  /** Residual operations made for one program, continuations included: the code cache's size. */
+  maxResidualOps: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
   mode: "eager" | "lazy";
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
@@ -49,6 +56,7 @@ export const defaultPolicy: Policy = {
   maxOps: 2_000_000,
   maxPathSplits: 1_000,
   maxPaths: 10_000,
+  maxResidualOps: 1_000_000,
   mode: "eager",
   fuel: false,
 };

@@ -16,6 +16,15 @@ export interface SpecStats {
   /** Residual graphs (the entry and each specialised portal call). */
   graphs: number;
   promotions: number;
+  /** Lazy mode: exits made at sides of red branches not specialised yet (stubs), stubs whose
+   *  side was then specialised because it ran, merge points that went on in a graph entering a
+   *  key made elsewhere, and such graphs made. */
+  stubs: number;
+  stubsTaken: number;
+  keysShared: number;
+  keyGraphs: number;
+  /** Continuations made for a run-time value at a promotion not seen before. */
+  promotionMisses: number;
   specialiseMs: number;
 }
 
@@ -30,6 +39,11 @@ export function newStats(): SpecStats {
     generalisations: 0,
     graphs: 0,
     promotions: 0,
+    stubs: 0,
+    stubsTaken: 0,
+    keysShared: 0,
+    keyGraphs: 0,
+    promotionMisses: 0,
     specialiseMs: 0,
   };
 }

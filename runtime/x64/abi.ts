@@ -58,12 +58,18 @@ export const S = {
   /** A raise's message index, or an exit's status (4 bytes); an exit's number of values (4). */
   payload: 80,
   count: 84,
-  /** The address of the JS callback that finds a promotion's continuation, and where it puts
-   *  the continuation's address (see `native.ts`). */
+  /** The address of the JS callback that finds where an exit site leads, and where it puts
+   *  that address (see `native.ts`). */
   resolve: 88,
   target: 96,
+  /** The exit site being resolved (4 bytes) and the exit's value (4 bytes: a promoted value,
+   *  which a promotion's dispatch compares). */
+  site: 104,
+  value: 108,
+  /** rsp at the exit thunk: an exit's arguments past the sixth are above it. */
+  exitRsp: 112,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
-  args: 104,
+  args: 120,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */

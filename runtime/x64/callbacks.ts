@@ -1,5 +1,5 @@
 //! The JS functions compiled code calls: `io_read`/`io_write` (through whatever channel
-//! `setIo` installed) and `resolve`, which finds a promotion's continuation for the run under
+//! `setIo` installed) and `resolve`, which finds where an exit site goes on for the run under
 //! way. They are registered with koffi once per process (koffi has a fixed number of slots),
 //! and each run installs its resolver for as long as it lasts.
 
@@ -10,10 +10,9 @@ type Koffi = typeof import("koffi");
 let koffiModule: Koffi | undefined;
 const koffi = (): Koffi => (koffiModule ??= createRequire(import.meta.url)("koffi") as Koffi);
 
-/** Finds the continuation for a promotion exit `status` seeing `value`, and puts its address
- *  where compiled code jumps to; must not throw (koffi cannot carry an exception through
- *  machine code). */
-export type Resolver = (status: number, value: number) => void;
+/** Finds where exit site `site` goes on with `value`, and puts the address where compiled code
+ *  jumps to; must not throw (koffi cannot carry an exception through machine code). */
+export type Resolver = (site: number, value: number) => void;
 
 let resolver: Resolver | undefined;
 let addresses: { read: bigint; write: bigint; resolve: bigint } | undefined;
@@ -28,8 +27,8 @@ export function callbacks(): { read: bigint; write: bigint; resolve: bigint } {
     read: at(() => readByte(), "int32_t futamura_x64_read(void)"),
     write: at((b) => writeByte(b!), "void futamura_x64_write(int32_t byte)"),
     resolve: at(
-      (status, value) => resolver!(status!, value!),
-      "void futamura_x64_resolve(int32_t status, int32_t value)",
+      (site, value) => resolver!(site!, value!),
+      "void futamura_x64_resolve(int32_t site, int32_t value)",
     ),
   };
   return addresses;

@@ -39,9 +39,13 @@ export interface Context {
   graph(name: string): Label | bigint;
   /** Offset from the arena's start of data constant `i`'s array header. */
   dataOffset(i: number): number;
+  /** Registers exit site `site` of `f` with its cell (where it jumps through) and its thunk
+   *  (where the cell first points); gives the site's number in the module. */
+  site(f: MFunc, site: number, cell: Label, thunk: Label): number;
   stubs: {
     unwind: Label;
     raise: Label;
+    exitThunk: Label;
     fuelOut: Label;
     stackOut: Label;
     alloc: Record<1 | 4, Label>;
@@ -54,8 +58,6 @@ export interface Context {
 const CALLBACK = {
   io_read: S.ioRead,
   io_write: S.ioWrite,
-  resolve: S.resolve,
-  continuation: S.target,
 } as const;
 
 /** The ALU operations (multiplication is imul, apart). */
@@ -83,6 +85,8 @@ class Emitter {
   /** The value whose result the flags hold, and the code offset where that is so: a test of it
    *  against zero right there needs no instruction (add/sub/and/or/xor set ZF by the result). */
   private flags: { v: VReg; at: number } | undefined;
+  /** Per exit site: the cell its jump goes through, and its thunk. */
+  private sites: { cell: Label; thunk: Label }[];
 
   constructor(
     private a: Asm,
@@ -102,6 +106,7 @@ class Emitter {
     // On entry rsp is 8 mod 16 (the return address); after the pushes and the frame, 0.
     if ((8 + 8 * this.pushes.length + size) % 16 !== 0) size += 8;
     this.frameSize = size;
+    this.sites = f.sites.map(() => ({ cell: a.label(), thunk: a.label() }));
   }
 
   run(): void {
@@ -125,6 +130,26 @@ class Emitter {
       this.a.bind(s.label);
       this.moves(s.moves);
       this.a.jmp(this.label(s.to));
+    }
+    this.exitSites();
+  }
+
+  /** Each exit site's thunk (its number, then the shared thunk), then the cells. */
+  private exitSites(): void {
+    const a = this.a;
+    const ids = this.sites.map((s, i) => this.ctx.site(this.f, i, s.cell, s.thunk));
+    this.sites.forEach((s, i) => {
+      this.ctx.mark(a.size, this.f, `exit site ${ids[i]} (status ${this.f.sites[i]}) unresolved`);
+      a.bind(s.thunk);
+      a.movRI(32, SCRATCH2, ids[i]!);
+      a.jmp(this.ctx.stubs.exitThunk);
+    });
+    if (!this.sites.length) return;
+    this.ctx.mark(a.size, this.f, "exit cells");
+    a.align(8);
+    for (const s of this.sites) {
+      a.bind(s.cell);
+      for (let k = 0; k < 8; k++) a.emit(0);
     }
   }
 
@@ -169,7 +194,7 @@ class Emitter {
 
   /** Leaves the frame: returns, or for a tail call only pops it (the arrays of this frame
    *  may be the continuation's arguments, so the heap is not given back). */
-  private epilogue(tail = false): void {
+  private epilogue(tail?: Label): void {
     const a = this.a;
     if (this.bumpSlot !== undefined && !tail) {
       a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.bumpSlot });
@@ -177,7 +202,7 @@ class Emitter {
     }
     if (this.frameSize) a.addRI(64, Reg.rsp, this.frameSize);
     for (const r of [...this.pushes].reverse()) a.pop(r);
-    if (tail) a.jmpM({ base: STATE, disp: S.target });
+    if (tail) a.jmpCell(tail);
     else a.ret();
   }
 
@@ -322,6 +347,12 @@ class Emitter {
         a.subMI(64, { base: STATE, disp: S.fuel }, 1);
         a.jcc(Cond.b, this.ctx.stubs.fuelOut);
         return;
+      case "setvalue": {
+        const to: Mem = { base: STATE, disp: S.value };
+        if (!isVReg(i.v)) return void a.movMI(32, to, (i.v as MConst).v);
+        a.movMR(32, to, this.use(i.v, SCRATCH1));
+        return;
+      }
     }
   }
 
@@ -475,6 +506,7 @@ class Emitter {
       if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
       else a.call(target);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
+    else if (c.k === "exit") a.callCell(this.sites[c.site]!.cell);
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
     // A JS callback's int32 result says nothing of rax's upper half: clear it.
     if (c.k === "io_read") a.movRR(32, Reg.rax, Reg.rax);
@@ -528,7 +560,7 @@ class Emitter {
         return;
       case "tailcall":
         this.moves(this.alloc.callMoves.get(t) ?? []);
-        return this.epilogue(true);
+        return this.epilogue(this.sites[t.site]!.cell);
     }
   }
 

@@ -13,11 +13,11 @@
 //!   their clobbers like any call's; `merge_point` costs fuel as in L3.
 //! - The entry block gets a `params` instruction; if a jump targets block 0, a fresh entry block
 //!   is added in front of it so that block 0 keeps ordinary parameters.
-//! - With `continuations`, `exit status(v, state...)` (a promotion of run-time value `v`) stays
-//!   in machine code: a call to the JS callback that finds (specialising and compiling it the
-//!   first time) the continuation for `status` and `v`, then a tail call of it with the state,
-//!   so the caller gets the continuation's result as this graph's, and a loop through a
-//!   promotion does not grow the stack. Without, an exit leaves to JS with its state.
+//! - With `continuations`, `exit status(v, state...)` stays in machine code as an exit site: a
+//!   tail call of wherever the site leads with the state (so the caller gets that code's result
+//!   as this graph's, and a loop through exits does not grow the stack), after putting `v`
+//!   where a promotion's dispatch reads it. Where the site leads is found, and patched in, the
+//!   first time it is taken (`native.ts`). Without, an exit leaves to JS with its state.
 
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
@@ -75,7 +75,7 @@ function widthOf(t: Type): Width {
 }
 
 export interface SelectOptions {
-  /** Exits are promotions whose continuations are resolved in place (see above). */
+  /** Exits go on in continuations found and patched in while the code runs (see above). */
   continuations: boolean;
 }
 
@@ -113,6 +113,7 @@ class Selector {
   private out: MInst[] = [];
   private origins: (Origin | undefined)[] = [];
   private origin: Origin | undefined;
+  private sites: number[] = [];
 
   constructor(
     private g: Graph,
@@ -147,6 +148,7 @@ class Selector {
       entry,
       widths: this.widths,
       ret: g.ret === "void" ? "void" : widthOf(g.ret),
+      sites: this.sites,
     };
   }
 
@@ -352,20 +354,18 @@ class Selector {
     }
   }
 
-  /** `exit status(v, state...)` as: resolve the continuation, then go on in it. */
+  /** `exit status(v, state...)` as an exit site: the value set, then a tail call. */
   private continuation(status: number, [v, ...state]: Operand[]): MTerm {
-    this.emit({
-      k: "call",
-      callee: { k: "resolve" },
-      dst: -1,
-      args: [imm(status), this.operand(v!)],
-    });
+    const site = this.sites.push(status) - 1;
+    // Only a promotion's value is read (exits of lazy branches and keys pass 0).
+    if (isVReg(v!) || v!.k !== "int" || v!.v !== 0)
+      this.emit({ k: "setvalue", v: this.operand(v!) });
     const args = state.map((a) => this.operand(a));
-    if (args.length <= ARG_REGS.length) return { k: "tailcall", args };
+    if (args.length <= ARG_REGS.length) return { k: "tailcall", site, args };
     // Too many arguments for registers: an ordinary call, whose result this graph returns.
     const ret = this.g.ret;
     const dst = ret === "void" ? -1 : this.temp(widthOf(ret));
-    this.emit({ k: "call", callee: { k: "continuation" }, dst, args });
+    this.emit({ k: "call", callee: { k: "exit", site }, dst, args });
     return dst < 0 ? { k: "ret" } : { k: "ret", value: dst };
   }
 

@@ -100,6 +100,11 @@ const unmapDropped = new FinalizationRegistry<Mapping>((m) => {
   sys().munmap(m.addr, m.len);
 });
 
+/** The int64 at `address` (for reading native memory outside any block, such as the stack). */
+export function readI64(address: bigint): bigint {
+  return new BigInt64Array(sys().koffi.view(address, 8))[0]!;
+}
+
 // --------------------------------------------------------------------- code
 
 /** Argument kinds of a native function: int32, int64, or a pointer (bigint or number). */
@@ -148,13 +153,21 @@ export class CodeBlock {
   /**
    * Maps `code` read-execute.
    * @param minCapacity reserve at least this many bytes (for code patched in later)
+   * @param relocate fills in what depends on the address (absolute addresses), while the
+   *   memory is still writable
    */
-  constructor(code: Uint8Array, minCapacity = 0) {
+  constructor(
+    code: Uint8Array,
+    minCapacity = 0,
+    relocate?: (address: bigint, bytes: Uint8Array) => void,
+  ) {
     const { pageSize } = sys();
     this.size = code.length;
     this.capacity = roundUp(Math.max(code.length, minCapacity, 1), pageSize);
     this.address = mapPages(this.capacity, RW);
-    new Uint8Array(sys().koffi.view(this.address, this.capacity)).set(code);
+    const bytes = new Uint8Array(sys().koffi.view(this.address, this.capacity));
+    bytes.set(code);
+    relocate?.(this.address, bytes);
     protect(this.address, this.capacity, RX);
     unmapDropped.register(this, { addr: this.address, len: this.capacity }, this);
   }

@@ -27,16 +27,14 @@ export const isVReg = <C>(o: number | C): o is number => typeof o === "number";
 export type AluOp = "add" | "sub" | "and" | "or" | "xor" | "mul";
 export type ShiftOp = "shl" | "sar" | "shr";
 
-/** What a call-like operation calls: another compiled graph, a runtime routine, the JS
- *  callback that finds a promotion's continuation (`resolve(status, value)`), or the
- *  continuation it found. */
+/** What a call-like operation calls: another compiled graph, a runtime routine, or where exit
+ *  site `site` of the function goes on (see `native.ts`). */
 export type Callee =
   | { k: "graph"; name: string }
   | { k: "alloc"; elem: 1 | 4 }
   | { k: "io_read" }
   | { k: "io_write" }
-  | { k: "resolve" }
-  | { k: "continuation" };
+  | { k: "exit"; site: number };
 
 export type MInst =
   /** Defines the graph's parameters from the System V argument registers and stack. */
@@ -59,7 +57,9 @@ export type MInst =
    *  registers clobbered. `dst` is -1 without a result. */
   | { k: "call"; callee: Callee; dst: VReg; args: MOperand[] }
   /** One step of fuel; leaves through the fuel stub when the budget is spent. */
-  | { k: "fuel" };
+  | { k: "fuel" }
+  /** Puts an exit's value (a promoted one) where the exit's dispatch reads it. */
+  | { k: "setvalue"; v: MOperand };
 
 /** A control transfer passing `args` to the target block's parameters. */
 export interface Edge {
@@ -76,9 +76,9 @@ export type MTerm =
   /** `msg` indexes the module's message table. */
   | { k: "raise"; msg: number }
   | { k: "exit"; status: number; args: MOperand[] }
-  /** Goes on in the continuation just resolved, which returns to this function's caller (at
-   *  most six arguments, all in registers). */
-  | { k: "tailcall"; args: MOperand[] };
+  /** Goes on where exit site `site` of the function leads, which returns to this function's
+   *  caller (at most six arguments, all in registers). */
+  | { k: "tailcall"; site: number; args: MOperand[] };
 
 /** Where a machine operation comes from, for listings: a residual operation or terminator. */
 export type Origin = Op | Term;
@@ -102,6 +102,8 @@ export interface MFunc {
   widths: Width[];
   /** Width of the result, or none. */
   ret: Width | "void";
+  /** The exit status of each exit site (`tailcall` and calls of `exit`), by site number. */
+  sites: number[];
 }
 
 export interface MModule {
@@ -175,6 +177,9 @@ export function usesOf(i: MInst): { v: VReg; late: boolean }[] {
     case "call":
       i.args.forEach((a) => add(a));
       break;
+    case "setvalue":
+      add(i.v);
+      break;
   }
   return u;
 }
@@ -186,6 +191,7 @@ export function defsOf(i: MInst): VReg[] {
       return i.dsts;
     case "store":
     case "fuel":
+    case "setvalue":
       return [];
     case "call":
       return i.dst >= 0 ? [i.dst] : [];

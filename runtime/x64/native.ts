@@ -6,23 +6,28 @@
 //! `arena.ts`), the entry's arguments written into it (arrays copied into the heap), fuel and the
 //! callbacks installed, one call of the trampoline, then the status turned into an L3 `Status`.
 //!
-//! Promotions (with `continuation`): a promotion exit calls back into JS, which specialises the
-//! continuation for the value seen (once per exit and value), compiles it into a code block of
-//! its own and hands its address back; the exiting graph tail-calls it. Calls from there to the
-//! module's graphs go to their absolute addresses.
+//! Exits (with `continuation`): each `exit` is a site that jumps through a cell of its own,
+//! first pointing at a thunk that calls back into JS with the site's number and the exit's
+//! value. JS finds where the exit goes on (`continuation`: the specialiser makes the graph the
+//! first time, for a promotion once per value), compiles what is new into a code block of its
+//! own, and patches the cell (the page goes writable, then executable again: W^X holds): to the
+//! graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
+//! again (PyPy's flexswitch). So the next time through, the exit is a jump. Calls from new code
+//! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
+//! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
-import type { Graph, Module } from "../ir/types.ts";
+import type { Graph, Module, Type } from "../ir/types.ts";
 import type { Status as RunStatus } from "../l3.ts";
-import { ARRAY_HEADER, S, STATE_BYTES, Status } from "./abi.ts";
+import { ARRAY_HEADER, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts";
 import { withArena } from "./arena.ts";
 import { callbacks, stackBudget, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
 import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
-import { ARG_REGS, Asm, type Label } from "./encode.ts";
+import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, type DataBlock } from "./memory.ts";
+import { CodeBlock, readI64, type DataBlock } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, type Stubs } from "./stubs.ts";
@@ -44,14 +49,18 @@ export interface Compiled {
   marks: Mark[];
 }
 
+/** Where an exit goes on: a graph to compile (with the graphs made for it, which may be none),
+ *  or the exited graph's outcome when JS ran the rest of it (a fallback). */
+export type Resolution = { name: string; graphs: Graph[]; perValue: boolean } | { done: RunStatus };
+
 export interface CompileOptions {
   /** Run the allocation checker on every graph; throw on the first problem. */
   check?: boolean;
   /** Heap bytes of each run's arena (DEFAULT_HEAP_BYTES). */
   heapBytes?: number;
-  /** Makes the continuation of promotion exit `status` for `value` (the specialiser's); without
-   *  it, an exit leaves to JS with its state (L3's `exit` status). */
-  continuation?: (status: number, value: number) => Graph[];
+  /** Where exit `status` goes on for `value`; `leaves` reads the exit's other values (of the
+   *  given types). Without it, an exit leaves to JS with its state (L3's `exit` status). */
+  continuation?: (status: number, value: number, leaves: (types: Type[]) => Value[]) => Resolution;
 }
 
 /** Heap bytes per run: arrays live while their frame does (see `emit.ts`), so this bounds the
@@ -72,8 +81,16 @@ export class NativeModule {
   private layout: DataLayout;
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
-  /** Continuation addresses by `status:value`, and how many. */
-  private resolved = new Map<string, bigint>();
+  /** Exit sites: the status, the absolute addresses of the cell and the thunk, and for a
+   *  promotion the addresses of the values seen. */
+  private sites: { status: number; cell: bigint; thunk: bigint; cases: Map<number, bigint> }[] = [];
+  /** Code blocks of promotion dispatches (replaced as they grow). */
+  private dispatches: CodeBlock[] = [];
+  /** Time spent compiling (selection, allocation, emission, mapping), and bytes made. */
+  compileMs = 0;
+  codeBytes = 0;
+  /** Exits resolved by a call into JS, exit sites patched, and fallbacks. */
+  readonly counts = { resolves: 0, patches: 0, fallbacks: 0 };
   /** Why resolving a continuation failed, rethrown by `run`. */
   private failure: unknown;
   private tramp: (state: bigint) => number;
@@ -93,13 +110,14 @@ export class NativeModule {
     return this.blocks[0]!.code;
   }
 
-  /** Continuations compiled so far. */
+  /** Code blocks compiled after the module's. */
   get continuations(): number {
-    return this.resolved.size;
+    return this.blocks.length - 1;
   }
 
   /** Allocates registers for `funcs` and emits them, after the stubs, into a new code block. */
   private compile(funcs: MFunc[], trampoline: boolean): Compiled {
+    const t0 = performance.now();
     const allocations = funcs.map((f) => allocate(f));
     if (this.opts.check) funcs.forEach((f, i) => this.check(f, allocations[i]!));
     const a = new Asm();
@@ -113,7 +131,14 @@ export class NativeModule {
       trampoline,
     );
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
+    const sites: { id: number; f: MFunc; cell: Label; thunk: Label }[] = [];
     const ctx: Context = {
+      site: (f, i, cell, thunk) => {
+        const id =
+          this.sites.push({ status: f.sites[i]!, cell: 0n, thunk: 0n, cases: new Map() }) - 1;
+        sites.push({ id, f, cell, thunk });
+        return id;
+      },
       graph: (name) => {
         const target = labels.get(name) ?? this.entries.get(name);
         if (target === undefined) throw new Error(`x64: call to unknown graph @${name}`);
@@ -131,11 +156,23 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
-    const compiled = { code: new CodeBlock(a.bytes()), stubs, marks };
+    // Each cell starts at its thunk.
+    const code = new CodeBlock(a.bytes(), 0, (address, bytes) => {
+      const view = new DataView(bytes.buffer, bytes.byteOffset);
+      for (const s of sites) {
+        const site = this.sites[s.id]!;
+        site.cell = address + BigInt(s.cell.pos);
+        site.thunk = address + BigInt(s.thunk.pos);
+        view.setBigUint64(s.cell.pos, site.thunk, true);
+      }
+    });
+    const compiled = { code, stubs, marks };
     funcs.forEach((f, i) => this.entries.set(f.name, compiled.code.address + BigInt(offsets[i]!)));
     this.blocks.push(compiled);
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
+    this.compileMs += performance.now() - t0;
+    this.codeBytes += code.size;
     return compiled;
   }
 
@@ -182,7 +219,7 @@ export class NativeModule {
 
       this.failure = undefined;
       const status = withResolver(
-        (s, v) => field(S.target, this.resolve(s, v, arena)),
+        (site, v) => field(S.target, this.resolve(site, v, arena)),
         () => this.tramp(arena.address),
       );
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
@@ -190,27 +227,103 @@ export class NativeModule {
     });
   }
 
-  /** The address of the continuation for `status` and `value`, compiled the first time; on any
-   *  error, the stub that ends the run with `Status.failed` (the error is kept for `run`). */
-  private resolve(status: number, value: number, arena: DataBlock): bigint {
-    const key = `${status}:${value}`;
+  /** Where exit site `site` goes on for `value`, patched into its cell; on any error, the
+   *  stub that ends the run with `Status.failed` (the error is kept for `run`). */
+  private resolve(site: number, value: number, arena: DataBlock): bigint {
+    const stub = (l: Label) => this.code.address + BigInt(l.pos);
     try {
-      let at = this.resolved.get(key);
-      if (at === undefined) {
-        // The continuation, then any portal graphs its specialisation made.
-        const gs = this.opts.continuation!(status, value);
+      this.counts.resolves++;
+      const s = this.sites[site]!;
+      // The interpreter of a fallback spends the run's fuel: it goes over and comes back.
+      const state = arena.i64(0, STATE_BYTES / 8);
+      const fuel = getFuel() >= 0;
+      if (fuel) setFuel(Number(state[S.fuel / 8]));
+      const r = this.opts.continuation!(s.status, value, (types) => this.leaves(arena, types));
+      if (fuel) state[S.fuel / 8] = BigInt(getFuel());
+      if ("done" in r) {
+        this.counts.fallbacks++;
+        return this.finish(r.done, arena);
+      }
+      const fresh = r.graphs.filter((g) => !this.entries.has(g.name));
+      if (fresh.length) {
         this.layout.extend(this.m.data, arena);
         this.compile(
-          gs.map((g) => selectGraph(g, this.m, this.messages, this.select)),
+          fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)),
           false,
         );
-        this.resolved.set(key, (at = this.entries.get(gs[0]!.name)!));
       }
+      const at = this.entries.get(r.name);
+      if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
+      if (r.perValue) s.cases.set(value, at);
+      this.patch(s, r.perValue ? this.dispatch(s) : at);
       return at;
     } catch (e) {
       this.failure = e;
-      return this.code.address + BigInt(this.blocks[0]!.stubs.failed.pos);
+      return stub(this.blocks[0]!.stubs.failed);
     }
+  }
+
+  /** Points the cell of `s` at `target`. */
+  private patch(s: (typeof this.sites)[number], target: bigint): void {
+    const block = this.blocks.find(
+      (b) => s.cell >= b.code.address && s.cell < b.code.address + BigInt(b.code.size),
+    )!;
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, target, true);
+    block.code.patch(Number(s.cell - block.code.address), bytes);
+    this.counts.patches++;
+  }
+
+  /** A dispatch on the values a promotion site has seen: a compare and jump per value, then
+   *  the site's thunk. */
+  private dispatch(s: (typeof this.sites)[number]): bigint {
+    const a = new Asm();
+    for (const [v, at] of s.cases) {
+      const next = a.label();
+      a.cmpMI(32, { base: STATE, disp: S.value }, v);
+      a.jcc(Cond.ne, next);
+      a.movabs(SCRATCH1, at).jmpR(SCRATCH1);
+      a.bind(next);
+    }
+    a.movabs(SCRATCH1, s.thunk).jmpR(SCRATCH1);
+    const code = new CodeBlock(a.bytes());
+    this.dispatches.push(code);
+    return code.address;
+  }
+
+  /** The values of the exit being resolved: the first six in the state buffer (the thunk put
+   *  them there), the others on the stack above the thunk's rsp. Arrays are views of the arena. */
+  private leaves(arena: DataBlock, types: Type[]): Value[] {
+    const state = arena.i64(0, STATE_BYTES / 8);
+    const rsp = BigInt.asUintN(64, state[S.exitRsp / 8]!);
+    const stack = (i: number) => readI64(rsp + BigInt(8 + 8 * i));
+    return types.map((t, i) => {
+      const raw = i < ARG_REGS.length ? state[S.args / 8 + i]! : stack(i - ARG_REGS.length);
+      if (t === "bool") return (raw & 1n) === 1n;
+      if (t === "i32") return Number(BigInt.asIntN(32, raw));
+      const at = Number(raw - arena.address);
+      const n = arena.i32(at, 1)[0]!;
+      return t === "u8[]" ? arena.u8(at + ARRAY_HEADER, n) : arena.i32(at + ARRAY_HEADER, n);
+    });
+  }
+
+  /** Where the thunk goes when JS ran the rest of the exited graph: its result is returned, or
+   *  its error raised. */
+  private finish(done: RunStatus, arena: DataBlock): bigint {
+    const main = this.blocks[0]!;
+    const state = arena.i64(0, STATE_BYTES / 8);
+    if (done.k === "raise") {
+      let i = this.messages.indexOf(done.msg);
+      if (i < 0) i = this.messages.push(done.msg) - 1;
+      arena.i32(S.payload, 1)[0] = i;
+      return main.code.address + BigInt(main.stubs.raise.pos);
+    }
+    if (done.k === "exit") throw new Error("x64: a fallback ended in an exit");
+    const v = done.value;
+    if (typeof v === "object") throw new Error("x64: a fallback cannot return an array");
+    state[S.result / 8] =
+      v === undefined ? 0n : BigInt(typeof v === "boolean" ? Number(v) : v >>> 0);
+    return main.code.address + BigInt(main.stubs.fellBack.pos);
   }
 
   private outcome(status: number, f: MFunc, arena: DataBlock): RunStatus {
@@ -243,6 +356,7 @@ export class NativeModule {
 
   free(): void {
     for (const b of this.blocks) b.code.free();
+    for (const d of this.dispatches) d.free();
   }
 }
 

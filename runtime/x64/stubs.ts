@@ -27,6 +27,11 @@ export interface Stubs {
   unwind: Label;
   /** Where a failed `resolve` sends the run: back to JS with `Status.failed`. */
   failed: Label;
+  /** Where an exit site goes before it is resolved (with the site's number in r10d). */
+  exitThunk: Label;
+  /** Where a resolved exit goes when the rest of its graph ran in JS (a fallback): it returns
+   *  the result JS left in the state buffer to the exited graph's caller. */
+  fellBack: Label;
   raise: Label;
   fuelOut: Label;
   stackOut: Label;
@@ -58,6 +63,17 @@ export function emitStubs(
   for (const r of [...SAVED].reverse()) a.pop(r);
   a.ret();
 
+  const exitThunk = a.label();
+  mark(a.size, "exit thunk: JS resolves the site in r10d, then on to where it leads");
+  a.bind(exitThunk);
+  emitExitThunk(a);
+
+  const fellBack = a.label();
+  mark(a.size, "fell back: the exited graph's result, computed in JS");
+  a.bind(fellBack);
+  a.movRM(64, Reg.rax, { base: STATE, disp: S.result });
+  a.ret();
+
   mark(a.size, "raise: the message index is in the payload");
   a.bind(raise);
   a.movRI(32, Reg.rax, Status.raised);
@@ -86,7 +102,24 @@ export function emitStubs(
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
-  return { tramp, unwind, failed, raise, fuelOut, stackOut, alloc };
+  return { tramp, unwind, failed, exitThunk, fellBack, raise, fuelOut, stackOut, alloc };
+}
+
+/** Entered by a jump (after the exiting graph popped its frame) or a call (more than six
+ *  arguments), so rsp is 8 mod 16 either way, with the continuation's arguments in place. It
+ *  keeps the register arguments in the state buffer (where JS reads them for a fallback) while
+ *  it calls `resolve(site, value)`, then restores them and jumps where JS said. */
+function emitExitThunk(a: Asm): void {
+  ARG_REGS.forEach((r, i) => a.movMR(64, { base: STATE, disp: S.args + 8 * i }, r));
+  a.movMR(64, { base: STATE, disp: S.exitRsp }, Reg.rsp);
+  a.movMR(32, { base: STATE, disp: S.site }, Reg.r10);
+  a.subRI(64, Reg.rsp, 8);
+  a.movRR(32, Reg.rdi, Reg.r10);
+  a.movRM(32, Reg.rsi, { base: STATE, disp: S.value });
+  a.callM({ base: STATE, disp: S.resolve });
+  a.addRI(64, Reg.rsp, 8);
+  ARG_REGS.forEach((r, i) => a.movRM(64, r, { base: STATE, disp: S.args + 8 * i }));
+  a.jmpM({ base: STATE, disp: S.target });
 }
 
 /** `tramp(state)`: saves the callee-saved registers and rsp, calls the entry; its offset. */

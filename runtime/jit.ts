@@ -1,0 +1,181 @@
+//! The run-time bookkeeping that makes a specialiser and a backend into a JIT for one program:
+//! what the generated code and the backends share, on L3 and on x86-64 alike.
+//!
+//! A `Program` is the code cache of one bytecode program: the specialiser's engine (its
+//! merge-point keys, saved paths and residual graphs) and the code made from them, reused by
+//! every `run` of the program and released with it (`Program.of` keeps it while the bytecode
+//! array lives; native code is unmapped when it is collected).
+//!
+//! Specialisation starts at the entry and, in lazy mode, stops at every side of a red branch
+//! that has not run yet, at promotions of run-time values and at merge-point keys made in other
+//! graphs: each is an exit naming a saved path. When the code takes an exit the first time,
+//! `resolve` asks the engine where it goes on (making the graph) and the backend patches the
+//! exit to go there directly after (L3 rewrites the instruction; x64 patches the exit's cell,
+//! a promotion's cell to a dispatch on the values seen).
+//!
+//! Fallback: where specialisation gives up (a bound of the policy), the run goes on in the
+//! interpreter's own graphs on L3 from the exact state of the exit (every frame's position and
+//! values, virtuals made real), and its outcome becomes the exited graph's. Nothing runs twice:
+//! output already written stays written. If the very first specialisation gives up, the whole
+//! run is the interpreter's (nothing has run yet).
+
+import type { Graph, Module } from "./ir/types.ts";
+import { L3, type ExitTo, type Status } from "./l3.ts";
+import type { Compiled, Engine } from "./spec/engine.ts";
+import { specialise } from "./spec/pe.ts";
+import { SpecialisationLimit, type Policy } from "./spec/policy.ts";
+import { newStats, type SpecStats } from "./spec/stats.ts";
+import type { AVal } from "./spec/value.ts";
+import type { NativeModule, Resolution, Value } from "./x64/native.ts";
+
+export interface JitOptions {
+  policy: Policy;
+  /** A generated specialiser's compiled graphs (the abstract interpreter's walk without). */
+  compiled?: Record<string, Compiled> | undefined;
+  /** Where the residual graphs run. */
+  target: "l3" | "x64";
+  /** Sees every residual graph made (the first module's, then each continuation's). */
+  onGraphs?: (graphs: Graph[], data: Module["data"]) => void;
+}
+
+/** What a program's runs measured, the specialiser's statistics included. */
+export interface JitStats extends SpecStats {
+  /** Exits taken into JS (at most once per exit site, per value for promotions). */
+  exits: number;
+  /** Exits that went on in the interpreter (the policy's bound), and the last reason. */
+  fallbacks: number;
+  fallback?: string;
+  /** Machine code made and the time it took (x64). */
+  codeBytes: number;
+  compileMs: number;
+}
+
+/** Makes the native module of a residual module (x64 only; imported when used, so that L3
+ *  runs wherever Node does). */
+export type NativeFactory = (
+  m: Module,
+  resolve: (
+    status: number,
+    value: number,
+    leaves: (types: Graph["types"]) => Value[],
+  ) => Resolution,
+) => NativeModule;
+
+export class Program {
+  readonly stats: JitStats;
+  private engine: Engine | undefined;
+  private l3: L3 | undefined;
+  private native: NativeModule | undefined;
+  /** The interpreter's graphs on L3, for fallbacks. */
+  private interp: L3 | undefined;
+
+  constructor(
+    private graphs: Module,
+    private entry: string,
+    private code: Uint8Array,
+    private opts: JitOptions,
+    private makeNative?: NativeFactory,
+  ) {
+    const args: AVal[] = [
+      { k: "a", arr: code, type: "u8[]" },
+      { k: "r", o: 0, type: "i32" },
+    ];
+    let stats: SpecStats | undefined;
+    try {
+      const spec = specialise(graphs, entry, args, opts.policy, opts.compiled);
+      this.engine = spec.engine;
+      stats = spec.stats;
+      opts.onGraphs?.(spec.module.graphs, spec.module.data);
+      this.stats = { ...stats, exits: 0, fallbacks: 0, codeBytes: 0, compileMs: 0 };
+      this.start(spec.module);
+    } catch (e) {
+      if (!(e instanceof SpecialisationLimit)) throw e;
+      this.stats = {
+        ...(stats ?? newStats()),
+        exits: 0,
+        fallbacks: 1,
+        fallback: e.message,
+        codeBytes: 0,
+        compileMs: 0,
+      };
+    }
+  }
+
+  private start(m: Module): void {
+    if (this.opts.target === "l3") {
+      this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state));
+      return;
+    }
+    this.native = this.makeNative!(m, (status, value, leaves) =>
+      this.resolve(status, value, leaves),
+    );
+    this.stats.compileMs = this.native.compileMs;
+    this.stats.codeBytes = this.native.codeBytes;
+  }
+
+  /** Runs the program on `arg`. */
+  run(arg: number): Status {
+    const args = [this.code, arg];
+    if (this.l3) return this.l3.run(this.entry, args);
+    if (!this.native) return this.interpreter().run(this.entry, args);
+    try {
+      return this.native.run(this.entry, args);
+    } finally {
+      this.stats.compileMs = this.native.compileMs;
+      this.stats.codeBytes = this.native.codeBytes;
+    }
+  }
+
+  /** The code compiled so far, for listings (x64). */
+  get nativeModule(): NativeModule | undefined {
+    return this.native;
+  }
+
+  private interpreter(): L3 {
+    return (this.interp ??= new L3(this.graphs));
+  }
+
+  private onL3Exit(status: number, state: Value[]): ExitTo {
+    const r = this.resolve(status, state[0] as number, () => state.slice(1));
+    if ("done" in r) return r;
+    this.l3!.add(r.graphs);
+    return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
+  }
+
+  /** Where exit `status` goes on for `value`: the graph the engine makes (or made) for it, or,
+   *  where specialisation gives up, the outcome of the interpreter going on from the exit's
+   *  state (`leaves` reads the exit's values). */
+  private resolve(
+    status: number,
+    value: number,
+    leaves: (types: Graph["types"]) => Value[],
+  ): Resolution {
+    const e = this.engine!;
+    this.stats.exits++;
+    const t0 = performance.now();
+    try {
+      const r = e.continuation(status, value);
+      if (r.graphs.length) this.opts.onGraphs?.(r.graphs, e.residualData);
+      return r;
+    } catch (err) {
+      if (!(err instanceof SpecialisationLimit)) throw err;
+      this.stats.fallbacks++;
+      this.stats.fallback = err.message;
+      const frames = e.state(status, value, leaves(e.leafTypes(status)));
+      return {
+        done: this.interpreter().resume(
+          frames.map((f) => ({
+            graph: f.g.name,
+            block: f.block,
+            op: f.op,
+            env: f.env,
+            ret: f.ret,
+          })),
+        ),
+      };
+    } finally {
+      const ms = this.stats.specialiseMs + (performance.now() - t0);
+      Object.assign(this.stats, e.stats, { specialiseMs: ms });
+    }
+  }
+}
