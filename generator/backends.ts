@@ -194,6 +194,9 @@ export const backends: Record<string, Backend> = {
   ...(x64Supported ? { x64, jit } : {}),
 };
 
+/** The JIT where machine code runs, else its portable form on L3. */
+export const DEFAULT_BACKEND = x64Supported ? "jit" : "jit-graph";
+
 export async function runProgram(
   backend: Backend,
   lang: Lang,

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LoadError, langs } from "../interpreters/lang.ts";
 import { VmError } from "../runtime/hints.ts";
-import { backends, runProgram } from "./backends.ts";
+import { DEFAULT_BACKEND, backends, runProgram } from "./backends.ts";
 
 export class UsageError extends Error {}
 
@@ -15,7 +15,7 @@ const HELP = `futamura: a specialiser generator for interpreters written in Type
 
 usage:
   futamura run <lang> <program-file> [args...] [options]
-      --backend NAME   ${Object.keys(backends).join(", ")} (default: interp)
+      --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --stats[=json]   print statistics to stderr
       --dump WHAT      print an intermediate form to stderr (see the backend)
@@ -102,7 +102,7 @@ async function run(
       args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a === "--stats" ? "--stats=text" : a)),
       allowPositionals: true,
       options: {
-        backend: { type: "string", default: "interp" },
+        backend: { type: "string", default: DEFAULT_BACKEND },
         fuel: { type: "string" },
         stats: { type: "string" },
         dump: { type: "string" },

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import { DEFAULT_BACKEND, backends, runProgram, type Backend } from "../generator/backends.ts";
 import { main } from "../generator/cli.ts";
 import { examples } from "../generator/start.ts";
 import { langs } from "../interpreters/lang.ts";
@@ -281,7 +281,7 @@ describe("exit 2: usage errors", () => {
     );
     await usage(
       ["run", "tlr", SQUARE, "7", "--dump", "graphs"],
-      "usage: backend interp can dump nothing, not 'graphs'",
+      `usage: backend ${DEFAULT_BACKEND} can dump residual${DEFAULT_BACKEND === "jit" ? ", asm" : ""}, not 'graphs'`,
     );
   });
 
@@ -440,7 +440,7 @@ describe("--stats and --dump go to stderr", () => {
     const r = await cli("run", "tlr", SQUARE, "7", "--stats");
     expect(r.code).toBe(0);
     expect(r.out).toBe("49\n");
-    expect(r.err).toMatch(/^backend: interp\n/m);
+    expect(r.err).toMatch(new RegExp(`^backend: ${DEFAULT_BACKEND}\n`, "m"));
     expect(r.err).toMatch(/^lang: tlr$/m);
     expect(r.err).toMatch(/^runMs: [\d.]+$/m);
   });
@@ -462,7 +462,7 @@ describe("--stats and --dump go to stderr", () => {
     expect(r.code).toBe(1);
     expect(r.out).toBe("");
     const [json, error, ...rest] = r.err.split("\n");
-    expect(JSON.parse(json!)).toMatchObject({ backend: "interp", lang: "tl" });
+    expect(JSON.parse(json!)).toMatchObject({ backend: DEFAULT_BACKEND, lang: "tl" });
     expect(error).toBe("error: unknown opcode");
     expect(rest).toEqual([""]);
   });

@@ -64,6 +64,9 @@ interface Residual {
   patterns: Map<string, Pattern>;
   /** In lazy mode, the key this graph was made to enter (see `Saved`). */
   home?: string;
+  /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
+   *  promotion), rather than from an entry or a merge point. */
+  midway?: boolean;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
@@ -521,6 +524,7 @@ export class Engine {
     this.opsBefore = this.stats.opsSeen;
     const rg = this.newResidual(name, c.out.b.g.ret);
     if (c.key !== undefined) rg.home = c.key;
+    else rg.midway = true;
     const frames = copyFrames(c.frames, this.frozen);
     const fresh = new Map<AVal, AVal>();
     c.leaves.forEach((l) => {
@@ -830,9 +834,13 @@ export class Engine {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
       return false;
     }
+    // A key made in another graph: a graph going on from the middle of an instruction goes on
+    // in the graph entering the key (made when first needed): the key is likely a loop's head,
+    // reached again. Other graphs go on there if that graph exists, and otherwise make the key
+    // their own (so that a loop closes inside one graph, and code is not copied for ever).
     const entry = this.lazy && key !== p.rg.home ? this.keys.get(key) : undefined;
-    if (entry) {
-      // Made in another graph: go on in the graph that enters it (made when first needed).
+    const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
+    if (entry && (p.rg.midway || entered)) {
       this.stats.keysShared++;
       entry.status ??=
         this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key }) - 1;
