@@ -116,6 +116,7 @@ export function runJit(
     const s = program.stats;
     Object.assign(stats, s, {
       continuations: s.promotionMisses + s.stubsTaken + s.keyGraphs,
+      mergePoints: program.mergePoints(5),
       specialiseMs: round(s.specialiseMs),
       compileMs: round(s.compileMs),
     });

@@ -126,6 +126,17 @@ export class Program {
     }
   }
 
+  /** The merge-point positions most often reached while specialising, as
+   *  `position: entries/keys made/keys found`, most entries first. */
+  mergePoints(n: number): string {
+    const all = [...(this.engine?.positions ?? [])];
+    all.sort((a, b) => b[1].entries - a[1].entries || (a[0] < b[0] ? -1 : 1));
+    return all
+      .slice(0, n)
+      .map(([at, c]) => `${at}: ${c.entries}/${c.keys}/${c.hits}`)
+      .join(", ");
+  }
+
   /** The code compiled so far, for listings (x64). */
   get nativeModule(): NativeModule | undefined {
     return this.native;

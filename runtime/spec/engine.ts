@@ -67,6 +67,8 @@ interface Residual {
   /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
    *  promotion), rather than from an entry or a merge point. */
   midway?: boolean;
+  /** The key of the key graph it is, or that the graph it goes on from belongs to. */
+  origin?: string;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
@@ -142,6 +144,10 @@ export class Engine {
   private keys = new Map<string, KeyEntry>();
   private variants = new Map<string, number>();
   private patterns = new Map<string, Pattern>();
+  /** Lazy mode: which keys' graphs code from a key's graph went on in (see `flow`). */
+  private flows = new Map<string, Set<string>>();
+  /** Per merge-point position: paths that reached it, keys made there, keys found made. */
+  readonly positions = new Map<string, { entries: number; keys: number; hits: number }>();
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
@@ -523,8 +529,11 @@ export class Engine {
     const before = { residuals: this.residuals.length, portals: this.portalGraphs.size };
     this.opsBefore = this.stats.opsSeen;
     const rg = this.newResidual(name, c.out.b.g.ret);
-    if (c.key !== undefined) rg.home = c.key;
-    else rg.midway = true;
+    if (c.key !== undefined) rg.home = rg.origin = c.key;
+    else {
+      rg.midway = true;
+      if (c.out.origin !== undefined) rg.origin = c.out.origin;
+    }
     const frames = copyFrames(c.frames, this.frozen);
     const fresh = new Map<AVal, AVal>();
     c.leaves.forEach((l) => {
@@ -766,6 +775,27 @@ export class Engine {
     return false;
   }
 
+  /** Records that code of the key graph for `from` (or going on from it) went on in the one for
+   *  `to`. */
+  private flow(from: string, to: string): void {
+    let out = this.flows.get(from);
+    if (!out) this.flows.set(from, (out = new Set()));
+    out.add(to);
+  }
+
+  /** Whether code from key `from` has gone on, through key graphs, to key `to`. */
+  private flowsTo(from: string, to: string): boolean {
+    const seen = new Set([from]);
+    const work = [from];
+    while (work.length) {
+      for (const k of this.flows.get(work.pop()!) ?? []) {
+        if (k === to) return true;
+        if (!seen.has(k)) (seen.add(k), work.push(k));
+      }
+    }
+    return false;
+  }
+
   /** The merge point, with the arguments' variables (greens first). False when the path joined
    *  a known key and ends here. */
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
@@ -785,6 +815,9 @@ export class Engine {
       .slice(0, n)
       .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
+    const count = this.positions.get(position) ?? { entries: 0, keys: 0, hits: 0 };
+    this.positions.set(position, count);
+    count.entries++;
     const variants = p.rg.variants.get(position) ?? 0;
     // A run-time array whose length is known keeps it through the key (`red#30000`).
     let pattern: Pattern = vals
@@ -832,6 +865,7 @@ export class Engine {
     const target = p.rg.keys.get(key);
     if (target !== undefined) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
+      count.hits++;
       return false;
     }
     // A key made in another graph: a graph going on from the middle of an instruction goes on
@@ -840,8 +874,13 @@ export class Engine {
     // their own (so that a loop closes inside one graph, and code is not copied for ever).
     const entry = this.lazy && key !== p.rg.home ? this.keys.get(key) : undefined;
     const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
-    if (entry && (p.rg.midway || entered)) {
+    // ...but a key graph takes in a loop nested in its own (code from there has gone on to
+    // this graph's key before), so that inner loops run inside the outer one's graph.
+    const nested = entered && p.rg.home !== undefined && this.flowsTo(key, p.rg.home);
+    if (entry && (p.rg.midway || (entered && !nested))) {
+      if (p.rg.origin !== undefined) this.flow(p.rg.origin, key);
       this.stats.keysShared++;
+      count.hits++;
       entry.status ??=
         this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key }) - 1;
       p.rg.b.terminate(p.out, {
@@ -852,6 +891,7 @@ export class Engine {
       return false;
     }
     if (key !== p.rg.home) this.stats.mergeKeys++;
+    count.keys++;
     p.rg.variants.set(position, variants + 1);
     p.rg.patterns.set(position, pattern);
     const blk = p.rg.b.newBlock();
