@@ -137,6 +137,11 @@ export class Program {
       .join(", ");
   }
 
+  /** Releases the machine code now (it is also released when the program is collected). */
+  free(): void {
+    this.native?.free();
+  }
+
   /** The code compiled so far, for listings (x64). */
   get nativeModule(): NativeModule | undefined {
     return this.native;

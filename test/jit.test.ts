@@ -131,6 +131,15 @@ describe("the code cache of a program", () => {
     });
 });
 
+it.skipIf(!x64Supported)("x64: a program's machine code is released with it", () => {
+  const p = program(tlr, NEVER, lazy, "x64");
+  p.run(2);
+  const blocks = p.nativeModule!.blocks.map((b) => b.code);
+  expect(blocks.length).toBeGreaterThan(1);
+  p.free();
+  expect(blocks.every((b) => b.isFreed)).toBe(true);
+});
+
 describe("promotion", () => {
   const code = tl.load(readFileSync(root + "interpreters/programs/switch.tl", "utf8"), "switch.tl");
   for (const name of ["jit-graph", ...(x64Supported ? ["jit"] : [])])
