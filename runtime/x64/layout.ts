@@ -13,7 +13,13 @@ import { edgesOf, type MFunc } from "./mir.ts";
 export function layout(f: MFunc): { order: number[]; depth: number[] } {
   const order = reversePostorder(f);
   const depth = loopDepths(f, order);
-  for (const h of [...order]) rotate(f, order, h);
+  // The blocks ending in a jump to each block: the latches a rotation looks for.
+  const jumpsTo = new Map<number, number[]>();
+  for (const b of order) {
+    const t = f.blocks[b]!.term;
+    if (t.k === "jmp") jumpsTo.set(t.to.block, [...(jumpsTo.get(t.to.block) ?? []), b]);
+  }
+  for (const h of [...order]) rotate(f, order, h, jumpsTo.get(h) ?? []);
   return { order, depth };
 }
 
@@ -41,14 +47,10 @@ function reversePostorder(f: MFunc): number[] {
 
 /** Moves loop header `h` after its last latch, if that latch jumps to it unconditionally and
  *  `h` ends in a conditional branch. */
-function rotate(f: MFunc, order: number[], h: number): void {
-  if (f.blocks[h]!.term.k !== "br" || h === f.entry) return;
+function rotate(f: MFunc, order: number[], h: number, latches: number[]): void {
+  if (f.blocks[h]!.term.k !== "br" || h === f.entry || !latches.length) return;
   const at = order.indexOf(h);
-  let latch = -1;
-  order.forEach((b, i) => {
-    const t = f.blocks[b]!.term;
-    if (i > at && t.k === "jmp" && t.to.block === h) latch = i;
-  });
+  const latch = Math.max(-1, ...latches.map((b) => order.indexOf(b)).filter((i) => i > at));
   if (latch < 0) return;
   order.splice(latch + 1, 0, h);
   order.splice(at, 1);
