@@ -70,6 +70,16 @@ export const DEFAULT_HEAP_BYTES = 16 << 20;
 
 const BAD_LENGTH = "invalid array length";
 
+/** An exit site: its status, the code block and the absolute addresses of its cell and thunk
+ *  in it, and for a promotion the addresses of the values seen. */
+interface Site {
+  status: number;
+  block: CodeBlock | undefined;
+  cell: bigint;
+  thunk: bigint;
+  cases: Map<number, bigint>;
+}
+
 export class NativeModule {
   /** Every code block, the module's first. */
   readonly blocks: Compiled[] = [];
@@ -81,9 +91,7 @@ export class NativeModule {
   private layout: DataLayout;
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
-  /** Exit sites: the status, the absolute addresses of the cell and the thunk, and for a
-   *  promotion the addresses of the values seen. */
-  private sites: { status: number; cell: bigint; thunk: bigint; cases: Map<number, bigint> }[] = [];
+  private sites: Site[] = [];
   /** Code blocks of promotion dispatches (replaced as they grow). */
   private dispatches: CodeBlock[] = [];
   /** Time spent compiling (selection, allocation, emission, mapping), and bytes made. */
@@ -135,7 +143,13 @@ export class NativeModule {
     const ctx: Context = {
       site: (f, i, cell, thunk) => {
         const id =
-          this.sites.push({ status: f.sites[i]!, cell: 0n, thunk: 0n, cases: new Map() }) - 1;
+          this.sites.push({
+            status: f.sites[i]!,
+            block: undefined,
+            cell: 0n,
+            thunk: 0n,
+            cases: new Map(),
+          }) - 1;
         sites.push({ id, f, cell, thunk });
         return id;
       },
@@ -166,6 +180,7 @@ export class NativeModule {
         view.setBigUint64(s.cell.pos, site.thunk, true);
       }
     });
+    for (const s of sites) this.sites[s.id]!.block = code;
     const compiled = { code, stubs, marks };
     funcs.forEach((f, i) => this.entries.set(f.name, compiled.code.address + BigInt(offsets[i]!)));
     this.blocks.push(compiled);
@@ -264,19 +279,16 @@ export class NativeModule {
   }
 
   /** Points the cell of `s` at `target`. */
-  private patch(s: (typeof this.sites)[number], target: bigint): void {
-    const block = this.blocks.find(
-      (b) => s.cell >= b.code.address && s.cell < b.code.address + BigInt(b.code.size),
-    )!;
+  private patch(s: Site, target: bigint): void {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setBigUint64(0, target, true);
-    block.code.patch(Number(s.cell - block.code.address), bytes);
+    s.block!.patch(Number(s.cell - s.block!.address), bytes);
     this.counts.patches++;
   }
 
   /** A dispatch on the values a promotion site has seen: a compare and jump per value, then
    *  the site's thunk. */
-  private dispatch(s: (typeof this.sites)[number]): bigint {
+  private dispatch(s: Site): bigint {
     const a = new Asm();
     for (const [v, at] of s.cases) {
       const next = a.label();
