@@ -69,6 +69,8 @@ interface Residual {
   midway?: boolean;
   /** The key of the key graph it is, or that the graph it goes on from belongs to. */
   origin?: string;
+  /** Residual operations emitted into it. */
+  ops: number;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
@@ -222,6 +224,7 @@ export class Engine {
     b.newBlock();
     const r: Residual = {
       b,
+      ops: 0,
       keys: new Map(),
       variants: this.lazy ? this.variants : new Map(),
       patterns: this.lazy ? this.patterns : new Map(),
@@ -334,6 +337,7 @@ export class Engine {
   ): number {
     if (++this.stats.opsResidual > this.policy.maxResidualOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
+    p.rg.ops++;
     return p.rg.b.emit(p.out, op, args, type, imm);
   }
 
@@ -747,6 +751,9 @@ export class Engine {
    *  state has gone on from an exit before (then it is specialised here: a side taken once is
    *  likely taken again, and a loop closes inside one graph). True when it is a stub. */
   private stub(rg: Residual, block: number, frames: Frame[]): boolean {
+    // A graph made where the run first went: the code ahead is likely to run next, so it is
+    // specialised at once, up to a bound, and loops in it close in one graph.
+    if (rg.midway && rg.ops < this.policy.lookahead) return false;
     const live = liveFrames(frames);
     const status = this.save("branch", live, rg);
     if (this.saved[status]!.made.size) return false;

@@ -30,7 +30,10 @@
 //! - Mode: *eager* specialises both sides of every red branch at once; *lazy* ends a side in an
 //!   exit (a stub) until it first runs, specialises a side inline when an equal state has taken
 //!   its stub before, and shares merge-point keys (and their variant counts) program-wide: a
-//!   graph that reaches a key made in another graph goes on in a graph entering that key.
+//!   graph that reaches a key made in another graph goes on in a graph entering that key. A
+//!   graph made where an exit is first taken specialises `lookahead` operations ahead before
+//!   its own branches get stubs (2,000: on mandelbrot, 500 runs 3.4x slower, as loops end up
+//!   split over graphs, and 10,000 1.4x slower).
 
 export interface Policy {
   maxVariants: number;
@@ -42,6 +45,9 @@ export interface Policy {
   maxPaths: number;
   /** Residual operations made for one program, continuations included: the code cache's size. */
   maxResidualOps: number;
+  /** Lazy mode: residual operations a graph made at a first-taken exit specialises ahead
+   *  (both sides of its red branches) before its branches end in stubs. */
+  lookahead: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
   mode: "eager" | "lazy";
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
@@ -57,6 +63,7 @@ export const defaultPolicy: Policy = {
   maxPathSplits: 1_000,
   maxPaths: 10_000,
   maxResidualOps: 1_000_000,
+  lookahead: 2_000,
   mode: "eager",
   fuel: false,
 };
