@@ -125,7 +125,7 @@ export async function benchCommand(
     throw new UsageError(`bench: ${(e as Error).message}`);
   }
   const quick = values.quick!;
-  const cap = seconds(values.cap, quick ? 3 : 10, "--cap");
+  const cap = seconds(values.cap, quick ? 3 : 30, "--cap");
   const settings: BenchSettings = {
     quick,
     reps: values.reps === undefined ? (quick ? 1 : 5) : count(values.reps),
