@@ -196,7 +196,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 63: pc = (pc + 1) | 0;
-          env[17 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
           env[18] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[19] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
@@ -342,7 +342,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 82: pc = (pc + 1) | 0;
-          env[33 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[33 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 83: if (r > 1) {
           env[34] = (env[32 /* r */] as number) > 1;
           if (env[34] as boolean) e.jump(f, 20, []);
@@ -592,7 +592,7 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(4);
           // 102: pc = (pc + 1) | 0;
-          env[67 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[67 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 103: const n = (sp - i - 1) | 0;
           env[68] = ((env[7 /* sp */] as number) - (env[66 /* i */] as number)) | 0;
           env[69 /* n */] = ((env[68] as number) + -1) | 0;
@@ -688,7 +688,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 112: pc = (pc + 1) | 0;
-          env[80 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[80 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 113: if (sp < 1) throw new VmError("stack underflow");
           env[81] = (env[7 /* sp */] as number) < 1;
           if (env[81] as boolean) e.jump(f, 54, []);
@@ -783,7 +783,7 @@ const graph_execute: Compiled = {
           // 124: sp = (sp - 1) | 0;
           env[93 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 125: const top = (sp - 1) | 0;
-          env[94 /* top */] = ((env[93 /* sp */] as number) + -1) | 0;
+          env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[96] = e.op(p, "uint_lt", [k(env[94 /* top */] as number), env[95] as AVal], "bool")!;
@@ -841,7 +841,7 @@ const graph_execute: Compiled = {
           // 131: sp = (sp - 1) | 0;
           env[102 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 132: const top = (sp - 1) | 0;
-          env[103 /* top */] = ((env[102 /* sp */] as number) + -1) | 0;
+          env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[104] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[105] = e.op(
@@ -909,7 +909,7 @@ const graph_execute: Compiled = {
           // 138: sp = (sp - 1) | 0;
           env[111 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 139: const top = (sp - 1) | 0;
-          env[112 /* top */] = ((env[111 /* sp */] as number) + -1) | 0;
+          env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[113] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[114] = e.op(
@@ -977,7 +977,7 @@ const graph_execute: Compiled = {
           // 145: sp = (sp - 1) | 0;
           env[120 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 146: const top = (sp - 1) | 0;
-          env[121 /* top */] = ((env[120 /* sp */] as number) + -1) | 0;
+          env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           env[122] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[123] = e.op(
@@ -1062,7 +1062,7 @@ const graph_execute: Compiled = {
           // 153: sp = (sp - 1) | 0;
           env[131 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 154: const top = (sp - 1) | 0;
-          env[132 /* top */] = ((env[131 /* sp */] as number) + -1) | 0;
+          env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[133] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[134] = e.op(
@@ -1137,7 +1137,7 @@ const graph_execute: Compiled = {
           // 160: sp = (sp - 1) | 0;
           env[141 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 161: const top = (sp - 1) | 0;
-          env[142 /* top */] = ((env[141 /* sp */] as number) + -1) | 0;
+          env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[143] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[144] = e.op(
@@ -1212,7 +1212,7 @@ const graph_execute: Compiled = {
           // 167: sp = (sp - 1) | 0;
           env[151 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 168: const top = (sp - 1) | 0;
-          env[152 /* top */] = ((env[151 /* sp */] as number) + -1) | 0;
+          env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[153] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[154] = e.op(
@@ -1287,7 +1287,7 @@ const graph_execute: Compiled = {
           // 174: sp = (sp - 1) | 0;
           env[161 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 175: const top = (sp - 1) | 0;
-          env[162 /* top */] = ((env[161 /* sp */] as number) + -1) | 0;
+          env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[163] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[164] = e.op(
@@ -1362,7 +1362,7 @@ const graph_execute: Compiled = {
           // 181: sp = (sp - 1) | 0;
           env[171 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 182: const top = (sp - 1) | 0;
-          env[172 /* top */] = ((env[171 /* sp */] as number) + -1) | 0;
+          env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[173] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[174] = e.op(
@@ -1437,7 +1437,7 @@ const graph_execute: Compiled = {
           // 188: sp = (sp - 1) | 0;
           env[181 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 189: const top = (sp - 1) | 0;
-          env[182 /* top */] = ((env[181 /* sp */] as number) + -1) | 0;
+          env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[183] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[184] = e.op(
@@ -1514,7 +1514,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 196: pc = (pc + 1) | 0;
-          env[191 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+          env[191 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 197: if (sp < 1) throw new VmError("stack underflow");
           env[192] = (env[7 /* sp */] as number) < 1;
           if (env[192] as boolean) e.jump(f, 115, []);
@@ -1630,7 +1630,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[206] = ((env[201 /* sp */] as number) + 1) | 0;
+          env[206] = ((env[7 /* sp */] as number) + -1) | 0;
           env[207] = e.op(p, "uint_lt", [k(env[206] as number), env[202] as AVal], "bool")!;
           if (!e.branch(p, f, env[207] as AVal, [126, []], [10, []])) return false;
           continue;
@@ -1697,7 +1697,7 @@ const graph_execute: Compiled = {
             e.tick(2);
             e.folded(2);
             // 211: pc = (pc + 1) | 0;
-            env[213 /* pc */] = ((env[13 /* pc */] as number) + 1) | 0;
+            env[213 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
             // 212: const start = target(code, pc, off);
             f.op = 3;
             e.call(

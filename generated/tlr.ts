@@ -104,7 +104,7 @@ const graph_interpret: Compiled = {
           e.tick(3);
           e.folded(1);
           // 36: pc = (pc + 1) | 0;
-          env[13 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
           env[14] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[15] = e.op(p, "int_ge", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
@@ -170,7 +170,7 @@ const graph_interpret: Compiled = {
           e.tick(3);
           e.folded(1);
           // 43: pc = (pc + 1) | 0;
-          env[21 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
           env[22] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[23] = e.op(p, "int_ge", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
@@ -225,7 +225,7 @@ const graph_interpret: Compiled = {
           e.tick(2);
           e.folded(1);
           // 50: pc = (pc + 1) | 0;
-          env[27 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[27 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 52: if (a !== 0) pc = target;
           env[28] = e.op(p, "int_ne", [env[3 /* a */] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[28] as AVal, [15, []], [17, []])) return false;
@@ -268,7 +268,7 @@ const graph_interpret: Compiled = {
           e.tick(1);
           e.folded(1);
           // 57: pc = (pc + 1) | 0;
-          env[31 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[31 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           e.jump(f, 8, [
             k(env[30 /* a */] as number),
             env[4 /* regs */] as AVal,
@@ -297,7 +297,7 @@ const graph_interpret: Compiled = {
           e.tick(3);
           e.folded(1);
           // 61: pc = (pc + 1) | 0;
-          env[33 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
           env[34] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[35] = e.op(p, "int_ge", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
@@ -358,7 +358,7 @@ const graph_interpret: Compiled = {
           e.folded(1);
           env[40 /* regs */] = e.op(p, "new_array", [k(env[39] as number)], "i32[]", "i32[]")!;
           // 70: pc = (pc + 1) | 0;
-          env[41 /* pc */] = ((env[11 /* pc */] as number) + 1) | 0;
+          env[41 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           e.jump(f, 8, [
             env[3 /* a */] as AVal,
             env[40 /* regs */] as AVal,

@@ -27,6 +27,10 @@ export const cleanup: [string, Pass][] = [
   ["forward", forward],
   ["reassociate", reassociate],
   ["fold", fold],
+  // A loop that moves a pointer and back passes the pointer it got: it is the entry's value.
+  ["prune-params", pruneParams],
+  ["fold", fold],
+  ["fuse-blocks", fuseBlocks],
   ["prune-blocks", pruneBlocks],
   ["dce", dce],
   ["renumber", renumber],

@@ -1,7 +1,8 @@
 //! Reassociates chains of constant additions, which Brainfuck's `+++` and `---` leave behind:
 //! `(x + c1) + c2` becomes `x + (c1 + c2)`, and in a byte cell `((w & 255) + c) & 255` becomes
-//! `(w + c) & 255` (equal modulo 256), and likewise before a store into a `u8[]`. An operation is rewritten only when its result has no
-//! other use, so no other value changes. `x - c` is first written `x + (-c)`.
+//! `(w + c) & 255` (equal modulo 256), and likewise before a store into a `u8[]`. The mask is
+//! dropped only when the masked value has no other use, so no other value changes.
+//! `x - c` is first written `x + (-c)`.
 
 import type { Graph, Op, Operand } from "../ir/types.ts";
 import { jumpsOf } from "../ir/walk.ts";
@@ -40,11 +41,14 @@ export function reassociate(g: Graph): void {
     args.forEach((a) => count(a, 1));
     op.args = args;
   };
-  /** `(x + c1) + c2` → `x + (c1 + c2)`, repeatedly. */
+  /** `(x + c1) + c2` → `x + (c1 + c2)`, repeatedly. The inner sum stays for its other uses (x
+   *  is available wherever it is): so a pointer moved right and back left is the pointer again. */
   const combine = (op: Op) => {
     for (;;) {
       const c = constant(op.args[1]);
-      const inner = c === undefined ? undefined : only(op.args[0]!, "int_add");
+      const a = op.args[0]!;
+      const d = c === undefined || typeof a !== "number" ? undefined : def.get(a);
+      const inner = d?.op === "int_add" ? d : undefined;
       const c1 = constant(inner?.args[1]);
       if (!inner || c1 === undefined) return;
       rewrite(op, [inner.args[0]!, { k: "int", v: (c1 + c!) | 0 }]);
