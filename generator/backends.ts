@@ -2,6 +2,7 @@
 //! program and turns an interpreter error into an outcome. The CLI, `start`, the fuzzing
 //! harness and the benchmark all go through `runProgram`, so they compare like with like.
 
+import { writeFileSync } from "node:fs";
 import type { Lang } from "../interpreters/lang.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
@@ -11,7 +12,7 @@ import { L3, type Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
 import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
-import { listing } from "../runtime/x64/disasm.ts";
+import { listing, perfMap } from "../runtime/x64/disasm.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 
@@ -126,6 +127,9 @@ export function runJit(
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
     if (native && opts.dump === "asm") opts.log?.write(listing(native));
+    // For `perf record` of compiled code: its symbols, where perf looks for a JIT's.
+    if (native && process.env.FUTAMURA_PERF_MAP)
+      writeFileSync(`/tmp/perf-${process.pid}.map`, perfMap(native));
   }
 }
 

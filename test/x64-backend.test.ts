@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import { backends, nativeFactory, runProgram, type Backend } from "../generator/backends.ts";
 import { examples } from "../generator/start.ts";
 import { langs, type Lang } from "../interpreters/lang.ts";
 import { getFuel, setFuel, setIo } from "../runtime/hints.ts";
@@ -16,6 +16,9 @@ import type { Graph } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
 import { specialise } from "../runtime/spec/pe.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
+import { perfMap } from "../runtime/x64/disasm.ts";
+import { Program } from "../runtime/jit.ts";
+import { defaultPolicy } from "../runtime/spec/policy.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 import { randomModule } from "./x64-random.ts";
 
@@ -519,6 +522,33 @@ b2:
     expect(text).toMatch(/; branch v\d+, b\d+, b\d+/);
     expect(r.stats.codeBytes).toBeGreaterThan(0);
     expect(r.stats.compileMs).toBeTypeOf("number");
+  });
+
+  it("gives perf a symbol per residual operation, covering the code without overlap", () => {
+    const code = load("tl", "interpreters/programs/loop.tl");
+    const p = new Program(
+      loadGraphs("tl"),
+      "interpret",
+      code,
+      {
+        policy: { ...defaultPolicy, mode: "lazy" },
+        target: "x64",
+      },
+      nativeFactory,
+    );
+    expect(p.run(10)).toEqual({ k: "return", value: 55 });
+    const lines = perfMap(p.nativeModule!).trim().split("\n");
+    const syms = lines.map((l) => {
+      const [start, size, ...name] = l.split(" ");
+      return { start: BigInt("0x" + start), size: BigInt("0x" + size), name: name.join(" ") };
+    });
+    expect(syms.some((s) => /^@execute\S* v\d+: i32 = int_add/.test(s.name))).toBe(true);
+    expect(syms.some((s) => s.name.startsWith("runtime "))).toBe(true);
+    syms.slice(1).forEach((s, i) => {
+      const prev = syms[i]!;
+      if (s.start >= prev.start) expect(prev.start + prev.size <= s.start).toBe(true);
+    });
+    p.free();
   });
 });
 

@@ -32,6 +32,24 @@ function blockListing({ code, marks }: Compiled): string[] {
   return out;
 }
 
+/** The code of `native` as a perf map (`/tmp/perf-<pid>.map` lines: start, size, name), one
+ *  symbol per stretch of code from one residual operation, so that `perf report` shows the hot
+ *  operations of compiled code. */
+export function perfMap(native: NativeModule): string {
+  const out: string[] = [];
+  for (const b of native.blocks) {
+    const marks = b.marks;
+    marks.forEach((m, i) => {
+      const end = i + 1 < marks.length ? marks[i + 1]!.at : b.code.size;
+      if (end <= m.at) return;
+      const where = m.f ? `@${m.f.name} ` : "runtime ";
+      const start = (b.code.address + BigInt(m.at)).toString(16);
+      out.push(`${start} ${(end - m.at).toString(16)} ${where}${describe(m).replace(/\s+/g, " ")}`);
+    });
+  }
+  return out.join("\n") + "\n";
+}
+
 function describe(mark: Mark | undefined): string {
   if (!mark) return "";
   const o = mark.origin;
