@@ -7,6 +7,7 @@ import { dce } from "./dce.ts";
 import { fold } from "./fold.ts";
 import { forward } from "./forward.ts";
 import { fuseBlocks } from "./fuse-blocks.ts";
+import { mergeGuards } from "./merge-guards.ts";
 import { pruneBlocks } from "./prune-blocks.ts";
 import { pruneParams } from "./prune-params.ts";
 import { reassociate } from "./reassociate.ts";
@@ -30,6 +31,7 @@ export const cleanup: [string, Pass][] = [
   // A loop that moves a pointer and back passes the pointer it got: it is the entry's value.
   ["prune-params", pruneParams],
   ["fold", fold],
+  ["merge-guards", mergeGuards],
   ["fuse-blocks", fuseBlocks],
   ["prune-blocks", pruneBlocks],
   ["dce", dce],
