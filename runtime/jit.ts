@@ -3,8 +3,8 @@
 //!
 //! A `Program` is the code cache of one bytecode program: the specialiser's engine (its
 //! merge-point keys, saved paths and residual graphs) and the code made from them, reused by
-//! every `run` of the program and released with it (`Program.of` keeps it while the bytecode
-//! array lives; native code is unmapped when it is collected).
+//! every `run` of the program and released with it (native code is unmapped when the program
+//! is collected, or at once by `free()`).
 //!
 //! Specialisation starts at the entry and, in lazy mode, stops at every side of a red branch
 //! that has not run yet, at promotions of run-time values and at merge-point keys made in other

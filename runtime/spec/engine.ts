@@ -6,7 +6,9 @@
 //! stack of frames, each an environment of slots), and the meaning of every red operation:
 //! folding when the operands happen to be constants, virtual arrays, forcing, the merge point
 //! with its keys (rules in `policy.ts`), calls (inlined, or residual portal calls), red branches
-//! (a residual branch and a path per side), returns and raises.
+//! (a residual branch and a path per side), returns and raises; and the saved paths that exits
+//! name (promotions; in lazy mode also branch sides not specialised yet and keys made in other
+//! graphs), which `continuation` specialises when the residual code first takes the exit.
 //!
 //! A frame runs in one of two modes. *Generic*: every slot holds an abstract value and the
 //! abstract interpreter walks the graph's operations (`pe.ts`). *Compiled*: the frame runs a
