@@ -32,8 +32,9 @@
 //!   its stub before, and shares merge-point keys (and their variant counts) program-wide: a
 //!   graph that reaches a key made in another graph goes on in a graph entering that key. A
 //!   graph made where an exit is first taken specialises `lookahead` operations ahead before
-//!   its own branches get stubs (2,000: on mandelbrot, 500 runs 3.4x slower, as loops end up
-//!   split over graphs, and 10,000 1.4x slower).
+//!   its own branches get stubs. 2,000 is a lucky point, not a principle: mandelbrot's machine
+//!   code takes 11 s with it, 40 s with 1,000 and 98 s with 4,000, as its loops end up split over
+//!   graphs in different places (see docs/ARCHITECTURE.md).
 
 export interface Policy {
   maxVariants: number;
