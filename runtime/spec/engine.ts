@@ -69,8 +69,6 @@ interface Residual {
   /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
    *  promotion), rather than from an entry or a merge point. */
   midway?: boolean;
-  /** The key of the key graph it is, or that the graph it goes on from belongs to. */
-  origin?: string;
   /** Residual operations emitted into it. */
   ops: number;
 }
@@ -148,8 +146,6 @@ export class Engine {
   private keys = new Map<string, KeyEntry>();
   private variants = new Map<string, number>();
   private patterns = new Map<string, Pattern>();
-  /** Lazy mode: which keys' graphs code from a key's graph went on in (see `flow`). */
-  private flows = new Map<string, Set<string>>();
   /** Per merge-point position: paths that reached it, keys made there, keys found made. */
   readonly positions = new Map<string, { entries: number; keys: number; hits: number }>();
   /** Operations seen before the current specialisation (each continuation has its own budget). */
@@ -535,11 +531,8 @@ export class Engine {
     const before = { residuals: this.residuals.length, portals: this.portalGraphs.size };
     this.opsBefore = this.stats.opsSeen;
     const rg = this.newResidual(name, c.out.b.g.ret);
-    if (c.key !== undefined) rg.home = rg.origin = c.key;
-    else {
-      rg.midway = true;
-      if (c.out.origin !== undefined) rg.origin = c.out.origin;
-    }
+    if (c.key !== undefined) rg.home = c.key;
+    else rg.midway = true;
     const frames = copyFrames(c.frames, this.frozen);
     const fresh = new Map<AVal, AVal>();
     c.leaves.forEach((l) => {
@@ -784,27 +777,6 @@ export class Engine {
     return false;
   }
 
-  /** Records that code of the key graph for `from` (or going on from it) went on in the one for
-   *  `to`. */
-  private flow(from: string, to: string): void {
-    let out = this.flows.get(from);
-    if (!out) this.flows.set(from, (out = new Set()));
-    out.add(to);
-  }
-
-  /** Whether code from key `from` has gone on, through key graphs, to key `to`. */
-  private flowsTo(from: string, to: string): boolean {
-    const seen = new Set([from]);
-    const work = [from];
-    while (work.length) {
-      for (const k of this.flows.get(work.pop()!) ?? []) {
-        if (k === to) return true;
-        if (!seen.has(k)) (seen.add(k), work.push(k));
-      }
-    }
-    return false;
-  }
-
   /** The merge point, with the arguments' variables (greens first). False when the path joined
    *  a known key and ends here. */
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
@@ -883,11 +855,7 @@ export class Engine {
     // their own (so that a loop closes inside one graph, and code is not copied for ever).
     const entry = this.lazy && key !== p.rg.home ? this.keys.get(key) : undefined;
     const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
-    // ...but a key graph takes in a loop nested in its own (code from there has gone on to
-    // this graph's key before), so that inner loops run inside the outer one's graph.
-    const nested = entered && p.rg.home !== undefined && this.flowsTo(key, p.rg.home);
-    if (entry && (p.rg.midway || (entered && !nested))) {
-      if (p.rg.origin !== undefined) this.flow(p.rg.origin, key);
+    if (entry && (p.rg.midway || entered)) {
       this.stats.keysShared++;
       count.hits++;
       entry.status ??=
