@@ -37,14 +37,19 @@ export function sameOperand(a: Operand, b: Operand): boolean {
   return typeof a === "number" || typeof b === "number" ? a === b : a.k === b.k && a.v === b.v;
 }
 
-/** The variables of `t` it reads: its operands and its jumps' arguments. */
+/** The operands `t` reads itself, its jumps' arguments apart: a branch's condition, a switch's
+ *  value, a return's value, an exit's state. */
+export function termOperands(t: Term): Operand[] {
+  if (t.k === "branch") return [t.cond];
+  if (t.k === "switch") return [t.on];
+  if (t.k === "return") return t.value === undefined ? [] : [t.value];
+  if (t.k === "exit") return t.args;
+  return [];
+}
+
+/** Everything `t` reads: its operands and its jumps' arguments. */
 function termUses(t: Term): Operand[] {
-  const out = jumpsOf(t).flatMap((j) => j.args);
-  if (t.k === "branch") out.push(t.cond);
-  else if (t.k === "switch") out.push(t.on);
-  else if (t.k === "return" && t.value !== undefined) out.push(t.value);
-  else if (t.k === "exit") out.push(...t.args);
-  return out;
+  return [...termOperands(t), ...jumpsOf(t).flatMap((j) => j.args)];
 }
 
 const liveIns = new WeakMap<Graph, Set<number>[]>();

@@ -5,7 +5,7 @@
 
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { jumpsOf } from "../ir/walk.ts";
+import { jumpsOf, termOperands } from "../ir/walk.ts";
 
 export function dce(g: Graph): void {
   const removable = (op: string) => OPS[op]!.effect === "pure" || OPS[op]!.effect === "alloc";
@@ -30,11 +30,7 @@ export function dce(g: Graph): void {
   };
   for (const b of g.blocks) {
     for (const op of b.ops) if (!removable(op.op)) op.args.forEach(use);
-    const t = b.term;
-    if (t.k === "branch") use(t.cond);
-    else if (t.k === "switch") use(t.on);
-    else if (t.k === "return" && t.value !== undefined) use(t.value);
-    else if (t.k === "exit") t.args.forEach(use);
+    termOperands(b.term).forEach(use);
   }
   g.blocks[0]!.params.forEach(use);
   while (work.length) {

@@ -5,7 +5,7 @@
 //! `x - c` is first written `x + (-c)`.
 
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { jumpsOf } from "../ir/walk.ts";
+import { jumpsOf, termOperands } from "../ir/walk.ts";
 
 export function reassociate(g: Graph): void {
   const def = new Map<number, Op>();
@@ -17,12 +17,8 @@ export function reassociate(g: Graph): void {
       if (op.dst >= 0) def.set(op.dst, op);
       op.args.forEach((a) => count(a, 1));
     }
-    const t = b.term;
-    if (t.k === "branch") count(t.cond, 1);
-    else if (t.k === "switch") count(t.on, 1);
-    else if (t.k === "return" && t.value !== undefined) count(t.value, 1);
-    else if (t.k === "exit") t.args.forEach((a) => count(a, 1));
-    for (const j of jumpsOf(t)) j.args.forEach((a) => count(a, 1));
+    termOperands(b.term).forEach((a) => count(a, 1));
+    for (const j of jumpsOf(b.term)) j.args.forEach((a) => count(a, 1));
   }
   const constant = (o: Operand | undefined): number | undefined =>
     o !== undefined && typeof o !== "number" && o.k === "int" ? o.v : undefined;

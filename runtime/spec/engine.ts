@@ -796,8 +796,8 @@ export class Engine {
       .slice(0, n)
       .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
-    const count = this.positions.get(position) ?? { entries: 0, keys: 0, hits: 0 };
-    this.positions.set(position, count);
+    let count = this.positions.get(position);
+    if (!count) this.positions.set(position, (count = { entries: 0, keys: 0, hits: 0 }));
     count.entries++;
     const variants = p.rg.variants.get(position) ?? 0;
     // A run-time array whose length is known keeps it through the key (`red#30000`).

@@ -22,7 +22,7 @@
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
-import { jumpsOf } from "../ir/walk.ts";
+import { jumpsOf, termOperands } from "../ir/walk.ts";
 import { MAX_STATE_ARGS } from "./abi.ts";
 import { ARG_REGS, Cond, swapOperands, invert } from "./encode.ts";
 import {
@@ -412,12 +412,8 @@ function countUses(g: Graph): number[] {
   };
   for (const b of g.blocks) {
     for (const op of b.ops) op.args.forEach(use);
-    const t = b.term;
-    for (const j of jumpsOf(t)) j.args.forEach(use);
-    if (t.k === "branch") use(t.cond);
-    else if (t.k === "switch") use(t.on);
-    else if (t.k === "return" && t.value !== undefined) use(t.value);
-    else if (t.k === "exit") t.args.forEach(use);
+    for (const j of jumpsOf(b.term)) j.args.forEach(use);
+    termOperands(b.term).forEach(use);
   }
   return n;
 }
