@@ -13,6 +13,10 @@
 //! exit to go there directly after (L3 rewrites the instruction; x64 patches the exit's cell,
 //! a promotion's cell to a dispatch on the values seen).
 //!
+//! Loops: a graph entering a merge-point key counts its entries, and when a loop split over
+//! graphs has entered it `policy.hot` times, the engine remakes it with the whole loop (every
+//! side taken so far, every key of the loop) and the backend sends its entries to the new graph.
+//!
 //! Fallback: where specialisation gives up (a bound of the policy), the run goes on in the
 //! interpreter's own graphs on L3 from the exact state of the exit (every frame's position and
 //! values, virtuals made real), and its outcome becomes the exited graph's. Nothing runs twice:
@@ -155,6 +159,7 @@ export class Program {
     const r = this.resolve(status, state[0] as number, () => state.slice(1));
     if ("done" in r) return r;
     this.l3!.add(r.graphs);
+    if (r.replaces) this.l3!.replace(r.replaces, r.by!);
     return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
   }
 

@@ -4,7 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backends, nativeFactory, runProgram } from "../generator/backends.ts";
+import { backends, nativeFactory, runProgram, type Backend } from "../generator/backends.ts";
+import { formatFailure, fuzz } from "../generator/fuzz.ts";
 import { langs } from "../interpreters/lang.ts";
 import { setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
@@ -115,6 +116,66 @@ describe("lazy compilation", () => {
       expect(exits[1]).toBe(exits[0]);
       expect(exits[2]).toBe(exits[0]);
     });
+});
+
+describe("remade loops", () => {
+  // Loops inside a loop (5 × 10 trips), so that with stubs everywhere the outer loops run
+  // split over graphs and their graphs are entered again and again.
+  const nest = bf.load("+++++[>++++++++++[>+++[>+>+<<-]>>[<<+>>-]<<<-]<-]>>>.>.", "nest.b");
+  const split: Policy = { ...lazy, lookahead: 0, hot: 10 };
+
+  for (const target of TARGETS)
+    it(`${target}: a loop split over graphs is remade whole once hot, and used from then on`, () => {
+      const out: number[] = [];
+      setIo({ read: () => -1, write: (b) => out.push(b) });
+      const never = program(bf, nest, { ...split, hot: 0 }, target);
+      never.run(0);
+      expect(never.stats.remakes).toBe(0);
+      const want = out.splice(0);
+      const p = program(bf, nest, split, target);
+      p.run(0);
+      expect(out.splice(0)).toEqual(want);
+      expect(p.stats.remakes).toBeGreaterThan(0);
+      // A second run makes nothing new: the remade loops are in the code cache.
+      const made = (s: typeof p.stats) => s.stubsTaken + s.keyGraphs + s.remakes;
+      const before = made(p.stats);
+      p.run(0);
+      expect(out.splice(0)).toEqual(want);
+      expect(made(p.stats)).toBe(before);
+    });
+
+  // Remaking as often as possible (every graph entered twice), on random programs.
+  for (const name of ["jit-graph", ...(x64Supported ? ["jit"] : [])])
+    for (const lang of ["tlr", "tl", "bf"])
+      it(`${name}: agrees with interp on 150 random ${lang} programs with loops remade early`, async () => {
+        let remakes = 0;
+        const eager: Backend = {
+          ...backends[name]!,
+          name: `${name} (hot 2)`,
+          run: async (l, code, arg, opts, stats) => {
+            try {
+              return await backends[name]!.run(
+                l,
+                code,
+                arg,
+                { ...opts, policy: { lookahead: 0, hot: 2 } },
+                stats,
+              );
+            } finally {
+              remakes += (stats.remakes as number | undefined) ?? 0;
+            }
+          },
+        };
+        const r = await fuzz({
+          lang,
+          seed: 7,
+          count: 150,
+          backends: [eager],
+          fuel: lang === "bf" ? 40_000 : 10_000,
+        });
+        expect(r.failures.map((f) => formatFailure(f))).toEqual([]);
+        expect(remakes).toBeGreaterThan(0);
+      });
 });
 
 describe("the code cache of a program", () => {

@@ -32,6 +32,7 @@ import {
   staysVirtual,
   type Policy,
 } from "./policy.ts";
+import { KeyGraph } from "./loops.ts";
 import { newStats } from "./stats.ts";
 import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
 
@@ -69,17 +70,21 @@ interface Residual {
   /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
    *  promotion), rather than from an entry or a merge point. */
   midway?: boolean;
+  /** A remade loop (lazy mode): the keys of the loop through `home`, which it makes its own
+   *  (every other key made before is entered in its own graph). */
+  loop?: Set<string>;
   /** Residual operations emitted into it. */
   ops: number;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
  *  it): after the promotion of a run-time value (`promote`: once per value), at a side of a red
- *  branch not specialised yet (`branch`, lazy mode), or just before a merge point whose key
- *  another graph enters (`key`, lazy mode). `leaves` are the run-time values of the state, in
- *  the order of the exit's arguments after the value. */
+ *  branch not specialised yet (`branch`, lazy mode), just before a merge point whose key
+ *  another graph enters (`key`, lazy mode), or the same state for remaking the graph of a key
+ *  whose entries reached `policy.hot` (`hot`). `leaves` are the run-time values of the state,
+ *  in the order of the exit's arguments after the value. */
 interface Saved {
-  kind: "promote" | "branch" | "key";
+  kind: "promote" | "branch" | "key" | "hot";
   frames: Frame[];
   leaves: AVal[];
   /** For `promote`: the variable that receives the value. */
@@ -88,8 +93,14 @@ interface Saved {
   out: Residual;
   /** The graph made to go on, by value (0 but for promotions). */
   made: Map<number, string>;
-  /** For `key`: the merge-point key. */
+  /** For `key` and `hot`: the merge-point key. */
   key?: string;
+  /** The key of the last merge point the path passed (see `Engine.edges`). */
+  from?: string;
+  /** For `hot`: the key's saved path (whose graph counted), and the loop that graph holds
+   *  (if it is a remade loop). */
+  entry?: number;
+  inside?: Set<string>;
 }
 
 /** A merge-point key made in lazy mode: the state just before its merge point, to make a
@@ -102,11 +113,14 @@ interface KeyEntry {
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
- *  `perValue`: whether another value at the same exit may go elsewhere (a promotion). */
+ *  `perValue`: whether another value at the same exit may go elsewhere (a promotion).
+ *  `replaces`: a graph whose entries should go to graph `by` from now on (a remade loop). */
 export interface Resumed {
   name: string;
   graphs: Graph[];
   perValue: boolean;
+  replaces?: string;
+  by?: string;
 }
 
 export interface Path {
@@ -116,6 +130,9 @@ export interface Path {
   out: number;
   /** Red branches the path has taken since its last merge point. */
   splits: number;
+  /** The key of its last merge point (lazy mode); none for a path from an entry, null for
+   *  one entering its graph's home key (the exit that enters it has linked the key). */
+  from?: string | null;
 }
 
 /** What a merge-point key fixes of each red: nothing ("red"), or a virtual's items, each a
@@ -144,6 +161,12 @@ export class Engine {
   private savedKeys = new Map<string, number>();
   /** Lazy mode: every merge-point key of the program, and the keys made per position. */
   private keys = new Map<string, KeyEntry>();
+  /** Lazy mode: which keys paths went to from which, as specialised so far (the loops of the
+   *  program as far as it has run); paths from an entry come from the key "". */
+  private keyGraph = new KeyGraph();
+  /** Entry counters handed out (the `count` operation's immediate), and loops remade, by head. */
+  private counters = 0;
+  private remade = new Map<string, { n: number; learned: number }>();
   private variants = new Map<string, number>();
   private patterns = new Map<string, Pattern>();
   /** Per merge-point position: paths that reached it, keys made there, keys found made. */
@@ -460,17 +483,21 @@ export class Engine {
     }
     for (const fr of p.frames) this.generic(fr);
     const frames = liveFrames(copyFrames(p.frames, this.frozen));
-    this.exitTo(p.rg, p.out, this.save("promote", frames, p.rg, dst), this.operand(p, a), frames);
+    const status = this.save("promote", frames, p, dst);
+    this.exitTo(p.rg, p.out, status, this.operand(p, a), frames);
     return false;
   }
 
-  /** The saved path for `frames` (live slots only), shared with an equal state saved before. */
-  private save(kind: "promote" | "branch", frames: Frame[], out: Residual, dst = -1): number {
-    const key = `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
+  /** The saved path for `frames` (live slots only) of path `p`, shared with an equal state
+   *  saved before. */
+  private save(kind: "promote" | "branch", frames: Frame[], p: Path, dst = -1): number {
+    const key = this.savedKey(kind, frames, dst);
     let status = this.savedKeys.get(key);
     if (status === undefined) {
-      status =
-        this.saved.push({ kind, frames, leaves: redLeaves(frames), dst, out, made: new Map() }) - 1;
+      const leaves = redLeaves(frames);
+      const s: Saved = { kind, frames, leaves, dst, out: p.rg, made: new Map() };
+      if (typeof p.from === "string") s.from = p.from;
+      status = this.saved.push(s) - 1;
       this.savedKeys.set(key, status);
     }
     return status;
@@ -487,6 +514,10 @@ export class Engine {
   ): void {
     const leaves = redLeaves(frames).map((l) => (l as { o: Operand }).o);
     rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
+  }
+
+  private savedKey(kind: "promote" | "branch", frames: Frame[], dst = -1): string {
+    return `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
   }
 
   /** The compile-time part of a frame's state: where it is, and its values but for red ones,
@@ -523,52 +554,138 @@ export class Engine {
     const at = perValue ? v : 0;
     const made = c.made.get(at);
     if (made !== undefined) return { name: made, graphs: [], perValue };
+    if (c.kind === "hot") return this.remake(c, status);
     const base = c.out.b.g.name.split("$")[0];
-    const name =
-      c.kind === "promote"
-        ? `${base}$c${status}_${v < 0 ? "m" + -v : v}`
-        : `${base}$${c.kind === "branch" ? "b" : "k"}${status}`;
-    const before = { residuals: this.residuals.length, portals: this.portalGraphs.size };
+    const letter = { promote: "c", branch: "b", key: "k" }[c.kind];
+    const name = `${base}$${letter}${status}${perValue ? "_" + (v < 0 ? "m" + -v : v) : ""}`;
+    const graphs = this.specialiseFrom(c, name, v);
+    c.made.set(at, name);
+    const counter = { promote: "promotionMisses", branch: "stubsTaken", key: "keyGraphs" } as const;
+    this.stats[counter[c.kind]]++;
+    return { name, graphs, perValue };
+  }
+
+  /** A graph entering a key was entered `policy.hot` times: a loop through it is split over
+   *  graphs. The innermost loop around the key that the graph does not hold whole yet is made
+   *  again as one graph, from its head's saved state, with every side taken so far, and
+   *  replaces the graph entering the head. The exit itself goes on in the graph it left (the
+   *  loop reaches its head soon). At most `policy.remakes` times per head, and not at all when
+   *  the key is in no loop or a bound is reached. */
+  private remake(c: Saved, status: number): Resumed {
+    const here = this.saved[c.entry!]!.made.get(0)!;
+    c.made.set(0, here);
+    const goOn: Resumed = { name: here, graphs: [], perValue: false };
+    const loop = this.keyGraph.innermostLoop(c.key!, c.inside?.size ?? 0);
+    const head = loop.values().next().value;
+    // Keys of one loop split over graphs reach the count together: the loop is remade once,
+    // and again only when graphs have been made since (sides taken that the remake lacks).
+    const learned = this.stats.stubsTaken + this.stats.keyGraphs + this.stats.promotionMisses;
+    const last = head === undefined ? undefined : this.remade.get(head);
+    if (head === undefined || (last && (last.n >= this.policy.remakes || last.learned === learned)))
+      return goOn;
+    const entry = this.keys.get(head)!;
+    entry.status ??=
+      this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key: head }) - 1;
+    const h = this.saved[entry.status]!;
+    const name = `${h.out.b.g.name.split("$")[0]}$r${status}`;
+    let graphs: Graph[];
+    try {
+      graphs = this.specialiseFrom(h, name, 0, loop);
+    } catch (e) {
+      if (e instanceof SpecialisationLimit) return goOn;
+      throw e;
+    }
+    this.remade.set(head, { n: (last?.n ?? 0) + 1, learned });
+    this.stats.remakes++;
+    const replaced = h.made.get(0);
+    h.made.set(0, name);
+    return { ...goOn, graphs, ...(replaced ? { replaces: replaced, by: name } : {}) };
+  }
+
+  /** Specialises saved path `c` into a new graph `name` (and the portal graphs it calls) and
+   *  cleans them up; for a promotion `v` is the value. With `loop`, the graph is a remade loop.
+   *  On a bound, nothing made stays. */
+  private specialiseFrom(c: Saved, name: string, v: number, loop?: Set<string>): Graph[] {
+    const before = {
+      residuals: this.residuals.length,
+      portals: this.portalGraphs.size,
+      ops: this.stats.opsResidual,
+    };
     this.opsBefore = this.stats.opsSeen;
     const rg = this.newResidual(name, c.out.b.g.ret);
     if (c.key !== undefined) rg.home = c.key;
     else rg.midway = true;
+    if (loop) rg.loop = loop;
     const frames = copyFrames(c.frames, this.frozen);
     const fresh = new Map<AVal, AVal>();
-    c.leaves.forEach((l) => {
+    const params = c.leaves.map((l) => {
       const type = l.k === "r" ? l.type : "i32";
       const len = l.k === "r" ? l.len : undefined;
-      fresh.set(l, {
+      const param: AVal = {
         k: "r",
         o: rg.b.addParam(0, type),
         type,
         ...(len === undefined ? {} : { len }),
-      });
+      };
+      fresh.set(l, param);
+      return param;
     });
     rebind(frames, redLeaves(c.frames), redLeaves(frames), fresh);
     if (c.kind === "promote") this.assign(frames.at(-1)!, c.dst, konst(v));
-    this.work.push({ rg, frames, out: 0, splits: 0 });
+    const path: Path = { rg, frames, out: 0, splits: 0 };
+    // A graph entering a key starts with it; the exit that enters it has linked the key.
+    if (c.key !== undefined) path.from = null;
+    else if (c.from !== undefined) path.from = c.from;
     try {
+      if (c.key !== undefined) this.countEntries(path, c, params);
+      this.work.push(path);
       while (this.work.length) this.follow(this.work.pop()!);
     } catch (e) {
-      // Forget the half-made graphs (and the portal graphs they would have made).
+      // Forget the half-made graphs (and the portal graphs they would have made), and what
+      // they took of the code cache's bound.
       this.work = [];
       this.residuals.length = before.residuals;
+      this.stats.opsResidual = before.ops;
       [...this.portalGraphs.keys()]
         .slice(before.portals)
         .forEach((k) => this.portalGraphs.delete(k));
       throw e;
     }
-    c.made.set(at, name);
-    this.stats[
-      c.kind === "promote" ? "promotionMisses" : c.kind === "branch" ? "stubsTaken" : "keyGraphs"
-    ]++;
-    const graphs = this.residuals.slice(before.residuals).map((r) => {
+    return this.residuals.slice(before.residuals).map((r) => {
       const graph = r.b.finish();
       runPasses(graph, cleanup);
       return graph;
     });
-    return { name, graphs, perValue };
+  }
+
+  /** A graph entering key `c.key` (from saved path `c`, of kind `key`) starts by counting its
+   *  entries: at `policy.hot` it exits to a `hot` saved path, which remakes the loop. */
+  private countEntries(p: Path, c: Saved, params: AVal[]): void {
+    if (!this.policy.hot) return;
+    const b = p.rg.b;
+    const n = this.emit(p, "count", [], "i32", this.counters++);
+    const hit = this.emit(p, "int_eq", [n, { k: "int", v: this.policy.hot }], "bool");
+    const [hot, go] = [b.newBlock(), b.newBlock()];
+    b.terminate(p.out, {
+      k: "branch",
+      cond: hit,
+      then: { block: hot, args: [] },
+      else: { block: go, args: [] },
+    });
+    const remake: Saved = {
+      ...c,
+      kind: "hot",
+      made: new Map(),
+      entry: this.keys.get(c.key!)!.status!,
+      ...(p.rg.loop ? { inside: p.rg.loop } : {}),
+    };
+    const leaves = params.map((a) => (a as { o: Operand }).o);
+    b.terminate(hot, {
+      k: "exit",
+      status: this.saved.push(remake) - 1,
+      args: [{ k: "int", v: 0 }, ...leaves],
+    });
+    p.out = go;
   }
 
   /** The residual module's data constants (continuations add to them). */
@@ -734,8 +851,10 @@ export class Engine {
     for (let i = targets.length - 1; i >= 0; i--) {
       const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
-      if (this.lazy && this.stub(p.rg, blocks[i]!, frames)) continue;
-      this.work.push({ rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 });
+      const side: Path = { rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 };
+      if (p.from !== undefined) side.from = p.from;
+      if (this.lazy && this.stub(side)) continue;
+      this.work.push(side);
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
@@ -745,15 +864,17 @@ export class Engine {
   /** Lazy mode: ends a side of a red branch in an exit to its saved path, unless an equal
    *  state has gone on from an exit before (then it is specialised here: a side taken once is
    *  likely taken again, and a loop closes inside one graph). True when it is a stub. */
-  private stub(rg: Residual, block: number, frames: Frame[]): boolean {
+  private stub(p: Path): boolean {
     // A graph made where the run first went: the code ahead is likely to run next, so it is
     // specialised at once, up to a bound, and loops in it close in one graph.
-    if (rg.midway && rg.ops < this.policy.lookahead) return false;
-    const live = liveFrames(frames);
-    const status = this.save("branch", live, rg);
+    if (p.rg.midway && p.rg.ops < this.policy.lookahead) return false;
+    const live = liveFrames(p.frames);
+    // A remade loop keeps stubs only for sides that have not run where they were stubs.
+    if (p.rg.loop && !this.savedKeys.has(this.savedKey("branch", live))) return false;
+    const status = this.save("branch", live, p);
     if (this.saved[status]!.made.size) return false;
     this.stats.stubs++;
-    this.exitTo(rg, block, status, { k: "int", v: 0 }, live);
+    this.exitTo(p.rg, p.out, status, { k: "int", v: 0 }, live);
     return true;
   }
 
@@ -843,6 +964,7 @@ export class Engine {
       else leaves.push(a);
     });
     const operands = leaves.map((a) => this.operand(p, a));
+    if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", key);
     const target = p.rg.keys.get(key);
     if (target !== undefined) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
@@ -853,9 +975,11 @@ export class Engine {
     // in the graph entering the key (made when first needed): the key is likely a loop's head,
     // reached again. Other graphs go on there if that graph exists, and otherwise make the key
     // their own (so that a loop closes inside one graph, and code is not copied for ever).
-    const entry = this.lazy && key !== p.rg.home ? this.keys.get(key) : undefined;
+    // A remade loop takes in the keys of its loop, and enters the others in their graphs.
+    const own = key === p.rg.home || p.rg.loop?.has(key);
+    const entry = this.lazy && !own ? this.keys.get(key) : undefined;
     const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
-    if (entry && (p.rg.midway || entered)) {
+    if (entry && (p.rg.midway || p.rg.loop || entered)) {
       this.stats.keysShared++;
       count.hits++;
       entry.status ??=
@@ -867,10 +991,14 @@ export class Engine {
       });
       return false;
     }
-    if (key !== p.rg.home) this.stats.mergeKeys++;
-    count.keys++;
-    p.rg.variants.set(position, variants + 1);
-    p.rg.patterns.set(position, pattern);
+    // In lazy mode a key counts once for the program, however many graphs make it their own.
+    const fresh = !this.lazy || !this.keys.has(key);
+    if (fresh && key !== p.rg.home) {
+      this.stats.mergeKeys++;
+      count.keys++;
+      p.rg.variants.set(position, variants + 1);
+      p.rg.patterns.set(position, pattern);
+    }
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
@@ -915,7 +1043,7 @@ export class Engine {
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     });
     f.env = env;
-    if (this.lazy && key !== p.rg.home) {
+    if (this.lazy && fresh && key !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
       const at = { ...f, op: f.op - 1 };
@@ -923,6 +1051,7 @@ export class Engine {
       this.keys.set(key, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
     }
     p.splits = 0;
+    if (this.lazy) p.from = key;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }

@@ -32,9 +32,12 @@
 //!   its stub before, and shares merge-point keys (and their variant counts) program-wide: a
 //!   graph that reaches a key made in another graph goes on in a graph entering that key. A
 //!   graph made where an exit is first taken specialises `lookahead` operations ahead before
-//!   its own branches get stubs. 2,000 is a lucky point, not a principle: mandelbrot's machine
-//!   code takes 11 s with it, 40 s with 1,000 and 98 s with 4,000, as its loops end up split over
-//!   graphs in different places (see docs/ARCHITECTURE.md).
+//!   its own branches get stubs. Loops so end up split over graphs; a graph entering a key
+//!   counts its entries, and at `hot` the innermost loop around the key that no graph holds
+//!   whole is remade as one graph (`engine.ts`, `loops.ts`), at most `remakes` times per loop
+//!   head. Without remakes the lookahead decided where loops split, erratically (mandelbrot's
+//!   machine code: 40 s, 11 s, 98 s with 1,000, 2,000, 4,000 operations ahead); with them the
+//!   hot loops are whole whatever it is (6.1 s, 5.8 s, 6.5 s).
 
 export interface Policy {
   maxVariants: number;
@@ -49,6 +52,11 @@ export interface Policy {
   /** Lazy mode: residual operations a graph made at a first-taken exit specialises ahead
    *  (both sides of its red branches) before its branches end in stubs. */
   lookahead: number;
+  /** Lazy mode: entries of a graph entering a merge-point key (from other graphs: a loop split
+   *  over graphs enters it on every trip) after which the loop around it is remade whole; 0:
+   *  never. A loop (by its head) is remade at most `remakes` times. */
+  hot: number;
+  remakes: number;
   /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
   mode: "eager" | "lazy";
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
@@ -65,6 +73,8 @@ export const defaultPolicy: Policy = {
   maxPaths: 10_000,
   maxResidualOps: 1_000_000,
   lookahead: 2_000,
+  hot: 100,
+  remakes: 2,
   mode: "eager",
   fuel: false,
 };

@@ -23,6 +23,8 @@ export interface SpecStats {
   stubsTaken: number;
   keysShared: number;
   keyGraphs: number;
+  /** Graphs entering a key remade with the whole loop through it, once entered `policy.hot` times. */
+  remakes: number;
   /** Continuations made for a run-time value at a promotion not seen before. */
   promotionMisses: number;
   specialiseMs: number;
@@ -43,6 +45,7 @@ export function newStats(): SpecStats {
     stubsTaken: 0,
     keysShared: 0,
     keyGraphs: 0,
+    remakes: 0,
     promotionMisses: 0,
     specialiseMs: 0,
   };

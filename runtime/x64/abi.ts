@@ -68,8 +68,10 @@ export const S = {
   value: 108,
   /** rsp at the exit thunk: an exit's arguments past the sixth are above it. */
   exitRsp: 112,
+  /** The address of the program's counters (4 bytes each; the `count` operation). */
+  counters: 120,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
-  args: 120,
+  args: 128,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */

@@ -254,6 +254,8 @@ class Selector {
         return this.emit({ k: "fuel" });
       case "promote":
         return this.emit({ k: "mov", dst, src: this.operand(a) });
+      case "count":
+        return this.emit({ k: "count", dst, n: op.imm as number });
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "io_write":

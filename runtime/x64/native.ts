@@ -27,7 +27,7 @@ import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, readI64, type DataBlock } from "./memory.ts";
+import { CodeBlock, DataBlock, readI64 } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, type Stubs } from "./stubs.ts";
@@ -51,7 +51,15 @@ export interface Compiled {
 
 /** Where an exit goes on: a graph to compile (with the graphs made for it, which may be none),
  *  or the exited graph's outcome when JS ran the rest of it (a fallback). */
-export type Resolution = { name: string; graphs: Graph[]; perValue: boolean } | { done: RunStatus };
+export type Resolution =
+  | {
+      name: string;
+      graphs: Graph[];
+      perValue: boolean;
+      replaces?: string | undefined;
+      by?: string | undefined;
+    }
+  | { done: RunStatus };
 
 export interface CompileOptions {
   /** Run the allocation checker on every graph; throw on the first problem. */
@@ -71,12 +79,14 @@ export const DEFAULT_HEAP_BYTES = 16 << 20;
 const BAD_LENGTH = "invalid array length";
 
 /** An exit site: its status, the code block and the absolute addresses of its cell and thunk
- *  in it, and for a promotion the addresses of the values seen. */
+ *  in it, the graph its cell leads to once patched (but for promotions), and for a promotion
+ *  the addresses of the values seen. */
 interface Site {
   status: number;
   block: CodeBlock | undefined;
   cell: bigint;
   thunk: bigint;
+  to?: string;
   cases: Map<number, bigint>;
 }
 
@@ -94,6 +104,8 @@ export class NativeModule {
   private sites: Site[] = [];
   /** Code blocks of promotion dispatches (replaced as they grow). */
   private dispatches: CodeBlock[] = [];
+  /** The `count` operation's counters, kept across runs (grown by copying). */
+  private counters = new DataBlock(4096);
   /** Time spent compiling (selection, allocation, emission, mapping), and bytes made. */
   compileMs = 0;
   codeBytes = 0;
@@ -109,7 +121,10 @@ export class NativeModule {
   ) {
     this.select = { continuations: opts.continuation !== undefined };
     this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
+    this.countersFor(m.graphs);
+    const t0 = performance.now();
     const main = this.compile(selectModule(m, this.messages, this.select).funcs, true);
+    this.compileMs += performance.now() - t0;
     this.tramp = main.code.fn("i32", ["ptr"], main.stubs.tramp) as (state: bigint) => number;
   }
 
@@ -125,7 +140,6 @@ export class NativeModule {
 
   /** Allocates registers for `funcs` and emits them, after the stubs, into a new code block. */
   private compile(funcs: MFunc[], trampoline: boolean): Compiled {
-    const t0 = performance.now();
     const allocations = funcs.map((f) => allocate(f));
     if (this.opts.check) funcs.forEach((f, i) => this.check(f, allocations[i]!));
     const a = new Asm();
@@ -186,7 +200,6 @@ export class NativeModule {
     this.blocks.push(compiled);
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
-    this.compileMs += performance.now() - t0;
     this.codeBytes += code.size;
     return compiled;
   }
@@ -228,6 +241,7 @@ export class NativeModule {
       field(S.ioRead, cb.read);
       field(S.ioWrite, cb.write);
       field(S.resolve, cb.resolve);
+      field(S.counters, this.counters.address);
       field(S.entry, entry);
       const fuel = getFuel();
       field(S.fuel, fuel >= 0 ? BigInt(fuel) : 1n << 62n);
@@ -262,15 +276,26 @@ export class NativeModule {
       const fresh = r.graphs.filter((g) => !this.entries.has(g.name));
       if (fresh.length) {
         this.layout.extend(this.m.data, arena);
+        if (this.countersFor(fresh)) state[S.counters / 8] = BigInt(this.counters.address);
+        const t0 = performance.now();
         this.compile(
           fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)),
           false,
         );
+        this.compileMs += performance.now() - t0;
       }
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.perValue) s.cases.set(value, at);
+      else s.to = r.name;
       this.patch(s, r.perValue ? this.dispatch(s) : at);
+      // A remade loop: the exits that went to the graph it replaces go to it.
+      if (r.replaces)
+        for (const t of this.sites)
+          if (t.to === r.replaces) {
+            t.to = r.by!;
+            this.patch(t, this.entries.get(r.by!)!);
+          }
       return at;
     } catch (e) {
       this.failure = e;
@@ -364,6 +389,19 @@ export class NativeModule {
       default:
         throw new Error(`x64: unknown status ${status}`);
     }
+  }
+
+  /** Makes room for the counters `graphs` count on; true when they moved. */
+  private countersFor(graphs: Graph[]): boolean {
+    let n = 0;
+    for (const g of graphs)
+      for (const b of g.blocks)
+        for (const op of b.ops) if (op.op === "count") n = Math.max(n, (op.imm as number) + 1);
+    if (4 * n <= this.counters.size) return false;
+    const more = new DataBlock(Math.max(2 * this.counters.size, 4 * n));
+    more.u8().set(this.counters.u8());
+    this.counters = more;
+    return true;
   }
 
   free(): void {
