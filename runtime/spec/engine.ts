@@ -868,6 +868,9 @@ export class Engine {
     // A graph made where the run first went: the code ahead is likely to run next, so it is
     // specialised at once, up to a bound, and loops in it close in one graph.
     if (p.rg.midway && p.rg.ops < this.policy.lookahead) return false;
+    // A side that only raises costs nothing to specialise, and in line it leaves the guard a
+    // guard (merge-guards merges chains of them).
+    if (raisesAt(p.frames.at(-1)!)) return false;
     const live = liveFrames(p.frames);
     // A remade loop keeps stubs only for sides that have not run where they were stubs.
     if (p.rg.loop && !this.savedKeys.has(this.savedKey("branch", live))) return false;
@@ -1055,6 +1058,17 @@ export class Engine {
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }
+}
+
+/** Whether frame `f` raises before it does anything else (through empty blocks). */
+function raisesAt(f: Frame): boolean {
+  if (f.op !== 0) return false;
+  for (let b = f.g.blocks[f.block]!, n = 0; b.ops.length === 0 && n < 8; n++) {
+    if (b.term.k === "raise") return true;
+    if (b.term.k !== "jump") return false;
+    b = f.g.blocks[b.term.to.block]!;
+  }
+  return false;
 }
 
 /** Binding times written compactly in generated code: "GRRG…", one letter per variable. */
