@@ -119,6 +119,7 @@ export function runJit(
       continuations: s.promotionMisses + s.stubsTaken + s.keyGraphs,
       mergePoints: program.mergePoints(5),
       specialiseMs: round(s.specialiseMs),
+      cleanupMs: round(s.cleanupMs),
       compileMs: round(s.compileMs),
     });
     // The machine code's own time (with its calls into JS for I/O and exits).

@@ -20,16 +20,21 @@ export function successors(t: Term): number[] {
   return jumpsOf(t).map((j) => j.block);
 }
 
-/** Rewrites every operand used in the graph (not definitions) through `f`. */
+/** Rewrites every operand used in the graph (not definitions) through `f`, in place (no pass
+ *  shares an operand list between two operations or jumps). */
 export function mapOperands(g: Graph, f: (o: Operand) => Operand): void {
+  const each = (xs: Operand[]) => {
+    for (let i = 0; i < xs.length; i++) xs[i] = f(xs[i]!);
+  };
   for (const b of g.blocks) {
-    for (const op of b.ops) op.args = op.args.map(f);
+    for (const op of b.ops) each(op.args);
     const t = b.term;
-    for (const j of jumpsOf(t)) j.args = j.args.map(f);
+    if (t.k === "jump") each(t.to.args);
+    else for (const j of jumpsOf(t)) each(j.args);
     if (t.k === "branch") t.cond = f(t.cond);
     else if (t.k === "switch") t.on = f(t.on);
     else if (t.k === "return" && t.value !== undefined) t.value = f(t.value);
-    else if (t.k === "exit") t.args = t.args.map(f);
+    else if (t.k === "exit") each(t.args);
   }
 }
 

@@ -28,6 +28,8 @@ export interface SpecStats {
   /** Continuations made for a run-time value at a promotion not seen before. */
   promotionMisses: number;
   specialiseMs: number;
+  /** Of that, the clean-up passes over the residual graphs. */
+  cleanupMs: number;
 }
 
 export function newStats(): SpecStats {
@@ -48,5 +50,6 @@ export function newStats(): SpecStats {
     remakes: 0,
     promotionMisses: 0,
     specialiseMs: 0,
+    cleanupMs: 0,
   };
 }
