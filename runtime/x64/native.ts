@@ -122,9 +122,7 @@ export class NativeModule {
     this.select = { continuations: opts.continuation !== undefined };
     this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
     this.countersFor(m.graphs);
-    const t0 = performance.now();
-    const main = this.compile(selectModule(m, this.messages, this.select).funcs, true);
-    this.compileMs += performance.now() - t0;
+    const main = this.compile(() => selectModule(m, this.messages, this.select).funcs, true);
     this.tramp = main.code.fn("i32", ["ptr"], main.stubs.tramp) as (state: bigint) => number;
   }
 
@@ -138,8 +136,11 @@ export class NativeModule {
     return this.blocks.length - 1;
   }
 
-  /** Allocates registers for `funcs` and emits them, after the stubs, into a new code block. */
-  private compile(funcs: MFunc[], trampoline: boolean): Compiled {
+  /** Selects `select`'s functions, allocates their registers and emits them, after the stubs,
+   *  into a new code block (timed as `compileMs`). */
+  private compile(select: () => MFunc[], trampoline: boolean): Compiled {
+    const t0 = performance.now();
+    const funcs = select();
     const allocations = funcs.map((f) => allocate(f));
     if (this.opts.check) funcs.forEach((f, i) => this.check(f, allocations[i]!));
     const a = new Asm();
@@ -201,6 +202,7 @@ export class NativeModule {
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
     this.codeBytes += code.size;
+    this.compileMs += performance.now() - t0;
     return compiled;
   }
 
@@ -277,12 +279,10 @@ export class NativeModule {
       if (fresh.length) {
         this.layout.extend(this.m.data, arena);
         if (this.countersFor(fresh)) state[S.counters / 8] = BigInt(this.counters.address);
-        const t0 = performance.now();
         this.compile(
-          fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)),
+          () => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)),
           false,
         );
-        this.compileMs += performance.now() - t0;
       }
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
