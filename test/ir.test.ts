@@ -74,6 +74,8 @@ describe("merge-guards", () => {
     k: number;
     raiseOnThen: boolean;
     msg: number;
+    /** Computes x + c as (x + first) + (c - first), wrapping, when given. */
+    first?: number | undefined;
   }
   /** A chain of guards on x (with a pure operation between each), then `return x`. */
   const chain = (gs: G[]): string => {
@@ -81,15 +83,20 @@ describe("merge-guards", () => {
     let v = 1;
     gs.forEach((g, i) => {
       const [pass, fail] = [`b${2 * i + 2}`, `b${2 * i + 1}`];
+      if (g.first !== undefined)
+        lines.push(
+          `  v.${v + 2}: i32 = int_add x.0, ${g.first}`,
+          `  v.${v}: i32 = int_add v.${v + 2}, ${(g.c - g.first) | 0}`,
+        );
+      else lines.push(`  v.${v}: i32 = int_add x.0, ${g.c}`);
       lines.push(
-        `  v.${v}: i32 = int_add x.0, ${g.c}`,
         `  v.${v + 1}: bool = ${g.op} v.${v}, ${g.k}`,
         `  branch v.${v + 1}, ${g.raiseOnThen ? fail : pass}, ${g.raiseOnThen ? pass : fail}`,
         `${fail}:`,
         `  raise "m${g.msg}"`,
         `${pass}:`,
       );
-      v += 2;
+      v += 3;
     });
     lines.push("  return x.0", "}");
     return lines.join("\n");
@@ -121,13 +128,16 @@ describe("merge-guards", () => {
     expect(xs.map((x) => run(m, x))).toEqual(before);
   });
 
-  it("keeps the meaning of random chains (wrapping, both sides, other messages)", () => {
+  it("keeps the meaning of random chains (wrapping, both sides, other messages, sums of sums)", () => {
     const guard = fc.record({
       op: fc.constantFrom(...OPS),
       c: fc.oneof(fc.integer({ min: -12, max: 12 }), fc.constantFrom(INT_MIN, INT_MAX, -30000)),
       k: fc.oneof(fc.integer({ min: -12, max: 12 }), fc.constantFrom(INT_MIN, INT_MAX, 29999)),
       raiseOnThen: fc.boolean(),
       msg: fc.integer({ min: 0, max: 1 }),
+      first: fc.option(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(INT_MAX)), {
+        nil: undefined,
+      }),
     });
     const branches = (m: Module) => m.graphs[0]!.blocks.filter((b) => b.term.k === "branch");
     let merged = 0;

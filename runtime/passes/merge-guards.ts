@@ -78,14 +78,18 @@ export function mergeGuards(g: Graph): void {
     if (!holds || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return;
     const range = holds(k.v);
     if (!range) return undefined;
+    // v = x + c, through every addition of a constant (so `p + 1 <= 0` and `(p + 1) - 1 <= 0`
+    // are guards on the same p); c is taken around the circle like the intervals.
     let x = v;
     let c = 0;
-    const add = def.get(v);
-    const addend = add?.args[1];
-    if (add?.op === "int_add" && typeof add.args[0] === "number" && typeof addend === "object") {
+    for (;;) {
+      const add = def.get(x);
+      const addend = add?.args[1];
+      if (add?.op !== "int_add" || typeof add.args[0] !== "number" || typeof addend !== "object")
+        break;
       if (addend.k !== "int") return undefined;
       x = add.args[0];
-      c = addend.v;
+      c = mod(c + addend.v);
     }
     // The failing values of v, then of x = v - c.
     const raiseOnThen = onThen !== undefined;
