@@ -6,6 +6,8 @@ import { verifyModule } from "../runtime/ir/verify.ts";
 import fc from "fast-check";
 import type { Module } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
+import { cse } from "../runtime/passes/cse.ts";
+import { pruneBlocks } from "../runtime/passes/prune-blocks.ts";
 import { mergeGuards } from "../runtime/passes/merge-guards.ts";
 
 const dir = new URL("./ir/", import.meta.url);
@@ -69,7 +71,7 @@ describe("merge-guards", () => {
   const INT_MAX = 2 ** 31 - 1;
   const OPS = ["int_le", "int_lt", "int_ge", "int_gt"] as const;
   interface G {
-    op: (typeof OPS)[number];
+    op: (typeof OPS)[number] | "uint_lt";
     c: number;
     k: number;
     raiseOnThen: boolean;
@@ -155,5 +157,56 @@ describe("merge-guards", () => {
     );
     // Not vacuous: many chains did merge.
     expect(merged).toBeGreaterThan(200);
+  });
+
+  it("cse: a comparison implied by the ones before it becomes a jump, meaning kept", () => {
+    const guard = fc.record({
+      op: fc.constantFrom(...OPS, "uint_lt" as const),
+      c: fc.oneof(fc.integer({ min: -12, max: 12 }), fc.constantFrom(INT_MIN, INT_MAX, -30000)),
+      k: fc.oneof(
+        fc.integer({ min: -12, max: 12 }),
+        fc.constantFrom(INT_MIN, INT_MAX, 29999, 30000),
+      ),
+      raiseOnThen: fc.boolean(),
+      msg: fc.integer({ min: 0, max: 1 }),
+      first: fc.option(fc.integer({ min: -3, max: 3 }), { nil: undefined }),
+    });
+    const branches = (m: Module) => m.graphs[0]!.blocks.filter((b) => b.term.k === "branch");
+    let decided = 0;
+    fc.assert(
+      fc.property(fc.array(guard, { minLength: 1, maxLength: 6 }), (gs) => {
+        const m = parseModule(chain(gs));
+        const before = xs.map((x) => run(m, x));
+        const n = branches(m).length;
+        // As in the pipeline: the blocks a decided branch no longer reaches go.
+        cse(m.graphs[0]!);
+        pruneBlocks(m.graphs[0]!);
+        verifyModule(m);
+        if (branches(m).length < n) decided++;
+        expect(xs.map((x) => run(m, x))).toEqual(before);
+      }),
+      { numRuns: 2000, seed: 11 },
+    );
+    // Not vacuous: many chains had a comparison decided by the ones before it.
+    expect(decided).toBeGreaterThan(200);
+  });
+
+  it("cse: Brainfuck's tape check after pointer guards that imply it goes", () => {
+    // p < 29999, then p + 1 > 0, then ... p - 9 > 0: the tape check on p - 9 is implied.
+    const gs: G[] = [
+      { op: "int_ge", c: 0, k: 29999, raiseOnThen: true, msg: 0 },
+      ...Array.from({ length: 10 }, (_, i): G => ({
+        op: "int_le",
+        c: 1 - i,
+        k: 0,
+        raiseOnThen: true,
+        msg: 1,
+      })),
+      { op: "uint_lt", c: -9, k: 30000, raiseOnThen: false, msg: 2 },
+    ];
+    const m = parseModule(chain(gs));
+    cse(m.graphs[0]!);
+    const tested = m.graphs[0]!.blocks.filter((b) => b.term.k === "branch").length;
+    expect(tested).toBe(11);
   });
 });

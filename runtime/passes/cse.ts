@@ -2,26 +2,37 @@
 //! blocks: a block with a single predecessor inherits what is known at the end of it (it is
 //! dominated by it), a block with several starts afresh. Known: the pure operations already
 //! computed (an equal one is replaced by the first), and the value of each condition a branch
-//! has tested on the way (a second branch on it becomes a jump). Removes the repeated bounds
-//! checks of a Brainfuck tape access: `uint_lt ptr, 30000` tested once per cell update. A merge
-//! point forgets everything (only its arguments live across it for the specialisers).
+//! has tested on the way (a second branch on it becomes a jump), and the values each variable x
+//! can have given the comparisons of `x + c` with constants on the way (an arc of the 32-bit
+//! circle, `ir/arcs.ts`): a comparison that holds for all of them, or for none, becomes a jump.
+//! Removes the repeated bounds checks of a Brainfuck tape access: `uint_lt ptr, 30000` tested
+//! once per cell update, and not at all after pointer guards that imply it. A merge point
+//! forgets everything (only its arguments live across it for the specialisers).
 //!
 //! The facts are scoped tables walked depth-first over the tree of single-predecessor edges:
 //! a block adds to them and takes its additions back when its subtree is done, so a long chain
 //! of blocks (a residual graph's straight-line code) costs its length, not its length squared.
 
+import { type Arc, complement, holds, linear, meet, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Operand } from "../ir/types.ts";
+import type { Graph, Op, Operand } from "../ir/types.ts";
 import { jumpsOf, mapOperands } from "../ir/walk.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
-  | { k: "visit"; block: number; cond?: [number, boolean] }
-  | { k: "undo"; exprs: string[]; conds: number[]; saved?: Tables };
+  | { k: "visit"; block: number; cond?: [number, boolean]; range?: [number, Arc] }
+  | {
+      k: "undo";
+      exprs: string[];
+      conds: number[];
+      ranges: [number, Arc | undefined][];
+      saved?: Tables;
+    };
 
 interface Tables {
   exprs: Map<string, Operand>;
   conds: Map<number, boolean>;
+  ranges: Map<number, Arc>;
 }
 
 export function cse(g: Graph): void {
@@ -39,11 +50,29 @@ export function cse(g: Graph): void {
     return o;
   };
   const key = (o: Operand) => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
-  let t: Tables = { exprs: new Map(), conds: new Map() };
+  const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
+  let t = fresh();
+  const def = new Map<number, Op>();
+  for (const b of g.blocks) for (const op of b.ops) if (op.dst >= 0) def.set(op.dst, op);
+  /** A branch condition as `x + c` in the arc `holds` (undefined: no such comparison). */
+  const comparison = (cond: Operand) => {
+    const cmp = typeof cond === "number" ? def.get(cond) : undefined;
+    const [v, k] = (cmp?.args ?? []).map(resolve);
+    if (!cmp || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
+    const h = holds(cmp.op, k.v);
+    return h && { ...linear(v, (n) => def.get(resolve(n) as number)), holds: h };
+  };
 
-  const visit = (bi: number, cond: [number, boolean] | undefined, work: Step[]) => {
-    const undo: Step & { k: "undo" } = { k: "undo", exprs: [], conds: [] };
+  const visit = (bi: number, s: Step & { k: "visit" }, work: Step[]) => {
+    const undo: Step & { k: "undo" } = { k: "undo", exprs: [], conds: [], ranges: [] };
+    const { cond, range } = s;
     if (cond && !t.conds.has(cond[0])) (t.conds.set(cond[0], cond[1]), undo.conds.push(cond[0]));
+    if (range) {
+      const [x, arc] = range;
+      const old = t.ranges.get(x);
+      t.ranges.set(x, old ? (meet(old, arc) ?? old) : arc);
+      undo.ranges.push([x, old]);
+    }
     const b = g.blocks[bi]!;
     b.ops = b.ops.filter((op) => {
       op.args = op.args.map(resolve);
@@ -51,7 +80,7 @@ export function cse(g: Graph): void {
         // The specialisers keep only the merge point's arguments across it: forget the rest
         // (until this block's subtree is done).
         undo.saved = t;
-        t = { exprs: new Map(), conds: new Map() };
+        t = fresh();
       }
       if (op.dst < 0 || OPS[op.op]!.effect !== "pure") return true;
       const k = `${op.op}<${op.imm ?? ""}>${op.args.map(key).join(",")}`;
@@ -65,22 +94,32 @@ export function cse(g: Graph): void {
       return false;
     });
     const term = b.term;
+    let test: ReturnType<typeof comparison>;
     if (term.k === "branch") {
       term.cond = resolve(term.cond);
-      const known = typeof term.cond === "number" ? t.conds.get(term.cond) : undefined;
+      let known = typeof term.cond === "number" ? t.conds.get(term.cond) : undefined;
+      test = comparison(term.cond);
+      const r = test && t.ranges.get(test.x);
+      if (known === undefined && test && r) {
+        const values = shift(r, test.c);
+        const fails = complement(test.holds);
+        if (within(values, test.holds)) known = true;
+        else if (fails && within(values, fails)) known = false;
+      }
       if (known !== undefined) b.term = { k: "jump", to: known ? term.then : term.else };
     }
     work.push(undo);
     const now = b.term;
     for (const j of jumpsOf(now)) {
       if (!inherits[j.block] || j.block <= bi) continue;
-      const decides =
-        now.k === "branch" && typeof now.cond === "number" && now.then.block !== now.else.block;
-      work.push({
-        k: "visit",
-        block: j.block,
-        ...(decides ? { cond: [now.cond as number, j === now.then] as [number, boolean] } : {}),
-      });
+      const next: Step & { k: "visit" } = { k: "visit", block: j.block };
+      if (now.k === "branch" && typeof now.cond === "number" && now.then.block !== now.else.block) {
+        const taken = j === now.then;
+        next.cond = [now.cond, taken];
+        const arc = test && (taken ? test.holds : complement(test.holds));
+        if (test && arc) next.range = [test.x, shift(arc, -test.c)];
+      }
+      work.push(next);
     }
   };
 
@@ -90,12 +129,15 @@ export function cse(g: Graph): void {
     while (work.length) {
       const s = work.pop()!;
       if (s.k === "visit") {
-        visit(s.block, s.cond, work);
+        visit(s.block, s, work);
         continue;
       }
       if (s.saved) t = s.saved;
       for (const k of s.exprs) t.exprs.delete(k);
       for (const c of s.conds) t.conds.delete(c);
+      for (const [x, old] of s.ranges.reverse())
+        if (old) t.ranges.set(x, old);
+        else t.ranges.delete(x);
     }
   });
   mapOperands(g, resolve);

@@ -9,19 +9,10 @@
 //! the first guard tests the union (`uint_lt x - lo, len`) and the others go straight on: the run
 //! raises the same message exactly when one of them would have.
 
+import { type Arc, CIRCLE, complement, holds, join, linear, mod } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Jump, Op } from "../ir/types.ts";
 import { jumpsOf } from "../ir/walk.ts";
-
-const CIRCLE = 2 ** 32;
-const INT_MIN = -(2 ** 31);
-const INT_MAX = 2 ** 31 - 1;
-
-/** The values of x for which a guard fails: `len` values from `lo` on, around the circle. */
-interface Arc {
-  lo: number;
-  len: number;
-}
 
 interface Guard extends Arc {
   x: number;
@@ -31,30 +22,7 @@ interface Guard extends Arc {
   raiseOnThen: boolean;
 }
 
-/** For which v `v op k` holds, as a signed range (empty: undefined). */
-const HOLDS: Record<string, (k: number) => [number, number] | undefined> = {
-  int_le: (k) => [INT_MIN, k],
-  int_lt: (k) => (k === INT_MIN ? undefined : [INT_MIN, k - 1]),
-  int_ge: (k) => [k, INT_MAX],
-  int_gt: (k) => (k === INT_MAX ? undefined : [k + 1, INT_MAX]),
-};
-
-const mod = (v: number) => ((v % CIRCLE) + CIRCLE) % CIRCLE;
-
-/** The union of two arcs when it is one arc (not the whole circle). */
-function join(a: Arc, b: Arc): Arc | undefined {
-  for (const [p, q] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const d = mod(q.lo - p.lo);
-    if (d <= p.len) {
-      const len = Math.max(p.len, d + q.len);
-      return len < CIRCLE ? { lo: p.lo, len } : undefined;
-    }
-  }
-  return undefined;
-}
+const SIGNED = new Set(["int_le", "int_lt", "int_ge", "int_gt"]);
 
 export function mergeGuards(g: Graph): void {
   const def = new Map<number, Op>();
@@ -73,29 +41,16 @@ export function mergeGuards(g: Graph): void {
     const [onThen, onElse] = [raises(t.then), raises(t.else)];
     if ((onThen === undefined) === (onElse === undefined)) return undefined;
     const cmp = def.get(t.cond);
-    const holds = cmp && HOLDS[cmp.op];
     const [v, k] = cmp?.args ?? [];
-    if (!holds || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return;
-    const range = holds(k.v);
-    if (!range) return undefined;
-    // v = x + c, through every addition of a constant (so `p + 1 <= 0` and `(p + 1) - 1 <= 0`
-    // are guards on the same p); c is taken around the circle like the intervals.
-    let x = v;
-    let c = 0;
-    for (;;) {
-      const add = def.get(x);
-      const addend = add?.args[1];
-      if (add?.op !== "int_add" || typeof add.args[0] !== "number" || typeof addend !== "object")
-        break;
-      if (addend.k !== "int") return undefined;
-      x = add.args[0];
-      c = mod(c + addend.v);
-    }
+    if (!cmp || !SIGNED.has(cmp.op) || typeof v !== "number" || typeof k !== "object") return;
+    if (k.k !== "int") return undefined;
+    const h = holds(cmp.op, k.v);
+    if (!h) return undefined;
     // The failing values of v, then of x = v - c.
+    const { x, c } = linear(v, (n) => def.get(n));
     const raiseOnThen = onThen !== undefined;
-    const len = range[1] - range[0] + 1;
-    const fail = raiseOnThen ? { lo: range[0], len } : { lo: range[1] + 1, len: CIRCLE - len };
-    if (fail.len <= 0 || fail.len >= CIRCLE) return undefined;
+    const fail = raiseOnThen ? h : complement(h);
+    if (!fail || fail.len >= CIRCLE) return undefined;
     return {
       x,
       lo: mod(fail.lo - c),

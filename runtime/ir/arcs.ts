@@ -1,0 +1,101 @@
+//! Sets of int32 values as arcs of the 32-bit circle, for passes that reason about comparisons
+//! of `x + c` with constants (`merge-guards`, `cse`): what a comparison holds for is an arc, and
+//! adding a constant turns an arc without any case for wrapping around.
+
+import type { Op, Operand } from "./types.ts";
+
+export const CIRCLE = 2 ** 32;
+const INT_MIN = -(2 ** 31);
+const INT_MAX = 2 ** 31 - 1;
+
+/** `len` values (1 to 2^32) from `lo` on (0 to 2^32 - 1: an int32 taken unsigned), around the
+ *  circle. */
+export interface Arc {
+  lo: number;
+  len: number;
+}
+
+export const mod = (v: number) => ((v % CIRCLE) + CIRCLE) % CIRCLE;
+
+/** For which v `v op k` holds (undefined: none, or not a comparison with a constant). */
+export function holds(op: string, k: number): Arc | undefined {
+  switch (op) {
+    case "int_le":
+      return { lo: mod(INT_MIN), len: k - INT_MIN + 1 };
+    case "int_lt":
+      return k === INT_MIN ? undefined : { lo: mod(INT_MIN), len: k - INT_MIN };
+    case "int_ge":
+      return { lo: mod(k), len: INT_MAX - k + 1 };
+    case "int_gt":
+      return k === INT_MAX ? undefined : { lo: mod(k + 1), len: INT_MAX - k };
+    case "uint_lt":
+      return mod(k) === 0 ? undefined : { lo: 0, len: mod(k) };
+  }
+  return undefined;
+}
+
+/** The values not in `a` (undefined: none). */
+export function complement(a: Arc): Arc | undefined {
+  return a.len === CIRCLE ? undefined : { lo: mod(a.lo + a.len), len: CIRCLE - a.len };
+}
+
+/** The values of `a` with `c` added. */
+export function shift(a: Arc, c: number): Arc {
+  return { lo: mod(a.lo + c), len: a.len };
+}
+
+/** Whether every value of `a` is in `b`. */
+export function within(a: Arc, b: Arc): boolean {
+  return mod(a.lo - b.lo) + a.len <= b.len;
+}
+
+/** The union of two arcs when it is one arc (not the whole circle). */
+export function join(a: Arc, b: Arc): Arc | undefined {
+  for (const [p, q] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const d = mod(q.lo - p.lo);
+    if (d <= p.len) {
+      const len = Math.max(p.len, d + q.len);
+      return len < CIRCLE ? { lo: p.lo, len } : undefined;
+    }
+  }
+  return undefined;
+}
+
+/** The values in both arcs when they are one arc (undefined: none, or two pieces). */
+export function meet(a: Arc, b: Arc): Arc | undefined {
+  if (within(a, b)) return a;
+  if (within(b, a)) return b;
+  // Each piece starts where one arc starts inside the other.
+  const pieces: Arc[] = [];
+  for (const [p, q] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const d = mod(q.lo - p.lo);
+    if (d < p.len) pieces.push({ lo: q.lo, len: Math.min(q.len, p.len - d) });
+  }
+  return pieces.length === 1 ? pieces[0] : undefined;
+}
+
+/** `v` as `x + c`: through every addition of a constant (c taken around the circle), given the
+ *  defining operation of each variable. */
+export function linear(v: number, def: (v: number) => Op | undefined): { x: number; c: number } {
+  let x = v;
+  let c = 0;
+  for (;;) {
+    const add = def(x);
+    const addend: Operand | undefined = add?.args[1];
+    if (
+      add?.op !== "int_add" ||
+      typeof add.args[0] !== "number" ||
+      typeof addend !== "object" ||
+      addend.k !== "int"
+    )
+      return { x, c };
+    x = add.args[0];
+    c = mod(c + addend.v);
+  }
+}
