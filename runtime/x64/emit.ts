@@ -172,6 +172,17 @@ class Emitter {
     return next;
   }
 
+  /** Block `b`, or where it jumps when it does nothing else (no operations, no moves): a jump
+   *  to it may go there at once. */
+  private through(b: number): number {
+    for (let n = 0; n < 8; n++) {
+      const blk = this.f.blocks[b]!;
+      if (blk.insts.length || blk.term.k !== "jmp" || this.alloc.edgeMoves[b]![0]!.length) break;
+      b = blk.term.to.block;
+    }
+    return b;
+  }
+
   private label(b: number): Label {
     let l = this.labels.get(b);
     if (!l) this.labels.set(b, (l = this.a.label()));
@@ -574,12 +585,12 @@ class Emitter {
   /** Takes an edge in line: its moves, then a jump unless the target comes next. */
   private follow(e: Edge, moves: Move[], next: Set<number>): void {
     this.moves(moves);
-    if (!next.has(e.block)) this.a.jmp(this.label(e.block));
+    if (!next.has(e.block)) this.a.jmp(this.label(this.through(e.block)));
   }
 
   /** Where a conditional jump along `e` goes: the target, or a stub doing the edge's moves. */
   private entryOf(e: Edge, moves: Move[]): Label {
-    if (moves.length === 0) return this.label(e.block);
+    if (moves.length === 0) return this.label(this.through(e.block));
     const label = this.a.label();
     this.stubs.push({ label, moves, to: e.block });
     return label;
