@@ -172,6 +172,12 @@ class Emitter {
     return next;
   }
 
+  /** Whether block `b` only leaves (raises or exits): a side the code rarely takes. */
+  private cold(b: number): boolean {
+    const blk = this.f.blocks[b]!;
+    return blk.insts.length === 0 && (blk.term.k === "raise" || blk.term.k === "exit");
+  }
+
   /** Block `b`, or where it jumps when it does nothing else (no operations, no moves): a jump
    *  to it may go there at once. */
   private through(b: number): number {
@@ -544,6 +550,11 @@ class Emitter {
         const [thenMoves, elseMoves] = [edges[0]!, edges[1]!];
         if (next.has(t.then.block) && thenMoves.length === 0) {
           a.jcc(invert(t.cond), this.entryOf(t.else, elseMoves));
+        } else if (!next.has(t.else.block) && this.cold(t.then.block)) {
+          // Neither side comes next: the conditional jump takes the likely side, so that the
+          // usual path runs one jump, not a jump not taken and then one taken.
+          a.jcc(invert(t.cond), this.entryOf(t.else, elseMoves));
+          this.follow(t.then, thenMoves, next);
         } else {
           a.jcc(t.cond, this.entryOf(t.then, thenMoves));
           this.follow(t.else, elseMoves, next);
