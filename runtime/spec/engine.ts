@@ -490,8 +490,13 @@ export class Engine {
 
   /** The saved path for `frames` (live slots only) of path `p`, shared with an equal state
    *  saved before. */
-  private save(kind: "promote" | "branch", frames: Frame[], p: Path, dst = -1): number {
-    const key = this.savedKey(kind, frames, dst);
+  private save(
+    kind: "promote" | "branch",
+    frames: Frame[],
+    p: Path,
+    dst = -1,
+    key = this.savedKey(kind, frames, dst),
+  ): number {
     let status = this.savedKeys.get(key);
     if (status === undefined) {
       const leaves = redLeaves(frames);
@@ -881,8 +886,9 @@ export class Engine {
     if (raisesAt(p.frames.at(-1)!)) return false;
     const live = liveFrames(p.frames);
     // A remade loop keeps stubs only for sides that have not run where they were stubs.
-    if (p.rg.loop && !this.savedKeys.has(this.savedKey("branch", live))) return false;
-    const status = this.save("branch", live, p);
+    const key = this.savedKey("branch", live);
+    if (p.rg.loop && !this.savedKeys.has(key)) return false;
+    const status = this.save("branch", live, p, -1, key);
     if (this.saved[status]!.made.size) return false;
     this.stats.stubs++;
     this.exitTo(p.rg, p.out, status, { k: "int", v: 0 }, live);
