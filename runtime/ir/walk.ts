@@ -1,7 +1,7 @@
 //! Visiting the parts of a graph that every pass needs: the jumps of a terminator and every
 //! operand, so that passes do not each spell out the terminator kinds.
 
-import type { Graph, Jump, Operand, Term } from "./types.ts";
+import type { Graph, Jump, Op, Operand, Term } from "./types.ts";
 
 export function jumpsOf(t: Term): Jump[] {
   switch (t.k) {
@@ -14,6 +14,20 @@ export function jumpsOf(t: Term): Jump[] {
     default:
       return [];
   }
+}
+
+/** How many jumps lead to each block. */
+export function predecessorCounts(g: Graph): number[] {
+  const preds = g.blocks.map(() => 0);
+  for (const b of g.blocks) for (const j of jumpsOf(b.term)) preds[j.block]!++;
+  return preds;
+}
+
+/** The operation defining each variable (block parameters have none). */
+export function definitions(g: Graph): Map<number, Op> {
+  const def = new Map<number, Op>();
+  for (const b of g.blocks) for (const op of b.ops) if (op.dst >= 0) def.set(op.dst, op);
+  return def;
 }
 
 export function successors(t: Term): number[] {

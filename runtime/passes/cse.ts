@@ -15,8 +15,8 @@
 
 import { type Arc, complement, holds, linear, meet, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Op, Operand } from "../ir/types.ts";
-import { jumpsOf, mapOperands } from "../ir/walk.ts";
+import type { Graph, Operand } from "../ir/types.ts";
+import { definitions, jumpsOf, mapOperands, predecessorCounts } from "../ir/walk.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
@@ -36,8 +36,7 @@ interface Tables {
 }
 
 export function cse(g: Graph): void {
-  const preds = g.blocks.map(() => 0);
-  for (const b of g.blocks) for (const j of jumpsOf(b.term)) preds[j.block]!++;
+  const preds = predecessorCounts(g);
   // A block is visited from its predecessor when it has only that one and comes after it.
   const inherits = g.blocks.map(() => false);
   g.blocks.forEach((b, bi) => {
@@ -52,8 +51,7 @@ export function cse(g: Graph): void {
   const key = (o: Operand) => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
   let t = fresh();
-  const def = new Map<number, Op>();
-  for (const b of g.blocks) for (const op of b.ops) if (op.dst >= 0) def.set(op.dst, op);
+  const def = definitions(g);
   /** A branch condition as `x + c` in the arc `holds` (undefined: no such comparison). */
   const comparison = (cond: Operand) => {
     const cmp = typeof cond === "number" ? def.get(cond) : undefined;

@@ -3,11 +3,10 @@
 //! that lowering `if`, `switch` and bounds checks leaves behind.
 
 import type { Graph, Operand } from "../ir/types.ts";
-import { jumpsOf, mapOperands } from "../ir/walk.ts";
+import { mapOperands, predecessorCounts } from "../ir/walk.ts";
 
 export function fuseBlocks(g: Graph): void {
-  const preds = g.blocks.map(() => 0);
-  for (const b of g.blocks) for (const j of jumpsOf(b.term)) preds[j.block]!++;
+  const preds = predecessorCounts(g);
   const subst = new Map<number, Operand>();
   const dead = new Set<number>();
   g.blocks.forEach((b, bi) => {

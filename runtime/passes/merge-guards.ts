@@ -11,8 +11,8 @@
 
 import { type Arc, CIRCLE, complement, holds, join, linear, mod } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Jump, Op } from "../ir/types.ts";
-import { jumpsOf } from "../ir/walk.ts";
+import type { Graph, Jump } from "../ir/types.ts";
+import { definitions, predecessorCounts } from "../ir/walk.ts";
 
 interface Guard extends Arc {
   x: number;
@@ -25,12 +25,8 @@ interface Guard extends Arc {
 const SIGNED = new Set(["int_le", "int_lt", "int_ge", "int_gt"]);
 
 export function mergeGuards(g: Graph): void {
-  const def = new Map<number, Op>();
-  const preds = g.blocks.map(() => 0);
-  for (const b of g.blocks) {
-    for (const op of b.ops) if (op.dst >= 0) def.set(op.dst, op);
-    for (const j of jumpsOf(b.term)) preds[j.block]!++;
-  }
+  const def = definitions(g);
+  const preds = predecessorCounts(g);
   const raises = (j: Jump): string | undefined => {
     const b = g.blocks[j.block]!;
     return b.ops.length === 0 && b.term.k === "raise" ? b.term.msg : undefined;
