@@ -41,12 +41,12 @@ export function complement(a: Arc): Arc | undefined {
 
 /** The values of `a` with `c` added. */
 export function shift(a: Arc, c: number): Arc {
-  return { lo: mod(a.lo + c), len: a.len };
+  return a.len === CIRCLE ? a : { lo: mod(a.lo + c), len: a.len };
 }
 
 /** Whether every value of `a` is in `b`. */
 export function within(a: Arc, b: Arc): boolean {
-  return mod(a.lo - b.lo) + a.len <= b.len;
+  return b.len === CIRCLE || mod(a.lo - b.lo) + a.len <= b.len;
 }
 
 /** The union of two arcs when it is one arc (not the whole circle). */
@@ -64,6 +64,19 @@ export function join(a: Arc, b: Arc): Arc | undefined {
   return undefined;
 }
 
+/** The shortest arc holding both arcs (the whole circle when none is shorter). */
+export function cover(a: Arc, b: Arc): Arc {
+  if (a.len === CIRCLE) return a;
+  if (b.len === CIRCLE) return b;
+  const one = join(a, b);
+  if (one) return one;
+  // Disjoint, or together the whole circle: from one's start on to the other's end.
+  const ab = mod(b.lo - a.lo) + b.len;
+  const ba = mod(a.lo - b.lo) + a.len;
+  const [lo, len] = ab <= ba ? [a.lo, ab] : [b.lo, ba];
+  return len < CIRCLE ? { lo, len } : { lo: 0, len: CIRCLE };
+}
+
 /** The values in both arcs when they are one arc (undefined: none, or two pieces). */
 export function meet(a: Arc, b: Arc): Arc | undefined {
   if (within(a, b)) return a;
@@ -78,6 +91,12 @@ export function meet(a: Arc, b: Arc): Arc | undefined {
     if (d < p.len) pieces.push({ lo: q.lo, len: Math.min(q.len, p.len - d) });
   }
   return pieces.length === 1 ? pieces[0] : undefined;
+}
+
+/** An arc holding every value in both: their meet, or when that is two pieces the shorter
+ *  (every value in both is in each). */
+export function narrow(a: Arc, b: Arc): Arc {
+  return meet(a, b) ?? (a.len <= b.len ? a : b);
 }
 
 /** `v` as `x + c`: through every addition of a constant (c taken around the circle), given the

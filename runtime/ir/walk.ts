@@ -30,6 +30,41 @@ export function definitions(g: Graph): Map<number, Op> {
   return def;
 }
 
+/** Whether each block extends its predecessor's block (an extended basic block): it has that
+ *  one predecessor only, and comes after it. Passes that carry facts down such edges walk the
+ *  tree they make from every block that does not. */
+export function inheritors(g: Graph): boolean[] {
+  const preds = predecessorCounts(g);
+  const inherits = g.blocks.map(() => false);
+  g.blocks.forEach((b, bi) => {
+    for (const j of jumpsOf(b.term))
+      if (preds[j.block] === 1 && j.block > bi) inherits[j.block] = true;
+  });
+  return inherits;
+}
+
+/** The blocks reachable from the entry, each after the blocks that reach it (loops apart). */
+export function reversePostorder(g: Graph): number[] {
+  const order: number[] = [];
+  const seen = new Uint8Array(g.blocks.length);
+  const enter = (b: number) => {
+    seen[b] = 1;
+    return { b, succ: successors(g.blocks[b]!.term), next: 0 };
+  };
+  const stack = [enter(0)];
+  while (stack.length) {
+    const top = stack.at(-1)!;
+    if (top.next < top.succ.length) {
+      const s = top.succ[top.next++]!;
+      if (!seen[s]) stack.push(enter(s));
+    } else {
+      order.push(top.b);
+      stack.pop();
+    }
+  }
+  return order.reverse();
+}
+
 export function successors(t: Term): number[] {
   return jumpsOf(t).map((j) => j.block);
 }

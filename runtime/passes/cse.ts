@@ -5,18 +5,22 @@
 //! has tested on the way (a second branch on it becomes a jump), and the values each variable x
 //! can have given the comparisons of `x + c` with constants on the way (an arc of the 32-bit
 //! circle, `ir/arcs.ts`): a comparison that holds for all of them, or for none, becomes a jump.
+//! A block parameter's values start as the arc `ir/ranges.ts` finds for it (what every jump to
+//! it passes), which carries facts across blocks with several predecessors: round a loop.
 //! Removes the repeated bounds checks of a Brainfuck tape access: `uint_lt ptr, 30000` tested
-//! once per cell update, and not at all after pointer guards that imply it. A merge point
-//! forgets everything (only its arguments live across it for the specialisers).
+//! once per cell update, not at all after pointer guards that imply it, nor at a loop's head
+//! when the loop's entry and back edge were checked. A merge point forgets everything else
+//! (only its arguments live across it for the specialisers).
 //!
 //! The facts are scoped tables walked depth-first over the tree of single-predecessor edges:
 //! a block adds to them and takes its additions back when its subtree is done, so a long chain
 //! of blocks (a residual graph's straight-line code) costs its length, not its length squared.
 
-import { type Arc, complement, holds, linear, meet, shift, within } from "../ir/arcs.ts";
+import { type Arc, complement, narrow, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
+import { comparison, paramArcs, sideArc } from "../ir/ranges.ts";
 import type { Graph, Operand } from "../ir/types.ts";
-import { definitions, jumpsOf, mapOperands, predecessorCounts } from "../ir/walk.ts";
+import { definitions, inheritors, jumpsOf, mapOperands } from "../ir/walk.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
@@ -36,13 +40,7 @@ interface Tables {
 }
 
 export function cse(g: Graph): void {
-  const preds = predecessorCounts(g);
-  // A block is visited from its predecessor when it has only that one and comes after it.
-  const inherits = g.blocks.map(() => false);
-  g.blocks.forEach((b, bi) => {
-    for (const j of jumpsOf(b.term))
-      if (preds[j.block] === 1 && j.block > bi) inherits[j.block] = true;
-  });
+  const inherits = inheritors(g);
   const subst = new Map<number, Operand>();
   const resolve = (o: Operand): Operand => {
     while (typeof o === "number" && subst.has(o)) o = subst.get(o)!;
@@ -51,15 +49,11 @@ export function cse(g: Graph): void {
   const key = (o: Operand) => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
   let t = fresh();
-  const def = definitions(g);
-  /** A branch condition as `x + c` in the arc `holds` (undefined: no such comparison). */
-  const comparison = (cond: Operand) => {
-    const cmp = typeof cond === "number" ? def.get(cond) : undefined;
-    const [v, k] = (cmp?.args ?? []).map(resolve);
-    if (!cmp || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
-    const h = holds(cmp.op, k.v);
-    return h && { ...linear(v, (n) => def.get(resolve(n) as number)), holds: h };
-  };
+  const defs = definitions(g);
+  const def = (v: number) => defs.get(v);
+  // What block parameters hold wherever they are defined: the start of every range.
+  const params = paramArcs(g, def);
+  const rangeOf = (x: number) => t.ranges.get(x) ?? params.get(x);
 
   const visit = (bi: number, s: Step & { k: "visit" }, work: Step[]) => {
     const undo: Step & { k: "undo" } = { k: "undo", exprs: [], conds: [], ranges: [] };
@@ -68,7 +62,8 @@ export function cse(g: Graph): void {
     if (range) {
       const [x, arc] = range;
       const old = t.ranges.get(x);
-      t.ranges.set(x, old ? (meet(old, arc) ?? old) : arc);
+      const now = rangeOf(x);
+      t.ranges.set(x, now ? narrow(now, arc) : arc);
       undo.ranges.push([x, old]);
     }
     const b = g.blocks[bi]!;
@@ -96,8 +91,8 @@ export function cse(g: Graph): void {
     if (term.k === "branch") {
       term.cond = resolve(term.cond);
       let known = typeof term.cond === "number" ? t.conds.get(term.cond) : undefined;
-      test = comparison(term.cond);
-      const r = test && t.ranges.get(test.x);
+      test = comparison(term.cond, def, resolve);
+      const r = test && rangeOf(test.x);
       if (known === undefined && test && r) {
         const values = shift(r, test.c);
         const fails = complement(test.holds);
@@ -114,8 +109,8 @@ export function cse(g: Graph): void {
       if (now.k === "branch" && typeof now.cond === "number" && now.then.block !== now.else.block) {
         const taken = j === now.then;
         next.cond = [now.cond, taken];
-        const arc = test && (taken ? test.holds : complement(test.holds));
-        if (test && arc) next.range = [test.x, shift(arc, -test.c)];
+        const range = sideArc(test, taken);
+        if (range) next.range = range;
       }
       work.push(next);
     }

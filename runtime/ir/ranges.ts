@@ -1,0 +1,212 @@
+//! The values each block parameter can have, as an arc of the 32-bit circle (`arcs.ts`): the
+//! shortest arc covering what every jump to its block passes it, given the comparisons of
+//! `x + c` with constants on the way to the jump. In SSA form that arc holds wherever the
+//! parameter is defined, so a pass deciding comparisons (`cse`) starts from it at blocks with
+//! several predecessors, where facts along single edges stop: a loop that re-checks the bound
+//! its back edge was checked against.
+//!
+//! Loops make it a fixpoint. Rounds over the blocks in reverse postorder grow each arc from
+//! empty until nothing grows; an arc that has grown `WIDEN` times becomes the whole circle (a
+//! pointer moving by one would otherwise take a round per value). Then narrowing rounds give
+//! each parameter what reaches it given the arcs found (a loop's pointer: what enters and what
+//! its checked back edge passes), kept while they are a fixpoint still.
+
+import {
+  type Arc,
+  CIRCLE,
+  complement,
+  cover,
+  holds,
+  linear,
+  narrow,
+  mod,
+  shift,
+  within,
+} from "./arcs.ts";
+import type { Graph, Op, Operand } from "./types.ts";
+import { inheritors, jumpsOf, predecessorCounts, reversePostorder } from "./walk.ts";
+
+const WIDEN = 3;
+const ROUNDS = 64;
+const NARROW = 4;
+const TOP: Arc = { lo: 0, len: CIRCLE };
+
+/** A branch condition as `x + c` in the arc `holds` (undefined: no such comparison), with
+ *  variables read through `resolve` (a pass's substitutions so far). */
+export function comparison(
+  cond: Operand,
+  def: (v: number) => Op | undefined,
+  resolve: (o: Operand) => Operand = (o) => o,
+): { x: number; c: number; holds: Arc } | undefined {
+  const cmp = typeof cond === "number" ? def(cond) : undefined;
+  const [v, k] = (cmp?.args ?? []).map(resolve);
+  if (!cmp || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
+  const h = holds(cmp.op, k.v);
+  if (!h) return undefined;
+  const { x, c } = linear(v, (n) => def(resolve(n) as number));
+  return { x: resolve(x) as number, c, holds: h };
+}
+
+/** The arc of `x` on the side of a branch on `test` that is `taken` (undefined: no fact). */
+export function sideArc(
+  test: ReturnType<typeof comparison>,
+  taken: boolean,
+): [x: number, arc: Arc] | undefined {
+  const arc = test && (taken ? test.holds : complement(test.holds));
+  return test && arc && [test.x, shift(arc, -test.c)];
+}
+
+/** What a jump passes a parameter: the arc of `x` (the whole circle when `x` is -1, a
+ *  constant or a variable that is no parameter), met with the facts known about `x` at the
+ *  jump in order, then shifted by `c`. */
+interface Passing {
+  to: number;
+  x: number;
+  c: number;
+  fact: Arc | undefined;
+}
+
+/** The arcs of the `i32` block parameters that are not the whole circle. */
+export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<number, Arc> {
+  const steps = passings(g, def);
+  const preds = predecessorCounts(g);
+  const params = (b: number) => g.blocks[b]!.params;
+
+  /** One round over every jump reached, in reverse postorder: what each passes goes to
+   *  `pass`, given the arc `read` says each parameter has (undefined: none yet); `jumped`
+   *  sees each jump's target once its arguments are passed. */
+  const round = (
+    read: (p: number) => Arc | undefined,
+    pass: (p: number, arc: Arc) => void,
+    jumped?: (block: number) => void,
+  ) => {
+    for (const s of steps) {
+      if (typeof s === "number") {
+        jumped?.(s);
+        continue;
+      }
+      const a = s.x < 0 ? TOP : read(s.x);
+      if (a) pass(s.to, shift(s.fact ? narrow(a, s.fact) : a, s.c));
+    }
+  };
+
+  // Upwards, to a fixpoint.
+  const arcs = new Map<number, Arc>();
+  for (const p of params(0)) arcs.set(p, TOP);
+  const grown = new Map<number, number>();
+  let changed = true;
+  const grow = (p: number, arc: Arc) => {
+    const old = arcs.get(p);
+    const now = old ? cover(old, arc) : arc;
+    if (old && now.lo === old.lo && now.len === old.len) return;
+    const n = (grown.get(p) ?? 0) + 1;
+    grown.set(p, n);
+    arcs.set(p, n > WIDEN ? TOP : now);
+    changed = true;
+  };
+  for (let r = 0; changed; r++) {
+    if (r === ROUNDS) return new Map(); // not settled: nothing is known
+    changed = false;
+    round((p) => arcs.get(p), grow);
+  }
+
+  // Downwards: what reaches each parameter given the arcs so far (the new arc of a parameter
+  // once every jump to its block has been seen in the round), kept while still a fixpoint.
+  let best = arcs;
+  for (let r = 0; r < NARROW; r++) {
+    const next = new Map<number, Arc>();
+    for (const p of params(0)) next.set(p, TOP);
+    const seen = new Uint32Array(g.blocks.length);
+    const done = new Set<number>();
+    round(
+      (p) => (done.has(p) ? next.get(p) : best.get(p)),
+      (p, arc) => {
+        const old = next.get(p);
+        next.set(p, old ? cover(old, arc) : arc);
+      },
+      (b) => {
+        if (++seen[b]! === preds[b]) for (const p of params(b)) done.add(p);
+      },
+    );
+    let fixpoint = true;
+    round(
+      (p) => next.get(p),
+      (p, arc) => {
+        const now = next.get(p);
+        if (!now || !within(arc, now)) fixpoint = false;
+      },
+    );
+    if (!fixpoint) break;
+    const same = [...next].every(([p, a]) => {
+      const b = best.get(p);
+      return b && b.lo === a.lo && b.len === a.len;
+    });
+    best = next;
+    if (same) break;
+  }
+  for (const [p, a] of best) if (a.len === CIRCLE) best.delete(p);
+  return best;
+}
+
+/** Every jump of the blocks reached, in reverse postorder (each extended block depth-first):
+ *  what it passes each `i32` parameter, then its target's number. The facts are the
+ *  comparisons on the way down the tree of single-predecessor edges: they do not change from
+ *  round to round, so they are gathered once. */
+function passings(g: Graph, def: (v: number) => Op | undefined): (Passing | number)[] {
+  const isParam = new Set<number>();
+  for (const b of g.blocks) for (const p of b.params) isParam.add(p);
+  const inherits = inheritors(g);
+  // For each variable, what the comparisons on the way say of it, met (a stack: the last
+  // entry holds here).
+  const facts = new Map<number, Arc[]>();
+  const assume = (fact: [number, Arc] | undefined) => {
+    if (!fact) return;
+    let list = facts.get(fact[0]);
+    if (!list) facts.set(fact[0], (list = []));
+    const last = list.at(-1);
+    list.push(last ? narrow(last, fact[1]) : fact[1]);
+  };
+  const forget = (fact: [number, Arc] | undefined) => {
+    if (fact) facts.get(fact[0])!.pop();
+  };
+  const steps: (Passing | number)[] = [];
+  type Step = { visit: number; fact?: [number, Arc] } | { forget: [number, Arc] };
+  for (const root of reversePostorder(g)) {
+    if (inherits[root]) continue;
+    const work: Step[] = [{ visit: root }];
+    while (work.length) {
+      const s = work.pop()!;
+      if ("forget" in s) {
+        forget(s.forget);
+        continue;
+      }
+      const bi = s.visit;
+      assume(s.fact);
+      if (s.fact) work.push({ forget: s.fact });
+      const t = g.blocks[bi]!.term;
+      const test = t.k === "branch" ? comparison(t.cond, def) : undefined;
+      for (const j of jumpsOf(t)) {
+        const fact =
+          t.k === "branch" && t.then.block !== t.else.block
+            ? sideArc(test, j === t.then)
+            : undefined;
+        if (inherits[j.block]) work.push({ visit: j.block, ...(fact ? { fact } : {}) });
+        assume(fact);
+        const params = g.blocks[j.block]!.params;
+        j.args.forEach((a, k) => {
+          const to = params[k]!;
+          if (g.types[to] !== "i32") return;
+          if (typeof a !== "number") {
+            if (a.k === "int") steps.push({ to, x: -1, c: 0, fact: { lo: mod(a.v), len: 1 } });
+            return;
+          }
+          const { x, c } = linear(a, def);
+          steps.push({ to, x: isParam.has(x) ? x : -1, c, fact: facts.get(x)?.at(-1) });
+        });
+        forget(fact);
+        steps.push(j.block);
+      }
+    }
+  }
+  return steps;
+}
