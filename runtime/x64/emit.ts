@@ -134,7 +134,8 @@ class Emitter {
     this.exitSites();
   }
 
-  /** Each exit site's thunk (its number, then the shared thunk), then the cells. */
+  /** Each exit site's thunk (its number, then the shared thunk). The cells are the code
+   *  block's (bound after all its code, in memory that stays writable). */
   private exitSites(): void {
     const a = this.a;
     const ids = this.sites.map((s, i) => this.ctx.site(this.f, i, s.cell, s.thunk));
@@ -144,13 +145,6 @@ class Emitter {
       a.movRI(32, SCRATCH2, ids[i]!);
       a.jmp(this.ctx.stubs.exitThunk);
     });
-    if (!this.sites.length) return;
-    this.ctx.mark(a.size, this.f, "exit cells");
-    a.align(8);
-    for (const s of this.sites) {
-      a.bind(s.cell);
-      for (let k = 0; k < 8; k++) a.emit(0);
-    }
   }
 
   /** The blocks whose code starts where block `order[k]`'s ends: the next one, and past it

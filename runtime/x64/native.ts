@@ -27,7 +27,7 @@ import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, DataBlock, readI64 } from "./memory.ts";
+import { CodeBlock, DataBlock, readI64, pageSize } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, type Stubs } from "./stubs.ts";
@@ -79,14 +79,12 @@ export const DEFAULT_HEAP_BYTES = 16 << 20;
 const BAD_LENGTH = "invalid array length";
 
 /** An exit site: its status, the code block and the absolute addresses of its cell and thunk
- *  in it, the graph its cell leads to once patched (but for promotions), and for a promotion
- *  the addresses of the values seen. */
+ *  in it, and for a promotion the addresses of the values seen. */
 interface Site {
   status: number;
   block: CodeBlock | undefined;
   cell: bigint;
   thunk: bigint;
-  to?: string;
   cases: Map<number, bigint>;
 }
 
@@ -102,6 +100,8 @@ export class NativeModule {
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
   private sites: Site[] = [];
+  /** The sites whose cell points at each graph (to retarget when a remade loop replaces it). */
+  private goingTo = new Map<string, Site[]>();
   /** Code blocks of promotion dispatches (replaced as they grow). */
   private dispatches: CodeBlock[] = [];
   /** The `count` operation's counters, kept across runs (grown by copying). */
@@ -185,8 +185,20 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
+    // The exit cells, on pages of their own that stay writable: patching one is a store, not
+    // two mprotect calls (each a TLB shootdown on every core the process runs on).
+    let cells: number | undefined;
+    if (sites.length) {
+      mark(a.size, undefined, "exit cells");
+      a.align(pageSize());
+      cells = a.size;
+      for (const s of sites) {
+        a.bind(s.cell);
+        for (let k = 0; k < 8; k++) a.emit(0);
+      }
+    }
     // Each cell starts at its thunk.
-    const code = new CodeBlock(a.bytes(), 0, (address, bytes) => {
+    const code = new CodeBlock(a.bytes(), 0, cells, (address, bytes) => {
       const view = new DataView(bytes.buffer, bytes.byteOffset);
       for (const s of sites) {
         const site = this.sites[s.id]!;
@@ -287,15 +299,17 @@ export class NativeModule {
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.perValue) s.cases.set(value, at);
-      else s.to = r.name;
+      else this.point(s, r.name);
       this.patch(s, r.perValue ? this.dispatch(s) : at);
       // A remade loop: the exits that went to the graph it replaces go to it.
-      if (r.replaces)
-        for (const t of this.sites)
-          if (t.to === r.replaces) {
-            t.to = r.by!;
-            this.patch(t, this.entries.get(r.by!)!);
-          }
+      if (r.replaces) {
+        const to = this.entries.get(r.by!)!;
+        for (const t of this.goingTo.get(r.replaces) ?? []) {
+          this.point(t, r.by!);
+          this.patch(t, to);
+        }
+        this.goingTo.delete(r.replaces);
+      }
       return at;
     } catch (e) {
       this.failure = e;
@@ -303,11 +317,18 @@ export class NativeModule {
     }
   }
 
+  /** Records that the cell of `s` points at graph `name`. */
+  private point(s: Site, name: string): void {
+    let list = this.goingTo.get(name);
+    if (!list) this.goingTo.set(name, (list = []));
+    list.push(s);
+  }
+
   /** Points the cell of `s` at `target`. */
   private patch(s: Site, target: bigint): void {
     const bytes = new Uint8Array(8);
     new DataView(bytes.buffer).setBigUint64(0, target, true);
-    s.block!.patch(Number(s.cell - s.block!.address), bytes);
+    s.block!.write(Number(s.cell - s.block!.address), bytes);
     this.counts.patches++;
   }
 
