@@ -10,8 +10,8 @@
 //! first pointing at a thunk that calls back into JS with the site's number and the exit's
 //! value. JS finds where the exit goes on (`continuation`: the specialiser makes the graph the
 //! first time, for a promotion once per value), compiles what is new into a code block of its
-//! own, and patches the cell (the page goes writable, then executable again: W^X holds): to the
-//! graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
+//! own, and patches the cell (cells are on writable, never executable pages after their code
+//! block's code: W^X holds and a patch is a store): to the graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
 //! again (PyPy's flexswitch). So the next time through, the exit is a jump. Calls from new code
 //! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
