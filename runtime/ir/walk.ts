@@ -87,6 +87,31 @@ export function mapOperands(g: Graph, f: (o: Operand) => Operand): void {
   }
 }
 
+/** Variables replaced by operands, as passes find them: a lookup follows replacements of
+ *  replacements to the end, and points every variable it passed at the end (chains as long as
+ *  the code, a pointer handed down every block of a straight line, cost their length once). */
+export class Substitution {
+  private to: (Operand | undefined)[];
+  size = 0;
+  constructor(g: Graph) {
+    this.to = new Array(g.types.length);
+  }
+  set(v: number, o: Operand): void {
+    if (this.to[v] === undefined) this.size++;
+    this.to[v] = o;
+  }
+  has(v: number): boolean {
+    return this.to[v] !== undefined;
+  }
+  readonly resolve = (o: Operand): Operand => {
+    let end = o;
+    for (let to; typeof end === "number" && (to = this.to[end]) !== undefined;) end = to;
+    for (let to; typeof o === "number" && (to = this.to[o]) !== undefined && to !== end; o = to)
+      this.to[o] = end;
+    return end;
+  };
+}
+
 export function sameOperand(a: Operand, b: Operand): boolean {
   return typeof a === "number" || typeof b === "number" ? a === b : a.k === b.k && a.v === b.v;
 }

@@ -20,7 +20,7 @@ import { type Arc, complement, narrow, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
 import { comparison, paramArcs, sideArc } from "../ir/ranges.ts";
 import type { Graph, Operand } from "../ir/types.ts";
-import { definitions, inheritors, jumpsOf, mapOperands } from "../ir/walk.ts";
+import { Substitution, definitions, inheritors, jumpsOf, mapOperands } from "../ir/walk.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
@@ -41,11 +41,8 @@ interface Tables {
 
 export function cse(g: Graph): void {
   const inherits = inheritors(g);
-  const subst = new Map<number, Operand>();
-  const resolve = (o: Operand): Operand => {
-    while (typeof o === "number" && subst.has(o)) o = subst.get(o)!;
-    return o;
-  };
+  const subst = new Substitution(g);
+  const resolve = subst.resolve;
   const key = (o: Operand) => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
   let t = fresh();

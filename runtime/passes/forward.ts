@@ -6,7 +6,7 @@
 //! every array (two operands may name one array), except other constant indexes of its own.
 
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { mapOperands, sameOperand } from "../ir/walk.ts";
+import { Substitution, mapOperands, sameOperand } from "../ir/walk.ts";
 
 interface Known {
   arr: Operand;
@@ -17,11 +17,8 @@ interface Known {
 }
 
 export function forward(g: Graph): void {
-  const subst = new Map<number, Operand>();
-  const resolve = (o: Operand): Operand => {
-    while (typeof o === "number" && subst.has(o)) o = subst.get(o)!;
-    return o;
-  };
+  const subst = new Substitution(g);
+  const resolve = subst.resolve;
   const isU8 = (a: Operand) => (typeof a === "number" ? g.types[a] === "u8[]" : false);
   for (const b of g.blocks) {
     let known: Known[] = [];

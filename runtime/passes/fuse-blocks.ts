@@ -2,12 +2,12 @@
 //! the jump's arguments replace the block's parameters. Straightens the chains of empty blocks
 //! that lowering `if`, `switch` and bounds checks leaves behind.
 
-import type { Graph, Operand } from "../ir/types.ts";
-import { mapOperands, predecessorCounts } from "../ir/walk.ts";
+import type { Graph } from "../ir/types.ts";
+import { Substitution, mapOperands, predecessorCounts } from "../ir/walk.ts";
 
 export function fuseBlocks(g: Graph): void {
   const preds = predecessorCounts(g);
-  const subst = new Map<number, Operand>();
+  const subst = new Substitution(g);
   const dead = new Set<number>();
   g.blocks.forEach((b, bi) => {
     if (dead.has(bi)) return;
@@ -24,12 +24,8 @@ export function fuseBlocks(g: Graph): void {
     }
   });
   if (!dead.size) return;
-  const resolve = (o: Operand): Operand => {
-    while (typeof o === "number" && subst.has(o)) o = subst.get(o)!;
-    return o;
-  };
   // Fused blocks stay in place unreached; renumbering happens in pruneBlocks.
   for (const d of dead)
     g.blocks[d] = { params: [], ops: [], term: { k: "raise", msg: "unreachable" } };
-  mapOperands(g, resolve);
+  mapOperands(g, subst.resolve);
 }
