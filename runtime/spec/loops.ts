@@ -2,126 +2,151 @@
 //! loop as one graph: the innermost natural loop around a key. Dominators by Cooper, Harvey and
 //! Kennedy's iterative algorithm ("A Simple, Fast Dominance Algorithm"), over the keys reachable
 //! from the root. A cycle that is not a natural loop (entered at two keys) is no loop here.
+//!
+//! Keys are numbered as they come (the root "" is 0) and the tables are arrays: the graph grows
+//! with every key specialised, and the dominators are computed again at each remake after it grew.
 
 export class KeyGraph {
-  readonly succs = new Map<string, Set<string>>();
-  readonly preds = new Map<string, Set<string>>();
-  /** Dominators from the root "" and natural loops by header, made again only after an edge
-   *  is added. */
+  private ids = new Map<string, number>([["", 0]]);
+  private names: string[] = [""];
+  private succs: Set<number>[] = [new Set()];
+  private preds: number[][] = [[]];
+  /** Dominators and natural loops by header, made again only after an edge is added. */
   private doms: Dominators | undefined;
-  private loops = new Map<string, Set<string> | undefined>();
+  private loops = new Map<number, Loop | undefined>();
 
   link(from: string, to: string): void {
-    let s = this.succs.get(from);
-    if (!s) this.succs.set(from, (s = new Set()));
-    if (s.has(to)) return;
-    s.add(to);
-    let p = this.preds.get(to);
-    if (!p) this.preds.set(to, (p = new Set()));
-    p.add(from);
+    const [a, b] = [this.id(from), this.id(to)];
+    if (this.succs[a]!.has(b)) return;
+    this.succs[a]!.add(b);
+    this.preds[b]!.push(a);
     this.doms = undefined;
     this.loops.clear();
+  }
+
+  /** The keys `key` links to. */
+  successors(key: string): string[] {
+    const k = this.ids.get(key);
+    return k === undefined ? [] : [...this.succs[k]!].map((s) => this.names[s]!);
+  }
+
+  /** The keys reachable from the root, and whether `a` dominates `b` (both reachable). */
+  dominance(): { reachable: string[]; dominates(a: string, b: string): boolean } {
+    const d = (this.doms ??= dominators(this.succs, this.preds));
+    return {
+      reachable: this.names.filter((_, k) => d.idom[k]! >= 0),
+      dominates: (a, b) => d.dominates(this.ids.get(a)!, this.ids.get(b)!),
+    };
   }
 
   /** The keys of the innermost natural loop that contains `key` and more than `than` keys
    *  (its header first), or an empty set when there is none. */
   innermostLoop(key: string, than = 0): Set<string> {
-    const { idom } = (this.doms ??= dominators(this, ""));
-    if (!idom.has(key)) return new Set();
-    for (let h = key; h !== ""; h = idom.get(h)!) {
-      const body = this.loopAt(h);
-      if (body?.has(key) && body.size > than) return body;
+    const k = this.ids.get(key);
+    const { idom } = (this.doms ??= dominators(this.succs, this.preds));
+    if (k === undefined || idom[k]! < 0) return new Set();
+    for (let h = k; h !== 0; h = idom[h]!) {
+      const loop = this.loopAt(h);
+      if (loop?.body.has(k) && loop.body.size > than) return loop.keys;
     }
     return new Set();
   }
 
+  private id(key: string): number {
+    let k = this.ids.get(key);
+    if (k === undefined) {
+      this.ids.set(key, (k = this.names.push(key) - 1));
+      this.succs.push(new Set());
+      this.preds.push([]);
+    }
+    return k;
+  }
+
   /** The natural loop headed by `h`, if back edges reach it. */
-  private loopAt(h: string): Set<string> | undefined {
+  private loopAt(h: number): Loop | undefined {
     if (this.loops.has(h)) return this.loops.get(h);
     const { idom, dominates } = this.doms!;
-    const tails = [...(this.preds.get(h) ?? [])].filter((t) => idom.has(t) && dominates(h, t));
-    let body: Set<string> | undefined;
+    const tails = this.preds[h]!.filter((t) => idom[t]! >= 0 && dominates(h, t));
+    let loop: Loop | undefined;
     if (tails.length) {
-      body = new Set([h]);
+      const body = new Set([h]);
       const work = tails;
       while (work.length) {
         const n = work.pop()!;
         if (body.has(n)) continue;
         body.add(n);
-        for (const p of this.preds.get(n) ?? []) if (idom.has(p)) work.push(p);
+        for (const p of this.preds[n]!) if (idom[p]! >= 0) work.push(p);
       }
+      loop = { body, keys: new Set([...body].map((b) => this.names[b]!)) };
     }
-    this.loops.set(h, body);
-    return body;
+    this.loops.set(h, loop);
+    return loop;
   }
 }
 
-/** Dominators of a graph from `root`: every reachable node's immediate dominator (the root's
- *  is itself), and a constant-time test on the dominator tree's depth-first intervals. */
-export interface Dominators {
-  idom: Map<string, string>;
-  dominates(a: string, b: string): boolean;
+/** A natural loop's keys, by number and by name (its header first). */
+interface Loop {
+  body: Set<number>;
+  keys: Set<string>;
 }
 
-export function dominators(
-  g: { succs: Map<string, Set<string>>; preds: Map<string, Set<string>> },
-  root: string,
-): Dominators {
-  // Postorder by an iterative depth-first walk.
-  const po = new Map<string, number>();
-  const order: string[] = [];
-  const seen = new Set([root]);
-  const stack: [string, Iterator<string>][] = [[root, (g.succs.get(root) ?? new Set()).values()]];
+/** Dominators from node 0: every reachable node's immediate dominator (-1 for the others; the
+ *  root's is itself), and a constant-time test on the dominator tree's depth-first intervals. */
+interface Dominators {
+  idom: Int32Array;
+  dominates(a: number, b: number): boolean;
+}
+
+function dominators(succs: Set<number>[], preds: number[][]): Dominators {
+  const n = succs.length;
+  // Postorder numbers by an iterative depth-first walk.
+  const po = new Int32Array(n).fill(-1);
+  const order: number[] = [];
+  const seen = new Uint8Array(n);
+  seen[0] = 1;
+  const stack: [number, Iterator<number>][] = [[0, succs[0]!.values()]];
   while (stack.length) {
     const top = stack.at(-1)!;
     const next = top[1].next();
     if (next.done) {
-      po.set(top[0], order.push(top[0]) - 1);
+      po[top[0]] = order.push(top[0]) - 1;
       stack.pop();
-    } else if (!seen.has(next.value)) {
-      seen.add(next.value);
-      stack.push([next.value, (g.succs.get(next.value) ?? new Set()).values()]);
+    } else if (!seen[next.value]) {
+      seen[next.value] = 1;
+      stack.push([next.value, succs[next.value]!.values()]);
     }
   }
-  const idom = new Map([[root, root]]);
-  const intersect = (a: string, b: string): string => {
+  const idom = new Int32Array(n).fill(-1);
+  idom[0] = 0;
+  const intersect = (a: number, b: number): number => {
     while (a !== b) {
-      while (po.get(a)! < po.get(b)!) a = idom.get(a)!;
-      while (po.get(b)! < po.get(a)!) b = idom.get(b)!;
+      while (po[a]! < po[b]!) a = idom[a]!;
+      while (po[b]! < po[a]!) b = idom[b]!;
     }
     return a;
   };
   for (let changed = true; changed;) {
     changed = false;
     for (let i = order.length - 2; i >= 0; i--) {
-      const n = order[i]!;
-      let d: string | undefined;
-      for (const p of g.preds.get(n) ?? [])
-        if (idom.has(p)) d = d === undefined ? p : intersect(p, d);
-      if (d !== undefined && idom.get(n) !== d) (idom.set(n, d), (changed = true));
+      const v = order[i]!;
+      let d = -1;
+      for (const p of preds[v]!) if (idom[p]! >= 0) d = d < 0 ? p : intersect(p, d);
+      if (d >= 0 && idom[v] !== d) ((idom[v] = d), (changed = true));
     }
   }
   // Depth-first intervals of the dominator tree: a dominates b when a's holds b's.
-  const kids = new Map<string, string[]>();
-  for (const [n, d] of idom) {
-    if (n === root) continue;
-    let k = kids.get(d);
-    if (!k) kids.set(d, (k = []));
-    k.push(n);
-  }
-  const pre = new Map<string, number>();
-  const post = new Map<string, number>();
-  const walk: [string, number][] = [[root, 0]];
+  const kids: number[][] = Array.from({ length: n }, () => []);
+  for (let v = 1; v < n; v++) if (idom[v]! >= 0) kids[idom[v]!]!.push(v);
+  const pre = new Int32Array(n);
+  const post = new Int32Array(n);
+  const walk: [number, number][] = [[0, 0]];
   let clock = 0;
   while (walk.length) {
     const top = walk.at(-1)!;
-    if (top[1] === 0) pre.set(top[0], clock++);
-    const next = kids.get(top[0])?.[top[1]++];
+    if (top[1] === 0) pre[top[0]] = clock++;
+    const next = kids[top[0]]![top[1]++];
     if (next !== undefined) walk.push([next, 0]);
-    else (post.set(top[0], clock++), walk.pop());
+    else ((post[top[0]] = clock++), walk.pop());
   }
-  return {
-    idom,
-    dominates: (a, b) => pre.get(a)! <= pre.get(b)! && post.get(b)! <= post.get(a)!,
-  };
+  return { idom, dominates: (a, b) => pre[a]! <= pre[b]! && post[b]! <= post[a]! };
 }
