@@ -68,6 +68,9 @@ interface Passing {
 
 /** The arcs of the `i32` block parameters that are not the whole circle. */
 export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<number, Arc> {
+  // Most graphs a JIT makes are small continuations without one (the entry's are unknown).
+  if (!g.blocks.some((b, bi) => bi > 0 && b.params.some((p) => g.types[p] === "i32")))
+    return new Map();
   const steps = passings(g, def);
   const preds = predecessorCounts(g);
   const params = (b: number) => g.blocks[b]!.params;
@@ -95,6 +98,7 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
   for (const p of params(0)) arcs.set(p, TOP);
   const grown = new Map<number, number>();
   let changed = true;
+  let widened = false;
   const grow = (p: number, arc: Arc) => {
     const old = arcs.get(p);
     const now = old ? cover(old, arc) : arc;
@@ -102,6 +106,7 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
     const n = (grown.get(p) ?? 0) + 1;
     grown.set(p, n);
     arcs.set(p, n > WIDEN ? TOP : now);
+    widened ||= n > WIDEN;
     changed = true;
   };
   for (let r = 0; changed; r++) {
@@ -110,10 +115,11 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
     round((p) => arcs.get(p), grow);
   }
 
-  // Downwards: what reaches each parameter given the arcs so far (the new arc of a parameter
-  // once every jump to its block has been seen in the round), kept while still a fixpoint.
+  // Downwards, where widening lost something: what reaches each parameter given the arcs so
+  // far (the new arc of a parameter once every jump to its block has been seen in the round),
+  // kept while still a fixpoint.
   let best = arcs;
-  for (let r = 0; r < NARROW; r++) {
+  for (let r = 0; widened && r < NARROW; r++) {
     const next = new Map<number, Arc>();
     for (const p of params(0)) next.set(p, TOP);
     const seen = new Uint32Array(g.blocks.length);
@@ -128,6 +134,11 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
         if (++seen[b]! === preds[b]) for (const p of params(b)) done.add(p);
       },
     );
+    const same = [...next].every(([p, a]) => {
+      const b = best.get(p);
+      return b && b.lo === a.lo && b.len === a.len;
+    });
+    if (same) break;
     let fixpoint = true;
     round(
       (p) => next.get(p),
@@ -137,12 +148,7 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
       },
     );
     if (!fixpoint) break;
-    const same = [...next].every(([p, a]) => {
-      const b = best.get(p);
-      return b && b.lo === a.lo && b.len === a.len;
-    });
     best = next;
-    if (same) break;
   }
   for (const [p, a] of best) if (a.len === CIRCLE) best.delete(p);
   return best;

@@ -43,7 +43,6 @@ export function cse(g: Graph): void {
   const inherits = inheritors(g);
   const subst = new Substitution(g);
   const resolve = subst.resolve;
-  const key = (o: Operand) => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
   let t = fresh();
   const defs = definitions(g);
@@ -65,7 +64,8 @@ export function cse(g: Graph): void {
     }
     const b = g.blocks[bi]!;
     b.ops = b.ops.filter((op) => {
-      op.args = op.args.map(resolve);
+      const args = op.args;
+      for (let i = 0; i < args.length; i++) args[i] = resolve(args[i]!);
       if (op.op === "merge_point" && !undo.saved) {
         // The specialisers keep only the merge point's arguments across it: forget the rest
         // (until this block's subtree is done).
@@ -73,7 +73,8 @@ export function cse(g: Graph): void {
         t = fresh();
       }
       if (op.dst < 0 || OPS[op.op]!.effect !== "pure") return true;
-      const k = `${op.op}<${op.imm ?? ""}>${op.args.map(key).join(",")}`;
+      let k = `${op.op}<${op.imm ?? ""}>`;
+      for (const a of args) k += typeof a === "number" ? `v${a},` : `${a.k}${a.v},`;
       const seen = t.exprs.get(k);
       if (seen === undefined) {
         t.exprs.set(k, op.dst);
