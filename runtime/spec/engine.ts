@@ -920,16 +920,15 @@ export class Engine {
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
     if (p.frames.length !== 1)
       throw new SpecialisationLimit("a merge point inside an inlined call");
-    const at = (o: Operand): AVal =>
-      typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v);
-    vars.forEach((o, i) => {
-      const a = at(o);
+    // (Plain loops, no closures: this runs once per instruction specialised.)
+    for (let i = 0; i < vars.length; i++) {
+      const a = this.argument(f, vars[i]!);
       if (a.k === "a" && i < n) this.frozen.add(a.arr);
-      if (a.k !== "v") return;
+      if (a.k !== "v") continue;
       if (i < n) this.freeze(a.obj);
       else if (!staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
-    });
-    let vals = vars.map(at);
+    }
+    let vals = this.arguments(f, vars);
     const known = vals
       .slice(0, n)
       .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
@@ -949,10 +948,9 @@ export class Engine {
             : "red",
       );
     let general = known.includes("?");
-    const made = (k: string) => p.rg.keys.has(k) || (this.lazy && this.keys.has(k));
     if (
       !general &&
-      !made(mergeKey(known, pattern.map(shapeOf))) &&
+      !this.made(p, mergeKey(known, pattern.map(shapeOf))) &&
       mustGeneralise(this.policy, variants)
     ) {
       // Widen: keep only the item constants this position has always seen.
@@ -961,26 +959,31 @@ export class Engine {
     }
     const key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
     if (general) {
-      if (!made(key)) this.stats.generalisations++;
+      if (!this.made(p, key)) this.stats.generalisations++;
       this.generic(f);
       for (const a of vals) if (a.k === "v") this.force(p, a.obj);
-      vals = vars.map(at);
+      vals = this.arguments(f, vars);
     }
 
     // The red leaves of the state, in canonical order: whatever the key does not fix.
     // A green that is not a compile-time value is a leaf too (a pc computed at run time).
-    const isLeaf = (i: number) => i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
-    const leafItem = (i: number, k: number) => {
-      const pat = pattern[i - n];
-      return typeof pat === "string" || pat === undefined || pat[k] === "_";
-    };
+    const leaf: boolean[] = new Array(vals.length);
+    for (let i = 0; i < vals.length; i++)
+      leaf[i] = i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
     const leaves: AVal[] = [];
-    vals.forEach((a, i) => {
-      if (!isLeaf(i)) return;
-      if (a.k === "v") leaves.push(...a.obj.items.filter((_, k) => leafItem(i, k)));
-      else leaves.push(a);
-    });
-    const operands = leaves.map((a) => this.operand(p, a));
+    for (let i = 0; i < vals.length; i++) {
+      const a = vals[i]!;
+      if (!leaf[i]) continue;
+      if (a.k !== "v") {
+        leaves.push(a);
+        continue;
+      }
+      const pat = itemLeaves(pattern[i - n]);
+      for (let k = 0; k < a.obj.items.length; k++)
+        if (!pat || pat[k] === "_") leaves.push(a.obj.items[k]!);
+    }
+    const operands: Operand[] = new Array(leaves.length);
+    for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
     if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", key);
     const target = p.rg.keys.get(key);
     if (target !== undefined) {
@@ -1022,43 +1025,25 @@ export class Engine {
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
     const params: AVal[] = [];
-    const param = (a: AVal): AVal => {
-      const type =
-        a.k === "r"
-          ? a.type
-          : a.k === "c"
-            ? typeof a.v === "boolean"
-              ? "bool"
-              : "i32"
-            : a.k === "a"
-              ? a.type
-              : a.obj.type;
-      const len = !general && a.k === "r" ? a.len : undefined;
-      const r = {
-        k: "r",
-        o: p.rg.b.addParam(blk, type),
-        type,
-        ...(len === undefined ? {} : { len }),
-      } as AVal;
-      params.push(r);
-      return r;
-    };
     const env: Slot[] = new Array(f.g.types.length);
-    vars.forEach((v, i) => {
+    for (let i = 0; i < vars.length; i++) {
+      const v = vars[i]!;
       const a = vals[i]!;
-      const next: AVal = !isLeaf(i)
-        ? a
-        : a.k === "v"
-          ? {
-              k: "v",
-              obj: {
-                type: a.obj.type,
-                items: a.obj.items.map((s, k) => (leafItem(i, k) ? (param(s) as Scalar) : s)),
-              },
-            }
-          : param(a);
+      let next = a;
+      if (leaf[i] && a.k === "v") {
+        const pat = itemLeaves(pattern[i - n]);
+        next = {
+          k: "v",
+          obj: {
+            type: a.obj.type,
+            items: a.obj.items.map((s, k) =>
+              !pat || pat[k] === "_" ? (this.param(p, blk, s, general, params) as Scalar) : s,
+            ),
+          },
+        };
+      } else if (leaf[i]) next = this.param(p, blk, a, general, params);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
-    });
+    }
     f.env = env;
     if (this.lazy && fresh && key !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
@@ -1072,6 +1057,52 @@ export class Engine {
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }
+
+  /** A merge point's argument: a slot of `f`, or a constant. */
+  private argument(f: Frame, o: Operand): AVal {
+    return typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v);
+  }
+
+  private arguments(f: Frame, vars: Operand[]): AVal[] {
+    const vals: AVal[] = new Array(vars.length);
+    for (let i = 0; i < vars.length; i++) vals[i] = this.argument(f, vars[i]!);
+    return vals;
+  }
+
+  /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */
+  private made(p: Path, k: string): boolean {
+    return p.rg.keys.has(k) || (this.lazy && this.keys.has(k));
+  }
+
+  /** A new parameter of merge block `blk` for leaf `a` (kept in `params`); a red's known array
+   *  length stays unless the key is generalised. */
+  private param(p: Path, blk: number, a: AVal, general: boolean, params: AVal[]): AVal {
+    const type =
+      a.k === "r"
+        ? a.type
+        : a.k === "c"
+          ? typeof a.v === "boolean"
+            ? "bool"
+            : "i32"
+          : a.k === "a"
+            ? a.type
+            : a.obj.type;
+    const len = !general && a.k === "r" ? a.len : undefined;
+    const r = {
+      k: "r",
+      o: p.rg.b.addParam(blk, type),
+      type,
+      ...(len === undefined ? {} : { len }),
+    } as AVal;
+    params.push(r);
+    return r;
+  }
+}
+
+/** A merge-point argument's pattern, for a virtual: which items are leaves ("_"); undefined
+ *  when all are. */
+function itemLeaves(pat: Pattern[number] | undefined): (number | boolean | "_")[] | undefined {
+  return typeof pat === "string" || pat === undefined ? undefined : pat;
 }
 
 /** Whether frame `f` raises before it does anything else (through empty blocks). */
