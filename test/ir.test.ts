@@ -5,10 +5,10 @@ import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
 import fc from "fast-check";
 import type { Module } from "../runtime/ir/types.ts";
-import { L3 } from "../runtime/l3.ts";
 import { cse } from "../runtime/passes/cse.ts";
 import { pruneBlocks } from "../runtime/passes/prune-blocks.ts";
 import { mergeGuards } from "../runtime/passes/merge-guards.ts";
+import { INT_MAX, INT_MIN, edgeValues, outcome } from "./edges.ts";
 
 const dir = new URL("./ir/", import.meta.url);
 const strip = (t: string) =>
@@ -67,8 +67,6 @@ describe("verifier", () => {
 });
 
 describe("merge-guards", () => {
-  const INT_MIN = -(2 ** 31);
-  const INT_MAX = 2 ** 31 - 1;
   const OPS = ["int_le", "int_lt", "int_ge", "int_gt"] as const;
   interface G {
     op: (typeof OPS)[number] | "uint_lt";
@@ -103,15 +101,8 @@ describe("merge-guards", () => {
     lines.push("  return x.0", "}");
     return lines.join("\n");
   };
-  const edges = [0, 1, 2, 3, 7, 8, 9, 10, 29998, 29999, 30000];
-  const xs = [
-    ...edges.flatMap((e) => [e, -e]),
-    ...[0, 1, 2, 5, 9, 10, 11].flatMap((d) => [INT_MIN + d, INT_MAX - d]),
-  ];
-  const run = (m: Module, x: number) => {
-    const s = new L3(m).run("f", [x]);
-    return s.k === "raise" ? s.msg : s.k === "return" ? s.value : s.k;
-  };
+  const xs = edgeValues;
+  const run = outcome;
 
   it("Brainfuck's pointer guards become one test, raising exactly where one of them would", () => {
     const left = Array.from({ length: 9 }, (_, i): G => ({
