@@ -7,9 +7,9 @@
 //!
 //! Loops make it a fixpoint. Rounds over the blocks in reverse postorder grow each arc from
 //! empty until nothing grows; an arc that has grown `WIDEN` times becomes the whole circle (a
-//! pointer moving by one would otherwise take a round per value). Then narrowing rounds give
-//! each parameter what reaches it given the arcs found (a loop's pointer: what enters and what
-//! its checked back edge passes), kept while they are a fixpoint still.
+//! pointer moving by one would otherwise take a round per value). Where that happened,
+//! narrowing rounds give each parameter what reaches it given the arcs found (a loop's pointer:
+//! what enters and what its checked back edge passes), kept while they are a fixpoint still.
 
 import {
   type Arc,
@@ -57,8 +57,8 @@ export function sideArc(
 }
 
 /** What a jump passes a parameter: the arc of `x` (the whole circle when `x` is -1, a
- *  constant or a variable that is no parameter), met with the facts known about `x` at the
- *  jump in order, then shifted by `c`. */
+ *  constant or a variable that is no parameter), met with what the comparisons on the way to
+ *  the jump say of `x`, then shifted by `c`. */
 interface Passing {
   to: number;
   x: number;
