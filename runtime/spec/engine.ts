@@ -531,22 +531,24 @@ export class Engine {
    *  abstract values would. */
   private stateKey(f: Frame): string {
     const ids = new Map<object, number>();
-    const id = (o: object, fresh: () => string): string => {
-      const i = ids.get(o);
-      if (i !== undefined) return `#${i}`;
-      ids.set(o, ids.size);
-      return fresh();
-    };
-    const slot = (s: Slot | undefined): string => {
-      if (s === undefined) return "";
-      if (typeof s === "number" || typeof s === "boolean") return String(s);
-      if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayId(s);
-      if (s.k === "c") return String(s.v);
-      if (s.k === "a") return this.arrayId(s.arr);
-      if (s.k === "r") return id(s, () => (s.len === undefined ? "_" : `_#${s.len}`));
-      return id(s.obj, () => `[${s.obj.items.map(slot).join(" ")}]`);
-    };
-    return `${f.g.name}:${f.block}:${f.op}:${f.ret}:${f.env.map(slot).join(",")}`;
+    let key = `${f.g.name}:${f.block}:${f.op}:${f.ret}:`;
+    for (let v = 0; v < f.env.length; v++) key += (v ? "," : "") + this.slotKey(f.env[v], ids);
+    return key;
+  }
+
+  /** A slot in a state key; `ids` numbers the red values and virtuals seen so far. */
+  private slotKey(s: Slot | undefined, ids: Map<object, number>): string {
+    if (s === undefined) return "";
+    if (typeof s === "number" || typeof s === "boolean") return String(s);
+    if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayId(s);
+    if (s.k === "c") return String(s.v);
+    if (s.k === "a") return this.arrayId(s.arr);
+    const o = s.k === "r" ? s : s.obj;
+    const i = ids.get(o);
+    if (i !== undefined) return `#${i}`;
+    ids.set(o, ids.size);
+    if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
+    return `[${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}]`;
   }
 
   /** Where exit `status` goes on for the value `v` (the promoted value; 0 for the other exits):
@@ -1154,23 +1156,31 @@ export function wrap(s: Slot, type: Type): AVal {
  *  change are copied, keeping their aliasing. */
 function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Frame[] {
   const seen = new Map<object, object>();
-  const copy = (s: Slot): Slot => {
-    if (s instanceof Int32Array || s instanceof Uint8Array) {
-      if (frozen.has(s)) return s;
-      let c = seen.get(s) as typeof s | undefined;
-      if (!c) seen.set(s, (c = s.slice()));
-      return c;
+  return frames.map((f) => {
+    const env: Slot[] = new Array(f.env.length);
+    for (let v = 0; v < env.length; v++) {
+      const s = f.env[v];
+      if (s !== undefined) env[v] = copySlot(s, frozen, seen);
     }
-    if (typeof s !== "object" || s.k !== "v") return s;
-    const { forced, frozen: f } = s.obj as Forced;
-    if (forced !== undefined)
-      return { k: "r", o: forced, type: s.obj.type, len: s.obj.items.length };
-    if (f) return { k: "a", arr: f, type: s.obj.type };
-    let o = seen.get(s.obj) as Virtual | undefined;
-    if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
-    return { k: "v", obj: o };
-  };
-  return frames.map((f) => ({ ...f, env: f.env.map(copy) }));
+    return { ...f, env };
+  });
+}
+
+/** A slot of a copied frame: what may still change is copied once (`seen`: the copies so far). */
+function copySlot(s: Slot, frozen: Set<Int32Array | Uint8Array>, seen: Map<object, object>): Slot {
+  if (s instanceof Int32Array || s instanceof Uint8Array) {
+    if (frozen.has(s)) return s;
+    let c = seen.get(s) as typeof s | undefined;
+    if (!c) seen.set(s, (c = s.slice()));
+    return c;
+  }
+  if (typeof s !== "object" || s.k !== "v") return s;
+  const { forced, frozen: f } = s.obj as Forced;
+  if (forced !== undefined) return { k: "r", o: forced, type: s.obj.type, len: s.obj.items.length };
+  if (f) return { k: "a", arr: f, type: s.obj.type };
+  let o = seen.get(s.obj) as Virtual | undefined;
+  if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
+  return { k: "v", obj: o };
 }
 
 /** Clears the slots of copied frames that are dead where each frame goes on (a caller's
