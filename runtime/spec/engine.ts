@@ -862,9 +862,10 @@ export class Engine {
       );
     const blocks = targets.map(() => p.rg.b.newBlock());
     p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
-    // Later paths first on the stack, so the first target is followed first.
+    // Later paths first on the stack, so the first target is followed first. This path ends
+    // here: the first target takes its frames, the others copies.
     for (let i = targets.length - 1; i >= 0; i--) {
-      const frames = copyFrames(p.frames, this.frozen);
+      const frames = i === 0 ? p.frames : copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
       const side: Path = { rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 };
       if (p.from !== undefined) side.from = p.from;
@@ -950,16 +951,13 @@ export class Engine {
             : "red",
       );
     let general = known.includes("?");
-    if (
-      !general &&
-      !this.made(p, mergeKey(known, pattern.map(shapeOf))) &&
-      mustGeneralise(this.policy, variants)
-    ) {
+    let key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
+    if (!general && !this.made(p, key) && mustGeneralise(this.policy, variants)) {
       // Widen: keep only the item constants this position has always seen.
       pattern = widen(p.rg.patterns.get(position)!, pattern);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
+      key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
     }
-    const key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
     if (general) {
       if (!this.made(p, key)) this.stats.generalisations++;
       this.generic(f);
