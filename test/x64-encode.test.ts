@@ -413,21 +413,6 @@ const families: Record<string, Case[]> = {
         a.ret();
       },
     });
-    // Through 8-byte cells in the code, before and after (patchable exit targets).
-    out.push({
-      gas: `.Lcb:\n.quad 0\njmp qword ptr [rip + .Lcb]\ncall qword ptr [rip + .Lcf]\njmp qword ptr [rip + .Lcf]\n.Lcf:\n.quad 0`,
-      emit: (a) => {
-        const back = a.label();
-        const fwd = a.label();
-        a.bind(back);
-        a.emit(0, 0, 0, 0, 0, 0, 0, 0);
-        a.jmpCell(back);
-        a.callCell(fwd);
-        a.jmpCell(fwd);
-        a.bind(fwd);
-        a.emit(0, 0, 0, 0, 0, 0, 0, 0);
-      },
-    });
     return out;
   })(),
 };

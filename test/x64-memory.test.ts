@@ -180,40 +180,6 @@ describe.skipIf(!x64Supported)(title, () => {
     b.free();
   });
 
-  it("jumps through a cell in the block's writable tail, patched by a store", () => {
-    // jmp [rip + cell]; L1: mov eax, 1; ret; L2: mov eax, 2; ret; (page) cell: L1
-    const page = pageSize();
-    const a = new Asm();
-    const cell = a.label();
-    const [l1, l2] = [a.label(), a.label()];
-    a.jmpCell(cell);
-    a.bind(l1).movRI(32, Reg.rax, 1).ret();
-    a.bind(l2).movRI(32, Reg.rax, 2).ret();
-    a.align(page);
-    a.bind(cell);
-    for (let k = 0; k < 8; k++) a.emit(0);
-    const address = (b: CodeBlock, l: typeof l1) => {
-      const bytes = new Uint8Array(8);
-      new DataView(bytes.buffer).setBigUint64(0, b.address + BigInt(l.pos), true);
-      return bytes;
-    };
-    const b = new CodeBlock(a.bytes(), 0, page, (at, bytes) =>
-      new DataView(bytes.buffer, bytes.byteOffset).setBigUint64(page, at + BigInt(l1.pos), true),
-    );
-    const f = b.fn("i32", []);
-    expect(f()).toBe(1);
-    b.write(page, address(b, l2));
-    expect(f()).toBe(2);
-    const [code, data] = [mappingsOf(b.address, page), mappingsOf(b.address + BigInt(page), page)];
-    for (const m of code) expect(m.perms).toMatch(/^r-x/);
-    for (const m of data) expect(m.perms).toMatch(/^rw-/);
-    // Code is patched, data written: neither reaches the other's pages.
-    expect(() => b.write(0, new Uint8Array(8))).toThrow(RangeError);
-    expect(() => b.patch(page, [0])).toThrow(RangeError);
-    expect(() => new CodeBlock(a.bytes(), 0, 5)).toThrow(RangeError);
-    b.free();
-  });
-
   it("never has our pages writable and executable; free() unmaps them", () => {
     const blocks = [
       code((a) => a.movRI(32, Reg.rax, 1).ret()),

@@ -39,9 +39,10 @@ export interface Context {
   graph(name: string): Label | bigint;
   /** Offset from the arena's start of data constant `i`'s array header. */
   dataOffset(i: number): number;
-  /** Registers exit site `site` of `f` with its cell (where it jumps through) and its thunk
-   *  (where the cell first points); gives the site's number in the module. */
-  site(f: MFunc, site: number, cell: Label, thunk: Label): number;
+  /** Registers exit site `site` of `f` with its thunk (where its cell first points); gives
+   *  the site's number in the module and the absolute address of its cell (the 8 bytes it
+   *  jumps through). */
+  site(f: MFunc, site: number, thunk: Label): { id: number; cell: bigint };
   stubs: {
     unwind: Label;
     raise: Label;
@@ -85,8 +86,8 @@ class Emitter {
   /** The value whose result the flags hold, and the code offset where that is so: a test of it
    *  against zero right there needs no instruction (add/sub/and/or/xor set ZF by the result). */
   private flags: { v: VReg; at: number } | undefined;
-  /** Per exit site: the cell its jump goes through, and its thunk. */
-  private sites: { cell: Label; thunk: Label }[];
+  /** Per exit site: its number, the cell its jump goes through, and its thunk. */
+  private sites: { id: number; cell: bigint; thunk: Label }[];
 
   constructor(
     private a: Asm,
@@ -106,7 +107,10 @@ class Emitter {
     // On entry rsp is 8 mod 16 (the return address); after the pushes and the frame, 0.
     if ((8 + 8 * this.pushes.length + size) % 16 !== 0) size += 8;
     this.frameSize = size;
-    this.sites = f.sites.map(() => ({ cell: a.label(), thunk: a.label() }));
+    this.sites = f.sites.map((_, i) => {
+      const thunk = a.label();
+      return { ...ctx.site(f, i, thunk), thunk };
+    });
   }
 
   run(): void {
@@ -134,15 +138,13 @@ class Emitter {
     this.exitSites();
   }
 
-  /** Each exit site's thunk (its number, then the shared thunk). The cells are the code
-   *  block's (bound after all its code, in memory that stays writable). */
+  /** Each exit site's thunk: its number, then the shared thunk. */
   private exitSites(): void {
     const a = this.a;
-    const ids = this.sites.map((s, i) => this.ctx.site(this.f, i, s.cell, s.thunk));
     this.sites.forEach((s, i) => {
-      this.ctx.mark(a.size, this.f, `exit site ${ids[i]} (status ${this.f.sites[i]}) unresolved`);
+      this.ctx.mark(a.size, this.f, `exit site ${s.id} (status ${this.f.sites[i]}) unresolved`);
       a.bind(s.thunk);
-      a.movRI(32, SCRATCH2, ids[i]!);
+      a.movRI(32, SCRATCH2, s.id);
       a.jmp(this.ctx.stubs.exitThunk);
     });
   }
@@ -205,16 +207,16 @@ class Emitter {
 
   /** Leaves the frame: returns, or for a tail call only pops it (the arrays of this frame
    *  may be the continuation's arguments, so the heap is not given back). */
-  private epilogue(tail?: Label): void {
+  private epilogue(tail?: bigint): void {
     const a = this.a;
-    if (this.bumpSlot !== undefined && !tail) {
+    if (this.bumpSlot !== undefined && tail === undefined) {
       a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.bumpSlot });
       a.movMR(64, { base: STATE, disp: S.bump }, SCRATCH1);
     }
     if (this.frameSize) a.addRI(64, Reg.rsp, this.frameSize);
     for (const r of [...this.pushes].reverse()) a.pop(r);
-    if (tail) a.jmpCell(tail);
-    else a.ret();
+    if (tail === undefined) a.ret();
+    else a.movabs(SCRATCH1, tail).jmpM({ base: SCRATCH1, disp: 0 });
   }
 
   /** The memory a stack location stands for. */
@@ -524,7 +526,8 @@ class Emitter {
       if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
       else a.call(target);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
-    else if (c.k === "exit") a.callCell(this.sites[c.site]!.cell);
+    else if (c.k === "exit")
+      a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
     // A JS callback's int32 result says nothing of rax's upper half: clear it.
     if (c.k === "io_read") a.movRR(32, Reg.rax, Reg.rax);

@@ -847,22 +847,6 @@ export class Asm {
     return this;
   }
 
-  /** jmp qword [rip + cell]: through an 8-byte cell `l` in the code (a patchable target) */
-  jmpCell(l: Label): this {
-    this.byte(0xff);
-    this.byte(0x25);
-    this.rel32(l);
-    return this;
-  }
-
-  /** call qword [rip + cell] */
-  callCell(l: Label): this {
-    this.byte(0xff);
-    this.byte(0x15);
-    this.rel32(l);
-    return this;
-  }
-
   /** call r64 (indirect) */
   callR(r: Reg): this {
     this.op([0xff], 2, r);

@@ -150,36 +150,25 @@ export class CodeBlock {
   /** Objects kept alive as long as this code is (see `retain`). */
   private readonly retained: unknown[] = [];
 
-  /** Where the writable data at the block's end starts (`capacity` when it has none). */
-  readonly writable: number;
-  /** A view of the writable data, made when first written. */
-  private data: Uint8Array | undefined;
-
   /**
    * Maps `code` read-execute.
    * @param minCapacity reserve at least this many bytes (for code patched in later)
-   * @param writable where data that stays read-write starts in `code` (page-aligned), for
-   *   cells the code jumps through and that are patched often (see `write`)
    * @param relocate fills in what depends on the address (absolute addresses), while the
    *   memory is still writable
    */
   constructor(
     code: Uint8Array,
     minCapacity = 0,
-    writable?: number,
     relocate?: (address: bigint, bytes: Uint8Array) => void,
   ) {
     const { pageSize } = sys();
     this.size = code.length;
     this.capacity = roundUp(Math.max(code.length, minCapacity, 1), pageSize);
-    if (writable !== undefined && (writable % pageSize !== 0 || writable > code.length))
-      throw new RangeError(`writable data at ${writable}: not a page boundary in the code`);
-    this.writable = writable ?? this.capacity;
     this.address = mapPages(this.capacity, RW);
     const bytes = new Uint8Array(sys().koffi.view(this.address, this.capacity));
     bytes.set(code);
     relocate?.(this.address, bytes);
-    if (this.writable > 0) protect(this.address, this.writable, RX);
+    protect(this.address, this.capacity, RX);
     unmapDropped.register(this, { addr: this.address, len: this.capacity }, this);
   }
 
@@ -191,8 +180,8 @@ export class CodeBlock {
   /** Overwrites code at `offset`: the touched pages go RX → RW → RX. */
   patch(offset: number, bytes: Uint8Array | readonly number[]): void {
     this.check();
-    if (!Number.isInteger(offset) || offset < 0 || offset + bytes.length > this.writable) {
-      throw new RangeError(`patch [${offset}, ${offset + bytes.length}) outside the block's code`);
+    if (!Number.isInteger(offset) || offset < 0 || offset + bytes.length > this.capacity) {
+      throw new RangeError(`patch [${offset}, ${offset + bytes.length}) outside the block`);
     }
     if (bytes.length === 0) return;
     const { pageSize, koffi } = sys();
@@ -205,21 +194,6 @@ export class CodeBlock {
     } finally {
       protect(pages, len, RX);
     }
-  }
-
-  /** Overwrites data in the writable part (no change of protection). */
-  write(offset: number, bytes: Uint8Array): void {
-    this.check();
-    if (
-      !Number.isInteger(offset) ||
-      offset < this.writable ||
-      offset + bytes.length > this.capacity
-    )
-      throw new RangeError(`write [${offset}, ${offset + bytes.length}) outside the writable data`);
-    this.data ??= new Uint8Array(
-      sys().koffi.view(this.address + BigInt(this.writable), this.capacity - this.writable),
-    );
-    this.data.set(bytes, offset - this.writable);
   }
 
   /** A copy of `len` bytes of code from `offset` (reading is always allowed). */

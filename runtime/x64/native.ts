@@ -10,8 +10,8 @@
 //! first pointing at a thunk that calls back into JS with the site's number and the exit's
 //! value. JS finds where the exit goes on (`continuation`: the specialiser makes the graph the
 //! first time, for a promotion once per value), compiles what is new into a code block of its
-//! own, and patches the cell (cells are on writable, never executable pages after their code
-//! block's code: W^X holds and a patch is a store): to the graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
+//! own, and patches the cell (cells are on the module's data pages, writable and never
+//! executable: W^X holds and a patch is a store): to the graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
 //! again (PyPy's flexswitch). So the next time through, the exit is a jump. Calls from new code
 //! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
@@ -27,7 +27,7 @@ import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, DataBlock, readI64, pageSize } from "./memory.ts";
+import { CodeBlock, DataBlock, readI64 } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, type Stubs } from "./stubs.ts";
@@ -78,15 +78,24 @@ export const DEFAULT_HEAP_BYTES = 16 << 20;
 
 const BAD_LENGTH = "invalid array length";
 
-/** An exit site: its status, the code block and the absolute addresses of its cell and thunk
- *  in it, and for a promotion the addresses of the values seen. */
+/** An exit site: its status, its cell, the absolute address of its thunk, and for a promotion
+ *  the addresses of the values seen. */
 interface Site {
   status: number;
-  block: CodeBlock | undefined;
-  cell: bigint;
+  cell: Cell;
   thunk: bigint;
   cases: Map<number, bigint>;
 }
+
+/** An exit's cell: the 8 bytes its jump goes through, the `index`th of `page`. */
+interface Cell {
+  address: bigint;
+  page: BigUint64Array;
+  index: number;
+}
+
+/** Cells per page of cells (64 KB). */
+const CELLS = 8192;
 
 export class NativeModule {
   /** Every code block, the module's first. */
@@ -102,6 +111,11 @@ export class NativeModule {
   private sites: Site[] = [];
   /** The sites whose cell points at each graph (to retarget when a remade loop replaces it). */
   private goingTo = new Map<string, Site[]>();
+  /** The exit cells: in data pages of their own (read-write, never executable), so that
+   *  patching one is a store, where a cell in the code would cost two mprotect calls (each a
+   *  TLB shootdown on every core the process runs on). The code reaches them by address. */
+  private cellPages: { block: DataBlock; cells: BigUint64Array }[] = [];
+  private cellsUsed = CELLS;
   /** Code blocks of promotion dispatches (replaced as they grow). */
   private dispatches: CodeBlock[] = [];
   /** The `count` operation's counters, kept across runs (grown by copying). */
@@ -154,19 +168,12 @@ export class NativeModule {
       trampoline,
     );
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
-    const sites: { id: number; f: MFunc; cell: Label; thunk: Label }[] = [];
+    const sites: { site: Site; thunk: Label }[] = [];
     const ctx: Context = {
-      site: (f, i, cell, thunk) => {
-        const id =
-          this.sites.push({
-            status: f.sites[i]!,
-            block: undefined,
-            cell: 0n,
-            thunk: 0n,
-            cases: new Map(),
-          }) - 1;
-        sites.push({ id, f, cell, thunk });
-        return id;
+      site: (f, i, thunk) => {
+        const site = { status: f.sites[i]!, cell: this.cell(), thunk: 0n, cases: new Map() };
+        sites.push({ site, thunk });
+        return { id: this.sites.push(site) - 1, cell: site.cell.address };
       },
       graph: (name) => {
         const target = labels.get(name) ?? this.entries.get(name);
@@ -185,29 +192,12 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
-    // The exit cells, on pages of their own that stay writable: patching one is a store, not
-    // two mprotect calls (each a TLB shootdown on every core the process runs on).
-    let cells: number | undefined;
-    if (sites.length) {
-      mark(a.size, undefined, "exit cells");
-      a.align(pageSize());
-      cells = a.size;
-      for (const s of sites) {
-        a.bind(s.cell);
-        for (let k = 0; k < 8; k++) a.emit(0);
-      }
-    }
+    const code = new CodeBlock(a.bytes());
     // Each cell starts at its thunk.
-    const code = new CodeBlock(a.bytes(), 0, cells, (address, bytes) => {
-      const view = new DataView(bytes.buffer, bytes.byteOffset);
-      for (const s of sites) {
-        const site = this.sites[s.id]!;
-        site.cell = address + BigInt(s.cell.pos);
-        site.thunk = address + BigInt(s.thunk.pos);
-        view.setBigUint64(s.cell.pos, site.thunk, true);
-      }
-    });
-    for (const s of sites) this.sites[s.id]!.block = code;
+    for (const { site, thunk } of sites) {
+      site.thunk = code.address + BigInt(thunk.pos);
+      site.cell.page[site.cell.index] = site.thunk;
+    }
     const compiled = { code, stubs, marks };
     funcs.forEach((f, i) => this.entries.set(f.name, compiled.code.address + BigInt(offsets[i]!)));
     this.blocks.push(compiled);
@@ -326,10 +316,20 @@ export class NativeModule {
 
   /** Points the cell of `s` at `target`. */
   private patch(s: Site, target: bigint): void {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, target, true);
-    s.block!.write(Number(s.cell - s.block!.address), bytes);
+    s.cell.page[s.cell.index] = target;
     this.counts.patches++;
+  }
+
+  /** A new exit cell. */
+  private cell(): Cell {
+    if (this.cellsUsed === CELLS) {
+      const block = new DataBlock(8 * CELLS);
+      this.cellPages.push({ block, cells: new BigUint64Array(block.buffer) });
+      this.cellsUsed = 0;
+    }
+    const { block, cells } = this.cellPages.at(-1)!;
+    const index = this.cellsUsed++;
+    return { address: block.addr(8 * index), page: cells, index };
   }
 
   /** A dispatch on the values a promotion site has seen: a compare and jump per value, then
@@ -428,6 +428,7 @@ export class NativeModule {
   free(): void {
     for (const b of this.blocks) b.code.free();
     for (const d of this.dispatches) d.free();
+    for (const c of this.cellPages) c.block.free();
   }
 }
 
