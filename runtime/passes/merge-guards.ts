@@ -6,8 +6,9 @@
 //! (`x - 7 <= 0` fails for x in [INT_MIN + 7, 7], not for every x <= 7). A chain is a guard
 //! followed, through blocks with one predecessor and no effects (what a raise skips cannot be
 //! seen), by guards on the same x raising the same message. When their intervals join into one,
-//! the first guard tests the union (`uint_lt x - lo, len`) and the others go straight on: the run
-//! raises the same message exactly when one of them would have.
+//! the first guard tests the union (`uint_lt x - lo, len`, or one signed comparison when the
+//! union starts at INT_MIN or ends at INT_MAX) and the others go straight on: the run raises the
+//! same message exactly when one of them would have.
 
 import { type Arc, CIRCLE, complement, holds, join, linear, mod } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
@@ -23,6 +24,7 @@ interface Guard extends Arc {
 }
 
 const SIGNED = new Set(["int_le", "int_lt", "int_ge", "int_gt"]);
+const INT_MIN = -(2 ** 31);
 
 export function mergeGuards(g: Graph): void {
   const def = definitions(g);
@@ -82,25 +84,26 @@ export function mergeGuards(g: Graph): void {
     const b0 = g.blocks[first]!;
     const t0 = b0.term as Extract<typeof b0.term, { k: "branch" }>;
     const fail = g0.raiseOnThen ? t0.then : t0.else;
-    const shifted = g.types.push("i32") - 1;
     const cond = g.types.push("bool") - 1;
     const pos = def.get(t0.cond as number)!.pos;
-    b0.ops.push(
-      {
+    const test = (op: string, x: number, k: number) =>
+      b0.ops.push({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos });
+    // An arc that starts at INT_MIN or ends at INT_MAX is one signed comparison; one that
+    // starts at 0, one unsigned; others, an unsigned comparison of x - lo.
+    if (arc.lo === mod(INT_MIN)) test("int_lt", g0.x, INT_MIN + arc.len);
+    else if (arc.lo + arc.len === mod(INT_MIN)) test("int_ge", g0.x, arc.lo);
+    else if (arc.lo === 0) test("uint_lt", g0.x, arc.len);
+    else {
+      const shifted = g.types.push("i32") - 1;
+      b0.ops.push({
         op: "int_add",
         dst: shifted,
         args: [g0.x, { k: "int", v: -arc.lo | 0 }],
         imm: undefined,
         pos,
-      },
-      {
-        op: "uint_lt",
-        dst: cond,
-        args: [shifted, { k: "int", v: arc.len | 0 }],
-        imm: undefined,
-        pos,
-      },
-    );
+      });
+      test("uint_lt", shifted, arc.len);
+    }
     b0.term = { k: "branch", cond, then: fail, else: g0.pass };
     for (const b of chain.slice(1)) {
       const gb = guardAt(b)!;
