@@ -146,7 +146,7 @@ export const nativeFactory: NativeFactory = (m, resolve) => {
 };
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
-async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
+export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
   const { specialisers } = await import("../generated/index.ts");
   return specialisers[lang.name];
 }

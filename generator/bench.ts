@@ -29,7 +29,13 @@ import { renderSvg } from "../bench/svg.ts";
 import { tlToC } from "../bench/tl2c.ts";
 import { tlrToC } from "../bench/tlr2c.ts";
 import { workloads, type Workload } from "../bench/workloads.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs, type Lang } from "../interpreters/lang.ts";
+import { loadGraphs } from "../runtime/graphs.ts";
+import { specialise } from "../runtime/spec/pe.ts";
+import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
+import type { SpecStats } from "../runtime/spec/stats.ts";
+import type { AVal } from "../runtime/spec/value.ts";
+import { generated } from "./backends.ts";
 import { UsageError } from "./cli.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -79,6 +85,22 @@ export interface Entry {
   stats?: Record<string, unknown>;
 }
 
+/** Eager specialisation of a workload's program by both specialisers in the bench's own
+ *  process, interleaved, fastest of `reps` after a warm-up each: the generated specialiser's
+ *  speed against the abstract interpreter's once V8 has compiled both (a JIT's steady state;
+ *  the per-run `spec µs/key` figures are a fresh process's, cold). Times in ms, with the clean-up
+ *  passes and without them (`walk`: the specialiser's own part; the passes see byte-identical
+ *  graphs from both). */
+export interface SpecTimes {
+  reps: number;
+  keys: number;
+  pe: { ms: number; walkMs: number };
+  generated: { ms: number; walkMs: number };
+  /** The abstract interpreter's time over the generated specialiser's. */
+  ratio: number;
+  ratioWalk: number;
+}
+
 export interface WorkloadResult {
   name: string;
   lang: string;
@@ -89,6 +111,7 @@ export interface WorkloadResult {
   result?: string;
   reference: string;
   entries: Entry[];
+  spec?: SpecTimes | { error: string };
 }
 
 export interface Report {
@@ -417,6 +440,11 @@ async function runWorkload(
     if (interpMs) e.ratioInterp = ratio(e.runMs, interpMs);
     if (gccMs) e.ratioGcc = ratio(e.runMs, gccMs);
   }
+  const spec = names.includes("pe") ? await specTimes(lang, code, s.reps) : undefined;
+  if (spec)
+    log?.write(
+      `specialisation, warm: ${"error" in spec ? spec.error : `abstract interpreter ${fmtMs(spec.pe.walkMs)} ms, generated ${fmtMs(spec.generated.walkMs)} ms (without clean-up)`}\n`,
+    );
   const ref = reference
     ? reference.error !== undefined
       ? `error: ${reference.error}`
@@ -431,6 +459,48 @@ async function runWorkload(
     ...(ref === undefined ? {} : { result: ref }),
     reference: refName!,
     entries: [...entries.values()],
+    ...(spec ? { spec } : {}),
+  };
+}
+
+/** See `SpecTimes`. */
+async function specTimes(
+  lang: Lang,
+  code: Uint8Array,
+  reps: number,
+): Promise<SpecTimes | { error: string }> {
+  const compiled = await generated(lang);
+  if (!compiled) return { error: `no generated specialiser for ${lang.name}` };
+  const graphs = loadGraphs(lang.name);
+  const args: AVal[] = [
+    { k: "a", arr: code, type: "u8[]" },
+    { k: "r", o: 0, type: "i32" },
+  ];
+  const policy: Policy = { ...defaultPolicy, mode: "eager" };
+  const times = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
+  try {
+    for (let rep = 0; rep <= reps; rep++)
+      for (const k of rep % 2 ? (["generated", "pe"] as const) : (["pe", "generated"] as const)) {
+        const { stats } = specialise(graphs, lang.entry, args, policy, k === "pe" ? {} : compiled);
+        if (rep > 0) times[k].push(stats);
+      }
+  } catch (e) {
+    if (e instanceof SpecialisationLimit) return { error: `specialisation gave up: ${e.message}` };
+    throw e;
+  }
+  const fastest = (xs: SpecStats[]) => ({
+    ms: round(Math.min(...xs.map((x) => x.specialiseMs))),
+    walkMs: round(Math.min(...xs.map((x) => x.specialiseMs - x.cleanupMs))),
+  });
+  const pe = fastest(times.pe);
+  const gen = fastest(times.generated);
+  return {
+    reps,
+    keys: times.pe[0]!.mergeKeys,
+    pe,
+    generated: gen,
+    ratio: ratio(pe.ms, gen.ms),
+    ratioWalk: ratio(pe.walkMs, gen.walkMs),
   };
 }
 
@@ -573,8 +643,44 @@ export function formatTable(r: Report): string {
       line(widths.map((n) => "-".repeat(n))),
       ...rows.map(line),
       ...r.skipped.map((x) => `skipped ${x.name}: ${x.why}`),
+      ...specTable(r),
     ].join("\n") + "\n"
   );
+}
+
+/** The warm specialisation section (`SpecTimes`), if the bench measured it. */
+function specTable(r: Report): string[] {
+  const measured = r.workloads.filter((w) => w.spec);
+  if (!measured.length) return [];
+  const head = ["workload", "keys", "abstract interp ms", "generated ms", "ratio", "µs/key"];
+  const rows = measured.map((w) => {
+    const s = w.spec!;
+    if ("error" in s) return [w.name, "", "", "", "", s.error];
+    return [
+      w.name,
+      String(s.keys),
+      `${fmtMs(s.pe.walkMs)} (${fmtMs(s.pe.ms)})`,
+      `${fmtMs(s.generated.walkMs)} (${fmtMs(s.generated.ms)})`,
+      `${s.ratioWalk.toFixed(1)}x (${s.ratio.toFixed(1)}x)`,
+      ((s.generated.walkMs * 1000) / s.keys).toFixed(1),
+    ];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (i > 0 && i < 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [
+    "",
+    `specialisation, warm: eager, both specialisers in the bench's process, interleaved, fastest of ${r.settings.reps} after a warm-up;`,
+    "ms without the clean-up passes (with them); ratio: the abstract interpreter's time over the generated specialiser's;",
+    "µs/key: the generated specialiser's, without clean-up, per merge-point key (a bytecode position in one state)",
+    "",
+    line(head),
+    line(widths.map((n) => "-".repeat(n))),
+    ...rows.map(line),
+  ];
 }
 
 function capOf(r: Report, e: Entry): number {

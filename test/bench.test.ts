@@ -1,0 +1,30 @@
+// The bench's own checks, on one small workload: results compared with interp's, and the warm
+// specialisation section (both specialisers in one process) measured and printed.
+
+import { describe, expect, it } from "vitest";
+import { formatTable, runBench } from "../generator/bench.ts";
+
+describe("bench", () => {
+  it("runs a workload on interp and pe, and times both specialisers warm", async () => {
+    const report = await runBench({
+      quick: true,
+      reps: 1,
+      cap: 10,
+      interpCap: 10,
+      only: ["square"],
+      backends: ["interp", "pe"],
+    });
+    expect(report.failures).toEqual([]);
+    const [w] = report.workloads;
+    expect(w!.entries.map((e) => [e.backend, e.status])).toEqual([
+      ["interp", "ok"],
+      ["pe", "ok"],
+    ]);
+    const spec = w!.spec!;
+    if ("error" in spec) throw new Error(spec.error);
+    expect(spec.keys).toBeGreaterThan(0);
+    expect(spec.pe.walkMs).toBeGreaterThan(0);
+    expect(spec.generated.walkMs).toBeLessThanOrEqual(spec.generated.ms);
+    expect(formatTable(report)).toMatch(/specialisation, warm[^]*square\s+\d+/);
+  }, 60_000);
+});
