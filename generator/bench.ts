@@ -620,13 +620,6 @@ export function formatTable(r: Report): string {
       ]);
     }
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const right = new Set([2, 3, 4, 5, 6, 7, 8, 9, 10]);
-  const line = (row: string[]) =>
-    row
-      .map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
   const m = r.machine;
   const s = r.settings;
   return (
@@ -639,9 +632,7 @@ export function formatTable(r: Report): string {
       "spec µs/key: specialisation time per merge-point key (a bytecode position specialised in one state);",
       "w/o clean-up: the same without the clean-up passes, which take the same residual graphs in both specialisers",
       "",
-      line(head),
-      line(widths.map((n) => "-".repeat(n))),
-      ...rows.map(line),
+      ...columns(head, rows, (i) => i >= 2 && i <= 10),
       ...r.skipped.map((x) => `skipped ${x.name}: ${x.why}`),
       ...specTable(r),
     ].join("\n") + "\n"
@@ -665,22 +656,26 @@ function specTable(r: Report): string[] {
       ((s.generated.walkMs * 1000) / s.keys).toFixed(1),
     ];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) =>
-    row
-      .map((c, i) => (i > 0 && i < 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
-      .join("  ")
-      .trimEnd();
   return [
     "",
     `specialisation, warm: eager, both specialisers in the bench's process, interleaved, fastest of ${r.settings.reps} after a warm-up;`,
     "ms without the clean-up passes (with them); ratio: the abstract interpreter's time over the generated specialiser's;",
     "µs/key: the generated specialiser's, without clean-up, per merge-point key (a bytecode position in one state)",
     "",
-    line(head),
-    line(widths.map((n) => "-".repeat(n))),
-    ...rows.map(line),
+    ...columns(head, rows, (i) => i > 0 && i < 5),
   ];
+}
+
+/** A text table: the head, a rule, the rows; columns padded to their widest cell, on the
+ *  right where `right` says so. */
+function columns(head: string[], rows: string[][], right: (column: number) => boolean): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (row: string[]) =>
+    row
+      .map((c, i) => (right(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join("  ")
+      .trimEnd();
+  return [line(head), line(widths.map((n) => "-".repeat(n))), ...rows.map(line)];
 }
 
 function capOf(r: Report, e: Entry): number {
