@@ -45,20 +45,26 @@ export function inheritors(g: Graph): boolean[] {
 
 /** The blocks reachable from the entry, each after the blocks that reach it (loops apart). */
 export function reversePostorder(g: Graph): number[] {
+  return reversePostorderFrom(0, (b) => successors(g.blocks[b]!.term));
+}
+
+/** The nodes reachable from `entry`, each after the nodes that reach it (loops apart): a
+ *  depth-first postorder reversed, the search taking successors in the order `succs` gives. */
+export function reversePostorderFrom(entry: number, succs: (n: number) => number[]): number[] {
   const order: number[] = [];
-  const seen = new Uint8Array(g.blocks.length);
-  const enter = (b: number) => {
-    seen[b] = 1;
-    return { b, succ: successors(g.blocks[b]!.term), next: 0 };
+  const seen = new Set<number>();
+  const enter = (n: number) => {
+    seen.add(n);
+    return { n, succ: succs(n), next: 0 };
   };
-  const stack = [enter(0)];
+  const stack = [enter(entry)];
   while (stack.length) {
     const top = stack.at(-1)!;
     if (top.next < top.succ.length) {
       const s = top.succ[top.next++]!;
-      if (!seen[s]) stack.push(enter(s));
+      if (!seen.has(s)) stack.push(enter(s));
     } else {
-      order.push(top.b);
+      order.push(top.n);
       stack.pop();
     }
   }

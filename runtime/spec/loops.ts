@@ -6,6 +6,8 @@
 //! Keys are numbered as they come (the root "" is 0) and the tables are arrays: the graph grows
 //! with every key specialised, and the dominators are computed again at each remake after it grew.
 
+import { reversePostorderFrom } from "../ir/walk.ts";
+
 export class KeyGraph {
   private ids = new Map<string, number>([["", 0]]);
   private names: string[] = [""];
@@ -99,23 +101,10 @@ interface Dominators {
 
 function dominators(succs: Set<number>[], preds: number[][]): Dominators {
   const n = succs.length;
-  // Postorder numbers by an iterative depth-first walk.
+  // Postorder numbers: the intersection walks up to the node finished later.
+  const rpo = reversePostorderFrom(0, (v) => [...succs[v]!]);
   const po = new Int32Array(n).fill(-1);
-  const order: number[] = [];
-  const seen = new Uint8Array(n);
-  seen[0] = 1;
-  const stack: [number, Iterator<number>][] = [[0, succs[0]!.values()]];
-  while (stack.length) {
-    const top = stack.at(-1)!;
-    const next = top[1].next();
-    if (next.done) {
-      po[top[0]] = order.push(top[0]) - 1;
-      stack.pop();
-    } else if (!seen[next.value]) {
-      seen[next.value] = 1;
-      stack.push([next.value, succs[next.value]!.values()]);
-    }
-  }
+  rpo.forEach((v, i) => (po[v] = rpo.length - 1 - i));
   const idom = new Int32Array(n).fill(-1);
   idom[0] = 0;
   const intersect = (a: number, b: number): number => {
@@ -127,8 +116,8 @@ function dominators(succs: Set<number>[], preds: number[][]): Dominators {
   };
   for (let changed = true; changed;) {
     changed = false;
-    for (let i = order.length - 2; i >= 0; i--) {
-      const v = order[i]!;
+    for (let i = 1; i < rpo.length; i++) {
+      const v = rpo[i]!;
       let d = -1;
       for (const p of preds[v]!) if (idom[p]! >= 0) d = d < 0 ? p : intersect(p, d);
       if (d >= 0 && idom[v] !== d) ((idom[v] = d), (changed = true));

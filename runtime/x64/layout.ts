@@ -7,6 +7,7 @@
 //! whose latch jumps back to it moves after the latch, so each trip ends in one conditional
 //! jump back to the top instead of a jump to the header plus the header's test.
 
+import { reversePostorderFrom } from "../ir/walk.ts";
 import { edgesOf, type MFunc } from "./mir.ts";
 
 /** The blocks reachable from the entry in layout order, and the loop depth of each block. */
@@ -23,26 +24,13 @@ export function layout(f: MFunc): { order: number[]; depth: number[] } {
   return { order, depth };
 }
 
+/** The search takes each branch's `then` last, so that it comes right after the branch. */
 function reversePostorder(f: MFunc): number[] {
-  const seen = new Set<number>([f.entry]);
-  const post: number[] = [];
-  const succs = (b: number) =>
+  return reversePostorderFrom(f.entry, (b) =>
     edgesOf(f.blocks[b]!.term)
       .map((e) => e.block)
-      .reverse();
-  const stack: [number, number[]][] = [[f.entry, succs(f.entry)]];
-  while (stack.length) {
-    const [b, rest] = stack.at(-1)!;
-    const s = rest.shift();
-    if (s === undefined) {
-      post.push(b);
-      stack.pop();
-    } else if (!seen.has(s)) {
-      seen.add(s);
-      stack.push([s, succs(s)]);
-    }
-  }
-  return post.reverse();
+      .reverse(),
+  );
 }
 
 /** Moves loop header `h` after its last latch, if that latch jumps to it unconditionally and
