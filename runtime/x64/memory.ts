@@ -153,21 +153,13 @@ export class CodeBlock {
   /**
    * Maps `code` read-execute.
    * @param minCapacity reserve at least this many bytes (for code patched in later)
-   * @param relocate fills in what depends on the address (absolute addresses), while the
-   *   memory is still writable
    */
-  constructor(
-    code: Uint8Array,
-    minCapacity = 0,
-    relocate?: (address: bigint, bytes: Uint8Array) => void,
-  ) {
+  constructor(code: Uint8Array, minCapacity = 0) {
     const { pageSize } = sys();
     this.size = code.length;
     this.capacity = roundUp(Math.max(code.length, minCapacity, 1), pageSize);
     this.address = mapPages(this.capacity, RW);
-    const bytes = new Uint8Array(sys().koffi.view(this.address, this.capacity));
-    bytes.set(code);
-    relocate?.(this.address, bytes);
+    new Uint8Array(sys().koffi.view(this.address, this.capacity)).set(code);
     protect(this.address, this.capacity, RX);
     unmapDropped.register(this, { addr: this.address, len: this.capacity }, this);
   }
