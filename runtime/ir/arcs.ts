@@ -5,7 +5,7 @@
 import type { Op, Operand } from "./types.ts";
 
 export const CIRCLE = 2 ** 32;
-const INT_MIN = -(2 ** 31);
+export const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
 /** `len` values (1 to 2^32) from `lo` on (0 to 2^32 - 1: an int32 taken unsigned), around the

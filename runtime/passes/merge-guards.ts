@@ -10,7 +10,8 @@
 //! union starts at INT_MIN or ends at INT_MAX) and the others go straight on: the run raises the
 //! same message exactly when one of them would have.
 
-import { type Arc, CIRCLE, complement, holds, join, linear, mod } from "../ir/arcs.ts";
+import { type Arc, CIRCLE, INT_MIN, join, mod } from "../ir/arcs.ts";
+import { comparison, sideArc } from "../ir/ranges.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Jump } from "../ir/types.ts";
 import { definitions, predecessorCounts } from "../ir/walk.ts";
@@ -24,7 +25,6 @@ interface Guard extends Arc {
 }
 
 const SIGNED = new Set(["int_le", "int_lt", "int_ge", "int_gt"]);
-const INT_MIN = -(2 ** 31);
 
 export function mergeGuards(g: Graph): void {
   const def = definitions(g);
@@ -38,21 +38,17 @@ export function mergeGuards(g: Graph): void {
     if (t.k !== "branch" || typeof t.cond !== "number") return undefined;
     const [onThen, onElse] = [raises(t.then), raises(t.else)];
     if ((onThen === undefined) === (onElse === undefined)) return undefined;
-    const cmp = def.get(t.cond);
-    const [v, k] = cmp?.args ?? [];
-    if (!cmp || !SIGNED.has(cmp.op) || typeof v !== "number" || typeof k !== "object") return;
-    if (k.k !== "int") return undefined;
-    const h = holds(cmp.op, k.v);
-    if (!h) return undefined;
-    // The failing values of v, then of x = v - c.
-    const { x, c } = linear(v, (n) => def.get(n));
+    if (!SIGNED.has(def.get(t.cond)?.op ?? "")) return undefined;
+    // The values of x (the comparison is of x + c) for which the guard fails.
     const raiseOnThen = onThen !== undefined;
-    const fail = raiseOnThen ? h : complement(h);
-    if (!fail || fail.len >= CIRCLE) return undefined;
+    const fail = sideArc(
+      comparison(t.cond, (n) => def.get(n)),
+      raiseOnThen,
+    );
+    if (!fail || fail[1].len >= CIRCLE) return undefined;
     return {
-      x,
-      lo: mod(fail.lo - c),
-      len: fail.len,
+      x: fail[0],
+      ...fail[1],
       msg: (onThen ?? onElse)!,
       pass: raiseOnThen ? t.else : t.then,
       raiseOnThen,
