@@ -66,13 +66,18 @@ interface Passing {
   fact: Arc | undefined;
 }
 
-/** The arcs of the `i32` block parameters that are not the whole circle. */
-export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<number, Arc> {
+/** The arcs of the `i32` block parameters that are not the whole circle (`preds` and
+ *  `inherits`: the graph's, when the caller has them already). */
+export function paramArcs(
+  g: Graph,
+  def: (v: number) => Op | undefined,
+  preds = predecessorCounts(g),
+  inherits = inheritors(g, preds),
+): Map<number, Arc> {
   // Most graphs a JIT makes are small continuations without one (the entry's are unknown).
   if (!g.blocks.some((b, bi) => bi > 0 && b.params.some((p) => g.types[p] === "i32")))
     return new Map();
-  const steps = passings(g, def);
-  const preds = predecessorCounts(g);
+  const steps = passings(g, def, inherits);
   const params = (b: number) => g.blocks[b]!.params;
 
   /** One round over every jump reached, in reverse postorder: what each passes goes to
@@ -158,10 +163,13 @@ export function paramArcs(g: Graph, def: (v: number) => Op | undefined): Map<num
  *  what it passes each `i32` parameter, then its target's number. The facts are the
  *  comparisons on the way down the tree of single-predecessor edges: they do not change from
  *  round to round, so they are gathered once. */
-function passings(g: Graph, def: (v: number) => Op | undefined): (Passing | number)[] {
+function passings(
+  g: Graph,
+  def: (v: number) => Op | undefined,
+  inherits: boolean[],
+): (Passing | number)[] {
   const isParam = new Set<number>();
   for (const b of g.blocks) for (const p of b.params) isParam.add(p);
-  const inherits = inheritors(g);
   // For each variable, what the comparisons on the way say of it, met (a stack: the last
   // entry holds here).
   const facts = new Map<number, Arc[]>();

@@ -33,8 +33,7 @@ export function definitions(g: Graph): Map<number, Op> {
 /** Whether each block extends its predecessor's block (an extended basic block): it has that
  *  one predecessor only, and comes after it. Passes that carry facts down such edges walk the
  *  tree they make from every block that does not. */
-export function inheritors(g: Graph): boolean[] {
-  const preds = predecessorCounts(g);
+export function inheritors(g: Graph, preds = predecessorCounts(g)): boolean[] {
   const inherits = g.blocks.map(() => false);
   g.blocks.forEach((b, bi) => {
     for (const j of jumpsOf(b.term))

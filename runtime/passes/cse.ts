@@ -20,7 +20,14 @@ import { type Arc, complement, narrow, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
 import { comparison, paramArcs, sideArc } from "../ir/ranges.ts";
 import type { Graph, Operand } from "../ir/types.ts";
-import { Substitution, definitions, inheritors, jumpsOf, mapOperands } from "../ir/walk.ts";
+import {
+  Substitution,
+  definitions,
+  inheritors,
+  jumpsOf,
+  mapOperands,
+  predecessorCounts,
+} from "../ir/walk.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
@@ -40,7 +47,8 @@ interface Tables {
 }
 
 export function cse(g: Graph): void {
-  const inherits = inheritors(g);
+  const preds = predecessorCounts(g);
+  const inherits = inheritors(g, preds);
   const subst = new Substitution(g);
   const resolve = subst.resolve;
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
@@ -48,7 +56,7 @@ export function cse(g: Graph): void {
   const defs = definitions(g);
   const def = (v: number) => defs.get(v);
   // What block parameters hold wherever they are defined: the start of every range.
-  const params = paramArcs(g, def);
+  const params = paramArcs(g, def, preds, inherits);
   const rangeOf = (x: number) => t.ranges.get(x) ?? params.get(x);
 
   const visit = (bi: number, s: Step & { k: "visit" }, work: Step[]) => {
@@ -102,7 +110,7 @@ export function cse(g: Graph): void {
     work.push(undo);
     const now = b.term;
     for (const j of jumpsOf(now)) {
-      if (!inherits[j.block] || j.block <= bi) continue;
+      if (!inherits[j.block]) continue;
       const next: Step & { k: "visit" } = { k: "visit", block: j.block };
       if (now.k === "branch" && typeof now.cond === "number" && now.then.block !== now.else.block) {
         const taken = j === now.then;
