@@ -95,7 +95,7 @@ interface Saved {
   made: Map<number, string>;
   /** For `key` and `hot`: the merge-point key. */
   key?: string;
-  /** The key of the last merge point the path passed (see `Engine.edges`). */
+  /** The key of the last merge point the path passed (see `Engine.keyGraph`). */
   from?: string;
   /** For `hot`: the key's saved path (whose graph counted), and the loop that graph holds
    *  (if it is a remade loop). */

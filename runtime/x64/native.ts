@@ -11,8 +11,9 @@
 //! value. JS finds where the exit goes on (`continuation`: the specialiser makes the graph the
 //! first time, for a promotion once per value), compiles what is new into a code block of its
 //! own, and patches the cell (cells are on the module's data pages, writable and never
-//! executable: W^X holds and a patch is a store): to the graph, or for a promotion to a dispatch on the values seen so far whose default is the thunk
-//! again (PyPy's flexswitch). So the next time through, the exit is a jump. Calls from new code
+//! executable: W^X holds and a patch is a store): to the graph, or for a promotion to a
+//! dispatch on the values seen so far whose default is the thunk again (PyPy's flexswitch).
+//! So the next time through, the exit is a jump. Calls from new code
 //! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
 
@@ -421,6 +422,8 @@ export class NativeModule {
     if (4 * n <= this.counters.size) return false;
     const more = new DataBlock(Math.max(2 * this.counters.size, 4 * n));
     more.u8().set(this.counters.u8());
+    // No code runs until the caller has pointed the state at the new block.
+    this.counters.free();
     this.counters = more;
     return true;
   }
@@ -429,6 +432,7 @@ export class NativeModule {
     for (const b of this.blocks) b.code.free();
     for (const d of this.dispatches) d.free();
     for (const c of this.cellPages) c.block.free();
+    this.counters.free();
   }
 }
 
