@@ -35,7 +35,7 @@ import { specialise } from "../runtime/spec/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
 import type { SpecStats } from "../runtime/spec/stats.ts";
 import type { AVal } from "../runtime/spec/value.ts";
-import { generated } from "./backends.ts";
+import { backends, generated } from "./backends.ts";
 import { UsageError } from "./cli.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -157,7 +157,7 @@ export async function benchCommand(
     only: (values.only ?? []).flatMap((s) => s.split(",")).filter(Boolean),
     backends: (values.backends ?? "").split(",").filter(Boolean),
   };
-  const all = await entrantNames();
+  const all = entrantNames();
   for (const b of settings.backends)
     if (!all.includes(b)) throw new UsageError(`bench: unknown backend '${b}' (${all.join(", ")})`);
   for (const o of settings.only)
@@ -225,7 +225,7 @@ export async function runBench(
   log?: NodeJS.WritableStream,
 ): Promise<Report> {
   const report: Report = { machine: machine(), settings, workloads: [], skipped: [], failures: [] };
-  const names = (await entrantNames()).filter(
+  const names = entrantNames().filter(
     (b) => !settings.backends.length || settings.backends.includes(b),
   );
   const gcc = names.includes("gcc") && gccVersion() !== undefined;
@@ -477,12 +477,12 @@ async function specTimes(
     { k: "r", o: 0, type: "i32" },
   ];
   const policy: Policy = { ...defaultPolicy, mode: "eager" };
-  const times = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
+  const runs = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
   try {
     for (let rep = 0; rep <= reps; rep++)
       for (const k of rep % 2 ? (["generated", "pe"] as const) : (["pe", "generated"] as const)) {
         const { stats } = specialise(graphs, lang.entry, args, policy, k === "pe" ? {} : compiled);
-        if (rep > 0) times[k].push(stats);
+        if (rep > 0) runs[k].push(stats);
       }
   } catch (e) {
     if (e instanceof SpecialisationLimit) return { error: `specialisation gave up: ${e.message}` };
@@ -492,11 +492,11 @@ async function specTimes(
     ms: round(Math.min(...xs.map((x) => x.specialiseMs))),
     walkMs: round(Math.min(...xs.map((x) => x.specialiseMs - x.cleanupMs))),
   });
-  const pe = fastest(times.pe);
-  const gen = fastest(times.generated);
+  const pe = fastest(runs.pe);
+  const gen = fastest(runs.generated);
   return {
     reps,
-    keys: times.pe[0]!.mergeKeys,
+    keys: runs.pe[0]!.mergeKeys,
     pe,
     generated: gen,
     ratio: ratio(pe.ms, gen.ms),
@@ -686,8 +686,7 @@ function capOf(r: Report, e: Entry): number {
 // Helpers.
 
 /** The registry's backends, then gcc. */
-async function entrantNames(): Promise<string[]> {
-  const { backends } = await import("./backends.ts");
+function entrantNames(): string[] {
   return [...Object.keys(backends), "gcc"];
 }
 
