@@ -307,10 +307,7 @@ export class Asm {
 
   /** Pads with `fill` bytes (nop by default) up to a multiple of `n`. */
   align(n: number, fill = 0x90): this {
-    const pad = (n - (this.len % n)) % n;
-    this.reserve(pad);
-    this.buf.fill(fill, this.len, this.len + pad);
-    this.len += pad;
+    while (this.len % n !== 0) this.byte(fill);
     return this;
   }
 
