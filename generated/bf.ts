@@ -100,6 +100,7 @@ const graph_run: Compiled = {
           env[10] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[11] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[10] as AVal], "bool")!;
           if (!e.branch(p, f, env[11] as AVal, [5, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 5: {
@@ -138,6 +139,7 @@ const graph_run: Compiled = {
           env[17] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[18] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[17] as AVal], "bool")!;
           if (!e.branch(p, f, env[18] as AVal, [9, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 9: {
@@ -166,6 +168,7 @@ const graph_run: Compiled = {
           env[22] = e.op(p, "int_add", [env[21] as AVal, k(-1)], "i32")!;
           env[23] = e.op(p, "int_ge", [env[3 /* ptr */] as AVal, env[22] as AVal], "bool")!;
           if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 11: {
@@ -184,6 +187,7 @@ const graph_run: Compiled = {
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
           env[25] = e.op(p, "int_le", [env[3 /* ptr */] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[25] as AVal, [14, []], [15, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 14: {
@@ -203,6 +207,7 @@ const graph_run: Compiled = {
           env[27] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[28] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[27] as AVal], "bool")!;
           if (!e.branch(p, f, env[28] as AVal, [17, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 17: {
@@ -225,6 +230,7 @@ const graph_run: Compiled = {
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           env[31] = e.op(p, "int_ge", [env[30 /* b */] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[31] as AVal, [19, []], [22, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 19: {
@@ -233,6 +239,7 @@ const graph_run: Compiled = {
           env[32] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[33] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[32] as AVal], "bool")!;
           if (!e.branch(p, f, env[33] as AVal, [20, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 20: {
@@ -261,6 +268,7 @@ const graph_run: Compiled = {
           env[34] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[35] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[34] as AVal], "bool")!;
           if (!e.branch(p, f, env[35] as AVal, [24, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 24: {
@@ -274,6 +282,7 @@ const graph_run: Compiled = {
           )!;
           env[37] = e.op(p, "int_eq", [env[36] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[37] as AVal, [25, []], [28, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 25: {
@@ -308,6 +317,7 @@ const graph_run: Compiled = {
           env[42] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
           env[43] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[42] as AVal], "bool")!;
           if (!e.branch(p, f, env[43] as AVal, [30, []], [7, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 30: {
@@ -321,6 +331,7 @@ const graph_run: Compiled = {
           )!;
           env[45] = e.op(p, "int_ne", [env[44] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[45] as AVal, [31, []], [34, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 31: {

@@ -201,6 +201,7 @@ const graph_execute: Compiled = {
           env[18] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[19] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
           if (!e.branch(p, f, env[19] as AVal, [7, []], [8, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 7: {
@@ -212,6 +213,7 @@ const graph_execute: Compiled = {
           // 65: stack[sp] = v;
           env[20] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
           if (!e.branch(p, f, env[20] as AVal, [9, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 9: {
@@ -278,6 +280,7 @@ const graph_execute: Compiled = {
           env[26] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[27] = e.op(p, "uint_lt", [k(env[25] as number), env[26] as AVal], "bool")!;
           if (!e.branch(p, f, env[27] as AVal, [17, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 17: {
@@ -294,6 +297,7 @@ const graph_execute: Compiled = {
           env[29] = ((env[7 /* sp */] as number) + -2) | 0;
           env[30] = e.op(p, "uint_lt", [k(env[29] as number), env[26] as AVal], "bool")!;
           if (!e.branch(p, f, env[30] as AVal, [18, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 18: {
@@ -370,6 +374,7 @@ const graph_execute: Compiled = {
           env[37] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[38] = e.op(p, "uint_lt", [k(env[35 /* i */] as number), env[37] as AVal], "bool")!;
           if (!e.branch(p, f, env[38] as AVal, [23, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 23: {
@@ -400,6 +405,7 @@ const graph_execute: Compiled = {
           env[43] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[44] = e.op(p, "uint_lt", [k(env[40 /* j */] as number), env[43] as AVal], "bool")!;
           if (!e.branch(p, f, env[44] as AVal, [26, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 26: {
@@ -409,6 +415,7 @@ const graph_execute: Compiled = {
           env[45] = ((env[40 /* j */] as number) + 1) | 0;
           env[46] = e.op(p, "uint_lt", [k(env[45] as number), env[43] as AVal], "bool")!;
           if (!e.branch(p, f, env[46] as AVal, [27, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 27: {
@@ -435,6 +442,7 @@ const graph_execute: Compiled = {
           env[48] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[49] = e.op(p, "uint_lt", [k(env[41] as number), env[48] as AVal], "bool")!;
           if (!e.branch(p, f, env[49] as AVal, [29, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 29: {
@@ -485,6 +493,7 @@ const graph_execute: Compiled = {
           env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[55] = e.op(p, "uint_lt", [k(env[53] as number), env[54] as AVal], "bool")!;
           if (!e.branch(p, f, env[55] as AVal, [35, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 35: {
@@ -514,6 +523,7 @@ const graph_execute: Compiled = {
           env[59] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[60] = e.op(p, "uint_lt", [k(env[57 /* j */] as number), env[59] as AVal], "bool")!;
           if (!e.branch(p, f, env[60] as AVal, [38, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 38: {
@@ -523,6 +533,7 @@ const graph_execute: Compiled = {
           env[61] = ((env[57 /* j */] as number) + -1) | 0;
           env[62] = e.op(p, "uint_lt", [k(env[61] as number), env[59] as AVal], "bool")!;
           if (!e.branch(p, f, env[62] as AVal, [39, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 39: {
@@ -549,6 +560,7 @@ const graph_execute: Compiled = {
           env[64] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[65] = e.op(p, "uint_lt", [k(env[51 /* i */] as number), env[64] as AVal], "bool")!;
           if (!e.branch(p, f, env[65] as AVal, [41, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 41: {
@@ -618,6 +630,7 @@ const graph_execute: Compiled = {
           env[72] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[73] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
           if (!e.branch(p, f, env[73] as AVal, [48, []], [49, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 48: {
@@ -629,6 +642,7 @@ const graph_execute: Compiled = {
           // 106: stack[sp] = stack[n];
           env[74] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
           if (!e.branch(p, f, env[74] as AVal, [50, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 50: {
@@ -636,6 +650,7 @@ const graph_execute: Compiled = {
           // 106: stack[sp] = stack[n];
           env[75] = e.op(p, "uint_lt", [k(env[69 /* n */] as number), env[72] as AVal], "bool")!;
           if (!e.branch(p, f, env[75] as AVal, [51, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 51: {
@@ -729,6 +744,7 @@ const graph_execute: Compiled = {
           env[87] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[88] = e.op(p, "uint_lt", [k(env[84 /* n */] as number), env[87] as AVal], "bool")!;
           if (!e.branch(p, f, env[88] as AVal, [59, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 59: {
@@ -736,6 +752,7 @@ const graph_execute: Compiled = {
           // 117: stack[n] = stack[sp];
           env[89] = e.op(p, "uint_lt", [k(env[82 /* sp */] as number), env[87] as AVal], "bool")!;
           if (!e.branch(p, f, env[89] as AVal, [60, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 60: {
@@ -788,6 +805,7 @@ const graph_execute: Compiled = {
           env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[96] = e.op(p, "uint_lt", [k(env[94 /* top */] as number), env[95] as AVal], "bool")!;
           if (!e.branch(p, f, env[96] as AVal, [65, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 65: {
@@ -801,6 +819,7 @@ const graph_execute: Compiled = {
           )!;
           env[98] = e.op(p, "uint_lt", [k(env[93 /* sp */] as number), env[95] as AVal], "bool")!;
           if (!e.branch(p, f, env[98] as AVal, [66, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 66: {
@@ -851,6 +870,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[105] as AVal, [70, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 70: {
@@ -869,6 +889,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[107] as AVal, [71, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 71: {
@@ -919,6 +940,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[114] as AVal, [75, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 75: {
@@ -937,6 +959,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[116] as AVal, [76, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 76: {
@@ -987,6 +1010,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[123] as AVal, [80, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 80: {
@@ -1000,6 +1024,7 @@ const graph_execute: Compiled = {
           )!;
           env[125] = e.op(p, "int_eq", [env[124] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[125] as AVal, [81, []], [82, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 81: {
@@ -1016,6 +1041,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[126] as AVal, [83, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 83: {
@@ -1072,6 +1098,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[134] as AVal, [87, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 87: {
@@ -1090,6 +1117,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[136] as AVal, [88, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 88: {
@@ -1147,6 +1175,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[144] as AVal, [92, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 92: {
@@ -1165,6 +1194,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[146] as AVal, [93, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 93: {
@@ -1222,6 +1252,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[154] as AVal, [97, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 97: {
@@ -1240,6 +1271,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[156] as AVal, [98, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 98: {
@@ -1297,6 +1329,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[164] as AVal, [102, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 102: {
@@ -1315,6 +1348,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[166] as AVal, [103, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 103: {
@@ -1372,6 +1406,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[174] as AVal, [107, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 107: {
@@ -1390,6 +1425,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[176] as AVal, [108, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 108: {
@@ -1447,6 +1483,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[184] as AVal, [112, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 112: {
@@ -1465,6 +1502,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[186] as AVal, [113, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 113: {
@@ -1539,6 +1577,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[195] as AVal, [117, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 117: {
@@ -1552,6 +1591,7 @@ const graph_execute: Compiled = {
           )!;
           env[197] = e.op(p, "int_ne", [env[196] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[197] as AVal, [118, []], [120, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 118: {
@@ -1611,6 +1651,7 @@ const graph_execute: Compiled = {
             "bool",
           )!;
           if (!e.branch(p, f, env[203] as AVal, [124, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 124: {
@@ -1624,6 +1665,7 @@ const graph_execute: Compiled = {
           )!;
           env[205] = e.op(p, "int_ne", [env[204] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[205] as AVal, [125, []], [128, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 125: {
@@ -1633,6 +1675,7 @@ const graph_execute: Compiled = {
           env[206] = ((env[7 /* sp */] as number) + -1) | 0;
           env[207] = e.op(p, "uint_lt", [k(env[206] as number), env[202] as AVal], "bool")!;
           if (!e.branch(p, f, env[207] as AVal, [126, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 126: {
@@ -1717,6 +1760,7 @@ const graph_execute: Compiled = {
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           env[215] = e.op(p, "int_ge", [env[3 /* depth */] as AVal, k(1000)], "bool")!;
           if (!e.branch(p, f, env[215] as AVal, [130, []], [131, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 130: {
@@ -1748,6 +1792,7 @@ const graph_execute: Compiled = {
           env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[219] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
           if (!e.branch(p, f, env[219] as AVal, [132, []], [133, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 132: {
@@ -1759,6 +1804,7 @@ const graph_execute: Compiled = {
           // 218: stack[sp] = result;
           env[220] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
           if (!e.branch(p, f, env[220] as AVal, [134, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 134: {
@@ -1801,6 +1847,7 @@ const graph_execute: Compiled = {
           env[224] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[225] = e.op(p, "uint_lt", [k(env[223] as number), env[224] as AVal], "bool")!;
           if (!e.branch(p, f, env[225] as AVal, [138, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 138: {
@@ -1820,6 +1867,7 @@ const graph_execute: Compiled = {
           env[227] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[228] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
           if (!e.branch(p, f, env[228] as AVal, [140, []], [141, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 140: {
@@ -1831,6 +1879,7 @@ const graph_execute: Compiled = {
           // 227: stack[sp] = arg;
           env[229] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
           if (!e.branch(p, f, env[229] as AVal, [142, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 142: {
@@ -1877,6 +1926,7 @@ const graph_execute: Compiled = {
           env[233] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
           env[234] = e.op(p, "uint_lt", [k(env[232] as number), env[233] as AVal], "bool")!;
           if (!e.branch(p, f, env[234] as AVal, [148, []], [10, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 148: {
@@ -1956,6 +2006,7 @@ const graph_bit: Compiled = {
         case 0: {
           // 259: if (c) return 1;
           if (!e.branch(p, f, env[0 /* c */] as AVal, [1, []], [2, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 1: {

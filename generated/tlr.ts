@@ -109,6 +109,7 @@ const graph_interpret: Compiled = {
           env[14] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[15] = e.op(p, "int_ge", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
           if (!e.branch(p, f, env[15] as AVal, [5, []], [6, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 5: {
@@ -120,6 +121,7 @@ const graph_interpret: Compiled = {
           // 38: regs[n] = a;
           env[16] = e.op(p, "uint_lt", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
           if (!e.branch(p, f, env[16] as AVal, [7, []], [9, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 7: {
@@ -175,6 +177,7 @@ const graph_interpret: Compiled = {
           env[22] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[23] = e.op(p, "int_ge", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
           if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 11: {
@@ -186,6 +189,7 @@ const graph_interpret: Compiled = {
           // 45: a = regs[n];
           env[24] = e.op(p, "uint_lt", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
           if (!e.branch(p, f, env[24] as AVal, [13, []], [9, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 13: {
@@ -229,6 +233,7 @@ const graph_interpret: Compiled = {
           // 52: if (a !== 0) pc = target;
           env[28] = e.op(p, "int_ne", [env[3 /* a */] as AVal, k(0)], "bool")!;
           if (!e.branch(p, f, env[28] as AVal, [15, []], [17, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 15: {
@@ -302,6 +307,7 @@ const graph_interpret: Compiled = {
           env[34] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
           env[35] = e.op(p, "int_ge", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
           if (!e.branch(p, f, env[35] as AVal, [20, []], [21, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 20: {
@@ -313,6 +319,7 @@ const graph_interpret: Compiled = {
           // 63: a = (a + regs[n]) | 0;
           env[36] = e.op(p, "uint_lt", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
           if (!e.branch(p, f, env[36] as AVal, [22, []], [9, []])) return false;
+          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 22: {

@@ -200,6 +200,7 @@ class GraphEmitter {
           ];
         return [
           `if (!e.branch(p, f, ${this.abstract(t.cond)}, ${this.target(t.then)}, ${this.target(t.else)})) return false;`,
+          `env = f.env; // the engine keeps only the live slots where a side may be saved`,
           `continue;`,
         ];
       case "switch":
@@ -213,6 +214,7 @@ class GraphEmitter {
           ];
         return [
           `if (!e.switch(p, f, ${this.abstract(t.on)}, [${t.cases.map((c) => `[${c.value}, ${this.target(c.to).slice(1, -1)}]`).join(", ")}], ${this.target(t.default)})) return false;`,
+          `env = f.env;`,
           `continue;`,
         ];
       case "return":

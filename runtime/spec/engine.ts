@@ -139,6 +139,10 @@ export interface Path {
  *  constant or "_" (a run-time value). */
 type Pattern = (string | (number | boolean | "_")[])[];
 
+/** A green merge-point argument as keys write it: a compile-time value (an array by its name,
+ *  see `arrayId`), or "?" for one that is not. */
+type Known = number | boolean | string;
+
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
 type Forced = Virtual & { forced?: number; frozen?: Int32Array | Uint8Array };
 
@@ -177,6 +181,7 @@ export class Engine {
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
   private isPosition: boolean[];
+  private lengthShapes = new Map<number, string>();
 
   constructor(
     readonly m: Module,
@@ -824,7 +829,7 @@ export class Engine {
     return true;
   }
 
-  /** A branch on an abstract condition. True when the path goes on in `f`; false when it split. */
+  /** A branch on an abstract condition. True when the path goes on in `f`; false when it ended. */
   branch(p: Path, f: Frame, cond: AVal, then: Target, els: Target): boolean {
     if (cond.k === "c") return this.jump(f, ...(cond.v ? then : els));
     const c = this.operand(p, cond);
@@ -850,22 +855,32 @@ export class Engine {
     }));
   }
 
-  /** A red branch or switch: each target becomes a residual block and a path of its own. */
+  /** A red branch or switch: each target becomes a residual block; the path goes on at the
+   *  first that does not raise at once (true), and the others become paths of their own. */
   private split(
     p: Path,
     targets: Target[],
     term: (to: { block: number; args: Operand[] }[]) => Term,
-  ): false {
+  ): boolean {
     if (p.splits >= this.policy.maxPathSplits)
       throw new SpecialisationLimit(
         `more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`,
       );
     const blocks = targets.map(() => p.rg.b.newBlock());
     p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
-    // Later paths first on the stack, so the first target is followed first. This path ends
-    // here: the first target takes its frames, the others copies.
-    for (let i = targets.length - 1; i >= 0; i--) {
-      const frames = i === 0 ? p.frames : copyFrames(p.frames, this.frozen);
+    // A side that only raises (a bounds check's) needs no path: it raises here.
+    const g = p.frames.at(-1)!.g;
+    const live: number[] = [];
+    for (let i = 0; i < targets.length; i++) {
+      const msg = raising(g, targets[i]![0]);
+      if (msg === undefined) live.push(i);
+      else p.rg.b.terminate(blocks[i]!, { k: "raise", msg });
+    }
+    // The first side goes on in this path, with its frames, at once; the others are paths of
+    // their own, with copies, on the stack in reverse order (so they are followed in order).
+    for (let j = live.length - 1; j > 0; j--) {
+      const i = live[j]!;
+      const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
       const side: Path = { rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 };
       if (p.from !== undefined) side.from = p.from;
@@ -874,7 +889,11 @@ export class Engine {
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
-    return false;
+    if (live.length === 0) return false;
+    this.jump(p.frames.at(-1)!, ...targets[live[0]!]!);
+    p.out = blocks[live[0]!]!;
+    p.splits++;
+    return !(this.lazy && this.stub(p));
   }
 
   /** Lazy mode: ends a side of a red branch in an exit to its saved path, unless an equal
@@ -886,7 +905,8 @@ export class Engine {
     if (p.rg.midway && p.rg.ops < this.policy.lookahead) return false;
     // A side that only raises costs nothing to specialise, and in line it leaves the guard a
     // guard (merge-guards merges chains of them).
-    if (raisesAt(p.frames.at(-1)!)) return false;
+    const f = p.frames.at(-1)!;
+    if (f.op === 0 && raising(f.g, f.block) !== undefined) return false;
     const live = liveFrames(p.frames);
     // A remade loop keeps stubs only for sides that have not run where they were stubs.
     const key = this.savedKey("branch", live);
@@ -923,36 +943,39 @@ export class Engine {
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
     if (p.frames.length !== 1)
       throw new SpecialisationLimit("a merge point inside an inlined call");
-    // (Plain loops, no closures: this runs once per instruction specialised.)
+    // (Plain loops, no closures, keys found in tries without building strings: this runs once
+    // per instruction specialised.) Virtual greens freeze and virtual reds too long to stay
+    // virtual are forced, in argument order (forcing emits code).
+    const known: Known[] = new Array(n);
+    let vals: AVal[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++) {
+      if (i < n) {
+        known[i] = this.known(f, vars[i]!);
+        continue;
+      }
       const a = this.argument(f, vars[i]!);
-      if (a.k === "a" && i < n) this.frozen.add(a.arr);
-      if (a.k !== "v") continue;
-      if (i < n) this.freeze(a.obj);
-      else if (!staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
+      if (a.k === "v" && !staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
+      vals[i] = this.resolve(a);
     }
-    let vals = this.arguments(f, vars);
-    const known = vals
-      .slice(0, n)
-      .map((a) => (a.k === "c" ? a.v : a.k === "a" ? this.arrayId(a.arr) : "?"));
     const position = positionKey(known, this.isPosition);
     let count = this.positions.get(position);
     if (!count) this.positions.set(position, (count = { entries: 0, keys: 0, hits: 0 }));
     count.entries++;
     const variants = p.rg.variants.get(position) ?? 0;
     // A run-time array whose length is known keeps it through the key (`red#30000`).
-    let pattern: Pattern = vals
-      .slice(n)
-      .map((a) =>
+    let pattern: Pattern = new Array(vars.length - n);
+    for (let i = n; i < vars.length; i++) {
+      const a = vals[i]!;
+      pattern[i - n] =
         a.k === "v"
           ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_"))
           : a.k === "r" && a.len !== undefined
-            ? `red#${a.len}`
-            : "red",
-      );
+            ? this.lengthShape(a.len)
+            : "red";
+    }
     let general = known.includes("?");
     let key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
-    if (!general && !this.made(p, key) && mustGeneralise(this.policy, variants)) {
+    if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
       pattern = widen(p.rg.patterns.get(position)!, pattern);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
@@ -961,19 +984,19 @@ export class Engine {
     if (general) {
       if (!this.made(p, key)) this.stats.generalisations++;
       this.generic(f);
-      for (const a of vals) if (a.k === "v") this.force(p, a.obj);
+      for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
       vals = this.arguments(f, vars);
     }
 
     // The red leaves of the state, in canonical order: whatever the key does not fix.
     // A green that is not a compile-time value is a leaf too (a pc computed at run time).
-    const leaf: boolean[] = new Array(vals.length);
-    for (let i = 0; i < vals.length; i++)
+    const leaf: boolean[] = new Array(vars.length);
+    for (let i = 0; i < vars.length; i++)
       leaf[i] = i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
     const leaves: AVal[] = [];
-    for (let i = 0; i < vals.length; i++) {
-      const a = vals[i]!;
+    for (let i = 0; i < vars.length; i++) {
       if (!leaf[i]) continue;
+      const a = vals[i]!;
       if (a.k !== "v") {
         leaves.push(a);
         continue;
@@ -1028,9 +1051,15 @@ export class Engine {
     const env: Slot[] = new Array(f.g.types.length);
     for (let i = 0; i < vars.length; i++) {
       const v = vars[i]!;
+      if (!leaf[i]) {
+        // A green the key fixes: kept as it is (plain in compiled code).
+        if (typeof v !== "number") continue;
+        env[v] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
+        continue;
+      }
       const a = vals[i]!;
       let next = a;
-      if (leaf[i] && a.k === "v") {
+      if (a.k === "v") {
         const pat = itemLeaves(pattern[i - n]);
         next = {
           k: "v",
@@ -1041,7 +1070,7 @@ export class Engine {
             ),
           },
         };
-      } else if (leaf[i]) next = this.param(p, blk, a, general, params);
+      } else next = this.param(p, blk, a, general, params);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     }
     f.env = env;
@@ -1067,6 +1096,31 @@ export class Engine {
     const vals: AVal[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++) vals[i] = this.argument(f, vars[i]!);
     return vals;
+  }
+
+  /** A green merge-point argument as a key sees it (a plain slot of compiled code read without
+   *  making an abstract value; a virtual frozen first). Arrays seen here are frozen. */
+  private known(f: Frame, o: Operand): Known {
+    if (typeof o !== "number") return o.k === "data" ? unreachable() : o.v;
+    const s = f.env[o];
+    if (f.code?.greens[o] && s !== undefined) {
+      if (typeof s !== "object") return s;
+      this.frozen.add(s as Int32Array | Uint8Array);
+      return this.arrayId(s as Int32Array | Uint8Array);
+    }
+    let a = this.slot(f, o);
+    if (a.k === "v") a = this.freeze(a.obj);
+    if (a.k === "c") return a.v;
+    if (a.k !== "a") return "?";
+    this.frozen.add(a.arr);
+    return this.arrayId(a.arr);
+  }
+
+  /** The shape of a run-time array of a known length in keys, made once per length. */
+  private lengthShape(len: number): string {
+    let s = this.lengthShapes.get(len);
+    if (s === undefined) this.lengthShapes.set(len, (s = `red#${len}`));
+    return s;
   }
 
   /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */
@@ -1105,15 +1159,15 @@ function itemLeaves(pat: Pattern[number] | undefined): (number | boolean | "_")[
   return typeof pat === "string" || pat === undefined ? undefined : pat;
 }
 
-/** Whether frame `f` raises before it does anything else (through empty blocks). */
-function raisesAt(f: Frame): boolean {
-  if (f.op !== 0) return false;
-  for (let b = f.g.blocks[f.block]!, n = 0; b.ops.length === 0 && n < 8; n++) {
-    if (b.term.k === "raise") return true;
-    if (b.term.k !== "jump") return false;
-    b = f.g.blocks[b.term.to.block]!;
+/** The message if block `block` of `g` raises before it does anything else (through empty
+ *  blocks). */
+function raising(g: Graph, block: number): string | undefined {
+  for (let b = g.blocks[block]!, n = 0; b.ops.length === 0 && n < 8; n++) {
+    if (b.term.k === "raise") return b.term.msg;
+    if (b.term.k !== "jump") return undefined;
+    b = g.blocks[b.term.to.block]!;
   }
-  return false;
+  return undefined;
 }
 
 /** Binding times written compactly in generated code: "GRRG…", one letter per variable. */
