@@ -6,6 +6,12 @@
 import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
+// Constants as abstract values, made once (abstract values are never changed).
+const K30000 = k(30000);
+const K0 = k(0);
+const K1 = k(1);
+const Km1 = k(-1);
+
 /** @run */
 const graph_run: Compiled = {
   greens: bits("GGRRGGGGGGRRRRRGGRRRRRRRRRRRRRRRRRRRRRGGGGRRRRGGGG"),
@@ -30,8 +36,11 @@ const graph_run: Compiled = {
           }
           e.tick(1);
           // 34: const tape = new Uint8Array(TAPE_SIZE);
-          env[2 /* tape */] = e.op(p, "new_array", [k(30000)], "u8[]", "u8[]")!;
-          e.jump(f, 1, [k(0), 0]);
+          env[2 /* tape */] = e.op(p, "new_array", [K30000], "u8[]", "u8[]")!;
+          env[3 /* ptr */] = K0;
+          env[4 /* pc */] = 0;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 1: {
@@ -40,8 +49,13 @@ const graph_run: Compiled = {
           // 37: while (pc < code.length) {
           env[5] = (env[0 /* code */] as Uint8Array).length;
           env[6] = (env[4 /* pc */] as number) < (env[5] as number);
-          if (env[6] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 36, []);
+          if (env[6] as boolean) {
+            f.block = 2;
+            f.op = 0;
+          } else {
+            f.block = 36;
+            f.op = 0;
+          }
           continue;
         }
         case 2: {
@@ -55,8 +69,13 @@ const graph_run: Compiled = {
           // 39: switch (code[pc]) {
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = (env[4 /* pc */] as number) >>> 0 < (env[7] as number) >>> 0;
-          if (env[8] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 7, []);
+          if (env[8] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {
@@ -66,31 +85,40 @@ const graph_run: Compiled = {
           env[9] = (env[0 /* code */] as Uint8Array)[env[4 /* pc */] as number]!;
           switch (env[9] as number) {
             case 43:
-              e.jump(f, 4, []);
+              f.block = 4;
+              f.op = 0;
               break;
             case 45:
-              e.jump(f, 8, []);
+              f.block = 8;
+              f.op = 0;
               break;
             case 62:
-              e.jump(f, 10, []);
+              f.block = 10;
+              f.op = 0;
               break;
             case 60:
-              e.jump(f, 13, []);
+              f.block = 13;
+              f.op = 0;
               break;
             case 46:
-              e.jump(f, 16, []);
+              f.block = 16;
+              f.op = 0;
               break;
             case 44:
-              e.jump(f, 18, []);
+              f.block = 18;
+              f.op = 0;
               break;
             case 91:
-              e.jump(f, 23, []);
+              f.block = 23;
+              f.op = 0;
               break;
             case 93:
-              e.jump(f, 29, []);
+              f.block = 29;
+              f.op = 0;
               break;
             default:
-              e.jump(f, 35, []);
+              f.block = 35;
+              f.op = 0;
           }
           continue;
         }
@@ -98,7 +126,7 @@ const graph_run: Compiled = {
           e.tick(2);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           env[10] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[11] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[10] as AVal], "bool")!;
+          env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[10] as AVal);
           if (!e.branch(p, f, env[11] as AVal, [5, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -112,14 +140,17 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[13] = e.op(p, "int_add", [env[12] as AVal, k(1)], "i32")!;
+          env[13] = e.pure(p, "int_add", "i32", env[12] as AVal, K1);
           e.op(
             p,
             "array_set",
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[13] as AVal],
             undefined,
           );
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 6: {
@@ -127,7 +158,10 @@ const graph_run: Compiled = {
           e.folded(1);
           // 71: pc = (pc + 1) | 0;
           env[16 /* pc */] = ((env[15 /* pc */] as number) + 1) | 0;
-          e.jump(f, 1, [env[14 /* ptr */] as AVal, env[16 /* pc */] as number]);
+          env[3 /* ptr */] = env[14 /* ptr */] as AVal;
+          env[4 /* pc */] = env[16 /* pc */] as number;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 7: {
@@ -137,7 +171,7 @@ const graph_run: Compiled = {
           e.tick(2);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
           env[17] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[18] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[17] as AVal], "bool")!;
+          env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[17] as AVal);
           if (!e.branch(p, f, env[18] as AVal, [9, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -151,22 +185,25 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[20] = e.op(p, "int_add", [env[19] as AVal, k(-1)], "i32")!;
+          env[20] = e.pure(p, "int_add", "i32", env[19] as AVal, Km1);
           e.op(
             p,
             "array_set",
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[20] as AVal],
             undefined,
           );
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 10: {
           e.tick(3);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
           env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[22] = e.op(p, "int_add", [env[21] as AVal, k(-1)], "i32")!;
-          env[23] = e.op(p, "int_ge", [env[3 /* ptr */] as AVal, env[22] as AVal], "bool")!;
+          env[22] = e.pure(p, "int_add", "i32", env[21] as AVal, Km1);
+          env[23] = e.pure(p, "int_ge", "bool", env[3 /* ptr */] as AVal, env[22] as AVal);
           if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -178,14 +215,17 @@ const graph_run: Compiled = {
         case 12: {
           e.tick(1);
           // 48: ptr = (ptr + 1) | 0;
-          env[24 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(1)], "i32")!;
-          e.jump(f, 6, [env[24 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[24 /* ptr */] = e.pure(p, "int_add", "i32", env[3 /* ptr */] as AVal, K1);
+          env[14 /* ptr */] = env[24 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 13: {
           e.tick(1);
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
-          env[25] = e.op(p, "int_le", [env[3 /* ptr */] as AVal, k(0)], "bool")!;
+          env[25] = e.pure(p, "int_le", "bool", env[3 /* ptr */] as AVal, K0);
           if (!e.branch(p, f, env[25] as AVal, [14, []], [15, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -197,15 +237,18 @@ const graph_run: Compiled = {
         case 15: {
           e.tick(1);
           // 52: ptr = (ptr - 1) | 0;
-          env[26 /* ptr */] = e.op(p, "int_add", [env[3 /* ptr */] as AVal, k(-1)], "i32")!;
-          e.jump(f, 6, [env[26 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[26 /* ptr */] = e.pure(p, "int_add", "i32", env[3 /* ptr */] as AVal, Km1);
+          env[14 /* ptr */] = env[26 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 16: {
           e.tick(2);
           // 55: writeByte(tape[ptr]);
           env[27] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[28] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[27] as AVal], "bool")!;
+          env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[27] as AVal);
           if (!e.branch(p, f, env[28] as AVal, [17, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -220,7 +263,10 @@ const graph_run: Compiled = {
             "i32",
           )!;
           e.op(p, "io_write", [env[29] as AVal], undefined);
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 18: {
@@ -228,7 +274,7 @@ const graph_run: Compiled = {
           // 58: const b = readByte();
           env[30 /* b */] = e.op(p, "io_read", [], "i32")!;
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          env[31] = e.op(p, "int_ge", [env[30 /* b */] as AVal, k(0)], "bool")!;
+          env[31] = e.pure(p, "int_ge", "bool", env[30 /* b */] as AVal, K0);
           if (!e.branch(p, f, env[31] as AVal, [19, []], [22, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -237,7 +283,7 @@ const graph_run: Compiled = {
           e.tick(2);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           env[32] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[33] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[32] as AVal], "bool")!;
+          env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[32] as AVal);
           if (!e.branch(p, f, env[33] as AVal, [20, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -251,22 +297,27 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[30 /* b */] as AVal],
             undefined,
           );
-          e.jump(f, 21, []);
+          f.block = 21;
+          f.op = 0;
           continue;
         }
         case 21: {
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 22: {
-          e.jump(f, 21, []);
+          f.block = 21;
+          f.op = 0;
           continue;
         }
         case 23: {
           e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[34] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[35] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[34] as AVal], "bool")!;
+          env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[34] as AVal);
           if (!e.branch(p, f, env[35] as AVal, [24, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -280,7 +331,7 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[37] = e.op(p, "int_eq", [env[36] as AVal, k(0)], "bool")!;
+          env[37] = e.pure(p, "int_eq", "bool", env[36] as AVal, K0);
           if (!e.branch(p, f, env[37] as AVal, [25, []], [28, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -291,8 +342,13 @@ const graph_run: Compiled = {
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[38] = (env[1 /* targets */] as Int32Array).length;
           env[39] = (env[4 /* pc */] as number) >>> 0 < (env[38] as number) >>> 0;
-          if (env[39] as boolean) e.jump(f, 26, []);
-          else e.jump(f, 7, []);
+          if (env[39] as boolean) {
+            f.block = 26;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 26: {
@@ -300,22 +356,29 @@ const graph_run: Compiled = {
           e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           env[40 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
-          e.jump(f, 27, [env[40 /* pc */] as number]);
+          env[41 /* pc */] = env[40 /* pc */] as number;
+          f.block = 27;
+          f.op = 0;
           continue;
         }
         case 27: {
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[41 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[41 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 28: {
-          e.jump(f, 27, [env[4 /* pc */] as number]);
+          env[41 /* pc */] = env[4 /* pc */] as number;
+          f.block = 27;
+          f.op = 0;
           continue;
         }
         case 29: {
           e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[42] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
-          env[43] = e.op(p, "uint_lt", [env[3 /* ptr */] as AVal, env[42] as AVal], "bool")!;
+          env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[42] as AVal);
           if (!e.branch(p, f, env[43] as AVal, [30, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -329,7 +392,7 @@ const graph_run: Compiled = {
             [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
             "i32",
           )!;
-          env[45] = e.op(p, "int_ne", [env[44] as AVal, k(0)], "bool")!;
+          env[45] = e.pure(p, "int_ne", "bool", env[44] as AVal, K0);
           if (!e.branch(p, f, env[45] as AVal, [31, []], [34, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -340,8 +403,13 @@ const graph_run: Compiled = {
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[46] = (env[1 /* targets */] as Int32Array).length;
           env[47] = (env[4 /* pc */] as number) >>> 0 < (env[46] as number) >>> 0;
-          if (env[47] as boolean) e.jump(f, 32, []);
-          else e.jump(f, 7, []);
+          if (env[47] as boolean) {
+            f.block = 32;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 32: {
@@ -349,24 +417,34 @@ const graph_run: Compiled = {
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           env[48 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
-          e.jump(f, 33, [env[48 /* pc */] as number]);
+          env[49 /* pc */] = env[48 /* pc */] as number;
+          f.block = 33;
+          f.op = 0;
           continue;
         }
         case 33: {
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[49 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[49 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 34: {
-          e.jump(f, 33, [env[4 /* pc */] as number]);
+          env[49 /* pc */] = env[4 /* pc */] as number;
+          f.block = 33;
+          f.op = 0;
           continue;
         }
         case 35: {
-          e.jump(f, 6, [env[3 /* ptr */] as AVal, env[4 /* pc */] as number]);
+          env[14 /* ptr */] = env[3 /* ptr */] as AVal;
+          env[15 /* pc */] = env[4 /* pc */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 36: {
           // 73: return 0;
-          return e.ret(p, f, k(0));
+          return e.ret(p, f, K0);
         }
         default:
           throw new Error("no block " + f.block);
@@ -390,7 +468,10 @@ const graph_matchBrackets: Compiled = {
           env[2 /* targets */] = e.allocate("i32[]", env[1] as number);
           // 80: const open = new Int32Array(code.length); // positions of the '[' not yet closed
           env[3 /* open */] = e.allocate("i32[]", env[1] as number);
-          e.jump(f, 1, [0, 0]);
+          env[4 /* depth */] = 0;
+          env[5 /* pc */] = 0;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 1: {
@@ -399,8 +480,13 @@ const graph_matchBrackets: Compiled = {
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
           env[6] = (env[0 /* code */] as Uint8Array).length;
           env[7] = (env[5 /* pc */] as number) < (env[6] as number);
-          if (env[7] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 17, []);
+          if (env[7] as boolean) {
+            f.block = 2;
+            f.op = 0;
+          } else {
+            f.block = 17;
+            f.op = 0;
+          }
           continue;
         }
         case 2: {
@@ -408,8 +494,13 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 83: const c = code[pc];
           env[8] = (env[5 /* pc */] as number) >>> 0 < (env[6] as number) >>> 0;
-          if (env[8] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 7, []);
+          if (env[8] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {
@@ -419,8 +510,13 @@ const graph_matchBrackets: Compiled = {
           env[9 /* c */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
           // 84: if (c === OPEN) {
           env[10] = (env[9 /* c */] as number) === 91;
-          if (env[10] as boolean) e.jump(f, 4, []);
-          else e.jump(f, 8, []);
+          if (env[10] as boolean) {
+            f.block = 4;
+            f.op = 0;
+          } else {
+            f.block = 8;
+            f.op = 0;
+          }
           continue;
         }
         case 4: {
@@ -429,8 +525,13 @@ const graph_matchBrackets: Compiled = {
           // 85: open[depth] = pc;
           env[11] = (env[3 /* open */] as Int32Array).length;
           env[12] = (env[4 /* depth */] as number) >>> 0 < (env[11] as number) >>> 0;
-          if (env[12] as boolean) e.jump(f, 5, []);
-          else e.jump(f, 7, []);
+          if (env[12] as boolean) {
+            f.block = 5;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 5: {
@@ -444,7 +545,9 @@ const graph_matchBrackets: Compiled = {
           );
           // 86: depth = (depth + 1) | 0;
           env[13 /* depth */] = ((env[4 /* depth */] as number) + 1) | 0;
-          e.jump(f, 6, [env[13 /* depth */] as number]);
+          env[14 /* depth */] = env[13 /* depth */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 6: {
@@ -452,7 +555,10 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
           env[15 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
-          e.jump(f, 1, [env[14 /* depth */] as number, env[15 /* pc */] as number]);
+          env[4 /* depth */] = env[14 /* depth */] as number;
+          env[5 /* pc */] = env[15 /* pc */] as number;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 7: {
@@ -463,8 +569,13 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 87: } else if (c === CLOSE) {
           env[16] = (env[9 /* c */] as number) === 93;
-          if (env[16] as boolean) e.jump(f, 9, []);
-          else e.jump(f, 16, []);
+          if (env[16] as boolean) {
+            f.block = 9;
+            f.op = 0;
+          } else {
+            f.block = 16;
+            f.op = 0;
+          }
           continue;
         }
         case 9: {
@@ -472,8 +583,13 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
           env[17] = (env[4 /* depth */] as number) === 0;
-          if (env[17] as boolean) e.jump(f, 10, []);
-          else e.jump(f, 11, []);
+          if (env[17] as boolean) {
+            f.block = 10;
+            f.op = 0;
+          } else {
+            f.block = 11;
+            f.op = 0;
+          }
           continue;
         }
         case 10: {
@@ -488,8 +604,13 @@ const graph_matchBrackets: Compiled = {
           // 90: const partner = open[depth];
           env[19] = (env[3 /* open */] as Int32Array).length;
           env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;
-          if (env[20] as boolean) e.jump(f, 12, []);
-          else e.jump(f, 7, []);
+          if (env[20] as boolean) {
+            f.block = 12;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 12: {
@@ -500,8 +621,13 @@ const graph_matchBrackets: Compiled = {
           // 91: targets[partner] = pc;
           env[22] = (env[2 /* targets */] as Int32Array).length;
           env[23] = (env[21 /* partner */] as number) >>> 0 < (env[22] as number) >>> 0;
-          if (env[23] as boolean) e.jump(f, 13, []);
-          else e.jump(f, 7, []);
+          if (env[23] as boolean) {
+            f.block = 13;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 13: {
@@ -515,8 +641,13 @@ const graph_matchBrackets: Compiled = {
           );
           // 92: targets[pc] = partner;
           env[24] = (env[5 /* pc */] as number) >>> 0 < (env[22] as number) >>> 0;
-          if (env[24] as boolean) e.jump(f, 14, []);
-          else e.jump(f, 7, []);
+          if (env[24] as boolean) {
+            f.block = 14;
+            f.op = 0;
+          } else {
+            f.block = 7;
+            f.op = 0;
+          }
           continue;
         }
         case 14: {
@@ -527,15 +658,21 @@ const graph_matchBrackets: Compiled = {
             env[5 /* pc */] as number,
             env[21 /* partner */] as number,
           );
-          e.jump(f, 15, [env[18 /* depth */] as number]);
+          env[25 /* depth */] = env[18 /* depth */] as number;
+          f.block = 15;
+          f.op = 0;
           continue;
         }
         case 15: {
-          e.jump(f, 6, [env[25 /* depth */] as number]);
+          env[14 /* depth */] = env[25 /* depth */] as number;
+          f.block = 6;
+          f.op = 0;
           continue;
         }
         case 16: {
-          e.jump(f, 15, [env[4 /* depth */] as number]);
+          env[25 /* depth */] = env[4 /* depth */] as number;
+          f.block = 15;
+          f.op = 0;
           continue;
         }
         case 17: {
@@ -543,8 +680,13 @@ const graph_matchBrackets: Compiled = {
           e.folded(1);
           // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
           env[26] = (env[4 /* depth */] as number) !== 0;
-          if (env[26] as boolean) e.jump(f, 18, []);
-          else e.jump(f, 19, []);
+          if (env[26] as boolean) {
+            f.block = 18;
+            f.op = 0;
+          } else {
+            f.block = 19;
+            f.op = 0;
+          }
           continue;
         }
         case 18: {

@@ -6,6 +6,11 @@
 import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
+// Constants as abstract values, made once (abstract values are never changed).
+const K0 = k(0);
+const K1000 = k(1000);
+const K1 = k(1);
+
 /** @interpret */
 const graph_interpret: Compiled = {
   greens: bits("GRR"),
@@ -24,9 +29,9 @@ const graph_interpret: Compiled = {
               "execute",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(0),
+                K0,
                 env[1 /* arg */] as AVal,
-                k(0),
+                K0,
               ],
               2,
             );
@@ -56,7 +61,10 @@ const graph_execute: Compiled = {
           // 52: const stack = new Int32Array(code.length);
           env[4] = (env[0 /* code */] as Uint8Array).length;
           env[5 /* stack */] = e.op(p, "new_array", [k(env[4] as number)], "i32[]", "i32[]")!;
-          e.jump(f, 1, [env[1 /* pc */] as number, 0]);
+          env[6 /* pc */] = env[1 /* pc */] as number;
+          env[7 /* sp */] = 0;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 1: {
@@ -65,8 +73,13 @@ const graph_execute: Compiled = {
           // 54: while (pc < code.length) {
           env[8] = (env[0 /* code */] as Uint8Array).length;
           env[9] = (env[6 /* pc */] as number) < (env[8] as number);
-          if (env[9] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 145, []);
+          if (env[9] as boolean) {
+            f.block = 2;
+            f.op = 0;
+          } else {
+            f.block = 145;
+            f.op = 0;
+          }
           continue;
         }
         case 2: {
@@ -80,8 +93,13 @@ const graph_execute: Compiled = {
           // 56: const opcode = code[pc];
           env[10] = (env[0 /* code */] as Uint8Array).length;
           env[11] = (env[6 /* pc */] as number) >>> 0 < (env[10] as number) >>> 0;
-          if (env[11] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 10, []);
+          if (env[11] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {
@@ -94,85 +112,115 @@ const graph_execute: Compiled = {
           // 58: switch (opcode) {
           switch (env[12 /* opcode */] as number) {
             case 1:
-              e.jump(f, 4, []);
+              f.block = 4;
+              f.op = 0;
               break;
             case 2:
-              e.jump(f, 6, []);
+              f.block = 6;
+              f.op = 0;
               break;
             case 3:
-              e.jump(f, 11, []);
+              f.block = 11;
+              f.op = 0;
               break;
             case 4:
-              e.jump(f, 14, []);
+              f.block = 14;
+              f.op = 0;
               break;
             case 5:
-              e.jump(f, 19, []);
+              f.block = 19;
+              f.op = 0;
               break;
             case 6:
-              e.jump(f, 44, []);
+              f.block = 44;
+              f.op = 0;
               break;
             case 7:
-              e.jump(f, 53, []);
+              f.block = 53;
+              f.op = 0;
               break;
             case 8:
-              e.jump(f, 62, []);
+              f.block = 62;
+              f.op = 0;
               break;
             case 9:
-              e.jump(f, 67, []);
+              f.block = 67;
+              f.op = 0;
               break;
             case 10:
-              e.jump(f, 72, []);
+              f.block = 72;
+              f.op = 0;
               break;
             case 11:
-              e.jump(f, 77, []);
+              f.block = 77;
+              f.op = 0;
               break;
             case 12:
-              e.jump(f, 84, []);
+              f.block = 84;
+              f.op = 0;
               break;
             case 13:
-              e.jump(f, 89, []);
+              f.block = 89;
+              f.op = 0;
               break;
             case 14:
-              e.jump(f, 94, []);
+              f.block = 94;
+              f.op = 0;
               break;
             case 15:
-              e.jump(f, 99, []);
+              f.block = 99;
+              f.op = 0;
               break;
             case 16:
-              e.jump(f, 104, []);
+              f.block = 104;
+              f.op = 0;
               break;
             case 17:
-              e.jump(f, 109, []);
+              f.block = 109;
+              f.op = 0;
               break;
             case 18:
-              e.jump(f, 114, []);
+              f.block = 114;
+              f.op = 0;
               break;
             case 19:
-              e.jump(f, 121, []);
+              f.block = 121;
+              f.op = 0;
               break;
             case 20:
-              e.jump(f, 129, []);
+              f.block = 129;
+              f.op = 0;
               break;
             case 21:
-              e.jump(f, 135, []);
+              f.block = 135;
+              f.op = 0;
               break;
             case 22:
-              e.jump(f, 139, []);
+              f.block = 139;
+              f.op = 0;
               break;
             case 23:
-              e.jump(f, 143, []);
+              f.block = 143;
+              f.op = 0;
               break;
             default:
-              e.jump(f, 144, []);
+              f.block = 144;
+              f.op = 0;
           }
           continue;
         }
         case 4: {
-          e.jump(f, 5, [env[13 /* pc */] as number, env[7 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[7 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 5: {
-          e.jump(f, 1, [env[14 /* pc */] as number, env[15 /* sp */] as number]);
+          env[6 /* pc */] = env[14 /* pc */] as number;
+          env[7 /* sp */] = env[15 /* sp */] as number;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 6: {
@@ -199,7 +247,7 @@ const graph_execute: Compiled = {
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
           env[18] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[19] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
+          env[19] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
           if (!e.branch(p, f, env[19] as AVal, [7, []], [8, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -211,7 +259,7 @@ const graph_execute: Compiled = {
         case 8: {
           e.tick(1);
           // 65: stack[sp] = v;
-          env[20] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[18] as AVal], "bool")!;
+          env[20] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
           if (!e.branch(p, f, env[20] as AVal, [9, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -232,7 +280,10 @@ const graph_execute: Compiled = {
           );
           // 66: sp = (sp + 1) | 0;
           env[21 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[17 /* pc */] as number, env[21 /* sp */] as number]);
+          env[14 /* pc */] = env[17 /* pc */] as number;
+          env[15 /* sp */] = env[21 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 10: {
@@ -243,8 +294,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 70: if (sp < 1) throw new VmError("stack underflow");
           env[22] = (env[7 /* sp */] as number) < 1;
-          if (env[22] as boolean) e.jump(f, 12, []);
-          else e.jump(f, 13, []);
+          if (env[22] as boolean) {
+            f.block = 12;
+            f.op = 0;
+          } else {
+            f.block = 13;
+            f.op = 0;
+          }
           continue;
         }
         case 12: {
@@ -256,7 +312,10 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 71: sp = (sp - 1) | 0;
           env[23 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
-          e.jump(f, 5, [env[13 /* pc */] as number, env[23 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[23 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 14: {
@@ -264,8 +323,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 74: if (sp < 2) throw new VmError("stack underflow");
           env[24] = (env[7 /* sp */] as number) < 2;
-          if (env[24] as boolean) e.jump(f, 15, []);
-          else e.jump(f, 16, []);
+          if (env[24] as boolean) {
+            f.block = 15;
+            f.op = 0;
+          } else {
+            f.block = 16;
+            f.op = 0;
+          }
           continue;
         }
         case 15: {
@@ -278,7 +342,7 @@ const graph_execute: Compiled = {
           // 75: const top = stack[(sp - 1) | 0];
           env[25] = ((env[7 /* sp */] as number) + -1) | 0;
           env[26] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[27] = e.op(p, "uint_lt", [k(env[25] as number), env[26] as AVal], "bool")!;
+          env[27] = e.pure(p, "uint_lt", "bool", k(env[25] as number), env[26] as AVal);
           if (!e.branch(p, f, env[27] as AVal, [17, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -295,7 +359,7 @@ const graph_execute: Compiled = {
           )!;
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
           env[29] = ((env[7 /* sp */] as number) + -2) | 0;
-          env[30] = e.op(p, "uint_lt", [k(env[29] as number), env[26] as AVal], "bool")!;
+          env[30] = e.pure(p, "uint_lt", "bool", k(env[29] as number), env[26] as AVal);
           if (!e.branch(p, f, env[30] as AVal, [18, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -322,7 +386,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[29] as number), env[28 /* top */] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[7 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[7 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 19: {
@@ -349,8 +416,13 @@ const graph_execute: Compiled = {
           env[33 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 83: if (r > 1) {
           env[34] = (env[32 /* r */] as number) > 1;
-          if (env[34] as boolean) e.jump(f, 20, []);
-          else e.jump(f, 31, []);
+          if (env[34] as boolean) {
+            f.block = 20;
+            f.op = 0;
+          } else {
+            f.block = 31;
+            f.op = 0;
+          }
           continue;
         }
         case 20: {
@@ -360,8 +432,13 @@ const graph_execute: Compiled = {
           env[35 /* i */] = ((env[7 /* sp */] as number) - (env[32 /* r */] as number)) | 0;
           // 86: if (i < 0) throw new VmError("stack index out of range");
           env[36] = (env[35 /* i */] as number) < 0;
-          if (env[36] as boolean) e.jump(f, 21, []);
-          else e.jump(f, 22, []);
+          if (env[36] as boolean) {
+            f.block = 21;
+            f.op = 0;
+          } else {
+            f.block = 22;
+            f.op = 0;
+          }
           continue;
         }
         case 21: {
@@ -372,7 +449,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           // 87: const v = stack[i];
           env[37] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[38] = e.op(p, "uint_lt", [k(env[35 /* i */] as number), env[37] as AVal], "bool")!;
+          env[38] = e.pure(p, "uint_lt", "bool", k(env[35 /* i */] as number), env[37] as AVal);
           if (!e.branch(p, f, env[38] as AVal, [23, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -386,7 +463,9 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[35 /* i */] as number)],
             "i32",
           )!;
-          e.jump(f, 24, [env[35 /* i */] as number]);
+          env[40 /* j */] = env[35 /* i */] as number;
+          f.block = 24;
+          f.op = 0;
           continue;
         }
         case 24: {
@@ -395,15 +474,20 @@ const graph_execute: Compiled = {
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[41] = ((env[7 /* sp */] as number) + -1) | 0;
           env[42] = (env[40 /* j */] as number) < (env[41] as number);
-          if (env[42] as boolean) e.jump(f, 25, []);
-          else e.jump(f, 28, []);
+          if (env[42] as boolean) {
+            f.block = 25;
+            f.op = 0;
+          } else {
+            f.block = 28;
+            f.op = 0;
+          }
           continue;
         }
         case 25: {
           e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[43] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[44] = e.op(p, "uint_lt", [k(env[40 /* j */] as number), env[43] as AVal], "bool")!;
+          env[44] = e.pure(p, "uint_lt", "bool", k(env[40 /* j */] as number), env[43] as AVal);
           if (!e.branch(p, f, env[44] as AVal, [26, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -413,7 +497,7 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[45] = ((env[40 /* j */] as number) + 1) | 0;
-          env[46] = e.op(p, "uint_lt", [k(env[45] as number), env[43] as AVal], "bool")!;
+          env[46] = e.pure(p, "uint_lt", "bool", k(env[45] as number), env[43] as AVal);
           if (!e.branch(p, f, env[46] as AVal, [27, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -433,14 +517,16 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[40 /* j */] as number), env[47] as AVal],
             undefined,
           );
-          e.jump(f, 24, [env[45] as number]);
+          env[40 /* j */] = env[45] as number;
+          f.block = 24;
+          f.op = 0;
           continue;
         }
         case 28: {
           e.tick(2);
           // 89: stack[(sp - 1) | 0] = v;
           env[48] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[49] = e.op(p, "uint_lt", [k(env[41] as number), env[48] as AVal], "bool")!;
+          env[49] = e.pure(p, "uint_lt", "bool", k(env[41] as number), env[48] as AVal);
           if (!e.branch(p, f, env[49] as AVal, [29, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -454,11 +540,15 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[41] as number), env[39 /* v */] as AVal],
             undefined,
           );
-          e.jump(f, 30, []);
+          f.block = 30;
+          f.op = 0;
           continue;
         }
         case 30: {
-          e.jump(f, 5, [env[33 /* pc */] as number, env[7 /* sp */] as number]);
+          env[14 /* pc */] = env[33 /* pc */] as number;
+          env[15 /* sp */] = env[7 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 31: {
@@ -466,8 +556,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 90: } else if (r < -1) {
           env[50] = (env[32 /* r */] as number) < -1;
-          if (env[50] as boolean) e.jump(f, 32, []);
-          else e.jump(f, 43, []);
+          if (env[50] as boolean) {
+            f.block = 32;
+            f.op = 0;
+          } else {
+            f.block = 43;
+            f.op = 0;
+          }
           continue;
         }
         case 32: {
@@ -477,8 +572,13 @@ const graph_execute: Compiled = {
           env[51 /* i */] = ((env[7 /* sp */] as number) + (env[32 /* r */] as number)) | 0;
           // 93: if (i < 0) throw new VmError("stack index out of range");
           env[52] = (env[51 /* i */] as number) < 0;
-          if (env[52] as boolean) e.jump(f, 33, []);
-          else e.jump(f, 34, []);
+          if (env[52] as boolean) {
+            f.block = 33;
+            f.op = 0;
+          } else {
+            f.block = 34;
+            f.op = 0;
+          }
           continue;
         }
         case 33: {
@@ -491,7 +591,7 @@ const graph_execute: Compiled = {
           // 94: const v = stack[(sp - 1) | 0];
           env[53] = ((env[7 /* sp */] as number) + -1) | 0;
           env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[55] = e.op(p, "uint_lt", [k(env[53] as number), env[54] as AVal], "bool")!;
+          env[55] = e.pure(p, "uint_lt", "bool", k(env[53] as number), env[54] as AVal);
           if (!e.branch(p, f, env[55] as AVal, [35, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -505,7 +605,9 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[53] as number)],
             "i32",
           )!;
-          e.jump(f, 36, [env[53] as number]);
+          env[57 /* j */] = env[53] as number;
+          f.block = 36;
+          f.op = 0;
           continue;
         }
         case 36: {
@@ -513,15 +615,20 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[58] = (env[57 /* j */] as number) > (env[51 /* i */] as number);
-          if (env[58] as boolean) e.jump(f, 37, []);
-          else e.jump(f, 40, []);
+          if (env[58] as boolean) {
+            f.block = 37;
+            f.op = 0;
+          } else {
+            f.block = 40;
+            f.op = 0;
+          }
           continue;
         }
         case 37: {
           e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[59] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[60] = e.op(p, "uint_lt", [k(env[57 /* j */] as number), env[59] as AVal], "bool")!;
+          env[60] = e.pure(p, "uint_lt", "bool", k(env[57 /* j */] as number), env[59] as AVal);
           if (!e.branch(p, f, env[60] as AVal, [38, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -531,7 +638,7 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[61] = ((env[57 /* j */] as number) + -1) | 0;
-          env[62] = e.op(p, "uint_lt", [k(env[61] as number), env[59] as AVal], "bool")!;
+          env[62] = e.pure(p, "uint_lt", "bool", k(env[61] as number), env[59] as AVal);
           if (!e.branch(p, f, env[62] as AVal, [39, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -551,14 +658,16 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[57 /* j */] as number), env[63] as AVal],
             undefined,
           );
-          e.jump(f, 36, [env[61] as number]);
+          env[57 /* j */] = env[61] as number;
+          f.block = 36;
+          f.op = 0;
           continue;
         }
         case 40: {
           e.tick(2);
           // 96: stack[i] = v;
           env[64] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[65] = e.op(p, "uint_lt", [k(env[51 /* i */] as number), env[64] as AVal], "bool")!;
+          env[65] = e.pure(p, "uint_lt", "bool", k(env[51 /* i */] as number), env[64] as AVal);
           if (!e.branch(p, f, env[65] as AVal, [41, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -572,15 +681,18 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[51 /* i */] as number), env[56 /* v */] as AVal],
             undefined,
           );
-          e.jump(f, 42, []);
+          f.block = 42;
+          f.op = 0;
           continue;
         }
         case 42: {
-          e.jump(f, 30, []);
+          f.block = 30;
+          f.op = 0;
           continue;
         }
         case 43: {
-          e.jump(f, 42, []);
+          f.block = 42;
+          f.op = 0;
           continue;
         }
         case 44: {
@@ -610,14 +722,25 @@ const graph_execute: Compiled = {
           env[69 /* n */] = ((env[68] as number) + -1) | 0;
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[70] = (env[69 /* n */] as number) < 0;
-          if (env[70] as boolean) e.jump(f, 45, [true]);
-          else e.jump(f, 52, []);
+          if (env[70] as boolean) {
+            env[71] = true;
+            f.block = 45;
+            f.op = 0;
+          } else {
+            f.block = 52;
+            f.op = 0;
+          }
           continue;
         }
         case 45: {
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          if (env[71] as boolean) e.jump(f, 46, []);
-          else e.jump(f, 47, []);
+          if (env[71] as boolean) {
+            f.block = 46;
+            f.op = 0;
+          } else {
+            f.block = 47;
+            f.op = 0;
+          }
           continue;
         }
         case 46: {
@@ -628,7 +751,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
           env[72] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[73] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
+          env[73] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
           if (!e.branch(p, f, env[73] as AVal, [48, []], [49, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -640,7 +763,7 @@ const graph_execute: Compiled = {
         case 49: {
           e.tick(1);
           // 106: stack[sp] = stack[n];
-          env[74] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[72] as AVal], "bool")!;
+          env[74] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
           if (!e.branch(p, f, env[74] as AVal, [50, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -648,7 +771,7 @@ const graph_execute: Compiled = {
         case 50: {
           e.tick(1);
           // 106: stack[sp] = stack[n];
-          env[75] = e.op(p, "uint_lt", [k(env[69 /* n */] as number), env[72] as AVal], "bool")!;
+          env[75] = e.pure(p, "uint_lt", "bool", k(env[69 /* n */] as number), env[72] as AVal);
           if (!e.branch(p, f, env[75] as AVal, [51, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -671,7 +794,10 @@ const graph_execute: Compiled = {
           );
           // 107: sp = (sp + 1) | 0;
           env[77 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[67 /* pc */] as number, env[77 /* sp */] as number]);
+          env[14 /* pc */] = env[67 /* pc */] as number;
+          env[15 /* sp */] = env[77 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 52: {
@@ -679,7 +805,9 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[78] = (env[69 /* n */] as number) >= (env[7 /* sp */] as number);
-          e.jump(f, 45, [env[78] as boolean]);
+          env[71] = env[78] as boolean;
+          f.block = 45;
+          f.op = 0;
           continue;
         }
         case 53: {
@@ -706,8 +834,13 @@ const graph_execute: Compiled = {
           env[80 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 113: if (sp < 1) throw new VmError("stack underflow");
           env[81] = (env[7 /* sp */] as number) < 1;
-          if (env[81] as boolean) e.jump(f, 54, []);
-          else e.jump(f, 55, []);
+          if (env[81] as boolean) {
+            f.block = 54;
+            f.op = 0;
+          } else {
+            f.block = 55;
+            f.op = 0;
+          }
           continue;
         }
         case 54: {
@@ -724,14 +857,25 @@ const graph_execute: Compiled = {
           env[84 /* n */] = ((env[83] as number) + -1) | 0;
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[85] = (env[84 /* n */] as number) < 0;
-          if (env[85] as boolean) e.jump(f, 56, [true]);
-          else e.jump(f, 61, []);
+          if (env[85] as boolean) {
+            env[86] = true;
+            f.block = 56;
+            f.op = 0;
+          } else {
+            f.block = 61;
+            f.op = 0;
+          }
           continue;
         }
         case 56: {
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
-          if (env[86] as boolean) e.jump(f, 57, []);
-          else e.jump(f, 58, []);
+          if (env[86] as boolean) {
+            f.block = 57;
+            f.op = 0;
+          } else {
+            f.block = 58;
+            f.op = 0;
+          }
           continue;
         }
         case 57: {
@@ -742,7 +886,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           // 117: stack[n] = stack[sp];
           env[87] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[88] = e.op(p, "uint_lt", [k(env[84 /* n */] as number), env[87] as AVal], "bool")!;
+          env[88] = e.pure(p, "uint_lt", "bool", k(env[84 /* n */] as number), env[87] as AVal);
           if (!e.branch(p, f, env[88] as AVal, [59, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -750,7 +894,7 @@ const graph_execute: Compiled = {
         case 59: {
           e.tick(1);
           // 117: stack[n] = stack[sp];
-          env[89] = e.op(p, "uint_lt", [k(env[82 /* sp */] as number), env[87] as AVal], "bool")!;
+          env[89] = e.pure(p, "uint_lt", "bool", k(env[82 /* sp */] as number), env[87] as AVal);
           if (!e.branch(p, f, env[89] as AVal, [60, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -770,7 +914,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[84 /* n */] as number), env[90] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[80 /* pc */] as number, env[82 /* sp */] as number]);
+          env[14 /* pc */] = env[80 /* pc */] as number;
+          env[15 /* sp */] = env[82 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 61: {
@@ -778,7 +925,9 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
           env[91] = (env[84 /* n */] as number) >= (env[82 /* sp */] as number);
-          e.jump(f, 56, [env[91] as boolean]);
+          env[86] = env[91] as boolean;
+          f.block = 56;
+          f.op = 0;
           continue;
         }
         case 62: {
@@ -786,8 +935,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 123: if (sp < 2) throw new VmError("stack underflow");
           env[92] = (env[7 /* sp */] as number) < 2;
-          if (env[92] as boolean) e.jump(f, 63, []);
-          else e.jump(f, 64, []);
+          if (env[92] as boolean) {
+            f.block = 63;
+            f.op = 0;
+          } else {
+            f.block = 64;
+            f.op = 0;
+          }
           continue;
         }
         case 63: {
@@ -803,7 +957,7 @@ const graph_execute: Compiled = {
           env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[96] = e.op(p, "uint_lt", [k(env[94 /* top */] as number), env[95] as AVal], "bool")!;
+          env[96] = e.pure(p, "uint_lt", "bool", k(env[94 /* top */] as number), env[95] as AVal);
           if (!e.branch(p, f, env[96] as AVal, [65, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -817,7 +971,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[94 /* top */] as number)],
             "i32",
           )!;
-          env[98] = e.op(p, "uint_lt", [k(env[93 /* sp */] as number), env[95] as AVal], "bool")!;
+          env[98] = e.pure(p, "uint_lt", "bool", k(env[93 /* sp */] as number), env[95] as AVal);
           if (!e.branch(p, f, env[98] as AVal, [66, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -831,14 +985,17 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[93 /* sp */] as number)],
             "i32",
           )!;
-          env[100] = e.op(p, "int_add", [env[97] as AVal, env[99] as AVal], "i32")!;
+          env[100] = e.pure(p, "int_add", "i32", env[97] as AVal, env[99] as AVal);
           e.op(
             p,
             "array_set",
             [env[5 /* stack */] as AVal, k(env[94 /* top */] as number), env[100] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[93 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[93 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 67: {
@@ -846,8 +1003,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 130: if (sp < 2) throw new VmError("stack underflow");
           env[101] = (env[7 /* sp */] as number) < 2;
-          if (env[101] as boolean) e.jump(f, 68, []);
-          else e.jump(f, 69, []);
+          if (env[101] as boolean) {
+            f.block = 68;
+            f.op = 0;
+          } else {
+            f.block = 69;
+            f.op = 0;
+          }
           continue;
         }
         case 68: {
@@ -863,12 +1025,13 @@ const graph_execute: Compiled = {
           env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[104] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[105] = e.op(
+          env[105] = e.pure(
             p,
             "uint_lt",
-            [k(env[103 /* top */] as number), env[104] as AVal],
             "bool",
-          )!;
+            k(env[103 /* top */] as number),
+            env[104] as AVal,
+          );
           if (!e.branch(p, f, env[105] as AVal, [70, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -882,12 +1045,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[103 /* top */] as number)],
             "i32",
           )!;
-          env[107] = e.op(
-            p,
-            "uint_lt",
-            [k(env[102 /* sp */] as number), env[104] as AVal],
-            "bool",
-          )!;
+          env[107] = e.pure(p, "uint_lt", "bool", k(env[102 /* sp */] as number), env[104] as AVal);
           if (!e.branch(p, f, env[107] as AVal, [71, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -901,14 +1059,17 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[102 /* sp */] as number)],
             "i32",
           )!;
-          env[109] = e.op(p, "int_sub", [env[106] as AVal, env[108] as AVal], "i32")!;
+          env[109] = e.pure(p, "int_sub", "i32", env[106] as AVal, env[108] as AVal);
           e.op(
             p,
             "array_set",
             [env[5 /* stack */] as AVal, k(env[103 /* top */] as number), env[109] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[102 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[102 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 72: {
@@ -916,8 +1077,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 137: if (sp < 2) throw new VmError("stack underflow");
           env[110] = (env[7 /* sp */] as number) < 2;
-          if (env[110] as boolean) e.jump(f, 73, []);
-          else e.jump(f, 74, []);
+          if (env[110] as boolean) {
+            f.block = 73;
+            f.op = 0;
+          } else {
+            f.block = 74;
+            f.op = 0;
+          }
           continue;
         }
         case 73: {
@@ -933,12 +1099,13 @@ const graph_execute: Compiled = {
           env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[113] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[114] = e.op(
+          env[114] = e.pure(
             p,
             "uint_lt",
-            [k(env[112 /* top */] as number), env[113] as AVal],
             "bool",
-          )!;
+            k(env[112 /* top */] as number),
+            env[113] as AVal,
+          );
           if (!e.branch(p, f, env[114] as AVal, [75, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -952,12 +1119,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[112 /* top */] as number)],
             "i32",
           )!;
-          env[116] = e.op(
-            p,
-            "uint_lt",
-            [k(env[111 /* sp */] as number), env[113] as AVal],
-            "bool",
-          )!;
+          env[116] = e.pure(p, "uint_lt", "bool", k(env[111 /* sp */] as number), env[113] as AVal);
           if (!e.branch(p, f, env[116] as AVal, [76, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -971,14 +1133,17 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[111 /* sp */] as number)],
             "i32",
           )!;
-          env[118] = e.op(p, "int_mul", [env[115] as AVal, env[117] as AVal], "i32")!;
+          env[118] = e.pure(p, "int_mul", "i32", env[115] as AVal, env[117] as AVal);
           e.op(
             p,
             "array_set",
             [env[5 /* stack */] as AVal, k(env[112 /* top */] as number), env[118] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[111 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[111 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 77: {
@@ -986,8 +1151,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 144: if (sp < 2) throw new VmError("stack underflow");
           env[119] = (env[7 /* sp */] as number) < 2;
-          if (env[119] as boolean) e.jump(f, 78, []);
-          else e.jump(f, 79, []);
+          if (env[119] as boolean) {
+            f.block = 78;
+            f.op = 0;
+          } else {
+            f.block = 79;
+            f.op = 0;
+          }
           continue;
         }
         case 78: {
@@ -1003,12 +1173,7 @@ const graph_execute: Compiled = {
           env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           env[122] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[123] = e.op(
-            p,
-            "uint_lt",
-            [k(env[120 /* sp */] as number), env[122] as AVal],
-            "bool",
-          )!;
+          env[123] = e.pure(p, "uint_lt", "bool", k(env[120 /* sp */] as number), env[122] as AVal);
           if (!e.branch(p, f, env[123] as AVal, [80, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1022,7 +1187,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
             "i32",
           )!;
-          env[125] = e.op(p, "int_eq", [env[124] as AVal, k(0)], "bool")!;
+          env[125] = e.pure(p, "int_eq", "bool", env[124] as AVal, K0);
           if (!e.branch(p, f, env[125] as AVal, [81, []], [82, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1034,12 +1199,13 @@ const graph_execute: Compiled = {
         case 82: {
           e.tick(1);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[126] = e.op(
+          env[126] = e.pure(
             p,
             "uint_lt",
-            [k(env[121 /* top */] as number), env[122] as AVal],
             "bool",
-          )!;
+            k(env[121 /* top */] as number),
+            env[122] as AVal,
+          );
           if (!e.branch(p, f, env[126] as AVal, [83, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1059,14 +1225,17 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
             "i32",
           )!;
-          env[129] = e.op(p, "int_div", [env[127] as AVal, env[128] as AVal], "i32")!;
+          env[129] = e.pure(p, "int_div", "i32", env[127] as AVal, env[128] as AVal);
           e.op(
             p,
             "array_set",
             [env[5 /* stack */] as AVal, k(env[121 /* top */] as number), env[129] as AVal],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[120 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[120 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 84: {
@@ -1074,8 +1243,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 152: if (sp < 2) throw new VmError("stack underflow");
           env[130] = (env[7 /* sp */] as number) < 2;
-          if (env[130] as boolean) e.jump(f, 85, []);
-          else e.jump(f, 86, []);
+          if (env[130] as boolean) {
+            f.block = 85;
+            f.op = 0;
+          } else {
+            f.block = 86;
+            f.op = 0;
+          }
           continue;
         }
         case 85: {
@@ -1091,12 +1265,13 @@ const graph_execute: Compiled = {
           env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[133] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[134] = e.op(
+          env[134] = e.pure(
             p,
             "uint_lt",
-            [k(env[132 /* top */] as number), env[133] as AVal],
             "bool",
-          )!;
+            k(env[132 /* top */] as number),
+            env[133] as AVal,
+          );
           if (!e.branch(p, f, env[134] as AVal, [87, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1110,12 +1285,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[132 /* top */] as number)],
             "i32",
           )!;
-          env[136] = e.op(
-            p,
-            "uint_lt",
-            [k(env[131 /* sp */] as number), env[133] as AVal],
-            "bool",
-          )!;
+          env[136] = e.pure(p, "uint_lt", "bool", k(env[131 /* sp */] as number), env[133] as AVal);
           if (!e.branch(p, f, env[136] as AVal, [88, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1131,7 +1301,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[131 /* sp */] as number)],
               "i32",
             )!;
-            env[138] = e.op(p, "int_eq", [env[135] as AVal, env[137] as AVal], "bool")!;
+            env[138] = e.pure(p, "int_eq", "bool", env[135] as AVal, env[137] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[138] as AVal], 139);
             return true;
@@ -1143,7 +1313,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[132 /* top */] as number), k(env[139] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[131 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[131 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 89: {
@@ -1151,8 +1324,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 159: if (sp < 2) throw new VmError("stack underflow");
           env[140] = (env[7 /* sp */] as number) < 2;
-          if (env[140] as boolean) e.jump(f, 90, []);
-          else e.jump(f, 91, []);
+          if (env[140] as boolean) {
+            f.block = 90;
+            f.op = 0;
+          } else {
+            f.block = 91;
+            f.op = 0;
+          }
           continue;
         }
         case 90: {
@@ -1168,12 +1346,13 @@ const graph_execute: Compiled = {
           env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[143] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[144] = e.op(
+          env[144] = e.pure(
             p,
             "uint_lt",
-            [k(env[142 /* top */] as number), env[143] as AVal],
             "bool",
-          )!;
+            k(env[142 /* top */] as number),
+            env[143] as AVal,
+          );
           if (!e.branch(p, f, env[144] as AVal, [92, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1187,12 +1366,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[142 /* top */] as number)],
             "i32",
           )!;
-          env[146] = e.op(
-            p,
-            "uint_lt",
-            [k(env[141 /* sp */] as number), env[143] as AVal],
-            "bool",
-          )!;
+          env[146] = e.pure(p, "uint_lt", "bool", k(env[141 /* sp */] as number), env[143] as AVal);
           if (!e.branch(p, f, env[146] as AVal, [93, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1208,7 +1382,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[141 /* sp */] as number)],
               "i32",
             )!;
-            env[148] = e.op(p, "int_ne", [env[145] as AVal, env[147] as AVal], "bool")!;
+            env[148] = e.pure(p, "int_ne", "bool", env[145] as AVal, env[147] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[148] as AVal], 149);
             return true;
@@ -1220,7 +1394,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[142 /* top */] as number), k(env[149] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[141 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[141 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 94: {
@@ -1228,8 +1405,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 166: if (sp < 2) throw new VmError("stack underflow");
           env[150] = (env[7 /* sp */] as number) < 2;
-          if (env[150] as boolean) e.jump(f, 95, []);
-          else e.jump(f, 96, []);
+          if (env[150] as boolean) {
+            f.block = 95;
+            f.op = 0;
+          } else {
+            f.block = 96;
+            f.op = 0;
+          }
           continue;
         }
         case 95: {
@@ -1245,12 +1427,13 @@ const graph_execute: Compiled = {
           env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[153] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[154] = e.op(
+          env[154] = e.pure(
             p,
             "uint_lt",
-            [k(env[152 /* top */] as number), env[153] as AVal],
             "bool",
-          )!;
+            k(env[152 /* top */] as number),
+            env[153] as AVal,
+          );
           if (!e.branch(p, f, env[154] as AVal, [97, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1264,12 +1447,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[152 /* top */] as number)],
             "i32",
           )!;
-          env[156] = e.op(
-            p,
-            "uint_lt",
-            [k(env[151 /* sp */] as number), env[153] as AVal],
-            "bool",
-          )!;
+          env[156] = e.pure(p, "uint_lt", "bool", k(env[151 /* sp */] as number), env[153] as AVal);
           if (!e.branch(p, f, env[156] as AVal, [98, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1285,7 +1463,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[151 /* sp */] as number)],
               "i32",
             )!;
-            env[158] = e.op(p, "int_lt", [env[155] as AVal, env[157] as AVal], "bool")!;
+            env[158] = e.pure(p, "int_lt", "bool", env[155] as AVal, env[157] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[158] as AVal], 159);
             return true;
@@ -1297,7 +1475,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[152 /* top */] as number), k(env[159] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[151 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[151 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 99: {
@@ -1305,8 +1486,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 173: if (sp < 2) throw new VmError("stack underflow");
           env[160] = (env[7 /* sp */] as number) < 2;
-          if (env[160] as boolean) e.jump(f, 100, []);
-          else e.jump(f, 101, []);
+          if (env[160] as boolean) {
+            f.block = 100;
+            f.op = 0;
+          } else {
+            f.block = 101;
+            f.op = 0;
+          }
           continue;
         }
         case 100: {
@@ -1322,12 +1508,13 @@ const graph_execute: Compiled = {
           env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[163] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[164] = e.op(
+          env[164] = e.pure(
             p,
             "uint_lt",
-            [k(env[162 /* top */] as number), env[163] as AVal],
             "bool",
-          )!;
+            k(env[162 /* top */] as number),
+            env[163] as AVal,
+          );
           if (!e.branch(p, f, env[164] as AVal, [102, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1341,12 +1528,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[162 /* top */] as number)],
             "i32",
           )!;
-          env[166] = e.op(
-            p,
-            "uint_lt",
-            [k(env[161 /* sp */] as number), env[163] as AVal],
-            "bool",
-          )!;
+          env[166] = e.pure(p, "uint_lt", "bool", k(env[161 /* sp */] as number), env[163] as AVal);
           if (!e.branch(p, f, env[166] as AVal, [103, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1362,7 +1544,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[161 /* sp */] as number)],
               "i32",
             )!;
-            env[168] = e.op(p, "int_le", [env[165] as AVal, env[167] as AVal], "bool")!;
+            env[168] = e.pure(p, "int_le", "bool", env[165] as AVal, env[167] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[168] as AVal], 169);
             return true;
@@ -1374,7 +1556,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[162 /* top */] as number), k(env[169] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[161 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[161 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 104: {
@@ -1382,8 +1567,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 180: if (sp < 2) throw new VmError("stack underflow");
           env[170] = (env[7 /* sp */] as number) < 2;
-          if (env[170] as boolean) e.jump(f, 105, []);
-          else e.jump(f, 106, []);
+          if (env[170] as boolean) {
+            f.block = 105;
+            f.op = 0;
+          } else {
+            f.block = 106;
+            f.op = 0;
+          }
           continue;
         }
         case 105: {
@@ -1399,12 +1589,13 @@ const graph_execute: Compiled = {
           env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[173] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[174] = e.op(
+          env[174] = e.pure(
             p,
             "uint_lt",
-            [k(env[172 /* top */] as number), env[173] as AVal],
             "bool",
-          )!;
+            k(env[172 /* top */] as number),
+            env[173] as AVal,
+          );
           if (!e.branch(p, f, env[174] as AVal, [107, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1418,12 +1609,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[172 /* top */] as number)],
             "i32",
           )!;
-          env[176] = e.op(
-            p,
-            "uint_lt",
-            [k(env[171 /* sp */] as number), env[173] as AVal],
-            "bool",
-          )!;
+          env[176] = e.pure(p, "uint_lt", "bool", k(env[171 /* sp */] as number), env[173] as AVal);
           if (!e.branch(p, f, env[176] as AVal, [108, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1439,7 +1625,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[171 /* sp */] as number)],
               "i32",
             )!;
-            env[178] = e.op(p, "int_gt", [env[175] as AVal, env[177] as AVal], "bool")!;
+            env[178] = e.pure(p, "int_gt", "bool", env[175] as AVal, env[177] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[178] as AVal], 179);
             return true;
@@ -1451,7 +1637,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[172 /* top */] as number), k(env[179] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[171 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[171 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 109: {
@@ -1459,8 +1648,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 187: if (sp < 2) throw new VmError("stack underflow");
           env[180] = (env[7 /* sp */] as number) < 2;
-          if (env[180] as boolean) e.jump(f, 110, []);
-          else e.jump(f, 111, []);
+          if (env[180] as boolean) {
+            f.block = 110;
+            f.op = 0;
+          } else {
+            f.block = 111;
+            f.op = 0;
+          }
           continue;
         }
         case 110: {
@@ -1476,12 +1670,13 @@ const graph_execute: Compiled = {
           env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[183] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[184] = e.op(
+          env[184] = e.pure(
             p,
             "uint_lt",
-            [k(env[182 /* top */] as number), env[183] as AVal],
             "bool",
-          )!;
+            k(env[182 /* top */] as number),
+            env[183] as AVal,
+          );
           if (!e.branch(p, f, env[184] as AVal, [112, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1495,12 +1690,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[182 /* top */] as number)],
             "i32",
           )!;
-          env[186] = e.op(
-            p,
-            "uint_lt",
-            [k(env[181 /* sp */] as number), env[183] as AVal],
-            "bool",
-          )!;
+          env[186] = e.pure(p, "uint_lt", "bool", k(env[181 /* sp */] as number), env[183] as AVal);
           if (!e.branch(p, f, env[186] as AVal, [113, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1516,7 +1706,7 @@ const graph_execute: Compiled = {
               [env[5 /* stack */] as AVal, k(env[181 /* sp */] as number)],
               "i32",
             )!;
-            env[188] = e.op(p, "int_ge", [env[185] as AVal, env[187] as AVal], "bool")!;
+            env[188] = e.pure(p, "int_ge", "bool", env[185] as AVal, env[187] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[188] as AVal], 189);
             return true;
@@ -1528,7 +1718,10 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[182 /* top */] as number), k(env[189] as number)],
             undefined,
           );
-          e.jump(f, 5, [env[13 /* pc */] as number, env[181 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[181 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 114: {
@@ -1555,8 +1748,13 @@ const graph_execute: Compiled = {
           env[191 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 197: if (sp < 1) throw new VmError("stack underflow");
           env[192] = (env[7 /* sp */] as number) < 1;
-          if (env[192] as boolean) e.jump(f, 115, []);
-          else e.jump(f, 116, []);
+          if (env[192] as boolean) {
+            f.block = 115;
+            f.op = 0;
+          } else {
+            f.block = 116;
+            f.op = 0;
+          }
           continue;
         }
         case 115: {
@@ -1570,12 +1768,7 @@ const graph_execute: Compiled = {
           env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
           env[194] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[195] = e.op(
-            p,
-            "uint_lt",
-            [k(env[193 /* sp */] as number), env[194] as AVal],
-            "bool",
-          )!;
+          env[195] = e.pure(p, "uint_lt", "bool", k(env[193 /* sp */] as number), env[194] as AVal);
           if (!e.branch(p, f, env[195] as AVal, [117, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1589,7 +1782,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[193 /* sp */] as number)],
             "i32",
           )!;
-          env[197] = e.op(p, "int_ne", [env[196] as AVal, k(0)], "bool")!;
+          env[197] = e.pure(p, "int_ne", "bool", env[196] as AVal, K0);
           if (!e.branch(p, f, env[197] as AVal, [118, []], [120, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1613,15 +1806,22 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.jump(f, 119, [env[198 /* pc */] as number]);
+          env[199 /* pc */] = env[198 /* pc */] as number;
+          f.block = 119;
+          f.op = 0;
           continue;
         }
         case 119: {
-          e.jump(f, 5, [env[199 /* pc */] as number, env[193 /* sp */] as number]);
+          env[14 /* pc */] = env[199 /* pc */] as number;
+          env[15 /* sp */] = env[193 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 120: {
-          e.jump(f, 119, [env[191 /* pc */] as number]);
+          env[199 /* pc */] = env[191 /* pc */] as number;
+          f.block = 119;
+          f.op = 0;
           continue;
         }
         case 121: {
@@ -1629,8 +1829,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 203: if (sp < 2) throw new VmError("stack underflow");
           env[200] = (env[7 /* sp */] as number) < 2;
-          if (env[200] as boolean) e.jump(f, 122, []);
-          else e.jump(f, 123, []);
+          if (env[200] as boolean) {
+            f.block = 122;
+            f.op = 0;
+          } else {
+            f.block = 123;
+            f.op = 0;
+          }
           continue;
         }
         case 122: {
@@ -1644,12 +1849,7 @@ const graph_execute: Compiled = {
           env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[202] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[203] = e.op(
-            p,
-            "uint_lt",
-            [k(env[201 /* sp */] as number), env[202] as AVal],
-            "bool",
-          )!;
+          env[203] = e.pure(p, "uint_lt", "bool", k(env[201 /* sp */] as number), env[202] as AVal);
           if (!e.branch(p, f, env[203] as AVal, [124, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1663,7 +1863,7 @@ const graph_execute: Compiled = {
             [env[5 /* stack */] as AVal, k(env[201 /* sp */] as number)],
             "i32",
           )!;
-          env[205] = e.op(p, "int_ne", [env[204] as AVal, k(0)], "bool")!;
+          env[205] = e.pure(p, "int_ne", "bool", env[204] as AVal, K0);
           if (!e.branch(p, f, env[205] as AVal, [125, []], [128, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1673,7 +1873,7 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[206] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[207] = e.op(p, "uint_lt", [k(env[206] as number), env[202] as AVal], "bool")!;
+          env[207] = e.pure(p, "uint_lt", "bool", k(env[206] as number), env[202] as AVal);
           if (!e.branch(p, f, env[207] as AVal, [126, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1707,15 +1907,22 @@ const graph_execute: Compiled = {
             );
             return true;
           }
-          e.jump(f, 127, [env[210 /* pc */] as number]);
+          env[211 /* pc */] = env[210 /* pc */] as number;
+          f.block = 127;
+          f.op = 0;
           continue;
         }
         case 127: {
-          e.jump(f, 5, [env[211 /* pc */] as number, env[201 /* sp */] as number]);
+          env[14 /* pc */] = env[211 /* pc */] as number;
+          env[15 /* sp */] = env[201 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 128: {
-          e.jump(f, 127, [env[13 /* pc */] as number]);
+          env[211 /* pc */] = env[13 /* pc */] as number;
+          f.block = 127;
+          f.op = 0;
           continue;
         }
         case 129: {
@@ -1758,7 +1965,7 @@ const graph_execute: Compiled = {
           }
           e.tick(1);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
-          env[215] = e.op(p, "int_ge", [env[3 /* depth */] as AVal, k(1000)], "bool")!;
+          env[215] = e.pure(p, "int_ge", "bool", env[3 /* depth */] as AVal, K1000);
           if (!e.branch(p, f, env[215] as AVal, [130, []], [131, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1771,7 +1978,7 @@ const graph_execute: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 216: const result = execute(code, start, 0, (depth + 1) | 0);
-            env[216] = e.op(p, "int_add", [env[3 /* depth */] as AVal, k(1)], "i32")!;
+            env[216] = e.pure(p, "int_add", "i32", env[3 /* depth */] as AVal, K1);
             f.op = 2;
             e.call(
               p,
@@ -1780,7 +1987,7 @@ const graph_execute: Compiled = {
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
                 k(env[214 /* start */] as number),
-                k(0),
+                K0,
                 env[216] as AVal,
               ],
               217,
@@ -1790,7 +1997,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
           env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[219] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
+          env[219] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
           if (!e.branch(p, f, env[219] as AVal, [132, []], [133, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1802,7 +2009,7 @@ const graph_execute: Compiled = {
         case 133: {
           e.tick(1);
           // 218: stack[sp] = result;
-          env[220] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[218] as AVal], "bool")!;
+          env[220] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
           if (!e.branch(p, f, env[220] as AVal, [134, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1823,7 +2030,10 @@ const graph_execute: Compiled = {
           );
           // 219: sp = (sp + 1) | 0;
           env[221 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[213 /* pc */] as number, env[221 /* sp */] as number]);
+          env[14 /* pc */] = env[213 /* pc */] as number;
+          env[15 /* sp */] = env[221 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 135: {
@@ -1831,8 +2041,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 223: if (sp < 1) throw new VmError("stack underflow");
           env[222] = (env[7 /* sp */] as number) < 1;
-          if (env[222] as boolean) e.jump(f, 136, []);
-          else e.jump(f, 137, []);
+          if (env[222] as boolean) {
+            f.block = 136;
+            f.op = 0;
+          } else {
+            f.block = 137;
+            f.op = 0;
+          }
           continue;
         }
         case 136: {
@@ -1845,7 +2060,7 @@ const graph_execute: Compiled = {
           // 224: return stack[(sp - 1) | 0];
           env[223] = ((env[7 /* sp */] as number) + -1) | 0;
           env[224] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[225] = e.op(p, "uint_lt", [k(env[223] as number), env[224] as AVal], "bool")!;
+          env[225] = e.pure(p, "uint_lt", "bool", k(env[223] as number), env[224] as AVal);
           if (!e.branch(p, f, env[225] as AVal, [138, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1865,7 +2080,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
           env[227] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[228] = e.op(p, "int_ge", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
+          env[228] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
           if (!e.branch(p, f, env[228] as AVal, [140, []], [141, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1877,7 +2092,7 @@ const graph_execute: Compiled = {
         case 141: {
           e.tick(1);
           // 227: stack[sp] = arg;
-          env[229] = e.op(p, "uint_lt", [k(env[7 /* sp */] as number), env[227] as AVal], "bool")!;
+          env[229] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
           if (!e.branch(p, f, env[229] as AVal, [142, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1894,7 +2109,10 @@ const graph_execute: Compiled = {
           );
           // 228: sp = (sp + 1) | 0;
           env[230 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
-          e.jump(f, 5, [env[13 /* pc */] as number, env[230 /* sp */] as number]);
+          env[14 /* pc */] = env[13 /* pc */] as number;
+          env[15 /* sp */] = env[230 /* sp */] as number;
+          f.block = 5;
+          f.op = 0;
           continue;
         }
         case 143: {
@@ -1910,8 +2128,13 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 237: if (sp < 1) throw new VmError("stack underflow");
           env[231] = (env[7 /* sp */] as number) < 1;
-          if (env[231] as boolean) e.jump(f, 146, []);
-          else e.jump(f, 147, []);
+          if (env[231] as boolean) {
+            f.block = 146;
+            f.op = 0;
+          } else {
+            f.block = 147;
+            f.op = 0;
+          }
           continue;
         }
         case 146: {
@@ -1924,7 +2147,7 @@ const graph_execute: Compiled = {
           // 238: return stack[(sp - 1) | 0];
           env[232] = ((env[7 /* sp */] as number) + -1) | 0;
           env[233] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
-          env[234] = e.op(p, "uint_lt", [k(env[232] as number), env[233] as AVal], "bool")!;
+          env[234] = e.pure(p, "uint_lt", "bool", k(env[232] as number), env[233] as AVal);
           if (!e.branch(p, f, env[234] as AVal, [148, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -1960,8 +2183,13 @@ const graph_operand: Compiled = {
           // 243: if (pc >= code.length) throw new VmError("missing operand");
           env[2] = (env[0 /* code */] as Uint8Array).length;
           env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
-          if (env[3] as boolean) e.jump(f, 1, []);
-          else e.jump(f, 2, []);
+          if (env[3] as boolean) {
+            f.block = 1;
+            f.op = 0;
+          } else {
+            f.block = 2;
+            f.op = 0;
+          }
           continue;
         }
         case 1: {
@@ -1973,8 +2201,13 @@ const graph_operand: Compiled = {
           e.folded(1);
           // 244: return (code[pc] << 24) >> 24;
           env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
-          if (env[4] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 4, []);
+          if (env[4] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 4;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {
@@ -2011,11 +2244,11 @@ const graph_bit: Compiled = {
         }
         case 1: {
           // 259: if (c) return 1;
-          return e.ret(p, f, k(1));
+          return e.ret(p, f, K1);
         }
         case 2: {
           // 260: return 0;
-          return e.ret(p, f, k(0));
+          return e.ret(p, f, K0);
         }
         default:
           throw new Error("no block " + f.block);
@@ -2037,14 +2270,25 @@ const graph_target: Compiled = {
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
           env[3] = -(env[1 /* next */] as number) | 0;
           env[4] = (env[2 /* off */] as number) < (env[3] as number);
-          if (env[4] as boolean) e.jump(f, 1, [true]);
-          else e.jump(f, 4, []);
+          if (env[4] as boolean) {
+            env[5] = true;
+            f.block = 1;
+            f.op = 0;
+          } else {
+            f.block = 4;
+            f.op = 0;
+          }
           continue;
         }
         case 1: {
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
-          if (env[5] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 3, []);
+          if (env[5] as boolean) {
+            f.block = 2;
+            f.op = 0;
+          } else {
+            f.block = 3;
+            f.op = 0;
+          }
           continue;
         }
         case 2: {
@@ -2065,7 +2309,9 @@ const graph_target: Compiled = {
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
           env[9] = (env[2 /* off */] as number) > (env[8] as number);
-          e.jump(f, 1, [env[9] as boolean]);
+          env[5] = env[9] as boolean;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         default:

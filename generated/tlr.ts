@@ -6,6 +6,9 @@
 import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
+// Constants as abstract values, made once (abstract values are never changed).
+const K0 = k(0);
+
 /** @interpret */
 const graph_interpret: Compiled = {
   greens: bits("GRRRRGGGGGGGGGRRRRRGGGRRRRGGRGGGGGRRRRRGRGR"),
@@ -16,8 +19,12 @@ const graph_interpret: Compiled = {
         case 0: {
           e.tick(1);
           // 27: let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
-          env[2 /* regs */] = e.op(p, "new_array", [k(0)], "i32[]", "i32[]")!;
-          e.jump(f, 1, [env[1 /* a */] as AVal, env[2 /* regs */] as AVal, 0]);
+          env[2 /* regs */] = e.op(p, "new_array", [K0], "i32[]", "i32[]")!;
+          env[3 /* a */] = env[1 /* a */] as AVal;
+          env[4 /* regs */] = env[2 /* regs */] as AVal;
+          env[5 /* pc */] = 0;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 1: {
@@ -26,8 +33,13 @@ const graph_interpret: Compiled = {
           // 29: while (pc < code.length) {
           env[6] = (env[0 /* code */] as Uint8Array).length;
           env[7] = (env[5 /* pc */] as number) < (env[6] as number);
-          if (env[7] as boolean) e.jump(f, 2, []);
-          else e.jump(f, 27, []);
+          if (env[7] as boolean) {
+            f.block = 2;
+            f.op = 0;
+          } else {
+            f.block = 27;
+            f.op = 0;
+          }
           continue;
         }
         case 2: {
@@ -41,8 +53,13 @@ const graph_interpret: Compiled = {
           // 31: const opcode = code[pc];
           env[8] = (env[0 /* code */] as Uint8Array).length;
           env[9] = (env[5 /* pc */] as number) >>> 0 < (env[8] as number) >>> 0;
-          if (env[9] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 9, []);
+          if (env[9] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 9;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {
@@ -55,31 +72,40 @@ const graph_interpret: Compiled = {
           // 33: switch (opcode) {
           switch (env[10 /* opcode */] as number) {
             case 1:
-              e.jump(f, 4, []);
+              f.block = 4;
+              f.op = 0;
               break;
             case 2:
-              e.jump(f, 10, []);
+              f.block = 10;
+              f.op = 0;
               break;
             case 3:
-              e.jump(f, 14, []);
+              f.block = 14;
+              f.op = 0;
               break;
             case 4:
-              e.jump(f, 18, []);
+              f.block = 18;
+              f.op = 0;
               break;
             case 5:
-              e.jump(f, 19, []);
+              f.block = 19;
+              f.op = 0;
               break;
             case 6:
-              e.jump(f, 23, []);
+              f.block = 23;
+              f.op = 0;
               break;
             case 7:
-              e.jump(f, 24, []);
+              f.block = 24;
+              f.op = 0;
               break;
             case 8:
-              e.jump(f, 25, []);
+              f.block = 25;
+              f.op = 0;
               break;
             default:
-              e.jump(f, 26, []);
+              f.block = 26;
+              f.op = 0;
           }
           continue;
         }
@@ -107,7 +133,7 @@ const graph_interpret: Compiled = {
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
           env[14] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[15] = e.op(p, "int_ge", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
+          env[15] = e.pure(p, "int_ge", "bool", k(env[12 /* n */] as number), env[14] as AVal);
           if (!e.branch(p, f, env[15] as AVal, [5, []], [6, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -119,7 +145,7 @@ const graph_interpret: Compiled = {
         case 6: {
           e.tick(1);
           // 38: regs[n] = a;
-          env[16] = e.op(p, "uint_lt", [k(env[12 /* n */] as number), env[14] as AVal], "bool")!;
+          env[16] = e.pure(p, "uint_lt", "bool", k(env[12 /* n */] as number), env[14] as AVal);
           if (!e.branch(p, f, env[16] as AVal, [7, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -133,19 +159,19 @@ const graph_interpret: Compiled = {
             [env[4 /* regs */] as AVal, k(env[12 /* n */] as number), env[3 /* a */] as AVal],
             undefined,
           );
-          e.jump(f, 8, [
-            env[3 /* a */] as AVal,
-            env[4 /* regs */] as AVal,
-            env[13 /* pc */] as number,
-          ]);
+          env[17 /* a */] = env[3 /* a */] as AVal;
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[13 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 8: {
-          e.jump(f, 1, [
-            env[17 /* a */] as AVal,
-            env[18 /* regs */] as AVal,
-            env[19 /* pc */] as number,
-          ]);
+          env[3 /* a */] = env[17 /* a */] as AVal;
+          env[4 /* regs */] = env[18 /* regs */] as AVal;
+          env[5 /* pc */] = env[19 /* pc */] as number;
+          f.block = 1;
+          f.op = 0;
           continue;
         }
         case 9: {
@@ -175,7 +201,7 @@ const graph_interpret: Compiled = {
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
           env[22] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[23] = e.op(p, "int_ge", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
+          env[23] = e.pure(p, "int_ge", "bool", k(env[20 /* n */] as number), env[22] as AVal);
           if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -187,7 +213,7 @@ const graph_interpret: Compiled = {
         case 12: {
           e.tick(1);
           // 45: a = regs[n];
-          env[24] = e.op(p, "uint_lt", [k(env[20 /* n */] as number), env[22] as AVal], "bool")!;
+          env[24] = e.pure(p, "uint_lt", "bool", k(env[20 /* n */] as number), env[22] as AVal);
           if (!e.branch(p, f, env[24] as AVal, [13, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -201,11 +227,11 @@ const graph_interpret: Compiled = {
             [env[4 /* regs */] as AVal, k(env[20 /* n */] as number)],
             "i32",
           )!;
-          e.jump(f, 8, [
-            env[25 /* a */] as AVal,
-            env[4 /* regs */] as AVal,
-            env[21 /* pc */] as number,
-          ]);
+          env[17 /* a */] = env[25 /* a */] as AVal;
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[21 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 14: {
@@ -231,25 +257,29 @@ const graph_interpret: Compiled = {
           // 50: pc = (pc + 1) | 0;
           env[27 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 52: if (a !== 0) pc = target;
-          env[28] = e.op(p, "int_ne", [env[3 /* a */] as AVal, k(0)], "bool")!;
+          env[28] = e.pure(p, "int_ne", "bool", env[3 /* a */] as AVal, K0);
           if (!e.branch(p, f, env[28] as AVal, [15, []], [17, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 15: {
-          e.jump(f, 16, [env[26 /* target */] as number]);
+          env[29 /* pc */] = env[26 /* target */] as number;
+          f.block = 16;
+          f.op = 0;
           continue;
         }
         case 16: {
-          e.jump(f, 8, [
-            env[3 /* a */] as AVal,
-            env[4 /* regs */] as AVal,
-            env[29 /* pc */] as number,
-          ]);
+          env[17 /* a */] = env[3 /* a */] as AVal;
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[29 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 17: {
-          e.jump(f, 16, [env[27 /* pc */] as number]);
+          env[29 /* pc */] = env[27 /* pc */] as number;
+          f.block = 16;
+          f.op = 0;
           continue;
         }
         case 18: {
@@ -274,11 +304,11 @@ const graph_interpret: Compiled = {
           e.folded(1);
           // 57: pc = (pc + 1) | 0;
           env[31 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
-          e.jump(f, 8, [
-            k(env[30 /* a */] as number),
-            env[4 /* regs */] as AVal,
-            env[31 /* pc */] as number,
-          ]);
+          env[17 /* a */] = k(env[30 /* a */] as number);
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[31 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 19: {
@@ -305,7 +335,7 @@ const graph_interpret: Compiled = {
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
           env[34] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
-          env[35] = e.op(p, "int_ge", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
+          env[35] = e.pure(p, "int_ge", "bool", k(env[32 /* n */] as number), env[34] as AVal);
           if (!e.branch(p, f, env[35] as AVal, [20, []], [21, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -317,7 +347,7 @@ const graph_interpret: Compiled = {
         case 21: {
           e.tick(1);
           // 63: a = (a + regs[n]) | 0;
-          env[36] = e.op(p, "uint_lt", [k(env[32 /* n */] as number), env[34] as AVal], "bool")!;
+          env[36] = e.pure(p, "uint_lt", "bool", k(env[32 /* n */] as number), env[34] as AVal);
           if (!e.branch(p, f, env[36] as AVal, [22, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
@@ -331,12 +361,12 @@ const graph_interpret: Compiled = {
             [env[4 /* regs */] as AVal, k(env[32 /* n */] as number)],
             "i32",
           )!;
-          env[38 /* a */] = e.op(p, "int_add", [env[3 /* a */] as AVal, env[37] as AVal], "i32")!;
-          e.jump(f, 8, [
-            env[38 /* a */] as AVal,
-            env[4 /* regs */] as AVal,
-            env[33 /* pc */] as number,
-          ]);
+          env[38 /* a */] = e.pure(p, "int_add", "i32", env[3 /* a */] as AVal, env[37] as AVal);
+          env[17 /* a */] = env[38 /* a */] as AVal;
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[33 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 23: {
@@ -366,22 +396,22 @@ const graph_interpret: Compiled = {
           env[40 /* regs */] = e.op(p, "new_array", [k(env[39] as number)], "i32[]", "i32[]")!;
           // 70: pc = (pc + 1) | 0;
           env[41 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
-          e.jump(f, 8, [
-            env[3 /* a */] as AVal,
-            env[40 /* regs */] as AVal,
-            env[41 /* pc */] as number,
-          ]);
+          env[17 /* a */] = env[3 /* a */] as AVal;
+          env[18 /* regs */] = env[40 /* regs */] as AVal;
+          env[19 /* pc */] = env[41 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 25: {
           e.tick(1);
           // 73: a = -a | 0; // -INT_MIN wraps to INT_MIN
-          env[42 /* a */] = e.op(p, "int_neg", [env[3 /* a */] as AVal], "i32")!;
-          e.jump(f, 8, [
-            env[42 /* a */] as AVal,
-            env[4 /* regs */] as AVal,
-            env[11 /* pc */] as number,
-          ]);
+          env[42 /* a */] = e.pure(p, "int_neg", "i32", env[3 /* a */] as AVal);
+          env[17 /* a */] = env[42 /* a */] as AVal;
+          env[18 /* regs */] = env[4 /* regs */] as AVal;
+          env[19 /* pc */] = env[11 /* pc */] as number;
+          f.block = 8;
+          f.op = 0;
           continue;
         }
         case 26: {
@@ -412,8 +442,13 @@ const graph_operand: Compiled = {
           // 84: if (pc >= code.length) throw new VmError("missing operand");
           env[2] = (env[0 /* code */] as Uint8Array).length;
           env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
-          if (env[3] as boolean) e.jump(f, 1, []);
-          else e.jump(f, 2, []);
+          if (env[3] as boolean) {
+            f.block = 1;
+            f.op = 0;
+          } else {
+            f.block = 2;
+            f.op = 0;
+          }
           continue;
         }
         case 1: {
@@ -425,8 +460,13 @@ const graph_operand: Compiled = {
           e.folded(1);
           // 85: return code[pc];
           env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
-          if (env[4] as boolean) e.jump(f, 3, []);
-          else e.jump(f, 4, []);
+          if (env[4] as boolean) {
+            f.block = 3;
+            f.op = 0;
+          } else {
+            f.block = 4;
+            f.op = 0;
+          }
           continue;
         }
         case 3: {

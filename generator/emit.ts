@@ -23,7 +23,14 @@ export function emitSpecialiser(m: Module, bt: Binding, source: string, header: 
     `import { konst as k, type AVal } from "../runtime/spec/value.ts";`,
     "",
   ];
-  for (const g of m.graphs) out.push(emitGraph(g, bt.greens.get(g.name)!, lines));
+  const constants = new Map<string, string>();
+  const graphs = m.graphs.map((g) => emitGraph(g, bt.greens.get(g.name)!, lines, constants));
+  if (constants.size) {
+    out.push("// Constants as abstract values, made once (abstract values are never changed).");
+    for (const [name, value] of constants) out.push(`const ${name} = k(${value});`);
+    out.push("");
+  }
+  out.push(...graphs);
   out.push(`/** The compiled graphs, by name. */`);
   out.push(
     `export const compiled: Record<string, Compiled> = { ${m.graphs.map((g) => `${JSON.stringify(g.name)}: ${ident(g.name)}`).join(", ")} };`,
@@ -35,8 +42,13 @@ function ident(name: string): string {
   return `graph_${name.replace(/\W/g, "_")}`;
 }
 
-function emitGraph(g: Graph, greens: boolean[], src: string[]): string {
-  const e = new GraphEmitter(g, greens, src);
+function emitGraph(
+  g: Graph,
+  greens: boolean[],
+  src: string[],
+  constants: Map<string, string>,
+): string {
+  const e = new GraphEmitter(g, greens, src, constants);
   return [
     `/** @${g.name} */`,
     `const ${ident(g.name)}: Compiled = {`,
@@ -62,7 +74,16 @@ class GraphEmitter {
     private g: Graph,
     private greens: boolean[],
     private src: string[],
+    private constants: Map<string, string>,
   ) {}
+
+  /** A constant operand as an abstract value: a module-level constant. */
+  private constant(o: Exclude<Operand, number>): string {
+    const v = this.plain(o);
+    const name = `K${v.replace("-", "m")}`;
+    this.constants.set(name, v);
+    return name;
+  }
 
   private slot(v: number): string {
     const n = this.g.names[v];
@@ -77,7 +98,7 @@ class GraphEmitter {
 
   /** Any operand as an abstract value for the engine. */
   private abstract(o: Operand): string {
-    if (typeof o !== "number") return `k(${this.plain(o)})`;
+    if (typeof o !== "number") return this.constant(o);
     if (!this.greens[o]) return `(${this.slot(o)} as AVal)`;
     const t = this.g.types[o]!;
     return t === "i32[]" || t === "u8[]"
@@ -129,7 +150,7 @@ class GraphEmitter {
     const args = op.args;
     if (op.op === "merge_point") {
       const vars = args
-        .map((a) => (typeof a === "number" ? String(a) : `k(${this.plain(a)})`))
+        .map((a) => (typeof a === "number" ? String(a) : this.constant(a)))
         .join(", ");
       return [
         `f.op = ${k + 1};`,
@@ -154,6 +175,10 @@ class GraphEmitter {
     if (op.op === "array_set" && this.isGreen(args[0]!))
       return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
+    if (OPS[op.op]!.fold)
+      return [
+        `${this.slot(op.dst)} = e.pure(p, "${op.op}", "${this.g.types[op.dst]}", ${args.map((a) => this.abstract(a)).join(", ")});`,
+      ];
     const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
     const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
     const call = `e.op(p, "${op.op}", [${args.map((a) => this.abstract(a)).join(", ")}], ${type}${imm})`;
@@ -177,9 +202,22 @@ class GraphEmitter {
     return `[${j.block}, [${j.args.map((a, i) => this.as(a, this.greens[params[i]!]!)).join(", ")}]]`;
   }
 
+  /** A jump within the frame, done here (the engine's `jump`, without a call and an array):
+   *  the target's parameters take the arguments, through temporaries where a parameter is
+   *  also read by another argument. */
   private jump(j: Jump): string {
     const params = this.g.blocks[j.block]!.params;
-    return `e.jump(f, ${j.block}, [${j.args.map((a, i) => this.as(a, this.greens[params[i]!]!)).join(", ")}]);`;
+    const values = j.args.map((a, i) => this.as(a, this.greens[params[i]!]!));
+    const go = `f.block = ${j.block}; f.op = 0;`;
+    const clash = params.some((v, i) => j.args.some((a, k) => a === v && k !== i));
+    if (!clash) return [...params.map((v, i) => `${this.slot(v)} = ${values[i]};`), go].join(" ");
+    return [
+      "{",
+      ...values.map((x, i) => `const a${i} = ${x};`),
+      ...params.map((v, i) => `${this.slot(v)} = a${i};`),
+      go,
+      "}",
+    ].join(" ");
   }
 
   private isGreen(o: Operand): boolean {
@@ -194,8 +232,8 @@ class GraphEmitter {
       case "branch":
         if (this.isGreen(t.cond))
           return [
-            `if (${this.plain(t.cond)}) ${this.jump(t.then)}`,
-            `else ${this.jump(t.else)}`,
+            `if (${this.plain(t.cond)}) { ${this.jump(t.then)} }`,
+            `else { ${this.jump(t.else)} }`,
             `continue;`,
           ];
         return [

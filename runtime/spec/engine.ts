@@ -19,7 +19,7 @@
 
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Module, Operand, Term, Type } from "../ir/types.ts";
+import type { Graph, Module, Operand, Type } from "../ir/types.ts";
 import { liveAt } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import {
@@ -32,6 +32,7 @@ import {
   staysVirtual,
   type Policy,
 } from "./policy.ts";
+import { ARRAY, FALSE, GENERAL, Interner, SHAPE, TRUE, UNKNOWN } from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
 import { newStats } from "./stats.ts";
 import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
@@ -60,11 +61,12 @@ export interface Frame {
 
 interface Residual {
   b: GraphBuilder;
-  keys: Map<string, number>;
+  /** Its blocks by key (see `keys.ts`). */
+  keys: Map<number, number>;
   /** Keys made per position, and the pattern of the last, which widening starts from: the
    *  graph's own in eager mode, the program's (shared by every graph) in lazy mode. */
-  variants: Map<string, number>;
-  patterns: Map<string, Pattern>;
+  variants: number[];
+  patterns: Pattern[];
   /** In lazy mode, the key this graph was made to enter (see `Saved`). */
   home?: string;
   /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
@@ -139,9 +141,21 @@ export interface Path {
  *  constant or "_" (a run-time value). */
 type Pattern = (string | (number | boolean | "_")[])[];
 
-/** A green merge-point argument as keys write it: a compile-time value (an array by its name,
- *  see `arrayId`), or "?" for one that is not. */
-type Known = number | boolean | string;
+/** A merge-point position (by number): its greens (as parts, `keys.ts`) when first met, and
+ *  the paths that reached it, keys made there, keys found made (statistics). */
+interface Place {
+  known: number[];
+  count: { entries: number; keys: number; hits: number };
+}
+
+/** A merge-point key (by number): its position, and its greens and pattern, or none for the
+ *  position's general key; its name once made. */
+interface KeyInfo {
+  position: number;
+  known?: number[];
+  pattern?: Pattern;
+  name?: string;
+}
 
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
 type Forced = Virtual & { forced?: number; frozen?: Int32Array | Uint8Array };
@@ -157,7 +171,6 @@ export class Engine {
   private portalGraphs = new Map<string, string>();
   private work: Path[] = [];
   private data = new Map<Int32Array | Uint8Array, number>();
-  private arrayIds = new Map<Int32Array | Uint8Array, string>();
   /** Saved paths, by exit status. */
   private saved: Saved[] = [];
   /** Exit status by the compile-time part of the saved state: equal states share their
@@ -171,10 +184,17 @@ export class Engine {
   /** Entry counters handed out (the `count` operation's immediate), and loops remade, by head. */
   private counters = 0;
   private remade = new Map<string, { n: number; learned: number }>();
-  private variants = new Map<string, number>();
-  private patterns = new Map<string, Pattern>();
-  /** Per merge-point position: paths that reached it, keys made there, keys found made. */
-  readonly positions = new Map<string, { entries: number; keys: number; hits: number }>();
+  private variants: number[] = [];
+  private patterns: Pattern[] = [];
+  /** Merge-point positions and keys by number, and numbers for arrays and reds' shapes in
+   *  them; `parts` is room for a key's parts while it is looked up. */
+  private positionIds = new Interner();
+  private keyIds = new Interner();
+  private places: Place[] = [];
+  private keyInfo: KeyInfo[] = [];
+  private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
+  private shapeIds = new Map<string, number>();
+  private parts: number[] = [];
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
@@ -252,8 +272,8 @@ export class Engine {
       b,
       ops: 0,
       keys: new Map(),
-      variants: this.lazy ? this.variants : new Map(),
-      patterns: this.lazy ? this.patterns : new Map(),
+      variants: this.lazy ? this.variants : [],
+      patterns: this.lazy ? this.patterns : [],
     };
     this.residuals.push(r);
     return r;
@@ -326,9 +346,13 @@ export class Engine {
 
   /** A name for a constant array in keys (identity, not contents: it is immutable). */
   private arrayId(arr: Int32Array | Uint8Array): string {
-    let id = this.arrayIds.get(arr);
-    if (id === undefined) this.arrayIds.set(arr, (id = `@${this.arrayIds.size}`));
-    return id;
+    return `@${this.arrayNumber(arr)}`;
+  }
+
+  private arrayNumber(arr: Int32Array | Uint8Array): number {
+    let n = this.arrayNumbers.get(arr);
+    if (n === undefined) this.arrayNumbers.set(arr, (n = this.arrayNumbers.size));
+    return n;
   }
 
   private dataIndex(arr: Int32Array | Uint8Array, type: "i32[]" | "u8[]"): number {
@@ -388,28 +412,32 @@ export class Engine {
     type: Type | undefined,
     imm?: string | number,
   ): AVal | undefined {
-    const info = OPS[name]!;
-    if (info.fold && args.every((a) => a.k === "c")) {
-      this.stats.opsFolded++;
-      return konst(info.fold(...args.map((a) => (a as { v: number | boolean }).v)));
-    }
+    // (Loops, no closures or spreads: this runs for every red operation.)
+    if (OPS[name]!.fold) return this.pure(p, name, type!, args[0]!, args[1]);
     const done = this.virtualOp(p, name, args, imm);
     if (done !== undefined) {
       this.stats.opsFolded++;
       return done === NOTHING ? undefined : done;
     }
-    const dst = this.emit(
-      p,
-      name,
-      args.map((a) => this.operand(p, a)),
-      type,
-      imm,
-    );
+    const operands: Operand[] = new Array(args.length);
+    for (let i = 0; i < args.length; i++) operands[i] = this.operand(p, args[i]!);
+    const dst = this.emit(p, name, operands, type, imm);
     if (type === undefined) return undefined;
     const n = args[0];
     return name === "new_array" && n?.k === "c"
       ? { k: "r", o: dst, type, len: n.v as number }
       : { k: "r", o: dst, type };
+  }
+
+  /** A pure operation of the opcode table (one with a `fold`) on one or two abstract scalars:
+   *  folded when they are constants, emitted otherwise. Generated code calls it directly. */
+  pure(p: Path, name: string, type: Type, a: AVal, b?: AVal): AVal {
+    if (a.k === "c" && (b === undefined || b.k === "c")) {
+      this.stats.opsFolded++;
+      return konst(OPS[name]!.fold!(a.v, b?.v));
+    }
+    const args = b === undefined ? [this.operand(p, a)] : [this.operand(p, a), this.operand(p, b)];
+    return { k: "r", o: this.emit(p, name, args, type), type };
   }
 
   /** Array operations that need no residual code: on constant arrays, on virtuals. */
@@ -419,7 +447,9 @@ export class Engine {
     args: AVal[],
     imm?: string | number,
   ): AVal | typeof NOTHING | undefined {
-    const [a, i, v] = args as [AVal, AVal, AVal];
+    const a = args[0]!;
+    const i = args[1]!;
+    const v = args[2]!;
     switch (name) {
       case "array_len":
         if (a.k === "a") return konst(a.arr.length);
@@ -833,12 +863,9 @@ export class Engine {
   branch(p: Path, f: Frame, cond: AVal, then: Target, els: Target): boolean {
     if (cond.k === "c") return this.jump(f, ...(cond.v ? then : els));
     const c = this.operand(p, cond);
-    return this.split(p, [then, els], (to) => ({
-      k: "branch",
-      cond: c,
-      then: to[0]!,
-      else: to[1]!,
-    }));
+    const to = this.sides(p, 2);
+    p.rg.b.terminate(p.out, { k: "branch", cond: c, then: to[0]!, else: to[1]! });
+    return this.split(p, [then, els], to);
   }
 
   switch(p: Path, f: Frame, on: AVal, cases: [number, ...Target][], dflt: Target): boolean {
@@ -847,34 +874,38 @@ export class Engine {
       return this.jump(f, ...(hit ? ([hit[1], hit[2]] as Target) : dflt));
     }
     const o = this.operand(p, on);
-    return this.split(p, [...cases.map((c) => [c[1], c[2]] as Target), dflt], (to) => ({
+    const to = this.sides(p, cases.length + 1);
+    p.rg.b.terminate(p.out, {
       k: "switch",
       on: o,
       cases: cases.map((c, i) => ({ value: c[0], to: to[i]! })),
       default: to.at(-1)!,
-    }));
+    });
+    return this.split(p, [...cases.map((c) => [c[1], c[2]] as Target), dflt], to);
   }
 
-  /** A red branch or switch: each target becomes a residual block; the path goes on at the
-   *  first that does not raise at once (true), and the others become paths of their own. */
-  private split(
-    p: Path,
-    targets: Target[],
-    term: (to: { block: number; args: Operand[] }[]) => Term,
-  ): boolean {
+  /** The residual blocks of `n` sides of a red branch or switch (after checking the bound). */
+  private sides(p: Path, n: number): { block: number; args: Operand[] }[] {
     if (p.splits >= this.policy.maxPathSplits)
       throw new SpecialisationLimit(
         `more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`,
       );
-    const blocks = targets.map(() => p.rg.b.newBlock());
-    p.rg.b.terminate(p.out, term(blocks.map((b) => ({ block: b, args: [] }))));
+    const to: { block: number; args: Operand[] }[] = new Array(n);
+    for (let i = 0; i < n; i++) to[i] = { block: p.rg.b.newBlock(), args: [] };
+    return to;
+  }
+
+  /** A red branch or switch, once its residual blocks `to` are made: the path goes on at the
+   *  first target that does not raise at once (true), and the others become paths of their
+   *  own. */
+  private split(p: Path, targets: Target[], to: { block: number }[]): boolean {
     // A side that only raises (a bounds check's) needs no path: it raises here.
     const g = p.frames.at(-1)!.g;
     const live: number[] = [];
     for (let i = 0; i < targets.length; i++) {
       const msg = raising(g, targets[i]![0]);
       if (msg === undefined) live.push(i);
-      else p.rg.b.terminate(blocks[i]!, { k: "raise", msg });
+      else p.rg.b.terminate(to[i]!.block, { k: "raise", msg });
     }
     // The first side goes on in this path, with its frames, at once; the others are paths of
     // their own, with copies, on the stack in reverse order (so they are followed in order).
@@ -882,7 +913,7 @@ export class Engine {
       const i = live[j]!;
       const frames = copyFrames(p.frames, this.frozen);
       this.jump(frames.at(-1)!, ...targets[i]!);
-      const side: Path = { rg: p.rg, frames, out: blocks[i]!, splits: p.splits + 1 };
+      const side: Path = { rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 };
       if (p.from !== undefined) side.from = p.from;
       if (this.lazy && this.stub(side)) continue;
       this.work.push(side);
@@ -891,7 +922,7 @@ export class Engine {
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
     if (live.length === 0) return false;
     this.jump(p.frames.at(-1)!, ...targets[live[0]!]!);
-    p.out = blocks[live[0]!]!;
+    p.out = to[live[0]!]!.block;
     p.splits++;
     return !(this.lazy && this.stub(p));
   }
@@ -943,10 +974,10 @@ export class Engine {
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
     if (p.frames.length !== 1)
       throw new SpecialisationLimit("a merge point inside an inlined call");
-    // (Plain loops, no closures, keys found in tries without building strings: this runs once
-    // per instruction specialised.) Virtual greens freeze and virtual reds too long to stay
-    // virtual are forced, in argument order (forcing emits code).
-    const known: Known[] = new Array(n);
+    // (Plain loops, no closures, keys as numbers: this runs once per instruction specialised.)
+    // Virtual greens freeze and virtual reds too long to stay virtual are forced, in argument
+    // order (forcing emits code).
+    const known: number[] = new Array(n);
     let vals: AVal[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
@@ -957,11 +988,10 @@ export class Engine {
       if (a.k === "v" && !staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
       vals[i] = this.resolve(a);
     }
-    const position = positionKey(known, this.isPosition);
-    let count = this.positions.get(position);
-    if (!count) this.positions.set(position, (count = { entries: 0, keys: 0, hits: 0 }));
+    const position = this.position(known);
+    const count = this.places[position]!.count;
     count.entries++;
-    const variants = p.rg.variants.get(position) ?? 0;
+    const variants = p.rg.variants[position] ?? 0;
     // A run-time array whose length is known keeps it through the key (`red#30000`).
     let pattern: Pattern = new Array(vars.length - n);
     for (let i = n; i < vars.length; i++) {
@@ -973,13 +1003,13 @@ export class Engine {
             ? this.lengthShape(a.len)
             : "red";
     }
-    let general = known.includes("?");
-    let key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
+    let general = known.includes(UNKNOWN);
+    let key = general ? this.generalKey(position) : this.key(position, known, pattern);
     if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
-      pattern = widen(p.rg.patterns.get(position)!, pattern);
+      pattern = widen(p.rg.patterns[position]!, pattern);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
-      key = general ? generalisedKey(position) : mergeKey(known, pattern.map(shapeOf));
+      key = general ? this.generalKey(position) : this.key(position, known, pattern);
     }
     if (general) {
       if (!this.made(p, key)) this.stats.generalisations++;
@@ -987,12 +1017,14 @@ export class Engine {
       for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
       vals = this.arguments(f, vars);
     }
+    // Lazy mode's bookkeeping goes by the key's name.
+    const name = this.lazy ? this.keyName(key) : "";
 
     // The red leaves of the state, in canonical order: whatever the key does not fix.
     // A green that is not a compile-time value is a leaf too (a pc computed at run time).
     const leaf: boolean[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++)
-      leaf[i] = i >= n || (general && (!this.isPosition[i] || known[i] === "?"));
+      leaf[i] = i >= n || (general && (!this.isPosition[i] || known[i] === UNKNOWN));
     const leaves: AVal[] = [];
     for (let i = 0; i < vars.length; i++) {
       if (!leaf[i]) continue;
@@ -1007,7 +1039,7 @@ export class Engine {
     }
     const operands: Operand[] = new Array(leaves.length);
     for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
-    if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", key);
+    if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
     const target = p.rg.keys.get(key);
     if (target !== undefined) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
@@ -1019,14 +1051,14 @@ export class Engine {
     // reached again. Other graphs go on there if that graph exists, and otherwise make the key
     // their own (so that a loop closes inside one graph, and code is not copied for ever).
     // A remade loop takes in the keys of its loop, and enters the others in their graphs.
-    const own = key === p.rg.home || p.rg.loop?.has(key);
-    const entry = this.lazy && !own ? this.keys.get(key) : undefined;
+    const own = name === p.rg.home || p.rg.loop?.has(name);
+    const entry = this.lazy && !own ? this.keys.get(name) : undefined;
     const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
     if (entry && (p.rg.midway || p.rg.loop || entered)) {
       this.stats.keysShared++;
       count.hits++;
       entry.status ??=
-        this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key }) - 1;
+        this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key: name }) - 1;
       p.rg.b.terminate(p.out, {
         k: "exit",
         status: entry.status,
@@ -1035,33 +1067,33 @@ export class Engine {
       return false;
     }
     // In lazy mode a key counts once for the program, however many graphs make it their own.
-    const fresh = !this.lazy || !this.keys.has(key);
-    if (fresh && key !== p.rg.home) {
+    const fresh = !this.lazy || !this.keys.has(name);
+    if (fresh && name !== p.rg.home) {
       this.stats.mergeKeys++;
       count.keys++;
-      p.rg.variants.set(position, variants + 1);
-      p.rg.patterns.set(position, pattern);
+      p.rg.variants[position] = variants + 1;
+      p.rg.patterns[position] = pattern;
     }
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
+    // (The frame's slots are cleared and reused, once the arguments are read.)
     const params: AVal[] = [];
-    const env: Slot[] = new Array(f.g.types.length);
+    const next: Slot[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++) {
       const v = vars[i]!;
       if (!leaf[i]) {
         // A green the key fixes: kept as it is (plain in compiled code).
-        if (typeof v !== "number") continue;
-        env[v] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
+        if (typeof v === "number")
+          next[i] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
         continue;
       }
       const a = vals[i]!;
-      let next = a;
       if (a.k === "v") {
         const pat = itemLeaves(pattern[i - n]);
-        next = {
+        next[i] = {
           k: "v",
           obj: {
             type: a.obj.type,
@@ -1070,19 +1102,21 @@ export class Engine {
             ),
           },
         };
-      } else next = this.param(p, blk, a, general, params);
-      if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
+      } else next[i] = this.param(p, blk, a, general, params);
+      if (typeof v === "number" && f.code?.greens[v]) next[i] = plain(next[i] as AVal);
     }
-    f.env = env;
-    if (this.lazy && fresh && key !== p.rg.home) {
+    (f.env as (Slot | undefined)[]).fill(undefined);
+    for (let i = 0; i < vars.length; i++)
+      if (typeof vars[i] === "number") f.env[vars[i] as number] = next[i]!;
+    if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
       const at = { ...f, op: f.op - 1 };
       if (at.op !== 0) this.generic(at);
-      this.keys.set(key, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
+      this.keys.set(name, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
     }
     p.splits = 0;
-    if (this.lazy) p.from = key;
+    if (this.lazy) p.from = name;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }
@@ -1098,22 +1132,92 @@ export class Engine {
     return vals;
   }
 
-  /** A green merge-point argument as a key sees it (a plain slot of compiled code read without
-   *  making an abstract value; a virtual frozen first). Arrays seen here are frozen. */
-  private known(f: Frame, o: Operand): Known {
-    if (typeof o !== "number") return o.k === "data" ? unreachable() : o.v;
+  /** A green merge-point argument as a part of keys (`keys.ts`): a plain slot of compiled code
+   *  is read without making an abstract value, a virtual is frozen first. Arrays seen here are
+   *  frozen. */
+  private known(f: Frame, o: Operand): number {
+    if (typeof o !== "number") return o.k === "data" ? unreachable() : part(o.v);
     const s = f.env[o];
     if (f.code?.greens[o] && s !== undefined) {
-      if (typeof s !== "object") return s;
+      if (typeof s !== "object") return part(s as number | boolean);
       this.frozen.add(s as Int32Array | Uint8Array);
-      return this.arrayId(s as Int32Array | Uint8Array);
+      return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
     }
     let a = this.slot(f, o);
     if (a.k === "v") a = this.freeze(a.obj);
-    if (a.k === "c") return a.v;
-    if (a.k !== "a") return "?";
+    if (a.k === "c") return part(a.v);
+    if (a.k !== "a") return UNKNOWN;
     this.frozen.add(a.arr);
-    return this.arrayId(a.arr);
+    return ARRAY + this.arrayNumber(a.arr);
+  }
+
+  /** The position of greens `known` (their position parts, see `policy.ts`). */
+  private position(known: number[]): number {
+    const parts = this.parts;
+    let m = 0;
+    for (let i = 0; i < known.length; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
+    const id = this.positionIds.id(parts, m);
+    this.places[id] ??= { known, count: { entries: 0, keys: 0, hits: 0 } };
+    return id;
+  }
+
+  /** The key of greens `known` at `position` with reds of `pattern`. */
+  private key(position: number, known: number[], pattern: Pattern): number {
+    const parts = this.parts;
+    let m = 0;
+    for (let i = 0; i < known.length; i++) parts[m++] = known[i]!;
+    for (const shape of pattern) {
+      const text = typeof shape === "string" ? shape : shapeOf(shape);
+      let k = this.shapeIds.get(text);
+      if (k === undefined) this.shapeIds.set(text, (k = this.shapeIds.size));
+      parts[m++] = SHAPE + k;
+    }
+    const id = this.keyIds.id(parts, m);
+    this.keyInfo[id] ??= { position, known, pattern };
+    return id;
+  }
+
+  /** The general key of `position` (every green but its position parts red). */
+  private generalKey(position: number): number {
+    this.parts[0] = GENERAL;
+    this.parts[1] = position;
+    const id = this.keyIds.id(this.parts, 2);
+    this.keyInfo[id] ??= { position };
+    return id;
+  }
+
+  /** A key's name, as `policy.ts` writes it (made once). */
+  private keyName(key: number): string {
+    const k = this.keyInfo[key]!;
+    if (k.name !== undefined) return k.name;
+    return (k.name = k.known
+      ? mergeKey(this.partNames(k.known), k.pattern!.map(shapeOf))
+      : generalisedKey(this.positionName(k.position)));
+  }
+
+  private positionName(position: number): string {
+    return positionKey(this.partNames(this.places[position]!.known), this.isPosition);
+  }
+
+  /** Greens' parts as names write them: arrays by their names, UNKNOWN as "?". */
+  private partNames(known: number[]): (number | boolean | string)[] {
+    return known.map((x) =>
+      x === UNKNOWN
+        ? "?"
+        : x === TRUE
+          ? true
+          : x === FALSE
+            ? false
+            : x >= ARRAY
+              ? `@${x - ARRAY}`
+              : x,
+    );
+  }
+
+  /** Per merge-point position, by name: paths that reached it, keys made there, keys found
+   *  made (statistics). */
+  get positions(): Map<string, Place["count"]> {
+    return new Map(this.places.map((pl, i) => [this.positionName(i), pl.count]));
   }
 
   /** The shape of a run-time array of a known length in keys, made once per length. */
@@ -1124,8 +1228,8 @@ export class Engine {
   }
 
   /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */
-  private made(p: Path, k: string): boolean {
-    return p.rg.keys.has(k) || (this.lazy && this.keys.has(k));
+  private made(p: Path, k: number): boolean {
+    return p.rg.keys.has(k) || (this.lazy && this.keys.has(this.keyName(k)));
   }
 
   /** A new parameter of merge block `blk` for leaf `a` (kept in `params`); a red's known array
@@ -1279,6 +1383,11 @@ function rebind(frames: Frame[], originals: AVal[], copies: AVal[], fresh: Map<A
       }
       return s;
     });
+}
+
+/** A green constant as a part of keys (`keys.ts`). */
+function part(v: number | boolean): number {
+  return v === true ? TRUE : v === false ? FALSE : v;
 }
 
 function shapeOf(pat: Pattern[number]): string {
