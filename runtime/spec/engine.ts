@@ -662,13 +662,7 @@ export class Engine {
     const fresh = new Map<AVal, AVal>();
     const params = c.leaves.map((l) => {
       const type = l.k === "r" ? l.type : "i32";
-      const len = l.k === "r" ? l.len : undefined;
-      const param: AVal = {
-        k: "r",
-        o: rg.b.addParam(0, type),
-        type,
-        ...(len === undefined ? {} : { len }),
-      };
+      const param = red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
       fresh.set(l, param);
       return param;
     });
@@ -1245,16 +1239,16 @@ export class Engine {
           : a.k === "a"
             ? a.type
             : a.obj.type;
-    const len = !general && a.k === "r" ? a.len : undefined;
-    const r = {
-      k: "r",
-      o: p.rg.b.addParam(blk, type),
-      type,
-      ...(len === undefined ? {} : { len }),
-    } as AVal;
+    const r = red(p.rg.b.addParam(blk, type), type, !general && a.k === "r" ? a.len : undefined);
     params.push(r);
     return r;
   }
+}
+
+/** A run-time value in variable `o`, with its array length if known. (No spread: it makes
+ *  objects of another shape, slowly.) */
+function red(o: number, type: Type, len: number | undefined): AVal {
+  return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
 }
 
 /** A merge-point argument's pattern, for a virtual: which items are leaves ("_"); undefined
