@@ -739,7 +739,8 @@ class Lowering {
     const params = this.b.g.blocks[blk]!.params;
     params.splice(params.indexOf(extra), 1);
     this.start(blk);
-    params.push(extra);
+    // (`start` adds the scope's parameters: the block's array may be a new one now.)
+    this.b.g.blocks[blk]!.params.push(extra);
   }
 
   private newArray(e: import("ts-morph").NewExpression): Val {

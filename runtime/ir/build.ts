@@ -30,7 +30,8 @@ export class GraphBuilder {
 
   addParam(block: number, type: Type, name?: string): number {
     const v = this.newVar(type, name);
-    this.g.blocks[block]!.params.push(v);
+    const b = this.g.blocks[block]!;
+    b.params = append(b.params, v);
     return v;
   }
 
@@ -47,7 +48,8 @@ export class GraphBuilder {
     const o: Op = { op, dst, args };
     if (imm !== undefined) o.imm = imm;
     if (pos) o.pos = pos;
-    this.g.blocks[block]!.ops.push(o);
+    const b = this.g.blocks[block]!;
+    b.ops = append(b.ops, o);
     return dst;
   }
 
@@ -67,4 +69,18 @@ export class GraphBuilder {
       throw new Error(`blocks left open: ${[...this.open].map((b) => `b${b}`).join(", ")}`);
     return this.g;
   }
+}
+
+/** `xs` with `x` appended (a new array while it is short). `push` reserves 17 slots at once,
+ *  and a residual graph has tens of thousands of blocks with a parameter or two and a few
+ *  operations, which garbage collection would copy, unused slots and all. */
+function append<T>(xs: T[], x: T): T[] {
+  if (xs.length >= 4) {
+    xs.push(x);
+    return xs;
+  }
+  const ys = new Array<T>(xs.length + 1);
+  for (let i = 0; i < xs.length; i++) ys[i] = xs[i]!;
+  ys[xs.length] = x;
+  return ys;
 }
