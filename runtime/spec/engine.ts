@@ -32,7 +32,7 @@ import {
   staysVirtual,
   type Policy,
 } from "./policy.ts";
-import { ARRAY, FALSE, GENERAL, Interner, SHAPE, TRUE, UNKNOWN } from "./keys.ts";
+import { ARRAY, FALSE, GENERAL, HOLE, Interner, SHAPE, TRUE, UNKNOWN, VIRTUAL } from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
 import { newStats } from "./stats.ts";
 import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
@@ -371,10 +371,11 @@ export class Engine {
     this.stats.virtualsForced++;
     const arr = this.emit(p, "new_array", [{ k: "int", v: obj.items.length }], obj.type, obj.type);
     f.forced = arr;
-    obj.items.forEach((it, i) => {
-      if (it.k === "c" && it.v === 0) return;
+    for (let i = 0; i < obj.items.length; i++) {
+      const it = obj.items[i]!;
+      if (it.k === "c" && it.v === 0) continue;
       this.emit(p, "array_set", [arr, { k: "int", v: i }, this.operand(p, it)], undefined);
-    });
+    }
     return arr;
   }
 
@@ -485,7 +486,8 @@ export class Engine {
           k: "v",
           obj: {
             type: imm as "i32[]",
-            items: Array.from({ length: a.v as number }, () => konst(0)),
+            // (One zero for all: abstract values are never changed, and a tape has 30,000.)
+            items: new Array<Scalar>(a.v as number).fill(ZERO),
           },
         };
     }
@@ -1161,9 +1163,14 @@ export class Engine {
     let m = 0;
     for (let i = 0; i < known.length; i++) parts[m++] = known[i]!;
     for (const shape of pattern) {
-      const text = typeof shape === "string" ? shape : shapeOf(shape);
-      let k = this.shapeIds.get(text);
-      if (k === undefined) this.shapeIds.set(text, (k = this.shapeIds.size));
+      if (typeof shape !== "string") {
+        // A virtual's items, each a constant or a hole.
+        parts[m++] = VIRTUAL + shape.length;
+        for (const it of shape) parts[m++] = it === "_" ? HOLE : part(it);
+        continue;
+      }
+      let k = this.shapeIds.get(shape);
+      if (k === undefined) this.shapeIds.set(shape, (k = this.shapeIds.size));
       parts[m++] = SHAPE + k;
     }
     const id = this.keyIds.id(parts, m);
@@ -1277,6 +1284,7 @@ export function bits(s: string): boolean[] {
 export type Target = [block: number, args: Slot[]];
 
 const NOTHING = Symbol("nothing");
+const ZERO = konst(0);
 
 function unreachable(): never {
   throw new Error("a data constant at a merge point");

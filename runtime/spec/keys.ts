@@ -8,9 +8,13 @@ export const TRUE = 2 ** 32 + 1;
 export const FALSE = 2 ** 32;
 export const ARRAY = 2 ** 33;
 export const UNKNOWN = 2 ** 34;
+/** A red's shape other than a virtual's, by its number. */
 export const SHAPE = 2 ** 35;
 /** The first part of a position's general key, whose second is the position's number. */
 export const GENERAL = 2 ** 36;
+/** A virtual red: `VIRTUAL + length`, then a part per item, HOLE for a run-time one. */
+export const VIRTUAL = 2 ** 37;
+export const HOLE = 2 ** 38;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up. */
 export class Interner {
