@@ -194,6 +194,7 @@ export class Engine {
   private keyInfo: KeyInfo[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
   private shapeIds = new Map<string, number>();
+  private lengthShapes = new Map<number, string>();
   private parts: number[] = [];
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
@@ -201,7 +202,6 @@ export class Engine {
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
   private isPosition: boolean[];
-  private lengthShapes = new Map<number, string>();
 
   constructor(
     readonly m: Module,

@@ -23,10 +23,6 @@ export class Interner {
   private older: number[] = [];
   private seqs: number[][] = [];
 
-  get size(): number {
-    return this.seqs.length;
-  }
-
   /** The number of `parts[0..n)`, new if the sequence is. */
   id(parts: number[], n: number): number {
     let h = n;
