@@ -25,6 +25,11 @@ describe("bench", () => {
     expect(spec.keys).toBeGreaterThan(0);
     expect(spec.pe.walkMs).toBeGreaterThan(0);
     expect(spec.generated.walkMs).toBeLessThanOrEqual(spec.generated.ms);
+    expect(spec.runs).toBeGreaterThanOrEqual(1);
+    // The builder's calls alone were replayed and timed: a finite figure, and the ceiling with it.
+    expect(spec.builderMs).toBeGreaterThan(0);
+    expect(spec.builderMs).toBeLessThan(Infinity);
+    expect(spec.ceiling).toBeCloseTo(spec.pe.walkMs / spec.builderMs, 0);
     expect(formatTable(report)).toMatch(/specialisation, warm[^]*square\s+\d+/);
   }, 60_000);
 });
