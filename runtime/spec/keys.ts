@@ -25,12 +25,7 @@ export class Interner {
 
   /** The number of `parts[0..n)`, new if the sequence is. */
   id(parts: number[], n: number): number {
-    let h = n;
-    for (let i = 0; i < n; i++) {
-      const x = parts[i]!;
-      h = Math.imul(h ^ (x | 0) ^ Math.imul((x / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1);
-      h ^= h >>> 15;
-    }
+    const h = hash(parts, n);
     const first = this.newest.get(h);
     for (let id = first ?? -1; id >= 0; id = this.older[id]!) {
       const s = this.seqs[id]!;
@@ -43,4 +38,15 @@ export class Interner {
     this.newest.set(h, id);
     return id;
   }
+}
+
+/** A 32-bit hash of `parts[0..n)` (both halves of each code). */
+export function hash(parts: number[], n: number): number {
+  let h = n;
+  for (let i = 0; i < n; i++) {
+    const x = parts[i]!;
+    h = Math.imul(h ^ (x | 0) ^ Math.imul((x / 4294967296) | 0, 0x27d4eb2d), 0x9e3779b1);
+    h ^= h >>> 15;
+  }
+  return h;
 }
