@@ -1075,7 +1075,7 @@ export class Engine {
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
-    // (The frame's slots are cleared and reused, once the arguments are read.)
+    // (A new array: faster than clearing the old one, `fill` being slow on holey arrays.)
     const params: AVal[] = [];
     const next: Slot[] = new Array(vars.length);
     for (let i = 0; i < vars.length; i++) {
@@ -1101,9 +1101,10 @@ export class Engine {
       } else next[i] = this.param(p, blk, a, general, params);
       if (typeof v === "number" && f.code?.greens[v]) next[i] = plain(next[i] as AVal);
     }
-    (f.env as (Slot | undefined)[]).fill(undefined);
+    const env: Slot[] = new Array(f.g.types.length);
     for (let i = 0; i < vars.length; i++)
-      if (typeof vars[i] === "number") f.env[vars[i] as number] = next[i]!;
+      if (typeof vars[i] === "number") env[vars[i] as number] = next[i]!;
+    f.env = env;
     if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
