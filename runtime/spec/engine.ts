@@ -371,6 +371,7 @@ export class Engine {
     this.stats.virtualsForced++;
     const arr = this.emit(p, "new_array", [{ k: "int", v: obj.items.length }], obj.type, obj.type);
     f.forced = arr;
+    if (Object.isFrozen(obj.items)) return arr; // all zero (see `zeros`)
     for (let i = 0; i < obj.items.length; i++) {
       const it = obj.items[i]!;
       if (it.k === "c" && it.v === 0) continue;
@@ -467,6 +468,7 @@ export class Engine {
         if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
         if (i.k !== "c" || a.k !== "v") return undefined;
         const item = scalar(v);
+        if (Object.isFrozen(a.obj.items)) a.obj.items = a.obj.items.slice();
         a.obj.items[i.v as number] =
           a.obj.type === "i32[]"
             ? item
@@ -486,8 +488,7 @@ export class Engine {
           k: "v",
           obj: {
             type: imm as "i32[]",
-            // (One zero for all: abstract values are never changed, and a tape has 30,000.)
-            items: new Array<Scalar>(a.v as number).fill(ZERO),
+            items: zeros(a.v as number),
           },
         };
     }
@@ -1285,7 +1286,15 @@ export function bits(s: string): boolean[] {
 export type Target = [block: number, args: Slot[]];
 
 const NOTHING = Symbol("nothing");
-const ZERO = konst(0);
+
+/** The items of a new virtual of `n` items: all zero, in a frozen array that virtuals of that
+ *  length share until one is first written (then it gets a copy), so that allocating a tape of
+ *  30,000 costs nothing at each specialisation. The last one made is kept. */
+function zeros(n: number): Scalar[] {
+  if (lastZeros.length !== n) lastZeros = Object.freeze(new Array<Scalar>(n).fill(konst(0)));
+  return lastZeros as Scalar[];
+}
+let lastZeros: readonly Scalar[] = Object.freeze([]);
 
 function unreachable(): never {
   throw new Error("a data constant at a merge point");
