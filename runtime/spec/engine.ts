@@ -302,11 +302,7 @@ export class Engine {
   // --- values ---
 
   resolve(a: AVal): AVal {
-    if (a.k !== "v") return a;
-    const o = a.obj as Forced;
-    if (o.forced !== undefined) return { k: "r", o: o.forced, type: o.type, len: o.items.length };
-    if (o.frozen) return { k: "a", arr: o.frozen, type: o.type };
-    return a;
+    return a.k === "v" ? (settled(a.obj) ?? a) : a;
   }
 
   /** A green virtual at the merge point becomes a compile-time array (if its items are known). */
@@ -426,9 +422,7 @@ export class Engine {
     const dst = this.emit(p, name, operands, type, imm);
     if (type === undefined) return undefined;
     const n = args[0];
-    return name === "new_array" && n?.k === "c"
-      ? { k: "r", o: dst, type, len: n.v as number }
-      : { k: "r", o: dst, type };
+    return red(dst, type, name === "new_array" && n?.k === "c" ? (n.v as number) : undefined);
   }
 
   /** A pure operation of the opcode table (one with a `fold`) on one or two abstract scalars:
@@ -439,7 +433,7 @@ export class Engine {
       return konst(OPS[name]!.fold!(a.v, b?.v));
     }
     const args = b === undefined ? [this.operand(p, a)] : [this.operand(p, a), this.operand(p, b)];
-    return { k: "r", o: this.emit(p, name, args, type), type };
+    return red(this.emit(p, name, args, type), type, undefined);
   }
 
   /** Array operations that need no residual code: on constant arrays, on virtuals. */
@@ -1135,18 +1129,16 @@ export class Engine {
    *  frozen. */
   private known(f: Frame, o: Operand): number {
     if (typeof o !== "number") return o.k === "data" ? unreachable() : part(o.v);
-    const s = f.env[o];
-    if (f.code?.greens[o] && s !== undefined) {
-      if (typeof s !== "object") return part(s as number | boolean);
-      this.frozen.add(s as Int32Array | Uint8Array);
-      return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
+    let s = f.env[o];
+    if (!f.code?.greens[o] || s === undefined) {
+      let a = this.slot(f, o);
+      if (a.k === "v") a = this.freeze(a.obj);
+      if (a.k !== "c" && a.k !== "a") return UNKNOWN;
+      s = a.k === "c" ? a.v : a.arr;
     }
-    let a = this.slot(f, o);
-    if (a.k === "v") a = this.freeze(a.obj);
-    if (a.k === "c") return part(a.v);
-    if (a.k !== "a") return UNKNOWN;
-    this.frozen.add(a.arr);
-    return ARRAY + this.arrayNumber(a.arr);
+    if (typeof s !== "object") return part(s as number | boolean);
+    this.frozen.add(s as Int32Array | Uint8Array);
+    return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
   }
 
   /** The position of greens `known` (their position parts, see `policy.ts`). */
@@ -1254,6 +1246,14 @@ export class Engine {
   }
 }
 
+/** What a virtual became once forced (a run-time array) or frozen (a compile-time one); none
+ *  while it is still virtual. */
+function settled(obj: Virtual): AVal | undefined {
+  const { forced, frozen } = obj as Forced;
+  if (forced !== undefined) return red(forced, obj.type, obj.items.length);
+  return frozen ? { k: "a", arr: frozen, type: obj.type } : undefined;
+}
+
 /** A run-time value in variable `o`, with its array length if known. (No spread: it makes
  *  objects of another shape, slowly.) */
 function red(o: number, type: Type, len: number | undefined): AVal {
@@ -1343,9 +1343,8 @@ function copySlot(s: Slot, frozen: Set<Int32Array | Uint8Array>, seen: Map<objec
     return c;
   }
   if (typeof s !== "object" || s.k !== "v") return s;
-  const { forced, frozen: f } = s.obj as Forced;
-  if (forced !== undefined) return { k: "r", o: forced, type: s.obj.type, len: s.obj.items.length };
-  if (f) return { k: "a", arr: f, type: s.obj.type };
+  const done = settled(s.obj);
+  if (done) return done;
   let o = seen.get(s.obj) as Virtual | undefined;
   if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
   return { k: "v", obj: o };
