@@ -137,24 +137,17 @@ export interface Path {
   from?: string | null;
 }
 
-/** What a merge-point key fixes of each red: nothing ("red"), or a virtual's items, each a
- *  constant or "_" (a run-time value). */
-type Pattern = (string | (number | boolean | "_")[])[];
+/** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
+ *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
+ *  "red#30000"), or `VIRTUAL + length` followed by a part per item: a constant, or `HOLE` (a
+ *  run-time value). */
+type Pattern = number[];
 
 /** A merge-point position (by number): its greens (as parts, `keys.ts`) when first met, and
  *  the paths that reached it, keys made there, keys found made (statistics). */
 interface Place {
   known: number[];
   count: { entries: number; keys: number; hits: number };
-}
-
-/** A merge-point key (by number): its position, and its greens and pattern, or none for the
- *  position's general key; its name once made. */
-interface KeyInfo {
-  position: number;
-  known?: number[];
-  pattern?: Pattern;
-  name?: string;
 }
 
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
@@ -186,16 +179,17 @@ export class Engine {
   private remade = new Map<string, { n: number; learned: number }>();
   private variants: number[] = [];
   private patterns: Pattern[] = [];
-  /** Merge-point positions and keys by number, and numbers for arrays and reds' shapes in
-   *  them; `parts` is room for a key's parts while it is looked up. */
+  /** Merge-point positions and keys by number (a key's name once made), and numbers for
+   *  arrays in them. The parts buffers are room for a key's parts while it is looked up: the
+   *  greens' (then the whole key's), the reds' shapes, a position's. */
   private positionIds = new Interner();
   private keyIds = new Interner();
   private places: Place[] = [];
-  private keyInfo: KeyInfo[] = [];
+  private keyNames: string[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
-  private shapeIds = new Map<string, number>();
-  private lengthShapes = new Map<number, string>();
-  private parts: number[] = [];
+  private greenParts: number[] = [];
+  private shapeParts: Pattern = [];
+  private positionParts: number[] = [];
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
@@ -965,42 +959,43 @@ export class Engine {
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
     if (p.frames.length !== 1)
       throw new SpecialisationLimit("a merge point inside an inlined call");
-    // (Plain loops, no closures, keys as numbers: this runs once per instruction specialised.)
-    // Virtual greens freeze and virtual reds too long to stay virtual are forced, in argument
-    // order (forcing emits code).
-    const known: number[] = new Array(n);
+    // (Plain loops over number buffers, no closures: this runs once per instruction
+    // specialised.) The key's parts are the greens' (`greenParts`, then the reds' shapes after
+    // them) and the reds' shapes (`shapeParts`, see `Pattern`). Virtual greens freeze and
+    // virtual reds too long to stay virtual are forced, in argument order (forcing emits code).
+    const known = this.greenParts;
+    const shape = this.shapeParts;
+    let general = false;
     let vals: AVal[] = new Array(vars.length);
+    let s = 0;
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
-        known[i] = this.known(f, vars[i]!);
+        const x = (known[i] = this.known(f, vars[i]!));
+        if (x === UNKNOWN) general = true;
         continue;
       }
-      const a = this.argument(f, vars[i]!);
+      let a = this.argument(f, vars[i]!);
       if (a.k === "v" && !staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
-      vals[i] = this.resolve(a);
+      a = vals[i] = this.resolve(a);
+      if (a.k === "v") {
+        const items = a.obj.items;
+        shape[s++] = VIRTUAL + items.length;
+        for (let k = 0; k < items.length; k++) {
+          const it = items[k]!;
+          shape[s++] = it.k === "c" ? part(it.v) : HOLE;
+        }
+      } else shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
     }
-    const position = this.position(known);
+    const position = this.position(n);
     const count = this.places[position]!.count;
     count.entries++;
     const variants = p.rg.variants[position] ?? 0;
-    // A run-time array whose length is known keeps it through the key (`red#30000`).
-    let pattern: Pattern = new Array(vars.length - n);
-    for (let i = n; i < vars.length; i++) {
-      const a = vals[i]!;
-      pattern[i - n] =
-        a.k === "v"
-          ? a.obj.items.map((s) => (s.k === "c" ? s.v : "_"))
-          : a.k === "r" && a.len !== undefined
-            ? this.lengthShape(a.len)
-            : "red";
-    }
-    let general = known.includes(UNKNOWN);
-    let key = general ? this.generalKey(position) : this.key(position, known, pattern);
+    let key = general ? this.generalKey(position) : this.key(n, s);
     if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
-      pattern = widen(p.rg.patterns[position]!, pattern);
+      widen(p.rg.patterns[position]!, shape, s);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
-      key = general ? this.generalKey(position) : this.key(position, known, pattern);
+      key = general ? this.generalKey(position) : this.key(n, s);
     }
     if (general) {
       if (!this.made(p, key)) this.stats.generalisations++;
@@ -1011,22 +1006,18 @@ export class Engine {
     // Lazy mode's bookkeeping goes by the key's name.
     const name = this.lazy ? this.keyName(key) : "";
 
-    // The red leaves of the state, in canonical order: whatever the key does not fix.
-    // A green that is not a compile-time value is a leaf too (a pc computed at run time).
-    const leaf: boolean[] = new Array(vars.length);
-    for (let i = 0; i < vars.length; i++)
-      leaf[i] = i >= n || (general && (!this.isPosition[i] || known[i] === UNKNOWN));
+    // The red leaves of the state, in canonical order: whatever the key does not fix (a
+    // virtual's items that are holes in the pattern). A green that is not a compile-time
+    // value is a leaf too (a pc computed at run time). (A general key forced the virtuals.)
     const leaves: AVal[] = [];
-    for (let i = 0; i < vars.length; i++) {
-      if (!leaf[i]) continue;
+    for (let i = 0, j = 0; i < vars.length; i++) {
+      if (!this.leaf(i, n, general)) continue;
       const a = vals[i]!;
-      if (a.k !== "v") {
-        leaves.push(a);
-        continue;
-      }
-      const pat = itemLeaves(pattern[i - n]);
-      for (let k = 0; k < a.obj.items.length; k++)
-        if (!pat || pat[k] === "_") leaves.push(a.obj.items[k]!);
+      if (a.k !== "v") leaves.push(a);
+      else
+        for (let k = 0; k < a.obj.items.length; k++)
+          if (shape[j + 1 + k] === HOLE) leaves.push(a.obj.items[k]!);
+      if (i >= n) j += segment(shape, j);
     }
     const operands: Operand[] = new Array(leaves.length);
     for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
@@ -1063,7 +1054,7 @@ export class Engine {
       this.stats.mergeKeys++;
       count.keys++;
       p.rg.variants[position] = variants + 1;
-      p.rg.patterns[position] = pattern;
+      p.rg.patterns[position] = shape.slice(0, s);
     }
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
@@ -1072,33 +1063,27 @@ export class Engine {
     // The new state holds only the merge point's arguments: leaves become block parameters.
     // (A new array: faster than clearing the old one, `fill` being slow on holey arrays.)
     const params: AVal[] = [];
-    const next: Slot[] = new Array(vars.length);
-    for (let i = 0; i < vars.length; i++) {
+    const env: Slot[] = new Array(f.g.types.length);
+    for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
-      if (!leaf[i]) {
+      let next: Slot;
+      if (!this.leaf(i, n, general)) {
         // A green the key fixes: kept as it is (plain in compiled code).
         if (typeof v === "number")
-          next[i] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
+          env[v] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
         continue;
       }
       const a = vals[i]!;
       if (a.k === "v") {
-        const pat = itemLeaves(pattern[i - n]);
-        next[i] = {
-          k: "v",
-          obj: {
-            type: a.obj.type,
-            items: a.obj.items.map((s, k) =>
-              !pat || pat[k] === "_" ? (this.param(p, blk, s, general, params) as Scalar) : s,
-            ),
-          },
-        };
-      } else next[i] = this.param(p, blk, a, general, params);
-      if (typeof v === "number" && f.code?.greens[v]) next[i] = plain(next[i] as AVal);
+        const items = a.obj.items.slice();
+        for (let k = 0; k < items.length; k++)
+          if (shape[j + 1 + k] === HOLE)
+            items[k] = this.param(p, blk, items[k]!, general, params) as Scalar;
+        next = { k: "v", obj: { type: a.obj.type, items } };
+      } else next = this.param(p, blk, a, general, params);
+      if (i >= n) j += segment(shape, j);
+      if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next as AVal) : next;
     }
-    const env: Slot[] = new Array(f.g.types.length);
-    for (let i = 0; i < vars.length; i++)
-      if (typeof vars[i] === "number") env[vars[i] as number] = next[i]!;
     f.env = env;
     if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
@@ -1141,85 +1126,56 @@ export class Engine {
     return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
   }
 
-  /** The position of greens `known` (their position parts, see `policy.ts`). */
-  private position(known: number[]): number {
-    const parts = this.parts;
+  /** The position of the greens' parts (`greenParts[0..n)`: their position parts, see
+   *  `policy.ts`). */
+  private position(n: number): number {
+    const known = this.greenParts;
+    const parts = this.positionParts;
     let m = 0;
-    for (let i = 0; i < known.length; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
+    for (let i = 0; i < n; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
     const id = this.positionIds.id(parts, m);
-    this.places[id] ??= { known, count: { entries: 0, keys: 0, hits: 0 } };
+    this.places[id] ??= { known: known.slice(0, n), count: { entries: 0, keys: 0, hits: 0 } };
     return id;
   }
 
-  /** The key of greens `known` at `position` with reds of `pattern`. */
-  private key(position: number, known: number[], pattern: Pattern): number {
-    const parts = this.parts;
-    let m = 0;
-    for (let i = 0; i < known.length; i++) parts[m++] = known[i]!;
-    for (const shape of pattern) {
-      if (typeof shape !== "string") {
-        // A virtual's items, each a constant or a hole.
-        parts[m++] = VIRTUAL + shape.length;
-        for (const it of shape) parts[m++] = it === "_" ? HOLE : part(it);
-        continue;
-      }
-      let k = this.shapeIds.get(shape);
-      if (k === undefined) this.shapeIds.set(shape, (k = this.shapeIds.size));
-      parts[m++] = SHAPE + k;
-    }
-    const id = this.keyIds.id(parts, m);
-    this.keyInfo[id] ??= { position, known, pattern };
-    return id;
+  /** The key of the greens' parts (`greenParts[0..n)`) and the reds' (`shapeParts[0..s)`). */
+  private key(n: number, s: number): number {
+    const parts = this.greenParts;
+    for (let i = 0; i < s; i++) parts[n + i] = this.shapeParts[i]!;
+    return this.keyIds.id(parts, n + s);
   }
 
   /** The general key of `position` (every green but its position parts red). */
   private generalKey(position: number): number {
-    this.parts[0] = GENERAL;
-    this.parts[1] = position;
-    const id = this.keyIds.id(this.parts, 2);
-    this.keyInfo[id] ??= { position };
-    return id;
+    return this.keyIds.id([GENERAL, position], 2);
   }
 
-  /** A key's name, as `policy.ts` writes it (made once). */
+  /** Whether merge-point argument `i` is a leaf of the state (`greenParts` holding the greens'
+   *  parts): every red, and the greens a general key does not fix. */
+  private leaf(i: number, n: number, general: boolean): boolean {
+    return i >= n || (general && (!this.isPosition[i] || this.greenParts[i] === UNKNOWN));
+  }
+
+  /** A key's name, as `policy.ts` writes it (made once, from its parts). */
   private keyName(key: number): string {
-    const k = this.keyInfo[key]!;
-    if (k.name !== undefined) return k.name;
-    return (k.name = k.known
-      ? mergeKey(this.partNames(k.known), k.pattern!.map(shapeOf))
-      : generalisedKey(this.positionName(k.position)));
+    const name = this.keyNames[key];
+    if (name !== undefined) return name;
+    const parts = this.keyIds.parts(key);
+    const n = this.isPosition.length;
+    return (this.keyNames[key] =
+      parts[0] === GENERAL
+        ? generalisedKey(this.positionName(parts[1]!))
+        : mergeKey(parts.slice(0, n).map(partName), shapeNames(parts, n)));
   }
 
   private positionName(position: number): string {
-    return positionKey(this.partNames(this.places[position]!.known), this.isPosition);
-  }
-
-  /** Greens' parts as names write them: arrays by their names, UNKNOWN as "?". */
-  private partNames(known: number[]): (number | boolean | string)[] {
-    return known.map((x) =>
-      x === UNKNOWN
-        ? "?"
-        : x === TRUE
-          ? true
-          : x === FALSE
-            ? false
-            : x >= ARRAY
-              ? `@${x - ARRAY}`
-              : x,
-    );
+    return positionKey(this.places[position]!.known.map(partName), this.isPosition);
   }
 
   /** Per merge-point position, by name: paths that reached it, keys made there, keys found
    *  made (statistics). */
   get positions(): Map<string, Place["count"]> {
     return new Map(this.places.map((pl, i) => [this.positionName(i), pl.count]));
-  }
-
-  /** The shape of a run-time array of a known length in keys, made once per length. */
-  private lengthShape(len: number): string {
-    let s = this.lengthShapes.get(len);
-    if (s === undefined) this.lengthShapes.set(len, (s = `red#${len}`));
-    return s;
   }
 
   /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */
@@ -1258,12 +1214,6 @@ function settled(obj: Virtual): AVal | undefined {
  *  objects of another shape, slowly.) */
 function red(o: number, type: Type, len: number | undefined): AVal {
   return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
-}
-
-/** A merge-point argument's pattern, for a virtual: which items are leaves ("_"); undefined
- *  when all are. */
-function itemLeaves(pat: Pattern[number] | undefined): (number | boolean | "_")[] | undefined {
-  return typeof pat === "string" || pat === undefined ? undefined : pat;
 }
 
 /** The message if block `block` of `g` raises before it does anything else (through empty
@@ -1401,21 +1351,43 @@ function part(v: number | boolean): number {
   return v === true ? TRUE : v === false ? FALSE : v;
 }
 
-function shapeOf(pat: Pattern[number]): string {
-  return typeof pat === "string" ? pat : `[${pat.join(" ")}]`;
+/** A part of a key as its name writes it: arrays by their numbers, UNKNOWN as "?". */
+function partName(x: number): number | boolean | string {
+  if (x === UNKNOWN) return "?";
+  if (x === TRUE || x === FALSE) return x === TRUE;
+  return x >= ARRAY ? `@${x - ARRAY}` : x;
 }
 
-/** The least pattern that covers both: item constants they agree on, "_" elsewhere. */
-function widen(a: Pattern, b: Pattern): Pattern {
-  return b.map((pb, i) => {
-    const pa = a[i];
-    if (
-      typeof pb === "string" ||
-      typeof pa === "string" ||
-      pa === undefined ||
-      pa.length !== pb.length
-    )
-      return pb;
-    return pb.map((v, k) => (v === pa[k] ? v : "_"));
-  });
+/** The number of parts of the red's shape at `parts[j]`: a virtual's items follow it. */
+function segment(parts: number[], j: number): number {
+  const x = parts[j]!;
+  return x >= VIRTUAL ? 1 + x - VIRTUAL : 1;
+}
+
+/** The reds' shapes of a key's parts (from `from` on) as its name writes them: "red",
+ *  "red#<length>" for a run-time array of a known length, a virtual's items in brackets. */
+function shapeNames(parts: number[], from: number): string[] {
+  const out: string[] = [];
+  for (let j = from; j < parts.length; j += segment(parts, j)) {
+    const x = parts[j]!;
+    if (x < VIRTUAL) out.push(x === SHAPE ? "red" : `red#${x - SHAPE - 1}`);
+    else {
+      const items = parts.slice(j + 1, j + segment(parts, j));
+      out.push(`[${items.map((it) => (it === HOLE ? "_" : partName(it))).join(" ")}]`);
+    }
+  }
+  return out;
+}
+
+/** Widens the reds' shapes `shape[0..s)` in place to the least that covers `prev` too: a
+ *  virtual's item constants they agree on stay, the others become holes. */
+function widen(prev: number[], shape: number[], s: number): void {
+  for (let i = 0, j = 0; j < s;) {
+    const la = segment(prev, i);
+    const lb = segment(shape, j);
+    if (la === lb)
+      for (let k = 1; k < lb; k++) if (shape[j + k] !== prev[i + k]) shape[j + k] = HOLE;
+    i += la;
+    j += lb;
+  }
 }

@@ -38,6 +38,11 @@ export class Interner {
     this.newest.set(h, id);
     return id;
   }
+
+  /** The parts of sequence `id`. */
+  parts(id: number): number[] {
+    return this.seqs[id]!;
+  }
 }
 
 /** A 32-bit hash of `parts[0..n)` (both halves of each code). */
