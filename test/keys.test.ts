@@ -8,6 +8,7 @@ import {
   FALSE,
   GENERAL,
   HOLE,
+  IntMap,
   Interner,
   SHAPE,
   TRUE,
@@ -78,5 +79,27 @@ describe("key interner", () => {
       expect(interner.id(s!, 2)).toBe(a);
       expect(interner.id(t!, 2)).toBe(b);
     }
+  });
+});
+
+describe("int map", () => {
+  it("agrees with a Map through growth and overwrites", () => {
+    const ops = fc.array(
+      fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 0, max: 2 ** 31 - 1 })),
+      { maxLength: 400 },
+    );
+    fc.assert(
+      fc.property(ops, (sets) => {
+        const m = new IntMap();
+        const ref = new Map<number, number>();
+        for (const [k, v] of sets) {
+          m.set(k, v);
+          ref.set(k, v);
+        }
+        for (let k = 0; k <= 3000; k += 7) expect(m.get(k)).toBe(ref.get(k) ?? -1);
+        for (const [k, v] of ref) expect(m.get(k)).toBe(v);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -32,7 +32,18 @@ import {
   staysVirtual,
   type Policy,
 } from "./policy.ts";
-import { ARRAY, FALSE, GENERAL, HOLE, Interner, SHAPE, TRUE, UNKNOWN, VIRTUAL } from "./keys.ts";
+import {
+  ARRAY,
+  FALSE,
+  GENERAL,
+  HOLE,
+  IntMap,
+  Interner,
+  SHAPE,
+  TRUE,
+  UNKNOWN,
+  VIRTUAL,
+} from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
 import { newStats } from "./stats.ts";
 import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
@@ -62,7 +73,7 @@ export interface Frame {
 interface Residual {
   b: GraphBuilder;
   /** Its blocks by key (see `keys.ts`). */
-  keys: Map<number, number>;
+  keys: IntMap;
   /** Keys made per position, and the pattern of the last, which widening starts from: the
    *  graph's own in eager mode, the program's (shared by every graph) in lazy mode. */
   variants: number[];
@@ -265,7 +276,7 @@ export class Engine {
     const r: Residual = {
       b,
       ops: 0,
-      keys: new Map(),
+      keys: new IntMap(),
       variants: this.lazy ? this.variants : [],
       patterns: this.lazy ? this.patterns : [],
     };
@@ -1023,7 +1034,7 @@ export class Engine {
     for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
     if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
     const target = p.rg.keys.get(key);
-    if (target !== undefined) {
+    if (target >= 0) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
       count.hits++;
       return false;

@@ -16,32 +16,87 @@ export const GENERAL = 2 ** 36;
 export const VIRTUAL = 2 ** 37;
 export const HOLE = 2 ** 38;
 
-/** Numbers for sequences of part codes: equal sequences get the same number, from 0 up. */
+/** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
+ *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest
+ *  of the lookup.) */
 export class Interner {
-  /** By hash, the newest number with it; `older` chains the rest. */
-  private newest = new Map<number, number>();
-  private older: number[] = [];
+  private table = new Int32Array(64).fill(-1);
+  private hashes: number[] = [];
   private seqs: number[][] = [];
 
   /** The number of `parts[0..n)`, new if the sequence is. */
   id(parts: number[], n: number): number {
     const h = hash(parts, n);
-    const first = this.newest.get(h);
-    for (let id = first ?? -1; id >= 0; id = this.older[id]!) {
+    const mask = this.table.length - 1;
+    let i = h & mask;
+    for (let id = this.table[i]!; id >= 0; id = this.table[(i = (i + 1) & mask)]!) {
+      if (this.hashes[id] !== h) continue;
       const s = this.seqs[id]!;
       let same = s.length === n;
-      for (let i = 0; same && i < n; i++) same = s[i] === parts[i];
+      for (let k = 0; same && k < n; k++) same = s[k] === parts[k];
       if (same) return id;
     }
     const id = this.seqs.push(parts.slice(0, n)) - 1;
-    this.older.push(first ?? -1);
-    this.newest.set(h, id);
+    this.hashes.push(h);
+    this.table[i] = id;
+    if (2 * this.seqs.length > this.table.length) this.grow();
     return id;
   }
 
   /** The parts of sequence `id`. */
   parts(id: number): number[] {
     return this.seqs[id]!;
+  }
+
+  private grow(): void {
+    const table = new Int32Array(2 * this.table.length).fill(-1);
+    const mask = table.length - 1;
+    for (let id = 0; id < this.seqs.length; id++) {
+      let i = this.hashes[id]! & mask;
+      while (table[i]! >= 0) i = (i + 1) & mask;
+      table[i] = id;
+    }
+    this.table = table;
+  }
+}
+
+/** A map from numbers 0 up (keys) to numbers 0 up, as an open-addressing table: a residual
+ *  graph's blocks by key, looked up at every merge point. */
+export class IntMap {
+  private keys = new Int32Array(16).fill(-1);
+  private values = new Int32Array(16);
+  private size = 0;
+
+  /** The value of `k`, or -1. */
+  get(k: number): number {
+    const mask = this.keys.length - 1;
+    for (let i = Math.imul(k, 0x9e3779b1) & mask; ; i = (i + 1) & mask) {
+      const x = this.keys[i]!;
+      if (x === k) return this.values[i]!;
+      if (x < 0) return -1;
+    }
+  }
+
+  has(k: number): boolean {
+    return this.get(k) >= 0;
+  }
+
+  set(k: number, v: number): void {
+    const mask = this.keys.length - 1;
+    let i = Math.imul(k, 0x9e3779b1) & mask;
+    while (this.keys[i]! >= 0 && this.keys[i] !== k) i = (i + 1) & mask;
+    if (this.keys[i]! < 0) this.size++;
+    this.keys[i] = k;
+    this.values[i] = v;
+    if (2 * this.size > this.keys.length) this.grow();
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Int32Array(2 * keys.length).fill(-1);
+    this.values = new Int32Array(2 * keys.length);
+    this.size = 0;
+    for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) this.set(keys[i]!, values[i]!);
   }
 }
 
