@@ -979,6 +979,9 @@ export class Engine {
     let general = false;
     let vals: AVal[] = new Array(vars.length);
     let s = 0;
+    // The state's red leaves (see `leaves`), gathered on the way; widening or a general key
+    // (below) changes them.
+    let leaves: AVal[] = [];
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
         const x = (known[i] = this.known(f, vars[i]!));
@@ -993,9 +996,16 @@ export class Engine {
         shape[s++] = VIRTUAL + items.length;
         for (let k = 0; k < items.length; k++) {
           const it = items[k]!;
-          shape[s++] = it.k === "c" ? part(it.v) : HOLE;
+          if (it.k === "c") shape[s++] = part(it.v);
+          else {
+            shape[s++] = HOLE;
+            leaves.push(it);
+          }
         }
-      } else shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
+      } else {
+        shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
+        leaves.push(a);
+      }
     }
     const position = this.position(n);
     const count = this.places[position]!.count;
@@ -1005,6 +1015,7 @@ export class Engine {
     if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
       widen(p.rg.patterns[position]!, shape, s);
+      leaves = this.leaves(vals, n, false);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
       key = general ? this.generalKey(position) : this.key(n, s);
     }
@@ -1013,23 +1024,11 @@ export class Engine {
       this.generic(f);
       for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
       vals = this.arguments(f, vars);
+      leaves = this.leaves(vals, n, true);
     }
     // Lazy mode's bookkeeping goes by the key's name.
     const name = this.lazy ? this.keyName(key) : "";
 
-    // The red leaves of the state, in canonical order: whatever the key does not fix (a
-    // virtual's items that are holes in the pattern). A green that is not a compile-time
-    // value is a leaf too (a pc computed at run time). (A general key forced the virtuals.)
-    const leaves: AVal[] = [];
-    for (let i = 0, j = 0; i < vars.length; i++) {
-      if (!this.leaf(i, n, general)) continue;
-      const a = vals[i]!;
-      if (a.k !== "v") leaves.push(a);
-      else
-        for (let k = 0; k < a.obj.items.length; k++)
-          if (shape[j + 1 + k] === HOLE) leaves.push(a.obj.items[k]!);
-      if (i >= n) j += segment(shape, j);
-    }
     const operands: Operand[] = new Array(leaves.length);
     for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
     if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
@@ -1107,6 +1106,25 @@ export class Engine {
     if (this.lazy) p.from = name;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
+  }
+
+  /** The red leaves of a merge point's state, in canonical order: whatever the key does not
+   *  fix (`shapeParts` holding the reds' shapes): the reds but for a virtual's items that are
+   *  not holes, and for a general key the greens it does not fix (a pc computed at run time).
+   *  (A general key forced the virtuals.) */
+  private leaves(vals: AVal[], n: number, general: boolean): AVal[] {
+    const shape = this.shapeParts;
+    const leaves: AVal[] = [];
+    for (let i = 0, j = 0; i < vals.length; i++) {
+      if (!this.leaf(i, n, general)) continue;
+      const a = vals[i]!;
+      if (a.k !== "v") leaves.push(a);
+      else
+        for (let k = 0; k < a.obj.items.length; k++)
+          if (shape[j + 1 + k] === HOLE) leaves.push(a.obj.items[k]!);
+      if (i >= n) j += segment(shape, j);
+    }
+    return leaves;
   }
 
   /** A merge point's argument: a slot of `f`, or a constant. */
