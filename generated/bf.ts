@@ -36,7 +36,7 @@ const graph_run: Compiled = {
           }
           e.tick(1);
           // 34: const tape = new Uint8Array(TAPE_SIZE);
-          env[2 /* tape */] = e.op(p, "new_array", [K30000], "u8[]", "u8[]")!;
+          env[2 /* tape */] = e.alloc(p, K30000, "u8[]");
           env[3 /* ptr */] = K0;
           env[4 /* pc */] = 0;
           f.block = 1;
@@ -125,28 +125,29 @@ const graph_run: Compiled = {
         case 4: {
           e.tick(2);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
-          env[10] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[10] = e.len(p, env[2 /* tape */] as AVal);
           env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[10] as AVal);
-          if (!e.branch(p, f, env[11] as AVal, [5, []], [7, []])) return false;
+          const cond = env[11] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 5;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [5, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 5: {
           e.tick(3);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
-          env[12] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
+          env[12] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[13] = e.pure(p, "int_add", "i32", env[12] as AVal, K1);
-          e.op(
-            p,
-            "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[13] as AVal],
-            undefined,
-          );
+          e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[13] as AVal);
           env[14 /* ptr */] = env[3 /* ptr */] as AVal;
           env[15 /* pc */] = env[4 /* pc */] as number;
           f.block = 6;
@@ -170,28 +171,29 @@ const graph_run: Compiled = {
         case 8: {
           e.tick(2);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[17] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[17] = e.len(p, env[2 /* tape */] as AVal);
           env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[17] as AVal);
-          if (!e.branch(p, f, env[18] as AVal, [9, []], [7, []])) return false;
+          const cond = env[18] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 9;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [9, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 9: {
           e.tick(3);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[19] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
+          env[19] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[20] = e.pure(p, "int_add", "i32", env[19] as AVal, Km1);
-          e.op(
-            p,
-            "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[20] as AVal],
-            undefined,
-          );
+          e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[20] as AVal);
           env[14 /* ptr */] = env[3 /* ptr */] as AVal;
           env[15 /* pc */] = env[4 /* pc */] as number;
           f.block = 6;
@@ -201,10 +203,21 @@ const graph_run: Compiled = {
         case 10: {
           e.tick(3);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
-          env[21] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[21] = e.len(p, env[2 /* tape */] as AVal);
           env[22] = e.pure(p, "int_add", "i32", env[21] as AVal, Km1);
           env[23] = e.pure(p, "int_ge", "bool", env[3 /* ptr */] as AVal, env[22] as AVal);
-          if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
+          const cond = env[23] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 11;
+              f.op = 0;
+            } else {
+              f.block = 12;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [11, []], [12, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -226,7 +239,18 @@ const graph_run: Compiled = {
           e.tick(1);
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
           env[25] = e.pure(p, "int_le", "bool", env[3 /* ptr */] as AVal, K0);
-          if (!e.branch(p, f, env[25] as AVal, [14, []], [15, []])) return false;
+          const cond = env[25] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 14;
+              f.op = 0;
+            } else {
+              f.block = 15;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [14, []], [15, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -247,21 +271,27 @@ const graph_run: Compiled = {
         case 16: {
           e.tick(2);
           // 55: writeByte(tape[ptr]);
-          env[27] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[27] = e.len(p, env[2 /* tape */] as AVal);
           env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[27] as AVal);
-          if (!e.branch(p, f, env[28] as AVal, [17, []], [7, []])) return false;
+          const cond = env[28] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 17;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [17, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 17: {
           e.tick(2);
           // 55: writeByte(tape[ptr]);
-          env[29] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
+          env[29] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           e.op(p, "io_write", [env[29] as AVal], undefined);
           env[14 /* ptr */] = env[3 /* ptr */] as AVal;
           env[15 /* pc */] = env[4 /* pc */] as number;
@@ -275,28 +305,45 @@ const graph_run: Compiled = {
           env[30 /* b */] = e.op(p, "io_read", [], "i32")!;
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           env[31] = e.pure(p, "int_ge", "bool", env[30 /* b */] as AVal, K0);
-          if (!e.branch(p, f, env[31] as AVal, [19, []], [22, []])) return false;
+          const cond = env[31] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 19;
+              f.op = 0;
+            } else {
+              f.block = 22;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [19, []], [22, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 19: {
           e.tick(2);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          env[32] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[32] = e.len(p, env[2 /* tape */] as AVal);
           env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[32] as AVal);
-          if (!e.branch(p, f, env[33] as AVal, [20, []], [7, []])) return false;
+          const cond = env[33] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 20;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [20, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 20: {
           e.tick(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          e.op(
-            p,
-            "array_set",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[30 /* b */] as AVal],
-            undefined,
-          );
+          e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[30 /* b */] as AVal);
           f.block = 21;
           f.op = 0;
           continue;
@@ -316,23 +363,40 @@ const graph_run: Compiled = {
         case 23: {
           e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[34] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[34] = e.len(p, env[2 /* tape */] as AVal);
           env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[34] as AVal);
-          if (!e.branch(p, f, env[35] as AVal, [24, []], [7, []])) return false;
+          const cond = env[35] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 24;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [24, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 24: {
           e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[36] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
+          env[36] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[37] = e.pure(p, "int_eq", "bool", env[36] as AVal, K0);
-          if (!e.branch(p, f, env[37] as AVal, [25, []], [28, []])) return false;
+          const cond = env[37] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 25;
+              f.op = 0;
+            } else {
+              f.block = 28;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [25, []], [28, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -377,23 +441,40 @@ const graph_run: Compiled = {
         case 29: {
           e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[42] = e.op(p, "array_len", [env[2 /* tape */] as AVal], "i32")!;
+          env[42] = e.len(p, env[2 /* tape */] as AVal);
           env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[42] as AVal);
-          if (!e.branch(p, f, env[43] as AVal, [30, []], [7, []])) return false;
+          const cond = env[43] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 30;
+              f.op = 0;
+            } else {
+              f.block = 7;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [30, []], [7, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 30: {
           e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[44] = e.op(
-            p,
-            "array_get",
-            [env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal],
-            "i32",
-          )!;
+          env[44] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[45] = e.pure(p, "int_ne", "bool", env[44] as AVal, K0);
-          if (!e.branch(p, f, env[45] as AVal, [31, []], [34, []])) return false;
+          const cond = env[45] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 31;
+              f.op = 0;
+            } else {
+              f.block = 34;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [31, []], [34, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }

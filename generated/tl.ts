@@ -60,7 +60,7 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 52: const stack = new Int32Array(code.length);
           env[4] = (env[0 /* code */] as Uint8Array).length;
-          env[5 /* stack */] = e.op(p, "new_array", [k(env[4] as number)], "i32[]", "i32[]")!;
+          env[5 /* stack */] = e.alloc(p, k(env[4] as number), "i32[]");
           env[6 /* pc */] = env[1 /* pc */] as number;
           env[7 /* sp */] = 0;
           f.block = 1;
@@ -246,9 +246,20 @@ const graph_execute: Compiled = {
           // 63: pc = (pc + 1) | 0;
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[18] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[18] = e.len(p, env[5 /* stack */] as AVal);
           env[19] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
-          if (!e.branch(p, f, env[19] as AVal, [7, []], [8, []])) return false;
+          const cond = env[19] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 7;
+              f.op = 0;
+            } else {
+              f.block = 8;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [7, []], [8, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -260,7 +271,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 65: stack[sp] = v;
           env[20] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
-          if (!e.branch(p, f, env[20] as AVal, [9, []], [10, []])) return false;
+          const cond = env[20] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 9;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [9, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -268,15 +290,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 65: stack[sp] = v;
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [
-              env[5 /* stack */] as AVal,
-              k(env[7 /* sp */] as number),
-              k(env[16 /* v */] as number),
-            ],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[7 /* sp */] as number),
+            k(env[16 /* v */] as number),
           );
           // 66: sp = (sp + 1) | 0;
           env[21 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
@@ -341,9 +359,20 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
           env[25] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[26] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[26] = e.len(p, env[5 /* stack */] as AVal);
           env[27] = e.pure(p, "uint_lt", "bool", k(env[25] as number), env[26] as AVal);
-          if (!e.branch(p, f, env[27] as AVal, [17, []], [10, []])) return false;
+          const cond = env[27] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 17;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [17, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -351,41 +380,32 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 75: const top = stack[(sp - 1) | 0];
-          env[28 /* top */] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[25] as number)],
-            "i32",
-          )!;
+          env[28 /* top */] = e.get(p, env[5 /* stack */] as AVal, k(env[25] as number));
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
           env[29] = ((env[7 /* sp */] as number) + -2) | 0;
           env[30] = e.pure(p, "uint_lt", "bool", k(env[29] as number), env[26] as AVal);
-          if (!e.branch(p, f, env[30] as AVal, [18, []], [10, []])) return false;
+          const cond = env[30] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 18;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [18, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 18: {
           e.tick(3);
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
-          env[31] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[29] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[25] as number), env[31] as AVal],
-            undefined,
-          );
+          env[31] = e.get(p, env[5 /* stack */] as AVal, k(env[29] as number));
+          e.set(p, env[5 /* stack */] as AVal, k(env[25] as number), env[31] as AVal);
           // 77: stack[(sp - 2) | 0] = top;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[29] as number), env[28 /* top */] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[29] as number), env[28 /* top */] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[7 /* sp */] as number;
           f.block = 5;
@@ -448,21 +468,27 @@ const graph_execute: Compiled = {
         case 22: {
           e.tick(2);
           // 87: const v = stack[i];
-          env[37] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[37] = e.len(p, env[5 /* stack */] as AVal);
           env[38] = e.pure(p, "uint_lt", "bool", k(env[35 /* i */] as number), env[37] as AVal);
-          if (!e.branch(p, f, env[38] as AVal, [23, []], [10, []])) return false;
+          const cond = env[38] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 23;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [23, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 23: {
           e.tick(1);
           // 87: const v = stack[i];
-          env[39 /* v */] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[35 /* i */] as number)],
-            "i32",
-          )!;
+          env[39 /* v */] = e.get(p, env[5 /* stack */] as AVal, k(env[35 /* i */] as number));
           env[40 /* j */] = env[35 /* i */] as number;
           f.block = 24;
           f.op = 0;
@@ -486,9 +512,20 @@ const graph_execute: Compiled = {
         case 25: {
           e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[43] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[43] = e.len(p, env[5 /* stack */] as AVal);
           env[44] = e.pure(p, "uint_lt", "bool", k(env[40 /* j */] as number), env[43] as AVal);
-          if (!e.branch(p, f, env[44] as AVal, [26, []], [10, []])) return false;
+          const cond = env[44] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 26;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [26, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -498,25 +535,26 @@ const graph_execute: Compiled = {
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[45] = ((env[40 /* j */] as number) + 1) | 0;
           env[46] = e.pure(p, "uint_lt", "bool", k(env[45] as number), env[43] as AVal);
-          if (!e.branch(p, f, env[46] as AVal, [27, []], [10, []])) return false;
+          const cond = env[46] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 27;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [27, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 27: {
           e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[47] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[45] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[40 /* j */] as number), env[47] as AVal],
-            undefined,
-          );
+          env[47] = e.get(p, env[5 /* stack */] as AVal, k(env[45] as number));
+          e.set(p, env[5 /* stack */] as AVal, k(env[40 /* j */] as number), env[47] as AVal);
           env[40 /* j */] = env[45] as number;
           f.block = 24;
           f.op = 0;
@@ -525,21 +563,27 @@ const graph_execute: Compiled = {
         case 28: {
           e.tick(2);
           // 89: stack[(sp - 1) | 0] = v;
-          env[48] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[48] = e.len(p, env[5 /* stack */] as AVal);
           env[49] = e.pure(p, "uint_lt", "bool", k(env[41] as number), env[48] as AVal);
-          if (!e.branch(p, f, env[49] as AVal, [29, []], [10, []])) return false;
+          const cond = env[49] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 29;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [29, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 29: {
           e.tick(1);
           // 89: stack[(sp - 1) | 0] = v;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[41] as number), env[39 /* v */] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[41] as number), env[39 /* v */] as AVal);
           f.block = 30;
           f.op = 0;
           continue;
@@ -590,21 +634,27 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 94: const v = stack[(sp - 1) | 0];
           env[53] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[54] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[54] = e.len(p, env[5 /* stack */] as AVal);
           env[55] = e.pure(p, "uint_lt", "bool", k(env[53] as number), env[54] as AVal);
-          if (!e.branch(p, f, env[55] as AVal, [35, []], [10, []])) return false;
+          const cond = env[55] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 35;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [35, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 35: {
           e.tick(1);
           // 94: const v = stack[(sp - 1) | 0];
-          env[56 /* v */] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[53] as number)],
-            "i32",
-          )!;
+          env[56 /* v */] = e.get(p, env[5 /* stack */] as AVal, k(env[53] as number));
           env[57 /* j */] = env[53] as number;
           f.block = 36;
           f.op = 0;
@@ -627,9 +677,20 @@ const graph_execute: Compiled = {
         case 37: {
           e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[59] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[59] = e.len(p, env[5 /* stack */] as AVal);
           env[60] = e.pure(p, "uint_lt", "bool", k(env[57 /* j */] as number), env[59] as AVal);
-          if (!e.branch(p, f, env[60] as AVal, [38, []], [10, []])) return false;
+          const cond = env[60] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 38;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [38, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -639,25 +700,26 @@ const graph_execute: Compiled = {
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[61] = ((env[57 /* j */] as number) + -1) | 0;
           env[62] = e.pure(p, "uint_lt", "bool", k(env[61] as number), env[59] as AVal);
-          if (!e.branch(p, f, env[62] as AVal, [39, []], [10, []])) return false;
+          const cond = env[62] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 39;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [39, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 39: {
           e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[63] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[61] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[57 /* j */] as number), env[63] as AVal],
-            undefined,
-          );
+          env[63] = e.get(p, env[5 /* stack */] as AVal, k(env[61] as number));
+          e.set(p, env[5 /* stack */] as AVal, k(env[57 /* j */] as number), env[63] as AVal);
           env[57 /* j */] = env[61] as number;
           f.block = 36;
           f.op = 0;
@@ -666,20 +728,31 @@ const graph_execute: Compiled = {
         case 40: {
           e.tick(2);
           // 96: stack[i] = v;
-          env[64] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[64] = e.len(p, env[5 /* stack */] as AVal);
           env[65] = e.pure(p, "uint_lt", "bool", k(env[51 /* i */] as number), env[64] as AVal);
-          if (!e.branch(p, f, env[65] as AVal, [41, []], [10, []])) return false;
+          const cond = env[65] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 41;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [41, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 41: {
           e.tick(1);
           // 96: stack[i] = v;
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[51 /* i */] as number), env[56 /* v */] as AVal],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[51 /* i */] as number),
+            env[56 /* v */] as AVal,
           );
           f.block = 42;
           f.op = 0;
@@ -750,9 +823,20 @@ const graph_execute: Compiled = {
         case 47: {
           e.tick(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[72] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[72] = e.len(p, env[5 /* stack */] as AVal);
           env[73] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
-          if (!e.branch(p, f, env[73] as AVal, [48, []], [49, []])) return false;
+          const cond = env[73] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 48;
+              f.op = 0;
+            } else {
+              f.block = 49;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [48, []], [49, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -764,7 +848,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 106: stack[sp] = stack[n];
           env[74] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
-          if (!e.branch(p, f, env[74] as AVal, [50, []], [10, []])) return false;
+          const cond = env[74] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 50;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [50, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -772,7 +867,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 106: stack[sp] = stack[n];
           env[75] = e.pure(p, "uint_lt", "bool", k(env[69 /* n */] as number), env[72] as AVal);
-          if (!e.branch(p, f, env[75] as AVal, [51, []], [10, []])) return false;
+          const cond = env[75] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 51;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [51, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -780,18 +886,8 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 106: stack[sp] = stack[n];
-          env[76] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[69 /* n */] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[76] as AVal],
-            undefined,
-          );
+          env[76] = e.get(p, env[5 /* stack */] as AVal, k(env[69 /* n */] as number));
+          e.set(p, env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[76] as AVal);
           // 107: sp = (sp + 1) | 0;
           env[77 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
           env[14 /* pc */] = env[67 /* pc */] as number;
@@ -885,9 +981,20 @@ const graph_execute: Compiled = {
         case 58: {
           e.tick(2);
           // 117: stack[n] = stack[sp];
-          env[87] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[87] = e.len(p, env[5 /* stack */] as AVal);
           env[88] = e.pure(p, "uint_lt", "bool", k(env[84 /* n */] as number), env[87] as AVal);
-          if (!e.branch(p, f, env[88] as AVal, [59, []], [10, []])) return false;
+          const cond = env[88] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 59;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [59, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -895,25 +1002,26 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 117: stack[n] = stack[sp];
           env[89] = e.pure(p, "uint_lt", "bool", k(env[82 /* sp */] as number), env[87] as AVal);
-          if (!e.branch(p, f, env[89] as AVal, [60, []], [10, []])) return false;
+          const cond = env[89] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 60;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [60, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 60: {
           e.tick(2);
           // 117: stack[n] = stack[sp];
-          env[90] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[82 /* sp */] as number)],
-            "i32",
-          )!;
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[84 /* n */] as number), env[90] as AVal],
-            undefined,
-          );
+          env[90] = e.get(p, env[5 /* stack */] as AVal, k(env[82 /* sp */] as number));
+          e.set(p, env[5 /* stack */] as AVal, k(env[84 /* n */] as number), env[90] as AVal);
           env[14 /* pc */] = env[80 /* pc */] as number;
           env[15 /* sp */] = env[82 /* sp */] as number;
           f.block = 5;
@@ -956,42 +1064,49 @@ const graph_execute: Compiled = {
           // 125: const top = (sp - 1) | 0;
           env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[95] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[95] = e.len(p, env[5 /* stack */] as AVal);
           env[96] = e.pure(p, "uint_lt", "bool", k(env[94 /* top */] as number), env[95] as AVal);
-          if (!e.branch(p, f, env[96] as AVal, [65, []], [10, []])) return false;
+          const cond = env[96] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 65;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [65, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 65: {
           e.tick(2);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[97] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[94 /* top */] as number)],
-            "i32",
-          )!;
+          env[97] = e.get(p, env[5 /* stack */] as AVal, k(env[94 /* top */] as number));
           env[98] = e.pure(p, "uint_lt", "bool", k(env[93 /* sp */] as number), env[95] as AVal);
-          if (!e.branch(p, f, env[98] as AVal, [66, []], [10, []])) return false;
+          const cond = env[98] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 66;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [66, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 66: {
           e.tick(3);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[99] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[93 /* sp */] as number)],
-            "i32",
-          )!;
+          env[99] = e.get(p, env[5 /* stack */] as AVal, k(env[93 /* sp */] as number));
           env[100] = e.pure(p, "int_add", "i32", env[97] as AVal, env[99] as AVal);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[94 /* top */] as number), env[100] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[94 /* top */] as number), env[100] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[93 /* sp */] as number;
           f.block = 5;
@@ -1024,7 +1139,7 @@ const graph_execute: Compiled = {
           // 132: const top = (sp - 1) | 0;
           env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[104] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[104] = e.len(p, env[5 /* stack */] as AVal);
           env[105] = e.pure(
             p,
             "uint_lt",
@@ -1032,40 +1147,47 @@ const graph_execute: Compiled = {
             k(env[103 /* top */] as number),
             env[104] as AVal,
           );
-          if (!e.branch(p, f, env[105] as AVal, [70, []], [10, []])) return false;
+          const cond = env[105] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 70;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [70, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 70: {
           e.tick(2);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[106] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[103 /* top */] as number)],
-            "i32",
-          )!;
+          env[106] = e.get(p, env[5 /* stack */] as AVal, k(env[103 /* top */] as number));
           env[107] = e.pure(p, "uint_lt", "bool", k(env[102 /* sp */] as number), env[104] as AVal);
-          if (!e.branch(p, f, env[107] as AVal, [71, []], [10, []])) return false;
+          const cond = env[107] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 71;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [71, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 71: {
           e.tick(3);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[108] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[102 /* sp */] as number)],
-            "i32",
-          )!;
+          env[108] = e.get(p, env[5 /* stack */] as AVal, k(env[102 /* sp */] as number));
           env[109] = e.pure(p, "int_sub", "i32", env[106] as AVal, env[108] as AVal);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[103 /* top */] as number), env[109] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[103 /* top */] as number), env[109] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[102 /* sp */] as number;
           f.block = 5;
@@ -1098,7 +1220,7 @@ const graph_execute: Compiled = {
           // 139: const top = (sp - 1) | 0;
           env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[113] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[113] = e.len(p, env[5 /* stack */] as AVal);
           env[114] = e.pure(
             p,
             "uint_lt",
@@ -1106,40 +1228,47 @@ const graph_execute: Compiled = {
             k(env[112 /* top */] as number),
             env[113] as AVal,
           );
-          if (!e.branch(p, f, env[114] as AVal, [75, []], [10, []])) return false;
+          const cond = env[114] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 75;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [75, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 75: {
           e.tick(2);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[115] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[112 /* top */] as number)],
-            "i32",
-          )!;
+          env[115] = e.get(p, env[5 /* stack */] as AVal, k(env[112 /* top */] as number));
           env[116] = e.pure(p, "uint_lt", "bool", k(env[111 /* sp */] as number), env[113] as AVal);
-          if (!e.branch(p, f, env[116] as AVal, [76, []], [10, []])) return false;
+          const cond = env[116] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 76;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [76, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 76: {
           e.tick(3);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[117] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[111 /* sp */] as number)],
-            "i32",
-          )!;
+          env[117] = e.get(p, env[5 /* stack */] as AVal, k(env[111 /* sp */] as number));
           env[118] = e.pure(p, "int_mul", "i32", env[115] as AVal, env[117] as AVal);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[112 /* top */] as number), env[118] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[112 /* top */] as number), env[118] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[111 /* sp */] as number;
           f.block = 5;
@@ -1172,23 +1301,40 @@ const graph_execute: Compiled = {
           // 146: const top = (sp - 1) | 0;
           env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
-          env[122] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[122] = e.len(p, env[5 /* stack */] as AVal);
           env[123] = e.pure(p, "uint_lt", "bool", k(env[120 /* sp */] as number), env[122] as AVal);
-          if (!e.branch(p, f, env[123] as AVal, [80, []], [10, []])) return false;
+          const cond = env[123] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 80;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [80, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 80: {
           e.tick(2);
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
-          env[124] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
-            "i32",
-          )!;
+          env[124] = e.get(p, env[5 /* stack */] as AVal, k(env[120 /* sp */] as number));
           env[125] = e.pure(p, "int_eq", "bool", env[124] as AVal, K0);
-          if (!e.branch(p, f, env[125] as AVal, [81, []], [82, []])) return false;
+          const cond = env[125] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 81;
+              f.op = 0;
+            } else {
+              f.block = 82;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [81, []], [82, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1206,32 +1352,28 @@ const graph_execute: Compiled = {
             k(env[121 /* top */] as number),
             env[122] as AVal,
           );
-          if (!e.branch(p, f, env[126] as AVal, [83, []], [10, []])) return false;
+          const cond = env[126] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 83;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [83, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 83: {
           e.tick(4);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[127] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[121 /* top */] as number)],
-            "i32",
-          )!;
-          env[128] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[120 /* sp */] as number)],
-            "i32",
-          )!;
+          env[127] = e.get(p, env[5 /* stack */] as AVal, k(env[121 /* top */] as number));
+          env[128] = e.get(p, env[5 /* stack */] as AVal, k(env[120 /* sp */] as number));
           env[129] = e.pure(p, "int_div", "i32", env[127] as AVal, env[128] as AVal);
-          e.op(
-            p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[121 /* top */] as number), env[129] as AVal],
-            undefined,
-          );
+          e.set(p, env[5 /* stack */] as AVal, k(env[121 /* top */] as number), env[129] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[120 /* sp */] as number;
           f.block = 5;
@@ -1264,7 +1406,7 @@ const graph_execute: Compiled = {
           // 154: const top = (sp - 1) | 0;
           env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[133] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[133] = e.len(p, env[5 /* stack */] as AVal);
           env[134] = e.pure(
             p,
             "uint_lt",
@@ -1272,21 +1414,38 @@ const graph_execute: Compiled = {
             k(env[132 /* top */] as number),
             env[133] as AVal,
           );
-          if (!e.branch(p, f, env[134] as AVal, [87, []], [10, []])) return false;
+          const cond = env[134] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 87;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [87, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 87: {
           e.tick(2);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[135] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[132 /* top */] as number)],
-            "i32",
-          )!;
+          env[135] = e.get(p, env[5 /* stack */] as AVal, k(env[132 /* top */] as number));
           env[136] = e.pure(p, "uint_lt", "bool", k(env[131 /* sp */] as number), env[133] as AVal);
-          if (!e.branch(p, f, env[136] as AVal, [88, []], [10, []])) return false;
+          const cond = env[136] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 88;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [88, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1295,23 +1454,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 155: stack[top] = bit(stack[top] === stack[sp]);
-            env[137] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[131 /* sp */] as number)],
-              "i32",
-            )!;
+            env[137] = e.get(p, env[5 /* stack */] as AVal, k(env[131 /* sp */] as number));
             env[138] = e.pure(p, "int_eq", "bool", env[135] as AVal, env[137] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[138] as AVal], 139);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[132 /* top */] as number), k(env[139] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[132 /* top */] as number),
+            k(env[139] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[131 /* sp */] as number;
@@ -1345,7 +1499,7 @@ const graph_execute: Compiled = {
           // 161: const top = (sp - 1) | 0;
           env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[143] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[143] = e.len(p, env[5 /* stack */] as AVal);
           env[144] = e.pure(
             p,
             "uint_lt",
@@ -1353,21 +1507,38 @@ const graph_execute: Compiled = {
             k(env[142 /* top */] as number),
             env[143] as AVal,
           );
-          if (!e.branch(p, f, env[144] as AVal, [92, []], [10, []])) return false;
+          const cond = env[144] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 92;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [92, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 92: {
           e.tick(2);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[145] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[142 /* top */] as number)],
-            "i32",
-          )!;
+          env[145] = e.get(p, env[5 /* stack */] as AVal, k(env[142 /* top */] as number));
           env[146] = e.pure(p, "uint_lt", "bool", k(env[141 /* sp */] as number), env[143] as AVal);
-          if (!e.branch(p, f, env[146] as AVal, [93, []], [10, []])) return false;
+          const cond = env[146] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 93;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [93, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1376,23 +1547,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 162: stack[top] = bit(stack[top] !== stack[sp]);
-            env[147] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[141 /* sp */] as number)],
-              "i32",
-            )!;
+            env[147] = e.get(p, env[5 /* stack */] as AVal, k(env[141 /* sp */] as number));
             env[148] = e.pure(p, "int_ne", "bool", env[145] as AVal, env[147] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[148] as AVal], 149);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[142 /* top */] as number), k(env[149] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[142 /* top */] as number),
+            k(env[149] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[141 /* sp */] as number;
@@ -1426,7 +1592,7 @@ const graph_execute: Compiled = {
           // 168: const top = (sp - 1) | 0;
           env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[153] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[153] = e.len(p, env[5 /* stack */] as AVal);
           env[154] = e.pure(
             p,
             "uint_lt",
@@ -1434,21 +1600,38 @@ const graph_execute: Compiled = {
             k(env[152 /* top */] as number),
             env[153] as AVal,
           );
-          if (!e.branch(p, f, env[154] as AVal, [97, []], [10, []])) return false;
+          const cond = env[154] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 97;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [97, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 97: {
           e.tick(2);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[155] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[152 /* top */] as number)],
-            "i32",
-          )!;
+          env[155] = e.get(p, env[5 /* stack */] as AVal, k(env[152 /* top */] as number));
           env[156] = e.pure(p, "uint_lt", "bool", k(env[151 /* sp */] as number), env[153] as AVal);
-          if (!e.branch(p, f, env[156] as AVal, [98, []], [10, []])) return false;
+          const cond = env[156] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 98;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [98, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1457,23 +1640,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 169: stack[top] = bit(stack[top] < stack[sp]);
-            env[157] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[151 /* sp */] as number)],
-              "i32",
-            )!;
+            env[157] = e.get(p, env[5 /* stack */] as AVal, k(env[151 /* sp */] as number));
             env[158] = e.pure(p, "int_lt", "bool", env[155] as AVal, env[157] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[158] as AVal], 159);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[152 /* top */] as number), k(env[159] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[152 /* top */] as number),
+            k(env[159] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[151 /* sp */] as number;
@@ -1507,7 +1685,7 @@ const graph_execute: Compiled = {
           // 175: const top = (sp - 1) | 0;
           env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[163] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[163] = e.len(p, env[5 /* stack */] as AVal);
           env[164] = e.pure(
             p,
             "uint_lt",
@@ -1515,21 +1693,38 @@ const graph_execute: Compiled = {
             k(env[162 /* top */] as number),
             env[163] as AVal,
           );
-          if (!e.branch(p, f, env[164] as AVal, [102, []], [10, []])) return false;
+          const cond = env[164] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 102;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [102, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 102: {
           e.tick(2);
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[165] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[162 /* top */] as number)],
-            "i32",
-          )!;
+          env[165] = e.get(p, env[5 /* stack */] as AVal, k(env[162 /* top */] as number));
           env[166] = e.pure(p, "uint_lt", "bool", k(env[161 /* sp */] as number), env[163] as AVal);
-          if (!e.branch(p, f, env[166] as AVal, [103, []], [10, []])) return false;
+          const cond = env[166] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 103;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [103, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1538,23 +1733,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 176: stack[top] = bit(stack[top] <= stack[sp]);
-            env[167] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[161 /* sp */] as number)],
-              "i32",
-            )!;
+            env[167] = e.get(p, env[5 /* stack */] as AVal, k(env[161 /* sp */] as number));
             env[168] = e.pure(p, "int_le", "bool", env[165] as AVal, env[167] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[168] as AVal], 169);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[162 /* top */] as number), k(env[169] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[162 /* top */] as number),
+            k(env[169] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[161 /* sp */] as number;
@@ -1588,7 +1778,7 @@ const graph_execute: Compiled = {
           // 182: const top = (sp - 1) | 0;
           env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[173] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[173] = e.len(p, env[5 /* stack */] as AVal);
           env[174] = e.pure(
             p,
             "uint_lt",
@@ -1596,21 +1786,38 @@ const graph_execute: Compiled = {
             k(env[172 /* top */] as number),
             env[173] as AVal,
           );
-          if (!e.branch(p, f, env[174] as AVal, [107, []], [10, []])) return false;
+          const cond = env[174] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 107;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [107, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 107: {
           e.tick(2);
           // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[175] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[172 /* top */] as number)],
-            "i32",
-          )!;
+          env[175] = e.get(p, env[5 /* stack */] as AVal, k(env[172 /* top */] as number));
           env[176] = e.pure(p, "uint_lt", "bool", k(env[171 /* sp */] as number), env[173] as AVal);
-          if (!e.branch(p, f, env[176] as AVal, [108, []], [10, []])) return false;
+          const cond = env[176] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 108;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [108, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1619,23 +1826,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 183: stack[top] = bit(stack[top] > stack[sp]);
-            env[177] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[171 /* sp */] as number)],
-              "i32",
-            )!;
+            env[177] = e.get(p, env[5 /* stack */] as AVal, k(env[171 /* sp */] as number));
             env[178] = e.pure(p, "int_gt", "bool", env[175] as AVal, env[177] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[178] as AVal], 179);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[172 /* top */] as number), k(env[179] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[172 /* top */] as number),
+            k(env[179] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[171 /* sp */] as number;
@@ -1669,7 +1871,7 @@ const graph_execute: Compiled = {
           // 189: const top = (sp - 1) | 0;
           env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[183] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[183] = e.len(p, env[5 /* stack */] as AVal);
           env[184] = e.pure(
             p,
             "uint_lt",
@@ -1677,21 +1879,38 @@ const graph_execute: Compiled = {
             k(env[182 /* top */] as number),
             env[183] as AVal,
           );
-          if (!e.branch(p, f, env[184] as AVal, [112, []], [10, []])) return false;
+          const cond = env[184] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 112;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [112, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 112: {
           e.tick(2);
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[185] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[182 /* top */] as number)],
-            "i32",
-          )!;
+          env[185] = e.get(p, env[5 /* stack */] as AVal, k(env[182 /* top */] as number));
           env[186] = e.pure(p, "uint_lt", "bool", k(env[181 /* sp */] as number), env[183] as AVal);
-          if (!e.branch(p, f, env[186] as AVal, [113, []], [10, []])) return false;
+          const cond = env[186] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 113;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [113, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1700,23 +1919,18 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 190: stack[top] = bit(stack[top] >= stack[sp]);
-            env[187] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[181 /* sp */] as number)],
-              "i32",
-            )!;
+            env[187] = e.get(p, env[5 /* stack */] as AVal, k(env[181 /* sp */] as number));
             env[188] = e.pure(p, "int_ge", "bool", env[185] as AVal, env[187] as AVal);
             f.op = 3;
             e.call(p, f, "bit", [env[188] as AVal], 189);
             return true;
           }
           e.tick(1);
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[182 /* top */] as number), k(env[189] as number)],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[182 /* top */] as number),
+            k(env[189] as number),
           );
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[181 /* sp */] as number;
@@ -1767,23 +1981,40 @@ const graph_execute: Compiled = {
           // 198: sp = (sp - 1) | 0;
           env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-          env[194] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[194] = e.len(p, env[5 /* stack */] as AVal);
           env[195] = e.pure(p, "uint_lt", "bool", k(env[193 /* sp */] as number), env[194] as AVal);
-          if (!e.branch(p, f, env[195] as AVal, [117, []], [10, []])) return false;
+          const cond = env[195] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 117;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [117, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 117: {
           e.tick(2);
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-          env[196] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[193 /* sp */] as number)],
-            "i32",
-          )!;
+          env[196] = e.get(p, env[5 /* stack */] as AVal, k(env[193 /* sp */] as number));
           env[197] = e.pure(p, "int_ne", "bool", env[196] as AVal, K0);
-          if (!e.branch(p, f, env[197] as AVal, [118, []], [120, []])) return false;
+          const cond = env[197] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 118;
+              f.op = 0;
+            } else {
+              f.block = 120;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [118, []], [120, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1848,23 +2079,40 @@ const graph_execute: Compiled = {
           // 204: sp = (sp - 2) | 0;
           env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[202] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[202] = e.len(p, env[5 /* stack */] as AVal);
           env[203] = e.pure(p, "uint_lt", "bool", k(env[201 /* sp */] as number), env[202] as AVal);
-          if (!e.branch(p, f, env[203] as AVal, [124, []], [10, []])) return false;
+          const cond = env[203] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 124;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [124, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 124: {
           e.tick(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[204] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[201 /* sp */] as number)],
-            "i32",
-          )!;
+          env[204] = e.get(p, env[5 /* stack */] as AVal, k(env[201 /* sp */] as number));
           env[205] = e.pure(p, "int_ne", "bool", env[204] as AVal, K0);
-          if (!e.branch(p, f, env[205] as AVal, [125, []], [128, []])) return false;
+          const cond = env[205] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 125;
+              f.op = 0;
+            } else {
+              f.block = 128;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [125, []], [128, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1874,7 +2122,18 @@ const graph_execute: Compiled = {
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[206] = ((env[7 /* sp */] as number) + -1) | 0;
           env[207] = e.pure(p, "uint_lt", "bool", k(env[206] as number), env[202] as AVal);
-          if (!e.branch(p, f, env[207] as AVal, [126, []], [10, []])) return false;
+          const cond = env[207] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 126;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [126, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1883,12 +2142,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(2);
             // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-            env[208] = e.op(
-              p,
-              "array_get",
-              [env[5 /* stack */] as AVal, k(env[206] as number)],
-              "i32",
-            )!;
+            env[208] = e.get(p, env[5 /* stack */] as AVal, k(env[206] as number));
             f.op = 1;
             const promoted1 = e.promote(f, env[208] as AVal);
             if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
@@ -1966,7 +2220,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           env[215] = e.pure(p, "int_ge", "bool", env[3 /* depth */] as AVal, K1000);
-          if (!e.branch(p, f, env[215] as AVal, [130, []], [131, []])) return false;
+          const cond = env[215] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 130;
+              f.op = 0;
+            } else {
+              f.block = 131;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [130, []], [131, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1996,9 +2261,20 @@ const graph_execute: Compiled = {
           }
           e.tick(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[218] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[218] = e.len(p, env[5 /* stack */] as AVal);
           env[219] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
-          if (!e.branch(p, f, env[219] as AVal, [132, []], [133, []])) return false;
+          const cond = env[219] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 132;
+              f.op = 0;
+            } else {
+              f.block = 133;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [132, []], [133, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -2010,7 +2286,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 218: stack[sp] = result;
           env[220] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
-          if (!e.branch(p, f, env[220] as AVal, [134, []], [10, []])) return false;
+          const cond = env[220] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 134;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [134, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -2018,15 +2305,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 218: stack[sp] = result;
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [
-              env[5 /* stack */] as AVal,
-              k(env[7 /* sp */] as number),
-              env[217 /* result */] as AVal,
-            ],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[7 /* sp */] as number),
+            env[217 /* result */] as AVal,
           );
           // 219: sp = (sp + 1) | 0;
           env[221 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
@@ -2059,29 +2342,46 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 224: return stack[(sp - 1) | 0];
           env[223] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[224] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[224] = e.len(p, env[5 /* stack */] as AVal);
           env[225] = e.pure(p, "uint_lt", "bool", k(env[223] as number), env[224] as AVal);
-          if (!e.branch(p, f, env[225] as AVal, [138, []], [10, []])) return false;
+          const cond = env[225] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 138;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [138, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 138: {
           e.tick(1);
           // 224: return stack[(sp - 1) | 0];
-          env[226] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[223] as number)],
-            "i32",
-          )!;
+          env[226] = e.get(p, env[5 /* stack */] as AVal, k(env[223] as number));
           return e.ret(p, f, env[226] as AVal);
         }
         case 139: {
           e.tick(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[227] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[227] = e.len(p, env[5 /* stack */] as AVal);
           env[228] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
-          if (!e.branch(p, f, env[228] as AVal, [140, []], [141, []])) return false;
+          const cond = env[228] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 140;
+              f.op = 0;
+            } else {
+              f.block = 141;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [140, []], [141, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -2093,7 +2393,18 @@ const graph_execute: Compiled = {
           e.tick(1);
           // 227: stack[sp] = arg;
           env[229] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
-          if (!e.branch(p, f, env[229] as AVal, [142, []], [10, []])) return false;
+          const cond = env[229] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 142;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [142, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -2101,11 +2412,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 227: stack[sp] = arg;
-          e.op(
+          e.set(
             p,
-            "array_set",
-            [env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[2 /* arg */] as AVal],
-            undefined,
+            env[5 /* stack */] as AVal,
+            k(env[7 /* sp */] as number),
+            env[2 /* arg */] as AVal,
           );
           // 228: sp = (sp + 1) | 0;
           env[230 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
@@ -2146,21 +2457,27 @@ const graph_execute: Compiled = {
           e.folded(1);
           // 238: return stack[(sp - 1) | 0];
           env[232] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[233] = e.op(p, "array_len", [env[5 /* stack */] as AVal], "i32")!;
+          env[233] = e.len(p, env[5 /* stack */] as AVal);
           env[234] = e.pure(p, "uint_lt", "bool", k(env[232] as number), env[233] as AVal);
-          if (!e.branch(p, f, env[234] as AVal, [148, []], [10, []])) return false;
+          const cond = env[234] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 148;
+              f.op = 0;
+            } else {
+              f.block = 10;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [148, []], [10, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 148: {
           e.tick(1);
           // 238: return stack[(sp - 1) | 0];
-          env[235] = e.op(
-            p,
-            "array_get",
-            [env[5 /* stack */] as AVal, k(env[232] as number)],
-            "i32",
-          )!;
+          env[235] = e.get(p, env[5 /* stack */] as AVal, k(env[232] as number));
           return e.ret(p, f, env[235] as AVal);
         }
         default:
@@ -2238,7 +2555,18 @@ const graph_bit: Compiled = {
       switch (f.block) {
         case 0: {
           // 259: if (c) return 1;
-          if (!e.branch(p, f, env[0 /* c */] as AVal, [1, []], [2, []])) return false;
+          const cond = env[0 /* c */] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 1;
+              f.op = 0;
+            } else {
+              f.block = 2;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [1, []], [2, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }

@@ -19,7 +19,7 @@ const graph_interpret: Compiled = {
         case 0: {
           e.tick(1);
           // 27: let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
-          env[2 /* regs */] = e.op(p, "new_array", [K0], "i32[]", "i32[]")!;
+          env[2 /* regs */] = e.alloc(p, K0, "i32[]");
           env[3 /* a */] = env[1 /* a */] as AVal;
           env[4 /* regs */] = env[2 /* regs */] as AVal;
           env[5 /* pc */] = 0;
@@ -132,9 +132,20 @@ const graph_interpret: Compiled = {
           // 36: pc = (pc + 1) | 0;
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
-          env[14] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
+          env[14] = e.len(p, env[4 /* regs */] as AVal);
           env[15] = e.pure(p, "int_ge", "bool", k(env[12 /* n */] as number), env[14] as AVal);
-          if (!e.branch(p, f, env[15] as AVal, [5, []], [6, []])) return false;
+          const cond = env[15] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 5;
+              f.op = 0;
+            } else {
+              f.block = 6;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [5, []], [6, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -146,19 +157,25 @@ const graph_interpret: Compiled = {
           e.tick(1);
           // 38: regs[n] = a;
           env[16] = e.pure(p, "uint_lt", "bool", k(env[12 /* n */] as number), env[14] as AVal);
-          if (!e.branch(p, f, env[16] as AVal, [7, []], [9, []])) return false;
+          const cond = env[16] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 7;
+              f.op = 0;
+            } else {
+              f.block = 9;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [7, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 7: {
           e.tick(1);
           // 38: regs[n] = a;
-          e.op(
-            p,
-            "array_set",
-            [env[4 /* regs */] as AVal, k(env[12 /* n */] as number), env[3 /* a */] as AVal],
-            undefined,
-          );
+          e.set(p, env[4 /* regs */] as AVal, k(env[12 /* n */] as number), env[3 /* a */] as AVal);
           env[17 /* a */] = env[3 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
           env[19 /* pc */] = env[13 /* pc */] as number;
@@ -200,9 +217,20 @@ const graph_interpret: Compiled = {
           // 43: pc = (pc + 1) | 0;
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
-          env[22] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
+          env[22] = e.len(p, env[4 /* regs */] as AVal);
           env[23] = e.pure(p, "int_ge", "bool", k(env[20 /* n */] as number), env[22] as AVal);
-          if (!e.branch(p, f, env[23] as AVal, [11, []], [12, []])) return false;
+          const cond = env[23] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 11;
+              f.op = 0;
+            } else {
+              f.block = 12;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [11, []], [12, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -214,19 +242,25 @@ const graph_interpret: Compiled = {
           e.tick(1);
           // 45: a = regs[n];
           env[24] = e.pure(p, "uint_lt", "bool", k(env[20 /* n */] as number), env[22] as AVal);
-          if (!e.branch(p, f, env[24] as AVal, [13, []], [9, []])) return false;
+          const cond = env[24] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 13;
+              f.op = 0;
+            } else {
+              f.block = 9;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [13, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 13: {
           e.tick(1);
           // 45: a = regs[n];
-          env[25 /* a */] = e.op(
-            p,
-            "array_get",
-            [env[4 /* regs */] as AVal, k(env[20 /* n */] as number)],
-            "i32",
-          )!;
+          env[25 /* a */] = e.get(p, env[4 /* regs */] as AVal, k(env[20 /* n */] as number));
           env[17 /* a */] = env[25 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
           env[19 /* pc */] = env[21 /* pc */] as number;
@@ -258,7 +292,18 @@ const graph_interpret: Compiled = {
           env[27 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 52: if (a !== 0) pc = target;
           env[28] = e.pure(p, "int_ne", "bool", env[3 /* a */] as AVal, K0);
-          if (!e.branch(p, f, env[28] as AVal, [15, []], [17, []])) return false;
+          const cond = env[28] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 15;
+              f.op = 0;
+            } else {
+              f.block = 17;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [15, []], [17, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -334,9 +379,20 @@ const graph_interpret: Compiled = {
           // 61: pc = (pc + 1) | 0;
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
-          env[34] = e.op(p, "array_len", [env[4 /* regs */] as AVal], "i32")!;
+          env[34] = e.len(p, env[4 /* regs */] as AVal);
           env[35] = e.pure(p, "int_ge", "bool", k(env[32 /* n */] as number), env[34] as AVal);
-          if (!e.branch(p, f, env[35] as AVal, [20, []], [21, []])) return false;
+          const cond = env[35] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 20;
+              f.op = 0;
+            } else {
+              f.block = 21;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [20, []], [21, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -348,19 +404,25 @@ const graph_interpret: Compiled = {
           e.tick(1);
           // 63: a = (a + regs[n]) | 0;
           env[36] = e.pure(p, "uint_lt", "bool", k(env[32 /* n */] as number), env[34] as AVal);
-          if (!e.branch(p, f, env[36] as AVal, [22, []], [9, []])) return false;
+          const cond = env[36] as AVal;
+          if (cond.k === "c") {
+            if (cond.v) {
+              f.block = 22;
+              f.op = 0;
+            } else {
+              f.block = 9;
+              f.op = 0;
+            }
+            continue;
+          }
+          if (!e.branch(p, f, cond, [22, []], [9, []])) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 22: {
           e.tick(2);
           // 63: a = (a + regs[n]) | 0;
-          env[37] = e.op(
-            p,
-            "array_get",
-            [env[4 /* regs */] as AVal, k(env[32 /* n */] as number)],
-            "i32",
-          )!;
+          env[37] = e.get(p, env[4 /* regs */] as AVal, k(env[32 /* n */] as number));
           env[38 /* a */] = e.pure(p, "int_add", "i32", env[3 /* a */] as AVal, env[37] as AVal);
           env[17 /* a */] = env[38 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
@@ -393,7 +455,7 @@ const graph_interpret: Compiled = {
           }
           e.tick(2);
           e.folded(1);
-          env[40 /* regs */] = e.op(p, "new_array", [k(env[39] as number)], "i32[]", "i32[]")!;
+          env[40 /* regs */] = e.alloc(p, k(env[39] as number), "i32[]");
           // 70: pc = (pc + 1) | 0;
           env[41 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           env[17 /* a */] = env[3 /* a */] as AVal;

@@ -179,10 +179,22 @@ class GraphEmitter {
       return [
         `${this.slot(op.dst)} = e.pure(p, "${op.op}", "${this.g.types[op.dst]}", ${args.map((a) => this.abstract(a)).join(", ")});`,
       ];
+    const a = args.map((x) => this.abstract(x)).join(", ");
+    const dst = this.slot(op.dst);
+    switch (op.op) {
+      case "array_len":
+        return [`${dst} = e.len(p, ${a});`];
+      case "array_get":
+        return [`${dst} = e.get(p, ${a});`];
+      case "array_set":
+        return [`e.set(p, ${a});`];
+      case "new_array":
+        return [`${dst} = e.alloc(p, ${a}, "${op.imm}");`];
+    }
     const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
     const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
-    const call = `e.op(p, "${op.op}", [${args.map((a) => this.abstract(a)).join(", ")}], ${type}${imm})`;
-    return [op.dst >= 0 ? `${this.slot(op.dst)} = ${call}!;` : `${call};`];
+    const call = `e.op(p, "${op.op}", [${a}], ${type}${imm})`;
+    return [op.dst >= 0 ? `${dst} = ${call}!;` : `${call};`];
   }
 
   /** A green operation as a TypeScript expression. */
@@ -236,8 +248,16 @@ class GraphEmitter {
             `else { ${this.jump(t.else)} }`,
             `continue;`,
           ];
+        // A red condition is often a constant all the same (a bounds check on a virtual):
+        // then the jump is done here, as for a green one.
         return [
-          `if (!e.branch(p, f, ${this.abstract(t.cond)}, ${this.target(t.then)}, ${this.target(t.else)})) return false;`,
+          `const cond = ${this.abstract(t.cond)};`,
+          `if (cond.k === "c") {`,
+          `if (cond.v) { ${this.jump(t.then)} }`,
+          `else { ${this.jump(t.else)} }`,
+          `continue;`,
+          `}`,
+          `if (!e.branch(p, f, cond, ${this.target(t.then)}, ${this.target(t.else)})) return false;`,
           `env = f.env; // the engine keeps only the live slots where a side may be saved`,
           `continue;`,
         ];

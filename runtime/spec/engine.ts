@@ -415,13 +415,30 @@ export class Engine {
     type: Type | undefined,
     imm?: string | number,
   ): AVal | undefined {
-    // (Loops, no closures or spreads: this runs for every red operation.)
     if (OPS[name]!.fold) return this.pure(p, name, type!, args[0]!, args[1]);
-    const done = this.virtualOp(p, name, args, imm);
-    if (done !== undefined) {
-      this.stats.opsFolded++;
-      return done === NOTHING ? undefined : done;
+    switch (name) {
+      case "array_len":
+        return this.len(p, args[0]!);
+      case "array_get":
+        return this.get(p, args[0]!, args[1]!);
+      case "array_set":
+        this.set(p, args[0]!, args[1]!, args[2]!);
+        return undefined;
+      case "new_array":
+        return this.alloc(p, args[0]!, imm as "i32[]" | "u8[]");
     }
+    return this.residual(p, name, args, type, imm);
+  }
+
+  /** An operation emitted as it is (its operands made residual, forcing virtuals). */
+  private residual(
+    p: Path,
+    name: string,
+    args: AVal[],
+    type: Type | undefined,
+    imm?: string | number,
+  ): AVal | undefined {
+    // (Loops, no closures or spreads: this runs for every red operation.)
     const operands: Operand[] = new Array(args.length);
     for (let i = 0; i < args.length; i++) operands[i] = this.operand(p, args[i]!);
     const dst = this.emit(p, name, operands, type, imm);
@@ -441,57 +458,61 @@ export class Engine {
     return red(this.emit(p, name, args, type), type, undefined);
   }
 
-  /** Array operations that need no residual code: on constant arrays, on virtuals. */
-  private virtualOp(
-    p: Path,
-    name: string,
-    args: AVal[],
-    imm?: string | number,
-  ): AVal | typeof NOTHING | undefined {
-    const a = args[0]!;
-    const i = args[1]!;
-    const v = args[2]!;
-    switch (name) {
-      case "array_len":
-        if (a.k === "a") return konst(a.arr.length);
-        if (a.k === "v") return konst(a.obj.items.length);
-        return a.k === "r" && a.len !== undefined ? konst(a.len) : undefined;
-      case "array_get":
-        if (i.k !== "c") return undefined;
-        return a.k === "a"
-          ? konst(a.arr[i.v as number]!)
-          : a.k === "v"
-            ? a.obj.items[i.v as number]
+  // The array operations, which generated code also calls directly. A constant array, a
+  // virtual and a run-time array of a known length need no residual code for some of them.
+
+  /** `array_len`. */
+  len(p: Path, a: AVal): AVal {
+    a = this.resolve(a);
+    const n =
+      a.k === "a"
+        ? a.arr.length
+        : a.k === "v"
+          ? a.obj.items.length
+          : a.k === "r"
+            ? a.len
             : undefined;
-      case "array_set": {
-        if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
-        if (i.k !== "c" || a.k !== "v") return undefined;
-        const item = scalar(v);
-        if (Object.isFrozen(a.obj.items)) a.obj.items = a.obj.items.slice();
-        a.obj.items[i.v as number] =
-          a.obj.type === "i32[]"
-            ? item
-            : item.k === "c"
-              ? konst((item.v as number) & 255)
-              : {
-                  k: "r",
-                  o: this.emit(p, "int_and", [item.o, { k: "int", v: 255 }], "i32"),
-                  type: "i32",
-                };
-        return NOTHING;
-      }
-      case "new_array":
-        if (a.k !== "c" || !allocatesVirtual(this.policy, a.v as number)) return undefined;
-        this.stats.virtualsCreated++;
-        return {
-          k: "v",
-          obj: {
-            type: imm as "i32[]",
-            items: zeros(a.v as number),
-          },
-        };
+    if (n === undefined) return this.residual(p, "array_len", [a], "i32")!;
+    this.stats.opsFolded++;
+    return konst(n);
+  }
+
+  /** `array_get`. */
+  get(p: Path, a: AVal, i: AVal): AVal {
+    a = this.resolve(a);
+    if (i.k === "c" && (a.k === "a" || a.k === "v")) {
+      this.stats.opsFolded++;
+      return a.k === "a" ? konst(a.arr[i.v as number]!) : a.obj.items[i.v as number]!;
     }
-    return undefined;
+    return this.residual(p, "array_get", [a, i], "i32")!;
+  }
+
+  /** `array_set`: a u8[] virtual keeps the low 8 bits of what it stores, as the array would. */
+  set(p: Path, a: AVal, i: AVal, v: AVal): void {
+    a = this.resolve(a);
+    if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
+    if (i.k !== "c" || a.k !== "v") {
+      this.residual(p, "array_set", [a, i, v], undefined);
+      return;
+    }
+    this.stats.opsFolded++;
+    const item = scalar(v);
+    if (Object.isFrozen(a.obj.items)) a.obj.items = a.obj.items.slice();
+    a.obj.items[i.v as number] =
+      a.obj.type === "i32[]"
+        ? item
+        : item.k === "c"
+          ? konst((item.v as number) & 255)
+          : red(this.emit(p, "int_and", [item.o, { k: "int", v: 255 }], "i32"), "i32", undefined);
+  }
+
+  /** `new_array`: virtual when its length is a constant the policy allows. */
+  alloc(p: Path, n: AVal, type: "i32[]" | "u8[]"): AVal {
+    if (n.k !== "c" || !allocatesVirtual(this.policy, n.v as number))
+      return this.residual(p, "new_array", [n], type, type)!;
+    this.stats.opsFolded++;
+    this.stats.virtualsCreated++;
+    return { k: "v", obj: { type, items: zeros(n.v as number) } };
   }
 
   /** A store into a compile-time array by compiled code (the green form of `array_set`). */
@@ -1241,7 +1262,7 @@ function settled(obj: Virtual): AVal | undefined {
 
 /** A run-time value in variable `o`, with its array length if known. (No spread: it makes
  *  objects of another shape, slowly.) */
-function red(o: number, type: Type, len: number | undefined): AVal {
+function red(o: number, type: Type, len: number | undefined): Scalar {
   return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
 }
 
@@ -1263,8 +1284,6 @@ export function bits(s: string): boolean[] {
 
 /** A jump target with its arguments (slots in the frame's representation). */
 export type Target = [block: number, args: Slot[]];
-
-const NOTHING = Symbol("nothing");
 
 /** The items of a new virtual of `n` items: all zero, in a frozen array that virtuals of that
  *  length share until one is first written (then it gets a copy), so that allocating a tape of
