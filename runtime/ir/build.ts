@@ -4,12 +4,12 @@
 
 import type { Graph, Op, Operand, Pos, Term, Type } from "./types.ts";
 
-/** A terminator standing in until a block is finished; the verifier never sees it. */
+/** A terminator standing in until a block is finished (a block is open while it has this
+ *  very object); the verifier never sees it. */
 const OPEN: Term = { k: "raise", msg: "<open block>" };
 
 export class GraphBuilder {
   readonly g: Graph;
-  private open = new Set<number>();
 
   constructor(name: string, ret: Type) {
     this.g = { name, ret, blocks: [], types: [], names: [] };
@@ -23,9 +23,7 @@ export class GraphBuilder {
   }
 
   newBlock(): number {
-    this.g.blocks.push({ params: [], ops: [], term: OPEN });
-    this.open.add(this.g.blocks.length - 1);
-    return this.g.blocks.length - 1;
+    return this.g.blocks.push({ params: [], ops: [], term: OPEN }) - 1;
   }
 
   addParam(block: number, type: Type, name?: string): number {
@@ -54,19 +52,20 @@ export class GraphBuilder {
   }
 
   terminate(block: number, term: Term, pos?: Pos): void {
-    if (!this.open.delete(block)) throw new Error(`block b${block} terminated twice`);
     const b = this.g.blocks[block]!;
+    if (b.term !== OPEN) throw new Error(`block b${block} terminated twice`);
     b.term = term;
     if (pos) b.termPos = pos;
   }
 
   isOpen(block: number): boolean {
-    return this.open.has(block);
+    return this.g.blocks[block]!.term === OPEN;
   }
 
   finish(): Graph {
-    if (this.open.size)
-      throw new Error(`blocks left open: ${[...this.open].map((b) => `b${b}`).join(", ")}`);
+    const open: string[] = [];
+    this.g.blocks.forEach((b, i) => b.term === OPEN && open.push(`b${i}`));
+    if (open.length) throw new Error(`blocks left open: ${open.join(", ")}`);
     return this.g;
   }
 }
