@@ -20,7 +20,8 @@ export const HOLE = 2 ** 38;
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest
  *  of the lookup.) */
 export class Interner {
-  private table = new Int32Array(64).fill(-1);
+  /** Room for a small program's keys from the start: growing shows on its specialisation. */
+  private table = new Int32Array(1024).fill(-1);
   private hashes: number[] = [];
   private seqs: number[][] = [];
 
