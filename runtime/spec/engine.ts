@@ -335,7 +335,7 @@ export class Engine {
     a = this.resolve(a);
     switch (a.k) {
       case "c":
-        return typeof a.v === "boolean" ? { k: "bool", v: a.v } : { k: "int", v: a.v };
+        return constOperand(a.v);
       case "r":
         return a.o;
       case "a":
@@ -1259,6 +1259,21 @@ function settled(obj: Virtual): AVal | undefined {
   if (forced !== undefined) return red(forced, obj.type, obj.items.length);
   return frozen ? { k: "a", arr: frozen, type: obj.type } : undefined;
 }
+
+/** A constant operand of residual code. Operands are never changed, so the small integers and
+ *  booleans that nearly every residual operation has are made once: the residual graph is most
+ *  of what the garbage collector copies. */
+function constOperand(v: number | boolean): Operand {
+  if (typeof v === "boolean") return v ? TRUE_OPERAND : FALSE_OPERAND;
+  return v >= -SMALL && v < SMALL ? SMALL_OPERANDS[v + SMALL]! : { k: "int", v };
+}
+const TRUE_OPERAND: Operand = { k: "bool", v: true };
+const FALSE_OPERAND: Operand = { k: "bool", v: false };
+const SMALL = 1024;
+const SMALL_OPERANDS: Operand[] = Array.from({ length: 2 * SMALL }, (_, i) => ({
+  k: "int",
+  v: i - SMALL,
+}));
 
 /** A run-time value in variable `o`, with its array length if known. (No spread: it makes
  *  objects of another shape, slowly.) */
