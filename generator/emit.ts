@@ -175,12 +175,10 @@ class GraphEmitter {
     if (op.op === "array_set" && this.isGreen(args[0]!))
       return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
-    if (OPS[op.op]!.fold)
-      return [
-        `${this.slot(op.dst)} = e.pure(p, "${op.op}", "${this.g.types[op.dst]}", ${args.map((a) => this.abstract(a)).join(", ")});`,
-      ];
     const a = args.map((x) => this.abstract(x)).join(", ");
     const dst = this.slot(op.dst);
+    if (OPS[op.op]!.fold)
+      return [`${dst} = e.pure(p, "${op.op}", "${this.g.types[op.dst]}", ${a});`];
     switch (op.op) {
       case "array_len":
         return [`${dst} = e.len(p, ${a});`];
@@ -232,6 +230,11 @@ class GraphEmitter {
     ].join(" ");
   }
 
+  /** A two-way branch on a plain condition, taken here. */
+  private choose(cond: string, t: { then: Jump; else: Jump }): string[] {
+    return [`if (${cond}) { ${this.jump(t.then)} }`, `else { ${this.jump(t.else)} }`, `continue;`];
+  }
+
   private isGreen(o: Operand): boolean {
     return typeof o !== "number" || this.greens[o]!;
   }
@@ -242,20 +245,13 @@ class GraphEmitter {
       case "jump":
         return [this.jump(t.to), `continue;`];
       case "branch":
-        if (this.isGreen(t.cond))
-          return [
-            `if (${this.plain(t.cond)}) { ${this.jump(t.then)} }`,
-            `else { ${this.jump(t.else)} }`,
-            `continue;`,
-          ];
+        if (this.isGreen(t.cond)) return this.choose(this.plain(t.cond), t);
         // A red condition is often a constant all the same (a bounds check on a virtual):
         // then the jump is done here, as for a green one.
         return [
           `const cond = ${this.abstract(t.cond)};`,
           `if (cond.k === "c") {`,
-          `if (cond.v) { ${this.jump(t.then)} }`,
-          `else { ${this.jump(t.else)} }`,
-          `continue;`,
+          ...this.choose("cond.v", t),
           `}`,
           `if (!e.branch(p, f, cond, ${this.target(t.then)}, ${this.target(t.else)})) return false;`,
           `env = f.env; // the engine keeps only the live slots where a side may be saved`,

@@ -430,21 +430,21 @@ export class Engine {
     return this.residual(p, name, args, type, imm);
   }
 
-  /** An operation emitted as it is (its operands made residual, forcing virtuals). */
+  /** An operation emitted as it is (its operands made residual, forcing virtuals); `len`: the
+   *  length of the array it makes, if known. */
   private residual(
     p: Path,
     name: string,
     args: AVal[],
     type: Type | undefined,
     imm?: string | number,
+    len?: number,
   ): AVal | undefined {
     // (Loops, no closures or spreads: this runs for every red operation.)
     const operands: Operand[] = new Array(args.length);
     for (let i = 0; i < args.length; i++) operands[i] = this.operand(p, args[i]!);
     const dst = this.emit(p, name, operands, type, imm);
-    if (type === undefined) return undefined;
-    const n = args[0];
-    return red(dst, type, name === "new_array" && n?.k === "c" ? (n.v as number) : undefined);
+    return type === undefined ? undefined : red(dst, type, len);
   }
 
   /** A pure operation of the opcode table (one with a `fold`) on one or two abstract scalars:
@@ -508,8 +508,9 @@ export class Engine {
 
   /** `new_array`: virtual when its length is a constant the policy allows. */
   alloc(p: Path, n: AVal, type: "i32[]" | "u8[]"): AVal {
-    if (n.k !== "c" || !allocatesVirtual(this.policy, n.v as number))
-      return this.residual(p, "new_array", [n], type, type)!;
+    if (n.k !== "c") return this.residual(p, "new_array", [n], type, type)!;
+    if (!allocatesVirtual(this.policy, n.v as number))
+      return this.residual(p, "new_array", [n], type, type, n.v as number)!;
     this.stats.opsFolded++;
     this.stats.virtualsCreated++;
     return { k: "v", obj: { type, items: zeros(n.v as number) } };
