@@ -45,6 +45,12 @@ function value(e: Engine, f: Frame, o: Operand): AVal {
   return konst(o.v);
 }
 
+// A function of its own, not a closure in `walk`: tsx (which runs the project) keeps functions'
+// names, and naming a closure made per block costs the walk as much as the rest of it.
+function target(e: Engine, f: Frame, j: { block: number; args: Operand[] }): Target {
+  return [j.block, j.args.map((o) => value(e, f, o))];
+}
+
 /** Runs a generic frame through its current block; false when the path ended. */
 export function walk(e: Engine, p: Path, f: Frame): boolean {
   const block = f.g.blocks[f.block]!;
@@ -68,22 +74,18 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
     if (op.dst >= 0) e.assign(f, op.dst, r!);
   }
   const t = block.term;
-  const target = (j: { block: number; args: Operand[] }): Target => [
-    j.block,
-    j.args.map((o) => value(e, f, o)),
-  ];
   switch (t.k) {
     case "jump":
-      return e.jump(f, ...target(t.to));
+      return e.jump(f, ...target(e, f, t.to));
     case "branch":
-      return e.branch(p, f, value(e, f, t.cond), target(t.then), target(t.else));
+      return e.branch(p, f, value(e, f, t.cond), target(e, f, t.then), target(e, f, t.else));
     case "switch":
       return e.switch(
         p,
         f,
         value(e, f, t.on),
-        t.cases.map((c) => [c.value, ...target(c.to)]),
-        target(t.default),
+        t.cases.map((c) => [c.value, ...target(e, f, c.to)]),
+        target(e, f, t.default),
       );
     case "return":
       return e.ret(p, f, t.value === undefined ? undefined : value(e, f, t.value));
