@@ -19,7 +19,7 @@
 
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Module, Operand, Type } from "../ir/types.ts";
+import type { Graph, Jump, Module, Operand, Type } from "../ir/types.ts";
 import { liveAt } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import {
@@ -88,6 +88,8 @@ interface Residual {
   loop?: Set<string>;
   /** Residual operations emitted into it. */
   ops: number;
+  /** Its blocks that raise, by message (see `sides`). */
+  raises: Map<string, number>;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
@@ -277,6 +279,7 @@ export class Engine {
       b,
       ops: 0,
       keys: new IntMap(),
+      raises: new Map(),
       variants: this.lazy ? this.variants : [],
       patterns: this.lazy ? this.patterns : [],
     };
@@ -881,9 +884,10 @@ export class Engine {
   branch(p: Path, f: Frame, cond: AVal, then: Target, els: Target): boolean {
     if (cond.k === "c") return this.jump(f, ...(cond.v ? then : els));
     const c = this.operand(p, cond);
-    const to = this.sides(p, 2);
+    const targets = [then, els];
+    const to = this.sides(p, targets);
     p.rg.b.terminate(p.out, { k: "branch", cond: c, then: to[0]!, else: to[1]! });
-    return this.split(p, [then, els], to);
+    return this.split(p, targets, to);
   }
 
   switch(p: Path, f: Frame, on: AVal, cases: [number, ...Target][], dflt: Target): boolean {
@@ -892,39 +896,54 @@ export class Engine {
       return this.jump(f, ...(hit ? ([hit[1], hit[2]] as Target) : dflt));
     }
     const o = this.operand(p, on);
-    const to = this.sides(p, cases.length + 1);
+    const targets = [...cases.map((c) => [c[1], c[2]] as Target), dflt];
+    const to = this.sides(p, targets);
     p.rg.b.terminate(p.out, {
       k: "switch",
       on: o,
       cases: cases.map((c, i) => ({ value: c[0], to: to[i]! })),
       default: to.at(-1)!,
     });
-    return this.split(p, [...cases.map((c) => [c[1], c[2]] as Target), dflt], to);
+    return this.split(p, targets, to);
   }
 
-  /** The residual blocks of `n` sides of a red branch or switch (after checking the bound). */
-  private sides(p: Path, n: number): { block: number; args: Operand[] }[] {
+  /** The residual blocks of the sides of a red branch or switch (after checking the bound): a
+   *  new one per side, but for a side that only raises (a bounds check's), which goes to the
+   *  graph's block raising that message (one per message: a residual graph has a bounds check
+   *  per instruction, and a block each would be a third of its blocks). */
+  private sides(p: Path, targets: Target[]): Jump[] {
     if (p.splits >= this.policy.maxPathSplits)
       throw new SpecialisationLimit(
         `more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`,
       );
-    const to: { block: number; args: Operand[] }[] = new Array(n);
-    for (let i = 0; i < n; i++) to[i] = { block: p.rg.b.newBlock(), args: [] };
+    const g = p.frames.at(-1)!.g;
+    const to: Jump[] = new Array(targets.length);
+    for (let i = 0; i < targets.length; i++) {
+      const msg = raising(g, targets[i]![0]);
+      to[i] = {
+        block: msg === undefined ? p.rg.b.newBlock() : this.raiseBlock(p.rg, msg),
+        args: [],
+      };
+    }
     return to;
   }
 
-  /** A red branch or switch, once its residual blocks `to` are made: the path goes on at the
-   *  first target that does not raise at once (true), and the others become paths of their
-   *  own. */
-  private split(p: Path, targets: Target[], to: { block: number }[]): boolean {
-    // A side that only raises (a bounds check's) needs no path: it raises here.
-    const g = p.frames.at(-1)!.g;
-    const live: number[] = [];
-    for (let i = 0; i < targets.length; i++) {
-      const msg = raising(g, targets[i]![0]);
-      if (msg === undefined) live.push(i);
-      else p.rg.b.terminate(to[i]!.block, { k: "raise", msg });
+  private raiseBlock(rg: Residual, msg: string): number {
+    let b = rg.raises.get(msg);
+    if (b === undefined) {
+      rg.raises.set(msg, (b = rg.b.newBlock()));
+      rg.b.terminate(b, { k: "raise", msg });
     }
+    return b;
+  }
+
+  /** A red branch or switch, once its residual blocks `to` are made: the path goes on at the
+   *  first side that does not raise at once (true), and the others become paths of their
+   *  own. */
+  private split(p: Path, targets: Target[], to: Jump[]): boolean {
+    // A side that only raises has its block made (`sides`); the others are still open.
+    const live: number[] = [];
+    for (let i = 0; i < targets.length; i++) if (p.rg.b.isOpen(to[i]!.block)) live.push(i);
     // The first side goes on in this path, with its frames, at once; the others are paths of
     // their own, with copies, on the stack in reverse order (so they are followed in order).
     for (let j = live.length - 1; j > 0; j--) {

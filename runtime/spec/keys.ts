@@ -64,8 +64,8 @@ export class Interner {
 /** A map from numbers 0 up (keys) to numbers 0 up, as an open-addressing table: a residual
  *  graph's blocks by key, looked up at every merge point. */
 export class IntMap {
-  private keys = new Int32Array(16).fill(-1);
-  private values = new Int32Array(16);
+  private keys = new Int32Array(256).fill(-1);
+  private values = new Int32Array(256);
   private size = 0;
 
   /** The value of `k`, or -1. */
