@@ -46,7 +46,7 @@ import {
 } from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
 import { newStats } from "./stats.ts";
-import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
+import { ZERO, allItems, item, konst, type AVal, type Scalar, type Virtual } from "./value.ts";
 
 /** A slot of a frame: an abstract value, or (green variables of compiled frames) a plain one. */
 export type Slot = AVal | number | boolean | Int32Array | Uint8Array;
@@ -316,8 +316,8 @@ export class Engine {
   /** A green virtual at the merge point becomes a compile-time array (if its items are known). */
   private freeze(obj: Virtual): AVal {
     if (!obj.items.every((s) => s.k === "c")) return { k: "v", obj };
-    const values = obj.items.map((s) => Number((s as { v: number }).v));
-    const arr = obj.type === "u8[]" ? Uint8Array.from(values) : Int32Array.from(values);
+    const arr = obj.type === "u8[]" ? new Uint8Array(obj.length) : new Int32Array(obj.length);
+    obj.items.forEach((s, i) => (arr[i] = Number((s as { v: number }).v)));
     (obj as Forced).frozen = arr;
     this.frozen.add(arr);
     return this.resolve({ k: "v", obj });
@@ -373,9 +373,8 @@ export class Engine {
     const f = obj as Forced;
     if (f.forced !== undefined) return f.forced;
     this.stats.virtualsForced++;
-    const arr = this.emit(p, "new_array", [{ k: "int", v: obj.items.length }], obj.type, obj.type);
+    const arr = this.emit(p, "new_array", [{ k: "int", v: obj.length }], obj.type, obj.type);
     f.forced = arr;
-    if (Object.isFrozen(obj.items)) return arr; // all zero (see `zeros`)
     for (let i = 0; i < obj.items.length; i++) {
       const it = obj.items[i]!;
       if (it.k === "c" && it.v === 0) continue;
@@ -468,13 +467,7 @@ export class Engine {
   len(p: Path, a: AVal): AVal {
     a = this.resolve(a);
     const n =
-      a.k === "a"
-        ? a.arr.length
-        : a.k === "v"
-          ? a.obj.items.length
-          : a.k === "r"
-            ? a.len
-            : undefined;
+      a.k === "a" ? a.arr.length : a.k === "v" ? a.obj.length : a.k === "r" ? a.len : undefined;
     if (n === undefined) return this.residual(p, "array_len", [a], "i32")!;
     this.stats.opsFolded++;
     return konst(n);
@@ -485,7 +478,7 @@ export class Engine {
     a = this.resolve(a);
     if (i.k === "c" && (a.k === "a" || a.k === "v")) {
       this.stats.opsFolded++;
-      return a.k === "a" ? konst(a.arr[i.v as number]!) : a.obj.items[i.v as number]!;
+      return a.k === "a" ? konst(a.arr[i.v as number]!) : item(a.obj, i.v as number);
     }
     return this.residual(p, "array_get", [a, i], "i32")!;
   }
@@ -499,14 +492,15 @@ export class Engine {
       return;
     }
     this.stats.opsFolded++;
-    const item = scalar(v);
-    if (Object.isFrozen(a.obj.items)) a.obj.items = a.obj.items.slice();
-    a.obj.items[i.v as number] =
+    const x = scalar(v);
+    const items = a.obj.items;
+    while (items.length < (i.v as number)) items.push(ZERO);
+    items[i.v as number] =
       a.obj.type === "i32[]"
-        ? item
-        : item.k === "c"
-          ? konst((item.v as number) & 255)
-          : red(this.emit(p, "int_and", [item.o, { k: "int", v: 255 }], "i32"), "i32", undefined);
+        ? x
+        : x.k === "c"
+          ? konst((x.v as number) & 255)
+          : red(this.emit(p, "int_and", [x.o, { k: "int", v: 255 }], "i32"), "i32", undefined);
   }
 
   /** `new_array`: virtual when its length is a constant the policy allows. */
@@ -516,7 +510,7 @@ export class Engine {
       return this.residual(p, "new_array", [n], type, type, n.v as number)!;
     this.stats.opsFolded++;
     this.stats.virtualsCreated++;
-    return { k: "v", obj: { type, items: zeros(n.v as number) } };
+    return { k: "v", obj: { type, length: n.v as number, items: [] } };
   }
 
   /** A store into a compile-time array by compiled code (the green form of `array_set`). */
@@ -610,7 +604,9 @@ export class Engine {
     if (i !== undefined) return `#${i}`;
     ids.set(o, ids.size);
     if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
-    return `[${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}]`;
+    return `[${allItems(s.obj)
+      .map((it) => this.slotKey(it, ids))
+      .join(" ")}]`;
   }
 
   /** Where exit `status` goes on for the value `v` (the promoted value; 0 for the other exits):
@@ -796,7 +792,7 @@ export class Engine {
       if (a.k === "c") return a.v;
       let arr = arrays.get(a.obj);
       if (!arr) {
-        const items = a.obj.items.map((it) => Number(scalar(it)));
+        const items = allItems(a.obj).map((it) => Number(scalar(it)));
         arr = a.obj.type === "u8[]" ? Uint8Array.from(items) : Int32Array.from(items);
         arrays.set(a.obj, arr);
       }
@@ -1030,11 +1026,11 @@ export class Engine {
         continue;
       }
       let a = this.argument(f, vars[i]!);
-      if (a.k === "v" && !staysVirtual(this.policy, a.obj.items.length)) this.force(p, a.obj);
+      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
       a = vals[i] = this.resolve(a);
       if (a.k === "v") {
         const items = a.obj.items;
-        shape[s++] = VIRTUAL + items.length;
+        shape[s++] = VIRTUAL + a.obj.length;
         for (let k = 0; k < items.length; k++) {
           const it = items[k]!;
           if (it.k === "c") shape[s++] = part(it.v);
@@ -1043,6 +1039,7 @@ export class Engine {
             leaves.push(it);
           }
         }
+        for (let k = items.length; k < a.obj.length; k++) shape[s++] = 0;
       } else {
         shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
         leaves.push(a);
@@ -1126,11 +1123,15 @@ export class Engine {
       }
       const a = vals[i]!;
       if (a.k === "v") {
+        const { type, length } = a.obj;
         const items = a.obj.items.slice();
-        for (let k = 0; k < items.length; k++)
-          if (shape[j + 1 + k] === HOLE)
-            items[k] = this.param(p, blk, items[k]!, general, params) as Scalar;
-        next = { k: "v", obj: { type: a.obj.type, items } };
+        for (let k = 0; k < length; k++)
+          if (shape[j + 1 + k] === HOLE) {
+            // (Past the items only where widening made a hole of a constant seen before.)
+            while (items.length < k) items.push(ZERO);
+            items[k] = this.param(p, blk, items[k] ?? ZERO, general, params) as Scalar;
+          }
+        next = { k: "v", obj: { type, length, items } };
       } else next = this.param(p, blk, a, general, params);
       if (i >= n) j += segment(shape, j);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next as AVal) : next;
@@ -1161,8 +1162,8 @@ export class Engine {
       const a = vals[i]!;
       if (a.k !== "v") leaves.push(a);
       else
-        for (let k = 0; k < a.obj.items.length; k++)
-          if (shape[j + 1 + k] === HOLE) leaves.push(a.obj.items[k]!);
+        for (let k = 0; k < a.obj.length; k++)
+          if (shape[j + 1 + k] === HOLE) leaves.push(item(a.obj, k));
       if (i >= n) j += segment(shape, j);
     }
     return leaves;
@@ -1276,7 +1277,7 @@ export class Engine {
  *  while it is still virtual. */
 function settled(obj: Virtual): AVal | undefined {
   const { forced, frozen } = obj as Forced;
-  if (forced !== undefined) return red(forced, obj.type, obj.items.length);
+  if (forced !== undefined) return red(forced, obj.type, obj.length);
   return frozen ? { k: "a", arr: frozen, type: obj.type } : undefined;
 }
 
@@ -1319,15 +1320,6 @@ export function bits(s: string): boolean[] {
 
 /** A jump target with its arguments (slots in the frame's representation). */
 export type Target = [block: number, args: Slot[]];
-
-/** The items of a new virtual of `n` items: all zero, in a frozen array that virtuals of that
- *  length share until one is first written (then it gets a copy), so that allocating a tape of
- *  30,000 costs nothing at each specialisation. The last one made is kept. */
-function zeros(n: number): Scalar[] {
-  if (lastZeros.length !== n) lastZeros = Object.freeze(new Array<Scalar>(n).fill(konst(0)));
-  return lastZeros as Scalar[];
-}
-let lastZeros: readonly Scalar[] = Object.freeze([]);
 
 function unreachable(): never {
   throw new Error("a data constant at a merge point");
@@ -1379,7 +1371,8 @@ function copySlot(s: Slot, frozen: Set<Int32Array | Uint8Array>, seen: Map<objec
   const done = settled(s.obj);
   if (done) return done;
   let o = seen.get(s.obj) as Virtual | undefined;
-  if (!o) seen.set(s.obj, (o = { type: s.obj.type, items: [...s.obj.items] }));
+  if (!o)
+    seen.set(s.obj, (o = { type: s.obj.type, length: s.obj.length, items: s.obj.items.slice() }));
   return { k: "v", obj: o };
 }
 

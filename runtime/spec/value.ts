@@ -13,8 +13,11 @@ import type { Operand, Type } from "../ir/types.ts";
 export type Scalar =
   { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type; len?: number };
 
+/** `items` are its first items; the rest, up to `length`, are the constant 0 (never written:
+ *  the unused end of a stack costs nothing at merge points, nor a tape's). */
 export interface Virtual {
   type: "i32[]" | "u8[]";
+  length: number;
   items: Scalar[];
 }
 
@@ -24,3 +27,18 @@ export type AVal =
   | { k: "v"; obj: Virtual };
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
+
+/** The constant 0 (abstract values are never changed, so one serves). */
+export const ZERO = konst(0);
+
+/** Item `i` of a virtual (in range). */
+export function item(obj: Virtual, i: number): Scalar {
+  return obj.items[i] ?? ZERO;
+}
+
+/** Every item of a virtual. */
+export function allItems(obj: Virtual): Scalar[] {
+  const out = obj.items.slice();
+  while (out.length < obj.length) out.push(ZERO);
+  return out;
+}
