@@ -3,7 +3,15 @@
 // The specialiser of interpreters/bf.ts: its graphs with every binding-time decision
 // taken. Green operations run here as plain TypeScript; red ones are calls on the engine.
 
-import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
+import {
+  Raised,
+  bits,
+  type Compiled,
+  type Engine,
+  type Frame,
+  type Path,
+  type Slot,
+} from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 // Constants as abstract values, made once (abstract values are never changed).
@@ -20,21 +28,14 @@ const graph_run: Compiled = {
     for (;;) {
       switch (f.block) {
         case 0: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 33: const targets = matchBrackets(code);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "matchBrackets",
-              [{ k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" }],
-              1,
-            );
-            return true;
+          e.tick(2);
+          e.folded(1);
+          // 33: const targets = matchBrackets(code);
+          try {
+            env[1 /* targets */] = green_matchBrackets(e, env[0 /* code */] as Uint8Array);
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(1);
           // 34: const tape = new Uint8Array(TAPE_SIZE);
           env[2 /* tape */] = e.alloc(p, K30000, "u8[]");
           env[3 /* ptr */] = K0;
@@ -784,6 +785,229 @@ const graph_matchBrackets: Compiled = {
     }
   },
 };
+
+/** @matchBrackets, every value green: run at compile time, called directly by compiled code. */
+function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
+  const env: Slot[] = new Array(27);
+  env[0 /* code */] = code;
+  for (let b = 0; ;) {
+    switch (b) {
+      case 0: {
+        e.tick(3);
+        e.folded(3);
+        // 79: const targets = new Int32Array(code.length);
+        env[1] = (env[0 /* code */] as Uint8Array).length;
+        env[2 /* targets */] = e.allocate("i32[]", env[1] as number);
+        // 80: const open = new Int32Array(code.length); // positions of the '[' not yet closed
+        env[3 /* open */] = e.allocate("i32[]", env[1] as number);
+        env[4 /* depth */] = 0;
+        env[5 /* pc */] = 0;
+        b = 1;
+        continue;
+      }
+      case 1: {
+        e.tick(2);
+        e.folded(2);
+        // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+        env[6] = (env[0 /* code */] as Uint8Array).length;
+        env[7] = (env[5 /* pc */] as number) < (env[6] as number);
+        if (env[7] as boolean) {
+          b = 2;
+        } else {
+          b = 17;
+        }
+        continue;
+      }
+      case 2: {
+        e.tick(1);
+        e.folded(1);
+        // 83: const c = code[pc];
+        env[8] = (env[5 /* pc */] as number) >>> 0 < (env[6] as number) >>> 0;
+        if (env[8] as boolean) {
+          b = 3;
+        } else {
+          b = 7;
+        }
+        continue;
+      }
+      case 3: {
+        e.tick(2);
+        e.folded(2);
+        // 83: const c = code[pc];
+        env[9 /* c */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
+        // 84: if (c === OPEN) {
+        env[10] = (env[9 /* c */] as number) === 91;
+        if (env[10] as boolean) {
+          b = 4;
+        } else {
+          b = 8;
+        }
+        continue;
+      }
+      case 4: {
+        e.tick(2);
+        e.folded(2);
+        // 85: open[depth] = pc;
+        env[11] = (env[3 /* open */] as Int32Array).length;
+        env[12] = (env[4 /* depth */] as number) >>> 0 < (env[11] as number) >>> 0;
+        if (env[12] as boolean) {
+          b = 5;
+        } else {
+          b = 7;
+        }
+        continue;
+      }
+      case 5: {
+        e.tick(2);
+        e.folded(1);
+        // 85: open[depth] = pc;
+        e.store(
+          env[3 /* open */] as Int32Array,
+          env[4 /* depth */] as number,
+          env[5 /* pc */] as number,
+        );
+        // 86: depth = (depth + 1) | 0;
+        env[13 /* depth */] = ((env[4 /* depth */] as number) + 1) | 0;
+        env[14 /* depth */] = env[13 /* depth */] as number;
+        b = 6;
+        continue;
+      }
+      case 6: {
+        e.tick(1);
+        e.folded(1);
+        // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+        env[15 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
+        env[4 /* depth */] = env[14 /* depth */] as number;
+        env[5 /* pc */] = env[15 /* pc */] as number;
+        b = 1;
+        continue;
+      }
+      case 7: {
+        throw new Raised("index out of range");
+      }
+      case 8: {
+        e.tick(1);
+        e.folded(1);
+        // 87: } else if (c === CLOSE) {
+        env[16] = (env[9 /* c */] as number) === 93;
+        if (env[16] as boolean) {
+          b = 9;
+        } else {
+          b = 16;
+        }
+        continue;
+      }
+      case 9: {
+        e.tick(1);
+        e.folded(1);
+        // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+        env[17] = (env[4 /* depth */] as number) === 0;
+        if (env[17] as boolean) {
+          b = 10;
+        } else {
+          b = 11;
+        }
+        continue;
+      }
+      case 10: {
+        // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+        throw new Raised("unbalanced brackets: unmatched ']'");
+      }
+      case 11: {
+        e.tick(3);
+        e.folded(3);
+        // 89: depth = (depth - 1) | 0;
+        env[18 /* depth */] = ((env[4 /* depth */] as number) + -1) | 0;
+        // 90: const partner = open[depth];
+        env[19] = (env[3 /* open */] as Int32Array).length;
+        env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;
+        if (env[20] as boolean) {
+          b = 12;
+        } else {
+          b = 7;
+        }
+        continue;
+      }
+      case 12: {
+        e.tick(3);
+        e.folded(3);
+        // 90: const partner = open[depth];
+        env[21 /* partner */] = (env[3 /* open */] as Int32Array)[env[18 /* depth */] as number]!;
+        // 91: targets[partner] = pc;
+        env[22] = (env[2 /* targets */] as Int32Array).length;
+        env[23] = (env[21 /* partner */] as number) >>> 0 < (env[22] as number) >>> 0;
+        if (env[23] as boolean) {
+          b = 13;
+        } else {
+          b = 7;
+        }
+        continue;
+      }
+      case 13: {
+        e.tick(2);
+        e.folded(1);
+        // 91: targets[partner] = pc;
+        e.store(
+          env[2 /* targets */] as Int32Array,
+          env[21 /* partner */] as number,
+          env[5 /* pc */] as number,
+        );
+        // 92: targets[pc] = partner;
+        env[24] = (env[5 /* pc */] as number) >>> 0 < (env[22] as number) >>> 0;
+        if (env[24] as boolean) {
+          b = 14;
+        } else {
+          b = 7;
+        }
+        continue;
+      }
+      case 14: {
+        e.tick(1);
+        // 92: targets[pc] = partner;
+        e.store(
+          env[2 /* targets */] as Int32Array,
+          env[5 /* pc */] as number,
+          env[21 /* partner */] as number,
+        );
+        env[25 /* depth */] = env[18 /* depth */] as number;
+        b = 15;
+        continue;
+      }
+      case 15: {
+        env[14 /* depth */] = env[25 /* depth */] as number;
+        b = 6;
+        continue;
+      }
+      case 16: {
+        env[25 /* depth */] = env[4 /* depth */] as number;
+        b = 15;
+        continue;
+      }
+      case 17: {
+        e.tick(1);
+        e.folded(1);
+        // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+        env[26] = (env[4 /* depth */] as number) !== 0;
+        if (env[26] as boolean) {
+          b = 18;
+        } else {
+          b = 19;
+        }
+        continue;
+      }
+      case 18: {
+        // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+        throw new Raised("unbalanced brackets: unmatched '['");
+      }
+      case 19: {
+        // 96: return targets;
+        return env[2 /* targets */] as Int32Array;
+      }
+      default:
+        throw new Error("no block " + b);
+    }
+  }
+}
 
 /** The compiled graphs, by name. */
 export const compiled: Record<string, Compiled> = {

@@ -3,7 +3,15 @@
 // The specialiser of interpreters/tl.ts: its graphs with every binding-time decision
 // taken. Green operations run here as plain TypeScript; red ones are calls on the engine.
 
-import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
+import {
+  Raised,
+  bits,
+  type Compiled,
+  type Engine,
+  type Frame,
+  type Path,
+  type Slot,
+} from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 // Constants as abstract values, made once (abstract values are never changed).
@@ -224,25 +232,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 6: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 62: const v = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              16,
+          e.tick(4);
+          e.folded(2);
+          // 62: const v = operand(code, pc);
+          try {
+            env[16 /* v */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(3);
-          e.folded(1);
           // 63: pc = (pc + 1) | 0;
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
@@ -413,25 +414,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 19: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 81: const r = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              32,
+          e.tick(3);
+          e.folded(3);
+          // 81: const r = operand(code, pc);
+          try {
+            env[32 /* r */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(2);
-          e.folded(2);
           // 82: pc = (pc + 1) | 0;
           env[33 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 83: if (r > 1) {
@@ -769,25 +763,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 44: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 101: const i = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              66,
+          e.tick(5);
+          e.folded(5);
+          // 101: const i = operand(code, pc);
+          try {
+            env[66 /* i */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(4);
-          e.folded(4);
           // 102: pc = (pc + 1) | 0;
           env[67 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 103: const n = (sp - i - 1) | 0;
@@ -907,25 +894,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 53: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 111: const i = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              79,
+          e.tick(3);
+          e.folded(3);
+          // 111: const i = operand(code, pc);
+          try {
+            env[79 /* i */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(2);
-          e.folded(2);
           // 112: pc = (pc + 1) | 0;
           env[80 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 113: if (sp < 1) throw new VmError("stack underflow");
@@ -1939,25 +1919,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 114: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 195: const off = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              190,
+          e.tick(3);
+          e.folded(3);
+          // 195: const off = operand(code, pc);
+          try {
+            env[190 /* off */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(2);
-          e.folded(2);
           // 196: pc = (pc + 1) | 0;
           env[191 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 197: if (sp < 1) throw new VmError("stack underflow");
@@ -2019,23 +1992,18 @@ const graph_execute: Compiled = {
           continue;
         }
         case 118: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "target",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[191 /* pc */] as number),
-                k(env[190 /* off */] as number),
-              ],
-              198,
+          e.tick(1);
+          e.folded(1);
+          // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          try {
+            env[198 /* pc */] = green_target(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[191 /* pc */] as number,
+              env[190 /* off */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
           env[199 /* pc */] = env[198 /* pc */] as number;
           f.block = 119;
@@ -2138,28 +2106,23 @@ const graph_execute: Compiled = {
           continue;
         }
         case 126: {
-          if (f.op < 3) {
-            e.tick(3);
-            e.folded(2);
-            // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-            env[208] = e.get(p, env[5 /* stack */] as AVal, k(env[206] as number));
-            f.op = 1;
-            const promoted1 = e.promote(f, env[208] as AVal);
-            if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
-            env[209] = promoted1;
-            f.op = 3;
-            e.call(
-              p,
-              f,
-              "target",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-                k(env[209] as number),
-              ],
-              210,
+          e.tick(3);
+          e.folded(2);
+          // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          env[208] = e.get(p, env[5 /* stack */] as AVal, k(env[206] as number));
+          f.op = 1;
+          const promoted1 = e.promote(f, env[208] as AVal);
+          if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
+          env[209] = promoted1;
+          try {
+            env[210 /* pc */] = green_target(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
+              env[209] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
           env[211 /* pc */] = env[210 /* pc */] as number;
           f.block = 127;
@@ -2180,44 +2143,31 @@ const graph_execute: Compiled = {
           continue;
         }
         case 129: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 210: const off = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[13 /* pc */] as number),
-              ],
-              212,
+          e.tick(4);
+          e.folded(3);
+          // 210: const off = operand(code, pc);
+          try {
+            env[212 /* off */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[13 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          if (f.op < 3) {
-            e.tick(2);
-            e.folded(2);
-            // 211: pc = (pc + 1) | 0;
-            env[213 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
-            // 212: const start = target(code, pc, off);
-            f.op = 3;
-            e.call(
-              p,
-              f,
-              "target",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[213 /* pc */] as number),
-                k(env[212 /* off */] as number),
-              ],
-              214,
+          // 211: pc = (pc + 1) | 0;
+          env[213 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
+          // 212: const start = target(code, pc, off);
+          try {
+            env[214 /* start */] = green_target(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[213 /* pc */] as number,
+              env[212 /* off */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(1);
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
           env[215] = e.pure(p, "int_ge", "bool", env[3 /* depth */] as AVal, K1000);
           const cond = env[215] as AVal;
@@ -2546,6 +2496,60 @@ const graph_operand: Compiled = {
   },
 };
 
+/** @operand, every value green: run at compile time, called directly by compiled code. */
+function green_operand(e: Engine, code: Uint8Array, pc: number): number {
+  const env: Slot[] = new Array(8);
+  env[0 /* code */] = code;
+  env[1 /* pc */] = pc;
+  for (let b = 0; ;) {
+    switch (b) {
+      case 0: {
+        e.tick(2);
+        e.folded(2);
+        // 243: if (pc >= code.length) throw new VmError("missing operand");
+        env[2] = (env[0 /* code */] as Uint8Array).length;
+        env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+        if (env[3] as boolean) {
+          b = 1;
+        } else {
+          b = 2;
+        }
+        continue;
+      }
+      case 1: {
+        // 243: if (pc >= code.length) throw new VmError("missing operand");
+        throw new Raised("missing operand");
+      }
+      case 2: {
+        e.tick(1);
+        e.folded(1);
+        // 244: return (code[pc] << 24) >> 24;
+        env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+        if (env[4] as boolean) {
+          b = 3;
+        } else {
+          b = 4;
+        }
+        continue;
+      }
+      case 3: {
+        e.tick(3);
+        e.folded(3);
+        // 244: return (code[pc] << 24) >> 24;
+        env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+        env[6] = (env[5] as number) << 24;
+        env[7] = (env[6] as number) >> 24;
+        return env[7] as number;
+      }
+      case 4: {
+        throw new Raised("index out of range");
+      }
+      default:
+        throw new Error("no block " + b);
+    }
+  }
+}
+
 /** @bit */
 const graph_bit: Compiled = {
   greens: bits("R"),
@@ -2648,6 +2652,65 @@ const graph_target: Compiled = {
     }
   },
 };
+
+/** @target, every value green: run at compile time, called directly by compiled code. */
+function green_target(e: Engine, code: Uint8Array, next: number, off: number): number {
+  const env: Slot[] = new Array(10);
+  env[0 /* code */] = code;
+  env[1 /* next */] = next;
+  env[2 /* off */] = off;
+  for (let b = 0; ;) {
+    switch (b) {
+      case 0: {
+        e.tick(2);
+        e.folded(2);
+        // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        env[3] = -(env[1 /* next */] as number) | 0;
+        env[4] = (env[2 /* off */] as number) < (env[3] as number);
+        if (env[4] as boolean) {
+          env[5] = true;
+          b = 1;
+        } else {
+          b = 4;
+        }
+        continue;
+      }
+      case 1: {
+        // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        if (env[5] as boolean) {
+          b = 2;
+        } else {
+          b = 3;
+        }
+        continue;
+      }
+      case 2: {
+        // 252: throw new VmError("branch out of range");
+        throw new Raised("branch out of range");
+      }
+      case 3: {
+        e.tick(1);
+        e.folded(1);
+        // 254: return (next + off) | 0;
+        env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
+        return env[6] as number;
+      }
+      case 4: {
+        e.tick(3);
+        e.folded(3);
+        // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        env[7] = (env[0 /* code */] as Uint8Array).length;
+        env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
+        env[9] = (env[2 /* off */] as number) > (env[8] as number);
+        env[5] = env[9] as boolean;
+        b = 1;
+        continue;
+      }
+      default:
+        throw new Error("no block " + b);
+    }
+  }
+}
 
 /** The compiled graphs, by name. */
 export const compiled: Record<string, Compiled> = {

@@ -3,7 +3,15 @@
 // The specialiser of interpreters/tlr.ts: its graphs with every binding-time decision
 // taken. Green operations run here as plain TypeScript; red ones are calls on the engine.
 
-import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";
+import {
+  Raised,
+  bits,
+  type Compiled,
+  type Engine,
+  type Frame,
+  type Path,
+  type Slot,
+} from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 // Constants as abstract values, made once (abstract values are never changed).
@@ -110,25 +118,18 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 4: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 35: const n = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              12,
+          e.tick(4);
+          e.folded(2);
+          // 35: const n = operand(code, pc);
+          try {
+            env[12 /* n */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[11 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(3);
-          e.folded(1);
           // 36: pc = (pc + 1) | 0;
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
@@ -195,25 +196,18 @@ const graph_interpret: Compiled = {
           return e.raise(p, "index out of range");
         }
         case 10: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 42: const n = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              20,
+          e.tick(4);
+          e.folded(2);
+          // 42: const n = operand(code, pc);
+          try {
+            env[20 /* n */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[11 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(3);
-          e.folded(1);
           // 43: pc = (pc + 1) | 0;
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
@@ -269,25 +263,18 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 14: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 49: const target = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              26,
+          e.tick(3);
+          e.folded(2);
+          // 49: const target = operand(code, pc);
+          try {
+            env[26 /* target */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[11 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(2);
-          e.folded(1);
           // 50: pc = (pc + 1) | 0;
           env[27 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 52: if (a !== 0) pc = target;
@@ -328,25 +315,18 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 18: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 56: a = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              30,
+          e.tick(2);
+          e.folded(2);
+          // 56: a = operand(code, pc);
+          try {
+            env[30 /* a */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[11 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(1);
-          e.folded(1);
           // 57: pc = (pc + 1) | 0;
           env[31 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           env[17 /* a */] = k(env[30 /* a */] as number);
@@ -357,25 +337,18 @@ const graph_interpret: Compiled = {
           continue;
         }
         case 19: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 60: const n = operand(code, pc);
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              32,
+          e.tick(4);
+          e.folded(2);
+          // 60: const n = operand(code, pc);
+          try {
+            env[32 /* n */] = green_operand(
+              e,
+              env[0 /* code */] as Uint8Array,
+              env[11 /* pc */] as number,
             );
-            return true;
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(3);
-          e.folded(1);
           // 61: pc = (pc + 1) | 0;
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
@@ -436,25 +409,14 @@ const graph_interpret: Compiled = {
           return e.ret(p, f, env[3 /* a */] as AVal);
         }
         case 24: {
-          if (f.op < 1) {
-            e.tick(1);
-            e.folded(1);
-            // 69: regs = new Int32Array(operand(code, pc));
-            f.op = 1;
-            e.call(
-              p,
-              f,
-              "operand",
-              [
-                { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
-                k(env[11 /* pc */] as number),
-              ],
-              39,
-            );
-            return true;
+          e.tick(3);
+          e.folded(2);
+          // 69: regs = new Int32Array(operand(code, pc));
+          try {
+            env[39] = green_operand(e, env[0 /* code */] as Uint8Array, env[11 /* pc */] as number);
+          } catch (x) {
+            return e.raised(p, x);
           }
-          e.tick(2);
-          e.folded(1);
           env[40 /* regs */] = e.alloc(p, k(env[39] as number), "i32[]");
           // 70: pc = (pc + 1) | 0;
           env[41 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
@@ -547,6 +509,58 @@ const graph_operand: Compiled = {
     }
   },
 };
+
+/** @operand, every value green: run at compile time, called directly by compiled code. */
+function green_operand(e: Engine, code: Uint8Array, pc: number): number {
+  const env: Slot[] = new Array(6);
+  env[0 /* code */] = code;
+  env[1 /* pc */] = pc;
+  for (let b = 0; ;) {
+    switch (b) {
+      case 0: {
+        e.tick(2);
+        e.folded(2);
+        // 84: if (pc >= code.length) throw new VmError("missing operand");
+        env[2] = (env[0 /* code */] as Uint8Array).length;
+        env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+        if (env[3] as boolean) {
+          b = 1;
+        } else {
+          b = 2;
+        }
+        continue;
+      }
+      case 1: {
+        // 84: if (pc >= code.length) throw new VmError("missing operand");
+        throw new Raised("missing operand");
+      }
+      case 2: {
+        e.tick(1);
+        e.folded(1);
+        // 85: return code[pc];
+        env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+        if (env[4] as boolean) {
+          b = 3;
+        } else {
+          b = 4;
+        }
+        continue;
+      }
+      case 3: {
+        e.tick(1);
+        e.folded(1);
+        // 85: return code[pc];
+        env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+        return env[5] as number;
+      }
+      case 4: {
+        throw new Raised("index out of range");
+      }
+      default:
+        throw new Error("no block " + b);
+    }
+  }
+}
 
 /** The compiled graphs, by name. */
 export const compiled: Record<string, Compiled> = {

@@ -6,6 +6,10 @@
 //! merge point and red branches are calls on the specialisation engine, which the abstract
 //! interpreter uses too; so both take every decision by the same rules. Every block carries the
 //! source lines it came from, so a reader recognises the interpreter.
+//!
+//! A helper every value of which is green (a bytecode operand's decoding, a bracket table) also
+//! becomes a plain function that compiled code calls directly: it runs wholly at compile time,
+//! without the engine's frames.
 
 import { OPS } from "../runtime/ir/ops.ts";
 import type { Block, Graph, Jump, Module, Op, Operand, Type } from "../runtime/ir/types.ts";
@@ -19,12 +23,16 @@ export function emitSpecialiser(m: Module, bt: Binding, source: string, header: 
     `// The specialiser of ${m.file ?? "an interpreter"}: its graphs with every binding-time decision`,
     "// taken. Green operations run here as plain TypeScript; red ones are calls on the engine.",
     "",
-    `import { bits, type Compiled, type Engine, type Frame, type Path } from "../runtime/spec/engine.ts";`,
+    `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot } from "../runtime/spec/engine.ts";`,
     `import { konst as k, type AVal } from "../runtime/spec/value.ts";`,
     "",
   ];
   const constants = new Map<string, string>();
-  const graphs = m.graphs.map((g) => emitGraph(g, bt.greens.get(g.name)!, lines, constants));
+  const direct = new Set(m.graphs.filter((g) => whollyGreen(g, bt)).map((g) => g.name));
+  const graphs = m.graphs.flatMap((g) => {
+    const e = new GraphEmitter(g, bt.greens.get(g.name)!, lines, constants, direct);
+    return direct.has(g.name) ? [e.compiled(), e.plainFunction()] : [e.compiled()];
+  });
   if (constants.size) {
     out.push("// Constants as abstract values, made once (abstract values are never changed).");
     for (const [name, value] of constants) out.push(`const ${name} = k(${value});`);
@@ -42,40 +50,79 @@ function ident(name: string): string {
   return `graph_${name.replace(/\W/g, "_")}`;
 }
 
-function emitGraph(
-  g: Graph,
-  greens: boolean[],
-  src: string[],
-  constants: Map<string, string>,
-): string {
-  const e = new GraphEmitter(g, greens, src, constants);
-  return [
-    `/** @${g.name} */`,
-    `const ${ident(g.name)}: Compiled = {`,
-    `greens: bits("${greens.map((x) => (x ? "G" : "R")).join("")}"),`,
-    `run(e: Engine, p: Path, f: Frame): boolean {`,
-    `let env = f.env;`,
-    `for (;;) {`,
-    `switch (f.block) {`,
-    ...g.blocks.flatMap((b, i) => e.block(b, i)),
-    `default: throw new Error("no block " + f.block);`,
-    `}`,
-    `}`,
-    `},`,
-    `};`,
-    "",
-  ].join("\n");
+function plainIdent(name: string): string {
+  return `green_${name.replace(/\W/g, "_")}`;
+}
+
+/** Whether `g` runs wholly at compile time: every value green, no calls, no merge point. */
+function whollyGreen(g: Graph, bt: Binding): boolean {
+  return (
+    !bt.portals.has(g.name) &&
+    bt.greens.get(g.name)!.every((x) => x) &&
+    g.blocks.every((b) => b.ops.every((o) => o.op !== "call"))
+  );
 }
 
 class GraphEmitter {
   private line = -1;
+  /** Emitting the plain function of a wholly green graph (else its `Compiled` object). */
+  private plainMode = false;
 
   constructor(
     private g: Graph,
     private greens: boolean[],
     private src: string[],
     private constants: Map<string, string>,
+    private direct: Set<string>,
   ) {}
+
+  compiled(): string {
+    const g = this.g;
+    return [
+      `/** @${g.name} */`,
+      `const ${ident(g.name)}: Compiled = {`,
+      `greens: bits("${this.greens.map((x) => (x ? "G" : "R")).join("")}"),`,
+      `run(e: Engine, p: Path, f: Frame): boolean {`,
+      `let env = f.env;`,
+      `for (;;) {`,
+      `switch (f.block) {`,
+      ...g.blocks.flatMap((b, i) => this.block(b, i)),
+      `default: throw new Error("no block " + f.block);`,
+      `}`,
+      `}`,
+      `},`,
+      `};`,
+      "",
+    ].join("\n");
+  }
+
+  /** The graph as a plain function of plain values, for compiled code to call directly; a
+   *  raise throws `Raised`. */
+  plainFunction(): string {
+    const g = this.g;
+    this.plainMode = true;
+    const params = g.blocks[0]!.params;
+    const names = params.map((v, i) => {
+      const n = g.names[v];
+      const ok = n && /^[A-Za-z_]\w*$/.test(n) && !["e", "env", "b"].includes(n);
+      return ok && params.findIndex((u) => g.names[u] === n) === i ? n : `a${i}`;
+    });
+    const ret = g.ret === "void" ? "void" : tsType(g.ret);
+    return [
+      `/** @${g.name}, every value green: run at compile time, called directly by compiled code. */`,
+      `function ${plainIdent(g.name)}(e: Engine, ${names.map((n, i) => `${n}: ${tsType(g.types[params[i]!]!)}`).join(", ")}): ${ret} {`,
+      `const env: Slot[] = new Array(${g.types.length});`,
+      ...params.map((v, i) => `${this.slot(v)} = ${names[i]};`),
+      `for (let b = 0; ; ) {`,
+      `switch (b) {`,
+      ...g.blocks.flatMap((b, i) => this.block(b, i)),
+      `default: throw new Error("no block " + b);`,
+      `}`,
+      `}`,
+      `}`,
+      "",
+    ].join("\n");
+  }
 
   /** A constant operand as an abstract value: a module-level constant. */
   private constant(o: Exclude<Operand, number>): string {
@@ -123,7 +170,7 @@ class GraphEmitter {
     // Segments end at calls: after a call the engine runs the callee, then resumes here.
     let start = 0;
     b.ops.forEach((op, k) => {
-      if (op.op !== "call") return;
+      if (op.op !== "call" || this.direct.has(op.imm as string)) return;
       out.push(`if (f.op < ${k + 1}) {`, ...this.segment(b.ops, start, k + 1), `}`);
       start = k + 1;
     });
@@ -157,6 +204,16 @@ class GraphEmitter {
         `if (!e.mergePoint(p, f, [${vars}], ${op.imm})) return false;`,
         `if (!f.code) return true; // generalised: the engine's walk goes on`,
         `env = f.env;`,
+      ];
+    }
+    if (op.op === "call" && this.direct.has(op.imm as string)) {
+      const call = `${plainIdent(op.imm as string)}(e, ${args.map((a) => this.plain(a)).join(", ")})`;
+      return [
+        `try {`,
+        op.dst >= 0 ? `${this.slot(op.dst)} = ${call};` : `${call};`,
+        `} catch (x) {`,
+        `return e.raised(p, x);`,
+        `}`,
       ];
     }
     if (op.op === "call")
@@ -218,7 +275,7 @@ class GraphEmitter {
   private jump(j: Jump): string {
     const params = this.g.blocks[j.block]!.params;
     const values = j.args.map((a, i) => this.as(a, this.greens[params[i]!]!));
-    const go = `f.block = ${j.block}; f.op = 0;`;
+    const go = this.plainMode ? `b = ${j.block};` : `f.block = ${j.block}; f.op = 0;`;
     const clash = params.some((v, i) => j.args.some((a, k) => a === v && k !== i));
     if (!clash) return [...params.map((v, i) => `${this.slot(v)} = ${values[i]};`), go].join(" ");
     return [
@@ -272,10 +329,13 @@ class GraphEmitter {
           `continue;`,
         ];
       case "return":
+        if (this.plainMode)
+          return [`return${t.value === undefined ? "" : ` ${this.plain(t.value)}`};`];
         return [
           `return e.ret(p, f, ${t.value === undefined ? "undefined" : this.abstract(t.value)});`,
         ];
       case "raise":
+        if (this.plainMode) return [`throw new Raised(${JSON.stringify(t.msg)});`];
         return [`return e.raise(p, ${JSON.stringify(t.msg)});`];
       case "exit":
         return unsupported("exit");

@@ -166,6 +166,12 @@ interface Place {
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
 type Forced = Virtual & { forced?: number; frozen?: Int32Array | Uint8Array };
 
+/** A raise in a function that generated code runs wholly at compile time, as a plain function
+ *  (every value of it green): the caller's path raises (`Engine.raised`). */
+export class Raised {
+  constructor(readonly msg: string) {}
+}
+
 /** Runs a generic frame (the abstract interpreter's walk); set by `pe.ts`. */
 export type Walker = (e: Engine, p: Path, f: Frame) => boolean;
 
@@ -1000,6 +1006,13 @@ export class Engine {
   raise(p: Path, msg: string): false {
     p.rg.b.terminate(p.out, { k: "raise", msg });
     return false;
+  }
+
+  /** Where a call to a wholly green function in compiled code threw `x`: a raise in it ends the
+   *  path as the call inlined would (see `Raised`); anything else goes on up. */
+  raised(p: Path, x: unknown): false {
+    if (x instanceof Raised) return this.raise(p, x.msg);
+    throw x;
   }
 
   /** The merge point, with the arguments' variables (greens first). False when the path joined
