@@ -152,8 +152,9 @@ export interface Path {
 
 /** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
  *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
- *  "red#30000"), or `VIRTUAL + length` followed by a part per item: a constant, or `HOLE` (a
- *  run-time value). */
+ *  "red#30000"), or `VIRTUAL + length`, then the number of its items but for the zeros they end
+ *  with (so that a key does not depend on how far a virtual was written), and a part per such
+ *  item: a constant, or `HOLE` (a run-time value). */
 type Pattern = number[];
 
 /** A merge-point position (by number): its greens (as parts, `keys.ts`) when first met, and
@@ -1042,9 +1043,12 @@ export class Engine {
       if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
       a = vals[i] = this.resolve(a);
       if (a.k === "v") {
+        // The items but for the zeros they end with (see `Pattern`).
         const items = a.obj.items;
+        const m = unzeroed(items);
         shape[s++] = VIRTUAL + a.obj.length;
-        for (let k = 0; k < items.length; k++) {
+        shape[s++] = m;
+        for (let k = 0; k < m; k++) {
           const it = items[k]!;
           if (it.k === "c") shape[s++] = part(it.v);
           else {
@@ -1052,7 +1056,6 @@ export class Engine {
             leaves.push(it);
           }
         }
-        for (let k = items.length; k < a.obj.length; k++) shape[s++] = 0;
       } else {
         shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
         leaves.push(a);
@@ -1065,7 +1068,7 @@ export class Engine {
     let key = general ? this.generalKey(position) : this.key(n, s);
     if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
-      widen(p.rg.patterns[position]!, shape, s);
+      s = widen(p.rg.patterns[position]!, shape, s);
       leaves = this.leaves(vals, n, false);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
       key = general ? this.generalKey(position) : this.key(n, s);
@@ -1138,8 +1141,8 @@ export class Engine {
       if (a.k === "v") {
         const { type, length } = a.obj;
         const items = a.obj.items.slice();
-        for (let k = 0; k < length; k++)
-          if (shape[j + 1 + k] === HOLE) {
+        for (let k = 0, m = shape[j + 1]!; k < m; k++)
+          if (shape[j + 2 + k] === HOLE) {
             // (Past the items only where widening made a hole of a constant seen before.)
             while (items.length < k) items.push(ZERO);
             items[k] = this.param(p, blk, items[k] ?? ZERO, general, params) as Scalar;
@@ -1175,8 +1178,8 @@ export class Engine {
       const a = vals[i]!;
       if (a.k !== "v") leaves.push(a);
       else
-        for (let k = 0; k < a.obj.length; k++)
-          if (shape[j + 1 + k] === HOLE) leaves.push(item(a.obj, k));
+        for (let k = 0, m = shape[j + 1]!; k < m; k++)
+          if (shape[j + 2 + k] === HOLE) leaves.push(item(a.obj, k));
       if (i >= n) j += segment(shape, j);
     }
     return leaves;
@@ -1447,10 +1450,20 @@ function partName(x: number): number | boolean | string {
   return x >= ARRAY ? `@${x - ARRAY}` : x;
 }
 
+/** The number of `items` but for the constant zeros they end with. */
+function unzeroed(items: Scalar[]): number {
+  let m = items.length;
+  while (m > 0) {
+    const it = items[m - 1]!;
+    if (it.k !== "c" || it.v !== 0) break;
+    m--;
+  }
+  return m;
+}
+
 /** The number of parts of the red's shape at `parts[j]`: a virtual's items follow it. */
 function segment(parts: number[], j: number): number {
-  const x = parts[j]!;
-  return x >= VIRTUAL ? 1 + x - VIRTUAL : 1;
+  return parts[j]! >= VIRTUAL ? 2 + parts[j + 1]! : 1;
 }
 
 /** The reds' shapes of a key's parts (from `from` on) as its name writes them: "red",
@@ -1461,7 +1474,8 @@ function shapeNames(parts: number[], from: number): string[] {
     const x = parts[j]!;
     if (x < VIRTUAL) out.push(x === SHAPE ? "red" : `red#${x - SHAPE - 1}`);
     else {
-      const items = parts.slice(j + 1, j + segment(parts, j));
+      const items = parts.slice(j + 2, j + segment(parts, j));
+      while (items.length < x - VIRTUAL) items.push(0);
       out.push(`[${items.map((it) => (it === HOLE ? "_" : partName(it))).join(" ")}]`);
     }
   }
@@ -1469,14 +1483,25 @@ function shapeNames(parts: number[], from: number): string[] {
 }
 
 /** Widens the reds' shapes `shape[0..s)` in place to the least that covers `prev` too: a
- *  virtual's item constants they agree on stay, the others become holes. */
-function widen(prev: number[], shape: number[], s: number): void {
-  for (let i = 0, j = 0; j < s;) {
-    const la = segment(prev, i);
-    const lb = segment(shape, j);
-    if (la === lb)
-      for (let k = 1; k < lb; k++) if (shape[j + k] !== prev[i + k]) shape[j + k] = HOLE;
-    i += la;
-    j += lb;
+ *  virtual's item constants they agree on stay, the others become holes. Returns the new end
+ *  (a hole may lengthen a virtual's items). */
+function widen(prev: number[], shape: number[], s: number): number {
+  const out: number[] = [];
+  for (let i = 0, j = 0; j < s; i += segment(prev, i), j += segment(shape, j)) {
+    if (shape[j]! < VIRTUAL || prev[i] !== shape[j]) {
+      for (let k = 0; k < segment(shape, j); k++) out.push(shape[j + k]!);
+      continue;
+    }
+    const mp = prev[i + 1]!;
+    const m = shape[j + 1]!;
+    const items: number[] = [];
+    for (let k = 0; k < Math.max(m, mp); k++) {
+      const x = k < m ? shape[j + 2 + k]! : 0;
+      items.push(x === (k < mp ? prev[i + 2 + k]! : 0) ? x : HOLE);
+    }
+    while (items.at(-1) === 0) items.pop();
+    out.push(shape[j]!, items.length, ...items);
   }
+  for (let k = 0; k < out.length; k++) shape[k] = out[k]!;
+  return out.length;
 }

@@ -12,7 +12,8 @@ export const UNKNOWN = 2 ** 34;
 export const SHAPE = 2 ** 35;
 /** The first part of a position's general key, whose second is the position's number. */
 export const GENERAL = 2 ** 36;
-/** A virtual red: `VIRTUAL + length`, then a part per item, HOLE for a run-time one. */
+/** A virtual red: `VIRTUAL + length`, then the number m of its items that are not the zeros it
+ *  ends with, then a part per such item, HOLE for a run-time one. */
 export const VIRTUAL = 2 ** 37;
 export const HOLE = 2 ** 38;
 
