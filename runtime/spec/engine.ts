@@ -301,7 +301,7 @@ export class Engine {
     const params = g.blocks[0]!.params;
     const fits =
       code && params.every((v, i) => !code.greens[v] || args[i]!.k === "c" || args[i]!.k === "a");
-    const env: Slot[] = new Array(g.types.length);
+    const env = blank(g);
     params.forEach((v, i) => (env[v] = fits && code.greens[v] ? plain(args[i]!) : args[i]!));
     return { g, block: 0, op: 0, env, ret, code: fits ? code : undefined };
   }
@@ -1125,9 +1125,9 @@ export class Engine {
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
     p.out = blk;
     // The new state holds only the merge point's arguments: leaves become block parameters.
-    // (A new array: faster than clearing the old one, `fill` being slow on holey arrays.)
+    // (A fresh one, `blank`: faster than clearing the old one.)
     const params: AVal[] = [];
-    const env: Slot[] = new Array(f.g.types.length);
+    const env = blank(f.g);
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
       let next: Slot;
@@ -1289,6 +1289,16 @@ export class Engine {
   }
 }
 
+/** A fresh environment for `g`, every slot undefined: a copy of one made once per graph, with
+ *  room for any value. (`new Array(n)` starts as an array of small integers, and an environment
+ *  gets numbers, then objects: each change of its kind is a copy.) */
+function blank(g: Graph): Slot[] {
+  let t = blanks.get(g);
+  if (!t) blanks.set(g, (t = new Array<Slot>(g.types.length).fill(undefined!)));
+  return t.slice();
+}
+const blanks = new WeakMap<Graph, Slot[]>();
+
 /** What a virtual became once forced (a run-time array) or frozen (a compile-time one); none
  *  while it is still virtual. */
 function settled(obj: Virtual): AVal | undefined {
@@ -1366,10 +1376,10 @@ export function wrap(s: Slot, type: Type): AVal {
 function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Frame[] {
   const seen = new Map<object, object>();
   return frames.map((f) => {
-    const env: Slot[] = new Array(f.env.length);
+    const env = f.env.slice();
     for (let v = 0; v < env.length; v++) {
-      const s = f.env[v];
-      if (s !== undefined) env[v] = copySlot(s, frozen, seen);
+      const s = env[v];
+      if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
     }
     return { ...f, env };
   });
