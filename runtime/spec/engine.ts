@@ -74,10 +74,12 @@ interface Residual {
   b: GraphBuilder;
   /** Its blocks by key (see `keys.ts`). */
   keys: IntMap;
-  /** Keys made per position, and the pattern of the last, which widening starts from: the
-   *  graph's own in eager mode, the program's (shared by every graph) in lazy mode. */
+  /** Keys made per position, and the pattern of the last, which widening starts from (as the
+   *  key's number, whose parts hold it after the greens', or for a general key `-1 - n`, `n`
+   *  the number of the pattern in `Engine.shapeIds`): the graph's own in eager mode, the
+   *  program's (shared by every graph) in lazy mode. */
   variants: number[];
-  patterns: Pattern[];
+  patterns: number[];
   /** In lazy mode, the key this graph was made to enter (see `Saved`). */
   home?: string;
   /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
@@ -157,11 +159,11 @@ export interface Path {
  *  item: a constant, or `HOLE` (a run-time value). */
 type Pattern = number[];
 
-/** A merge-point position (by number): its greens (as parts, `keys.ts`) when first met, and
- *  the paths that reached it, keys made there, keys found made (statistics). */
-interface Place {
-  known: number[];
-  count: { entries: number; keys: number; hits: number };
+/** Of a merge-point position: the paths that reached it, keys made there, keys found made. */
+export interface PlaceCounts {
+  entries: number;
+  keys: number;
+  hits: number;
 }
 
 /** A virtual once it is allocated (`forced`: its residual variable) or frozen into a constant. */
@@ -198,13 +200,19 @@ export class Engine {
   private counters = 0;
   private remade = new Map<string, { n: number; learned: number }>();
   private variants: number[] = [];
-  private patterns: Pattern[] = [];
-  /** Merge-point positions and keys by number (a key's name once made), and numbers for
-   *  arrays in them. The parts buffers are room for a key's parts while it is looked up: the
-   *  greens' (then the whole key's), the reds' shapes, a position's. */
+  private patterns: number[] = [];
+  /** Merge-point positions, keys and the reds' shapes by number (a key's name once made), and
+   *  numbers for arrays in them. Per position: its greens when first met (by number in
+   *  `knownIds`), and three counts (`PlaceCounts`, in order). The parts buffers are room for a
+   *  key's parts while it is looked up: the greens' (then the whole key's), the reds' shapes, a
+   *  position's. (Numbers in arrays, not an object per position or key: they live as long as
+   *  the specialisation, and the garbage collector copies every small object that does.) */
   private positionIds = new Interner();
   private keyIds = new Interner();
-  private places: Place[] = [];
+  private shapeIds = new Interner();
+  private knownIds = new Interner();
+  private placeKnown: number[] = [];
+  private placeCounts: number[] = [];
   private keyNames: string[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
   private greenParts: number[] = [];
@@ -1062,13 +1070,13 @@ export class Engine {
       }
     }
     const position = this.position(n);
-    const count = this.places[position]!.count;
-    count.entries++;
+    const counts = 3 * position;
+    this.placeCounts[counts]++;
     const variants = p.rg.variants[position] ?? 0;
     let key = general ? this.generalKey(position) : this.key(n, s);
     if (!general && mustGeneralise(this.policy, variants) && !this.made(p, key)) {
       // Widen: keep only the item constants this position has always seen.
-      s = widen(p.rg.patterns[position]!, shape, s);
+      s = widen(this.pattern(p.rg.patterns[position]!, n), shape, s);
       leaves = this.leaves(vals, n, false);
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
       key = general ? this.generalKey(position) : this.key(n, s);
@@ -1089,7 +1097,7 @@ export class Engine {
     const target = p.rg.keys.get(key);
     if (target >= 0) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
-      count.hits++;
+      this.placeCounts[counts + 2]++;
       return false;
     }
     // A key made in another graph: a graph going on from the middle of an instruction goes on
@@ -1102,7 +1110,7 @@ export class Engine {
     const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
     if (entry && (p.rg.midway || p.rg.loop || entered)) {
       this.stats.keysShared++;
-      count.hits++;
+      this.placeCounts[counts + 2]++;
       entry.status ??=
         this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key: name }) - 1;
       p.rg.b.terminate(p.out, {
@@ -1116,9 +1124,9 @@ export class Engine {
     const fresh = !this.lazy || !this.keys.has(name);
     if (fresh && name !== p.rg.home) {
       this.stats.mergeKeys++;
-      count.keys++;
+      this.placeCounts[counts + 1]++;
       p.rg.variants[position] = variants + 1;
-      p.rg.patterns[position] = shape.slice(0, s);
+      p.rg.patterns[position] = general ? -1 - this.shapeIds.id(shape, s) : key;
     }
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
@@ -1221,7 +1229,10 @@ export class Engine {
     let m = 0;
     for (let i = 0; i < n; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
     const id = this.positionIds.id(parts, m);
-    this.places[id] ??= { known: known.slice(0, n), count: { entries: 0, keys: 0, hits: 0 } };
+    if (id === this.placeKnown.length) {
+      this.placeKnown.push(this.knownIds.id(known, n));
+      this.placeCounts.push(0, 0, 0);
+    }
     return id;
   }
 
@@ -1230,6 +1241,11 @@ export class Engine {
     const parts = this.greenParts;
     for (let i = 0; i < s; i++) parts[n + i] = this.shapeParts[i]!;
     return this.keyIds.id(parts, n + s);
+  }
+
+  /** The reds' shapes of a pattern (see `Residual.patterns`) at a merge point of `n` greens. */
+  private pattern(x: number, n: number): number[] {
+    return x >= 0 ? this.keyIds.parts(x).slice(n) : this.shapeIds.parts(-1 - x);
   }
 
   /** The general key of `position` (every green but its position parts red). */
@@ -1256,13 +1272,20 @@ export class Engine {
   }
 
   private positionName(position: number): string {
-    return positionKey(this.places[position]!.known.map(partName), this.isPosition);
+    const known = this.knownIds.parts(this.placeKnown[position]!);
+    return positionKey(known.map(partName), this.isPosition);
   }
 
   /** Per merge-point position, by name: paths that reached it, keys made there, keys found
    *  made (statistics). */
-  get positions(): Map<string, Place["count"]> {
-    return new Map(this.places.map((pl, i) => [this.positionName(i), pl.count]));
+  get positions(): Map<string, PlaceCounts> {
+    const c = this.placeCounts;
+    return new Map(
+      this.placeKnown.map((_, i) => [
+        this.positionName(i),
+        { entries: c[3 * i]!, keys: c[3 * i + 1]!, hits: c[3 * i + 2]! },
+      ]),
+    );
   }
 
   /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */

@@ -19,12 +19,16 @@ export const HOLE = 2 ** 38;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest
- *  of the lookup.) */
+ *  of the lookup. The sequences lie end to end in one array, not an array each: a program's
+ *  keys live as long as its specialisation, and the garbage collector copies every small
+ *  object that does, twice.) */
 export class Interner {
   /** Room for a small program's keys from the start: growing shows on its specialisation. */
   private table = new Int32Array(1024).fill(-1);
   private hashes: number[] = [];
-  private seqs: number[][] = [];
+  /** Sequence `id` is `flat[starts[id]..starts[id + 1])`. */
+  private flat: number[] = [];
+  private starts: number[] = [0];
 
   /** The number of `parts[0..n)`, new if the sequence is. */
   id(parts: number[], n: number): number {
@@ -33,27 +37,28 @@ export class Interner {
     let i = h & mask;
     for (let id = this.table[i]!; id >= 0; id = this.table[(i = (i + 1) & mask)]!) {
       if (this.hashes[id] !== h) continue;
-      const s = this.seqs[id]!;
-      let same = s.length === n;
-      for (let k = 0; same && k < n; k++) same = s[k] === parts[k];
+      const at = this.starts[id]!;
+      let same = this.starts[id + 1]! - at === n;
+      for (let k = 0; same && k < n; k++) same = this.flat[at + k] === parts[k];
       if (same) return id;
     }
-    const id = this.seqs.push(parts.slice(0, n)) - 1;
-    this.hashes.push(h);
+    const id = this.hashes.push(h) - 1;
+    for (let k = 0; k < n; k++) this.flat.push(parts[k]!);
+    this.starts.push(this.flat.length);
     this.table[i] = id;
-    if (2 * this.seqs.length > this.table.length) this.grow();
+    if (2 * this.hashes.length > this.table.length) this.grow();
     return id;
   }
 
   /** The parts of sequence `id`. */
   parts(id: number): number[] {
-    return this.seqs[id]!;
+    return this.flat.slice(this.starts[id], this.starts[id + 1]);
   }
 
   private grow(): void {
     const table = new Int32Array(2 * this.table.length).fill(-1);
     const mask = table.length - 1;
-    for (let id = 0; id < this.seqs.length; id++) {
+    for (let id = 0; id < this.hashes.length; id++) {
       let i = this.hashes[id]! & mask;
       while (table[i]! >= 0) i = (i + 1) & mask;
       table[i] = id;
