@@ -18,7 +18,8 @@ export class GraphBuilder {
   newVar(type: Type, name?: string): number {
     const v = this.g.types.length;
     this.g.types.push(type);
-    this.g.names[v] = name;
+    // Most variables of a residual graph have no name: none is stored (`names` may be sparse).
+    if (name !== undefined) this.g.names[v] = name;
     return v;
   }
 
