@@ -54,6 +54,14 @@ describe("generated specialisers", () => {
     }
   });
 
+  it("raise where a helper they run as a plain function raises, as the walk does", () => {
+    // TL's operand decoding is wholly green: compiled code calls it directly, and a missing
+    // operand (PUSH as the last byte) throws `Raised` in it, which must end the path in a raise.
+    const { pe, gen } = both("tl", Uint8Array.from([2]));
+    expect(pe).toContain('raise "missing operand"');
+    expect(gen).toBe(pe);
+  });
+
   it("match what the generator makes from the interpreters now", async () => {
     for (const a of await artifacts())
       expect(readFileSync(root + a.path, "utf8"), a.path).toBe(a.text);
