@@ -939,6 +939,7 @@ export class Engine {
     return to;
   }
 
+  /** The block of `rg` that raises `msg` (made the first time). */
   private raiseBlock(rg: Residual, msg: string): number {
     let b = rg.raises.get(msg);
     if (b === undefined) {
