@@ -22,7 +22,7 @@ const Km1 = k(-1);
 
 /** @run */
 const graph_run: Compiled = {
-  greens: bits("GGRRGGGGGGRRRRRGGRRRRRRRRRRRRRRRRRRRRRGGGGRRRRGGGG"),
+  greens: bits("GGRRGGGGGGGRRRRGGGRRRGGRRRRGRRRRGRGRRRGGGGGRRRGGGG"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -125,9 +125,13 @@ const graph_run: Compiled = {
         }
         case 4: {
           e.tick(2);
+          e.folded(1);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
-          env[10] = e.len(p, env[2 /* tape */] as AVal);
-          env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[10] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[10] = length0;
+          env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[10] as number));
           const cond = env[11] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -171,9 +175,13 @@ const graph_run: Compiled = {
         }
         case 8: {
           e.tick(2);
+          e.folded(1);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
-          env[17] = e.len(p, env[2 /* tape */] as AVal);
-          env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[17] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[17] = length0;
+          env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[17] as number));
           const cond = env[18] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -203,10 +211,14 @@ const graph_run: Compiled = {
         }
         case 10: {
           e.tick(3);
+          e.folded(2);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
-          env[21] = e.len(p, env[2 /* tape */] as AVal);
-          env[22] = e.pure(p, "int_add", "i32", env[21] as AVal, Km1);
-          env[23] = e.pure(p, "int_ge", "bool", env[3 /* ptr */] as AVal, env[22] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[21] = length0;
+          env[22] = ((env[21] as number) + -1) | 0;
+          env[23] = e.pure(p, "int_ge", "bool", env[3 /* ptr */] as AVal, k(env[22] as number));
           const cond = env[23] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -271,9 +283,13 @@ const graph_run: Compiled = {
         }
         case 16: {
           e.tick(2);
+          e.folded(1);
           // 55: writeByte(tape[ptr]);
-          env[27] = e.len(p, env[2 /* tape */] as AVal);
-          env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[27] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[27] = length0;
+          env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[27] as number));
           const cond = env[28] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -323,9 +339,13 @@ const graph_run: Compiled = {
         }
         case 19: {
           e.tick(2);
+          e.folded(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
-          env[32] = e.len(p, env[2 /* tape */] as AVal);
-          env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[32] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[32] = length0;
+          env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[32] as number));
           const cond = env[33] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -363,9 +383,13 @@ const graph_run: Compiled = {
         }
         case 23: {
           e.tick(2);
+          e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
-          env[34] = e.len(p, env[2 /* tape */] as AVal);
-          env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[34] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[34] = length0;
+          env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[34] as number));
           const cond = env[35] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -441,9 +465,13 @@ const graph_run: Compiled = {
         }
         case 29: {
           e.tick(2);
+          e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
-          env[42] = e.len(p, env[2 /* tape */] as AVal);
-          env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, env[42] as AVal);
+          f.op = 0;
+          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[42] = length0;
+          env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[42] as number));
           const cond = env[43] as AVal;
           if (cond.k === "c") {
             if (cond.v) {

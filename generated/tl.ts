@@ -57,7 +57,7 @@ const graph_interpret: Compiled = {
 /** @execute */
 const graph_execute: Compiled = {
   greens: bits(
-    "GGRRGRGGGGGGGGGGGGRRRGGGGGRRRGRRGGGGGRRRGGGRRGRRRRGGGGRRRGGRRGRRRRGGGGGGRRRRRGGGGGGGGGGRRRRGGGGRRRRRRGGGRRRRRRGGGRRRRRRGGGRRRRRRRRGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGRRRRRRGGGGGRRRRGGGGRRRRGRRGGGGGGRRRRRRGGGRRRRRRGGGRRR",
+    "GGRRGRGGGGGGGGGGGGGGGGGGGGGGRGGRGGGGGGGRGGGGGGGRGGGGGGGGRGGGGGGRGGGGGGGGGGGGRGGGGGGGGGGGGGRGGGGGGRGRRGGGGGRGRRGGGGGRGRRGGGGGRRGRRRGGGGGRGRRGGGGGGRGRRGGGGGGRGRRGGGGGGRGRRGGGGGGRGRRGGGGGGRGRRGGGGGGGRRGGGGGGRRGGRGGGGGGRRRGGGGGGGGRGGGGGGGGR",
   ),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
@@ -233,7 +233,7 @@ const graph_execute: Compiled = {
         }
         case 6: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 62: const v = operand(code, pc);
           try {
             env[16 /* v */] = green_operand(
@@ -247,21 +247,18 @@ const graph_execute: Compiled = {
           // 63: pc = (pc + 1) | 0;
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[18] = e.len(p, env[5 /* stack */] as AVal);
-          env[19] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
-          const cond = env[19] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 7;
-              f.op = 0;
-            } else {
-              f.block = 8;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[18] = length2;
+          env[19] = (env[7 /* sp */] as number) >= (env[18] as number);
+          if (env[19] as boolean) {
+            f.block = 7;
+            f.op = 0;
+          } else {
+            f.block = 8;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [7, []], [8, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 7: {
@@ -270,21 +267,16 @@ const graph_execute: Compiled = {
         }
         case 8: {
           e.tick(1);
+          e.folded(1);
           // 65: stack[sp] = v;
-          env[20] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[18] as AVal);
-          const cond = env[20] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 9;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[20] = (env[7 /* sp */] as number) >>> 0 < (env[18] as number) >>> 0;
+          if (env[20] as boolean) {
+            f.block = 9;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [9, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 9: {
@@ -357,47 +349,38 @@ const graph_execute: Compiled = {
         }
         case 16: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 75: const top = stack[(sp - 1) | 0];
           env[25] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[26] = e.len(p, env[5 /* stack */] as AVal);
-          env[27] = e.pure(p, "uint_lt", "bool", k(env[25] as number), env[26] as AVal);
-          const cond = env[27] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 17;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[26] = length1;
+          env[27] = (env[25] as number) >>> 0 < (env[26] as number) >>> 0;
+          if (env[27] as boolean) {
+            f.block = 17;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [17, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 17: {
           e.tick(3);
-          e.folded(1);
+          e.folded(2);
           // 75: const top = stack[(sp - 1) | 0];
           env[28 /* top */] = e.get(p, env[5 /* stack */] as AVal, k(env[25] as number));
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
           env[29] = ((env[7 /* sp */] as number) + -2) | 0;
-          env[30] = e.pure(p, "uint_lt", "bool", k(env[29] as number), env[26] as AVal);
-          const cond = env[30] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 18;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[30] = (env[29] as number) >>> 0 < (env[26] as number) >>> 0;
+          if (env[30] as boolean) {
+            f.block = 18;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [18, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 18: {
@@ -461,22 +444,20 @@ const graph_execute: Compiled = {
         }
         case 22: {
           e.tick(2);
+          e.folded(2);
           // 87: const v = stack[i];
-          env[37] = e.len(p, env[5 /* stack */] as AVal);
-          env[38] = e.pure(p, "uint_lt", "bool", k(env[35 /* i */] as number), env[37] as AVal);
-          const cond = env[38] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 23;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[37] = length0;
+          env[38] = (env[35 /* i */] as number) >>> 0 < (env[37] as number) >>> 0;
+          if (env[38] as boolean) {
+            f.block = 23;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [23, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 23: {
@@ -505,43 +486,35 @@ const graph_execute: Compiled = {
         }
         case 25: {
           e.tick(2);
+          e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
-          env[43] = e.len(p, env[5 /* stack */] as AVal);
-          env[44] = e.pure(p, "uint_lt", "bool", k(env[40 /* j */] as number), env[43] as AVal);
-          const cond = env[44] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 26;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[43] = length0;
+          env[44] = (env[40 /* j */] as number) >>> 0 < (env[43] as number) >>> 0;
+          if (env[44] as boolean) {
+            f.block = 26;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [26, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 26: {
           e.tick(2);
-          e.folded(1);
+          e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           env[45] = ((env[40 /* j */] as number) + 1) | 0;
-          env[46] = e.pure(p, "uint_lt", "bool", k(env[45] as number), env[43] as AVal);
-          const cond = env[46] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 27;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[46] = (env[45] as number) >>> 0 < (env[43] as number) >>> 0;
+          if (env[46] as boolean) {
+            f.block = 27;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [27, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 27: {
@@ -556,22 +529,20 @@ const graph_execute: Compiled = {
         }
         case 28: {
           e.tick(2);
+          e.folded(2);
           // 89: stack[(sp - 1) | 0] = v;
-          env[48] = e.len(p, env[5 /* stack */] as AVal);
-          env[49] = e.pure(p, "uint_lt", "bool", k(env[41] as number), env[48] as AVal);
-          const cond = env[49] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 29;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[48] = length0;
+          env[49] = (env[41] as number) >>> 0 < (env[48] as number) >>> 0;
+          if (env[49] as boolean) {
+            f.block = 29;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [29, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 29: {
@@ -625,24 +596,21 @@ const graph_execute: Compiled = {
         }
         case 34: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 94: const v = stack[(sp - 1) | 0];
           env[53] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[54] = e.len(p, env[5 /* stack */] as AVal);
-          env[55] = e.pure(p, "uint_lt", "bool", k(env[53] as number), env[54] as AVal);
-          const cond = env[55] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 35;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[54] = length1;
+          env[55] = (env[53] as number) >>> 0 < (env[54] as number) >>> 0;
+          if (env[55] as boolean) {
+            f.block = 35;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [35, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 35: {
@@ -670,43 +638,35 @@ const graph_execute: Compiled = {
         }
         case 37: {
           e.tick(2);
+          e.folded(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
-          env[59] = e.len(p, env[5 /* stack */] as AVal);
-          env[60] = e.pure(p, "uint_lt", "bool", k(env[57 /* j */] as number), env[59] as AVal);
-          const cond = env[60] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 38;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[59] = length0;
+          env[60] = (env[57 /* j */] as number) >>> 0 < (env[59] as number) >>> 0;
+          if (env[60] as boolean) {
+            f.block = 38;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [38, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 38: {
           e.tick(2);
-          e.folded(1);
+          e.folded(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           env[61] = ((env[57 /* j */] as number) + -1) | 0;
-          env[62] = e.pure(p, "uint_lt", "bool", k(env[61] as number), env[59] as AVal);
-          const cond = env[62] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 39;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[62] = (env[61] as number) >>> 0 < (env[59] as number) >>> 0;
+          if (env[62] as boolean) {
+            f.block = 39;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [39, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 39: {
@@ -721,22 +681,20 @@ const graph_execute: Compiled = {
         }
         case 40: {
           e.tick(2);
+          e.folded(2);
           // 96: stack[i] = v;
-          env[64] = e.len(p, env[5 /* stack */] as AVal);
-          env[65] = e.pure(p, "uint_lt", "bool", k(env[51 /* i */] as number), env[64] as AVal);
-          const cond = env[65] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 41;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[64] = length0;
+          env[65] = (env[51 /* i */] as number) >>> 0 < (env[64] as number) >>> 0;
+          if (env[65] as boolean) {
+            f.block = 41;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [41, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 41: {
@@ -809,22 +767,20 @@ const graph_execute: Compiled = {
         }
         case 47: {
           e.tick(2);
+          e.folded(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[72] = e.len(p, env[5 /* stack */] as AVal);
-          env[73] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
-          const cond = env[73] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 48;
-              f.op = 0;
-            } else {
-              f.block = 49;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[72] = length0;
+          env[73] = (env[7 /* sp */] as number) >= (env[72] as number);
+          if (env[73] as boolean) {
+            f.block = 48;
+            f.op = 0;
+          } else {
+            f.block = 49;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [48, []], [49, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 48: {
@@ -833,40 +789,30 @@ const graph_execute: Compiled = {
         }
         case 49: {
           e.tick(1);
+          e.folded(1);
           // 106: stack[sp] = stack[n];
-          env[74] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[72] as AVal);
-          const cond = env[74] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 50;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[74] = (env[7 /* sp */] as number) >>> 0 < (env[72] as number) >>> 0;
+          if (env[74] as boolean) {
+            f.block = 50;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [50, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 50: {
           e.tick(1);
+          e.folded(1);
           // 106: stack[sp] = stack[n];
-          env[75] = e.pure(p, "uint_lt", "bool", k(env[69 /* n */] as number), env[72] as AVal);
-          const cond = env[75] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 51;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[75] = (env[69 /* n */] as number) >>> 0 < (env[72] as number) >>> 0;
+          if (env[75] as boolean) {
+            f.block = 51;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [51, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 51: {
@@ -960,41 +906,34 @@ const graph_execute: Compiled = {
         }
         case 58: {
           e.tick(2);
+          e.folded(2);
           // 117: stack[n] = stack[sp];
-          env[87] = e.len(p, env[5 /* stack */] as AVal);
-          env[88] = e.pure(p, "uint_lt", "bool", k(env[84 /* n */] as number), env[87] as AVal);
-          const cond = env[88] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 59;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[87] = length0;
+          env[88] = (env[84 /* n */] as number) >>> 0 < (env[87] as number) >>> 0;
+          if (env[88] as boolean) {
+            f.block = 59;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [59, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 59: {
           e.tick(1);
+          e.folded(1);
           // 117: stack[n] = stack[sp];
-          env[89] = e.pure(p, "uint_lt", "bool", k(env[82 /* sp */] as number), env[87] as AVal);
-          const cond = env[89] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 60;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[89] = (env[82 /* sp */] as number) >>> 0 < (env[87] as number) >>> 0;
+          if (env[89] as boolean) {
+            f.block = 60;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [60, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 60: {
@@ -1038,47 +977,39 @@ const graph_execute: Compiled = {
         }
         case 64: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 124: sp = (sp - 1) | 0;
           env[93 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 125: const top = (sp - 1) | 0;
           env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
-          env[95] = e.len(p, env[5 /* stack */] as AVal);
-          env[96] = e.pure(p, "uint_lt", "bool", k(env[94 /* top */] as number), env[95] as AVal);
-          const cond = env[96] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 65;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[95] = length2;
+          env[96] = (env[94 /* top */] as number) >>> 0 < (env[95] as number) >>> 0;
+          if (env[96] as boolean) {
+            f.block = 65;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [65, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 65: {
           e.tick(2);
+          e.folded(1);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           env[97] = e.get(p, env[5 /* stack */] as AVal, k(env[94 /* top */] as number));
-          env[98] = e.pure(p, "uint_lt", "bool", k(env[93 /* sp */] as number), env[95] as AVal);
-          const cond = env[98] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 66;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[98] = (env[93 /* sp */] as number) >>> 0 < (env[95] as number) >>> 0;
+          if (env[98] as boolean) {
+            f.block = 66;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [66, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 66: {
@@ -1113,53 +1044,39 @@ const graph_execute: Compiled = {
         }
         case 69: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 131: sp = (sp - 1) | 0;
           env[102 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 132: const top = (sp - 1) | 0;
           env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
-          env[104] = e.len(p, env[5 /* stack */] as AVal);
-          env[105] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[103 /* top */] as number),
-            env[104] as AVal,
-          );
-          const cond = env[105] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 70;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[104] = length2;
+          env[105] = (env[103 /* top */] as number) >>> 0 < (env[104] as number) >>> 0;
+          if (env[105] as boolean) {
+            f.block = 70;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [70, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 70: {
           e.tick(2);
+          e.folded(1);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           env[106] = e.get(p, env[5 /* stack */] as AVal, k(env[103 /* top */] as number));
-          env[107] = e.pure(p, "uint_lt", "bool", k(env[102 /* sp */] as number), env[104] as AVal);
-          const cond = env[107] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 71;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[107] = (env[102 /* sp */] as number) >>> 0 < (env[104] as number) >>> 0;
+          if (env[107] as boolean) {
+            f.block = 71;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [71, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 71: {
@@ -1194,53 +1111,39 @@ const graph_execute: Compiled = {
         }
         case 74: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 138: sp = (sp - 1) | 0;
           env[111 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 139: const top = (sp - 1) | 0;
           env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
-          env[113] = e.len(p, env[5 /* stack */] as AVal);
-          env[114] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[112 /* top */] as number),
-            env[113] as AVal,
-          );
-          const cond = env[114] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 75;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[113] = length2;
+          env[114] = (env[112 /* top */] as number) >>> 0 < (env[113] as number) >>> 0;
+          if (env[114] as boolean) {
+            f.block = 75;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [75, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 75: {
           e.tick(2);
+          e.folded(1);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           env[115] = e.get(p, env[5 /* stack */] as AVal, k(env[112 /* top */] as number));
-          env[116] = e.pure(p, "uint_lt", "bool", k(env[111 /* sp */] as number), env[113] as AVal);
-          const cond = env[116] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 76;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[116] = (env[111 /* sp */] as number) >>> 0 < (env[113] as number) >>> 0;
+          if (env[116] as boolean) {
+            f.block = 76;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [76, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 76: {
@@ -1275,27 +1178,24 @@ const graph_execute: Compiled = {
         }
         case 79: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 145: sp = (sp - 1) | 0;
           env[120 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 146: const top = (sp - 1) | 0;
           env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
-          env[122] = e.len(p, env[5 /* stack */] as AVal);
-          env[123] = e.pure(p, "uint_lt", "bool", k(env[120 /* sp */] as number), env[122] as AVal);
-          const cond = env[123] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 80;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[122] = length2;
+          env[123] = (env[120 /* sp */] as number) >>> 0 < (env[122] as number) >>> 0;
+          if (env[123] as boolean) {
+            f.block = 80;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [80, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 80: {
@@ -1324,27 +1224,16 @@ const graph_execute: Compiled = {
         }
         case 82: {
           e.tick(1);
+          e.folded(1);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
-          env[126] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[121 /* top */] as number),
-            env[122] as AVal,
-          );
-          const cond = env[126] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 83;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[126] = (env[121 /* top */] as number) >>> 0 < (env[122] as number) >>> 0;
+          if (env[126] as boolean) {
+            f.block = 83;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [83, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 83: {
@@ -1380,53 +1269,39 @@ const graph_execute: Compiled = {
         }
         case 86: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 153: sp = (sp - 1) | 0;
           env[131 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 154: const top = (sp - 1) | 0;
           env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
-          env[133] = e.len(p, env[5 /* stack */] as AVal);
-          env[134] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[132 /* top */] as number),
-            env[133] as AVal,
-          );
-          const cond = env[134] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 87;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[133] = length2;
+          env[134] = (env[132 /* top */] as number) >>> 0 < (env[133] as number) >>> 0;
+          if (env[134] as boolean) {
+            f.block = 87;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [87, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 87: {
           e.tick(2);
+          e.folded(1);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           env[135] = e.get(p, env[5 /* stack */] as AVal, k(env[132 /* top */] as number));
-          env[136] = e.pure(p, "uint_lt", "bool", k(env[131 /* sp */] as number), env[133] as AVal);
-          const cond = env[136] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 88;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[136] = (env[131 /* sp */] as number) >>> 0 < (env[133] as number) >>> 0;
+          if (env[136] as boolean) {
+            f.block = 88;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [88, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 88: {
@@ -1473,53 +1348,39 @@ const graph_execute: Compiled = {
         }
         case 91: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 160: sp = (sp - 1) | 0;
           env[141 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 161: const top = (sp - 1) | 0;
           env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
-          env[143] = e.len(p, env[5 /* stack */] as AVal);
-          env[144] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[142 /* top */] as number),
-            env[143] as AVal,
-          );
-          const cond = env[144] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 92;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[143] = length2;
+          env[144] = (env[142 /* top */] as number) >>> 0 < (env[143] as number) >>> 0;
+          if (env[144] as boolean) {
+            f.block = 92;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [92, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 92: {
           e.tick(2);
+          e.folded(1);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           env[145] = e.get(p, env[5 /* stack */] as AVal, k(env[142 /* top */] as number));
-          env[146] = e.pure(p, "uint_lt", "bool", k(env[141 /* sp */] as number), env[143] as AVal);
-          const cond = env[146] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 93;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[146] = (env[141 /* sp */] as number) >>> 0 < (env[143] as number) >>> 0;
+          if (env[146] as boolean) {
+            f.block = 93;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [93, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 93: {
@@ -1566,53 +1427,39 @@ const graph_execute: Compiled = {
         }
         case 96: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 167: sp = (sp - 1) | 0;
           env[151 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 168: const top = (sp - 1) | 0;
           env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
-          env[153] = e.len(p, env[5 /* stack */] as AVal);
-          env[154] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[152 /* top */] as number),
-            env[153] as AVal,
-          );
-          const cond = env[154] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 97;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[153] = length2;
+          env[154] = (env[152 /* top */] as number) >>> 0 < (env[153] as number) >>> 0;
+          if (env[154] as boolean) {
+            f.block = 97;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [97, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 97: {
           e.tick(2);
+          e.folded(1);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           env[155] = e.get(p, env[5 /* stack */] as AVal, k(env[152 /* top */] as number));
-          env[156] = e.pure(p, "uint_lt", "bool", k(env[151 /* sp */] as number), env[153] as AVal);
-          const cond = env[156] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 98;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[156] = (env[151 /* sp */] as number) >>> 0 < (env[153] as number) >>> 0;
+          if (env[156] as boolean) {
+            f.block = 98;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [98, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 98: {
@@ -1659,53 +1506,39 @@ const graph_execute: Compiled = {
         }
         case 101: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 174: sp = (sp - 1) | 0;
           env[161 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 175: const top = (sp - 1) | 0;
           env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
-          env[163] = e.len(p, env[5 /* stack */] as AVal);
-          env[164] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[162 /* top */] as number),
-            env[163] as AVal,
-          );
-          const cond = env[164] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 102;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[163] = length2;
+          env[164] = (env[162 /* top */] as number) >>> 0 < (env[163] as number) >>> 0;
+          if (env[164] as boolean) {
+            f.block = 102;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [102, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 102: {
           e.tick(2);
+          e.folded(1);
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           env[165] = e.get(p, env[5 /* stack */] as AVal, k(env[162 /* top */] as number));
-          env[166] = e.pure(p, "uint_lt", "bool", k(env[161 /* sp */] as number), env[163] as AVal);
-          const cond = env[166] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 103;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[166] = (env[161 /* sp */] as number) >>> 0 < (env[163] as number) >>> 0;
+          if (env[166] as boolean) {
+            f.block = 103;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [103, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 103: {
@@ -1752,53 +1585,39 @@ const graph_execute: Compiled = {
         }
         case 106: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 181: sp = (sp - 1) | 0;
           env[171 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 182: const top = (sp - 1) | 0;
           env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
-          env[173] = e.len(p, env[5 /* stack */] as AVal);
-          env[174] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[172 /* top */] as number),
-            env[173] as AVal,
-          );
-          const cond = env[174] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 107;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[173] = length2;
+          env[174] = (env[172 /* top */] as number) >>> 0 < (env[173] as number) >>> 0;
+          if (env[174] as boolean) {
+            f.block = 107;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [107, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 107: {
           e.tick(2);
+          e.folded(1);
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           env[175] = e.get(p, env[5 /* stack */] as AVal, k(env[172 /* top */] as number));
-          env[176] = e.pure(p, "uint_lt", "bool", k(env[171 /* sp */] as number), env[173] as AVal);
-          const cond = env[176] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 108;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[176] = (env[171 /* sp */] as number) >>> 0 < (env[173] as number) >>> 0;
+          if (env[176] as boolean) {
+            f.block = 108;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [108, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 108: {
@@ -1845,53 +1664,39 @@ const graph_execute: Compiled = {
         }
         case 111: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 188: sp = (sp - 1) | 0;
           env[181 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 189: const top = (sp - 1) | 0;
           env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
-          env[183] = e.len(p, env[5 /* stack */] as AVal);
-          env[184] = e.pure(
-            p,
-            "uint_lt",
-            "bool",
-            k(env[182 /* top */] as number),
-            env[183] as AVal,
-          );
-          const cond = env[184] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 112;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[183] = length2;
+          env[184] = (env[182 /* top */] as number) >>> 0 < (env[183] as number) >>> 0;
+          if (env[184] as boolean) {
+            f.block = 112;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [112, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 112: {
           e.tick(2);
+          e.folded(1);
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           env[185] = e.get(p, env[5 /* stack */] as AVal, k(env[182 /* top */] as number));
-          env[186] = e.pure(p, "uint_lt", "bool", k(env[181 /* sp */] as number), env[183] as AVal);
-          const cond = env[186] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 113;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[186] = (env[181 /* sp */] as number) >>> 0 < (env[183] as number) >>> 0;
+          if (env[186] as boolean) {
+            f.block = 113;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [113, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 113: {
@@ -1950,25 +1755,22 @@ const graph_execute: Compiled = {
         }
         case 116: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 198: sp = (sp - 1) | 0;
           env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
-          env[194] = e.len(p, env[5 /* stack */] as AVal);
-          env[195] = e.pure(p, "uint_lt", "bool", k(env[193 /* sp */] as number), env[194] as AVal);
-          const cond = env[195] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 117;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[194] = length1;
+          env[195] = (env[193 /* sp */] as number) >>> 0 < (env[194] as number) >>> 0;
+          if (env[195] as boolean) {
+            f.block = 117;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [117, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 117: {
@@ -2043,25 +1845,22 @@ const graph_execute: Compiled = {
         }
         case 123: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 204: sp = (sp - 2) | 0;
           env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
-          env[202] = e.len(p, env[5 /* stack */] as AVal);
-          env[203] = e.pure(p, "uint_lt", "bool", k(env[201 /* sp */] as number), env[202] as AVal);
-          const cond = env[203] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 124;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[202] = length1;
+          env[203] = (env[201 /* sp */] as number) >>> 0 < (env[202] as number) >>> 0;
+          if (env[203] as boolean) {
+            f.block = 124;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [124, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 124: {
@@ -2086,23 +1885,17 @@ const graph_execute: Compiled = {
         }
         case 125: {
           e.tick(2);
-          e.folded(1);
+          e.folded(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[206] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[207] = e.pure(p, "uint_lt", "bool", k(env[206] as number), env[202] as AVal);
-          const cond = env[207] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 126;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[207] = (env[206] as number) >>> 0 < (env[202] as number) >>> 0;
+          if (env[207] as boolean) {
+            f.block = 126;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [126, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 126: {
@@ -2210,22 +2003,20 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(2);
+          e.folded(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[218] = e.len(p, env[5 /* stack */] as AVal);
-          env[219] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
-          const cond = env[219] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 132;
-              f.op = 0;
-            } else {
-              f.block = 133;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[218] = length2;
+          env[219] = (env[7 /* sp */] as number) >= (env[218] as number);
+          if (env[219] as boolean) {
+            f.block = 132;
+            f.op = 0;
+          } else {
+            f.block = 133;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [132, []], [133, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 132: {
@@ -2234,21 +2025,16 @@ const graph_execute: Compiled = {
         }
         case 133: {
           e.tick(1);
+          e.folded(1);
           // 218: stack[sp] = result;
-          env[220] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[218] as AVal);
-          const cond = env[220] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 134;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[220] = (env[7 /* sp */] as number) >>> 0 < (env[218] as number) >>> 0;
+          if (env[220] as boolean) {
+            f.block = 134;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [134, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 134: {
@@ -2289,24 +2075,21 @@ const graph_execute: Compiled = {
         }
         case 137: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 224: return stack[(sp - 1) | 0];
           env[223] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[224] = e.len(p, env[5 /* stack */] as AVal);
-          env[225] = e.pure(p, "uint_lt", "bool", k(env[223] as number), env[224] as AVal);
-          const cond = env[225] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 138;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[224] = length1;
+          env[225] = (env[223] as number) >>> 0 < (env[224] as number) >>> 0;
+          if (env[225] as boolean) {
+            f.block = 138;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [138, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 138: {
@@ -2317,22 +2100,20 @@ const graph_execute: Compiled = {
         }
         case 139: {
           e.tick(2);
+          e.folded(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
-          env[227] = e.len(p, env[5 /* stack */] as AVal);
-          env[228] = e.pure(p, "int_ge", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
-          const cond = env[228] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 140;
-              f.op = 0;
-            } else {
-              f.block = 141;
-              f.op = 0;
-            }
-            continue;
+          f.op = 0;
+          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length0 === undefined) return true; // not known here: the engine's walk goes on
+          env[227] = length0;
+          env[228] = (env[7 /* sp */] as number) >= (env[227] as number);
+          if (env[228] as boolean) {
+            f.block = 140;
+            f.op = 0;
+          } else {
+            f.block = 141;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [140, []], [141, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 140: {
@@ -2341,21 +2122,16 @@ const graph_execute: Compiled = {
         }
         case 141: {
           e.tick(1);
+          e.folded(1);
           // 227: stack[sp] = arg;
-          env[229] = e.pure(p, "uint_lt", "bool", k(env[7 /* sp */] as number), env[227] as AVal);
-          const cond = env[229] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 142;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          env[229] = (env[7 /* sp */] as number) >>> 0 < (env[227] as number) >>> 0;
+          if (env[229] as boolean) {
+            f.block = 142;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [142, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 142: {
@@ -2404,24 +2180,21 @@ const graph_execute: Compiled = {
         }
         case 147: {
           e.tick(3);
-          e.folded(1);
+          e.folded(3);
           // 238: return stack[(sp - 1) | 0];
           env[232] = ((env[7 /* sp */] as number) + -1) | 0;
-          env[233] = e.len(p, env[5 /* stack */] as AVal);
-          env[234] = e.pure(p, "uint_lt", "bool", k(env[232] as number), env[233] as AVal);
-          const cond = env[234] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 148;
-              f.op = 0;
-            } else {
-              f.block = 10;
-              f.op = 0;
-            }
-            continue;
+          f.op = 1;
+          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          if (length1 === undefined) return true; // not known here: the engine's walk goes on
+          env[233] = length1;
+          env[234] = (env[232] as number) >>> 0 < (env[233] as number) >>> 0;
+          if (env[234] as boolean) {
+            f.block = 148;
+            f.op = 0;
+          } else {
+            f.block = 10;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [148, []], [10, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 148: {

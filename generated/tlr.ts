@@ -19,7 +19,7 @@ const K0 = k(0);
 
 /** @interpret */
 const graph_interpret: Compiled = {
-  greens: bits("GRRRRGGGGGGGGGRRRRRGGGRRRRGGRGGGGGRRRRRGRGR"),
+  greens: bits("GRRRRGGGGGGGGGGGGRRGGGGGGRGGRGGGGGGGGRRGRGR"),
   run(e: Engine, p: Path, f: Frame): boolean {
     let env = f.env;
     for (;;) {
@@ -119,7 +119,7 @@ const graph_interpret: Compiled = {
         }
         case 4: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 35: const n = operand(code, pc);
           try {
             env[12 /* n */] = green_operand(
@@ -133,21 +133,18 @@ const graph_interpret: Compiled = {
           // 36: pc = (pc + 1) | 0;
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
-          env[14] = e.len(p, env[4 /* regs */] as AVal);
-          env[15] = e.pure(p, "int_ge", "bool", k(env[12 /* n */] as number), env[14] as AVal);
-          const cond = env[15] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 5;
-              f.op = 0;
-            } else {
-              f.block = 6;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[14] = length2;
+          env[15] = (env[12 /* n */] as number) >= (env[14] as number);
+          if (env[15] as boolean) {
+            f.block = 5;
+            f.op = 0;
+          } else {
+            f.block = 6;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [5, []], [6, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 5: {
@@ -156,21 +153,16 @@ const graph_interpret: Compiled = {
         }
         case 6: {
           e.tick(1);
+          e.folded(1);
           // 38: regs[n] = a;
-          env[16] = e.pure(p, "uint_lt", "bool", k(env[12 /* n */] as number), env[14] as AVal);
-          const cond = env[16] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 7;
-              f.op = 0;
-            } else {
-              f.block = 9;
-              f.op = 0;
-            }
-            continue;
+          env[16] = (env[12 /* n */] as number) >>> 0 < (env[14] as number) >>> 0;
+          if (env[16] as boolean) {
+            f.block = 7;
+            f.op = 0;
+          } else {
+            f.block = 9;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [7, []], [9, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 7: {
@@ -197,7 +189,7 @@ const graph_interpret: Compiled = {
         }
         case 10: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 42: const n = operand(code, pc);
           try {
             env[20 /* n */] = green_operand(
@@ -211,21 +203,18 @@ const graph_interpret: Compiled = {
           // 43: pc = (pc + 1) | 0;
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
-          env[22] = e.len(p, env[4 /* regs */] as AVal);
-          env[23] = e.pure(p, "int_ge", "bool", k(env[20 /* n */] as number), env[22] as AVal);
-          const cond = env[23] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 11;
-              f.op = 0;
-            } else {
-              f.block = 12;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[22] = length2;
+          env[23] = (env[20 /* n */] as number) >= (env[22] as number);
+          if (env[23] as boolean) {
+            f.block = 11;
+            f.op = 0;
+          } else {
+            f.block = 12;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [11, []], [12, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 11: {
@@ -234,21 +223,16 @@ const graph_interpret: Compiled = {
         }
         case 12: {
           e.tick(1);
+          e.folded(1);
           // 45: a = regs[n];
-          env[24] = e.pure(p, "uint_lt", "bool", k(env[20 /* n */] as number), env[22] as AVal);
-          const cond = env[24] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 13;
-              f.op = 0;
-            } else {
-              f.block = 9;
-              f.op = 0;
-            }
-            continue;
+          env[24] = (env[20 /* n */] as number) >>> 0 < (env[22] as number) >>> 0;
+          if (env[24] as boolean) {
+            f.block = 13;
+            f.op = 0;
+          } else {
+            f.block = 9;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [13, []], [9, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 13: {
@@ -338,7 +322,7 @@ const graph_interpret: Compiled = {
         }
         case 19: {
           e.tick(4);
-          e.folded(2);
+          e.folded(4);
           // 60: const n = operand(code, pc);
           try {
             env[32 /* n */] = green_operand(
@@ -352,21 +336,18 @@ const graph_interpret: Compiled = {
           // 61: pc = (pc + 1) | 0;
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
-          env[34] = e.len(p, env[4 /* regs */] as AVal);
-          env[35] = e.pure(p, "int_ge", "bool", k(env[32 /* n */] as number), env[34] as AVal);
-          const cond = env[35] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 20;
-              f.op = 0;
-            } else {
-              f.block = 21;
-              f.op = 0;
-            }
-            continue;
+          f.op = 2;
+          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          if (length2 === undefined) return true; // not known here: the engine's walk goes on
+          env[34] = length2;
+          env[35] = (env[32 /* n */] as number) >= (env[34] as number);
+          if (env[35] as boolean) {
+            f.block = 20;
+            f.op = 0;
+          } else {
+            f.block = 21;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [20, []], [21, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 20: {
@@ -375,21 +356,16 @@ const graph_interpret: Compiled = {
         }
         case 21: {
           e.tick(1);
+          e.folded(1);
           // 63: a = (a + regs[n]) | 0;
-          env[36] = e.pure(p, "uint_lt", "bool", k(env[32 /* n */] as number), env[34] as AVal);
-          const cond = env[36] as AVal;
-          if (cond.k === "c") {
-            if (cond.v) {
-              f.block = 22;
-              f.op = 0;
-            } else {
-              f.block = 9;
-              f.op = 0;
-            }
-            continue;
+          env[36] = (env[32 /* n */] as number) >>> 0 < (env[34] as number) >>> 0;
+          if (env[36] as boolean) {
+            f.block = 22;
+            f.op = 0;
+          } else {
+            f.block = 9;
+            f.op = 0;
           }
-          if (!e.branch(p, f, cond, [22, []], [9, []])) return false;
-          env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
         case 22: {

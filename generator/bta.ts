@@ -73,6 +73,21 @@ export function analyse(m: Module, entry: string): Binding {
     }
   };
 
+  // A red array's length is known at compile time where every array of its class is allocated
+  // with a green length (a stack as long as the bytecode, a tape): `array_len` of it is green.
+  // (The engine may not know it all the same, after a generalised merge point: generated code
+  // then goes on generically.) Classes of arrays from elsewhere are not.
+  const unknownLength = new Set<string>();
+  const lengthUnknown = (g: string, a: Operand) => {
+    if (typeof a !== "number") return;
+    const c = classes.find(`${g}:${a}`);
+    if (unknownLength.has(c)) return;
+    unknownLength.add(c);
+    changed = true;
+  };
+  const lengthKnown = (g: string, a: Operand) =>
+    typeof a === "number" && !unknownLength.has(classes.find(`${g}:${a}`));
+
   const e = graphs.get(entry)!;
   for (const p of e.blocks[0]!.params)
     if (!immutable.has(e.names[p] ?? ""))
@@ -82,6 +97,11 @@ export function analyse(m: Module, entry: string): Binding {
     changed = false;
     for (const g of m.graphs) {
       const gn = g.name;
+      // Arrays that come in from run time: their lengths are not known.
+      if (gn === entry || portals.has(gn))
+        for (const v of g.blocks[0]!.params)
+          if (!greens.get(gn)![v] && (g.types[v] === "i32[]" || g.types[v] === "u8[]"))
+            lengthUnknown(gn, v);
       for (const b of g.blocks) {
         for (const op of b.ops) {
           const text = `${printOp(g, op)}${op.pos ? ` @${op.pos.line}:${op.pos.col}` : ""}`;
@@ -125,13 +145,17 @@ export function analyse(m: Module, entry: string): Binding {
           }
           if (op.op === "call" && portals.has(op.imm as string))
             op.args.forEach((a) => redArray(gn, a, `passed to the portal: ${text}`));
+          if (op.op === "call" && portals.has(op.imm as string) && op.dst >= 0)
+            lengthUnknown(gn, op.dst);
           if (op.dst < 0) continue;
           const info = OPS[op.op]!;
           if (op.op === "new_array") {
             if (from) red(gn, op.dst, `an allocation of a red length: ${text}`, from);
+            if (from) lengthUnknown(gn, op.dst);
           } else if (op.op === "io_read") red(gn, op.dst, `input: ${text}`);
           else if (op.op === "promote")
             continue; // green by definition: that is what promotion is for
+          else if (op.op === "array_len" && lengthKnown(gn, op.args[0]!)) continue;
           else if (info.effect === "pure" || op.op === "array_get") {
             if (from) red(gn, op.dst, `uses a red operand: ${text}`, from);
           } else red(gn, op.dst, `an operation with effects: ${text}`);

@@ -231,6 +231,13 @@ class GraphEmitter {
       ];
     if (op.op === "array_set" && this.isGreen(args[0]!))
       return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
+    if (op.op === "array_len" && this.greens[op.dst] && !this.isGreen(args[0]!))
+      return [
+        `f.op = ${k};`,
+        `const length${k} = e.knownLength(f, ${this.abstract(args[0]!)});`,
+        `if (length${k} === undefined) return true; // not known here: the engine's walk goes on`,
+        `${this.slot(op.dst)} = length${k};`,
+      ];
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
     const a = args.map((x) => this.abstract(x)).join(", ");
     const dst = this.slot(op.dst);

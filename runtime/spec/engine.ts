@@ -481,11 +481,20 @@ export class Engine {
   /** `array_len`. */
   len(p: Path, a: AVal): AVal {
     a = this.resolve(a);
-    const n =
-      a.k === "a" ? a.arr.length : a.k === "v" ? a.obj.length : a.k === "r" ? a.len : undefined;
+    const n = lengthOf(a);
     if (n === undefined) return this.residual(p, "array_len", [a], "i32")!;
     this.stats.opsFolded++;
     return konst(n);
+  }
+
+  /** `array_len` of a red array as generated code asks for it where the binding-time analysis
+   *  found its length known at compile time (every array that may reach it allocated with a
+   *  green length). Where the engine does not know it all the same (a generalised merge point
+   *  drops it), `f` goes on generically from the operation, as the walk would. */
+  knownLength(f: Frame, a: AVal): number | undefined {
+    const n = lengthOf(this.resolve(a));
+    if (n === undefined) this.generic(f);
+    return n;
   }
 
   /** `array_get`. */
@@ -1322,6 +1331,11 @@ function blank(g: Graph): Slot[] {
   return t.slice();
 }
 const blanks = new WeakMap<Graph, Slot[]>();
+
+/** The length of an array if it is known at compile time. */
+function lengthOf(a: AVal): number | undefined {
+  return a.k === "a" ? a.arr.length : a.k === "v" ? a.obj.length : a.k === "r" ? a.len : undefined;
+}
 
 /** What a virtual became once forced (a run-time array) or frozen (a compile-time one); none
  *  while it is still virtual. */
