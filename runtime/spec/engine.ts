@@ -76,7 +76,7 @@ interface Residual {
   keys: IntMap;
   /** Keys made per position, and the pattern of the last, which widening starts from (as the
    *  key's number, whose parts hold it after the greens', or for a general key `-1 - n`, `n`
-   *  the number of the pattern in `Engine.shapeIds`): the graph's own in eager mode, the
+   *  the number of the pattern in `Engine.partIds`): the graph's own in eager mode, the
    *  program's (shared by every graph) in lazy mode. */
   variants: number[];
   patterns: number[];
@@ -201,16 +201,16 @@ export class Engine {
   private remade = new Map<string, { n: number; learned: number }>();
   private variants: number[] = [];
   private patterns: number[] = [];
-  /** Merge-point positions, keys and the reds' shapes by number (a key's name once made), and
-   *  numbers for arrays in them. Per position: its greens when first met (by number in
-   *  `knownIds`), and three counts (`PlaceCounts`, in order). The parts buffers are room for a
+  /** Merge-point positions and keys by number (a key's name once made), other sequences of
+   *  parts (a position's greens when first met, a general key's pattern), and numbers for
+   *  arrays in them. Per position: its first greens (by number in `partIds`), and three counts
+   *  (`PlaceCounts`, in order). The parts buffers are room for a
    *  key's parts while it is looked up: the greens' (then the whole key's), the reds' shapes, a
    *  position's. (Numbers in arrays, not an object per position or key: they live as long as
    *  the specialisation, and the garbage collector copies every small object that does.) */
   private positionIds = new Interner();
   private keyIds = new Interner();
-  private shapeIds = new Interner();
-  private knownIds = new Interner();
+  private partIds = new Interner();
   private placeKnown: number[] = [];
   private placeCounts: number[] = [];
   private keyNames: string[] = [];
@@ -1136,7 +1136,7 @@ export class Engine {
       this.stats.mergeKeys++;
       this.placeCounts[counts + 1]++;
       p.rg.variants[position] = variants + 1;
-      p.rg.patterns[position] = general ? -1 - this.shapeIds.id(shape, s) : key;
+      p.rg.patterns[position] = general ? -1 - this.partIds.id(shape, s) : key;
     }
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
@@ -1240,7 +1240,7 @@ export class Engine {
     for (let i = 0; i < n; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
     const id = this.positionIds.id(parts, m);
     if (id === this.placeKnown.length) {
-      this.placeKnown.push(this.knownIds.id(known, n));
+      this.placeKnown.push(this.partIds.id(known, n));
       this.placeCounts.push(0, 0, 0);
     }
     return id;
@@ -1255,7 +1255,7 @@ export class Engine {
 
   /** The reds' shapes of a pattern (see `Residual.patterns`) at a merge point of `n` greens. */
   private pattern(x: number, n: number): number[] {
-    return x >= 0 ? this.keyIds.parts(x).slice(n) : this.shapeIds.parts(-1 - x);
+    return x >= 0 ? this.keyIds.parts(x).slice(n) : this.partIds.parts(-1 - x);
   }
 
   /** The general key of `position` (every green but its position parts red). */
@@ -1282,7 +1282,7 @@ export class Engine {
   }
 
   private positionName(position: number): string {
-    const known = this.knownIds.parts(this.placeKnown[position]!);
+    const known = this.partIds.parts(this.placeKnown[position]!);
     return positionKey(known.map(partName), this.isPosition);
   }
 
