@@ -100,8 +100,7 @@ export function analyse(m: Module, entry: string): Binding {
       // Arrays that come in from run time: their lengths are not known.
       if (gn === entry || portals.has(gn))
         for (const v of g.blocks[0]!.params)
-          if (!greens.get(gn)![v] && (g.types[v] === "i32[]" || g.types[v] === "u8[]"))
-            lengthUnknown(gn, v);
+          if (!greens.get(gn)![v] && isArray(g, v)) lengthUnknown(gn, v);
       for (const b of g.blocks) {
         for (const op of b.ops) {
           const text = `${printOp(g, op)}${op.pos ? ` @${op.pos.line}:${op.pos.col}` : ""}`;
@@ -143,15 +142,17 @@ export function analyse(m: Module, entry: string): Binding {
                 v: bad as number,
               });
           }
-          if (op.op === "call" && portals.has(op.imm as string))
+          if (op.op === "call" && portals.has(op.imm as string)) {
             op.args.forEach((a) => redArray(gn, a, `passed to the portal: ${text}`));
-          if (op.op === "call" && portals.has(op.imm as string) && op.dst >= 0)
-            lengthUnknown(gn, op.dst);
+            if (op.dst >= 0) lengthUnknown(gn, op.dst);
+          }
           if (op.dst < 0) continue;
           const info = OPS[op.op]!;
           if (op.op === "new_array") {
-            if (from) red(gn, op.dst, `an allocation of a red length: ${text}`, from);
-            if (from) lengthUnknown(gn, op.dst);
+            if (from) {
+              red(gn, op.dst, `an allocation of a red length: ${text}`, from);
+              lengthUnknown(gn, op.dst);
+            }
           } else if (op.op === "io_read") red(gn, op.dst, `input: ${text}`);
           else if (op.op === "promote")
             continue; // green by definition: that is what promotion is for
@@ -160,8 +161,8 @@ export function analyse(m: Module, entry: string): Binding {
             if (from) red(gn, op.dst, `uses a red operand: ${text}`, from);
           } else red(gn, op.dst, `an operation with effects: ${text}`);
         }
-        g.types.forEach((t, v) => {
-          if (t !== "i32[]" && t !== "u8[]") return;
+        g.types.forEach((_, v) => {
+          if (!isArray(g, v)) return;
           const why = redClass.get(classes.find(`${gn}:${v}`));
           if (why) red(gn, v, `an alias of a run-time array: ${why.reason}`, why.from);
         });
@@ -212,8 +213,6 @@ class UnionFind {
 /** The classes of array values that may be the same array. */
 function aliasClasses(m: Module, graphs: Map<string, Graph>): UnionFind {
   const uf = new UnionFind();
-  const isArray = (g: Graph, o: Operand): o is number =>
-    typeof o === "number" && (g.types[o] === "i32[]" || g.types[o] === "u8[]");
   for (const g of m.graphs)
     for (const b of g.blocks) {
       for (const j of jumpsOf(b.term))
@@ -237,6 +236,10 @@ function aliasClasses(m: Module, graphs: Map<string, Graph>): UnionFind {
       }
     }
   return uf;
+}
+
+function isArray(g: Graph, o: Operand): o is number {
+  return typeof o === "number" && (g.types[o] === "i32[]" || g.types[o] === "u8[]");
 }
 
 /** A red value some `return` of `g` gives, if any. */

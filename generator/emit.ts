@@ -46,12 +46,9 @@ export function emitSpecialiser(m: Module, bt: Binding, source: string, header: 
   return out.join("\n") + "\n";
 }
 
-function ident(name: string): string {
-  return `graph_${name.replace(/\W/g, "_")}`;
-}
-
-function plainIdent(name: string): string {
-  return `green_${name.replace(/\W/g, "_")}`;
+/** The name of a graph's `Compiled` object (`graph_`) or plain function (`green_`). */
+function ident(name: string, prefix = "graph"): string {
+  return `${prefix}_${name.replace(/\W/g, "_")}`;
 }
 
 /** Whether `g` runs wholly at compile time: every value green, no calls, no merge point. */
@@ -110,7 +107,7 @@ class GraphEmitter {
     const ret = g.ret === "void" ? "void" : tsType(g.ret);
     return [
       `/** @${g.name}, every value green: run at compile time, called directly by compiled code. */`,
-      `function ${plainIdent(g.name)}(e: Engine, ${names.map((n, i) => `${n}: ${tsType(g.types[params[i]!]!)}`).join(", ")}): ${ret} {`,
+      `function ${ident(g.name, "green")}(e: Engine, ${names.map((n, i) => `${n}: ${tsType(g.types[params[i]!]!)}`).join(", ")}): ${ret} {`,
       `const env: Slot[] = new Array(${g.types.length});`,
       ...params.map((v, i) => `${this.slot(v)} = ${names[i]};`),
       `for (let b = 0; ; ) {`,
@@ -207,7 +204,7 @@ class GraphEmitter {
       ];
     }
     if (op.op === "call" && this.direct.has(op.imm as string)) {
-      const call = `${plainIdent(op.imm as string)}(e, ${args.map((a) => this.plain(a)).join(", ")})`;
+      const call = `${ident(op.imm as string, "green")}(e, ${args.map((a) => this.plain(a)).join(", ")})`;
       return [
         `try {`,
         op.dst >= 0 ? `${this.slot(op.dst)} = ${call};` : `${call};`,
@@ -223,21 +220,11 @@ class GraphEmitter {
         `return true;`,
       ];
     if (op.op === "promote" && !this.isGreen(args[0]!))
-      return [
-        `f.op = ${k};`,
-        `const promoted${k} = e.promote(f, ${this.abstract(args[0]!)});`,
-        `if (promoted${k} === undefined) return true; // a run-time value: the engine's walk goes on`,
-        `${this.slot(op.dst)} = promoted${k};`,
-      ];
+      return this.orWalk(op, k, "promoted", "promote", "a run-time value");
     if (op.op === "array_set" && this.isGreen(args[0]!))
       return [`e.store(${args.map((a) => this.plain(a)).join(", ")});`];
     if (op.op === "array_len" && this.greens[op.dst] && !this.isGreen(args[0]!))
-      return [
-        `f.op = ${k};`,
-        `const length${k} = e.knownLength(f, ${this.abstract(args[0]!)});`,
-        `if (length${k} === undefined) return true; // not known here: the engine's walk goes on`,
-        `${this.slot(op.dst)} = length${k};`,
-      ];
+      return this.orWalk(op, k, "length", "knownLength", "not known here");
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
     const a = args.map((x) => this.abstract(x)).join(", ");
     const dst = this.slot(op.dst);
@@ -257,6 +244,17 @@ class GraphEmitter {
     const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
     const call = `e.op(p, "${op.op}", [${a}], ${type}${imm})`;
     return [op.dst >= 0 ? `${dst} = ${call}!;` : `${call};`];
+  }
+
+  /** Operation `k`, green, of a red operand: the engine's `method` gives its plain value, or
+   *  undefined (`why`) when it turns the frame generic for the walk to do the operation. */
+  private orWalk(op: Op, k: number, name: string, method: string, why: string): string[] {
+    return [
+      `f.op = ${k};`,
+      `const ${name}${k} = e.${method}(f, ${this.abstract(op.args[0]!)});`,
+      `if (${name}${k} === undefined) return true; // ${why}: the engine's walk goes on`,
+      `${this.slot(op.dst)} = ${name}${k};`,
+    ];
   }
 
   /** A green operation as a TypeScript expression. */

@@ -70,6 +70,7 @@ export class Interner {
 /** A map from numbers 0 up (keys) to numbers 0 up, as an open-addressing table: a residual
  *  graph's blocks by key, looked up at every merge point. */
 export class IntMap {
+  /** Room for 128 keys from the start: growing shows on a small program's specialisation. */
   private keys = new Int32Array(256).fill(-1);
   private values = new Int32Array(256);
   private size = 0;
