@@ -15,7 +15,9 @@ export interface Arc {
   len: number;
 }
 
-export const mod = (v: number) => ((v % CIRCLE) + CIRCLE) % CIRCLE;
+/** `v` modulo 2^32, for integers `v` (exact up to 2^53; the float remainder it stands for costs
+ *  the passes that reason about arcs most of their time). */
+export const mod = (v: number) => v >>> 0;
 
 /** For which v `v op k` holds (undefined: none, or not a comparison with a constant). */
 export function holds(op: string, k: number): Arc | undefined {
@@ -51,17 +53,16 @@ export function within(a: Arc, b: Arc): boolean {
 
 /** The union of two arcs when it is one arc (not the whole circle). */
 export function join(a: Arc, b: Arc): Arc | undefined {
-  for (const [p, q] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const d = mod(q.lo - p.lo);
-    if (d <= p.len) {
-      const len = Math.max(p.len, d + q.len);
-      return len < CIRCLE ? { lo: p.lo, len } : undefined;
-    }
-  }
+  // From the start of the arc the other starts in (or just after).
+  if (mod(b.lo - a.lo) <= a.len) return joinFrom(a, b);
+  if (mod(a.lo - b.lo) <= b.len) return joinFrom(b, a);
   return undefined;
+}
+
+/** The union of `p` and `q`, which starts in `p` or just after it, unless it is the circle. */
+function joinFrom(p: Arc, q: Arc): Arc | undefined {
+  const len = Math.max(p.len, mod(q.lo - p.lo) + q.len);
+  return len < CIRCLE ? { lo: p.lo, len } : undefined;
 }
 
 /** The shortest arc holding both arcs (the whole circle when none is shorter). */
@@ -73,8 +74,8 @@ export function cover(a: Arc, b: Arc): Arc {
   // Disjoint, or together the whole circle: from one's start on to the other's end.
   const ab = mod(b.lo - a.lo) + b.len;
   const ba = mod(a.lo - b.lo) + a.len;
-  const [lo, len] = ab <= ba ? [a.lo, ab] : [b.lo, ba];
-  return len < CIRCLE ? { lo, len } : { lo: 0, len: CIRCLE };
+  const len = Math.min(ab, ba);
+  return len < CIRCLE ? { lo: ab <= ba ? a.lo : b.lo, len } : { lo: 0, len: CIRCLE };
 }
 
 /** The values in both arcs when they are one arc (undefined: none, or two pieces). */
@@ -82,15 +83,15 @@ export function meet(a: Arc, b: Arc): Arc | undefined {
   if (within(a, b)) return a;
   if (within(b, a)) return b;
   // Each piece starts where one arc starts inside the other.
-  const pieces: Arc[] = [];
-  for (const [p, q] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const d = mod(q.lo - p.lo);
-    if (d < p.len) pieces.push({ lo: q.lo, len: Math.min(q.len, p.len - d) });
-  }
-  return pieces.length === 1 ? pieces[0] : undefined;
+  const ab = piece(a, b);
+  const ba = piece(b, a);
+  return ab && ba ? undefined : (ab ?? ba);
+}
+
+/** The piece of the meet of `p` and `q` that starts where `q` starts inside `p`, if it does. */
+function piece(p: Arc, q: Arc): Arc | undefined {
+  const d = mod(q.lo - p.lo);
+  return d < p.len ? { lo: q.lo, len: Math.min(q.len, p.len - d) } : undefined;
 }
 
 /** An arc holding every value in both: their meet, or when that is two pieces the shorter

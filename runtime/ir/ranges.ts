@@ -39,8 +39,10 @@ export function comparison(
   resolve: (o: Operand) => Operand = (o) => o,
 ): { x: number; c: number; holds: Arc } | undefined {
   const cmp = typeof cond === "number" ? def(cond) : undefined;
-  const [v, k] = (cmp?.args ?? []).map(resolve);
-  if (!cmp || typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
+  if (!cmp || cmp.args.length !== 2) return undefined;
+  const v = resolve(cmp.args[0]!);
+  const k = resolve(cmp.args[1]!);
+  if (typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
   const h = holds(cmp.op, k.v);
   if (!h) return undefined;
   const { x, c } = linear(v, (n) => def(resolve(n) as number));
@@ -79,6 +81,8 @@ export function paramArcs(
     return new Map();
   const steps = passings(g, def, inherits);
   const params = (b: number) => g.blocks[b]!.params;
+  // Arcs by variable in arrays, not maps: a residual graph has tens of thousands of parameters.
+  const n = g.types.length;
 
   /** One round over every jump reached, in reverse postorder: what each passes goes to
    *  `pass`, given the arc `read` says each parameter has (undefined: none yet); `jumped`
@@ -99,25 +103,24 @@ export function paramArcs(
   };
 
   // Upwards, to a fixpoint.
-  const arcs = new Map<number, Arc>();
-  for (const p of params(0)) arcs.set(p, TOP);
-  const grown = new Map<number, number>();
+  const arcs: (Arc | undefined)[] = new Array(n);
+  for (const p of params(0)) arcs[p] = TOP;
+  const grown = new Uint8Array(n);
   let changed = true;
   let widened = false;
   const grow = (p: number, arc: Arc) => {
-    const old = arcs.get(p);
+    const old = arcs[p];
     const now = old ? cover(old, arc) : arc;
     if (old && now.lo === old.lo && now.len === old.len) return;
-    const n = (grown.get(p) ?? 0) + 1;
-    grown.set(p, n);
-    arcs.set(p, n > WIDEN ? TOP : now);
-    widened ||= n > WIDEN;
+    const wide = ++grown[p]! > WIDEN;
+    arcs[p] = wide ? TOP : now;
+    widened ||= wide;
     changed = true;
   };
   for (let r = 0; changed; r++) {
     if (r === ROUNDS) return new Map(); // not settled: nothing is known
     changed = false;
-    round((p) => arcs.get(p), grow);
+    round((p) => arcs[p], grow);
   }
 
   // Downwards, where widening lost something: what reaches each parameter given the arcs so
@@ -125,38 +128,44 @@ export function paramArcs(
   // kept while still a fixpoint.
   let best = arcs;
   for (let r = 0; widened && r < NARROW; r++) {
-    const next = new Map<number, Arc>();
-    for (const p of params(0)) next.set(p, TOP);
+    const next: (Arc | undefined)[] = new Array(n);
+    for (const p of params(0)) next[p] = TOP;
     const seen = new Uint32Array(g.blocks.length);
-    const done = new Set<number>();
+    const done = new Uint8Array(n);
     round(
-      (p) => (done.has(p) ? next.get(p) : best.get(p)),
+      (p) => (done[p] ? next[p] : best[p]),
       (p, arc) => {
-        const old = next.get(p);
-        next.set(p, old ? cover(old, arc) : arc);
+        const old = next[p];
+        next[p] = old ? cover(old, arc) : arc;
       },
       (b) => {
-        if (++seen[b]! === preds[b]) for (const p of params(b)) done.add(p);
+        if (++seen[b]! === preds[b]) for (const p of params(b)) done[p] = 1;
       },
     );
-    const same = [...next].every(([p, a]) => {
-      const b = best.get(p);
-      return b && b.lo === a.lo && b.len === a.len;
-    });
+    let same = true;
+    for (let p = 0; same && p < n; p++) {
+      const a = next[p];
+      const b = best[p];
+      if (a) same = b !== undefined && b.lo === a.lo && b.len === a.len;
+    }
     if (same) break;
     let fixpoint = true;
     round(
-      (p) => next.get(p),
+      (p) => next[p],
       (p, arc) => {
-        const now = next.get(p);
+        const now = next[p];
         if (!now || !within(arc, now)) fixpoint = false;
       },
     );
     if (!fixpoint) break;
     best = next;
   }
-  for (const [p, a] of best) if (a.len === CIRCLE) best.delete(p);
-  return best;
+  const out = new Map<number, Arc>();
+  for (let p = 0; p < n; p++) {
+    const a = best[p];
+    if (a && a.len !== CIRCLE) out.set(p, a);
+  }
+  return out;
 }
 
 /** Every jump of the blocks reached, in reverse postorder (each extended block depth-first):
@@ -168,20 +177,19 @@ function passings(
   def: (v: number) => Op | undefined,
   inherits: boolean[],
 ): (Passing | number)[] {
-  const isParam = new Set<number>();
-  for (const b of g.blocks) for (const p of b.params) isParam.add(p);
+  const isParam = new Uint8Array(g.types.length);
+  for (const b of g.blocks) for (const p of b.params) isParam[p] = 1;
   // For each variable, what the comparisons on the way say of it, met (a stack: the last
   // entry holds here).
-  const facts = new Map<number, Arc[]>();
+  const facts: (Arc[] | undefined)[] = new Array(g.types.length);
   const assume = (fact: [number, Arc] | undefined) => {
     if (!fact) return;
-    let list = facts.get(fact[0]);
-    if (!list) facts.set(fact[0], (list = []));
+    const list = (facts[fact[0]] ??= []);
     const last = list.at(-1);
     list.push(last ? narrow(last, fact[1]) : fact[1]);
   };
   const forget = (fact: [number, Arc] | undefined) => {
-    if (fact) facts.get(fact[0])!.pop();
+    if (fact) facts[fact[0]]!.pop();
   };
   const steps: (Passing | number)[] = [];
   type Step = { visit: number; fact?: [number, Arc] } | { forget: [number, Arc] };
@@ -204,19 +212,20 @@ function passings(
           t.k === "branch" && t.then.block !== t.else.block
             ? sideArc(test, j === t.then)
             : undefined;
-        if (inherits[j.block]) work.push({ visit: j.block, ...(fact ? { fact } : {}) });
+        if (inherits[j.block]) work.push(fact ? { visit: j.block, fact } : { visit: j.block });
         assume(fact);
         const params = g.blocks[j.block]!.params;
-        j.args.forEach((a, k) => {
+        for (let k = 0; k < j.args.length; k++) {
+          const a = j.args[k]!;
           const to = params[k]!;
-          if (g.types[to] !== "i32") return;
+          if (g.types[to] !== "i32") continue;
           if (typeof a !== "number") {
             if (a.k === "int") steps.push({ to, x: -1, c: 0, fact: { lo: mod(a.v), len: 1 } });
-            return;
+            continue;
           }
           const { x, c } = linear(a, def);
-          steps.push({ to, x: isParam.has(x) ? x : -1, c, fact: facts.get(x)?.at(-1) });
-        });
+          steps.push({ to, x: isParam[x] ? x : -1, c, fact: facts[x]?.at(-1) });
+        }
         forget(fact);
         steps.push(j.block);
       }

@@ -71,7 +71,9 @@ export function cse(g: Graph): void {
       undo.ranges.push([x, old]);
     }
     const b = g.blocks[bi]!;
-    b.ops = b.ops.filter((op) => {
+    const ops = b.ops;
+    let kept = 0;
+    for (const op of ops) {
       const args = op.args;
       for (let i = 0; i < args.length; i++) args[i] = resolve(args[i]!);
       if (op.op === "merge_point" && !undo.saved) {
@@ -80,18 +82,20 @@ export function cse(g: Graph): void {
         undo.saved = t;
         t = fresh();
       }
-      if (op.dst < 0 || OPS[op.op]!.effect !== "pure") return true;
-      let k = `${op.op}<${op.imm ?? ""}>`;
-      for (const a of args) k += typeof a === "number" ? `v${a},` : `${a.k}${a.v},`;
-      const seen = t.exprs.get(k);
-      if (seen === undefined) {
+      if (op.dst >= 0 && OPS[op.op]!.effect === "pure") {
+        let k = `${op.op}<${op.imm ?? ""}>`;
+        for (const a of args) k += typeof a === "number" ? `v${a},` : `${a.k}${a.v},`;
+        const seen = t.exprs.get(k);
+        if (seen !== undefined) {
+          subst.set(op.dst, seen);
+          continue;
+        }
         t.exprs.set(k, op.dst);
         if (!undo.saved) undo.exprs.push(k);
-        return true;
       }
-      subst.set(op.dst, seen);
-      return false;
-    });
+      ops[kept++] = op;
+    }
+    ops.length = kept;
     const term = b.term;
     let test: ReturnType<typeof comparison>;
     if (term.k === "branch") {

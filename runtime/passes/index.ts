@@ -16,6 +16,9 @@ import { renumber } from "./renumber.ts";
 export type Pass = (g: Graph) => void;
 
 export const cleanup: [string, Pass][] = [
+  // A specialiser's graph is mostly chains of blocks (one per merge-point key): fused first,
+  // the passes after see 40% fewer (mandelbrot: 25,853 blocks, then 15,571).
+  ["fuse-blocks", fuseBlocks],
   ["prune-blocks", pruneBlocks],
   ["prune-params", pruneParams],
   ["fold", fold],
