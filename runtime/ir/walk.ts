@@ -77,19 +77,34 @@ export function successors(t: Term): number[] {
 /** Rewrites every operand used in the graph (not definitions) through `f`, in place (no pass
  *  shares an operand list between two operations or jumps). */
 export function mapOperands(g: Graph, f: (o: Operand) => Operand): void {
-  const each = (xs: Operand[]) => {
-    for (let i = 0; i < xs.length; i++) xs[i] = f(xs[i]!);
-  };
   for (const b of g.blocks) {
-    for (const op of b.ops) each(op.args);
+    for (const op of b.ops) each(op.args, f);
     const t = b.term;
-    if (t.k === "jump") each(t.to.args);
-    else for (const j of jumpsOf(t)) each(j.args);
-    if (t.k === "branch") t.cond = f(t.cond);
-    else if (t.k === "switch") t.on = f(t.on);
-    else if (t.k === "return" && t.value !== undefined) t.value = f(t.value);
-    else if (t.k === "exit") each(t.args);
+    switch (t.k) {
+      case "jump":
+        each(t.to.args, f);
+        break;
+      case "branch":
+        t.cond = f(t.cond);
+        each(t.then.args, f);
+        each(t.else.args, f);
+        break;
+      case "switch":
+        t.on = f(t.on);
+        for (const c of t.cases) each(c.to.args, f);
+        each(t.default.args, f);
+        break;
+      case "return":
+        if (t.value !== undefined) t.value = f(t.value);
+        break;
+      case "exit":
+        each(t.args, f);
+    }
   }
+}
+
+function each(xs: Operand[], f: (o: Operand) => Operand): void {
+  for (let i = 0; i < xs.length; i++) xs[i] = f(xs[i]!);
 }
 
 /** Variables replaced by operands, as passes find them: a lookup follows replacements of

@@ -10,23 +10,20 @@ import { jumpsOf, termOperands } from "../ir/walk.ts";
 export function dce(g: Graph): void {
   const removable = (op: string) => OPS[op]!.effect === "pure" || OPS[op]!.effect === "alloc";
   // What makes each variable's definition live: its operation, or (a parameter) the jump
-  // arguments that flow into it.
-  const defOp = new Map<number, Op>();
-  const incoming = new Map<number, Operand[]>();
+  // arguments that flow into it. (Arrays by variable: residual graphs have tens of thousands.)
+  const defOp: (Op | undefined)[] = new Array(g.types.length);
+  const incoming: (Operand[] | undefined)[] = new Array(g.types.length);
   for (const b of g.blocks) {
-    for (const op of b.ops) if (op.dst >= 0) defOp.set(op.dst, op);
-    for (const j of jumpsOf(b.term))
-      j.args.forEach((a, k) => {
-        const p = g.blocks[j.block]!.params[k]!;
-        let list = incoming.get(p);
-        if (!list) incoming.set(p, (list = []));
-        list.push(a);
-      });
+    for (const op of b.ops) if (op.dst >= 0) defOp[op.dst] = op;
+    for (const j of jumpsOf(b.term)) {
+      const params = g.blocks[j.block]!.params;
+      for (let k = 0; k < j.args.length; k++) (incoming[params[k]!] ??= []).push(j.args[k]!);
+    }
   }
-  const live = new Set<number>();
+  const live = new Uint8Array(g.types.length);
   const work: number[] = [];
   const use = (o: Operand) => {
-    if (typeof o === "number" && !live.has(o)) (live.add(o), work.push(o));
+    if (typeof o === "number" && !live[o]) (live[o] = 1, work.push(o));
   };
   for (const b of g.blocks) {
     for (const op of b.ops) if (!removable(op.op)) op.args.forEach(use);
@@ -35,13 +32,13 @@ export function dce(g: Graph): void {
   g.blocks[0]!.params.forEach(use);
   while (work.length) {
     const v = work.pop()!;
-    defOp.get(v)?.args.forEach(use);
-    incoming.get(v)?.forEach(use);
+    defOp[v]?.args.forEach(use);
+    incoming[v]?.forEach(use);
   }
-  const keep = g.blocks.map((b) => b.params.map((p) => live.has(p)));
+  const keep = g.blocks.map((b) => b.params.map((p) => live[p] === 1));
   for (const b of g.blocks) {
     for (const j of jumpsOf(b.term)) j.args = j.args.filter((_, k) => keep[j.block]![k]);
-    b.ops = b.ops.filter((op) => !removable(op.op) || live.has(op.dst));
+    b.ops = b.ops.filter((op) => !removable(op.op) || live[op.dst] === 1);
   }
   g.blocks.forEach((b, bi) => (b.params = b.params.filter((_, k) => keep[bi]![k])));
 }

@@ -20,8 +20,11 @@ const IDENTITY: Record<string, { right: number; left?: number }> = {
 };
 
 export function fold(g: Graph): void {
-  const known = new Map<number, Operand>();
-  const get = (o: Operand): Operand => (typeof o === "number" ? (known.get(o) ?? o) : o);
+  // By variable (an array: residual graphs have tens of thousands).
+  const known: (Operand | undefined)[] = new Array(g.types.length);
+  let folded = false;
+  const get = (o: Operand): Operand => (typeof o === "number" ? (known[o] ?? o) : o);
+  const set = (v: number, o: Operand) => ((known[v] = o), (folded = true));
   const isInt = (o: Operand, v: number | undefined) =>
     typeof o !== "number" && o.k === "int" && o.v === v;
   for (const b of g.blocks) {
@@ -31,12 +34,12 @@ export function fold(g: Graph): void {
       if (!fn) return true;
       if (args.every((a) => typeof a !== "number" && a.k !== "data")) {
         const v = fn(...args.map((a) => (a as Const).v));
-        known.set(op.dst, typeof v === "boolean" ? { k: "bool", v } : { k: "int", v });
+        set(op.dst, typeof v === "boolean" ? { k: "bool", v } : { k: "int", v });
         return false;
       }
       const id = IDENTITY[op.op];
-      if (id && isInt(args[1]!, id.right)) return (known.set(op.dst, args[0]!), false);
-      if (id && isInt(args[0]!, id.left)) return (known.set(op.dst, args[1]!), false);
+      if (id && isInt(args[1]!, id.right)) return (set(op.dst, args[0]!), false);
+      if (id && isInt(args[0]!, id.left)) return (set(op.dst, args[1]!), false);
       return true;
     });
     const t = b.term;
@@ -49,5 +52,5 @@ export function fold(g: Graph): void {
         b.term = { k: "jump", to: t.cases.find((c) => c.value === v.v)?.to ?? t.default };
     }
   }
-  if (known.size) mapOperands(g, get);
+  if (folded) mapOperands(g, get);
 }

@@ -6,15 +6,16 @@ import { jumpsOf, successors } from "../ir/walk.ts";
 
 export function pruneBlocks(g: Graph): void {
   const order: number[] = [];
-  const index = new Map<number, number>();
+  const index = new Int32Array(g.blocks.length).fill(-1);
   const stack = [0];
   while (stack.length) {
     const b = stack.pop()!;
-    if (index.has(b)) continue;
-    index.set(b, order.length);
+    if (index[b]! >= 0) continue;
+    index[b] = order.length;
     order.push(b);
-    stack.push(...successors(g.blocks[b]!.term).reverse());
+    const next = successors(g.blocks[b]!.term);
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i]!);
   }
   g.blocks = order.map((b) => g.blocks[b]!);
-  for (const b of g.blocks) for (const j of jumpsOf(b.term)) j.block = index.get(j.block)!;
+  for (const b of g.blocks) for (const j of jumpsOf(b.term)) j.block = index[j.block]!;
 }

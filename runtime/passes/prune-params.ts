@@ -25,7 +25,8 @@ export function pruneParams(g: Graph): void {
       }
     }
   const work: number[] = [];
-  for (let bi = 1; bi < g.blocks.length; bi++) work.push(...g.blocks[bi]!.params); // the entry's parameters are the graph's
+  // The entry's parameters are the graph's.
+  for (let bi = 1; bi < g.blocks.length; bi++) for (const p of g.blocks[bi]!.params) work.push(p);
   while (work.length) {
     const p = work.pop()!;
     if (subst.has(p)) continue;
