@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { backends, runProgram } from "../generator/backends.ts";
 import { langs } from "../interpreters/lang.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
+import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
 import { specialise } from "../runtime/spec/pe.ts";
@@ -62,6 +63,22 @@ describe("abstract interpreter", () => {
       ["tl", "fibonacci.tl"],
     ] as const)
       expect(residual(lang, program(f)).text).toBe(residual(lang, program(f)).text);
+  });
+
+  it("refuses graphs with a variable live across a merge point but not among its arguments", () => {
+    // The state after a merge point holds only its arguments: y would be a value of an
+    // earlier trip. (The frontend reports it in an interpreter's source, at the merge point.)
+    const m = parseModule(`
+      func @main -> i32 {
+      b0(x.0: i32, y.1: i32):
+        merge_point<0> x.0
+        v2: i32 = int_add x.0, y.1
+        return v2
+      }`);
+    const red = { k: "r", o: 0, type: "i32" } as const;
+    expect(() => specialise(m, "main", [red, red])).toThrow(
+      "@main: v1 is live across the merge point but is not one of its arguments",
+    );
   });
 
   it("terminates on a loop that grows the stack on every trip", async () => {

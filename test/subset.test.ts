@@ -263,6 +263,27 @@ const rejected: Rejected[] = [
       [4, 22, 'throw only new VmError("a literal message")'],
     ],
   },
+  {
+    // The specialisers keep only the merge point's arguments across it.
+    name: "live-across-merge-point",
+    lines: [
+      'import { JitDriver } from "../runtime/hints.ts";',
+      'const driver = new JitDriver({ greens: ["code", "pc"], reds: ["acc"], immutable: ["code"] });',
+      "export function f(code: Uint8Array, a: number): number {",
+      "  let pc = 0;",
+      "  let acc = a;",
+      "  let last = 0;",
+      "  while (pc < code.length) {",
+      "    driver.mergePoint({ code, pc, acc });",
+      "    acc = (acc + last) | 0;",
+      "    last = code[pc];",
+      "    pc = (pc + 1) | 0;",
+      "  }",
+      "  return acc;",
+      "}",
+    ],
+    at: [[8, 5, "'last' is live across the merge point but is neither a green nor a red"]],
+  },
 ];
 
 describe("sources outside the subset are rejected at file:line:col", () => {

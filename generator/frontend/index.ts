@@ -9,6 +9,7 @@ import { relative } from "node:path";
 import { Node, Project, SyntaxKind, type FunctionDeclaration, type SourceFile } from "ts-morph";
 import type { Driver, Graph, Module } from "../../runtime/ir/types.ts";
 import { verifyGraph, verifyModule } from "../../runtime/ir/verify.ts";
+import { liveAcross } from "../../runtime/ir/walk.ts";
 import { cleanup, runPasses } from "../../runtime/passes/index.ts";
 import { lowerFunction } from "./lower.ts";
 
@@ -109,6 +110,13 @@ export function buildGraphs(
     : undefined;
   for (const g of graphs) runPasses(g, cleanup, check);
   verifyModule(module);
+  const across = graphs.flatMap((g) =>
+    liveAcross(g).map(({ op, v }) => {
+      const at = op.pos ? `${file}:${op.pos.line}:${op.pos.col}` : file;
+      return `${at}: '${g.names[v] ?? `v${v}`}' is live across the merge point but is neither a green nor a red of the driver`;
+    }),
+  );
+  if (across.length) return { violations: across };
   return { module, violations: [] };
 }
 

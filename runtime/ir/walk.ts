@@ -151,6 +151,20 @@ function termUses(t: Term): Operand[] {
   return [...termOperands(t), ...jumpsOf(t).flatMap((j) => j.args)];
 }
 
+/** The variables live across a merge point that are not among its arguments, with where: the
+ *  specialisers keep only its arguments across it (a key is made of them, and the state after
+ *  it holds nothing else), so an interpreter must have none. */
+export function liveAcross(g: Graph): { block: number; op: Op; v: number }[] {
+  const out: { block: number; op: Op; v: number }[] = [];
+  g.blocks.forEach((b, block) =>
+    b.ops.forEach((op, i) => {
+      if (op.op !== "merge_point") return;
+      for (const v of liveAt(g, block, i + 1)) if (!op.args.includes(v)) out.push({ block, op, v });
+    }),
+  );
+  return out;
+}
+
 const liveIns = new WeakMap<Graph, Set<number>[]>();
 
 /** The variables live before operation `op` of `block` (the terminator when `op` is past the

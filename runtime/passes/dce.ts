@@ -23,7 +23,7 @@ export function dce(g: Graph): void {
   const live = new Uint8Array(g.types.length);
   const work: number[] = [];
   const use = (o: Operand) => {
-    if (typeof o === "number" && !live[o]) (live[o] = 1, work.push(o));
+    if (typeof o === "number" && !live[o]) ((live[o] = 1), work.push(o));
   };
   for (const b of g.blocks) {
     for (const op of b.ops) if (!removable(op.op)) op.args.forEach(use);
