@@ -6,6 +6,7 @@ import { loadGraphs } from "../runtime/graphs.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
+import { L3 } from "../runtime/l3.ts";
 import { specialise } from "../runtime/spec/pe.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -79,6 +80,27 @@ describe("abstract interpreter", () => {
     expect(() => specialise(m, "main", [red, red])).toThrow(
       "@main: v1 is live across the merge point but is not one of its arguments",
     );
+  });
+
+  it("gives a side of a red branch its own copy of a virtual the branch passes it", () => {
+    // The else side is passed v1; the then side (followed first) writes v1 before replacing
+    // it. Were the side handed the path's v1, it would read the then side's 5.
+    const m = parseModule(`
+      func @main -> i32 {
+      b0(c.0: bool):
+        v1: i32[] = new_array<i32[]> 2
+        branch c.0, b1, b2(v1)
+      b1:
+        array_set v1, 0, 5
+        v3: i32[] = new_array<i32[]> 2
+        jump b2(v3)
+      b2(t.4: i32[]):
+        v5: i32 = array_get t.4, 0
+        return v5
+      }`);
+    const residual = specialise(m, "main", [{ k: "r", o: 0, type: "bool" }]).module;
+    for (const c of [true, false])
+      expect(new L3(residual).run("main", [c])).toEqual(new L3(m).run("main", [c]));
   });
 
   it("terminates on a loop that grows the stack on every trip", async () => {

@@ -958,8 +958,16 @@ export class Engine {
     // their own, with copies, on the stack in reverse order (so they are followed in order).
     for (let j = live.length - 1; j > 0; j--) {
       const i = live[j]!;
-      const frames = copyFrames(p.frames, this.frozen);
-      this.jump(frames.at(-1)!, ...targets[i]!);
+      // The jump's arguments were read from the path's frames: they are copied with them (a
+      // virtual the side is passed must be the side's, however the path goes on to change it).
+      const seen = new Map<object, object>();
+      const frames = copyFrames(p.frames, this.frozen, seen);
+      const [block, args] = targets[i]!;
+      this.jump(
+        frames.at(-1)!,
+        block,
+        args.map((a) => copySlot(a, this.frozen, seen)),
+      );
       const side: Path = { rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 };
       if (p.from !== undefined) side.from = p.from;
       if (this.lazy && this.stub(side)) continue;
@@ -1450,8 +1458,11 @@ export function wrap(s: Slot, type: Type): AVal {
 
 /** Copies a path's frames for a second path: virtuals and compile-time arrays that may still
  *  change are copied, keeping their aliasing. */
-function copyFrames(frames: Frame[], frozen: Set<Int32Array | Uint8Array>): Frame[] {
-  const seen = new Map<object, object>();
+function copyFrames(
+  frames: Frame[],
+  frozen: Set<Int32Array | Uint8Array>,
+  seen = new Map<object, object>(),
+): Frame[] {
   return frames.map((f) => {
     const env = f.env.slice();
     for (let v = 0; v < env.length; v++) {
