@@ -1,9 +1,10 @@
 // The abstract interpreter on random graphs: acyclic graphs over a state of three integers, two
 // arrays and two conditions, with arithmetic, arrays of constant and run-time length, aliasing
-// (one array in both places), reads and writes at constant and run-time indices, and branches
-// on run-time conditions that pass the whole state on. The residual graph must give on L3 what
-// the graph gives, for every input. (The interpreters exercise the engine through their own
-// shapes only: a virtual passed on a branch's edge, for one, occurs in none of them.)
+// (one array in both places), reads and writes at constant and run-time indices, calls of a
+// helper that writes the array it is passed, and branches on run-time conditions that pass the
+// whole state on. The residual graph must give on L3 what the graph gives, for every input.
+// (The interpreters exercise the engine through their own shapes only: a virtual passed on a
+// branch's edge, for one, occurs in none of them.)
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -67,7 +68,7 @@ function graph(p: Plan): string {
     }
     for (const { kind, a, b, c } of blk.ops) {
       const t = fresh();
-      switch (kind % 10) {
+      switch (kind % 11) {
         case 0:
           op(`${t}: i32 = int_add ${I[b % 3]}, ${I[c % 3]}`);
           I[a % 3] = t;
@@ -114,6 +115,10 @@ function graph(p: Plan): string {
           op(`${t}: bool = int_lt ${I[b % 3]}, ${I[c % 3]}`);
           C[a % 2] = t;
           break;
+        case 10:
+          op(`${t}: i32 = call<helper> ${A[b % 2]}, ${I[c % 3]}`);
+          I[a % 3] = t;
+          break;
       }
     }
     const state = [...I, ...A, ...C].join(", ");
@@ -135,9 +140,25 @@ function graph(p: Plan): string {
     } else if (kind % 4 === 1) op(`jump ${later(a)}`);
     else op(`branch ${C[a % 2]}, ${later(b)}, ${later(c)}`);
   });
-  lines.push("}");
+  lines.push("}", HELPER);
   return lines.join("\n");
 }
+
+/** Inlined where called: a branch on a run-time value inside it splits a path of two frames. */
+const HELPER = `
+func @helper -> i32 {
+b0(a.0: i32[], i.1: i32):
+  v2: bool = int_lt i.1, 0
+  branch v2, b1, b2
+b1:
+  array_set a.0, 0, i.1
+  jump b2
+b2:
+  v3: i32 = array_get a.0, 1
+  v4: i32 = int_add v3, i.1
+  array_set a.0, 1, v4
+  return v4
+}`;
 
 const inputs: [boolean, boolean, number][] = [];
 for (const c of [false, true])
