@@ -167,6 +167,13 @@ export function liveAcross(g: Graph): { block: number; op: Op; v: number }[] {
 
 const liveIns = new WeakMap<Graph, Set<number>[]>();
 
+/** The variables live at the start of `block` (its parameters among them). */
+export function liveIn(g: Graph, block: number): Set<number> {
+  let ins = liveIns.get(g);
+  if (!ins) liveIns.set(g, (ins = liveInSets(g)));
+  return ins[block]!;
+}
+
 /** The variables live before operation `op` of `block` (the terminator when `op` is past the
  *  last operation): those some path from there reads before it writes them. */
 export function liveAt(g: Graph, block: number, op: number): Set<number> {

@@ -20,7 +20,7 @@
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Jump, Module, Operand, Type } from "../ir/types.ts";
-import { liveAcross, liveAt } from "../ir/walk.ts";
+import { liveAcross, liveAt, liveIn } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import {
   SpecialisationLimit,
@@ -961,8 +961,9 @@ export class Engine {
       // The jump's arguments were read from the path's frames: they are copied with them (a
       // virtual the side is passed must be the side's, however the path goes on to change it).
       const seen = new Map<object, object>();
-      const frames = copyFrames(p.frames, this.frozen, seen);
       const [block, args] = targets[i]!;
+      const top = p.frames.at(-1)!;
+      const frames = copyFrames(p.frames, this.frozen, seen, liveIn(top.g, block));
       this.jump(
         frames.at(-1)!,
         block,
@@ -1462,13 +1463,22 @@ function copyFrames(
   frames: Frame[],
   frozen: Set<Int32Array | Uint8Array>,
   seen = new Map<object, object>(),
+  live?: Set<number>,
 ): Frame[] {
-  return frames.map((f) => {
+  return frames.map((f, i) => {
     const env = f.env.slice();
-    for (let v = 0; v < env.length; v++) {
-      const s = env[v];
-      if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
-    }
+    if (live && i === frames.length - 1) {
+      // Only what the copy will read: the other slots (values of earlier instructions, or dead
+      // here) stay as they are, never read again.
+      for (const v of live) {
+        const s = env[v];
+        if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
+      }
+    } else
+      for (let v = 0; v < env.length; v++) {
+        const s = env[v];
+        if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
+      }
     return { ...f, env };
   });
 }
