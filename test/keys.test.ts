@@ -34,7 +34,7 @@ describe("key interner", () => {
   it("numbers sequences from 0, equal ones alike and different ones apart", () => {
     fc.assert(
       fc.property(sequences, (seqs) => {
-        const interner = new Interner();
+        const interner = new Interner(16);
         const ids = new Map<string, number>();
         for (const s of seqs) {
           // The engine passes a longer scratch array and a length: junk beyond it must not count.
@@ -71,7 +71,7 @@ describe("key interner", () => {
       else pairs.push([t, s]);
     }
     expect(pairs.length).toBeGreaterThan(0);
-    const interner = new Interner();
+    const interner = new Interner(16);
     for (const [s, t] of pairs) {
       const a = interner.id(s!, 2);
       const b = interner.id(t!, 2);

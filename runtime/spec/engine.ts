@@ -208,9 +208,9 @@ export class Engine {
    *  key's parts while it is looked up: the greens' (then the whole key's), the reds' shapes, a
    *  position's. (Numbers in arrays, not an object per position or key: they live as long as
    *  the specialisation, and the garbage collector copies every small object that does.) */
-  private positionIds = new Interner();
-  private keyIds = new Interner();
-  private partIds = new Interner();
+  private positionIds = new Interner(256);
+  private keyIds = new Interner(512);
+  private partIds = new Interner(256);
   private placeKnown: number[] = [];
   private placeCounts: number[] = [];
   private keyNames: string[] = [];

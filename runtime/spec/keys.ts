@@ -23,12 +23,17 @@ export const HOLE = 2 ** 38;
  *  keys live as long as its specialisation, and the garbage collector copies every small
  *  object that does, twice.) */
 export class Interner {
-  /** Room for a small program's keys from the start: growing shows on its specialisation. */
-  private table = new Int32Array(1024).fill(-1);
+  private table: Int32Array;
   private hashes: number[] = [];
   /** Sequence `id` is `flat[starts[id]..starts[id + 1])`. */
   private flat: number[] = [];
   private starts: number[] = [0];
+
+  /** `room`: a power of two, twice the sequences expected (growing shows on a small program's
+   *  specialisation, and so does a large table: it is made per specialisation). */
+  constructor(room: number) {
+    this.table = new Int32Array(room).fill(-1);
+  }
 
   /** The number of `parts[0..n)`, new if the sequence is. */
   id(parts: number[], n: number): number {
