@@ -962,13 +962,9 @@ export class Engine {
       // virtual the side is passed must be the side's, however the path goes on to change it).
       const seen = new Map<object, object>();
       const [block, args] = targets[i]!;
-      const top = p.frames.at(-1)!;
-      const frames = copyFrames(p.frames, this.frozen, seen, liveIn(top.g, block));
-      this.jump(
-        frames.at(-1)!,
-        block,
-        args.map((a) => copySlot(a, this.frozen, seen)),
-      );
+      const frames = copyFrames(p.frames, this.frozen, seen, liveIn(p.frames.at(-1)!.g, block));
+      const copies = args.map((a) => copySlot(a, this.frozen, seen));
+      this.jump(frames.at(-1)!, block, copies);
       const side: Path = { rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 };
       if (p.from !== undefined) side.from = p.from;
       if (this.lazy && this.stub(side)) continue;
@@ -1458,7 +1454,8 @@ export function wrap(s: Slot, type: Type): AVal {
 }
 
 /** Copies a path's frames for a second path: virtuals and compile-time arrays that may still
- *  change are copied, keeping their aliasing. */
+ *  change are copied, keeping their aliasing (`seen`: the copies so far, which the caller may
+ *  go on using); with `live`, only those slots of the top frame. */
 function copyFrames(
   frames: Frame[],
   frozen: Set<Int32Array | Uint8Array>,
@@ -1467,18 +1464,14 @@ function copyFrames(
 ): Frame[] {
   return frames.map((f, i) => {
     const env = f.env.slice();
-    if (live && i === frames.length - 1) {
-      // Only what the copy will read: the other slots (values of earlier instructions, or dead
-      // here) stay as they are, never read again.
-      for (const v of live) {
-        const s = env[v];
-        if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
-      }
-    } else
-      for (let v = 0; v < env.length; v++) {
-        const s = env[v];
-        if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
-      }
+    const copy = (v: number) => {
+      const s = env[v];
+      if (typeof s === "object") env[v] = copySlot(s, frozen, seen);
+    };
+    // With `live`, the top frame's other slots (values of earlier instructions, or dead where it
+    // goes on) stay as they are: never read again.
+    if (live && i === frames.length - 1) for (const v of live) copy(v);
+    else for (let v = 0; v < env.length; v++) copy(v);
     return { ...f, env };
   });
 }
