@@ -103,6 +103,34 @@ describe("abstract interpreter", () => {
       expect(new L3(residual).run("main", [c])).toEqual(new L3(m).run("main", [c]));
   });
 
+  it("keeps two reds holding one virtual one virtual across a merge point", () => {
+    // b is a, counted up in a loop: the key says so, and the state after the merge point
+    // shares one new virtual between them (two copies would leave b's count at 0).
+    const m = parseModule(`
+      driver greens(pc) reds(n, a, b) immutable()
+      func @main -> i32 {
+      b0(x.0: i32):
+        v1: i32[] = new_array<i32[]> 2
+        jump b1(0, x.0, v1, v1)
+      b1(pc.2: i32, n.3: i32, a.4: i32[], b.5: i32[]):
+        merge_point<1> pc.2, n.3, a.4, b.5
+        v6: bool = int_lt n.3, 3
+        branch v6, b2, b3
+      b2:
+        v7: i32 = array_get a.4, 0
+        v8: i32 = int_add v7, 1
+        array_set a.4, 0, v8
+        v9: i32 = int_add n.3, 1
+        jump b1(pc.2, v9, a.4, b.5)
+      b3:
+        v10: i32 = array_get b.5, 0
+        return v10
+      }`);
+    const residual = specialise(m, "main", [{ k: "r", o: 0, type: "i32" }]).module;
+    for (const x of [0, 2, 5])
+      expect(new L3(residual).run("main", [x])).toEqual(new L3(m).run("main", [x]));
+  });
+
   it("terminates on a loop that grows the stack on every trip", async () => {
     const grow = `
         PUSHARG

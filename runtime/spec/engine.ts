@@ -33,6 +33,7 @@ import {
   type Policy,
 } from "./policy.ts";
 import {
+  ALIAS,
   ARRAY,
   FALSE,
   GENERAL,
@@ -156,7 +157,8 @@ export interface Path {
  *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
  *  "red#30000"), or `VIRTUAL + length`, then the number of its items but for the zeros they end
  *  with (so that a key does not depend on how far a virtual was written), and a part per such
- *  item: a constant, or `HOLE` (a run-time value). */
+ *  item: a constant, or `HOLE` (a run-time value); or, for a virtual an earlier red holds too,
+ *  `ALIAS + ` that red's number ("=2": the state after the merge point shares it the same). */
 type Pattern = number[];
 
 /** Of a merge-point position: the paths that reached it, keys made there, keys found made. */
@@ -1054,7 +1056,9 @@ export class Engine {
       let a = this.argument(f, vars[i]!);
       if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
       a = vals[i] = this.resolve(a);
-      if (a.k === "v") {
+      const same = a.k === "v" ? sameVirtual(vals, n, i) : -1;
+      if (same >= 0) shape[s++] = ALIAS + same;
+      else if (a.k === "v") {
         // The items but for the zeros they end with (see `Pattern`).
         const items = a.obj.items;
         const m = unzeroed(items);
@@ -1152,7 +1156,9 @@ export class Engine {
         continue;
       }
       const a = vals[i]!;
-      if (a.k === "v") {
+      // A virtual an earlier red holds: the same new one (made for that red, in its slot).
+      if (a.k === "v" && shape[j]! >= ALIAS) next = env[vars[n + shape[j]! - ALIAS] as number]!;
+      else if (a.k === "v") {
         const { type, length } = a.obj;
         const items = a.obj.items.slice();
         for (let k = 0, m = shape[j + 1]!; k < m; k++)
@@ -1191,7 +1197,7 @@ export class Engine {
       if (!this.leaf(i, n, general)) continue;
       const a = vals[i]!;
       if (a.k !== "v") leaves.push(a);
-      else
+      else if (shape[j]! < ALIAS)
         for (let k = 0, m = shape[j + 1]!; k < m; k++)
           if (shape[j + 2 + k] === HOLE) leaves.push(item(a.obj, k));
       if (i >= n) j += segment(shape, j);
@@ -1501,9 +1507,16 @@ function liveFrames(frames: Frame[]): Frame[] {
   frames.forEach((f, i) => {
     const live = liveAt(f.g, f.block, f.op);
     const ret = frames[i + 1]?.ret ?? -1;
-    f.env = f.env.map((s, v) => (live.has(v) && v !== ret ? s : undefined)) as Slot[];
+    f.env = f.env.map((s, v) => (live.has(v) && v !== ret ? settledSlot(s) : undefined)) as Slot[];
   });
   return frames;
+}
+
+/** A slot holding a virtual that has since been forced or frozen as what it now is: a saved
+ *  state's key and leaves read its slots as they are (a forced virtual is a red leaf, not its
+ *  items). */
+function settledSlot(s: Slot): Slot {
+  return typeof s === "object" && "k" in s && s.k === "v" ? (settled(s.obj) ?? s) : s;
 }
 
 /** The run-time values of a path's state, in a canonical order: red scalars of every slot and
@@ -1566,7 +1579,19 @@ function unzeroed(items: Scalar[]): number {
 
 /** The number of parts of the red's shape at `parts[j]`: a virtual's items follow it. */
 function segment(parts: number[], j: number): number {
-  return parts[j]! >= VIRTUAL ? 2 + parts[j + 1]! : 1;
+  const x = parts[j]!;
+  return x >= VIRTUAL && x < ALIAS ? 2 + parts[j + 1]! : 1;
+}
+
+/** The number of the red before red argument `i` (counted from `n`, the greens' count) that
+ *  holds the virtual `vals[i]` holds; -1 if none does. */
+function sameVirtual(vals: AVal[], n: number, i: number): number {
+  const obj = (vals[i] as { obj: Virtual }).obj;
+  for (let q = n; q < i; q++) {
+    const b = vals[q]!;
+    if (b.k === "v" && b.obj === obj) return q - n;
+  }
+  return -1;
 }
 
 /** The reds' shapes of a key's parts (from `from` on) as its name writes them: "red",
@@ -1576,6 +1601,7 @@ function shapeNames(parts: number[], from: number): string[] {
   for (let j = from; j < parts.length; j += segment(parts, j)) {
     const x = parts[j]!;
     if (x < VIRTUAL) out.push(x === SHAPE ? "red" : `red#${x - SHAPE - 1}`);
+    else if (x >= ALIAS) out.push(`=${x - ALIAS}`);
     else {
       const items = parts.slice(j + 2, j + segment(parts, j));
       while (items.length < x - VIRTUAL) items.push(0);
@@ -1591,7 +1617,7 @@ function shapeNames(parts: number[], from: number): string[] {
 function widen(prev: number[], shape: number[], s: number): number {
   const out: number[] = [];
   for (let i = 0, j = 0; j < s; i += segment(prev, i), j += segment(shape, j)) {
-    if (shape[j]! < VIRTUAL || prev[i] !== shape[j]) {
+    if (shape[j]! < VIRTUAL || shape[j]! >= ALIAS || prev[i] !== shape[j]) {
       for (let k = 0; k < segment(shape, j); k++) out.push(shape[j + k]!);
       continue;
     }

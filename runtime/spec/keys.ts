@@ -16,6 +16,8 @@ export const GENERAL = 2 ** 36;
  *  ends with, then a part per such item, HOLE for a run-time one. */
 export const VIRTUAL = 2 ** 37;
 export const HOLE = 2 ** 38;
+/** A virtual red that is the one of an earlier red: `ALIAS + ` that red's number (from 0). */
+export const ALIAS = 2 ** 39;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest
