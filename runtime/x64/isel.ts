@@ -359,9 +359,10 @@ class Selector {
   /** `exit status(v, state...)` as an exit site: the value set, then a tail call. */
   private continuation(status: number, [v, ...state]: Operand[]): MTerm {
     const site = this.sites.push(status) - 1;
-    // Only a promotion's value is read (exits of lazy branches and keys pass 0).
-    if (isVReg(v!) || v!.k !== "int" || v!.v !== 0)
-      this.emit({ k: "setvalue", v: this.operand(v!) });
+    // Set even when it is the constant 0 that exits of lazy branches and keys pass: a
+    // promotion's value may be 0 too, once the clean-up passes found it constant (a red at a
+    // merge point that only ever receives one value).
+    this.emit({ k: "setvalue", v: this.operand(v!) });
     const args = state.map((a) => this.operand(a));
     if (args.length <= ARG_REGS.length) return { k: "tailcall", site, args };
     // Too many arguments for registers: an ordinary call, whose result this graph returns.
