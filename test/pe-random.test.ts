@@ -238,14 +238,17 @@ const DRIVER = "driver greens(pc) reds(trips, i0, i1, i2, a0, a1, c0, c1) immuta
 const inputs = [0, 1, -2, 5, 3, 2, -1, 7];
 
 /** Where the residual code runs: the abstract interpreter's, eagerly or as a JIT (lazily, exits
- *  made into graphs when taken), on L3 and as machine code. */
-const hows: { mode: Policy["mode"]; target: "l3" | "x64"; runs: number }[] = [
+ *  made into graphs when taken), on L3 and as machine code; and lazily with a code cache so
+ *  small that runs fall back to the interpreter's graphs midway. */
+const hows: { mode: Policy["mode"]; target: "l3" | "x64"; tiny?: boolean; runs: number }[] = [
   { mode: "eager", target: "l3", runs: 1000 },
   { mode: "lazy", target: "l3", runs: 1000 },
+  { mode: "lazy", target: "l3", tiny: true, runs: 500 },
   ...(x64Supported
     ? [
         { mode: "eager", target: "x64", runs: 200 } as const,
         { mode: "lazy", target: "x64", runs: 200 } as const,
+        { mode: "lazy", target: "x64", tiny: true, runs: 200 } as const,
       ]
     : []),
 ];
@@ -316,8 +319,8 @@ describe("the abstract interpreter on random graphs", () => {
   });
 
   for (const loop of [false, true])
-    for (const { mode, target, runs } of hows)
-      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; ${mode} on ${target})`, () => {
+    for (const { mode, target, tiny, runs } of hows)
+      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; ${mode} on ${target}${tiny ? ", a tiny code cache" : ""})`, () => {
         fc.assert(
           fc.property(plan, (p) => {
             const m = parseModule((loop ? DRIVER : "") + graph(p, loop));
@@ -327,7 +330,11 @@ describe("the abstract interpreter on random graphs", () => {
               "main",
               new Uint8Array(0),
               {
-                policy: { ...defaultPolicy, mode },
+                policy: {
+                  ...defaultPolicy,
+                  mode,
+                  ...(tiny ? { maxResidualOps: 24, lookahead: 0 } : {}),
+                },
                 target,
                 onGraphs: (graphs, data) => verifyModule({ graphs, data }),
               },
