@@ -39,7 +39,9 @@ export function analyse(m: Module, entry: string): Binding {
       .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
       .map((g) => g.name),
   );
-  const greens = new Map(m.graphs.map((g) => [g.name, g.types.map(() => true)]));
+  // (`Array.from`: a variable number a graph does not use is a hole in `types`, which `map`
+  // would keep, and the emitted bits would be off by one from there.)
+  const greens = new Map(m.graphs.map((g) => [g.name, Array.from(g.types, () => true)]));
   const why = new Map(
     m.graphs.map((g) => [
       g.name,
@@ -54,6 +56,9 @@ export function analyse(m: Module, entry: string): Binding {
     gs[v] = false;
     why.get(g)!.set(v, from ? { reason, from } : { reason });
     changed = true;
+    // A run-time array makes every alias of it one: generated code holds a green array as a
+    // plain typed array, which the engine could not tell from an array of run-time values.
+    if (isArray(graphs.get(g)!, v)) redArray(g, v, reason, from);
   };
   const isGreen = (g: string, o: Operand) => typeof o !== "number" || greens.get(g)![o]!;
   const firstRed = (g: string, args: Operand[]) =>

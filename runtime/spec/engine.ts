@@ -1490,6 +1490,10 @@ function copySlot(s: Slot, frozen: Set<Int32Array | Uint8Array>, seen: Map<objec
     if (!c) seen.set(s, (c = s.slice()));
     return c;
   }
+  // A compiled frame's green array the walk took over (`generic`): compiled code the walk
+  // calls may still write it.
+  if (typeof s === "object" && s.k === "a" && !frozen.has(s.arr))
+    return { ...s, arr: copySlot(s.arr, frozen, seen) as typeof s.arr };
   if (typeof s !== "object" || s.k !== "v") return s;
   const done = settled(s.obj);
   if (done) return done;
