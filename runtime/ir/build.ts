@@ -64,12 +64,9 @@ export class GraphBuilder {
   }
 
   finish(): Graph {
-    const blocks = this.g.blocks;
-    for (let i = 0; i < blocks.length; i++)
-      if (blocks[i]!.term === OPEN) {
-        const open = blocks.flatMap((b, j) => (b.term === OPEN ? [`b${j}`] : []));
-        throw new Error(`blocks left open: ${open.join(", ")}`);
-      }
+    const open: string[] = [];
+    this.g.blocks.forEach((b, i) => b.term === OPEN && open.push(`b${i}`));
+    if (open.length) throw new Error(`blocks left open: ${open.join(", ")}`);
     return this.g;
   }
 }

@@ -158,7 +158,7 @@ export interface Path {
  *  "red#30000"), or `VIRTUAL + length`, then the number of its items but for the zeros they end
  *  with (so that a key does not depend on how far a virtual was written), and a part per such
  *  item: a constant, or `HOLE` (a run-time value); or, for a virtual an earlier red holds too,
- *  `ALIAS + ` that red's number ("=2": the state after the merge point shares it the same). */
+ *  `ALIAS + ` that red's number ("=2": after the merge point the two share one virtual). */
 type Pattern = number[];
 
 /** Of a merge-point position: the paths that reached it, keys made there, keys found made. */
