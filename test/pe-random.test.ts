@@ -419,6 +419,27 @@ describe("the generated specialiser on random graphs", () => {
       expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
   });
 
+  it("found: a fallback gives the interpreter copies of compile-time arrays", () => {
+    // After a promotion the walk takes the compiled frame's green array for a compile-time
+    // one; the count written into it gives up specialising, and the interpreter goes on from
+    // the exit's state: it wrote the engine's array, so every run began where the last ended.
+    const p: Plan = {
+      blocks: [
+        { ops: [{ kind: 12, a: 0, b: 1, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
+        { ops: [{ kind: 11, a: 0, b: 0, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
+      ],
+    };
+    const m = parseModule(graph(p, false));
+    const program = new Program(m, "main", new Uint8Array(0), {
+      policy: defaultPolicy,
+      compiled: generatedFor(m),
+      target: "l3",
+    });
+    for (const x of inputs)
+      expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
+    expect(program.stats.fallbacks).toBe(inputs.length);
+  });
+
   for (const loop of [false, true])
     for (const mode of ["eager", "lazy"] as const)
       it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; ${mode} on l3)`, () => {

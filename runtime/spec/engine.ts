@@ -795,10 +795,19 @@ export class Engine {
         throw new Error("a leaf without a value");
       return x;
     };
+    // Compile-time arrays are copied (once each): the interpreter may write one (that is how
+    // a specialisation can give up), and the next run's specialised code reads it again.
+    const copies = new Map<Int32Array | Uint8Array, Int32Array | Uint8Array>();
+    const copy = (arr: Int32Array | Uint8Array) => {
+      let c = copies.get(arr);
+      if (!c) copies.set(arr, (c = arr.slice()));
+      return c;
+    };
     const value = (s: Slot | undefined): (typeof values)[number] | undefined => {
+      if (s instanceof Int32Array || s instanceof Uint8Array) return copy(s);
       if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
       const a = this.resolve(s);
-      if (a.k === "a") return a.arr;
+      if (a.k === "a") return copy(a.arr);
       if (a.k === "r") {
         const x = leaf.get(a);
         if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
