@@ -419,6 +419,24 @@ describe("the generated specialiser on random graphs", () => {
       expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
   });
 
+  it("found: a saved state keys a green array of compiled code by its contents", () => {
+    // An array allocated after the merge point is green in generated code (a typed array) and
+    // virtual in the abstract interpreter; at a promotion each side of a branch saves its copy,
+    // which an identity key told apart (two continuations where the abstract interpreter made
+    // one).
+    const p: Plan = JSON.parse(
+      '{"blocks":[{"ops":[{"kind":238211044,"a":0,"b":0,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}},{"ops":[{"kind":1239886088,"a":0,"b":349914784,"c":0},{"kind":189534821,"a":0,"b":0,"c":0},{"kind":39935719,"a":0,"b":916756221,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}}]}',
+    );
+    const m = parseModule(DRIVER + graph(p, true));
+    const args: AVal[] = [
+      { k: "a", arr: new Uint8Array(0), type: "u8[]" },
+      { k: "r", o: 0, type: "i32" },
+    ];
+    const pe = printModule(specialise(m, "main", args).module);
+    const compiled = generatedFor(m);
+    expect(printModule(specialise(m, "main", args, defaultPolicy, compiled).module)).toBe(pe);
+  });
+
   it("found: a fallback gives the interpreter copies of compile-time arrays", () => {
     // After a promotion the walk takes the compiled frame's green array for a compile-time
     // one; the count written into it gives up specialising, and the interpreter goes on from

@@ -353,6 +353,17 @@ export class Engine {
   }
 
   /** A name for a constant array in keys (identity, not contents: it is immutable). */
+  /** A compile-time array in a state's key: a frozen one by identity (the bytecode), one that
+   *  may still change by its contents, as a virtual (a green array of compiled code is one the
+   *  abstract interpreter keeps virtual; a copy of a state copies it). */
+  private arrayKey(arr: Int32Array | Uint8Array, ids: Map<object, number>): string {
+    if (this.frozen.has(arr)) return this.arrayId(arr);
+    const i = ids.get(arr);
+    if (i !== undefined) return `#${i}`;
+    ids.set(arr, ids.size);
+    return `[${arr.join(" ")}]`;
+  }
+
   private arrayId(arr: Int32Array | Uint8Array): string {
     return `@${this.arrayNumber(arr)}`;
   }
@@ -611,9 +622,9 @@ export class Engine {
   private slotKey(s: Slot | undefined, ids: Map<object, number>): string {
     if (s === undefined) return "";
     if (typeof s === "number" || typeof s === "boolean") return String(s);
-    if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayId(s);
+    if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayKey(s, ids);
     if (s.k === "c") return String(s.v);
-    if (s.k === "a") return this.arrayId(s.arr);
+    if (s.k === "a") return this.arrayKey(s.arr, ids);
     const o = s.k === "r" ? s : s.obj;
     const i = ids.get(o);
     if (i !== undefined) return `#${i}`;
