@@ -263,6 +263,12 @@ const hows: { mode: Policy["mode"]; target: "l3" | "x64"; tiny?: boolean; runs: 
     : []),
 ];
 
+/** `program`, run on every input, gives what `m` gives on L3. */
+function agrees(program: Program, m: Module): void {
+  for (const x of inputs)
+    expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
+}
+
 describe("the abstract interpreter on random graphs", () => {
   it.skipIf(!x64Supported)(
     "found: x64 sets a promotion's value at its exit even when clean-up made it the constant 0",
@@ -324,8 +330,7 @@ describe("the abstract interpreter on random graphs", () => {
       policy: { ...defaultPolicy, mode: "lazy" },
       target: "l3",
     });
-    for (const x of inputs)
-      expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
+    agrees(program, m);
   });
 
   for (const loop of [false, true])
@@ -351,10 +356,7 @@ describe("the abstract interpreter on random graphs", () => {
               target === "x64" ? nativeFactory : undefined,
             );
             try {
-              for (const x of inputs)
-                expect(program.run(x), `x = ${x}`).toEqual(
-                  new L3(m).run("main", [new Uint8Array(0), x]),
-                );
+              agrees(program, m);
             } finally {
               program.free();
             }
@@ -378,6 +380,16 @@ function generatedFor(m: Module): Record<string, Compiled> {
   return exports.compiled!;
 }
 
+/** The generated specialiser's residual graphs of `m` are the abstract interpreter's (eager). */
+function sameResidual(m: Module): void {
+  const args: AVal[] = [
+    { k: "a", arr: new Uint8Array(0), type: "u8[]" },
+    { k: "r", o: 0, type: "i32" },
+  ];
+  const pe = printModule(specialise(m, "main", args).module);
+  expect(printModule(specialise(m, "main", args, defaultPolicy, generatedFor(m)).module)).toBe(pe);
+}
+
 describe("the generated specialiser on random graphs", () => {
   // Where the state passes through a merge point, as an interpreter's does, the generated
   // specialiser takes the abstract interpreter's decisions. Not always elsewhere: an array
@@ -387,14 +399,7 @@ describe("the generated specialiser on random graphs", () => {
   it("gives the abstract interpreter's residual graphs, byte for byte (a loop with a merge point)", () => {
     fc.assert(
       fc.property(plan, (p) => {
-        const m = parseModule(DRIVER + graph(p, true));
-        const compiled = generatedFor(m);
-        const args: AVal[] = [
-          { k: "a", arr: new Uint8Array(0), type: "u8[]" },
-          { k: "r", o: 0, type: "i32" },
-        ];
-        const pe = printModule(specialise(m, "main", args).module);
-        expect(printModule(specialise(m, "main", args, defaultPolicy, compiled).module)).toBe(pe);
+        sameResidual(parseModule(DRIVER + graph(p, true)));
       }),
       { numRuns: 100 },
     );
@@ -415,8 +420,7 @@ describe("the generated specialiser on random graphs", () => {
       compiled: generatedFor(m),
       target: "l3",
     });
-    for (const x of inputs)
-      expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
+    agrees(program, m);
   });
 
   it("found: a saved state keys a green array of compiled code by its contents", () => {
@@ -427,14 +431,7 @@ describe("the generated specialiser on random graphs", () => {
     const p: Plan = JSON.parse(
       '{"blocks":[{"ops":[{"kind":238211044,"a":0,"b":0,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}},{"ops":[{"kind":1239886088,"a":0,"b":349914784,"c":0},{"kind":189534821,"a":0,"b":0,"c":0},{"kind":39935719,"a":0,"b":916756221,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}}]}',
     );
-    const m = parseModule(DRIVER + graph(p, true));
-    const args: AVal[] = [
-      { k: "a", arr: new Uint8Array(0), type: "u8[]" },
-      { k: "r", o: 0, type: "i32" },
-    ];
-    const pe = printModule(specialise(m, "main", args).module);
-    const compiled = generatedFor(m);
-    expect(printModule(specialise(m, "main", args, defaultPolicy, compiled).module)).toBe(pe);
+    sameResidual(parseModule(DRIVER + graph(p, true)));
   });
 
   it("found: a fallback gives the interpreter copies of compile-time arrays", () => {
@@ -453,8 +450,7 @@ describe("the generated specialiser on random graphs", () => {
       compiled: generatedFor(m),
       target: "l3",
     });
-    for (const x of inputs)
-      expect(program.run(x), `x = ${x}`).toEqual(new L3(m).run("main", [new Uint8Array(0), x]));
+    agrees(program, m);
     expect(program.stats.fallbacks).toBe(inputs.length);
   });
 
@@ -469,10 +465,7 @@ describe("the generated specialiser on random graphs", () => {
               compiled: generatedFor(m),
               target: "l3",
             });
-            for (const x of inputs)
-              expect(program.run(x), `x = ${x}`).toEqual(
-                new L3(m).run("main", [new Uint8Array(0), x]),
-              );
+            agrees(program, m);
           }),
           { numRuns: 100 },
         );
