@@ -390,6 +390,27 @@ function sameResidual(m: Module): void {
   expect(printModule(specialise(m, "main", args, defaultPolicy, generatedFor(m)).module)).toBe(pe);
 }
 
+/** A JIT of `m` on L3 through its generated specialiser. */
+function generatedProgram(m: Module, mode: Policy["mode"] = "eager"): Program {
+  return new Program(m, "main", new Uint8Array(0), {
+    policy: { ...defaultPolicy, mode },
+    compiled: generatedFor(m),
+    target: "l3",
+  });
+}
+
+/** An acyclic plan: a promotion of `x & 1` into the first integer, then operation `kind` on
+ *  the first array. */
+function afterPromotion(kind: number): Plan {
+  const end = { kind: 0, a: 0, b: 0, c: 0 };
+  return {
+    blocks: [
+      { ops: [{ kind: 12, a: 0, b: 1, c: 0 }], term: end },
+      { ops: [{ kind, a: 0, b: 0, c: 0 }], term: end },
+    ],
+  };
+}
+
 describe("the generated specialiser on random graphs", () => {
   // Where the state passes through a merge point, as an interpreter's does, the generated
   // specialiser takes the abstract interpreter's decisions. Not always elsewhere: an array
@@ -408,19 +429,8 @@ describe("the generated specialiser on random graphs", () => {
   it("found: a green array the walk took over is copied for each continuation", () => {
     // A promotion hands the frame to the walk, whose continuations (one per value) share its
     // green array; the compiled helper each calls wrote it, so the second saw the first's write.
-    const p: Plan = {
-      blocks: [
-        { ops: [{ kind: 12, a: 0, b: 1, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
-        { ops: [{ kind: 10, a: 0, b: 0, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
-      ],
-    };
-    const m = parseModule(graph(p, false));
-    const program = new Program(m, "main", new Uint8Array(0), {
-      policy: defaultPolicy,
-      compiled: generatedFor(m),
-      target: "l3",
-    });
-    agrees(program, m);
+    const m = parseModule(graph(afterPromotion(10), false));
+    agrees(generatedProgram(m), m);
   });
 
   it("found: a saved state keys a green array of compiled code by its contents", () => {
@@ -438,18 +448,8 @@ describe("the generated specialiser on random graphs", () => {
     // After a promotion the walk takes the compiled frame's green array for a compile-time
     // one; the count written into it gives up specialising, and the interpreter goes on from
     // the exit's state: it wrote the engine's array, so every run began where the last ended.
-    const p: Plan = {
-      blocks: [
-        { ops: [{ kind: 12, a: 0, b: 1, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
-        { ops: [{ kind: 11, a: 0, b: 0, c: 0 }], term: { kind: 0, a: 0, b: 0, c: 0 } },
-      ],
-    };
-    const m = parseModule(graph(p, false));
-    const program = new Program(m, "main", new Uint8Array(0), {
-      policy: defaultPolicy,
-      compiled: generatedFor(m),
-      target: "l3",
-    });
+    const m = parseModule(graph(afterPromotion(11), false));
+    const program = generatedProgram(m);
     agrees(program, m);
     expect(program.stats.fallbacks).toBe(inputs.length);
   });
@@ -460,12 +460,7 @@ describe("the generated specialiser on random graphs", () => {
         fc.assert(
           fc.property(plan, (p) => {
             const m = parseModule((loop ? DRIVER : "") + graph(p, loop));
-            const program = new Program(m, "main", new Uint8Array(0), {
-              policy: { ...defaultPolicy, mode },
-              compiled: generatedFor(m),
-              target: "l3",
-            });
-            agrees(program, m);
+            agrees(generatedProgram(m, mode), m);
           }),
           { numRuns: 100 },
         );
