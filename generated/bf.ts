@@ -128,7 +128,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[10] = length0;
           env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[10] as number));
@@ -178,7 +178,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[17] = length0;
           env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[17] as number));
@@ -214,7 +214,7 @@ const graph_run: Compiled = {
           e.folded(2);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[21] = length0;
           env[22] = ((env[21] as number) + -1) | 0;
@@ -286,7 +286,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 55: writeByte(tape[ptr]);
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[27] = length0;
           env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[27] as number));
@@ -342,7 +342,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[32] = length0;
           env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[32] as number));
@@ -386,7 +386,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[34] = length0;
           env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[34] as number));
@@ -468,7 +468,7 @@ const graph_run: Compiled = {
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
           f.op = 0;
-          const length0 = e.knownLength(f, env[2 /* tape */] as AVal);
+          const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[42] = length0;
           env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[42] as number));

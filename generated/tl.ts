@@ -33,7 +33,6 @@ const graph_interpret: Compiled = {
             f.op = 1;
             e.call(
               p,
-              f,
               "execute",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
@@ -248,7 +247,7 @@ const graph_execute: Compiled = {
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[18] = length2;
           env[19] = (env[7 /* sp */] as number) >= (env[18] as number);
@@ -353,7 +352,7 @@ const graph_execute: Compiled = {
           // 75: const top = stack[(sp - 1) | 0];
           env[25] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[26] = length1;
           env[27] = (env[25] as number) >>> 0 < (env[26] as number) >>> 0;
@@ -447,7 +446,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 87: const v = stack[i];
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[37] = length0;
           env[38] = (env[35 /* i */] as number) >>> 0 < (env[37] as number) >>> 0;
@@ -489,7 +488,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[43] = length0;
           env[44] = (env[40 /* j */] as number) >>> 0 < (env[43] as number) >>> 0;
@@ -532,7 +531,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 89: stack[(sp - 1) | 0] = v;
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[48] = length0;
           env[49] = (env[41] as number) >>> 0 < (env[48] as number) >>> 0;
@@ -600,7 +599,7 @@ const graph_execute: Compiled = {
           // 94: const v = stack[(sp - 1) | 0];
           env[53] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[54] = length1;
           env[55] = (env[53] as number) >>> 0 < (env[54] as number) >>> 0;
@@ -641,7 +640,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[59] = length0;
           env[60] = (env[57 /* j */] as number) >>> 0 < (env[59] as number) >>> 0;
@@ -684,7 +683,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 96: stack[i] = v;
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[64] = length0;
           env[65] = (env[51 /* i */] as number) >>> 0 < (env[64] as number) >>> 0;
@@ -770,7 +769,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[72] = length0;
           env[73] = (env[7 /* sp */] as number) >= (env[72] as number);
@@ -909,7 +908,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 117: stack[n] = stack[sp];
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[87] = length0;
           env[88] = (env[84 /* n */] as number) >>> 0 < (env[87] as number) >>> 0;
@@ -984,7 +983,7 @@ const graph_execute: Compiled = {
           env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[95] = length2;
           env[96] = (env[94 /* top */] as number) >>> 0 < (env[95] as number) >>> 0;
@@ -1051,7 +1050,7 @@ const graph_execute: Compiled = {
           env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[104] = length2;
           env[105] = (env[103 /* top */] as number) >>> 0 < (env[104] as number) >>> 0;
@@ -1118,7 +1117,7 @@ const graph_execute: Compiled = {
           env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[113] = length2;
           env[114] = (env[112 /* top */] as number) >>> 0 < (env[113] as number) >>> 0;
@@ -1185,7 +1184,7 @@ const graph_execute: Compiled = {
           env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[122] = length2;
           env[123] = (env[120 /* sp */] as number) >>> 0 < (env[122] as number) >>> 0;
@@ -1276,7 +1275,7 @@ const graph_execute: Compiled = {
           env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[133] = length2;
           env[134] = (env[132 /* top */] as number) >>> 0 < (env[133] as number) >>> 0;
@@ -1312,7 +1311,7 @@ const graph_execute: Compiled = {
             env[137] = e.get(p, env[5 /* stack */] as AVal, k(env[131 /* sp */] as number));
             env[138] = e.pure(p, "int_eq", "bool", env[135] as AVal, env[137] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[138] as AVal], 139);
+            e.call(p, "bit", [env[138] as AVal], 139);
             return true;
           }
           e.tick(1);
@@ -1355,7 +1354,7 @@ const graph_execute: Compiled = {
           env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[143] = length2;
           env[144] = (env[142 /* top */] as number) >>> 0 < (env[143] as number) >>> 0;
@@ -1391,7 +1390,7 @@ const graph_execute: Compiled = {
             env[147] = e.get(p, env[5 /* stack */] as AVal, k(env[141 /* sp */] as number));
             env[148] = e.pure(p, "int_ne", "bool", env[145] as AVal, env[147] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[148] as AVal], 149);
+            e.call(p, "bit", [env[148] as AVal], 149);
             return true;
           }
           e.tick(1);
@@ -1434,7 +1433,7 @@ const graph_execute: Compiled = {
           env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[153] = length2;
           env[154] = (env[152 /* top */] as number) >>> 0 < (env[153] as number) >>> 0;
@@ -1470,7 +1469,7 @@ const graph_execute: Compiled = {
             env[157] = e.get(p, env[5 /* stack */] as AVal, k(env[151 /* sp */] as number));
             env[158] = e.pure(p, "int_lt", "bool", env[155] as AVal, env[157] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[158] as AVal], 159);
+            e.call(p, "bit", [env[158] as AVal], 159);
             return true;
           }
           e.tick(1);
@@ -1513,7 +1512,7 @@ const graph_execute: Compiled = {
           env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[163] = length2;
           env[164] = (env[162 /* top */] as number) >>> 0 < (env[163] as number) >>> 0;
@@ -1549,7 +1548,7 @@ const graph_execute: Compiled = {
             env[167] = e.get(p, env[5 /* stack */] as AVal, k(env[161 /* sp */] as number));
             env[168] = e.pure(p, "int_le", "bool", env[165] as AVal, env[167] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[168] as AVal], 169);
+            e.call(p, "bit", [env[168] as AVal], 169);
             return true;
           }
           e.tick(1);
@@ -1592,7 +1591,7 @@ const graph_execute: Compiled = {
           env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[173] = length2;
           env[174] = (env[172 /* top */] as number) >>> 0 < (env[173] as number) >>> 0;
@@ -1628,7 +1627,7 @@ const graph_execute: Compiled = {
             env[177] = e.get(p, env[5 /* stack */] as AVal, k(env[171 /* sp */] as number));
             env[178] = e.pure(p, "int_gt", "bool", env[175] as AVal, env[177] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[178] as AVal], 179);
+            e.call(p, "bit", [env[178] as AVal], 179);
             return true;
           }
           e.tick(1);
@@ -1671,7 +1670,7 @@ const graph_execute: Compiled = {
           env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[183] = length2;
           env[184] = (env[182 /* top */] as number) >>> 0 < (env[183] as number) >>> 0;
@@ -1707,7 +1706,7 @@ const graph_execute: Compiled = {
             env[187] = e.get(p, env[5 /* stack */] as AVal, k(env[181 /* sp */] as number));
             env[188] = e.pure(p, "int_ge", "bool", env[185] as AVal, env[187] as AVal);
             f.op = 3;
-            e.call(p, f, "bit", [env[188] as AVal], 189);
+            e.call(p, "bit", [env[188] as AVal], 189);
             return true;
           }
           e.tick(1);
@@ -1760,7 +1759,7 @@ const graph_execute: Compiled = {
           env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[194] = length1;
           env[195] = (env[193 /* sp */] as number) >>> 0 < (env[194] as number) >>> 0;
@@ -1850,7 +1849,7 @@ const graph_execute: Compiled = {
           env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[202] = length1;
           env[203] = (env[201 /* sp */] as number) >>> 0 < (env[202] as number) >>> 0;
@@ -1904,7 +1903,7 @@ const graph_execute: Compiled = {
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
           env[208] = e.get(p, env[5 /* stack */] as AVal, k(env[206] as number));
           f.op = 1;
-          const promoted1 = e.promote(f, env[208] as AVal);
+          const promoted1 = e.promote(p, env[208] as AVal);
           if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
           env[209] = promoted1;
           try {
@@ -1990,7 +1989,6 @@ const graph_execute: Compiled = {
             f.op = 2;
             e.call(
               p,
-              f,
               "execute",
               [
                 { k: "a", arr: env[0 /* code */] as Uint8Array, type: "u8[]" },
@@ -2006,7 +2004,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
           f.op = 2;
-          const length2 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[218] = length2;
           env[219] = (env[7 /* sp */] as number) >= (env[218] as number);
@@ -2079,7 +2077,7 @@ const graph_execute: Compiled = {
           // 224: return stack[(sp - 1) | 0];
           env[223] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[224] = length1;
           env[225] = (env[223] as number) >>> 0 < (env[224] as number) >>> 0;
@@ -2103,7 +2101,7 @@ const graph_execute: Compiled = {
           e.folded(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
           f.op = 0;
-          const length0 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[227] = length0;
           env[228] = (env[7 /* sp */] as number) >= (env[227] as number);
@@ -2184,7 +2182,7 @@ const graph_execute: Compiled = {
           // 238: return stack[(sp - 1) | 0];
           env[232] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
-          const length1 = e.knownLength(f, env[5 /* stack */] as AVal);
+          const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[233] = length1;
           env[234] = (env[232] as number) >>> 0 < (env[233] as number) >>> 0;

@@ -134,7 +134,7 @@ const graph_interpret: Compiled = {
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
           f.op = 2;
-          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[14] = length2;
           env[15] = (env[12 /* n */] as number) >= (env[14] as number);
@@ -204,7 +204,7 @@ const graph_interpret: Compiled = {
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
           f.op = 2;
-          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[22] = length2;
           env[23] = (env[20 /* n */] as number) >= (env[22] as number);
@@ -337,7 +337,7 @@ const graph_interpret: Compiled = {
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
           f.op = 2;
-          const length2 = e.knownLength(f, env[4 /* regs */] as AVal);
+          const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[34] = length2;
           env[35] = (env[32 /* n */] as number) >= (env[34] as number);

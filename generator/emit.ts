@@ -216,7 +216,7 @@ class GraphEmitter {
     if (op.op === "call")
       return [
         `f.op = ${k + 1};`,
-        `e.call(p, f, ${JSON.stringify(op.imm)}, [${args.map((a) => this.abstract(a)).join(", ")}], ${op.dst});`,
+        `e.call(p, ${JSON.stringify(op.imm)}, [${args.map((a) => this.abstract(a)).join(", ")}], ${op.dst});`,
         `return true;`,
       ];
     if (op.op === "promote" && !this.isGreen(args[0]!))
@@ -251,7 +251,7 @@ class GraphEmitter {
   private orWalk(op: Op, k: number, name: string, method: string, why: string): string[] {
     return [
       `f.op = ${k};`,
-      `const ${name}${k} = e.${method}(f, ${this.abstract(op.args[0]!)});`,
+      `const ${name}${k} = e.${method}(p, ${this.abstract(op.args[0]!)});`,
       `if (${name}${k} === undefined) return true; // ${why}: the engine's walk goes on`,
       `${this.slot(op.dst)} = ${name}${k};`,
     ];

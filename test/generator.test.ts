@@ -99,7 +99,7 @@ describe("generated specialisers", () => {
       greens: [false, true],
       run(e, p, f) {
         f.op = 0;
-        const length = e.knownLength(f, f.env[0] as AVal);
+        const length = e.knownLength(p, f.env[0] as AVal);
         if (length === undefined) return true;
         return e.ret(p, f, konst(length));
       },
@@ -137,7 +137,7 @@ describe("generated specialisers", () => {
           f.env[1] = e.alloc(p, konst(4), "i32[]");
           e.set(p, f.env[1] as AVal, konst(1), konst(7));
           f.op = 1;
-          e.call(p, f, "sink", [f.env[1] as AVal], 2);
+          e.call(p, "sink", [f.env[1] as AVal], 2);
           return true;
         }
         f.env[3] = e.get(p, f.env[1] as AVal, konst(1));

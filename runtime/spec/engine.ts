@@ -303,12 +303,33 @@ export class Engine {
     return { g, block: 0, op: 0, env, ret, code: fits ? code : undefined };
   }
 
-  /** Turns a compiled frame generic: its plain green slots become abstract values. */
-  generic(f: Frame): void {
-    const code = f.code;
-    if (!code) return;
-    f.env = f.env.map((s, v) => (code.greens[v] && s !== undefined ? wrap(s, f.g.types[v]!) : s));
-    f.code = undefined;
+  /** Turns compiled frames generic, the frames of a path (or a state) together: their plain
+   *  green slots become abstract values, and an array compiled code allocated (not frozen: it
+   *  may still change) becomes a virtual, as the abstract interpreter holds it, one for each
+   *  array whichever frames hold it (the walk writes virtuals, never compile-time arrays). With
+   *  `a`, a value about to join the frames: the same, converted alike. */
+  generic(frames: Frame[], a?: AVal): AVal | undefined {
+    const seen = new Map<Int32Array | Uint8Array, AVal>();
+    const convert = (s: AVal): AVal => {
+      if (s.k !== "a" || this.frozen.has(s.arr)) return s;
+      let v = seen.get(s.arr);
+      if (!v) seen.set(s.arr, (v = virtualOf(s.arr, s.type)));
+      return v;
+    };
+    for (const f of frames) {
+      const code = f.code;
+      f.env = f.env.map((s, v) =>
+        s === undefined
+          ? s
+          : code?.greens[v]
+            ? convert(wrap(s, f.g.types[v]!))
+            : typeof s === "object" && "k" in s
+              ? convert(s)
+              : s,
+      );
+      f.code = undefined;
+    }
+    return a && convert(a);
   }
 
   // --- values ---
@@ -491,9 +512,9 @@ export class Engine {
    *  found its length known at compile time (every array that may reach it allocated with a
    *  green length). Where the engine does not know it all the same (a generalised merge point
    *  drops it), `f` goes on generically from the operation, as the walk would. */
-  knownLength(f: Frame, a: AVal): number | undefined {
+  knownLength(p: Path, a: AVal): number | undefined {
     const n = lengthOf(this.resolve(a));
-    if (n === undefined) this.generic(f);
+    if (n === undefined) this.generic(p.frames);
     return n;
   }
 
@@ -554,14 +575,14 @@ export class Engine {
    *  a run-time one ends the path with an exit to the driver (its status names the saved path),
    *  which specialises the rest of the path for the value it sees (`continuation`) — a case per
    *  value, as PyPy's flexswitch. False when the path ended. */
-  promoteTo(p: Path, f: Frame, a: AVal, dst: number): boolean {
+  promoteTo(p: Path, a: AVal, dst: number): boolean {
     a = this.resolve(a);
     this.stats.promotions++;
     if (a.k === "c") {
-      this.assign(f, dst, a);
+      this.assign(p.frames, dst, a);
       return true;
     }
-    for (const fr of p.frames) this.generic(fr);
+    this.generic(p.frames);
     const frames = liveFrames(copyFrames(p.frames, this.frozen));
     // The promoted value is live here, but the continuation writes it.
     frames.at(-1)!.env[dst] = undefined!;
@@ -716,7 +737,7 @@ export class Engine {
       return param;
     });
     rebind(frames, redLeaves(c.frames), redLeaves(frames), fresh);
-    if (c.kind === "promote") this.assign(frames.at(-1)!, c.dst, konst(v));
+    if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
     const path: Path = { rg, frames, out: 0, splits: 0 };
     // A graph entering a key starts with it; the exit that enters it has linked the key.
     if (c.key !== undefined) path.from = null;
@@ -846,23 +867,26 @@ export class Engine {
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
    *  frame turns generic and the walk does the promotion again (undefined). */
-  promote(f: Frame, a: AVal): number | undefined {
+  promote(p: Path, a: AVal): number | undefined {
     a = this.resolve(a);
     if (a.k === "c") return a.v as number;
-    this.generic(f);
+    this.generic(p.frames);
     return undefined;
   }
 
   /** A call: inlined (a new frame), or for the portal a residual call to its specialisation. */
-  call(p: Path, f: Frame, name: string, args: AVal[], dst: number): void {
+  call(p: Path, name: string, args: AVal[], dst: number): void {
     const callee = this.graph(name);
-    if (this.portals.has(name)) return this.portalCall(p, f, callee, args, dst);
+    if (this.portals.has(name)) return this.portalCall(p, callee, args, dst);
     if (p.frames.length > this.policy.maxInlineDepth)
       throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
-    p.frames.push(this.frame(callee, args, dst));
+    const g = this.frame(callee, args, dst);
+    p.frames.push(g);
+    // An array compiled code allocated, passed to a generic frame: see `generic`.
+    if (!g.code && args.some((a) => a.k === "a" && !this.frozen.has(a.arr))) this.generic(p.frames);
   }
 
-  private portalCall(p: Path, f: Frame, callee: Graph, args: AVal[], dst: number): void {
+  private portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
     const key =
       callee.name +
       "(" +
@@ -886,18 +910,18 @@ export class Engine {
     }
     const red = args.filter((a) => a.k !== "c" && a.k !== "a").map((a) => this.operand(p, a));
     const r = this.emit(p, "call", red, dst >= 0 ? callee.ret : undefined, name);
-    if (dst >= 0) this.assign(f, dst, { k: "r", o: r, type: callee.ret });
+    if (dst >= 0) this.assign(p.frames, dst, { k: "r", o: r, type: callee.ret });
   }
 
-  /** Stores a value into a slot, in the slot's representation. */
-  assign(f: Frame, v: number, a: AVal): void {
-    if (!f.code?.greens[v]) f.env[v] = a;
-    else if (a.k === "c" || a.k === "a") f.env[v] = plain(a);
-    else {
-      // A green of the compiled code is not a constant here: continue generically.
-      this.generic(f);
-      f.env[v] = a;
-    }
+  /** Stores a value into slot `v` of the top frame of `frames`, in the slot's representation. */
+  assign(frames: Frame[], v: number, a: AVal): void {
+    const f = frames.at(-1)!;
+    if (f.code?.greens[v] && (a.k === "c" || a.k === "a")) f.env[v] = plain(a);
+    else if (f.code?.greens[v] || (a.k === "a" && !this.frozen.has(a.arr)))
+      // A green of compiled code that is not a constant here, or an array that compiled code
+      // allocated, reaching a generic frame: continue generically (the walk holds it virtual).
+      f.env[v] = this.generic(frames, a)!;
+    else f.env[v] = a;
   }
 
   // --- control ---
@@ -1034,7 +1058,7 @@ export class Engine {
       );
       return false;
     }
-    if (f.ret >= 0) this.assign(caller, f.ret, value!);
+    if (f.ret >= 0) this.assign(p.frames, f.ret, value!);
     return true;
   }
 
@@ -1111,7 +1135,7 @@ export class Engine {
     }
     if (general) {
       if (!this.made(p, key)) this.stats.generalisations++;
-      this.generic(f);
+      this.generic(p.frames);
       for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
       vals = this.arguments(f, vars);
       leaves = this.leaves(vals, n, true);
@@ -1197,7 +1221,7 @@ export class Engine {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
       const at = { ...f, op: f.op - 1, env: only(f, vars) };
-      if (at.op !== 0) this.generic(at);
+      if (at.op !== 0) this.generic([at]);
       this.keys.set(name, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
     }
     p.splits = 0;
@@ -1415,6 +1439,16 @@ function settled(obj: Virtual): AVal | undefined {
   return frozen ? { k: "a", arr: frozen, type: obj.type } : undefined;
 }
 
+/** The virtual the abstract interpreter holds where compiled code holds array `arr` (allocated
+ *  by compiled code, so its items are constants): its items up to the last non-zero one. */
+function virtualOf(arr: Int32Array | Uint8Array, type: "i32[]" | "u8[]"): AVal {
+  let m = arr.length;
+  while (m > 0 && arr[m - 1] === 0) m--;
+  const items: Scalar[] = [];
+  for (let i = 0; i < m; i++) items.push(konst(arr[i]!));
+  return { k: "v", obj: { type, length: arr.length, items } };
+}
+
 /** A constant operand of residual code. Operands are never changed, so the small integers and
  *  booleans that nearly every residual operation has are made once: the residual graph is most
  *  of what the garbage collector copies. */
@@ -1510,10 +1544,6 @@ function copySlot(s: Slot, frozen: Set<Int32Array | Uint8Array>, seen: Map<objec
     if (!c) seen.set(s, (c = s.slice()));
     return c;
   }
-  // A compiled frame's green array the walk took over (`generic`): compiled code the walk
-  // calls may still write it.
-  if (typeof s === "object" && s.k === "a" && !frozen.has(s.arr))
-    return { ...s, arr: copySlot(s.arr, frozen, seen) as typeof s.arr };
   if (typeof s !== "object" || s.k !== "v") return s;
   const done = settled(s.obj);
   if (done) return done;

@@ -63,15 +63,15 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
     }
     const args = op.args.map((o) => value(e, f, o));
     if (op.op === "promote") {
-      if (!e.promoteTo(p, f, args[0]!, op.dst)) return false;
+      if (!e.promoteTo(p, args[0]!, op.dst)) return false;
       continue;
     }
     if (op.op === "call") {
-      e.call(p, f, op.imm as string, args, op.dst);
+      e.call(p, op.imm as string, args, op.dst);
       return true;
     }
     const r = e.op(p, op.op, args, op.dst >= 0 ? f.g.types[op.dst] : undefined, op.imm);
-    if (op.dst >= 0) e.assign(f, op.dst, r!);
+    if (op.dst >= 0) e.assign(p.frames, op.dst, r!);
   }
   const t = block.term;
   switch (t.k) {
