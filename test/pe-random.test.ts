@@ -430,6 +430,16 @@ describe("the generated specialiser on random graphs", () => {
         );
       });
 
+  it("found: a saved state keys a run-time value by its variable, not by the abstract value", () => {
+    // Two slots hold one forced array (an alias): the generated specialiser held two abstract
+    // values of its variable there, the abstract interpreter one; keyed by abstract value, the
+    // sides of a branch saved two states where the abstract interpreter saved one.
+    const p: Plan = JSON.parse(
+      '{"blocks":[{"ops":[{"kind":3,"a":0,"b":1,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}},{"ops":[{"kind":5,"a":1,"b":0,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}},{"ops":[{"kind":12,"a":0,"b":1,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}}]}',
+    );
+    sameCode(parseModule(DRIVER + graph(p, true)));
+  });
+
   it("found: the walk holds an array compiled code allocated as the virtual it would have made", () => {
     // A promotion hands the frames to the walk; it took their green array for a compile-time
     // constant and gave up specialising at the count written into it (a fallback on every

@@ -373,11 +373,10 @@ export class Engine {
     }
   }
 
-  /** A name for a constant array in keys (identity, not contents: it is immutable). */
   /** A compile-time array in a state's key: a frozen one by identity (the bytecode), one that
    *  may still change by its contents, as a virtual (a green array of compiled code is one the
    *  abstract interpreter keeps virtual; a copy of a state copies it). */
-  private arrayKey(arr: Int32Array | Uint8Array, ids: Map<object, number>): string {
+  private arrayKey(arr: Int32Array | Uint8Array, ids: Map<unknown, number>): string {
     if (this.frozen.has(arr)) return this.arrayId(arr);
     const i = ids.get(arr);
     if (i !== undefined) return `#${i}`;
@@ -385,6 +384,7 @@ export class Engine {
     return `[${arr.join(" ")}]`;
   }
 
+  /** A name for a constant array in keys (identity, not contents: it is immutable). */
   private arrayId(arr: Int32Array | Uint8Array): string {
     return `@${this.arrayNumber(arr)}`;
   }
@@ -620,7 +620,7 @@ export class Engine {
     value: Operand,
     frames: Frame[],
   ): void {
-    const leaves = redLeaves(frames).map((l) => (l as { o: Operand }).o);
+    const leaves = redLeaves(frames).map(redOperand);
     rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
   }
 
@@ -633,20 +633,21 @@ export class Engine {
    *  keys mean states whose leaves line up. Green slots of compiled frames read as their
    *  abstract values would. */
   private stateKey(f: Frame): string {
-    const ids = new Map<object, number>();
+    const ids = new Map<unknown, number>();
     let key = `${f.g.name}:${f.block}:${f.op}:${f.ret}:`;
     for (let v = 0; v < f.env.length; v++) key += (v ? "," : "") + this.slotKey(f.env[v], ids);
     return key;
   }
 
-  /** A slot in a state key; `ids` numbers the red values and virtuals seen so far. */
-  private slotKey(s: Slot | undefined, ids: Map<object, number>): string {
+  /** A slot in a state key; `ids` numbers the red values (by residual variable: two abstract
+   *  values of one variable are one value) and virtuals seen so far. */
+  private slotKey(s: Slot | undefined, ids: Map<unknown, number>): string {
     if (s === undefined) return "";
     if (typeof s === "number" || typeof s === "boolean") return String(s);
     if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayKey(s, ids);
     if (s.k === "c") return String(s.v);
     if (s.k === "a") return this.arrayKey(s.arr, ids);
-    const o = s.k === "r" ? s : s.obj;
+    const o = s.k === "r" ? s.o : s.obj;
     const i = ids.get(o);
     if (i !== undefined) return `#${i}`;
     ids.set(o, ids.size);
@@ -729,14 +730,11 @@ export class Engine {
     else rg.midway = true;
     if (loop) rg.loop = loop;
     const frames = copyFrames(c.frames, this.frozen);
-    const fresh = new Map<AVal, AVal>();
     const params = c.leaves.map((l) => {
       const type = l.k === "r" ? l.type : "i32";
-      const param = red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
-      fresh.set(l, param);
-      return param;
+      return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
     });
-    rebind(frames, redLeaves(c.frames), redLeaves(frames), fresh);
+    rebind(frames, c.leaves, params);
     if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
     const path: Path = { rg, frames, out: 0, splits: 0 };
     // A graph entering a key starts with it; the exit that enters it has linked the key.
@@ -817,12 +815,12 @@ export class Engine {
    *  variable for its result. `v` is the exit's value, `values` its leaves' run-time values. */
   state(status: number, v: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
     const c = this.saved[status]!;
-    const leaf = new Map<AVal, (typeof values)[number]>();
-    c.leaves.forEach((l, i) => leaf.set(l, values[i]!));
+    const leaf = new Map<Operand, (typeof values)[number]>();
+    c.leaves.forEach((l, i) => leaf.set(redOperand(l), values[i]!));
     const arrays = new Map<Virtual, Int32Array | Uint8Array>();
     const scalar = (a: AVal): number | boolean => {
       if (a.k === "c") return a.v;
-      const x = leaf.get(a);
+      const x = a.k === "r" ? leaf.get(a.o) : undefined;
       if (typeof x !== "number" && typeof x !== "boolean")
         throw new Error("a leaf without a value");
       return x;
@@ -841,7 +839,7 @@ export class Engine {
       const a = this.resolve(s);
       if (a.k === "a") return copy(a.arr);
       if (a.k === "r") {
-        const x = leaf.get(a);
+        const x = leaf.get(a.o);
         if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
         return x;
       }
@@ -1578,31 +1576,42 @@ function settledSlot(s: Slot): Slot {
 function redLeaves(frames: Frame[]): AVal[] {
   const out: AVal[] = [];
   const seen = new Set<Virtual>();
+  // One leaf per residual variable, however many abstract values hold it (`slotKey`).
+  const reds = new Set<Operand>();
+  const red = (a: Scalar) => {
+    if (a.k === "r" && !reds.has(a.o)) (reds.add(a.o), out.push(a));
+  };
   for (const f of frames)
     for (const s of f.env) {
       if (s === undefined || typeof s !== "object" || !("k" in s)) continue;
-      if (s.k === "r") out.push(s);
+      if (s.k === "r") red(s);
       else if (s.k === "v" && !seen.has(s.obj)) {
         seen.add(s.obj);
-        for (const it of s.obj.items) if (it.k === "r") out.push(it);
+        for (const it of s.obj.items) red(it);
       }
     }
   return out;
 }
 
-/** Replaces, in copied frames, each red leaf (found in the same order as in the originals) by
- *  its fresh parameter. */
-function rebind(frames: Frame[], originals: AVal[], copies: AVal[], fresh: Map<AVal, AVal>): void {
-  const to = new Map<AVal, AVal>();
-  copies.forEach((c, i) => to.set(c, fresh.get(originals[i]!)!));
+/** The residual operand of a red leaf. */
+function redOperand(a: AVal): Operand {
+  if (a.k !== "r") throw new Error("a leaf that is not a run-time value");
+  return a.o;
+}
+
+/** Replaces, in copied frames, each red leaf (by its residual variable) by its parameter. */
+function rebind(frames: Frame[], leaves: AVal[], params: Scalar[]): void {
+  const to = new Map<Operand, Scalar>();
+  leaves.forEach((l, i) => to.set(redOperand(l), params[i]!));
+  const bind = (a: Scalar): Scalar => (a.k === "r" ? (to.get(a.o) ?? a) : a);
   const seen = new Set<Virtual>();
   for (const f of frames)
     f.env = f.env.map((s) => {
       if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
-      if (s.k === "r") return to.get(s) ?? s;
+      if (s.k === "r") return bind(s);
       if (s.k === "v" && !seen.has(s.obj)) {
         seen.add(s.obj);
-        s.obj.items = s.obj.items.map((it) => (to.get(it) as Scalar | undefined) ?? it);
+        s.obj.items = s.obj.items.map(bind);
       }
       return s;
     });
