@@ -149,4 +149,32 @@ describe("generated specialisers", () => {
     expect(pe).toContain("v3: i32 = array_get v1, 1\n  return v3");
     expect(printModule(specialise(m, "main", args, undefined, { main }).module)).toBe(pe);
   });
+
+  it("go on generically where a call returns a run-time value into a green", () => {
+    const m = parseModule(`
+      func @main -> i32 {
+      b0(x.0: i32):
+        v1: i32 = call<id> x.0
+        v2: i32 = int_add v1, 1
+        return v2
+      }
+      func @id -> i32 {
+      b0(a.0: i32):
+        return a.0
+      }`);
+    // @main as the emitter would write it, were v1 and v2 green (the callee, run generically,
+    // returns a run-time value: the caller must turn generic and the walk do the rest).
+    const main: Compiled = {
+      greens: [false, true, true],
+      run(e, p, f) {
+        f.op = 1;
+        e.call(p, "id", [f.env[0] as AVal], 1);
+        return true;
+      },
+    };
+    const args: AVal[] = [{ k: "r", o: 0, type: "i32" }];
+    const pe = printModule(specialise(m, "main", args).module);
+    expect(pe).toContain("int_add x.0, 1");
+    expect(printModule(specialise(m, "main", args, undefined, { main }).module)).toBe(pe);
+  });
 });

@@ -447,6 +447,32 @@ describe("the generated specialiser on random graphs", () => {
     sameCode(parseModule(graph(afterPromotion(11), false)));
   });
 
+  it("the walk holds an array a compiled callee returns as the virtual it would have made", () => {
+    // After the promotion @main runs in the walk; @mk, all green, runs compiled and returns its
+    // array, which @main then writes (folded, as the abstract interpreter folds it).
+    const m = parseModule(`
+      func @main -> i32 {
+      b0(code.0: u8[], x.1: i32):
+        v2: i32 = int_and x.1, 1
+        v3: i32 = promote v2
+        v4: i32[] = call<mk> v3
+        v5: i32 = array_get v4, 0
+        v6: i32 = int_add v5, 1
+        array_set v4, 0, v6
+        v7: i32 = array_get v4, 0
+        v8: i32 = int_add v7, x.1
+        return v8
+      }
+      func @mk -> i32[] {
+      b0(n.0: i32):
+        v1: i32[] = new_array<i32[]> 2
+        array_set v1, 0, n.0
+        return v1
+      }`);
+    for (const mode of ["eager", "lazy"] as const) sameCode(m, mode);
+    agrees(generatedProgram(m), m);
+  });
+
   it("found: a green array the walk took over is copied for each continuation", () => {
     // A promotion hands the frame to the walk, whose continuations (one per value) share its
     // green array; the compiled helper each calls wrote it, so the second saw the first's write.

@@ -878,10 +878,7 @@ export class Engine {
     if (this.portals.has(name)) return this.portalCall(p, callee, args, dst);
     if (p.frames.length > this.policy.maxInlineDepth)
       throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
-    const g = this.frame(callee, args, dst);
-    p.frames.push(g);
-    // An array compiled code allocated, passed to a generic frame: see `generic`.
-    if (!g.code && args.some((a) => a.k === "a" && !this.frozen.has(a.arr))) this.generic(p.frames);
+    p.frames.push(this.frame(callee, args, dst));
   }
 
   private portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
@@ -915,11 +912,13 @@ export class Engine {
   assign(frames: Frame[], v: number, a: AVal): void {
     const f = frames.at(-1)!;
     if (f.code?.greens[v] && (a.k === "c" || a.k === "a")) f.env[v] = plain(a);
-    else if (f.code?.greens[v] || (a.k === "a" && !this.frozen.has(a.arr)))
+    else if (f.code?.greens[v] || (a.k === "a" && !this.frozen.has(a.arr))) {
       // A green of compiled code that is not a constant here, or an array that compiled code
       // allocated, reaching a generic frame: continue generically (the walk holds it virtual).
-      f.env[v] = this.generic(frames, a)!;
-    else f.env[v] = a;
+      // (`generic` gives the frames new environments: write into the new one.)
+      const converted = this.generic(frames, a)!;
+      f.env[v] = converted;
+    } else f.env[v] = a;
   }
 
   // --- control ---
