@@ -2,7 +2,7 @@
 // three integers, two arrays and two conditions: arithmetic, arrays of constant and run-time
 // length, aliasing (one array in both places), reads and writes at constant and run-time
 // indices, counts kept in items, promotions, calls of a helper that branches and writes the
-// array it is passed, branches and switches on run-time values passing the whole state on, and
+// array it is passed and of one that allocates an array and returns it, branches and switches on run-time values passing the whole state on, and
 // an interpreter error on some inputs; acyclic, or the body of a loop with a merge point. Each
 // runs eagerly and lazily, on L3 and as machine code, and must give what the graph gives on L3,
 // for every input. (The interpreters exercise the engine through their own shapes only: a
@@ -175,6 +175,13 @@ function graph(p: Plan, loop: boolean): string {
           C[a % 2] = t;
           break;
         case 10:
+          if ((c >> 8) % 2) {
+            // An array allocated by a callee: compiled where its argument is green (so the walk
+            // may receive an array compiled code allocated).
+            op(`${t}: i32[] = call<mk> ${I[b % 3]}`);
+            A[a % 2] = t;
+            break;
+          }
           op(`${t}: i32 = call<helper> ${A[b % 2]}, ${I[c % 3]}`);
           I[a % 3] = t;
           break;
@@ -220,7 +227,7 @@ function graph(p: Plan, loop: boolean): string {
     block(last + 1);
     result(0);
   }
-  lines.push(`b${raising}:`, '  raise "below -3"', "}", HELPER);
+  lines.push(`b${raising}:`, '  raise "below -3"', "}", HELPER, MK);
   return lines.join("\n");
 }
 
@@ -238,6 +245,16 @@ b2:
   v4: i32 = int_add v3, i.1
   array_set a.0, 1, v4
   return v4
+}`;
+
+/** Inlined where called: allocates and returns an array, written with its argument. */
+const MK = `
+func @mk -> i32[] {
+b0(n.0: i32):
+  v1: i32[] = new_array<i32[]> 2
+  v2: i32 = int_and n.0, 3
+  array_set v1, 1, v2
+  return v1
 }`;
 
 const DRIVER = "driver greens(pc) reds(trips, i0, i1, i2, a0, a1, c0, c1) immutable()\n";
