@@ -306,8 +306,8 @@ export class Engine {
   /** Turns compiled frames generic, the frames of a path (or a state) together: their plain
    *  green slots become abstract values, and an array compiled code allocated (not frozen: it
    *  may still change) becomes a virtual, as the abstract interpreter holds it, one for each
-   *  array whichever frames hold it (the walk writes virtuals, never compile-time arrays). With
-   *  `a`, a value about to join the frames: the same, converted alike. */
+   *  array whichever frames hold it (the walk writes virtuals, never compile-time arrays, so
+   *  generic frames hold none). With `a`, a value about to join the frames, converted alike. */
   generic(frames: Frame[], a?: AVal): AVal | undefined {
     const seen = new Map<Int32Array | Uint8Array, AVal>();
     const convert = (s: AVal): AVal => {
@@ -318,14 +318,9 @@ export class Engine {
     };
     for (const f of frames) {
       const code = f.code;
+      if (!code) continue;
       f.env = f.env.map((s, v) =>
-        s === undefined
-          ? s
-          : code?.greens[v]
-            ? convert(wrap(s, f.g.types[v]!))
-            : typeof s === "object" && "k" in s
-              ? convert(s)
-              : s,
+        code.greens[v] && s !== undefined ? convert(wrap(s, f.g.types[v]!)) : s,
       );
       f.code = undefined;
     }
