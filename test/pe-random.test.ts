@@ -2,10 +2,11 @@
 // three integers, two arrays and two conditions: arithmetic, arrays of constant and run-time
 // length, aliasing (one array in both places), reads and writes at constant and run-time
 // indices, counts kept in items, promotions, calls of a helper that branches and writes the
-// array it is passed and of one that allocates an array and returns it, branches and switches on run-time values passing the whole state on, and
-// an interpreter error on some inputs; acyclic, or the body of a loop with a merge point. Each
-// runs eagerly and lazily, on L3 and as machine code, and must give what the graph gives on L3,
-// for every input. (The interpreters exercise the engine through their own shapes only: a
+// array it is passed and of one that allocates an array and returns it, branches and switches
+// on run-time values passing the whole state on, and an interpreter error on some inputs;
+// acyclic, or the body of a loop with a merge point. Each runs eagerly and lazily, on L3 and
+// as machine code, and must give what the graph gives on L3, for every input; the generated
+// specialiser of each must make the abstract interpreter's code. (The interpreters exercise the engine through their own shapes only: a
 // virtual passed on a branch's edge, or two reds holding one virtual at a merge point, occur in
 // none of them. The bugs these graphs found are kept as tests of their own, "found: ...".)
 
