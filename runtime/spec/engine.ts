@@ -346,10 +346,9 @@ export class Engine {
   /** The abstract value of a slot of `f`. */
   slot(f: Frame, v: number): AVal {
     const s = f.env[v];
-    if (s === undefined)
-      throw new Error(
-        `@${f.g.name}: v${v} is live across the merge point but neither green nor red`,
-      );
+    // (`prepare` refuses graphs with another variable live across a merge point, so an empty
+    // slot read is the engine's own mistake.)
+    if (s === undefined) throw new Error(`@${f.g.name}: v${v} read but never written here`);
     return f.code?.greens[v] ? wrap(s, f.g.types[v]!) : this.resolve(s as AVal);
   }
 
