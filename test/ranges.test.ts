@@ -106,7 +106,7 @@ function text(p: Program): string {
  *  "outside its arc" where one is not). */
 function checkArcs(g: Graph): number {
   const defs = definitions(g);
-  const arcs = paramArcs(g, (v) => defs.get(v));
+  const arcs = paramArcs(g, (v) => defs[v]);
   const fail =
     g.blocks.push({ params: [], ops: [], term: { k: "raise", msg: "outside its arc" } }) - 1;
   for (let bi = 0; bi < fail; bi++) {

@@ -23,10 +23,10 @@ export function predecessorCounts(g: Graph): number[] {
   return preds;
 }
 
-/** The operation defining each variable (block parameters have none). */
-export function definitions(g: Graph): Map<number, Op> {
-  const def = new Map<number, Op>();
-  for (const b of g.blocks) for (const op of b.ops) if (op.dst >= 0) def.set(op.dst, op);
+/** The operation defining each variable, by number (block parameters have none). */
+export function definitions(g: Graph): (Op | undefined)[] {
+  const def: (Op | undefined)[] = new Array(g.types.length);
+  for (const b of g.blocks) for (const op of b.ops) if (op.dst >= 0) def[op.dst] = op;
   return def;
 }
 

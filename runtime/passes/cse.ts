@@ -54,7 +54,7 @@ export function cse(g: Graph): void {
   const fresh = (): Tables => ({ exprs: new Map(), conds: new Map(), ranges: new Map() });
   let t = fresh();
   const defs = definitions(g);
-  const def = (v: number) => defs.get(v);
+  const def = (v: number) => defs[v];
   // What block parameters hold wherever they are defined: the start of every range.
   const params = paramArcs(g, def, preds, inherits);
   const rangeOf = (x: number) => t.ranges.get(x) ?? params.get(x);

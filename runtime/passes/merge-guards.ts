@@ -38,11 +38,11 @@ export function mergeGuards(g: Graph): void {
     if (t.k !== "branch" || typeof t.cond !== "number") return undefined;
     const [onThen, onElse] = [raises(t.then), raises(t.else)];
     if ((onThen === undefined) === (onElse === undefined)) return undefined;
-    if (!SIGNED.has(def.get(t.cond)?.op ?? "")) return undefined;
+    if (!SIGNED.has(def[t.cond]?.op ?? "")) return undefined;
     // The values of x (the comparison is of x + c) for which the guard fails.
     const raiseOnThen = onThen !== undefined;
     const fail = sideArc(
-      comparison(t.cond, (n) => def.get(n)),
+      comparison(t.cond, (n) => def[n]),
       raiseOnThen,
     );
     if (!fail || fail[1].len >= CIRCLE) return undefined;
@@ -81,7 +81,7 @@ export function mergeGuards(g: Graph): void {
     const t0 = b0.term as Extract<typeof b0.term, { k: "branch" }>;
     const fail = g0.raiseOnThen ? t0.then : t0.else;
     const cond = g.types.push("bool") - 1;
-    const pos = def.get(t0.cond as number)!.pos;
+    const pos = def[t0.cond as number]!.pos;
     const test = (op: string, x: number, k: number) =>
       b0.ops.push({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos });
     // An arc that starts at INT_MIN or ends at INT_MAX is one signed comparison; one that
