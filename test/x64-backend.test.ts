@@ -442,6 +442,35 @@ b2:
       native.free();
     });
 
+    it("continuations go into the module's chunk of executable memory, after its code", () => {
+      const native = new NativeModule(m, { continuation: (s, v) => resumed(continuation(s, v)) });
+      expect(native.run("count", [300_000])).toEqual({ k: "return", value: 150_000 });
+      expect(native.continuations).toBe(2);
+      const [main, ...rest] = native.blocks;
+      for (const b of rest) {
+        expect(b.code).toBe(main!.code);
+        expect(b.at % 16).toBe(0);
+      }
+      expect(rest[0]!.at).toBeGreaterThanOrEqual(main!.size);
+      expect(rest[1]!.at).toBeGreaterThanOrEqual(rest[0]!.at + rest[0]!.size);
+      native.free();
+    });
+
+    it("a continuation that does not fit in the chunk starts one of its own, with its stubs", () => {
+      const native = new NativeModule(m, {
+        check: true,
+        chunkRoom: 1,
+        continuation: (s, v) => resumed(continuation(s, v)),
+      });
+      // The continuations' exits reach JS through their own chunks' exit thunks.
+      expect(native.run("count", [300_000])).toEqual({ k: "return", value: 150_000 });
+      const chunks = new Set(native.blocks.map((b) => b.code));
+      expect(chunks.size).toBe(3);
+      expect(native.blocks.every((b) => b.at === 0)).toBe(true);
+      expect(native.run("wide", [5])).toEqual({ k: "return", value: 60 });
+      native.free();
+    });
+
     it("more state than argument registers: an ordinary call", () => {
       const native = new NativeModule(m, {
         check: true,

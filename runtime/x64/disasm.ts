@@ -12,17 +12,17 @@ import type { Compiled, Mark, NativeModule } from "./native.ts";
 export function listing(native: NativeModule): string {
   const out: string[] = [];
   native.blocks.forEach((b, i) => {
-    if (i > 0) out.push("", `; continuation code block ${i}`);
+    if (i > 0) out.push("", `; continuation ${i}`);
     out.push(...blockListing(b));
   });
   return out.join("\n").trimStart() + "\n";
 }
 
-function blockListing({ code, marks }: Compiled): string[] {
+function blockListing({ code, at: start, size, marks }: Compiled): string[] {
   const out: string[] = [];
   let m = -1;
   let func: string | undefined;
-  for (const { at, text } of objdump(code.read())) {
+  for (const { at, text } of objdump(code.read(start, size))) {
     while (m + 1 < marks.length && marks[m + 1]!.at <= at) m++;
     const mark = marks[m];
     const name = mark?.f ? `func @${mark.f.name}:` : "runtime:";
@@ -40,10 +40,10 @@ export function perfMap(native: NativeModule): string {
   for (const b of native.blocks) {
     const marks = b.marks;
     marks.forEach((m, i) => {
-      const end = i + 1 < marks.length ? marks[i + 1]!.at : b.code.size;
+      const end = i + 1 < marks.length ? marks[i + 1]!.at : b.size;
       if (end <= m.at) return;
       const where = m.f ? `@${m.f.name} ` : "runtime ";
-      const start = (b.code.address + BigInt(m.at)).toString(16);
+      const start = (b.code.address + BigInt(b.at + m.at)).toString(16);
       out.push(`${start} ${(end - m.at).toString(16)} ${where}${describe(m).replace(/\s+/g, " ")}`);
     });
   }

@@ -195,12 +195,23 @@ export function mem(base: Reg, disp = 0, index?: Reg, scale: 1 | 2 | 4 | 8 = 1):
   return index === undefined ? { base, disp } : { base, index, scale, disp };
 }
 
-/** A jump target. Create with `Asm.label()`, place with `Asm.bind()`. */
+/** A jump target. Create with `Asm.label()`, place with `Asm.bind()`; or made bound with
+ *  `Label.at()`. */
 export class Label {
-  /** Offset in the code once bound, -1 before. */
-  pos = -1;
+  /** Offset in the code once bound. */
+  pos = 0;
+  bound = false;
   /** Offsets of rel32 fields waiting for this label to be bound. */
   readonly fixups: number[] = [];
+
+  /** A label bound at offset `pos` from the start of the code being assembled, which may lie
+   *  before it (negative): code already in the memory this code will be placed in. */
+  static at(pos: number): Label {
+    const l = new Label();
+    l.pos = pos;
+    l.bound = true;
+    return l;
+  }
 }
 
 const isInt8 = (v: number) => v >= -128 && v <= 127;
@@ -792,8 +803,9 @@ export class Asm {
 
   /** Binds `l` to the current offset and resolves the jumps already aimed at it. */
   bind(l: Label): this {
-    if (l.pos >= 0) throw new Error("label bound twice");
+    if (l.bound) throw new Error("label bound twice");
     l.pos = this.len;
+    l.bound = true;
     for (const at of l.fixups) patchRel32(this.buf, at, l.pos);
     l.fixups.length = 0;
     this.pending.delete(l);
@@ -804,7 +816,7 @@ export class Asm {
   private rel32(l: Label): number {
     const at = this.len;
     this.i32(0);
-    if (l.pos >= 0) {
+    if (l.bound) {
       patchRel32(this.buf, at, l.pos);
     } else {
       l.fixups.push(at);

@@ -1,7 +1,11 @@
 //! A residual module as machine code, and running it: the x86-64 counterpart of `L3`.
 //!
 //! Compiling: instruction selection, register allocation (checked by `check.ts` on request),
-//! emission of every graph after the runtime stubs into one executable CodeBlock. Running: a
+//! emission of every graph after the runtime stubs into one executable CodeBlock, a _chunk_.
+//! With continuations to come, the chunk has room for them: each is placed after the code
+//! before it and reaches the chunk's stubs by rel32 (a chunk of its own per continuation cost a
+//! copy of the stubs, most of a small continuation's code, and a mapping of a page or more:
+//! mandelbrot's JIT made 5,000). A continuation that does not fit starts a new chunk. Running: a
 //! reset arena per run (state buffer, data constants, heap; see `abi.ts`, `data.ts`,
 //! `arena.ts`), the entry's arguments written into it (arrays copied into the heap), fuel and the
 //! callbacks installed, one call of the trampoline, then the status turned into an L3 `Status`.
@@ -9,8 +13,8 @@
 //! Exits (with `continuation`): each `exit` is a site that jumps through a cell of its own,
 //! first pointing at a thunk that calls back into JS with the site's number and the exit's
 //! value. JS finds where the exit goes on (`continuation`: the specialiser makes the graph the
-//! first time, for a promotion once per value), compiles what is new into a code block of its
-//! own, and patches the cell (cells are on the module's data pages, writable and never
+//! first time, for a promotion once per value), compiles what is new into the chunk, and
+//! patches the cell (cells are on the module's data pages, writable and never
 //! executable: W^X holds and a patch is a store): to the graph, or for a promotion to a
 //! dispatch on the values seen so far whose default is the thunk again (PyPy's flexswitch).
 //! So the next time through, the exit is a jump. Calls from new code
@@ -31,7 +35,7 @@ import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, readI64 } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
-import { emitStubs, type Stubs } from "./stubs.ts";
+import { emitStubs, stubsAt, type Stubs } from "./stubs.ts";
 
 /** What the entry takes and gives, as L3 has it. */
 export type Value = number | boolean | Int32Array | Uint8Array;
@@ -43,12 +47,27 @@ export interface Mark {
   origin: Origin | string;
 }
 
-/** One code block: the module's, or a continuation's. */
+/** The code compiled at once (the module's, or a continuation's): `size` bytes `at` bytes into
+ *  chunk `code`, with the chunk's stubs as seen from there; marks' offsets are from `at`. */
 export interface Compiled {
   code: CodeBlock;
+  at: number;
+  size: number;
   stubs: Stubs;
   marks: Mark[];
 }
+
+/** A chunk of executable memory: code up to `used` (at most `end`), its stubs first. */
+interface Chunk {
+  code: CodeBlock;
+  used: number;
+  end: number;
+  stubs: Stubs;
+}
+
+/** Bytes of room a module with continuations keeps for them per chunk (untouched pages cost
+ *  nothing but address space). */
+const CHUNK_ROOM = 1 << 20;
 
 /** Where an exit goes on: a graph to compile (with the graphs made for it, which may be none),
  *  or the exited graph's outcome when JS ran the rest of it (a fallback). */
@@ -67,6 +86,8 @@ export interface CompileOptions {
   check?: boolean;
   /** Heap bytes of each run's arena (DEFAULT_HEAP_BYTES). */
   heapBytes?: number;
+  /** Bytes of room a chunk keeps for continuations (CHUNK_ROOM); tests make it small. */
+  chunkRoom?: number;
   /** Where exit `status` goes on for `value`; `leaves` reads the exit's other values (of the
    *  given types). Without it, an exit leaves to JS with its state (L3's `exit` status). */
   continuation?: (status: number, value: number, leaves: (types: Type[]) => Value[]) => Resolution;
@@ -99,8 +120,9 @@ interface Cell {
 const CELLS = 8192;
 
 export class NativeModule {
-  /** Every code block, the module's first. */
+  /** Everything compiled, the module's first. */
   readonly blocks: Compiled[] = [];
+  private chunks: Chunk[] = [];
   readonly funcs: MFunc[] = [];
   readonly allocations: Allocation[] = [];
   /** Raise messages by index: the runtime's first, then the graphs' (continuations add). */
@@ -141,40 +163,92 @@ export class NativeModule {
     this.tramp = main.code.fn("i32", ["ptr"], main.stubs.tramp) as (state: bigint) => number;
   }
 
-  /** The module's code block. */
+  /** The module's chunk. */
   get code(): CodeBlock {
     return this.blocks[0]!.code;
   }
 
-  /** Code blocks compiled after the module's. */
+  /** Compilations after the module's. */
   get continuations(): number {
     return this.blocks.length - 1;
   }
 
-  /** Selects `select`'s functions, allocates their registers and emits them, after the stubs,
-   *  into a new code block (timed as `compileMs`). */
+  /** Selects `select`'s functions, allocates their registers and emits them into the last
+   *  chunk, or a new one after its stubs (timed as `compileMs`). */
   private compile(select: () => MFunc[], trampoline: boolean): Compiled {
     const t0 = performance.now();
     const funcs = select();
     const allocations = funcs.map((f) => allocate(f));
     if (this.opts.check) funcs.forEach((f, i) => this.check(f, allocations[i]!));
+    // The exit sites, in the order emission meets them: the same ones if it is done again.
+    const sites: Site[] = [];
+    let chunk = this.chunks.at(-1);
+    let at = chunk ? Math.ceil(chunk.used / 16) * 16 : 0;
+    let out = this.emit(funcs, allocations, sites, chunk && stubsAt(chunk.stubs, at), trampoline);
+    if (!chunk || at + out.bytes.length > chunk.end) {
+      if (chunk) out = this.emit(funcs, allocations, sites, undefined, false);
+      const end =
+        out.bytes.length + (this.opts.continuation ? (this.opts.chunkRoom ?? CHUNK_ROOM) : 0);
+      chunk = { code: new CodeBlock(out.bytes, end), used: 0, end, stubs: out.stubs };
+      this.chunks.push(chunk);
+      at = 0;
+    } else chunk.code.patch(at, out.bytes);
+    chunk.used = at + out.bytes.length;
+    const compiled = {
+      code: chunk.code,
+      at,
+      size: out.bytes.length,
+      stubs: out.stubs,
+      marks: out.marks,
+    };
+    const base = chunk.code.address + BigInt(at);
+    // Each cell starts at its thunk.
+    sites.forEach((site, i) => {
+      site.thunk = base + BigInt(out.thunks[i]!.pos);
+      site.cell.page[site.cell.index] = site.thunk;
+    });
+    this.sites.push(...sites);
+    funcs.forEach((f, i) => this.entries.set(f.name, base + BigInt(out.offsets[i]!)));
+    this.blocks.push(compiled);
+    this.funcs.push(...funcs);
+    this.allocations.push(...allocations);
+    this.codeBytes += out.bytes.length;
+    this.compileMs += performance.now() - t0;
+    return compiled;
+  }
+
+  /** Emits `funcs`: after `stubs` already in the chunk, or after stubs of their own. `sites`
+   *  gets a site per exit, or has them from a first try; `thunks` are theirs, in order. */
+  private emit(
+    funcs: MFunc[],
+    allocations: Allocation[],
+    sites: Site[],
+    stubs: Stubs | undefined,
+    trampoline: boolean,
+  ): { bytes: Uint8Array; stubs: Stubs; marks: Mark[]; offsets: number[]; thunks: Label[] } {
     const a = new Asm();
     const marks: Mark[] = [];
     const mark = (at: number, f: MFunc | undefined, origin: Origin | string) =>
       marks.push({ at, f, origin });
-    const stubs = emitStubs(
+    stubs ??= emitStubs(
       a,
       { stepLimit: 0, badLength: 1 },
       (at, what) => mark(at, undefined, what),
       trampoline,
     );
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
-    const sites: { site: Site; thunk: Label }[] = [];
+    const thunks: Label[] = [];
+    let n = 0;
     const ctx: Context = {
       site: (f, i, thunk) => {
-        const site = { status: f.sites[i]!, cell: this.cell(), thunk: 0n, cases: new Map() };
-        sites.push({ site, thunk });
-        return { id: this.sites.push(site) - 1, cell: site.cell.address };
+        const site = (sites[n] ??= {
+          status: f.sites[i]!,
+          cell: this.cell(),
+          thunk: 0n,
+          cases: new Map(),
+        });
+        thunks[n] = thunk;
+        return { id: this.sites.length + n++, cell: site.cell.address };
       },
       graph: (name) => {
         const target = labels.get(name) ?? this.entries.get(name);
@@ -193,20 +267,12 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
-    const code = new CodeBlock(a.bytes());
-    // Each cell starts at its thunk.
-    for (const { site, thunk } of sites) {
-      site.thunk = code.address + BigInt(thunk.pos);
-      site.cell.page[site.cell.index] = site.thunk;
-    }
-    const compiled = { code, stubs, marks };
-    funcs.forEach((f, i) => this.entries.set(f.name, compiled.code.address + BigInt(offsets[i]!)));
-    this.blocks.push(compiled);
-    this.funcs.push(...funcs);
-    this.allocations.push(...allocations);
-    this.codeBytes += code.size;
-    this.compileMs += performance.now() - t0;
-    return compiled;
+    return { bytes: a.bytes(), stubs, marks, offsets, thunks };
+  }
+
+  /** The address of stub `l` of the module's chunk. */
+  private stub(l: (s: Stubs) => Label): bigint {
+    return this.code.address + BigInt(l(this.blocks[0]!.stubs).pos);
   }
 
   private check(f: MFunc, a: Allocation): void {
@@ -264,7 +330,6 @@ export class NativeModule {
   /** Where exit site `site` goes on for `value`, patched into its cell; on any error, the
    *  stub that ends the run with `Status.failed` (the error is kept for `run`). */
   private resolve(site: number, value: number, arena: DataBlock): bigint {
-    const stub = (l: Label) => this.code.address + BigInt(l.pos);
     try {
       this.counts.resolves++;
       const s = this.sites[site]!;
@@ -304,7 +369,7 @@ export class NativeModule {
       return at;
     } catch (e) {
       this.failure = e;
-      return stub(this.blocks[0]!.stubs.failed);
+      return this.stub((s) => s.failed);
     }
   }
 
@@ -369,20 +434,19 @@ export class NativeModule {
   /** Where the thunk goes when JS ran the rest of the exited graph: its result is returned, or
    *  its error raised. */
   private finish(done: RunStatus, arena: DataBlock): bigint {
-    const main = this.blocks[0]!;
     const state = arena.i64(0, STATE_BYTES / 8);
     if (done.k === "raise") {
       let i = this.messages.indexOf(done.msg);
       if (i < 0) i = this.messages.push(done.msg) - 1;
       arena.i32(S.payload, 1)[0] = i;
-      return main.code.address + BigInt(main.stubs.raise.pos);
+      return this.stub((s) => s.raise);
     }
     if (done.k === "exit") throw new Error("x64: a fallback ended in an exit");
     const v = done.value;
     if (typeof v === "object") throw new Error("x64: a fallback cannot return an array");
     state[S.result / 8] =
       v === undefined ? 0n : BigInt(typeof v === "boolean" ? Number(v) : v >>> 0);
-    return main.code.address + BigInt(main.stubs.fellBack.pos);
+    return this.stub((s) => s.fellBack);
   }
 
   private outcome(status: number, f: MFunc, arena: DataBlock): RunStatus {
@@ -429,7 +493,7 @@ export class NativeModule {
   }
 
   free(): void {
-    for (const b of this.blocks) b.code.free();
+    for (const c of this.chunks) c.code.free();
     for (const d of this.dispatches) d.free();
     for (const c of this.cellPages) c.block.free();
     this.counters.free();

@@ -7,8 +7,10 @@
 //! return a status to JS. So no exception ever crosses machine code, and nested compiled calls
 //! unwind at once.
 //!
-//! Continuations are compiled into code blocks of their own, each with its own copy of these
-//! routines but the trampoline (they only use r15 and the state buffer, wherever they are).
+//! Code lives in chunks of executable memory (`native.ts`): each chunk starts with its own copy
+//! of these routines (the trampoline only in the module's first), and the continuations placed
+//! after them in the chunk reach them by rel32 (`stubsAt`). The routines only use r15 and the
+//! state buffer, so any chunk's copy serves.
 //!
 //! `alloc4`/`alloc1` allocate a zero-filled array of `edi` items from the arena's heap (bump
 //! allocation; the memory may be reused, hence the filling), or raise "invalid array length"
@@ -16,7 +18,7 @@
 //! touch only caller-saved registers.
 
 import { ARRAY_HEADER, S, STATE, Status } from "./abi.ts";
-import { ARG_REGS, Asm, Cond, Reg, type Label } from "./encode.ts";
+import { ARG_REGS, Asm, Cond, Label, Reg } from "./encode.ts";
 
 /** Callee-saved registers, as the trampoline saves them (16-byte aligned with one slot more). */
 const SAVED: readonly Reg[] = [Reg.rbx, Reg.rbp, Reg.r12, Reg.r13, Reg.r14, Reg.r15];
@@ -36,6 +38,23 @@ export interface Stubs {
   fuelOut: Label;
   stackOut: Label;
   alloc: Record<1 | 4, Label>;
+}
+
+/** The routines `s` (emitted at the start of a chunk) as seen from code that will be placed
+ *  `at` bytes into the chunk: labels already bound, before that code's start. */
+export function stubsAt(s: Stubs, at: number): Stubs {
+  const l = (x: Label) => Label.at(x.pos - at);
+  return {
+    tramp: undefined,
+    unwind: l(s.unwind),
+    failed: l(s.failed),
+    exitThunk: l(s.exitThunk),
+    fellBack: l(s.fellBack),
+    raise: l(s.raise),
+    fuelOut: l(s.fuelOut),
+    stackOut: l(s.stackOut),
+    alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
+  };
 }
 
 /** Emits the runtime routines (with the trampoline or not); messages are indexes of the
