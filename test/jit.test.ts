@@ -14,6 +14,8 @@ import { Program } from "../runtime/jit.ts";
 import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
 import { specialisers } from "../generated/index.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
+import { NativeModule } from "../runtime/x64/native.ts";
+import { examples } from "../generator/start.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const tlr = langs.tlr!;
@@ -74,7 +76,7 @@ describe("lazy compilation", () => {
       const eager = program(tlr, NEVER, defaultPolicy, "x64");
       const late = program(tlr, NEVER, lazy, "x64");
       for (const p of [eager, late]) expect(p.run(9)).toEqual({ k: "return", value: 9 });
-      const code = (p: Program) => p.nativeModule!.blocks.map((b) => b.code.read());
+      const code = (p: Program) => p.nativeModule!.blocks.map((b) => b.code.read(b.at, b.size));
       expect(code(eager).some((c) => contains(c, imm32(-201)))).toBe(true);
       expect(code(late).some((c) => contains(c, imm32(-201)))).toBe(false);
     },
@@ -91,6 +93,31 @@ describe("lazy compilation", () => {
       expect(first.patches).toBe(1);
       for (const arg of [1, 2, 3, 100]) expect(p.run(arg)).toEqual({ k: "return", value: arg });
       expect(native().counts).toEqual(first); // straight through the patched jump
+    },
+  );
+
+  it.skipIf(!x64Supported)(
+    "x64: with continuations spread over many chunks of executable memory, every example agrees",
+    () => {
+      // Without looking ahead (many continuations), in chunks with room for 64 bytes after
+      // the first code: most continuations start a chunk, the others follow one in it.
+      const policy = { ...lazy, lookahead: 0 };
+      for (const ex of examples()) {
+        const lang = langs[ex.lang]!;
+        const code = lang.load(readFileSync(root + ex.file, "utf8"), ex.file);
+        const p = new Program(
+          loadGraphs(lang.name),
+          lang.entry,
+          code,
+          { policy, compiled: specialisers[lang.name], target: "x64" },
+          (m, resolve) =>
+            new NativeModule(m, { continuation: resolve, chunkRoom: 64, check: true }),
+        );
+        const s = p.run(ex.arg);
+        expect(s.k === "raise" ? `error: ${s.msg}` : String(s.k === "return" && s.value)).toBe(
+          ex.expect,
+        );
+      }
     },
   );
 
