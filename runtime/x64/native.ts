@@ -101,12 +101,13 @@ export const DEFAULT_HEAP_BYTES = 16 << 20;
 const BAD_LENGTH = "invalid array length";
 
 /** An exit site: its status, its cell, the absolute address of its thunk, and for a promotion
- *  the addresses of the values seen. */
+ *  the addresses of the values seen and the dispatch on them. */
 interface Site {
   status: number;
   cell: Cell;
   thunk: bigint;
   cases: Map<number, bigint>;
+  dispatch?: CodeBlock;
 }
 
 /** An exit's cell: the 8 bytes its jump goes through, the `index`th of `page`. */
@@ -139,8 +140,6 @@ export class NativeModule {
    *  TLB shootdown on every core the process runs on). The code reaches them by address. */
   private cellPages: { block: DataBlock; cells: BigUint64Array }[] = [];
   private cellsUsed = CELLS;
-  /** Code blocks of promotion dispatches (replaced as they grow). */
-  private dispatches: CodeBlock[] = [];
   /** The `count` operation's counters, kept across runs (grown by copying). */
   private counters = new DataBlock(4096);
   /** Time spent compiling (selection, allocation, emission, mapping), and bytes made. */
@@ -399,7 +398,8 @@ export class NativeModule {
   }
 
   /** A dispatch on the values a promotion site has seen: a compare and jump per value, then
-   *  the site's thunk. */
+   *  the site's thunk. It replaces the site's last one, which is unmapped: nothing points at it
+   *  once the cell is patched (it jumped to the thunk, it did not call it). */
   private dispatch(s: Site): bigint {
     const a = new Asm();
     for (const [v, at] of s.cases) {
@@ -410,9 +410,9 @@ export class NativeModule {
       a.bind(next);
     }
     a.movabs(SCRATCH1, s.thunk).jmpR(SCRATCH1);
-    const code = new CodeBlock(a.bytes());
-    this.dispatches.push(code);
-    return code.address;
+    s.dispatch?.free();
+    s.dispatch = new CodeBlock(a.bytes());
+    return s.dispatch.address;
   }
 
   /** The values of the exit being resolved: the first six in the state buffer (the thunk put
@@ -494,7 +494,7 @@ export class NativeModule {
 
   free(): void {
     for (const c of this.chunks) c.code.free();
-    for (const d of this.dispatches) d.free();
+    for (const s of this.sites) s.dispatch?.free();
     for (const c of this.cellPages) c.block.free();
     this.counters.free();
   }
