@@ -48,12 +48,11 @@ export interface Mark {
 }
 
 /** The code compiled at once (the module's, or a continuation's): `size` bytes `at` bytes into
- *  chunk `code`, with the chunk's stubs as seen from there; marks' offsets are from `at`. */
+ *  chunk `code`; marks' offsets are from `at`. */
 export interface Compiled {
   code: CodeBlock;
   at: number;
   size: number;
-  stubs: Stubs;
   marks: Mark[];
 }
 
@@ -159,7 +158,8 @@ export class NativeModule {
     this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
     this.countersFor(m.graphs);
     const main = this.compile(() => selectModule(m, this.messages, this.select).funcs, true);
-    this.tramp = main.code.fn("i32", ["ptr"], main.stubs.tramp) as (state: bigint) => number;
+    const tramp = this.chunks[0]!.stubs.tramp;
+    this.tramp = main.code.fn("i32", ["ptr"], tramp) as (state: bigint) => number;
   }
 
   /** The module's chunk. */
@@ -193,13 +193,7 @@ export class NativeModule {
       at = 0;
     } else chunk.code.patch(at, out.bytes);
     chunk.used = at + out.bytes.length;
-    const compiled = {
-      code: chunk.code,
-      at,
-      size: out.bytes.length,
-      stubs: out.stubs,
-      marks: out.marks,
-    };
+    const compiled = { code: chunk.code, at, size: out.bytes.length, marks: out.marks };
     const base = chunk.code.address + BigInt(at);
     // Each cell starts at its thunk.
     sites.forEach((site, i) => {
@@ -271,7 +265,7 @@ export class NativeModule {
 
   /** The address of stub `l` of the module's chunk. */
   private stub(l: (s: Stubs) => Label): bigint {
-    return this.code.address + BigInt(l(this.blocks[0]!.stubs).pos);
+    return this.code.address + BigInt(l(this.chunks[0]!.stubs).pos);
   }
 
   private check(f: MFunc, a: Allocation): void {
