@@ -13,6 +13,7 @@ import {
   Cond,
   COND_NAMES,
   invert,
+  Label,
   patchRel32,
   readRel32,
   Reg,
@@ -513,6 +514,18 @@ describe("labels and fix-ups", () => {
     const after = [a.jmp(l), a.jcc(Cond.ne, l)];
     const b = a.bytes();
     for (const at of [...before, ...after]) expect(at + 4 + readRel32(b, at)).toBe(target);
+  });
+
+  it("jumps to a label bound before the code, as code placed after other code reaches it", () => {
+    const stub = Label.at(-16); // 16 bytes before this code's start
+    const a = new Asm();
+    a.nop(); // 0
+    const j = a.jmp(stub); // e9 at 1, rel32 at 2, next 6: -16 - 6 = -22
+    const c = a.call(stub); // e8 at 6, rel32 at 7, next 11: -27
+    const b = a.bytes();
+    expect(hex(b)).toBe("90 e9 ea ff ff ff e8 e5 ff ff ff");
+    expect([j + 4 + readRel32(b, j), c + 4 + readRel32(b, c)]).toEqual([-16, -16]);
+    expect(() => a.bind(stub)).toThrow(/twice/);
   });
 
   it("refuses unbound labels and double binding", () => {
