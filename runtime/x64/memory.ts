@@ -67,7 +67,7 @@ export function pageSize(): number {
   return sys().pageSize;
 }
 
-function roundUp(n: number, to: number): number {
+export function roundUp(n: number, to: number): number {
   return Math.ceil(n / to) * to;
 }
 

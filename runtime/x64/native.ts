@@ -32,7 +32,7 @@ import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, DataBlock, readI64 } from "./memory.ts";
+import { CodeBlock, DataBlock, readI64, roundUp } from "./memory.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, stubsAt, type Stubs } from "./stubs.ts";
@@ -157,7 +157,7 @@ export class NativeModule {
     this.select = { continuations: opts.continuation !== undefined };
     this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
     this.countersFor(m.graphs);
-    const main = this.compile(() => selectModule(m, this.messages, this.select).funcs, true);
+    const main = this.compile(() => selectModule(m, this.messages, this.select).funcs);
     const tramp = this.chunks[0]!.stubs.tramp;
     this.tramp = main.code.fn("i32", ["ptr"], tramp) as (state: bigint) => number;
   }
@@ -173,8 +173,9 @@ export class NativeModule {
   }
 
   /** Selects `select`'s functions, allocates their registers and emits them into the last
-   *  chunk, or a new one after its stubs (timed as `compileMs`). */
-  private compile(select: () => MFunc[], trampoline: boolean): Compiled {
+   *  chunk, or a new one after its stubs (the first chunk's with the trampoline; timed as
+   *  `compileMs`). */
+  private compile(select: () => MFunc[]): Compiled {
     const t0 = performance.now();
     const funcs = select();
     const allocations = funcs.map((f) => allocate(f));
@@ -182,10 +183,10 @@ export class NativeModule {
     // The exit sites, in the order emission meets them: the same ones if it is done again.
     const sites: Site[] = [];
     let chunk = this.chunks.at(-1);
-    let at = chunk ? Math.ceil(chunk.used / 16) * 16 : 0;
-    let out = this.emit(funcs, allocations, sites, chunk && stubsAt(chunk.stubs, at), trampoline);
+    let at = chunk ? roundUp(chunk.used, 16) : 0;
+    let out = this.emit(funcs, allocations, sites, chunk && stubsAt(chunk.stubs, at));
     if (!chunk || at + out.bytes.length > chunk.end) {
-      if (chunk) out = this.emit(funcs, allocations, sites, undefined, false);
+      if (chunk) out = this.emit(funcs, allocations, sites, undefined);
       const end =
         out.bytes.length + (this.opts.continuation ? (this.opts.chunkRoom ?? CHUNK_ROOM) : 0);
       chunk = { code: new CodeBlock(out.bytes, end), used: 0, end, stubs: out.stubs };
@@ -210,14 +211,14 @@ export class NativeModule {
     return compiled;
   }
 
-  /** Emits `funcs`: after `stubs` already in the chunk, or after stubs of their own. `sites`
-   *  gets a site per exit, or has them from a first try; `thunks` are theirs, in order. */
+  /** Emits `funcs`: after `stubs` already in the chunk, or after stubs of their own (with the
+   *  trampoline in the first chunk). `sites` gets a site per exit, or has them from a first
+   *  try; `thunks` are theirs, in order. */
   private emit(
     funcs: MFunc[],
     allocations: Allocation[],
     sites: Site[],
-    stubs: Stubs | undefined,
-    trampoline: boolean,
+    stubs?: Stubs,
   ): { bytes: Uint8Array; stubs: Stubs; marks: Mark[]; offsets: number[]; thunks: Label[] } {
     const a = new Asm();
     const marks: Mark[] = [];
@@ -227,7 +228,7 @@ export class NativeModule {
       a,
       { stepLimit: 0, badLength: 1 },
       (at, what) => mark(at, undefined, what),
-      trampoline,
+      this.chunks.length === 0,
     );
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
     const thunks: Label[] = [];
@@ -340,10 +341,7 @@ export class NativeModule {
       if (fresh.length) {
         this.layout.extend(this.m.data, arena);
         if (this.countersFor(fresh)) state[S.counters / 8] = BigInt(this.counters.address);
-        this.compile(
-          () => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)),
-          false,
-        );
+        this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
       }
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
