@@ -34,6 +34,11 @@ export class GraphBuilder {
     return v;
   }
 
+  /** Gives a new block all its parameters at once (`addParam` grows the list by one). */
+  setParams(block: number, params: number[]): void {
+    this.g.blocks[block]!.params = params;
+  }
+
   /** Appends an operation; returns its result variable, or -1 when `type` is undefined. */
   emit(
     block: number,

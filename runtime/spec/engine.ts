@@ -203,10 +203,10 @@ export class Engine {
   private remade = new Map<string, { n: number; learned: number }>();
   private variants: number[] = [];
   private patterns: number[] = [];
-  /** Merge-point positions and keys by number (a key's name once made), other sequences of
-   *  parts (a position's greens when first met, a general key's pattern), and numbers for
-   *  arrays in them. Per position: its first greens (by number in `partIds`), and three counts
-   *  (`PlaceCounts`, in order). The parts buffers are room for a
+  /** Merge-point positions and keys by number (a key's name once made), general keys'
+   *  patterns, and numbers for arrays in them. Per position: the parts of the greens it was
+   *  first met with (a part per green of the merge point), and three counts (`PlaceCounts`, in
+   *  order). The parts buffers are room for a
    *  key's parts while it is looked up: the greens' (then the whole key's), the reds' shapes, a
    *  position's. (Numbers in arrays, not an object per position or key: they live as long as
    *  the specialisation, and the garbage collector copies every small object that does.) */
@@ -1179,7 +1179,8 @@ export class Engine {
     // They are written over the old state (a fresh one cost an eighth of a generated
     // specialiser's time): no other variable is live across a merge point (`prepare` checks
     // it), so what else the environment holds is never read again.
-    const params: AVal[] = [];
+    const params: Scalar[] = new Array(leaves.length);
+    let np = 0;
     const env = f.env;
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
@@ -1200,14 +1201,16 @@ export class Engine {
           if (shape[j + 2 + k] === HOLE) {
             // (Past the items only where widening made a hole of a constant seen before.)
             while (items.length < k) items.push(ZERO);
-            items[k] = this.param(p, blk, items[k] ?? ZERO, general, params) as Scalar;
+            items[k] = params[np++] = this.param(p, items[k] ?? ZERO, general);
           }
         next = { k: "v", obj: { type, length, items } };
-      } else next = this.param(p, blk, a, general, params);
+      } else next = params[np++] = this.param(p, a, general);
       if (i >= n) j += segment(shape, j);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next as AVal) : next;
     }
-    f.env = env;
+    const ps: number[] = new Array(np);
+    for (let i = 0; i < np; i++) ps[i] = (params[i] as { o: number }).o;
+    p.rg.b.setParams(blk, ps);
     if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
@@ -1276,8 +1279,8 @@ export class Engine {
     let m = 0;
     for (let i = 0; i < n; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
     const id = this.positionIds.id(parts, m);
-    if (id === this.placeKnown.length) {
-      this.placeKnown.push(this.partIds.id(known, n));
+    if (3 * id === this.placeCounts.length) {
+      for (let i = 0; i < n; i++) this.placeKnown.push(known[i]!);
       this.placeCounts.push(0, 0, 0);
     }
     return id;
@@ -1319,7 +1322,8 @@ export class Engine {
   }
 
   private positionName(position: number): string {
-    const known = this.partIds.parts(this.placeKnown[position]!);
+    const n = this.isPosition.length;
+    const known = this.placeKnown.slice(n * position, n * (position + 1));
     return positionKey(known.map(partName), this.isPosition);
   }
 
@@ -1328,7 +1332,7 @@ export class Engine {
   get positions(): Map<string, PlaceCounts> {
     const c = this.placeCounts;
     return new Map(
-      this.placeKnown.map((_, i) => [
+      Array.from({ length: c.length / 3 }, (_, i) => [
         this.positionName(i),
         { entries: c[3 * i]!, keys: c[3 * i + 1]!, hits: c[3 * i + 2]! },
       ]),
@@ -1340,9 +1344,9 @@ export class Engine {
     return p.rg.keys.has(k) || (this.lazy && this.keys.has(this.keyName(k)));
   }
 
-  /** A new parameter of merge block `blk` for leaf `a` (kept in `params`); a red's known array
+  /** A new variable for leaf `a`, to be a parameter of a merge block; a red's known array
    *  length stays unless the key is generalised. */
-  private param(p: Path, blk: number, a: AVal, general: boolean, params: AVal[]): AVal {
+  private param(p: Path, a: AVal, general: boolean): Scalar {
     const type =
       a.k === "r"
         ? a.type
@@ -1353,9 +1357,7 @@ export class Engine {
           : a.k === "a"
             ? a.type
             : a.obj.type;
-    const r = red(p.rg.b.addParam(blk, type), type, !general && a.k === "r" ? a.len : undefined);
-    params.push(r);
-    return r;
+    return red(p.rg.b.newVar(type), type, !general && a.k === "r" ? a.len : undefined);
   }
 }
 
