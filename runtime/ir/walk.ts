@@ -175,15 +175,22 @@ export function liveIn(g: Graph, block: number): Set<number> {
 }
 
 /** The variables live before operation `op` of `block` (the terminator when `op` is past the
- *  last operation): those some path from there reads before it writes them. */
+ *  last operation): those some path from there reads before it writes them. Made once per
+ *  place (the specialisers ask at every copy of a state): not to be changed. */
 export function liveAt(g: Graph, block: number, op: number): Set<number> {
+  let ats = liveAts.get(g);
+  if (!ats) liveAts.set(g, (ats = []));
+  const row = (ats[block] ??= []);
+  let live = row[op];
+  if (live) return live;
   let ins = liveIns.get(g);
   if (!ins) liveIns.set(g, (ins = liveInSets(g)));
   const b = g.blocks[block]!;
-  const live = liveOut(g, ins, block);
+  live = liveOut(g, ins, block);
   for (let i = b.ops.length - 1; i >= op; i--) step(live, b.ops[i]!.dst, b.ops[i]!.args);
-  return live;
+  return (row[op] = live);
 }
+const liveAts = new WeakMap<Graph, Set<number>[][]>();
 
 function liveOut(g: Graph, ins: Set<number>[], block: number): Set<number> {
   const b = g.blocks[block]!;
