@@ -1216,7 +1216,7 @@ export class Engine {
     if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
       // order: a graph entering the key starts there (and makes the key, as its home).
-      const at = { ...f, op: f.op - 1, env: only(f, vars) };
+      const at = frameWith(f, f.op - 1, only(f, vars));
       if (at.op !== 0) this.generic([at]);
       this.keys.set(name, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
     }
@@ -1530,9 +1530,14 @@ function copyFrames(
       const s = f.env[v];
       env[v] = typeof s === "object" ? copySlot(s, frozen, seen) : s;
     }
-    // (Not a spread: V8 copies frames' shapes by spread at a microsecond each.)
-    return { g: f.g, block: f.block, op: f.op, env, ret: f.ret, code: f.code };
+    return frameWith(f, f.op, env);
   });
+}
+
+/** Frame `f` at operation `op` with environment `env`. (Not a spread: V8 took a microsecond
+ *  to copy a frame by one.) */
+function frameWith(f: Frame, op: number, env: Slot[]): Frame {
+  return { g: f.g, block: f.block, op, env, ret: f.ret, code: f.code };
 }
 
 /** A slot of a copied frame: what may still change is copied once (`seen`: the copies so far). */
