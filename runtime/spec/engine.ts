@@ -1181,37 +1181,40 @@ export class Engine {
     // They are written over the old state (a fresh one cost an eighth of a generated
     // specialiser's time): no other variable is live across a merge point (`prepare` checks
     // it), so what else the environment holds is never read again.
+    // A virtual's holes become parameters in place: the path owns its virtuals (a copied
+    // state copies them), and the state before the merge point is not read again.
     const params: Scalar[] = new Array(leaves.length);
+    const ps: number[] = new Array(leaves.length);
     let np = 0;
     const env = f.env;
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
-      let next: Slot;
       if (!this.leaf(i, n, general)) {
-        // A green the key fixes: kept as it is (plain in compiled code).
-        if (typeof v === "number")
-          env[v] = vals[i] ?? (f.code?.greens[v] ? f.env[v]! : this.slot(f, v));
+        // A green the key fixes: kept as it is (plain in compiled code, where it stays put).
+        if (typeof v === "number" && (vals[i] !== undefined || !f.code?.greens[v]))
+          env[v] = vals[i] ?? this.slot(f, v);
         continue;
       }
       const a = vals[i]!;
-      // A virtual an earlier red holds: the same new one (made for that red, in its slot).
-      if (a.k === "v" && shape[j]! >= ALIAS) next = env[vars[n + shape[j]! - ALIAS] as number]!;
-      else if (a.k === "v") {
-        const { type, length } = a.obj;
-        const items = a.obj.items.slice();
+      let next: AVal = a;
+      if (a.k === "v" && shape[j]! < ALIAS) {
+        const items = a.obj.items;
         for (let k = 0, m = shape[j + 1]!; k < m; k++)
           if (shape[j + 2 + k] === HOLE) {
             // (Past the items only where widening made a hole of a constant seen before.)
             while (items.length < k) items.push(ZERO);
-            items[k] = params[np++] = this.param(p, items[k] ?? ZERO, general);
+            const r = this.param(p, items[k] ?? ZERO, general);
+            items[k] = params[np] = r;
+            ps[np++] = (r as { o: number }).o;
           }
-        next = { k: "v", obj: { type, length, items } };
-      } else next = params[np++] = this.param(p, a, general);
+      } else if (a.k !== "v") {
+        const r = this.param(p, a, general);
+        next = params[np] = r;
+        ps[np++] = (r as { o: number }).o;
+      }
       if (i >= n) j += segment(shape, j);
-      if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next as AVal) : next;
+      if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     }
-    const ps: number[] = new Array(np);
-    for (let i = 0; i < np; i++) ps[i] = (params[i] as { o: number }).o;
     p.rg.b.setParams(blk, ps);
     if (this.lazy && fresh && name !== p.rg.home) {
       // The state just before the merge point, whose leaves are the key's block parameters in
