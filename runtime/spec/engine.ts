@@ -220,6 +220,9 @@ export class Engine {
   /** Arrays met as greens of merge points (frozen then), as parts. */
   private greenArrays = new Map<Int32Array | Uint8Array, number>();
   private greenParts: number[] = [];
+  /** Room for a merge point's reds' values and its state's leaves while it runs. */
+  private redVals: AVal[] = [];
+  private leafVals: AVal[] = [];
   private shapeParts: Pattern = [];
   private positionParts: number[] = [];
   /** Operations seen before the current specialisation (each continuation has its own budget). */
@@ -1079,11 +1082,13 @@ export class Engine {
     const known = this.greenParts;
     const shape = this.shapeParts;
     let general = false;
-    let vals: AVal[] = new Array(vars.length);
+    // The reds' values (at their indices), and the state's red leaves (see `leaves`, the first
+    // `nl`), gathered on the way in buffers of the engine; widening or a general key (below)
+    // changes them.
+    let vals = this.redVals;
+    let leaves = this.leafVals;
+    let nl = 0;
     let s = 0;
-    // The state's red leaves (see `leaves`), gathered on the way; widening or a general key
-    // (below) changes them.
-    let leaves: AVal[] = [];
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
         const x = (known[i] = this.known(f, vars[i]!));
@@ -1106,12 +1111,12 @@ export class Engine {
           if (it.k === "c") shape[s++] = part(it.v);
           else {
             shape[s++] = HOLE;
-            leaves.push(it);
+            leaves[nl++] = it;
           }
         }
       } else {
         shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
-        leaves.push(a);
+        leaves[nl++] = a;
       }
     }
     const position = this.position(n);
@@ -1123,6 +1128,7 @@ export class Engine {
       // Widen: keep only the item constants this position has always seen.
       s = widen(this.pattern(p.rg.patterns[position]!, n), shape, s);
       leaves = this.leaves(vals, n, false);
+      nl = leaves.length;
       general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
       key = general ? this.generalKey(position) : this.key(n, s);
     }
@@ -1132,12 +1138,13 @@ export class Engine {
       for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
       vals = this.arguments(f, vars);
       leaves = this.leaves(vals, n, true);
+      nl = leaves.length;
     }
     // Lazy mode's bookkeeping goes by the key's name.
     const name = this.lazy ? this.keyName(key) : "";
 
-    const operands: Operand[] = new Array(leaves.length);
-    for (let i = 0; i < leaves.length; i++) operands[i] = this.operand(p, leaves[i]!);
+    const operands: Operand[] = new Array(nl);
+    for (let i = 0; i < nl; i++) operands[i] = this.operand(p, leaves[i]!);
     if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
     const target = p.rg.keys.get(key);
     if (target >= 0) {
@@ -1183,16 +1190,15 @@ export class Engine {
     // it), so what else the environment holds is never read again.
     // A virtual's holes become parameters in place: the path owns its virtuals (a copied
     // state copies them), and the state before the merge point is not read again.
-    const params: Scalar[] = new Array(leaves.length);
-    const ps: number[] = new Array(leaves.length);
+    const params: Scalar[] = new Array(nl);
+    const ps: number[] = new Array(nl);
     let np = 0;
     const env = f.env;
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
       if (!this.leaf(i, n, general)) {
         // A green the key fixes: kept as it is (plain in compiled code, where it stays put).
-        if (typeof v === "number" && (vals[i] !== undefined || !f.code?.greens[v]))
-          env[v] = vals[i] ?? this.slot(f, v);
+        if (typeof v === "number" && !f.code?.greens[v]) env[v] = this.slot(f, v);
         continue;
       }
       const a = vals[i]!;
