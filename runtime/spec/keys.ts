@@ -21,20 +21,26 @@ export const ALIAS = 2 ** 39;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest
- *  of the lookup. The sequences lie end to end in one array, not an array each: a program's
- *  keys live as long as its specialisation, and the garbage collector copies every small
- *  object that does, twice.) */
+ *  of the lookup. The sequences lie end to end in one typed array, not an array each: a
+ *  program's keys live as long as its specialisation, and the garbage collector copies every
+ *  small object that does, twice; and pushing part codes, most above 2^32, onto a plain
+ *  array was a tenth of a merge point.) */
 export class Interner {
   private table: Int32Array;
-  private hashes: number[] = [];
+  private count = 0;
+  private hashes: Int32Array;
   /** Sequence `id` is `flat[starts[id]..starts[id + 1])`. */
-  private flat: number[] = [];
-  private starts: number[] = [0];
+  private starts: Int32Array;
+  private flat: Float64Array;
 
   /** `room`: a power of two, twice the sequences expected (growing shows on a small program's
    *  specialisation, and so does a large table: it is made per specialisation). */
   constructor(room: number) {
-    this.table = table(room);
+    this.table = ints(room);
+    this.hashes = ints(room / 2);
+    this.starts = ints(room / 2 + 1);
+    this.starts[0] = 0;
+    this.flat = floats(4 * room);
   }
 
   /** The number of `parts[0..n)`, new if the sequence is. */
@@ -49,23 +55,30 @@ export class Interner {
       for (let k = 0; same && k < n; k++) same = this.flat[at + k] === parts[k];
       if (same) return id;
     }
-    const id = this.hashes.push(h) - 1;
-    for (let k = 0; k < n; k++) this.flat.push(parts[k]!);
-    this.starts.push(this.flat.length);
+    const id = this.count++;
+    if (id + 1 >= this.hashes.length) {
+      this.hashes = grown(this.hashes, ints(2 * this.hashes.length));
+      this.starts = grown(this.starts, ints(2 * this.starts.length));
+    }
+    const at = this.starts[id]!;
+    if (at + n > this.flat.length) this.flat = grown(this.flat, floats(2 * (at + n)));
+    for (let k = 0; k < n; k++) this.flat[at + k] = parts[k]!;
+    this.starts[id + 1] = at + n;
+    this.hashes[id] = h;
     this.table[i] = id;
-    if (2 * this.hashes.length > this.table.length) this.grow();
+    if (2 * this.count > this.table.length) this.grow();
     return id;
   }
 
   /** The parts of sequence `id`. */
   parts(id: number): number[] {
-    return this.flat.slice(this.starts[id], this.starts[id + 1]);
+    return Array.from(this.flat.subarray(this.starts[id], this.starts[id + 1]));
   }
 
   private grow(): void {
-    const t = table(2 * this.table.length);
+    const t = ints(2 * this.table.length);
     const mask = t.length - 1;
-    for (let id = 0; id < this.hashes.length; id++) {
+    for (let id = 0; id < this.count; id++) {
       let i = this.hashes[id]! & mask;
       while (t[i]! >= 0) i = (i + 1) & mask;
       t[i] = id;
@@ -74,12 +87,18 @@ export class Interner {
   }
 }
 
+/** `to` holding `from` at its start. */
+function grown<T extends Int32Array | Float64Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
 /** A map from numbers 0 up (keys) to numbers 0 up, as an open-addressing table: a residual
  *  graph's blocks by key, looked up at every merge point. */
 export class IntMap {
   /** Room for 128 keys from the start: growing shows on a small program's specialisation. */
-  private keys = table(256);
-  private values = table(256);
+  private keys = ints(256);
+  private values = ints(256);
   private size = 0;
 
   /** The value of `k`, or -1. */
@@ -108,29 +127,43 @@ export class IntMap {
 
   private grow(): void {
     const { keys, values } = this;
-    this.keys = table(2 * keys.length);
-    this.values = table(2 * keys.length);
+    this.keys = ints(2 * keys.length);
+    this.values = ints(2 * keys.length);
     this.size = 0;
     for (let i = 0; i < keys.length; i++) if (keys[i]! >= 0) this.set(keys[i]!, values[i]!);
   }
 }
 
-/** A table of `n` 32-bit integers, every one -1. (V8 keeps a typed array of more than 64 bytes
- *  outside its heap, and making one takes microseconds, ~3 us on a small machine: an engine's
- *  five tables were 7% of a small program's specialisation. A view of a shared block takes a
- *  tenth of that. A block lives as long as a table in it does.) */
-function table(n: number): Int32Array {
-  if (n > BLOCK / 8) return new Int32Array(n).fill(-1);
-  if (used + n > BLOCK) {
-    block = new ArrayBuffer(4 * BLOCK);
+/** Typed arrays for tables made per specialisation, as views of shared blocks of memory. (V8
+ *  keeps a typed array of more than 64 bytes outside its heap, and making one takes
+ *  microseconds, ~3 us on a small machine: an engine's tables were 7% of a small program's
+ *  specialisation. A view of a shared block takes a tenth of that. A block lives as long as a
+ *  table in it does.) `ints` are every one -1, `floats` 0. */
+function ints(n: number): Int32Array {
+  const at = carve(4 * n);
+  return (at < 0 ? new Int32Array(n) : new Int32Array(block, at, n)).fill(-1);
+}
+
+function floats(n: number): Float64Array {
+  const at = carve(8 * n);
+  return at < 0 ? new Float64Array(n) : new Float64Array(block, at, n);
+}
+
+/** Where `bytes` (a multiple of 4) start in the current block, 8-aligned; -1 for a table too
+ *  large to share one. */
+function carve(bytes: number): number {
+  if (bytes > BLOCK / 8) return -1;
+  used = (used + 7) & ~7;
+  if (used + bytes > BLOCK) {
+    block = new ArrayBuffer(BLOCK);
     used = 0;
   }
-  const t = new Int32Array(block, 4 * used, n).fill(-1);
-  used += n;
-  return t;
+  const at = used;
+  used += bytes;
+  return at;
 }
-const BLOCK = 1 << 16;
-let block = new ArrayBuffer(4 * BLOCK);
+const BLOCK = 1 << 18;
+let block = new ArrayBuffer(BLOCK);
 let used = 0;
 
 /** A 32-bit hash of `parts[0..n)` (both halves of each code). */
