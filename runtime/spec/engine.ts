@@ -993,13 +993,14 @@ export class Engine {
    *  first side that does not raise at once (true), and the others become paths of their
    *  own. */
   private split(p: Path, targets: Target[], to: Jump[]): boolean {
-    // A side that only raises has its block made (`sides`); the others are still open.
-    const live: number[] = [];
-    for (let i = 0; i < targets.length; i++) if (p.rg.b.isOpen(to[i]!.block)) live.push(i);
-    // The first side goes on in this path, with its frames, at once; the others are paths of
+    // A side that only raises has its block made (`sides`); the others are still open. The
+    // first open side goes on in this path, with its frames, at once; the others are paths of
     // their own, with copies, on the stack in reverse order (so they are followed in order).
-    for (let j = live.length - 1; j > 0; j--) {
-      const i = live[j]!;
+    const b = p.rg.b;
+    let first = 0;
+    while (first < targets.length && !b.isOpen(to[first]!.block)) first++;
+    for (let i = targets.length - 1; i > first; i--) {
+      if (!b.isOpen(to[i]!.block)) continue;
       // The jump's arguments were read from the path's frames: they are copied with them (a
       // virtual the side is passed must be the side's, however the path goes on to change it).
       const seen = new Map<object, object>();
@@ -1014,9 +1015,9 @@ export class Engine {
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
-    if (live.length === 0) return false;
-    this.jump(p.frames.at(-1)!, ...targets[live[0]!]!);
-    p.out = to[live[0]!]!.block;
+    if (first === targets.length) return false;
+    this.jump(p.frames.at(-1)!, ...targets[first]!);
+    p.out = to[first]!.block;
     p.splits++;
     return !(this.lazy && this.stub(p));
   }
