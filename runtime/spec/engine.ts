@@ -40,6 +40,7 @@ import {
   HOLE,
   IntMap,
   Interner,
+  Parts,
   SHAPE,
   TRUE,
   UNKNOWN,
@@ -213,7 +214,7 @@ export class Engine {
   private positionIds = new Interner(256);
   private keyIds = new Interner(512);
   private partIds = new Interner(256);
-  private placeKnown: number[] = [];
+  private placeKnown = new Parts(256);
   private placeCounts: number[] = [];
   private keyNames: string[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();

@@ -31,7 +31,7 @@ export class Interner {
   private hashes: Int32Array;
   /** Sequence `id` is `flat[starts[id]..starts[id + 1])`. */
   private starts: Int32Array;
-  private flat: Float64Array;
+  private flat: Parts;
 
   /** `room`: a power of two, twice the sequences expected (growing shows on a small program's
    *  specialisation, and so does a large table: it is made per specialisation). */
@@ -40,7 +40,7 @@ export class Interner {
     this.hashes = ints(room / 2);
     this.starts = ints(room / 2 + 1);
     this.starts[0] = 0;
-    this.flat = floats(4 * room);
+    this.flat = new Parts(4 * room);
   }
 
   /** The number of `parts[0..n)`, new if the sequence is. */
@@ -52,7 +52,7 @@ export class Interner {
       if (this.hashes[id] !== h) continue;
       const at = this.starts[id]!;
       let same = this.starts[id + 1]! - at === n;
-      for (let k = 0; same && k < n; k++) same = this.flat[at + k] === parts[k];
+      for (let k = 0; same && k < n; k++) same = this.flat.at(at + k) === parts[k];
       if (same) return id;
     }
     const id = this.count++;
@@ -60,10 +60,8 @@ export class Interner {
       this.hashes = grown(this.hashes, ints(2 * this.hashes.length));
       this.starts = grown(this.starts, ints(2 * this.starts.length));
     }
-    const at = this.starts[id]!;
-    if (at + n > this.flat.length) this.flat = grown(this.flat, floats(2 * (at + n)));
-    for (let k = 0; k < n; k++) this.flat[at + k] = parts[k]!;
-    this.starts[id + 1] = at + n;
+    for (let k = 0; k < n; k++) this.flat.push(parts[k]!);
+    this.starts[id + 1] = this.flat.length;
     this.hashes[id] = h;
     this.table[i] = id;
     if (2 * this.count > this.table.length) this.grow();
@@ -72,7 +70,7 @@ export class Interner {
 
   /** The parts of sequence `id`. */
   parts(id: number): number[] {
-    return Array.from(this.flat.subarray(this.starts[id], this.starts[id + 1]));
+    return this.flat.slice(this.starts[id]!, this.starts[id + 1]!);
   }
 
   private grow(): void {
@@ -84,6 +82,30 @@ export class Interner {
       t[i] = id;
     }
     this.table = t;
+  }
+}
+
+/** A growing list of part codes. (Most are above 2^32: pushed onto a plain array, each took
+ *  a tenth of a merge point.) */
+export class Parts {
+  private xs: Float64Array;
+  length = 0;
+
+  constructor(room: number) {
+    this.xs = floats(room);
+  }
+
+  push(x: number): void {
+    if (this.length === this.xs.length) this.xs = grown(this.xs, floats(2 * this.length));
+    this.xs[this.length++] = x;
+  }
+
+  at(i: number): number {
+    return this.xs[i]!;
+  }
+
+  slice(from: number, to: number): number[] {
+    return Array.from(this.xs.subarray(from, to));
   }
 }
 
