@@ -232,6 +232,8 @@ export class Engine {
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
   private isPosition: boolean[];
+  /** (A field, not a getter reading the policy: merge points ask several times each.) */
+  private readonly lazy: boolean;
 
   constructor(
     readonly m: Module,
@@ -240,6 +242,7 @@ export class Engine {
     private compiled: Record<string, Compiled> = {},
   ) {
     ({ graphs: this.graphs, portals: this.portals, isPosition: this.isPosition } = prepare(m));
+    this.lazy = policy.mode === "lazy";
   }
 
   /** Specialises `entry` for `args`; red arguments become the residual entry's parameters. */
@@ -276,10 +279,6 @@ export class Engine {
     const g = this.graphs.get(name);
     if (!g) throw new Error(`no graph @${name}`);
     return g;
-  }
-
-  private get lazy(): boolean {
-    return this.policy.mode === "lazy";
   }
 
   private newResidual(name: string, ret: Type): Residual {
