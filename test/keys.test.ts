@@ -31,7 +31,7 @@ const part = fc.oneof(
 const sequences = fc.array(fc.array(part, { maxLength: 6 }), { minLength: 1, maxLength: 60 });
 
 describe("key interner", () => {
-  it("numbers sequences from 0, equal ones alike and different ones apart", () => {
+  it("numbers sequences from 0, equal ones alike and different ones apart, and gives their parts back", () => {
     fc.assert(
       fc.property(sequences, (seqs) => {
         const interner = new Interner(16);
@@ -45,6 +45,8 @@ describe("key interner", () => {
             expect(id).toBe(ids.size);
             ids.set(text, id);
           } else expect(id).toBe(seen);
+          // Its parts read back as they were (the sequences end to end, through growth).
+          expect(interner.parts(id)).toEqual(s);
         }
       }),
       { numRuns: 300 },
