@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { GraphBuilder } from "../runtime/ir/build.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
@@ -50,6 +51,20 @@ const broken: Record<string, string> = {
   "duplicate switch cases": `b0(x.0: i32):\n  switch x.0, 1: b1, 1: b1, default: b1\nb1:\n  return 0`,
   "array type": `b0(x.0: i32):\n  v1: i32 = array_len x.0\n  return v1`,
 };
+
+describe("graph builder", () => {
+  it("finishes a graph only when every block is terminated, and names the open ones", () => {
+    const b = new GraphBuilder("f", "i32");
+    const [b0, b1, b2] = [b.newBlock(), b.newBlock(), b.newBlock()];
+    b.terminate(b0, { k: "jump", to: { block: b1, args: [] } });
+    expect(() => b.finish()).toThrow("blocks left open: b1, b2");
+    b.terminate(b2, { k: "return", value: { k: "int", v: 0 } });
+    expect(() => b.finish()).toThrow("blocks left open: b1");
+    expect(() => b.terminate(b2, { k: "raise", msg: "x" })).toThrow("terminated twice");
+    b.terminate(b1, { k: "jump", to: { block: b2, args: [] } });
+    expect(b.finish().blocks.length).toBe(3);
+  });
+});
 
 describe("verifier", () => {
   it("reports every broken graph", async () => {
