@@ -1096,9 +1096,13 @@ export class Engine {
         if (x === UNKNOWN) general = true;
         continue;
       }
+      // (An argument is resolved already; forcing makes it red.)
       let a = this.argument(f, vars[i]!);
-      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
-      a = vals[i] = this.resolve(a);
+      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) {
+        this.force(p, a.obj);
+        a = this.resolve(a);
+      }
+      vals[i] = a;
       const same = a.k === "v" ? sameVirtual(vals, n, i) : -1;
       if (same >= 0) shape[s++] = ALIAS + same;
       else if (a.k === "v") {
@@ -1145,7 +1149,10 @@ export class Engine {
     const name = this.lazy ? this.keyName(key) : "";
 
     const operands: Operand[] = new Array(nl);
-    for (let i = 0; i < nl; i++) operands[i] = this.operand(p, leaves[i]!);
+    for (let i = 0; i < nl; i++) {
+      const a = leaves[i]!;
+      operands[i] = a.k === "r" ? a.o : this.operand(p, a);
+    }
     if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
     const target = p.rg.keys.get(key);
     if (target >= 0) {
