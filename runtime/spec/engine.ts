@@ -218,8 +218,6 @@ export class Engine {
   private placeCounts: number[] = [];
   private keyNames: string[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
-  /** Arrays met as greens of merge points (frozen then), as parts. */
-  private greenArrays = new Map<Int32Array | Uint8Array, number>();
   private greenParts: number[] = [];
   /** Room for a merge point's reds' values and its state's leaves while it runs. */
   private redVals: AVal[] = [];
@@ -1286,13 +1284,8 @@ export class Engine {
       s = a.k === "c" ? a.v : a.arr;
     }
     if (typeof s !== "object") return part(s as number | boolean);
-    const arr = s as Int32Array | Uint8Array;
-    let x = this.greenArrays.get(arr);
-    if (x === undefined) {
-      this.frozen.add(arr);
-      this.greenArrays.set(arr, (x = ARRAY + this.arrayNumber(arr)));
-    }
-    return x;
+    this.frozen.add(s as Int32Array | Uint8Array);
+    return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
   }
 
   /** The position of the greens' parts (`greenParts[0..n)`: their position parts, see
