@@ -11,6 +11,7 @@ import {
   type Frame,
   type Path,
   type Slot,
+  type Target,
 } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
@@ -19,6 +20,25 @@ const K30000 = k(30000);
 const K0 = k(0);
 const K1 = k(1);
 const Km1 = k(-1);
+
+// Sides of red branches that pass no arguments, made once (the engine only reads them).
+const to_run_5: Target = [5, []];
+const to_run_7: Target = [7, []];
+const to_run_9: Target = [9, []];
+const to_run_11: Target = [11, []];
+const to_run_12: Target = [12, []];
+const to_run_14: Target = [14, []];
+const to_run_15: Target = [15, []];
+const to_run_17: Target = [17, []];
+const to_run_19: Target = [19, []];
+const to_run_22: Target = [22, []];
+const to_run_20: Target = [20, []];
+const to_run_24: Target = [24, []];
+const to_run_25: Target = [25, []];
+const to_run_28: Target = [28, []];
+const to_run_30: Target = [30, []];
+const to_run_31: Target = [31, []];
+const to_run_34: Target = [34, []];
 
 /** @run */
 const graph_run: Compiled = {
@@ -143,7 +163,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [5, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_5, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -193,7 +213,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [9, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_9, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -230,7 +250,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [11, []], [12, []])) return false;
+          if (!e.branch(p, f, cond, to_run_11, to_run_12)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -263,7 +283,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [14, []], [15, []])) return false;
+          if (!e.branch(p, f, cond, to_run_14, to_run_15)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -301,7 +321,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [17, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_17, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -333,7 +353,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [19, []], [22, []])) return false;
+          if (!e.branch(p, f, cond, to_run_19, to_run_22)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -357,7 +377,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [20, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_20, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -401,7 +421,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [24, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_24, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -421,7 +441,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [25, []], [28, []])) return false;
+          if (!e.branch(p, f, cond, to_run_25, to_run_28)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -483,7 +503,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [30, []], [7, []])) return false;
+          if (!e.branch(p, f, cond, to_run_30, to_run_7)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -503,7 +523,7 @@ const graph_run: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [31, []], [34, []])) return false;
+          if (!e.branch(p, f, cond, to_run_31, to_run_34)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }

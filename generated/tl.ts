@@ -11,6 +11,7 @@ import {
   type Frame,
   type Path,
   type Slot,
+  type Target,
 } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
@@ -18,6 +19,18 @@ import { konst as k, type AVal } from "../runtime/spec/value.ts";
 const K0 = k(0);
 const K1000 = k(1000);
 const K1 = k(1);
+
+// Sides of red branches that pass no arguments, made once (the engine only reads them).
+const to_execute_81: Target = [81, []];
+const to_execute_82: Target = [82, []];
+const to_execute_118: Target = [118, []];
+const to_execute_120: Target = [120, []];
+const to_execute_125: Target = [125, []];
+const to_execute_128: Target = [128, []];
+const to_execute_130: Target = [130, []];
+const to_execute_131: Target = [131, []];
+const to_bit_1: Target = [1, []];
+const to_bit_2: Target = [2, []];
 
 /** @interpret */
 const graph_interpret: Compiled = {
@@ -1213,7 +1226,7 @@ const graph_execute: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [81, []], [82, []])) return false;
+          if (!e.branch(p, f, cond, to_execute_81, to_execute_82)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1788,7 +1801,7 @@ const graph_execute: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [118, []], [120, []])) return false;
+          if (!e.branch(p, f, cond, to_execute_118, to_execute_120)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1878,7 +1891,7 @@ const graph_execute: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [125, []], [128, []])) return false;
+          if (!e.branch(p, f, cond, to_execute_125, to_execute_128)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -1973,7 +1986,7 @@ const graph_execute: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [130, []], [131, []])) return false;
+          if (!e.branch(p, f, cond, to_execute_130, to_execute_131)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
@@ -2341,7 +2354,7 @@ const graph_bit: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [1, []], [2, []])) return false;
+          if (!e.branch(p, f, cond, to_bit_1, to_bit_2)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }

@@ -11,11 +11,16 @@ import {
   type Frame,
   type Path,
   type Slot,
+  type Target,
 } from "../runtime/spec/engine.ts";
 import { konst as k, type AVal } from "../runtime/spec/value.ts";
 
 // Constants as abstract values, made once (abstract values are never changed).
 const K0 = k(0);
+
+// Sides of red branches that pass no arguments, made once (the engine only reads them).
+const to_interpret_15: Target = [15, []];
+const to_interpret_17: Target = [17, []];
 
 /** @interpret */
 const graph_interpret: Compiled = {
@@ -274,7 +279,7 @@ const graph_interpret: Compiled = {
             }
             continue;
           }
-          if (!e.branch(p, f, cond, [15, []], [17, []])) return false;
+          if (!e.branch(p, f, cond, to_interpret_15, to_interpret_17)) return false;
           env = f.env; // the engine keeps only the live slots where a side may be saved
           continue;
         }
