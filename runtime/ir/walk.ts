@@ -165,13 +165,17 @@ export function liveAcross(g: Graph): { block: number; op: Op; v: number }[] {
   return out;
 }
 
+/** Every block's live-in variables, made once per graph. */
+function insOf(g: Graph): Set<number>[] {
+  let ins = liveIns.get(g);
+  if (!ins) liveIns.set(g, (ins = liveInSets(g)));
+  return ins;
+}
 const liveIns = new WeakMap<Graph, Set<number>[]>();
 
 /** The variables live at the start of `block` (its parameters among them). */
 export function liveIn(g: Graph, block: number): Set<number> {
-  let ins = liveIns.get(g);
-  if (!ins) liveIns.set(g, (ins = liveInSets(g)));
-  return ins[block]!;
+  return insOf(g)[block]!;
 }
 
 /** The variables live before operation `op` of `block` (the terminator when `op` is past the
@@ -183,10 +187,8 @@ export function liveAt(g: Graph, block: number, op: number): Set<number> {
   const row = (ats[block] ??= []);
   let live = row[op];
   if (live) return live;
-  let ins = liveIns.get(g);
-  if (!ins) liveIns.set(g, (ins = liveInSets(g)));
   const b = g.blocks[block]!;
-  live = liveOut(g, ins, block);
+  live = liveOut(g, insOf(g), block);
   for (let i = b.ops.length - 1; i >= op; i--) step(live, b.ops[i]!.dst, b.ops[i]!.args);
   return (row[op] = live);
 }
