@@ -76,7 +76,8 @@ describe("lazy compilation", () => {
       const eager = program(tlr, NEVER, defaultPolicy, "x64");
       const late = program(tlr, NEVER, lazy, "x64");
       for (const p of [eager, late]) expect(p.run(9)).toEqual({ k: "return", value: 9 });
-      const code = (p: Program) => p.nativeModule!.blocks.map((b) => b.code.read(b.at, b.size));
+      const code = (p: Program) =>
+        p.nativeModule!.compilations.map((b) => b.code.read(b.at, b.size));
       expect(code(eager).some((c) => contains(c, imm32(-201)))).toBe(true);
       expect(code(late).some((c) => contains(c, imm32(-201)))).toBe(false);
     },
@@ -223,7 +224,7 @@ describe("the code cache of a program", () => {
 it.skipIf(!x64Supported)("x64: a program's machine code is released with it", () => {
   const p = program(tlr, NEVER, lazy, "x64");
   p.run(2);
-  const blocks = p.nativeModule!.blocks.map((b) => b.code);
+  const blocks = p.nativeModule!.compilations.map((b) => b.code);
   expect(blocks.length).toBeGreaterThan(1);
   p.free();
   expect(blocks.every((b) => b.isFreed)).toBe(true);

@@ -446,7 +446,7 @@ b2:
       const native = new NativeModule(m, { continuation: (s, v) => resumed(continuation(s, v)) });
       expect(native.run("count", [300_000])).toEqual({ k: "return", value: 150_000 });
       expect(native.continuations).toBe(2);
-      const [main, ...rest] = native.blocks;
+      const [main, ...rest] = native.compilations;
       for (const b of rest) {
         expect(b.code).toBe(main!.code);
         expect(b.at % 16).toBe(0);
@@ -464,9 +464,9 @@ b2:
       });
       // The continuations' exits reach JS through their own chunks' exit thunks.
       expect(native.run("count", [300_000])).toEqual({ k: "return", value: 150_000 });
-      const chunks = new Set(native.blocks.map((b) => b.code));
+      const chunks = new Set(native.compilations.map((b) => b.code));
       expect(chunks.size).toBe(3);
-      expect(native.blocks.every((b) => b.at === 0)).toBe(true);
+      expect(native.compilations.every((b) => b.at === 0)).toBe(true);
       expect(native.run("wide", [5])).toEqual({ k: "return", value: 60 });
       native.free();
     });

@@ -11,7 +11,7 @@ import type { Compiled, Mark, NativeModule } from "./native.ts";
 
 export function listing(native: NativeModule): string {
   const out: string[] = [];
-  native.blocks.forEach((b, i) => {
+  native.compilations.forEach((b, i) => {
     if (i > 0) out.push("", `; continuation ${i}`);
     out.push(...blockListing(b));
   });
@@ -37,7 +37,7 @@ function blockListing({ code, at: start, size, marks }: Compiled): string[] {
  *  operations of compiled code. */
 export function perfMap(native: NativeModule): string {
   const out: string[] = [];
-  for (const b of native.blocks) {
+  for (const b of native.compilations) {
     const marks = b.marks;
     marks.forEach((m, i) => {
       const end = i + 1 < marks.length ? marks[i + 1]!.at : b.size;

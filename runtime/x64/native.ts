@@ -121,7 +121,7 @@ const CELLS = 8192;
 
 export class NativeModule {
   /** Everything compiled, the module's first. */
-  readonly blocks: Compiled[] = [];
+  readonly compilations: Compiled[] = [];
   private chunks: Chunk[] = [];
   readonly funcs: MFunc[] = [];
   readonly allocations: Allocation[] = [];
@@ -164,12 +164,12 @@ export class NativeModule {
 
   /** The module's chunk. */
   get code(): CodeBlock {
-    return this.blocks[0]!.code;
+    return this.compilations[0]!.code;
   }
 
   /** Compilations after the module's. */
   get continuations(): number {
-    return this.blocks.length - 1;
+    return this.compilations.length - 1;
   }
 
   /** Selects `select`'s functions, allocates their registers and emits them into the last
@@ -203,7 +203,7 @@ export class NativeModule {
     });
     this.sites.push(...sites);
     funcs.forEach((f, i) => this.entries.set(f.name, base + BigInt(out.offsets[i]!)));
-    this.blocks.push(compiled);
+    this.compilations.push(compiled);
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
     this.codeBytes += out.bytes.length;
