@@ -1193,9 +1193,9 @@ export class Engine {
     // The new state holds only the merge point's arguments: leaves become block parameters.
     // They are written over the old state (a fresh one cost an eighth of a generated
     // specialiser's time): no other variable is live across a merge point (`prepare` checks
-    // it), so what else the environment holds is never read again.
-    // A virtual's holes become parameters in place: the path owns its virtuals (a copied
-    // state copies them), and the state before the merge point is not read again.
+    // it), so what else the environment holds is never read again. For the same reason a
+    // virtual's holes become parameters in place (the path owns its virtuals: a copied state
+    // copies them). `params` are the leaves' new values, `ps` their variables.
     const params: Scalar[] = new Array(nl);
     const ps: number[] = new Array(nl);
     let np = 0;
