@@ -64,6 +64,22 @@ describe("graph builder", () => {
     b.terminate(b1, { k: "jump", to: { block: b2, args: [] } });
     expect(b.finish().blocks.length).toBe(3);
   });
+
+  it("starts blocks with one shared empty list, and the verifier sees it grown in place", () => {
+    const b = new GraphBuilder("f", "i32");
+    const [b0, b1] = [b.newBlock(), b.newBlock()];
+    expect(b.g.blocks[b0]!.params).toBe(b.g.blocks[b1]!.ops);
+    b.terminate(b0, { k: "jump", to: { block: b1, args: [] } });
+    b.terminate(b1, { k: "return", value: { k: "int", v: 0 } });
+    const m = { graphs: [b.finish()], data: [] };
+    expect(() => verifyModule(m)).not.toThrow();
+    b.g.blocks[b1]!.params.push(b.newVar("i32")); // wrong: grows the list both blocks share
+    try {
+      expect(() => verifyModule(m)).toThrow("the empty list blocks share (NONE) was grown in place");
+    } finally {
+      b.g.blocks[b1]!.params.pop();
+    }
+  });
 });
 
 describe("verifier", () => {

@@ -736,11 +736,10 @@ class Lowering {
 
   /** Starts a join block whose extra (last) parameter was added before its scope parameters. */
   private startWithExtra(blk: number, extra: number): void {
-    const params = this.b.g.blocks[blk]!.params;
-    params.splice(params.indexOf(extra), 1);
+    const b = this.b.g.blocks[blk]!;
+    b.params = b.params.filter((p) => p !== extra);
     this.start(blk);
-    // (`start` adds the scope's parameters: the block's array may be a new one now.)
-    this.b.g.blocks[blk]!.params.push(extra);
+    b.params = [...b.params, extra];
   }
 
   private newArray(e: import("ts-morph").NewExpression): Val {

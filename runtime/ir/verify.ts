@@ -1,8 +1,10 @@
 //! The verifier: a module is well formed when every graph is in SSA form (each variable defined
 //! once, every use dominated by its definition), every operation and terminator is well typed
 //! per the opcode table, every jump passes as many arguments as its target has parameters, and
-//! every block ends in a terminator. Run after every pass under test (QBE's ssacheck).
+//! every block ends in a terminator. Run after every pass under test (QBE's ssacheck). It also
+//! checks that no code grew the empty list that new blocks and argument-less jumps share.
 
+import { NONE } from "./build.ts";
 import { OPS, type ArgType } from "./ops.ts";
 import { printOperand } from "./print.ts";
 import type { Graph, Jump, Module, Operand, Type } from "./types.ts";
@@ -17,6 +19,7 @@ export function verifyGraph(m: Module, g: Graph): string[] {
   const errors: string[] = [];
   const where = (b: number) => `@${g.name} b${b}`;
   if (!g.blocks.length) return [`@${g.name}: no blocks`];
+  if (NONE.length) return [`@${g.name}: the empty list blocks share (NONE) was grown in place`];
 
   const def = new Map<number, number>(); // variable -> defining block
   const note = (v: number, b: number) => {

@@ -16,7 +16,7 @@ export function fuseBlocks(g: Graph): void {
       if (t.k !== "jump" || t.to.block === 0 || t.to.block === bi || preds[t.to.block] !== 1) break;
       const next = g.blocks[t.to.block]!;
       next.params.forEach((p, k) => subst.set(p, t.to.args[k]!));
-      b.ops.push(...next.ops);
+      b.ops = b.ops.concat(next.ops);
       b.term = next.term;
       if (next.termPos) b.termPos = next.termPos;
       else delete b.termPos;

@@ -17,7 +17,7 @@
 //! directly. A compiled frame falls back to generic mode where the policy turns a green red
 //! (generalisation): the generated code and the walker share the frame, so nothing is lost.
 
-import { GraphBuilder } from "../ir/build.ts";
+import { GraphBuilder, NONE } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Jump, Module, Operand, Type } from "../ir/types.ts";
 import { liveAcross, liveAt, liveIn } from "../ir/walk.ts";
@@ -971,7 +971,7 @@ export class Engine {
       const msg = raising(g, targets[i]![0]);
       to[i] = {
         block: msg === undefined ? p.rg.b.newBlock() : this.raiseBlock(p.rg, msg),
-        args: [],
+        args: NONE as never[],
       };
     }
     return to;
