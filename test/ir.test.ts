@@ -75,7 +75,9 @@ describe("graph builder", () => {
     expect(() => verifyModule(m)).not.toThrow();
     b.g.blocks[b1]!.params.push(b.newVar("i32")); // wrong: grows the list both blocks share
     try {
-      expect(() => verifyModule(m)).toThrow("the empty list blocks share (NONE) was grown in place");
+      expect(() => verifyModule(m)).toThrow(
+        "the empty list blocks share (NONE) was grown in place",
+      );
     } finally {
       b.g.blocks[b1]!.params.pop();
     }

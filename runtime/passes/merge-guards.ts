@@ -83,7 +83,13 @@ export function mergeGuards(g: Graph): void {
     const cond = g.types.push("bool") - 1;
     const pos = def[t0.cond as number]!.pos;
     const test = (op: string, x: number, k: number) =>
-      (b0.ops = b0.ops.concat({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos }));
+      (b0.ops = b0.ops.concat({
+        op,
+        dst: cond,
+        args: [x, { k: "int", v: k | 0 }],
+        imm: undefined,
+        pos,
+      }));
     // An arc that starts at INT_MIN or ends at INT_MAX is one signed comparison; one that
     // starts at 0, one unsigned; others, an unsigned comparison of x - lo.
     if (arc.lo === mod(INT_MIN)) test("int_lt", g0.x, INT_MIN + arc.len);
