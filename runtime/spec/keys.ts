@@ -104,8 +104,11 @@ export class Parts {
     return this.xs[i]!;
   }
 
+  /** (A loop: `subarray` makes a typed array, a microsecond in V8.) */
   slice(from: number, to: number): number[] {
-    return Array.from(this.xs.subarray(from, to));
+    const out: number[] = new Array(to - from);
+    for (let i = from; i < to; i++) out[i - from] = this.xs[i]!;
+    return out;
   }
 }
 
