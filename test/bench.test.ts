@@ -26,6 +26,13 @@ describe("bench", () => {
     expect(spec.pe.walkMs).toBeGreaterThan(0);
     expect(spec.generated.walkMs).toBeLessThanOrEqual(spec.generated.ms);
     expect(spec.runs).toBeGreaterThanOrEqual(1);
+    // Medians, with the fastest runs beside them.
+    for (const k of ["pe", "generated"] as const) {
+      expect(spec.fastest[k].walkMs).toBeGreaterThan(0);
+      expect(spec.fastest[k].walkMs).toBeLessThanOrEqual(spec[k].walkMs);
+      expect(spec.fastest[k].ms).toBeLessThanOrEqual(spec[k].ms);
+    }
+    expect(spec.ratioWalk).toBeCloseTo(spec.pe.walkMs / spec.generated.walkMs, 0);
     // The builder's calls alone were replayed and timed: a finite figure, and the ceiling with it.
     expect(spec.builderMs).toBeGreaterThan(0);
     expect(spec.builderMs).toBeLessThan(Infinity);
