@@ -82,14 +82,10 @@ export function mergeGuards(g: Graph): void {
     const fail = g0.raiseOnThen ? t0.then : t0.else;
     const cond = g.types.push("bool") - 1;
     const pos = def[t0.cond as number]!.pos;
+    // (A new list: the block's may be the one empty list blocks share, `build.ts`.)
+    const ops = (b0.ops = [...b0.ops]);
     const test = (op: string, x: number, k: number) =>
-      (b0.ops = b0.ops.concat({
-        op,
-        dst: cond,
-        args: [x, { k: "int", v: k | 0 }],
-        imm: undefined,
-        pos,
-      }));
+      ops.push({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos });
     // An arc that starts at INT_MIN or ends at INT_MAX is one signed comparison; one that
     // starts at 0, one unsigned; others, an unsigned comparison of x - lo.
     if (arc.lo === mod(INT_MIN)) test("int_lt", g0.x, INT_MIN + arc.len);
@@ -97,7 +93,7 @@ export function mergeGuards(g: Graph): void {
     else if (arc.lo === 0) test("uint_lt", g0.x, arc.len);
     else {
       const shifted = g.types.push("i32") - 1;
-      b0.ops = b0.ops.concat({
+      ops.push({
         op: "int_add",
         dst: shifted,
         args: [g0.x, { k: "int", v: -arc.lo | 0 }],
