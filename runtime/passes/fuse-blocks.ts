@@ -11,12 +11,19 @@ export function fuseBlocks(g: Graph): void {
   const dead = new Set<number>();
   g.blocks.forEach((b, bi) => {
     if (dead.has(bi)) return;
+    // The block's list of operations is copied once before it grows (it may be the empty list
+    // new blocks share, `build.ts`), not once per fused block: chains are long.
+    let own = false;
     for (;;) {
       const t = b.term;
       if (t.k !== "jump" || t.to.block === 0 || t.to.block === bi || preds[t.to.block] !== 1) break;
       const next = g.blocks[t.to.block]!;
       next.params.forEach((p, k) => subst.set(p, t.to.args[k]!));
-      b.ops = b.ops.concat(next.ops);
+      if (!own) {
+        b.ops = b.ops.slice();
+        own = true;
+      }
+      b.ops.push(...next.ops);
       b.term = next.term;
       if (next.termPos) b.termPos = next.termPos;
       else delete b.termPos;
