@@ -64,9 +64,9 @@ export async function main(
       case "bta":
         return await btaCommand(command, rest, out);
       case "fuzz":
-        return await (await import("./fuzz.ts")).fuzzCommand(rest, out, err); // differential fuzzing
+        return await (await import("./fuzz/command.ts")).fuzzCommand(rest, out, err); // differential fuzzing
       case "fuzz-worker":
-        return await (await import("./fuzz.ts")).fuzzWorker(rest, out);
+        return await (await import("./fuzz/workers.ts")).fuzzWorker(rest, out);
       case "bench":
         return await (await import("./bench.ts")).benchCommand(rest, out, err); // the performance record
       default:

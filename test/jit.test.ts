@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { backends, nativeFactory, runProgram, type Backend } from "../generator/backends.ts";
-import { formatFailure, fuzz } from "../generator/fuzz.ts";
+import { formatFailure } from "../generator/fuzz/format.ts";
+import { fuzz } from "../generator/fuzz/harness.ts";
 import { langs } from "../interpreters/lang.ts";
 import { setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";

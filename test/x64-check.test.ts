@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { examples } from "../generator/start.ts";
-import { programs } from "../generator/fuzz.ts";
+import { programs } from "../generator/fuzz/generators.ts";
 import { langs } from "../interpreters/lang.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
