@@ -4,6 +4,13 @@
 
 import { writeFileSync } from "node:fs";
 import type { Lang } from "../interpreters/lang.ts";
+import {
+  BufferSource,
+  OutputBuffer,
+  collector,
+  type ByteSource,
+  type ChunkSink,
+} from "../runtime/stdio.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
@@ -18,13 +25,19 @@ import { NativeModule } from "../runtime/x64/native.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
-  /** The program's standard input, for languages that read bytes. */
-  input?: Uint8Array | undefined;
+  /** The program's standard input, for languages that read bytes: bytes, or a stream read as
+   *  the program asks (the CLI's stdin). */
+  input?: Uint8Array | ByteSource | undefined;
+  /** Where the program's output goes as it is written (the CLI's stdout); without one, the
+   *  outcome holds it all. */
+  output?: ChunkSink | undefined;
   /** An intermediate form to print to `log` (each backend names what it has). */
   dump?: string | undefined;
   /** Bounds of the specialisation policy other than the defaults (tests force fallbacks). */
   policy?: Partial<Policy> | undefined;
   log?: NodeJS.WritableStream;
+  /** Filled with the run's statistics (also when the run fails); the outcome holds them too. */
+  stats?: Record<string, unknown>;
 }
 
 export interface Backend {
@@ -41,7 +54,8 @@ export interface Backend {
   ): number | Promise<number>;
 }
 
-/** What a run gives: a value or an interpreter error, the bytes it wrote, and statistics. */
+/** What a run gives: a value or an interpreter error, the bytes it wrote (when no `output`
+ *  sink took them as they came), and statistics. */
 export interface Outcome {
   value?: number;
   error?: string;
@@ -210,39 +224,27 @@ export async function runProgram(
   arg: number,
   opts: RunOptions = {},
 ): Promise<Outcome> {
-  const stats: Record<string, unknown> = { backend: backend.name, lang: lang.name };
+  const stats = Object.assign(opts.stats ?? {}, { backend: backend.name, lang: lang.name });
   const start = performance.now();
-  const out = new ByteSink();
-  const input = opts.input ?? new Uint8Array(0);
-  let at = 0;
-  setIo({ read: () => (at < input.length ? input[at++]! : -1), write: (b) => out.push(b) });
+  const kept = opts.output ? undefined : collector();
+  const out = new OutputBuffer(opts.output ?? kept!.sink);
+  const input =
+    opts.input === undefined || opts.input instanceof Uint8Array
+      ? new BufferSource(opts.input ?? new Uint8Array(0))
+      : opts.input;
+  setIo({ read: () => input.read(), write: (b) => out.write(b) });
   setFuel(opts.fuel);
+  const output = () => (out.flush(), kept?.bytes() ?? new Uint8Array(0));
   try {
     const value = await backend.run(lang, code, arg, opts, stats);
-    return { value, output: out.bytes(), stats };
+    return { value, output: output(), stats };
   } catch (e) {
-    if (e instanceof VmError) return { error: e.message, output: out.bytes(), stats };
+    if (e instanceof VmError) return { error: e.message, output: output(), stats };
     throw e;
   } finally {
     setFuel(undefined);
     setIo({ read: () => -1, write: () => {} });
+    stats.outputBytes = out.written;
     stats.runMs = Math.round((performance.now() - start) * 1000) / 1000;
-  }
-}
-
-/** A growable byte buffer for a program's output. */
-class ByteSink {
-  private buf = new Uint8Array(256);
-  private n = 0;
-  push(b: number): void {
-    if (this.n === this.buf.length) {
-      const bigger = new Uint8Array(this.buf.length * 2);
-      bigger.set(this.buf);
-      this.buf = bigger;
-    }
-    this.buf[this.n++] = b;
-  }
-  bytes(): Uint8Array {
-    return this.buf.slice(0, this.n);
   }
 }

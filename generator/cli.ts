@@ -1,12 +1,18 @@
 //! The `futamura` command line. Its contract, fixed for every backend:
 //!   stdout carries only the program's output; stats and dumps go to stderr.
 //!   exit 0 success, 1 an interpreter error (`error: <message>`, the same on every backend),
-//!   2 a usage or load error, 3 an internal failure of the tool (`internal error: ...`).
+//!   2 a usage or load error, 3 an internal failure of the tool (`internal error: ...`),
+//!   4 the program's input or output failed (`error: cannot write output: ENOSPC (...)`).
+//!   A reader of the output that goes away (`| head -c 1`, EPIPE) ends the run quietly, exit 0,
+//!   as other filters do.
+//! Every message is printed with control bytes escaped: a program file's bytes (a label, a
+//! path) never reach the terminal raw.
 
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LoadError, langs } from "../interpreters/lang.ts";
 import { VmError } from "../runtime/hints.ts";
+import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
 import { DEFAULT_BACKEND, backends, runProgram } from "./backends.ts";
 
 export class UsageError extends Error {}
@@ -33,13 +39,18 @@ usage:
   futamura --help
 
 languages: ${Object.keys(langs).join(", ")}
-exit status: 0 success, 1 interpreter error, 2 usage or load error, 3 internal error`;
+exit status: 0 success, 1 interpreter error, 2 usage or load error, 3 internal error,
+  4 the program's input or output failed (EPIPE, a reader gone, ends quietly with 0)`;
 
+/** Runs `futamura argv`; gives the exit status. Without `out`, a program's output goes straight
+ *  to descriptor 1 as it is written (and everything else to process.stdout). */
 export async function main(
   argv: string[],
-  out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WritableStream = process.stderr,
+  outArg?: NodeJS.WritableStream,
+  errArg?: NodeJS.WritableStream,
 ): Promise<number> {
+  const err = errArg ?? process.stderr;
+  const out = outArg ?? process.stdout;
   try {
     const [command, ...rest] = argv;
     switch (command) {
@@ -52,7 +63,7 @@ export async function main(
         out.write(HELP + "\n");
         return 0;
       case "run":
-        return await run(rest, out, err);
+        return await run(rest, outArg ? chunkWriter(outArg) : fdSink(1), err);
       case "start":
         return await (await import("./start.ts")).start(out);
       case "generate":
@@ -73,29 +84,43 @@ export async function main(
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
     }
   } catch (e) {
-    if (e instanceof VmError) {
-      err.write(`error: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof UsageError || e instanceof LoadError) {
-      err.write(`${e instanceof UsageError ? "usage: " : ""}${e.message}\n`);
-      return 2;
-    }
-    err.write(
-      `internal error: ${e instanceof Error ? (process.env.FUTAMURA_DEBUG ? e.stack : e.message) : String(e)}\n`,
-    );
-    return 3;
+    return failed(e, err);
   }
+}
+
+/** The exit status of what `main` caught, with its message on `err`. */
+function failed(e: unknown, err: NodeJS.WritableStream): number {
+  const say = (line: string) => err.write(printable(line) + "\n");
+  if (e instanceof VmError) return (say(`error: ${e.message}`), 1);
+  if (e instanceof UsageError || e instanceof LoadError)
+    return (say(`${e instanceof UsageError ? "usage: " : ""}${e.message}`), 2);
+  if (e instanceof IoFailure) {
+    if (e.stream === "output" && e.code === "EPIPE") return 0;
+    return (say(`error: ${e.message}`), 4);
+  }
+  const text = e instanceof Error ? (process.env.FUTAMURA_DEBUG ? e.stack : e.message) : String(e);
+  say(`internal error: ${text}`);
+  return 3;
+}
+
+/** A message with its control bytes (and DEL, and C1 controls) as `\xNN`; line breaks of a
+ *  multi-line message stay. */
+export function printable(text: string): string {
+  return text.replace(
+    /[\x00-\x09\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+/** A program's output chunks written to a stream (in-process callers: tests). */
+function chunkWriter(out: NodeJS.WritableStream): ChunkSink {
+  return (chunk) => void out.write(chunk.slice());
 }
 
 /** Negative program arguments (`-2`) are not options: hide them from parseArgs. */
 const NEG = "\u0000";
 
-async function run(
-  argv: string[],
-  out: NodeJS.WritableStream,
-  err: NodeJS.WritableStream,
-): Promise<number> {
+async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -132,11 +157,12 @@ async function run(
       `backend ${backend.name} can dump ${backend.dumps.join(", ") || "nothing"}, not '${values.dump}'`,
     );
   const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
-  const stats = values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
+  const statsFormat =
+    values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
   if (values.stats !== undefined && !["json", "text"].includes(values.stats))
     throw new UsageError(`--stats takes no value or =json`);
 
-  const code = lang.load(readText(file, "latin1"), file);
+  const code = lang.load(readProgram(file), file);
   const bytes = lang.convention === "bytes";
   if (bytes ? args.length !== 0 : args.length !== 1)
     throw new UsageError(
@@ -145,21 +171,78 @@ async function run(
         : `${lang.name} programs take one integer argument`,
     );
   const arg = bytes ? 0 : parseInt32(args[0]!);
-  const input = bytes && !process.stdin.isTTY ? readFileSync(0) : undefined;
+  // Read as the program asks: a program that never reads never touches stdin.
+  const input = bytes ? FdSource.stdin() : undefined;
 
-  const result = await runProgram(backend, lang, code, arg, {
-    fuel,
-    dump: values.dump,
-    log: err,
-    input,
-  });
-  // Output written before an error is part of the run (a Brainfuck program may have printed).
-  if (result.output.length) out.write(result.output);
-  if (stats)
-    err.write(stats === "json" ? JSON.stringify(result.stats) + "\n" : formatStats(result.stats));
-  if (result.error !== undefined) throw new VmError(result.error);
-  if (!bytes) out.write(`${result.value}\n`);
+  const stats: Record<string, unknown> = {};
+  try {
+    // Output written before an error is part of the run (a Brainfuck program may have
+    // printed): it has gone to `out` as it was written.
+    const result = await runProgram(backend, lang, code, arg, {
+      fuel,
+      dump: values.dump,
+      log: err,
+      input,
+      output: out,
+      stats,
+    });
+    if (result.error !== undefined) throw new VmError(result.error);
+    if (!bytes) out(new TextEncoder().encode(`${result.value}\n`));
+  } finally {
+    input?.close();
+    // The whole process's peak memory: what a user sees (output and input are streamed).
+    stats.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
+    if (statsFormat)
+      err.write(statsFormat === "json" ? JSON.stringify(stats) + "\n" : formatStats(stats));
+  }
   return 0;
+}
+
+/** Program files larger than this are refused (a load error), never read whole. */
+export const MAX_PROGRAM_BYTES = 16 << 20;
+
+/** A program file's bytes as latin1 text, read up to the limit. */
+function readProgram(file: string): string {
+  const tooLarge = () =>
+    new LoadError(`${file}: too large (the limit for a program is ${MAX_PROGRAM_BYTES} bytes)`);
+  let fd: number;
+  try {
+    fd = openSync(file, "r");
+  } catch (e) {
+    throw cannotRead(file, e);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new LoadError(`${file}: cannot read: EISDIR`);
+    if (st.isFile() && st.size > MAX_PROGRAM_BYTES) throw tooLarge();
+    // Devices and pipes have no size: read them up to one byte past the limit.
+    const buf = Buffer.alloc(Math.min(MAX_PROGRAM_BYTES + 1, st.isFile() ? st.size + 1 : 1 << 16));
+    let n = 0;
+    let chunk = buf;
+    for (;;) {
+      if (n === chunk.length) {
+        if (n > MAX_PROGRAM_BYTES) throw tooLarge();
+        const bigger = Buffer.alloc(Math.min(2 * n, MAX_PROGRAM_BYTES + 1));
+        chunk.copy(bigger);
+        chunk = bigger;
+      }
+      const got = readSync(fd, chunk, n, chunk.length - n, null);
+      if (got === 0) break;
+      n += got;
+    }
+    if (n > MAX_PROGRAM_BYTES) throw tooLarge();
+    return chunk.toString("latin1", 0, n);
+  } catch (e) {
+    throw e instanceof LoadError ? e : cannotRead(file, e);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function cannotRead(file: string, e: unknown): LoadError {
+  return new LoadError(
+    `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+  );
 }
 
 /** A file's text, or a load error naming it. */

@@ -96,4 +96,7 @@ export const Status = {
   stackOverflow: 4,
   /** Finding a continuation failed in JS; the run rethrows its error. */
   failed: 5,
+  /** An I/O callback failed (the reader of the output went away, the disk is full); the run
+   *  rethrows the failure the callback kept. */
+  ioFailed: 6,
 } as const;

@@ -15,6 +15,26 @@ const koffi = (): Koffi => (koffiModule ??= createRequire(import.meta.url)("koff
 export type Resolver = (site: number, value: number) => void;
 
 let resolver: Resolver | undefined;
+/** What a failed `io_read`/`io_write` threw, for the run to rethrow once machine code has
+ *  stopped (koffi cannot carry it through). */
+let ioFailure: unknown;
+
+/** Takes the failure an I/O callback kept, if there is one. */
+export function takeIoFailure(): unknown {
+  const e = ioFailure;
+  ioFailure = undefined;
+  return e;
+}
+
+/** Runs an I/O callback; on failure keeps what it threw and answers `failed`. */
+function guarded<T>(f: () => T, failed: T): T {
+  try {
+    return f();
+  } catch (e) {
+    ioFailure = e;
+    return failed;
+  }
+}
 let addresses: { read: bigint; write: bigint; resolve: bigint } | undefined;
 
 /** The callbacks' addresses, for the state buffer. */
@@ -24,8 +44,13 @@ export function callbacks(): { read: bigint; write: bigint; resolve: bigint } {
   const at = (f: (...a: number[]) => unknown, proto: string) =>
     BigInt(k.address(k.register(f, k.pointer(k.proto(proto)))));
   addresses = {
-    read: at(() => readByte(), "int32_t futamura_x64_read(void)"),
-    write: at((b) => writeByte(b!), "void futamura_x64_write(int32_t byte)"),
+    // A byte, -1 at the end of input, -2 when reading failed.
+    read: at(() => guarded(readByte, -2), "int32_t futamura_x64_read(void)"),
+    // 0, or 1 when writing failed.
+    write: at(
+      (b) => guarded(() => (writeByte(b!), 0), 1),
+      "int32_t futamura_x64_write(int32_t byte)",
+    ),
     resolve: at(
       (site, value) => resolver!(site!, value!),
       "void futamura_x64_resolve(int32_t site, int32_t value)",

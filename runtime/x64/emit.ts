@@ -49,6 +49,7 @@ export interface Context {
     exitThunk: Label;
     fuelOut: Label;
     stackOut: Label;
+    ioFailed: Label;
     alloc: Record<1 | 4, Label>;
   };
   /** Listing annotations: code offset → what it comes from. */
@@ -529,8 +530,16 @@ class Emitter {
     else if (c.k === "exit")
       a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
-    // A JS callback's int32 result says nothing of rax's upper half: clear it.
-    if (c.k === "io_read") a.movRR(32, Reg.rax, Reg.rax);
+    // A JS callback's int32 result says nothing of rax's upper half: clear it. A failed read
+    // answers -2, a failed write non-zero: the run stops (the callback kept the failure).
+    if (c.k === "io_read") {
+      a.movRR(32, Reg.rax, Reg.rax);
+      a.cmpRI(32, Reg.rax, -2);
+      a.jcc(Cond.e, this.ctx.stubs.ioFailed);
+    } else if (c.k === "io_write") {
+      a.testRR(32, Reg.rax, Reg.rax);
+      a.jcc(Cond.ne, this.ctx.stubs.ioFailed);
+    }
     if (i.dst >= 0) this.commit(i.dst, Reg.rax);
   }
 

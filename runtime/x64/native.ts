@@ -26,7 +26,7 @@ import type { Graph, Module, Type } from "../ir/types.ts";
 import type { Status as RunStatus } from "../l3.ts";
 import { ARRAY_HEADER, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts";
 import { withArena } from "./arena.ts";
-import { callbacks, stackBudget, withResolver } from "./callbacks.ts";
+import { callbacks, stackBudget, takeIoFailure, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
 import { DataLayout, arrayImage } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
@@ -464,6 +464,8 @@ export class NativeModule {
         throw new Error("x64: native stack exhausted (recursion too deep)");
       case Status.failed:
         throw this.failure;
+      case Status.ioFailed:
+        throw takeIoFailure();
       default:
         throw new Error(`x64: unknown status ${status}`);
     }

@@ -37,6 +37,8 @@ export interface Stubs {
   raise: Label;
   fuelOut: Label;
   stackOut: Label;
+  /** Where a failed `io_read` (-2) or `io_write` (non-zero) sends the run. */
+  ioFailed: Label;
   alloc: Record<1 | 4, Label>;
 }
 
@@ -53,6 +55,7 @@ export function stubsAt(s: Stubs, at: number): Stubs {
     raise: l(s.raise),
     fuelOut: l(s.fuelOut),
     stackOut: l(s.stackOut),
+    ioFailed: l(s.ioFailed),
     alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
   };
 }
@@ -112,6 +115,7 @@ export function emitStubs(
     stub(what, () => (a.movRI(32, Reg.rax, status), a.jmp(unwind)));
   const fuelOut = raising("fuel exhausted", messages.stepLimit);
   const stackOut = unwinding("native stack exhausted", Status.stackOverflow);
+  const ioFailed = unwinding("an I/O callback failed", Status.ioFailed);
   const badLength = raising("invalid array length", messages.badLength);
   const full = unwinding("arena exhausted", Status.arenaFull);
 
@@ -121,7 +125,7 @@ export function emitStubs(
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
-  return { tramp, unwind, failed, exitThunk, fellBack, raise, fuelOut, stackOut, alloc };
+  return { tramp, unwind, failed, exitThunk, fellBack, raise, fuelOut, stackOut, ioFailed, alloc };
 }
 
 /** Entered by a jump (after the exiting graph popped its frame) or a call (more than six
