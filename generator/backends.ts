@@ -42,6 +42,9 @@ export interface RunOptions {
 
 export interface Backend {
   name: string;
+  /** Runs machine code inside the process: a bug can kill the process, so the fuzzer runs it
+   *  in a worker process (generator/fuzz/workers.ts). */
+  native?: boolean;
   /** What `--dump` accepts. */
   dumps: string[];
   /** Runs the program; fills `stats` with what it measured. */
@@ -188,6 +191,7 @@ const jitGraph: Backend = {
 /** The abstract interpreter's residual graphs, specialised eagerly, as x86-64 machine code. */
 const x64: Backend = {
   name: "x64",
+  native: true,
   dumps: ["residual", "asm"],
   run: (lang, code, arg, opts, stats) =>
     runJit(lang, code, arg, opts, stats, { mode: "eager", target: "x64" }),
@@ -196,6 +200,7 @@ const x64: Backend = {
 /** The JIT: the generated specialiser, lazily, on x86-64 machine code. */
 const jit: Backend = {
   name: "jit",
+  native: true,
   dumps: ["residual", "asm"],
   run: async (lang, code, arg, opts, stats) =>
     runJit(lang, code, arg, opts, stats, {
