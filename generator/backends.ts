@@ -15,6 +15,7 @@ import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
+import { checkStamp, firstLineOf } from "../runtime/stamp.ts";
 import { L3, type Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
@@ -164,6 +165,8 @@ export const nativeFactory: NativeFactory = (m, resolve) => {
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
 export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
+  const path = new URL(`../generated/${lang.name}.ts`, import.meta.url).pathname;
+  checkStamp(path, firstLineOf(path));
   const { specialisers } = await import("../generated/index.ts");
   return specialisers[lang.name];
 }

@@ -12,6 +12,7 @@ import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs"
 import { parseArgs } from "node:util";
 import { LoadError, langs } from "../interpreters/lang.ts";
 import { VmError } from "../runtime/hints.ts";
+import { StaleBuild } from "../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
 import { DEFAULT_BACKEND, backends, runProgram } from "./backends.ts";
 
@@ -92,7 +93,7 @@ export async function main(
 function failed(e: unknown, err: NodeJS.WritableStream): number {
   const say = (line: string) => err.write(printable(line) + "\n");
   if (e instanceof VmError) return (say(`error: ${e.message}`), 1);
-  if (e instanceof UsageError || e instanceof LoadError)
+  if (e instanceof UsageError || e instanceof LoadError || e instanceof StaleBuild)
     return (say(`${e instanceof UsageError ? "usage: " : ""}${e.message}`), 2);
   if (e instanceof IoFailure) {
     if (e.stream === "output" && e.code === "EPIPE") return 0;
