@@ -28,7 +28,8 @@ usage:
       --dump WHAT      print an intermediate form to stderr (see the backend)
   futamura graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)
-  futamura fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I]: differential testing
+  futamura fuzz <lang> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
+                       [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE]: differential testing
   futamura bta <lang>  print the interpreter's graphs with every value marked green or red
   futamura explain <lang> <function> <variable>
                        say why a value is red: the chain of operations that made it so

@@ -3,16 +3,20 @@
 // what reproduces it.
 
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { backends, type Backend } from "../generator/backends.ts";
 import { main } from "../generator/cli.ts";
 import { formatFailure, formatHistogram } from "../generator/fuzz/format.ts";
-import { programs } from "../generator/fuzz/generators.ts";
+import { ProgramCache, programDigest, programs } from "../generator/fuzz/generators.ts";
 import { fuzz, type FuzzReport } from "../generator/fuzz/harness.ts";
 import { TL_OPS, TLR_OPS, disassemble, hex } from "../generator/fuzz/ops.ts";
-import { kind, runOne } from "../generator/fuzz/run.ts";
+import { InProcess, kind, runOne, type Ran } from "../generator/fuzz/run.ts";
+import { WorkerPool } from "../generator/fuzz/workers.ts";
+import { x64Supported } from "../runtime/x64/memory.ts";
 import { langs } from "../interpreters/lang.ts";
 import { VmError, writeByte } from "../runtime/hints.ts";
 
@@ -42,6 +46,9 @@ async function cli(...argv: string[]): Promise<{ status: number; out: string; er
   const status = await main(argv, out as never, err as never);
   return { status, out: out.text(), err: err.text() };
 }
+
+/** Progress lines on stderr (every 10 s by default: whether one comes depends on the time). */
+const PROGRESS = /^fuzz \w+ progress: .*\n/gm;
 
 const share = (r: FuzzReport, k: string) => (r.histogram.get(k) ?? 0) / r.count;
 
@@ -314,7 +321,7 @@ describe("futamura fuzz", () => {
   it("exits 0 and prints the histogram when the backends agree", async () => {
     const r = await cli("fuzz", "tlr", "--count", "60", "--seed", "5", "--backends", "graph");
     expect(r.status).toBe(0);
-    expect(r.err).toBe("");
+    expect(r.err.replace(PROGRESS, "")).toBe("");
     expect(r.out).toMatch(/^fuzz tlr: 60 programs, seed 5, fuel 10000, interp vs graph: all agree/);
     expect(r.out).toMatch(/%\s+completed\n/);
   });
@@ -337,6 +344,8 @@ describe("futamura fuzz", () => {
         "off-by-one",
         "--fuel",
         "1000",
+        "--workers",
+        "0", // the backend is registered in this process only
       );
       expect(r.status).toBe(1);
       expect(r.err).toMatch(
@@ -392,5 +401,218 @@ describe("isolation", () => {
     } finally {
       delete process.env.FUTAMURA_FUZZ_CRASH;
     }
+  });
+});
+
+/** Runs `f` with environment variables set (worker processes inherit them). */
+async function withEnv<T>(vars: Record<string, string>, f: () => Promise<T>): Promise<T> {
+  Object.assign(process.env, vars);
+  try {
+    return await f();
+  } finally {
+    for (const k of Object.keys(vars)) delete process.env[k];
+  }
+}
+
+describe("isolation of native backends", () => {
+  it.skipIf(!x64Supported)(
+    "a crash under --backends jit alone is reported with its seed and index (jit runs machine code)",
+    async () => {
+      const r = await withEnv({ FUTAMURA_FUZZ_CRASH: "3" }, () =>
+        cli("fuzz", "tl", "--count", "8", "--seed", "11", "--backends", "jit"),
+      );
+      expect(r.status).toBe(1);
+      expect(r.err).toMatch(
+        /^FAIL tl seed 11 index 3 \(\w+\): backend jit disagrees with interp$/m,
+      );
+      expect(r.err).toContain("got (jit): crash: the worker process died (SIGSEGV)");
+      expect(r.out).toMatch(/^fuzz tl: 8 programs, seed 11, .*: 1 disagreements/);
+    },
+  );
+
+  it.skipIf(!x64Supported)("fuzz() runs native backends in a worker by default", async () => {
+    const native = Object.values(backends).filter((b) => b.native);
+    expect(native.map((b) => b.name).sort()).toEqual(["jit", "x64"]);
+    const r = await fuzz({ lang: "tlr", seed: 3, count: 4, backends: ["x64"] });
+    expect(r.workers).toEqual([4]);
+    const inProcess = await fuzz({ lang: "tlr", seed: 3, count: 4, backends: ["graph"] });
+    expect(inProcess.workers).toEqual([]);
+  });
+
+  it("the watchdog reports a program that never ends like a crash, with seed and index", async () => {
+    const r = await withEnv({ FUTAMURA_FUZZ_HANG: "2" }, () =>
+      fuzz({ lang: "tlr", seed: 5, count: 4, backends: ["graph"], workers: 1, timeoutMs: 4000 }),
+    );
+    expect(r.count).toBe(4);
+    expect(r.failures.map((f) => [f.seed, f.index, f.backend, f.got])).toEqual([
+      [5, 2, "graph", "crash: the worker process was stopped: no result within 4 s"],
+    ]);
+    // interp's result came before the hang; the run went on in a new worker.
+    expect(r.failures[0]!.expected).toMatch(/^(value|error)/);
+    expect([...r.histogram.values()].reduce((x, y) => x + y)).toBe(4);
+  });
+});
+
+describe("workers", () => {
+  it("two workers split the work: job j on worker j mod 2, the same programs and results as one process", async () => {
+    const lang = langs.bf!;
+    const seed = 6;
+    const count = 40;
+    const others = [backends.graph!];
+    const pool = new WorkerPool(lang, 35_000, others, 2, 60_000);
+    const alone = new InProcess(lang, 35_000, others);
+    const split: Ran[] = [];
+    try {
+      await Promise.all(
+        [0, 1].map(async (slot) => {
+          for (let j = slot; j < count; j += 2)
+            split[j] = await pool.run(slot, { seed, index: j, count });
+        }),
+      );
+    } finally {
+      pool.close();
+    }
+    const mine = programs("bf", seed, count);
+    expect(split.map((r) => r.digest)).toEqual(mine.map(programDigest));
+    for (let j = 0; j < count; j++) {
+      const one = await alone.run(0, { seed, index: j, count });
+      expect(split[j]!.expected).toBe(one.expected);
+      expect(split[j]!.got).toEqual(one.got);
+    }
+  });
+
+  it("a run on two workers reports what a run in this process reports", async () => {
+    const opts = { lang: "tl", seed: 9, count: 30, backends: ["graph", "pe"], fuel: 2000 } as const;
+    const two = await fuzz({ ...opts, backends: [...opts.backends], workers: 2 });
+    const none = await fuzz({ ...opts, backends: [...opts.backends], workers: 0 });
+    expect(two.workers).toEqual([15, 15]);
+    expect(none.workers).toEqual([]);
+    expect([...two.histogram].sort()).toEqual([...none.histogram].sort());
+    expect([...two.byOrigin.keys()].sort()).toEqual([...none.byOrigin.keys()].sort());
+    expect(two.failures).toEqual(none.failures);
+  });
+
+  it("a program cache gives program i of a seed whatever was asked before", () => {
+    const cache = new ProgramCache("tl", 2);
+    const ps = programs("tl", 4, 30);
+    for (const [seed, i] of [
+      [4, 29],
+      [5, 3],
+      [4, 0],
+      [6, 1],
+      [7, 2],
+      [4, 17],
+    ] as const)
+      if (seed === 4) expect(hex(cache.get(seed, i, 10).code)).toBe(hex(ps[i]!.code));
+      else cache.get(seed, i);
+  });
+});
+
+describe("the seed schedule", () => {
+  const ledgerIn = (dir: string) => JSON.parse(readFileSync(join(dir, "ledger.json"), "utf8"));
+
+  it("runs accumulate in the ledger and never repeat a seed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fuzz-ledger-"));
+    const file = join(dir, "ledger.json");
+    const args = ["--backends", "graph", "--ledger", file, "--block", "10", "--workers", "2"];
+    const first = await cli("fuzz", "tlr", "--seeds", "2", ...args);
+    expect(first.status).toBe(0);
+    expect(first.out).toMatch(
+      /^fuzz tlr: 20 programs, seeds 1000000-1000001 \(10 each\), .*all agree/,
+    );
+    expect(first.out).toContain("seeds finished: 1000000-1000001\n");
+    // The second run takes the next seeds; an existing ledger keeps its block.
+    const second = await cli("fuzz", "tlr", "--seeds", "3", ...args.slice(0, -4), "--block", "50");
+    expect(second.status).toBe(0);
+    expect(second.out).toContain("seeds finished: 1000002-1000004\n");
+    expect(second.out).toContain(
+      `ledger ${file}: tlr 50 programs in all (5 seeds, 2 runs), 0 disagreements`,
+    );
+    const ledger = ledgerIn(dir);
+    expect(ledger.block).toBe(10);
+    expect(ledger.langs.tlr.next).toBe(1000005);
+    expect(ledger.langs.tlr.runs.map((r: { seeds: number[][] }) => r.seeds)).toEqual([
+      [[1000000, 1000001]],
+      [[1000002, 1000004]],
+    ]);
+    expect(ledger.langs.tlr.runs[0]).toMatchObject({ programs: 20, disagreements: 0, workers: 2 });
+    // Another language has a schedule of its own.
+    const bf = await cli("fuzz", "bf", "--seeds", "1", ...args);
+    expect(bf.out).toContain("seeds finished: 1000000\n");
+    expect(ledgerIn(dir).langs.tlr.next).toBe(1000005);
+  });
+
+  it("a seed of the schedule is `--seed S --count <block>`: the same programs and outcomes", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fuzz-ledger-"));
+    const file = join(dir, "ledger.json");
+    const scheduled = await cli(
+      "fuzz",
+      "tl",
+      "--seeds",
+      "1",
+      "--block",
+      "25",
+      "--ledger",
+      file,
+      "--backends",
+      "graph",
+      "--workers",
+      "0",
+    );
+    const alone = await cli(
+      "fuzz",
+      "tl",
+      "--seed",
+      "1000000",
+      "--count",
+      "25",
+      "--backends",
+      "graph",
+      "--workers",
+      "0",
+    );
+    const histogram = (out: string) =>
+      out
+        .split("\n")
+        .filter((l) => /%/.test(l))
+        .join("\n");
+    expect(histogram(scheduled.out)).toBe(histogram(alone.out));
+    expect(histogram(alone.out)).not.toBe("");
+  });
+
+  it("refuses a ledger another live process is using, and options that do not go together", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fuzz-ledger-"));
+    const file = join(dir, "ledger.json");
+    writeFileSync(`${file}.lock`, String(process.ppid));
+    const r = await cli("fuzz", "tlr", "--seeds", "1", "--ledger", file, "--backends", "graph");
+    expect(r.status).toBe(2);
+    expect(r.err).toContain(`is in use by process ${process.ppid}`);
+    expect((await cli("fuzz", "tlr", "--minutes", "1", "--seed", "3")).status).toBe(2);
+    expect((await cli("fuzz", "tlr", "--ledger", file)).status).toBe(2);
+    expect((await cli("fuzz", "tlr", "--minutes", "x")).status).toBe(2);
+  });
+});
+
+describe("progress", () => {
+  it("prints programs so far, the rate and disagreements on stderr", async () => {
+    const r = await cli(
+      "fuzz",
+      "tlr",
+      "--count",
+      "20",
+      "--seed",
+      "5",
+      "--backends",
+      "graph",
+      "--workers",
+      "0",
+      "--progress",
+      "0.000001",
+    );
+    expect(r.status).toBe(0);
+    expect(r.err).toMatch(
+      /^fuzz tlr progress: \d+ of 20 \(\d+%\) programs, \d+ programs\/s, 0 disagreements, \d+:\d\d left$/m,
+    );
+    expect(r.out).toMatch(/all agree \([\d.]+ s, \d+ programs\/s, in this process; interp/);
   });
 });

@@ -1,21 +1,100 @@
-//! `futamura fuzz`: the command line of the harness.
+//! `futamura fuzz`: the command line of the harness. One seed's programs (`--seed S --count N`,
+//! or `--index I` alone, printed as a file `futamura run` takes), or the next seeds of the
+//! schedule (`--minutes N` or `--seeds N`, recorded in the ledger). Programs run in worker
+//! processes, one per core, unless `--workers 0`; progress goes to stderr every `--progress`
+//! seconds, the summary (with the rate) to stdout.
 
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { backends as registry } from "../backends.ts";
 import { UsageError } from "../cli.ts";
-import { formatFailure, formatHistogram } from "./format.ts";
+import { formatFailure, formatProgress, formatSummary } from "./format.ts";
 import { programs } from "./generators.ts";
-import { fuzz } from "./harness.ts";
+import { fuzz, type FuzzOptions, type FuzzReport } from "./harness.ts";
+import { formatSeeds } from "./ledger.ts";
 import { disassemble, hex } from "./ops.ts";
-/** `futamura fuzz <lang> [--seed S] [--count N] [--backends a,b] [--fuel N] [--index I]`. */
+import { fuzzSchedule } from "./schedule.ts";
+import type { Tally } from "./tally.ts";
+
+const USAGE =
+  "fuzz <lang> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]\n" +
+  "            [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE] [--block N]";
+
+/** Failures printed in full; the rest are counted. */
+const SHOWN = 20;
+
+/** `futamura fuzz <lang> ...` (see USAGE and the header). */
 export async function fuzzCommand(
   argv: string[],
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  let parsed;
+  const { values, positionals } = parse(argv);
+  if (positionals.length !== 1) throw new UsageError(USAGE);
+  const lang = positionals[0]!;
+  const scheduled = values.minutes !== undefined || values.seeds !== undefined;
+  if (scheduled && [values.seed, values.count, values.index].some((v) => v !== undefined))
+    throw new UsageError(
+      "--minutes and --seeds take the schedule's seeds: no --seed, --count or --index",
+    );
+  const workers = int(values.workers, "--workers", 0) ?? availableParallelism();
+  if (values.isolate && workers === 0)
+    throw new UsageError("--isolate needs a worker: not --workers 0");
+  const progressMs = (num(values.progress, "--progress", 0) ?? 10) * 1000;
+  const started = performance.now();
+  let last = started;
+  let total: number | undefined;
+  let deadline: number | undefined;
+  const onProgress = (t: Tally) => {
+    const now = performance.now();
+    if (progressMs === 0 || now - last < progressMs) return;
+    last = now;
+    const left = deadline === undefined ? undefined : deadline - now;
+    err.write(formatProgress(lang, t, now - started, total, left));
+  };
+  const common: FuzzOptions = {
+    lang,
+    backends: values.backends?.split(",").filter((b) => b !== ""),
+    fuel: int(values.fuel, "--fuel", 0),
+    workers,
+    timeoutMs: (num(values.timeout, "--timeout", 0.001) ?? 60) * 1000,
+    onProgress,
+  };
+  if (scheduled) {
+    const minutes = num(values.minutes, "--minutes", 0);
+    if (minutes !== undefined) deadline = started + minutes * 60_000;
+    const s = await fuzzSchedule({
+      ...common,
+      minutes,
+      seeds: int(values.seeds, "--seeds", 1),
+      ledger: values.ledger,
+      block: int(values.block, "--block", 1),
+    });
+    printFailures(s.report, err);
+    out.write(
+      formatSummary(s.report, s.block) +
+        `seeds finished: ${formatSeeds(s.run.seeds) || "none"}\n` +
+        `ledger ${s.ledger}: ${lang} ${s.total.programs} programs in all (${s.total.seeds} seeds, ${s.total.runs} runs), ${s.total.disagreements} disagreements\n`,
+    );
+    return s.report.failures.length ? 1 : 0;
+  }
+  if (values.ledger !== undefined || values.block !== undefined)
+    throw new UsageError("--ledger and --block go with --minutes or --seeds");
+  const index = int(values.index, "--index", 0);
+  total = index === undefined ? (int(values.count, "--count", 0) ?? 1000) : 1;
+  const r = await fuzz({
+    ...common,
+    seed: int(values.seed, "--seed", Number.MIN_SAFE_INTEGER),
+    count: int(values.count, "--count", 0),
+    index,
+  });
+  printFailures(r, err);
+  out.write(index === undefined ? formatSummary(r) : programFile(r, index));
+  return r.failures.length ? 1 : 0;
+}
+
+function parse(argv: string[]) {
   try {
-    parsed = parseArgs({
+    return parseArgs({
       args: argv,
       allowPositionals: true,
       options: {
@@ -25,63 +104,60 @@ export async function fuzzCommand(
         fuel: { type: "string" },
         index: { type: "string" },
         isolate: { type: "boolean" },
+        workers: { type: "string" },
+        timeout: { type: "string" },
+        progress: { type: "string" },
+        minutes: { type: "string" },
+        seeds: { type: "string" },
+        ledger: { type: "string" },
+        block: { type: "string" },
       },
     });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const { values, positionals } = parsed;
-  if (positionals.length !== 1)
+}
+
+/** An integer option of at least `min`. */
+function int(s: string | undefined, what: string, min: number): number | undefined {
+  if (s === undefined) return undefined;
+  if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s)) || Number(s) < min)
     throw new UsageError(
-      "fuzz <lang> [--seed S] [--count N] [--backends a,b,...] [--fuel N] [--index I] [--isolate]",
+      `${what} takes an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ""}, not '${s}'`,
     );
-  const int = (s: string | undefined, what: string, min: number) => {
-    if (s === undefined) return undefined;
-    if (!/^-?\d+$/.test(s) || !Number.isSafeInteger(Number(s)) || Number(s) < min)
-      throw new UsageError(`${what} takes an integer${min === 0 ? " >= 0" : ""}, not '${s}'`);
-    return Number(s);
-  };
-  const backendNames = values.backends?.split(",").filter((b) => b !== "");
-  const r = await fuzz({
-    lang: positionals[0]!,
-    seed: int(values.seed, "--seed", Number.MIN_SAFE_INTEGER),
-    count: int(values.count, "--count", 0),
-    backends: backendNames,
-    fuel: int(values.fuel, "--fuel", 0),
-    index: int(values.index, "--index", 0),
-    // Machine code runs in a child process unless told otherwise: a crash must not lose the seed.
-    isolate: values.isolate ?? (backendNames ?? Object.keys(registry)).includes("x64"),
-  });
-  const shown = 20;
-  for (const f of r.failures.slice(0, shown)) err.write(formatFailure(f) + "\n");
-  if (r.failures.length > shown) err.write(`... and ${r.failures.length - shown} more failures\n`);
-  const verdict = r.failures.length ? `${r.failures.length} disagreements` : "all agree";
-  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-  const times = [...r.backendMs].map(([b, ms]) => `${b} ${s(ms)}`).join(", ");
-  let summary =
-    `fuzz ${r.lang}: ${r.count} programs, seed ${r.seed}, fuel ${r.fuel}, interp vs ${r.backends.join(", ") || "(nothing)"}: ` +
-    `${verdict} (${s(r.ms)}: ${times})\n` +
-    formatHistogram(r.histogram);
-  if (values.index !== undefined) {
-    // The program as a file `futamura run` takes, everything else as comments.
-    const index = Number(values.index);
-    const p = programs(r.lang, r.seed, index + 1)[index]!;
-    const what = p.input ? `input ${hex(p.input) || "(empty)"}` : `arg ${p.arg}`;
-    const comment = (text: string) =>
-      // Brainfuck comments are any other bytes: its commands in them become underscores.
-      (r.lang === "bf" ? text.replace(/[-+<>.,[\]]/g, "_") : text)
-        .replace(/^/gm, "# ")
-        .replace(/# $/, "");
-    // A Brainfuck program's text may not end with a newline.
-    const text = disassemble(r.lang, p.code);
-    summary =
-      comment(
-        `program ${index} of seed ${r.seed} (${p.origin}), ${what}, bytes ${hex(p.code) || "(empty)"}\n`,
-      ) +
-      text +
-      (text === "" || text.endsWith("\n") ? "" : "\n") +
-      comment(summary);
-  }
-  out.write(summary);
-  return r.failures.length ? 1 : 0;
+  return Number(s);
+}
+
+/** A number option of at least `min` (minutes and seconds may be fractions). */
+function num(s: string | undefined, what: string, min: number): number | undefined {
+  if (s === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(s) || Number(s) < min)
+    throw new UsageError(`${what} takes a number${min > 0 ? ` > 0` : " >= 0"}, not '${s}'`);
+  return Number(s);
+}
+
+function printFailures(r: FuzzReport, err: NodeJS.WritableStream): void {
+  for (const f of r.failures.slice(0, SHOWN)) err.write(formatFailure(f) + "\n");
+  if (r.failures.length > SHOWN) err.write(`... and ${r.failures.length - SHOWN} more failures\n`);
+}
+
+/** Program `index` of the report's seed as a file `futamura run` takes, the rest as comments. */
+function programFile(r: FuzzReport, index: number): string {
+  const p = programs(r.lang, r.seed, index + 1)[index]!;
+  const what = p.input ? `input ${hex(p.input) || "(empty)"}` : `arg ${p.arg}`;
+  const comment = (text: string) =>
+    // Brainfuck comments are any other bytes: its commands in them become underscores.
+    (r.lang === "bf" ? text.replace(/[-+<>.,[\]]/g, "_") : text)
+      .replace(/^/gm, "# ")
+      .replace(/# $/, "");
+  // A Brainfuck program's text may not end with a newline.
+  const text = disassemble(r.lang, p.code);
+  return (
+    comment(
+      `program ${index} of seed ${r.seed} (${p.origin}), ${what}, bytes ${hex(p.code) || "(empty)"}\n`,
+    ) +
+    text +
+    (text === "" || text.endsWith("\n") ? "" : "\n") +
+    comment(formatSummary(r))
+  );
 }

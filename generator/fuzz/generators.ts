@@ -27,3 +27,38 @@ export function programArb(lang: string): fc.Arbitrary<Program> {
 export function programs(lang: string, seed: number, count: number): Program[] {
   return fc.sample(programArb(lang), { seed, numRuns: count });
 }
+
+/** Programs by seed and index, each seed's made once: the harness and every worker process
+ *  hold one, and make the same programs from the same seed. Keeps the last few seeds. */
+export class ProgramCache {
+  private seeds = new Map<number, Program[]>();
+
+  constructor(
+    private lang: string,
+    private keep = 4,
+  ) {}
+
+  /** Program `index` of `seed`, making at least `count` of the seed's programs at once. */
+  get(seed: number, index: number, count = index + 1): Program {
+    let ps = this.seeds.get(seed);
+    if (!ps || ps.length <= index) {
+      ps = programs(this.lang, seed, Math.max(count, index + 1));
+      this.seeds.delete(seed);
+      this.seeds.set(seed, ps);
+      if (this.seeds.size > this.keep) this.seeds.delete(this.seeds.keys().next().value!);
+    }
+    return ps[index]!;
+  }
+}
+
+/** A short fingerprint of a program (bytes, argument, input): a worker sends it back with its
+ *  results, so that the harness knows the worker ran the program it meant. */
+export function programDigest(p: Pick<Program, "code" | "arg" | "input">): string {
+  let h = 0x811c9dc5; // FNV-1a, 32 bits
+  const mix = (b: number) => (h = Math.imul(h ^ (b & 255), 0x01000193));
+  for (const b of p.code) mix(b);
+  for (let i = 0; i < 4; i++) mix(p.arg >>> (8 * i));
+  mix(p.input ? p.input.length + 1 : 0);
+  for (const b of p.input ?? []) mix(b);
+  return `${p.code.length}:${(h >>> 0).toString(16).padStart(8, "0")}`;
+}

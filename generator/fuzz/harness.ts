@@ -18,36 +18,24 @@
 //! A failure names its seed and index (`futamura fuzz <lang> --seed S --index I` prints that
 //! program as a file `futamura run` takes), its bytes and disassembly, and for the first few
 //! a minimised program (greedy deletion of byte chunks) that still disagrees.
+//!
+//! A run is a `Plan`, a sequence of jobs (seed, index): one seed's programs here, seed blocks of
+//! the schedule in schedule.ts. The jobs go to a `Runner`'s slots in turn (job j to slot
+//! j mod slots: which worker ran a program does not depend on timing), in this process or in
+//! worker processes; whenever a backend runs machine code (`native`) they go to workers, so that
+//! a crash or a hang is reported with its seed and index.
 
 import { langs, type Lang } from "../../interpreters/lang.ts";
 import { backends as registry, type Backend } from "../backends.ts";
 import { UsageError } from "../cli.ts";
-import { programs } from "./generators.ts";
+import { ProgramCache } from "./generators.ts";
 import { minimize } from "./minimize.ts";
 import { disassemble, hex } from "./ops.ts";
-import type { Program } from "./program.ts";
-import { kind, runOne, type Result } from "./run.ts";
-import { Worker } from "./workers.ts";
+import { InProcess, resolveBackends, type Runner } from "./run.ts";
+import { Tally, type Failure } from "./tally.ts";
+import { DEFAULT_TIMEOUT_MS, WORKER_CRASH, WorkerPool } from "./workers.ts";
 
-export interface Failure {
-  /** Program `index` of seed `seed` reproduces it (`futamura fuzz <lang> --seed S --index I`). */
-  seed: number;
-  index: number;
-  lang: string;
-  backend: string;
-  arg: number;
-  /** The program's input as hex bytes, for languages that read bytes. */
-  input?: string;
-  fuel: number;
-  origin: Program["origin"];
-  /** The program as hex bytes and as assembler text (`futamura run` takes the latter). */
-  hex: string;
-  program: string;
-  expected: Result;
-  got: Result;
-  /** A smaller program (and its results) that still disagrees, when minimisation found one. */
-  minimal?: { hex: string; program: string; expected: Result; got: Result };
-}
+export type { Failure } from "./tally.ts";
 
 export interface FuzzOptions {
   lang: string | Lang;
@@ -60,14 +48,22 @@ export interface FuzzOptions {
   index?: number;
   /** Minimise this many failures (default 5). */
   minimize?: number;
-  /** Run the programs in a child process, so that a backend that kills its process (machine
-   *  code gone wrong) is reported with the program's seed and index instead of ending the run. */
+  /** Worker processes to run the programs in; 0 runs them in this process. Default: 1 when a
+   *  backend is native (machine code that could kill this process), else 0. */
+  workers?: number;
+  /** Run in one worker process (`workers: 1`); false: in this process. */
   isolate?: boolean;
+  /** A program's wall-clock limit in a worker (default 60 s): past it, a crash. */
+  timeoutMs?: number;
+  /** Hears of each program as it is counted. */
+  onProgress?: (t: Tally) => void;
 }
 
 export interface FuzzReport {
   lang: string;
+  /** The seeds run: `seed` alone, or `seed`..`lastSeed` (the schedule's blocks). */
   seed: number;
+  lastSeed: number;
   count: number;
   fuel: number;
   backends: string[];
@@ -76,9 +72,12 @@ export interface FuzzReport {
   histogram: Map<string, number>;
   /** Program origin → outcome kind → number of programs. */
   byOrigin: Map<string, Map<string, number>>;
-  /** Milliseconds in all, and spent running each backend (interp included). */
+  /** Milliseconds in all, and spent running each backend (interp included, summed over
+   *  workers). */
   ms: number;
   backendMs: Map<string, number>;
+  /** Programs each worker process ran; empty when they ran in this process. */
+  workers: number[];
 }
 
 export const DEFAULT_SEED = 1;
@@ -88,111 +87,147 @@ export const DEFAULT_FUEL = 10_000;
  *  steps. */
 export const DEFAULT_FUEL_BF = 40_000;
 
-export function resolveBackends(list: (string | Backend)[] | undefined): Backend[] {
-  if (list === undefined) return Object.values(registry).filter((b) => b.name !== "interp");
-  return list.map((b) => {
-    if (typeof b !== "string") return b;
-    const found = registry[b];
-    if (!found)
-      throw new UsageError(`unknown backend '${b}' (${Object.keys(registry).join(", ")})`);
-    return found;
+/** The jobs of a run, by number: program `index` of `seed` (making `count` of the seed's
+ *  programs at once), or undefined past the end. Asked for in increasing order by each slot. */
+export interface Plan {
+  job(j: number): { seed: number; index: number; count: number } | undefined;
+}
+
+/** What every run needs: the language, fuel, backends, where the programs run. */
+export interface Setup {
+  lang: Lang;
+  fuel: number;
+  others: Backend[];
+  runner: Runner;
+  minimize: number;
+  onProgress?: ((t: Tally) => void) | undefined;
+}
+
+/** Runs `count` programs of `seed` (or program `index` alone) on interp and the selected
+ *  backends and compares them. */
+export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
+  const seed = opts.seed ?? DEFAULT_SEED;
+  const first = opts.index ?? 0;
+  const count = opts.index === undefined ? (opts.count ?? DEFAULT_COUNT) : 1;
+  const setup = prepare(opts, count);
+  const end = first + count;
+  return runPlan(setup, {
+    job: (j) => (j < count ? { seed, index: first + j, count: end } : undefined),
   });
 }
 
-/** Runs `count` programs of `seed` on interp and the selected backends and compares them. */
-export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
-  const start = performance.now();
+/** The language, fuel and backends of `opts`, and a runner with at most `jobs` slots. */
+export function prepare(opts: FuzzOptions, jobs: number): Setup {
   const lang = typeof opts.lang === "string" ? langs[opts.lang] : opts.lang;
   if (!lang)
     throw new UsageError(
       `unknown language '${String(opts.lang)}' (${Object.keys(langs).join(", ")})`,
     );
-  const seed = opts.seed ?? DEFAULT_SEED;
-  const count = opts.count ?? DEFAULT_COUNT;
   const fuel = opts.fuel ?? (lang.name === "bf" ? DEFAULT_FUEL_BF : DEFAULT_FUEL);
   const others = resolveBackends(opts.backends);
-  const progs =
-    opts.index === undefined
-      ? programs(lang.name, seed, count)
-      : programs(lang.name, seed, opts.index + 1);
-  const first = opts.index ?? 0;
-  const worker = opts.isolate ? new Worker(lang, seed, progs.length, fuel, others) : undefined;
+  const workers = Math.min(workerCount(opts, others), Math.max(jobs, 1));
+  if (workers > 0)
+    for (const b of others)
+      if (registry[b.name] !== b)
+        throw new UsageError(`backend '${b.name}' is not registered: it cannot run in a worker`);
+  const runner =
+    workers > 0
+      ? new WorkerPool(lang, fuel, others, workers, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)
+      : new InProcess(lang, fuel, others);
+  return { lang, fuel, others, runner, minimize: opts.minimize ?? 5, onProgress: opts.onProgress };
+}
 
-  const failures: Failure[] = [];
-  const histogram = new Map<string, number>();
-  const byOrigin = new Map<string, Map<string, number>>();
-  const backendMs = new Map<string, number>([registry.interp!, ...others].map((b) => [b.name, 0]));
-  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-  for (let index = first; index < progs.length; index++) {
-    const p = progs[index]!;
-    const { expected, got, ms } = worker
-      ? await worker.run(index, others)
-      : await runOne(lang, p.code, p.arg, others, fuel, p.input);
-    [registry.interp!, ...others].forEach((b, i) =>
-      backendMs.set(b.name, backendMs.get(b.name)! + ms[i]!),
-    );
-    const k = kind(expected);
-    bump(histogram, k);
-    if (!byOrigin.has(p.origin)) byOrigin.set(p.origin, new Map());
-    bump(byOrigin.get(p.origin)!, k);
-    const base = {
-      seed,
-      index,
-      lang: lang.name,
-      arg: p.arg,
-      ...(p.input ? { input: hex(p.input) } : {}),
-      fuel,
-      origin: p.origin,
-      hex: hex(p.code),
-      program: disassemble(lang.name, p.code),
-      expected,
-    };
-    if (expected.startsWith("crash: "))
-      failures.push({
-        ...base,
-        backend: "interp",
-        got: expected,
-        expected: "a value or an interpreter error",
-      });
-    others.forEach((b, i) => {
-      if (got[i] !== expected) failures.push({ ...base, backend: b.name, got: got[i]! });
+/** Worker processes asked for, or by default one when any backend runs machine code. */
+function workerCount(opts: FuzzOptions, others: Backend[]): number {
+  if (opts.workers !== undefined) return opts.workers;
+  if (opts.isolate !== undefined) return opts.isolate ? 1 : 0;
+  return others.some((b) => b.native) ? 1 : 0;
+}
+
+/** Runs the jobs of `plan`, minimises the first failures, and reports; closes the runner.
+ *  `onRan` hears of each job as it is counted. */
+export async function runPlan(
+  setup: Setup,
+  plan: Plan,
+  onRan?: (seed: number, index: number, tally: Tally) => void,
+): Promise<FuzzReport> {
+  const start = performance.now();
+  const { lang, fuel, others, runner } = setup;
+  const programs = new ProgramCache(lang.name, 4 + runner.slots);
+  const tally = new Tally(lang, fuel, registry.interp!, others, runner.slots, programs);
+  try {
+    await drive(runner, plan, (job, ran, slot) => {
+      tally.add(job.seed, job.index, job.count, ran, slot);
+      onRan?.(job.seed, job.index, tally);
+      setup.onProgress?.(tally);
     });
+    tally.sortFailures();
+    await minimizeFailures(setup, tally.failures, programs);
+  } finally {
+    runner.close();
   }
+  return {
+    lang: lang.name,
+    seed: tally.count ? tally.firstSeed : (plan.job(0)?.seed ?? DEFAULT_SEED),
+    lastSeed: tally.count ? tally.lastSeed : (plan.job(0)?.seed ?? DEFAULT_SEED),
+    count: tally.count,
+    fuel,
+    backends: others.map((b) => b.name),
+    failures: tally.failures,
+    histogram: tally.histogram,
+    byOrigin: tally.byOrigin,
+    ms: performance.now() - start,
+    backendMs: tally.backendMs,
+    workers: runner instanceof WorkerPool ? tally.perSlot : [],
+  };
+}
 
-  worker?.close();
+/** Job j goes to slot j mod slots, each slot running its jobs in order; after an error no
+ *  slot takes another job, and the first error is thrown when all have stopped. */
+async function drive(
+  runner: Runner,
+  plan: Plan,
+  onRan: (
+    job: NonNullable<ReturnType<Plan["job"]>>,
+    ran: Awaited<ReturnType<Runner["run"]>>,
+    slot: number,
+  ) => void,
+): Promise<void> {
+  let failed = false;
+  const slot = async (s: number) => {
+    for (let j = s; !failed; j += runner.slots) {
+      const job = plan.job(j);
+      if (!job) return;
+      onRan(job, await runner.run(s, job), s);
+    }
+  };
+  const ends = await Promise.allSettled(
+    Array.from({ length: runner.slots }, (_, s) =>
+      slot(s).catch((e: unknown) => {
+        failed = true;
+        throw e;
+      }),
+    ),
+  );
+  for (const e of ends) if (e.status === "rejected") throw e.reason;
+}
 
-  // Minimise the first few failures: smaller programs make better bug reports.
-  const budget = opts.minimize ?? 5;
-  for (const f of failures.slice(0, budget)) {
-    if (worker && f.got.startsWith("crash: the worker")) continue; // not again in this process
-    const b = f.backend === "interp" ? registry.interp! : others.find((o) => o.name === f.backend)!;
-    const m = await minimize(
-      lang,
-      progs[f.index]!.code,
-      f.arg,
-      b,
-      fuel,
-      400,
-      progs[f.index]!.input,
-    );
+/** Minimises the first few failures: smaller programs make better bug reports. A worker that
+ *  died or was stopped is not asked again (each try could cost a restart or a timeout). */
+async function minimizeFailures(
+  setup: Setup,
+  failures: Failure[],
+  programs: ProgramCache,
+): Promise<void> {
+  for (const f of failures.slice(0, setup.minimize)) {
+    if (f.got.startsWith(WORKER_CRASH)) continue;
+    const m = await minimize(setup.runner, programs.get(f.seed, f.index), f.backend);
     if (m)
       f.minimal = {
         hex: hex(m.code),
-        program: disassemble(lang.name, m.code),
+        program: disassemble(setup.lang.name, m.code),
         expected: m.expected,
         got: m.got,
       };
   }
-  return {
-    lang: lang.name,
-    seed,
-    count: progs.length - first,
-    fuel,
-    backends: others.map((b) => b.name),
-    failures,
-    histogram,
-    byOrigin,
-    ms: performance.now() - start,
-    backendMs,
-  };
 }

@@ -1,37 +1,39 @@
 //! Minimisation: greedy deletion of byte chunks while a backend still disagrees, so that a
 //! failure comes with a smaller program that shows it.
 
-import type { Lang } from "../../interpreters/lang.ts";
-import type { Backend } from "../backends.ts";
-import { runOne, type Result } from "./run.ts";
+import type { Job, Result, Runner } from "./run.ts";
+
+/** A smaller program and what it gave. */
+export interface Smaller {
+  code: Uint8Array;
+  expected: Result;
+  got: Result;
+}
 
 /** Greedily deletes chunks of bytes while `backend` still disagrees with interp (or, for
- *  interp, still crashes); undefined if nothing could be removed. At most `limit` runs. */
+ *  interp, still crashes); undefined if nothing could be removed. At most `limit` runs, each
+ *  a job of `runner` (in a worker process where the fuzzing ran in one). */
 export async function minimize(
-  lang: Lang,
-  code: Uint8Array,
-  arg: number,
-  backend: Backend,
-  fuel: number,
+  runner: Runner,
+  program: { code: Uint8Array; arg: number; input?: Uint8Array | undefined },
+  backend: string,
   limit = 400,
-  input?: Uint8Array,
-): Promise<{ code: Uint8Array; expected: Result; got: Result } | undefined> {
+): Promise<Smaller | undefined> {
   let runs = 0;
-  const check = async (c: Uint8Array) => {
+  const check = async (c: Uint8Array): Promise<Smaller | undefined> => {
     runs++;
-    const { expected, got } = await runOne(
-      lang,
-      c,
-      arg,
-      backend.name === "interp" ? [] : [backend],
-      fuel,
-      input,
-    );
-    const bad = backend.name === "interp" ? expected.startsWith("crash: ") : got[0] !== expected;
+    const job: Job = {
+      code: Array.from(c),
+      arg: program.arg,
+      ...(program.input ? { input: Array.from(program.input) } : {}),
+      backends: backend === "interp" ? [] : [backend],
+    };
+    const { expected, got } = await runner.run(0, job);
+    const bad = backend === "interp" ? expected.startsWith("crash: ") : got[0] !== expected;
     return bad ? { code: c, expected, got: got[0] ?? expected } : undefined;
   };
-  let best: { code: Uint8Array; expected: Result; got: Result } | undefined;
-  let cur = code;
+  let cur = program.code;
+  let best: Smaller | undefined;
   // Passes over chunk sizes len/2, len/4, ..., 4, 3, 2, 1 (instructions are 1 or 2 bytes), until
   // a pass removes nothing.
   for (let progress = true; progress && runs < limit;) {

@@ -1,19 +1,23 @@
 //! Running one program on interp and on the other backends, and turning how each run ended
-//! into comparable text (a `Result`). `runOne` is the unit of work a worker process does: its
-//! inputs and result are plain data.
+//! into comparable text (a `Result`). A `Job` names a program by seed and index (or gives it
+//! whole) and is plain data, so that a `Runner` can run it in this process or send it to a
+//! worker process (workers.ts) and get the same answer back.
 
 import type { Lang } from "../../interpreters/lang.ts";
 import { STEP_LIMIT } from "../../runtime/hints.ts";
 import { backends as registry, runProgram, type Backend } from "../backends.ts";
+import { UsageError } from "../cli.ts";
+import { ProgramCache, programDigest } from "./generators.ts";
 import { hex } from "./ops.ts";
+import type { Program } from "./program.ts";
 
 /** How one run ended, as text: `value 42`, `error: <message>`, or `crash: <message>` for an
  *  exception that is not an interpreter error (a bug of the backend or of the tool); followed
  *  by `; output <hex>` when the program wrote bytes. */
 export type Result = string;
 
-/** Runs one program on `interp` and on each of `others`: the unit of work that could move to
- *  a child process. Results (in the order of `others`) and times are plain data. */
+/** Runs one program on `interp` and on each of `others`. Results (in the order of `others`)
+ *  and times are plain data; `each` hears of each result as it comes (k = 0 is interp). */
 export async function runOne(
   lang: Lang,
   code: Uint8Array,
@@ -21,12 +25,14 @@ export async function runOne(
   others: Backend[],
   fuel: number,
   input?: Uint8Array,
+  each?: (k: number, result: Result, ms: number) => void,
 ): Promise<{ expected: Result; got: Result[]; ms: number[] }> {
   const ms: number[] = [];
   const timed = async (b: Backend) => {
     const start = performance.now();
     const r = await runOn(b, lang, code, arg, fuel, input);
     ms.push(performance.now() - start);
+    each?.(ms.length - 1, r, ms[ms.length - 1]!);
     return r;
   };
   const expected = await timed(registry.interp!);
@@ -63,4 +69,79 @@ export function kind(r: Result): string {
   if (r.startsWith("crash: ")) return "crash";
   const error = r.replace(/; output [0-9a-f ]*$/, "");
   return error === `error: ${STEP_LIMIT}` ? "fuel exhausted" : error;
+}
+
+/** The backends to compare with interp: names (or objects) given, or every one but interp. */
+export function resolveBackends(list: (string | Backend)[] | undefined): Backend[] {
+  if (list === undefined) return Object.values(registry).filter((b) => b.name !== "interp");
+  return list.map((b) => {
+    if (typeof b !== "string") return b;
+    const found = registry[b];
+    if (!found)
+      throw new UsageError(`unknown backend '${b}' (${Object.keys(registry).join(", ")})`);
+    return found;
+  });
+}
+
+/** What a runner runs: program `index` of `seed` (making `count` of the seed's programs at
+ *  once) on interp and every backend of the runner, or a program given whole (minimisation's
+ *  candidates) on interp and the backends named. Plain data: it goes to worker processes. */
+export type Job =
+  | { seed: number; index: number; count: number }
+  | { code: number[]; arg: number; input?: number[]; backends: string[] };
+
+/** What a job gave: interp's result, each backend's (in the job's order; undefined when the
+ *  backend did not run because the worker died or was stopped on an earlier one), times, and
+ *  the digest of the program that ran (when the run finished). */
+export interface Ran {
+  expected: Result;
+  got: (Result | undefined)[];
+  ms: number[];
+  digest?: string;
+}
+
+/** Runs jobs: in this process, or in worker processes (one slot each). */
+export interface Runner {
+  readonly slots: number;
+  run(slot: number, job: Job): Promise<Ran>;
+  close(): void;
+}
+
+/** A job's program and backends, among `others` (a worker's or the harness's). */
+export function jobParts(
+  job: Job,
+  cache: ProgramCache,
+  others: Backend[],
+): { program: Pick<Program, "code" | "arg" | "input">; backends: Backend[] } {
+  if ("seed" in job)
+    return { program: cache.get(job.seed, job.index, job.count), backends: others };
+  const program = {
+    code: Uint8Array.from(job.code),
+    arg: job.arg,
+    ...(job.input ? { input: Uint8Array.from(job.input) } : {}),
+  };
+  return { program, backends: job.backends.map((n) => others.find((b) => b.name === n)!) };
+}
+
+/** Jobs run in this process, one at a time: a backend that kills its process takes the run
+ *  with it (workers.ts runs them apart). */
+export class InProcess implements Runner {
+  readonly slots = 1;
+  private cache: ProgramCache;
+
+  constructor(
+    private lang: Lang,
+    private fuel: number,
+    private others: Backend[],
+  ) {
+    this.cache = new ProgramCache(lang.name);
+  }
+
+  async run(_slot: number, job: Job): Promise<Ran> {
+    const { program: p, backends } = jobParts(job, this.cache, this.others);
+    const r = await runOne(this.lang, p.code, p.arg, backends, this.fuel, p.input);
+    return { ...r, digest: programDigest(p) };
+  }
+
+  close(): void {}
 }
