@@ -75,7 +75,7 @@ export async function fuzzCommand(
         `seeds finished: ${formatSeeds(s.run.seeds) || "none"}\n` +
         `ledger ${s.ledger}: ${lang} ${s.total.programs} programs in all (${s.total.seeds} seeds, ${s.total.runs} runs), ${s.total.disagreements} disagreements\n`,
     );
-    return s.report.failures.length ? 1 : 0;
+    return s.report.disagreements ? 1 : 0;
   }
   if (values.ledger !== undefined || values.block !== undefined)
     throw new UsageError("--ledger and --block go with --minutes or --seeds");
@@ -89,7 +89,7 @@ export async function fuzzCommand(
   });
   printFailures(r, err);
   out.write(index === undefined ? formatSummary(r) : programFile(r, index));
-  return r.failures.length ? 1 : 0;
+  return r.disagreements ? 1 : 0;
 }
 
 function parse(argv: string[]) {
@@ -138,7 +138,7 @@ function num(s: string | undefined, what: string, min: number): number | undefin
 
 function printFailures(r: FuzzReport, err: NodeJS.WritableStream): void {
   for (const f of r.failures.slice(0, SHOWN)) err.write(formatFailure(f) + "\n");
-  if (r.failures.length > SHOWN) err.write(`... and ${r.failures.length - SHOWN} more failures\n`);
+  if (r.disagreements > SHOWN) err.write(`... and ${r.disagreements - SHOWN} more failures\n`);
 }
 
 /** Program `index` of the report's seed as a file `futamura run` takes, the rest as comments. */

@@ -47,7 +47,7 @@ const perSecond = (count: number, ms: number) => Math.round((count * 1000) / Mat
 
 /** The verdict line and the histogram. `each`: programs per seed, for the schedule's runs. */
 export function formatSummary(r: FuzzReport, each?: number): string {
-  const verdict = r.failures.length ? `${r.failures.length} disagreements` : "all agree";
+  const verdict = r.disagreements ? `${r.disagreements} disagreements` : "all agree";
   const where = r.workers.length
     ? `${r.workers.length} worker${r.workers.length === 1 ? "" : "s"}`
     : "in this process";
@@ -86,6 +86,6 @@ export function formatProgress(
   };
   return (
     `fuzz ${lang} progress: ${t.count}${of} programs${seeds}, ${rate} programs/s, ` +
-    `${t.failures.length} disagreements${left === undefined ? "" : `, ${clock(left)} left`}\n`
+    `${t.disagreements} disagreements${left === undefined ? "" : `, ${clock(left)} left`}\n`
   );
 }

@@ -31,7 +31,7 @@ import { UsageError } from "../cli.ts";
 import { ProgramCache } from "./generators.ts";
 import { minimize } from "./minimize.ts";
 import { disassemble, hex } from "./ops.ts";
-import { InProcess, resolveBackends, type Runner } from "./run.ts";
+import { InProcess, resolveBackends, type Ran, type Runner } from "./run.ts";
 import { Tally, type Failure } from "./tally.ts";
 import { DEFAULT_TIMEOUT_MS, WORKER_CRASH, WorkerPool } from "./workers.ts";
 
@@ -67,7 +67,9 @@ export interface FuzzReport {
   count: number;
   fuel: number;
   backends: string[];
+  /** The failures (the first KEPT_FAILURES found), and how many there were. */
   failures: Failure[];
+  disagreements: number;
   /** Outcome kind on interp → number of programs. */
   histogram: Map<string, number>;
   /** Program origin → outcome kind → number of programs. */
@@ -87,10 +89,18 @@ export const DEFAULT_FUEL = 10_000;
  *  steps. */
 export const DEFAULT_FUEL_BF = 40_000;
 
-/** The jobs of a run, by number: program `index` of `seed` (making `count` of the seed's
- *  programs at once), or undefined past the end. Asked for in increasing order by each slot. */
+/** Program `index` of `seed`, making `count` of the seed's programs at once. */
+export interface SeedJob {
+  seed: number;
+  index: number;
+  count: number;
+}
+
+/** The jobs of a run, by number (undefined past the end), asked for in increasing order by
+ *  each slot; `seed` is the first seed, named in a report even when nothing ran. */
 export interface Plan {
-  job(j: number): { seed: number; index: number; count: number } | undefined;
+  readonly seed: number;
+  job(j: number): SeedJob | undefined;
 }
 
 /** What every run needs: the language, fuel, backends, where the programs run. */
@@ -112,6 +122,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const setup = prepare(opts, count);
   const end = first + count;
   return runPlan(setup, {
+    seed,
     job: (j) => (j < count ? { seed, index: first + j, count: end } : undefined),
   });
 }
@@ -168,12 +179,13 @@ export async function runPlan(
   }
   return {
     lang: lang.name,
-    seed: tally.count ? tally.firstSeed : (plan.job(0)?.seed ?? DEFAULT_SEED),
-    lastSeed: tally.count ? tally.lastSeed : (plan.job(0)?.seed ?? DEFAULT_SEED),
+    seed: tally.count ? tally.firstSeed : plan.seed,
+    lastSeed: tally.count ? tally.lastSeed : plan.seed,
     count: tally.count,
     fuel,
     backends: others.map((b) => b.name),
     failures: tally.failures,
+    disagreements: tally.disagreements,
     histogram: tally.histogram,
     byOrigin: tally.byOrigin,
     ms: performance.now() - start,
@@ -187,11 +199,7 @@ export async function runPlan(
 async function drive(
   runner: Runner,
   plan: Plan,
-  onRan: (
-    job: NonNullable<ReturnType<Plan["job"]>>,
-    ran: Awaited<ReturnType<Runner["run"]>>,
-    slot: number,
-  ) => void,
+  onRan: (job: SeedJob, ran: Ran, slot: number) => void,
 ): Promise<void> {
   let failed = false;
   const slot = async (s: number) => {

@@ -72,6 +72,11 @@ export class Ledger {
     return this.data.block;
   }
 
+  /** The next unused seed of `lang`. */
+  next(lang: string): number {
+    return this.data.langs[lang]?.next ?? this.data.first;
+  }
+
   /** The next unused seed of `lang`, now claimed. */
   claim(lang: string): number {
     const l = this.lang(lang);

@@ -5,7 +5,14 @@
 //! that a seed in the ledger always means all of its programs.
 
 import { formatFailureLine } from "./format.ts";
-import { prepare, runPlan, type FuzzOptions, type FuzzReport, type Plan } from "./harness.ts";
+import {
+  prepare,
+  runPlan,
+  type FuzzOptions,
+  type FuzzReport,
+  type Plan,
+  type SeedJob,
+} from "./harness.ts";
 import { DEFAULT_LEDGER, Ledger, addSeed, currentCommit, type LedgerRun } from "./ledger.ts";
 import type { Tally } from "./tally.ts";
 
@@ -57,12 +64,12 @@ export async function fuzzSchedule(opts: ScheduleOptions): Promise<ScheduleRepor
     const deadline = opts.minutes === undefined ? Infinity : start + opts.minutes * 60_000;
     const over = (started: number) =>
       performance.now() >= deadline || (opts.seeds !== undefined && started >= opts.seeds);
-    const plan = new SeedBlocks(block, () => ledger.claim(lang), over);
+    const plan = new SeedBlocks(ledger.next(lang), block, () => ledger.claim(lang), over);
     const compared = new Map<number, number>();
     const finished = (seed: number, tally: Tally) => {
       addSeed(run.seeds, seed);
       run.programs += block;
-      run.disagreements = tally.failures.length;
+      run.disagreements = tally.disagreements;
       run.failures = tally.failures.slice(0, LEDGER_FAILURES).map(formatFailureLine);
       const seconds = (performance.now() - start) / 1000;
       run.seconds = Math.round(seconds * 10) / 10;
@@ -90,12 +97,13 @@ class SeedBlocks implements Plan {
   private stopAt = Infinity;
 
   constructor(
+    readonly seed: number,
     private block: number,
     private claim: () => number,
     private over: (started: number) => boolean,
   ) {}
 
-  job(j: number): { seed: number; index: number; count: number } | undefined {
+  job(j: number): SeedJob | undefined {
     const b = Math.floor(j / this.block);
     while (b >= this.seeds.length && b < this.stopAt) {
       if (this.over(this.seeds.length)) this.stopAt = this.seeds.length;

@@ -32,13 +32,18 @@ export interface Failure {
   minimal?: { hex: string; program: string; expected: Result; got: Result };
 }
 
+/** Failures kept whole (with their programs); past this, disagreements are only counted. */
+export const KEPT_FAILURES = 1000;
+
 const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
 export class Tally {
   count = 0;
   firstSeed = Infinity;
   lastSeed = -Infinity;
+  /** The first failures found (at most KEPT_FAILURES), and how many there were in all. */
   readonly failures: Failure[] = [];
+  disagreements = 0;
   /** Outcome kind on interp → number of programs. */
   readonly histogram = new Map<string, number>();
   /** Program origin → outcome kind → number of programs. */
@@ -96,7 +101,7 @@ export class Tally {
       expected: ran.expected,
     };
     if (ran.expected.startsWith("crash: "))
-      this.failures.push({
+      this.fail({
         ...base,
         backend: "interp",
         got: ran.expected,
@@ -104,9 +109,13 @@ export class Tally {
       });
     this.others.forEach((b, i) => {
       const got = ran.got[i];
-      if (got !== undefined && got !== ran.expected)
-        this.failures.push({ ...base, backend: b.name, got });
+      if (got !== undefined && got !== ran.expected) this.fail({ ...base, backend: b.name, got });
     });
+  }
+
+  private fail(f: Failure): void {
+    this.disagreements++;
+    if (this.failures.length < KEPT_FAILURES) this.failures.push(f);
   }
 
   /** The failures in the order of seed and index (a stable sort: for one program, in the

@@ -74,6 +74,16 @@ function injectedFault(index: number): (() => void) | undefined {
 // ---------------------------------------------------------------------------------------------
 // The parent
 
+/** A line of the protocol, or undefined for anything else a child printed. */
+function parseReply(line: string): Reply | undefined {
+  try {
+    const r = JSON.parse(line) as Reply | null;
+    return r && typeof r === "object" && ("ready" in r || "k" in r || "done" in r) ? r : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Worker processes, one slot each. */
 export class WorkerPool {
   readonly slots: number;
@@ -147,8 +157,10 @@ class WorkerProcess {
     child.stdin!.on("error", () => {}); // a child that died: its exit says so
     return new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on("line", (line) => {
-        const reply = JSON.parse(line) as Reply;
-        if ("ready" in reply) resolve();
+        const reply = parseReply(line);
+        if (!reply)
+          process.stderr.write(`fuzz worker: ${line}\n`); // not ours: a stray print
+        else if ("ready" in reply) resolve();
         else this.hear(reply);
       });
       child.on("close", (code, signal) => {
