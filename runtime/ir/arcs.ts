@@ -2,6 +2,7 @@
 //! of `x + c` with constants (`merge-guards`, `cse`): what a comparison holds for is an arc, and
 //! adding a constant turns an arc without any case for wrapping around.
 
+import { countWork } from "../work.ts";
 import type { Op, Operand } from "./types.ts";
 
 export const CIRCLE = 2 ** 32;
@@ -105,7 +106,7 @@ export function narrow(a: Arc, b: Arc): Arc {
 export function linear(v: number, def: (v: number) => Op | undefined): { x: number; c: number } {
   let x = v;
   let c = 0;
-  for (;;) {
+  for (let steps = 1; ; steps++) {
     const add = def(x);
     const addend: Operand | undefined = add?.args[1];
     if (
@@ -113,8 +114,10 @@ export function linear(v: number, def: (v: number) => Op | undefined): { x: numb
       typeof add.args[0] !== "number" ||
       typeof addend !== "object" ||
       addend.k !== "int"
-    )
+    ) {
+      countWork("linear", steps);
       return { x, c };
+    }
     x = add.args[0];
     c = mod(c + addend.v);
   }

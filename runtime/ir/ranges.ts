@@ -24,6 +24,7 @@ import {
   within,
 } from "./arcs.ts";
 import type { Graph, Op, Operand } from "./types.ts";
+import { countWork } from "../work.ts";
 import { inheritors, jumpsOf, predecessorCounts, reversePostorder } from "./walk.ts";
 
 const WIDEN = 3;
@@ -81,6 +82,8 @@ export function paramArcs(
     return new Map();
   const steps = passings(g, def, inherits);
   const params = (b: number) => g.blocks[b]!.params;
+  // Work (`runtime/work.ts`): finding the passings, then a step per passing per round.
+  let work = g.blocks.length + steps.length;
   // Arcs by variable in arrays, not maps: a residual graph has tens of thousands of parameters.
   const n = g.types.length;
 
@@ -92,6 +95,7 @@ export function paramArcs(
     pass: (p: number, arc: Arc) => void,
     jumped?: (block: number) => void,
   ) => {
+    work += steps.length;
     for (const s of steps) {
       if (typeof s === "number") {
         jumped?.(s);
@@ -118,7 +122,7 @@ export function paramArcs(
     changed = true;
   };
   for (let r = 0; changed; r++) {
-    if (r === ROUNDS) return new Map(); // not settled: nothing is known
+    if (r === ROUNDS) return (countWork("ranges", work), new Map()); // not settled: nothing is known
     changed = false;
     round((p) => arcs[p], grow);
   }
@@ -143,6 +147,7 @@ export function paramArcs(
       },
     );
     let same = true;
+    work += n;
     for (let p = 0; same && p < n; p++) {
       const a = next[p];
       const b = best[p];
@@ -160,6 +165,7 @@ export function paramArcs(
     if (!fixpoint) break;
     best = next;
   }
+  countWork("ranges", work + n);
   const out = new Map<number, Arc>();
   for (let p = 0; p < n; p++) {
     const a = best[p];

@@ -16,6 +16,14 @@ export function jumpsOf(t: Term): Jump[] {
   }
 }
 
+/** Blocks and operations of `g`: the steps of a pass that visits each a bounded number of
+ *  times (`runtime/work.ts`). */
+export function sizeOf(g: Graph): number {
+  let n = g.blocks.length;
+  for (const b of g.blocks) n += b.ops.length;
+  return n;
+}
+
 /** How many jumps lead to each block. */
 export function predecessorCounts(g: Graph): number[] {
   const preds = g.blocks.map(() => 0);
@@ -75,36 +83,40 @@ export function successors(t: Term): number[] {
 }
 
 /** Rewrites every operand used in the graph (not definitions) through `f`, in place (no pass
- *  shares an operand list between two operations or jumps). */
-export function mapOperands(g: Graph, f: (o: Operand) => Operand): void {
+ *  shares an operand list between two operations or jumps). Returns the steps it took (blocks,
+ *  operations and operands visited; `runtime/work.ts`). */
+export function mapOperands(g: Graph, f: (o: Operand) => Operand): number {
+  let steps = g.blocks.length;
   for (const b of g.blocks) {
-    for (const op of b.ops) each(op.args, f);
+    steps += b.ops.length;
+    for (const op of b.ops) steps += each(op.args, f);
     const t = b.term;
     switch (t.k) {
       case "jump":
-        each(t.to.args, f);
+        steps += each(t.to.args, f);
         break;
       case "branch":
         t.cond = f(t.cond);
-        each(t.then.args, f);
-        each(t.else.args, f);
+        steps += each(t.then.args, f) + each(t.else.args, f);
         break;
       case "switch":
         t.on = f(t.on);
-        for (const c of t.cases) each(c.to.args, f);
-        each(t.default.args, f);
+        for (const c of t.cases) steps += each(c.to.args, f);
+        steps += each(t.default.args, f);
         break;
       case "return":
         if (t.value !== undefined) t.value = f(t.value);
         break;
       case "exit":
-        each(t.args, f);
+        steps += each(t.args, f);
     }
   }
+  return steps;
 }
 
-function each(xs: Operand[], f: (o: Operand) => Operand): void {
+function each(xs: Operand[], f: (o: Operand) => Operand): number {
   for (let i = 0; i < xs.length; i++) xs[i] = f(xs[i]!);
+  return xs.length;
 }
 
 /** Variables replaced by operands, as passes find them: a lookup follows replacements of
@@ -113,6 +125,8 @@ function each(xs: Operand[], f: (o: Operand) => Operand): void {
 export class Substitution {
   private to: (Operand | undefined)[];
   size = 0;
+  /** Links followed by lookups (`runtime/work.ts`). */
+  steps = 0;
   constructor(g: Graph) {
     this.to = new Array(g.types.length);
   }
@@ -125,9 +139,11 @@ export class Substitution {
   }
   readonly resolve = (o: Operand): Operand => {
     let end = o;
-    for (let to; typeof end === "number" && (to = this.to[end]) !== undefined;) end = to;
+    let steps = 1;
+    for (let to; typeof end === "number" && (to = this.to[end]) !== undefined; steps++) end = to;
     for (let to; typeof o === "number" && (to = this.to[o]) !== undefined && to !== end; o = to)
       this.to[o] = end;
+    this.steps += steps;
     return end;
   };
 }

@@ -15,6 +15,10 @@
 //! The facts are scoped tables walked depth-first over the tree of single-predecessor edges:
 //! a block adds to them and takes its additions back when its subtree is done, so a long chain
 //! of blocks (a residual graph's straight-line code) costs its length, not its length squared.
+//!
+//! Cost: linear in the graph (each block visited once, each table entry added and taken back
+//! once), plus the substitution's lookups, reading each comparison's `x + c` (`arcs.ts`) and
+//! the parameters' arcs (`ranges.ts`).
 
 import { type Arc, complement, narrow, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
@@ -28,6 +32,7 @@ import {
   mapOperands,
   predecessorCounts,
 } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 /** A block to visit with the condition its edge decides, or the undoing of a visited one. */
 type Step =
@@ -58,6 +63,7 @@ export function cse(g: Graph): void {
   // What block parameters hold wherever they are defined: the start of every range.
   const params = paramArcs(g, def, preds, inherits);
   const rangeOf = (x: number) => t.ranges.get(x) ?? params.get(x);
+  let steps = 0;
 
   const visit = (bi: number, s: Step & { k: "visit" }, work: Step[]) => {
     const undo: Step & { k: "undo" } = { k: "undo", exprs: [], conds: [], ranges: [] };
@@ -73,6 +79,7 @@ export function cse(g: Graph): void {
     const b = g.blocks[bi]!;
     const ops = b.ops;
     let kept = 0;
+    steps += 1 + ops.length;
     for (const op of ops) {
       const args = op.args;
       for (let i = 0; i < args.length; i++) args[i] = resolve(args[i]!);
@@ -135,6 +142,7 @@ export function cse(g: Graph): void {
         visit(s.block, s, work);
         continue;
       }
+      steps += 1 + s.exprs.length + s.conds.length + s.ranges.length;
       if (s.saved) t = s.saved;
       for (const k of s.exprs) t.exprs.delete(k);
       for (const c of s.conds) t.conds.delete(c);
@@ -143,5 +151,6 @@ export function cse(g: Graph): void {
         else t.ranges.delete(x);
     }
   });
-  mapOperands(g, resolve);
+  steps += mapOperands(g, resolve);
+  countWork("cse", steps + subst.steps);
 }

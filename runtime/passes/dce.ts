@@ -2,10 +2,14 @@
 //! and block parameters that only feed themselves (values carried around a loop for nothing).
 //! A value is live if an effect, a terminator or a live parameter uses it: a worklist marks
 //! liveness backwards from those roots, each variable once.
+//!
+//! Cost: linear in the graph (each variable marked once, its definition's operands or its
+//! incoming arguments read once).
 
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { jumpsOf, termOperands } from "../ir/walk.ts";
+import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export function dce(g: Graph): void {
   const removable = (op: string) => OPS[op]!.effect === "pure" || OPS[op]!.effect === "alloc";
@@ -30,8 +34,10 @@ export function dce(g: Graph): void {
     termOperands(b.term).forEach(use);
   }
   g.blocks[0]!.params.forEach(use);
+  let steps = 2 * sizeOf(g);
   while (work.length) {
     const v = work.pop()!;
+    steps += 1 + (defOp[v]?.args.length ?? 0) + (incoming[v]?.length ?? 0);
     defOp[v]?.args.forEach(use);
     incoming[v]?.forEach(use);
   }
@@ -41,4 +47,5 @@ export function dce(g: Graph): void {
     b.ops = b.ops.filter((op) => !removable(op.op) || live[op.dst] === 1);
   }
   g.blocks.forEach((b, bi) => (b.params = b.params.filter((_, k) => keep[bi]![k])));
+  countWork("dce", steps);
 }

@@ -2,10 +2,13 @@
 //! applies the algebraic identities x+0, x-0, x*1, x|0, x^0, x<<0, x>>0 and x&-1, and turns
 //! branches and switches on constants into jumps. Residual graphs need it after `prune-params`
 //! has turned merge-point parameters that only ever receive one constant into that constant.
+//!
+//! Cost: linear in the graph (one visit of each operation, then one of each operand).
 
 import { OPS } from "../ir/ops.ts";
 import type { Const, Graph, Operand } from "../ir/types.ts";
-import { mapOperands } from "../ir/walk.ts";
+import { mapOperands, sizeOf } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 /** For each operation, the constant that leaves the other operand unchanged, and on which side. */
 const IDENTITY: Record<string, { right: number; left?: number }> = {
@@ -52,5 +55,7 @@ export function fold(g: Graph): void {
         b.term = { k: "jump", to: t.cases.find((c) => c.value === v.v)?.to ?? t.default };
     }
   }
-  if (folded) mapOperands(g, get);
+  let steps = sizeOf(g);
+  if (folded) steps += mapOperands(g, get);
+  countWork("fold", steps);
 }

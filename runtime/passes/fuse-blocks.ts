@@ -1,9 +1,13 @@
 //! Fuses a block into its only predecessor when that predecessor ends in a plain jump to it:
 //! the jump's arguments replace the block's parameters. Straightens the chains of empty blocks
 //! that lowering `if`, `switch` and bounds checks leaves behind.
+//!
+//! Cost: linear in the graph (each block is fused into one other at most once, its operations
+//! moved once), plus the substitution's lookups.
 
 import type { Graph } from "../ir/types.ts";
-import { Substitution, mapOperands, predecessorCounts } from "../ir/walk.ts";
+import { Substitution, mapOperands, predecessorCounts, sizeOf } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export function fuseBlocks(g: Graph): void {
   const preds = predecessorCounts(g);
@@ -30,9 +34,11 @@ export function fuseBlocks(g: Graph): void {
       dead.add(t.to.block);
     }
   });
-  if (!dead.size) return;
+  let steps = sizeOf(g);
+  if (!dead.size) return countWork("fuse-blocks", steps);
   // Fused blocks stay in place unreached; renumbering happens in pruneBlocks.
   for (const d of dead)
     g.blocks[d] = { params: [], ops: [], term: { k: "raise", msg: "unreachable" } };
-  mapOperands(g, subst.resolve);
+  steps += mapOperands(g, subst.resolve);
+  countWork("fuse-blocks", steps + subst.steps);
 }

@@ -1,15 +1,20 @@
 //! Removes blocks unreachable from the entry and renumbers the rest in order of first reach
 //! (depth-first, successors in terminator order), so that equal graphs print equally.
+//!
+//! Cost: linear in blocks and jumps (each block entered once, each jump pushed once).
 
 import type { Graph } from "../ir/types.ts";
 import { jumpsOf, successors } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export function pruneBlocks(g: Graph): void {
   const order: number[] = [];
   const index = new Int32Array(g.blocks.length).fill(-1);
   const stack = [0];
+  let steps = g.blocks.length;
   while (stack.length) {
     const b = stack.pop()!;
+    steps++;
     if (index[b]! >= 0) continue;
     index[b] = order.length;
     order.push(b);
@@ -18,4 +23,5 @@ export function pruneBlocks(g: Graph): void {
   }
   g.blocks = order.map((b) => g.blocks[b]!);
   for (const b of g.blocks) for (const j of jumpsOf(b.term)) j.block = index[j.block]!;
+  countWork("prune-blocks", steps);
 }

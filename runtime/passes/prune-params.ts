@@ -3,9 +3,14 @@
 //! variable to every block (maximal SSA) and the specialisers pass every red leaf to every merge
 //! block; this pass leaves only the real merges, as Braun et al.'s trivial-phi removal does. A
 //! worklist revisits only the parameters that receive a value just found redundant.
+//!
+//! Cost: linear in the graph and its jump arguments: a parameter is looked at once, and again
+//! once for each argument of it found redundant (each argument feeds one parameter), plus the
+//! substitution's lookups.
 
 import type { Graph, Operand } from "../ir/types.ts";
-import { Substitution, jumpsOf, mapOperands, sameOperand } from "../ir/walk.ts";
+import { Substitution, jumpsOf, mapOperands, sameOperand, sizeOf } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export function pruneParams(g: Graph): void {
   const subst = new Substitution(g);
@@ -14,9 +19,11 @@ export function pruneParams(g: Graph): void {
   // Arrays indexed by variable: residual graphs have tens of thousands of parameters.
   const incoming: (Operand[] | undefined)[] = new Array(g.types.length);
   const feeds: (number[] | undefined)[] = new Array(g.types.length);
+  let steps = sizeOf(g);
   for (const b of g.blocks)
     for (const j of jumpsOf(b.term)) {
       const params = g.blocks[j.block]!.params;
+      steps += j.args.length;
       for (let k = 0; k < j.args.length; k++) {
         const a = j.args[k]!;
         const p = params[k]!;
@@ -33,6 +40,7 @@ export function pruneParams(g: Graph): void {
     let only: Operand | undefined;
     let trivial = true;
     for (const a0 of incoming[p] ?? []) {
+      steps++;
       const a = resolve(a0);
       if (a === p) continue;
       if (only === undefined) only = a;
@@ -45,7 +53,7 @@ export function pruneParams(g: Graph): void {
     subst.set(p, only);
     for (const q of feeds[p] ?? []) work.push(q);
   }
-  if (!subst.size) return;
+  if (!subst.size) return countWork("prune-params", steps + subst.steps);
   const pruned = g.blocks.map((b) => b.params.some((p) => subst.has(p)));
   for (const b of g.blocks) {
     for (const j of jumpsOf(b.term))
@@ -57,5 +65,6 @@ export function pruneParams(g: Graph): void {
   g.blocks.forEach((b, bi) => {
     if (pruned[bi]) b.params = b.params.filter((p) => !subst.has(p));
   });
-  mapOperands(g, resolve);
+  steps += mapOperands(g, resolve);
+  countWork("prune-params", steps + subst.steps);
 }

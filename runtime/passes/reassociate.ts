@@ -3,11 +3,17 @@
 //! `(w + c) & 255` (equal modulo 256), and likewise before a store into a `u8[]`. The mask is
 //! dropped only when the masked value has no other use, so no other value changes.
 //! `x - c` is first written `x + (-c)`.
+//!
+//! Cost: linear in the graph: a combination follows one definition per step and each step
+//! leaves the sum reading an operand defined earlier (a chain is walked once per sum reading it,
+//! and a sum's inner sums were combined before it: one step each).
 
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { jumpsOf, termOperands } from "../ir/walk.ts";
+import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export function reassociate(g: Graph): void {
+  let steps = 2 * sizeOf(g);
   const def = new Map<number, Op>();
   const uses = new Map<number, number>();
   const count = (o: Operand, n: number) =>
@@ -29,6 +35,7 @@ export function reassociate(g: Graph): void {
   };
   // A value whose last use goes away is dead: what it used loses a use too (dce removes it).
   const release = (o: Operand): void => {
+    steps++;
     count(o, -1);
     if (typeof o === "number" && uses.get(o) === 0) def.get(o)?.args.forEach(release);
   };
@@ -40,7 +47,7 @@ export function reassociate(g: Graph): void {
   /** `(x + c1) + c2` → `x + (c1 + c2)`, repeatedly. The inner sum stays for its other uses (x
    *  is available wherever it is): so a pointer moved right and back left is the pointer again. */
   const combine = (op: Op) => {
-    for (;;) {
+    for (; ; steps++) {
       const c = constant(op.args[1]);
       const a = op.args[0]!;
       const d = c === undefined || typeof a !== "number" ? undefined : def.get(a);
@@ -77,4 +84,5 @@ export function reassociate(g: Graph): void {
         }
       }
     }
+  countWork("reassociate", steps);
 }

@@ -47,6 +47,7 @@ import {
   VIRTUAL,
 } from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
+import { countWork } from "../work.ts";
 import { newStats } from "./stats.ts";
 import { ZERO, allItems, item, konst, type AVal, type Scalar, type Virtual } from "./value.ts";
 
@@ -226,6 +227,9 @@ export class Engine {
   private positionParts: number[] = [];
   /** Operations seen before the current specialisation (each continuation has its own budget). */
   private opsBefore = 0;
+  /** Residual operations emitted, those of specialisations given up included (the work
+   *  counted, `runtime/work.ts`, is these and the operations seen). */
+  private emitted = 0;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
@@ -255,7 +259,12 @@ export class Engine {
       return a.k === "r" ? ({ k: "r", o: v, type: g.types[p]! } as AVal) : a;
     });
     this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0, splits: 0 });
-    while (this.work.length) this.follow(this.work.pop()!);
+    const before = this.stats.opsSeen + this.emitted;
+    try {
+      while (this.work.length) this.follow(this.work.pop()!);
+    } finally {
+      countWork("specialise", this.stats.opsSeen + this.emitted - before);
+    }
     for (const r of this.residuals) {
       const graph = r.b.finish();
       this.clean(graph);
@@ -423,6 +432,7 @@ export class Engine {
     type: Type | undefined,
     imm?: string | number,
   ): number {
+    this.emitted++;
     if (++this.stats.opsResidual > this.policy.maxResidualOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
     p.rg.ops++;
@@ -737,11 +747,14 @@ export class Engine {
     // A graph entering a key starts with it; the exit that enters it has linked the key.
     if (c.key !== undefined) path.from = null;
     else if (c.from !== undefined) path.from = c.from;
+    const work = this.stats.opsSeen + this.emitted;
     try {
       if (c.key !== undefined) this.countEntries(path, c, params);
       this.work.push(path);
       while (this.work.length) this.follow(this.work.pop()!);
+      countWork("specialise", this.stats.opsSeen + this.emitted - work);
     } catch (e) {
+      countWork("specialise", this.stats.opsSeen + this.emitted - work);
       // Forget the half-made graphs (and the portal graphs they would have made), and what
       // they took of the code cache's bound.
       this.work = [];

@@ -7,6 +7,7 @@
 //! with every key specialised, and the dominators are computed again at each remake after it grew.
 
 import { reversePostorderFrom } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 
 export class KeyGraph {
   private ids = new Map<string, number>([["", 0]]);
@@ -48,6 +49,7 @@ export class KeyGraph {
     const { idom } = (this.doms ??= dominators(this.succs, this.preds));
     if (k === undefined || idom[k]! < 0) return new Set();
     for (let h = k; h !== 0; h = idom[h]!) {
+      countWork("key-graph", 1);
       const loop = this.loopAt(h);
       if (loop?.body.has(k) && loop.body.size > than) return loop.keys;
     }
@@ -70,11 +72,13 @@ export class KeyGraph {
     const { idom, dominates } = this.doms!;
     const tails = this.preds[h]!.filter((t) => idom[t]! >= 0 && dominates(h, t));
     let loop: Loop | undefined;
+    let steps = 1 + this.preds[h]!.length;
     if (tails.length) {
       const body = new Set([h]);
       const work = tails;
       while (work.length) {
         const n = work.pop()!;
+        steps++;
         if (body.has(n)) continue;
         body.add(n);
         for (const p of this.preds[n]!) if (idom[p]! >= 0) work.push(p);
@@ -82,6 +86,7 @@ export class KeyGraph {
       loop = { body, keys: new Set([...body].map((b) => this.names[b]!)) };
     }
     this.loops.set(h, loop);
+    countWork("key-graph", steps);
     return loop;
   }
 }
@@ -107,8 +112,10 @@ function dominators(succs: Set<number>[], preds: number[][]): Dominators {
   rpo.forEach((v, i) => (po[v] = rpo.length - 1 - i));
   const idom = new Int32Array(n).fill(-1);
   idom[0] = 0;
+  let steps = n;
   const intersect = (a: number, b: number): number => {
     while (a !== b) {
+      steps++;
       while (po[a]! < po[b]!) a = idom[a]!;
       while (po[b]! < po[a]!) b = idom[b]!;
     }
@@ -118,6 +125,7 @@ function dominators(succs: Set<number>[], preds: number[][]): Dominators {
     changed = false;
     for (let i = 1; i < rpo.length; i++) {
       const v = rpo[i]!;
+      steps += 1 + preds[v]!.length;
       let d = -1;
       for (const p of preds[v]!) if (idom[p]! >= 0) d = d < 0 ? p : intersect(p, d);
       if (d >= 0 && idom[v] !== d) ((idom[v] = d), (changed = true));
@@ -137,5 +145,6 @@ function dominators(succs: Set<number>[], preds: number[][]): Dominators {
     if (next !== undefined) walk.push([next, 0]);
     else ((post[top[0]] = clock++), walk.pop());
   }
+  countWork("key-graph", steps);
   return { idom, dominates: (a, b) => pre[a]! <= pre[b]! && post[b]! <= post[a]! };
 }

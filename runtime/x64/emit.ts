@@ -15,6 +15,7 @@
 //! only ever held in variables, never stored in arrays), so such a function gives their memory
 //! back: the heap is a stack of frames' arrays, and a long loop of calls does not fill it.
 
+import { countWork } from "../work.ts";
 import { ARRAY_HEADER, S, SCRATCH1, SCRATCH2, STATE, Status } from "./abi.ts";
 import { Asm, Cond, Reg, Shift, Alu, invert, type Label, type Mem } from "./encode.ts";
 import type { Allocation } from "./regalloc.ts";
@@ -89,6 +90,8 @@ class Emitter {
   private flags: { v: VReg; at: number } | undefined;
   /** Per exit site: its number, the cell its jump goes through, and its thunk. */
   private sites: { id: number; cell: bigint; thunk: Label }[];
+  /** Work counted (`runtime/work.ts`): instructions, moves and blocks looked at. */
+  private steps = 0;
 
   constructor(
     private a: Asm,
@@ -123,6 +126,7 @@ class Emitter {
       this.a.bind(this.label(b));
       this.flags = undefined; // other predecessors may jump here
       const blk = this.f.blocks[b]!;
+      this.steps += 1 + blk.insts.length + (this.alloc.edgeMoves[b]?.flat().length ?? 0);
       blk.insts.forEach((inst, j) => {
         this.ctx.mark(this.a.size, this.f, blk.origins[j] ?? `b${b}`);
         this.inst(inst);
@@ -137,6 +141,7 @@ class Emitter {
       this.a.jmp(this.label(s.to));
     }
     this.exitSites();
+    countWork("emit", this.steps + this.stubs.length + this.sites.length);
   }
 
   /** Each exit site's thunk: its number, then the shared thunk. */
@@ -157,6 +162,7 @@ class Emitter {
     const next = new Set<number>();
     for (let j = k + 1; j < order.length; j++) {
       const b = order[j]!;
+      this.steps++;
       next.add(b);
       const blk = this.f.blocks[b]!;
       const empty =

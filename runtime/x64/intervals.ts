@@ -12,6 +12,7 @@
 
 import { ALLOCATABLE } from "./abi.ts";
 import type { Reg } from "./encode.ts";
+import { countWork } from "../work.ts";
 import { layout } from "./layout.ts";
 import { clobbersOf, defsOf, edgesOf, termUses, usesOf, type MFunc, type VReg } from "./mir.ts";
 
@@ -22,11 +23,24 @@ const usePos = (i: number) => 4 * i;
 const clobberPos = (i: number) => 4 * i + 1;
 const defPos = (i: number) => 4 * i + 2;
 
+/** Steps taken by interval operations since the last `takeSteps()` (a local counter: they run
+ *  too often for a call of `countWork` each; the allocator adds them to its own). */
+let steps = 0;
+
+/** The steps counted by interval operations since last asked. */
+export function takeSteps(): number {
+  const n = steps;
+  steps = 0;
+  return n;
+}
+
 /** The first position both range lists cover, or Infinity. */
 export function firstIntersection(a: readonly Range[], b: readonly Range[]): number {
   let i = 0;
   let j = 0;
+  steps++;
   while (i < a.length && j < b.length) {
+    steps++;
     const [af, at] = a[i]!;
     const [bf, bt] = b[j]!;
     const from = Math.max(af, bf);
@@ -53,12 +67,14 @@ export class Interval {
   }
 
   covers(pos: number): boolean {
+    steps += this.ranges.length;
     return this.ranges.some(([f, t]) => f <= pos && pos < t);
   }
 
   /** Adds [from, to), which starts no later than every range already there. */
   add(from: number, to: number): void {
     const rs = this.ranges;
+    steps += 1 + rs.length;
     let merged: Range = [from, to];
     while (rs.length && rs[0]![0] <= merged[1])
       merged = [merged[0], Math.max(merged[1], rs.shift()![1])];
@@ -97,6 +113,7 @@ export function lifetimes(f: MFunc): Lifetimes {
     const from = usePos(start);
     const termIndex = start + 1 + blk.insts.length;
     const live = new Set(liveOut[b]);
+    steps += 1 + blk.insts.length;
     for (const v of live) get(v).add(from, usePos(termIndex + 1));
     const weight = 10 ** Math.min(depth[b]!, 6);
     const read = (v: VReg, i: number, late = false) => {
@@ -123,6 +140,7 @@ export function lifetimes(f: MFunc): Lifetimes {
     for (const p of blk.params) if (reads[p]! > 0) write(p, start);
   }
   for (const rs of fixed.values()) rs.sort((x, y) => x[0] - y[0]);
+  countWork("intervals", takeSteps() + 2 * order.length);
   return { order, intervals, fixed };
 }
 
@@ -139,12 +157,14 @@ function numbering(f: MFunc, order: number[]): number[] {
 
 /** The live-out set of each block: iterate live-in = reads ∪ (live-out − writes) to a fixpoint. */
 function liveness(f: MFunc, order: number[]): Set<VReg>[] {
+  let work = 0;
   const gen: Set<VReg>[] = [];
   const kill: Set<VReg>[] = [];
   for (const b of order) {
     const blk = f.blocks[b]!;
     const g = new Set<VReg>();
     const k = new Set<VReg>(blk.params);
+    work += 1 + blk.insts.length;
     for (const inst of blk.insts) {
       for (const u of usesOf(inst)) if (!k.has(u.v)) g.add(u.v);
       for (const d of defsOf(inst)) k.add(d);
@@ -161,8 +181,12 @@ function liveness(f: MFunc, order: number[]): Set<VReg>[] {
     for (let k = order.length - 1; k >= 0; k--) {
       const b = order[k]!;
       const out = liveOut[b]!;
-      for (const e of edgesOf(f.blocks[b]!.term)) for (const v of liveIn[e.block]!) out.add(v);
+      for (const e of edgesOf(f.blocks[b]!.term)) {
+        work += liveIn[e.block]!.size;
+        for (const v of liveIn[e.block]!) out.add(v);
+      }
       const inn = liveIn[b]!;
+      work += 1 + out.size;
       for (const v of out) {
         if (!kill[b]!.has(v) && !inn.has(v)) {
           inn.add(v);
@@ -171,6 +195,7 @@ function liveness(f: MFunc, order: number[]): Set<VReg>[] {
       }
     }
   }
+  countWork("liveness", work);
   return liveOut;
 }
 

@@ -22,7 +22,8 @@
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
-import { jumpsOf, termOperands } from "../ir/walk.ts";
+import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 import { MAX_STATE_ARGS } from "./abi.ts";
 import { ARG_REGS, Cond, swapOperands, invert } from "./encode.ts";
 import {
@@ -127,6 +128,8 @@ class Selector {
 
   func(): MFunc {
     const g = this.g;
+    // Each operation is counted and selected once, a branch's test looks within its block.
+    countWork("isel", 3 * sizeOf(g));
     const reentered = g.blocks.some((b) => jumpsOf(b.term).some((j) => j.block === 0));
     const blocks = g.blocks.map((b, i) => this.block(b, i === 0 && !reentered));
     let entry = 0;

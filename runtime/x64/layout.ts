@@ -6,66 +6,150 @@
 //! its `else` often a raise. Then loops are rotated: a header ending in a conditional branch
 //! whose latch jumps back to it moves after the latch, so each trip ends in one conditional
 //! jump back to the top instead of a jump to the header plus the header's test.
+//!
+//! Loop depths (for spill weights) come from the loop nesting forest, found as Havlak does
+//! ("Nesting of Reducible and Irreducible Loops", 1997) for reducible loops: headers in reverse
+//! preorder, each loop's body gathered backwards from its back edges over the loops inside it
+//! already collapsed into their headers (union-find). A predecessor that is not below the header
+//! in the search tree enters the loop elsewhere (irreducible): it is left out.
+//!
+//! Cost: near-linear in blocks and edges (the search, each block collapsed into one loop once,
+//! union-find with path halving); a rotation is a constant-time move in a linked list (it was an
+//! `indexOf` and two `splice`s each, and the depths a flood of each loop body per back edge:
+//! quadratic in nested loops, 47% of compiling 5,000 nested Brainfuck loops).
 
-import { reversePostorderFrom } from "../ir/walk.ts";
+import { countWork } from "../work.ts";
 import { edgesOf, type MFunc } from "./mir.ts";
 
 /** The blocks reachable from the entry in layout order, and the loop depth of each block. */
 export function layout(f: MFunc): { order: number[]; depth: number[] } {
-  const order = reversePostorder(f);
-  const depth = loopDepths(f, order);
-  // The blocks ending in a jump to each block: the latches a rotation looks for.
-  const jumpsTo = new Map<number, number[]>();
-  for (const b of order) {
-    const t = f.blocks[b]!.term;
-    if (t.k === "jmp") jumpsTo.set(t.to.block, [...(jumpsTo.get(t.to.block) ?? []), b]);
-  }
-  for (const h of [...order]) rotate(f, order, h, jumpsTo.get(h) ?? []);
+  const search = depthFirst(f);
+  const depth = loopDepths(f, search);
+  const order = rotated(f, search.rpo);
+  countWork("layout", search.steps + order.length);
   return { order, depth };
 }
 
-/** The search takes each branch's `then` last, so that it comes right after the branch. */
-function reversePostorder(f: MFunc): number[] {
-  return reversePostorderFrom(f.entry, (b) =>
+/** A depth-first search from the entry, each branch's `then` taken last: the reverse
+ *  postorder, and each block's preorder number and the last preorder number below it (so a
+ *  block is below another when its number is within the other's). -1 for blocks not reached. */
+interface Search {
+  rpo: number[];
+  pre: Int32Array;
+  last: Int32Array;
+  byPre: number[];
+  steps: number;
+}
+
+function depthFirst(f: MFunc): Search {
+  const n = f.blocks.length;
+  const pre = new Int32Array(n).fill(-1);
+  const last = new Int32Array(n).fill(-1);
+  const byPre: number[] = [];
+  const post: number[] = [];
+  const succs = (b: number) =>
     edgesOf(f.blocks[b]!.term)
       .map((e) => e.block)
-      .reverse(),
-  );
-}
-
-/** Moves loop header `h` after its last latch, if that latch jumps to it unconditionally and
- *  `h` ends in a conditional branch. */
-function rotate(f: MFunc, order: number[], h: number, latches: number[]): void {
-  if (f.blocks[h]!.term.k !== "br" || h === f.entry || !latches.length) return;
-  const at = order.indexOf(h);
-  const latch = Math.max(-1, ...latches.map((b) => order.indexOf(b)).filter((i) => i > at));
-  if (latch < 0) return;
-  order.splice(latch + 1, 0, h);
-  order.splice(at, 1);
-}
-
-/** Loop depth per block: each edge to a block no later in reverse postorder closes a loop made
- *  of the blocks that reach the edge's source without passing its target. */
-function loopDepths(f: MFunc, order: number[]): number[] {
-  const rank: number[] = [];
-  order.forEach((b, i) => (rank[b] = i));
-  const preds: number[][] = f.blocks.map(() => []);
-  for (const b of order) for (const e of edgesOf(f.blocks[b]!.term)) preds[e.block]!.push(b);
-  const depth = f.blocks.map(() => 0);
-  for (const b of order) {
-    for (const e of edgesOf(f.blocks[b]!.term)) {
-      const head = e.block;
-      if (rank[head]! > rank[b]!) continue;
-      const body = new Set([head]);
-      const work = [b];
-      while (work.length) {
-        const x = work.pop()!;
-        if (body.has(x)) continue;
-        body.add(x);
-        work.push(...preds[x]!);
-      }
-      for (const x of body) depth[x]!++;
+      .reverse();
+  const enter = (b: number) => {
+    pre[b] = byPre.push(b) - 1;
+    return { b, succ: succs(b), next: 0 };
+  };
+  const stack = [enter(f.entry)];
+  let steps = 0;
+  while (stack.length) {
+    steps++;
+    const top = stack.at(-1)!;
+    if (top.next < top.succ.length) {
+      const s = top.succ[top.next++]!;
+      if (pre[s]! < 0) stack.push(enter(s));
+    } else {
+      last[top.b] = byPre.length - 1;
+      post.push(top.b);
+      stack.pop();
     }
   }
+  return { rpo: post.reverse(), pre, last, byPre, steps };
+}
+
+/** Loop depth per block: how many natural loops hold it (see the header). */
+function loopDepths(f: MFunc, s: Search): number[] {
+  const { pre, last, byPre } = s;
+  const n = f.blocks.length;
+  const below = (a: number, b: number) => pre[a]! <= pre[b]! && pre[b]! <= last[a]!;
+  const preds: number[][] = f.blocks.map(() => []);
+  let steps = n;
+  for (const b of byPre)
+    for (const e of edgesOf(f.blocks[b]!.term)) (preds[e.block]!.push(b), steps++);
+  // Union-find: each block's representative, the header of the outermost loop found so far
+  // that holds it (itself if none).
+  const up = Int32Array.from({ length: n }, (_, i) => i);
+  const find = (x: number) => {
+    while (up[x] !== x) ((up[x] = up[up[x]!]!), (x = up[x]!), steps++);
+    return x;
+  };
+  const header = new Int32Array(n).fill(-1);
+  const isHeader = new Uint8Array(n);
+  const mark = new Int32Array(n).fill(-1);
+  for (let i = byPre.length - 1; i >= 0; i--) {
+    const h = byPre[i]!;
+    const body: number[] = [];
+    const add = (x: number) => {
+      const r = find(x);
+      if (r !== h && mark[r] !== h && below(h, r)) ((mark[r] = h), body.push(r));
+    };
+    for (const t of preds[h]!) if (below(h, t)) ((isHeader[h] = 1), add(t));
+    for (let k = 0; k < body.length; k++) {
+      const x = body[k]!;
+      for (const p of preds[x]!) if (!below(x, p)) add(p);
+      steps += 1 + preds[x]!.length;
+    }
+    for (const x of body) ((header[x] = h), (up[x] = h));
+  }
+  // Headers come before what they hold in preorder.
+  const loopDepth = new Int32Array(n);
+  const depth = f.blocks.map(() => 0);
+  for (const b of byPre) {
+    const outer = header[b]! >= 0 ? loopDepth[header[b]!]! : 0;
+    if (isHeader[b]) loopDepth[b] = outer + 1;
+    depth[b] = isHeader[b] ? loopDepth[b]! : outer;
+  }
+  countWork("layout", steps + byPre.length);
   return depth;
+}
+
+/** `order` with each loop header ending in a conditional branch moved after its last latch
+ *  that jumps to it unconditionally and comes after it. Latches end in jumps and the blocks
+ *  moved in branches, so a latch never moves, and a header moves once: whether a latch comes
+ *  after its header is the same in `order` as at the header's turn. */
+function rotated(f: MFunc, order: number[]): number[] {
+  const n = f.blocks.length;
+  const rank = new Int32Array(n).fill(-1);
+  order.forEach((b, i) => (rank[b] = i));
+  // The last latch after each header (by rank), for the headers that can rotate.
+  const latch = new Int32Array(n).fill(-1);
+  for (const b of order) {
+    const t = f.blocks[b]!.term;
+    if (t.k !== "jmp") continue;
+    const h = t.to.block;
+    if (rank[b]! > rank[h]! && (latch[h]! < 0 || rank[b]! > rank[latch[h]!]!)) latch[h] = b;
+  }
+  const next = new Int32Array(n).fill(-1);
+  const prev = new Int32Array(n).fill(-1);
+  for (let i = 0; i + 1 < order.length; i++)
+    ((next[order[i]!] = order[i + 1]!), (prev[order[i + 1]!] = order[i]!));
+  for (const h of order) {
+    const l = latch[h]!;
+    if (l < 0 || f.blocks[h]!.term.k !== "br" || h === f.entry) continue;
+    // Unlink h (never the first block: the entry), then link it after l.
+    next[prev[h]!] = next[h]!;
+    if (next[h]! >= 0) prev[next[h]!] = prev[h]!;
+    prev[h] = l;
+    next[h] = next[l]!;
+    if (next[l]! >= 0) prev[next[l]!] = h;
+    next[l] = h;
+  }
+  const out: number[] = [];
+  for (let b = order[0]!; b >= 0; b = next[b]!) out.push(b);
+  return out;
 }

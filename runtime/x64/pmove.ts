@@ -7,6 +7,7 @@
 //! instead, which frees that source's location and unblocks the cycle. Constants are loaded
 //! last: they read no location, but their destinations may be sources of the others.
 
+import { countWork } from "../work.ts";
 import { isLoc, locKey, sameLoc, type Loc, type Move } from "./loc.ts";
 
 /** The moves, in an order that performs them as if all at once; `scratch` is the only
@@ -26,7 +27,9 @@ export function sequentialise(moves: readonly Move[], scratch: Loc): Move[] {
   const out: Move[] = [];
   const isRead = (l: Loc, except: Move) =>
     pending.some((m) => m !== except && isLoc(m.src) && sameLoc(m.src, l));
+  let steps = moves.length;
   while (pending.length) {
+    steps += pending.length * pending.length;
     const i = pending.findIndex((m) => !isRead(m.dst, m));
     if (i >= 0) {
       out.push(pending.splice(i, 1)[0]!);
@@ -38,5 +41,6 @@ export function sequentialise(moves: readonly Move[], scratch: Loc): Move[] {
     m.src = scratch;
   }
   for (const m of moves) if (!isLoc(m.src)) out.push(m);
+  countWork("pmove", steps);
   return out;
 }

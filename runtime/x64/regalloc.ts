@@ -16,7 +16,14 @@
 
 import { ALLOCATABLE, CALLEE_SAVED, SCRATCH1 } from "./abi.ts";
 import { ARG_REGS, Reg } from "./encode.ts";
-import { firstIntersection, lifetimes, type Interval, type Lifetimes } from "./intervals.ts";
+import { countWork } from "../work.ts";
+import {
+  firstIntersection,
+  lifetimes,
+  takeSteps,
+  type Interval,
+  type Lifetimes,
+} from "./intervals.ts";
 import {
   isVReg,
   edgesOf,
@@ -68,7 +75,9 @@ export function allocate(f: MFunc): Allocation {
   for (const [v, r] of regs) loc[v] = reg(r);
   const slots = assignSlots(spilled, loc);
   const calleeSaved = CALLEE_SAVED.filter((r) => [...regs.values()].includes(r));
-  return { order: lt.order, loc, slots, calleeSaved, ...moves(f, lt, loc) };
+  const ms = moves(f, lt, loc);
+  countWork("regalloc", takeSteps() + regs.size);
+  return { order: lt.order, loc, slots, calleeSaved, ...ms };
 }
 
 // ---------------------------------------------------------------------------- the scan
@@ -83,8 +92,10 @@ function linearScan(lt: Lifetimes, hintsOf: Map<VReg, Hint[]>, regs: Map<VReg, R
   const spilled: Interval[] = [];
   const regOf = (i: Interval) => regs.get(i.vreg)!;
 
+  let steps = unhandled.length;
   for (const cur of unhandled) {
     const pos = cur.start;
+    steps += 1 + active.length + inactive.length;
     const still = [...active, ...inactive].filter((i) => i.end > pos);
     active = still.filter((i) => i.covers(pos));
     inactive = still.filter((i) => !i.covers(pos));
@@ -110,6 +121,7 @@ function linearScan(lt: Lifetimes, hintsOf: Map<VReg, Hint[]>, regs: Map<VReg, R
       spilled.push(cur);
     }
   }
+  countWork("regalloc", steps);
   return spilled;
 }
 
@@ -157,7 +169,9 @@ function cheapestEviction(
 /** Spill slots, first fit: an interval takes the first slot whose intervals it does not meet. */
 function assignSlots(spilled: Interval[], loc: (Loc | undefined)[]): number {
   const slots: Interval[][] = [];
+  let steps = spilled.length;
   for (const cur of spilled.sort((a, b) => a.start - b.start)) {
+    for (const s of slots) steps += s.length;
     let n = slots.findIndex((s) =>
       s.every((i) => firstIntersection(i.ranges, cur.ranges) === Infinity),
     );
@@ -165,6 +179,7 @@ function assignSlots(spilled: Interval[], loc: (Loc | undefined)[]): number {
     slots[n]!.push(cur);
     loc[cur.vreg] = { k: "slot", n };
   }
+  countWork("regalloc", steps);
   return slots.length;
 }
 
