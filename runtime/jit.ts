@@ -22,6 +22,12 @@
 //! values, virtuals made real), and its outcome becomes the exited graph's. Nothing runs twice:
 //! output already written stays written. If the very first specialisation gives up, the whole
 //! run is the interpreter's (nothing has run yet).
+//!
+//! Budget: the compile work a program takes over its life is counted in steps
+//! (`runtime/work.ts`: every stage counts its own, from specialising to emitting machine code,
+//! specialisations given up and remade loops included), deterministically, never in time. Past
+//! `policy.maxWork` nothing more is compiled: an exit not resolved yet falls back as above, and
+//! no loop is remade. (`maxResidualOps` did not bound the work: see `policy.ts`.)
 
 import type { Graph, Module } from "./ir/types.ts";
 import { L3, type ExitTo, type Status } from "./l3.ts";
@@ -30,6 +36,7 @@ import { specialise } from "./spec/pe.ts";
 import { SpecialisationLimit, type Policy } from "./spec/policy.ts";
 import { newStats, type SpecStats } from "./spec/stats.ts";
 import type { AVal } from "./spec/value.ts";
+import { workDone } from "./work.ts";
 import type { NativeModule, Resolution, Value } from "./x64/native.ts";
 
 export interface JitOptions {
@@ -52,6 +59,8 @@ export interface JitStats extends SpecStats {
   /** Machine code made and the time it took (x64). */
   codeBytes: number;
   compileMs: number;
+  /** Steps of compile work over the program's life (`runtime/work.ts`, `Policy.maxWork`). */
+  work: number;
 }
 
 /** Makes the native module of a residual module (x64 only; imported when used, so that L3
@@ -72,6 +81,8 @@ export class Program {
   private native: NativeModule | undefined;
   /** The interpreter's graphs on L3, for fallbacks. */
   private interp: L3 | undefined;
+  /** `workDone()` when the program's own work was last counted (see `account`). */
+  private since = workDone();
 
   constructor(
     private graphs: Module,
@@ -90,8 +101,9 @@ export class Program {
       this.engine = spec.engine;
       stats = spec.stats;
       opts.onGraphs?.(spec.module.graphs, spec.module.data);
-      this.stats = { ...stats, exits: 0, fallbacks: 0, codeBytes: 0, compileMs: 0 };
+      this.stats = { ...stats, exits: 0, fallbacks: 0, codeBytes: 0, compileMs: 0, work: 0 };
       this.start(spec.module);
+      this.account();
     } catch (e) {
       if (!(e instanceof SpecialisationLimit)) throw e;
       this.stats = {
@@ -101,8 +113,23 @@ export class Program {
         fallback: e.message,
         codeBytes: 0,
         compileMs: 0,
+        work: 0,
       };
+      this.account();
     }
+  }
+
+  /** Counts the work done since the last count as the program's: everything that ran while it
+   *  was being made or was running is its own (JavaScript runs one thing at a time), and past
+   *  the budget tells the engine to stop. */
+  private account(): void {
+    const now = workDone();
+    this.stats.work += now - this.since;
+    this.since = now;
+    const max = this.opts.policy.maxWork;
+    if (!this.engine) return;
+    this.engine.workLimit = now + (max - this.stats.work);
+    if (this.stats.work > max) this.engine.spent ??= `more than ${max} steps of compile work`;
   }
 
   private start(m: Module): void {
@@ -120,13 +147,17 @@ export class Program {
   /** Runs the program on `arg`. */
   run(arg: number): Status {
     const args = [this.code, arg];
-    if (this.l3) return this.l3.run(this.entry, args);
-    if (!this.native) return this.interpreter().run(this.entry, args);
+    this.since = workDone();
     try {
+      if (this.l3) return this.l3.run(this.entry, args);
+      if (!this.native) return this.interpreter().run(this.entry, args);
       return this.native.run(this.entry, args);
     } finally {
-      this.stats.compileMs = this.native.compileMs;
-      this.stats.codeBytes = this.native.codeBytes;
+      this.account();
+      if (this.native) {
+        this.stats.compileMs = this.native.compileMs;
+        this.stats.codeBytes = this.native.codeBytes;
+      }
     }
   }
 
@@ -173,6 +204,7 @@ export class Program {
   ): Resolution {
     const e = this.engine!;
     this.stats.exits++;
+    this.account();
     const t0 = performance.now();
     try {
       const r = e.continuation(status, value);

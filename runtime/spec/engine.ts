@@ -47,7 +47,7 @@ import {
   VIRTUAL,
 } from "./keys.ts";
 import { KeyGraph } from "./loops.ts";
-import { countWork } from "../work.ts";
+import { countWork, workDone } from "../work.ts";
 import { newStats } from "./stats.ts";
 import { ZERO, allItems, item, konst, type AVal, type Scalar, type Virtual } from "./value.ts";
 
@@ -230,6 +230,16 @@ export class Engine {
   /** Residual operations emitted, those of specialisations given up included (the work
    *  counted, `runtime/work.ts`, is these and the operations seen). */
   private emitted = 0;
+  /** Set when the program's compile work is spent (`Policy.maxWork`, counted by `jit.ts`): why
+   *  no continuation is made any more (each gives up: the interpreter goes on), and no loop is
+   *  remade (the graph that asked goes on). */
+  spent: string | undefined;
+  /** The value of `workDone()` at which the program's compile work is spent (`jit.ts` sets
+   *  it), and the count of operations seen and emitted at which the continuation being made
+   *  reaches it (a specialisation stops there; its clean-up and compilation, linear in what it
+   *  made, are the most the budget is overdrawn by). */
+  workLimit = Infinity;
+  private stepLimit = Infinity;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
@@ -432,7 +442,7 @@ export class Engine {
     type: Type | undefined,
     imm?: string | number,
   ): number {
-    this.emitted++;
+    if (++this.emitted + this.stats.opsSeen > this.stepLimit) this.overspent();
     if (++this.stats.opsResidual > this.policy.maxResidualOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
     p.rg.ops++;
@@ -445,6 +455,13 @@ export class Engine {
   tick(n: number): void {
     if ((this.stats.opsSeen += n) - this.opsBefore > this.policy.maxOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
+    if (this.stats.opsSeen + this.emitted > this.stepLimit) this.overspent();
+  }
+
+  /** The program's compile work would pass its budget: no more continuations. */
+  private overspent(): never {
+    this.spent ??= `more than ${this.policy.maxWork} steps of compile work`;
+    throw new SpecialisationLimit(this.spent);
   }
 
   /** Counts `n` operations computed at compile time by compiled code. */
@@ -675,6 +692,7 @@ export class Engine {
     const made = c.made.get(at);
     if (made !== undefined) return { name: made, graphs: [], perValue };
     if (c.kind === "hot") return this.remake(c, status);
+    if (this.spent !== undefined) throw new SpecialisationLimit(this.spent);
     const base = c.out.b.g.name.split("$")[0];
     const letter = { promote: "c", branch: "b", key: "k" }[c.kind];
     const name = `${base}$${letter}${status}${perValue ? "_" + (v < 0 ? "m" + -v : v) : ""}`;
@@ -695,6 +713,7 @@ export class Engine {
     const here = this.saved[c.entry!]!.made.get(0)!;
     c.made.set(0, here);
     const goOn: Resumed = { name: here, graphs: [], perValue: false };
+    if (this.spent !== undefined) return goOn;
     const loop = this.keyGraph.innermostLoop(c.key!, c.inside?.size ?? 0);
     const head = loop.values().next().value;
     // Keys of one loop split over graphs reach the count together: the loop is remade once,
@@ -748,6 +767,7 @@ export class Engine {
     if (c.key !== undefined) path.from = null;
     else if (c.from !== undefined) path.from = c.from;
     const work = this.stats.opsSeen + this.emitted;
+    this.stepLimit = work + (this.workLimit - workDone());
     try {
       if (c.key !== undefined) this.countEntries(path, c, params);
       this.work.push(path);

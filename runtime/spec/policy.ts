@@ -50,6 +50,11 @@ export interface Policy {
   maxPaths: number;
   /** Residual operations made for one program, continuations included: the code cache's size. */
   maxResidualOps: number;
+  /** Steps of compile work (`runtime/work.ts`) one program may take over its life: specialising
+   *  (operations walked and emitted, specialisations given up included), clean-up, every
+   *  backend stage, the lazy machinery's bookkeeping. Past it no continuation is compiled (each
+   *  exit taken after goes on in the interpreter) and no loop is remade. */
+  maxWork: number;
   /** Lazy mode: residual operations a graph made at a first-taken exit specialises ahead
    *  (both sides of its red branches) before its branches end in stubs. */
   lookahead: number;
@@ -73,6 +78,7 @@ export const defaultPolicy: Policy = {
   maxPathSplits: 1_000,
   maxPaths: 10_000,
   maxResidualOps: 1_000_000,
+  maxWork: 20_000_000,
   lookahead: 2_000,
   hot: 100,
   remakes: 1,
