@@ -3,6 +3,11 @@
 //! `quickArg` (for `--quick`) is a tenth of that. The Brainfuck programs take no argument and live
 //! outside the project, in `../shared/programs/bf/`; their expected output is known (the md5 in
 //! that folder's README), so they are checked against it even where `interp` is over the cap.
+//!
+//! The compile-cost workloads (issue 22, item 5) are programs made by the bench (`text`, written
+//! under `bench/tmp/`) that the interpreter runs in well under a second but that are large to
+//! compile: they measure how compile time grows with the program, by whole process against
+//! `interp` (`cost`), on `interp`, `x64` and `jit` only.
 
 export interface Workload {
   /** What `--only` matches (or the file's base name). */
@@ -17,8 +22,24 @@ export interface Workload {
   expect?: { md5: string; what: string };
   /** Minutes on the slow backends: left out of `--quick` unless `--only` names it. */
   heavy?: boolean;
+  /** The program's text, for a program the bench makes (written to `file` first). */
+  text?: () => string;
+  /** The backends to run it on (all when absent). */
+  backends?: string[];
+  /** A compile-cost workload: compared by the whole process's time (start-up, compilation and
+   *  run), in a table of its own. */
+  cost?: boolean;
   about: string;
 }
+
+/** Issue 22's compile-cost shapes, as Brainfuck text. */
+const sequentialLoops = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => "+".repeat((i % 7) + 1) + "[->" + "+".repeat((i % 5) + 1) + "<]>",
+  ).join("");
+const nestedLoops = (n: number) => "+" + "[".repeat(n) + "-" + "]".repeat(n);
+const COST_BACKENDS = ["interp", "x64", "jit"];
 
 export const workloads: Workload[] = [
   {
@@ -86,5 +107,32 @@ export const workloads: Workload[] = [
     expect: { md5: "5024283fa65866ddd347b877798e84d8", what: "6,240 bytes of ASCII art" },
     heavy: true,
     about: "Brainfuck: Erik Bosman's mandelbrot viewer",
+  },
+  {
+    name: "seq-loops-3000",
+    lang: "bf",
+    file: "bench/tmp/seq-loops-3000.b",
+    text: () => sequentialLoops(3000),
+    backends: COST_BACKENDS,
+    cost: true,
+    about: "compile cost: 3,000 sequential small loops (39 KB), each run a few times",
+  },
+  {
+    name: "nested-5000",
+    lang: "bf",
+    file: "bench/tmp/nested-5000.b",
+    text: () => nestedLoops(5000),
+    backends: COST_BACKENDS,
+    cost: true,
+    about: "compile cost: 5,000 nested loops, run once",
+  },
+  {
+    name: "nested-20000",
+    lang: "bf",
+    file: "bench/tmp/nested-20000.b",
+    text: () => nestedLoops(20000),
+    backends: COST_BACKENDS,
+    cost: true,
+    about: "compile cost: 20,000 nested loops, run once",
   },
 ];

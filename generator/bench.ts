@@ -81,6 +81,9 @@ export interface Entry {
   maxRunMs?: number;
   ratioInterp?: number;
   ratioGcc?: number;
+  /** The whole process's time (median) and its ratio to interp's (compile-cost workloads). */
+  procMs?: number;
+  ratioProc?: number;
   note?: string;
   samples: Sample[];
   stats?: Record<string, unknown>;
@@ -118,6 +121,8 @@ export interface SpecMs {
 
 export interface WorkloadResult {
   name: string;
+  /** A compile-cost workload (see `Workload.cost`). */
+  cost?: boolean;
   lang: string;
   file: string;
   arg?: number;
@@ -252,6 +257,10 @@ export async function runBench(
     if (!chosen.includes(w) && settings.quick && w.heavy && !settings.only.length)
       report.skipped.push({ name: w.name, why: "heavy: left out of --quick" });
   for (const w of chosen) {
+    if (w.text) {
+      mkdirSync(root + "bench/tmp", { recursive: true });
+      writeFileSync(root + w.file, w.text());
+    }
     const why = unavailable(w);
     if (why) {
       log?.write(`${w.name}: skipped: ${why}\n`);
@@ -261,7 +270,7 @@ export async function runBench(
     report.workloads.push(
       await runWorkload(
         w,
-        names.filter((n) => n !== "gcc" || gcc),
+        names.filter((n) => (n !== "gcc" || gcc) && (!w.backends || w.backends.includes(n))),
         settings,
         report.failures,
         log,
@@ -437,6 +446,7 @@ async function runWorkload(
     e.totalMs = median(e.samples.map((x) => x.totalMs));
     const native = e.samples.flatMap((x) => (x.nativeMs === undefined ? [] : [x.nativeMs]));
     if (native.length) e.nativeMs = median(native);
+    e.procMs = median(e.samples.map((x) => x.procMs));
     e.minRunMs = Math.min(...e.samples.map((x) => x.runMs));
     e.maxRunMs = Math.max(...e.samples.map((x) => x.runMs));
   }
@@ -450,8 +460,10 @@ async function runWorkload(
     e.note = `under interp/${FOLDED}: gcc computed the result without running the loop (closed form); no /gcc ratios`;
     gccMs = undefined;
   }
+  const interpProc = entries.get("interp")?.procMs;
   for (const e of entries.values()) {
     if (e.runMs === undefined) continue;
+    if (w.cost && interpProc && e.procMs !== undefined) e.ratioProc = ratio(e.procMs, interpProc);
     if (interpMs) e.ratioInterp = ratio(e.runMs, interpMs);
     if (gccMs) e.ratioGcc = ratio(e.runMs, gccMs);
   }
@@ -467,6 +479,7 @@ async function runWorkload(
     : undefined;
   return {
     name: w.name,
+    ...(w.cost ? { cost: true } : {}),
     lang: w.lang,
     file: w.file,
     ...(arg === undefined ? {} : { arg }),
@@ -718,9 +731,40 @@ export function formatTable(r: Report): string {
       "",
       ...columns(head, rows, (i) => i >= 2 && i <= 10),
       ...r.skipped.map((x) => `skipped ${x.name}: ${x.why}`),
+      ...costTable(r),
       ...specTable(r),
     ].join("\n") + "\n"
   );
+}
+
+/** The compile-cost workloads by whole process: each backend's time and its ratio to interp's,
+ *  with the compile time and the compile work (steps, `runtime/work.ts`) it reported. */
+function costTable(r: Report): string[] {
+  const measured = r.workloads.filter((w) => w.cost);
+  if (!measured.length) return [];
+  const head = ["workload", "backend", "process ms", "/interp", "compile ms", "work steps", "note"];
+  const rows = measured.flatMap((w) =>
+    w.entries.map((e) => [
+      e === w.entries[0] ? w.name : "",
+      e.backend,
+      e.status === "over cap"
+        ? `> ${fmtMs(capOf(r, e) * 1000)}`
+        : e.procMs === undefined
+          ? ""
+          : fmtMs(e.procMs),
+      e.ratioProc === undefined ? "" : `${e.ratioProc.toFixed(2)}x`,
+      e.compileMs ? fmtMs(e.compileMs) : "",
+      typeof e.stats?.work === "number" ? String(e.stats.work) : "",
+      e.status === "ok" ? (e.note ?? "") : e.status.toUpperCase(),
+    ]),
+  );
+  return [
+    "",
+    "compile cost (issue 22): programs that are large to compile and quick to run; whole process (start-up,",
+    "compilation, run), median; /interp: over interp's whole process; work: compile steps over the program's life",
+    "",
+    ...columns(head, rows, (i) => i >= 2 && i <= 5),
+  ];
 }
 
 /** The warm specialisation section (`SpecTimes`), if the bench measured it. */
