@@ -45,6 +45,8 @@ const SHAPES: Record<
     // holds a changing part of the nest: the growth is linear from there.
     lazySizes: [1000, 2000, 4000],
   },
+  // The tape pointer known at every step: stores to ever more constant indexes in one block.
+  "bf straight line": { lang: "bf", text: (n) => ">+".repeat(n), arg: 0 },
   "tl sequential loops": {
     lang: "tl",
     text: (n) =>

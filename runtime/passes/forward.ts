@@ -5,22 +5,31 @@
 //! additions and one store. Conservative about aliasing: a store forgets every other element of
 //! every array (two operands may name one array), except other constant indexes of its own.
 //!
-//! Cost: each operation of a block scans what is known there, which holds at most one entry
-//! per load since the last store and per constant index stored: linear in the graph times the
-//! constant indexes of one array a block stores to (bounded by the virtuals' length in
-//! residual code, where a longer array is indexed by run-time values).
+//! Cost: linear in the graph. What is known is a table by array and index operand, with the
+//! constant indexes of each array apart (a store keeps its own array's, and forgets the rest:
+//! each entry is forgotten at most once after it is made); a load makes every pending store
+//! seen at once, by counting loads (a store is pending while the count is the one it was made
+//! at). It was a list scanned at every operation: quadratic in a block storing to many constant
+//! indexes (a straight line of Brainfuck's `>+` on a tape whose pointer is known).
 
 import type { Graph, Op, Operand } from "../ir/types.ts";
-import { Substitution, mapOperands, sameOperand } from "../ir/walk.ts";
+import { Substitution, mapOperands } from "../ir/walk.ts";
 import { countWork } from "../work.ts";
 
 interface Known {
-  arr: Operand;
-  index: Operand;
   value: Operand;
-  /** The store that wrote it, while no load or call could have seen it. */
+  /** The store that wrote it, while no load or call could have seen it (`loads` unchanged). */
   store?: Op;
+  loads: number;
 }
+
+/** What is known of one array operand's elements: by constant index, and by variable. */
+interface ArrayFacts {
+  constant: Map<number, Known>;
+  variable: Map<number, Known>;
+}
+
+const key = (o: Operand): string => (typeof o === "number" ? `v${o}` : `${o.k}${o.v}`);
 
 export function forward(g: Graph): void {
   const subst = new Substitution(g);
@@ -28,13 +37,31 @@ export function forward(g: Graph): void {
   const isU8 = (a: Operand) => (typeof a === "number" ? g.types[a] === "u8[]" : false);
   let steps = g.blocks.length;
   for (const b of g.blocks) {
-    let known: Known[] = [];
+    let known = new Map<string, ArrayFacts>();
+    let loads = 0;
     const dead = new Set<Op>();
     const extra = new Map<Op, Op>(); // a load replaced by `int_and value, 255`
-    const find = (arr: Operand, index: Operand) =>
-      known.find((k) => sameOperand(k.arr, arr) && sameOperand(k.index, index));
+    const facts = (arr: Operand) => {
+      let f = known.get(key(arr));
+      if (!f) known.set(key(arr), (f = { constant: new Map(), variable: new Map() }));
+      return f;
+    };
+    const find = (arr: Operand, index: Operand): Known | undefined => {
+      const f = known.get(key(arr));
+      if (!f) return undefined;
+      return typeof index === "number"
+        ? f.variable.get(index)
+        : index.k === "int"
+          ? f.constant.get(index.v)
+          : undefined;
+    };
+    const record = (arr: Operand, index: Operand, k: Known) => {
+      const f = facts(arr);
+      if (typeof index === "number") f.variable.set(index, k);
+      else if (index.k === "int") f.constant.set(index.v, k);
+    };
     for (const op of b.ops) {
-      steps += 1 + known.length;
+      steps++;
       op.args = op.args.map(resolve);
       if (op.op === "array_get") {
         const [arr, index] = op.args as [Operand, Operand];
@@ -45,23 +72,21 @@ export function forward(g: Graph): void {
           else (subst.set(op.dst, k.value), dead.add(op));
           continue;
         }
-        for (const e of known) delete e.store; // a real load may read any pending store
-        known.push({ arr, index, value: op.dst });
+        loads++; // a real load may read any pending store
+        record(arr, index, { value: op.dst, loads });
       } else if (op.op === "array_set") {
         const [arr, index, value] = op.args as [Operand, Operand, Operand];
         const previous = find(arr, index);
-        if (previous?.store) dead.add(previous.store);
-        const constIndex = typeof index !== "number";
-        known = known.filter(
-          (k) =>
-            sameOperand(k.arr, arr) &&
-            constIndex &&
-            typeof k.index !== "number" &&
-            !sameOperand(k.index, index),
-        );
-        known.push({ arr, index, value, store: op });
+        if (previous?.store && previous.loads === loads) dead.add(previous.store);
+        // Only the other constant indexes of this array stay known (their entries are kept;
+        // every other is dropped once).
+        const own = typeof index !== "number" ? known.get(key(arr)) : undefined;
+        steps += known.size;
+        known = new Map();
+        if (own) known.set(key(arr), { constant: own.constant, variable: new Map() });
+        record(arr, index, { value, store: op, loads });
       } else if (op.op === "call") {
-        known = [];
+        known = new Map();
       }
     }
     b.ops = b.ops.filter((op) => !dead.has(op)).map((op) => extra.get(op) ?? op);
