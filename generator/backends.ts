@@ -7,6 +7,7 @@ import type { Lang } from "../interpreters/lang.ts";
 import {
   BufferSource,
   OutputBuffer,
+  RecordingSource,
   collector,
   type ByteSource,
   type ChunkSink,
@@ -22,7 +23,7 @@ import type { Compiled } from "../runtime/spec/engine.ts";
 import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
 import { listing, perfMap } from "../runtime/x64/disasm.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
-import { NativeModule } from "../runtime/x64/native.ts";
+import { NativeLimit, NativeModule } from "../runtime/x64/native.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -225,6 +226,9 @@ export const backends: Record<string, Backend> = {
 /** The JIT where machine code runs, else its portable form on L3. */
 export const DEFAULT_BACKEND = x64Supported ? "jit" : "jit-graph";
 
+/** Input kept for a replay: a run that reads more than this cannot be replayed. */
+const REPLAY_INPUT_LIMIT = 16 << 20;
+
 export async function runProgram(
   backend: Backend,
   lang: Lang,
@@ -236,16 +240,31 @@ export async function runProgram(
   const start = performance.now();
   const kept = opts.output ? undefined : collector();
   const out = new OutputBuffer(opts.output ?? kept!.sink);
-  const input =
+  const input = new RecordingSource(
     opts.input === undefined || opts.input instanceof Uint8Array
       ? new BufferSource(opts.input ?? new Uint8Array(0))
-      : opts.input;
-  setIo({ read: () => input.read(), write: (b) => out.write(b) });
-  setFuel(opts.fuel);
+      : opts.input,
+    REPLAY_INPUT_LIMIT,
+  );
+  let from: ByteSource = input;
+  setIo({ read: () => from.read(), write: (b) => out.write(b) });
   const output = () => (out.flush(), kept?.bytes() ?? new Uint8Array(0));
   try {
-    const value = await backend.run(lang, code, arg, opts, stats);
-    return { value, output: output(), stats };
+    setFuel(opts.fuel);
+    try {
+      const value = await backend.run(lang, code, arg, opts, stats);
+      return { value, output: output(), stats };
+    } catch (e) {
+      if (!(e instanceof NativeLimit) || !input.complete) throw e;
+      // Machine code ran out of its own stack or arena: the interpreter has neither limit.
+      // The run starts again on it, with the same input and fuel, and what it writes again
+      // is dropped: the user sees the interpreter's own answer (its depth limit), once.
+      stats.replayed = e.message;
+      from = input.replay();
+      out.replay();
+      setFuel(opts.fuel);
+      return { value: await interp.run(lang, code, arg, opts, stats), output: output(), stats };
+    }
   } catch (e) {
     if (e instanceof VmError) return { error: e.message, output: output(), stats };
     throw e;

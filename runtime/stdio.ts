@@ -48,6 +48,48 @@ export class BufferSource implements ByteSource {
 
 const CHUNK = 1 << 16;
 
+/** A source whose bytes read so far are kept (up to `limit`), so that a run can be replayed
+ *  from its start with the same input (`replay`), then goes on with the rest of the source. */
+export class RecordingSource implements ByteSource {
+  private kept: Uint8Array = new Uint8Array(256);
+  private n = 0;
+  /** False once more than `limit` bytes were read: the run cannot be replayed. */
+  complete = true;
+
+  constructor(
+    private readonly source: ByteSource,
+    private readonly limit: number,
+  ) {}
+
+  read(): number {
+    const b = this.source.read();
+    if (b < 0 || !this.complete) return b;
+    if (this.n === this.limit) {
+      this.complete = false;
+      this.kept = new Uint8Array(0);
+      return b;
+    }
+    if (this.n === this.kept.length) {
+      const bigger = new Uint8Array(Math.min(2 * this.n, this.limit));
+      bigger.set(this.kept);
+      this.kept = bigger;
+    }
+    this.kept[this.n++] = b;
+    return b;
+  }
+
+  /** The bytes read so far again, then the rest of the source. */
+  replay(): ByteSource {
+    const again = new BufferSource(this.kept.subarray(0, this.n));
+    return {
+      read: () => {
+        const b = again.read();
+        return b >= 0 ? b : this.source.read();
+      },
+    };
+  }
+}
+
 /** Sleeps about `ms` milliseconds without spinning (a descriptor answered EAGAIN). */
 function pause(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -141,6 +183,8 @@ export class OutputBuffer {
   private failed: IoFailure | undefined;
   /** Bytes handed to the sink so far. */
   written = 0;
+  /** Bytes still to drop: a replayed run writes again what it wrote before. */
+  private skipping = 0;
 
   constructor(
     private readonly sink: ChunkSink,
@@ -150,8 +194,15 @@ export class OutputBuffer {
   }
 
   write(byte: number): void {
+    if (this.skipping > 0) return void this.skipping--;
     if (this.n === this.buf.length || this.failed) this.flush();
     this.buf[this.n++] = byte;
+  }
+
+  /** Starts a replay of the run: flushes, then drops as many bytes as it has taken so far. */
+  replay(): void {
+    this.flush();
+    this.skipping = this.written;
   }
 
   flush(): void {

@@ -44,12 +44,18 @@ interface Libc {
 
 let libc: Libc | undefined;
 
+/** The native stack compiled code runs on (koffi's largest). */
+export const NATIVE_STACK_BYTES = 16 << 20;
+
 /** koffi and the libc functions, loaded on first use. */
 function sys(): Libc {
   if (libc) return libc;
   if (!x64Supported)
     throw new Error(`native code needs x86-64 Linux (this is ${process.arch} ${process.platform})`);
   const koffi = createRequire(import.meta.url)("koffi") as Koffi;
+  // Compiled code runs on koffi's stack for synchronous calls: the largest koffi allows (pages
+  // untouched cost nothing), so that deep recursion of the program's own rarely runs out.
+  koffi.config({ ...koffi.config(), sync_stack_size: NATIVE_STACK_BYTES });
   const lib = koffi.load("libc.so.6");
   const sysconf = lib.func("long sysconf(int name)");
   libc = {

@@ -457,11 +457,11 @@ export class NativeModule {
         return { k: "exit", status: payload, state: values };
       }
       case Status.arenaFull:
-        throw new Error(
+        throw new NativeLimit(
           `x64: the arena's heap of ${this.layout.heapEnd - this.layout.heapStart} bytes is exhausted`,
         );
       case Status.stackOverflow:
-        throw new Error("x64: native stack exhausted (recursion too deep)");
+        throw new NativeLimit("x64: native stack exhausted (recursion too deep)");
       case Status.failed:
         throw this.failure;
       case Status.ioFailed:
@@ -491,6 +491,16 @@ export class NativeModule {
     for (const s of this.sites) s.dispatch?.free();
     for (const c of this.cellPages) c.block.free();
     this.counters.free();
+  }
+}
+
+/** Compiled code ran out of a resource of its own (its stack, its arena) that the interpreter
+ *  does not have: not an answer about the program. The runner replays the run on the
+ *  interpreter (`generator/backends.ts`), so that the user sees what the interpreter does. */
+export class NativeLimit extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "NativeLimit";
   }
 }
 
