@@ -194,8 +194,9 @@ export async function runPlan(
   };
 }
 
-/** Job j goes to slot j mod slots, each slot running its jobs in order; after an error no
- *  slot takes another job, and the first error is thrown when all have stopped. */
+/** Job j goes to slot j mod slots; each slot has up to `depth` jobs under way and counts their
+ *  results in order. After an error no slot takes another job, and the first error is thrown
+ *  when all have stopped. */
 async function drive(
   runner: Runner,
   plan: Plan,
@@ -203,10 +204,17 @@ async function drive(
 ): Promise<void> {
   let failed = false;
   const slot = async (s: number) => {
-    for (let j = s; !failed; j += runner.slots) {
-      const job = plan.job(j);
-      if (!job) return;
-      onRan(job, await runner.run(s, job), s);
+    const underway: [SeedJob, Promise<Ran>][] = [];
+    for (let j = s; ;) {
+      for (let job; !failed && underway.length < runner.depth && (job = plan.job(j));) {
+        const ran = runner.run(s, job);
+        ran.catch(() => {}); // thrown when awaited, below
+        underway.push([job, ran]);
+        j += runner.slots;
+      }
+      const next = underway.shift();
+      if (!next) return;
+      onRan(next[0], await next[1], s);
     }
   };
   const ends = await Promise.allSettled(

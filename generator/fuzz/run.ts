@@ -103,6 +103,8 @@ export interface Ran {
 /** Runs jobs: in this process, or in worker processes (one slot each). */
 export interface Runner {
   readonly slots: number;
+  /** Jobs a slot may have under way at once (1: each waits for the one before). */
+  readonly depth: number;
   run(slot: number, job: Job): Promise<Ran>;
   close(): void;
 }
@@ -127,6 +129,7 @@ export function jobParts(
  *  with it (workers.ts runs them apart). */
 export class InProcess implements Runner {
   readonly slots = 1;
+  readonly depth = 1; // one run at a time: a run owns the process's input, output and fuel
   private cache: ProgramCache;
 
   constructor(

@@ -3,16 +3,21 @@
 //! with the program's seed and index instead of ending the run or losing it, and so that the
 //! fuzzer uses every core.
 //!
-//! The protocol is JSON lines. The parent writes a `Job`; the child answers `{ready}` once at
-//! start, then for each job one `{k, result, ms}` per backend as it finishes (k = 0 is interp)
-//! and `{done: digest}`. Streaming the results one by one tells the parent which backend was
-//! running when the child died: that backend gets the crash, interp's result stands, and the
-//! backends after it are not run. A watchdog gives each job `timeoutMs` of wall-clock time
-//! (generous: a hang, not a slow program, is what it catches); past it the child is killed and
-//! the job reported like a crash. A dead child is replaced for the next job.
+//! The protocol is JSON lines. The parent writes a `Job` (a slot keeps two under way, so that
+//! the child never waits for the parent); the child answers `{ready}` once at start, then one
+//! `{done, results, ms}` per job. Before each backend of a job it also writes the results so far
+//! into its progress file, in place: if it dies, the parent reads there which backend was
+//! running (that backend gets the crash, interp's result stands, the backends after it are not
+//! run). A file and not a line on the pipe: a line per backend woke the parent seven times per
+//! program, and on a busy machine each wake-up cost the child its core (13% of the time).
+//! A watchdog gives the job that is running `timeoutMs` of wall-clock time (generous: a hang,
+//! not a slow program, is what it catches); past it the child is killed and the job reported
+//! like a crash. A dead child is replaced, and the jobs queued behind go to the new one.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { writeSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { langs, type Lang } from "../../interpreters/lang.ts";
 import type { Backend } from "../backends.ts";
@@ -26,37 +31,54 @@ export const DEFAULT_TIMEOUT_MS = 60_000;
 /** What a crash result of a worker begins with (minimisation does not retry these). */
 export const WORKER_CRASH = "crash: the worker process";
 
-type Reply = { ready: true } | { k: number; result: Result; ms: number } | { done: string };
+type Reply = { ready: true } | { done: string; results: Result[]; ms: number[] };
+
+/** What a progress file holds: the results so far of the child's job `seq` (its count of jobs
+ *  before this one), as one line of JSON at the start of the file. */
+interface Progress {
+  seq: number;
+  results: Result[];
+  ms: number[];
+}
 
 // ---------------------------------------------------------------------------------------------
 // The child
 
-/** `futamura fuzz-worker <lang> <fuel> <backends>`: runs the jobs it reads from stdin (see the
- *  header). FUTAMURA_FUZZ_CRASH=<index> makes it kill itself (SIGSEGV), and
+/** `futamura fuzz-worker <lang> <fuel> <backends> [<progress file>]`: runs the jobs it reads
+ *  from stdin (see the header). FUTAMURA_FUZZ_CRASH=<index> makes it kill itself (SIGSEGV), and
  *  FUTAMURA_FUZZ_HANG=<index> makes it hang, on program `index` of any seed just after interp
  *  has run: tests of a backend that dies or never returns. */
 export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  const [name, fuel, names] = argv;
+  const [name, fuel, names, progressFile] = argv;
   const lang = langs[name ?? ""];
-  if (!lang || fuel === undefined) throw new UsageError("fuzz-worker <lang> <fuel> <backends>");
+  if (!lang || fuel === undefined)
+    throw new UsageError("fuzz-worker <lang> <fuel> <backends> [<progress file>]");
   const others = resolveBackends(names ? names.split(",") : []);
   const cache = new ProgramCache(lang.name);
-  // Written at once (not buffered): a result sent just before a crash must reach the parent.
+  const progress = progressFile === undefined ? undefined : openSync(progressFile, "w");
   const send = (reply: Reply) => {
     const line = JSON.stringify(reply) + "\n";
     if (out === process.stdout) writeSync(1, line);
     else out.write(line);
   };
   send({ ready: true });
+  let seq = 0;
   for await (const line of createInterface({ input: process.stdin })) {
+    if (line === "") continue;
     const job = JSON.parse(line) as Job;
     const { program: p, backends } = jobParts(job, cache, others);
     const fault = "seed" in job ? injectedFault(job.index) : undefined;
+    const now: Progress = { seq, results: [], ms: [] };
+    const note = () => progress !== undefined && writeSync(progress, JSON.stringify(now) + "\n", 0);
+    note();
     await runOne(lang, p.code, p.arg, backends, Number(fuel), p.input, (k, result, ms) => {
-      send({ k, result, ms });
+      now.results.push(result);
+      now.ms.push(ms);
+      note();
       if (k === 0) fault?.();
     });
-    send({ done: programDigest(p) });
+    send({ done: programDigest(p), results: now.results, ms: now.ms });
+    seq++;
   }
   return 0;
 }
@@ -78,7 +100,7 @@ function injectedFault(index: number): (() => void) | undefined {
 function parseReply(line: string): Reply | undefined {
   try {
     const r = JSON.parse(line) as Reply | null;
-    return r && typeof r === "object" && ("ready" in r || "k" in r || "done" in r) ? r : undefined;
+    return r && typeof r === "object" && ("ready" in r || "done" in r) ? r : undefined;
   } catch {
     return undefined;
   }
@@ -87,15 +109,21 @@ function parseReply(line: string): Reply | undefined {
 /** Worker processes, one slot each. */
 export class WorkerPool {
   readonly slots: number;
+  /** Jobs a slot may have sent ahead: the child starts the next as it sends a result, without
+   *  waiting for the parent to be scheduled and answer. */
+  readonly depth = 2;
   private workers: WorkerProcess[];
+  /** The children's progress files. */
+  private dir: string;
 
   constructor(lang: Lang, fuel: number, others: Backend[], slots: number, timeoutMs: number) {
     this.slots = slots;
+    this.dir = mkdtempSync(join(tmpdir(), "futamura-fuzz-"));
     const args = ["fuzz-worker", lang.name, String(fuel), others.map((b) => b.name).join(",")];
-    this.workers = Array.from(
-      { length: slots },
-      () => new WorkerProcess(args, others.length, timeoutMs),
-    );
+    this.workers = Array.from({ length: slots }, (_, slot) => {
+      const progress = join(this.dir, `worker-${slot}`);
+      return new WorkerProcess([...args, progress], progress, others.length, timeoutMs);
+    });
   }
 
   run(slot: number, job: Job): Promise<Ran> {
@@ -104,29 +132,34 @@ export class WorkerPool {
 
   close(): void {
     for (const w of this.workers) w.close();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
-/** The job a worker is running: the results so far, and what to do with the rest. */
+/** A job sent to a worker: its results so far, and what to do with the rest. */
 interface Pending {
-  results: Result[];
-  ms: number[];
+  job: Job;
   backends: number;
-  timer: NodeJS.Timeout;
+  timer?: NodeJS.Timeout;
   settle: (ran: Ran) => void;
+  fail: (e: unknown) => void;
 }
 
-/** One child at a time, started when a job needs it and again after it dies. */
+/** One child at a time, started when a job needs it and again after it dies. The jobs sent to
+ *  it are queued in order; the first is the one running, the only one the watchdog times. */
 class WorkerProcess {
   private child: ChildProcess | undefined;
   private ready: Promise<void> | undefined;
-  private pending: Pending | undefined;
+  private queue: Pending[] = [];
+  /** Jobs the child has finished: the number of the one it is running. */
+  private finished = 0;
   /** Why the watchdog stopped the child, when it did. */
   private stopped: string | undefined;
   private closed = false;
 
   constructor(
     private args: string[],
+    private progressFile: string,
     private backends: number,
     private timeoutMs: number,
   ) {}
@@ -134,17 +167,27 @@ class WorkerProcess {
   async run(job: Job): Promise<Ran> {
     if (this.closed) throw new Error("the worker pool is closed");
     await (this.ready ??= this.start());
-    return new Promise<Ran>((settle) => {
-      const timer = setTimeout(() => this.stop(), this.timeoutMs);
+    return new Promise<Ran>((settle, fail) => {
       const backends = "seed" in job ? this.backends : job.backends.length;
-      this.pending = { results: [], ms: [], backends, timer, settle };
-      this.child!.stdin!.write(JSON.stringify(job) + "\n");
+      const p: Pending = { job, backends, settle, fail };
+      this.queue.push(p);
+      this.send(p);
     });
   }
 
   close(): void {
     this.closed = true;
     this.child?.stdin?.end();
+  }
+
+  private send(p: Pending): void {
+    this.child!.stdin!.write(JSON.stringify(p.job) + "\n");
+    if (p === this.queue[0]) this.arm(p);
+  }
+
+  /** The watchdog of the running job. */
+  private arm(p: Pending): void {
+    p.timer = setTimeout(() => this.stop(), this.timeoutMs);
   }
 
   private start(): Promise<void> {
@@ -154,6 +197,7 @@ class WorkerProcess {
     });
     this.child = child;
     this.stopped = undefined;
+    this.finished = 0;
     child.stdin!.on("error", () => {}); // a child that died: its exit says so
     return new Promise<void>((resolve, reject) => {
       createInterface({ input: child.stdout! }).on("line", (line) => {
@@ -172,17 +216,12 @@ class WorkerProcess {
   }
 
   private hear(reply: Exclude<Reply, { ready: true }>): void {
-    const p = this.pending;
-    if (!p) return;
-    if ("k" in reply) {
-      p.results.push(reply.result);
-      p.ms.push(reply.ms);
-      return;
-    }
-    this.finish(p, {
-      expected: p.results[0]!,
-      got: p.results.slice(1),
-      ms: p.ms,
+    if (!this.queue[0]) return;
+    this.finished++;
+    this.finish({
+      expected: reply.results[0]!,
+      got: reply.results.slice(1),
+      ms: reply.ms,
       digest: reply.done,
     });
   }
@@ -193,23 +232,49 @@ class WorkerProcess {
     this.child?.kill("SIGKILL");
   }
 
-  /** The child is gone: the backend it was running gets a crash, the ones after it nothing. */
+  /** The child is gone: the backend it was running gets a crash, the ones after it nothing;
+   *  the jobs queued behind go to a new child. */
   private died(why: string): void {
     this.child = undefined;
     this.ready = undefined;
-    const p = this.pending;
-    if (!p) return;
-    const crash = `${WORKER_CRASH} ${this.stopped ?? `died (${why})`}`;
-    const results: (Result | undefined)[] = [...p.results, crash];
-    while (results.length < p.backends + 1) results.push(undefined);
-    const ms = [...p.ms];
-    while (ms.length < p.backends + 1) ms.push(0);
-    this.finish(p, { expected: results[0]!, got: results.slice(1, p.backends + 1), ms });
+    const p = this.queue[0];
+    if (p) {
+      const before = this.progress();
+      const crash = `${WORKER_CRASH} ${this.stopped ?? `died (${why})`}`;
+      const results: (Result | undefined)[] = [...before.results, crash];
+      while (results.length < p.backends + 1) results.push(undefined);
+      const ms = [...before.ms];
+      while (ms.length < p.backends + 1) ms.push(0);
+      this.finish({ expected: results[0]!, got: results.slice(1, p.backends + 1), ms });
+    }
+    if (this.queue.length) this.restart();
   }
 
-  private finish(p: Pending, ran: Ran): void {
+  /** The results of the running job before the child died, from its progress file. */
+  private progress(): Pick<Progress, "results" | "ms"> {
+    try {
+      const text = readFileSync(this.progressFile, "utf8");
+      const p = JSON.parse(text.slice(0, text.indexOf("\n"))) as Progress;
+      if (p.seq === this.finished) return p;
+    } catch {
+      // not written yet
+    }
+    return { results: [], ms: [] };
+  }
+
+  private restart(): void {
+    this.ready = this.start();
+    this.ready.then(
+      () => this.queue.forEach((q) => this.send(q)),
+      (e: unknown) => this.queue.splice(0).forEach((q) => q.fail(e)),
+    );
+  }
+
+  /** The running job is done: the next one runs, under the watchdog. */
+  private finish(ran: Ran): void {
+    const p = this.queue.shift()!;
     clearTimeout(p.timer);
-    this.pending = undefined;
     p.settle(ran);
+    if (this.queue[0] && this.child) this.arm(this.queue[0]);
   }
 }
