@@ -101,12 +101,27 @@ export function narrow(a: Arc, b: Arc): Arc {
   return meet(a, b) ?? (a.len <= b.len ? a : b);
 }
 
+/** What `linear` found for variables on the chains it walked (one per caller and `def`). */
+export type LinearMemo = Map<number, { x: number; c: number }>;
+
 /** `v` as `x + c`: through every addition of a constant (c taken around the circle), given the
- *  defining operation of each variable. */
-export function linear(v: number, def: (v: number) => Op | undefined): { x: number; c: number } {
+ *  defining operation of each variable. With `memo`, a chain walked once is not walked again
+ *  (every variable on it is remembered): a pointer moved by one at each step of a long
+ *  straight line would otherwise cost the line's length at each of its comparisons. */
+export function linear(
+  v: number,
+  def: (v: number) => Op | undefined,
+  memo?: LinearMemo,
+): { x: number; c: number } {
   let x = v;
   let c = 0;
+  const path: number[] = [];
   for (let steps = 1; ; steps++) {
+    const known = memo?.get(x);
+    if (known) {
+      countWork("linear", steps);
+      return remember(memo!, path, known.x, mod(c + known.c));
+    }
     const add = def(x);
     const addend: Operand | undefined = add?.args[1];
     if (
@@ -116,9 +131,22 @@ export function linear(v: number, def: (v: number) => Op | undefined): { x: numb
       addend.k !== "int"
     ) {
       countWork("linear", steps);
-      return { x, c };
+      return memo ? remember(memo, path, x, c) : { x, c };
     }
+    if (memo) path.push(x, c);
     x = add.args[0];
     c = mod(c + addend.v);
   }
+}
+
+/** Remembers `x + c'` for each variable of `path` (pairs: the variable, then the sum walked
+ *  before reaching it) of a walk that ended at `x` with the sum `c`; gives `x + c`. */
+function remember(
+  memo: LinearMemo,
+  path: number[],
+  x: number,
+  c: number,
+): { x: number; c: number } {
+  for (let i = 0; i < path.length; i += 2) memo.set(path[i]!, { x, c: mod(c - path[i + 1]!) });
+  return { x, c };
 }

@@ -13,6 +13,7 @@
 
 import {
   type Arc,
+  type LinearMemo,
   CIRCLE,
   complement,
   cover,
@@ -38,6 +39,7 @@ export function comparison(
   cond: Operand,
   def: (v: number) => Op | undefined,
   resolve: (o: Operand) => Operand = (o) => o,
+  memo?: LinearMemo,
 ): { x: number; c: number; holds: Arc } | undefined {
   const cmp = typeof cond === "number" ? def(cond) : undefined;
   if (!cmp || cmp.args.length !== 2) return undefined;
@@ -46,7 +48,7 @@ export function comparison(
   if (typeof v !== "number" || typeof k !== "object" || k.k !== "int") return undefined;
   const h = holds(cmp.op, k.v);
   if (!h) return undefined;
-  const { x, c } = linear(v, (n) => def(resolve(n) as number));
+  const { x, c } = linear(v, (n) => def(resolve(n) as number), memo);
   return { x: resolve(x) as number, c, holds: h };
 }
 
@@ -199,6 +201,7 @@ function passings(
   };
   const steps: (Passing | number)[] = [];
   type Step = { visit: number; fact?: [number, Arc] } | { forget: [number, Arc] };
+  const memo: LinearMemo = new Map();
   for (const root of reversePostorder(g)) {
     if (inherits[root]) continue;
     const work: Step[] = [{ visit: root }];
@@ -212,7 +215,7 @@ function passings(
       assume(s.fact);
       if (s.fact) work.push({ forget: s.fact });
       const t = g.blocks[bi]!.term;
-      const test = t.k === "branch" ? comparison(t.cond, def) : undefined;
+      const test = t.k === "branch" ? comparison(t.cond, def, undefined, memo) : undefined;
       for (const j of jumpsOf(t)) {
         const fact =
           t.k === "branch" && t.then.block !== t.else.block
@@ -229,7 +232,7 @@ function passings(
             if (a.k === "int") steps.push({ to, x: -1, c: 0, fact: { lo: mod(a.v), len: 1 } });
             continue;
           }
-          const { x, c } = linear(a, def);
+          const { x, c } = linear(a, def, memo);
           steps.push({ to, x: isParam[x] ? x : -1, c, fact: facts[x]?.at(-1) });
         }
         forget(fact);

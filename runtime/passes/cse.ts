@@ -20,7 +20,7 @@
 //! once), plus the substitution's lookups, reading each comparison's `x + c` (`arcs.ts`) and
 //! the parameters' arcs (`ranges.ts`).
 
-import { type Arc, complement, narrow, shift, within } from "../ir/arcs.ts";
+import { type Arc, type LinearMemo, complement, narrow, shift, within } from "../ir/arcs.ts";
 import { OPS } from "../ir/ops.ts";
 import { comparison, paramArcs, sideArc } from "../ir/ranges.ts";
 import type { Graph, Operand } from "../ir/types.ts";
@@ -64,6 +64,7 @@ export function cse(g: Graph): void {
   const params = paramArcs(g, def, preds, inherits);
   const rangeOf = (x: number) => t.ranges.get(x) ?? params.get(x);
   let steps = 0;
+  const memo: LinearMemo = new Map();
 
   const visit = (bi: number, s: Step & { k: "visit" }, work: Step[]) => {
     const undo: Step & { k: "undo" } = { k: "undo", exprs: [], conds: [], ranges: [] };
@@ -108,7 +109,7 @@ export function cse(g: Graph): void {
     if (term.k === "branch") {
       term.cond = resolve(term.cond);
       let known = typeof term.cond === "number" ? t.conds.get(term.cond) : undefined;
-      test = comparison(term.cond, def, resolve);
+      test = comparison(term.cond, def, resolve, memo);
       const r = test && rangeOf(test.x);
       if (known === undefined && test && r) {
         const values = shift(r, test.c);

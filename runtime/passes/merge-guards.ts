@@ -13,7 +13,7 @@
 //! Cost: linear in the graph: a block is in at most one chain (then done), and a chain's walk
 //! stops at the first block it cannot take; plus reading each guard's `x + c` (`arcs.ts`).
 
-import { type Arc, CIRCLE, INT_MIN, join, mod } from "../ir/arcs.ts";
+import { type Arc, type LinearMemo, CIRCLE, INT_MIN, join, mod } from "../ir/arcs.ts";
 import { comparison, sideArc } from "../ir/ranges.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Jump } from "../ir/types.ts";
@@ -33,6 +33,7 @@ const SIGNED = new Set(["int_le", "int_lt", "int_ge", "int_gt"]);
 export function mergeGuards(g: Graph): void {
   const def = definitions(g);
   const preds = predecessorCounts(g);
+  const memo: LinearMemo = new Map();
   const raises = (j: Jump): string | undefined => {
     const b = g.blocks[j.block]!;
     return b.ops.length === 0 && b.term.k === "raise" ? b.term.msg : undefined;
@@ -46,7 +47,7 @@ export function mergeGuards(g: Graph): void {
     // The values of x (the comparison is of x + c) for which the guard fails.
     const raiseOnThen = onThen !== undefined;
     const fail = sideArc(
-      comparison(t.cond, (n) => def[n]),
+      comparison(t.cond, (n) => def[n], undefined, memo),
       raiseOnThen,
     );
     if (!fail || fail[1].len >= CIRCLE) return undefined;
