@@ -141,9 +141,11 @@ export function runJit(
       cleanupMs: round(s.cleanupMs),
       compileMs: round(s.compileMs),
     });
-    // The machine code's own time (with its calls into JS for I/O and exits).
-    if (how.target === "x64")
-      stats.nativeMs = round(performance.now() - t0 - s.specialiseMs - s.compileMs);
+    // The machine code's own time (with its calls into JS for I/O and exits); where the first
+    // specialisation gave up there is none, and the time is the interpreter's.
+    const rest = round(performance.now() - t0 - s.specialiseMs - s.compileMs);
+    if (!program.specialised) stats.interpreterMs = rest;
+    else if (how.target === "x64") stats.nativeMs = rest;
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
     if (native && opts.dump === "asm") opts.log?.write(listing(native));

@@ -107,7 +107,7 @@ export class Program {
     } catch (e) {
       if (!(e instanceof SpecialisationLimit)) throw e;
       this.stats = {
-        ...(stats ?? newStats()),
+        ...(stats ?? e.stats ?? newStats()),
         exits: 0,
         fallbacks: 1,
         fallback: e.message,
@@ -175,6 +175,11 @@ export class Program {
   /** Releases the machine code now (it is also released when the program is collected). */
   free(): void {
     this.native?.free();
+  }
+
+  /** False when the first specialisation gave up and the whole run is the interpreter's. */
+  get specialised(): boolean {
+    return this.engine !== undefined;
   }
 
   /** The code compiled so far, for listings (x64). */

@@ -467,6 +467,24 @@ describe("--stats and --dump go to stderr", () => {
     expect(rest).toEqual([""]);
   });
 
+  it("when the first specialisation gives up, --stats counts what it did", async () => {
+    // 2.2 million commands: more operations than one specialisation may process (maxOps).
+    const big = "+-<>".repeat(550_000) + ">";
+    writeFileSync(join(dir, "long.b"), big);
+    for (const b of ["pe", "x64"].filter((x) => BACKENDS.includes(x))) {
+      const r = await cli(
+        ...["run", "bf", join(dir, "long.b"), "--stats=json", "--backend", b],
+        ...["--fuel", "1000000"],
+      );
+      const stats = JSON.parse(r.err.split("\n")[0]!);
+      expect(stats.fallback, b).toMatch(/more than \d+ operations/);
+      expect(stats.opsSeen, b).toBeGreaterThan(100_000);
+      expect(stats.specialiseMs, b).toBeGreaterThan(0);
+      expect(stats.interpreterMs, b).toBeGreaterThan(0);
+      expect(stats.nativeMs, b).toBeUndefined();
+    }
+  });
+
   it("--dump graphs (backend graph) prints the interpreter's graphs", async () => {
     const r = await cli("run", "tlr", SQUARE, "7", "--backend", "graph", "--dump", "graphs");
     expect(r.code).toBe(0);

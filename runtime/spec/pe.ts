@@ -14,7 +14,7 @@
 
 import type { Module, Operand } from "../ir/types.ts";
 import { Engine, type Compiled, type Frame, type Path, type Target } from "./engine.ts";
-import { defaultPolicy, type Policy } from "./policy.ts";
+import { SpecialisationLimit, defaultPolicy, type Policy } from "./policy.ts";
 import type { SpecStats } from "./stats.ts";
 import { konst, type AVal } from "./value.ts";
 
@@ -35,8 +35,18 @@ export function specialise(
   compiled: Record<string, Compiled> = {},
 ): Specialised {
   const e = new Engine(m, policy, walk, compiled);
-  const module = e.run(entry, args);
-  return { module, stats: e.stats, engine: e };
+  const t0 = performance.now();
+  try {
+    const module = e.run(entry, args);
+    return { module, stats: e.stats, engine: e };
+  } catch (err) {
+    // What was done before giving up is part of the run's record (`--stats`).
+    if (err instanceof SpecialisationLimit) {
+      e.stats.specialiseMs = Math.round((performance.now() - t0) * 1000) / 1000;
+      err.stats = e.stats;
+    }
+    throw err;
+  }
 }
 
 function value(e: Engine, f: Frame, o: Operand): AVal {

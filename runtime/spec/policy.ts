@@ -40,6 +40,8 @@
 //!   hot loops are whole whatever it is (2.5 s, 2.4 s, 3.4 s). Sides that only raise are never
 //!   stubs (in line, a bounds check stays a guard that `merge-guards` can merge).
 
+import type { SpecStats } from "./stats.ts";
+
 export interface Policy {
   maxVariants: number;
   maxVirtualLength: number;
@@ -87,7 +89,10 @@ export const defaultPolicy: Policy = {
 };
 
 /** Thrown when a bound of the policy is reached; the caller falls back to the interpreter. */
-export class SpecialisationLimit extends Error {}
+export class SpecialisationLimit extends Error {
+  /** What the specialisation that gave up had done (set where it gave up). */
+  stats?: SpecStats;
+}
 
 /** A key from the greens' values and each red's shape (see `engine.ts`'s patterns). */
 export function mergeKey(greens: (number | boolean | string)[], shapes: string[]): string {
