@@ -88,7 +88,29 @@ export class Tally {
 
   /** A failure for interp if it crashed, and for each backend that gave something else. */
   private compare(seed: number, index: number, p: Program, ran: Ran): void {
-    const base = {
+    if (ran.expected.startsWith("crash: "))
+      this.fail(seed, index, p, {
+        backend: "interp",
+        got: ran.expected,
+        expected: "a value or an interpreter error",
+      });
+    this.others.forEach((b, i) => {
+      const got = ran.got[i];
+      if (got !== undefined && got !== ran.expected)
+        this.fail(seed, index, p, { backend: b.name, got, expected: ran.expected });
+    });
+  }
+
+  /** Counts a disagreement; keeps it whole, with its program as text, while there is room. */
+  private fail(
+    seed: number,
+    index: number,
+    p: Program,
+    what: Pick<Failure, "backend" | "got" | "expected">,
+  ): void {
+    this.disagreements++;
+    if (this.failures.length >= KEPT_FAILURES) return;
+    this.failures.push({
       seed,
       index,
       lang: this.lang.name,
@@ -98,24 +120,8 @@ export class Tally {
       origin: p.origin,
       hex: hex(p.code),
       program: disassemble(this.lang.name, p.code),
-      expected: ran.expected,
-    };
-    if (ran.expected.startsWith("crash: "))
-      this.fail({
-        ...base,
-        backend: "interp",
-        got: ran.expected,
-        expected: "a value or an interpreter error",
-      });
-    this.others.forEach((b, i) => {
-      const got = ran.got[i];
-      if (got !== undefined && got !== ran.expected) this.fail({ ...base, backend: b.name, got });
+      ...what,
     });
-  }
-
-  private fail(f: Failure): void {
-    this.disagreements++;
-    if (this.failures.length < KEPT_FAILURES) this.failures.push(f);
   }
 
   /** The failures in the order of seed and index (a stable sort: for one program, in the
