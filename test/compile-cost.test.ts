@@ -26,7 +26,13 @@ const target = x64Supported ? "x64" : "l3";
 /** Issue 22's shapes, as program text of size ~n. */
 const SHAPES: Record<
   string,
-  { lang: "bf" | "tl"; text: (n: number) => string; arg: number; lazySizes?: number[] }
+  {
+    lang: "bf" | "tl";
+    text: (n: number) => string;
+    arg: number;
+    sizes?: number[];
+    lazySizes?: number[];
+  }
 > = {
   "bf sequential loops": {
     lang: "bf",
@@ -47,6 +53,8 @@ const SHAPES: Record<
   },
   // The tape pointer known at every step: stores to ever more constant indexes in one block.
   "bf straight line": { lang: "bf", text: (n) => ">+".repeat(n), arg: 0 },
+  // A call per `.` and `,`: a register's clobbers as many as the program's I/O operations.
+  "bf input and output": { lang: "bf", text: (n) => "+.>,".repeat(n), arg: 0 },
   "tl sequential loops": {
     lang: "tl",
     text: (n) =>
@@ -60,6 +68,19 @@ const SHAPES: Record<
     lang: "tl",
     text: (n) => "PUSHARG\n" + "PUSH 3\nADD\nPUSH 1\nSUB\n".repeat(n) + "RETURN\n",
     arg: 5,
+  },
+  // Twenty values live at once, then summed, n times: spills all along a straight line.
+  "tl register pressure": {
+    lang: "tl",
+    text: (n) =>
+      "PUSH 0\n" +
+      (
+        Array.from({ length: 20 }, (_, i) => `PUSHARG\nPUSH ${i + 3}\nMUL\n`).join("") +
+        "ADD\n".repeat(20)
+      ).repeat(n) +
+      "RETURN\n",
+    arg: 7,
+    sizes: [100, 200, 400, 800],
   },
 };
 
@@ -99,14 +120,14 @@ function growth(counts: Map<string, number>[], except: string[] = []): string[] 
 describe("compile work grows linearly with the program", () => {
   for (const [name, shape] of Object.entries(SHAPES)) {
     it(`eager (x64's path), ${name}`, () => {
-      const counts = SIZES.map((n) =>
+      const counts = (shape.sizes ?? SIZES).map((n) =>
         stepsOf(() => program(shape.lang, shape.text(n), defaultPolicy, false).free()),
       );
       expect(growth(counts)).toEqual([]);
     });
     it(`lazy, run (jit's path), ${name}`, () => {
       const lazy: Policy = { ...defaultPolicy, mode: "lazy" };
-      const counts = (shape.lazySizes ?? SIZES).map((n) =>
+      const counts = (shape.lazySizes ?? shape.sizes ?? SIZES).map((n) =>
         stepsOf(() => {
           const p = program(shape.lang, shape.text(n), lazy, true);
           setIo({ read: () => -1, write: () => {} });

@@ -34,10 +34,13 @@ export function takeSteps(): number {
   return n;
 }
 
-/** The first position both range lists cover, or Infinity. */
+/** The first position both range lists cover, or Infinity. Each list is entered at its first
+ *  range ending after the other's start (a binary search: a register's clobbers are a list as
+ *  long as the function's calls, met with every interval). */
 export function firstIntersection(a: readonly Range[], b: readonly Range[]): number {
-  let i = 0;
-  let j = 0;
+  if (!a.length || !b.length) return Infinity;
+  let i = endingAfter(a, b[0]![0]);
+  let j = i < a.length ? endingAfter(b, a[i]![0]) : 0;
   steps++;
   while (i < a.length && j < b.length) {
     steps++;
@@ -49,6 +52,19 @@ export function firstIntersection(a: readonly Range[], b: readonly Range[]): num
     else j++;
   }
   return Infinity;
+}
+
+/** The index of the first range of `rs` that ends after `pos` (`rs.length` if none). */
+function endingAfter(rs: readonly Range[], pos: number): number {
+  let lo = 0;
+  let hi = rs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (rs[mid]![1] <= pos) lo = mid + 1;
+    else hi = mid;
+    steps++;
+  }
+  return lo;
 }
 
 export class Interval {

@@ -168,10 +168,16 @@ function cheapestEviction(
 
 /** Spill slots, first fit: an interval takes the first slot whose intervals it does not meet. */
 function assignSlots(spilled: Interval[], loc: (Loc | undefined)[]): number {
+  // Per slot, its intervals that may still meet a later one: in order of start, an interval
+  // ending by the current start meets none after it, and is dropped (once).
   const slots: Interval[][] = [];
   let steps = spilled.length;
   for (const cur of spilled.sort((a, b) => a.start - b.start)) {
-    for (const s of slots) steps += s.length;
+    for (let k = 0; k < slots.length; k++) {
+      const live = slots[k]!.filter((i) => i.end > cur.start);
+      steps += 1 + slots[k]!.length;
+      slots[k] = live;
+    }
     let n = slots.findIndex((s) =>
       s.every((i) => firstIntersection(i.ranges, cur.ranges) === Infinity),
     );
