@@ -83,24 +83,31 @@ export class Interval {
   }
 
   covers(pos: number): boolean {
-    steps += this.ranges.length;
-    return this.ranges.some(([f, t]) => f <= pos && pos < t);
+    const r = this.ranges[endingAfter(this.ranges, pos)];
+    return r !== undefined && r[0] <= pos;
   }
 
-  /** Adds [from, to), which starts no later than every range already there. */
+  /** Adds [from, to), which starts no later than every range already there. While the
+   *  intervals are built (from the end backwards) `ranges` is kept last range first, so that
+   *  adding in front is a push, not an `unshift` (`finish` turns it round). */
   add(from: number, to: number): void {
     const rs = this.ranges;
-    steps += 1 + rs.length;
+    steps++;
     let merged: Range = [from, to];
-    while (rs.length && rs[0]![0] <= merged[1])
-      merged = [merged[0], Math.max(merged[1], rs.shift()![1])];
-    rs.unshift(merged);
+    while (rs.length && rs.at(-1)![0] <= merged[1])
+      ((merged = [merged[0], Math.max(merged[1], rs.pop()![1])]), steps++);
+    rs.push(merged);
   }
 
   /** The value is written at `pos`: the first range starts there. */
   defineAt(pos: number): void {
-    if (this.ranges.length) this.ranges[0]![0] = pos;
+    if (this.ranges.length) this.ranges.at(-1)![0] = pos;
     else this.ranges.push([pos, pos + 1]);
+  }
+
+  /** Puts the ranges built backwards in order. */
+  finish(): void {
+    this.ranges.reverse();
   }
 }
 
@@ -155,6 +162,7 @@ export function lifetimes(f: MFunc): Lifetimes {
     }
     for (const p of blk.params) if (reads[p]! > 0) write(p, start);
   }
+  for (const i of intervals) i?.finish();
   for (const rs of fixed.values()) rs.sort((x, y) => x[0] - y[0]);
   countWork("intervals", takeSteps() + 2 * order.length);
   return { order, intervals, fixed };
