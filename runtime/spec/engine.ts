@@ -16,6 +16,13 @@
 //! green hold plain values (numbers, booleans, the bytecode array) and the code computes them
 //! directly. A compiled frame falls back to generic mode where the policy turns a green red
 //! (generalisation): the generated code and the walker share the frame, so nothing is lost.
+//!
+//! Cost: per operation walked or emitted, bounded by the interpreter, not the program (a state
+//! copy, a key or a merge point's leaves cost the interpreter's variables and the virtuals'
+//! lengths, at most `maxVirtualLength`); keys and blocks are found by hashing. So a
+//! specialisation is linear in the operations it walks (`stats.opsSeen`, at most `maxOps`) and
+//! emits: the steps it counts (`runtime/work.ts`). The lazy machinery's key graph is apart
+//! (`loops.ts`), bounded by the program's compile budget (`Policy.maxWork`).
 
 import { GraphBuilder, NONE } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";

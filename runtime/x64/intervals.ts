@@ -9,6 +9,13 @@
 //! parameters are written at `4i+2` of their block's start. Liveness comes from the usual
 //! backward dataflow over the blocks (exact in loops), then intervals are built block by block
 //! from the end, as in Wimmer's BuildIntervals.
+//!
+//! Cost: liveness is O(rounds × (blocks + the sizes of the live sets passed along edges)); in
+//! reverse layout order a round carries liveness through every forward edge, so the rounds are
+//! bounded by how many back edges a value's liveness must cross (loop connectedness + 2, Kam and
+//! Ullman), linear on the test's nested loops. Intervals: a step per operation and per live-out
+//! value of each block, adding in front is a push (built last range first), and
+//! `firstIntersection` and `covers` start from a binary search.
 
 import { ALLOCATABLE } from "./abi.ts";
 import type { Reg } from "./encode.ts";

@@ -18,6 +18,10 @@
 //!   as this graph's, and a loop through exits does not grow the stack), after putting `v`
 //!   where a promotion's dispatch reads it. Where the site leads is found, and patched in, the
 //!   first time it is taken (`native.ts`). Without, an exit leaves to JS with its state.
+//!
+//! Cost: linear in the graph (uses counted once, each operation selected once, a branch's test
+//! looked up in its own block); raise messages are interned by a search of the module's list,
+//! which holds the interpreter's distinct messages (a constant of the interpreter).
 
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";

@@ -13,6 +13,12 @@
 //! passed to it (and vice versa), a two-address result the register of its left operand, call
 //! arguments their argument registers, results rax. Then the loop-carried values of a residual
 //! loop stay in place and its back edge moves nothing.
+//!
+//! Cost: O(intervals × (registers + inactive intervals) × log ranges): at each interval's start
+//! the active ones (at most one per register) and the inactive ones (in a lifetime hole there)
+//! are looked at, and range lists are met from a binary search (a register's clobbers are as
+//! many as the function's calls). Spill slots: first fit over the slots, each holding only the
+//! intervals that may still meet a later one. The moves: O(k log k) per parallel move of k.
 
 import { ALLOCATABLE, CALLEE_SAVED, SCRATCH1 } from "./abi.ts";
 import { ARG_REGS, Reg } from "./encode.ts";
