@@ -34,10 +34,10 @@
 //!   resolved yet goes on in the interpreter, a hot loop is not remade. `maxResidualOps` did not
 //!   bound compile time (issue 22: 3,000 sequential Brainfuck loops took 63 s on `jit`, 20,000
 //!   nested loops 85 s, each well under 1,000,000 residual operations): (1) it counts the
-//!   residual operations kept, not the work: the walk over operations folded away (4.5 times
-//!   the residual ones on the 3,000 loops), each graph's fixed costs (14,598 continuations for
-//!   1,000 of the loops, each through every clean-up pass and the whole x86-64 pipeline), and
-//!   specialisations given up, whose operations it gave back; (2) the work per residual
+//!   residual operations kept (284,270 for the 3,000 loops), not the work: the walk over
+//!   operations folded away (1,282,198), each graph's fixed costs (42,763 graphs, each through
+//!   every clean-up pass and the whole x86-64 pipeline), and specialisations given up, whose
+//!   operations it gave back; (2) the work per residual
 //!   operation was not bounded: stages were superlinear (layout's loop depths flooded each loop
 //!   body per back edge and its rotation searched and spliced the block order per header: 700
 //!   million steps for 5,000 nested loops of ~30,000 residual operations; `forward` and the
