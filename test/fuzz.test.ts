@@ -2,6 +2,7 @@
 // generators give a healthy mix of outcomes, and a wrong backend is caught and reported with
 // what reproduces it.
 
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -490,6 +491,26 @@ describe("workers", () => {
     expect([...two.histogram].sort()).toEqual([...none.histogram].sort());
     expect([...two.byOrigin.keys()].sort()).toEqual([...none.byOrigin.keys()].sort());
     expect(two.failures).toEqual(none.failures);
+  });
+
+  it("a result of hundreds of kilobytes comes back whole from a worker", () => {
+    // `>,-+[..]>-` writes two bytes a step until its fuel runs out: 80,000 bytes of output, a
+    // result line of about 1.4 MB on every backend. Written to the pipe with one system call,
+    // part of it was taken and the rest lost: the line reached the parent broken (printed as a
+    // stray line) and the run waited for the watchdog. Through the command, in a process of its
+    // own, as a user runs it (in this process the pipe took the whole line).
+    expect(hex(programs("bf", 1000019, 720)[719]!.code)).toBe(
+      hex(Uint8Array.from(">,-+[..]>-", (c) => c.charCodeAt(0))),
+    );
+    const bin = new URL("../generator/futamura.mjs", import.meta.url).pathname;
+    const args = ["fuzz", "bf", "--seed", "1000019", "--index", "719", "--workers", "1"];
+    const r = spawnSync(process.execPath, [bin, ...args, "--timeout", "30", "--progress", "0"], {
+      encoding: "utf8",
+      maxBuffer: 1 << 26,
+    });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^# fuzz bf: 1 programs_ .*all agree/m);
   });
 
   it("a program cache gives program i of a seed whatever was asked before", () => {

@@ -56,11 +56,9 @@ export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Pr
   const others = resolveBackends(names ? names.split(",") : []);
   const cache = new ProgramCache(lang.name);
   const progress = progressFile === undefined ? undefined : openSync(progressFile, "w");
-  const send = (reply: Reply) => {
-    const line = JSON.stringify(reply) + "\n";
-    if (out === process.stdout) writeSync(1, line);
-    else out.write(line);
-  };
+  // Through the stream, which writes a long line whole (a program's output can make a result
+  // of hundreds of kilobytes; a pipe takes 64 KiB at a time).
+  const send = (reply: Reply) => void out.write(JSON.stringify(reply) + "\n");
   send({ ready: true });
   let seq = 0;
   for await (const line of createInterface({ input: process.stdin })) {
