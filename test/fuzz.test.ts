@@ -433,7 +433,7 @@ describe("isolation of native backends", () => {
 
   it.skipIf(!x64Supported)("fuzz() runs native backends in a worker by default", async () => {
     const native = Object.values(backends).filter((b) => b.native);
-    expect(native.map((b) => b.name).sort()).toEqual(["jit", "x64"]);
+    expect(native.map((b) => b.name)).toEqual(expect.arrayContaining(["jit", "x64"]));
     const r = await fuzz({ lang: "tlr", seed: 3, count: 4, backends: ["x64"] });
     expect(r.workers).toEqual([4]);
     const inProcess = await fuzz({ lang: "tlr", seed: 3, count: 4, backends: ["graph"] });
