@@ -17,6 +17,7 @@ import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { checkStamp, firstLineOf } from "../runtime/stamp.ts";
+import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import { L3, type Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
@@ -38,6 +39,8 @@ export interface RunOptions {
   /** Bounds of the specialisation policy other than the defaults (tests force fallbacks). */
   policy?: Partial<Policy> | undefined;
   log?: NodeJS.WritableStream;
+  /** The first tier's threshold and what it does with a hot state (tests hand it over). */
+  tiers?: { threshold: number; onHot: OnHot } | undefined;
   /** Filled with the run's statistics (also when the run fails); the outcome holds them too. */
   stats?: Record<string, unknown>;
 }
@@ -73,6 +76,31 @@ const interp: Backend = {
   dumps: [],
   run: (lang, code, arg) => lang.native(code, arg),
 };
+
+/** The first tier alone (`generated/<lang>.tier1.ts`): the interpreter's source made resumable
+ *  at its merge point, counting passes; with `opts.tiers`, hot states go where it says. */
+const tier1: Backend = {
+  name: "tier1",
+  dumps: [],
+  async run(lang, code, arg, opts) {
+    const entry = await firstTier(lang);
+    const t = opts.tiers;
+    setTiers(t?.threshold ?? Infinity, t?.onHot ?? (() => STAY));
+    try {
+      return entry(code, arg | 0);
+    } finally {
+      setTiers(Infinity, () => STAY);
+    }
+  },
+};
+
+/** The entry function of a language's first tier (its build stamp checked). */
+export async function firstTier(lang: Lang): Promise<(code: Uint8Array, arg: number) => number> {
+  const url = new URL(`../generated/${lang.name}.tier1.ts`, import.meta.url);
+  checkStamp(url.pathname, firstLineOf(url.pathname));
+  const mod = (await import(url.href)) as Record<string, unknown>;
+  return mod[lang.entry] as (code: Uint8Array, arg: number) => number;
+}
 
 /** Turns how a graph run ended into the run's value, or the interpreter's error. */
 export function valueOf(s: Status): number {
@@ -219,6 +247,7 @@ const jit: Backend = {
 /** Every backend this host can run: `x64` only on x86-64 Linux. */
 export const backends: Record<string, Backend> = {
   interp,
+  tier1,
   graph,
   pe,
   "jit-graph": jitGraph,

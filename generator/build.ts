@@ -10,7 +10,8 @@ import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
 import { emitSpecialiser } from "./emit.ts";
-import { buildGraphs } from "./frontend/index.ts";
+import { emitFirstTier } from "./first-tier.ts";
+import { buildGraphs, sourceFileOf } from "./frontend/index.ts";
 
 export interface Artifact {
   path: string;
@@ -53,7 +54,20 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
     path: `generated/${lang.name}.ts`,
     text: await format(ts, { parser: "typescript", printWidth: 100 }),
   };
-  return [graphs, spec];
+  const tierPath = `generated/${lang.name}.tier1.ts`;
+  const tier = emitFirstTier(
+    sourceFileOf(root + lang.source)!,
+    module.driver!,
+    header("", lang, source).trim(),
+    root + tierPath,
+    root + "runtime",
+  );
+  if (!tier.text) throw new SubsetError(tier.violations);
+  const first = {
+    path: tierPath,
+    text: await format(tier.text, { parser: "typescript", printWidth: 100 }),
+  };
+  return [graphs, spec, first];
 }
 
 export async function artifacts(): Promise<Artifact[]> {

@@ -52,6 +52,11 @@ function project(): Project {
   return shared;
 }
 
+/** The source file the last `buildGraphs` of `path` read (for the first tier's emitter). */
+export function sourceFileOf(path: string): SourceFile | undefined {
+  return project().getSourceFile(path);
+}
+
 /** Builds the graphs of `entry` in the file at `path` (or of `text`, standing for that file). */
 export function buildGraphs(
   path: string,

@@ -1,0 +1,249 @@
+//! The first tier: the interpreter's own source, made resumable at its merge point.
+//!
+//! A JIT that interprets first and compiles only what is hot needs an interpreter tier that
+//! (a) runs at the speed of the plain interpreter, (b) counts passes through the merge point at
+//! almost no cost, (c) can hand its complete state over at a merge point (to compiled code) and
+//! (d) can be resumed from such a state (when compiled code leaves at a cold exit). The
+//! interpreter as written does (a) only: its dispatch loop can be neither left nor entered.
+//!
+//! So the generator rewrites the source (PyPy's portal runner does the same job in RPython):
+//! the portal function (the one holding `driver.mergePoint`) keeps its prelude and then calls
+//! `<portal>$loop(greens…, reds…)`, a new exported function whose parameters are the driver's
+//! greens and reds and whose body is the dispatch loop and whatever follows it. Every variable
+//! live across the merge point is a green or a red (the frontend checks it), so the loop needs
+//! nothing else: entering `$loop` with a state is resuming the interpreter there. Before each
+//! pass through the merge point the loop counts the pass in a hashed counter table
+//! (`runtime/tiers/counters.ts`, PyPy's jitcounter: collisions only make a position hot sooner);
+//! when a counter runs out it offers the state to `tierUp`, which either gives the portal
+//! frame's result (another tier ran the frame to its end) or `STAY`. Everything else is the
+//! source as the author wrote it, so V8 runs it as it runs `interp`.
+//!
+//! The dispatch loop must be a `while` or `for` statement at the top level of the portal's body,
+//! with the merge point as its first statement, and its condition must call nothing (entering
+//! the loop evaluates it again). Anything else is a violation at `file:line:col`.
+
+import { dirname, relative, resolve } from "node:path";
+import { Node, type FunctionDeclaration, type SourceFile, type Statement } from "ts-morph";
+import type { Driver } from "../runtime/ir/types.ts";
+
+export interface FirstTier {
+  text?: string;
+  violations: string[];
+}
+
+/** An edit of the source text: `text` in place of `[start, end)`. */
+interface Edit {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The first tier of the interpreter in `sf` (already checked by the frontend), as the text of
+ *  a module written at `outPath`; `runtime` is the path of futamura's runtime folder. */
+export function emitFirstTier(
+  sf: SourceFile,
+  driver: Driver,
+  header: string,
+  outPath: string,
+  runtime: string,
+): FirstTier {
+  const violations: string[] = [];
+  const report = (node: Node, message: string) => {
+    const { line, column } = sf.getLineAndColumnAtPos(node.getStart());
+    violations.push(`${relative(process.cwd(), sf.getFilePath())}:${line}:${column}: ${message}`);
+  };
+  const driverName = sf
+    .getVariableDeclarations()
+    .find((d) => d.getInitializer()?.getText().startsWith("new JitDriver("))
+    ?.getName();
+  if (!driverName) return (report(sf, "no JitDriver"), { violations });
+  const site = findMergePoint(sf, driverName, report);
+  if (!site) return { violations };
+  const { portal, loop, mergePoint } = site;
+  const params = stateParams(portal, driver, report);
+  if (!params) return { violations };
+
+  const body = portal.getBodyOrThrow() as import("ts-morph").Block;
+  const statements = body.getStatements();
+  const at = statements.indexOf(loop);
+  const name = portal.getNameOrThrow();
+  const loopName = `${name}$loop`;
+  const state = params.map((p) => p.name).join(", ");
+  const ret = portal.getReturnTypeNode()?.getText() ?? "void";
+  const position = firstIntegerGreen(driver, params);
+  if (position === undefined)
+    return (report(loop, "the first tier needs an integer green (the position)"), { violations });
+  const greens = driver.greens.join(", ");
+  const reds = driver.reds.join(", ");
+
+  const hook =
+    `if (--hot[${position} & HOT_MASK] < 0) {\n` +
+    `      const left = tierUp(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
+    `      if (left !== STAY) return left as ${ret};\n` +
+    `    }\n    `;
+  const loopText = sliceWith(sf, loop, [
+    ...loopHeadEdits(loop),
+    { start: mergePoint.getStart(), end: mergePoint.getStart(), text: hook },
+  ]);
+  const rest = statements
+    .slice(at + 1)
+    .map((s) => s.getFullText())
+    .join("");
+  const init = loopInit(loop);
+  const entry: Edit = {
+    start: loop.getStart(),
+    end: body.getEnd() - 1,
+    text: `${init}return ${loopName}(${state});\n`,
+  };
+  const loopFunction =
+    `\n\n/** ${name}'s dispatch loop, entered at its merge point with the greens and reds. */\n` +
+    `export function ${loopName}(${params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${ret} {\n` +
+    `  ${loopText}${rest}\n}\n`;
+
+  const imports = sf.getImportDeclarations().map((d) => ({
+    start: d.getModuleSpecifier().getStart(),
+    end: d.getModuleSpecifier().getEnd(),
+    text: JSON.stringify(moved(d.getModuleSpecifierValue(), sf.getFilePath(), outPath)),
+  }));
+  const source = sliceWith(sf, sf, [
+    ...imports,
+    entry,
+    { start: portal.getEnd(), end: portal.getEnd(), text: loopFunction },
+  ]);
+  const counters = JSON.stringify(
+    moved(resolve(runtime, "tiers/counters.ts"), outPath, outPath, true),
+  );
+  const text =
+    `// ${header}\n//\n` +
+    `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
+    `// dispatch loop of ${name} made resumable at the merge point (${loopName}) and each pass\n` +
+    `// counted (generator/first-tier.ts).\n\n` +
+    `import { HOT_MASK, STAY, hot, tierUp } from ${counters};\n` +
+    source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
+    `\n/** What the tiers need to know of ${name}. */\n` +
+    `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)} };\n`;
+  return { text, violations };
+}
+
+interface Site {
+  portal: FunctionDeclaration;
+  loop: Statement;
+  mergePoint: Statement;
+}
+
+/** The merge point's statement, its loop and the function holding it; or violations. */
+function findMergePoint(
+  sf: SourceFile,
+  driverName: string,
+  report: (node: Node, message: string) => void,
+): Site | undefined {
+  const calls = sf
+    .getDescendants()
+    .filter(
+      (n) => Node.isCallExpression(n) && n.getExpression().getText() === `${driverName}.mergePoint`,
+    );
+  if (calls.length !== 1) {
+    report(sf, `the first tier needs exactly one ${driverName}.mergePoint (found ${calls.length})`);
+    return undefined;
+  }
+  const call = calls[0]!;
+  const mergePoint = call.getParentOrThrow();
+  const block = mergePoint.getParent();
+  const loop = block?.getParent();
+  const portal = loop?.getParent()?.getParent();
+  const ok =
+    Node.isExpressionStatement(mergePoint) &&
+    block !== undefined &&
+    Node.isBlock(block) &&
+    block.getStatements()[0] === mergePoint &&
+    loop !== undefined &&
+    (Node.isWhileStatement(loop) || Node.isForStatement(loop)) &&
+    portal !== undefined &&
+    Node.isFunctionDeclaration(portal);
+  if (!ok) {
+    report(
+      call,
+      "the first tier needs the merge point as the first statement of a while or for loop at the top level of its function",
+    );
+    return undefined;
+  }
+  const cond = Node.isWhileStatement(loop) ? loop.getExpression() : loop.getCondition();
+  const calling = cond?.getDescendants().find((n) => Node.isCallExpression(n));
+  if (calling) {
+    report(
+      calling,
+      "the dispatch loop's condition must call nothing: entering the loop evaluates it again",
+    );
+    return undefined;
+  }
+  return { portal, loop: loop as Statement, mergePoint: mergePoint as Statement };
+}
+
+/** The loop function's parameters: greens then reds, each with its type in the portal. */
+function stateParams(
+  portal: FunctionDeclaration,
+  driver: Driver,
+  report: (node: Node, message: string) => void,
+): { name: string; type: string }[] | undefined {
+  const out: { name: string; type: string }[] = [];
+  for (const name of [...driver.greens, ...driver.reds]) {
+    const decl =
+      portal.getParameter(name) ??
+      portal.getDescendants().find((n) => Node.isVariableDeclaration(n) && n.getName() === name);
+    if (!decl || !(Node.isParameterDeclaration(decl) || Node.isVariableDeclaration(decl))) {
+      report(portal, `'${name}' is a green or red but not a variable of ${portal.getName()}`);
+      return undefined;
+    }
+    // A typed array by its plain name: the loop takes what the portal is given.
+    out.push({
+      name,
+      type: decl
+        .getType()
+        .getText(decl)
+        .replace(/<ArrayBuffer(Like)?>$/, ""),
+    });
+  }
+  return out;
+}
+
+function firstIntegerGreen(
+  driver: Driver,
+  params: { name: string; type: string }[],
+): string | undefined {
+  return driver.greens.find((g) => params.find((p) => p.name === g)?.type === "number");
+}
+
+/** A `for` loop's initialiser moves to the prelude: entering the loop must not run it again. */
+function loopInit(loop: Statement): string {
+  if (!Node.isForStatement(loop)) return "";
+  const init = loop.getInitializer();
+  return init ? `${init.getText()};\n  ` : "";
+}
+
+function loopHeadEdits(loop: Statement): Edit[] {
+  if (!Node.isForStatement(loop)) return [];
+  const init = loop.getInitializer();
+  return init ? [{ start: init.getStart(), end: init.getEnd(), text: "" }] : [];
+}
+
+/** The text of `node` with `edits` (inside it, none overlapping) made. */
+function sliceWith(sf: SourceFile, node: Node, edits: Edit[]): string {
+  const text = sf.getFullText();
+  const from = node === sf ? 0 : node.getStart();
+  const to = node === sf ? text.length : node.getEnd();
+  let out = "";
+  let at = from;
+  for (const e of [...edits].sort((a, b) => a.start - b.start)) {
+    out += text.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + text.slice(at, to);
+}
+
+/** A module specifier of a file at `from`, for a file at `to`; `absolute` when `spec` is a path. */
+function moved(spec: string, from: string, to: string, absolute = false): string {
+  if (!absolute && !spec.startsWith(".")) return spec;
+  const target = absolute ? spec : resolve(dirname(from), spec);
+  const rel = relative(dirname(to), target);
+  return rel.startsWith(".") ? rel : `./${rel}`;
+}
