@@ -440,6 +440,16 @@ describe("isolation of native backends", () => {
     expect(inProcess.workers).toEqual([]);
   });
 
+  it("a native backend made in this process runs here by default, and cannot go to a worker", async () => {
+    const mine: Backend = { ...backends.graph!, name: "graph (mine)", native: true };
+    const r = await fuzz({ lang: "tlr", seed: 3, count: 4, backends: [mine] });
+    expect(r.workers).toEqual([]);
+    expect(r.failures).toEqual([]);
+    await expect(
+      fuzz({ lang: "tlr", seed: 3, count: 4, backends: [mine], workers: 1 }),
+    ).rejects.toThrow("backend 'graph (mine)' is not registered: it cannot run in a worker");
+  });
+
   it("the watchdog reports a program that never ends like a crash, with seed and index", async () => {
     const r = await withEnv({ FUTAMURA_FUZZ_HANG: "2" }, () =>
       fuzz({ lang: "tlr", seed: 5, count: 4, backends: ["graph"], workers: 1, timeoutMs: 4000 }),

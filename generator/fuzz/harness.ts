@@ -148,11 +148,14 @@ export function prepare(opts: FuzzOptions, jobs: number): Setup {
   return { lang, fuel, others, runner, minimize: opts.minimize ?? 5, onProgress: opts.onProgress };
 }
 
-/** Worker processes asked for, or by default one when any backend runs machine code. */
+/** Worker processes asked for, or by default one when any backend runs machine code. A
+ *  backend made in this process (a test's, not in the registry) cannot go to a worker, which
+ *  finds backends by name: by default those run here, native or not. */
 function workerCount(opts: FuzzOptions, others: Backend[]): number {
   if (opts.workers !== undefined) return opts.workers;
   if (opts.isolate !== undefined) return opts.isolate ? 1 : 0;
-  return others.some((b) => b.native) ? 1 : 0;
+  const registered = others.every((b) => registry[b.name] === b);
+  return registered && others.some((b) => b.native) ? 1 : 0;
 }
 
 /** Runs the jobs of `plan`, minimises the first failures, and reports; closes the runner.
