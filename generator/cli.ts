@@ -217,23 +217,23 @@ function readProgram(file: string): string {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw new LoadError(`${file}: cannot read: EISDIR`);
     if (st.isFile() && st.size > MAX_PROGRAM_BYTES) throw tooLarge();
-    // Devices and pipes have no size: read them up to one byte past the limit.
-    const buf = Buffer.alloc(Math.min(MAX_PROGRAM_BYTES + 1, st.isFile() ? st.size + 1 : 1 << 16));
+    // A file is read to one byte past its size (it may grow meanwhile); devices and pipes have
+    // no size, so they are read in growing chunks, never past one byte over the limit.
+    let bytes = Buffer.alloc(Math.min(MAX_PROGRAM_BYTES + 1, st.isFile() ? st.size + 1 : 1 << 16));
     let n = 0;
-    let chunk = buf;
     for (;;) {
-      if (n === chunk.length) {
+      if (n === bytes.length) {
         if (n > MAX_PROGRAM_BYTES) throw tooLarge();
         const bigger = Buffer.alloc(Math.min(2 * n, MAX_PROGRAM_BYTES + 1));
-        chunk.copy(bigger);
-        chunk = bigger;
+        bytes.copy(bigger);
+        bytes = bigger;
       }
-      const got = readSync(fd, chunk, n, chunk.length - n, null);
+      const got = readSync(fd, bytes, n, bytes.length - n, null);
       if (got === 0) break;
       n += got;
     }
     if (n > MAX_PROGRAM_BYTES) throw tooLarge();
-    return chunk.toString("latin1", 0, n);
+    return bytes.toString("latin1", 0, n);
   } catch (e) {
     throw e instanceof LoadError ? e : cannotRead(file, e);
   } finally {
@@ -252,9 +252,7 @@ function readText(file: string, encoding: "latin1" | "utf8"): string {
   try {
     return readFileSync(file, encoding);
   } catch (e) {
-    throw new LoadError(
-      `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-    );
+    throw cannotRead(file, e);
   }
 }
 
