@@ -16,7 +16,7 @@ import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
-import { checkStamp, firstLineOf } from "../runtime/stamp.ts";
+import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import { L3, type Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
@@ -94,12 +94,19 @@ const tier1: Backend = {
   },
 };
 
-/** The entry function of a language's first tier (its build stamp checked). */
-export async function firstTier(lang: Lang): Promise<(code: Uint8Array, arg: number) => number> {
-  const url = new URL(`../generated/${lang.name}.tier1.ts`, import.meta.url);
-  checkStamp(url.pathname, firstLineOf(url.pathname));
-  const mod = (await import(url.href)) as Record<string, unknown>;
-  return mod[lang.entry] as (code: Uint8Array, arg: number) => number;
+type Entry = (code: Uint8Array, arg: number) => number;
+const firstTiers = new Map<string, Entry>();
+
+/** The entry function of a language's first tier (its build stamp checked), loaded once. */
+export async function firstTier(lang: Lang): Promise<Entry> {
+  let entry = firstTiers.get(lang.name);
+  if (!entry) {
+    const url = new URL(`../generated/${lang.name}.tier1.ts`, import.meta.url);
+    checkStamp(url.pathname);
+    const mod = (await import(url.href)) as Record<string, unknown>;
+    firstTiers.set(lang.name, (entry = mod[lang.entry] as Entry));
+  }
+  return entry;
 }
 
 /** Turns how a graph run ended into the run's value, or the interpreter's error. */
@@ -197,7 +204,7 @@ export const nativeFactory: NativeFactory = (m, resolve) => {
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
 export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
   const path = new URL(`../generated/${lang.name}.ts`, import.meta.url).pathname;
-  checkStamp(path, firstLineOf(path));
+  checkStamp(path);
   const { specialisers } = await import("../generated/index.ts");
   return specialisers[lang.name];
 }
