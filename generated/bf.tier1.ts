@@ -4,7 +4,11 @@
 // dispatch loop of run made resumable at the merge point (run$loop) and each pass
 // counted (generator/first-tier.ts).
 
-import { HOT_MASK, STAY, hot, tierUp } from "../runtime/tiers/counters.ts";
+import {
+  STAY as tier$STAY,
+  period as tier$period,
+  tierUp as tier$up,
+} from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError, readByte, writeByte } from "../runtime/hints.ts";
 
@@ -34,10 +38,53 @@ export function run(code: Uint8Array): number {
   const tape = new Uint8Array(TAPE_SIZE);
   let ptr = 0;
   let pc = 0;
-  return run$loop(code, pc, targets, tape, ptr);
+  let tier$tick = tier$period;
+  while (pc < code.length) {
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
+      if (left !== tier$STAY) return left as number;
+    }
+    driver.mergePoint({ code, pc, targets, tape, ptr });
+    switch (code[pc]) {
+      case PLUS:
+        tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
+        break;
+      case MINUS:
+        tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
+        break;
+      case RIGHT:
+        if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
+        ptr = (ptr + 1) | 0;
+        break;
+      case LEFT:
+        if (ptr <= 0) throw new VmError("pointer moved left of the tape");
+        ptr = (ptr - 1) | 0;
+        break;
+      case DOT:
+        writeByte(tape[ptr]);
+        break;
+      case COMMA: {
+        const b = readByte();
+        if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+        break;
+      }
+      case OPEN:
+        if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+        break;
+      case CLOSE:
+        if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+        break;
+      default:
+        break; // a comment
+    }
+    pc = (pc + 1) | 0;
+  }
+  return 0;
 }
 
-/** run's dispatch loop, entered at its merge point with the greens and reds. */
+/** run's dispatch loop, entered at its merge point with the greens and reds (a copy
+ *  of the loop in run, for resuming there). */
 export function run$loop(
   code: Uint8Array,
   pc: number,
@@ -45,10 +92,12 @@ export function run$loop(
   tape: Uint8Array,
   ptr: number,
 ): number {
+  let tier$tick = tier$period;
   while (pc < code.length) {
-    if (--hot[pc & HOT_MASK] < 0) {
-      const left = tierUp(run$loop, pc, [code, pc, targets], [tape, ptr]);
-      if (left !== STAY) return left as number;
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
+      if (left !== tier$STAY) return left as number;
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
     switch (code[pc]) {

@@ -4,7 +4,11 @@
 // dispatch loop of execute made resumable at the merge point (execute$loop) and each pass
 // counted (generator/first-tier.ts).
 
-import { HOT_MASK, STAY, hot, tierUp } from "../runtime/tiers/counters.ts";
+import {
+  STAY as tier$STAY,
+  period as tier$period,
+  tierUp as tier$up,
+} from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError, promote } from "../runtime/hints.ts";
 
@@ -52,10 +56,201 @@ export function interpret(code: Uint8Array, arg: number): number {
 function execute(code: Uint8Array, pc: number, arg: number, depth: number): number {
   const stack = new Int32Array(code.length);
   let sp = 0; // number of items on the stack; the top is stack[sp - 1]
-  return execute$loop(code, pc, sp, stack, arg, depth);
+  let tier$tick = tier$period;
+  while (pc < code.length) {
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
+      if (left !== tier$STAY) return left as number;
+    }
+    driver.mergePoint({ code, pc, sp, stack, arg, depth });
+    const opcode = code[pc];
+    pc = (pc + 1) | 0;
+    switch (opcode) {
+      case NOP:
+        break;
+      case PUSH: {
+        const v = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (sp >= stack.length) throw new VmError("stack overflow");
+        stack[sp] = v;
+        sp = (sp + 1) | 0;
+        break;
+      }
+      case POP:
+        if (sp < 1) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        break;
+      case SWAP: {
+        if (sp < 2) throw new VmError("stack underflow");
+        const top = stack[(sp - 1) | 0];
+        stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
+        stack[(sp - 2) | 0] = top;
+        break;
+      }
+      case ROLL: {
+        const r = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (r > 1) {
+          // [.. x y z] ROLL 3 = [.. y z x]: the item at i moves up, the ones above it down.
+          const i = (sp - r) | 0;
+          if (i < 0) throw new VmError("stack index out of range");
+          const v = stack[i];
+          for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          stack[(sp - 1) | 0] = v;
+        } else if (r < -1) {
+          // [.. x y z] ROLL -3 = [.. z x y]: the top moves down to i, the ones below it up.
+          const i = (sp + r) | 0;
+          if (i < 0) throw new VmError("stack index out of range");
+          const v = stack[(sp - 1) | 0];
+          for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          stack[i] = v;
+        }
+        break; // ROLL -1, 0 and 1 do nothing, as in PyPy
+      }
+      case PICK: {
+        const i = operand(code, pc);
+        pc = (pc + 1) | 0;
+        const n = (sp - i - 1) | 0;
+        if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+        if (sp >= stack.length) throw new VmError("stack overflow");
+        stack[sp] = stack[n];
+        sp = (sp + 1) | 0;
+        break;
+      }
+      case PUT: {
+        const i = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (sp < 1) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const n = (sp - i - 1) | 0;
+        if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+        stack[n] = stack[sp];
+        break;
+      }
+      // Binary operators: after `sp - 1`, stack[sp] is a (the old top), stack[top] is b and
+      // receives b op a.
+      case ADD: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = (stack[top] + stack[sp]) | 0;
+        break;
+      }
+      case SUB: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = (stack[top] - stack[sp]) | 0;
+        break;
+      }
+      case MUL: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = Math.imul(stack[top], stack[sp]);
+        break;
+      }
+      case DIV: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        if (stack[sp] === 0) throw new VmError("division by zero");
+        stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
+        break;
+      }
+      case EQ: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] === stack[sp]);
+        break;
+      }
+      case NE: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] !== stack[sp]);
+        break;
+      }
+      case LT: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] < stack[sp]);
+        break;
+      }
+      case LE: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] <= stack[sp]);
+        break;
+      }
+      case GT: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] > stack[sp]);
+        break;
+      }
+      case GE: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        const top = (sp - 1) | 0;
+        stack[top] = bit(stack[top] >= stack[sp]);
+        break;
+      }
+      case BR_COND: {
+        // The operand is decoded before the stack is touched, taken or not.
+        const off = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (sp < 1) throw new VmError("stack underflow");
+        sp = (sp - 1) | 0;
+        if (stack[sp] !== 0) pc = target(code, pc, off);
+        break;
+      }
+      case BR_COND_STK: {
+        if (sp < 2) throw new VmError("stack underflow");
+        sp = (sp - 2) | 0;
+        // The offset is data, but the pc must stay green: promote it (PyPy's TL does the same).
+        if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+        break;
+      }
+      case CALL: {
+        const off = operand(code, pc);
+        pc = (pc + 1) | 0;
+        const start = target(code, pc, off);
+        if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+        // The callee gets a fresh stack and argument 0. Starting at the very end, it returns
+        // the pop of an empty stack: "stack underflow".
+        const result = execute(code, start, 0, (depth + 1) | 0);
+        if (sp >= stack.length) throw new VmError("stack overflow");
+        stack[sp] = result;
+        sp = (sp + 1) | 0;
+        break;
+      }
+      case RETURN:
+        if (sp < 1) throw new VmError("stack underflow");
+        return stack[(sp - 1) | 0];
+      case PUSHARG:
+        if (sp >= stack.length) throw new VmError("stack overflow");
+        stack[sp] = arg;
+        sp = (sp + 1) | 0;
+        break;
+      case INVALID:
+        throw new VmError("INVALID instruction");
+      default:
+        throw new VmError("unknown opcode");
+    }
+  }
+  // Running off the end returns like RETURN.
+  if (sp < 1) throw new VmError("stack underflow");
+  return stack[(sp - 1) | 0];
 }
 
-/** execute's dispatch loop, entered at its merge point with the greens and reds. */
+/** execute's dispatch loop, entered at its merge point with the greens and reds (a copy
+ *  of the loop in execute, for resuming there). */
 export function execute$loop(
   code: Uint8Array,
   pc: number,
@@ -64,10 +259,12 @@ export function execute$loop(
   arg: number,
   depth: number,
 ): number {
+  let tier$tick = tier$period;
   while (pc < code.length) {
-    if (--hot[pc & HOT_MASK] < 0) {
-      const left = tierUp(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-      if (left !== STAY) return left as number;
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
+      if (left !== tier$STAY) return left as number;
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
     const opcode = code[pc];

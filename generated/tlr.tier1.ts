@@ -4,7 +4,11 @@
 // dispatch loop of interpret made resumable at the merge point (interpret$loop) and each pass
 // counted (generator/first-tier.ts).
 
-import { HOT_MASK, STAY, hot, tierUp } from "../runtime/tiers/counters.ts";
+import {
+  STAY as tier$STAY,
+  period as tier$period,
+  tierUp as tier$up,
+} from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError } from "../runtime/hints.ts";
 
@@ -27,15 +31,74 @@ const driver = new JitDriver({
 export function interpret(code: Uint8Array, a: number): number {
   let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
   let pc = 0;
-  return interpret$loop(code, pc, a, regs);
+  let tier$tick = tier$period;
+  while (pc < code.length) {
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
+      if (left !== tier$STAY) return left as number;
+    }
+    driver.mergePoint({ code, pc, a, regs });
+    const opcode = code[pc];
+    pc = (pc + 1) | 0;
+    switch (opcode) {
+      case MOV_A_R: {
+        const n = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (n >= regs.length) throw new VmError("register index out of range");
+        regs[n] = a;
+        break;
+      }
+      case MOV_R_A: {
+        const n = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (n >= regs.length) throw new VmError("register index out of range");
+        a = regs[n];
+        break;
+      }
+      case JUMP_IF_A: {
+        const target = operand(code, pc);
+        pc = (pc + 1) | 0;
+        // A target at or past the end is caught by the loop condition: "pc past the end".
+        if (a !== 0) pc = target;
+        break;
+      }
+      case SET_A:
+        a = operand(code, pc);
+        pc = (pc + 1) | 0;
+        break;
+      case ADD_R_TO_A: {
+        const n = operand(code, pc);
+        pc = (pc + 1) | 0;
+        if (n >= regs.length) throw new VmError("register index out of range");
+        a = (a + regs[n]) | 0;
+        break;
+      }
+      case RETURN_A:
+        return a;
+      case ALLOCATE:
+        regs = new Int32Array(operand(code, pc));
+        pc = (pc + 1) | 0;
+        break;
+      case NEG_A:
+        a = -a | 0; // -INT_MIN wraps to INT_MIN
+        break;
+      default:
+        throw new VmError("unknown opcode"); // PyPy skips these; we refuse them
+    }
+  }
+  throw new VmError("pc past the end");
 }
 
-/** interpret's dispatch loop, entered at its merge point with the greens and reds. */
+/** interpret's dispatch loop, entered at its merge point with the greens and reds (a copy
+ *  of the loop in interpret, for resuming there). */
 export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: Int32Array): number {
+  let tier$tick = tier$period;
   while (pc < code.length) {
-    if (--hot[pc & HOT_MASK] < 0) {
-      const left = tierUp(interpret$loop, pc, [code, pc], [a, regs]);
-      if (left !== STAY) return left as number;
+    if (--tier$tick < 0) {
+      tier$tick = tier$period;
+      const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
+      if (left !== tier$STAY) return left as number;
     }
     driver.mergePoint({ code, pc, a, regs });
     const opcode = code[pc];
