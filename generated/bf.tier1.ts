@@ -5,7 +5,9 @@
 // counted (generator/first-tier.ts).
 
 import {
+  HOT_MASK as tier$MASK,
   STAY as tier$STAY,
+  hot as tier$hot,
   period as tier$period,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
@@ -42,8 +44,10 @@ export function run(code: Uint8Array): number {
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
     switch (code[pc]) {
@@ -96,8 +100,10 @@ export function run$loop(
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
     switch (code[pc]) {

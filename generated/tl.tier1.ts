@@ -5,7 +5,9 @@
 // counted (generator/first-tier.ts).
 
 import {
+  HOT_MASK as tier$MASK,
   STAY as tier$STAY,
+  hot as tier$hot,
   period as tier$period,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
@@ -60,8 +62,10 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
     const opcode = code[pc];
@@ -263,8 +267,10 @@ export function execute$loop(
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
     const opcode = code[pc];

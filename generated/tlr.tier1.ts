@@ -5,7 +5,9 @@
 // counted (generator/first-tier.ts).
 
 import {
+  HOT_MASK as tier$MASK,
   STAY as tier$STAY,
+  hot as tier$hot,
   period as tier$period,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
@@ -35,8 +37,10 @@ export function interpret(code: Uint8Array, a: number): number {
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, a, regs });
     const opcode = code[pc];
@@ -97,8 +101,10 @@ export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: In
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$tick = tier$period;
-      const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
-      if (left !== tier$STAY) return left as number;
+      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+        const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
+        if (left !== tier$STAY) return left as number;
+      }
     }
     driver.mergePoint({ code, pc, a, regs });
     const opcode = code[pc];

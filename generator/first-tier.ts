@@ -80,8 +80,10 @@ export function emitFirstTier(
   const hook =
     `if (--tier$tick < 0) {\n` +
     `      tier$tick = tier$period;\n` +
-    `      const left = tier$up(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
-    `      if (left !== tier$STAY) return left as ${ret};\n` +
+    `      if ((tier$hot[${position} & tier$MASK] -= tier$period) < 0) {\n` +
+    `        const left = tier$up(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
+    `        if (left !== tier$STAY) return left as ${ret};\n` +
+    `      }\n` +
     `    }\n    `;
   const countdown: Edit = {
     start: loop.getStart(),
@@ -122,7 +124,7 @@ export function emitFirstTier(
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
     `// dispatch loop of ${name} made resumable at the merge point (${loopName}) and each pass\n` +
     `// counted (generator/first-tier.ts).\n\n` +
-    `import { STAY as tier$STAY, period as tier$period, tierUp as tier$up } from ${counters};\n` +
+    `import {\n  HOT_MASK as tier$MASK,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  period as tier$period,\n  tierUp as tier$up,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
     `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)} };\n`;

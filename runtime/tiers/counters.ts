@@ -3,7 +3,8 @@
 //! The first tier (`generated/<lang>.tier1.ts`) must run at the speed of the interpreter, so it
 //! does not count every pass through its merge point: a local countdown (a register: one
 //! decrement and a branch not taken per pass) samples every `period`-th pass, and the sample
-//! counts that pass's position in a hashed table of counters, `period` at a time. A hot loop is
+//! counts that pass's position in a hashed table of counters, `period` at a time, in line (a
+//! call making the state's arrays at every sample cost more than the counting). A hot loop is
 //! sampled in proportion to the passes it makes, which is what "hot" means; counting every pass
 //! in memory cost bench.b a quarter of its time, the countdown a tenth at most. Positions that share a
 //! counter (`position & HOT_MASK`) make each other hot sooner, as in PyPy's jitcounter; the
@@ -45,16 +46,15 @@ export function setTiers(passes: number, handler: OnHot): void {
   hot.fill(threshold);
 }
 
-/** A sample of the first tier at `position`: counts `period` passes there, and past the
- *  threshold offers the state; the frame's result or `STAY`. */
+/** Called by the first tier when the counter of `position` has run out (it counts each sample
+ *  in line, `period` at a time, so that a sample makes nothing): the counter starts again, and
+ *  the state is offered; the frame's result or `STAY`. */
 export function tierUp(
   loop: PortalLoop,
   position: number,
   greens: unknown[],
   reds: unknown[],
 ): unknown {
-  const i = position & HOT_MASK;
-  if ((hot[i] = hot[i]! - period) >= 0 || threshold === NEVER) return STAY;
-  hot[i] = threshold;
-  return onHot(loop, greens, reds);
+  hot[position & HOT_MASK] = threshold;
+  return threshold === NEVER ? STAY : onHot(loop, greens, reds);
 }
