@@ -116,9 +116,7 @@ export function emitFirstTier(
     hooked,
     { start: portal.getEnd(), end: portal.getEnd(), text: loopFunction },
   ]);
-  const counters = JSON.stringify(
-    moved(resolve(runtime, "tiers/counters.ts"), outPath, outPath, true),
-  );
+  const counters = JSON.stringify(specifierOf(resolve(runtime, "tiers/counters.ts"), outPath));
   const text =
     `// ${header}\n//\n` +
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
@@ -240,10 +238,14 @@ function sliceWith(sf: SourceFile, node: Node, edits: Edit[]): string {
   return out + text.slice(at, to);
 }
 
-/** A module specifier of a file at `from`, for a file at `to`; `absolute` when `spec` is a path. */
-function moved(spec: string, from: string, to: string, absolute = false): string {
-  if (!absolute && !spec.startsWith(".")) return spec;
-  const target = absolute ? spec : resolve(dirname(from), spec);
+/** The specifier by which a module at `to` imports the file at `target` (an absolute path). */
+function specifierOf(target: string, to: string): string {
   const rel = relative(dirname(to), target);
   return rel.startsWith(".") ? rel : `./${rel}`;
+}
+
+/** A module specifier written in the module at `from`, as the module at `to` must write it:
+ *  a relative one is moved, a package name stays. */
+function moved(spec: string, from: string, to: string): string {
+  return spec.startsWith(".") ? specifierOf(resolve(dirname(from), spec), to) : spec;
 }
