@@ -6,9 +6,12 @@
 
 import {
   HOT_MASK as tier$MASK,
+  RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
+  jitter as tier$jitter,
   period as tier$period,
+  resumed as tier$resumed,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
 
@@ -41,12 +44,18 @@ export function run(code: Uint8Array): number {
   let ptr = 0;
   let pc = 0;
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          return run$loop(
+            ...(tier$resumed as [Uint8Array, number, Int32Array, Uint8Array, number]),
+          );
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
@@ -97,12 +106,22 @@ export function run$loop(
   ptr: number,
 ): number {
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          [code, pc, targets, tape, ptr] = tier$resumed as [
+            Uint8Array,
+            number,
+            Int32Array,
+            Uint8Array,
+            number,
+          ];
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });

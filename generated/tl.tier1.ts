@@ -6,9 +6,12 @@
 
 import {
   HOT_MASK as tier$MASK,
+  RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
+  jitter as tier$jitter,
   period as tier$period,
+  resumed as tier$resumed,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
 
@@ -59,12 +62,18 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
   const stack = new Int32Array(code.length);
   let sp = 0; // number of items on the stack; the top is stack[sp - 1]
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          return execute$loop(
+            ...(tier$resumed as [Uint8Array, number, number, Int32Array, number, number]),
+          );
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
@@ -264,12 +273,23 @@ export function execute$loop(
   depth: number,
 ): number {
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          [code, pc, sp, stack, arg, depth] = tier$resumed as [
+            Uint8Array,
+            number,
+            number,
+            Int32Array,
+            number,
+            number,
+          ];
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });

@@ -6,9 +6,12 @@
 
 import {
   HOT_MASK as tier$MASK,
+  RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
+  jitter as tier$jitter,
   period as tier$period,
+  resumed as tier$resumed,
   tierUp as tier$up,
 } from "../runtime/tiers/counters.ts";
 
@@ -34,12 +37,16 @@ export function interpret(code: Uint8Array, a: number): number {
   let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
   let pc = 0;
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          return interpret$loop(...(tier$resumed as [Uint8Array, number, number, Int32Array]));
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, a, regs });
@@ -98,12 +105,16 @@ export function interpret(code: Uint8Array, a: number): number {
  *  of the loop in interpret, for resuming there). */
 export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: Int32Array): number {
   let tier$tick = tier$period;
+  let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
-      tier$tick = tier$period;
+      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
+      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
-        if (left !== tier$STAY) return left as number;
+        if (left === tier$RESUME)
+          [code, pc, a, regs] = tier$resumed as [Uint8Array, number, number, Int32Array];
+        else if (left !== tier$STAY) return left as number;
       }
     }
     driver.mergePoint({ code, pc, a, regs });

@@ -20,6 +20,7 @@ import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import { L3, type Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
+import { TieredProgram } from "../runtime/tiers/tiered.ts";
 import type { Compiled } from "../runtime/spec/engine.ts";
 import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
 import { listing, perfMap } from "../runtime/x64/disasm.ts";
@@ -39,8 +40,9 @@ export interface RunOptions {
   /** Bounds of the specialisation policy other than the defaults (tests force fallbacks). */
   policy?: Partial<Policy> | undefined;
   log?: NodeJS.WritableStream;
-  /** The first tier's threshold and what it does with a hot state (tests hand it over). */
-  tiers?: { threshold: number; onHot: OnHot } | undefined;
+  /** The first tier's threshold; what it does with a hot state (`tier1`: tests hand it over);
+   *  the takes of an edge exit before it gets a bridge (`jit`, `jit-graph`). */
+  tiers?: { threshold?: number; onHot?: OnHot; bridgeAfter?: number } | undefined;
   /** Filled with the run's statistics (also when the run fails); the outcome holds them too. */
   stats?: Record<string, unknown>;
 }
@@ -217,16 +219,12 @@ const pe: Backend = {
     runJit(lang, code, arg, opts, stats, { mode: "eager", target: "l3" }),
 };
 
-/** The generated specialiser's residual graphs on L3, specialised lazily. */
+/** The tiered JIT with its residual graphs on L3: the portable reference of `jit`. */
 const jitGraph: Backend = {
   name: "jit-graph",
   dumps: ["residual"],
   run: async (lang, code, arg, opts, stats) =>
-    runJit(lang, code, arg, opts, stats, {
-      mode: "lazy",
-      target: "l3",
-      compiled: await generated(lang),
-    }),
+    runTiered(lang, code, arg, opts, stats, { target: "l3", compiled: await generated(lang) }),
 };
 
 /** The abstract interpreter's residual graphs, specialised eagerly, as x86-64 machine code. */
@@ -238,18 +236,74 @@ const x64: Backend = {
     runJit(lang, code, arg, opts, stats, { mode: "eager", target: "x64" }),
 };
 
-/** The JIT: the generated specialiser, lazily, on x86-64 machine code. */
+/** The JIT: the first tier, and what gets hot specialised by the generated specialiser into
+ *  x86-64 machine code. */
 const jit: Backend = {
   name: "jit",
   native: true,
   dumps: ["residual", "asm"],
   run: async (lang, code, arg, opts, stats) =>
-    runJit(lang, code, arg, opts, stats, {
-      mode: "lazy",
-      target: "x64",
-      compiled: await generated(lang),
-    }),
+    runTiered(lang, code, arg, opts, stats, { target: "x64", compiled: await generated(lang) }),
 };
+
+/** Passes through a merge-point position after which the first tier offers it to the JIT, and
+ *  takes of an edge exit after which it gets a bridge. */
+export const TIER_THRESHOLD = 10_000;
+export const BRIDGE_AFTER = 10;
+
+/** Runs the program as the tiered JIT does (`runtime/tiers/tiered.ts`): in the first tier,
+ *  with hot states specialised and run on `target`. Fills `stats` with what the tiers did. */
+export async function runTiered(
+  lang: Lang,
+  code: Uint8Array,
+  arg: number,
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+  how: { target: "l3" | "x64"; compiled: Record<string, Compiled> | undefined },
+): Promise<number> {
+  const policy: Policy = {
+    ...defaultPolicy,
+    ...opts.policy,
+    mode: "eager",
+    fuel: opts.fuel !== undefined,
+  };
+  const log = opts.dump === "residual" ? opts.log : undefined;
+  let printed = 0;
+  const dump = (graphs: Graph[], data: Module["data"]) => {
+    const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
+    printed = data.length;
+    log!.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }));
+  };
+  const entry = await firstTier(lang);
+  const t0 = performance.now();
+  const program = new TieredProgram(loadGraphs(lang.name), {
+    policy,
+    compiled: how.compiled,
+    target: how.target,
+    makeNative: how.target === "x64" ? nativeFactory : undefined,
+    bridgeAfter: opts.tiers?.bridgeAfter ?? BRIDGE_AFTER,
+    onGraphs: log ? dump : undefined,
+  });
+  setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
+  try {
+    return entry(code, arg | 0);
+  } finally {
+    setTiers(Infinity, () => STAY);
+    const s = program.stats;
+    Object.assign(stats, s, {
+      specialiseMs: round(s.specialiseMs),
+      cleanupMs: round(s.cleanupMs),
+      compileMs: round(s.compileMs),
+      // The time of the first tier and the machine code (with the calls between them).
+      runningMs: round(performance.now() - t0 - s.specialiseMs - s.compileMs),
+    });
+    if (s.fallbacks === 0) delete stats.fallback;
+    const native = program.nativeModule;
+    if (native && opts.dump === "asm") opts.log?.write(listing(native));
+    if (native && process.env.FUTAMURA_PERF_MAP)
+      writeFileSync(`/tmp/perf-${process.pid}.map`, perfMap(native));
+  }
+}
 
 /** Every backend this host can run: `x64` only on x86-64 Linux. */
 export const backends: Record<string, Backend> = {

@@ -24,6 +24,7 @@ usage:
   futamura run <lang> <program-file> [args...] [options]
       --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
+      --threshold N    passes through a position before the JIT compiles from it (jit, jit-graph)
       --stats[=json]   print statistics to stderr
       --dump WHAT      print an intermediate form to stderr (see the backend)
   futamura graphs <interpreter.ts> [--entry NAME]
@@ -131,6 +132,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
       options: {
         backend: { type: "string", default: DEFAULT_BACKEND },
         fuel: { type: "string" },
+        threshold: { type: "string" },
         stats: { type: "string" },
         dump: { type: "string" },
       },
@@ -159,6 +161,8 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
       `backend ${backend.name} can dump ${backend.dumps.join(", ") || "nothing"}, not '${values.dump}'`,
     );
   const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
+  const threshold =
+    values.threshold === undefined ? undefined : parseCount(values.threshold, "--threshold");
   const statsFormat =
     values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
   if (values.stats !== undefined && !["json", "text"].includes(values.stats))
@@ -182,6 +186,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     // printed): it has gone to `out` as it was written.
     const result = await runProgram(backend, lang, code, arg, {
       fuel,
+      ...(threshold !== undefined ? { tiers: { threshold } } : {}),
       dump: values.dump,
       log: err,
       input,

@@ -15,7 +15,8 @@
 //! pass through the merge point the loop counts the pass in a hashed counter table
 //! (`runtime/tiers/counters.ts`, PyPy's jitcounter: collisions only make a position hot sooner);
 //! when a counter runs out it offers the state to `tierUp`, which either gives the portal
-//! frame's result (another tier ran the frame to its end) or `STAY`. Everything else is the
+//! frame's result (another tier ran the frame to its end), `STAY`, or `RESUME` with a state to
+//! go on from (another tier ran part of the frame and left at a merge point). Everything else is the
 //! source as the author wrote it, so V8 runs it as it runs `interp`.
 //!
 //! The dispatch loop must be a `while` or `for` statement at the top level of the portal's body,
@@ -76,22 +77,36 @@ export function emitFirstTier(
   const reds = driver.reds.join(", ");
 
   // A local countdown (a register) samples every `tier$period`-th pass; the sample counts
-  // the position and may hand the state over.
-  const hook =
+  // the position and may hand the state over. A state given back (`RESUME`) is taken: the
+  // portal goes on in the loop function, the loop function in place (its parameters are the
+  // state), then through the merge point as if it had come round the loop.
+  const state = `[${params.map((p) => p.type).join(", ")}]`;
+  const hook = (resume: string) =>
     `if (--tier$tick < 0) {\n` +
-    `      tier$tick = tier$period;\n` +
+    `      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;\n` +
+    `      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);\n` +
     `      if ((tier$hot[${position} & tier$MASK] -= tier$period) < 0) {\n` +
     `        const left = tier$up(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
-    `        if (left !== tier$STAY) return left as ${ret};\n` +
+    `        if (left === tier$RESUME) ${resume};\n` +
+    `        else if (left !== tier$STAY) return left as ${ret};\n` +
     `      }\n` +
     `    }\n    `;
+  const names = params.map((p) => p.name).join(", ");
   const countdown: Edit = {
     start: loop.getStart(),
     end: loop.getStart(),
-    text: `let tier$tick = tier$period;\n  `,
+    text: `let tier$tick = tier$period;\n  let tier$seed = 1;\n  `,
   };
-  const hooked: Edit = { start: mergePoint.getStart(), end: mergePoint.getStart(), text: hook };
-  const loopText = sliceWith(sf, loop, [...loopHeadEdits(loop), hooked]);
+  const hookAt = (text: string): Edit => ({
+    start: mergePoint.getStart(),
+    end: mergePoint.getStart(),
+    text,
+  });
+  const hooked = hookAt(hook(`return ${loopName}(...(tier$resumed as ${state}))`));
+  const loopText = sliceWith(sf, loop, [
+    ...loopHeadEdits(loop),
+    hookAt(hook(`[${names}] = tier$resumed as ${state}`)),
+  ]);
   const rest = statements
     .slice(at + 1)
     .map((s) => s.getFullText())
@@ -103,7 +118,7 @@ export function emitFirstTier(
     `\n\n/** ${name}'s dispatch loop, entered at its merge point with the greens and reds (a copy\n` +
     ` *  of the loop in ${name}, for resuming there). */\n` +
     `export function ${loopName}(${params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${ret} {\n` +
-    `  let tier$tick = tier$period;\n  ${loopText}${rest}\n}\n`;
+    `  let tier$tick = tier$period;\n  let tier$seed = 1;\n  ${loopText}${rest}\n}\n`;
 
   const imports = sf.getImportDeclarations().map((d) => ({
     start: d.getModuleSpecifier().getStart(),
@@ -122,7 +137,7 @@ export function emitFirstTier(
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
     `// dispatch loop of ${name} made resumable at the merge point (${loopName}) and each pass\n` +
     `// counted (generator/first-tier.ts).\n\n` +
-    `import {\n  HOT_MASK as tier$MASK,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  period as tier$period,\n  tierUp as tier$up,\n} from ${counters};\n` +
+    `import {\n  HOT_MASK as tier$MASK,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
     `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)} };\n`;

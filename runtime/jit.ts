@@ -71,6 +71,7 @@ export type NativeFactory = (
     status: number,
     value: number,
     leaves: (types: Graph["types"]) => Value[],
+    bottom: boolean,
   ) => Resolution,
 ) => NativeModule;
 
@@ -193,7 +194,7 @@ export class Program {
 
   private onL3Exit(status: number, state: Value[]): ExitTo {
     const r = this.resolve(status, state[0] as number, () => state.slice(1));
-    if ("done" in r) return r;
+    if ("done" in r || "leave" in r) return r;
     this.l3!.add(r.graphs);
     if (r.replaces) this.l3!.replace(r.replaces, r.by!);
     return { graph: r.name, args: state.slice(1), fixed: !r.perValue };

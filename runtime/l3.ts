@@ -65,7 +65,8 @@ interface Code {
 }
 
 /** Where an exit goes on (see the constructor). */
-export type ExitTo = { graph: string; args: Value[]; fixed: boolean } | { done: Status };
+export type ExitTo =
+  { graph: string; args: Value[]; fixed: boolean } | { done: Status } | { leave: Value[] };
 
 /** A frame to go on from (see `L3.resume`). */
 export interface Resumption {
@@ -93,7 +94,9 @@ export class L3 {
    *  call), so callers further up go on as if it returned, and a loop through exits keeps the JS
    *  stack flat. With `fixed`, the exit goes there whatever its value, and the exit instruction
    *  is patched into a tail call. Or it gives the exited graph's outcome (`done`: JS ran the
-   *  rest of it, a fallback). */
+   *  rest of it, a fallback). Or, for an exit of the graph `run` started (not `nested`), it
+   *  ends the run (`leave`): `run` gives an exit with status -1 and those values (tiers: the
+   *  first tier goes on from them). */
   constructor(
     readonly module: Module,
     private onExit?: (status: number, state: Value[]) => ExitTo,
@@ -310,11 +313,24 @@ export class L3 {
     }
   }
 
+  /** Graph calls under way (the one `run` made included). */
+  private depth = 0;
+
+  /** Whether the exit being handled is in a graph another graph called (it cannot `leave`). */
+  get nested(): boolean {
+    return this.depth > 1;
+  }
+
   private call(gi: number, args: Value[]): number {
     const { template, params } = this.codes[gi]!;
     const r = template.slice();
     params.forEach((p, i) => (r[p] = args[i]!));
-    return this.exec(gi, r, 0);
+    this.depth++;
+    try {
+      return this.exec(gi, r, 0);
+    } finally {
+      this.depth--;
+    }
   }
 
   private exec(gi: number, r: Value[], pc: number): number {
@@ -446,6 +462,12 @@ export class L3 {
             break;
           }
           const next = this.onExit(this.exitStatus, this.exitState);
+          if ("leave" in next) {
+            if (this.nested) throw new Error("L3: a nested graph cannot leave the run");
+            this.exitStatus = -1;
+            this.exitState = next.leave;
+            return EXITED;
+          }
           if ("done" in next) {
             const d = next.done;
             if (d.k === "raise") return this.raise(d.msg);

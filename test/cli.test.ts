@@ -493,7 +493,7 @@ describe("--stats and --dump go to stderr", () => {
     expect(r.err).toContain("merge_point");
   });
 
-  it("--dump residual prints the residual graphs: the same for pe and x64 (eager), and for jit-graph those made as the run needed them", async () => {
+  it("--dump residual prints the residual graphs: the same for pe and x64 (eager), and for jit-graph those made as the run got hot", async () => {
     const pe = await cli("run", "tl", LOOP, "100", "--backend", "pe", "--dump", "residual");
     expect(pe.code).toBe(0);
     expect(pe.out).toBe("5050\n");
@@ -504,12 +504,17 @@ describe("--stats and --dump go to stderr", () => {
       const x64 = await cli("run", "tl", LOOP, "100", "--backend", "x64", "--dump=residual");
       expect(x64).toEqual({ code: 0, out: "5050\n", err: pe.err });
     }
-    const lazy = await cli("run", "tl", LOOP, "100", "--backend", "jit-graph", "--dump=residual");
-    expect(lazy.out).toBe("5050\n");
-    const graphs = parseModule(lazy.err).graphs.map((g) => g.name);
-    expect(graphs[0]).toBe("interpret");
-    // The loop's branch sides were specialised when first taken: graphs of their own.
-    expect(graphs.some((n) => /\$b\d+$/.test(n))).toBe(true);
+    const tiered = await cli(
+      "run",
+      ...["tl", LOOP, "100", "--backend", "jit-graph", "--dump=residual", "--threshold", "10"],
+    );
+    expect(tiered.out).toBe("5050\n");
+    const graphs = parseModule(tiered.err).graphs.map((g) => g.name);
+    // The loop got hot in the first tier: a graph entering it there.
+    expect(graphs[0]).toBe("execute$h1");
+    // Nothing compiles in a run shorter than the threshold.
+    const cold = await cli("run", "tl", LOOP, "100", "--backend", "jit-graph", "--dump=residual");
+    expect(cold).toEqual({ code: 0, out: "5050\n", err: "" });
   });
 });
 

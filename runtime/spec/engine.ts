@@ -108,10 +108,11 @@ interface Residual {
  *  it): after the promotion of a run-time value (`promote`: once per value), at a side of a red
  *  branch not specialised yet (`branch`, lazy mode), just before a merge point whose key
  *  another graph enters (`key`, lazy mode), or the same state for remaking the graph of a key
- *  whose entries reached `policy.hot` (`hot`). `leaves` are the run-time values of the state,
- *  in the order of the exit's arguments after the value. */
+ *  whose entries reached `policy.hot` (`hot`), or just before a merge point at a position the
+ *  first tier has not found warm (`tier`, see `region`). `leaves` are the run-time values of the
+ *  state, in the order of the exit's arguments after the value. */
 interface Saved {
-  kind: "promote" | "branch" | "key" | "hot";
+  kind: "promote" | "branch" | "key" | "hot" | "tier";
   frames: Frame[];
   leaves: AVal[];
   /** For `promote`: the variable that receives the value. */
@@ -160,6 +161,9 @@ export interface Path {
   /** The key of its last merge point (lazy mode); none for a path from an entry, null for
    *  one entering its graph's home key (the exit that enters it has linked the key). */
   from?: string | null;
+  /** A path that starts at a merge point (a tier's entry or bridge): that first merge point
+   *  is in the region whatever the first tier's counters say. */
+  fresh?: boolean;
 }
 
 /** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
@@ -251,8 +255,16 @@ export class Engine {
   private frozen = new Set<Int32Array | Uint8Array>();
   private out: Module = { graphs: [], data: [] };
   private isPosition: boolean[];
+  /** The index of the position among the greens (the first that is not immutable). */
+  private positionGreen: number;
   /** (A field, not a getter reading the policy: merge points ask several times each.) */
   private readonly lazy: boolean;
+  /** With tiers: whether the first tier found the position (the value of the first integer
+   *  green) warm. A path reaching a merge point at a position that is not, and whose key this
+   *  graph has not made, ends in an exit to a `tier` saved path: the region compiled from a hot
+   *  position is the code the first tier has run often, whole loops with their inner loops,
+   *  and its edges leave at merge points, where the first tier can take the state over. */
+  region: ((position: number) => boolean) | undefined;
 
   constructor(
     readonly m: Module,
@@ -260,7 +272,12 @@ export class Engine {
     private walk: Walker,
     private compiled: Record<string, Compiled> = {},
   ) {
-    ({ graphs: this.graphs, portals: this.portals, isPosition: this.isPosition } = prepare(m));
+    ({
+      graphs: this.graphs,
+      portals: this.portals,
+      isPosition: this.isPosition,
+      positionGreen: this.positionGreen,
+    } = prepare(m));
     this.lazy = policy.mode === "lazy";
   }
 
@@ -625,7 +642,7 @@ export class Engine {
   /** The saved path for `frames` (live slots only) of path `p`, shared with an equal state
    *  saved before. */
   private save(
-    kind: "promote" | "branch",
+    kind: "promote" | "branch" | "tier",
     frames: Frame[],
     p: Path,
     dst = -1,
@@ -655,7 +672,7 @@ export class Engine {
     rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
   }
 
-  private savedKey(kind: "promote" | "branch", frames: Frame[], dst = -1): string {
+  private savedKey(kind: "promote" | "branch" | "tier", frames: Frame[], dst = -1): string {
     return `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
   }
 
@@ -701,11 +718,16 @@ export class Engine {
     if (c.kind === "hot") return this.remake(c, status);
     if (this.spent !== undefined) throw new SpecialisationLimit(this.spent);
     const base = c.out.b.g.name.split("$")[0];
-    const letter = { promote: "c", branch: "b", key: "k" }[c.kind];
+    const letter = { promote: "c", branch: "b", key: "k", tier: "t" }[c.kind];
     const name = `${base}$${letter}${status}${perValue ? "_" + (v < 0 ? "m" + -v : v) : ""}`;
     const graphs = this.specialiseFrom(c, name, v);
     c.made.set(at, name);
-    const counter = { promote: "promotionMisses", branch: "stubsTaken", key: "keyGraphs" } as const;
+    const counter = {
+      promote: "promotionMisses",
+      branch: "stubsTaken",
+      key: "keyGraphs",
+      tier: "bridges",
+    } as const;
     this.stats[counter[c.kind]]++;
     return { name, graphs, perValue };
   }
@@ -752,32 +774,71 @@ export class Engine {
    *  cleans them up; for a promotion `v` is the value. With `loop`, the graph is a remade loop.
    *  On a bound, nothing made stays. */
   private specialiseFrom(c: Saved, name: string, v: number, loop?: Set<string>): Graph[] {
+    return this.specialiseNew(name, c.out.b.g.ret, (rg) => {
+      if (c.key !== undefined) rg.home = c.key;
+      else rg.midway = true;
+      if (loop) rg.loop = loop;
+      const frames = copyFrames(c.frames, this.frozen);
+      const params = c.leaves.map((l) => {
+        const type = l.k === "r" ? l.type : "i32";
+        return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
+      });
+      rebind(frames, c.leaves, params);
+      if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
+      const path: Path = { rg, frames, out: 0, splits: 0 };
+      // A graph entering a key starts with it; the exit that enters it has linked the key.
+      if (c.key !== undefined) path.from = null;
+      else if (c.from !== undefined) path.from = c.from;
+      if (c.kind === "tier") path.fresh = true;
+      if (c.key !== undefined) this.countEntries(path, c, params);
+      return path;
+    });
+  }
+
+  /** Tiers: specialises the portal from its merge point in a state of the first tier, into a
+   *  new graph `name` (and the portal graphs it calls), cleaned up: the greens are `greens`
+   *  (compile-time values), every red a run-time value of the type and (for an array) length
+   *  in `reds`, the graph's parameters in order. It runs the portal's frame to its end, as the
+   *  first tier would from there. On a bound (`SpecialisationLimit`), nothing made stays. */
+  enter(name: string, greens: AVal[], reds: { type: Type; len?: number | undefined }[]): Graph[] {
+    const portal = this.graph([...this.portals][0]!);
+    const [block, op] = mergePointOf(portal);
+    const vars = portal.blocks[block]!.ops[op]!.args;
+    const code = this.compiled[portal.name];
+    // Generated code runs a block from its start: it can take a merge point that starts one.
+    const fits =
+      code !== undefined &&
+      op === 0 &&
+      greens.every((a, i) => typeof vars[i] !== "number" || a.k === "c" || a.k === "a");
+    for (const a of greens) if (a.k === "a") this.frozen.add(a.arr);
+    this.stats.tierEntries++;
+    return this.specialiseNew(name, portal.ret, (rg) => {
+      const env = blank(portal);
+      vars.forEach((v, i) => {
+        if (typeof v !== "number") return;
+        const r = reds[i - greens.length];
+        const a: AVal = r ? red(rg.b.addParam(0, r.type), r.type, r.len) : greens[i]!;
+        env[v] = fits && code.greens[v] ? plain(a) : a;
+      });
+      const frame = { g: portal, block, op, env, ret: -1, code: fits ? code : undefined };
+      return { rg, frames: [frame], out: 0, splits: 0, fresh: true };
+    });
+  }
+
+  /** Specialises the path `start` makes in a new residual graph `name` (and the portal graphs
+   *  it calls) and cleans them up; on a bound, nothing made stays. */
+  private specialiseNew(name: string, ret: Type, start: (rg: Residual) => Path): Graph[] {
     const before = {
       residuals: this.residuals.length,
       portals: this.portalGraphs.size,
       ops: this.stats.opsResidual,
     };
     this.opsBefore = this.stats.opsSeen;
-    const rg = this.newResidual(name, c.out.b.g.ret);
-    if (c.key !== undefined) rg.home = c.key;
-    else rg.midway = true;
-    if (loop) rg.loop = loop;
-    const frames = copyFrames(c.frames, this.frozen);
-    const params = c.leaves.map((l) => {
-      const type = l.k === "r" ? l.type : "i32";
-      return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
-    });
-    rebind(frames, c.leaves, params);
-    if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
-    const path: Path = { rg, frames, out: 0, splits: 0 };
-    // A graph entering a key starts with it; the exit that enters it has linked the key.
-    if (c.key !== undefined) path.from = null;
-    else if (c.from !== undefined) path.from = c.from;
+    const rg = this.newResidual(name, ret);
     const work = this.stats.opsSeen + this.emitted;
     this.stepLimit = work + (this.workLimit - workDone());
     try {
-      if (c.key !== undefined) this.countEntries(path, c, params);
-      this.work.push(path);
+      this.work.push(start(rg));
       while (this.work.length) this.follow(this.work.pop()!);
       countWork("specialise", this.stats.opsSeen + this.emitted - work);
     } catch (e) {
@@ -850,7 +911,12 @@ export class Engine {
   /** The exact state at exit `status` as plain values, for the interpreter's graphs to go on
    *  from (a fallback): per frame, innermost last, its graph, position, slots and the caller's
    *  variable for its result. `v` is the exit's value, `values` its leaves' run-time values. */
-  state(status: number, v: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
+  state(
+    status: number,
+    v: number,
+    values: (number | boolean | Int32Array | Uint8Array)[],
+    copyConstants = true,
+  ) {
     const c = this.saved[status]!;
     const leaf = new Map<Operand, (typeof values)[number]>();
     c.leaves.forEach((l, i) => leaf.set(redOperand(l), values[i]!));
@@ -866,6 +932,7 @@ export class Engine {
     // a specialisation can give up), and the next run's specialised code reads it again.
     const copies = new Map<Int32Array | Uint8Array, Int32Array | Uint8Array>();
     const copy = (arr: Int32Array | Uint8Array) => {
+      if (!copyConstants) return arr;
       let c = copies.get(arr);
       if (!c) copies.set(arr, (c = arr.slice()));
       return c;
@@ -898,6 +965,22 @@ export class Engine {
     }));
     if (c.kind === "promote") frames.at(-1)!.env[c.dst] = v;
     return frames;
+  }
+
+  /** The kind of saved path exit `status` names (tiers treat `tier` exits apart). */
+  kindOf(status: number): Saved["kind"] {
+    return this.saved[status]!.kind;
+  }
+
+  /** The state of `tier` exit `status` as the first tier takes it over: the merge point's
+   *  arguments, greens then reds, as plain values (`values`: the exit's leaves). Compile-time
+   *  arrays are given as they are: the caller copies those the first tier may write. */
+  mergeState(status: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
+    const [f] = this.state(status, 0, values, false);
+    const [block, op] = mergePointOf(f!.g);
+    return f!.g.blocks[block]!.ops[op]!.args.map((o) =>
+      typeof o === "number" ? f!.env[o]! : o.k === "data" ? this.m.data[o.v]!.values : o.v,
+    );
   }
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
@@ -1198,6 +1281,11 @@ export class Engine {
       this.placeCounts[counts + 2]++;
       return false;
     }
+    if (this.region && !p.fresh && !this.region(this.positionValue(f, vars))) {
+      this.leaveRegion(p, f, vars);
+      return false;
+    }
+    p.fresh = false;
     // A key made in another graph: a graph going on from the middle of an instruction goes on
     // in the graph entering the key (made when first needed): the key is likely a loop's head,
     // reached again. Other graphs go on there if that graph exists, and otherwise make the key
@@ -1279,6 +1367,25 @@ export class Engine {
     if (this.lazy) p.from = name;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
+  }
+
+  /** The value of the position green at a merge point (see `region`); -1 where it is not a
+   *  compile-time integer (a general key). */
+  private positionValue(f: Frame, vars: Operand[]): number {
+    const a = this.argument(f, vars[this.positionGreen]!);
+    return a.k === "c" && typeof a.v === "number" ? a.v : -1;
+  }
+
+  /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
+   *  path: the state just before it, which the first tier takes over (or a bridge starts from,
+   *  once the exit is hot). */
+  private leaveRegion(p: Path, f: Frame, vars: Operand[]): void {
+    // (A virtual the merge point forced is a red leaf now, not its items.)
+    const at = frameWith(f, f.op - 1, only(f, vars).map(settledSlot));
+    if (at.op !== 0) this.generic([at]);
+    const status = this.save("tier", [at], p);
+    this.stats.regionExits++;
+    this.exitTo(p.rg, p.out, status, { k: "int", v: 0 }, [at]);
   }
 
   /** The red leaves of a merge point's state, in canonical order: whatever the key does not
@@ -1446,6 +1553,7 @@ function prepare(m: Module): Prepared {
       firstInt = false;
       return first;
     }),
+    positionGreen: d.greens.findIndex((name) => !d.immutable.includes(name)),
   };
   prepared.set(m, p);
   return p;
@@ -1455,6 +1563,7 @@ interface Prepared {
   graphs: Map<string, Graph>;
   portals: Set<string>;
   isPosition: boolean[];
+  positionGreen: number;
 }
 
 const prepared = new WeakMap<Module, Prepared>();
@@ -1518,6 +1627,15 @@ const SMALL_OPERANDS: Operand[] = Array.from({ length: 2 * SMALL }, (_, i) => ({
  *  objects of another shape, slowly.) */
 function red(o: number, type: Type, len: number | undefined): Scalar {
   return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
+}
+
+/** The block and operation of the merge point of portal `g`. */
+function mergePointOf(g: Graph): [number, number] {
+  for (let b = 0; b < g.blocks.length; b++) {
+    const op = g.blocks[b]!.ops.findIndex((o) => o.op === "merge_point");
+    if (op >= 0) return [b, op];
+  }
+  throw new Error(`@${g.name} has no merge point`);
 }
 
 /** The message if block `block` of `g` raises before it does anything else (through empty

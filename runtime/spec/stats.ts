@@ -27,6 +27,12 @@ export interface SpecStats {
   remakes: number;
   /** Continuations made for a run-time value at a promotion not seen before. */
   promotionMisses: number;
+  /** Tiers: graphs made from a hot merge point's state (entries), exits made where a region
+   *  ends (at a merge point the first tier had not found warm), and graphs made to go on from
+   *  such an exit once it was hot (bridges). */
+  tierEntries: number;
+  regionExits: number;
+  bridges: number;
   specialiseMs: number;
   /** Of that, the clean-up passes over the residual graphs. */
   cleanupMs: number;
@@ -49,6 +55,9 @@ export function newStats(): SpecStats {
     keyGraphs: 0,
     remakes: 0,
     promotionMisses: 0,
+    tierEntries: 0,
+    regionExits: 0,
+    bridges: 0,
     specialiseMs: 0,
     cleanupMs: 0,
   };

@@ -12,7 +12,10 @@
 //! the state is offered to the tier `setTiers` installed, which either runs the portal's frame
 //! to its end elsewhere (compiled code) and gives its result, or answers `STAY` and the first
 //! tier goes on (the counter starts again, so a position that cannot go anywhere is offered
-//! again only after as many passes as the threshold). Everything is counted in passes, never
+//! again only after as many passes as the threshold), or answers `RESUME` with a new state in
+//! `resumed` (compiled code ran part of the frame and left at a merge point it has no code
+//! for): the first tier takes the state and goes on at its merge point, in the same JS frame,
+//! so that a run passing between tiers any number of times does not grow the stack. Everything is counted in passes, never
 //! in time: the same run makes the same decisions.
 
 /** The counters: a position's counter is `hot[position & HOT_MASK]`. */
@@ -22,14 +25,28 @@ export const hot = new Int32Array(HOT_MASK + 1);
 /** What `tierUp` answers when the first tier goes on itself. */
 export const STAY: unique symbol = Symbol("stay");
 
+/** What `tierUp` answers when the first tier goes on from the state in `resumed` (greens then
+ *  reds, at the merge point). */
+export const RESUME: unique symbol = Symbol("resume");
+export let resumed: unknown[] = [];
+
+/** Answers `RESUME` with `state` (greens then reds) for the first tier to go on from. */
+export function resumeAt(state: unknown[]): typeof RESUME {
+  resumed = state;
+  return RESUME;
+}
+
 /** Passes between samples: 64, or the threshold where that is smaller (a threshold of 1
- *  samples every pass). */
+ *  samples every pass), plus a pseudo-random jitter of up to `jitter` (a mask; 0 under a
+ *  threshold of 64): a fixed stride would land on the same positions of a loop whose length
+ *  divides it, and the others would never be found warm. */
 export let period = 64;
+export let jitter = 31;
 
 /** The portal's dispatch loop in the first tier, entered with the greens and reds. */
 export type PortalLoop = (...state: never[]) => unknown;
 
-/** What a tier does with a hot state: the frame's result, or `STAY`. */
+/** What a tier does with a hot state: the frame's result, `STAY`, or `RESUME` (`resumeAt`). */
 export type OnHot = (loop: PortalLoop, greens: unknown[], reds: unknown[]) => unknown;
 
 const NEVER = 0x7fffffff;
@@ -42,13 +59,30 @@ hot.fill(NEVER);
 export function setTiers(passes: number, handler: OnHot): void {
   threshold = Math.max(0, Math.min(passes, NEVER) - 1);
   period = Math.max(1, Math.min(64, threshold));
+  jitter = period === 64 ? 31 : 0;
   onHot = handler;
   hot.fill(threshold);
 }
 
+/** Whether `position` has been sampled since the counters started (or since it was last hot):
+ *  the first tier has run it often (tiers compile such positions, `Engine.region`). */
+export function isWarm(position: number): boolean {
+  return hot[position & HOT_MASK]! < threshold;
+}
+
+/** Makes `position` offered at its next sample (it has code to enter). */
+export function offerSoon(position: number): void {
+  hot[position & HOT_MASK] = 0;
+}
+
+/** Makes `position` never offered again (nothing can be made of it). */
+export function offerNever(position: number): void {
+  hot[position & HOT_MASK] = NEVER;
+}
+
 /** Called by the first tier when the counter of `position` has run out (it counts each sample
  *  in line, `period` at a time, so that a sample makes nothing): the counter starts again, and
- *  the state is offered; the frame's result or `STAY`. */
+ *  the state is offered; the frame's result, `STAY` or `RESUME`. */
 export function tierUp(
   loop: PortalLoop,
   position: number,

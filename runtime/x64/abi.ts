@@ -70,8 +70,11 @@ export const S = {
   exitRsp: 112,
   /** The address of the program's counters (4 bytes each; the `count` operation). */
   counters: 120,
+  /** The lowest stack limit allowed: a run inside a callback of another (tiers) shares the
+   *  stack with it, so its limit is the outer run's, not its own rsp less the budget (0: none). */
+  stackFloor: 128,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
-  args: 128,
+  args: 136,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */
@@ -99,4 +102,6 @@ export const Status = {
   /** An I/O callback failed (the reader of the output went away, the disk is full); the run
    *  rethrows the failure the callback kept. */
   ioFailed: 6,
+  /** An exit left the run (tiers: the first tier goes on from its state, which JS kept). */
+  left: 7,
 } as const;

@@ -12,7 +12,7 @@ import type { DataBlock } from "./memory.ts";
 const LATE_BYTES = 1 << 20;
 
 /** Bytes an array of `length` items of `elem` bytes takes (header, items, padded to 8). */
-function arrayBytes(length: number, elem: 1 | 4): number {
+export function arrayBytes(length: number, elem: 1 | 4): number {
   return Math.ceil((ARRAY_HEADER + length * elem) / 8) * 8;
 }
 
@@ -27,6 +27,10 @@ export function arrayImage(values: ArrayLike<number>, elem: 1 | 4): Uint8Array {
   }
   return image;
 }
+
+/** Whose data constants each arena holds, and how many of them (arenas are pooled across
+ *  modules: another module's run overwrites them). */
+const holding = new WeakMap<DataBlock, { layout: DataLayout; images: number }>();
 
 export class DataLayout {
   /** Offset of each data constant's array from the arena's start. */
@@ -57,9 +61,16 @@ export class DataLayout {
     }
   }
 
-  /** Writes every data constant into `arena`. */
+  /** Writes every data constant into `arena` (those it holds already from an earlier run are
+   *  left: nothing writes data constants, and the heap lies apart). */
   write(arena: DataBlock): void {
-    for (const { at, bytes } of this.images) arena.u8(at, bytes.length).set(bytes);
+    const had = holding.get(arena);
+    const from = had?.layout === this ? had.images : 0;
+    for (let i = from; i < this.images.length; i++) {
+      const { at, bytes } = this.images[i]!;
+      arena.u8(at, bytes.length).set(bytes);
+    }
+    holding.set(arena, { layout: this, images: this.images.length });
   }
 
   private place(d: Data): { at: number; bytes: Uint8Array } {

@@ -28,7 +28,7 @@ import { ARRAY_HEADER, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts"
 import { withArena } from "./arena.ts";
 import { callbacks, stackBudget, takeIoFailure, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
-import { DataLayout, arrayImage } from "./data.ts";
+import { DataLayout, arrayBytes } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
@@ -64,12 +64,18 @@ interface Chunk {
   stubs: Stubs;
 }
 
+/** The state buffers of the runs under way in the process, innermost last (of any module: a
+ *  run inside another's callback shares its stack). */
+const running: BigInt64Array[] = [];
+
 /** Bytes of room a module with continuations keeps for them per chunk (untouched pages cost
  *  nothing but address space). */
 const CHUNK_ROOM = 1 << 20;
 
 /** Where an exit goes on: a graph to compile (with the graphs made for it, which may be none),
- *  or the exited graph's outcome when JS ran the rest of it (a fallback). */
+ *  or the exited graph's outcome when JS ran the rest of it (a fallback), or (for an exit of
+ *  the graph the run entered, `bottom`) the end of the run with the values JS read (tiers: the
+ *  first tier goes on from them; the run gives an exit with status -1). */
 export type Resolution =
   | {
       name: string;
@@ -78,7 +84,8 @@ export type Resolution =
       replaces?: string | undefined;
       by?: string | undefined;
     }
-  | { done: RunStatus };
+  | { done: RunStatus }
+  | { leave: Value[] };
 
 export interface CompileOptions {
   /** Run the allocation checker on every graph; throw on the first problem. */
@@ -89,7 +96,12 @@ export interface CompileOptions {
   chunkRoom?: number;
   /** Where exit `status` goes on for `value`; `leaves` reads the exit's other values (of the
    *  given types). Without it, an exit leaves to JS with its state (L3's `exit` status). */
-  continuation?: (status: number, value: number, leaves: (types: Type[]) => Value[]) => Resolution;
+  continuation?: (
+    status: number,
+    value: number,
+    leaves: (types: Type[]) => Value[],
+    bottom: boolean,
+  ) => Resolution;
 }
 
 /** Heap bytes per run: arrays live while their frame does (see `emit.ts`), so this bounds the
@@ -148,6 +160,11 @@ export class NativeModule {
   readonly counts = { resolves: 0, patches: 0, fallbacks: 0 };
   /** Why resolving a continuation failed, rethrown by `run`. */
   private failure: unknown;
+  /** The values of an exit that left the run (`Resolution.leave`), for `run` to give. */
+  private left: Value[] = [];
+  /** The arenas of runs under way, innermost last (a run in a callback of another has its
+   *  own): data constants placed meanwhile are written into each. */
+  private arenas: DataBlock[] = [];
   private tramp: (state: bigint) => number;
 
   constructor(
@@ -274,7 +291,10 @@ export class NativeModule {
     if (errors.length) throw new Error(`x64: bad allocation of @${f.name}:\n${errors.join("\n")}`);
   }
 
-  /** Runs graph `name` with `args` (at most six), as `L3.run` does. */
+  /** Runs graph `name` with `args` (at most six), as `L3.run` does. Arrays are copied into the
+   *  run's arena (an array passed twice, once) and what the code wrote to them is copied back
+   *  when the run ends, so that the caller sees the writes; an exit that leaves the run gives
+   *  those arrays again, not views of the arena (which the next run reuses). */
   run(name: string, args: Value[]): RunStatus {
     const f = this.funcs.find((g) => g.name === name);
     const entry = this.entries.get(name);
@@ -286,22 +306,31 @@ export class NativeModule {
       layout.write(arena);
       const state = arena.i64(0, STATE_BYTES / 8);
       const field = (offset: number, v: bigint) => (state[offset / 8] = v);
+      // Each array argument once, by the offset of its items in the arena.
+      const homes = new Map<Int32Array | Uint8Array, number>();
       let heap = layout.heapStart;
       args.forEach((v, i) => {
         if (typeof v === "number") field(S.args + 8 * i, BigInt(v >>> 0));
         else if (typeof v === "boolean") field(S.args + 8 * i, v ? 1n : 0n);
         else {
-          const image = arrayImage(v, v instanceof Int32Array ? 4 : 1);
-          if (heap + image.length > layout.heapEnd)
-            throw new Error("x64: the arena cannot hold the arguments");
-          arena.u8(heap, image.length).set(image);
-          field(S.args + 8 * i, arena.addr(heap));
-          heap += image.length;
+          let at = homes.get(v);
+          if (at === undefined) {
+            const bytes = arrayBytes(v.length, v instanceof Int32Array ? 4 : 1);
+            if (heap + bytes > layout.heapEnd)
+              throw new Error("x64: the arena cannot hold the arguments");
+            arena.i32(heap, 2).set([v.length, 0]);
+            if (v instanceof Int32Array) arena.i32(heap + ARRAY_HEADER, v.length).set(v);
+            else arena.u8(heap + ARRAY_HEADER, v.length).set(v);
+            homes.set(v, (at = heap));
+            heap += bytes;
+          }
+          field(S.args + 8 * i, arena.addr(at));
         }
       });
       field(S.bump, arena.addr(heap));
       field(S.arenaEnd, arena.addr(layout.heapEnd));
       field(S.stackBudget, BigInt(stackBudget()));
+      field(S.stackFloor, running.at(-1)?.[S.stackLimit / 8] ?? 0n);
       const cb = callbacks();
       field(S.ioRead, cb.read);
       field(S.ioWrite, cb.write);
@@ -312,13 +341,54 @@ export class NativeModule {
       field(S.fuel, fuel >= 0 ? BigInt(fuel) : 1n << 62n);
 
       this.failure = undefined;
-      const status = withResolver(
-        (site, v) => field(S.target, this.resolve(site, v, arena)),
-        () => this.tramp(arena.address),
-      );
+      this.arenas.push(arena);
+      running.push(state);
+      let status: number;
+      try {
+        status = withResolver(
+          (site, v) => field(S.target, this.resolve(site, v, arena)),
+          () => this.tramp(arena.address),
+        );
+      } finally {
+        this.arenas.pop();
+        running.pop();
+      }
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
-      return this.outcome(status, f, arena);
+      const out = this.outcome(status, f, arena);
+      copyBack(arena, homes);
+      if (out.k === "exit" && status === Status.left)
+        out.state = this.homesOf(out.state, homes, arena);
+      return out;
     });
+  }
+
+  /** The values an exit left the run with, arrays as the caller knows them: an argument as the
+   *  array passed (written back), one the code made as a copy. */
+  private homesOf(
+    values: Value[],
+    homes: Map<Int32Array | Uint8Array, number>,
+    arena: DataBlock,
+  ): Value[] {
+    const passed = new Map<number, Int32Array | Uint8Array>();
+    for (const [arr, at] of homes) passed.set(at + ARRAY_HEADER, arr);
+    return values.map((v) =>
+      typeof v === "object" && v.buffer === arena.buffer
+        ? (passed.get(v.byteOffset) ?? v.slice())
+        : v,
+    );
+  }
+
+  /** Compiles graphs made outside a run (tiers: an entry made from a hot state), which may call
+   *  the others. */
+  add(graphs: Graph[]): void {
+    const fresh = graphs.filter((g) => !this.entries.has(g.name));
+    if (!fresh.length) return;
+    for (const arena of this.arenas.length ? this.arenas : [undefined])
+      this.layout.extend(this.m.data, arena);
+    this.countersFor(fresh);
+    for (const arena of this.arenas)
+      arena.i64(0, STATE_BYTES / 8)[S.counters / 8] = BigInt(this.counters.address);
+    this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
   }
 
   /** Where exit site `site` goes on for `value`, patched into its cell; on any error, the
@@ -331,18 +401,26 @@ export class NativeModule {
       const state = arena.i64(0, STATE_BYTES / 8);
       const fuel = getFuel() >= 0;
       if (fuel) setFuel(Number(state[S.fuel / 8]));
-      const r = this.opts.continuation!(s.status, value, (types) => this.leaves(arena, types));
+      // The graph the run entered tail-exits with rsp where the trampoline's call left it.
+      const bottom = state[S.exitRsp / 8] === state[S.savedRsp / 8]! - 8n;
+      const r = this.opts.continuation!(
+        s.status,
+        value,
+        (types) => this.leaves(arena, types),
+        bottom,
+      );
       if (fuel) state[S.fuel / 8] = BigInt(getFuel());
+      if ("leave" in r) {
+        if (!bottom) throw new Error("x64: a nested graph cannot leave the run");
+        this.left = r.leave;
+        arena.i32(S.payload, 1)[0] = -1;
+        return this.stub((st) => st.left);
+      }
       if ("done" in r) {
         this.counts.fallbacks++;
         return this.finish(r.done, arena);
       }
-      const fresh = r.graphs.filter((g) => !this.entries.has(g.name));
-      if (fresh.length) {
-        this.layout.extend(this.m.data, arena);
-        if (this.countersFor(fresh)) state[S.counters / 8] = BigInt(this.counters.address);
-        this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
-      }
+      this.add(r.graphs);
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.perValue) s.cases.set(value, at);
@@ -466,6 +544,8 @@ export class NativeModule {
         throw this.failure;
       case Status.ioFailed:
         throw takeIoFailure();
+      case Status.left:
+        return { k: "exit", status: -1, state: this.left };
       default:
         throw new Error(`x64: unknown status ${status}`);
     }
@@ -501,6 +581,16 @@ export class NativeLimit extends Error {
   constructor(message: string) {
     super(message);
     this.name = "NativeLimit";
+  }
+}
+
+/** Copies the arrays a run was passed back from `arena` (`homes`: where each one's copy is). */
+function copyBack(arena: DataBlock, homes: Map<Int32Array | Uint8Array, number>): void {
+  for (const [arr, at] of homes) {
+    const n = arr.length;
+    arr.set(
+      arr instanceof Int32Array ? arena.i32(at + ARRAY_HEADER, n) : arena.u8(at + ARRAY_HEADER, n),
+    );
   }
 }
 

@@ -39,6 +39,8 @@ export interface Stubs {
   stackOut: Label;
   /** Where a failed `io_read` (-2) or `io_write` (non-zero) sends the run. */
   ioFailed: Label;
+  /** Where an exit that leaves the run goes once JS has kept its state (tiers). */
+  left: Label;
   alloc: Record<1 | 4, Label>;
 }
 
@@ -56,6 +58,7 @@ export function stubsAt(s: Stubs, at: number): Stubs {
     fuelOut: l(s.fuelOut),
     stackOut: l(s.stackOut),
     ioFailed: l(s.ioFailed),
+    left: l(s.left),
     alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
   };
 }
@@ -116,6 +119,7 @@ export function emitStubs(
   const fuelOut = raising("fuel exhausted", messages.stepLimit);
   const stackOut = unwinding("native stack exhausted", Status.stackOverflow);
   const ioFailed = unwinding("an I/O callback failed", Status.ioFailed);
+  const left = unwinding("an exit left the run", Status.left);
   const badLength = raising("invalid array length", messages.badLength);
   const full = unwinding("arena exhausted", Status.arenaFull);
 
@@ -125,7 +129,19 @@ export function emitStubs(
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
-  return { tramp, unwind, failed, exitThunk, fellBack, raise, fuelOut, stackOut, ioFailed, alloc };
+  return {
+    tramp,
+    unwind,
+    failed,
+    exitThunk,
+    fellBack,
+    raise,
+    fuelOut,
+    stackOut,
+    ioFailed,
+    left,
+    alloc,
+  };
 }
 
 /** Entered by a jump (after the exiting graph popped its frame) or a call (more than six
@@ -155,6 +171,10 @@ function emitTrampoline(a: Asm, unwind: Label, mark: (at: number, what: string) 
   a.movMR(64, { base: STATE, disp: S.savedRsp }, Reg.rsp);
   a.movRR(64, Reg.rax, Reg.rsp);
   a.subRM(64, Reg.rax, { base: STATE, disp: S.stackBudget });
+  // Not below the floor (a run inside another's callback: the outer run's limit).
+  a.movRM(64, Reg.rcx, { base: STATE, disp: S.stackFloor });
+  a.cmpRR(64, Reg.rax, Reg.rcx);
+  a.cmov(Cond.b, 64, Reg.rax, Reg.rcx);
   a.movMR(64, { base: STATE, disp: S.stackLimit }, Reg.rax);
   ARG_REGS.forEach((r, i) => a.movRM(64, r, { base: STATE, disp: S.args + 8 * i }));
   a.callM({ base: STATE, disp: S.entry });
