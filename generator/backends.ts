@@ -249,7 +249,7 @@ const jit: Backend = {
 /** Passes through a merge-point position after which the first tier offers it to the JIT, and
  *  takes of an edge exit after which it gets a bridge. */
 export const TIER_THRESHOLD = 10_000;
-export const BRIDGE_AFTER = 10;
+export const BRIDGE_AFTER = 4;
 
 /** Runs the program as the tiered JIT does (`runtime/tiers/tiered.ts`): in the first tier,
  *  with hot states specialised and run on `target`. Fills `stats` with what the tiers did. */

@@ -265,6 +265,10 @@ export class Engine {
    *  position is the code the first tier has run often, whole loops with their inner loops,
    *  and its edges leave at merge points, where the first tier can take the state over. */
   region: ((position: number) => boolean) | undefined;
+  /** With tiers: whether an entry of the tiers takes a merge-point state (greens and reds), or
+   *  will when first needed: a path reaching it ends in an exit that goes on there (one copy of
+   *  each hot loop, linked, not a copy in every region that reaches it). */
+  entered: ((greens: AVal[], reds: AVal[]) => boolean) | undefined;
 
   constructor(
     readonly m: Module,
@@ -780,7 +784,7 @@ export class Engine {
       if (loop) rg.loop = loop;
       const frames = copyFrames(c.frames, this.frozen);
       const params = c.leaves.map((l) => {
-        const type = l.k === "r" ? l.type : "i32";
+        const type = leafType(l);
         return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
       });
       rebind(frames, c.leaves, params);
@@ -905,7 +909,7 @@ export class Engine {
 
   /** The types of the leaves exit `status` passes after its value. */
   leafTypes(status: number): Type[] {
-    return this.saved[status]!.leaves.map((l) => (l.k === "r" ? l.type : "i32"));
+    return this.saved[status]!.leaves.map(leafType);
   }
 
   /** The exact state at exit `status` as plain values, for the interpreter's graphs to go on
@@ -919,7 +923,7 @@ export class Engine {
   ) {
     const c = this.saved[status]!;
     const leaf = new Map<Operand, (typeof values)[number]>();
-    c.leaves.forEach((l, i) => leaf.set(redOperand(l), values[i]!));
+    c.leaves.forEach((l, i) => l.k === "r" && leaf.set(l.o, values[i]!));
     const arrays = new Map<Virtual, Int32Array | Uint8Array>();
     const scalar = (a: AVal): number | boolean => {
       if (a.k === "c") return a.v;
@@ -1281,8 +1285,8 @@ export class Engine {
       this.placeCounts[counts + 2]++;
       return false;
     }
-    if (this.region && !p.fresh && !this.region(this.positionValue(f, vars))) {
-      this.leaveRegion(p, f, vars);
+    if (this.region && !p.fresh && this.leavesRegion(f, vars, n)) {
+      this.leaveRegion(p, f, vars, n);
       return false;
     }
     p.fresh = false;
@@ -1379,13 +1383,57 @@ export class Engine {
   /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
    *  path: the state just before it, which the first tier takes over (or a bridge starts from,
    *  once the exit is hot). */
-  private leaveRegion(p: Path, f: Frame, vars: Operand[]): void {
-    // (A virtual the merge point forced is a red leaf now, not its items.)
+  private leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
+    // The exit passes the reds in order, virtuals made real: the state an entry of the tiers
+    // takes, so that the exit can go on in one (see `entered`).
+    const reds: AVal[] = [];
+    for (let i = n; i < vars.length; i++) {
+      const a = this.argument(f, vars[i]!);
+      if (a.k === "v") this.force(p, a.obj);
+      reds.push(this.resolve(a));
+    }
+    // (A virtual forced is a red leaf now, not its items.)
     const at = frameWith(f, f.op - 1, only(f, vars).map(settledSlot));
     if (at.op !== 0) this.generic([at]);
-    const status = this.save("tier", [at], p);
+    const key = this.savedKey("tier", [at]);
+    let status = this.savedKeys.get(key);
+    if (status === undefined) {
+      const s: Saved = {
+        kind: "tier",
+        frames: [at],
+        leaves: reds,
+        dst: -1,
+        out: p.rg,
+        made: new Map(),
+      };
+      status = this.saved.push(s) - 1;
+      this.savedKeys.set(key, status);
+    }
     this.stats.regionExits++;
-    this.exitTo(p.rg, p.out, status, { k: "int", v: 0 }, [at]);
+    const args = [{ k: "int", v: 0 } as Operand, ...reds.map((a) => this.operand(p, a))];
+    p.rg.b.terminate(p.out, { k: "exit", status, args });
+  }
+
+  /** Whether a path of a tier's specialisation ends at this merge point: its position is not
+   *  warm, or an entry of the tiers takes this state (`entered`: the path goes on there, not
+   *  in a copy of its loop). */
+  private leavesRegion(f: Frame, vars: Operand[], n: number): boolean {
+    if (!this.region!(this.positionValue(f, vars))) return true;
+    if (!this.entered) return false;
+    const greens = vars.slice(0, n).map((o) => this.argument(f, o));
+    const reds = vars.slice(n).map((o) => this.argument(f, o));
+    return this.entered(greens, reds);
+  }
+
+  /** Tiers: the merge-point state of `tier` exit `status`, greens then reds (as abstract
+   *  values; the reds are the exit's leaves in order). */
+  tierState(status: number): { greens: AVal[]; reds: AVal[] } {
+    const c = this.saved[status]!;
+    const f = c.frames[0]!;
+    const [block, op] = mergePointOf(f.g);
+    const vars = f.g.blocks[block]!.ops[op]!.args;
+    const n = vars.length - c.leaves.length;
+    return { greens: vars.slice(0, n).map((o) => this.argument(f, o)), reds: c.leaves };
   }
 
   /** The red leaves of a merge point's state, in canonical order: whatever the key does not
@@ -1767,6 +1815,12 @@ function redLeaves(frames: Frame[]): AVal[] {
   return out;
 }
 
+/** The type of a leaf of a saved state (a tier exit's reds may be constants). */
+function leafType(l: AVal): Type {
+  if (l.k === "r") return l.type;
+  return l.k === "c" && typeof l.v === "boolean" ? "bool" : "i32";
+}
+
 /** The residual operand of a red leaf. */
 function redOperand(a: AVal): Operand {
   if (a.k !== "r") throw new Error("a leaf that is not a run-time value");
@@ -1776,7 +1830,8 @@ function redOperand(a: AVal): Operand {
 /** Replaces, in copied frames, each red leaf (by its residual variable) by its parameter. */
 function rebind(frames: Frame[], leaves: AVal[], params: Scalar[]): void {
   const to = new Map<Operand, Scalar>();
-  leaves.forEach((l, i) => to.set(redOperand(l), params[i]!));
+  // (A tier exit passes its reds, constants among them: those stay constants.)
+  leaves.forEach((l, i) => l.k === "r" && to.set(l.o, params[i]!));
   const bind = (a: Scalar): Scalar => (a.k === "r" ? (to.get(a.o) ?? a) : a);
   const seen = new Set<Virtual>();
   for (const f of frames)

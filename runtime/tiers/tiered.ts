@@ -87,6 +87,8 @@ export interface TierStats extends SpecStats {
    *  another compiled graph called, which cannot leave the run). */
   takenOver: number;
   takenOverInside: number;
+  /** Edge exits that went on in an entry made for their state (patched to go there). */
+  linked: number;
   /** Exits taken into JS, fallbacks to the interpreter's graphs and the last reason. */
   exits: number;
   fallbacks: number;
@@ -109,6 +111,7 @@ export class TieredProgram {
     entered: 0,
     takenOver: 0,
     takenOverInside: 0,
+    linked: 0,
     exits: 0,
     fallbacks: 0,
     codeBytes: 0,
@@ -182,9 +185,11 @@ export class TieredProgram {
     }
     this.hotPositions.add(position);
     const g = greens.map((x, i) => this.green(x, i));
-    const key = this.stateKey(g, reds);
+    const lengths = reds.map((x) => (typeof x === "object" ? (x as Arr).length : undefined));
+    const key = this.stateKey(g, lengths);
     let name = this.refused.has(key) ? undefined : this.entries.get(key);
-    if (name === undefined && !this.refused.has(key)) name = this.compile(key, g, reds, position);
+    if (name === undefined && !this.refused.has(key))
+      name = this.compile(key, g, this.redTypes, lengths, position);
     if (name === undefined) {
       offerNever(position);
       return STAY;
@@ -232,13 +237,41 @@ export class TieredProgram {
 
   /** The key of a hot state's code: the greens (arrays by number) and the reds' array lengths
    *  (the code knows them). */
-  private stateKey(greens: AVal[], reds: unknown[]): string {
+  private stateKey(greens: AVal[], lengths: (number | undefined)[]): string {
     const g = greens.map((a) =>
       a.k === "a" ? `@${this.arrayId(a.arr)}` : String(a.k === "c" ? a.v : "?"),
     );
-    const r = reds.map((x) => (typeof x === "object" ? `#${(x as Arr).length}` : "_"));
-    return `${g.join(",")}|${r.join(",")}`;
+    return `${g.join(",")}|${lengths.map((n) => (n === undefined ? "_" : `#${n}`)).join(",")}`;
   }
+
+  /** The value of the position among `greens`. */
+  private positionOf(greens: AVal[]): number {
+    const a = greens[this.positionGreen]!;
+    return a.k === "c" ? (a.v as number) : -1;
+  }
+
+  /** An entry made now for a merge-point state of the specialiser at a hot position (an edge
+   *  exit of a region reaching another hot loop goes on there); undefined elsewhere, or where
+   *  a bound stops it. */
+  private hotEntry(greens: AVal[], reds: AVal[]): string | undefined {
+    const position = this.positionOf(greens);
+    if (!this.hotPositions.has(position) || greens.some((a) => a.k !== "c" && a.k !== "a"))
+      return undefined;
+    const lengths = reds.map((a) => (a.k === "r" ? a.len : undefined));
+    const key = this.stateKey(greens, lengths);
+    if (this.refused.has(key)) return undefined;
+    const types = reds.map((a) =>
+      a.k === "r" ? a.type : typeof (a as { v: unknown }).v === "boolean" ? "bool" : "i32",
+    );
+    return this.compile(key, greens, types, lengths, position);
+  }
+
+  /** The entry made for a merge-point state of the specialiser, if there is one. */
+  private entryFor = (greens: AVal[], reds: AVal[]): string | undefined => {
+    if (greens.some((a) => a.k !== "c" && a.k !== "a")) return undefined;
+    const lengths = reds.map((a) => (a.k === "r" ? a.len : a.k === "v" ? a.obj.length : undefined));
+    return this.entries.get(this.stateKey(greens, lengths));
+  };
 
   private arrayId(arr: Arr): number {
     let id = this.arrayIds.get(arr);
@@ -251,12 +284,13 @@ export class TieredProgram {
   private compile(
     key: string,
     greens: AVal[],
-    reds: unknown[],
+    types: Type[],
+    lengths: (number | undefined)[],
     position: number,
   ): string | undefined {
     const e = this.engineOf();
     this.account();
-    if (e.spent !== undefined || reds.length > 6) {
+    if (e.spent !== undefined || types.length > 6) {
       this.refused.add(key);
       return undefined;
     }
@@ -268,10 +302,7 @@ export class TieredProgram {
       graphs = e.enter(
         name,
         greens,
-        reds.map((x, i) => ({
-          type: this.redTypes[i]!,
-          len: typeof x === "object" ? (x as Arr).length : undefined,
-        })),
+        types.map((type, i) => ({ type, len: lengths[i] })),
       );
     } catch (err) {
       if (!(err instanceof SpecialisationLimit)) throw err;
@@ -298,6 +329,8 @@ export class TieredProgram {
     if (!this.engine) {
       this.engine = new SpecEngine(this.graphs, this.opts.policy, walk, this.opts.compiled);
       this.engine.region = this.warm;
+      this.engine.entered = (greens, reds) =>
+        this.entryFor(greens, reds) !== undefined || this.hotPositions.has(this.positionOf(greens));
     }
     return this.engine;
   }
@@ -355,12 +388,7 @@ export class TieredProgram {
     const e = this.engine!;
     this.stats.exits++;
     this.account();
-    if (e.kindOf(status) === "tier") {
-      const n = (this.takes.get(status) ?? 0) + 1;
-      this.takes.set(status, n);
-      if (n <= this.opts.bridgeAfter || e.spent !== undefined)
-        return this.takeOver(status, leaves, bottom);
-    }
+    if (e.kindOf(status) === "tier") return this.edge(status, leaves, bottom);
     const t0 = performance.now();
     try {
       const r = e.continuation(status, value);
@@ -370,7 +398,6 @@ export class TieredProgram {
       if (!(err instanceof SpecialisationLimit)) throw err;
       this.stats.fallbacks++;
       this.stats.fallback = err.message;
-      if (e.kindOf(status) === "tier") return this.takeOver(status, leaves, bottom);
       const frames = e.state(status, value, leaves(e.leafTypes(status)));
       return {
         done: this.interpreter().resume(
@@ -387,6 +414,29 @@ export class TieredProgram {
       this.stats.specialiseMs += performance.now() - t0;
       this.sync();
     }
+  }
+
+  /** Where edge exit `status` goes: into the entry made for its state (made now if its
+   *  position is hot), patched; back to the first tier the first `bridgeAfter` times; then its
+   *  position is made hot and gets an entry (a bridge, which every exit reaching that state
+   *  shares: a bridge made from each exit's own state copied the code ahead of it, a loop's
+   *  worth, once per exit). */
+  private edge(status: number, leaves: (types: Type[]) => Value[], bottom: boolean): Resolution {
+    const e = this.engine!;
+    const { greens, reds } = e.tierState(status);
+    let entry = this.entryFor(greens, reds) ?? this.hotEntry(greens, reds);
+    if (entry === undefined && e.spent === undefined) {
+      const n = (this.takes.get(status) ?? 0) + 1;
+      this.takes.set(status, n);
+      if (n > this.opts.bridgeAfter) {
+        this.hotPositions.add(this.positionOf(greens));
+        entry = this.hotEntry(greens, reds);
+        if (entry !== undefined) this.stats.bridges++;
+      }
+    }
+    if (entry === undefined) return this.takeOver(status, leaves, bottom);
+    this.stats.linked++;
+    return { name: entry, graphs: [], perValue: false };
   }
 
   /** The first tier takes the state of edge exit `status` over: the run leaves it (at the
@@ -438,8 +488,8 @@ export class TieredProgram {
 
   /** Copies the engine's and the backend's figures into the stats. */
   private sync(): void {
-    const { specialiseMs } = this.stats;
-    if (this.engine) Object.assign(this.stats, this.engine.stats, { specialiseMs });
+    const { specialiseMs, bridges } = this.stats;
+    if (this.engine) Object.assign(this.stats, this.engine.stats, { specialiseMs, bridges });
     if (this.native) {
       this.stats.compileMs = this.native.compileMs;
       this.stats.codeBytes = this.native.codeBytes;
