@@ -50,7 +50,11 @@ export async function runOn(
   input?: Uint8Array,
 ): Promise<Result> {
   try {
-    const o = await runProgram(backend, lang, code, arg, { fuel, input });
+    const o = await runProgram(backend, lang, code, arg, {
+      fuel,
+      input,
+      tiers: tiersFor(code, arg),
+    });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
     if (o.error !== undefined) return `error: ${o.error}${output}`;
     if (lang.convention !== "int") return `completed${output}`; // the result is not the point
@@ -60,6 +64,19 @@ export async function runOn(
   } catch (e) {
     return `crash: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`;
   }
+}
+
+/** The tiers' threshold and bridges for a program, from its bytes and argument (so that a
+ *  failure is reproduced by the program alone): tiered backends are entered and left at
+ *  different moments across programs, from every pass (1) to rarely (1,000). */
+export function tiersFor(
+  code: Uint8Array,
+  arg: number,
+): { threshold: number; bridgeAfter: number } {
+  let h = 0x811c9dc5 ^ arg;
+  for (const b of code) h = Math.imul(h ^ b, 16777619);
+  h >>>= 0;
+  return { threshold: [1, 2, 7, 64, 1000][h % 5]!, bridgeAfter: [0, 1, 4][(h >>> 8) % 3]! };
 }
 
 /** The histogram key of a result: "completed", "fuel exhausted", "error: <message>", or
