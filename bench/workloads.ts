@@ -9,6 +9,9 @@
 //! compile: they measure how compile time grows with the program, by whole process against
 //! `interp` (`cost`), on `interp`, `x64` and `jit` only.
 
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+
 export interface Workload {
   /** What `--only` matches (or the file's base name). */
   name: string;
@@ -18,6 +21,8 @@ export interface Workload {
   /** The argument of an "int" program; none for a "bytes" program. */
   arg?: number;
   quickArg?: number;
+  /** Standard input, a file relative to the project root (a "bytes" program). */
+  input?: string;
   /** The known output (md5 of stdout, exit 0), where `interp` may not finish within the cap. */
   expect?: { md5: string; what: string };
   /** Minutes on the slow backends: left out of `--quick` unless `--only` names it. */
@@ -40,6 +45,33 @@ const sequentialLoops = (n: number) =>
   ).join("");
 const nestedLoops = (n: number) => "+" + "[".repeat(n) + "-" + "]".repeat(n);
 const COST_BACKENDS = ["interp", "x64", "jit"];
+
+/** The real programs of `../shared/programs/bf/` (those with an input and the output they
+ *  must give): public programs no one here wrote. */
+const REAL = "../shared/programs/bf/";
+const realPrograms = (): Workload[] => {
+  const dir = new URL("../" + REAL, import.meta.url).pathname;
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".b") && existsSync(dir + f.replace(/\.b$/, ".out")))
+    .sort()
+    .map((f) => {
+      const name = f.replace(/\.b$/, "");
+      return {
+        name,
+        lang: "bf",
+        file: REAL + f,
+        input: REAL + name + ".in",
+        expect: {
+          md5: createHash("md5")
+            .update(readFileSync(dir + name + ".out"))
+            .digest("hex"),
+          what: `${name}.out`,
+        },
+        about: `Brainfuck: ${name}, a real program with its input`,
+      };
+    });
+};
 
 export const workloads: Workload[] = [
   {
@@ -108,6 +140,7 @@ export const workloads: Workload[] = [
     heavy: true,
     about: "Brainfuck: Erik Bosman's mandelbrot viewer",
   },
+  ...realPrograms(),
   {
     name: "seq-loops-3000",
     lang: "bf",

@@ -314,6 +314,7 @@ async function runWorkload(
   const arg = lang.convention === "int" ? ((s.quick ? w.quickArg : w.arg) ?? 0) : undefined;
   const code = lang.load(readFileSync(root + w.file, "latin1"), w.file);
   const title = `${w.name}${arg === undefined ? "" : " " + arg}`;
+  const input = w.input === undefined ? undefined : readFileSync(root + w.input);
   log?.write(`\n== ${title}  (${w.about})\n`);
 
   const entries = new Map<string, Entry>(
@@ -344,7 +345,7 @@ async function runWorkload(
       const capS = b === "interp" ? s.interpCap : s.cap;
       const child =
         b === "gcc"
-          ? await runChild(binary, arg === undefined ? [] : [String(arg)], capS)
+          ? await runChild(binary, arg === undefined ? [] : [String(arg)], capS, input)
           : await runChild(
               process.execPath,
               [
@@ -358,6 +359,7 @@ async function runWorkload(
                 "--stats=json",
               ],
               capS,
+              input,
             );
       const e = entries.get(b)!;
       if (child.overCap) {
@@ -628,8 +630,9 @@ function compileC(
   return { binary: base, ms };
 }
 
-/** Runs a child process with empty input, killed (its whole process group) after `capS`. */
-function runChild(cmd: string, args: string[], capS: number): Promise<Child> {
+/** Runs a child process with `input` (or none) on its stdin, killed (its whole process group)
+ *  after `capS`. */
+function runChild(cmd: string, args: string[], capS: number, input?: Buffer): Promise<Child> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     const out: Buffer[] = [];
@@ -648,7 +651,8 @@ function runChild(cmd: string, args: string[], capS: number): Promise<Child> {
     // Interrupted, the bench takes its running child with it.
     const interrupted = () => (kill(), process.exit(130));
     process.once("SIGINT", interrupted);
-    child.stdin.end();
+    child.stdin.on("error", () => {}); // a program that stops reading early
+    child.stdin.end(input);
     child.stdout.on("data", (b: Buffer) => out.push(b));
     child.stderr.on("data", (b: Buffer) => errs.push(b));
     child.on("error", (e) => errs.push(Buffer.from(`error: cannot run ${cmd}: ${e.message}\n`)));

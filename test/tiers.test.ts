@@ -5,6 +5,7 @@
 // after 0, 1 and 10 takes, with fuel. And the memory model: machine code's writes to an array
 // it was passed are the caller's.
 
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Backend } from "../generator/backends.ts";
 import { programs } from "../generator/fuzz/generators.ts";
@@ -12,6 +13,7 @@ import { langs } from "../interpreters/lang.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 
+const root = new URL("../", import.meta.url).pathname;
 const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, bf: 40_000 };
 const tiered = ["jit-graph", "jit"].map((n) => backends[n]).filter((b): b is Backend => !!b);
 
@@ -53,6 +55,17 @@ describe("every tier change gives what the interpreter gives", () => {
 });
 
 describe.runIf(backends.jit)("machine code and the arrays it is passed", () => {
+  it("gives the heap back after each call: TL's calls through tier exits do not fill the arena", async () => {
+    const tl = langs.tl!;
+    const code = tl.load(readFileSync(root + "interpreters/programs/call.tl", "utf8"), "call.tl");
+    const want = await runProgram(backends.interp!, tl, code, 200_000);
+    const got = await runProgram(backends.jit!, tl, code, 200_000);
+    expect(got.value).toBe(want.value);
+    // Not replayed on the interpreter (a full arena), and compiled code ran the calls.
+    expect(got.stats.replayed).toBeUndefined();
+    expect(got.stats.entered).toBeGreaterThan(0);
+  });
+
   it("writes an array its caller passed in place, and passes one array given twice once", () => {
     const m = parseModule(`func @f -> i32 {
 b0(a.0: i32[], b.1: i32[], x.2: i32):

@@ -10,6 +10,7 @@
 //!   [rsp, +8·outArgs)         stack arguments of the calls this function makes
 //!   then 8·slots              spill slots
 //!   then 8 (if it allocates)  the heap's bump pointer on entry, restored on return
+//!   then 8 (if it calls graphs) the bump pointer before such a call, restored after it
 //!   then padding, the saved callee-saved registers, the return address, stack arguments in.
 //! Arrays allocated by a function that returns no array are dead once it returns (arrays are
 //! only ever held in variables, never stored in arrays), so such a function gives their memory
@@ -88,6 +89,8 @@ class Emitter {
   private pushes: Reg[];
   private frameSize: number;
   private bumpSlot: number | undefined;
+  /** Where a call that gives the heap back after it keeps the bump pointer (see `call`). */
+  private callBumpSlot: number | undefined;
   /** The value whose result the flags hold, and the code offset where that is so: a test of it
    *  against zero right there needs no instruction (add/sub/and/or/xor set ZF by the result). */
   private flags: { v: VReg; at: number } | undefined;
@@ -109,6 +112,10 @@ class Emitter {
     let size = 8 * (alloc.outArgs + alloc.slots);
     if (allocates && f.ret !== 64) {
       this.bumpSlot = size;
+      size += 8;
+    }
+    if (f.blocks.some((b) => b.insts.some((i) => this.freesAfter(i)))) {
+      this.callBumpSlot = size;
       size += 8;
     }
     // On entry rsp is 8 mod 16 (the return address); after the pushes and the frame, 0.
@@ -527,9 +534,23 @@ class Emitter {
     else a.movMR8(m, r);
   }
 
+  /** Whether `i` is a call of a graph that returns no array: what the callee allocated (and
+   *  whatever it tail-called, which keeps the heap for its continuation) is dead once it
+   *  returns, and the heap is given back then. (The callee's own epilogue cannot: a graph a tier
+   *  exit tail-calls saves the bump pointer after its caller's arrays were made; before this,
+   *  TL's calls through tier exits filled the arena.) */
+  private freesAfter(i: MInst): boolean {
+    return i.k === "call" && i.callee.k === "graph" && (i.dst < 0 || this.f.widths[i.dst] !== 64);
+  }
+
   private call(i: Extract<MInst, { k: "call" }>): void {
     const a = this.a;
     this.moves(this.alloc.callMoves.get(i) ?? []);
+    const frees = this.freesAfter(i);
+    if (frees) {
+      a.movRM(64, SCRATCH1, { base: STATE, disp: S.bump });
+      a.movMR(64, { base: Reg.rsp, disp: this.callBumpSlot! }, SCRATCH1);
+    }
     const c = i.callee;
     if (c.k === "graph") {
       const target = this.ctx.graph(c.name);
@@ -539,6 +560,10 @@ class Emitter {
     else if (c.k === "exit")
       a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
+    if (frees) {
+      a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.callBumpSlot! });
+      a.movMR(64, { base: STATE, disp: S.bump }, SCRATCH1);
+    }
     // A JS callback's int32 result says nothing of rax's upper half: clear it. A failed read
     // answers -2, a failed write non-zero: the run stops (the callback kept the failure).
     if (c.k === "io_read") {
