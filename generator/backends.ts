@@ -294,8 +294,11 @@ export async function runTiered(
       specialiseMs: round(s.specialiseMs),
       cleanupMs: round(s.cleanupMs),
       compileMs: round(s.compileMs),
-      // The time of the first tier and the machine code (with the calls between them).
+      // The time of the first tier and the compiled code (with the calls between them), and
+      // each apart.
       runningMs: round(performance.now() - t0 - s.specialiseMs - s.compileMs),
+      compiledCodeMs: round(s.compiledCodeMs),
+      firstTierMs: round(performance.now() - t0 - s.specialiseMs - s.compileMs - s.compiledCodeMs),
     });
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;

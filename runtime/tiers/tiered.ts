@@ -95,6 +95,9 @@ export interface TierStats extends SpecStats {
   fallback?: string;
   codeBytes: number;
   compileMs: number;
+  /** Time in runs of compiled code (with the calls into JS they make: I/O, first-tier work in
+   *  callbacks), not counting compiling. */
+  compiledCodeMs: number;
   /** Steps of compile work over the program's life (`Policy.maxWork`). */
   work: number;
 }
@@ -116,6 +119,7 @@ export class TieredProgram {
     fallbacks: 0,
     codeBytes: 0,
     compileMs: 0,
+    compiledCodeMs: 0,
     work: 0,
   };
   private engine: Engine | undefined;
@@ -356,6 +360,9 @@ export class TieredProgram {
     this.stats.entered++;
     this.since = workDone();
     let s: Status;
+    const outer = this.running === 0;
+    const t0 = performance.now();
+    const compiling0 = this.stats.specialiseMs + this.stats.compileMs;
     this.running++;
     try {
       s = this.l3 ? this.l3.run(name, reds) : this.native!.run(name, reds);
@@ -363,6 +370,10 @@ export class TieredProgram {
       this.running--;
       this.account();
       this.sync();
+      // The time in compiled code (and the calls it makes), but for compiling in its exits.
+      if (outer)
+        this.stats.compiledCodeMs +=
+          performance.now() - t0 - (this.stats.specialiseMs + this.stats.compileMs - compiling0);
     }
     if (s.k === "raise") throw new VmError(s.msg);
     if (s.k === "exit") return resumeAt(s.state);
