@@ -2,6 +2,6 @@
 import { compiled as tlr } from "./tlr.ts";
 import { compiled as tl } from "./tl.ts";
 import { compiled as bf } from "./bf.ts";
-import type { Compiled } from "../runtime/spec/engine.ts";
+import type { Compiled } from "../runtime/specialiser/engine.ts";
 
 export const specialisers: Record<string, Record<string, Compiled>> = { tlr, tl, bf };

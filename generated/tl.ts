@@ -12,8 +12,8 @@ import {
   type Path,
   type Slot,
   type Target,
-} from "../runtime/spec/engine.ts";
-import { konst as k, type AVal } from "../runtime/spec/value.ts";
+} from "../runtime/specialiser/engine.ts";
+import { konst as k, type AVal } from "../runtime/specialiser/value.ts";
 
 // Constants as abstract values, made once (abstract values are never changed).
 const K0 = k(0);

@@ -32,10 +32,10 @@ import { workloads, type Workload } from "../bench/workloads.ts";
 import { langs, type Lang } from "../interpreters/lang.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { GraphBuilder } from "../runtime/ir/build.ts";
-import { specialise } from "../runtime/spec/pe.ts";
-import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
-import type { SpecStats } from "../runtime/spec/stats.ts";
-import type { AVal } from "../runtime/spec/value.ts";
+import { specialise } from "../runtime/specialiser/pe.ts";
+import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
+import type { SpecStats } from "../runtime/specialiser/stats.ts";
+import type { AVal } from "../runtime/specialiser/value.ts";
 import { backends, generated } from "./backends.ts";
 import { UsageError } from "./cli.ts";
 

@@ -23,8 +23,8 @@ export function emitSpecialiser(m: Module, bt: Binding, source: string, header: 
     `// The specialiser of ${m.file ?? "an interpreter"}: its graphs with every binding-time decision`,
     "// taken. Green operations run here as plain TypeScript; red ones are calls on the engine.",
     "",
-    `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot, type Target } from "../runtime/spec/engine.ts";`,
-    `import { konst as k, type AVal } from "../runtime/spec/value.ts";`,
+    `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot, type Target } from "../runtime/specialiser/engine.ts";`,
+    `import { konst as k, type AVal } from "../runtime/specialiser/value.ts";`,
     "",
   ];
   const constants = new Map<string, string>();

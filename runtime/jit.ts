@@ -31,11 +31,11 @@
 
 import type { Graph, Module } from "./ir/types.ts";
 import { L3, type ExitTo, type Status } from "./l3.ts";
-import type { Compiled, Engine } from "./spec/engine.ts";
-import { specialise } from "./spec/pe.ts";
-import { SpecialisationLimit, type Policy } from "./spec/policy.ts";
-import { newStats, type SpecStats } from "./spec/stats.ts";
-import type { AVal } from "./spec/value.ts";
+import type { Compiled, Engine } from "./specialiser/engine.ts";
+import { specialise } from "./specialiser/pe.ts";
+import { SpecialisationLimit, type Policy } from "./specialiser/policy.ts";
+import { newStats, type SpecStats } from "./specialiser/stats.ts";
+import type { AVal } from "./specialiser/value.ts";
 import { workDone } from "./work.ts";
 import type { NativeModule, Resolution, Value } from "./x64/native.ts";
 

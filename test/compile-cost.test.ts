@@ -13,7 +13,7 @@ import { setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { Program } from "../runtime/jit.ts";
 import { L3 } from "../runtime/l3.ts";
-import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
+import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import { workByStage, workDone } from "../runtime/work.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { specialisers } from "../generated/index.ts";

@@ -8,9 +8,9 @@ import { langs } from "../interpreters/lang.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
-import type { Compiled } from "../runtime/spec/engine.ts";
-import { specialise } from "../runtime/spec/pe.ts";
-import { konst, type AVal } from "../runtime/spec/value.ts";
+import type { Compiled } from "../runtime/specialiser/engine.ts";
+import { specialise } from "../runtime/specialiser/pe.ts";
+import { konst, type AVal } from "../runtime/specialiser/value.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 

@@ -18,7 +18,7 @@ import { setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { Program } from "../runtime/jit.ts";
-import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
+import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import { specialisers } from "../generated/index.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { NativeModule } from "../runtime/x64/native.ts";

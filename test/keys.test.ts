@@ -1,4 +1,4 @@
-// Merge-point keys as numbers (runtime/spec/keys.ts): the interner gives equal sequences of
+// Merge-point keys as numbers (runtime/specialiser/keys.ts): the interner gives equal sequences of
 // parts the same number and different ones different numbers, whatever their hashes do.
 
 import fc from "fast-check";
@@ -15,7 +15,7 @@ import {
   UNKNOWN,
   VIRTUAL,
   hash,
-} from "../runtime/spec/keys.ts";
+} from "../runtime/specialiser/keys.ts";
 
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;

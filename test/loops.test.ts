@@ -1,10 +1,10 @@
-// The loops of the merge-point key graph (runtime/spec/loops.ts): dominators and the innermost
+// The loops of the merge-point key graph (runtime/specialiser/loops.ts): dominators and the innermost
 // natural loop around a key, on graphs small enough to check by hand and on random ones against
 // the definition.
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KeyGraph } from "../runtime/spec/loops.ts";
+import { KeyGraph } from "../runtime/specialiser/loops.ts";
 
 /** A key graph from "a>b" edges; "" is the root. */
 function graph(edges: string): KeyGraph {

@@ -17,16 +17,16 @@ import { parseModule } from "../runtime/ir/parse.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
 import { nativeFactory } from "../generator/backends.ts";
 import { Program } from "../runtime/jit.ts";
-import { defaultPolicy, type Policy } from "../runtime/spec/policy.ts";
+import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { ts } from "ts-morph";
 import { analyse } from "../generator/bta.ts";
 import { emitSpecialiser } from "../generator/emit.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import type { Module } from "../runtime/ir/types.ts";
-import * as engine from "../runtime/spec/engine.ts";
-import type { Compiled } from "../runtime/spec/engine.ts";
-import * as value from "../runtime/spec/value.ts";
+import * as engine from "../runtime/specialiser/engine.ts";
+import type { Compiled } from "../runtime/specialiser/engine.ts";
+import * as value from "../runtime/specialiser/value.ts";
 
 /** Three small numbers choose what an operation or a terminator does (see `graph`). */
 interface Choice {

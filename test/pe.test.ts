@@ -7,7 +7,7 @@ import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
 import { L3 } from "../runtime/l3.ts";
-import { specialise } from "../runtime/spec/pe.ts";
+import { specialise } from "../runtime/specialiser/pe.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 

@@ -4,7 +4,7 @@ import { backends, runProgram } from "../generator/backends.ts";
 import { langs } from "../interpreters/lang.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
 import { printModule } from "../runtime/ir/print.ts";
-import { specialise } from "../runtime/spec/pe.ts";
+import { specialise } from "../runtime/specialiser/pe.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const tl = langs.tl!;

@@ -14,11 +14,11 @@ import { OPS } from "../runtime/ir/ops.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import type { Graph } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
-import { specialise } from "../runtime/spec/pe.ts";
+import { specialise } from "../runtime/specialiser/pe.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { perfMap } from "../runtime/x64/disasm.ts";
 import { Program } from "../runtime/jit.ts";
-import { defaultPolicy } from "../runtime/spec/policy.ts";
+import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 import { randomModule } from "./x64-random.ts";
 

@@ -100,7 +100,7 @@ export const OPS: Record<string, OpInfo> = {
   fuel: { args: [], ret: "none", effect: "hint" },
   /** Adds one to the program's counter number `imm` and gives its new value. Counters live as
    *  long as the program's code (across runs): lazily made code counts its entries with them
-   *  to find the loops worth remaking whole (see `spec/engine.ts`). */
+   *  to find the loops worth remaking whole (see `specialiser/engine.ts`). */
   count: { args: [], ret: "i32", effect: "write", imm: "count" },
 
   io_read: { args: [], ret: "i32", effect: "io" },

@@ -47,12 +47,12 @@ import { VmError } from "../hints.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
 import type { NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
-import type { Compiled, Engine } from "../spec/engine.ts";
-import { SpecialisationLimit, type Policy } from "../spec/policy.ts";
-import { Engine as SpecEngine } from "../spec/engine.ts";
-import { walk } from "../spec/pe.ts";
-import { newStats, type SpecStats } from "../spec/stats.ts";
-import { konst, type AVal } from "../spec/value.ts";
+import type { Compiled, Engine } from "../specialiser/engine.ts";
+import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
+import { Engine as SpecEngine } from "../specialiser/engine.ts";
+import { walk } from "../specialiser/pe.ts";
+import { newStats, type SpecStats } from "../specialiser/stats.ts";
+import { konst, type AVal } from "../specialiser/value.ts";
 import { workDone } from "../work.ts";
 import type { NativeModule, Resolution, Value } from "../x64/native.ts";
 import {
