@@ -54,12 +54,28 @@ describe("every tier change gives what the interpreter gives", () => {
         }, 180_000);
 });
 
+describe("the warm-up", () => {
+  it("a program too short to repay a compilation compiles nothing; without the warm-up it would", async () => {
+    const tl = langs.tl!;
+    const code = tl.load(readFileSync(root + "interpreters/programs/loop.tl", "utf8"), "loop.tl");
+    for (const backend of tiered) {
+      const want = await runProgram(backends.interp!, tl, code, 50_000);
+      const warm = await runProgram(backend, tl, code, 50_000);
+      const cold = await runProgram(backend, tl, code, 50_000, { tiers: { warmup: 0 } });
+      expect([warm.value, cold.value]).toEqual([want.value, want.value]);
+      expect(warm.stats.hotStates).toBeGreaterThan(0);
+      expect(warm.stats.tierEntries).toBe(0);
+      expect(cold.stats.tierEntries).toBeGreaterThan(0);
+    }
+  });
+});
+
 describe.runIf(backends.jit)("machine code and the arrays it is passed", () => {
   it("gives the heap back after each call: TL's calls through tier exits do not fill the arena", async () => {
     const tl = langs.tl!;
     const code = tl.load(readFileSync(root + "interpreters/programs/call.tl", "utf8"), "call.tl");
     const want = await runProgram(backends.interp!, tl, code, 200_000);
-    const got = await runProgram(backends.jit!, tl, code, 200_000);
+    const got = await runProgram(backends.jit!, tl, code, 200_000, { tiers: { threshold: 1000 } });
     expect(got.value).toBe(want.value);
     // Not replayed on the interpreter (a full arena), and compiled code ran the calls.
     expect(got.stats.replayed).toBeUndefined();

@@ -74,6 +74,10 @@ export interface TierOptions {
   makeNative?: NativeFactory | undefined;
   /** Takes of an edge exit after which it gets a bridge. */
   bridgeAfter: number;
+  /** Hot states offered before the first is compiled: a warm-up, so that a program too short
+   *  to repay a compilation never pays for one (each offer stands for about `threshold`
+   *  passes; 0: none). */
+  warmupOffers: number;
   /** Sees every residual graph made. */
   onGraphs?: ((graphs: Graph[], data: Module["data"]) => void) | undefined;
 }
@@ -188,6 +192,7 @@ export class TieredProgram {
       return STAY;
     }
     this.hotPositions.add(position);
+    if (this.stats.hotStates <= this.opts.warmupOffers) return STAY;
     const g = greens.map((x, i) => this.green(x, i));
     const lengths = reds.map((x) => (typeof x === "object" ? (x as Arr).length : undefined));
     const key = this.stateKey(g, lengths);
