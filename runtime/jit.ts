@@ -213,16 +213,46 @@ export class Program {
     this.account();
     const t0 = performance.now();
     try {
-      const r = e.continuation(status, value);
-      if (r.graphs.length) this.opts.onGraphs?.(r.graphs, e.residualData);
-      return r;
-    } catch (err) {
-      if (!(err instanceof SpecialisationLimit)) throw err;
-      this.stats.fallbacks++;
-      this.stats.fallback = err.message;
-      const frames = e.state(status, value, leaves(e.leafTypes(status)));
-      return {
-        done: this.interpreter().resume(
+      return continuationOrInterpreter(e, status, value, leaves, {
+        interpreter: () => this.interpreter(),
+        stats: this.stats,
+        onGraphs: this.opts.onGraphs,
+      });
+    } finally {
+      const ms = this.stats.specialiseMs + (performance.now() - t0);
+      Object.assign(this.stats, e.stats, { specialiseMs: ms });
+    }
+  }
+}
+
+/** Where exit `status` of engine `e` goes on for `value`: the graph the engine makes (or made)
+ *  for it, or where specialisation gives up (counted in `stats`), the outcome of the
+ *  interpreter's graphs going on from the exit's exact state (`leaves` reads its values). The
+ *  lazy JIT's exits and the tiers' promotions share it. */
+export function continuationOrInterpreter(
+  e: Engine,
+  status: number,
+  value: number,
+  leaves: (types: Graph["types"]) => Value[],
+  how: {
+    interpreter: () => L3;
+    stats: { fallbacks: number; fallback?: string };
+    onGraphs?: ((graphs: Graph[], data: Module["data"]) => void) | undefined;
+  },
+): Resolution {
+  try {
+    const r = e.continuation(status, value);
+    if (r.graphs.length) how.onGraphs?.(r.graphs, e.residualData);
+    return r;
+  } catch (err) {
+    if (!(err instanceof SpecialisationLimit)) throw err;
+    how.stats.fallbacks++;
+    how.stats.fallback = err.message;
+    const frames = e.state(status, value, leaves(e.leafTypes(status)));
+    return {
+      done: how
+        .interpreter()
+        .resume(
           frames.map((f) => ({
             graph: f.g.name,
             block: f.block,
@@ -231,10 +261,6 @@ export class Program {
             ret: f.ret,
           })),
         ),
-      };
-    } finally {
-      const ms = this.stats.specialiseMs + (performance.now() - t0);
-      Object.assign(this.stats, e.stats, { specialiseMs: ms });
-    }
+    };
   }
 }

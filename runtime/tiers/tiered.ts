@@ -45,7 +45,7 @@
 
 import { VmError } from "../hints.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
-import type { NativeFactory } from "../jit.ts";
+import { continuationOrInterpreter, type NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
 import type { Compiled, Engine } from "../specialiser/engine.ts";
 import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
@@ -407,25 +407,11 @@ export class TieredProgram {
     if (e.kindOf(status) === "tier") return this.edge(status, leaves, bottom);
     const t0 = performance.now();
     try {
-      const r = e.continuation(status, value);
-      if (r.graphs.length) this.opts.onGraphs?.(r.graphs, e.residualData);
-      return r;
-    } catch (err) {
-      if (!(err instanceof SpecialisationLimit)) throw err;
-      this.stats.fallbacks++;
-      this.stats.fallback = err.message;
-      const frames = e.state(status, value, leaves(e.leafTypes(status)));
-      return {
-        done: this.interpreter().resume(
-          frames.map((f) => ({
-            graph: f.g.name,
-            block: f.block,
-            op: f.op,
-            env: f.env,
-            ret: f.ret,
-          })),
-        ),
-      };
+      return continuationOrInterpreter(e, status, value, leaves, {
+        interpreter: () => this.interpreter(),
+        stats: this.stats,
+        onGraphs: this.opts.onGraphs,
+      });
     } finally {
       this.stats.specialiseMs += performance.now() - t0;
       this.sync();
