@@ -191,8 +191,10 @@ export class TieredProgram {
       offerNever(position);
       return STAY;
     }
-    this.hotPositions.add(position);
+    // (Positions hot during the warm-up are not region edges: hundreds of them cut mandelbrot's
+    // regions into 637 entries and doubled its time.)
     if (this.stats.hotStates <= this.opts.warmupOffers) return STAY;
+    this.hotPositions.add(position);
     const g = greens.map((x, i) => this.green(x, i));
     const lengths = reds.map((x) => (typeof x === "object" ? (x as Arr).length : undefined));
     const key = this.stateKey(g, lengths);
