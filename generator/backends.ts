@@ -148,13 +148,7 @@ export function runJit(
   };
   const t0 = performance.now();
   const log = opts.dump === "residual" ? opts.log : undefined;
-  // Each graph once as it is made, with the data constants not printed yet.
-  let printed = 0;
-  const dump = (graphs: Graph[], data: Module["data"]) => {
-    const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
-    printed = data.length;
-    log!.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }));
-  };
+  const dump = log && residualDump(log);
   const program = new Program(
     loadGraphs(lang.name),
     lang.entry,
@@ -163,7 +157,7 @@ export function runJit(
       policy,
       compiled: how.compiled,
       target: how.target,
-      ...(log ? { onGraphs: dump } : {}),
+      ...(dump ? { onGraphs: dump } : {}),
     },
     how.target === "x64" ? nativeFactory : undefined,
   );
@@ -193,6 +187,16 @@ export function runJit(
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** Prints each residual graph once as it is made, with the data constants not printed yet. */
+function residualDump(log: NodeJS.WritableStream) {
+  let printed = 0;
+  return (graphs: Graph[], data: Module["data"]) => {
+    const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
+    printed = data.length;
+    log.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }));
+  };
+}
 
 /** The residual module compiled to machine code, with exits resolved through `resolve`. */
 export const nativeFactory: NativeFactory = (m, resolve) => {
@@ -273,12 +277,7 @@ export async function runTiered(
     fuel: opts.fuel !== undefined,
   };
   const log = opts.dump === "residual" ? opts.log : undefined;
-  let printed = 0;
-  const dump = (graphs: Graph[], data: Module["data"]) => {
-    const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
-    printed = data.length;
-    log!.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }));
-  };
+  const dump = log && residualDump(log);
   const entry = await firstTier(lang);
   const t0 = performance.now();
   const program = new TieredProgram(loadGraphs(lang.name), {
@@ -292,7 +291,7 @@ export async function runTiered(
       (opts.tiers?.warmup ?? (opts.tiers?.threshold === undefined ? WARMUP_PASSES : 0)) /
         (opts.tiers?.threshold ?? TIER_THRESHOLD),
     ),
-    onGraphs: log ? dump : undefined,
+    onGraphs: dump,
   });
   setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
   try {

@@ -193,11 +193,11 @@ export class Program {
   }
 
   private onL3Exit(status: number, state: Value[]): ExitTo {
-    const r = this.resolve(status, state[0] as number, () => state.slice(1));
-    if ("done" in r || "leave" in r) return r;
-    this.l3!.add(r.graphs);
-    if (r.replaces) this.l3!.replace(r.replaces, r.by!);
-    return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
+    return exitOnL3(
+      this.l3!,
+      this.resolve(status, state[0] as number, () => state.slice(1)),
+      state,
+    );
   }
 
   /** Where exit `status` goes on for `value`: the graph the engine makes (or made) for it, or,
@@ -225,6 +225,15 @@ export class Program {
   }
 }
 
+/** Where an exit of `l3` with `state` (its value, then its leaves) goes on, given where it was
+ *  resolved to: the graphs made for it added (a remade loop replacing the graph it remakes). */
+export function exitOnL3(l3: L3, r: Resolution, state: Value[]): ExitTo {
+  if ("done" in r || "leave" in r) return r;
+  l3.add(r.graphs);
+  if (r.replaces) l3.replace(r.replaces, r.by!);
+  return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
+}
+
 /** Where exit `status` of engine `e` goes on for `value`: the graph the engine makes (or made)
  *  for it, or where specialisation gives up (counted in `stats`), the outcome of the
  *  interpreter's graphs going on from the exit's exact state (`leaves` reads its values). The
@@ -250,17 +259,15 @@ export function continuationOrInterpreter(
     how.stats.fallback = err.message;
     const frames = e.state(status, value, leaves(e.leafTypes(status)));
     return {
-      done: how
-        .interpreter()
-        .resume(
-          frames.map((f) => ({
-            graph: f.g.name,
-            block: f.block,
-            op: f.op,
-            env: f.env,
-            ret: f.ret,
-          })),
-        ),
+      done: how.interpreter().resume(
+        frames.map((f) => ({
+          graph: f.g.name,
+          block: f.block,
+          op: f.op,
+          env: f.env,
+          ret: f.ret,
+        })),
+      ),
     };
   }
 }

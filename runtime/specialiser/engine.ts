@@ -265,10 +265,10 @@ export class Engine {
    *  position is the code the first tier has run often, whole loops with their inner loops,
    *  and its edges leave at merge points, where the first tier can take the state over. */
   region: ((position: number) => boolean) | undefined;
-  /** With tiers: whether an entry of the tiers takes a merge-point state (greens and reds), or
-   *  will when first needed: a path reaching it ends in an exit that goes on there (one copy of
-   *  each hot loop, linked, not a copy in every region that reaches it). */
-  entered: ((greens: AVal[], reds: AVal[]) => boolean) | undefined;
+  /** With tiers: whether a position is hot (entries of the tiers start at hot positions, made
+   *  when first needed): a path reaching it ends in an exit that goes on in the entry for its
+   *  state (one copy of each hot loop, linked, not a copy in every region that reaches it). */
+  entered: ((position: number) => boolean) | undefined;
 
   constructor(
     readonly m: Module,
@@ -651,10 +651,11 @@ export class Engine {
     p: Path,
     dst = -1,
     key = this.savedKey(kind, frames, dst),
+    leaves?: AVal[],
   ): number {
     let status = this.savedKeys.get(key);
     if (status === undefined) {
-      const leaves = redLeaves(frames);
+      leaves ??= redLeaves(frames);
       const s: Saved = { kind, frames, leaves, dst, out: p.rg, made: new Map() };
       if (typeof p.from === "string") s.from = p.from;
       status = this.saved.push(s) - 1;
@@ -981,8 +982,7 @@ export class Engine {
    *  arrays are given as they are: the caller copies those the first tier may write. */
   mergeState(status: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
     const [f] = this.state(status, 0, values, false);
-    const [block, op] = mergePointOf(f!.g);
-    return f!.g.blocks[block]!.ops[op]!.args.map((o) =>
+    return mergeArgs(f!.g).map((o) =>
       typeof o === "number" ? f!.env[o]! : o.k === "data" ? this.m.data[o.v]!.values : o.v,
     );
   }
@@ -1285,7 +1285,7 @@ export class Engine {
       this.placeCounts[counts + 2]++;
       return false;
     }
-    if (this.region && !p.fresh && this.leavesRegion(f, vars, n)) {
+    if (this.region && !p.fresh && this.leavesRegion(f, vars)) {
       this.leaveRegion(p, f, vars, n);
       return false;
     }
@@ -1395,34 +1395,18 @@ export class Engine {
     // (A virtual forced is a red leaf now, not its items.)
     const at = frameWith(f, f.op - 1, only(f, vars).map(settledSlot));
     if (at.op !== 0) this.generic([at]);
-    const key = this.savedKey("tier", [at]);
-    let status = this.savedKeys.get(key);
-    if (status === undefined) {
-      const s: Saved = {
-        kind: "tier",
-        frames: [at],
-        leaves: reds,
-        dst: -1,
-        out: p.rg,
-        made: new Map(),
-      };
-      status = this.saved.push(s) - 1;
-      this.savedKeys.set(key, status);
-    }
+    const status = this.save("tier", [at], p, -1, this.savedKey("tier", [at]), reds);
     this.stats.regionExits++;
     const args = [{ k: "int", v: 0 } as Operand, ...reds.map((a) => this.operand(p, a))];
     p.rg.b.terminate(p.out, { k: "exit", status, args });
   }
 
   /** Whether a path of a tier's specialisation ends at this merge point: its position is not
-   *  warm, or an entry of the tiers takes this state (`entered`: the path goes on there, not
-   *  in a copy of its loop). */
-  private leavesRegion(f: Frame, vars: Operand[], n: number): boolean {
-    if (!this.region!(this.positionValue(f, vars))) return true;
-    if (!this.entered) return false;
-    const greens = vars.slice(0, n).map((o) => this.argument(f, o));
-    const reds = vars.slice(n).map((o) => this.argument(f, o));
-    return this.entered(greens, reds);
+   *  warm, or it is hot (`entered`: the path goes on in the entry there, not in a copy of its
+   *  loop). */
+  private leavesRegion(f: Frame, vars: Operand[]): boolean {
+    const position = this.positionValue(f, vars);
+    return !this.region!(position) || (this.entered?.(position) ?? false);
   }
 
   /** Tiers: the merge-point state of `tier` exit `status`, greens then reds (as abstract
@@ -1430,8 +1414,7 @@ export class Engine {
   tierState(status: number): { greens: AVal[]; reds: AVal[] } {
     const c = this.saved[status]!;
     const f = c.frames[0]!;
-    const [block, op] = mergePointOf(f.g);
-    const vars = f.g.blocks[block]!.ops[op]!.args;
+    const vars = mergeArgs(f.g);
     const n = vars.length - c.leaves.length;
     return { greens: vars.slice(0, n).map((o) => this.argument(f, o)), reds: c.leaves };
   }
@@ -1675,6 +1658,12 @@ const SMALL_OPERANDS: Operand[] = Array.from({ length: 2 * SMALL }, (_, i) => ({
  *  objects of another shape, slowly.) */
 function red(o: number, type: Type, len: number | undefined): Scalar {
   return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
+}
+
+/** The arguments of the merge point of portal `g` (greens, then reds). */
+export function mergeArgs(g: Graph): Operand[] {
+  const [block, op] = mergePointOf(g);
+  return g.blocks[block]!.ops[op]!.args;
 }
 
 /** The block and operation of the merge point of portal `g`. */

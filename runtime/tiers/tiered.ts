@@ -45,11 +45,10 @@
 
 import { VmError } from "../hints.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
-import { continuationOrInterpreter, type NativeFactory } from "../jit.ts";
+import { continuationOrInterpreter, exitOnL3, type NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
-import type { Compiled, Engine } from "../specialiser/engine.ts";
+import { Engine, mergeArgs, type Compiled } from "../specialiser/engine.ts";
 import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
-import { Engine as SpecEngine } from "../specialiser/engine.ts";
 import { walk } from "../specialiser/pe.ts";
 import { newStats, type SpecStats } from "../specialiser/stats.ts";
 import { konst, type AVal } from "../specialiser/value.ts";
@@ -173,8 +172,9 @@ export class TieredProgram {
     const portal = graphs.graphs.find((g) =>
       g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")),
     )!;
-    const mp = portal.blocks.flatMap((b) => b.ops).find((o) => o.op === "merge_point")!;
-    this.redTypes = mp.args.slice(d.greens.length).map((o) => portal.types[o as number]!);
+    this.redTypes = mergeArgs(portal)
+      .slice(d.greens.length)
+      .map((o) => portal.types[o as number]!);
     this.portal = portal.name;
   }
 
@@ -261,28 +261,22 @@ export class TieredProgram {
     return a.k === "c" ? (a.v as number) : -1;
   }
 
-  /** An entry made now for a merge-point state of the specialiser at a hot position (an edge
-   *  exit of a region reaching another hot loop goes on there); undefined elsewhere, or where
-   *  a bound stops it. */
-  private hotEntry(greens: AVal[], reds: AVal[]): string | undefined {
-    const position = this.positionOf(greens);
-    if (!this.hotPositions.has(position) || greens.some((a) => a.k !== "c" && a.k !== "a"))
-      return undefined;
+  /** The entry for the state of edge exit `status`: made before, or made now if its position
+   *  is hot (an edge of a region reaching another hot loop goes on there); undefined elsewhere,
+   *  or where a bound stops it. */
+  private entryAt(status: number): string | undefined {
+    const e = this.engine!;
+    const { greens, reds } = e.tierState(status);
+    if (greens.some((a) => a.k !== "c" && a.k !== "a")) return undefined;
+    // (A tier exit's reds are run-time values or constants: its virtuals were made real.)
     const lengths = reds.map((a) => (a.k === "r" ? a.len : undefined));
     const key = this.stateKey(greens, lengths);
-    if (this.refused.has(key)) return undefined;
-    const types = reds.map((a) =>
-      a.k === "r" ? a.type : typeof (a as { v: unknown }).v === "boolean" ? "bool" : "i32",
-    );
-    return this.compile(key, greens, types, lengths, position);
+    const made = this.entries.get(key);
+    if (made !== undefined) return made;
+    const position = this.positionOf(greens);
+    if (!this.hotPositions.has(position) || this.refused.has(key)) return undefined;
+    return this.compile(key, greens, e.leafTypes(status), lengths, position);
   }
-
-  /** The entry made for a merge-point state of the specialiser, if there is one. */
-  private entryFor = (greens: AVal[], reds: AVal[]): string | undefined => {
-    if (greens.some((a) => a.k !== "c" && a.k !== "a")) return undefined;
-    const lengths = reds.map((a) => (a.k === "r" ? a.len : a.k === "v" ? a.obj.length : undefined));
-    return this.entries.get(this.stateKey(greens, lengths));
-  };
 
   private arrayId(arr: Arr): number {
     let id = this.arrayIds.get(arr);
@@ -338,10 +332,10 @@ export class TieredProgram {
 
   private engineOf(): Engine {
     if (!this.engine) {
-      this.engine = new SpecEngine(this.graphs, this.opts.policy, walk, this.opts.compiled);
+      this.engine = new Engine(this.graphs, this.opts.policy, walk, this.opts.compiled);
       this.engine.region = this.warm;
-      this.engine.entered = (greens, reds) =>
-        this.entryFor(greens, reds) !== undefined || this.hotPositions.has(this.positionOf(greens));
+      // (Every entry starts at a hot position: the position alone says where paths end.)
+      this.engine.entered = (position) => this.hotPositions.has(position);
     }
     return this.engine;
   }
@@ -388,10 +382,12 @@ export class TieredProgram {
   }
 
   private onL3Exit(status: number, state: Value[]): ExitTo {
-    const r = this.resolve(status, state[0] as number, () => state.slice(1), !this.l3!.nested);
-    if ("done" in r || "leave" in r) return r;
-    this.l3!.add(r.graphs);
-    return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
+    const bottom = !this.l3!.nested;
+    return exitOnL3(
+      this.l3!,
+      this.resolve(status, state[0] as number, () => state.slice(1), bottom),
+      state,
+    );
   }
 
   /** Where exit `status` goes on for `value`. An edge exit: back to the first tier (`leave`,
@@ -427,14 +423,13 @@ export class TieredProgram {
    *  worth, once per exit). */
   private edge(status: number, leaves: (types: Type[]) => Value[], bottom: boolean): Resolution {
     const e = this.engine!;
-    const { greens, reds } = e.tierState(status);
-    let entry = this.entryFor(greens, reds) ?? this.hotEntry(greens, reds);
+    let entry = this.entryAt(status);
     if (entry === undefined && e.spent === undefined) {
       const n = (this.takes.get(status) ?? 0) + 1;
       this.takes.set(status, n);
       if (n > this.opts.bridgeAfter) {
-        this.hotPositions.add(this.positionOf(greens));
-        entry = this.hotEntry(greens, reds);
+        this.hotPositions.add(this.positionOf(e.tierState(status).greens));
+        entry = this.entryAt(status);
         if (entry !== undefined) this.stats.bridges++;
       }
     }
