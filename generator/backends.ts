@@ -129,23 +129,18 @@ const graph: Backend = {
   },
 };
 
-/** Runs the program as a JIT does (`runtime/jit.ts`): specialised by the shared policy in
- *  `mode`, by the abstract interpreter or (with `compiled`) a generated specialiser, on L3 or
- *  x86-64. Fills `stats` with the specialiser's and the JIT's figures. */
+/** Runs the program specialised whole from its entry (`runtime/jit.ts`), by the abstract
+ *  interpreter or (with `compiled`) a generated specialiser, on L3 or x86-64. Fills `stats`
+ *  with the specialiser's and the JIT's figures. */
 export function runJit(
   lang: Lang,
   code: Uint8Array,
   arg: number,
   opts: RunOptions,
   stats: Record<string, unknown>,
-  how: { mode: Policy["mode"]; target: "l3" | "x64"; compiled?: Record<string, Compiled> },
+  how: { target: "l3" | "x64"; compiled?: Record<string, Compiled> },
 ): number {
-  const policy: Policy = {
-    ...defaultPolicy,
-    ...opts.policy,
-    mode: how.mode,
-    fuel: opts.fuel !== undefined,
-  };
+  const policy: Policy = { ...defaultPolicy, ...opts.policy, fuel: opts.fuel !== undefined };
   const t0 = performance.now();
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
@@ -166,7 +161,7 @@ export function runJit(
   } finally {
     const s = program.stats;
     Object.assign(stats, s, {
-      continuations: s.promotionMisses + s.stubsTaken + s.keyGraphs,
+      continuations: s.promotionMisses,
       mergePoints: program.mergePoints(5),
       specialiseMs: round(s.specialiseMs),
       cleanupMs: round(s.cleanupMs),
@@ -220,8 +215,7 @@ export async function generated(lang: Lang): Promise<Record<string, Compiled> | 
 const pe: Backend = {
   name: "pe",
   dumps: ["residual"],
-  run: (lang, code, arg, opts, stats) =>
-    runJit(lang, code, arg, opts, stats, { mode: "eager", target: "l3" }),
+  run: (lang, code, arg, opts, stats) => runJit(lang, code, arg, opts, stats, { target: "l3" }),
 };
 
 /** The tiered JIT with its residual graphs on L3: the portable reference of `jit`. */
@@ -237,8 +231,7 @@ const x64: Backend = {
   name: "x64",
   native: true,
   dumps: ["residual", "asm"],
-  run: (lang, code, arg, opts, stats) =>
-    runJit(lang, code, arg, opts, stats, { mode: "eager", target: "x64" }),
+  run: (lang, code, arg, opts, stats) => runJit(lang, code, arg, opts, stats, { target: "x64" }),
 };
 
 /** The JIT: the first tier, and what gets hot specialised by the generated specialiser into
@@ -268,14 +261,14 @@ export async function runTiered(
   arg: number,
   opts: RunOptions,
   stats: Record<string, unknown>,
-  how: { target: "l3" | "x64"; compiled: Record<string, Compiled> | undefined },
+  how: {
+    target: "l3" | "x64";
+    compiled: Record<string, Compiled> | undefined;
+    /** Other than `nativeFactory` (tests: code in small chunks, checked as it is made). */
+    makeNative?: NativeFactory;
+  },
 ): Promise<number> {
-  const policy: Policy = {
-    ...defaultPolicy,
-    ...opts.policy,
-    mode: "eager",
-    fuel: opts.fuel !== undefined,
-  };
+  const policy: Policy = { ...defaultPolicy, ...opts.policy, fuel: opts.fuel !== undefined };
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
   const entry = await firstTier(lang);
@@ -284,7 +277,7 @@ export async function runTiered(
     policy,
     compiled: how.compiled,
     target: how.target,
-    makeNative: how.target === "x64" ? nativeFactory : undefined,
+    makeNative: how.target === "x64" ? (how.makeNative ?? nativeFactory) : undefined,
     bridgeAfter: opts.tiers?.bridgeAfter ?? BRIDGE_AFTER,
     // A threshold given (tests, --threshold) means no warm-up unless one is given too.
     warmupOffers: Math.ceil(

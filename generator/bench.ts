@@ -509,7 +509,7 @@ async function specTimes(
     { k: "a", arr: code, type: "u8[]" },
     { k: "r", o: 0, type: "i32" },
   ];
-  const policy: Policy = { ...defaultPolicy, mode: "eager" };
+  const policy: Policy = defaultPolicy;
   const runs = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
   // One run of a small program is far from warm: V8 optimises the specialisers' code after it
   // has run a while. So both run for a while first, and timed runs go on for a while too.

@@ -6,16 +6,12 @@
 //! every `run` of the program and released with it (native code is unmapped when the program
 //! is collected, or at once by `free()`).
 //!
-//! Specialisation starts at the entry and, in lazy mode, stops at every side of a red branch
-//! that has not run yet, at promotions of run-time values and at merge-point keys made in other
-//! graphs: each is an exit naming a saved path. When the code takes an exit the first time,
-//! `resolve` asks the engine where it goes on (making the graph) and the backend patches the
-//! exit to go there directly after (L3 rewrites the instruction; x64 patches the exit's cell,
-//! a promotion's cell to a dispatch on the values seen).
-//!
-//! Loops: a graph entering a merge-point key counts its entries, and when a loop split over
-//! graphs has entered it `policy.hot` times, the engine remakes it with the whole loop (every
-//! side taken so far, every key of the loop) and the backend sends its entries to the new graph.
+//! Specialisation starts at the entry and makes the whole program at once (the `pe` and `x64`
+//! backends; the tiered JIT, `tiers/tiered.ts`, compiles only what gets hot). It stops at
+//! promotions of run-time values: each is an exit naming a saved path. When the code takes an
+//! exit the first time, `resolve` asks the engine where it goes on (making the graph for the
+//! value) and the backend patches the exit to go there directly after (L3 rewrites the
+//! instruction; x64 points the exit's cell at a dispatch on the values seen).
 //!
 //! Fallback: where specialisation gives up (a bound of the policy), the run goes on in the
 //! interpreter's own graphs on L3 from the exact state of the exit (every frame's position and
@@ -25,9 +21,8 @@
 //!
 //! Budget: the compile work a program takes over its life is counted in steps
 //! (`runtime/work.ts`: every stage counts its own, from specialising to emitting machine code,
-//! specialisations given up and remade loops included), deterministically, never in time. Past
-//! `policy.maxWork` nothing more is compiled: an exit not resolved yet falls back as above, and
-//! no loop is remade. (`maxResidualOps` did not bound the work: see `policy.ts`.)
+//! specialisations given up included), deterministically, never in time. Past `policy.maxWork`
+//! nothing more is compiled: an exit not resolved yet falls back as above. (`maxResidualOps` did not bound the work: see `policy.ts`.)
 
 import type { Graph, Module } from "./ir/types.ts";
 import { L3, type ExitTo, type Status } from "./l3.ts";
@@ -226,18 +221,17 @@ export class Program {
 }
 
 /** Where an exit of `l3` with `state` (its value, then its leaves) goes on, given where it was
- *  resolved to: the graphs made for it added (a remade loop replacing the graph it remakes). */
+ *  resolved to: the graphs made for it added. */
 export function exitOnL3(l3: L3, r: Resolution, state: Value[]): ExitTo {
   if ("done" in r || "leave" in r) return r;
   l3.add(r.graphs);
-  if (r.replaces) l3.replace(r.replaces, r.by!);
   return { graph: r.name, args: state.slice(1), fixed: !r.perValue };
 }
 
 /** Where exit `status` of engine `e` goes on for `value`: the graph the engine makes (or made)
  *  for it, or where specialisation gives up (counted in `stats`), the outcome of the
  *  interpreter's graphs going on from the exit's exact state (`leaves` reads its values). The
- *  lazy JIT's exits and the tiers' promotions share it. */
+ *  whole-program JIT's exits and the tiers' share it. */
 export function continuationOrInterpreter(
   e: Engine,
   status: number,

@@ -30,7 +30,6 @@ const enum C {
   LEN,
   CALL,
   FUEL,
-  COUNT,
   COPY,
   READ,
   WRITE,
@@ -112,15 +111,6 @@ export class L3 {
     for (const g of gs) this.codes.push(this.compile(g, this.index));
   }
 
-  /** From now on, calls and patched exits to graph `old` run graph `by` (which takes the same
-   *  arguments); frames already in `old` finish there. */
-  replace(old: string, by: string): void {
-    const from = this.codes[this.index.get(old)!]!;
-    const to = this.codes[this.index.get(by)!]!;
-    // `old` may itself stand in for graphs it replaced.
-    this.codes.forEach((c, i) => c === from && (this.codes[i] = to));
-  }
-
   // How the last exec ended, beside its status code (no allocation per call).
   private result: Value | undefined;
   private error = "";
@@ -135,8 +125,6 @@ export class L3 {
   }
 
   private arrays: (Int32Array | Uint8Array)[] = [];
-  /** The `count` operation's counters (they live as long as the instance). */
-  private counters = new Int32Array(16);
   /** Per graph's code and exit instruction: the graph each value seen there went on in. */
   private cases = new WeakMap<Int32Array, Map<number, Map<number, number>>>();
 
@@ -215,16 +203,6 @@ export class L3 {
             case "promote":
               out.push(C.COPY, op.dst, reg(op.args[0]!));
               break;
-            case "count": {
-              const n = op.imm as number;
-              if (n >= this.counters.length) {
-                const more = new Int32Array(Math.max(2 * this.counters.length, n + 1));
-                more.set(this.counters);
-                this.counters = more;
-              }
-              out.push(C.COUNT, op.dst, n);
-              break;
-            }
             case "io_read":
               out.push(C.READ, op.dst);
               break;
@@ -391,10 +369,6 @@ export class L3 {
         case C.FUEL:
           if (!spend()) return this.raise(STEP_LIMIT);
           pc += 1;
-          break;
-        case C.COUNT:
-          r[code[pc + 1]!] = ++this.counters[code[pc + 2]!]!;
-          pc += 3;
           break;
         case C.COPY:
           r[code[pc + 1]!] = r[code[pc + 2]!]!;

@@ -3,11 +3,12 @@
 // programs of one shape (n = 250, 500, 1000, 2000) the steps of each stage at 2n are at most
 // ~2.3 times those at n. Counted, never timed: deterministic on any machine. The shapes are
 // those of issue 22 item 5 (3,000 sequential small Brainfuck loops took 63 s on `jit`, 5,000
-// nested loops 28.5 s on `x64`) and two of TL's. And the JIT's work over a program's life is
-// bounded by the policy's `maxWork`, after which the run goes on in the interpreter.
+// nested loops 28.5 s on `x64`) and two of TL's, specialised whole (x64's path) and run by the
+// tiered JIT entering compiled code at once (jit's path). And the JIT's work over a program's
+// life is bounded by the policy's `maxWork`, after which nothing more is compiled.
 
 import { describe, expect, it } from "vitest";
-import { nativeFactory } from "../generator/backends.ts";
+import { backends, nativeFactory, runProgram } from "../generator/backends.ts";
 import { langs } from "../interpreters/lang.ts";
 import { setIo } from "../runtime/hints.ts";
 import { loadGraphs } from "../runtime/graphs.ts";
@@ -19,6 +20,8 @@ import { x64Supported } from "../runtime/x64/memory.ts";
 import { specialisers } from "../generated/index.ts";
 
 const SIZES = [250, 500, 1000, 2000];
+/** The tiered JIT: machine code where there is some. */
+const tiered = backends.jit ?? backends["jit-graph"]!;
 const RATIO = 2.3;
 /** Stages doing less than this at the smallest size are left out (constant work). */
 const FLOOR = 200;
@@ -32,7 +35,9 @@ const SHAPES: Record<
     text: (n: number) => string;
     arg: number;
     sizes?: number[];
-    lazySizes?: number[];
+    /** For the tiers at threshold 1, where every instruction of a straight line is an entry of
+     *  its own (a graph each, with a graph's fixed costs), when the sizes above take long. */
+    tierSizes?: number[];
   }
 > = {
   "bf sequential loops": {
@@ -48,9 +53,6 @@ const SHAPES: Record<
     lang: "bf",
     text: (n) => "+" + "[".repeat(n) + "-" + "]".repeat(n),
     arg: 0,
-    // Lazily, up to ~1,000 levels the first graphs' lookahead (2,000 residual operations)
-    // holds a changing part of the nest: the growth is linear from there.
-    lazySizes: [1000, 2000, 4000],
   },
   // The tape pointer known at every step: stores to ever more constant indexes in one block.
   "bf straight line": { lang: "bf", text: (n) => ">+".repeat(n), arg: 0 },
@@ -82,13 +84,14 @@ const SHAPES: Record<
       "RETURN\n",
     arg: 7,
     sizes: [100, 200, 400, 800],
+    tierSizes: [25, 50, 100, 200],
   },
 };
 
 /** The steps each stage took while `f` ran. */
-function stepsOf(f: () => void): Map<string, number> {
+async function stepsOf(f: () => unknown): Promise<Map<string, number>> {
   const before = workByStage();
-  f();
+  await f();
   const out = new Map<string, number>();
   for (const [stage, n] of workByStage()) out.set(stage, n - (before.get(stage) ?? 0));
   return out;
@@ -120,31 +123,32 @@ function growth(counts: Map<string, number>[], except: string[] = []): string[] 
 
 describe("compile work grows linearly with the program", () => {
   for (const [name, shape] of Object.entries(SHAPES)) {
-    it(`eager (x64's path), ${name}`, () => {
-      const counts = (shape.sizes ?? SIZES).map((n) =>
-        stepsOf(() => program(shape.lang, shape.text(n), defaultPolicy, false).free()),
-      );
+    it(`eager (x64's path), ${name}`, async () => {
+      const counts = [];
+      for (const n of shape.sizes ?? SIZES)
+        counts.push(
+          await stepsOf(() => program(shape.lang, shape.text(n), defaultPolicy, false).free()),
+        );
       expect(growth(counts)).toEqual([]);
     });
-    it(`lazy, run (jit's path), ${name}`, () => {
-      const lazy: Policy = { ...defaultPolicy, mode: "lazy" };
-      const counts = (shape.lazySizes ?? shape.sizes ?? SIZES).map((n) =>
-        stepsOf(() => {
-          const p = program(shape.lang, shape.text(n), lazy, true);
-          setIo({ read: () => -1, write: () => {} });
-          p.run(shape.arg);
-          p.free();
-        }),
-      );
-      // The key graph's dominators are made again at each remake of a loop (lazy machinery
-      // that "Tiers", issue 23, replaces): quadratic, bounded by `maxWork` (below).
-      expect(growth(counts, ["key-graph"])).toEqual([]);
+    it(`tiers, run (jit's path, everything hot at once), ${name}`, async () => {
+      const lang = langs[shape.lang]!;
+      const counts = [];
+      for (const n of shape.tierSizes ?? shape.sizes ?? SIZES)
+        counts.push(
+          await stepsOf(() =>
+            runProgram(tiered, lang, lang.load(shape.text(n), "shape"), shape.arg, {
+              tiers: { threshold: 1, bridgeAfter: 0 },
+            }),
+          ),
+        );
+      expect(growth(counts)).toEqual([]);
     });
   }
 });
 
 describe("the JIT's work over a program's life is bounded", () => {
-  it("stops compiling past maxWork and finishes in the interpreter, with the same output", () => {
+  it("stops compiling past maxWork and finishes in the first tier, with the same output", async () => {
     // The sequential loops, each cell printed after its loop.
     const text = SHAPES["bf sequential loops"]!.text(2000).replaceAll(">", ".>");
     const code = langs.bf!.load(text, "budget.b");
@@ -155,17 +159,19 @@ describe("the JIT's work over a program's life is bounded", () => {
       return out;
     };
     const expected = run(() => new L3(loadGraphs("bf")).run(langs.bf!.entry, [code, 0]));
-    const policy: Policy = { ...defaultPolicy, mode: "lazy", maxWork: 1_000_000 };
+    const maxWork = 1_000_000;
     const before = workDone();
-    const p = program("bf", text, policy, true);
-    let r: ReturnType<Program["run"]> | undefined;
-    expect(run(() => (r = p.run(0)))).toEqual(expected);
-    p.free();
-    expect(r!.k).toBe("return");
-    expect(p.stats.fallbacks).toBeGreaterThan(0);
-    expect(p.stats.fallback).toMatch(/steps of compile work/);
-    // Past the bound by at most one continuation's clean-up and compilation.
-    expect(workDone() - before).toBeLessThan(1.5 * policy.maxWork);
-    expect(p.stats.work).toBe(workDone() - before);
+    const r = await runProgram(tiered, langs.bf!, code, 0, {
+      policy: { maxWork },
+      tiers: { threshold: 1, bridgeAfter: 0 },
+    });
+    expect(r.error).toBeUndefined();
+    expect([...r.output]).toEqual(expected);
+    expect(r.stats.spent).toMatch(/steps of compile work/);
+    // Hot states that stayed in the first tier.
+    expect(r.stats.tierEntries).toBeLessThan(r.stats.hotStates as number);
+    // Past the bound by at most one specialisation's clean-up and compilation.
+    expect(workDone() - before).toBeLessThan(1.5 * maxWork);
+    expect(r.stats.work).toBe(workDone() - before);
   });
 });

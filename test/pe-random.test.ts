@@ -263,19 +263,14 @@ const DRIVER = "driver greens(pc) reds(trips, i0, i1, i2, a0, a1, c0, c1) immuta
 /** Both conditions true and false, and the arrays' run-time lengths 2 and 3. */
 const inputs = [0, 1, -2, 5, 3, 2, -1, 7];
 
-/** Where the residual code runs: the abstract interpreter's, eagerly or as a JIT (lazily, exits
- *  made into graphs when taken), on L3 and as machine code; and lazily with a code cache so
- *  small that runs fall back to the interpreter's graphs midway. */
-const hows: { mode: Policy["mode"]; target: "l3" | "x64"; tiny?: boolean; runs: number }[] = [
-  { mode: "eager", target: "l3", runs: 1000 },
-  { mode: "lazy", target: "l3", runs: 1000 },
-  { mode: "lazy", target: "l3", tiny: true, runs: 500 },
+/** Where the residual code runs: the abstract interpreter's, with its promotions' exits made
+ *  into graphs when taken, on L3 and as machine code; and with a code cache so small that runs
+ *  fall back to the interpreter's graphs midway (at an exit) or from the start. */
+const hows: { target: "l3" | "x64"; tiny?: boolean; runs: number }[] = [
+  { target: "l3", runs: 1000 },
+  { target: "l3", tiny: true, runs: 1000 },
   ...(x64Supported
-    ? [
-        { mode: "eager", target: "x64", runs: 200 } as const,
-        { mode: "lazy", target: "x64", runs: 200 } as const,
-        { mode: "lazy", target: "x64", tiny: true, runs: 200 } as const,
-      ]
+    ? [{ target: "x64", runs: 300 } as const, { target: "x64", tiny: true, runs: 300 } as const]
     : []),
 ];
 
@@ -310,26 +305,25 @@ describe("the abstract interpreter on random graphs", () => {
         b3:
           return acc.5
         }`);
-      for (const mode of ["eager", "lazy"] as const) {
-        const program = new Program(
-          m,
-          "main",
-          new Uint8Array(0),
-          { policy: { ...defaultPolicy, mode }, target: "x64" },
-          nativeFactory,
-        );
-        try {
-          expect(program.run(0), mode).toEqual({ k: "return", value: 10 });
-        } finally {
-          program.free();
-        }
+      const program = new Program(
+        m,
+        "main",
+        new Uint8Array(0),
+        { policy: defaultPolicy, target: "x64" },
+        nativeFactory,
+      );
+      try {
+        expect(program.run(0)).toEqual({ k: "return", value: 10 });
+      } finally {
+        program.free();
       }
     },
   );
 
-  it("found: a lazy stub saves a virtual forced before it as the red array it is", () => {
-    // The red index forces v3; the helper's branch on x is a stub in lazy mode, whose saved
-    // state read the forced array's items as its leaves (the continuation took x for the array).
+  it("found: a saved state holds a virtual forced before it as the red array it is", () => {
+    // The red index forces v3; the helper's branch on x was a stub in the lazy mode of the
+    // time, whose saved state read the forced array's items as its leaves (the continuation
+    // took x for the array). A promotion's saved state is made the same way.
     const m = parseModule(`
       func @main -> i32 {
       b0(code.0: u8[], x.1: i32):
@@ -343,15 +337,15 @@ describe("the abstract interpreter on random graphs", () => {
       }
       ${HELPER}`);
     const program = new Program(m, "main", new Uint8Array(0), {
-      policy: { ...defaultPolicy, mode: "lazy" },
+      policy: defaultPolicy,
       target: "l3",
     });
     agrees(program, m);
   });
 
   for (const loop of [false, true])
-    for (const { mode, target, tiny, runs } of hows)
-      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; ${mode} on ${target}${tiny ? ", a tiny code cache" : ""})`, () => {
+    for (const { target, tiny, runs } of hows)
+      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; on ${target}${tiny ? ", a tiny code cache" : ""})`, () => {
         fc.assert(
           fc.property(plan, (p) => {
             const m = parseModule((loop ? DRIVER : "") + graph(p, loop));
@@ -361,11 +355,7 @@ describe("the abstract interpreter on random graphs", () => {
               "main",
               new Uint8Array(0),
               {
-                policy: {
-                  ...defaultPolicy,
-                  mode,
-                  ...(tiny ? { maxResidualOps: 24, lookahead: 0 } : {}),
-                },
+                policy: { ...defaultPolicy, ...(tiny ? { maxResidualOps: 24 } : {}) },
                 target,
                 onGraphs: (graphs, data) => verifyModule({ graphs, data }),
               },
@@ -399,11 +389,11 @@ function generatedFor(m: Module): Record<string, Compiled> {
 /** The generated specialiser takes the abstract interpreter's decisions: a JIT of `m` made
  *  with each (on L3) and run on every input makes the same graphs in the same order, byte for
  *  byte (the entry's and every continuation's), gives the same answers, falls back as often. */
-function sameCode(m: Module, mode: Policy["mode"] = "eager"): void {
+function sameCode(m: Module, policy: Policy = defaultPolicy): void {
   const made = (compiled?: Record<string, Compiled>) => {
     const out: string[] = [];
     const program = new Program(m, "main", new Uint8Array(0), {
-      policy: { ...defaultPolicy, mode },
+      policy,
       target: "l3",
       ...(compiled ? { compiled } : {}),
       onGraphs: (graphs, data) => out.push(printModule({ graphs, data })),
@@ -416,9 +406,9 @@ function sameCode(m: Module, mode: Policy["mode"] = "eager"): void {
 }
 
 /** A JIT of `m` on L3 through its generated specialiser. */
-function generatedProgram(m: Module, mode: Policy["mode"] = "eager"): Program {
+function generatedProgram(m: Module, policy: Policy = defaultPolicy): Program {
   return new Program(m, "main", new Uint8Array(0), {
-    policy: { ...defaultPolicy, mode },
+    policy,
     compiled: generatedFor(m),
     target: "l3",
   });
@@ -438,13 +428,14 @@ function afterPromotion(kind: number): Plan {
 
 describe("the generated specialiser on random graphs", () => {
   for (const loop of [false, true])
-    for (const mode of ["eager", "lazy"] as const)
-      it(`makes the abstract interpreter's code, byte for byte, continuations too (${loop ? "a loop with a merge point" : "acyclic"}; ${mode})`, () => {
+    for (const tiny of [false, true])
+      it(`makes the abstract interpreter's code, byte for byte, continuations too (${loop ? "a loop with a merge point" : "acyclic"}${tiny ? ", a tiny code cache" : ""})`, () => {
         fc.assert(
           fc.property(plan, (p) => {
-            sameCode(parseModule((loop ? DRIVER : "") + graph(p, loop)), mode);
+            const m = parseModule((loop ? DRIVER : "") + graph(p, loop));
+            sameCode(m, tiny ? { ...defaultPolicy, maxResidualOps: 24 } : defaultPolicy);
           }),
-          { numRuns: 100 },
+          { numRuns: 150 },
         );
       });
 
@@ -487,7 +478,7 @@ describe("the generated specialiser on random graphs", () => {
         array_set v1, 0, n.0
         return v1
       }`);
-    for (const mode of ["eager", "lazy"] as const) sameCode(m, mode);
+    sameCode(m);
     agrees(generatedProgram(m), m);
   });
 
@@ -509,30 +500,14 @@ describe("the generated specialiser on random graphs", () => {
     sameCode(parseModule(DRIVER + graph(p, true)));
   });
 
-  it("found: a fallback gives the interpreter copies of compile-time arrays", () => {
-    // A side of a red branch, saved with the compiled frame's green array, is too large for
-    // the code cache and falls back: the interpreter goes on from the exit's state. It wrote
-    // the engine's array, so every run through that side began where the last ended.
-    const p: Plan = JSON.parse(
-      '{"blocks":[{"ops":[],"term":{"kind":0,"a":0,"b":0,"c":0}},{"ops":[{"kind":11,"a":0,"b":0,"c":0}],"term":{"kind":0,"a":0,"b":0,"c":0}}]}',
-    );
-    const m = parseModule(graph(p, false));
-    const program = new Program(m, "main", new Uint8Array(0), {
-      policy: { ...defaultPolicy, mode: "lazy", maxResidualOps: 4, lookahead: 0 },
-      compiled: generatedFor(m),
-      target: "l3",
-    });
-    agrees(program, m);
-    expect(program.stats.fallbacks).toBeGreaterThan(1);
-  });
-
   for (const loop of [false, true])
-    for (const mode of ["eager", "lazy"] as const)
-      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}; ${mode} on l3)`, () => {
+    for (const tiny of [false, true])
+      it(`gives what the graph gives, for every input (${loop ? "a loop with a merge point" : "acyclic"}${tiny ? ", a tiny code cache" : ""})`, () => {
         fc.assert(
           fc.property(plan, (p) => {
             const m = parseModule((loop ? DRIVER : "") + graph(p, loop));
-            agrees(generatedProgram(m, mode), m);
+            const policy = { ...defaultPolicy, ...(tiny ? { maxResidualOps: 24 } : {}) };
+            agrees(generatedProgram(m, policy), m);
           }),
           { numRuns: 100 },
         );

@@ -566,10 +566,7 @@ b2:
       loadGraphs("tl"),
       "interpret",
       code,
-      {
-        policy: { ...defaultPolicy, mode: "lazy" },
-        target: "x64",
-      },
+      { policy: defaultPolicy, target: "x64" },
       nativeFactory,
     );
     expect(p.run(10)).toEqual({ k: "return", value: 55 });

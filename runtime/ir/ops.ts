@@ -101,7 +101,6 @@ export const OPS: Record<string, OpInfo> = {
   /** Adds one to the program's counter number `imm` and gives its new value. Counters live as
    *  long as the program's code (across runs): lazily made code counts its entries with them
    *  to find the loops worth remaking whole (see `specialiser/engine.ts`). */
-  count: { args: [], ret: "i32", effect: "write", imm: "count" },
 
   io_read: { args: [], ret: "i32", effect: "io" },
   io_write: { args: ["i32"], ret: "none", effect: "io" },

@@ -7,8 +7,8 @@
 //! folding when the operands happen to be constants, virtual arrays, forcing, the merge point
 //! with its keys (rules in `policy.ts`), calls (inlined, or residual portal calls), red branches
 //! (a residual branch and a path per side), returns and raises; and the saved paths that exits
-//! name (promotions; in lazy mode also branch sides not specialised yet and keys made in other
-//! graphs), which `continuation` specialises when the residual code first takes the exit.
+//! name (promotions, and the edges of a tier's region), which `continuation` specialises when
+//! the residual code first takes the exit.
 //!
 //! A frame runs in one of two modes. *Generic*: every slot holds an abstract value and the
 //! abstract interpreter walks the graph's operations (`pe.ts`). *Compiled*: the frame runs a
@@ -21,8 +21,7 @@
 //! copy, a key or a merge point's leaves cost the interpreter's variables and the virtuals'
 //! lengths, at most `maxVirtualLength`); keys and blocks are found by hashing. So a
 //! specialisation is linear in the operations it walks (`stats.opsSeen`, at most `maxOps`) and
-//! emits: the steps it counts (`runtime/work.ts`). The lazy machinery's key graph is apart
-//! (`loops.ts`), bounded by the program's compile budget (`Policy.maxWork`).
+//! emits: the steps it counts (`runtime/work.ts`).
 
 import { GraphBuilder, NONE } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
@@ -32,8 +31,6 @@ import { cleanup, runPasses } from "../passes/index.ts";
 import {
   SpecialisationLimit,
   allocatesVirtual,
-  generalisedKey,
-  mergeKey,
   mustGeneralise,
   positionKey,
   staysVirtual,
@@ -53,7 +50,6 @@ import {
   UNKNOWN,
   VIRTUAL,
 } from "./keys.ts";
-import { KeyGraph } from "./loops.ts";
 import { countWork, workDone } from "../work.ts";
 import { newStats } from "./stats.ts";
 import { ZERO, allItems, item, konst, type AVal, type Scalar, type Virtual } from "./value.ts";
@@ -86,33 +82,19 @@ interface Residual {
   keys: IntMap;
   /** Keys made per position, and the pattern of the last, which widening starts from (as the
    *  key's number, whose parts hold it after the greens', or for a general key `-1 - n`, `n`
-   *  the number of the pattern in `Engine.partIds`): the graph's own in eager mode, the
-   *  program's (shared by every graph) in lazy mode. */
+   *  the number of the pattern in `Engine.partIds`). */
   variants: number[];
   patterns: number[];
-  /** In lazy mode, the key this graph was made to enter (see `Saved`). */
-  home?: string;
-  /** Whether it goes on from a saved path in the middle of an instruction (a branch side, a
-   *  promotion), rather than from an entry or a merge point. */
-  midway?: boolean;
-  /** A remade loop (lazy mode): the keys of the loop through `home`, which it makes its own
-   *  (every other key made before is entered in its own graph). */
-  loop?: Set<string>;
-  /** Residual operations emitted into it. */
-  ops: number;
   /** Its blocks that raise, by message (see `sides`). */
   raises: Map<string, number>;
 }
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
- *  it): after the promotion of a run-time value (`promote`: once per value), at a side of a red
- *  branch not specialised yet (`branch`, lazy mode), just before a merge point whose key
- *  another graph enters (`key`, lazy mode), or the same state for remaking the graph of a key
- *  whose entries reached `policy.hot` (`hot`), or just before a merge point at a position the
- *  first tier has not found warm (`tier`, see `region`). `leaves` are the run-time values of the
- *  state, in the order of the exit's arguments after the value. */
+ *  it): after the promotion of a run-time value (`promote`: once per value), or just before a
+ *  merge point where a tier's region ends (`tier`, see `region`). `leaves` are the run-time
+ *  values of the state, in the order of the exit's arguments after the value. */
 interface Saved {
-  kind: "promote" | "branch" | "key" | "hot" | "tier";
+  kind: "promote" | "tier";
   frames: Frame[];
   leaves: AVal[];
   /** For `promote`: the variable that receives the value. */
@@ -121,34 +103,14 @@ interface Saved {
   out: Residual;
   /** The graph made to go on, by value (0 but for promotions). */
   made: Map<number, string>;
-  /** For `key` and `hot`: the merge-point key. */
-  key?: string;
-  /** The key of the last merge point the path passed (see `Engine.keyGraph`). */
-  from?: string;
-  /** For `hot`: the key's saved path (whose graph counted), and the loop that graph holds
-   *  (if it is a remade loop). */
-  entry?: number;
-  inside?: Set<string>;
-}
-
-/** A merge-point key made in lazy mode: the state just before its merge point, to make a
- *  graph entering it when another graph reaches the key (`status`, once it has one). */
-interface KeyEntry {
-  frames: Frame[];
-  leaves: AVal[];
-  out: Residual;
-  status?: number;
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
- *  `perValue`: whether another value at the same exit may go elsewhere (a promotion).
- *  `replaces`: a graph whose entries should go to graph `by` from now on (a remade loop). */
+ *  `perValue`: whether another value at the same exit may go elsewhere (a promotion). */
 export interface Resumed {
   name: string;
   graphs: Graph[];
   perValue: boolean;
-  replaces?: string;
-  by?: string;
 }
 
 export interface Path {
@@ -158,9 +120,6 @@ export interface Path {
   out: number;
   /** Red branches the path has taken since its last merge point. */
   splits: number;
-  /** The key of its last merge point (lazy mode); none for a path from an entry, null for
-   *  one entering its graph's home key (the exit that enters it has linked the key). */
-  from?: string | null;
   /** A path that starts at a merge point (a tier's entry or bridge): that first merge point
    *  is in the region whatever the first tier's counters say. */
   fresh?: boolean;
@@ -206,16 +165,6 @@ export class Engine {
   /** Exit status by the compile-time part of the saved state: equal states share their
    *  continuations, so a loop through a promotion needs one per value, not per trip. */
   private savedKeys = new Map<string, number>();
-  /** Lazy mode: every merge-point key of the program, and the keys made per position. */
-  private keys = new Map<string, KeyEntry>();
-  /** Lazy mode: which keys paths went to from which, as specialised so far (the loops of the
-   *  program as far as it has run); paths from an entry come from the key "". */
-  private keyGraph = new KeyGraph();
-  /** Entry counters handed out (the `count` operation's immediate), and loops remade, by head. */
-  private counters = 0;
-  private remade = new Map<string, { n: number; learned: number }>();
-  private variants: number[] = [];
-  private patterns: number[] = [];
   /** Merge-point positions and keys by number (a key's name once made), general keys'
    *  patterns, and numbers for arrays in them. Per position: the parts of the greens it was
    *  first met with (a part per green of the merge point), and three counts (`PlaceCounts`, in
@@ -228,7 +177,6 @@ export class Engine {
   private partIds = new Interner(256);
   private placeKnown = new Parts(256);
   private placeCounts: number[] = [];
-  private keyNames: string[] = [];
   private arrayNumbers = new Map<Int32Array | Uint8Array, number>();
   private greenParts: number[] = [];
   /** Room for a merge point's reds' values and its state's leaves while it runs. */
@@ -242,8 +190,7 @@ export class Engine {
    *  counted, `runtime/work.ts`, is these and the operations seen). */
   private emitted = 0;
   /** Set when the program's compile work is spent (`Policy.maxWork`, counted by `jit.ts`): why
-   *  no continuation is made any more (each gives up: the interpreter goes on), and no loop is
-   *  remade (the graph that asked goes on). */
+   *  no continuation is made any more (each gives up: the interpreter goes on). */
   spent: string | undefined;
   /** The value of `workDone()` at which the program's compile work is spent (`jit.ts` sets
    *  it), and the count of operations seen and emitted at which the continuation being made
@@ -257,8 +204,6 @@ export class Engine {
   private isPosition: boolean[];
   /** The index of the position among the greens (the first that is not immutable). */
   private positionGreen: number;
-  /** (A field, not a getter reading the policy: merge points ask several times each.) */
-  private readonly lazy: boolean;
   /** With tiers: whether the first tier found the position (the value of the first integer
    *  green) warm. A path reaching a merge point at a position that is not, and whose key this
    *  graph has not made, ends in an exit to a `tier` saved path: the region compiled from a hot
@@ -282,7 +227,6 @@ export class Engine {
       isPosition: this.isPosition,
       positionGreen: this.positionGreen,
     } = prepare(m));
-    this.lazy = policy.mode === "lazy";
   }
 
   /** Specialises `entry` for `args`; red arguments become the residual entry's parameters. */
@@ -329,14 +273,7 @@ export class Engine {
   private newResidual(name: string, ret: Type): Residual {
     const b = new GraphBuilder(name, ret);
     b.newBlock();
-    const r: Residual = {
-      b,
-      ops: 0,
-      keys: new IntMap(),
-      raises: new Map(),
-      variants: this.lazy ? this.variants : [],
-      patterns: this.lazy ? this.patterns : [],
-    };
+    const r: Residual = { b, keys: new IntMap(), raises: new Map(), variants: [], patterns: [] };
     this.residuals.push(r);
     return r;
   }
@@ -473,7 +410,6 @@ export class Engine {
     if (++this.emitted + this.stats.opsSeen > this.stepLimit) this.overspent();
     if (++this.stats.opsResidual > this.policy.maxResidualOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
-    p.rg.ops++;
     return p.rg.b.emit(p.out, op, args, type, imm);
   }
 
@@ -646,7 +582,7 @@ export class Engine {
   /** The saved path for `frames` (live slots only) of path `p`, shared with an equal state
    *  saved before. */
   private save(
-    kind: "promote" | "branch" | "tier",
+    kind: Saved["kind"],
     frames: Frame[],
     p: Path,
     dst = -1,
@@ -656,9 +592,7 @@ export class Engine {
     let status = this.savedKeys.get(key);
     if (status === undefined) {
       leaves ??= redLeaves(frames);
-      const s: Saved = { kind, frames, leaves, dst, out: p.rg, made: new Map() };
-      if (typeof p.from === "string") s.from = p.from;
-      status = this.saved.push(s) - 1;
+      status = this.saved.push({ kind, frames, leaves, dst, out: p.rg, made: new Map() }) - 1;
       this.savedKeys.set(key, status);
     }
     return status;
@@ -677,7 +611,7 @@ export class Engine {
     rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
   }
 
-  private savedKey(kind: "promote" | "branch" | "tier", frames: Frame[], dst = -1): string {
+  private savedKey(kind: Saved["kind"], frames: Frame[], dst = -1): string {
     return `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
   }
 
@@ -720,69 +654,19 @@ export class Engine {
     const at = perValue ? v : 0;
     const made = c.made.get(at);
     if (made !== undefined) return { name: made, graphs: [], perValue };
-    if (c.kind === "hot") return this.remake(c, status);
     if (this.spent !== undefined) throw new SpecialisationLimit(this.spent);
     const base = c.out.b.g.name.split("$")[0];
-    const letter = { promote: "c", branch: "b", key: "k", tier: "t" }[c.kind];
-    const name = `${base}$${letter}${status}${perValue ? "_" + (v < 0 ? "m" + -v : v) : ""}`;
+    const name = perValue ? `${base}$c${status}_${v < 0 ? "m" + -v : v}` : `${base}$t${status}`;
     const graphs = this.specialiseFrom(c, name, v);
     c.made.set(at, name);
-    const counter = {
-      promote: "promotionMisses",
-      branch: "stubsTaken",
-      key: "keyGraphs",
-      tier: "bridges",
-    } as const;
-    this.stats[counter[c.kind]]++;
+    this.stats[perValue ? "promotionMisses" : "bridges"]++;
     return { name, graphs, perValue };
   }
 
-  /** A graph entering a key was entered `policy.hot` times: a loop through it is split over
-   *  graphs. The innermost loop around the key that the graph does not hold whole yet is made
-   *  again as one graph, from its head's saved state, with every side taken so far, and
-   *  replaces the graph entering the head. The exit itself goes on in the graph it left (the
-   *  loop reaches its head soon). At most `policy.remakes` times per head, and not at all when
-   *  the key is in no loop or a bound is reached. */
-  private remake(c: Saved, status: number): Resumed {
-    const here = this.saved[c.entry!]!.made.get(0)!;
-    c.made.set(0, here);
-    const goOn: Resumed = { name: here, graphs: [], perValue: false };
-    if (this.spent !== undefined) return goOn;
-    const loop = this.keyGraph.innermostLoop(c.key!, c.inside?.size ?? 0);
-    const head = loop.values().next().value;
-    // Keys of one loop split over graphs reach the count together: the loop is remade once,
-    // and again only when graphs have been made since (sides taken that the remake lacks).
-    const learned = this.stats.stubsTaken + this.stats.keyGraphs + this.stats.promotionMisses;
-    const last = head === undefined ? undefined : this.remade.get(head);
-    if (head === undefined || (last && (last.n >= this.policy.remakes || last.learned === learned)))
-      return goOn;
-    const entry = this.keys.get(head)!;
-    entry.status ??=
-      this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key: head }) - 1;
-    const h = this.saved[entry.status]!;
-    const name = `${h.out.b.g.name.split("$")[0]}$r${status}`;
-    let graphs: Graph[];
-    try {
-      graphs = this.specialiseFrom(h, name, 0, loop);
-    } catch (e) {
-      if (e instanceof SpecialisationLimit) return goOn;
-      throw e;
-    }
-    this.remade.set(head, { n: (last?.n ?? 0) + 1, learned });
-    this.stats.remakes++;
-    const replaced = h.made.get(0);
-    h.made.set(0, name);
-    return { ...goOn, graphs, ...(replaced ? { replaces: replaced, by: name } : {}) };
-  }
-
   /** Specialises saved path `c` into a new graph `name` (and the portal graphs it calls) and
-   *  cleans them up; for a promotion `v` is the value. With `loop`, the graph is a remade loop.
-   *  On a bound, nothing made stays. */
-  private specialiseFrom(c: Saved, name: string, v: number, loop?: Set<string>): Graph[] {
+   *  cleans them up; for a promotion `v` is the value. On a bound, nothing made stays. */
+  private specialiseFrom(c: Saved, name: string, v: number): Graph[] {
     return this.specialiseNew(name, c.out.b.g.ret, (rg) => {
-      if (c.key !== undefined) rg.home = c.key;
-      else rg.midway = true;
-      if (loop) rg.loop = loop;
       const frames = copyFrames(c.frames, this.frozen);
       const params = c.leaves.map((l) => {
         const type = leafType(l);
@@ -791,11 +675,7 @@ export class Engine {
       rebind(frames, c.leaves, params);
       if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
       const path: Path = { rg, frames, out: 0, splits: 0 };
-      // A graph entering a key starts with it; the exit that enters it has linked the key.
-      if (c.key !== undefined) path.from = null;
-      else if (c.from !== undefined) path.from = c.from;
       if (c.kind === "tier") path.fresh = true;
-      if (c.key !== undefined) this.countEntries(path, c, params);
       return path;
     });
   }
@@ -863,36 +743,6 @@ export class Engine {
       this.clean(graph);
       return graph;
     });
-  }
-
-  /** A graph entering key `c.key` (from saved path `c`, of kind `key`) starts by counting its
-   *  entries: at `policy.hot` it exits to a `hot` saved path, which remakes the loop. */
-  private countEntries(p: Path, c: Saved, params: AVal[]): void {
-    if (!this.policy.hot) return;
-    const b = p.rg.b;
-    const n = this.emit(p, "count", [], "i32", this.counters++);
-    const hit = this.emit(p, "int_eq", [n, { k: "int", v: this.policy.hot }], "bool");
-    const [hot, go] = [b.newBlock(), b.newBlock()];
-    b.terminate(p.out, {
-      k: "branch",
-      cond: hit,
-      then: { block: hot, args: [] },
-      else: { block: go, args: [] },
-    });
-    const remake: Saved = {
-      ...c,
-      kind: "hot",
-      made: new Map(),
-      entry: this.keys.get(c.key!)!.status!,
-      ...(p.rg.loop ? { inside: p.rg.loop } : {}),
-    };
-    const leaves = params.map((a) => (a as { o: Operand }).o);
-    b.terminate(hot, {
-      k: "exit",
-      status: this.saved.push(remake) - 1,
-      args: [{ k: "int", v: 0 }, ...leaves],
-    });
-    p.out = go;
   }
 
   /** The clean-up pipeline on a finished residual graph, timed apart (`cleanupMs`): it is the
@@ -1133,10 +983,7 @@ export class Engine {
       const frames = copyFrames(p.frames, this.frozen, seen, liveIn(p.frames.at(-1)!.g, block));
       const copies = args.map((a) => copySlot(a, this.frozen, seen));
       this.jump(frames.at(-1)!, block, copies);
-      const side: Path = { rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 };
-      if (p.from !== undefined) side.from = p.from;
-      if (this.lazy && this.stub(side)) continue;
-      this.work.push(side);
+      this.work.push({ rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 });
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
@@ -1144,28 +991,6 @@ export class Engine {
     this.jump(p.frames.at(-1)!, ...targets[first]!);
     p.out = to[first]!.block;
     p.splits++;
-    return !(this.lazy && this.stub(p));
-  }
-
-  /** Lazy mode: ends a side of a red branch in an exit to its saved path, unless an equal
-   *  state has gone on from an exit before (then it is specialised here: a side taken once is
-   *  likely taken again, and a loop closes inside one graph). True when it is a stub. */
-  private stub(p: Path): boolean {
-    // A graph made where the run first went: the code ahead is likely to run next, so it is
-    // specialised at once, up to a bound, and loops in it close in one graph.
-    if (p.rg.midway && p.rg.ops < this.policy.lookahead) return false;
-    // A side that only raises costs nothing to specialise, and in line it leaves the guard a
-    // guard (merge-guards merges chains of them).
-    const f = p.frames.at(-1)!;
-    if (f.op === 0 && raising(f.g, f.block) !== undefined) return false;
-    const live = liveFrames(p.frames);
-    // A remade loop keeps stubs only for sides that have not run where they were stubs.
-    const key = this.savedKey("branch", live);
-    if (p.rg.loop && !this.savedKeys.has(key)) return false;
-    const status = this.save("branch", live, p, -1, key);
-    if (this.saved[status]!.made.size) return false;
-    this.stats.stubs++;
-    this.exitTo(p.rg, p.out, status, { k: "int", v: 0 }, live);
     return true;
   }
 
@@ -1270,15 +1095,11 @@ export class Engine {
       leaves = this.leaves(vals, n, true);
       nl = leaves.length;
     }
-    // Lazy mode's bookkeeping goes by the key's name.
-    const name = this.lazy ? this.keyName(key) : "";
-
     const operands: Operand[] = new Array(nl);
     for (let i = 0; i < nl; i++) {
       const a = leaves[i]!;
       operands[i] = a.k === "r" ? a.o : this.operand(p, a);
     }
-    if (this.lazy && p.from !== null) this.keyGraph.link(p.from ?? "", name);
     const target = p.rg.keys.get(key);
     if (target >= 0) {
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
@@ -1290,34 +1111,10 @@ export class Engine {
       return false;
     }
     p.fresh = false;
-    // A key made in another graph: a graph going on from the middle of an instruction goes on
-    // in the graph entering the key (made when first needed): the key is likely a loop's head,
-    // reached again. Other graphs go on there if that graph exists, and otherwise make the key
-    // their own (so that a loop closes inside one graph, and code is not copied for ever).
-    // A remade loop takes in the keys of its loop, and enters the others in their graphs.
-    const own = name === p.rg.home || p.rg.loop?.has(name);
-    const entry = this.lazy && !own ? this.keys.get(name) : undefined;
-    const entered = entry?.status !== undefined && this.saved[entry.status]!.made.size > 0;
-    if (entry && (p.rg.midway || p.rg.loop || entered)) {
-      this.stats.keysShared++;
-      this.placeCounts[counts + 2]++;
-      entry.status ??=
-        this.saved.push({ kind: "key", ...entry, dst: -1, made: new Map(), key: name }) - 1;
-      p.rg.b.terminate(p.out, {
-        k: "exit",
-        status: entry.status,
-        args: [{ k: "int", v: 0 }, ...operands],
-      });
-      return false;
-    }
-    // In lazy mode a key counts once for the program, however many graphs make it their own.
-    const fresh = !this.lazy || !this.keys.has(name);
-    if (fresh && name !== p.rg.home) {
-      this.stats.mergeKeys++;
-      this.placeCounts[counts + 1]++;
-      p.rg.variants[position] = variants + 1;
-      p.rg.patterns[position] = general ? -1 - this.partIds.id(shape, s) : key;
-    }
+    this.stats.mergeKeys++;
+    this.placeCounts[counts + 1]++;
+    p.rg.variants[position] = variants + 1;
+    p.rg.patterns[position] = general ? -1 - this.partIds.id(shape, s) : key;
     const blk = p.rg.b.newBlock();
     p.rg.keys.set(key, blk);
     p.rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
@@ -1360,15 +1157,7 @@ export class Engine {
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     }
     p.rg.b.setParams(blk, ps);
-    if (this.lazy && fresh && name !== p.rg.home) {
-      // The state just before the merge point, whose leaves are the key's block parameters in
-      // order: a graph entering the key starts there (and makes the key, as its home).
-      const at = frameWith(f, f.op - 1, only(f, vars));
-      if (at.op !== 0) this.generic([at]);
-      this.keys.set(name, { frames: copyFrames([at], this.frozen), leaves: params, out: p.rg });
-    }
     p.splits = 0;
-    if (this.lazy) p.from = name;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }
@@ -1504,18 +1293,6 @@ export class Engine {
     return i >= n || (general && (!this.isPosition[i] || this.greenParts[i] === UNKNOWN));
   }
 
-  /** A key's name, as `policy.ts` writes it (made once, from its parts). */
-  private keyName(key: number): string {
-    const name = this.keyNames[key];
-    if (name !== undefined) return name;
-    const parts = this.keyIds.parts(key);
-    const n = this.isPosition.length;
-    return (this.keyNames[key] =
-      parts[0] === GENERAL
-        ? generalisedKey(this.positionName(parts[1]!))
-        : mergeKey(parts.slice(0, n).map(partName), shapeNames(parts, n)));
-  }
-
   private positionName(position: number): string {
     const n = this.isPosition.length;
     const known = this.placeKnown.slice(n * position, n * (position + 1));
@@ -1534,9 +1311,9 @@ export class Engine {
     );
   }
 
-  /** Whether key `k` is made: in this graph, or (lazy mode) anywhere. */
+  /** Whether key `k` is made in the path's graph. */
   private made(p: Path, k: number): boolean {
-    return p.rg.keys.has(k) || (this.lazy && this.keys.has(this.keyName(k)));
+    return p.rg.keys.has(k);
   }
 
   /** A new variable for leaf `a`, to be a parameter of a merge block; a red's known array
@@ -1873,23 +1650,6 @@ function sameVirtual(vals: AVal[], n: number, i: number): number {
     if (b.k === "v" && b.obj === obj) return q - n;
   }
   return -1;
-}
-
-/** The reds' shapes of a key's parts (from `from` on) as its name writes them: "red",
- *  "red#<length>" for a run-time array of a known length, a virtual's items in brackets. */
-function shapeNames(parts: number[], from: number): string[] {
-  const out: string[] = [];
-  for (let j = from; j < parts.length; j += segment(parts, j)) {
-    const x = parts[j]!;
-    if (x < VIRTUAL) out.push(x === SHAPE ? "red" : `red#${x - SHAPE - 1}`);
-    else if (x >= ALIAS) out.push(`=${x - ALIAS}`);
-    else {
-      const items = parts.slice(j + 2, j + segment(parts, j));
-      while (items.length < x - VIRTUAL) items.push(0);
-      out.push(`[${items.map((it) => (it === HOLE ? "_" : partName(it))).join(" ")}]`);
-    }
-  }
-  return out;
 }
 
 /** Widens the reds' shapes `shape[0..s)` in place to the least that covers `prev` too: a

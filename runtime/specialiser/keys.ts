@@ -1,7 +1,7 @@
 //! Merge-point keys and positions (`policy.ts`) as numbers. A key is a sequence of parts, the
 //! greens' values and the reds' shapes; a specialiser meets one per instruction it specialises,
 //! so the engine finds a key's number from its parts by a hash, without making its string
-//! (which only statistics and lazy mode's key graph need, made once per key on demand).
+//! (which only statistics need, made once per position on demand).
 
 /** Part codes: a 32-bit integer is itself; other parts lie above 2^32, apart by kind. */
 export const TRUE = 2 ** 32 + 1;

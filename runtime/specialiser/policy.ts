@@ -29,33 +29,20 @@
 //!   code cache): past it, what has not been specialised yet runs in the interpreter.
 //! - Compile budget: `maxWork` bounds the compile work of a program over its life, in steps that
 //!   every stage counts (`runtime/work.ts`: operations walked and emitted, specialisations given
-//!   up and remade loops included, every clean-up pass, every x86-64 stage, the key graph), never
-//!   in time, so it is deterministic. Past it, `jit.ts` compiles nothing more: an exit not
-//!   resolved yet goes on in the interpreter, a hot loop is not remade. `maxResidualOps` did not
-//!   bound compile time (issue 22: 3,000 sequential Brainfuck loops took 63 s on `jit`, 20,000
-//!   nested loops 85 s, each well under 1,000,000 residual operations): (1) it counts the
+//!   up included, every clean-up pass, every x86-64 stage), never in time, so it is
+//!   deterministic. Past it nothing more is compiled: an exit not resolved yet goes on in the
+//!   interpreter, a hot state stays in the first tier. `maxResidualOps` did not bound compile
+//!   time (issue 22: 3,000 sequential Brainfuck loops took 63 s on the lazy JIT of the time,
+//!   20,000 nested loops 85 s, each well under 1,000,000 residual operations): (1) it counts the
 //!   residual operations kept (284,270 for the 3,000 loops), not the work: the walk over
 //!   operations folded away (1,282,198), each graph's fixed costs (42,763 graphs, each through
 //!   every clean-up pass and the whole x86-64 pipeline), and specialisations given up, whose
-//!   operations it gave back; (2) the work per residual
-//!   operation was not bounded: stages were superlinear (layout's loop depths flooded each loop
-//!   body per back edge and its rotation searched and spliced the block order per header: 700
-//!   million steps for 5,000 nested loops of ~30,000 residual operations; `forward` and the
-//!   register allocator quadratic on long blocks and many calls) and the lazy machinery is (the
-//!   key graph's dominators made again at each of 1,715 remakes). Now every stage is near-linear
-//!   (`test/compile-cost.test.ts` counts), and what is not (the key graph) is inside the budget.
-//! - Mode: *eager* specialises both sides of every red branch at once; *lazy* ends a side in an
-//!   exit (a stub) until it first runs, specialises a side inline when an equal state has taken
-//!   its stub before, and shares merge-point keys (and their variant counts) program-wide: a
-//!   graph that reaches a key made in another graph goes on in a graph entering that key. A
-//!   graph made where an exit is first taken specialises `lookahead` operations ahead before
-//!   its own branches get stubs. Loops so end up split over graphs; a graph entering a key
-//!   counts its entries, and at `hot` the innermost loop around the key that no graph holds
-//!   whole is remade as one graph (`engine.ts`, `loops.ts`), at most `remakes` times per loop
-//!   head. Without remakes the lookahead decided where loops split, erratically (mandelbrot's
-//!   machine code: 40 s, 11 s, 98 s with 1,000, 2,000, 4,000 operations ahead); with them the
-//!   hot loops are whole whatever it is (2.5 s, 2.4 s, 3.4 s). Sides that only raise are never
-//!   stubs (in line, a bounds check stays a guard that `merge-guards` can merge).
+//!   operations it gave back; (2) the work per residual operation was not bounded: stages were
+//!   superlinear (layout's loop depths flooded each loop body per back edge and its rotation
+//!   searched and spliced the block order per header: 700 million steps for 5,000 nested loops
+//!   of ~30,000 residual operations; `forward` and the register allocator quadratic on long
+//!   blocks and many calls). Now every stage is near-linear (`test/compile-cost.test.ts`
+//!   counts).
 
 import type { SpecStats } from "./stats.ts";
 
@@ -71,19 +58,9 @@ export interface Policy {
   maxResidualOps: number;
   /** Steps of compile work (`runtime/work.ts`) one program may take over its life: specialising
    *  (operations walked and emitted, specialisations given up included), clean-up, every
-   *  backend stage, the lazy machinery's bookkeeping. Past it no continuation is compiled (each
-   *  exit taken after goes on in the interpreter) and no loop is remade. */
+   *  backend stage. Past it no continuation is compiled (each exit taken after goes on in the
+   *  interpreter). */
   maxWork: number;
-  /** Lazy mode: residual operations a graph made at a first-taken exit specialises ahead
-   *  (both sides of its red branches) before its branches end in stubs. */
-  lookahead: number;
-  /** Lazy mode: entries of a graph entering a merge-point key (from other graphs: a loop split
-   *  over graphs enters it on every trip) after which the loop around it is remade whole; 0:
-   *  never. A loop (by its head) is remade at most `remakes` times. */
-  hot: number;
-  remakes: number;
-  /** Residual branches specialised at once (eager) or through an exit when first taken (lazy). */
-  mode: "eager" | "lazy";
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
   fuel: boolean;
 }
@@ -98,10 +75,6 @@ export const defaultPolicy: Policy = {
   maxPaths: 10_000,
   maxResidualOps: 1_000_000,
   maxWork: 20_000_000,
-  lookahead: 2_000,
-  hot: 100,
-  remakes: 1,
-  mode: "eager",
   fuel: false,
 };
 
@@ -111,18 +84,9 @@ export class SpecialisationLimit extends Error {
   stats?: SpecStats;
 }
 
-/** A key from the greens' values and each red's shape (see `engine.ts`'s patterns). */
-export function mergeKey(greens: (number | boolean | string)[], shapes: string[]): string {
-  return `${greens.join(",")}|${shapes.join(",")}`;
-}
-
 /** The position part of a key: the immutable greens and the first integer green. */
 export function positionKey(greens: (number | boolean | string)[], isPosition: boolean[]): string {
   return greens.filter((_, i) => isPosition[i]).join(",");
-}
-
-export function generalisedKey(position: string): string {
-  return `${position}*`;
 }
 
 /** Whether a position with `variants` keys already must be generalised before adding one. */

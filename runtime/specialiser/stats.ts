@@ -16,15 +16,6 @@ export interface SpecStats {
   /** Residual graphs (the entry and each specialised portal call). */
   graphs: number;
   promotions: number;
-  /** Lazy mode: exits made at sides of red branches not specialised yet (stubs), stubs whose
-   *  side was then specialised because it ran, merge points that went on in a graph entering a
-   *  key made elsewhere, and such graphs made. */
-  stubs: number;
-  stubsTaken: number;
-  keysShared: number;
-  keyGraphs: number;
-  /** Graphs entering a key remade with the whole loop through it, once entered `policy.hot` times. */
-  remakes: number;
   /** Continuations made for a run-time value at a promotion not seen before. */
   promotionMisses: number;
   /** Tiers: graphs made from a hot merge point's state (entries), exits made where a region
@@ -49,11 +40,6 @@ export function newStats(): SpecStats {
     generalisations: 0,
     graphs: 0,
     promotions: 0,
-    stubs: 0,
-    stubsTaken: 0,
-    keysShared: 0,
-    keyGraphs: 0,
-    remakes: 0,
     promotionMisses: 0,
     tierEntries: 0,
     regionExits: 0,

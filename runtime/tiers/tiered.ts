@@ -22,7 +22,7 @@
 //! code of its own (a bridge, specialised from the exit's exact state, PyPy's bridges), and
 //! the exit is patched to go there.
 //!
-//! *Other exits* are promotions (a continuation per value, as in lazy mode) and, where a bound
+//! *Other exits* are promotions (a continuation per value) and, where a bound
 //! of the policy stops specialising, the interpreter's own graphs on L3 going on from the exit's
 //! exact state (`Engine.state`) to the frame's end.
 //!
@@ -101,8 +101,10 @@ export interface TierStats extends SpecStats {
   /** Time in runs of compiled code (with the calls into JS they make: I/O, first-tier work in
    *  callbacks), not counting compiling. */
   compiledCodeMs: number;
-  /** Steps of compile work over the program's life (`Policy.maxWork`). */
+  /** Steps of compile work over the program's life (`Policy.maxWork`), and once past it, why
+   *  nothing more is compiled. */
   work: number;
+  spent?: string;
 }
 
 type Arr = Int32Array | Uint8Array;
@@ -489,6 +491,7 @@ export class TieredProgram {
   private sync(): void {
     const { specialiseMs, bridges } = this.stats;
     if (this.engine) Object.assign(this.stats, this.engine.stats, { specialiseMs, bridges });
+    if (this.engine?.spent !== undefined) this.stats.spent = this.engine.spent;
     if (this.native) {
       this.stats.compileMs = this.native.compileMs;
       this.stats.codeBytes = this.native.codeBytes;

@@ -68,13 +68,11 @@ export const S = {
   value: 108,
   /** rsp at the exit thunk: an exit's arguments past the sixth are above it. */
   exitRsp: 112,
-  /** The address of the program's counters (4 bytes each; the `count` operation). */
-  counters: 120,
   /** The lowest stack limit allowed: a run inside a callback of another (tiers) shares the
    *  stack with it, so its limit is the outer run's, not its own rsp less the budget (0: none). */
-  stackFloor: 128,
+  stackFloor: 120,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
-  args: 136,
+  args: 128,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */

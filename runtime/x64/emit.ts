@@ -377,13 +377,6 @@ class Emitter {
         a.subMI(64, { base: STATE, disp: S.fuel }, 1);
         a.jcc(Cond.b, this.ctx.stubs.fuelOut);
         return;
-      case "count": {
-        const d = this.target(i.dst, SCRATCH2);
-        const m: Mem = { base: SCRATCH1, disp: 4 * i.n };
-        a.movRM(64, SCRATCH1, { base: STATE, disp: S.counters });
-        a.movRM(32, d, m).addRI(32, d, 1).movMR(32, m, d);
-        return this.commit(i.dst, d);
-      }
       case "setvalue": {
         const to: Mem = { base: STATE, disp: S.value };
         if (!isVReg(i.v)) return void a.movMI(32, to, (i.v as MConst).v);

@@ -261,8 +261,6 @@ class Selector {
         return this.emit({ k: "fuel" });
       case "promote":
         return this.emit({ k: "mov", dst, src: this.operand(a) });
-      case "count":
-        return this.emit({ k: "count", dst, n: op.imm as number });
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "io_write":
@@ -366,7 +364,7 @@ class Selector {
   /** `exit status(v, state...)` as an exit site: the value set, then a tail call. */
   private continuation(status: number, [v, ...state]: Operand[]): MTerm {
     const site = this.sites.push(status) - 1;
-    // Set even when it is the constant 0 that exits of lazy branches and keys pass: a
+    // Set even when it is the constant 0 that the exits of region edges pass: a
     // promotion's value may be 0 too, once the clean-up passes found it constant (a red at a
     // merge point that only ever receives one value).
     this.emit({ k: "setvalue", v: this.operand(v!) });

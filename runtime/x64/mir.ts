@@ -59,7 +59,6 @@ export type MInst =
   /** One step of fuel; leaves through the fuel stub when the budget is spent. */
   | { k: "fuel" }
   /** Adds one to the program's counter `n` and gives its new value. */
-  | { k: "count"; dst: VReg; n: number }
   /** Puts an exit's value (a promoted one) where the exit's dispatch reads it. */
   | { k: "setvalue"; v: MOperand };
 
@@ -140,7 +139,6 @@ export function usesOf(i: MInst): { v: VReg; late: boolean }[] {
   switch (i.k) {
     case "params":
     case "fuel":
-    case "count":
       break;
     case "mov":
       add(i.src);

@@ -81,8 +81,6 @@ export type Resolution =
       name: string;
       graphs: Graph[];
       perValue: boolean;
-      replaces?: string | undefined;
-      by?: string | undefined;
     }
   | { done: RunStatus }
   | { leave: Value[] };
@@ -144,15 +142,11 @@ export class NativeModule {
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
   private sites: Site[] = [];
-  /** The sites whose cell points at each graph (to retarget when a remade loop replaces it). */
-  private goingTo = new Map<string, Site[]>();
   /** The exit cells: in data pages of their own (read-write, never executable), so that
    *  patching one is a store, where a cell in the code would cost two mprotect calls (each a
    *  TLB shootdown on every core the process runs on). The code reaches them by address. */
   private cellPages: { block: DataBlock; cells: BigUint64Array }[] = [];
   private cellsUsed = CELLS;
-  /** The `count` operation's counters, kept across runs (grown by copying). */
-  private counters = new DataBlock(4096);
   /** Time spent compiling (selection, allocation, emission, mapping), and bytes made. */
   compileMs = 0;
   codeBytes = 0;
@@ -173,7 +167,6 @@ export class NativeModule {
   ) {
     this.select = { continuations: opts.continuation !== undefined };
     this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
-    this.countersFor(m.graphs);
     const main = this.compile(() => selectModule(m, this.messages, this.select).funcs);
     const tramp = this.chunks[0]!.stubs.tramp;
     this.tramp = main.code.fn("i32", ["ptr"], tramp) as (state: bigint) => number;
@@ -335,7 +328,6 @@ export class NativeModule {
       field(S.ioRead, cb.read);
       field(S.ioWrite, cb.write);
       field(S.resolve, cb.resolve);
-      field(S.counters, this.counters.address);
       field(S.entry, entry);
       const fuel = getFuel();
       field(S.fuel, fuel >= 0 ? BigInt(fuel) : 1n << 62n);
@@ -385,9 +377,6 @@ export class NativeModule {
     if (!fresh.length) return;
     for (const arena of this.arenas.length ? this.arenas : [undefined])
       this.layout.extend(this.m.data, arena);
-    this.countersFor(fresh);
-    for (const arena of this.arenas)
-      arena.i64(0, STATE_BYTES / 8)[S.counters / 8] = BigInt(this.counters.address);
     this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
   }
 
@@ -424,29 +413,12 @@ export class NativeModule {
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.perValue) s.cases.set(value, at);
-      else this.point(s, r.name);
       this.patch(s, r.perValue ? this.dispatch(s) : at);
-      // A remade loop: the exits that went to the graph it replaces go to it.
-      if (r.replaces) {
-        const to = this.entries.get(r.by!)!;
-        for (const t of this.goingTo.get(r.replaces) ?? []) {
-          this.point(t, r.by!);
-          this.patch(t, to);
-        }
-        this.goingTo.delete(r.replaces);
-      }
       return at;
     } catch (e) {
       this.failure = e;
       return this.stub((s) => s.failed);
     }
-  }
-
-  /** Records that the cell of `s` points at graph `name`. */
-  private point(s: Site, name: string): void {
-    let list = this.goingTo.get(name);
-    if (!list) this.goingTo.set(name, (list = []));
-    list.push(s);
   }
 
   /** Points the cell of `s` at `target`. */
@@ -551,26 +523,10 @@ export class NativeModule {
     }
   }
 
-  /** Makes room for the counters `graphs` count on; true when they moved. */
-  private countersFor(graphs: Graph[]): boolean {
-    let n = 0;
-    for (const g of graphs)
-      for (const b of g.blocks)
-        for (const op of b.ops) if (op.op === "count") n = Math.max(n, (op.imm as number) + 1);
-    if (4 * n <= this.counters.size) return false;
-    const more = new DataBlock(Math.max(2 * this.counters.size, 4 * n));
-    more.u8().set(this.counters.u8());
-    // No code runs until the caller has pointed the state at the new block.
-    this.counters.free();
-    this.counters = more;
-    return true;
-  }
-
   free(): void {
     for (const c of this.chunks) c.code.free();
     for (const s of this.sites) s.dispatch?.free();
     for (const c of this.cellPages) c.block.free();
-    this.counters.free();
   }
 }
 
