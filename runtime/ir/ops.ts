@@ -98,9 +98,6 @@ export const OPS: Record<string, OpInfo> = {
   promote: { args: ["i32"], ret: "i32", effect: "hint" },
   /** Costs one step of fuel (residual code's form of a merge point pass). */
   fuel: { args: [], ret: "none", effect: "hint" },
-  /** Adds one to the program's counter number `imm` and gives its new value. Counters live as
-   *  long as the program's code (across runs): lazily made code counts its entries with them
-   *  to find the loops worth remaking whole (see `specialiser/engine.ts`). */
 
   io_read: { args: [], ret: "i32", effect: "io" },
   io_write: { args: ["i32"], ret: "none", effect: "io" },

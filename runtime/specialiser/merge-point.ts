@@ -1,0 +1,459 @@
+//! Merge points and their keys, the fourth layer of the engine (rules in `policy.ts`, the keys
+//! as numbers in `keys.ts`). At the merge point a path's state is only the merge point's
+//! arguments: the greens' values and each red's shape make its key. A key met before in this
+//! residual graph closes a loop (a jump to its block); a new one opens a block whose parameters
+//! are the state's run-time leaves. Keys per position are bounded: past `maxVariants` the
+//! reds' item constants are widened to what the position has always seen, past twice that the
+//! key is generalised (the varying greens red, virtuals forced). With tiers, a path also ends
+//! here where its region does (`region`, `entered`): in an exit the first tier takes over.
+
+import type { Operand } from "../ir/types.ts";
+import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
+import {
+  ALIAS,
+  ARRAY,
+  FALSE,
+  GENERAL,
+  HOLE,
+  Interner,
+  Parts,
+  SHAPE,
+  TRUE,
+  UNKNOWN,
+  VIRTUAL,
+} from "./keys.ts";
+import { ZERO, item, type AVal, type Scalar, type Virtual } from "./value.ts";
+import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
+import { SavedPaths } from "./saved.ts";
+
+/** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
+ *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
+ *  "red#30000"), or `VIRTUAL + length`, then the number of its items but for the zeros they end
+ *  with (so that a key does not depend on how far a virtual was written), and a part per such
+ *  item: a constant, or `HOLE` (a run-time value); or, for a virtual an earlier red holds too,
+ *  `ALIAS + ` that red's number ("=2": after the merge point the two share one virtual). */
+type Pattern = number[];
+
+/** Of a merge-point position: the paths that reached it, keys made there, keys found made. */
+export interface PlaceCounts {
+  entries: number;
+  keys: number;
+  hits: number;
+}
+
+/** What the steps of `mergePoint` find about the merge point being met, in one object the
+ *  engine reuses (no allocation per merge point). */
+interface Meeting {
+  /** Whether the key is general (see `policy.ts`). */
+  general: boolean;
+  /** The length of the reds' shapes in `shapeParts`. */
+  s: number;
+  /** The arguments' values (the reds', at their indices; a general key's, all of them). */
+  vals: AVal[];
+  /** The state's run-time leaves, the first `nl`, in the key's canonical order. */
+  leaves: AVal[];
+  nl: number;
+  /** The position's number and the key's (`keys.ts`). */
+  position: number;
+  key: number;
+}
+
+export abstract class MergePoints extends SavedPaths {
+  /** Merge-point positions and keys by number (a key's name once made), general keys'
+   *  patterns, and numbers for arrays in them. Per position: the parts of the greens it was
+   *  first met with (a part per green of the merge point), and three counts (`PlaceCounts`, in
+   *  order). The parts buffers are room for a
+   *  key's parts while it is looked up: the greens' (then the whole key's), the reds' shapes, a
+   *  position's. (Numbers in arrays, not an object per position or key: they live as long as
+   *  the specialisation, and the garbage collector copies every small object that does.) */
+  protected positionIds = new Interner(256);
+  protected keyIds = new Interner(512);
+  protected partIds = new Interner(256);
+  protected placeKnown = new Parts(256);
+  protected placeCounts: number[] = [];
+  protected greenParts: number[] = [];
+  /** Room for a merge point's reds' values and its state's leaves while it runs. */
+  protected redVals: AVal[] = [];
+  protected leafVals: AVal[] = [];
+  protected shapeParts: Pattern = [];
+  protected positionParts: number[] = [];
+  /** The merge point being met (see `Meeting`). */
+  private meeting: Meeting = {
+    general: false,
+    s: 0,
+    vals: [],
+    leaves: [],
+    nl: 0,
+    position: 0,
+    key: 0,
+  };
+  /** With tiers: whether the first tier found the position (the value of the first integer
+   *  green) warm. A path reaching a merge point at a position that is not, and whose key this
+   *  graph has not made, ends in an exit to a `tier` saved path: the region compiled from a hot
+   *  position is the code the first tier has run often, whole loops with their inner loops,
+   *  and its edges leave at merge points, where the first tier can take the state over. */
+  region: ((position: number) => boolean) | undefined;
+  /** With tiers: whether a position is hot (entries of the tiers start at hot positions, made
+   *  when first needed): a path reaching it ends in an exit that goes on in the entry for its
+   *  state (one copy of each hot loop, linked, not a copy in every region that reaches it). */
+  entered: ((position: number) => boolean) | undefined;
+
+  /** The merge point, with the arguments' variables (greens first). False when the path joined
+   *  a known key (or left its region) and ends here. In steps: the key's parts and the state's
+   *  leaves are gathered, the key chosen (widened or generalised past the policy's variants),
+   *  then the path jumps to the key's block if this graph has one, leaves at a region's edge,
+   *  or opens the key's block and goes on in it, its leaves the block's parameters. */
+  mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
+    if (p.frames.length !== 1)
+      throw new SpecialisationLimit("a merge point inside an inlined call");
+    const m = this.meeting;
+    this.gather(p, f, vars, n, m);
+    this.chooseKey(p, f, vars, n, m);
+    const operands: Operand[] = new Array(m.nl);
+    for (let i = 0; i < m.nl; i++) {
+      const a = m.leaves[i]!;
+      operands[i] = a.k === "r" ? a.o : this.operand(p, a);
+    }
+    const target = p.rg.keys.get(m.key);
+    if (target >= 0) {
+      p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
+      this.placeCounts[3 * m.position + 2]++;
+      return false;
+    }
+    if (this.region && !p.fresh && this.leavesRegion(f, vars)) {
+      this.leaveRegion(p, f, vars, n);
+      return false;
+    }
+    p.fresh = false;
+    this.openKey(p, m, operands);
+    this.bindLeaves(p, f, vars, n, m);
+    p.splits = 0;
+    if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
+    return true;
+  }
+
+  /** The key's parts and the state's leaves, into `m`: each green's part (`greenParts`; a
+   *  virtual green is frozen, and a green that is not a constant makes the key general), each
+   *  red's shape (`shapeParts[0..s)`, see `Pattern`; a virtual red too long to stay virtual is
+   *  forced first), the reds' values and the run-time leaves, in argument order (forcing emits
+   *  code). (Plain loops over number buffers the engine reuses, no closures: this runs once
+   *  per instruction specialised.) */
+  private gather(p: Path, f: Frame, vars: Operand[], n: number, m: Meeting): void {
+    const known = this.greenParts;
+    const shape = this.shapeParts;
+    const vals = (m.vals = this.redVals);
+    const leaves = (m.leaves = this.leafVals);
+    let general = false;
+    let nl = 0;
+    let s = 0;
+    for (let i = 0; i < vars.length; i++) {
+      if (i < n) {
+        const x = (known[i] = this.known(f, vars[i]!));
+        if (x === UNKNOWN) general = true;
+        continue;
+      }
+      // (An argument is resolved already; forcing makes it red.)
+      let a = this.argument(f, vars[i]!);
+      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) {
+        this.force(p, a.obj);
+        a = this.resolve(a);
+      }
+      vals[i] = a;
+      const same = a.k === "v" ? sameVirtual(vals, n, i) : -1;
+      if (same >= 0) shape[s++] = ALIAS + same;
+      else if (a.k === "v") {
+        // The items but for the zeros they end with (see `Pattern`).
+        const items = a.obj.items;
+        const k = unzeroed(items);
+        shape[s++] = VIRTUAL + a.obj.length;
+        shape[s++] = k;
+        for (let j = 0; j < k; j++) {
+          const it = items[j]!;
+          if (it.k === "c") shape[s++] = part(it.v);
+          else {
+            shape[s++] = HOLE;
+            leaves[nl++] = it;
+          }
+        }
+      } else {
+        shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
+        leaves[nl++] = a;
+      }
+    }
+    m.general = general;
+    m.s = s;
+    m.nl = nl;
+  }
+
+  /** The key of the state `gather` found, counted at its position: as it is, or past
+   *  `maxVariants` keys at the position (and not made in this graph) widened to the item
+   *  constants the position has always seen, or past twice that general (the frames turn
+   *  generic, virtuals are forced, and the greens the key does not fix become leaves). */
+  private chooseKey(p: Path, f: Frame, vars: Operand[], n: number, m: Meeting): void {
+    const position = (m.position = this.position(n));
+    this.placeCounts[3 * position]++;
+    const variants = p.rg.variants[position] ?? 0;
+    m.key = m.general ? this.generalKey(position) : this.key(n, m.s);
+    if (!m.general && mustGeneralise(this.policy, variants) && !this.made(p, m.key)) {
+      m.s = widen(this.pattern(p.rg.patterns[position]!, n), this.shapeParts, m.s);
+      m.leaves = this.leaves(m.vals, n, false);
+      m.nl = m.leaves.length;
+      m.general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
+      m.key = m.general ? this.generalKey(position) : this.key(n, m.s);
+    }
+    if (!m.general) return;
+    if (!this.made(p, m.key)) this.stats.generalisations++;
+    this.generic(p.frames);
+    for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
+    m.vals = this.arguments(f, vars);
+    m.leaves = this.leaves(m.vals, n, true);
+    m.nl = m.leaves.length;
+  }
+
+  /** A new key in the path's graph: counted, remembered as its position's last pattern (which
+   *  widening starts from), and a block the path jumps to with the leaves, `operands`. */
+  private openKey(p: Path, m: Meeting, operands: Operand[]): void {
+    this.stats.mergeKeys++;
+    this.placeCounts[3 * m.position + 1]++;
+    const rg = p.rg;
+    rg.variants[m.position] = (rg.variants[m.position] ?? 0) + 1;
+    rg.patterns[m.position] = m.general ? -1 - this.partIds.id(this.shapeParts, m.s) : m.key;
+    const blk = rg.b.newBlock();
+    rg.keys.set(m.key, blk);
+    rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
+    p.out = blk;
+  }
+
+  /** The state after the merge point holds only its arguments, the leaves becoming the new
+   *  block's parameters. They are written over the old state (a fresh one cost an eighth of a
+   *  generated specialiser's time): no other variable is live across a merge point (`prepare`
+   *  checks it), so what else the environment holds is never read again. For the same reason
+   *  a virtual's holes become parameters in place (the path owns its virtuals: a copied state
+   *  copies them). */
+  private bindLeaves(p: Path, f: Frame, vars: Operand[], n: number, m: Meeting): void {
+    const shape = this.shapeParts;
+    const ps: number[] = new Array(m.nl);
+    let np = 0;
+    const env = f.env;
+    for (let i = 0, j = 0; i < vars.length; i++) {
+      const v = vars[i]!;
+      if (!this.leaf(i, n, m.general)) {
+        // A green the key fixes: kept as it is (plain in compiled code, where it stays put).
+        if (typeof v === "number" && !f.code?.greens[v]) env[v] = this.slot(f, v);
+        continue;
+      }
+      const a = m.vals[i]!;
+      let next: AVal = a;
+      if (a.k === "v" && shape[j]! < ALIAS) {
+        const items = a.obj.items;
+        for (let k = 0, c = shape[j + 1]!; k < c; k++)
+          if (shape[j + 2 + k] === HOLE) {
+            // (Past the items only where widening made a hole of a constant seen before.)
+            while (items.length < k) items.push(ZERO);
+            const r = this.param(p, items[k] ?? ZERO, m.general);
+            items[k] = r;
+            ps[np++] = (r as { o: number }).o;
+          }
+      } else if (a.k !== "v") {
+        const r = this.param(p, a, m.general);
+        next = r;
+        ps[np++] = (r as { o: number }).o;
+      }
+      if (i >= n) j += segment(shape, j);
+      if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
+    }
+    p.rg.b.setParams(p.out, ps);
+  }
+
+  /** The value of the position green at a merge point (see `region`); -1 where it is not a
+   *  compile-time integer (a general key). */
+  protected positionValue(f: Frame, vars: Operand[]): number {
+    const a = this.argument(f, vars[this.positionGreen]!);
+    return a.k === "c" && typeof a.v === "number" ? a.v : -1;
+  }
+
+  /** Whether a path of a tier's specialisation ends at this merge point: its position is not
+   *  warm, or it is hot (`entered`: the path goes on in the entry there, not in a copy of its
+   *  loop). */
+  protected leavesRegion(f: Frame, vars: Operand[]): boolean {
+    const position = this.positionValue(f, vars);
+    return !this.region!(position) || (this.entered?.(position) ?? false);
+  }
+
+  /** The red leaves of a merge point's state, in canonical order: whatever the key does not
+   *  fix (`shapeParts` holding the reds' shapes): the reds but for a virtual's items that are
+   *  not holes, and for a general key the greens it does not fix (a pc computed at run time).
+   *  (A general key forced the virtuals.) */
+  protected leaves(vals: AVal[], n: number, general: boolean): AVal[] {
+    const shape = this.shapeParts;
+    const leaves: AVal[] = [];
+    for (let i = 0, j = 0; i < vals.length; i++) {
+      if (!this.leaf(i, n, general)) continue;
+      const a = vals[i]!;
+      if (a.k !== "v") leaves.push(a);
+      else if (shape[j]! < ALIAS)
+        for (let k = 0, m = shape[j + 1]!; k < m; k++)
+          if (shape[j + 2 + k] === HOLE) leaves.push(item(a.obj, k));
+      if (i >= n) j += segment(shape, j);
+    }
+    return leaves;
+  }
+
+  /** A green merge-point argument as a part of keys (`keys.ts`): a plain slot of compiled code
+   *  is read without making an abstract value, a virtual is frozen first. Arrays seen here are
+   *  frozen. */
+  protected known(f: Frame, o: Operand): number {
+    if (typeof o !== "number") return o.k === "data" ? unreachable() : part(o.v);
+    let s = f.env[o];
+    if (!f.code?.greens[o] || s === undefined) {
+      let a = this.slot(f, o);
+      if (a.k === "v") a = this.freeze(a.obj);
+      if (a.k !== "c" && a.k !== "a") return UNKNOWN;
+      s = a.k === "c" ? a.v : a.arr;
+    }
+    if (typeof s !== "object") return part(s as number | boolean);
+    this.frozen.add(s as Int32Array | Uint8Array);
+    return ARRAY + this.arrayNumber(s as Int32Array | Uint8Array);
+  }
+
+  /** The position of the greens' parts (`greenParts[0..n)`: their position parts, see
+   *  `policy.ts`). */
+  protected position(n: number): number {
+    const known = this.greenParts;
+    const parts = this.positionParts;
+    let m = 0;
+    for (let i = 0; i < n; i++) if (this.isPosition[i]) parts[m++] = known[i]!;
+    const id = this.positionIds.id(parts, m);
+    if (3 * id === this.placeCounts.length) {
+      for (let i = 0; i < n; i++) this.placeKnown.push(known[i]!);
+      this.placeCounts.push(0, 0, 0);
+    }
+    return id;
+  }
+
+  /** The key of the greens' parts (`greenParts[0..n)`) and the reds' (`shapeParts[0..s)`). */
+  protected key(n: number, s: number): number {
+    const parts = this.greenParts;
+    for (let i = 0; i < s; i++) parts[n + i] = this.shapeParts[i]!;
+    return this.keyIds.id(parts, n + s);
+  }
+
+  /** The reds' shapes of a pattern (see `Residual.patterns`) at a merge point of `n` greens. */
+  protected pattern(x: number, n: number): number[] {
+    return x >= 0 ? this.keyIds.parts(x).slice(n) : this.partIds.parts(-1 - x);
+  }
+
+  /** The general key of `position` (every green but its position parts red). */
+  protected generalKey(position: number): number {
+    return this.keyIds.id([GENERAL, position], 2);
+  }
+
+  /** Whether merge-point argument `i` is a leaf of the state (`greenParts` holding the greens'
+   *  parts): every red, and the greens a general key does not fix. */
+  protected leaf(i: number, n: number, general: boolean): boolean {
+    return i >= n || (general && (!this.isPosition[i] || this.greenParts[i] === UNKNOWN));
+  }
+
+  protected positionName(position: number): string {
+    const n = this.isPosition.length;
+    const known = this.placeKnown.slice(n * position, n * (position + 1));
+    return positionKey(known.map(partName), this.isPosition);
+  }
+
+  /** Per merge-point position, by name: paths that reached it, keys made there, keys found
+   *  made (statistics). */
+  get positions(): Map<string, PlaceCounts> {
+    const c = this.placeCounts;
+    return new Map(
+      Array.from({ length: c.length / 3 }, (_, i) => [
+        this.positionName(i),
+        { entries: c[3 * i]!, keys: c[3 * i + 1]!, hits: c[3 * i + 2]! },
+      ]),
+    );
+  }
+
+  /** Whether key `k` is made in the path's graph. */
+  protected made(p: Path, k: number): boolean {
+    return p.rg.keys.has(k);
+  }
+
+  /** A new variable for leaf `a`, to be a parameter of a merge block; a red's known array
+   *  length stays unless the key is generalised. */
+  protected param(p: Path, a: AVal, general: boolean): Scalar {
+    const type =
+      a.k === "r"
+        ? a.type
+        : a.k === "c"
+          ? typeof a.v === "boolean"
+            ? "bool"
+            : "i32"
+          : a.k === "a"
+            ? a.type
+            : a.obj.type;
+    return red(p.rg.b.newVar(type), type, !general && a.k === "r" ? a.len : undefined);
+  }
+}
+
+/** A green constant as a part of keys (`keys.ts`). */
+function part(v: number | boolean): number {
+  return v === true ? TRUE : v === false ? FALSE : v;
+}
+
+/** A part of a key as its name writes it: arrays by their numbers, UNKNOWN as "?". */
+function partName(x: number): number | boolean | string {
+  if (x === UNKNOWN) return "?";
+  if (x === TRUE || x === FALSE) return x === TRUE;
+  return x >= ARRAY ? `@${x - ARRAY}` : x;
+}
+
+/** The number of `items` but for the constant zeros they end with. */
+function unzeroed(items: Scalar[]): number {
+  let m = items.length;
+  while (m > 0) {
+    const it = items[m - 1]!;
+    if (it.k !== "c" || it.v !== 0) break;
+    m--;
+  }
+  return m;
+}
+
+/** The number of parts of the red's shape at `parts[j]`: a virtual's items follow it. */
+function segment(parts: number[], j: number): number {
+  const x = parts[j]!;
+  return x >= VIRTUAL && x < ALIAS ? 2 + parts[j + 1]! : 1;
+}
+
+/** The number of the red before red argument `i` (counted from `n`, the greens' count) that
+ *  holds the virtual `vals[i]` holds; -1 if none does. */
+function sameVirtual(vals: AVal[], n: number, i: number): number {
+  const obj = (vals[i] as { obj: Virtual }).obj;
+  for (let q = n; q < i; q++) {
+    const b = vals[q]!;
+    if (b.k === "v" && b.obj === obj) return q - n;
+  }
+  return -1;
+}
+
+/** Widens the reds' shapes `shape[0..s)` in place to the least that covers `prev` too: a
+ *  virtual's item constants they agree on stay, the others become holes. Returns the new end
+ *  (a hole may lengthen a virtual's items). */
+function widen(prev: number[], shape: number[], s: number): number {
+  const out: number[] = [];
+  for (let i = 0, j = 0; j < s; i += segment(prev, i), j += segment(shape, j)) {
+    if (shape[j]! < VIRTUAL || shape[j]! >= ALIAS || prev[i] !== shape[j]) {
+      for (let k = 0; k < segment(shape, j); k++) out.push(shape[j + k]!);
+      continue;
+    }
+    const mp = prev[i + 1]!;
+    const m = shape[j + 1]!;
+    const items: number[] = [];
+    for (let k = 0; k < Math.max(m, mp); k++) {
+      const x = k < m ? shape[j + 2 + k]! : 0;
+      items.push(x === (k < mp ? prev[i + 2 + k]! : 0) ? x : HOLE);
+    }
+    while (items.at(-1) === 0) items.pop();
+    out.push(shape[j]!, items.length, ...items);
+  }
+  for (let k = 0; k < out.length; k++) shape[k] = out[k]!;
+  return out.length;
+}

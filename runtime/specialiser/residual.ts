@@ -1,0 +1,399 @@
+//! Building residual code, the bottom layer of the engine (`engine.ts` says how the layers
+//! stack): the residual graphs being made, each operation emitted under the policy's bounds and
+//! the program's compile budget, operands (a virtual forced where it escapes, a compile-time
+//! array placed among the module's data), and the meaning of the interpreter's operations on
+//! abstract values: folded when their operands happen to be constants, done on a virtual array
+//! at compile time, emitted otherwise. Generated specialisers call these directly (`e.pure`,
+//! `e.get`, ...) for the operations the binding-time analysis found red.
+
+import { GraphBuilder } from "../ir/build.ts";
+import { OPS } from "../ir/ops.ts";
+import type { Graph, Module, Operand, Type } from "../ir/types.ts";
+import { liveAcross } from "../ir/walk.ts";
+import { cleanup, runPasses } from "../passes/index.ts";
+import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
+import { IntMap } from "./keys.ts";
+import { newStats } from "./stats.ts";
+import { ZERO, item, konst, type AVal, type Virtual } from "./value.ts";
+import {
+  lengthOf,
+  red,
+  scalar,
+  settled,
+  type Compiled,
+  type Forced,
+  type Frame,
+  type Path,
+} from "./frames.ts";
+
+export interface Residual {
+  b: GraphBuilder;
+  /** Its blocks by key (see `keys.ts`). */
+  keys: IntMap;
+  /** Keys made per position, and the pattern of the last, which widening starts from (as the
+   *  key's number, whose parts hold it after the greens', or for a general key `-1 - n`, `n`
+   *  the number of the pattern in `Engine.partIds`). */
+  variants: number[];
+  patterns: number[];
+  /** Its blocks that raise, by message (see `sides`). */
+  raises: Map<string, number>;
+}
+
+export abstract class ResidualBuilder {
+  readonly stats = newStats();
+  protected graphs: Map<string, Graph>;
+  protected portals: Set<string>;
+  protected residuals: Residual[] = [];
+  protected data = new Map<Int32Array | Uint8Array, number>();
+  /** Operations seen before the current specialisation (each continuation has its own budget). */
+  protected opsBefore = 0;
+  /** Residual operations emitted, those of specialisations given up included (the work
+   *  counted, `runtime/work.ts`, is these and the operations seen). */
+  protected emitted = 0;
+  /** Set when the program's compile work is spent (`Policy.maxWork`, counted by `jit.ts`): why
+   *  no continuation is made any more (each gives up: the interpreter goes on). */
+  spent: string | undefined;
+  /** The value of `workDone()` at which the program's compile work is spent (`jit.ts` sets
+   *  it), and the count of operations seen and emitted at which the continuation being made
+   *  reaches it (a specialisation stops there; its clean-up and compilation, linear in what it
+   *  made, are the most the budget is overdrawn by). */
+  workLimit = Infinity;
+  protected stepLimit = Infinity;
+  /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
+  protected frozen = new Set<Int32Array | Uint8Array>();
+  protected out: Module = { graphs: [], data: [] };
+  protected isPosition: boolean[];
+  /** The index of the position among the greens (the first that is not immutable). */
+  protected positionGreen: number;
+  protected arrayNumbers = new Map<Int32Array | Uint8Array, number>();
+
+  constructor(
+    readonly m: Module,
+    readonly policy: Policy,
+    protected compiled: Record<string, Compiled>,
+  ) {
+    ({
+      graphs: this.graphs,
+      portals: this.portals,
+      isPosition: this.isPosition,
+      positionGreen: this.positionGreen,
+    } = prepare(m));
+  }
+
+  /** Turns compiled frames generic (`control.ts`). */
+  abstract generic(frames: Frame[], a?: AVal): AVal | undefined;
+
+  protected graph(name: string): Graph {
+    const g = this.graphs.get(name);
+    if (!g) throw new Error(`no graph @${name}`);
+    return g;
+  }
+
+  protected newResidual(name: string, ret: Type): Residual {
+    const b = new GraphBuilder(name, ret);
+    b.newBlock();
+    const r: Residual = { b, keys: new IntMap(), raises: new Map(), variants: [], patterns: [] };
+    this.residuals.push(r);
+    return r;
+  }
+
+  /** The clean-up pipeline on a finished residual graph, timed apart (`cleanupMs`): it is the
+   *  same work for both specialisers, whose residual graphs are the same. */
+  protected clean(g: Graph): void {
+    const t0 = performance.now();
+    runPasses(g, cleanup);
+    this.stats.cleanupMs += performance.now() - t0;
+  }
+
+  /** The residual module's data constants (continuations add to them). */
+  get residualData(): Module["data"] {
+    return this.out.data;
+  }
+
+  // --- values ---
+
+  resolve(a: AVal): AVal {
+    return a.k === "v" ? (settled(a.obj) ?? a) : a;
+  }
+
+  /** A green virtual at the merge point becomes a compile-time array (if its items are known). */
+  protected freeze(obj: Virtual): AVal {
+    if (!obj.items.every((s) => s.k === "c")) return { k: "v", obj };
+    const arr = obj.type === "u8[]" ? new Uint8Array(obj.length) : new Int32Array(obj.length);
+    obj.items.forEach((s, i) => (arr[i] = Number((s as { v: number }).v)));
+    (obj as Forced).frozen = arr;
+    this.frozen.add(arr);
+    return this.resolve({ k: "v", obj });
+  }
+
+  /** The residual operand of a value, forcing a virtual. */
+  operand(p: Path, a: AVal): Operand {
+    a = this.resolve(a);
+    switch (a.k) {
+      case "c":
+        return constOperand(a.v);
+      case "r":
+        return a.o;
+      case "a":
+        return { k: "data", v: this.dataIndex(a.arr, a.type) };
+      case "v":
+        return this.force(p, a.obj);
+    }
+  }
+
+  /** A name for a constant array in keys (identity, not contents: it is immutable). */
+  protected arrayId(arr: Int32Array | Uint8Array): string {
+    return `@${this.arrayNumber(arr)}`;
+  }
+
+  protected arrayNumber(arr: Int32Array | Uint8Array): number {
+    let n = this.arrayNumbers.get(arr);
+    if (n === undefined) this.arrayNumbers.set(arr, (n = this.arrayNumbers.size));
+    return n;
+  }
+
+  protected dataIndex(arr: Int32Array | Uint8Array, type: "i32[]" | "u8[]"): number {
+    let i = this.data.get(arr);
+    if (i === undefined) {
+      i = this.out.data.push({ type, values: Array.from(arr) }) - 1;
+      this.data.set(arr, i);
+    }
+    return i;
+  }
+
+  /** Allocates a virtual for real: the allocation and the stores of its non-zero items. */
+  protected force(p: Path, obj: Virtual): number {
+    const f = obj as Forced;
+    if (f.forced !== undefined) return f.forced;
+    this.stats.virtualsForced++;
+    const arr = this.emit(p, "new_array", [{ k: "int", v: obj.length }], obj.type, obj.type);
+    f.forced = arr;
+    for (let i = 0; i < obj.items.length; i++) {
+      const it = obj.items[i]!;
+      if (it.k === "c" && it.v === 0) continue;
+      this.emit(p, "array_set", [arr, { k: "int", v: i }, this.operand(p, it)], undefined);
+    }
+    return arr;
+  }
+
+  protected emit(
+    p: Path,
+    op: string,
+    args: Operand[],
+    type: Type | undefined,
+    imm?: string | number,
+  ): number {
+    if (++this.emitted + this.stats.opsSeen > this.stepLimit) this.overspent();
+    if (++this.stats.opsResidual > this.policy.maxResidualOps)
+      throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
+    return p.rg.b.emit(p.out, op, args, type, imm);
+  }
+
+  // --- operations ---
+
+  /** Counts `n` operations of the interpreter processed, against the policy's bound. */
+  tick(n: number): void {
+    if ((this.stats.opsSeen += n) - this.opsBefore > this.policy.maxOps)
+      throw new SpecialisationLimit(`more than ${this.policy.maxOps} operations`);
+    if (this.stats.opsSeen + this.emitted > this.stepLimit) this.overspent();
+  }
+
+  /** The program's compile work would pass its budget: no more continuations. */
+  protected overspent(): never {
+    this.spent ??= `more than ${this.policy.maxWork} steps of compile work`;
+    throw new SpecialisationLimit(this.spent);
+  }
+
+  /** Counts `n` operations computed at compile time by compiled code. */
+  folded(n: number): void {
+    this.stats.opsFolded += n;
+  }
+
+  /** An operation on abstract values: folded, done on a virtual, or emitted. */
+  op(
+    p: Path,
+    name: string,
+    args: AVal[],
+    type: Type | undefined,
+    imm?: string | number,
+  ): AVal | undefined {
+    if (OPS[name]!.fold) return this.pure(p, name, type!, args[0]!, args[1]);
+    switch (name) {
+      case "array_len":
+        return this.len(p, args[0]!);
+      case "array_get":
+        return this.get(p, args[0]!, args[1]!);
+      case "array_set":
+        this.set(p, args[0]!, args[1]!, args[2]!);
+        return undefined;
+      case "new_array":
+        return this.alloc(p, args[0]!, imm as "i32[]" | "u8[]");
+    }
+    return this.residual(p, name, args, type, imm);
+  }
+
+  /** An operation emitted as it is (its operands made residual, forcing virtuals); `len`: the
+   *  length of the array it makes, if known. */
+  protected residual(
+    p: Path,
+    name: string,
+    args: AVal[],
+    type: Type | undefined,
+    imm?: string | number,
+    len?: number,
+  ): AVal | undefined {
+    // (Loops, no closures or spreads: this runs for every red operation.)
+    const operands: Operand[] = new Array(args.length);
+    for (let i = 0; i < args.length; i++) operands[i] = this.operand(p, args[i]!);
+    const dst = this.emit(p, name, operands, type, imm);
+    return type === undefined ? undefined : red(dst, type, len);
+  }
+
+  /** A pure operation of the opcode table (one with a `fold`) on one or two abstract scalars:
+   *  folded when they are constants, emitted otherwise. Generated code calls it directly. */
+  pure(p: Path, name: string, type: Type, a: AVal, b?: AVal): AVal {
+    if (a.k === "c" && (b === undefined || b.k === "c")) {
+      this.stats.opsFolded++;
+      return konst(OPS[name]!.fold!(a.v, b?.v));
+    }
+    const args = b === undefined ? [this.operand(p, a)] : [this.operand(p, a), this.operand(p, b)];
+    return red(this.emit(p, name, args, type), type, undefined);
+  }
+
+  // The array operations, which generated code also calls directly. A constant array, a
+  // virtual and a run-time array of a known length need no residual code for some of them.
+
+  /** `array_len`. */
+  len(p: Path, a: AVal): AVal {
+    a = this.resolve(a);
+    const n = lengthOf(a);
+    if (n === undefined) return this.residual(p, "array_len", [a], "i32")!;
+    this.stats.opsFolded++;
+    return konst(n);
+  }
+
+  /** `array_len` of a red array as generated code asks for it where the binding-time analysis
+   *  found its length known at compile time (every array that may reach it allocated with a
+   *  green length). Where the engine does not know it all the same (a generalised merge point
+   *  drops it), `f` goes on generically from the operation, as the walk would. */
+  knownLength(p: Path, a: AVal): number | undefined {
+    const n = lengthOf(this.resolve(a));
+    if (n === undefined) this.generic(p.frames);
+    return n;
+  }
+
+  /** `array_get`. */
+  get(p: Path, a: AVal, i: AVal): AVal {
+    a = this.resolve(a);
+    if (i.k === "c" && (a.k === "a" || a.k === "v")) {
+      this.stats.opsFolded++;
+      return a.k === "a" ? konst(a.arr[i.v as number]!) : item(a.obj, i.v as number);
+    }
+    return this.residual(p, "array_get", [a, i], "i32")!;
+  }
+
+  /** `array_set`: a u8[] virtual keeps the low 8 bits of what it stores, as the array would. */
+  set(p: Path, a: AVal, i: AVal, v: AVal): void {
+    a = this.resolve(a);
+    if (a.k === "a") throw new SpecialisationLimit("a write to a compile-time array");
+    if (i.k !== "c" || a.k !== "v") {
+      this.residual(p, "array_set", [a, i, v], undefined);
+      return;
+    }
+    this.stats.opsFolded++;
+    const x = scalar(v);
+    const items = a.obj.items;
+    while (items.length < (i.v as number)) items.push(ZERO);
+    items[i.v as number] =
+      a.obj.type === "i32[]"
+        ? x
+        : x.k === "c"
+          ? konst((x.v as number) & 255)
+          : red(this.emit(p, "int_and", [x.o, { k: "int", v: 255 }], "i32"), "i32", undefined);
+  }
+
+  /** `new_array`: virtual when its length is a constant the policy allows. */
+  alloc(p: Path, n: AVal, type: "i32[]" | "u8[]"): AVal {
+    if (n.k !== "c") return this.residual(p, "new_array", [n], type, type)!;
+    if (!allocatesVirtual(this.policy, n.v as number))
+      return this.residual(p, "new_array", [n], type, type, n.v as number)!;
+    this.stats.opsFolded++;
+    this.stats.virtualsCreated++;
+    return { k: "v", obj: { type, length: n.v as number, items: [] } };
+  }
+
+  /** A store into a compile-time array by compiled code (the green form of `array_set`). */
+  store(arr: Int32Array | Uint8Array, i: number, v: number): void {
+    if (this.frozen.has(arr)) throw new SpecialisationLimit("a write to a compile-time array");
+    arr[i] = v;
+  }
+
+  /** A compile-time allocation by compiled code (the green form of `new_array`). */
+  allocate(type: "i32[]" | "u8[]", n: number): Int32Array | Uint8Array {
+    if (!allocatesVirtual(this.policy, n))
+      throw new SpecialisationLimit(`a compile-time array of ${n} items`);
+    return type === "u8[]" ? new Uint8Array(n) : new Int32Array(n);
+  }
+}
+
+/** What the engine reads of an interpreter's module, made once per module (each specialisation
+ *  makes an engine): its graphs by name, the portals (graphs holding a merge point), and which
+ *  greens are position parts (`policy.ts`). */
+function prepare(m: Module): Prepared {
+  let p = prepared.get(m);
+  if (p) return p;
+  // A merge point writes its arguments over the old state (see `mergePoint`): a graph with
+  // another variable live across it would read a value of an earlier instruction.
+  for (const g of m.graphs)
+    for (const { v } of liveAcross(g))
+      throw new Error(
+        `@${g.name}: v${v} is live across the merge point but is not one of its arguments`,
+      );
+  const d = m.driver ?? { greens: [], reds: [], immutable: [] };
+  let firstInt = true;
+  p = {
+    graphs: new Map(m.graphs.map((g) => [g.name, g])),
+    portals: new Set(
+      m.graphs
+        .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
+        .map((g) => g.name),
+    ),
+    isPosition: d.greens.map((name) => {
+      if (d.immutable.includes(name)) return true;
+      const first = firstInt;
+      firstInt = false;
+      return first;
+    }),
+    positionGreen: d.greens.findIndex((name) => !d.immutable.includes(name)),
+  };
+  prepared.set(m, p);
+  return p;
+}
+
+interface Prepared {
+  graphs: Map<string, Graph>;
+  portals: Set<string>;
+  isPosition: boolean[];
+  positionGreen: number;
+}
+
+const prepared = new WeakMap<Module, Prepared>();
+
+/** A constant operand of residual code. Operands are never changed, so the small integers and
+ *  booleans that nearly every residual operation has are made once: the residual graph is most
+ *  of what the garbage collector copies. */
+function constOperand(v: number | boolean): Operand {
+  if (typeof v === "boolean") return v ? TRUE_OPERAND : FALSE_OPERAND;
+  return v >= -SMALL && v < SMALL ? SMALL_OPERANDS[v + SMALL]! : { k: "int", v };
+}
+
+const TRUE_OPERAND: Operand = { k: "bool", v: true };
+
+const FALSE_OPERAND: Operand = { k: "bool", v: false };
+
+const SMALL = 1024;
+
+const SMALL_OPERANDS: Operand[] = Array.from({ length: 2 * SMALL }, (_, i) => ({
+  k: "int",
+  v: i - SMALL,
+}));

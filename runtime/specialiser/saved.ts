@@ -1,0 +1,318 @@
+//! Saved paths and continuations, the third layer of the engine. A path can stop where the
+//! residual code needs something only the run knows: at the promotion of a run-time value
+//! (`promote`: a continuation per value, PyPy's flexswitch) and at the edge of a tier's region
+//! (`tier`: a merge point the first tier had not found warm). It ends in `exit status(value,
+//! leaves...)`, and its state is saved under that status (equal states share one): the frames,
+//! live slots only, and their run-time leaves in the exit's order. When the exit is first
+//! taken, `continuation` specialises the rest of the path from the saved state (the leaves the
+//! new graph's parameters); where that gives up, `state` gives the exact state as plain values
+//! for the interpreter to go on from, and `mergeState` the merge point's arguments for the
+//! first tier.
+
+import type { Graph, Operand, Type } from "../ir/types.ts";
+import { SpecialisationLimit } from "./policy.ts";
+import { allItems, konst, type AVal, type Virtual } from "./value.ts";
+import {
+  copyFrames,
+  frameWith,
+  leafType,
+  liveFrames,
+  mergeArgs,
+  only,
+  rebind,
+  red,
+  redLeaves,
+  redOperand,
+  settledSlot,
+  type Frame,
+  type Path,
+  type Slot,
+} from "./frames.ts";
+import { Control } from "./control.ts";
+import type { Residual } from "./residual.ts";
+
+/** A path saved to go on later, when the residual code first needs it (an `exit status` names
+ *  it): after the promotion of a run-time value (`promote`: once per value), or just before a
+ *  merge point where a tier's region ends (`tier`, see `region`). `leaves` are the run-time
+ *  values of the state, in the order of the exit's arguments after the value. */
+export interface Saved {
+  kind: "promote" | "tier";
+  frames: Frame[];
+  leaves: AVal[];
+  /** For `promote`: the variable that receives the value. */
+  dst: number;
+  /** The graph the path was saved from (the continuation's name and return type). */
+  out: Residual;
+  /** The graph made to go on, by value (0 but for promotions). */
+  made: Map<number, string>;
+}
+
+/** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
+ *  `perValue`: whether another value at the same exit may go elsewhere (a promotion). */
+export interface Resumed {
+  name: string;
+  graphs: Graph[];
+  perValue: boolean;
+}
+
+export abstract class SavedPaths extends Control {
+  /** Saved paths, by exit status. */
+  protected saved: Saved[] = [];
+  /** Exit status by the compile-time part of the saved state: equal states share their
+   *  continuations, so a loop through a promotion needs one per value, not per trip. */
+  protected savedKeys = new Map<string, number>();
+
+  /** Specialises the path `start` makes in a new residual graph (`engine.ts`). */
+  protected abstract specialiseNew(name: string, ret: Type, start: (rg: Residual) => Path): Graph[];
+
+  /** `promote` of a value in a generic frame, storing into `dst`. A compile-time value goes on;
+   *  a run-time one ends the path with an exit to the driver (its status names the saved path),
+   *  which specialises the rest of the path for the value it sees (`continuation`) — a case per
+   *  value, as PyPy's flexswitch. False when the path ended. */
+  promoteTo(p: Path, a: AVal, dst: number): boolean {
+    a = this.resolve(a);
+    this.stats.promotions++;
+    if (a.k === "c") {
+      this.assign(p.frames, dst, a);
+      return true;
+    }
+    this.generic(p.frames);
+    const frames = liveFrames(copyFrames(p.frames, this.frozen));
+    // The promoted value is live here, but the continuation writes it.
+    frames.at(-1)!.env[dst] = undefined!;
+    const status = this.save("promote", frames, p, dst);
+    this.exitTo(p.rg, p.out, status, this.operand(p, a), frames);
+    return false;
+  }
+
+  /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
+   *  frame turns generic and the walk does the promotion again (undefined). */
+  promote(p: Path, a: AVal): number | undefined {
+    a = this.resolve(a);
+    if (a.k === "c") return a.v as number;
+    this.generic(p.frames);
+    return undefined;
+  }
+
+  /** The saved path for `frames` (live slots only) of path `p`, shared with an equal state
+   *  saved before. */
+  protected save(
+    kind: Saved["kind"],
+    frames: Frame[],
+    p: Path,
+    dst = -1,
+    key = this.savedKey(kind, frames, dst),
+    leaves?: AVal[],
+  ): number {
+    let status = this.savedKeys.get(key);
+    if (status === undefined) {
+      leaves ??= redLeaves(frames);
+      status = this.saved.push({ kind, frames, leaves, dst, out: p.rg, made: new Map() }) - 1;
+      this.savedKeys.set(key, status);
+    }
+    return status;
+  }
+
+  /** Ends residual block `block` with `exit status(value, leaves...)`: the leaves of `frames`,
+   *  which are in the order of the saved path's (their states are equal). */
+  protected exitTo(
+    rg: Residual,
+    block: number,
+    status: number,
+    value: Operand,
+    frames: Frame[],
+  ): void {
+    const leaves = redLeaves(frames).map(redOperand);
+    rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
+  }
+
+  protected savedKey(kind: Saved["kind"], frames: Frame[], dst = -1): string {
+    return `${kind}${dst}|${frames.map((fr) => this.stateKey(fr)).join("|")}`;
+  }
+
+  /** The compile-time part of a frame's state: where it is, and its values but for red ones,
+   *  with the sharing of red values and virtuals (`_2` is the third distinct one), so that equal
+   *  keys mean states whose leaves line up. Green slots of compiled frames read as their
+   *  abstract values would. */
+  protected stateKey(f: Frame): string {
+    const ids = new Map<unknown, number>();
+    let key = `${f.g.name}:${f.block}:${f.op}:${f.ret}:`;
+    for (let v = 0; v < f.env.length; v++) key += (v ? "," : "") + this.slotKey(f.env[v], ids);
+    return key;
+  }
+
+  /** A slot in a state key; `ids` numbers the red values (by residual variable: two abstract
+   *  values of one variable are one value) and virtuals seen so far. */
+  protected slotKey(s: Slot | undefined, ids: Map<unknown, number>): string {
+    if (s === undefined) return "";
+    if (typeof s === "number" || typeof s === "boolean") return String(s);
+    if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayKey(s, ids);
+    if (s.k === "c") return String(s.v);
+    if (s.k === "a") return this.arrayKey(s.arr, ids);
+    const o = s.k === "r" ? s.o : s.obj;
+    const i = ids.get(o);
+    if (i !== undefined) return `#${i}`;
+    ids.set(o, ids.size);
+    if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
+    return `[${allItems(s.obj)
+      .map((it) => this.slotKey(it, ids))
+      .join(" ")}]`;
+  }
+
+  /** A compile-time array in a state's key: a frozen one by identity (the bytecode), one that
+   *  may still change by its contents, as a virtual (a green array of compiled code is one the
+   *  abstract interpreter keeps virtual; a copy of a state copies it). */
+  protected arrayKey(arr: Int32Array | Uint8Array, ids: Map<unknown, number>): string {
+    if (this.frozen.has(arr)) return this.arrayId(arr);
+    const i = ids.get(arr);
+    if (i !== undefined) return `#${i}`;
+    ids.set(arr, ids.size);
+    return `[${arr.join(" ")}]`;
+  }
+
+  /** Where exit `status` goes on for the value `v` (the promoted value; 0 for the other exits):
+   *  the graph made for it the first time, then the same one. Specialising it may throw
+   *  `SpecialisationLimit`: the caller goes on in the interpreter from `state(status, …)`. */
+  continuation(status: number, v: number): Resumed {
+    const c = this.saved[status];
+    if (!c) throw new Error(`no continuation ${status}`);
+    const perValue = c.kind === "promote";
+    const at = perValue ? v : 0;
+    const made = c.made.get(at);
+    if (made !== undefined) return { name: made, graphs: [], perValue };
+    if (this.spent !== undefined) throw new SpecialisationLimit(this.spent);
+    const base = c.out.b.g.name.split("$")[0];
+    const name = perValue ? `${base}$c${status}_${v < 0 ? "m" + -v : v}` : `${base}$t${status}`;
+    const graphs = this.specialiseFrom(c, name, v);
+    c.made.set(at, name);
+    this.stats[perValue ? "promotionMisses" : "bridges"]++;
+    return { name, graphs, perValue };
+  }
+
+  /** Specialises saved path `c` into a new graph `name` (and the portal graphs it calls) and
+   *  cleans them up; for a promotion `v` is the value. On a bound, nothing made stays. */
+  protected specialiseFrom(c: Saved, name: string, v: number): Graph[] {
+    return this.specialiseNew(name, c.out.b.g.ret, (rg) => {
+      const frames = copyFrames(c.frames, this.frozen);
+      const params = c.leaves.map((l) => {
+        const type = leafType(l);
+        return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
+      });
+      rebind(frames, c.leaves, params);
+      if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
+      const path: Path = { rg, frames, out: 0, splits: 0 };
+      if (c.kind === "tier") path.fresh = true;
+      return path;
+    });
+  }
+
+  /** The types of the leaves exit `status` passes after its value. */
+  leafTypes(status: number): Type[] {
+    return this.saved[status]!.leaves.map(leafType);
+  }
+
+  /** The exact state at exit `status` as plain values, for the interpreter's graphs to go on
+   *  from (a fallback): per frame, innermost last, its graph, position, slots and the caller's
+   *  variable for its result. `v` is the exit's value, `values` its leaves' run-time values. */
+  state(
+    status: number,
+    v: number,
+    values: (number | boolean | Int32Array | Uint8Array)[],
+    copyConstants = true,
+  ) {
+    const c = this.saved[status]!;
+    const leaf = new Map<Operand, (typeof values)[number]>();
+    c.leaves.forEach((l, i) => l.k === "r" && leaf.set(l.o, values[i]!));
+    const arrays = new Map<Virtual, Int32Array | Uint8Array>();
+    const scalar = (a: AVal): number | boolean => {
+      if (a.k === "c") return a.v;
+      const x = a.k === "r" ? leaf.get(a.o) : undefined;
+      if (typeof x !== "number" && typeof x !== "boolean")
+        throw new Error("a leaf without a value");
+      return x;
+    };
+    // Compile-time arrays are copied (once each): the interpreter may write one (that is how
+    // a specialisation can give up), and the next run's specialised code reads it again.
+    const copies = new Map<Int32Array | Uint8Array, Int32Array | Uint8Array>();
+    const copy = (arr: Int32Array | Uint8Array) => {
+      if (!copyConstants) return arr;
+      let c = copies.get(arr);
+      if (!c) copies.set(arr, (c = arr.slice()));
+      return c;
+    };
+    const value = (s: Slot | undefined): (typeof values)[number] | undefined => {
+      if (s instanceof Int32Array || s instanceof Uint8Array) return copy(s);
+      if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
+      const a = this.resolve(s);
+      if (a.k === "a") return copy(a.arr);
+      if (a.k === "r") {
+        const x = leaf.get(a.o);
+        if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
+        return x;
+      }
+      if (a.k === "c") return a.v;
+      let arr = arrays.get(a.obj);
+      if (!arr) {
+        const items = allItems(a.obj).map((it) => Number(scalar(it)));
+        arr = a.obj.type === "u8[]" ? Uint8Array.from(items) : Int32Array.from(items);
+        arrays.set(a.obj, arr);
+      }
+      return arr;
+    };
+    const frames = c.frames.map((f) => ({
+      g: f.g,
+      block: f.block,
+      op: f.op,
+      ret: f.ret,
+      env: f.env.map((s) => value(s)),
+    }));
+    if (c.kind === "promote") frames.at(-1)!.env[c.dst] = v;
+    return frames;
+  }
+
+  /** The kind of saved path exit `status` names (tiers treat `tier` exits apart). */
+  kindOf(status: number): Saved["kind"] {
+    return this.saved[status]!.kind;
+  }
+
+  /** The state of `tier` exit `status` as the first tier takes it over: the merge point's
+   *  arguments, greens then reds, as plain values (`values`: the exit's leaves). Compile-time
+   *  arrays are given as they are: the caller copies those the first tier may write. */
+  mergeState(status: number, values: (number | boolean | Int32Array | Uint8Array)[]) {
+    const [f] = this.state(status, 0, values, false);
+    return mergeArgs(f!.g).map((o) =>
+      typeof o === "number" ? f!.env[o]! : o.k === "data" ? this.m.data[o.v]!.values : o.v,
+    );
+  }
+
+  /** Tiers: the merge-point state of `tier` exit `status`, greens then reds (as abstract
+   *  values; the reds are the exit's leaves in order). */
+  tierState(status: number): { greens: AVal[]; reds: AVal[] } {
+    const c = this.saved[status]!;
+    const f = c.frames[0]!;
+    const vars = mergeArgs(f.g);
+    const n = vars.length - c.leaves.length;
+    return { greens: vars.slice(0, n).map((o) => this.argument(f, o)), reds: c.leaves };
+  }
+
+  /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
+   *  path: the state just before it, which the first tier takes over (or a bridge starts from,
+   *  once the exit is hot). */
+  protected leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
+    // The exit passes the reds in order, virtuals made real: the state an entry of the tiers
+    // takes, so that the exit can go on in one (see `entered`).
+    const reds: AVal[] = [];
+    for (let i = n; i < vars.length; i++) {
+      const a = this.argument(f, vars[i]!);
+      if (a.k === "v") this.force(p, a.obj);
+      reds.push(this.resolve(a));
+    }
+    // (A virtual forced is a red leaf now, not its items.)
+    const at = frameWith(f, f.op - 1, only(f, vars).map(settledSlot));
+    if (at.op !== 0) this.generic([at]);
+    const status = this.save("tier", [at], p, -1, this.savedKey("tier", [at]), reds);
+    this.stats.regionExits++;
+    const args = [{ k: "int", v: 0 } as Operand, ...reds.map((a) => this.operand(p, a))];
+    p.rg.b.terminate(p.out, { k: "exit", status, args });
+  }
+}
