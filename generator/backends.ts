@@ -3,7 +3,8 @@
 //! harness and the benchmark all go through `runProgram`, so they compare like with like.
 
 import { writeFileSync } from "node:fs";
-import type { Lang } from "../interpreters/lang.ts";
+import { pathToFileURL } from "node:url";
+import { graphsOf, product, type Lang } from "./language.ts";
 import {
   BufferSource,
   OutputBuffer,
@@ -15,7 +16,6 @@ import {
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import { L3, type Status } from "../runtime/l3.ts";
@@ -101,12 +101,12 @@ const firstTiers = new Map<string, Entry>();
 
 /** The entry function of a language's first tier (its build stamp checked), loaded once. */
 export async function firstTier(lang: Lang): Promise<Entry> {
-  let entry = firstTiers.get(lang.name);
+  const path = product(lang, "tier1");
+  let entry = firstTiers.get(path);
   if (!entry) {
-    const url = new URL(`../generated/${lang.name}.tier1.ts`, import.meta.url);
-    checkStamp(url.pathname);
-    const mod = (await import(url.href)) as Record<string, unknown>;
-    firstTiers.set(lang.name, (entry = mod[lang.entry] as Entry));
+    checkStamp(path);
+    const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    firstTiers.set(path, (entry = mod[lang.entry] as Entry));
   }
   return entry;
 }
@@ -123,7 +123,7 @@ const graph: Backend = {
   name: "graph",
   dumps: ["graphs"],
   run(lang, code, arg, opts) {
-    const m = loadGraphs(lang.name);
+    const m = graphsOf(lang);
     if (opts.dump === "graphs") opts.log?.write(printModule(m));
     return valueOf(new L3(m).run(lang.entry, [code, arg]));
   },
@@ -145,7 +145,7 @@ export function runJit(
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
   const program = new Program(
-    loadGraphs(lang.name),
+    graphsOf(lang),
     lang.entry,
     code,
     {
@@ -204,10 +204,12 @@ export const nativeFactory: NativeFactory = (m, resolve) => {
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
 export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
-  const url = new URL(`../generated/${lang.name}.ts`, import.meta.url);
-  checkStamp(url.pathname);
+  const path = product(lang, "specialiser");
+  checkStamp(path);
   // The language's own module, not the index of all three (a third of the load time).
-  const { compiled } = (await import(url.href)) as { compiled: Record<string, Compiled> };
+  const { compiled } = (await import(pathToFileURL(path).href)) as {
+    compiled: Record<string, Compiled>;
+  };
   return compiled;
 }
 
@@ -273,7 +275,7 @@ export async function runTiered(
   const dump = log && residualDump(log);
   const entry = await firstTier(lang);
   const t0 = performance.now();
-  const program = new TieredProgram(loadGraphs(lang.name), {
+  const program = new TieredProgram(graphsOf(lang), {
     policy,
     compiled: how.compiled,
     target: how.target,

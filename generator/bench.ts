@@ -29,8 +29,7 @@ import { renderSvg } from "../bench/svg.ts";
 import { tlToC } from "../bench/tl2c.ts";
 import { tlrToC } from "../bench/tlr2c.ts";
 import { workloads, type Workload } from "../bench/workloads.ts";
-import { langs, type Lang } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, type Lang, graphsOf } from "./language.ts";
 import { GraphBuilder } from "../runtime/ir/build.ts";
 import { specialise } from "../runtime/specialiser/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
@@ -283,7 +282,7 @@ export async function runBench(
 
 /** Why a workload cannot run here, if it cannot. */
 function unavailable(w: Workload): string | undefined {
-  if (!langs[w.lang]) return `the ${w.lang} language is not registered (interpreters/lang.ts)`;
+  if (!langs[w.lang]) return `the ${w.lang} language is not one of this repository's (interpreters/futamura.ts)`;
   if (!existsSync(root + w.file)) return `${w.file} is absent`;
   return undefined;
 }
@@ -504,7 +503,7 @@ async function specTimes(
 ): Promise<SpecTimes | { error: string }> {
   const compiled = await generated(lang);
   if (!compiled) return { error: `no generated specialiser for ${lang.name}` };
-  const graphs = loadGraphs(lang.name);
+  const graphs = graphsOf(lang);
   const args: AVal[] = [
     { k: "a", arr: code, type: "u8[]" },
     { k: "r", o: 0, type: "i32" },

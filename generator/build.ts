@@ -2,28 +2,32 @@
 //! `futamura generate`, checked in, and compared by `futamura check` (which `npm test` runs), so
 //! nothing at run time needs ts-morph and nothing in `generated/` can silently go stale.
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { langs, type Lang } from "../interpreters/lang.ts";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { format } from "prettier";
 import { printModule } from "../runtime/ir/print.ts";
 import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
 import { emitSpecialiser } from "./emit.ts";
-import { emitFirstTier } from "./first-tier.ts";
+import { emitFirstTier, specifierOf } from "./first-tier.ts";
 import { buildGraphs, sourceFileOf } from "./frontend/index.ts";
+import { langs, product, stampedSource, type Lang } from "./language.ts";
 
 export interface Artifact {
+  /** Where it goes (an absolute path). */
   path: string;
   text: string;
 }
 
 export const root = new URL("../", import.meta.url).pathname;
+/** futamura's runtime, which generated code imports. */
+const runtime = join(root, "runtime");
 
 /** The header of every generated file: what made it, from what (`runtime/stamp.ts` checks it
  *  before a backend uses the file). */
 export function header(comment: string, lang: Lang, source: string): string {
-  return stampLine(comment, lang.source, source);
+  return stampLine(comment, stampedSource(lang), source);
 }
 
 export class SubsetError extends Error {
@@ -33,34 +37,43 @@ export class SubsetError extends Error {
 }
 
 function frontend(lang: Lang): { source: string; module: Module } {
-  const source = readFileSync(root + lang.source, "utf8");
-  const r = buildGraphs(root + lang.source, lang.entry, { text: source });
+  const source = readFileSync(lang.source, "utf8");
+  const r = buildGraphs(lang.source, lang.entry, { text: source });
   if (!r.module) throw new SubsetError(r.violations);
   return { source, module: r.module };
 }
 
-/** What `generated/` holds for an interpreter: its graphs, and its specialiser. */
+/** What an interpreter's build products are: its graphs, its specialiser, its first tier. */
 export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
   const { source, module } = frontend(lang);
   const graphs = {
-    path: `generated/${lang.name}.graphs`,
+    path: product(lang, "graphs"),
     text: header(";", lang, source) + "\n" + printModule(module),
   };
   const bt = analyse(module, lang.entry);
   if (bt.errors.length)
-    throw new SubsetError(bt.errors.map((e) => `${lang.source}: ${e} (see futamura explain)`));
-  const ts = emitSpecialiser(module, bt, source, header("", lang, source).trim());
+    throw new SubsetError(
+      bt.errors.map((e) => `${relative(process.cwd(), lang.source)}: ${e} (see futamura explain)`),
+    );
+  const specPath = product(lang, "specialiser");
+  const ts = emitSpecialiser(
+    module,
+    bt,
+    source,
+    header("", lang, source).trim(),
+    specifierOf(runtime, specPath),
+  );
   const spec = {
-    path: `generated/${lang.name}.ts`,
+    path: specPath,
     text: await format(ts, { parser: "typescript", printWidth: 100 }),
   };
-  const tierPath = `generated/${lang.name}.tier1.ts`;
+  const tierPath = product(lang, "tier1");
   const tier = emitFirstTier(
-    sourceFileOf(root + lang.source)!,
+    sourceFileOf(lang.source)!,
     module.driver!,
     header("", lang, source).trim(),
-    root + tierPath,
-    root + "runtime",
+    tierPath,
+    runtime,
   );
   if (!tier.text) throw new SubsetError(tier.violations);
   const first = {
@@ -70,6 +83,8 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
   return [graphs, spec, first];
 }
 
+/** The build products of this repository's interpreters, and the index of their specialisers
+ *  (tests load them all). */
 export async function artifacts(): Promise<Artifact[]> {
   const names = Object.keys(langs);
   const index = [
@@ -83,21 +98,23 @@ export async function artifacts(): Promise<Artifact[]> {
   return [
     ...each,
     {
-      path: "generated/index.ts",
+      path: join(root, "generated/index.ts"),
       text: await format(index, { parser: "typescript", printWidth: 100 }),
     },
   ];
 }
 
-/** Files in `generated/` that differ from what the sources give now. */
+/** Products that differ from what the sources give now. */
 export function stale(list: Artifact[]): Artifact[] {
-  return list.filter(
-    (a) => !existsSync(root + a.path) || readFileSync(root + a.path, "utf8") !== a.text,
-  );
+  return list.filter((a) => !existsSync(a.path) || readFileSync(a.path, "utf8") !== a.text);
 }
 
+/** Writes the products that are stale (their folder made if needed); gives those. */
 export function generate(list: Artifact[]): Artifact[] {
   const changed = stale(list);
-  for (const a of changed) writeFileSync(root + a.path, a.text);
+  for (const a of changed) {
+    mkdirSync(dirname(a.path), { recursive: true });
+    writeFileSync(a.path, a.text);
+  }
   return changed;
 }

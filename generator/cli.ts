@@ -9,8 +9,9 @@
 //! path) never reach the terminal raw.
 
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { LoadError, langs } from "../interpreters/lang.ts";
+import { LoadError, graphsOf, language, langs } from "./language.ts";
 import { VmError } from "../runtime/hints.ts";
 import { StaleBuild } from "../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
@@ -21,7 +22,7 @@ export class UsageError extends Error {}
 const HELP = `futamura: a specialiser generator for interpreters written in TypeScript
 
 usage:
-  futamura run <lang> <program-file> [args...] [options]
+  futamura run <interpreter> <program-file> [args...] [options]
       --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --threshold N    passes through a position before the JIT compiles from it, with no warm-up
@@ -30,19 +31,24 @@ usage:
       --dump WHAT      print an intermediate form to stderr (see the backend)
   futamura graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)
-  futamura fuzz <lang> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
+  futamura fuzz <interpreter> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
                        [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE]: differential testing
-  futamura bta <lang>  print the interpreter's graphs with every value marked green or red
-  futamura explain <lang> <function> <variable>
+  futamura bta <interpreter>
+                       print the interpreter's graphs with every value marked green or red
+  futamura explain <interpreter> <function> <variable>
                        say why a value is red: the chain of operations that made it so
   futamura bench [--quick] [--reps N] [--cap S] [--interp-cap S] [--only NAME,...] [--backends a,b,...]: the performance record (bench/)
-  futamura generate    regenerate what is stale in generated/
-  futamura check       fail if anything in generated/ is stale
+  futamura generate [<interpreter.ts>]
+                       remake what is stale of the interpreter's build products (the
+                       generated/ folder beside it; without one, this repository's)
+  futamura check [<interpreter.ts>]
+                       fail if any of them is stale
   futamura start       regenerate what is stale, run every example program on every
                        backend and print a table
   futamura --help
 
-languages: ${Object.keys(langs).join(", ")}
+<interpreter>: the path of an interpreter's .ts file, or one of ${Object.keys(langs).join(", ")}
+  (a futamura.ts beside it may describe it: entry, loader, convention; see docs/GUIDE.md)
 exit status: 0 success, 1 interpreter error, 2 usage or load error, 3 internal error,
   4 the program's input or output failed (EPIPE, a reader gone, ends quietly with 0)`;
 
@@ -72,7 +78,7 @@ export async function main(
         return await (await import("./start.ts")).start(out);
       case "generate":
       case "check":
-        return await buildCommand(command, out, err);
+        return await buildCommand(command, rest, out, err);
       case "graphs":
         return await graphsCommand(rest, out, err);
       case "explain":
@@ -148,10 +154,8 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     ]),
   ) as typeof parsed.values;
   const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
-  if (!langName || !file) throw new UsageError("run <lang> <program-file> [args...]");
-  const lang = langs[langName];
-  if (!lang)
-    throw new UsageError(`unknown language '${langName}' (${Object.keys(langs).join(", ")})`);
+  if (!langName || !file) throw new UsageError("run <interpreter> <program-file> [args...]");
+  const lang = await language(langName);
   const backend = backends[values.backend];
   if (!backend)
     throw new UsageError(
@@ -286,26 +290,31 @@ function formatStats(stats: Record<string, unknown>): string {
 
 async function buildCommand(
   command: "generate" | "check",
+  argv: string[],
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const { artifacts, generate, stale, SubsetError } = await import("./build.ts");
+  if (argv.length > 1) throw new UsageError(`${command} [<interpreter.ts>]`);
+  const { artifacts, generate, langArtifacts, stale, SubsetError } = await import("./build.ts");
+  const shown = (path: string) => relative(process.cwd(), path);
   try {
-    const list = await artifacts();
+    const list = argv[0] ? await langArtifacts(await language(argv[0])) : await artifacts();
+    const where = argv[0] ? "the build products" : "generated/";
     if (command === "generate") {
       const changed = generate(list);
       out.write(
         changed.length
-          ? changed.map((a) => `wrote ${a.path}\n`).join("")
-          : "generated/ is up to date\n",
+          ? changed.map((a) => `wrote ${shown(a.path)}\n`).join("")
+          : `${where} ${argv[0] ? "are" : "is"} up to date\n`,
       );
       return 0;
     }
     const old = stale(list);
-    if (!old.length) return (out.write("generated/ is up to date\n"), 0);
+    if (!old.length) return (out.write(`${where} ${argv[0] ? "are" : "is"} up to date\n`), 0);
+    const fix = argv[0] ? `futamura generate ${argv[0]}` : "npm run generate";
     err.write(
       old
-        .map((a) => `stale: ${a.path} does not match its source; run \`npm run generate\`\n`)
+        .map((a) => `stale: ${shown(a.path)} does not match its source; run \`${fix}\`\n`)
         .join(""),
     );
     return 1;
@@ -334,8 +343,7 @@ async function graphsCommand(
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("graphs <interpreter.ts> [--entry NAME]");
   const file = positionals[0]!;
-  const lang = Object.values(langs).find((l) => file.endsWith(l.source));
-  const entry = values.entry ?? lang?.entry ?? "interpret";
+  const entry = values.entry ?? (await language(file)).entry;
   const { buildGraphs } = await import("./frontend/index.ts");
   const { printModule } = await import("../runtime/ir/print.ts");
   const r = buildGraphs(file, entry, { text: readText(file, "utf8") });
@@ -350,14 +358,13 @@ async function btaCommand(
   out: NodeJS.WritableStream,
 ): Promise<number> {
   const [name, fn, variable] = argv;
-  const lang = name === undefined ? undefined : langs[name];
-  if (!lang || (command === "explain" ? argv.length !== 3 : argv.length !== 1))
+  if (name === undefined || (command === "explain" ? argv.length !== 3 : argv.length !== 1))
     throw new UsageError(
-      command === "explain" ? "explain <lang> <function> <variable>" : "bta <lang>",
+      command === "explain" ? "explain <interpreter> <function> <variable>" : "bta <interpreter>",
     );
+  const lang = await language(name);
   const { analyse, explain, printBinding } = await import("./bta.ts");
-  const { loadGraphs } = await import("../runtime/graphs.ts");
-  const m = loadGraphs(lang.name);
+  const m = graphsOf(lang);
   const bt = analyse(m, lang.entry);
   if (command === "bta") return (out.write(printBinding(m, bt) + "\n"), 0);
   const lines = explain(m, bt, fn!, variable!);

@@ -254,7 +254,7 @@ function sliceWith(sf: SourceFile, node: Node, edits: Edit[]): string {
 }
 
 /** The specifier by which a module at `to` imports the file at `target` (an absolute path). */
-function specifierOf(target: string, to: string): string {
+export function specifierOf(target: string, to: string): string {
   const rel = relative(dirname(to), target);
   return rel.startsWith(".") ? rel : `./${rel}`;
 }

@@ -2,7 +2,7 @@
 //! program of every interpreter on every backend and prints a table of results and times.
 
 import { readFileSync, readdirSync } from "node:fs";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "./language.ts";
 import { backends, runProgram, type Outcome } from "./backends.ts";
 import { artifacts, generate, root } from "./build.ts";
 

@@ -6,7 +6,7 @@
 //! a label. `.byte N ...` emits raw bytes (0..255 or -128..-1), so malformed bytecode can be
 //! written too. Every error is a LoadError `file:line: message`.
 
-import { LoadError } from "./lang.ts";
+import { LoadError } from "../runtime/hints.ts";
 
 /** A language's instruction set, as far as the assembler is concerned. */
 export interface Isa {

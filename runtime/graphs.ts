@@ -1,6 +1,6 @@
-//! Loads an interpreter's graphs from `generated/<lang>.graphs`: the run-time side of the build
-//! step, which needs no ts-morph. A file whose stamp does not match its interpreter's source is
-//! refused (`stamp.ts`).
+//! Reads an interpreter's graphs from its build product (`<lang>.graphs`, whose path the caller
+//! gives): the run-time side of the build step, which needs no ts-morph. A file whose stamp
+//! does not match its interpreter's source is refused (`stamp.ts`).
 
 import { readFileSync } from "node:fs";
 import { parseModule } from "./ir/parse.ts";
@@ -9,14 +9,13 @@ import { checkStamp } from "./stamp.ts";
 
 const cache = new Map<string, Module>();
 
-export function loadGraphs(lang: string): Module {
-  let m = cache.get(lang);
+export function readGraphs(path: string): Module {
+  let m = cache.get(path);
   if (!m) {
-    const path = new URL(`../generated/${lang}.graphs`, import.meta.url).pathname;
     const text = readFileSync(path, "utf8");
     checkStamp(path, text.slice(0, text.indexOf("\n")));
     m = parseModule(text);
-    cache.set(lang, m);
+    cache.set(path, m);
   }
   return m;
 }

@@ -14,6 +14,16 @@ export class VmError extends Error {
   }
 }
 
+/** The error a language's loader (its assembler, its parser: ordinary TypeScript beside the
+ *  interpreter) throws for a program text it cannot load; the message names the place,
+ *  `file:line: message`. The command line reports it as a load error (exit 2). */
+export class LoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LoadError";
+  }
+}
+
 /** The message of the fuel error, shared by every backend. */
 export const STEP_LIMIT = "step limit exceeded";
 

@@ -2,7 +2,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { LoadError, langs } from "../interpreters/lang.ts";
+import { LoadError, langs } from "../generator/language.ts";
 
 const tlr = (src: string): number[] => Array.from(langs.tlr.load(src, "a.tlr"));
 const tl = (src: string): number[] => Array.from(langs.tl.load(src, "a.tl"));

@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Outcome } from "../generator/backends.ts";
 import { main } from "../generator/cli.ts";
 import { byteExamples } from "../generator/start.ts";
-import { LoadError, langs } from "../interpreters/lang.ts";
+import { LoadError, langs } from "../generator/language.ts";
 import { VmError } from "../runtime/hints.ts";
 
 const bf = langs.bf!;

@@ -14,8 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND, backends, runProgram, type Backend } from "../generator/backends.ts";
 import { main } from "../generator/cli.ts";
 import { examples } from "../generator/start.ts";
-import { langs } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 
@@ -160,7 +159,7 @@ describe("exit 0: success", () => {
     expect(r.code).toBe(0);
     expect(r.err).toBe("");
     expect(r.out).toMatch(/^futamura: /);
-    expect(r.out).toContain("futamura run <lang> <program-file>");
+    expect(r.out).toContain("futamura run <interpreter> <program-file>");
     for (const b of BACKENDS) expect(r.out).toContain(b);
     expect((await cli("-h")).code).toBe(0);
   });
@@ -191,8 +190,11 @@ describe("exit 2: usage errors", () => {
     expect(r.err.endsWith("\n") && r.err.indexOf("\n") === r.err.length - 1, r.err).toBe(true);
   }
 
-  it("unknown language", async () => {
-    await usage(["run", "cobol", SQUARE, "7"], "usage: unknown language 'cobol' (");
+  it("unknown language: neither a shorthand nor a file", async () => {
+    await usage(
+      ["run", "cobol", SQUARE, "7"],
+      "cobol: no such interpreter (neither a file nor one of ",
+    );
     expect((await cli("run", "cobol", SQUARE, "7")).err).toContain(Object.keys(langs).join(", "));
   });
 
@@ -208,8 +210,8 @@ describe("exit 2: usage errors", () => {
 
   it("missing arguments", async () => {
     await usage(["run", "tlr", SQUARE], "usage: tlr programs take one integer argument");
-    await usage(["run", "tlr"], "usage: run <lang> <program-file>");
-    await usage(["run"], "usage: run <lang> <program-file>");
+    await usage(["run", "tlr"], "usage: run <interpreter> <program-file>");
+    await usage(["run"], "usage: run <interpreter> <program-file>");
     await usage(["run", "tlr", SQUARE, "1", "2"], "usage: tlr programs take one integer argument");
   });
 
@@ -288,7 +290,7 @@ describe("exit 2: usage errors", () => {
   it("no command prints the usage and exits 2", async () => {
     const r = await cli();
     expect(r.code).toBe(2);
-    expect(r.out + r.err).toContain("futamura run <lang> <program-file>");
+    expect(r.out + r.err).toContain("futamura run <interpreter> <program-file>");
   });
 });
 
@@ -489,7 +491,7 @@ describe("--stats and --dump go to stderr", () => {
     const r = await cli("run", "tlr", SQUARE, "7", "--backend", "graph", "--dump", "graphs");
     expect(r.code).toBe(0);
     expect(r.out).toBe("49\n");
-    expect(r.err).toBe(printModule(loadGraphs("tlr")));
+    expect(r.err).toBe(printModule(graphsOf(langs.tlr!)));
     expect(r.err).toContain("merge_point");
   });
 

@@ -9,9 +9,8 @@
 
 import { describe, expect, it } from "vitest";
 import { backends, nativeFactory, runProgram } from "../generator/backends.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { setIo } from "../runtime/hints.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
 import { Program } from "../runtime/jit.ts";
 import { L3 } from "../runtime/l3.ts";
 import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
@@ -100,7 +99,7 @@ async function stepsOf(f: () => unknown): Promise<Map<string, number>> {
 function program(lang: "bf" | "tl", text: string, policy: Policy, compiled: boolean): Program {
   const l = langs[lang]!;
   return new Program(
-    loadGraphs(lang),
+    graphsOf(langs[lang]!),
     l.entry,
     l.load(text, `shape.${lang}`),
     { policy, target, compiled: compiled ? specialisers[lang] : undefined },
@@ -158,7 +157,7 @@ describe("the JIT's work over a program's life is bounded", () => {
       go();
       return out;
     };
-    const expected = run(() => new L3(loadGraphs("bf")).run(langs.bf!.entry, [code, 0]));
+    const expected = run(() => new L3(graphsOf(langs.bf!)).run(langs.bf!.entry, [code, 0]));
     const maxWork = 1_000_000;
     const before = workDone();
     const r = await runProgram(tiered, langs.bf!, code, 0, {

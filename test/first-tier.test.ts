@@ -11,7 +11,7 @@ import { backends, runProgram } from "../generator/backends.ts";
 import { emitFirstTier } from "../generator/first-tier.ts";
 import { buildGraphs, sourceFileOf } from "../generator/frontend/index.ts";
 import { programs } from "../generator/fuzz/generators.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { STAY, type OnHot, type PortalLoop } from "../runtime/tiers/counters.ts";
 
 const root = new URL("../", import.meta.url).pathname;

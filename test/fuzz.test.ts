@@ -18,12 +18,12 @@ import { TL_OPS, TLR_OPS, disassemble, hex } from "../generator/fuzz/ops.ts";
 import { InProcess, kind, runOne, type Ran } from "../generator/fuzz/run.ts";
 import { WorkerPool } from "../generator/fuzz/workers.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { VmError, writeByte } from "../runtime/hints.ts";
 
 /** The error messages an interpreter can raise, read from its source. */
 function errorKinds(lang: string): string[] {
-  const src = readFileSync(new URL(`../${langs[lang]!.source}`, import.meta.url), "utf8");
+  const src = readFileSync(langs[lang]!.source, "utf8");
   return [...new Set([...src.matchAll(/new VmError\("([^"]+)"\)/g)].map((m) => `error: ${m[1]}`))];
 }
 

@@ -4,8 +4,7 @@ import { specialisers } from "../generated/index.ts";
 import { analyse, explain, printBinding } from "../generator/bta.ts";
 import { artifacts } from "../generator/build.ts";
 import { examples } from "../generator/start.ts";
-import { langs } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import type { Compiled } from "../runtime/specialiser/engine.ts";
@@ -19,7 +18,7 @@ function both(lang: string, code: Uint8Array) {
     { k: "a", arr: code, type: "u8[]" },
     { k: "r", o: 0, type: "i32" },
   ];
-  const m = loadGraphs(lang);
+  const m = graphsOf(langs[lang]!);
   const pe = specialise(m, langs[lang]!.entry, args);
   const gen = specialise(m, langs[lang]!.entry, args, undefined, specialisers[lang]);
   return { pe: printModule(pe.module), gen: printModule(gen.module) };
@@ -28,7 +27,7 @@ function both(lang: string, code: Uint8Array) {
 describe("binding-time analysis", () => {
   for (const lang of Object.keys(langs))
     it(`marks every value of ${lang} green or red (golden text)`, async () => {
-      const m = loadGraphs(lang);
+      const m = graphsOf(langs[lang]!);
       const bt = analyse(m, langs[lang]!.entry);
       expect(bt.errors).toEqual([]);
       await expect(printBinding(m, bt)).toMatchFileSnapshot(`golden/bta/${lang}.txt`);
@@ -54,7 +53,7 @@ describe("binding-time analysis", () => {
   });
 
   it("explains why a value is red, back to where it started", () => {
-    const m = loadGraphs("tl");
+    const m = graphsOf(langs.tl!);
     const lines = explain(m, analyse(m, "interpret"), "execute", "depth");
     expect(lines[0]).toMatch(/^depth\.\d+ in @execute is red: declared red by the driver/);
     expect(explain(m, analyse(m, "interpret"), "execute", "pc")).toEqual([
@@ -82,8 +81,7 @@ describe("generated specialisers", () => {
   });
 
   it("match what the generator makes from the interpreters now", async () => {
-    for (const a of await artifacts())
-      expect(readFileSync(root + a.path, "utf8"), a.path).toBe(a.text);
+    for (const a of await artifacts()) expect(readFileSync(a.path, "utf8"), a.path).toBe(a.text);
   });
 
   it("go on generically where the engine does not know a length they take as green", () => {

@@ -11,9 +11,8 @@ import {
   runTiered,
   type Backend,
 } from "../generator/backends.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { setIo } from "../runtime/hints.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { Program } from "../runtime/jit.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
@@ -34,7 +33,7 @@ const load = (lang: typeof tl, file: string) =>
 /** A program specialised whole from its entry (the `pe` and `x64` backends' JIT). */
 const program = (lang: typeof tlr, code: Uint8Array, target: "l3" | "x64") =>
   new Program(
-    loadGraphs(lang.name),
+    graphsOf(lang),
     lang.entry,
     code,
     { policy: defaultPolicy, compiled: specialisers[lang.name], target },
@@ -117,7 +116,7 @@ describe("the code cache of a program", () => {
 
   it("its residual graphs, continuations included, print and parse like any module", () => {
     const gs: string[] = [];
-    const p = new Program(loadGraphs("tl"), tl.entry, load(tl, "switch.tl"), {
+    const p = new Program(graphsOf(langs.tl!), tl.entry, load(tl, "switch.tl"), {
       policy: defaultPolicy,
       target: "l3",
       onGraphs: (graphs, data) => gs.push(printModule({ graphs, data })),

@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Backend } from "../generator/backends.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { readByte, step, writeByte } from "../runtime/hints.ts";
 import { NativeLimit } from "../runtime/x64/native.ts";
 

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram } from "../generator/backends.ts";
-import { langs } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
@@ -14,7 +13,7 @@ const root = new URL("../", import.meta.url).pathname;
 function residual(lang: string, text: string) {
   const l = langs[lang]!;
   const code = l.load(text, "test");
-  const r = specialise(loadGraphs(lang), l.entry, [
+  const r = specialise(graphsOf(langs[lang]!), l.entry, [
     { k: "a", arr: code, type: "u8[]" },
     { k: "r", o: 0, type: "i32" },
   ]);

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram } from "../generator/backends.ts";
-import { langs } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { specialise } from "../runtime/specialiser/pe.ts";
 
@@ -12,7 +11,7 @@ const code = tl.load(readFileSync(root + "interpreters/programs/switch.tl", "utf
 
 describe("promotion", () => {
   it("ends the residual path in an exit where the promoted value is a run-time one", () => {
-    const r = specialise(loadGraphs("tl"), tl.entry, [
+    const r = specialise(graphsOf(langs.tl!), tl.entry, [
       { k: "a", arr: code, type: "u8[]" },
       { k: "r", o: 0, type: "i32" },
     ]);
@@ -38,7 +37,7 @@ describe("promotion", () => {
       readFileSync(root + "interpreters/programs/brstk.tl", "utf8"),
       "brstk.tl",
     );
-    const r = specialise(loadGraphs("tl"), tl.entry, [
+    const r = specialise(graphsOf(langs.tl!), tl.entry, [
       { k: "a", arr: brstk, type: "u8[]" },
       { k: "r", o: 0, type: "i32" },
     ]);

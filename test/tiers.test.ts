@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Backend } from "../generator/backends.ts";
 import { programs } from "../generator/fuzz/generators.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 

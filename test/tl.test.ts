@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { setFuel, VmError } from "../runtime/hints.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { interpret } from "../interpreters/tl.ts";
 
 const INT_MIN = -2147483648;

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { setFuel, VmError } from "../runtime/hints.ts";
-import { langs } from "../interpreters/lang.ts";
+import { langs } from "../generator/language.ts";
 import { interpret } from "../interpreters/tlr.ts";
 
 const INT_MIN = -2147483648;

@@ -7,9 +7,8 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { backends, nativeFactory, runProgram, type Backend } from "../generator/backends.ts";
 import { examples } from "../generator/start.ts";
-import { langs, type Lang } from "../interpreters/lang.ts";
+import { langs, type Lang, graphsOf } from "../generator/language.ts";
 import { getFuel, setFuel, setIo } from "../runtime/hints.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
 import { OPS } from "../runtime/ir/ops.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import type { Graph } from "../runtime/ir/types.ts";
@@ -506,7 +505,7 @@ b2:
         .map(([range]) => range);
     const before = new Set(wx());
     const code = langs.bf!.load(",.", "read.b");
-    const spec = specialise(loadGraphs("bf"), "run", [{ k: "a", arr: code, type: "u8[]" }]);
+    const spec = specialise(graphsOf(langs.bf!), "run", [{ k: "a", arr: code, type: "u8[]" }]);
     const native = new NativeModule(spec.module);
     let during: string[] = [];
     let ours = "";
@@ -563,7 +562,7 @@ b2:
   it("gives perf a symbol per residual operation, covering the code without overlap", () => {
     const code = load("tl", "interpreters/programs/loop.tl");
     const p = new Program(
-      loadGraphs("tl"),
+      graphsOf(langs.tl!),
       "interpret",
       code,
       { policy: defaultPolicy, target: "x64" },

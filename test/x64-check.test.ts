@@ -7,8 +7,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { examples } from "../generator/start.ts";
 import { programs } from "../generator/fuzz/generators.ts";
-import { langs } from "../interpreters/lang.ts";
-import { loadGraphs } from "../runtime/graphs.ts";
+import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { specialise, type Specialised } from "../runtime/specialiser/pe.ts";
@@ -37,7 +36,7 @@ function specialised(lang: string, code: Uint8Array, fuel: boolean): Specialised
   try {
     const arg = { k: "r", o: 0, type: "i32" } as const;
     return specialise(
-      loadGraphs(lang),
+      graphsOf(langs[lang]!),
       langs[lang]!.entry,
       [{ k: "a", arr: code, type: "u8[]" }, arg],
       { ...defaultPolicy, fuel },

@@ -7,6 +7,7 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli.ts";
+import { language, langs } from "../language.ts";
 import { formatFailure, formatProgress, formatSummary } from "./format.ts";
 import { programs } from "./generators.ts";
 import { fuzz, type FuzzOptions, type FuzzReport } from "./harness.ts";
@@ -16,13 +17,13 @@ import { fuzzSchedule } from "./schedule.ts";
 import type { Tally } from "./tally.ts";
 
 const USAGE =
-  "fuzz <lang> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]\n" +
+  "fuzz <interpreter> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]\n" +
   "            [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE] [--block N]";
 
 /** Failures printed in full; the rest are counted. */
 const SHOWN = 20;
 
-/** `futamura fuzz <lang> ...` (see USAGE and the header). */
+/** `futamura fuzz <interpreter> ...` (see USAGE and the header). */
 export async function fuzzCommand(
   argv: string[],
   out: NodeJS.WritableStream,
@@ -30,7 +31,14 @@ export async function fuzzCommand(
 ): Promise<number> {
   const { values, positionals } = parse(argv);
   if (positionals.length !== 1) throw new UsageError(USAGE);
-  const lang = positionals[0]!;
+  // A path names a language too; fuzzing needs its program generator, which only this
+  // repository's languages have so far.
+  const resolved = await language(positionals[0]!);
+  if (langs[resolved.name] !== resolved)
+    throw new UsageError(
+      `no program generator for ${resolved.name}: fuzz runs ${Object.keys(langs).join(", ")} (a generic generator from an instruction set is yet to come)`,
+    );
+  const lang = resolved.name;
   const scheduled = values.minutes !== undefined || values.seeds !== undefined;
   if (scheduled && [values.seed, values.count, values.index].some((v) => v !== undefined))
     throw new UsageError(

@@ -25,7 +25,7 @@
 //! worker processes; whenever a backend runs machine code (`native`) they go to workers, so that
 //! a crash or a hang is reported with its seed and index.
 
-import { langs, type Lang } from "../../interpreters/lang.ts";
+import { langs, type Lang } from "../language.ts";
 import { backends as registry, type Backend } from "../backends.ts";
 import { UsageError } from "../cli.ts";
 import { ProgramCache } from "./generators.ts";

@@ -3,7 +3,7 @@
 //! whole) and is plain data, so that a `Runner` can run it in this process or send it to a
 //! worker process (workers.ts) and get the same answer back.
 
-import type { Lang } from "../../interpreters/lang.ts";
+import type { Lang } from "../language.ts";
 import { STEP_LIMIT } from "../../runtime/hints.ts";
 import { backends as registry, runProgram, type Backend } from "../backends.ts";
 import { UsageError } from "../cli.ts";

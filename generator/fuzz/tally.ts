@@ -4,7 +4,7 @@
 //! processes finish when they finish); the failures are sorted by seed and index at the end, so
 //! a report does not depend on how many workers ran it.
 
-import type { Lang } from "../../interpreters/lang.ts";
+import type { Lang } from "../language.ts";
 import type { Backend } from "../backends.ts";
 import { programDigest, type ProgramCache } from "./generators.ts";
 import { disassemble, hex } from "./ops.ts";

@@ -19,7 +19,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { langs, type Lang } from "../../interpreters/lang.ts";
+import { langs, type Lang } from "../language.ts";
 import type { Backend } from "../backends.ts";
 import { UsageError } from "../cli.ts";
 import { ProgramCache, programDigest } from "./generators.ts";

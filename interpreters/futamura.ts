@@ -1,36 +1,13 @@
-//! The languages futamura knows: where each interpreter lives, how its programs are assembled,
-//! and how to run one natively.
+//! The languages of this folder, as futamura reads them: for each interpreter, its source, the
+//! entry function, how a program file becomes bytecode (its loader) and how a program is run
+//! (an integer argument and a printed result, or bytes in and out). Any folder holding
+//! interpreters may have such a file (`futamura.ts`, exporting `languages` and optionally
+//! `generated`); without one, an interpreter's program files are their bytes (see
+//! `generator/language.ts`).
 
 import { assemble, type Isa } from "./asm.ts";
-import { interpret as tlInterpret } from "./tl.ts";
-import { interpret as tlrInterpret } from "./tlr.ts";
-import { run as bfRun } from "./bf.ts";
-
-/** A program text that does not assemble; the message is `file:line: message`. */
-export class LoadError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "LoadError";
-  }
-}
-
-export interface Lang {
-  /** "tlr" | "tl" */
-  name: string;
-  /** Interpreter source relative to the project root, e.g. "interpreters/tlr.ts". */
-  source: string;
-  /** Name of the exported entry function in `source`. */
-  entry: string;
-  /** Program file extension, ".tlr" / ".tl". */
-  ext: string;
-  /** "int": takes one int32 argument, prints one decimal integer. "bytes": reads stdin and
-   *  writes bytes to stdout (the entry's result is ignored). */
-  convention: "int" | "bytes";
-  /** Assembles a program text; throws LoadError. */
-  load(text: string, file: string): Uint8Array;
-  /** Runs the interpreter natively; throws VmError for a faulty program. */
-  native(code: Uint8Array, arg: number): number;
-}
+import { LoadError } from "../runtime/hints.ts";
+import type { Descriptor } from "../generator/language.ts";
 
 // The opcode numbers repeat those of the interpreters (which, being in the subset, cannot
 // export them); test/asm.test.ts checks them against the interpreter sources.
@@ -82,35 +59,32 @@ const TL_ISA: Isa = {
   labels: "relative", // branch offsets count from the byte after the operand
 };
 
-export const langs: Record<string, Lang> = {
+export const languages: Record<string, Descriptor> = {
   tlr: {
-    name: "tlr",
-    source: "interpreters/tlr.ts",
+    source: "./tlr.ts",
     entry: "interpret",
     ext: ".tlr",
     convention: "int",
     load: (text, file) => assemble(text, file, TLR_ISA),
-    native: (code, arg) => tlrInterpret(code, arg | 0),
   },
   tl: {
-    name: "tl",
-    source: "interpreters/tl.ts",
+    source: "./tl.ts",
     entry: "interpret",
     ext: ".tl",
     convention: "int",
     load: (text, file) => assemble(text, file, TL_ISA),
-    native: (code, arg) => tlInterpret(code, arg | 0),
   },
   bf: {
-    name: "bf",
-    source: "interpreters/bf.ts",
+    source: "./bf.ts",
     entry: "run",
     ext: ".b",
     convention: "bytes",
     load: (text, file) => loadBrainfuck(text, file),
-    native: (code) => bfRun(code),
   },
 };
+
+/** This repository's build products live at its root, not beside the interpreters. */
+export const generated = "../generated";
 
 /** A Brainfuck program is its bytes (the text read as latin1); brackets that do not pair up
  *  are a load error at the offending bracket, `file:line:col: unmatched '['`. */

@@ -1,0 +1,225 @@
+//! A language, as every command sees it: an interpreter source file anywhere on disk, the
+//! function that runs a program (its entry), how a program file becomes bytecode, and where its
+//! build products live. `futamura run path/to/interp.ts prog` resolves one from the path
+//! (`language`); `tlr`, `tl` and `bf` are shorthands for this repository's own.
+//!
+//! What the interpreter's folder says about it, if anything, is its *descriptor*: a file
+//! `futamura.ts` beside it exporting `languages` (a `Descriptor` per language, by name, each
+//! naming its source) and optionally `generated` (the folder of the build products, relative to
+//! the descriptor; `generated` beside it by default). Without a descriptor, or for what it
+//! leaves out: the name is the file's, the entry its one exported function, a program file's
+//! bytes are the bytecode, and an entry taking the bytecode and an integer is run with one
+//! integer argument and its result printed, one taking only the bytecode reads and writes bytes.
+//! Interpreters are ES modules (their project's package.json says `"type": "module"`).
+
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { LoadError } from "../runtime/hints.ts";
+import { readGraphs } from "../runtime/graphs.ts";
+import type { Module } from "../runtime/ir/types.ts";
+import * as builtinFolder from "../interpreters/futamura.ts";
+import { interpret as tlInterpret } from "../interpreters/tl.ts";
+import { interpret as tlrInterpret } from "../interpreters/tlr.ts";
+import { run as bfRun } from "../interpreters/bf.ts";
+
+export { LoadError };
+
+/** What a descriptor says about one language (every field but `source` optional). */
+export interface Descriptor {
+  /** The interpreter's source, relative to the descriptor's folder. */
+  source: string;
+  /** The exported function that runs a program (default: the module's one exported function). */
+  entry?: string;
+  /** Program files' extension, e.g. ".tl" (for names of files futamura writes). */
+  ext?: string;
+  /** "int": the entry takes the bytecode and one int32 argument, and its result is printed;
+   *  "bytes": it takes the bytecode, reads stdin and writes stdout (its result ignored). */
+  convention?: "int" | "bytes";
+  /** Makes bytecode of a program text (`file` names it in messages); throws `LoadError`. */
+  load?: (text: string, file: string) => Uint8Array;
+}
+
+/** What a folder's `futamura.ts` exports. */
+export interface Folder {
+  languages: Record<string, Descriptor>;
+  generated?: string;
+}
+
+export interface Lang {
+  name: string;
+  /** The interpreter's source file (an absolute path). */
+  source: string;
+  /** The folder of its build products (absolute): `<name>.graphs`, the specialiser
+   *  `<name>.ts`, the first tier `<name>.tier1.ts`. */
+  generated: string;
+  /** Name of the exported entry function in `source`. */
+  entry: string;
+  ext: string;
+  convention: "int" | "bytes";
+  /** Makes a program text into bytecode; throws LoadError. */
+  load(text: string, file: string): Uint8Array;
+  /** Runs the interpreter natively; throws VmError for a faulty program. */
+  native(code: Uint8Array, arg: number): number;
+}
+
+type Entry = (code: Uint8Array, arg: number) => number;
+
+/** The path of one of a language's build products. */
+export function product(lang: Lang, kind: "graphs" | "specialiser" | "tier1"): string {
+  const file = { graphs: ".graphs", specialiser: ".ts", tier1: ".tier1.ts" }[kind];
+  return join(lang.generated, lang.name + file);
+}
+
+/** The interpreter's path as a build product's stamp records it: from the folder holding the
+ *  products' folder (`runtime/stamp.ts`). */
+export function stampedSource(lang: Lang): string {
+  return relative(dirname(lang.generated), lang.source);
+}
+
+const here = dirname(new URL(import.meta.url).pathname);
+const builtinDir = resolve(here, "../interpreters");
+
+function fromDescriptor(
+  name: string,
+  d: Descriptor,
+  folder: string,
+  generated: string,
+  fn: Entry,
+  entry: string,
+): Lang {
+  const convention = d.convention ?? (fn.length >= 2 ? "int" : "bytes");
+  return {
+    name,
+    source: resolve(folder, d.source),
+    generated: resolve(folder, generated),
+    entry,
+    ext: d.ext ?? "",
+    convention,
+    load: d.load ? loaderOf(d.load) : bytesOf,
+    native: convention === "int" ? (code, arg) => fn(code, arg | 0) : (code) => fn(code, 0),
+  };
+}
+
+/** The languages this repository ships, by their shorthand names. */
+export const langs: Record<string, Lang> = Object.fromEntries(
+  Object.entries(builtinFolder.languages).map(([name, d]) => {
+    const fn = { tlr: tlrInterpret, tl: tlInterpret, bf: bfRun }[name] as Entry;
+    return [
+      name,
+      fromDescriptor(name, d, builtinDir, builtinFolder.generated, fn, d.entry ?? fn.name),
+    ];
+  }),
+);
+
+/** The language `spec` names: a shorthand (`tl`), or the path of an interpreter's source. Its
+ *  descriptor and the interpreter module are imported (so `native` runs it); a path that is
+ *  not a readable TypeScript file, a module that does not load or an entry that cannot be found
+ *  is a `LoadError` naming it. */
+export async function language(spec: string): Promise<Lang> {
+  const builtin = langs[spec];
+  if (builtin) return builtin;
+  const path = resolve(spec);
+  const known = Object.values(langs).find((l) => l.source === path);
+  if (known) return known;
+  if (!existsSync(path))
+    throw new LoadError(
+      `${spec}: no such interpreter (neither a file nor one of ${Object.keys(langs).join(", ")})`,
+    );
+  if (statSync(path).isDirectory())
+    throw new LoadError(`${spec}: is a directory; name the interpreter's .ts file`);
+  if (!/\.[cm]?ts$/.test(path)) throw new LoadError(`${spec}: an interpreter is a .ts file`);
+  checkModuleType(path, spec);
+  const folder = dirname(path);
+  const [name, d, generated] = await describe(path, folder);
+  const module = await importModule(path, spec);
+  const entry = d.entry ?? onlyFunction(module, spec);
+  const fn = module[entry];
+  if (typeof fn !== "function")
+    throw new LoadError(`${spec}: exports no function '${entry}' (the descriptor's entry)`);
+  return fromDescriptor(name, d, folder, generated, fn as Entry, entry);
+}
+
+/** The descriptor of the interpreter at `path`: its folder's `futamura.ts` entry naming it, or
+ *  the defaults. */
+async function describe(path: string, folder: string): Promise<[string, Descriptor, string]> {
+  const file = join(folder, "futamura.ts");
+  const fallback: [string, Descriptor, string] = [
+    basename(path).replace(/\.[cm]?ts$/, ""),
+    { source: basename(path) },
+    "generated",
+  ];
+  if (!existsSync(file)) return fallback;
+  const m = (await importModule(file, file)) as Partial<Folder>;
+  if (typeof m.languages !== "object" || m.languages === null)
+    throw new LoadError(`${file}: a descriptor exports \`languages\` (see docs/GUIDE.md)`);
+  for (const [name, d] of Object.entries(m.languages))
+    if (resolve(folder, d.source) === path) return [name, d, m.generated ?? "generated"];
+  return [fallback[0], fallback[1], m.generated ?? "generated"];
+}
+
+async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new LoadError(`${spec}: cannot load: ${(e as Error).message}`);
+  }
+}
+
+/** Interpreters are loaded as ES modules, as futamura is: a `.ts` file of a project whose
+ *  package.json does not say `"type": "module"` would be CommonJS to Node, with a copy of
+ *  futamura's hints of its own (its I/O and fuel not the run's). */
+function checkModuleType(path: string, spec: string): void {
+  if (!path.endsWith(".ts")) return;
+  for (let at = dirname(path); ; at = dirname(at)) {
+    const pkg = join(at, "package.json");
+    if (existsSync(pkg)) {
+      let type: unknown;
+      try {
+        type = (JSON.parse(readFileSync(pkg, "utf8")) as { type?: unknown }).type;
+      } catch (e) {
+        throw new LoadError(`${pkg}: cannot read: ${(e as Error).message}`);
+      }
+      if (type === "module") return;
+      throw new LoadError(
+        `${spec}: interpreters are ES modules: add "type": "module" to ${pkg} (or name the file .mts)`,
+      );
+    }
+    if (dirname(at) === at)
+      throw new LoadError(
+        `${spec}: interpreters are ES modules: no package.json above it says "type": "module" (or name the file .mts)`,
+      );
+  }
+}
+
+/** The name of the one function a module exports. */
+function onlyFunction(module: Record<string, unknown>, spec: string): string {
+  const fns = Object.keys(module).filter((k) => typeof module[k] === "function");
+  if (fns.length === 1) return fns[0]!;
+  throw new LoadError(
+    fns.length === 0
+      ? `${spec}: exports no function to run programs with`
+      : `${spec}: exports several functions (${fns.join(", ")}); name the entry in a futamura.ts beside it`,
+  );
+}
+
+/** A loader whose every failure is a load error (a user's loader may throw anything). */
+function loaderOf(load: NonNullable<Descriptor["load"]>): Lang["load"] {
+  return (text, file) => {
+    try {
+      return load(text, file);
+    } catch (e) {
+      throw e instanceof LoadError ? e : new LoadError(`${file}: ${(e as Error).message}`);
+    }
+  };
+}
+
+/** Without a loader a program file's bytes are the bytecode (the text was read as latin1). */
+function bytesOf(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0) & 255);
+}
+
+/** A language's graphs, from its build product (stamp-checked). */
+export function graphsOf(lang: Lang): Module {
+  return readGraphs(product(lang, "graphs"));
+}
