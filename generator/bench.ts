@@ -282,7 +282,8 @@ export async function runBench(
 
 /** Why a workload cannot run here, if it cannot. */
 function unavailable(w: Workload): string | undefined {
-  if (!langs[w.lang]) return `the ${w.lang} language is not one of this repository's (interpreters/futamura.ts)`;
+  if (!langs[w.lang])
+    return `the ${w.lang} language is not one of this repository's (interpreters/futamura.ts)`;
   if (!existsSync(root + w.file)) return `${w.file} is absent`;
   return undefined;
 }
