@@ -13,39 +13,48 @@ import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { LoadError, graphsOf, language, langs } from "./language.ts";
 import { VmError } from "../runtime/hints.ts";
-import { StaleBuild } from "../runtime/stamp.ts";
+import { FUTAMURA_VERSION, StaleBuild } from "../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
 import { DEFAULT_BACKEND, backends, runProgram } from "./backends.ts";
 
 export class UsageError extends Error {}
 
-const HELP = `futamura: a specialiser generator for interpreters written in TypeScript
-
-usage:
-  futamura run <interpreter> <program-file> [args...] [options]
+/** Each command's usage: `futamura <command> --help` prints its own, `futamura --help` all. */
+const COMMANDS: Record<string, string> = {
+  run: `run <interpreter> <program-file> [args...] [options]
       --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --threshold N    passes through a position before the JIT compiles from it, with no warm-up
                        (jit, jit-graph; default 10,000 after ~5,000,000 passes in all)
       --stats[=json]   print statistics to stderr
-      --dump WHAT      print an intermediate form to stderr (see the backend)
-  futamura graphs <interpreter.ts> [--entry NAME]
-                       print the interpreter's graphs, or its subset violations (exit 1)
-  futamura fuzz <interpreter> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
-                       [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE]: differential testing
-  futamura bta <interpreter>
-                       print the interpreter's graphs with every value marked green or red
-  futamura explain <interpreter> <function> <variable>
-                       say why a value is red: the chain of operations that made it so
-  futamura bench [--quick] [--reps N] [--cap S] [--interp-cap S] [--only NAME,...] [--backends a,b,...]: the performance record (bench/)
-  futamura generate [<interpreter.ts>]
+      --dump WHAT      print an intermediate form to stderr (see the backend)`,
+  graphs: `graphs <interpreter.ts> [--entry NAME]
+                       print the interpreter's graphs, or its subset violations (exit 1)`,
+  fuzz: `fuzz <interpreter> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
+                       [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE]: differential testing`,
+  bta: `bta <interpreter>
+                       print the interpreter's graphs with every value marked green or red`,
+  explain: `explain <interpreter> <function> <variable>
+                       say why a value is red: the chain of operations that made it so`,
+  bench: `bench [--quick] [--reps N] [--cap S] [--interp-cap S] [--only NAME,...] [--backends a,b,...]
+                       the performance record (bench/)`,
+  generate: `generate [<interpreter.ts>]
                        remake what is stale of the interpreter's build products (the
-                       generated/ folder beside it; without one, this repository's)
-  futamura check [<interpreter.ts>]
-                       fail if any of them is stale
-  futamura start       regenerate what is stale, run every example program on every
-                       backend and print a table
-  futamura --help
+                       generated/ folder beside it; without one, this repository's)`,
+  check: `check [<interpreter.ts>]
+                       fail if any of them is stale`,
+  start: `start        regenerate what is stale, run every example program on every
+                       backend and print a table`,
+};
+
+const HELP = `futamura ${FUTAMURA_VERSION}: a specialiser generator for interpreters written in TypeScript
+
+usage:
+${Object.values(COMMANDS)
+  .map((u) => "  futamura " + u)
+  .join("\n")}
+  futamura <command> --help
+  futamura --version
 
 <interpreter>: the path of an interpreter's .ts file, or one of ${Object.keys(langs).join(", ")}
   (a futamura.ts beside it may describe it: entry, loader, convention; see docs/GUIDE.md)
@@ -63,6 +72,9 @@ export async function main(
   const out = outArg ?? process.stdout;
   try {
     const [command, ...rest] = argv;
+    const usage = command === undefined ? undefined : COMMANDS[command];
+    if (usage && (rest.includes("--help") || rest.includes("-h")))
+      return (out.write(`usage: futamura ${usage}\n`), 0);
     switch (command) {
       case undefined:
         err.write(HELP + "\n");
@@ -71,6 +83,11 @@ export async function main(
       case "-h":
       case "help":
         out.write(HELP + "\n");
+        return 0;
+      case "--version":
+      case "-v":
+      case "version":
+        out.write(`futamura ${FUTAMURA_VERSION}\n`);
         return 0;
       case "run":
         return await run(rest, outArg ? chunkWriter(outArg) : fdSink(1), err);

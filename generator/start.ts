@@ -2,6 +2,7 @@
 //! program of every interpreter on every backend and prints a table of results and times.
 
 import { readFileSync, readdirSync } from "node:fs";
+import { relative } from "node:path";
 import { langs } from "./language.ts";
 import { backends, runProgram, type Outcome } from "./backends.ts";
 import { artifacts, generate, root } from "./build.ts";
@@ -37,6 +38,9 @@ export function byteExamples(): {
   return JSON.parse(readFileSync(root + "interpreters/programs/bytes-examples.json", "utf8"));
 }
 
+/** The width of a backend's cell: "ok" and a time. */
+const CELL = 14;
+
 /** One row of the table: a program, how to run it, and how to show an outcome to compare. */
 interface Case {
   lang: string;
@@ -71,12 +75,30 @@ function cases(): Case[] {
   return [...int, ...bytes];
 }
 
+/** Regenerates what is stale, then runs every example on every backend, printing each row of
+ *  the table as soon as it is done (the whole takes a while). */
 export async function start(out: NodeJS.WritableStream): Promise<number> {
-  for (const a of generate(await artifacts())) out.write(`regenerated ${a.path}\n`);
+  for (const a of generate(await artifacts()))
+    out.write(`regenerated ${relative(process.cwd(), a.path)}\n`);
   const names = Object.keys(backends);
-  const rows = [["program", "arg", "expected", ...names]];
+  const all = cases();
+  const shown = (c: Case) => (c.expect.length > 24 ? c.expect.slice(0, 21) + "..." : c.expect);
+  const widths = [
+    Math.max(7, ...all.map((c) => c.label[0].length)),
+    Math.max(3, ...all.map((c) => c.label[1].length)),
+    Math.max(8, ...all.map((c) => shown(c).length)),
+    ...names.map((n) => Math.max(n.length, CELL)),
+  ];
+  const row = (cells: string[]) =>
+    out.write(
+      cells
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd() + "\n",
+    );
+  row(["program", "arg", "expected", ...names]);
   let bad = 0;
-  for (const c of cases()) {
+  for (const c of all) {
     const lang = langs[c.lang]!;
     const code = lang.load(readFileSync(root + c.file, "latin1"), c.file);
     const cells = [];
@@ -86,17 +108,8 @@ export async function start(out: NodeJS.WritableStream): Promise<number> {
       if (got !== c.expect) bad++;
       cells.push(`${got === c.expect ? "ok" : "WRONG " + got} ${r.stats.runMs}ms`);
     }
-    const expect = c.expect.length > 24 ? c.expect.slice(0, 21) + "..." : c.expect;
-    rows.push([...c.label, expect, ...cells]);
+    row([...c.label, shown(c), ...cells]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  for (const r of rows)
-    out.write(
-      r
-        .map((c, i) => c.padEnd(widths[i]!))
-        .join("  ")
-        .trimEnd() + "\n",
-    );
   out.write(
     bad ? `${bad} results differ from the expected\n` : "every backend gives the expected result\n",
   );

@@ -158,10 +158,43 @@ describe("exit 0: success", () => {
     const r = await cli("--help");
     expect(r.code).toBe(0);
     expect(r.err).toBe("");
-    expect(r.out).toMatch(/^futamura: /);
+    expect(r.out).toMatch(/^futamura \d+\.\d+\.\d+: /);
     expect(r.out).toContain("futamura run <interpreter> <program-file>");
     for (const b of BACKENDS) expect(r.out).toContain(b);
     expect((await cli("-h")).code).toBe(0);
+  });
+
+  it("--help after any command prints that command's usage and does nothing else", async () => {
+    for (const command of [
+      "run",
+      "graphs",
+      "fuzz",
+      "bta",
+      "explain",
+      "bench",
+      "generate",
+      "check",
+      "start",
+    ])
+      for (const flag of ["--help", "-h"]) {
+        const r = await cli(command, flag);
+        expect(r, `${command} ${flag}`).toEqual({
+          code: 0,
+          out: expect.stringMatching(new RegExp(`^usage: futamura ${command}\\b`)),
+          err: "",
+        });
+      }
+    // Even with other arguments: `generate --help` writes nothing.
+    const r = await cli("run", "tlr", SQUARE, "7", "--backend", "jit", "--help");
+    expect(r.out).toMatch(/^usage: futamura run /);
+  });
+
+  it("--version prints the package's version", async () => {
+    const { version } = JSON.parse(readFileSync(root + "package.json", "utf8")) as {
+      version: string;
+    };
+    for (const flag of ["--version", "-v"])
+      expect(await cli(flag)).toEqual({ code: 0, out: `futamura ${version}\n`, err: "" });
   });
 });
 
