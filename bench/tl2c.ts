@@ -6,43 +6,27 @@
 //! `CALL` is a recursive C call. Static branch targets are `goto`s; `BR_COND_STK` takes its
 //! offset from the stack, so it jumps through a `switch` over every address.
 
+import * as tl from "../interpreters/tl.ts";
+import { langs } from "../generator/language.ts";
 import { PRELUDE, cMain, comment, wrap } from "./c.ts";
 
-const NAMES = [
-  "",
-  "NOP",
-  "PUSH",
-  "POP",
-  "SWAP",
-  "ROLL",
-  "PICK",
-  "PUT",
-  "ADD",
-  "SUB",
-  "MUL",
-  "DIV",
-  "EQ",
-  "NE",
-  "LT",
-  "LE",
-  "GT",
-  "GE",
-  "BR_COND",
-  "BR_COND_STK",
-  "CALL",
-  "RETURN",
-  "PUSHARG",
-  "INVALID",
-];
-const HAS_OPERAND = new Set([2, 5, 6, 7, 18, 20]);
+/** Opcodes' names and which take an operand: the interpreter's own (`interpreters/tl.ts`). */
+const NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(langs.tl!.isa!.opcodes).map(([name, [op]]) => [op, name]),
+);
+const HAS_OPERAND = new Set(
+  Object.values(langs.tl!.isa!.opcodes)
+    .filter(([, operand]) => operand)
+    .map(([op]) => op),
+);
 const MAX_DEPTH = 1000;
 const COMPARE: Record<number, string> = {
-  12: "==",
-  13: "!=",
-  14: "<",
-  15: "<=",
-  16: ">",
-  17: ">=",
+  [tl.EQ]: "==",
+  [tl.NE]: "!=",
+  [tl.LT]: "<",
+  [tl.LE]: "<=",
+  [tl.GT]: ">",
+  [tl.GE]: ">=",
 };
 
 const signed = (b: number) => (b << 24) >> 24;
@@ -53,8 +37,8 @@ export function tlToC(code: Uint8Array): string {
   const blocks: string[] = [];
   const targets = new Set([0]);
   for (let a = 0; a < len; a++) blocks.push(...block(code, a, targets).map((s) => "  " + s));
-  // Any byte 19 may be decoded as BR_COND_STK (every address is an instruction's).
-  const dispatch = code.includes(19);
+  // Any byte equal to BR_COND_STK may be decoded as one (every address is an instruction's).
+  const dispatch = code.includes(tl.BR_COND_STK);
   const body = [
     `  int32_t stack[${Math.max(len, 1)}];`,
     "  int32_t sp = 0;",
@@ -103,20 +87,20 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
   const overflow = `if (sp >= ${len}) fail("stack overflow");`;
   const binary = (expr: string) => [head, underflow(2), "sp--;", `stack[sp - 1] = ${expr};`, next];
   switch (op) {
-    case 1: // NOP
+    case tl.NOP:
       return [head, next];
-    case 2: // PUSH
+    case tl.PUSH:
       return [head, overflow, `stack[sp++] = ${v};`, next];
-    case 3: // POP
+    case tl.POP:
       return [head, underflow(1), "sp--;", next];
-    case 4: // SWAP
+    case tl.SWAP:
       return [
         head,
         underflow(2),
         "{ int32_t t = stack[sp - 1]; stack[sp - 1] = stack[sp - 2]; stack[sp - 2] = t; }",
         next,
       ];
-    case 5: // ROLL
+    case tl.ROLL:
       if (v > 1)
         return [
           head,
@@ -132,14 +116,14 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
           next,
         ];
       return [head, next];
-    case 6: // PICK
+    case tl.PICK:
       return [
         head,
         `{ int32_t n = sp - (${v}) - 1; if (n < 0 || n >= sp) fail("stack index out of range");`,
         `  ${overflow} stack[sp] = stack[n]; sp++; }`,
         next,
       ];
-    case 7: // PUT
+    case tl.PUT:
       return [
         head,
         underflow(1),
@@ -147,13 +131,13 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
         `{ int32_t n = sp - (${v}) - 1; if (n < 0 || n >= sp) fail("stack index out of range"); stack[n] = stack[sp]; }`,
         next,
       ];
-    case 8:
+    case tl.ADD:
       return binary(wrap("stack[sp - 1]", "+", "stack[sp]"));
-    case 9:
+    case tl.SUB:
       return binary(wrap("stack[sp - 1]", "-", "stack[sp]"));
-    case 10:
+    case tl.MUL:
       return binary(wrap("stack[sp - 1]", "*", "stack[sp]"));
-    case 11: // DIV: truncates; INT_MIN / -1 wraps to INT_MIN
+    case tl.DIV: // truncates; INT_MIN / -1 wraps to INT_MIN
       return [
         head,
         underflow(2),
@@ -162,16 +146,16 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
         `stack[sp - 1] = stack[sp] == -1 ? ${wrap("0", "-", "stack[sp - 1]")} : stack[sp - 1] / stack[sp];`,
         next,
       ];
-    case 12:
-    case 13:
-    case 14:
-    case 15:
-    case 16:
-    case 17:
+    case tl.EQ:
+    case tl.NE:
+    case tl.LT:
+    case tl.LE:
+    case tl.GT:
+    case tl.GE:
       return binary(`stack[sp - 1] ${COMPARE[op]} stack[sp]`);
-    case 18: // BR_COND
+    case tl.BR_COND:
       return [head, underflow(1), "sp--;", `if (stack[sp] != 0) { ${jump(v)} }`, next];
-    case 19: // BR_COND_STK
+    case tl.BR_COND_STK:
       return [
         head,
         underflow(2),
@@ -184,8 +168,8 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
         "}",
         next,
       ];
-    case 20: {
-      // CALL: the target is checked first, then the depth; the callee gets argument 0
+    case tl.CALL: {
+      // the target is checked first, then the depth; the callee gets argument 0
       const start = nextPc + v;
       if (v < -nextPc || v > len - nextPc) return [head, 'fail("branch out of range");'];
       targets.add(start);
@@ -196,11 +180,11 @@ function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
         next,
       ];
     }
-    case 21: // RETURN
+    case tl.RETURN:
       return [head, underflow(1), "return stack[sp - 1];"];
-    case 22: // PUSHARG
+    case tl.PUSHARG:
       return [head, overflow, "stack[sp++] = arg;", next];
-    default: // 23, INVALID
+    default: // INVALID
       return [head, 'fail("INVALID instruction");'];
   }
 }

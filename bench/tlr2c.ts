@@ -4,19 +4,19 @@
 //! wrapping arithmetic; the registers are a local array with their count, checked on every
 //! access as `interpreters/tlr.ts` does, with the same error messages.
 
+import * as tlr from "../interpreters/tlr.ts";
+import { langs } from "../generator/language.ts";
 import { PRELUDE, cMain, comment, wrap } from "./c.ts";
 
-const NAMES: Record<number, string> = {
-  1: "MOV_A_R",
-  2: "MOV_R_A",
-  3: "JUMP_IF_A",
-  4: "SET_A",
-  5: "ADD_R_TO_A",
-  6: "RETURN_A",
-  7: "ALLOCATE",
-  8: "NEG_A",
-};
-const HAS_OPERAND = new Set([1, 2, 3, 4, 5, 7]);
+/** Opcodes' names and which take an operand: the interpreter's own (`interpreters/tlr.ts`). */
+const NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(langs.tlr!.isa!.opcodes).map(([name, [op]]) => [op, name]),
+);
+const HAS_OPERAND = new Set(
+  Object.values(langs.tlr!.isa!.opcodes)
+    .filter(([, operand]) => operand)
+    .map(([op]) => op),
+);
 
 /** The C program that runs `code` with the accumulator set to its first argument. */
 export function tlrToC(code: Uint8Array): string {
@@ -44,21 +44,21 @@ function block(code: Uint8Array, a: number, label: (t: number) => string): strin
   const next = `goto ${label(a + (HAS_OPERAND.has(op) ? 2 : 1))};`;
   const checkReg = `if (${n} >= nregs) fail("register index out of range");`;
   switch (op) {
-    case 1: // MOV_A_R
+    case tlr.MOV_A_R:
       return [head, checkReg, `regs[${n}] = a;`, next];
-    case 2: // MOV_R_A
+    case tlr.MOV_R_A:
       return [head, checkReg, `a = regs[${n}];`, next];
-    case 3: // JUMP_IF_A
+    case tlr.JUMP_IF_A:
       return [head, `if (a != 0) goto ${label(n)};`, next];
-    case 4: // SET_A
+    case tlr.SET_A:
       return [head, `a = ${n};`, next];
-    case 5: // ADD_R_TO_A
+    case tlr.ADD_R_TO_A:
       return [head, checkReg, `a = ${wrap("a", "+", `regs[${n}]`)};`, next];
-    case 6: // RETURN_A
+    case tlr.RETURN_A:
       return [head, "return a;"];
-    case 7: // ALLOCATE: n fresh zeros
+    case tlr.ALLOCATE: // n fresh zeros
       return [head, `memset(regs, 0, sizeof(int32_t) * ${n});`, `nregs = ${n};`, next];
-    default: // 8, NEG_A
+    default: // NEG_A
       return [head, `a = ${wrap("0", "-", "a")};`, next];
   }
 }

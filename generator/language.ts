@@ -18,6 +18,7 @@ import { pathToFileURL } from "node:url";
 import { LoadError } from "../runtime/hints.ts";
 import { readGraphs } from "../runtime/graphs.ts";
 import type { Module } from "../runtime/ir/types.ts";
+import type { Isa } from "../interpreters/asm.ts";
 import * as builtinFolder from "../interpreters/futamura.ts";
 import { interpret as tlInterpret } from "../interpreters/tl.ts";
 import { interpret as tlrInterpret } from "../interpreters/tlr.ts";
@@ -38,6 +39,9 @@ export interface Descriptor {
   convention?: "int" | "bytes";
   /** Makes bytecode of a program text (`file` names it in messages); throws `LoadError`. */
   load?: (text: string, file: string) => Uint8Array;
+  /** The instruction set (opcodes, which take an operand), for tools that read programs:
+   *  the disassembler of the fuzzer's reports. */
+  isa?: Isa;
 }
 
 /** What a folder's `futamura.ts` exports. */
@@ -59,6 +63,7 @@ export interface Lang {
   convention: "int" | "bytes";
   /** Makes a program text into bytecode; throws LoadError. */
   load(text: string, file: string): Uint8Array;
+  isa?: Isa | undefined;
   /** Runs the interpreter natively; throws VmError for a faulty program. */
   native(code: Uint8Array, arg: number): number;
 }
@@ -97,6 +102,7 @@ function fromDescriptor(
     ext: d.ext ?? "",
     convention,
     load: d.load ? loaderOf(d.load) : bytesOf,
+    isa: d.isa,
     native: convention === "int" ? (code, arg) => fn(code, arg | 0) : (code) => fn(code, 0),
   };
 }

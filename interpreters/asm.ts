@@ -20,6 +20,23 @@ export interface Isa {
   labels: "absolute" | "relative";
 }
 
+/** An instruction set from what an interpreter exports: its opcodes are its exported
+ *  upper-case integer constants (`export const HALT = 0;`), so that the numbers are written
+ *  once, in the interpreter; `withOperand` names those taking a one-byte operand. */
+export function instructionSet(
+  exports: Record<string, unknown>,
+  withOperand: string[],
+  operands: Omit<Isa, "opcodes">,
+): Isa {
+  const opcodes: Record<string, readonly [number, boolean]> = {};
+  for (const [name, v] of Object.entries(exports))
+    if (/^[A-Z][A-Z0-9_]*$/.test(name) && Number.isInteger(v))
+      opcodes[name] = [v as number, withOperand.includes(name)];
+  for (const name of withOperand)
+    if (!(name in opcodes)) throw new Error(`the interpreter exports no opcode ${name}`);
+  return { opcodes, ...operands };
+}
+
 const LABEL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const INTEGER = /^[+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+)$/;
 const LABEL_DEF = /^([^\s:]+)\s*:/;

@@ -5,59 +5,25 @@
 //! `generated`); without one, an interpreter's program files are their bytes (see
 //! `generator/language.ts`).
 
-import { assemble, type Isa } from "./asm.ts";
+import { assemble, instructionSet, type Isa } from "./asm.ts";
+import * as tl from "./tl.ts";
+import * as tlr from "./tlr.ts";
 import { LoadError } from "../runtime/hints.ts";
 import type { Descriptor } from "../generator/language.ts";
 
-// The opcode numbers repeat those of the interpreters (which, being in the subset, cannot
-// export them); test/asm.test.ts checks them against the interpreter sources.
+/** The instruction sets, from the interpreters' own opcode constants: here only which opcodes
+ *  take an operand and how operands read. */
+const TLR_ISA: Isa = instructionSet(
+  tlr,
+  ["MOV_A_R", "MOV_R_A", "JUMP_IF_A", "SET_A", "ADD_R_TO_A", "ALLOCATE"],
+  { min: 0, max: 255, labels: "absolute" }, // unsigned operands; JUMP_IF_A's is an address
+);
 
-const TLR_ISA: Isa = {
-  opcodes: {
-    MOV_A_R: [1, true],
-    MOV_R_A: [2, true],
-    JUMP_IF_A: [3, true],
-    SET_A: [4, true],
-    ADD_R_TO_A: [5, true],
-    RETURN_A: [6, false],
-    ALLOCATE: [7, true],
-    NEG_A: [8, false],
-  },
-  min: 0, // unsigned operands
-  max: 255,
-  labels: "absolute", // JUMP_IF_A takes an absolute address
-};
-
-const TL_ISA: Isa = {
-  opcodes: {
-    NOP: [1, false],
-    PUSH: [2, true],
-    POP: [3, false],
-    SWAP: [4, false],
-    ROLL: [5, true],
-    PICK: [6, true],
-    PUT: [7, true],
-    ADD: [8, false],
-    SUB: [9, false],
-    MUL: [10, false],
-    DIV: [11, false],
-    EQ: [12, false],
-    NE: [13, false],
-    LT: [14, false],
-    LE: [15, false],
-    GT: [16, false],
-    GE: [17, false],
-    BR_COND: [18, true],
-    BR_COND_STK: [19, false],
-    CALL: [20, true],
-    RETURN: [21, false],
-    PUSHARG: [22, false],
-    INVALID: [23, false],
-  },
-  min: -128, // signed operands
-  max: 127,
-  labels: "relative", // branch offsets count from the byte after the operand
-};
+const TL_ISA: Isa = instructionSet(
+  tl,
+  ["PUSH", "ROLL", "PICK", "PUT", "BR_COND", "CALL"],
+  { min: -128, max: 127, labels: "relative" }, // signed; offsets from the byte after the operand
+);
 
 export const languages: Record<string, Descriptor> = {
   tlr: {
@@ -65,6 +31,7 @@ export const languages: Record<string, Descriptor> = {
     entry: "interpret",
     ext: ".tlr",
     convention: "int",
+    isa: TLR_ISA,
     load: (text, file) => assemble(text, file, TLR_ISA),
   },
   tl: {
@@ -72,6 +39,7 @@ export const languages: Record<string, Descriptor> = {
     entry: "interpret",
     ext: ".tl",
     convention: "int",
+    isa: TL_ISA,
     load: (text, file) => assemble(text, file, TL_ISA),
   },
   bf: {

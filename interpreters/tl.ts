@@ -7,29 +7,29 @@
 
 import { JitDriver, VmError, promote } from "../runtime/hints.ts";
 
-const NOP = 1;
-const PUSH = 2; // v: push v
-const POP = 3;
-const SWAP = 4;
-const ROLL = 5; // r: r > 1 brings the item r deep to the top, r < -1 sinks the top -r deep
-const PICK = 6; // i: push a copy of the item i below the top (PICK 0 = DUP)
-const PUT = 7; // i: pop v, then store v i below the new top
-const ADD = 8;
-const SUB = 9;
-const MUL = 10;
-const DIV = 11;
-const EQ = 12;
-const NE = 13;
-const LT = 14;
-const LE = 15;
-const GT = 16;
-const GE = 17;
-const BR_COND = 18; // off: pop c; if c != 0, jump to (address after the operand) + off
-const BR_COND_STK = 19; // pop off, pop c; if c != 0, jump to (address after this) + off
-const CALL = 20; // off: run the code at (address after the operand) + off, push its result
-const RETURN = 21; // the frame's result is pop()
-const PUSHARG = 22; // push the frame's argument
-const INVALID = 23; // always an error
+export const NOP = 1;
+export const PUSH = 2; // v: push v
+export const POP = 3;
+export const SWAP = 4;
+export const ROLL = 5; // r: r > 1 brings the item r deep to the top, r < -1 sinks the top -r deep
+export const PICK = 6; // i: push a copy of the item i below the top (PICK 0 = DUP)
+export const PUT = 7; // i: pop v, then store v i below the new top
+export const ADD = 8;
+export const SUB = 9;
+export const MUL = 10;
+export const DIV = 11;
+export const EQ = 12;
+export const NE = 13;
+export const LT = 14;
+export const LE = 15;
+export const GT = 16;
+export const GE = 17;
+export const BR_COND = 18; // off: pop c; if c != 0, jump to (address after the operand) + off
+export const BR_COND_STK = 19; // pop off, pop c; if c != 0, jump to (address after this) + off
+export const CALL = 20; // off: run the code at (address after the operand) + off, push its result
+export const RETURN = 21; // the frame's result is pop()
+export const PUSHARG = 22; // push the frame's argument
+export const INVALID = 23; // always an error
 
 /** The top level runs at depth 0; a call to depth MAX_DEPTH + 1 is an error. */
 const MAX_DEPTH = 1000;

@@ -7,14 +7,14 @@
 
 import { JitDriver, VmError } from "../runtime/hints.ts";
 
-const MOV_A_R = 1; // n: regs[n] = a
-const MOV_R_A = 2; // n: a = regs[n]
-const JUMP_IF_A = 3; // t: if a != 0, pc = t (an absolute byte offset)
-const SET_A = 4; // n: a = n
-const ADD_R_TO_A = 5; // n: a = a + regs[n]
-const RETURN_A = 6; // return a
-const ALLOCATE = 7; // n: regs = n fresh zeros
-const NEG_A = 8; // a = -a
+export const MOV_A_R = 1; // n: regs[n] = a
+export const MOV_R_A = 2; // n: a = regs[n]
+export const JUMP_IF_A = 3; // t: if a != 0, pc = t (an absolute byte offset)
+export const SET_A = 4; // n: a = n
+export const ADD_R_TO_A = 5; // n: a = a + regs[n]
+export const RETURN_A = 6; // return a
+export const ALLOCATE = 7; // n: regs = n fresh zeros
+export const NEG_A = 8; // a = -a
 
 const driver = new JitDriver({
   greens: ["code", "pc"],

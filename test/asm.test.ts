@@ -1,8 +1,11 @@
 // Unit tests of the shared assembler, through the TLR and TL descriptors.
 
+import { execSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { LoadError, langs } from "../generator/language.ts";
+
+const root = new URL("../", import.meta.url).pathname;
 
 const tlr = (src: string): number[] => Array.from(langs.tlr.load(src, "a.tlr"));
 const tl = (src: string): number[] => Array.from(langs.tl.load(src, "a.tl"));
@@ -18,47 +21,41 @@ function loadError(f: () => unknown): string {
   throw new Error("expected a LoadError, but nothing was thrown");
 }
 
-/** The `const NAME = N;` opcode definitions of an interpreter source. */
-function opcodesOf(path: string): Map<string, number> {
-  const src = readFileSync(path, "utf8");
-  const ops = new Map<string, number>();
-  for (const m of src.matchAll(/^const ([A-Z_]+) = (\d+);/gm)) ops.set(m[1], Number(m[2]));
-  return ops;
-}
-
-describe("opcode tables", () => {
-  it("TLR mnemonics assemble to PyPy's numbers, which the interpreter uses", () => {
-    const numbers: [string, number][] = [
-      ["MOV_A_R 0", 1],
-      ["MOV_R_A 0", 2],
-      ["JUMP_IF_A 0", 3],
-      ["SET_A 0", 4],
-      ["ADD_R_TO_A 0", 5],
-      ["RETURN_A", 6],
-      ["ALLOCATE 0", 7],
-      ["NEG_A", 8],
-    ];
-    const source = opcodesOf("interpreters/tlr.ts");
-    for (const [line, op] of numbers) {
-      expect(tlr(line)[0]).toBe(op);
-      expect(source.get(line.split(" ")[0])).toBe(op);
-    }
-    expect(source.size).toBe(numbers.length);
-  });
-
-  it("TL mnemonics assemble to PyPy's numbers, which the interpreter uses", () => {
-    const names = ["NOP", "PUSH", "POP", "SWAP", "ROLL", "PICK", "PUT", "ADD", "SUB", "MUL"];
-    names.push("DIV", "EQ", "NE", "LT", "LE", "GT", "GE", "BR_COND", "BR_COND_STK", "CALL");
-    names.push("RETURN", "PUSHARG", "INVALID");
-    const withOperand = new Set(["PUSH", "ROLL", "PICK", "PUT", "BR_COND", "CALL"]);
-    const source = opcodesOf("interpreters/tl.ts");
-    names.forEach((name, i) => {
-      const code = tl(withOperand.has(name) ? `${name} 5` : name);
-      expect(code).toEqual(withOperand.has(name) ? [i + 1, 5] : [i + 1]);
-      expect(source.get(name)).toBe(i + 1);
+describe("instruction sets, written once", () => {
+  for (const name of ["tlr", "tl"] as const)
+    it(`${name}: the assembler's opcodes are the interpreter's exported constants`, async () => {
+      const lang = langs[name]!;
+      const exports = (await import(lang.source)) as Record<string, unknown>;
+      const constants = Object.entries(exports).filter(
+        ([k, v]) => /^[A-Z_]+$/.test(k) && typeof v === "number",
+      );
+      expect(Object.keys(lang.isa!.opcodes).sort()).toEqual(constants.map(([k]) => k).sort());
+      for (const [mnemonic, op] of constants) {
+        const operand = lang.isa!.opcodes[mnemonic]![1];
+        expect(Array.from(lang.load(operand ? `${mnemonic} 5` : mnemonic, "t"))).toEqual(
+          operand ? [op, 5] : [op],
+        );
+      }
     });
-    expect(source.get("MAX_DEPTH")).toBe(1000);
-    expect(source.size).toBe(names.length + 1);
+
+  it("no file but the interpreter pairs an opcode's number with its name", () => {
+    // The forms a table or a translator would write: `NAME: [3`, `NAME = 3`, `3: ["NAME"`,
+    // `case 3: // NAME`. (Program texts such as `PUSH 3` are not tables.)
+    const files = execSync("git ls-files '*.ts'", { cwd: root, encoding: "utf8" })
+      .split("\n")
+      .filter((f) => f && !f.startsWith("generated/"));
+    const found: string[] = [];
+    for (const lang of [langs.tlr!, langs.tl!])
+      for (const [name, [op]] of Object.entries(lang.isa!.opcodes)) {
+        const pairs = new RegExp(
+          `\\b${name}["']?\\s*[:=]\\s*\\[?\\s*${op}\\b|\\b${op}\\s*:\\s*\\[?\\s*["']${name}["']|case ${op}:\\s*//\\s*${name}\\b`,
+        );
+        for (const f of files) {
+          if (root + f === lang.source) continue;
+          if (pairs.test(readFileSync(root + f, "utf8"))) found.push(`${f}: ${name} = ${op}`);
+        }
+      }
+    expect(found).toEqual([]);
   });
 });
 

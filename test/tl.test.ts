@@ -6,35 +6,35 @@ import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { setFuel, VmError } from "../runtime/hints.ts";
 import { langs } from "../generator/language.ts";
-import { interpret } from "../interpreters/tl.ts";
+import {
+  ADD,
+  BR_COND,
+  BR_COND_STK,
+  CALL,
+  DIV,
+  EQ,
+  GE,
+  GT,
+  INVALID,
+  LE,
+  LT,
+  MUL,
+  NE,
+  NOP,
+  PICK,
+  POP,
+  PUSH,
+  PUSHARG,
+  PUT,
+  RETURN,
+  ROLL,
+  SUB,
+  SWAP,
+  interpret,
+} from "../interpreters/tl.ts";
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
-
-// Opcodes, as numbered in PyPy's tlopcode.py.
-const NOP = 1,
-  PUSH = 2,
-  POP = 3,
-  SWAP = 4,
-  ROLL = 5,
-  PICK = 6,
-  PUT = 7;
-const ADD = 8,
-  SUB = 9,
-  MUL = 10,
-  DIV = 11,
-  EQ = 12,
-  NE = 13,
-  LT = 14,
-  LE = 15,
-  GT = 16,
-  GE = 17;
-const BR_COND = 18,
-  BR_COND_STK = 19,
-  CALL = 20,
-  RETURN = 21,
-  PUSHARG = 22,
-  INVALID = 23;
 
 /** Assembles `src` as TL and runs it with argument `arg`. */
 function run(src: string, arg = 0): number {

@@ -1,48 +1,25 @@
 //! The instruction sets of TLR and TL as the fuzzer sees them (mnemonic, and whether a one-byte
-//! operand follows, by opcode), and the disassembler that prints a generated program as
-//! assembler text `futamura run` takes back: a failure is shown as text a person can read and
-//! rerun, not only as bytes. Numbered as in interpreters/tlr.ts and tl.ts; test/fuzz.test.ts
-//! checks the tables against the assembler.
+//! operand follows, by opcode): the languages' own (`Lang.isa`, made from the interpreters'
+//! opcode constants), indexed by opcode; and the disassembler that prints a generated program
+//! as assembler text `futamura run` takes back: a failure is shown as text a person can read
+//! and rerun, not only as bytes.
+
+import type { Isa } from "../../interpreters/asm.ts";
+import { langs } from "../language.ts";
 
 /** Mnemonic and whether it takes a one-byte operand, indexed by opcode. */
 export type OpTable = Record<number, readonly [string, boolean]>;
 
-export const TLR_OPS: OpTable = {
-  1: ["MOV_A_R", true],
-  2: ["MOV_R_A", true],
-  3: ["JUMP_IF_A", true],
-  4: ["SET_A", true],
-  5: ["ADD_R_TO_A", true],
-  6: ["RETURN_A", false],
-  7: ["ALLOCATE", true],
-  8: ["NEG_A", false],
-};
+function byOpcode(isa: Isa | undefined): OpTable {
+  if (!isa) throw new Error("a language without an instruction set");
+  const table: Record<number, readonly [string, boolean]> = {};
+  for (const [name, [opcode, operand]] of Object.entries(isa.opcodes))
+    table[opcode] = [name, operand];
+  return table;
+}
 
-export const TL_OPS: OpTable = {
-  1: ["NOP", false],
-  2: ["PUSH", true],
-  3: ["POP", false],
-  4: ["SWAP", false],
-  5: ["ROLL", true],
-  6: ["PICK", true],
-  7: ["PUT", true],
-  8: ["ADD", false],
-  9: ["SUB", false],
-  10: ["MUL", false],
-  11: ["DIV", false],
-  12: ["EQ", false],
-  13: ["NE", false],
-  14: ["LT", false],
-  15: ["LE", false],
-  16: ["GT", false],
-  17: ["GE", false],
-  18: ["BR_COND", true],
-  19: ["BR_COND_STK", false],
-  20: ["CALL", true],
-  21: ["RETURN", false],
-  22: ["PUSHARG", false],
-  23: ["INVALID", false],
-};
+export const TLR_OPS: OpTable = byOpcode(langs.tlr!.isa);
+export const TL_OPS: OpTable = byOpcode(langs.tl!.isa);
 
 const OPS: Record<string, OpTable> = { tlr: TLR_OPS, tl: TL_OPS };
 
