@@ -52,6 +52,8 @@ export interface Folder {
 
 export interface Lang {
   name: string;
+  /** How a command line names it: its shorthand, or its source's path. */
+  spec: string;
   /** The interpreter's source file (an absolute path). */
   source: string;
   /** The folder of its build products (absolute): `<name>.graphs`, the specialiser
@@ -96,6 +98,7 @@ function fromDescriptor(
   const convention = d.convention ?? (fn.length >= 2 ? "int" : "bytes");
   return {
     name,
+    spec: builtinFolder.languages[name] === d ? name : resolve(folder, d.source),
     source: resolve(folder, d.source),
     generated: resolve(folder, generated),
     entry,

@@ -52,8 +52,10 @@ const checked = new Set<string>();
  *  the folder above `generated/`. A product that passed is not read again in this process. */
 export function checkStamp(product: string, firstLine?: string): void {
   if (checked.has(product)) return;
-  firstLine ??= firstLineOf(product);
   const fix = "run `futamura generate` to remake it";
+  if (firstLine === undefined && !existsSync(product))
+    throw new StaleBuild(`${product} does not exist; run \`futamura generate\` to make it`);
+  firstLine ??= firstLineOf(product);
   const m = STAMP.exec(firstLine);
   if (!m) throw new StaleBuild(`${product} carries no build stamp; ${fix}`);
   const [, version, source, hash] = m;

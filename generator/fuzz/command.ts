@@ -7,7 +7,8 @@
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli.ts";
-import { language, langs } from "../language.ts";
+import { checkStamp } from "../../runtime/stamp.ts";
+import { language, langs, product, type Lang } from "../language.ts";
 import { formatFailure, formatProgress, formatSummary } from "./format.ts";
 import { programs } from "./generators.ts";
 import { fuzz, type FuzzOptions, type FuzzReport } from "./harness.ts";
@@ -31,14 +32,10 @@ export async function fuzzCommand(
 ): Promise<number> {
   const { values, positionals } = parse(argv);
   if (positionals.length !== 1) throw new UsageError(USAGE);
-  // A path names a language too; fuzzing needs its program generator, which only this
-  // repository's languages have so far.
-  const resolved = await language(positionals[0]!);
-  if (langs[resolved.name] !== resolved)
-    throw new UsageError(
-      `no program generator for ${resolved.name}: fuzz runs ${Object.keys(langs).join(", ")} (a generic generator from an instruction set is yet to come)`,
-    );
-  const lang = resolved.name;
+  // A shorthand or an interpreter's path, whose build products must be fresh (a backend that
+  // cannot load them would disagree on every program).
+  const lang = await language(positionals[0]!);
+  for (const kind of ["graphs", "specialiser", "tier1"] as const) checkStamp(product(lang, kind));
   const scheduled = values.minutes !== undefined || values.seeds !== undefined;
   if (scheduled && [values.seed, values.count, values.index].some((v) => v !== undefined))
     throw new UsageError(
@@ -57,7 +54,7 @@ export async function fuzzCommand(
     if (progressMs === 0 || now - last < progressMs) return;
     last = now;
     const left = deadline === undefined ? undefined : deadline - now;
-    err.write(formatProgress(lang, t, now - started, total, left));
+    err.write(formatProgress(lang.name, t, now - started, total, left));
   };
   const common: FuzzOptions = {
     lang,
@@ -81,7 +78,7 @@ export async function fuzzCommand(
     out.write(
       formatSummary(s.report, s.block) +
         `seeds finished: ${formatSeeds(s.run.seeds) || "none"}\n` +
-        `ledger ${s.ledger}: ${lang} ${s.total.programs} programs in all (${s.total.seeds} seeds, ${s.total.runs} runs), ${s.total.disagreements} disagreements\n`,
+        `ledger ${s.ledger}: ${lang.name} ${s.total.programs} programs in all (${s.total.seeds} seeds, ${s.total.runs} runs), ${s.total.disagreements} disagreements\n`,
     );
     return s.report.disagreements ? 1 : 0;
   }
@@ -96,7 +93,7 @@ export async function fuzzCommand(
     index,
   });
   printFailures(r, err);
-  out.write(index === undefined ? formatSummary(r) : programFile(r, index));
+  out.write(index === undefined ? formatSummary(r) : programFile(lang, r, index));
   return r.disagreements ? 1 : 0;
 }
 
@@ -149,9 +146,11 @@ function printFailures(r: FuzzReport, err: NodeJS.WritableStream): void {
   if (r.disagreements > SHOWN) err.write(`... and ${r.disagreements - SHOWN} more failures\n`);
 }
 
-/** Program `index` of the report's seed as a file `futamura run` takes, the rest as comments. */
-function programFile(r: FuzzReport, index: number): string {
-  const p = programs(r.lang, r.seed, index + 1)[index]!;
+/** Program `index` of the report's seed as a file `futamura run` takes, the rest as comments
+ *  (a language of another project: its bytes alone, as `run` reads a file without a loader). */
+function programFile(lang: Lang, r: FuzzReport, index: number): string {
+  const p = programs(lang, r.seed, index + 1)[index]!;
+  if (langs[lang.name] !== lang) return disassemble(lang, p.code);
   const what = p.input ? `input ${hex(p.input) || "(empty)"}` : `arg ${p.arg}`;
   const comment = (text: string) =>
     // Brainfuck comments are any other bytes: its commands in them become underscores.

@@ -4,27 +4,32 @@
 //! goes through `programs`.
 
 import fc from "fast-check";
+import { langs, type Lang } from "../language.ts";
 import { bfProgramArb } from "./bf.ts";
+import { genericProgramArb } from "./generic.ts";
 import type { Program } from "./program.ts";
 import { tlProgramArb } from "./tl.ts";
 import { tlrProgramArb } from "./tlr.ts";
 
-/** The program generator of a language: 55% clean, 15% mutated, 15% faulty, 15% raw bytes. */
-export function programArb(lang: string): fc.Arbitrary<Program> {
-  switch (lang) {
+/** The program generator of a language (by its shorthand, or resolved): this repository's
+ *  hand-written ones (55% clean, 15% mutated, 15% faulty, 15% raw bytes), and for any other
+ *  language the generic one, grown from its instruction set under the interpreter's guidance. */
+export function programArb(lang: string | Lang): fc.Arbitrary<Program> {
+  const l = typeof lang === "string" ? langs[lang] : lang;
+  if (!l) throw new Error(`no language ${String(lang)}`);
+  if (langs[l.name] !== l) return genericProgramArb(l);
+  switch (l.name) {
     case "tlr":
       return tlrProgramArb();
     case "tl":
       return tlProgramArb();
-    case "bf":
-      return bfProgramArb;
     default:
-      throw new Error(`no program generator for ${lang}`);
+      return bfProgramArb;
   }
 }
 
 /** The `count` programs of `seed` (program i does not depend on `count`). */
-export function programs(lang: string, seed: number, count: number): Program[] {
+export function programs(lang: string | Lang, seed: number, count: number): Program[] {
   return fc.sample(programArb(lang), { seed, numRuns: count });
 }
 
@@ -34,7 +39,7 @@ export class ProgramCache {
   private seeds = new Map<number, Program[]>();
 
   constructor(
-    private lang: string,
+    private lang: string | Lang,
     private keep = 4,
   ) {}
 

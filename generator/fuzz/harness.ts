@@ -13,7 +13,8 @@
 //!            operands, raw branch targets, unguarded DIV, recursive CALLs, growing loops,
 //!            missing ALLOCATE or RETURN
 //!   raw      biased random bytes (mostly valid opcodes and small operands)
-//! in the proportions 55 / 15 / 15 / 15 (tlr.ts, tl.ts, bf.ts).
+//! in the proportions 55 / 15 / 15 / 15 (tlr.ts, tl.ts, bf.ts). Any other language gets the
+//! generic generator (generic.ts: programs grown under the interpreter's guidance).
 //!
 //! A failure names its seed and index (`futamura fuzz <lang> --seed S --index I` prints that
 //! program as a file `futamura run` takes), its bytes and disassembly, and for the first few
@@ -167,7 +168,7 @@ export async function runPlan(
 ): Promise<FuzzReport> {
   const start = performance.now();
   const { lang, fuel, others, runner } = setup;
-  const programs = new ProgramCache(lang.name, 4 + runner.slots);
+  const programs = new ProgramCache(lang, 4 + runner.slots);
   const tally = new Tally(lang, fuel, registry.interp!, others, runner.slots, programs);
   try {
     await drive(runner, plan, (job, ran, slot) => {
@@ -244,7 +245,7 @@ async function minimizeFailures(
     if (m)
       f.minimal = {
         hex: hex(m.code),
-        program: disassemble(setup.lang.name, m.code),
+        program: disassemble(setup.lang, m.code),
         expected: m.expected,
         got: m.got,
       };

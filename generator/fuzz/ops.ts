@@ -5,7 +5,7 @@
 //! and rerun, not only as bytes.
 
 import type { Isa } from "../../interpreters/asm.ts";
-import { langs } from "../language.ts";
+import { langs, type Lang } from "../language.ts";
 
 /** Mnemonic and whether it takes a one-byte operand, indexed by opcode. */
 export type OpTable = Record<number, readonly [string, boolean]>;
@@ -33,10 +33,14 @@ export function op(table: OpTable, name: string): number {
  *  line with its address (and a branch's target) in a comment; bytes that are no instruction
  *  (an unknown opcode, an instruction cut short by the end) as `.byte`. A Brainfuck program is
  *  its own text (its bytes as latin1). */
-export function disassemble(lang: string, code: Uint8Array): string {
-  if (lang === "bf") return String.fromCharCode(...code); // the program text (latin1)
-  const table = OPS[lang];
-  if (!table) throw new Error(`no instruction set for ${lang}`);
+export function disassemble(lang: string | Lang, code: Uint8Array): string {
+  const name = typeof lang === "string" ? lang : lang.name;
+  // A Brainfuck program is its text; a program of another language is shown as its bytes
+  // (latin1), as `futamura run` reads a program file when the language has no loader.
+  if (name === "bf" || (typeof lang !== "string" && langs[name] !== lang))
+    return String.fromCharCode(...code);
+  const table = OPS[name];
+  if (!table) throw new Error(`no instruction set for ${name}`);
   const lines: string[] = [];
   for (let pc = 0; pc < code.length;) {
     const at = pc;
@@ -54,7 +58,7 @@ export function disassemble(lang: string, code: Uint8Array): string {
       note = ` ${info[0]} without its operand`;
     } else {
       const raw = code[pc++]!;
-      const v = lang === "tl" ? (raw << 24) >> 24 : raw;
+      const v = name === "tl" ? (raw << 24) >> 24 : raw;
       text = `${info[0]} ${v}`;
       if (info[0] === "JUMP_IF_A") note = ` -> ${v}`;
       if (info[0] === "BR_COND" || info[0] === "CALL") note = ` -> ${pc + v}`;

@@ -12,7 +12,8 @@ export interface Program {
   arg: number;
   /** Standard input, for languages that read bytes (bf). */
   input?: Uint8Array;
-  origin: "clean" | "mutated" | "faulty" | "raw";
+  /** `guided`: grown under the interpreter's guidance (the generic generator, generic.ts). */
+  origin: "clean" | "mutated" | "faulty" | "raw" | "guided";
 }
 
 const INT_MIN = -2147483648;

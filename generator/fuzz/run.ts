@@ -154,7 +154,7 @@ export class InProcess implements Runner {
     private fuel: number,
     private others: Backend[],
   ) {
-    this.cache = new ProgramCache(lang.name);
+    this.cache = new ProgramCache(lang);
   }
 
   async run(_slot: number, job: Job): Promise<Ran> {

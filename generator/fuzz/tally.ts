@@ -113,13 +113,14 @@ export class Tally {
     this.failures.push({
       seed,
       index,
-      lang: this.lang.name,
+      // As a command line names it: a shorthand, or the interpreter's path.
+      lang: this.lang.spec,
       arg: p.arg,
       ...(p.input ? { input: hex(p.input) } : {}),
       fuel: this.fuel,
       origin: p.origin,
       hex: hex(p.code),
-      program: disassemble(this.lang.name, p.code),
+      program: disassemble(this.lang, p.code),
       ...what,
     });
   }

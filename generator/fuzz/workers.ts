@@ -19,7 +19,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { langs, type Lang } from "../language.ts";
+import { language, type Lang } from "../language.ts";
 import type { Backend } from "../backends.ts";
 import { UsageError } from "../cli.ts";
 import { ProgramCache, programDigest } from "./generators.ts";
@@ -50,11 +50,11 @@ interface Progress {
  *  has run: tests of a backend that dies or never returns. */
 export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Promise<number> {
   const [name, fuel, names, progressFile] = argv;
-  const lang = langs[name ?? ""];
+  const lang = name === undefined ? undefined : await language(name);
   if (!lang || fuel === undefined)
     throw new UsageError("fuzz-worker <lang> <fuel> <backends> [<progress file>]");
   const others = resolveBackends(names ? names.split(",") : []);
-  const cache = new ProgramCache(lang.name);
+  const cache = new ProgramCache(lang);
   const progress = progressFile === undefined ? undefined : openSync(progressFile, "w");
   // Through the stream, which writes a long line whole (a program's output can make a result
   // of hundreds of kilobytes; a pipe takes 64 KiB at a time).
@@ -117,7 +117,7 @@ export class WorkerPool {
   constructor(lang: Lang, fuel: number, others: Backend[], slots: number, timeoutMs: number) {
     this.slots = slots;
     this.dir = mkdtempSync(join(tmpdir(), "futamura-fuzz-"));
-    const args = ["fuzz-worker", lang.name, String(fuel), others.map((b) => b.name).join(",")];
+    const args = ["fuzz-worker", lang.spec, String(fuel), others.map((b) => b.name).join(",")];
     this.workers = Array.from({ length: slots }, (_, slot) => {
       const progress = join(this.dir, `worker-${slot}`);
       return new WorkerProcess([...args, progress], progress, others.length, timeoutMs);
