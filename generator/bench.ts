@@ -35,7 +35,8 @@ import { specialise } from "../runtime/specialiser/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import type { SpecStats } from "../runtime/specialiser/stats.ts";
 import type { AVal } from "../runtime/specialiser/value.ts";
-import { backends, generated } from "./backends.ts";
+import { backends } from "./backends.ts";
+import { generated } from "./compiled.ts";
 import { UsageError } from "./cli.ts";
 
 const root = new URL("../", import.meta.url).pathname;

@@ -8,7 +8,8 @@
 // life is bounded by the policy's `maxWork`, after which nothing more is compiled.
 
 import { describe, expect, it } from "vitest";
-import { backends, nativeFactory, runProgram } from "../generator/backends.ts";
+import { backends, runProgram } from "../generator/backends.ts";
+import { nativeFactory } from "../generator/compiled.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { setIo } from "../runtime/hints.ts";
 import { Program } from "../runtime/jit.ts";

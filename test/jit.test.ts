@@ -4,13 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  backends,
-  nativeFactory,
-  runProgram,
-  runTiered,
-  type Backend,
-} from "../generator/backends.ts";
+import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import { nativeFactory, runTiered } from "../generator/compiled.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";

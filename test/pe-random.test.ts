@@ -15,7 +15,7 @@ import { describe, expect, it } from "vitest";
 import { L3 } from "../runtime/l3.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
-import { nativeFactory } from "../generator/backends.ts";
+import { nativeFactory } from "../generator/compiled.ts";
 import { Program } from "../runtime/jit.ts";
 import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
