@@ -7,7 +7,8 @@
 //! `futamura.ts` beside it exporting `languages` (a `Descriptor` per language, by name, each
 //! naming its source) and optionally `generated` (the folder of the build products, relative to
 //! the descriptor; `generated` beside it by default). Without a descriptor, or for what it
-//! leaves out: the name is the file's, the entry its one exported function, a program file's
+//! leaves out: the name is the file's, the entry its one exported function (of several, the one
+//! that reaches the driver's merge point), a program file's
 //! bytes are the bytecode, and an entry taking the bytecode and an integer is run with one
 //! integer argument and its result printed, one taking only the bytecode reads and writes bytes.
 //! Interpreters are ES modules (their project's package.json says `"type": "module"`).
@@ -17,6 +18,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LoadError } from "../runtime/hints.ts";
 import { readGraphs } from "../runtime/graphs.ts";
+import { checkStamp } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import type { Isa } from "../interpreters/asm.ts";
 import * as builtinFolder from "../interpreters/futamura.ts";
@@ -142,7 +144,7 @@ export async function language(spec: string): Promise<Lang> {
   const folder = dirname(path);
   const [name, d, generated] = await describe(path, folder);
   const module = await importModule(path, spec);
-  const entry = d.entry ?? onlyFunction(module, spec);
+  const entry = d.entry ?? (await entryOf(path, spec, module, resolve(folder, generated), name));
   const fn = module[entry];
   if (typeof fn !== "function")
     throw new LoadError(`${spec}: exports no function '${entry}' (the descriptor's entry)`);
@@ -201,15 +203,39 @@ function checkModuleType(path: string, spec: string): void {
   }
 }
 
-/** The name of the one function a module exports. */
-function onlyFunction(module: Record<string, unknown>, spec: string): string {
+/** The entry of an interpreter whose descriptor names none: the one function the module
+ *  exports; of several, the one that reaches the driver's merge point: as its build products
+ *  record it (their graphs start with the entry's), or as the frontend finds it (ts-morph,
+ *  loaded only then). */
+async function entryOf(
+  path: string,
+  spec: string,
+  module: Record<string, unknown>,
+  generated: string,
+  name: string,
+): Promise<string> {
   const fns = Object.keys(module).filter((k) => typeof module[k] === "function");
   if (fns.length === 1) return fns[0]!;
+  if (fns.length === 0) throw new LoadError(`${spec}: exports no function to run programs with`);
+  const recorded = recordedEntry(join(generated, name + ".graphs"));
+  if (recorded !== undefined && fns.includes(recorded)) return recorded;
+  const { entriesOf } = await import("./frontend/index.ts");
+  const reaching = entriesOf(path, readFileSync(path, "utf8"));
+  if (reaching.length === 1) return reaching[0]!;
   throw new LoadError(
-    fns.length === 0
-      ? `${spec}: exports no function to run programs with`
-      : `${spec}: exports several functions (${fns.join(", ")}); name the entry in a futamura.ts beside it`,
+    `${spec}: exports several functions (${fns.join(", ")})${reaching.length ? `, ${reaching.join(" and ")} reaching the driver` : ", none reaching a driver's merge point"}; name the entry in a futamura.ts beside it`,
   );
+}
+
+/** The entry a graphs product records (its first graph), if the product is there and fresh. */
+function recordedEntry(graphs: string): string | undefined {
+  if (!existsSync(graphs)) return undefined;
+  try {
+    checkStamp(graphs);
+  } catch {
+    return undefined;
+  }
+  return /^func @([A-Za-z_$][\w$]*)/m.exec(readFileSync(graphs, "utf8"))?.[1];
 }
 
 /** A loader whose every failure is a load error (a user's loader may throw anything). */

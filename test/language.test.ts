@@ -232,6 +232,31 @@ describe("an interpreter anywhere on disk", () => {
     }
   }, 300_000);
 
+  it("finds the entry among several exported functions: the one that reaches the driver", async () => {
+    const at = folder("several", {});
+    // A helper exported beside the entry, which reaches the merge point through a function
+    // that is not exported.
+    const source = accumulator(hintsFrom(at))
+      .replace("export function run(", "function loop(")
+      .concat(
+        "\nexport function describe(op: number): number {\n  return op + 1;\n}\n",
+        "\nexport function run(code: Uint8Array, n: number): number {\n  return loop(code, n);\n}\n",
+      );
+    writeFileSync(join(at, "acc.ts"), source);
+    writeFileSync(join(at, "sum.bin"), Uint8Array.of(1, 2, 3, 5));
+    for (const step of [["interp"], ["generate"], ["jit"], ["jit-graph"]]) {
+      const r =
+        step[0] === "generate"
+          ? await futamura(at, "generate", "acc.ts")
+          : await futamura(at, "run", "acc.ts", "sum.bin", "10", "--backend", step[0]!);
+      expect(r, step[0]).toEqual(
+        step[0] === "generate"
+          ? expect.objectContaining({ code: 0, err: "" })
+          : { code: 0, out: "55\n", err: "" },
+      );
+    }
+  }, 120_000);
+
   it("refuses stale build products: the interpreter changed since `generate`", async () => {
     const at = folder("stale", {});
     writeFileSync(join(at, "acc.ts"), accumulator(hintsFrom(at)));
@@ -268,7 +293,10 @@ describe("an interpreter anywhere on disk", () => {
       ],
       [".", /^\.: is a directory; name the interpreter's \.ts file\n$/],
       ["notes.txt", /^notes\.txt: an interpreter is a \.ts file\n$/],
-      ["two.ts", /^two\.ts: exports several functions \(a, b\); name the entry in a futamura\.ts/],
+      [
+        "two.ts",
+        /^two\.ts: exports several functions \(a, b\), none reaching a driver's merge point; name the entry in a futamura\.ts/,
+      ],
     ];
     // A project whose package.json does not say "type": "module".
     const cjs = folder("wrong/commonjs", {

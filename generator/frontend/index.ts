@@ -57,6 +57,34 @@ export function sourceFileOf(path: string): SourceFile | undefined {
   return project().getSourceFile(path);
 }
 
+/** The exported functions of the file at `path` that reach the driver's merge point (call it,
+ *  or call a function of the file that does, at any depth): the candidates for its entry. */
+export function entriesOf(path: string, text: string): string[] {
+  const p = project();
+  const sf = p.createSourceFile(path + ".entries.ts", text, { overwrite: true });
+  try {
+    const fns = new Map(sf.getFunctions().map((f) => [f.getName() ?? "", f]));
+    const reaches = new Map<string, boolean>();
+    const reach = (name: string): boolean => {
+      const known = reaches.get(name);
+      if (known !== undefined) return known;
+      reaches.set(name, false); // (recursion: not through itself)
+      const f = fns.get(name);
+      const calls = f?.getDescendantsOfKind(SyntaxKind.CallExpression) ?? [];
+      const yes = calls.some((c) => {
+        const callee = c.getExpression();
+        if (Node.isPropertyAccessExpression(callee)) return callee.getName() === "mergePoint";
+        return Node.isIdentifier(callee) && reach(callee.getText());
+      });
+      reaches.set(name, yes);
+      return yes;
+    };
+    return [...fns].filter(([name, f]) => f.isExported() && reach(name)).map(([name]) => name);
+  } finally {
+    p.removeSourceFile(sf);
+  }
+}
+
 /** Builds the graphs of `entry` in the file at `path` (or of `text`, standing for that file). */
 export function buildGraphs(
   path: string,
