@@ -6,6 +6,7 @@
 
 import {
   HOT_MASK as tier$MASK,
+  carry as tier$carry,
   RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
@@ -43,7 +44,7 @@ export function run(code: Uint8Array): number {
   const tape = new Uint8Array(TAPE_SIZE);
   let ptr = 0;
   let pc = 0;
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -51,11 +52,15 @@ export function run(code: Uint8Array): number {
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
-        if (left === tier$RESUME)
+        if (left === tier$RESUME) {
+          tier$carry.tick = tier$tick;
           return run$loop(
             ...(tier$resumed as [Uint8Array, number, Int32Array, Uint8Array, number]),
           );
-        else if (left !== tier$STAY) return left as number;
+        } else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
@@ -93,7 +98,10 @@ export function run(code: Uint8Array): number {
     }
     pc = (pc + 1) | 0;
   }
-  return 0;
+  {
+    tier$carry.tick = tier$tick;
+    return 0;
+  }
 }
 
 /** run's dispatch loop, entered at its merge point with the greens and reds (a copy
@@ -105,7 +113,7 @@ export function run$loop(
   tape: Uint8Array,
   ptr: number,
 ): number {
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -121,7 +129,10 @@ export function run$loop(
             Uint8Array,
             number,
           ];
-        else if (left !== tier$STAY) return left as number;
+        else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
@@ -159,7 +170,10 @@ export function run$loop(
     }
     pc = (pc + 1) | 0;
   }
-  return 0;
+  {
+    tier$carry.tick = tier$tick;
+    return 0;
+  }
 }
 
 /** For each bracket of `code`, the position of its partner (0 elsewhere). Brackets that do not

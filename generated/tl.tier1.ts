@@ -6,6 +6,7 @@
 
 import {
   HOT_MASK as tier$MASK,
+  carry as tier$carry,
   RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
@@ -61,7 +62,7 @@ export function interpret(code: Uint8Array, arg: number): number {
 function execute(code: Uint8Array, pc: number, arg: number, depth: number): number {
   const stack = new Int32Array(code.length);
   let sp = 0; // number of items on the stack; the top is stack[sp - 1]
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -69,11 +70,15 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
-        if (left === tier$RESUME)
+        if (left === tier$RESUME) {
+          tier$carry.tick = tier$tick;
           return execute$loop(
             ...(tier$resumed as [Uint8Array, number, number, Int32Array, number, number]),
           );
-        else if (left !== tier$STAY) return left as number;
+        } else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
@@ -245,7 +250,10 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
       }
       case RETURN:
         if (sp < 1) throw new VmError("stack underflow");
-        return stack[(sp - 1) | 0];
+        {
+          tier$carry.tick = tier$tick;
+          return stack[(sp - 1) | 0];
+        }
       case PUSHARG:
         if (sp >= stack.length) throw new VmError("stack overflow");
         stack[sp] = arg;
@@ -259,7 +267,10 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
   }
   // Running off the end returns like RETURN.
   if (sp < 1) throw new VmError("stack underflow");
-  return stack[(sp - 1) | 0];
+  {
+    tier$carry.tick = tier$tick;
+    return stack[(sp - 1) | 0];
+  }
 }
 
 /** execute's dispatch loop, entered at its merge point with the greens and reds (a copy
@@ -272,7 +283,7 @@ export function execute$loop(
   arg: number,
   depth: number,
 ): number {
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -289,7 +300,10 @@ export function execute$loop(
             number,
             number,
           ];
-        else if (left !== tier$STAY) return left as number;
+        else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
@@ -461,7 +475,10 @@ export function execute$loop(
       }
       case RETURN:
         if (sp < 1) throw new VmError("stack underflow");
-        return stack[(sp - 1) | 0];
+        {
+          tier$carry.tick = tier$tick;
+          return stack[(sp - 1) | 0];
+        }
       case PUSHARG:
         if (sp >= stack.length) throw new VmError("stack overflow");
         stack[sp] = arg;
@@ -475,7 +492,10 @@ export function execute$loop(
   }
   // Running off the end returns like RETURN.
   if (sp < 1) throw new VmError("stack underflow");
-  return stack[(sp - 1) | 0];
+  {
+    tier$carry.tick = tier$tick;
+    return stack[(sp - 1) | 0];
+  }
 }
 
 /** The operand byte at `pc`, sign-extended to -128..127; it must exist. */

@@ -6,6 +6,7 @@
 
 import {
   HOT_MASK as tier$MASK,
+  carry as tier$carry,
   RESUME as tier$RESUME,
   STAY as tier$STAY,
   hot as tier$hot,
@@ -36,7 +37,7 @@ const driver = new JitDriver({
 export function interpret(code: Uint8Array, a: number): number {
   let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
   let pc = 0;
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -44,9 +45,13 @@ export function interpret(code: Uint8Array, a: number): number {
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
       if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
-        if (left === tier$RESUME)
+        if (left === tier$RESUME) {
+          tier$carry.tick = tier$tick;
           return interpret$loop(...(tier$resumed as [Uint8Array, number, number, Int32Array]));
-        else if (left !== tier$STAY) return left as number;
+        } else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, a, regs });
@@ -85,8 +90,10 @@ export function interpret(code: Uint8Array, a: number): number {
         a = (a + regs[n]) | 0;
         break;
       }
-      case RETURN_A:
+      case RETURN_A: {
+        tier$carry.tick = tier$tick;
         return a;
+      }
       case ALLOCATE:
         regs = new Int32Array(operand(code, pc));
         pc = (pc + 1) | 0;
@@ -104,7 +111,7 @@ export function interpret(code: Uint8Array, a: number): number {
 /** interpret's dispatch loop, entered at its merge point with the greens and reds (a copy
  *  of the loop in interpret, for resuming there). */
 export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: Int32Array): number {
-  let tier$tick = tier$period;
+  let tier$tick = tier$carry.tick;
   let tier$seed = 1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
@@ -114,7 +121,10 @@ export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: In
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
         if (left === tier$RESUME)
           [code, pc, a, regs] = tier$resumed as [Uint8Array, number, number, Int32Array];
-        else if (left !== tier$STAY) return left as number;
+        else if (left !== tier$STAY) {
+          tier$carry.tick = tier$tick;
+          return left as number;
+        }
       }
     }
     driver.mergePoint({ code, pc, a, regs });
@@ -153,8 +163,10 @@ export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: In
         a = (a + regs[n]) | 0;
         break;
       }
-      case RETURN_A:
+      case RETURN_A: {
+        tier$carry.tick = tier$tick;
         return a;
+      }
       case ALLOCATE:
         regs = new Int32Array(operand(code, pc));
         pc = (pc + 1) | 0;

@@ -24,7 +24,13 @@
 //! the loop evaluates it again). Anything else is a violation at `file:line:col`.
 
 import { dirname, relative, resolve } from "node:path";
-import { Node, type FunctionDeclaration, type SourceFile, type Statement } from "ts-morph";
+import {
+  Node,
+  SyntaxKind,
+  type FunctionDeclaration,
+  type SourceFile,
+  type Statement,
+} from "ts-morph";
 import type { Driver } from "../runtime/ir/types.ts";
 
 export interface FirstTier {
@@ -81,35 +87,51 @@ export function emitFirstTier(
   // portal goes on in the loop function, the loop function in place (its parameters are the
   // state), then through the merge point as if it had come round the loop.
   const state = `[${params.map((p) => p.type).join(", ")}]`;
+  // The countdown is carried from frame to frame (`tier$carry.tick`, stored where a frame of the
+  // portal returns, taken where one starts): a frame too short to reach a sample of its own
+  // (TL's calls: a few passes each) still counts its passes, and its positions are found warm.
   const hook = (resume: string) =>
     `if (--tier$tick < 0) {\n` +
     `      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;\n` +
     `      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);\n` +
     `      if ((tier$hot[${position} & tier$MASK] -= tier$period) < 0) {\n` +
     `        const left = tier$up(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
-    `        if (left === tier$RESUME) ${resume};\n` +
-    `        else if (left !== tier$STAY) return left as ${ret};\n` +
+    `        if (left === tier$RESUME) ${resume.startsWith("{") ? resume : resume + ";"}\n` +
+    `        else if (left !== tier$STAY) {\n` +
+    `          tier$carry.tick = tier$tick;\n` +
+    `          return left as ${ret};\n` +
+    `        }\n` +
     `      }\n` +
     `    }\n    `;
   const names = params.map((p) => p.name).join(", ");
   const countdown: Edit = {
     start: loop.getStart(),
     end: loop.getStart(),
-    text: `let tier$tick = tier$period;\n  let tier$seed = 1;\n  `,
+    text: `let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  `,
   };
   const hookAt = (text: string): Edit => ({
     start: mergePoint.getStart(),
     end: mergePoint.getStart(),
     text,
   });
-  const hooked = hookAt(hook(`return ${loopName}(...(tier$resumed as ${state}))`));
+  const hooked = hookAt(
+    hook(
+      `{\n          tier$carry.tick = tier$tick;\n          return ${loopName}(...(tier$resumed as ${state}));\n        }`,
+    ),
+  );
+  const carried = carryEdits(portal, loop.getStart());
+  const within = (n: Node) => carried.filter((e) => e.start >= n.getStart() && e.end <= n.getEnd());
   const loopText = sliceWith(sf, loop, [
     ...loopHeadEdits(loop),
     hookAt(hook(`[${names}] = tier$resumed as ${state}`)),
+    ...within(loop),
   ]);
   const rest = statements
     .slice(at + 1)
-    .map((s) => s.getFullText())
+    .map(
+      (s) =>
+        s.getFullText().slice(0, s.getStart() - s.getFullStart()) + sliceWith(sf, s, within(s)),
+    )
     .join("");
   // The portal stays whole, so that the usual path is the author's function as V8 sees it in
   // `interp` (its dispatch loop with the locals it made: passing them to a function of the
@@ -118,7 +140,7 @@ export function emitFirstTier(
     `\n\n/** ${name}'s dispatch loop, entered at its merge point with the greens and reds (a copy\n` +
     ` *  of the loop in ${name}, for resuming there). */\n` +
     `export function ${loopName}(${params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${ret} {\n` +
-    `  let tier$tick = tier$period;\n  let tier$seed = 1;\n  ${loopText}${rest}\n}\n`;
+    `  let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  ${loopText}${rest}\n}\n`;
 
   const imports = sf.getImportDeclarations().map((d) => ({
     start: d.getModuleSpecifier().getStart(),
@@ -129,6 +151,7 @@ export function emitFirstTier(
     ...imports,
     countdown,
     hooked,
+    ...carried,
     { start: portal.getEnd(), end: portal.getEnd(), text: loopFunction },
   ]);
   const counters = JSON.stringify(specifierOf(resolve(runtime, "tiers/counters.ts"), outPath));
@@ -137,7 +160,7 @@ export function emitFirstTier(
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
     `// dispatch loop of ${name} made resumable at the merge point (${loopName}) and each pass\n` +
     `// counted (generator/first-tier.ts).\n\n` +
-    `import {\n  HOT_MASK as tier$MASK,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
+    `import {\n  HOT_MASK as tier$MASK,\n  carry as tier$carry,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
     `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)} };\n`;
@@ -237,6 +260,22 @@ function loopHeadEdits(loop: Statement): Edit[] {
   if (!Node.isForStatement(loop)) return [];
   const init = loop.getInitializer();
   return init ? [{ start: init.getStart(), end: init.getEnd(), text: "" }] : [];
+}
+
+/** The returns of the portal from `from` on (where its countdown exists) as blocks that first
+ *  store the countdown for the next frame. */
+function carryEdits(portal: FunctionDeclaration, from: number): Edit[] {
+  return portal
+    .getDescendantsOfKind(SyntaxKind.ReturnStatement)
+    .filter(
+      (r) =>
+        r.getStart() >= from && r.getFirstAncestorByKind(SyntaxKind.FunctionDeclaration) === portal,
+    )
+    .map((r) => ({
+      start: r.getStart(),
+      end: r.getEnd(),
+      text: `{\n  tier$carry.tick = tier$tick;\n  ${r.getText()}\n}`,
+    }));
 }
 
 /** The text of `node` with `edits` (inside it, none overlapping) made. */

@@ -43,6 +43,11 @@ export function resumeAt(state: unknown[]): typeof RESUME {
 export let period = 64;
 export let jitter = 31;
 
+/** The countdown to the next sample as one frame of the portal leaves it to the next (a frame
+ *  too short to reach a sample of its own still counts its passes); it starts again with the
+ *  counters, so that a run's samples do not depend on the runs before it. */
+export const carry = { tick: 64 };
+
 /** The portal's dispatch loop in the first tier, entered with the greens and reds. */
 export type PortalLoop = (...state: never[]) => unknown;
 
@@ -61,6 +66,7 @@ export function setTiers(passes: number, handler: OnHot): void {
   period = Math.max(1, Math.min(64, threshold));
   jitter = period === 64 ? 31 : 0;
   onHot = handler;
+  carry.tick = period;
   hot.fill(threshold);
 }
 
