@@ -167,9 +167,12 @@ const jit: Backend = {
  *  takes of an edge exit after which it gets a bridge. */
 export const TIER_THRESHOLD = 10_000;
 /** Passes through merge points (about) before anything is compiled, when the threshold is the
- *  default: the real programs that run 25-55 ms in the interpreter (life, squares, rot13: under
- *  3,000,000 passes) paid 150-300 ms for a first compilation they could not repay. */
-export const WARMUP_PASSES = 5_000_000;
+ *  default: the real programs that run 25-55 ms in the interpreter paid 150-300 ms for a first
+ *  compilation they could not repay. Counted in offers (a position's counter run out: about
+ *  `TIER_THRESHOLD` passes each), they make life 132, squares 43, rot13, numwarp and skiploop
+ *  none; TL's call.tl at 750,000 makes 937, and 5,000,000 passes (500 offers) kept half of its
+ *  run in the first tier (jit 1.05x interp, against 0.28x without a warm-up). */
+export const WARMUP_PASSES = 2_000_000;
 export const BRIDGE_AFTER = 4;
 
 /** Every backend this host can run: `x64` only on x86-64 Linux. */

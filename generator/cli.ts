@@ -25,7 +25,7 @@ const COMMANDS: Record<string, string> = {
       --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --threshold N    passes through a position before the JIT compiles from it, with no warm-up
-                       (jit, jit-graph; default 10,000 after ~5,000,000 passes in all)
+                       (jit, jit-graph; default 10,000 after ~2,000,000 passes in all)
       --stats[=json]   print statistics to stderr
       --dump WHAT      print an intermediate form to stderr (see the backend)`,
   graphs: `graphs <interpreter.ts> [--entry NAME]
