@@ -7,18 +7,13 @@
 //! offset from the stack, so it jumps through a `switch` over every address.
 
 import * as tl from "../interpreters/tl.ts";
+import { byOpcode } from "../interpreters/asm.ts";
 import { langs } from "../generator/language.ts";
 import { PRELUDE, cMain, comment, wrap } from "./c.ts";
 
-/** Opcodes' names and which take an operand: the interpreter's own (`interpreters/tl.ts`). */
-const NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(langs.tl!.isa!.opcodes).map(([name, [op]]) => [op, name]),
-);
-const HAS_OPERAND = new Set(
-  Object.values(langs.tl!.isa!.opcodes)
-    .filter(([, operand]) => operand)
-    .map(([op]) => op),
-);
+/** Each opcode's name and whether it takes an operand: the interpreter's own
+ *  (`interpreters/tl.ts`, through its descriptor's instruction set). */
+const OPS = byOpcode(langs.tl!.isa!);
 const MAX_DEPTH = 1000;
 const COMPARE: Record<number, string> = {
   [tl.EQ]: "==",
@@ -72,10 +67,10 @@ export function tlToC(code: Uint8Array): string {
 function block(code: Uint8Array, a: number, targets: Set<number>): string[] {
   const len = code.length;
   const op = code[a]!;
-  const name = NAMES[op] || `.byte ${op}`;
-  const has = HAS_OPERAND.has(op);
+  const name = OPS[op]?.[0] || `.byte ${op}`;
+  const has = OPS[op]?.[1] ?? false;
   const head = `L${a}: ${comment(`${a}: ${name}${has && a + 1 < len ? " " + signed(code[a + 1]!) : ""}`)}`;
-  if (!NAMES[op]) return [head, 'fail("unknown opcode");'];
+  if (!OPS[op]?.[0]) return [head, 'fail("unknown opcode");'];
   if (has && a + 1 >= len) return [head, 'fail("missing operand");'];
   const v = has ? signed(code[a + 1]!) : 0;
   const nextPc = a + (has ? 2 : 1);

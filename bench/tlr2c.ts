@@ -5,18 +5,13 @@
 //! access as `interpreters/tlr.ts` does, with the same error messages.
 
 import * as tlr from "../interpreters/tlr.ts";
+import { byOpcode } from "../interpreters/asm.ts";
 import { langs } from "../generator/language.ts";
 import { PRELUDE, cMain, comment, wrap } from "./c.ts";
 
-/** Opcodes' names and which take an operand: the interpreter's own (`interpreters/tlr.ts`). */
-const NAMES: Record<number, string> = Object.fromEntries(
-  Object.entries(langs.tlr!.isa!.opcodes).map(([name, [op]]) => [op, name]),
-);
-const HAS_OPERAND = new Set(
-  Object.values(langs.tlr!.isa!.opcodes)
-    .filter(([, operand]) => operand)
-    .map(([op]) => op),
-);
+/** Each opcode's name and whether it takes an operand: the interpreter's own
+ *  (`interpreters/tlr.ts`, through its descriptor's instruction set). */
+const OPS = byOpcode(langs.tlr!.isa!);
 
 /** The C program that runs `code` with the accumulator set to its first argument. */
 export function tlrToC(code: Uint8Array): string {
@@ -36,12 +31,13 @@ export function tlrToC(code: Uint8Array): string {
 
 function block(code: Uint8Array, a: number, label: (t: number) => string): string[] {
   const op = code[a]!;
-  const name = NAMES[op] ?? `.byte ${op}`;
-  const head = `L${a}: ${comment(`${a}: ${name}${HAS_OPERAND.has(op) && a + 1 < code.length ? " " + code[a + 1] : ""}`)}`;
-  if (!NAMES[op]) return [head, 'fail("unknown opcode");'];
-  if (HAS_OPERAND.has(op) && a + 1 >= code.length) return [head, 'fail("missing operand");'];
+  const name = OPS[op]?.[0] ?? `.byte ${op}`;
+  const has = OPS[op]?.[1] ?? false;
+  const head = `L${a}: ${comment(`${a}: ${name}${has && a + 1 < code.length ? " " + code[a + 1] : ""}`)}`;
+  if (!OPS[op]?.[0]) return [head, 'fail("unknown opcode");'];
+  if (has && a + 1 >= code.length) return [head, 'fail("missing operand");'];
   const n = code[a + 1]!;
-  const next = `goto ${label(a + (HAS_OPERAND.has(op) ? 2 : 1))};`;
+  const next = `goto ${label(a + (has ? 2 : 1))};`;
   const checkReg = `if (${n} >= nregs) fail("register index out of range");`;
   switch (op) {
     case tlr.MOV_A_R:

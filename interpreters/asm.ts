@@ -37,6 +37,15 @@ export function instructionSet(
   return { opcodes, ...operands };
 }
 
+/** An instruction set indexed by opcode: each opcode's mnemonic and whether it takes a
+ *  one-byte operand (for readers of bytecode: disassemblers, translators). */
+export function byOpcode(isa: Isa): Record<number, readonly [string, boolean]> {
+  const table: Record<number, readonly [string, boolean]> = {};
+  for (const [name, [opcode, operand]] of Object.entries(isa.opcodes))
+    table[opcode] = [name, operand];
+  return table;
+}
+
 const LABEL = /^[A-Za-z_][A-Za-z0-9_.]*$/;
 const INTEGER = /^[+-]?(?:0[xX][0-9a-fA-F]+|[0-9]+)$/;
 const LABEL_DEF = /^([^\s:]+)\s*:/;

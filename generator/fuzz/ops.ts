@@ -4,22 +4,19 @@
 //! as assembler text `futamura run` takes back: a failure is shown as text a person can read
 //! and rerun, not only as bytes.
 
-import type { Isa } from "../../interpreters/asm.ts";
+import { byOpcode, type Isa } from "../../interpreters/asm.ts";
 import { langs, type Lang } from "../language.ts";
 
 /** Mnemonic and whether it takes a one-byte operand, indexed by opcode. */
 export type OpTable = Record<number, readonly [string, boolean]>;
 
-function byOpcode(isa: Isa | undefined): OpTable {
+function tableOf(isa: Isa | undefined): OpTable {
   if (!isa) throw new Error("a language without an instruction set");
-  const table: Record<number, readonly [string, boolean]> = {};
-  for (const [name, [opcode, operand]] of Object.entries(isa.opcodes))
-    table[opcode] = [name, operand];
-  return table;
+  return byOpcode(isa);
 }
 
-export const TLR_OPS: OpTable = byOpcode(langs.tlr!.isa);
-export const TL_OPS: OpTable = byOpcode(langs.tl!.isa);
+export const TLR_OPS: OpTable = tableOf(langs.tlr!.isa);
+export const TL_OPS: OpTable = tableOf(langs.tl!.isa);
 
 const OPS: Record<string, OpTable> = { tlr: TLR_OPS, tl: TL_OPS };
 
