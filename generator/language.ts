@@ -164,9 +164,30 @@ async function describe(path: string, folder: string): Promise<[string, Descript
   const m = (await importModule(file, file)) as Partial<Folder>;
   if (typeof m.languages !== "object" || m.languages === null)
     throw new LoadError(`${file}: a descriptor exports \`languages\` (see docs/GUIDE.md)`);
-  for (const [name, d] of Object.entries(m.languages))
-    if (resolve(folder, d.source) === path) return [name, d, m.generated ?? "generated"];
-  return [fallback[0], fallback[1], m.generated ?? "generated"];
+  if (m.generated !== undefined && typeof m.generated !== "string")
+    throw new LoadError(`${file}: \`generated\` is the products' folder, a string`);
+  const generated = m.generated ?? "generated";
+  for (const [name, d] of Object.entries(m.languages)) {
+    const wrong = malformed(d);
+    if (wrong) throw new LoadError(`${file}: languages.${name}: ${wrong} (see docs/GUIDE.md)`);
+    if (resolve(folder, d.source) === path) return [name, d, generated];
+  }
+  return [fallback[0], fallback[1], generated];
+}
+
+/** What is wrong with a descriptor's entry for a language, if anything. */
+function malformed(d: unknown): string | undefined {
+  if (typeof d !== "object" || d === null) return "not an object";
+  const x = d as Record<string, unknown>;
+  if (typeof x.source !== "string") return "`source` (the interpreter's file) is not a string";
+  for (const k of ["entry", "ext"] as const)
+    if (x[k] !== undefined && typeof x[k] !== "string") return `\`${k}\` is not a string`;
+  if (x.convention !== undefined && x.convention !== "int" && x.convention !== "bytes")
+    return '`convention` is neither "int" nor "bytes"';
+  if (x.load !== undefined && typeof x.load !== "function") return "`load` is not a function";
+  if (x.isa !== undefined && (typeof x.isa !== "object" || x.isa === null || !("opcodes" in x.isa)))
+    return "`isa` has no `opcodes`";
+  return undefined;
 }
 
 async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {

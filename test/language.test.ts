@@ -298,6 +298,14 @@ describe("an interpreter anywhere on disk", () => {
         /^two\.ts: exports several functions \(a, b\), none reaching a driver's merge point; name the entry in a futamura\.ts/,
       ],
     ];
+    // A descriptor that says something wrong: named, not a crash.
+    const bad = folder("wrong/described", {
+      "futamura.ts": 'export const languages = { x: { source: "./x.ts", convention: "ints" } };\n',
+      "x.ts": "export function run(code: Uint8Array): number {\n  return 0;\n}\n",
+    });
+    const d = await futamura(bad, "run", "x.ts", "../p.bin", "--backend", "interp");
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/futamura\.ts: languages\.x: `convention` is neither "int" nor "bytes"/);
     // A project whose package.json does not say "type": "module".
     const cjs = folder("wrong/commonjs", {
       "package.json": "{}",
