@@ -46,11 +46,12 @@ export interface Backend {
   native?: boolean;
   /** What `--dump` accepts. */
   dumps: string[];
-  /** Runs the program; fills `stats` with what it measured. */
+  /** Runs the program on its integers (`args`: as many as the entry takes after the
+   *  bytecode, `Lang.arity`); fills `stats` with what it measured. */
   run(
     lang: Lang,
     code: Uint8Array,
-    arg: number,
+    args: readonly number[],
     opts: RunOptions,
     stats: Record<string, unknown>,
   ): number | Promise<number>;
@@ -68,7 +69,7 @@ export interface Outcome {
 const interp: Backend = {
   name: "interp",
   dumps: [],
-  run: (lang, code, arg) => lang.native(code, arg),
+  run: (lang, code, args) => lang.native(code, args),
 };
 
 /** The first tier alone (`generated/<lang>.tier1.ts`): the interpreter's source made resumable
@@ -76,19 +77,19 @@ const interp: Backend = {
 const tier1: Backend = {
   name: "tier1",
   dumps: [],
-  async run(lang, code, arg, opts) {
+  async run(lang, code, args, opts) {
     const entry = await firstTier(lang);
     const t = opts.tiers;
     setTiers(t?.threshold ?? Infinity, t?.onHot ?? (() => STAY));
     try {
-      return entry(code, arg | 0);
+      return entry(code, ...args.map((x) => x | 0));
     } finally {
       setTiers(Infinity, () => STAY);
     }
   },
 };
 
-type Entry = (code: Uint8Array, arg: number) => number;
+type Entry = (code: Uint8Array, ...ints: number[]) => number;
 const firstTiers = new Map<string, Entry>();
 
 /** The entry function of a language's first tier (its build stamp checked), loaded once. */
@@ -107,11 +108,11 @@ export async function firstTier(lang: Lang): Promise<Entry> {
 const graph: Backend = {
   name: "graph",
   dumps: ["graphs"],
-  async run(lang, code, arg, opts) {
+  async run(lang, code, args, opts) {
     const m = graphsOf(lang);
     if (opts.dump === "graphs") opts.log?.write(printModule(m));
     const { L3 } = await import("../runtime/l3.ts");
-    return (await compiled()).valueOf(new L3(m).run(lang.entry, [code, arg]));
+    return (await compiled()).valueOf(new L3(m).run(lang.entry, [code, ...args]));
   },
 };
 
@@ -122,17 +123,17 @@ const compiled = () => import("./compiled.ts");
 const pe: Backend = {
   name: "pe",
   dumps: ["residual"],
-  run: async (lang, code, arg, opts, stats) =>
-    (await compiled()).runJit(lang, code, arg, opts, stats, { target: "l3" }),
+  run: async (lang, code, args, opts, stats) =>
+    (await compiled()).runJit(lang, code, args, opts, stats, { target: "l3" }),
 };
 
 /** The tiered JIT with its residual graphs on L3: the portable reference of `jit`. */
 const jitGraph: Backend = {
   name: "jit-graph",
   dumps: ["residual"],
-  run: async (lang, code, arg, opts, stats) => {
+  run: async (lang, code, args, opts, stats) => {
     const c = await compiled();
-    return c.runTiered(lang, code, arg, opts, stats, {
+    return c.runTiered(lang, code, args, opts, stats, {
       target: "l3",
       compiled: await c.generated(lang),
     });
@@ -144,8 +145,8 @@ const x64: Backend = {
   name: "x64",
   native: true,
   dumps: ["residual", "asm"],
-  run: async (lang, code, arg, opts, stats) =>
-    (await compiled()).runJit(lang, code, arg, opts, stats, { target: "x64" }),
+  run: async (lang, code, args, opts, stats) =>
+    (await compiled()).runJit(lang, code, args, opts, stats, { target: "x64" }),
 };
 
 /** The JIT: the first tier, and what gets hot specialised by the generated specialiser into
@@ -154,9 +155,9 @@ const jit: Backend = {
   name: "jit",
   native: true,
   dumps: ["residual", "asm"],
-  run: async (lang, code, arg, opts, stats) => {
+  run: async (lang, code, args, opts, stats) => {
     const c = await compiled();
-    return c.runTiered(lang, code, arg, opts, stats, {
+    return c.runTiered(lang, code, args, opts, stats, {
       target: "x64",
       compiled: await c.generated(lang),
     });
@@ -191,13 +192,16 @@ export const DEFAULT_BACKEND = x64Supported ? "jit" : "jit-graph";
 /** Input kept for a replay: a run that reads more than this cannot be replayed. */
 const REPLAY_INPUT_LIMIT = 16 << 20;
 
+/** Runs `code` on `backend`: with the integers `args` (one number stands for one integer, or
+ *  for none where the entry takes none: a Brainfuck program's 0). */
 export async function runProgram(
   backend: Backend,
   lang: Lang,
   code: Uint8Array,
-  arg: number,
+  args: number | readonly number[],
   opts: RunOptions = {},
 ): Promise<Outcome> {
+  const ints = typeof args === "number" ? (lang.arity > 0 ? [args] : []) : args;
   const stats = Object.assign(opts.stats ?? {}, { backend: backend.name, lang: lang.name });
   const start = performance.now();
   const kept = opts.output ? undefined : collector();
@@ -214,7 +218,7 @@ export async function runProgram(
   try {
     setFuel(opts.fuel);
     try {
-      const value = await backend.run(lang, code, arg, opts, stats);
+      const value = await backend.run(lang, code, ints, opts, stats);
       return { value, output: output(), stats };
     } catch (e) {
       if (!(e instanceof Error) || e.name !== "NativeLimit" || !input.complete) throw e;
@@ -225,7 +229,7 @@ export async function runProgram(
       from = input.replay();
       out.replay();
       setFuel(opts.fuel);
-      return { value: await interp.run(lang, code, arg, opts, stats), output: output(), stats };
+      return { value: await interp.run(lang, code, ints, opts, stats), output: output(), stats };
     }
   } catch (e) {
     if (e instanceof VmError) return { error: e.message, output: output(), stats };

@@ -192,21 +192,21 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
 
   const code = lang.load(readProgram(file), file);
   const bytes = lang.convention === "bytes";
-  if (bytes ? args.length !== 0 : args.length !== 1)
+  if (args.length !== lang.arity)
     throw new UsageError(
-      bytes
-        ? `${lang.name} programs read stdin and take no arguments`
-        : `${lang.name} programs take one integer argument`,
+      lang.arity === 0
+        ? `${lang.name} programs ${bytes ? "read stdin and " : ""}take no arguments`
+        : `${lang.name} programs take ${lang.arity === 1 ? "one integer argument" : `${lang.arity} integer arguments`}`,
     );
-  const arg = bytes ? 0 : parseInt32(args[0]!);
+  const ints = args.map(parseInt32);
   // Read as the program asks: a program that never reads never touches stdin.
-  const input = bytes ? FdSource.stdin() : undefined;
+  const input = FdSource.stdin();
 
   const stats: Record<string, unknown> = {};
   try {
     // Output written before an error is part of the run (a Brainfuck program may have
     // printed): it has gone to `out` as it was written.
-    const result = await runProgram(backend, lang, code, arg, {
+    const result = await runProgram(backend, lang, code, ints, {
       fuel,
       ...(threshold !== undefined ? { tiers: { threshold } } : {}),
       dump: values.dump,
@@ -218,7 +218,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     if (result.error !== undefined) throw new VmError(result.error);
     if (!bytes) out(new TextEncoder().encode(`${result.value}\n`));
   } finally {
-    input?.close();
+    input.close();
     // The whole process's peak memory: what a user sees (output and input are streamed).
     stats.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
     if (statsFormat)

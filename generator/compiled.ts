@@ -41,7 +41,7 @@ export function valueOf(s: Status): number {
 export function runJit(
   lang: Lang,
   code: Uint8Array,
-  arg: number,
+  args: readonly number[],
   opts: RunOptions,
   stats: Record<string, unknown>,
   how: { target: "l3" | "x64"; compiled?: Record<string, Compiled> },
@@ -63,7 +63,7 @@ export function runJit(
     how.target === "x64" ? nativeFactory : undefined,
   );
   try {
-    return valueOf(program.run(arg));
+    return valueOf(program.run(...args));
   } finally {
     const s = program.stats;
     Object.assign(stats, s, {
@@ -124,7 +124,7 @@ export async function generated(lang: Lang): Promise<Record<string, Compiled> | 
 export async function runTiered(
   lang: Lang,
   code: Uint8Array,
-  arg: number,
+  args: readonly number[],
   opts: RunOptions,
   stats: Record<string, unknown>,
   how: {
@@ -154,7 +154,7 @@ export async function runTiered(
   });
   setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
   try {
-    return entry(code, arg | 0);
+    return entry(code, ...args.map((x) => x | 0));
   } finally {
     setTiers(Infinity, () => STAY);
     const s = program.stats;

@@ -87,9 +87,11 @@ export class Program {
     private opts: JitOptions,
     private makeNative?: NativeFactory,
   ) {
+    // The bytecode, and a run-time integer for each parameter after it.
+    const params = graphs.graphs.find((g) => g.name === entry)?.blocks[0]?.params.length ?? 1;
     const args: AVal[] = [
       { k: "a", arr: code, type: "u8[]" },
-      { k: "r", o: 0, type: "i32" },
+      ...Array.from({ length: Math.max(params - 1, 0) }, (): AVal => ({ k: "r", o: 0, type: "i32" })),
     ];
     let stats: SpecStats | undefined;
     try {
@@ -140,9 +142,9 @@ export class Program {
     this.stats.codeBytes = this.native.codeBytes;
   }
 
-  /** Runs the program on `arg`. */
-  run(arg: number): Status {
-    const args = [this.code, arg];
+  /** Runs the program on the integers `ints` (the entry's parameters after the bytecode). */
+  run(...ints: number[]): Status {
+    const args = [this.code, ...ints];
     this.since = workDone();
     try {
       if (this.l3) return this.l3.run(this.entry, args);

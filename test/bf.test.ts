@@ -141,8 +141,8 @@ describe("the bf commands (interp)", () => {
   });
 
   it("the interpreter's errors are VmErrors", () => {
-    expect(() => bf.native(bytes("<"), 0)).toThrow(VmError);
-    expect(() => bf.native(bytes("["), 0)).toThrow(
+    expect(() => bf.native(bytes("<"), [])).toThrow(VmError);
+    expect(() => bf.native(bytes("["), [])).toThrow(
       new VmError("unbalanced brackets: unmatched '['"),
     );
   });

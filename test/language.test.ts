@@ -257,6 +257,43 @@ describe("an interpreter anywhere on disk", () => {
     }
   }, 120_000);
 
+  it("takes as many integers as its entry does, on every backend, and is fuzzed with them", async () => {
+    const at = folder("pair", {});
+    // acc += a, b times: an entry of two integers after the bytecode.
+    const source = accumulator(hintsFrom(at))
+      .replace(
+        "export function run(code: Uint8Array, n: number): number {",
+        "export function run(code: Uint8Array, a: number, n: number): number {",
+      )
+      .replace('reds: ["acc", "n"],', 'reds: ["acc", "a", "n"],')
+      .replace(
+        "driver.mergePoint({ code, pc, acc, n });",
+        "driver.mergePoint({ code, pc, acc, a, n });",
+      )
+      .replace("acc = (acc + n) | 0;", "acc = (acc + a) | 0;");
+    writeFileSync(join(at, "pair.ts"), source);
+    writeFileSync(join(at, "mul.bin"), Uint8Array.of(1, 2, 3, 5));
+    expect((await futamura(at, "generate", "pair.ts")).code).toBe(0);
+    for (const backend of BACKENDS)
+      expect(
+        await futamura(at, "run", "pair.ts", "mul.bin", "7", "6", "--backend", backend),
+        backend,
+      ).toEqual({
+        code: 0,
+        out: "42\n",
+        err: "",
+      });
+    const one = await futamura(at, "run", "pair.ts", "mul.bin", "7");
+    expect(one).toEqual({
+      code: 2,
+      out: "",
+      err: "usage: pair programs take 2 integer arguments\n",
+    });
+    const f = await futamura(at, "fuzz", "pair.ts", "--count", "100");
+    expect(f.code, f.err).toBe(0);
+    expect(f.out).toMatch(/: 100 programs, .*: all agree/);
+  }, 300_000);
+
   it("refuses stale build products: the interpreter changed since `generate`", async () => {
     const at = folder("stale", {});
     writeFileSync(join(at, "acc.ts"), accumulator(hintsFrom(at)));

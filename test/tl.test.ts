@@ -434,7 +434,7 @@ describe("TL programs", () => {
     expect(interpret(code, 10)).toBe(1024);
     expect(interpret(code, 31)).toBe(INT_MIN);
     expect(interpret(code, 32)).toBe(0);
-    expect(langs.tl.native(code, 3)).toBe(8);
+    expect(langs.tl.native(code, [3])).toBe(8);
   });
 });
 

@@ -134,7 +134,7 @@ describe("TLR programs", () => {
     expect(interpret(square, 1)).toBe(1);
     expect(interpret(square, 1000)).toBe(1000000);
     expect(interpret(square, 65536)).toBe(0); // 2^32 wraps
-    expect(langs.tlr.native(square, 12)).toBe(144);
+    expect(langs.tlr.native(square, [12])).toBe(144);
   });
 });
 

@@ -57,7 +57,7 @@ function withFuel(
 ): [string, number] {
   setFuel(fuel);
   try {
-    return [`value ${b.run(lang, code, arg, { fuel }, {})}`, getFuel()];
+    return [`value ${b.run(lang, code, [arg], { fuel }, {})}`, getFuel()];
   } catch (e) {
     return [`error ${(e as Error).message}`, getFuel()];
   } finally {
@@ -592,6 +592,6 @@ b2:
 
 describe.skipIf(x64Supported)("x64 backend elsewhere", () => {
   it("says it needs x86-64 Linux", () => {
-    expect(() => x64.run(langs.tl!, new Uint8Array([21]), 0, {}, {})).toThrow(/x86-64 Linux/);
+    expect(() => x64.run(langs.tl!, new Uint8Array([21]), [0], {}, {})).toThrow(/x86-64 Linux/);
   });
 });

@@ -58,11 +58,11 @@ export class ProgramCache {
 
 /** A short fingerprint of a program (bytes, argument, input): a worker sends it back with its
  *  results, so that the harness knows the worker ran the program it meant. */
-export function programDigest(p: Pick<Program, "code" | "arg" | "input">): string {
+export function programDigest(p: Pick<Program, "code" | "arg" | "args" | "input">): string {
   let h = 0x811c9dc5; // FNV-1a, 32 bits
   const mix = (b: number) => (h = Math.imul(h ^ (b & 255), 0x01000193));
   for (const b of p.code) mix(b);
-  for (let i = 0; i < 4; i++) mix(p.arg >>> (8 * i));
+  for (const a of p.args ?? [p.arg]) for (let i = 0; i < 4; i++) mix(a >>> (8 * i));
   mix(p.input ? p.input.length + 1 : 0);
   for (const b of p.input ?? []) mix(b);
   return `${p.code.length}:${(h >>> 0).toString(16).padStart(8, "0")}`;

@@ -34,11 +34,20 @@ export function genericProgramArb(lang: Lang): fc.Arbitrary<Program> {
     .map(({ seed, arg, kind }) => {
       const rnd = random(seed);
       const input = lang.convention === "bytes" ? bytes(rnd, rnd(64)) : undefined;
+      // An entry of more than one integer gets small ones after `arg`.
+      const args = [arg, ...Array.from({ length: lang.arity - 1 }, () => rnd(12) - 3)];
+      const ints = args.slice(0, lang.arity);
       const guided = kind >= 15;
-      let code = grow(lang, rnd, arg, input, guided);
+      let code = grow(lang, rnd, ints, input, guided);
       const origin = kind < 15 ? "raw" : kind < 30 ? "mutated" : "guided";
       if (origin === "mutated") code = mutate(lang, rnd, code);
-      return { code, arg, origin, ...(input ? { input } : {}) };
+      return {
+        code,
+        arg,
+        origin,
+        ...(lang.arity > 1 ? { args: ints } : {}),
+        ...(input ? { input } : {}),
+      };
     });
 }
 
@@ -49,20 +58,20 @@ export function genericProgramArb(lang: Lang): fc.Arbitrary<Program> {
 function grow(
   lang: Lang,
   rnd: Rnd,
-  arg: number,
+  ints: number[],
   input: Uint8Array | undefined,
   guided: boolean,
 ): Uint8Array {
   const length = 1 + rnd(MAX_INSTRUCTIONS);
   const candidates = guided ? (lang.isa ? CANDIDATES : 4 * CANDIDATES) : 1;
   let code: Uint8Array = new Uint8Array(0);
-  let far = guided ? reach(lang, code, arg, input) : 0;
+  let far = guided ? reach(lang, code, ints, input) : 0;
   for (let i = 0; i < length; i++) {
     let best = code;
     let bestScore = -1;
     for (let k = 0; k < candidates; k++) {
       const trial = concat(code, instruction(lang, rnd, code.length));
-      const score = guided ? reach(lang, trial, arg, input) : 0;
+      const score = guided ? reach(lang, trial, ints, input) : 0;
       if (score > bestScore) [best, bestScore] = [trial, score];
     }
     if (bestScore < far && rnd(ERRORS_LET_IN) !== 0) continue;
@@ -73,12 +82,17 @@ function grow(
 
 /** How far the interpreter runs `code` under GUIDE_FUEL: a run that fails scores the steps it
  *  took; one that completes, or runs out of fuel, scores above any that fails. */
-function reach(lang: Lang, code: Uint8Array, arg: number, input: Uint8Array | undefined): number {
+function reach(
+  lang: Lang,
+  code: Uint8Array,
+  ints: number[],
+  input: Uint8Array | undefined,
+): number {
   let at = 0;
   setIo({ read: () => (input && at < input.length ? input[at++]! : -1), write: () => {} });
   setFuel(GUIDE_FUEL);
   try {
-    lang.native(code, arg);
+    lang.native(code, ints);
     return GUIDE_FUEL + (GUIDE_FUEL - getFuel());
   } catch (e) {
     if (!(e instanceof VmError)) return 0; // the interpreter's own failure: no further

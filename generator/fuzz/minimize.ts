@@ -15,7 +15,7 @@ export interface Smaller {
  *  a job of `runner` (in a worker process where the fuzzing ran in one). */
 export async function minimize(
   runner: Runner,
-  program: { code: Uint8Array; arg: number; input?: Uint8Array | undefined },
+  program: { code: Uint8Array; arg: number; args?: number[]; input?: Uint8Array | undefined },
   backend: string,
   limit = 400,
 ): Promise<Smaller | undefined> {
@@ -25,6 +25,7 @@ export async function minimize(
     const job: Job = {
       code: Array.from(c),
       arg: program.arg,
+      ...(program.args ? { args: program.args } : {}),
       ...(program.input ? { input: Array.from(program.input) } : {}),
       backends: backend === "interp" ? [] : [backend],
     };

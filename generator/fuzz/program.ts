@@ -10,6 +10,8 @@ import fc from "fast-check";
 export interface Program {
   code: Uint8Array;
   arg: number;
+  /** For an entry of more than one integer: all of them (`arg` first). */
+  args?: number[];
   /** Standard input, for languages that read bytes (bf). */
   input?: Uint8Array;
   /** `guided`: grown under the interpreter's guidance (the generic generator, generic.ts). */

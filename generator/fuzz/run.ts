@@ -21,7 +21,7 @@ export type Result = string;
 export async function runOne(
   lang: Lang,
   code: Uint8Array,
-  arg: number,
+  arg: number | number[],
   others: Backend[],
   fuel: number,
   input?: Uint8Array,
@@ -45,7 +45,7 @@ export async function runOn(
   backend: Backend,
   lang: Lang,
   code: Uint8Array,
-  arg: number,
+  arg: number | number[],
   fuel: number,
   input?: Uint8Array,
 ): Promise<Result> {
@@ -53,7 +53,7 @@ export async function runOn(
     const o = await runProgram(backend, lang, code, arg, {
       fuel,
       input,
-      tiers: tiersFor(code, arg),
+      tiers: tiersFor(code, typeof arg === "number" ? arg : (arg[0] ?? 0)),
     });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
     if (o.error !== undefined) return `error: ${o.error}${output}`;
@@ -105,7 +105,7 @@ export function resolveBackends(list: (string | Backend)[] | undefined): Backend
  *  candidates) on interp and the backends named. Plain data: it goes to worker processes. */
 export type Job =
   | { seed: number; index: number; count: number }
-  | { code: number[]; arg: number; input?: number[]; backends: string[] };
+  | { code: number[]; arg: number; args?: number[]; input?: number[]; backends: string[] };
 
 /** What a job gave: interp's result, each backend's (in the job's order; undefined when the
  *  backend did not run because the worker died or was stopped on an earlier one), times, and
@@ -131,12 +131,13 @@ export function jobParts(
   job: Job,
   cache: ProgramCache,
   others: Backend[],
-): { program: Pick<Program, "code" | "arg" | "input">; backends: Backend[] } {
+): { program: Pick<Program, "code" | "arg" | "args" | "input">; backends: Backend[] } {
   if ("seed" in job)
     return { program: cache.get(job.seed, job.index, job.count), backends: others };
   const program = {
     code: Uint8Array.from(job.code),
     arg: job.arg,
+    ...(job.args ? { args: job.args } : {}),
     ...(job.input ? { input: Uint8Array.from(job.input) } : {}),
   };
   return { program, backends: job.backends.map((n) => others.find((b) => b.name === n)!) };
@@ -159,7 +160,7 @@ export class InProcess implements Runner {
 
   async run(_slot: number, job: Job): Promise<Ran> {
     const { program: p, backends } = jobParts(job, this.cache, this.others);
-    const r = await runOne(this.lang, p.code, p.arg, backends, this.fuel, p.input);
+    const r = await runOne(this.lang, p.code, p.args ?? p.arg, backends, this.fuel, p.input);
     return { ...r, digest: programDigest(p) };
   }
 

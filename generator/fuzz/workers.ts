@@ -69,12 +69,20 @@ export async function fuzzWorker(argv: string[], out: NodeJS.WritableStream): Pr
     const now: Progress = { seq, results: [], ms: [] };
     const note = () => progress !== undefined && writeSync(progress, JSON.stringify(now) + "\n", 0);
     note();
-    await runOne(lang, p.code, p.arg, backends, Number(fuel), p.input, (k, result, ms) => {
-      now.results.push(result);
-      now.ms.push(ms);
-      note();
-      if (k === 0) fault?.();
-    });
+    await runOne(
+      lang,
+      p.code,
+      p.args ?? p.arg,
+      backends,
+      Number(fuel),
+      p.input,
+      (k, result, ms) => {
+        now.results.push(result);
+        now.ms.push(ms);
+        note();
+        if (k === 0) fault?.();
+      },
+    );
     send({ done: programDigest(p), results: now.results, ms: now.ms });
     seq++;
   }
