@@ -17,6 +17,7 @@ import { printModule } from "../runtime/ir/print.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import type { Policy } from "../runtime/specialiser/policy.ts";
+import type { Status } from "../runtime/l3.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 
 export interface RunOptions {
@@ -96,12 +97,19 @@ const firstTiers = new Map<string, Entry>();
 export async function firstTier(lang: Lang): Promise<Entry> {
   const path = product(lang, "tier1");
   let entry = firstTiers.get(path);
-  if (!entry) {
-    checkStamp(path);
-    const mod = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-    firstTiers.set(path, (entry = mod[lang.entry] as Entry));
-  }
+  if (!entry)
+    firstTiers.set(path, (entry = (await importProduct(lang, "tier1"))[lang.entry] as Entry));
   return entry;
+}
+
+/** A build product of `lang` as a module, its stamp checked first (`runtime/stamp.ts`). */
+export async function importProduct(
+  lang: Lang,
+  kind: "specialiser" | "tier1",
+): Promise<Record<string, unknown>> {
+  const path = product(lang, kind);
+  checkStamp(path);
+  return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
 }
 
 /** The interpreter's own graphs on the L3 interpreter. */
@@ -112,9 +120,16 @@ const graph: Backend = {
     const m = graphsOf(lang);
     if (opts.dump === "graphs") opts.log?.write(printModule(m));
     const { L3 } = await import("../runtime/l3.ts");
-    return (await compiled()).valueOf(new L3(m).run(lang.entry, [code, ...args]));
+    return valueOf(new L3(m).run(lang.entry, [code, ...args]));
   },
 };
+
+/** Turns how a graph run ended into the run's value, or the interpreter's error. */
+export function valueOf(s: Status): number {
+  if (s.k === "raise") throw new VmError(s.msg);
+  if (s.k === "exit") throw new Error(`unexpected exit ${s.status} from compiled code`);
+  return s.value as number;
+}
 
 /** Running on compiled code (`compiled.ts`), loaded when a backend first needs it. */
 const compiled = () => import("./compiled.ts");

@@ -5,15 +5,11 @@
 //! starts without it.
 
 import { writeFileSync } from "node:fs";
-import { pathToFileURL } from "node:url";
-import { VmError } from "../runtime/hints.ts";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
-import type { Status } from "../runtime/l3.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/specialiser/engine.ts";
 import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
-import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers } from "../runtime/tiers/counters.ts";
 import { TieredProgram } from "../runtime/tiers/tiered.ts";
 import { listing, perfMap } from "../runtime/x64/disasm.ts";
@@ -24,16 +20,11 @@ import {
   TIER_THRESHOLD,
   WARMUP_PASSES,
   firstTier,
+  importProduct,
   type RunOptions,
+  valueOf,
 } from "./backends.ts";
-import { graphsOf, product, type Lang } from "./language.ts";
-
-/** Turns how a graph run ended into the run's value, or the interpreter's error. */
-export function valueOf(s: Status): number {
-  if (s.k === "raise") throw new VmError(s.msg);
-  if (s.k === "exit") throw new Error(`unexpected exit ${s.status} from compiled code`);
-  return s.value as number;
-}
+import { graphsOf, type Lang } from "./language.ts";
 
 /** Runs the program specialised whole from its entry (`runtime/jit.ts`), by the abstract
  *  interpreter or (with `compiled`) a generated specialiser, on L3 or x86-64. Fills `stats`
@@ -110,13 +101,8 @@ export const nativeFactory: NativeFactory = (m, resolve) => {
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
 export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
-  const path = product(lang, "specialiser");
-  checkStamp(path);
   // The language's own module, not the index of all three (a third of the load time).
-  const { compiled } = (await import(pathToFileURL(path).href)) as {
-    compiled: Record<string, Compiled>;
-  };
-  return compiled;
+  return (await importProduct(lang, "specialiser")).compiled as Record<string, Compiled>;
 }
 
 /** Runs the program as the tiered JIT does (`runtime/tiers/tiered.ts`): in the first tier,
