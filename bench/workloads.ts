@@ -20,6 +20,9 @@ export interface Workload {
   file: string;
   /** The argument of an "int" program; none for a "bytes" program. */
   arg?: number;
+  /** All the integers the entry takes, for a program named on the command line
+   *  (`futamura bench <interpreter> <program> [args...]`): no quick variant. */
+  args?: number[];
   quickArg?: number;
   /** Standard input, a file relative to the project root (a "bytes" program). */
   input?: string;

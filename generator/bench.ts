@@ -23,13 +23,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
+import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { bfToC } from "../bench/bf2c.ts";
 import { renderSvg } from "../bench/svg.ts";
 import { tlToC } from "../bench/tl2c.ts";
 import { tlrToC } from "../bench/tlr2c.ts";
 import { workloads, type Workload } from "../bench/workloads.ts";
-import { langs, type Lang, graphsOf } from "./language.ts";
+import { builtin, language, type Lang, graphsOf } from "./language.ts";
 import { GraphBuilder } from "../runtime/ir/build.ts";
 import { specialise } from "../runtime/specialiser/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
@@ -126,6 +127,8 @@ export interface WorkloadResult {
   lang: string;
   file: string;
   arg?: number;
+  /** The integers of a program named on the command line. */
+  args?: number[];
   about: string;
   /** The reference result: the first bytes of stdout, or the error. */
   result?: string;
@@ -150,10 +153,11 @@ export async function benchCommand(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  let values;
+  let values, positionals;
   try {
-    values = parseArgs({
+    ({ values, positionals } = parseArgs({
       args: argv,
+      allowPositionals: true,
       options: {
         quick: { type: "boolean", default: false },
         reps: { type: "string" },
@@ -163,7 +167,7 @@ export async function benchCommand(
         backends: { type: "string" },
         out: { type: "string" },
       },
-    }).values;
+    }));
   } catch (e) {
     throw new UsageError(`bench: ${(e as Error).message}`);
   }
@@ -186,9 +190,12 @@ export async function benchCommand(
         `bench: no workload '${o}' (${workloads.map((w) => w.name).join(", ")})`,
       );
 
-  const report = await runBench(settings, err);
+  const given = positionals.length ? await givenWorkload(positionals) : undefined;
+  if (given && settings.only.length) throw new UsageError("bench: --only or a program, not both");
+  const report = await runBench(settings, err, given ? [given] : workloads);
   out.write(formatTable(report));
-  const record = !quick && !settings.only.length && !settings.backends.length;
+  const record = !quick && !settings.only.length && !settings.backends.length && !given;
+  if (given && values.out === undefined) return report.failures.length ? 1 : 0;
   const dir = values.out ?? (record ? root + "bench/" : root + "bench/tmp/");
   mkdirSync(dir, { recursive: true });
   writeFileSync(dir + "/results.json", JSON.stringify(report, null, 2) + "\n");
@@ -201,6 +208,27 @@ export async function benchCommand(
     return 1;
   }
   return 0;
+}
+
+/** The workload of `futamura bench <interpreter> <program> [args...]`: any interpreter, the
+ *  integers its entry takes. */
+async function givenWorkload([spec, file, ...rest]: string[]): Promise<Workload> {
+  if (file === undefined)
+    throw new UsageError("bench [<interpreter> <program-file> [args...]] [options]");
+  const lang = await language(spec!);
+  if (rest.length !== lang.arity)
+    throw new UsageError(`bench: ${lang.name} takes ${lang.arity} integer(s) after the program`);
+  const args = rest.map((a) => {
+    if (!/^-?\d+$/.test(a)) throw new UsageError(`bench: '${a}' is not an integer`);
+    return Number(a) | 0;
+  });
+  return {
+    name: basename(file),
+    lang: builtin(spec!) ? spec! : lang.source, // (the children run in futamura's folder)
+    file: resolve(file),
+    args,
+    about: "named on the command line",
+  };
 }
 
 /** A short version for `npm start`: one quick run (small arguments, a 2 s cap) of a workload
@@ -229,7 +257,7 @@ export async function benchSummary(
       const folded = e.note?.includes("closed form") ? " closed form" : "";
       return `${e.backend} ${fmtMs(e.runMs)}${compile}${folded}${e.status === "ok" ? "" : " " + e.status.toUpperCase()}`;
     });
-    lines.push(`  ${w.name} ${w.arg ?? ""}: ${cells.join(", ")}`);
+    lines.push(`  ${w.name} ${w.arg ?? w.args?.join(" ") ?? ""}: ${cells.join(", ")}`);
   }
   for (const s of report.skipped) lines.push(`  ${s.name}: skipped (${s.why})`);
   for (const f of report.failures) lines.push(`  FAILURE: ${f}`);
@@ -243,6 +271,7 @@ export async function benchSummary(
 export async function runBench(
   settings: BenchSettings,
   log?: NodeJS.WritableStream,
+  list: Workload[] = workloads,
 ): Promise<Report> {
   const report: Report = { machine: machine(), settings, workloads: [], skipped: [], failures: [] };
   const names = entrantNames().filter(
@@ -250,16 +279,16 @@ export async function runBench(
   );
   const gcc = names.includes("gcc") && gccVersion() !== undefined;
   if (names.includes("gcc") && !gcc) log?.write("gcc not found: the gcc -O2 baseline is skipped\n");
-  const chosen = workloads.filter((w) =>
+  const chosen = list.filter((w) =>
     settings.only.length ? settings.only.some((o) => matches(w, o)) : !(settings.quick && w.heavy),
   );
-  for (const w of workloads)
+  for (const w of list)
     if (!chosen.includes(w) && settings.quick && w.heavy && !settings.only.length)
       report.skipped.push({ name: w.name, why: "heavy: left out of --quick" });
   for (const w of chosen) {
     if (w.text) {
       mkdirSync(root + "bench/tmp", { recursive: true });
-      writeFileSync(root + w.file, w.text());
+      writeFileSync(resolve(root, w.file), w.text());
     }
     const why = unavailable(w);
     if (why) {
@@ -270,7 +299,10 @@ export async function runBench(
     report.workloads.push(
       await runWorkload(
         w,
-        names.filter((n) => (n !== "gcc" || gcc) && (!w.backends || w.backends.includes(n))),
+        names.filter(
+          (n) =>
+            (n !== "gcc" || (gcc && builtin(w.lang))) && (!w.backends || w.backends.includes(n)),
+        ),
         settings,
         report.failures,
         log,
@@ -283,9 +315,7 @@ export async function runBench(
 
 /** Why a workload cannot run here, if it cannot. */
 function unavailable(w: Workload): string | undefined {
-  if (!langs[w.lang])
-    return `the ${w.lang} language is not one of this repository's (interpreters/futamura.ts)`;
-  if (!existsSync(root + w.file)) return `${w.file} is absent`;
+  if (!existsSync(resolve(root, w.file))) return `${w.file} is absent`;
   return undefined;
 }
 
@@ -311,10 +341,12 @@ async function runWorkload(
   failures: string[],
   log?: NodeJS.WritableStream,
 ): Promise<WorkloadResult> {
-  const lang = langs[w.lang]!;
-  const arg = lang.convention === "int" ? ((s.quick ? w.quickArg : w.arg) ?? 0) : undefined;
-  const code = lang.load(readFileSync(root + w.file, "latin1"), w.file);
-  const title = `${w.name}${arg === undefined ? "" : " " + arg}`;
+  const lang = await language(w.lang);
+  const arg =
+    lang.convention === "int" && !w.args ? ((s.quick ? w.quickArg : w.arg) ?? 0) : undefined;
+  const ints = (w.args ?? (arg === undefined ? [] : [arg])).map(String);
+  const code = lang.load(readFileSync(resolve(root, w.file), "latin1"), w.file);
+  const title = `${w.name}${ints.length ? " " + ints.join(" ") : ""}`;
   const input = w.input === undefined ? undefined : readFileSync(root + w.input);
   log?.write(`\n== ${title}  (${w.about})\n`);
 
@@ -346,15 +378,15 @@ async function runWorkload(
       const capS = b === "interp" ? s.interpCap : s.cap;
       const child =
         b === "gcc"
-          ? await runChild(binary, arg === undefined ? [] : [String(arg)], capS, input)
+          ? await runChild(binary, ints, capS, input)
           : await runChild(
               process.execPath,
               [
                 root + "generator/futamura.mjs",
                 "run",
                 w.lang,
-                root + w.file,
-                ...(arg === undefined ? [] : [String(arg)]),
+                resolve(root, w.file),
+                ...ints,
                 "--backend",
                 b,
                 "--stats=json",
@@ -486,6 +518,7 @@ async function runWorkload(
     lang: w.lang,
     file: w.file,
     ...(arg === undefined ? {} : { arg }),
+    ...(w.args ? { args: w.args } : {}),
     about: w.about,
     ...(ref === undefined ? {} : { result: ref }),
     reference: refName!,
@@ -508,7 +541,7 @@ async function specTimes(
   const graphs = graphsOf(lang);
   const args: AVal[] = [
     { k: "a", arr: code, type: "u8[]" },
-    { k: "r", o: 0, type: "i32" },
+    ...Array.from({ length: lang.arity }, (_, o): AVal => ({ k: "r", o, type: "i32" })),
   ];
   const policy: Policy = defaultPolicy;
   const runs = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
@@ -705,7 +738,9 @@ export function formatTable(r: Report): string {
     for (const e of w.entries) {
       const over = e.status === "over cap";
       rows.push([
-        e === w.entries[0] ? `${w.name}${w.arg === undefined ? "" : " " + w.arg}` : "",
+        e === w.entries[0]
+          ? `${w.name}${w.arg === undefined ? "" : " " + w.arg}${w.args?.length ? " " + w.args.join(" ") : ""}`
+          : "",
         e.backend,
         String(e.runs),
         e.compileMs === undefined ? "" : e.compileMs ? fmtMs(e.compileMs) : "-",

@@ -2,17 +2,29 @@
 //! `futamura generate`, checked in, and compared by `futamura check` (which `npm test` runs), so
 //! nothing at run time needs ts-morph and nothing in `generated/` can silently go stale.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { format } from "prettier";
 import { printModule } from "../runtime/ir/print.ts";
 import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
-import { emitSpecialiser } from "./emit.ts";
+import { emitSpecialiser, type RuntimeImports } from "./emit.ts";
 import { emitFirstTier, specifierOf } from "./first-tier.ts";
+import { productJavascript, sourceJavascript, strayJavascript } from "./javascript.ts";
 import { buildGraphs, sourceFileOf } from "./frontend/index.ts";
-import { langs, product, stampedSource, type Lang } from "./language.ts";
+import {
+  builtin,
+  interpreterFile,
+  language,
+  SubsetError,
+  langs,
+  packaged,
+  product,
+  stampedSource,
+  type Lang,
+} from "./language.ts";
+import { LoadError } from "../runtime/hints.ts";
 
 export interface Artifact {
   /** Where it goes (an absolute path). */
@@ -21,8 +33,15 @@ export interface Artifact {
 }
 
 export const root = new URL("../", import.meta.url).pathname;
-/** futamura's runtime, which generated code imports. */
-const runtime = join(root, "runtime");
+
+/** How generated code written at `from` imports futamura's runtime: by a path to this checkout's
+ *  TypeScript, or, packaged, by the package's name (the user's project resolves it to the
+ *  futamura it installed: the modules the command itself runs, so one copy of the hints). */
+function runtimeImports(from: string): RuntimeImports {
+  return packaged
+    ? (module) => `futamura/runtime/${module}.js`
+    : (module) => specifierOf(join(root, "runtime", module + ".ts"), from);
+}
 
 /** The header of every generated file: what made it, from what (`runtime/stamp.ts` checks it
  *  before a backend uses the file). */
@@ -30,11 +49,7 @@ export function header(comment: string, lang: Lang, source: string): string {
   return stampLine(comment, stampedSource(lang), source);
 }
 
-export class SubsetError extends Error {
-  constructor(readonly violations: string[]) {
-    super(violations.join("\n"));
-  }
-}
+export { SubsetError };
 
 function frontend(lang: Lang): { source: string; module: Module } {
   const source = readFileSync(lang.source, "utf8");
@@ -55,32 +70,62 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
     throw new SubsetError(
       bt.errors.map((e) => `${relative(process.cwd(), lang.source)}: ${e} (see futamura explain)`),
     );
-  const specPath = product(lang, "specialiser");
+  const specPath = product(lang, "specialiser", ".ts");
   const ts = emitSpecialiser(
     module,
     bt,
     source,
     header("", lang, source).trim(),
-    specifierOf(runtime, specPath),
+    runtimeImports(specPath),
   );
   const spec = {
     path: specPath,
     text: await format(ts, { parser: "typescript", printWidth: 100 }),
   };
-  const tierPath = product(lang, "tier1");
+  const tierPath = product(lang, "tier1", ".ts");
   const tier = emitFirstTier(
     sourceFileOf(lang.source)!,
     module.driver!,
     header("", lang, source).trim(),
     tierPath,
-    runtime,
+    runtimeImports(tierPath),
   );
   if (!tier.text) throw new SubsetError(tier.violations);
   const first = {
     path: tierPath,
     text: await format(tier.text, { parser: "typescript", printWidth: 100 }),
   };
-  return [graphs, spec, first];
+  if (!packaged) return [graphs, spec, first];
+  const folder = dirname(lang.source);
+  return [graphs, spec, first, productJavascript(spec, folder), productJavascript(first, folder)];
+}
+
+/** The build products of the interpreter `spec` names, in two steps. Packaged, the interpreter
+ *  is loaded from the JavaScript of its sources (`javascript.ts`), so that is made first
+ *  (`sources`, with `strays`, files of an older build to remove) and must be in place before
+ *  `products` makes the rest. */
+export function interpreterArtifacts(spec: string): {
+  sources: Artifact[];
+  strays: string[];
+  products: () => Promise<Artifact[]>;
+} {
+  const products = async () => langArtifacts(await language(spec));
+  if (!packaged) return { sources: [], strays: [], products };
+  if (builtin(spec))
+    throw new LoadError(
+      `${spec}: futamura's own interpreters come built in its package; name your interpreter's .ts file`,
+    );
+  const sources = sourceJavascript(interpreterFile(spec));
+  return { sources, strays: strayJavascript(dirname(resolve(spec)), sources), products };
+}
+
+/** `futamura generate <interpreter>`: makes what is stale of the build products of the
+ *  interpreter `spec` names; gives the paths written, and those removed (no longer made). */
+export async function generateInterpreter(spec: string): Promise<string[]> {
+  const steps = interpreterArtifacts(spec);
+  const changed = generate(steps.sources).map((a) => a.path);
+  for (const stray of steps.strays) (rmSync(stray), changed.push(stray));
+  return [...changed, ...generate(await steps.products()).map((a) => a.path)];
 }
 
 /** The build products of this repository's interpreters, and the index of their specialisers

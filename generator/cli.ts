@@ -8,10 +8,10 @@
 //! Every message is printed with control bytes escaped: a program file's bytes (a label, a
 //! path) never reach the terminal raw.
 
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { LoadError, graphsOf, language, langs } from "./language.ts";
+import { LoadError, graphsOf, language, langs, packaged } from "./language.ts";
 import { VmError } from "../runtime/hints.ts";
 import { FUTAMURA_VERSION, StaleBuild } from "../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
@@ -36,8 +36,10 @@ const COMMANDS: Record<string, string> = {
                        print the interpreter's graphs with every value marked green or red`,
   explain: `explain <interpreter> <function> <variable>
                        say why a value is red: the chain of operations that made it so`,
-  bench: `bench [--quick] [--reps N] [--cap S] [--interp-cap S] [--only NAME,...] [--backends a,b,...]
-                       the performance record (bench/)`,
+  bench: `bench [<interpreter> <program-file> [args...]] [--quick] [--reps N] [--cap S]
+        [--interp-cap S] [--only NAME,...] [--backends a,b,...] [--out DIR]
+                       the performance record (bench/; written with --out for a program
+                       named here): every backend side by side, medians, whole process too`,
   generate: `generate [<interpreter.ts>]
                        remake what is stale of the interpreter's build products (the
                        generated/ folder beside it; without one, this repository's)`,
@@ -312,29 +314,33 @@ async function buildCommand(
   err: NodeJS.WritableStream,
 ): Promise<number> {
   if (argv.length > 1) throw new UsageError(`${command} [<interpreter.ts>]`);
-  const { artifacts, generate, langArtifacts, stale, SubsetError } = await import("./build.ts");
+  if (!argv[0] && packaged)
+    throw new UsageError(`${command} <interpreter.ts> (futamura's own interpreters come built)`);
+  const { artifacts, generate, generateInterpreter, interpreterArtifacts, stale, SubsetError } =
+    await import("./build.ts");
   const shown = (path: string) => relative(process.cwd(), path);
+  const upToDate = argv[0] ? "the build products are up to date\n" : "generated/ is up to date\n";
+  const fix = argv[0] ? `futamura generate ${argv[0]}` : "npm run generate";
+  /** `check`'s verdict on the products found stale (none: up to date). */
+  const reportStale = (old: string[]) => {
+    if (!old.length) return (out.write(upToDate), 0);
+    const line = (p: string) => `stale: ${shown(p)} does not match its source; run \`${fix}\`\n`;
+    return (err.write(old.map(line).join("")), 1);
+  };
   try {
-    const list = argv[0] ? await langArtifacts(await language(argv[0])) : await artifacts();
-    const where = argv[0] ? "the build products" : "generated/";
     if (command === "generate") {
-      const changed = generate(list);
-      out.write(
-        changed.length
-          ? changed.map((a) => `wrote ${shown(a.path)}\n`).join("")
-          : `${where} ${argv[0] ? "are" : "is"} up to date\n`,
-      );
-      return 0;
+      const changed = argv[0]
+        ? await generateInterpreter(argv[0])
+        : generate(await artifacts()).map((a) => a.path);
+      const line = (p: string) => `${existsSync(p) ? "wrote" : "removed"} ${shown(p)}\n`;
+      return (out.write(changed.length ? changed.map(line).join("") : upToDate), 0);
     }
-    const old = stale(list);
-    if (!old.length) return (out.write(`${where} ${argv[0] ? "are" : "is"} up to date\n`), 0);
-    const fix = argv[0] ? `futamura generate ${argv[0]}` : "npm run generate";
-    err.write(
-      old
-        .map((a) => `stale: ${shown(a.path)} does not match its source; run \`${fix}\`\n`)
-        .join(""),
-    );
-    return 1;
+    if (argv[0]) {
+      const steps = interpreterArtifacts(argv[0]);
+      const old = [...stale(steps.sources).map((a) => a.path), ...steps.strays];
+      return reportStale(old.length ? old : stale(await steps.products()).map((a) => a.path));
+    }
+    return reportStale(stale(await artifacts()).map((a) => a.path));
   } catch (e) {
     if (!(e instanceof SubsetError)) throw e;
     err.write(e.message + "\n");
@@ -359,11 +365,11 @@ async function graphsCommand(
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("graphs <interpreter.ts> [--entry NAME]");
-  const file = positionals[0]!;
-  const entry = values.entry ?? (await language(file)).entry;
+  const lang = await language(positionals[0]!);
   const { buildGraphs } = await import("./frontend/index.ts");
   const { printModule } = await import("../runtime/ir/print.ts");
-  const r = buildGraphs(file, entry, { text: readText(file, "utf8") });
+  const text = readText(lang.source, "utf8");
+  const r = buildGraphs(lang.source, values.entry ?? lang.entry, { text });
   if (!r.module) return (err.write(r.violations.join("\n") + "\n"), 1);
   out.write(printModule(r.module));
   return 0;

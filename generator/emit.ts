@@ -15,14 +15,18 @@ import { OPS } from "../runtime/ir/ops.ts";
 import type { Block, Graph, Jump, Module, Op, Operand, Type } from "../runtime/ir/types.ts";
 import type { Binding } from "./bta.ts";
 
+/** How generated code names a module of futamura's runtime (`"specialiser/engine"`) in its
+ *  imports (`generator/build.ts`, `runtimeImports`). */
+export type RuntimeImports = (module: string) => string;
+
 /** The specialiser of `m` (with binding times `bt`, from interpreter `source`), as a module
- *  that imports futamura's runtime by `runtime` (a specifier of its folder). */
+ *  that imports futamura's runtime by `runtime`. */
 export function emitSpecialiser(
   m: Module,
   bt: Binding,
   source: string,
   header: string,
-  runtime = "../runtime",
+  runtime: RuntimeImports = (module) => `../runtime/${module}.ts`,
 ): string {
   const lines = source.split("\n");
   const out = [
@@ -31,8 +35,8 @@ export function emitSpecialiser(
     `// The specialiser of ${m.file ?? "an interpreter"}: its graphs with every binding-time decision`,
     "// taken. Green operations run here as plain TypeScript; red ones are calls on the engine.",
     "",
-    `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot, type Target } from "${runtime}/specialiser/engine.ts";`,
-    `import { konst as k, type AVal } from "${runtime}/specialiser/value.ts";`,
+    `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot, type Target } from "${runtime("specialiser/engine")}";`,
+    `import { konst as k, type AVal } from "${runtime("specialiser/value")}";`,
     "",
   ];
   const constants = new Map<string, string>();

@@ -32,6 +32,7 @@ import {
   type Statement,
 } from "ts-morph";
 import type { Driver } from "../runtime/ir/types.ts";
+import type { RuntimeImports } from "./emit.ts";
 
 export interface FirstTier {
   text?: string;
@@ -46,13 +47,13 @@ interface Edit {
 }
 
 /** The first tier of the interpreter in `sf` (already checked by the frontend), as the text of
- *  a module written at `outPath`; `runtime` is the path of futamura's runtime folder. */
+ *  a module written at `outPath`, importing futamura's runtime by `runtime`. */
 export function emitFirstTier(
   sf: SourceFile,
   driver: Driver,
   header: string,
   outPath: string,
-  runtime: string,
+  runtime: RuntimeImports,
 ): FirstTier {
   const violations: string[] = [];
   const report = (node: Node, message: string) => {
@@ -154,7 +155,7 @@ export function emitFirstTier(
     ...carried,
     { start: portal.getEnd(), end: portal.getEnd(), text: loopFunction },
   ]);
-  const counters = JSON.stringify(specifierOf(resolve(runtime, "tiers/counters.ts"), outPath));
+  const counters = JSON.stringify(runtime("tiers/counters"));
   const text =
     `// ${header}\n//\n` +
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +

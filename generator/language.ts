@@ -5,20 +5,25 @@
 //!
 //! What the interpreter's folder says about it, if anything, is its *descriptor*: a file
 //! `futamura.ts` beside it exporting `languages` (a `Descriptor` per language, by name, each
-//! naming its source) and optionally `generated` (the folder of the build products, relative to
-//! the descriptor; `generated` beside it by default). Without a descriptor, or for what it
-//! leaves out: the name is the file's, the entry its one exported function (of several, the one
+//! naming its source). Its build products go to `generated/` beside it (this repository's own
+//! to `generated/` at the root). Without a descriptor, or for what it leaves out: the name is the file's, the entry its one exported function (of several, the one
 //! that reaches the driver's merge point), a program file's
 //! bytes are the bytecode, and an entry taking the bytecode and integers is run with as many
 //! integer arguments and its result printed, one taking only the bytecode reads and writes bytes.
 //! Interpreters are ES modules (their project's package.json says `"type": "module"`).
+//!
+//! Where futamura runs as its package's JavaScript (`packaged`), nothing is transformed at run
+//! time: a user's interpreter, its descriptor and the modules they import run as the JavaScript
+//! `futamura generate` made of them (`generated/js/`, a tree shaped as the interpreter's folder,
+//! each file stamped like every build product; `generator/javascript.ts`), and its specialiser
+//! and first tier as JavaScript beside their TypeScript.
 
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { LoadError } from "../runtime/hints.ts";
 import { readGraphs } from "../runtime/graphs.ts";
-import { checkStamp } from "../runtime/stamp.ts";
+import { StaleBuild, checkStamp } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import type { Isa } from "../interpreters/asm.ts";
 import * as builtinFolder from "../interpreters/futamura.ts";
@@ -49,8 +54,20 @@ export interface Descriptor {
 /** What a folder's `futamura.ts` exports. */
 export interface Folder {
   languages: Record<string, Descriptor>;
-  generated?: string;
 }
+
+/** An interpreter outside the subset: each violation at `file:line:col` (the frontend's), or a
+ *  value the binding-time analysis cannot make what the interpreter needs. */
+export class SubsetError extends Error {
+  constructor(readonly violations: string[]) {
+    super(violations.join("\n"));
+    this.name = "SubsetError";
+  }
+}
+
+/** Whether this futamura runs as its package's JavaScript (dist/, made by `npm run build`)
+ *  rather than as TypeScript through tsx (a checkout). */
+export const packaged: boolean = import.meta.url.endsWith(".js");
 
 export interface Lang {
   name: string;
@@ -59,7 +76,7 @@ export interface Lang {
   /** The interpreter's source file (an absolute path). */
   source: string;
   /** The folder of its build products (absolute): `<name>.graphs`, the specialiser
-   *  `<name>.ts`, the first tier `<name>.tier1.ts`. */
+   *  `<name>.ts`, the first tier `<name>.tier1.ts` (and, packaged, their JavaScript). */
   generated: string;
   /** Name of the exported entry function in `source`. */
   entry: string;
@@ -77,10 +94,22 @@ export interface Lang {
 
 type Entry = (code: Uint8Array, ...ints: number[]) => number;
 
-/** The path of one of a language's build products. */
-export function product(lang: Lang, kind: "graphs" | "specialiser" | "tier1"): string {
-  const file = { graphs: ".graphs", specialiser: ".ts", tier1: ".tier1.ts" }[kind];
+/** The path of one of a language's build products: the specialiser and first tier in
+ *  TypeScript or in JavaScript (by default as this futamura runs them: JavaScript when it is
+ *  `packaged`). */
+export function product(
+  lang: Lang,
+  kind: "graphs" | "specialiser" | "tier1",
+  ext = packaged ? ".js" : ".ts",
+): string {
+  const file = { graphs: ".graphs", specialiser: ext, tier1: ".tier1" + ext }[kind];
   return join(lang.generated, lang.name + file);
+}
+
+/** Where the JavaScript of a user's module (`path`, absolute, in the interpreter's `folder` or
+ *  below it) lives: `generated/js/` mirrors the folder. */
+export function javascriptOf(folder: string, path: string): string {
+  return join(folder, "generated", "js", relative(folder, path).replace(/\.[cm]?ts$/, ".js"));
 }
 
 /** The interpreter's path as a build product's stamp records it: from the folder holding the
@@ -91,14 +120,16 @@ export function stampedSource(lang: Lang): string {
 
 const here = dirname(new URL(import.meta.url).pathname);
 const builtinDir = resolve(here, "../interpreters");
+/** This repository's build products live at its root, not beside the interpreters. */
+const builtinGenerated = resolve(here, "../generated");
 
 function fromDescriptor(
   name: string,
   d: Descriptor,
   folder: string,
-  generated: string,
   fn: Entry,
   entry: string,
+  generated = join(folder, "generated"),
 ): Lang {
   const arity = Math.max(fn.length - 1, 0);
   const convention = d.convention ?? (arity >= 1 ? "int" : "bytes");
@@ -106,7 +137,7 @@ function fromDescriptor(
     name,
     spec: builtinFolder.languages[name] === d ? name : resolve(folder, d.source),
     source: resolve(folder, d.source),
-    generated: resolve(folder, generated),
+    generated,
     entry,
     ext: d.ext ?? "",
     convention,
@@ -137,10 +168,7 @@ function nativeOf(fn: Entry, arity: number): Lang["native"] {
 export const langs: Record<string, Lang> = Object.fromEntries(
   Object.entries(builtinFolder.languages).map(([name, d]) => {
     const fn = { tlr: tlrInterpret, tl: tlInterpret, bf: bfRun }[name] as Entry;
-    return [
-      name,
-      fromDescriptor(name, d, builtinDir, builtinFolder.generated, fn, d.entry ?? fn.name),
-    ];
+    return [name, fromDescriptor(name, d, builtinDir, fn, d.entry ?? fn.name, builtinGenerated)];
   }),
 );
 
@@ -149,11 +177,29 @@ export const langs: Record<string, Lang> = Object.fromEntries(
  *  not a readable TypeScript file, a module that does not load or an entry that cannot be found
  *  is a `LoadError` naming it. */
 export async function language(spec: string): Promise<Lang> {
-  const builtin = langs[spec];
-  if (builtin) return builtin;
-  const path = resolve(spec);
-  const known = Object.values(langs).find((l) => l.source === path);
+  const known = builtin(spec);
   if (known) return known;
+  const path = interpreterFile(spec);
+  const folder = dirname(path);
+  if (packaged) checkJavascript(folder, [path, join(folder, "futamura.ts")].filter(existsSync));
+  const [name, d] = await describe(path, folder);
+  const module = await importModule(path, spec, folder);
+  const entry = d.entry ?? (await entryOf(path, spec, module, join(folder, "generated"), name));
+  const fn = module[entry];
+  if (typeof fn !== "function")
+    throw new LoadError(`${spec}: exports no function '${entry}' (the descriptor's entry)`);
+  return fromDescriptor(name, d, folder, fn as Entry, entry);
+}
+
+/** The language of this repository `spec` names (by shorthand or path), if it does. */
+export function builtin(spec: string): Lang | undefined {
+  return langs[spec] ?? Object.values(langs).find((l) => l.source === resolve(spec));
+}
+
+/** The absolute path of the interpreter `spec` names (not one of this repository's): a
+ *  readable TypeScript file of an ES module project, or a `LoadError` saying what it is. */
+export function interpreterFile(spec: string): string {
+  const path = resolve(spec);
   if (!existsSync(path))
     throw new LoadError(
       `${spec}: no such interpreter (neither a file nor one of ${Object.keys(langs).join(", ")})`,
@@ -162,38 +208,27 @@ export async function language(spec: string): Promise<Lang> {
     throw new LoadError(`${spec}: is a directory; name the interpreter's .ts file`);
   if (!/\.[cm]?ts$/.test(path)) throw new LoadError(`${spec}: an interpreter is a .ts file`);
   checkModuleType(path, spec);
-  const folder = dirname(path);
-  const [name, d, generated] = await describe(path, folder);
-  const module = await importModule(path, spec);
-  const entry = d.entry ?? (await entryOf(path, spec, module, resolve(folder, generated), name));
-  const fn = module[entry];
-  if (typeof fn !== "function")
-    throw new LoadError(`${spec}: exports no function '${entry}' (the descriptor's entry)`);
-  return fromDescriptor(name, d, folder, generated, fn as Entry, entry);
+  return path;
 }
 
 /** The descriptor of the interpreter at `path`: its folder's `futamura.ts` entry naming it, or
  *  the defaults. */
-async function describe(path: string, folder: string): Promise<[string, Descriptor, string]> {
+async function describe(path: string, folder: string): Promise<[string, Descriptor]> {
   const file = join(folder, "futamura.ts");
-  const fallback: [string, Descriptor, string] = [
+  const fallback: [string, Descriptor] = [
     basename(path).replace(/\.[cm]?ts$/, ""),
     { source: basename(path) },
-    "generated",
   ];
   if (!existsSync(file)) return fallback;
-  const m = (await importModule(file, file)) as Partial<Folder>;
+  const m = (await importModule(file, file, folder)) as Partial<Folder>;
   if (typeof m.languages !== "object" || m.languages === null)
     throw new LoadError(`${file}: a descriptor exports \`languages\` (see docs/GUIDE.md)`);
-  if (m.generated !== undefined && typeof m.generated !== "string")
-    throw new LoadError(`${file}: \`generated\` is the products' folder, a string`);
-  const generated = m.generated ?? "generated";
   for (const [name, d] of Object.entries(m.languages)) {
     const wrong = malformed(d);
     if (wrong) throw new LoadError(`${file}: languages.${name}: ${wrong} (see docs/GUIDE.md)`);
-    if (resolve(folder, d.source) === path) return [name, d, generated];
+    if (resolve(folder, d.source) === path) return [name, d];
   }
-  return [fallback[0], fallback[1], generated];
+  return fallback;
 }
 
 /** What is wrong with a descriptor's entry for a language, if anything. */
@@ -211,9 +246,15 @@ function malformed(d: unknown): string | undefined {
   return undefined;
 }
 
-async function importModule(path: string, spec: string): Promise<Record<string, unknown>> {
+/** The module at `path` (a user's TypeScript), or, `packaged`, the JavaScript made of it. */
+async function importModule(
+  path: string,
+  spec: string,
+  folder: string,
+): Promise<Record<string, unknown>> {
+  const file = packaged ? javascriptOf(folder, path) : path;
   try {
-    return (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
     throw new LoadError(`${spec}: cannot load: ${(e as Error).message}`);
   }
@@ -278,6 +319,20 @@ function recordedEntry(graphs: string): string | undefined {
     return undefined;
   }
   return /^func @([A-Za-z_$][\w$]*)/m.exec(readFileSync(graphs, "utf8"))?.[1];
+}
+
+/** Packaged: the JavaScript of the interpreter's folder must be there, that of `sources` among
+ *  it, and match their sources (each file is stamped as a build product is), or it is
+ *  `StaleBuild` naming `generate`. */
+function checkJavascript(folder: string, sources: string[]): void {
+  const tree = join(folder, "generated", "js");
+  for (const source of sources)
+    if (!existsSync(javascriptOf(folder, source)))
+      throw new StaleBuild(
+        `${relative(process.cwd(), source)} has no JavaScript in ${relative(process.cwd(), tree)}; run \`futamura generate\` to make it`,
+      );
+  for (const file of readdirSync(tree, { recursive: true, encoding: "utf8" }))
+    if (file.endsWith(".js")) checkStamp(join(tree, file));
 }
 
 /** A loader whose every failure is a load error (a user's loader may throw anything). */

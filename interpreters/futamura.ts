@@ -1,8 +1,7 @@
 //! The languages of this folder, as futamura reads them: for each interpreter, its source, the
 //! entry function, how a program file becomes bytecode (its loader) and how a program is run
 //! (an integer argument and a printed result, or bytes in and out). Any folder holding
-//! interpreters may have such a file (`futamura.ts`, exporting `languages` and optionally
-//! `generated`); without one, an interpreter's program files are their bytes (see
+//! interpreters may have such a file (`futamura.ts`, exporting `languages`); without one, an interpreter's program files are their bytes (see
 //! `generator/language.ts`).
 
 import { assemble, instructionSet, type Isa } from "./asm.ts";
@@ -50,9 +49,6 @@ export const languages: Record<string, Descriptor> = {
     load: (text, file) => loadBrainfuck(text, file),
   },
 };
-
-/** This repository's build products live at its root, not beside the interpreters. */
-export const generated = "../generated";
 
 /** A Brainfuck program is its bytes (the text read as latin1); brackets that do not pair up
  *  are a load error at the offending bracket, `file:line:col: unmatched '['`. */

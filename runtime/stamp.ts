@@ -18,12 +18,18 @@ import { createHash } from "node:crypto";
 import { closeSync, existsSync, openSync, readFileSync, readSync } from "node:fs";
 import { dirname, join } from "node:path";
 
-/** This futamura's version: the package's. */
-export const FUTAMURA_VERSION: string = (
-  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
-    version: string;
+/** This futamura's version: its package's (the package.json above this module: one folder up in
+ *  a checkout, two in the package's dist/). */
+export const FUTAMURA_VERSION: string = packageVersion();
+
+function packageVersion(): string {
+  for (let at = dirname(new URL(import.meta.url).pathname); ; at = dirname(at)) {
+    const file = join(at, "package.json");
+    if (existsSync(file))
+      return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+    if (dirname(at) === at) throw new Error("futamura: no package.json above runtime/stamp");
   }
-).version;
+}
 
 /** The hash a stamp records: the first 16 hex digits of the source's SHA-256. */
 export function sourceHash(text: string): string {

@@ -75,7 +75,7 @@ export function run(code: Uint8Array, a: number): number {
       r.module!.driver!,
       "stamp",
       root + "generated/case.tier1.ts",
-      root + "runtime",
+      (module) => `../runtime/${module}.ts`,
     );
   }
 

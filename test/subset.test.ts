@@ -232,7 +232,7 @@ const rejected: Rejected[] = [
       "}",
     ],
     at: [
-      [1, 1, "imports only from runtime/hints.ts are in the subset"],
+      [1, 1, `imports only from futamura's hints ("futamura/hints") are in the subset`],
       [1, 10, "'assemble' is not a hint of the subset"],
     ],
   },

@@ -164,8 +164,8 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
   };
   for (const st of sf.getStatements()) {
     if (Node.isImportDeclaration(st)) {
-      if (!/(^|\/)runtime\/hints(\.ts)?$/.test(st.getModuleSpecifierValue()))
-        report(st, `imports only from runtime/hints.ts are in the subset`);
+      if (!/^futamura\/hints$|(^|\/)runtime\/hints(\.[jt]s)?$/.test(st.getModuleSpecifierValue()))
+        report(st, `imports only from futamura's hints ("futamura/hints") are in the subset`);
       for (const n of st.getNamedImports()) {
         if (!HINTS.has(n.getName())) report(n, `'${n.getName()}' is not a hint of the subset`);
         else scope.hints.add(n.getName());

@@ -11,10 +11,15 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { UsageError } from "../cli.ts";
+import { packaged } from "../language.ts";
 
-/** Where the ledger is unless `--ledger` says otherwise: the repository's root. */
-export const DEFAULT_LEDGER = new URL("../../fuzz-ledger.json", import.meta.url).pathname;
+/** Where the ledger is unless `--ledger` says otherwise: this repository's root; for the
+ *  installed package, the folder the command runs in (the user's project). */
+export const DEFAULT_LEDGER = packaged
+  ? resolve("fuzz-ledger.json")
+  : new URL("../../fuzz-ledger.json", import.meta.url).pathname;
 /** The schedule's first seed: far from the small seeds people and tests pick by hand. */
 export const FIRST_SCHEDULED_SEED = 1_000_000;
 /** Programs per seed of the schedule (the default count of `futamura fuzz`). */
