@@ -39,6 +39,10 @@ import type { AVal } from "../runtime/specialiser/value.ts";
 import { backends } from "./backends.ts";
 import { generated } from "./compiled.ts";
 import { UsageError } from "./cli.ts";
+import { measureStartup, startupTable, type StartupRow } from "./startup.ts";
+
+/** What `--only` names for the start-up table alone. */
+const STARTUP = "startup";
 
 const root = new URL("../", import.meta.url).pathname;
 const GCC = "gcc";
@@ -143,6 +147,8 @@ export interface Report {
   workloads: WorkloadResult[];
   skipped: { name: string; why: string }[];
   failures: string[];
+  /** Start-up of the command, whole process (`startup.ts`). */
+  startup?: StartupRow[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,15 +190,19 @@ export async function benchCommand(
   const all = entrantNames();
   for (const b of settings.backends)
     if (!all.includes(b)) throw new UsageError(`bench: unknown backend '${b}' (${all.join(", ")})`);
+  const startup = !settings.only.length || settings.only.includes(STARTUP);
+  settings.only = settings.only.filter((o) => o !== STARTUP);
   for (const o of settings.only)
     if (!workloads.some((w) => matches(w, o)))
       throw new UsageError(
-        `bench: no workload '${o}' (${workloads.map((w) => w.name).join(", ")})`,
+        `bench: no workload '${o}' (${[...workloads.map((w) => w.name), STARTUP].join(", ")})`,
       );
 
   const given = positionals.length ? await givenWorkload(positionals) : undefined;
   if (given && settings.only.length) throw new UsageError("bench: --only or a program, not both");
-  const report = await runBench(settings, err, given ? [given] : workloads);
+  const chosen = given ? [given] : startup && !settings.only.length && values.only ? [] : workloads;
+  const report = await runBench(settings, err, chosen);
+  if (startup && !given) report.startup = measureStartup(Math.max(settings.reps, 5), err);
   out.write(formatTable(report));
   const record = !quick && !settings.only.length && !settings.backends.length && !given;
   if (given && values.out === undefined) return report.failures.length ? 1 : 0;
@@ -769,10 +779,11 @@ export function formatTable(r: Report): string {
       "spec µs/key: specialisation time per merge-point key (a bytecode position specialised in one state);",
       "w/o clean-up: the same without the clean-up passes, which take the same residual graphs in both specialisers",
       "",
-      ...columns(head, rows, (i) => i >= 2 && i <= 10),
+      ...(rows.length ? columns(head, rows, (i) => i >= 2 && i <= 10) : []),
       ...r.skipped.map((x) => `skipped ${x.name}: ${x.why}`),
       ...costTable(r),
       ...specTable(r),
+      ...startupTable(r.startup ?? []),
     ].join("\n") + "\n"
   );
 }
