@@ -3,7 +3,7 @@
 //! backend over the cap gets a hatched bar to the cap; a wrong or failed one a red label.
 //! Plain SVG 1.1, no script, no external fonts.
 
-import type { Entry, Report } from "../generator/bench.ts";
+import type { Entry, Report } from "./report.ts";
 
 const COLOURS = [
   "#4e79a7",

@@ -2,7 +2,7 @@
 // specialisation section (both specialisers in one process) measured and printed.
 
 import { describe, expect, it } from "vitest";
-import { formatTable, runBench } from "../generator/bench.ts";
+import { formatTable, runBench } from "../bench/harness.ts";
 
 describe("bench", () => {
   it("runs a workload on interp and pe, and times both specialisers warm", async () => {

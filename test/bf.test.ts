@@ -9,8 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Outcome } from "../generator/backends.ts";
-import { main } from "../generator/cli.ts";
-import { byteExamples } from "../generator/start.ts";
+import { main } from "../generator/cli/main.ts";
+import { byteExamples } from "../generator/cli/start.ts";
 import { LoadError, langs } from "../generator/language.ts";
 import { VmError } from "../runtime/hints.ts";
 

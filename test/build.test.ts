@@ -40,7 +40,7 @@ beforeAll(async () => {
 }, 120_000);
 
 async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const { main } = await import("../generator/cli.ts");
+  const { main } = await import("../generator/cli/main.ts");
   let out = "";
   let err = "";
   const sink = (add: (s: string) => void) =>

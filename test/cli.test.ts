@@ -1,4 +1,4 @@
-// The `futamura` command-line contract (generator/cli.ts):
+// The `futamura` command-line contract (generator/cli/main.ts):
 //   exit 0: stdout is exactly the value and a newline, stderr is empty;
 //   exit 1: an interpreter error, stderr is exactly `error: <message>\n`, stdout is empty;
 //   exit 2: a usage error (`usage: ...`) or a load error (`file:line: message`);
@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_BACKEND, backends, runProgram, type Backend } from "../generator/backends.ts";
-import { main } from "../generator/cli.ts";
-import { examples } from "../generator/start.ts";
+import { main } from "../generator/cli/main.ts";
+import { examples } from "../generator/cli/start.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";

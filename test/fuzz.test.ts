@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { backends, type Backend } from "../generator/backends.ts";
-import { main } from "../generator/cli.ts";
+import { main } from "../generator/cli/main.ts";
 import { formatFailure, formatHistogram } from "../generator/fuzz/format.ts";
 import { ProgramCache, programDigest, programs } from "../generator/fuzz/generators.ts";
 import { fuzz, type FuzzReport } from "../generator/fuzz/harness.ts";

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { specialisers } from "../generated/index.ts";
 import { analyse, explain, printBinding } from "../generator/bta.ts";
 import { artifacts } from "../generator/build.ts";
-import { examples } from "../generator/start.ts";
+import { examples } from "../generator/cli/start.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";

@@ -14,7 +14,7 @@ import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 import { specialisers } from "../generated/index.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
-import { examples } from "../generator/start.ts";
+import { examples } from "../generator/cli/start.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const tlr = langs.tlr!;

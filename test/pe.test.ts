@@ -160,7 +160,7 @@ describe("abstract interpreter", () => {
   });
 
   it("agrees with the interpreter on every example program", async () => {
-    const { examples } = await import("../generator/start.ts");
+    const { examples } = await import("../generator/cli/start.ts");
     for (const ex of examples()) await agree(ex.lang, readFileSync(root + ex.file, "utf8"), ex.arg);
   });
 });

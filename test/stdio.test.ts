@@ -1,5 +1,5 @@
 // A program's standard input and output through the real command (runtime/stdio.ts,
-// generator/cli.ts): what only a real process with real pipes shows. Input is read as the
+// generator/cli/main.ts): what only a real process with real pipes shows. Input is read as the
 // program asks (a pipe still open, an endless input), output is streamed through a bounded
 // buffer (memory stays bounded, the first bytes arrive while the program runs), program files
 // have a size limit, write failures have their own exit code, and messages never carry raw
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../generator/backends.ts";
-import { MAX_PROGRAM_BYTES } from "../generator/cli.ts";
+import { MAX_PROGRAM_BYTES } from "../generator/cli/main.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const BACKENDS = Object.keys(backends);

@@ -7,7 +7,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { backends, runProgram, type Backend } from "../generator/backends.ts";
 import { nativeFactory, runJit } from "../generator/compiled.ts";
-import { examples } from "../generator/start.ts";
+import { examples } from "../generator/cli/start.ts";
 import { langs, type Lang, graphsOf } from "../generator/language.ts";
 import { getFuel, setFuel, setIo } from "../runtime/hints.ts";
 import { OPS } from "../runtime/ir/ops.ts";

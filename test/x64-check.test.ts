@@ -5,7 +5,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { examples } from "../generator/start.ts";
+import { examples } from "../generator/cli/start.ts";
 import { programs } from "../generator/fuzz/generators.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";

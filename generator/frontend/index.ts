@@ -11,7 +11,7 @@ import type { Driver, Graph, Module } from "../../runtime/ir/types.ts";
 import { verifyGraph, verifyModule } from "../../runtime/ir/verify.ts";
 import { liveAcross } from "../../runtime/ir/walk.ts";
 import { cleanup, runPasses } from "../../runtime/passes/index.ts";
-import { lowerFunction } from "./lower.ts";
+import { constInt, lowerFunction } from "./lower.ts";
 
 export interface Frontend {
   module?: Module;
@@ -204,21 +204,6 @@ function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope)
       scope.report(d, `top-level const '${name}' must be an integer literal`);
     else scope.consts.set(name, value);
   }
-}
-
-/** A 32-bit integer literal, possibly negated. */
-export function constInt(n: Node): number | undefined {
-  if (Node.isParenthesizedExpression(n)) return constInt(n.getExpression());
-  if (Node.isNumericLiteral(n)) {
-    const v = n.getLiteralValue();
-    return Number.isInteger(v) && v <= 0x7fffffff ? v : undefined;
-  }
-  if (Node.isPrefixUnaryExpression(n) && n.getOperatorToken() === SyntaxKind.MinusToken) {
-    const operand = n.getOperand();
-    const v = Node.isNumericLiteral(operand) ? operand.getLiteralValue() : undefined;
-    return v !== undefined && Number.isInteger(v) && v <= 0x80000000 ? -v | 0 : undefined;
-  }
-  return undefined;
 }
 
 function scanDriver(

@@ -17,7 +17,7 @@ import {
 import { GraphBuilder } from "../../runtime/ir/build.ts";
 import type { Graph, Operand, Pos, Type } from "../../runtime/ir/types.ts";
 import { bool, int } from "../../runtime/ir/types.ts";
-import { constInt, type ModuleScope } from "./index.ts";
+import type { ModuleScope } from "./index.ts";
 
 type Kind = "int" | "intish" | "bool" | "i32[]" | "u8[]";
 interface Val {
@@ -892,4 +892,19 @@ function describe(e: Node): string {
   if (Node.isArrayLiteralExpression(e)) return "an array literal";
   if (Node.isPropertyAccessExpression(e)) return `'${e.getText()}'`;
   return e.getKindName();
+}
+
+/** A 32-bit integer literal, possibly negated. */
+export function constInt(n: Node): number | undefined {
+  if (Node.isParenthesizedExpression(n)) return constInt(n.getExpression());
+  if (Node.isNumericLiteral(n)) {
+    const v = n.getLiteralValue();
+    return Number.isInteger(v) && v <= 0x7fffffff ? v : undefined;
+  }
+  if (Node.isPrefixUnaryExpression(n) && n.getOperatorToken() === SyntaxKind.MinusToken) {
+    const operand = n.getOperand();
+    const v = Node.isNumericLiteral(operand) ? operand.getLiteralValue() : undefined;
+    return v !== undefined && Number.isInteger(v) && v <= 0x80000000 ? -v | 0 : undefined;
+  }
+  return undefined;
 }

@@ -6,7 +6,7 @@
 
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../cli/usage.ts";
 import { checkStamp } from "../../runtime/stamp.ts";
 import { language, langs, product, type Lang } from "../language.ts";
 import { formatFailure, formatProgress, formatSummary } from "./format.ts";

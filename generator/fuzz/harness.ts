@@ -28,7 +28,7 @@
 
 import { langs, type Lang } from "../language.ts";
 import { backends as registry, type Backend } from "../backends.ts";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../cli/usage.ts";
 import { ProgramCache } from "./generators.ts";
 import { minimize } from "./minimize.ts";
 import { disassemble, hex } from "./ops.ts";

@@ -12,7 +12,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../cli/usage.ts";
 import { packaged } from "../language.ts";
 
 /** Where the ledger is unless `--ledger` says otherwise: this repository's root; for the

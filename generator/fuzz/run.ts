@@ -6,7 +6,7 @@
 import type { Lang } from "../language.ts";
 import { STEP_LIMIT } from "../../runtime/hints.ts";
 import { backends as registry, runProgram, type Backend } from "../backends.ts";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../cli/usage.ts";
 import { ProgramCache, programDigest } from "./generators.ts";
 import { hex } from "./ops.ts";
 import type { Program } from "./program.ts";

@@ -21,7 +21,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { language, type Lang } from "../language.ts";
 import type { Backend } from "../backends.ts";
-import { UsageError } from "../cli.ts";
+import { UsageError } from "../cli/usage.ts";
 import { ProgramCache, programDigest } from "./generators.ts";
 import { jobParts, resolveBackends, runOne, type Job, type Ran, type Result } from "./run.ts";
 

@@ -11,13 +11,15 @@
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
-import { LoadError, graphsOf, language, langs, packaged } from "./language.ts";
-import { VmError } from "../runtime/hints.ts";
-import { FUTAMURA_VERSION, StaleBuild } from "../runtime/stamp.ts";
-import { FdSource, IoFailure, fdSink, type ChunkSink } from "../runtime/stdio.ts";
-import { DEFAULT_BACKEND, backends, runProgram } from "./backends.ts";
+import { LoadError, graphsOf, language, langs, packaged } from "../language.ts";
+import { VmError } from "../../runtime/hints.ts";
+import { FUTAMURA_VERSION, StaleBuild } from "../../runtime/stamp.ts";
+import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio.ts";
+import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
 
-export class UsageError extends Error {}
+import { UsageError } from "./usage.ts";
+
+export { UsageError };
 
 /** Each command's usage: `futamura <command> --help` prints its own, `futamura --help` all. */
 const COMMANDS: Record<string, string> = {
@@ -104,11 +106,11 @@ export async function main(
       case "bta":
         return await btaCommand(command, rest, out);
       case "fuzz":
-        return await (await import("./fuzz/command.ts")).fuzzCommand(rest, out, err); // differential fuzzing
+        return await (await import("../fuzz/command.ts")).fuzzCommand(rest, out, err); // differential fuzzing
       case "fuzz-worker":
-        return await (await import("./fuzz/workers.ts")).fuzzWorker(rest, out);
+        return await (await import("../fuzz/workers.ts")).fuzzWorker(rest, out);
       case "bench":
-        return await (await import("./bench.ts")).benchCommand(rest, out, err); // the performance record
+        return await (await import("../../bench/harness.ts")).benchCommand(rest, out, err); // the performance record
       default:
         throw new UsageError(`unknown command '${command}' (see futamura --help)`);
     }
@@ -317,7 +319,7 @@ async function buildCommand(
   if (!argv[0] && packaged)
     throw new UsageError(`${command} <interpreter.ts> (futamura's own interpreters come built)`);
   const { artifacts, generate, generateInterpreter, interpreterArtifacts, stale, SubsetError } =
-    await import("./build.ts");
+    await import("../build.ts");
   const shown = (path: string) => relative(process.cwd(), path);
   const upToDate = argv[0] ? "the build products are up to date\n" : "generated/ is up to date\n";
   const fix = argv[0] ? `futamura generate ${argv[0]}` : "npm run generate";
@@ -366,8 +368,8 @@ async function graphsCommand(
   const { values, positionals } = parsed;
   if (positionals.length !== 1) throw new UsageError("graphs <interpreter.ts> [--entry NAME]");
   const lang = await language(positionals[0]!);
-  const { buildGraphs } = await import("./frontend/index.ts");
-  const { printModule } = await import("../runtime/ir/print.ts");
+  const { buildGraphs } = await import("../frontend/index.ts");
+  const { printModule } = await import("../../runtime/ir/print.ts");
   const text = readText(lang.source, "utf8");
   const r = buildGraphs(lang.source, values.entry ?? lang.entry, { text });
   if (!r.module) return (err.write(r.violations.join("\n") + "\n"), 1);
@@ -386,7 +388,7 @@ async function btaCommand(
       command === "explain" ? "explain <interpreter> <function> <variable>" : "bta <interpreter>",
     );
   const lang = await language(name);
-  const { analyse, explain, printBinding } = await import("./bta.ts");
+  const { analyse, explain, printBinding } = await import("../bta.ts");
   const m = graphsOf(lang);
   const bt = analyse(m, lang.entry);
   if (command === "bta") return (out.write(printBinding(m, bt) + "\n"), 0);

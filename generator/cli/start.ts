@@ -3,9 +3,9 @@
 
 import { readFileSync, readdirSync } from "node:fs";
 import { relative } from "node:path";
-import { langs } from "./language.ts";
-import { backends, runProgram, type Outcome } from "./backends.ts";
-import { artifacts, generate, root } from "./build.ts";
+import { langs } from "../language.ts";
+import { backends, runProgram, type Outcome } from "../backends.ts";
+import { artifacts, generate, root } from "../build.ts";
 
 /** An example program states its argument and result: `# example: 7 -> 49`. */
 export function examples(): { lang: string; file: string; arg: number; expect: string }[] {
@@ -115,7 +115,7 @@ export async function start(out: NodeJS.WritableStream): Promise<number> {
   );
   if (!bad) {
     // A short version of the performance record (`npm run bench` for the real one).
-    const { benchSummary } = await import("./bench.ts");
+    const { benchSummary } = await import("../../bench/harness.ts");
     out.write("\n" + (await benchSummary()) + "\n");
   }
   return bad ? 1 : 0;
