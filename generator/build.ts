@@ -61,6 +61,10 @@ function frontend(lang: Lang): { source: string; module: Module } {
 /** What an interpreter's build products are: its graphs, its specialiser, its first tier. */
 export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
   const { source, module } = frontend(lang);
+  if (module.classes?.length)
+    throw new SubsetError([
+      `${relative(process.cwd(), lang.source)}: classes are in the frontend and the graph interpreter, not yet in the specialisers and backends (issue 25)`,
+    ]);
   const graphs = {
     path: product(lang, "graphs"),
     text: header(";", lang, source) + "\n" + printModule(module),

@@ -91,7 +91,11 @@ export class Program {
     const params = graphs.graphs.find((g) => g.name === entry)?.blocks[0]?.params.length ?? 1;
     const args: AVal[] = [
       { k: "a", arr: code, type: "u8[]" },
-      ...Array.from({ length: Math.max(params - 1, 0) }, (): AVal => ({ k: "r", o: 0, type: "i32" })),
+      ...Array.from({ length: Math.max(params - 1, 0) }, (): AVal => ({
+        k: "r",
+        o: 0,
+        type: "i32",
+      })),
     ];
     let stats: SpecStats | undefined;
     try {

@@ -11,10 +11,19 @@
 //! It is not written in the interpreter subset: frames hold arrays and integers side by side.
 
 import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
-import { OPS } from "./ir/ops.ts";
+import { classNamed, fieldOf } from "./ir/classes.ts";
+import { OPS, objectsNotYet } from "./ir/ops.ts";
 import type { Graph, Jump, Module, Operand } from "./ir/types.ts";
 
+/** An object of one of the module's classes: its class's id and its fields, by index. */
+export interface L3Object {
+  cls: number;
+  fields: Reg[];
+}
+
 type Value = number | boolean | Int32Array | Uint8Array;
+/** What a register holds: objects stay inside L3 (nothing outside runs them yet, issue 25). */
+type Reg = Value | L3Object | null;
 
 /** Operation numbers: the opcode table's pure operations first (their `fold` is the meaning),
  *  then the rest, then control. */
@@ -28,6 +37,10 @@ const enum C {
   GET,
   SET,
   LEN,
+  NEW_OBJ,
+  GET_FIELD,
+  SET_FIELD,
+  CLASS_OF,
   CALL,
   FUEL,
   COPY,
@@ -59,7 +72,7 @@ interface Code {
   /** Where each operation of each block starts (the terminator's at the end). */
   opAt: number[][];
   /** The frame's initial contents: constants in their registers. */
-  template: Value[];
+  template: Reg[];
   params: number[];
 }
 
@@ -74,6 +87,16 @@ export interface Resumption {
   op: number;
   env: (Value | undefined)[];
   ret: number;
+}
+
+/** Values leaving L3 (a run's result, an exit's state): objects do not, yet (issue 25). */
+function plainValues(vs: Reg[]): Value[] {
+  for (const v of vs) if (v === null || isObject(v)) objectsNotYet();
+  return vs as Value[];
+}
+
+function isObject(v: Reg): v is L3Object {
+  return typeof v === "object" && v !== null && !ArrayBuffer.isView(v);
 }
 
 /** How a run of a graph ended. */
@@ -100,6 +123,9 @@ export class L3 {
     readonly module: Module,
     private onExit?: (status: number, state: Value[]) => ExitTo,
   ) {
+    this.zeroes = (module.classes ?? []).map((c) =>
+      c.fields.map((f) => (f.type === "i32" ? 0 : f.type === "bool" ? false : null)),
+    );
     this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
     this.codes = module.graphs.map((g) => this.compile(g, this.index));
   }
@@ -112,10 +138,10 @@ export class L3 {
   }
 
   // How the last exec ended, beside its status code (no allocation per call).
-  private result: Value | undefined;
+  private result: Reg | undefined;
   private error = "";
   private exitStatus = 0;
-  private exitState: Value[] = [];
+  private exitState: Reg[] = [];
 
   /** Runs the graph named `name` with `args`. */
   run(name: string, args: Value[]): Status {
@@ -125,6 +151,8 @@ export class L3 {
   }
 
   private arrays: (Int32Array | Uint8Array)[] = [];
+  /** Per class id, the fields of a new object (zero, false, null). */
+  private zeroes: Reg[][];
   /** Per graph's code and exit instruction: the graph each value seen there went on in. */
   private cases = new WeakMap<Int32Array, Map<number, Map<number, number>>>();
 
@@ -137,7 +165,7 @@ export class L3 {
 
   private compile(g: Graph, index: Map<string, number>): Code {
     const out: number[] = [];
-    const template: Value[] = new Array(g.types.length);
+    const template: Reg[] = new Array(g.types.length);
     const consts = new Map<string, number>();
     const reg = (o: Operand): number => {
       if (typeof o === "number") return o;
@@ -145,7 +173,7 @@ export class L3 {
       let r = consts.get(key);
       if (r === undefined) {
         r = template.length;
-        template.push(o.k === "data" ? this.data(o.v) : o.v);
+        template.push(o.k === "data" ? this.data(o.v) : o.k === "null" ? null : o.v);
         consts.set(key, r);
       }
       return r;
@@ -185,6 +213,19 @@ export class L3 {
               break;
             case "array_len":
               out.push(C.LEN, op.dst, reg(op.args[0]!));
+              break;
+            case "new_object":
+              out.push(C.NEW_OBJ, op.dst, classNamed(this.module, op.imm)!.id);
+              break;
+            case "get_field":
+              out.push(C.GET_FIELD, op.dst, reg(op.args[0]!), fieldOf(this.module, op.imm)!.index);
+              break;
+            case "set_field":
+              out.push(C.SET_FIELD, reg(op.args[0]!), fieldOf(this.module, op.imm)!.index);
+              out.push(reg(op.args[1]!));
+              break;
+            case "class_of":
+              out.push(C.CLASS_OF, op.dst, reg(op.args[0]!));
               break;
             case "call":
               if (!index.has(op.imm as string)) throw new Error(`L3: call to unknown @${op.imm}`);
@@ -283,11 +324,14 @@ export class L3 {
   private status(s: number): Status {
     switch (s) {
       case RETURNED:
-        return { k: "return", value: this.result };
+        return {
+          k: "return",
+          value: this.result === undefined ? undefined : plainValues([this.result])[0],
+        };
       case RAISED:
         return { k: "raise", msg: this.error };
       default:
-        return { k: "exit", status: this.exitStatus, state: this.exitState };
+        return { k: "exit", status: this.exitStatus, state: plainValues(this.exitState) };
     }
   }
 
@@ -299,7 +343,7 @@ export class L3 {
     return this.depth > 1;
   }
 
-  private call(gi: number, args: Value[]): number {
+  private call(gi: number, args: Reg[]): number {
     const { template, params } = this.codes[gi]!;
     const r = template.slice();
     params.forEach((p, i) => (r[p] = args[i]!));
@@ -311,9 +355,9 @@ export class L3 {
     }
   }
 
-  private exec(gi: number, r: Value[], pc: number): number {
+  private exec(gi: number, r: Reg[], pc: number): number {
     let { code, template, params } = this.codes[gi]!;
-    const scratch: Value[] = [];
+    const scratch: Reg[] = [];
     for (;;) {
       const op = code[pc]!;
       if (op < N) {
@@ -356,9 +400,25 @@ export class L3 {
           r[code[pc + 1]!] = (r[code[pc + 2]!] as Int32Array).length;
           pc += 3;
           break;
+        case C.NEW_OBJ:
+          r[code[pc + 1]!] = { cls: code[pc + 2]!, fields: this.zeroes[code[pc + 2]!]!.slice() };
+          pc += 3;
+          break;
+        case C.GET_FIELD:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as L3Object).fields[code[pc + 3]!]!;
+          pc += 4;
+          break;
+        case C.SET_FIELD:
+          (r[code[pc + 1]!] as L3Object).fields[code[pc + 2]!] = r[code[pc + 3]!]!;
+          pc += 4;
+          break;
+        case C.CLASS_OF:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as L3Object).cls;
+          pc += 3;
+          break;
         case C.CALL: {
           const n = code[pc + 3]!;
-          const callArgs: Value[] = [];
+          const callArgs: Reg[] = [];
           for (let i = 0; i < n; i++) callArgs.push(r[code[pc + 4 + i]!]!);
           const s = this.call(code[pc + 2]!, callArgs);
           if (s !== RETURNED) return s;
@@ -435,7 +495,7 @@ export class L3 {
             pc = 0;
             break;
           }
-          const next = this.onExit(this.exitStatus, this.exitState);
+          const next = this.onExit(this.exitStatus, plainValues(this.exitState));
           if ("leave" in next) {
             if (this.nested) throw new Error("L3: a nested graph cannot leave the run");
             this.exitStatus = -1;
@@ -463,7 +523,7 @@ export class L3 {
         case C.TAIL: {
           const n = code[pc + 2]!;
           const next = this.codes[code[pc + 1]!]!;
-          const args: Value[] = [];
+          const args: Reg[] = [];
           for (let i = 1; i < n; i++) args.push(r[code[pc + 3 + i]!]!);
           ({ code, template, params } = next);
           r = template.slice();

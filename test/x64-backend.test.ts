@@ -207,7 +207,10 @@ describe.skipIf(!x64Supported)(title, () => {
     ];
     const BOOLS = [false, true];
     const lit = (v: number | boolean) => String(v);
-    for (const [name, info] of Object.entries(OPS).filter(([, i]) => i.fold)) {
+    // (Operations on objects are not compiled yet: issue 25.)
+    const scalar = (i: (typeof OPS)[string]) =>
+      i.args !== "variadic" && i.args.every((t) => t === "i32" || t === "bool");
+    for (const [name, info] of Object.entries(OPS).filter(([, i]) => i.fold && scalar(i))) {
       it(name, () => {
         const types = info.args as ("i32" | "bool")[];
         const values = (t: string) => (t === "bool" ? BOOLS : INTS);

@@ -7,11 +7,12 @@
 
 import { relative } from "node:path";
 import { Node, Project, SyntaxKind, type FunctionDeclaration, type SourceFile } from "ts-morph";
-import type { Driver, Graph, Module } from "../../runtime/ir/types.ts";
+import type { Driver, Graph, Module, Type } from "../../runtime/ir/types.ts";
 import { verifyGraph, verifyModule } from "../../runtime/ir/verify.ts";
 import { liveAcross } from "../../runtime/ir/walk.ts";
 import { cleanup, runPasses } from "../../runtime/passes/index.ts";
-import { constInt, lowerFunction } from "./lower.ts";
+import { annotationType, constInt, lowerFunction, type FunctionLike } from "./lower.ts";
+import { ctorGraph, methodGraph, scanClasses, type ClassInfo } from "./classes.ts";
 
 export interface Frontend {
   module?: Module;
@@ -24,6 +25,9 @@ export interface ModuleScope {
   file: string;
   consts: Map<string, number>;
   funcs: Map<string, FunctionDeclaration>;
+  /** The module's classes by name, and their methods and constructors by graph name. */
+  classes: Map<string, ClassInfo>;
+  members: Map<string, { decl: FunctionLike; self: ClassInfo }>;
   driver?: Driver;
   driverName?: string;
   hints: Set<string>;
@@ -124,7 +128,11 @@ export function buildGraphs(
   else {
     const queue = [entry];
     for (let i = 0; i < queue.length; i++) {
-      const { graph, calls } = lowerFunction(scope, scope.funcs.get(queue[i]!)!);
+      const name = queue[i]!;
+      const member = scope.members.get(name);
+      const { graph, calls } = member
+        ? lowerFunction(scope, member.decl, name, member.self)
+        : lowerFunction(scope, scope.funcs.get(name)!, name);
       graphs.push(graph);
       for (const c of calls) if (!queue.includes(c)) queue.push(c);
     }
@@ -134,6 +142,8 @@ export function buildGraphs(
   );
   if (sorted.length) return { violations: sorted.map((v) => v.text) };
   const module: Module = { file, graphs, data: [] };
+  if (scope.classes.size)
+    module.classes = [...scope.classes.values()].map((c) => c.ir).sort((a, b) => a.id - b.id);
   if (scope.driver) module.driver = scope.driver;
   const check = opts.verifyEachPass
     ? (g: Graph, pass: string) => {
@@ -159,9 +169,12 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
     file,
     consts: new Map(),
     funcs: new Map(),
+    classes: new Map(),
+    members: new Map(),
     hints: new Set(),
     report,
   };
+  const classes = sf.getClasses();
   for (const st of sf.getStatements()) {
     if (Node.isImportDeclaration(st)) {
       if (!/^futamura\/hints$|(^|\/)runtime\/hints(\.[jt]s)?$/.test(st.getModuleSpecifierValue()))
@@ -180,11 +193,30 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
       else scope.funcs.set(name, st);
     } else if (Node.isVariableStatement(st)) {
       scanConst(st, scope);
+    } else if (Node.isClassDeclaration(st)) {
+      if (st.isExported() && st.isDefaultExport())
+        report(st, "default exports are not in the subset");
     } else if (Node.isTypeAliasDeclaration(st) || Node.isInterfaceDeclaration(st)) {
       report(st, "type declarations are not in the subset");
     } else if (!Node.isEmptyStatement(st)) {
       report(st, `${st.getKindName()} at the top level is not in the subset`);
     }
+  }
+  const names = new Set(classes.map((c) => c.getName() ?? ""));
+  const fieldType = (node: Node, text: string | undefined): Type => {
+    const t = text === undefined ? undefined : annotationType(text, names);
+    if (t === undefined || t === "void")
+      report(
+        node,
+        text === undefined ? "write the field's type out" : `type '${text}' is not in the subset`,
+      );
+    return t ?? "i32";
+  };
+  scope.classes = scanClasses(classes, fieldType, report);
+  for (const c of scope.classes.values()) {
+    if (c.ctor) scope.members.set(ctorGraph(c.ir.name), { decl: c.ctor, self: c });
+    for (const [name, m] of c.methods)
+      scope.members.set(methodGraph(c.ir.name, name), { decl: m, self: c });
   }
   return scope;
 }

@@ -10,16 +10,28 @@
 import {
   Node,
   SyntaxKind,
+  type ConstructorDeclaration,
   type Expression,
   type FunctionDeclaration,
+  type MethodDeclaration,
   type Statement,
 } from "ts-morph";
 import { GraphBuilder } from "../../runtime/ir/build.ts";
 import type { Graph, Operand, Pos, Type } from "../../runtime/ir/types.ts";
-import { bool, int } from "../../runtime/ir/types.ts";
+import { NULL, bool, int } from "../../runtime/ir/types.ts";
+import {
+  concreteBelow,
+  ctorGraph,
+  ctorOf,
+  methodGraph,
+  methodOf,
+  type ClassInfo,
+} from "./classes.ts";
 import type { ModuleScope } from "./index.ts";
 
-type Kind = "int" | "intish" | "bool" | "i32[]" | "u8[]";
+type Kind = "int" | "intish" | "bool" | "i32[]" | "u8[]" | "ref";
+/** What becomes a graph: a function, or a method or constructor of a class (`self`). */
+export type FunctionLike = FunctionDeclaration | MethodDeclaration | ConstructorDeclaration;
 interface Val {
   o: Operand;
   kind: Kind;
@@ -61,9 +73,11 @@ const COMPOUND: Partial<Record<SyntaxKind, SyntaxKind>> = {
 
 export function lowerFunction(
   scope: ModuleScope,
-  fn: FunctionDeclaration,
+  fn: FunctionLike,
+  name: string,
+  self?: ClassInfo,
 ): { graph: Graph; calls: string[] } {
-  const l = new Lowering(scope, fn);
+  const l = new Lowering(scope, fn, name, self);
   l.run();
   return { graph: l.graph, calls: l.calls };
 }
@@ -81,18 +95,28 @@ class Lowering {
   private loops: Loop[] = [];
   private oob: number | undefined;
   private ret: Type;
+  /** The slot of `this` in a method or constructor. */
+  private thisSlot: number | undefined;
 
   constructor(
     private scope: ModuleScope,
-    private fn: FunctionDeclaration,
+    private fn: FunctionLike,
+    private name: string,
+    private self?: ClassInfo,
   ) {
-    this.ret = this.typeOfAnnotation(fn, fn.getReturnTypeNode()?.getText(), true);
-    this.b = new GraphBuilder(fn.getName()!, this.ret);
+    this.ret = Node.isConstructorDeclaration(fn)
+      ? "void"
+      : this.typeOfAnnotation(fn, fn.getReturnTypeNode()?.getText(), true);
+    this.b = new GraphBuilder(name, this.ret);
   }
 
   run(): void {
     const entry = this.b.newBlock();
     this.blockScope.set(entry, []);
+    if (this.self) {
+      this.thisSlot = this.declare(this.self.decl, "this", "ref");
+      this.env.set(this.thisSlot, this.b.addParam(entry, "ref", "this"));
+    }
     for (const p of this.fn.getParameters()) {
       const type = this.typeOfAnnotation(p, p.getTypeNode()?.getText(), false);
       if (p.getInitializer() || p.isRestParameter() || p.hasQuestionToken())
@@ -108,8 +132,8 @@ class Lowering {
       if (this.ret === "void") this.b.terminate(this.cur, { k: "return" });
       else {
         this.report(
-          this.fn.getNameNode() ?? this.fn,
-          `function '${this.fn.getName()}' can end without returning a value`,
+          (Node.isConstructorDeclaration(this.fn) ? undefined : this.fn.getNameNode()) ?? this.fn,
+          `function '${this.name}' can end without returning a value`,
         );
         this.b.terminate(this.cur, { k: "raise", msg: "missing return" });
       }
@@ -129,7 +153,7 @@ class Lowering {
   }
 
   private typeOfAnnotation(node: Node, text: string | undefined, isReturn: boolean): Type {
-    const t = text === undefined ? undefined : TYPE_NAMES[text];
+    const t = text === undefined ? undefined : annotationType(text, this.scope.classes);
     if (t === "void" && !isReturn) this.report(node, "void is only a return type");
     if (t === undefined) {
       this.report(
@@ -148,8 +172,17 @@ class Lowering {
     const t = node.getType();
     if (t.isNumber() || t.isNumberLiteral()) return "i32";
     if (t.isBoolean() || t.isBooleanLiteral()) return "bool";
+    if (t.isNull() || this.classOfType(node)) return "ref";
     const name = t.getSymbol()?.getName();
     return name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
+  }
+
+  /** The class of an expression's static type (without null), if it is one of the module's. */
+  private classOfType(node: Node): ClassInfo | undefined {
+    const t = node.getType().getNonNullableType();
+    // (`this` in a class is a type parameter whose symbol is the class)
+    if (!t.isClass() && !t.isObject() && !t.isTypeParameter()) return undefined;
+    return this.scope.classes.get(t.getSymbol()?.getName() ?? "");
   }
 
   private declare(node: Node, name: string, type: Type): number {
@@ -482,7 +515,23 @@ class Lowering {
       this.emit("array_set", [arr.o, index, v], undefined, node);
       return;
     }
-    this.report(target, "only local variables and array elements can be assigned");
+    if (Node.isPropertyAccessExpression(target) && this.classOfType(target.getExpression())) {
+      const { obj, imm, type, readonly } = this.field(target);
+      if (readonly && !Node.isConstructorDeclaration(this.fn))
+        this.report(target, `'${target.getName()}' is readonly: set only in the constructor`);
+      const v =
+        compound === undefined
+          ? this.valueOfType(rhs(), type)
+          : this.bitwise(
+              compound,
+              { o: this.emit("get_field", [obj], "i32", target, imm), kind: "int" },
+              this.intish(rhs()),
+              node,
+            );
+      this.emit("set_field", [obj, v], undefined, node, imm);
+      return;
+    }
+    this.report(target, "only local variables, array elements and fields can be assigned");
   }
 
   // --- expressions ---
@@ -490,6 +539,28 @@ class Lowering {
   private slotOfIdentifier(id: Node): number | undefined {
     const decl = id.getSymbol()?.getDeclarations()[0];
     return decl && this.slotOf.get(decl);
+  }
+
+  /** The object and field a property access names (`obj.f`: `Class.f` of its static class). */
+  private field(e: import("ts-morph").PropertyAccessExpression): {
+    obj: Operand;
+    imm: string;
+    type: Type;
+    readonly: boolean;
+  } {
+    const cls = this.classOfType(e.getExpression())!;
+    const obj = this.expr(e.getExpression());
+    if (e.getExpression().getType().isNullable())
+      this.report(e, "check the reference for null first");
+    const f = cls.ir.fields.find((x) => x.name === e.getName());
+    if (!f)
+      this.report(e, `'${e.getName()}' is not a field of ${cls.ir.name} (methods are called)`);
+    return {
+      obj: obj.o,
+      imm: `${cls.ir.name}.${e.getName()}`,
+      type: f?.type ?? "i32",
+      readonly: f?.readonly ?? false,
+    };
   }
 
   private valueOfType(e: Expression, type: Type): Operand {
@@ -525,6 +596,10 @@ class Lowering {
   private condition(e: Expression): Operand {
     const v = this.expr(e);
     if (v.kind === "int") return this.emit("int_ne", [v.o, int(0)], "bool", e);
+    if (v.kind === "ref") {
+      const isNull = this.emit("ref_eq", [v.o, NULL], "bool", e);
+      return this.emit("bool_not", [isNull], "bool", e);
+    }
     if (v.kind !== "bool") this.report(e, `expected a condition, found ${v.kind}`);
     return v.o;
   }
@@ -538,6 +613,11 @@ class Lowering {
     }
     if (e.getKind() === SyntaxKind.TrueKeyword || e.getKind() === SyntaxKind.FalseKeyword)
       return { o: bool(e.getKind() === SyntaxKind.TrueKeyword), kind: "bool" };
+    if (e.getKind() === SyntaxKind.NullKeyword) return { o: NULL, kind: "ref" };
+    if (e.getKind() === SyntaxKind.ThisKeyword) {
+      if (this.thisSlot === undefined) this.report(e, "'this' outside a class");
+      return { o: this.env.get(this.thisSlot ?? -1) ?? NULL, kind: "ref" };
+    }
     if (Node.isIdentifier(e)) return this.identifier(e);
     if (Node.isBinaryExpression(e)) return this.binary(e);
     if (Node.isPrefixUnaryExpression(e)) return this.unary(e);
@@ -549,6 +629,10 @@ class Lowering {
       const index = this.int(e.getArgumentExpressionOrThrow());
       this.boundsCheck(arr, index, e);
       return { o: this.emit("array_get", [arr.o, index], "i32", e), kind: "int" };
+    }
+    if (Node.isPropertyAccessExpression(e) && this.classOfType(e.getExpression())) {
+      const { obj, imm, type } = this.field(e);
+      return { o: this.emit("get_field", [obj], type, e, imm), kind: kindOf(type) };
     }
     if (Node.isPropertyAccessExpression(e) && e.getName() === "length") {
       const arr = this.array(e.getExpression());
@@ -568,8 +652,7 @@ class Lowering {
         this.report(e, `'${e.getText()}' is used where it may not be defined`);
         return { o: int(0), kind: "int" };
       }
-      const t = this.slots[slot]!.type;
-      return { o, kind: t === "i32" ? "int" : (t as Kind) };
+      return { o, kind: kindOf(this.slots[slot]!.type) };
     }
     const c = this.scope.consts.get(e.getText());
     if (c !== undefined) return { o: int(c), kind: "int" };
@@ -605,10 +688,18 @@ class Lowering {
         kind: "int",
       };
     }
+    if (op === SyntaxKind.InstanceOfKeyword) return this.instanceOf(e);
     const cmp = COMPARE[op];
     if (cmp) {
       const a = this.expr(left);
       const b = this.expr(right);
+      if (a.kind === "ref" && b.kind === "ref" && (cmp === "int_eq" || cmp === "int_ne")) {
+        const same = this.emit("ref_eq", [a.o, b.o], "bool", e);
+        return {
+          o: cmp === "int_eq" ? same : this.emit("bool_not", [same], "bool", e),
+          kind: "bool",
+        };
+      }
       if (a.kind === "bool" && b.kind === "bool" && (cmp === "int_eq" || cmp === "int_ne"))
         return {
           o: this.emit(cmp === "int_eq" ? "bool_eq" : "bool_ne", [a.o, b.o], "bool", e),
@@ -638,6 +729,39 @@ class Lowering {
         `operator '${e.getOperatorToken().getText()}' is not in the subset`,
       );
     return { o: int(0), kind: "int" };
+  }
+
+  /** `x instanceof C`: not null, and its class's id in C's range (one unsigned comparison). */
+  private instanceOf(e: import("ts-morph").BinaryExpression): Val {
+    const cls = this.scope.classes.get(e.getRight().getText());
+    const v = this.expr(e.getLeft());
+    if (!cls || v.kind !== "ref") {
+      this.report(e, "instanceof takes an object and a class of this module");
+      return { o: bool(false), kind: "bool" };
+    }
+    const isNull = this.emit("ref_eq", [v.o, NULL], "bool", e);
+    const test = this.block();
+    const join = this.block();
+    const result = this.b.addParam(join, "bool");
+    const toJoin = [...this.blockScope.get(join)!.map((s) => this.env.get(s)!), bool(false)];
+    const toTest = this.blockScope.get(test)!.map((s) => this.env.get(s)!);
+    this.b.terminate(
+      this.cur,
+      {
+        k: "branch",
+        cond: isNull,
+        then: { block: join, args: toJoin },
+        else: { block: test, args: toTest },
+      },
+      this.pos(e),
+    );
+    this.start(test);
+    const k = this.emit("class_of", [v.o], "i32", e);
+    const from = this.emit("int_sub", [k, int(cls.ir.id)], "i32", e);
+    const r = this.emit("uint_lt", [from, int(cls.ir.last - cls.ir.id + 1)], "bool", e);
+    this.jumpWith(join, r);
+    this.startWithExtra(join, result);
+    return { o: result, kind: "bool" };
   }
 
   /** `x | 0`: makes an intish value an int; `(a / b) | 0` and `(a % b) | 0` are the integer division. */
@@ -725,7 +849,7 @@ class Lowering {
     const b = this.valueOfType(e.getWhenFalse(), type);
     this.jumpWith(join, b);
     this.startWithExtra(join, result);
-    return { o: result, kind: type === "i32" ? "int" : (type as Kind) };
+    return { o: result, kind: kindOf(type) };
   }
 
   /** Jumps to a join block whose last parameter is an expression's value. */
@@ -744,6 +868,8 @@ class Lowering {
 
   private newArray(e: import("ts-morph").NewExpression): Val {
     const name = e.getExpression().getText();
+    const cls = this.scope.classes.get(name);
+    if (cls) return this.newObject(cls, e);
     const type: Type | undefined =
       name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
     const args = e.getArguments();
@@ -760,6 +886,124 @@ class Lowering {
       o: this.emit("new_array", [this.int(args[0] as Expression)], type, e, type),
       kind: type as Kind,
     };
+  }
+
+  /** `new C(args)`: the object, then the constructor it runs (its own or inherited). */
+  private newObject(cls: ClassInfo, e: import("ts-morph").NewExpression): Val {
+    if (cls.ir.abstract) this.report(e, `${cls.ir.name} is abstract`);
+    const obj = this.emit("new_object", [], "ref", e, cls.ir.name);
+    const args = e.getArguments() as Expression[];
+    const ctor = ctorOf(cls);
+    if (!ctor) {
+      if (args.length) this.report(e, `${cls.ir.name} has no constructor taking arguments`);
+    } else this.callGraph(ctorGraph(ctor.ir.name), ctor.ctor!, [obj], args, e, true);
+    return { o: obj, kind: "ref" };
+  }
+
+  /** A call of the graph `name` lowered from `decl`, with `first` (a receiver) before the
+   *  arguments; its result, if any. */
+  private callGraph(
+    name: string,
+    decl: FunctionLike,
+    first: Operand[],
+    args: Expression[],
+    e: Node,
+    statement: boolean,
+    evaluated?: Operand[],
+  ): Val | undefined {
+    const params = decl.getParameters();
+    if (params.length !== args.length) this.report(e, `${name} takes ${params.length} arguments`);
+    const ops =
+      evaluated ??
+      params.map((p, i) => (args[i] ? this.valueOfType(args[i]!, this.paramType(p)) : int(0)));
+    const ret = Node.isConstructorDeclaration(decl)
+      ? "void"
+      : (annotationType(decl.getReturnTypeNode()?.getText() ?? "", this.scope.classes) ?? "i32");
+    if (!this.calls.includes(name)) this.calls.push(name);
+    const dst = this.emit("call", [...first, ...ops], ret === "void" ? undefined : ret, e, name);
+    if (ret === "void") return statement ? undefined : this.voidValue(e);
+    return { o: dst, kind: kindOf(ret) };
+  }
+
+  private paramType(p: import("ts-morph").ParameterDeclaration): Type {
+    return annotationType(p.getTypeNode()?.getText() ?? "", this.scope.classes) ?? "i32";
+  }
+
+  /** `recv.m(args)`: a direct call where every class the receiver can be has the same `m`; else
+   *  a switch on the receiver's class, a call per implementation (PyPy's dispatch on the
+   *  class, which the specialiser folds once the class is known). */
+  private methodCall(
+    recv: Expression,
+    cls: ClassInfo,
+    name: string,
+    args: Expression[],
+    e: Node,
+    statement: boolean,
+  ): Val | undefined {
+    const declared = methodOf(cls, name);
+    const obj = this.expr(recv).o;
+    if (recv.getType().isNullable()) this.report(e, "check the reference for null first");
+    if (!declared) {
+      this.report(e, `${cls.ir.name} has no method '${name}'`);
+      return statement ? undefined : { o: int(0), kind: "int" };
+    }
+    const ops = declared.m
+      .getParameters()
+      .map((p, i) => (args[i] ? this.valueOfType(args[i]!, this.paramType(p)) : int(0)));
+    const owners = new Map<ClassInfo, number[]>();
+    for (const c of concreteBelow(cls)) {
+      const impl = methodOf(c, name);
+      if (!impl?.m.getBody()) {
+        this.report(e, `${c.ir.name} has no body for '${name}'`);
+        continue;
+      }
+      owners.set(impl.owner, [...(owners.get(impl.owner) ?? []), c.ir.id]);
+    }
+    const call = (owner: ClassInfo) =>
+      this.callGraph(
+        methodGraph(owner.ir.name, name),
+        methodOf(owner, name)!.m,
+        [obj],
+        args,
+        e,
+        true,
+        ops,
+      );
+    if (owners.size <= 1) {
+      const [owner] = owners.keys();
+      const r = owner ? call(owner) : undefined;
+      return statement || r ? r : this.voidValue(e);
+    }
+    const ret =
+      annotationType(declared.m.getReturnTypeNode()?.getText() ?? "", this.scope.classes) ?? "i32";
+    const k = this.emit("class_of", [obj], "i32", e);
+    const join = this.block();
+    const result = ret === "void" ? undefined : this.b.addParam(join, ret);
+    const targets = [...owners.keys()].map(() => this.block());
+    const argsOf = (t: number) => this.blockScope.get(t)!.map((s) => this.env.get(s)!);
+    const unreachable = this.b.newBlock();
+    this.blockScope.set(unreachable, []);
+    this.b.terminate(unreachable, { k: "raise", msg: `no method ${name}` });
+    const cases = [...owners.values()].flatMap((ids, i) =>
+      ids.map((value) => ({ value, to: { block: targets[i]!, args: argsOf(targets[i]!) } })),
+    );
+    this.b.terminate(
+      this.cur,
+      { k: "switch", on: k, cases, default: { block: unreachable, args: [] } },
+      this.pos(e),
+    );
+    [...owners.keys()].forEach((owner, i) => {
+      this.start(targets[i]!);
+      const r = call(owner);
+      if (result === undefined) this.jump(join);
+      else this.jumpWith(join, r!.o);
+    });
+    if (result === undefined) {
+      this.start(join);
+      return statement ? undefined : this.voidValue(e);
+    }
+    this.startWithExtra(join, result);
+    return { o: result, kind: kindOf(ret) };
   }
 
   private call(e: import("ts-morph").CallExpression, statement: boolean): Val | undefined {
@@ -792,6 +1036,27 @@ class Lowering {
       this.mergePoint(e, args);
       return statement ? undefined : this.voidValue(e);
     }
+    if (callee.getKind() === SyntaxKind.SuperKeyword) {
+      const parent = this.self?.parent && ctorOf(this.self.parent);
+      if (!parent || !Node.isConstructorDeclaration(this.fn)) {
+        if (!this.self?.parent || !Node.isConstructorDeclaration(this.fn))
+          this.report(e, "super(...) is called in the constructor of a subclass");
+        return statement ? undefined : this.voidValue(e);
+      }
+      return this.callGraph(
+        ctorGraph(parent.ir.name),
+        parent.ctor!,
+        [this.env.get(this.thisSlot!)!],
+        args,
+        e,
+        statement,
+      );
+    }
+    if (Node.isPropertyAccessExpression(callee)) {
+      const cls = this.classOfType(callee.getExpression());
+      if (cls)
+        return this.methodCall(callee.getExpression(), cls, callee.getName(), args, e, statement);
+    }
     const fn = Node.isIdentifier(callee) ? this.scope.funcs.get(text) : undefined;
     if (!fn || this.slotOfIdentifier(callee) !== undefined) {
       this.report(
@@ -800,18 +1065,7 @@ class Lowering {
       );
       return { o: int(0), kind: "int" };
     }
-    const params = fn.getParameters();
-    if (params.length !== args.length) this.report(e, `${text} takes ${params.length} arguments`);
-    const ops = params.map((p, i) =>
-      args[i]
-        ? this.valueOfType(args[i]!, TYPE_NAMES[p.getTypeNode()?.getText() ?? ""] ?? "i32")
-        : int(0),
-    );
-    const ret = TYPE_NAMES[fn.getReturnTypeNode()?.getText() ?? ""] ?? "i32";
-    if (!this.calls.includes(text)) this.calls.push(text);
-    const dst = this.emit("call", ops, ret === "void" ? undefined : ret, e, text);
-    if (ret === "void") return statement ? undefined : this.voidValue(e);
-    return { o: dst, kind: ret === "i32" ? "int" : (ret as Kind) };
+    return this.callGraph(text, fn, [], args, e, statement);
   }
 
   private voidValue(e: Node): Val {
@@ -866,6 +1120,23 @@ class Lowering {
     this.branch(ok, cont, this.oob, node);
     this.start(cont);
   }
+}
+
+/** The IR type a type annotation names: a type of the subset, a class of the module, or a
+ *  class or null (`Cons | null`). */
+export function annotationType(
+  text: string,
+  classes: { has(name: string): boolean },
+): Type | undefined {
+  const parts = text.split("|").map((p) => p.trim());
+  if (parts.length === 1) return TYPE_NAMES[text] ?? (classes.has(text) ? "ref" : undefined);
+  const others = parts.filter((p) => p !== "null");
+  return parts.length === 2 && others.length === 1 && classes.has(others[0]!) ? "ref" : undefined;
+}
+
+/** The kind of a value of IR type `t`. */
+function kindOf(t: Type): Kind {
+  return t === "i32" ? "int" : (t as Kind);
 }
 
 const TYPE_NAMES: Record<string, Type> = {

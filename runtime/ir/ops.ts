@@ -8,8 +8,8 @@
 
 import type { Type } from "./types.ts";
 
-/** `arr` stands for any array type. */
-export type ArgType = Type | "arr";
+/** `arr` stands for any array type, `any` for any type. */
+export type ArgType = Type | "arr" | "any";
 
 /** What an operation may do besides computing its result:
  *  - pure: nothing (foldable when its arguments are constants, removable when unused)
@@ -26,11 +26,12 @@ export type Scalar = number | boolean;
 export interface OpInfo {
   /** Argument types; `variadic` ops take any number of arguments of any type. */
   args: ArgType[] | "variadic";
-  /** Result type; `imm` means the type named by the immediate, `none` no result. */
-  ret: Type | "none" | "imm" | "callee";
+  /** Result type; `imm` means the type named by the immediate, `field` the type of the field
+   *  it names, `none` no result. */
+  ret: Type | "none" | "imm" | "callee" | "field";
   effect: Effect;
   /** What the immediate holds, if the op has one. */
-  imm?: "type" | "callee" | "count";
+  imm?: "type" | "callee" | "count" | "class" | "field";
   /** The meaning of a pure operation, as a TypeScript expression over `$0`, `$1`. */
   expr?: string;
   /** The same, as a function. */
@@ -89,6 +90,17 @@ export const OPS: Record<string, OpInfo> = {
   array_set: { args: ["arr", "i32", "i32"], ret: "none", effect: "write" },
   array_len: { args: ["arr"], ret: "i32", effect: "pure" },
 
+  /** An object of the class the immediate names, every field zero, false or null (the
+   *  constructor, a graph of its own, sets them). */
+  new_object: { args: [], ret: "ref", effect: "alloc", imm: "class" },
+  /** A field (`Class.field`) of a non-null object of that class or a subclass. */
+  get_field: { args: ["ref"], ret: "field", effect: "read", imm: "field" },
+  set_field: { args: ["ref", "any"], ret: "none", effect: "write", imm: "field" },
+  /** The id of a non-null object's class (never changes: `instanceof` is a range check). */
+  class_of: { args: ["ref"], ret: "i32", effect: "read" },
+  /** Identity of references (null equals only null). */
+  ref_eq: pure(["ref", "ref"], "bool", "$0 === $1"),
+
   call: { args: "variadic", ret: "callee", effect: "call", imm: "callee" },
 
   /** Head of the dispatch loop: the first `imm` arguments are the greens, the rest the reds.
@@ -102,6 +114,13 @@ export const OPS: Record<string, OpInfo> = {
   io_read: { args: [], ret: "i32", effect: "io" },
   io_write: { args: ["i32"], ret: "none", effect: "io" },
 };
+
+/** Objects (`ref`, `null`, the object operations) run on L3 but are not specialised or compiled
+ *  yet (issue 25); `futamura generate` refuses an interpreter with classes before any stage that
+ *  throws this could see one. */
+export function objectsNotYet(): never {
+  throw new Error("objects are not handled by the specialisers and the x86-64 backend yet");
+}
 
 export function opInfo(name: string): OpInfo {
   const info = OPS[name];

@@ -1,11 +1,14 @@
 //! Reads the textual IR written by `print.ts`, so that tests and golden files are IR text.
 //! Errors name the line: `ir:12: expected ','`.
 
+import { NULL } from "./types.ts";
 import type {
   Block,
+  ClassDecl,
   Const,
   Data,
   Driver,
+  Field,
   Graph,
   Jump,
   Module,
@@ -16,7 +19,7 @@ import type {
   Type,
 } from "./types.ts";
 
-const TYPES = new Set(["i32", "bool", "i32[]", "u8[]", "void"]);
+const TYPES = new Set(["i32", "bool", "i32[]", "u8[]", "ref", "void"]);
 const TOKEN =
   /\s*(?:("(?:[^"\\]|\\.)*")|(@\d+:\d+)|(<[^>]*>)|(->)|([-]?\d+)|([A-Za-z_$@][\w.$]*(?:\[\])?)|([(),:={}]))/y;
 
@@ -80,8 +83,10 @@ export function parseModule(text: string): Module {
     if (l.done()) i++;
     else if (l.peek() === "driver") ((m.driver = parseDriver(l)), i++);
     else if (l.peek() === "data") (m.data.push(parseData(l, m.data.length)), i++);
+    else if (l.peek() === "class" || l.peek() === "abstract")
+      ((m.classes ??= []).push(parseClass(l)), i++);
     else if (l.peek() === "func") i = parseGraph(lines, i, m);
-    else l.fail(`expected 'driver', 'data' or 'func'`);
+    else l.fail(`expected 'driver', 'data', 'class' or 'func'`);
   }
   return m;
 }
@@ -104,6 +109,30 @@ function parseDriver(l: Line): Driver {
   const d = { greens: list("greens"), reds: list("reds"), immutable: list("immutable") };
   l.end();
   return d;
+}
+
+/** `[abstract] class Name id last [extends Parent] { [readonly] field: type, ... }` */
+function parseClass(l: Line): ClassDecl {
+  const abstract = l.eat("abstract");
+  l.expect("class");
+  const name = l.next();
+  const id = Number(l.next());
+  const last = Number(l.next());
+  const parent = l.eat("extends") ? l.next() : undefined;
+  const fields: Field[] = [];
+  l.expect("{");
+  while (!l.eat("}")) {
+    const readonly = l.eat("readonly");
+    const field = l.next();
+    l.expect(":");
+    fields.push({ name: field, type: parseType(l), readonly });
+    if (!l.eat(",")) {
+      l.expect("}");
+      break;
+    }
+  }
+  l.end();
+  return { name, id, last, abstract, fields, ...(parent === undefined ? {} : { parent }) };
 }
 
 function parseType(l: Line): Type {
@@ -234,6 +263,7 @@ function parseOperand(l: Line, g: Graph): Operand {
   const t = l.next();
   if (/^-?\d+$/.test(t)) return { k: "int", v: Number(t) | 0 } satisfies Const;
   if (t === "true" || t === "false") return { k: "bool", v: t === "true" };
+  if (t === "null") return NULL;
   if (/^\$d\d+$/.test(t)) return { k: "data", v: Number(t.slice(2)) };
   return varId(l, g, t);
 }

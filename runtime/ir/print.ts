@@ -14,6 +14,7 @@
 
 import type {
   Block,
+  ClassDecl,
   Const,
   Data,
   Driver,
@@ -27,7 +28,11 @@ import type {
 } from "./types.ts";
 
 export function printModule(m: Module): string {
-  const head = [...(m.driver ? [printDriver(m.driver)] : []), ...m.data.map(printData)];
+  const head = [
+    ...(m.driver ? [printDriver(m.driver)] : []),
+    ...(m.classes ?? []).map(printClass),
+    ...m.data.map(printData),
+  ];
   const parts = head.length ? [head.join("\n")] : [];
   for (const g of m.graphs) parts.push(printGraph(g));
   return parts.join("\n\n") + "\n";
@@ -35,6 +40,13 @@ export function printModule(m: Module): string {
 
 function printDriver(d: Driver): string {
   return `driver greens(${d.greens.join(", ")}) reds(${d.reds.join(", ")}) immutable(${d.immutable.join(", ")})`;
+}
+
+export function printClass(c: ClassDecl): string {
+  const fields = c.fields.map((f) => `${f.readonly ? "readonly " : ""}${f.name}: ${f.type}`);
+  const parent = c.parent === undefined ? "" : ` extends ${c.parent}`;
+  const body = fields.length ? `{ ${fields.join(", ")} }` : "{}";
+  return `${c.abstract ? "abstract " : ""}class ${c.name} ${c.id} ${c.last}${parent} ${body}`;
 }
 
 export function printData(d: Data, i: number): string {
@@ -70,7 +82,7 @@ export function printOperand(g: Graph, o: Operand): string {
 }
 
 function printConst(c: Const): string {
-  return c.k === "data" ? `$d${c.v}` : String(c.v);
+  return c.k === "data" ? `$d${c.v}` : c.k === "null" ? "null" : String(c.v);
 }
 
 export function printOp(g: Graph, op: Op): string {

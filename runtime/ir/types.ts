@@ -8,11 +8,17 @@
 //! The opcode table (`ops.ts`) says what each operation means; every stage reads it.
 
 /** `i32` is a 32-bit signed integer, `bool` a truth value, `i32[]`/`u8[]` references to
- *  fixed-length arrays, `void` the result of a graph that returns nothing. */
-export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "void";
+ *  fixed-length arrays, `ref` a reference to an object of one of the module's classes or
+ *  null, `void` the result of a graph that returns nothing. */
+export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "ref" | "void";
 
-/** A constant operand. Integers are int32; arrays are the compile-time-known data of `Module.data`. */
-export type Const = { k: "int"; v: number } | { k: "bool"; v: boolean } | { k: "data"; v: number };
+/** A constant operand. Integers are int32; arrays are the compile-time-known data of
+ *  `Module.data`; `null` is the reference to no object. */
+export type Const =
+  | { k: "int"; v: number }
+  | { k: "bool"; v: boolean }
+  | { k: "data"; v: number }
+  | { k: "null"; v: null };
 
 /** An operand: a variable number, or a constant. */
 export type Operand = number | Const;
@@ -80,14 +86,39 @@ export interface Driver {
   immutable: string[];
 }
 
+/** A class of the interpreter (PyPy's instance layout): its fields, inherited ones first, so
+ *  that a field is at the same index in every subclass. Classes are numbered in preorder of
+ *  the inheritance tree: a class's subclasses are the ids after it up to `last`, so a class
+ *  test is one range check. */
+export interface ClassDecl {
+  name: string;
+  id: number;
+  /** The id of its last descendant (itself when it has none). */
+  last: number;
+  parent?: string;
+  /** Abstract classes have no instances. */
+  abstract: boolean;
+  fields: Field[];
+}
+
+export interface Field {
+  name: string;
+  type: Type;
+  /** Set only in the constructor (PyPy's `_immutable_fields_`). */
+  readonly: boolean;
+}
+
 export interface Module {
   /** The file the graphs were built from, for positions. */
   file?: string;
   driver?: Driver;
+  /** The classes, by id (absent: none). */
+  classes?: ClassDecl[];
   graphs: Graph[];
   data: Data[];
 }
 
 export const int = (v: number): Const => ({ k: "int", v: v | 0 });
 export const bool = (v: boolean): Const => ({ k: "bool", v });
+export const NULL: Const = { k: "null", v: null };
 export const isConst = (o: Operand): o is Const => typeof o !== "number";

@@ -4,6 +4,7 @@
 //! every block ends in a terminator. Run after every pass under test (QBE's ssacheck). It also
 //! checks that no code grew the empty list that new blocks and argument-less jumps share.
 
+import { classNamed, fieldOf } from "./classes.ts";
 import { NONE } from "./build.ts";
 import { OPS, type ArgType } from "./ops.ts";
 import { printOperand } from "./print.ts";
@@ -40,7 +41,9 @@ export function verifyGraph(m: Module, g: Graph): string[] {
         ? "i32"
         : o.k === "bool"
           ? "bool"
-          : m.data[o.v]?.type;
+          : o.k === "null"
+            ? "ref"
+            : m.data[o.v]?.type;
 
   g.blocks.forEach((b, bi) => {
     const seen = new Set(b.params);
@@ -84,6 +87,16 @@ export function verifyGraph(m: Module, g: Graph): string[] {
       const ret = resultType(m, op.op, op.imm, (msg) => errors.push(`${where(bi)}: ${msg}`));
       if (op.op === "call")
         checkCall(m, g, op.imm, op.args.map(typeOf), (msg) => errors.push(`${where(bi)}: ${msg}`));
+      if (op.op === "new_object" && classNamed(m, op.imm)?.abstract !== false)
+        errors.push(`${where(bi)}: new_object of ${op.imm}, not a concrete class`);
+      if (op.op === "set_field") {
+        const f = fieldOf(m, op.imm);
+        if (!f) errors.push(`${where(bi)}: set_field of unknown field <${op.imm}>`);
+        else if (op.args.length === 2 && !fits(typeOf(op.args[1]!), f.field.type))
+          errors.push(
+            `${where(bi)}: set_field<${op.imm}> stores ${typeOf(op.args[1]!)}, wants ${f.field.type}`,
+          );
+      }
       if (op.op === "merge_point" && !(typeof op.imm === "number" && op.imm <= op.args.length))
         errors.push(`${where(bi)}: merge_point needs a greens count`);
       if ((ret === "none" || ret === "void") !== op.dst < 0)
@@ -126,6 +139,7 @@ export function verifyGraph(m: Module, g: Graph): string[] {
 }
 
 function fits(t: Type | undefined, want: ArgType): boolean {
+  if (want === "any") return t !== undefined && t !== "void";
   return want === "arr" ? t === "i32[]" || t === "u8[]" : t === want;
 }
 
@@ -146,6 +160,11 @@ export function resultType(
     const callee = m.graphs.find((c) => c.name === imm);
     if (!callee) report(`call to unknown @${imm}`);
     return callee?.ret;
+  }
+  if (ret === "field") {
+    const f = fieldOf(m, imm);
+    if (!f) report(`${op} of unknown field <${imm}>`);
+    return f?.field.type;
   }
   return ret;
 }

@@ -4,6 +4,7 @@
 //! branches and switches (a residual branch, and a path per side: the first goes on, the others
 //! wait on the worklist with copies of the frames), returns and raises.
 
+import { objectsNotYet } from "../ir/ops.ts";
 import { NONE } from "../ir/build.ts";
 import type { Graph, Jump, Operand } from "../ir/types.ts";
 import { liveIn } from "../ir/walk.ts";
@@ -77,7 +78,13 @@ export abstract class Control extends ResidualBuilder {
 
   /** A merge point's argument: a slot of `f`, or a constant. */
   protected argument(f: Frame, o: Operand): AVal {
-    return typeof o === "number" ? this.slot(f, o) : o.k === "data" ? unreachable() : konst(o.v);
+    return typeof o === "number"
+      ? this.slot(f, o)
+      : o.k === "data"
+        ? unreachable()
+        : o.k === "null"
+          ? objectsNotYet()
+          : konst(o.v);
   }
 
   protected arguments(f: Frame, vars: Operand[]): AVal[] {

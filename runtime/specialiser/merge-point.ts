@@ -7,6 +7,7 @@
 //! key is generalised (the varying greens red, virtuals forced). With tiers, a path also ends
 //! here where its region does (`region`, `entered`): in an exit the first tier takes over.
 
+import { objectsNotYet } from "../ir/ops.ts";
 import type { Operand } from "../ir/types.ts";
 import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
 import {
@@ -303,7 +304,8 @@ export abstract class MergePoints extends SavedPaths {
    *  is read without making an abstract value, a virtual is frozen first. Arrays seen here are
    *  frozen. */
   protected known(f: Frame, o: Operand): number {
-    if (typeof o !== "number") return o.k === "data" ? unreachable() : part(o.v);
+    if (typeof o !== "number")
+      return o.k === "data" ? unreachable() : o.k === "null" ? objectsNotYet() : part(o.v);
     let s = f.env[o];
     if (!f.code?.greens[o] || s === undefined) {
       let a = this.slot(f, o);

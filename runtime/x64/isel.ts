@@ -23,7 +23,7 @@
 //! looked up in its own block); raise messages are interned by a search of the module's list,
 //! which holds the interpreter's distinct messages (a constant of the interpreter).
 
-import { OPS } from "../ir/ops.ts";
+import { OPS, objectsNotYet } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
 import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
@@ -188,6 +188,7 @@ class Selector {
   /** An operand as a machine operand (bools as 0/1). */
   private operand(o: Operand): MOperand {
     if (isVReg(o)) return o;
+    if (o.k === "null") objectsNotYet();
     return o.k === "data" ? { k: "data", v: o.v } : imm(o.k === "bool" ? (o.v ? 1 : 0) : o.v);
   }
 
@@ -277,6 +278,7 @@ class Selector {
 
   private constValue(o: Operand): number {
     const c = o as Const;
+    if (c.k === "null") objectsNotYet();
     return typeof c.v === "boolean" ? (c.v ? 1 : 0) : c.v;
   }
 
