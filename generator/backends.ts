@@ -124,12 +124,13 @@ const graph: Backend = {
   },
 };
 
-/** `lang`, if the specialising backends can run it: an interpreter with objects has no
- *  specialiser yet (issue 25), which is a load error naming the backends that run it. */
+/** `lang`, if the JIT and x86-64 backends can run it: an interpreter with objects has no
+ *  generated specialiser and no machine code yet (issue 25), which is a load error naming the
+ *  backends that run it (`pe`: the abstract interpreter, objects run-time values). */
 function specialisable(lang: Lang): Lang {
   if (graphsOf(lang).classes?.length)
     throw new LoadError(
-      `${lang.name}: objects are not specialised yet (issue 25); run it with --backend interp, tier1 or graph`,
+      `${lang.name}: objects are not compiled yet (issue 25); run it with --backend interp, tier1, graph or pe`,
     );
   return lang;
 }
@@ -149,7 +150,7 @@ const pe: Backend = {
   name: "pe",
   dumps: ["residual"],
   run: async (lang, code, args, opts, stats) =>
-    (await compiled()).runJit(specialisable(lang), code, args, opts, stats, { target: "l3" }),
+    (await compiled()).runJit(lang, code, args, opts, stats, { target: "l3" }),
 };
 
 /** The tiered JIT with its residual graphs on L3: the portable reference of `jit`. */

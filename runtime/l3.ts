@@ -495,7 +495,10 @@ export class L3 {
             pc = 0;
             break;
           }
-          const next = this.onExit(this.exitStatus, plainValues(this.exitState));
+          // (Objects in the state go to the driver, which gives them back to L3: a continuation's
+          // arguments, a fallback's frames. Machine code never sees one: the backends that
+          // compile refuse interpreters with objects, issue 25.)
+          const next = this.onExit(this.exitStatus, this.exitState as Value[]);
           if ("leave" in next) {
             if (this.nested) throw new Error("L3: a nested graph cannot leave the run");
             this.exitStatus = -1;

@@ -4,12 +4,11 @@
 //! branches and switches (a residual branch, and a path per side: the first goes on, the others
 //! wait on the worklist with copies of the frames), returns and raises.
 
-import { objectsNotYet } from "../ir/ops.ts";
 import { NONE } from "../ir/build.ts";
 import type { Graph, Jump, Operand } from "../ir/types.ts";
 import { liveIn } from "../ir/walk.ts";
 import { SpecialisationLimit } from "./policy.ts";
-import { konst, type AVal } from "./value.ts";
+import { NULL_REF, konst, type AVal } from "./value.ts";
 import {
   Raised,
   unreachable,
@@ -83,7 +82,7 @@ export abstract class Control extends ResidualBuilder {
       : o.k === "data"
         ? unreachable()
         : o.k === "null"
-          ? objectsNotYet()
+          ? NULL_REF
           : konst(o.v);
   }
 

@@ -12,12 +12,11 @@
 //!
 //! Pipeline:  graphs + constants ──walk paths──▶ residual blocks ──cleanup passes──▶ residual module
 
-import { objectsNotYet } from "../ir/ops.ts";
 import type { Module, Operand } from "../ir/types.ts";
 import { Engine, type Compiled, type Frame, type Path, type Target } from "./engine.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "./policy.ts";
 import type { SpecStats } from "./stats.ts";
-import { konst, type AVal } from "./value.ts";
+import { NULL_REF, konst, type AVal } from "./value.ts";
 
 export interface Specialised {
   module: Module;
@@ -53,7 +52,7 @@ export function specialise(
 function value(e: Engine, f: Frame, o: Operand): AVal {
   if (typeof o === "number") return e.slot(f, o);
   if (o.k === "data") throw new Error("data constants do not occur in interpreter graphs");
-  return o.k === "null" ? objectsNotYet() : konst(o.v);
+  return o.k === "null" ? NULL_REF : konst(o.v);
 }
 
 // A function of its own, not a closure in `walk`: tsx (which runs the project) keeps functions'

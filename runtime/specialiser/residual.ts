@@ -61,7 +61,8 @@ export abstract class ResidualBuilder {
   protected stepLimit = Infinity;
   /** Compile-time arrays that may no longer change: the bytecode, greens seen at a merge point. */
   protected frozen = new Set<Int32Array | Uint8Array>();
-  protected out: Module = { graphs: [], data: [] };
+  /** The residual module: its graphs, its data, the interpreter's classes (its objects'). */
+  protected out: Module;
   protected isPosition: boolean[];
   /** The index of the position among the greens (the first that is not immutable). */
   protected positionGreen: number;
@@ -72,6 +73,7 @@ export abstract class ResidualBuilder {
     readonly policy: Policy,
     protected compiled: Record<string, Compiled>,
   ) {
+    this.out = m.classes ? { graphs: [], data: [], classes: m.classes } : { graphs: [], data: [] };
     ({
       graphs: this.graphs,
       portals: this.portals,

@@ -6,7 +6,7 @@
 //! - `a`: a compile-time-known immutable array (the bytecode): reads at constant indexes fold;
 //! - `v`: a virtual array: an allocation not done yet, whose items are abstract scalars.
 
-import type { Operand, Type } from "../ir/types.ts";
+import { NULL, type Operand, type Type } from "../ir/types.ts";
 
 /** `len`: for a run-time array, its length when it is known at compile time (a forced virtual,
  *  an allocation of a constant length), so that bounds checks fold. */
@@ -27,6 +27,10 @@ export type AVal =
   | { k: "v"; obj: Virtual };
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
+
+/** The null reference. Objects are run-time values in this step of issue 25 (none is virtual
+ *  yet), so null is a red held in a constant operand. */
+export const NULL_REF: Scalar = { k: "r", o: NULL, type: "ref" };
 
 /** The constant 0 (abstract values are never changed, so one serves). */
 export const ZERO = konst(0);
