@@ -9,7 +9,10 @@ import fc from "fast-check";
 import { ts } from "ts-morph";
 import { describe, expect, it } from "vitest";
 import { buildGraphs } from "../generator/frontend/index.ts";
+import * as hints from "../runtime/hints.ts";
+import { Program as Jit } from "../runtime/jit.ts";
 import { L3 } from "../runtime/l3.ts";
+import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -86,7 +89,9 @@ function hasM(p: Program, c: number): boolean {
 
 const isAbstract = (p: Program, c: number) => p.classes[c]!.abstract || !hasM(p, c);
 
-function source(p: Program): string | undefined {
+/** The program's text; `driven`: `main` takes the bytecode first and has a merge point (one
+ *  position, everything else red), so that the JIT can specialise it. */
+function source(p: Program, driven = false): string | undefined {
   const concrete = p.classes.map((_, c) => c).filter((c) => !isAbstract(p, c));
   if (!concrete.length) return undefined;
   const roots = p.classes.map((_, c) => c).filter((c) => p.classes[c]!.parent < 0);
@@ -147,14 +152,23 @@ function source(p: Program): string | undefined {
         return `{ const t = a; a = b; b = t; }`;
     }
   });
+  if (driven)
+    out.unshift(
+      `import { JitDriver } from "${HINTS}";`,
+      `const driver = new JitDriver({ greens: ["code", "pc"], reds: ["i", "n", "a", "b", "c", "acc"], immutable: ["code"] });`,
+    );
   out.push(
-    `export function main(n: number): number {`,
+    driven
+      ? `export function main(code: Uint8Array, n: number): number {`
+      : `export function main(n: number): number {`,
     `  let a: ${R} = ${make(p.picks[1]!)};`,
     `  let b: ${R} = ${make(p.picks[2]!)};`,
     `  let c: ${R} | null = (n & 1) === 0 ? null : a;`,
     `  let acc = 0;`,
     `  let i = 0;`,
+    ...(driven ? [`  const pc = 0; // one position: the loop's`] : []),
     `  while (i < (n & 7)) {`,
+    ...(driven ? [`    driver.mergePoint({ code, pc, i, n, a, b, c, acc });`] : []),
     ...steps.map((s) => `    ${s}`),
     `    i = (i + 1) | 0;`,
     `  }`,
@@ -165,15 +179,18 @@ function source(p: Program): string | undefined {
   return out.join("\n") + "\n";
 }
 
-/** The program run natively: the same text, types erased, run by V8. */
-function natively(text: string): (n: number) => number {
+/** The program run natively: the same text, types erased, run by V8 (the hints its own). */
+function natively(text: string): (...args: unknown[]) => number {
   const js = ts.transpileModule(text, {
     compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
   }).outputText;
-  const exports: { main?: (n: number) => number } = {};
-  new Function("exports", js)(exports);
+  const exports: { main?: (...args: unknown[]) => number } = {};
+  new Function("exports", "require", js)(exports, () => hints);
   return exports.main!;
 }
+
+const HINTS = `${root}runtime/hints.ts`;
+const ARGS = [0, 1, 2, 3, 5, 7, 12, 31, 100, -9];
 
 describe("random programs with classes", () => {
   it("lower to graphs that give on L3 what V8 gives, for every argument", () => {
@@ -189,7 +206,7 @@ describe("random programs with classes", () => {
         expect(r.violations, text).toEqual([]);
         const native = natively(text);
         const l3 = new L3(r.module!);
-        for (const n of [0, 1, 2, 3, 5, 7, 12, 31, 100, -9]) {
+        for (const n of ARGS) {
           const s = l3.run("main", [n]);
           expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(n));
         }
@@ -199,5 +216,34 @@ describe("random programs with classes", () => {
       { numRuns: 150 },
     );
     expect(checked).toBeGreaterThan(50);
+  }, 120_000);
+
+  it("specialise with the abstract interpreter (objects run-time values) to what V8 gives", () => {
+    let checked = 0;
+    let specialised = 0;
+    fc.assert(
+      fc.property(arbProgram, fc.boolean(), (p, tiny) => {
+        const text = source(p, true);
+        if (!text) return true;
+        const r = buildGraphs(`${root}interpreters/random-objects.ts`, "main", { text });
+        expect(r.violations, text).toEqual([]);
+        const native = natively(text);
+        const code = new Uint8Array(0);
+        // A tiny residual budget makes continuations and fallbacks too.
+        const policy = tiny ? { ...defaultPolicy, maxResidualOps: 12 } : defaultPolicy;
+        const jit = new Jit(r.module!, "main", code, { policy, target: "l3" });
+        for (const n of ARGS) {
+          const s = jit.run(n);
+          expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(code, n));
+        }
+        checked++;
+        if (!tiny && !jit.stats.fallbacks) specialised++;
+        return true;
+      }),
+      { numRuns: 100 },
+    );
+    expect(checked).toBeGreaterThan(40);
+    // (Not all fallbacks: most programs are specialised whole.)
+    expect(specialised).toBeGreaterThan(checked / 4);
   }, 120_000);
 });
