@@ -124,6 +124,20 @@ const graph: Backend = {
   },
 };
 
+/** The backends that compile (a generated specialiser, machine code): not for objects yet. */
+const COMPILING = new Set(["jit-graph", "x64", "jit"]);
+
+/** The names of the backends that run `lang`: every one here, but for an interpreter with
+ *  objects not the compiling ones yet (issue 25). */
+export function backendsFor(lang: Lang): string[] {
+  const objects = !!graphsOf(lang).classes?.length;
+  return Object.keys(backends).filter((b) => !(objects && COMPILING.has(b)));
+}
+
+/** Whether a backend needs the language's generated specialiser. */
+export const needsSpecialiser = (backend: string): boolean =>
+  backend === "jit-graph" || backend === "jit";
+
 /** `lang`, if the JIT and x86-64 backends can run it: an interpreter with objects has no
  *  generated specialiser and no machine code yet (issue 25), which is a load error naming the
  *  backends that run it (`pe`: the abstract interpreter, objects run-time values). */

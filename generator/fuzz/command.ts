@@ -8,7 +8,8 @@ import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/usage.ts";
 import { checkStamp } from "../../runtime/stamp.ts";
-import { language, langs, product, type Lang } from "../language.ts";
+import { LoadError, language, langs, product, type Lang } from "../language.ts";
+import { backends as registry, backendsFor, needsSpecialiser } from "../backends.ts";
 import { formatFailure, formatProgress, formatSummary } from "./format.ts";
 import { programs } from "./generators.ts";
 import { fuzz, type FuzzOptions, type FuzzReport } from "./harness.ts";
@@ -35,7 +36,17 @@ export async function fuzzCommand(
   // A shorthand or an interpreter's path, whose build products must be fresh (a backend that
   // cannot load them would disagree on every program).
   const lang = await language(positionals[0]!);
-  for (const kind of ["graphs", "specialiser", "tier1"] as const) checkStamp(product(lang, kind));
+  checkStamp(product(lang, "graphs"));
+  const runs = backendsFor(lang);
+  const named = values.backends?.split(",").filter((b) => b !== "");
+  for (const b of named ?? [])
+    if (registry[b] && !runs.includes(b))
+      throw new LoadError(
+        `${lang.name}: ${b} does not run interpreters with objects yet (issue 25)`,
+      );
+  const chosen = named ?? runs.filter((b) => b !== "interp");
+  checkStamp(product(lang, "tier1"));
+  if (chosen.some(needsSpecialiser)) checkStamp(product(lang, "specialiser"));
   const scheduled = values.minutes !== undefined || values.seeds !== undefined;
   if (scheduled && [values.seed, values.count, values.index].some((v) => v !== undefined))
     throw new UsageError(
@@ -58,7 +69,7 @@ export async function fuzzCommand(
   };
   const common: FuzzOptions = {
     lang,
-    backends: values.backends?.split(",").filter((b) => b !== ""),
+    backends: chosen,
     fuel: int(values.fuel, "--fuel", 0),
     workers,
     timeoutMs: (num(values.timeout, "--timeout", 0.001) ?? 60) * 1000,
