@@ -238,6 +238,12 @@ export function run(code: Uint8Array, n: number): number {
         break;
       case 4:
         return m.acc.v;
+      case 5: {
+        // A box made and read in one instruction: virtual, it costs nothing.
+        const box = new Cell((m.n + 1) | 0);
+        m.acc.v = (m.acc.v + box.v) | 0;
+        break;
+      }
       default:
         throw new VmError("unknown opcode");
     }
@@ -294,6 +300,23 @@ describe("an interpreter anywhere on disk", () => {
     expect(pe.err).toMatch(/new_object<Machine>/);
     expect(pe.err).toMatch(/set_field<Cell\.v>/);
     expect(pe.err).not.toMatch(/switch/);
+    // A box made and read within an instruction is never allocated: the residual code makes
+    // only the machine and its cell, before the loop.
+    writeFileSync(join(at, "boxed.bin"), Uint8Array.of(5, 5, 2, 3, 4));
+    const boxed = await futamura(
+      at,
+      "run",
+      "cells.ts",
+      "boxed.bin",
+      "9",
+      "--backend",
+      "pe",
+      "--dump",
+      "residual",
+    );
+    const interp = await futamura(at, "run", "cells.ts", "boxed.bin", "9", "--backend", "interp");
+    expect(boxed.out).toBe(interp.out);
+    expect(boxed.err.match(/new_object/g)).toHaveLength(2);
     for (const b of BACKENDS.filter((x) => !running.includes(x)))
       expect(await futamura(at, "run", "boxes.ts", "sum.bin", "5", "--backend", b), b).toEqual({
         code: 2,

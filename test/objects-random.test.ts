@@ -31,7 +31,7 @@ interface Program {
 }
 
 const EXPRS = 6;
-const STEPS = 7;
+const STEPS = 9;
 
 const arbProgram: fc.Arbitrary<Program> = fc.integer({ min: 1, max: 5 }).chain((n) =>
   fc.record({
@@ -148,8 +148,12 @@ function source(p: Program, driven = false): string | undefined {
         return `c = (i & 1) === 0 ? null : b;`;
       case 5:
         return `if (c !== null) acc = (acc + c.m(i)) | 0; else acc = (acc - 3) | 0;`;
-      default:
+      case 6:
         return `{ const t = a; a = b; b = t; }`;
+      case 7:
+        return `{ const t: ${R} = new C${other}(i); t.bump(acc); acc = (acc + t.m(i)) | 0; }`;
+      default:
+        return `b = new C${other}(acc);`;
     }
   });
   if (driven)

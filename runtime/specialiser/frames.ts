@@ -9,7 +9,7 @@
 
 import type { Graph, Operand, Type } from "../ir/types.ts";
 import { liveAt } from "../ir/walk.ts";
-import { konst, type AVal, type Scalar, type Virtual } from "./value.ts";
+import { konst, type AVal, type Scalar, type Virtual, type VirtualObject } from "./value.ts";
 import type { Engine } from "./engine.ts";
 import type { Residual } from "./residual.ts";
 
@@ -196,7 +196,14 @@ export function copySlot(
     if (!c) seen.set(s, (c = s.slice()));
     return c;
   }
-  if (typeof s !== "object" || s.k !== "v") return s;
+  if (typeof s !== "object") return s;
+  if (s.k === "o") {
+    if (s.obj.forced !== undefined) return red(s.obj.forced, "ref", undefined);
+    let o = seen.get(s.obj) as VirtualObject | undefined;
+    if (!o) seen.set(s.obj, (o = { cls: s.obj.cls, id: s.obj.id, fields: s.obj.fields.slice() }));
+    return { k: "o", obj: o };
+  }
+  if (s.k !== "v") return s;
   const done = settled(s.obj);
   if (done) return done;
   let o = seen.get(s.obj) as Virtual | undefined;
@@ -222,14 +229,16 @@ export function liveFrames(frames: Frame[]): Frame[] {
  *  state's key and leaves read its slots as they are (a forced virtual is a red leaf, not its
  *  items). */
 export function settledSlot(s: Slot): Slot {
-  return typeof s === "object" && "k" in s && s.k === "v" ? (settled(s.obj) ?? s) : s;
+  if (typeof s !== "object" || !("k" in s)) return s;
+  if (s.k === "o") return s.obj.forced === undefined ? s : red(s.obj.forced, "ref", undefined);
+  return s.k === "v" ? (settled(s.obj) ?? s) : s;
 }
 
 /** The run-time values of a path's state, in a canonical order: red scalars of every slot and
  *  the red items of virtuals (each virtual once). */
 export function redLeaves(frames: Frame[]): AVal[] {
   const out: AVal[] = [];
-  const seen = new Set<Virtual>();
+  const seen = new Set<Virtual | VirtualObject>();
   // One leaf per residual variable, however many abstract values hold it (`slotKey`).
   const reds = new Set<Operand>();
   const red = (a: Scalar) => {
@@ -242,6 +251,9 @@ export function redLeaves(frames: Frame[]): AVal[] {
       else if (s.k === "v" && !seen.has(s.obj)) {
         seen.add(s.obj);
         for (const it of s.obj.items) red(it);
+      } else if (s.k === "o" && !seen.has(s.obj)) {
+        seen.add(s.obj);
+        for (const it of s.obj.fields) red(it);
       }
     }
   return out;
@@ -265,7 +277,7 @@ export function rebind(frames: Frame[], leaves: AVal[], params: Scalar[]): void 
   // (A tier exit passes its reds, constants among them: those stay constants.)
   leaves.forEach((l, i) => l.k === "r" && to.set(l.o, params[i]!));
   const bind = (a: Scalar): Scalar => (a.k === "r" ? (to.get(a.o) ?? a) : a);
-  const seen = new Set<Virtual>();
+  const seen = new Set<Virtual | VirtualObject>();
   for (const f of frames)
     f.env = f.env.map((s) => {
       if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
@@ -273,6 +285,9 @@ export function rebind(frames: Frame[], leaves: AVal[], params: Scalar[]): void 
       if (s.k === "v" && !seen.has(s.obj)) {
         seen.add(s.obj);
         s.obj.items = s.obj.items.map(bind);
+      } else if (s.k === "o" && !seen.has(s.obj)) {
+        seen.add(s.obj);
+        s.obj.fields = s.obj.fields.map(bind);
       }
       return s;
     });

@@ -159,6 +159,8 @@ export abstract class MergePoints extends SavedPaths {
         this.force(p, a.obj);
         a = this.resolve(a);
       }
+      // (A virtual object is made real at a merge point, for now: issue 25.)
+      if (a.k === "o") a = red(this.forceObject(p, a.obj), "ref", undefined);
       vals[i] = a;
       const same = a.k === "v" ? sameVirtual(vals, n, i) : -1;
       if (same >= 0) shape[s++] = ALIAS + same;
@@ -391,7 +393,9 @@ export abstract class MergePoints extends SavedPaths {
             : "i32"
           : a.k === "a"
             ? a.type
-            : a.obj.type;
+            : a.k === "o"
+              ? "ref"
+              : a.obj.type;
     return red(p.rg.b.newVar(type), type, !general && a.k === "r" ? a.len : undefined);
   }
 }

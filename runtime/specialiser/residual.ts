@@ -6,6 +6,7 @@
 //! at compile time, emitted otherwise. Generated specialisers call these directly (`e.pure`,
 //! `e.get`, ...) for the operations the binding-time analysis found red.
 
+import { classNamed, fieldOf } from "../ir/classes.ts";
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import type { Graph, Module, Operand, Type } from "../ir/types.ts";
@@ -14,7 +15,16 @@ import { cleanup, runPasses } from "../passes/index.ts";
 import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
 import { IntMap } from "./keys.ts";
 import { newStats } from "./stats.ts";
-import { ZERO, item, konst, type AVal, type Virtual } from "./value.ts";
+import {
+  NULL_REF,
+  ZERO,
+  item,
+  konst,
+  type AVal,
+  type Scalar,
+  type Virtual,
+  type VirtualObject,
+} from "./value.ts";
 import {
   lengthOf,
   red,
@@ -115,6 +125,7 @@ export abstract class ResidualBuilder {
   // --- values ---
 
   resolve(a: AVal): AVal {
+    if (a.k === "o") return a.obj.forced === undefined ? a : red(a.obj.forced, "ref", undefined);
     return a.k === "v" ? (settled(a.obj) ?? a) : a;
   }
 
@@ -140,6 +151,8 @@ export abstract class ResidualBuilder {
         return { k: "data", v: this.dataIndex(a.arr, a.type) };
       case "v":
         return this.force(p, a.obj);
+      case "o":
+        return this.forceObject(p, a.obj);
     }
   }
 
@@ -161,6 +174,23 @@ export abstract class ResidualBuilder {
       this.data.set(arr, i);
     }
     return i;
+  }
+
+  /** Allocates a virtual object for real: the allocation and the stores of the fields that
+   *  are not the new object's (zero, false, null). */
+  protected forceObject(p: Path, obj: VirtualObject): number {
+    if (obj.forced !== undefined) return obj.forced;
+    this.stats.virtualsForced++;
+    const o = this.emit(p, "new_object", [], "ref", obj.cls);
+    obj.forced = o;
+    const decl = classNamed(this.m, obj.cls)!;
+    for (let i = 0; i < obj.fields.length; i++) {
+      const f = obj.fields[i]!;
+      if ((f.k === "c" && (f.v === 0 || f.v === false)) || f === NULL_REF) continue;
+      const imm = `${obj.cls}.${decl.fields[i]!.name}`;
+      this.emit(p, "set_field", [o, this.operand(p, f)], undefined, imm);
+    }
+    return o;
   }
 
   /** Allocates a virtual for real: the allocation and the stores of its non-zero items. */
@@ -219,8 +249,19 @@ export abstract class ResidualBuilder {
     type: Type | undefined,
     imm?: string | number,
   ): AVal | undefined {
+    if (name === "ref_eq") return this.sameObject(p, args[0]!, args[1]!);
     if (OPS[name]!.fold) return this.pure(p, name, type!, args[0]!, args[1]);
     switch (name) {
+      case "new_object":
+        return this.newObject(imm as string);
+      case "get_field":
+        return this.getField(p, args[0]!, imm as string, type!);
+      case "set_field":
+        this.setField(p, args[0]!, args[1]!, imm as string);
+        return undefined;
+      case "class_of":
+        if (args[0]!.k === "o") return konst(args[0]!.obj.id);
+        break;
       case "array_len":
         return this.len(p, args[0]!);
       case "array_get":
@@ -232,6 +273,53 @@ export abstract class ResidualBuilder {
         return this.alloc(p, args[0]!, imm as "i32[]" | "u8[]");
     }
     return this.residual(p, name, args, type, imm);
+  }
+
+  // The object operations (issue 25): an object made here stays virtual, its fields abstract
+  // values, until it escapes; a run-time object's operations are emitted.
+
+  /** `new_object`: a virtual object, every field the new object's (zero, false, null). */
+  protected newObject(cls: string): AVal {
+    const decl = classNamed(this.m, cls)!;
+    this.stats.virtualsCreated++;
+    const fields = decl.fields.map((f): Scalar =>
+      f.type === "ref" ? NULL_REF : f.type === "bool" ? konst(false) : ZERO,
+    );
+    return { k: "o", obj: { cls, id: decl.id, fields } };
+  }
+
+  /** `get_field`: a virtual's field is known. */
+  protected getField(p: Path, a: AVal, imm: string, type: Type): AVal {
+    const obj = this.resolve(a);
+    if (obj.k === "o") return obj.obj.fields[fieldOf(this.m, imm)!.index]!;
+    return this.residual(p, "get_field", [obj], type, imm)!;
+  }
+
+  /** `set_field`: a virtual's field takes the value; a value that is itself virtual is made
+   *  real first (a virtual object's fields are scalars). */
+  protected setField(p: Path, a: AVal, v: AVal, imm: string): void {
+    const obj = this.resolve(a);
+    if (obj.k !== "o") {
+      this.residual(p, "set_field", [obj, v], undefined, imm);
+      return;
+    }
+    let value = this.resolve(v);
+    if (value.k === "o" || value.k === "v" || value.k === "a") {
+      const type: Type = value.k === "o" ? "ref" : value.k === "a" ? value.type : value.obj.type;
+      const len = lengthOf(value);
+      value = { k: "r", o: this.operand(p, value), type, ...(len === undefined ? {} : { len }) };
+    }
+    obj.obj.fields[fieldOf(this.m, imm)!.index] = value as Scalar;
+  }
+
+  /** `ref_eq`: a virtual is itself and nothing else (nothing made at run time can be an
+   *  object not made yet). */
+  protected sameObject(p: Path, a: AVal, b: AVal): AVal {
+    const x = this.resolve(a);
+    const y = this.resolve(b);
+    if (x.k === "o" || y.k === "o") return konst(x.k === "o" && y.k === "o" && x.obj === y.obj);
+    if (x === NULL_REF && y === NULL_REF) return konst(true);
+    return this.pure(p, "ref_eq", "bool", x, y);
   }
 
   /** An operation emitted as it is (its operands made residual, forcing virtuals); `len`: the

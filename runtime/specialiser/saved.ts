@@ -11,7 +11,15 @@
 
 import type { Graph, Operand, Type } from "../ir/types.ts";
 import { SpecialisationLimit } from "./policy.ts";
-import { allItems, konst, type AVal, type Virtual } from "./value.ts";
+import {
+  NULL_REF,
+  allItems,
+  konst,
+  type AVal,
+  type Scalar,
+  type Virtual,
+  type VirtualObject,
+} from "./value.ts";
 import {
   copyFrames,
   frameWith,
@@ -154,6 +162,10 @@ export abstract class SavedPaths extends Control {
     if (i !== undefined) return `#${i}`;
     ids.set(o, ids.size);
     if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
+    if (s.k === "o")
+      return s.obj.forced !== undefined
+        ? "_"
+        : `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}}`;
     return `[${allItems(s.obj)
       .map((it) => this.slotKey(it, ids))
       .join(" ")}]`;
@@ -224,6 +236,18 @@ export abstract class SavedPaths extends Control {
     const leaf = new Map<Operand, (typeof values)[number]>();
     c.leaves.forEach((l, i) => l.k === "r" && leaf.set(l.o, values[i]!));
     const arrays = new Map<Virtual, Int32Array | Uint8Array>();
+    // A virtual object as the interpreter's graphs on L3 hold one (`L3Object`), made once each.
+    const objects = new Map<VirtualObject, { cls: number; fields: unknown[] }>();
+    const objectOf = (obj: VirtualObject) => {
+      let o = objects.get(obj);
+      if (!o) {
+        objects.set(obj, (o = { cls: obj.id, fields: [] }));
+        o.fields = obj.fields.map((f: Scalar) =>
+          f.k === "c" ? f.v : f === NULL_REF ? null : leaf.get(f.o),
+        );
+      }
+      return o;
+    };
     const scalar = (a: AVal): number | boolean => {
       if (a.k === "c") return a.v;
       const x = a.k === "r" ? leaf.get(a.o) : undefined;
@@ -251,6 +275,7 @@ export abstract class SavedPaths extends Control {
         return x;
       }
       if (a.k === "c") return a.v;
+      if (a.k === "o") return objectOf(a.obj) as unknown as number; // (an L3 object)
       let arr = arrays.get(a.obj);
       if (!arr) {
         const items = allItems(a.obj).map((it) => Number(scalar(it)));
@@ -305,6 +330,7 @@ export abstract class SavedPaths extends Control {
     for (let i = n; i < vars.length; i++) {
       const a = this.argument(f, vars[i]!);
       if (a.k === "v") this.force(p, a.obj);
+      if (a.k === "o") this.forceObject(p, a.obj);
       reds.push(this.resolve(a));
     }
     // (A virtual forced is a red leaf now, not its items.)

@@ -4,7 +4,9 @@
 //! - `c`: a compile-time constant integer or boolean (green);
 //! - `r`: a run-time value, held in a residual variable or constant operand (red);
 //! - `a`: a compile-time-known immutable array (the bytecode): reads at constant indexes fold;
-//! - `v`: a virtual array: an allocation not done yet, whose items are abstract scalars.
+//! - `v`: a virtual array: an allocation not done yet, whose items are abstract scalars;
+//! - `o`: a virtual object: an allocation not done yet, its class and its fields' abstract
+//!   scalars (an object stored into a field is made real first: one level, as an array's items).
 
 import { NULL, type Operand, type Type } from "../ir/types.ts";
 
@@ -21,10 +23,21 @@ export interface Virtual {
   items: Scalar[];
 }
 
+/** `forced`: the residual variable of the object once it is allocated (on the path that holds
+ *  it: a copied state copies its virtuals). */
+export interface VirtualObject {
+  /** The class's name and id (`ClassDecl`). */
+  cls: string;
+  id: number;
+  fields: Scalar[];
+  forced?: number;
+}
+
 export type AVal =
   | Scalar
   | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" }
-  | { k: "v"; obj: Virtual };
+  | { k: "v"; obj: Virtual }
+  | { k: "o"; obj: VirtualObject };
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
 
