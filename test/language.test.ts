@@ -284,7 +284,9 @@ describe("an interpreter anywhere on disk", () => {
         await futamura(at, "run", "cells.ts", "sum.bin", "100", "--fuel", "77", "--backend", b),
         b,
       ).toEqual({ code: 1, out: "", err: "error: step limit exceeded\n" });
-    // pe specialises the machine of objects: the dispatch gone, its fields run-time values.
+    // pe specialises the machine of objects: the dispatch gone, the machine object virtual
+    // across merge points (its count a loop variable), its cell (stored in a field, so made
+    // real) updated in place.
     const pe = await futamura(
       at,
       "run",
@@ -297,11 +299,11 @@ describe("an interpreter anywhere on disk", () => {
       "residual",
     );
     expect(pe.out).toBe("45\n");
-    expect(pe.err).toMatch(/new_object<Machine>/);
+    expect(pe.err).not.toMatch(/new_object<Machine>|Machine\.n|switch/);
+    expect(pe.err.match(/new_object<Cell>/g)).toHaveLength(1);
     expect(pe.err).toMatch(/set_field<Cell\.v>/);
-    expect(pe.err).not.toMatch(/switch/);
     // A box made and read within an instruction is never allocated: the residual code makes
-    // only the machine and its cell, before the loop.
+    // only the machine's cell, before the loop.
     writeFileSync(join(at, "boxed.bin"), Uint8Array.of(5, 5, 2, 3, 4));
     const boxed = await futamura(
       at,
@@ -316,7 +318,7 @@ describe("an interpreter anywhere on disk", () => {
     );
     const interp = await futamura(at, "run", "cells.ts", "boxed.bin", "9", "--backend", "interp");
     expect(boxed.out).toBe(interp.out);
-    expect(boxed.err.match(/new_object/g)).toHaveLength(2);
+    expect(boxed.err.match(/new_object/g)).toHaveLength(1);
     for (const b of BACKENDS.filter((x) => !running.includes(x)))
       expect(await futamura(at, "run", "boxes.ts", "sum.bin", "5", "--backend", b), b).toEqual({
         code: 2,
@@ -414,7 +416,18 @@ describe("an interpreter anywhere on disk", () => {
       ["plain", "acc.ts"],
       ["described", "machine.ts"],
     ] as const) {
-      const r = await futamura(join(dir, name), "fuzz", interp, "--count", "300", "--seed", "5");
+      // (No progress lines on stderr, however slow the machine.)
+      const r = await futamura(
+        join(dir, name),
+        "fuzz",
+        interp,
+        "--count",
+        "300",
+        "--seed",
+        "5",
+        "--progress",
+        "0",
+      );
       expect(r.err, name).toBe("");
       expect(r.code, name).toBe(0);
       expect(r.out).toMatch(/: 300 programs, seed 5, .*: all agree/);

@@ -222,7 +222,7 @@ describe("random programs with classes", () => {
     expect(checked).toBeGreaterThan(50);
   }, 120_000);
 
-  it("specialise with the abstract interpreter (objects run-time values) to what V8 gives", () => {
+  it("specialise with the abstract interpreter (objects virtual until they escape) to what V8 gives", () => {
     let checked = 0;
     let specialised = 0;
     fc.assert(

@@ -6,6 +6,8 @@
 /** Part codes: a 32-bit integer is itself; other parts lie above 2^32, apart by kind. */
 export const TRUE = 2 ** 32 + 1;
 export const FALSE = 2 ** 32;
+/** The null reference (a field of a virtual object). */
+export const NULL_PART = 2 ** 32 + 2;
 export const ARRAY = 2 ** 33;
 export const UNKNOWN = 2 ** 34;
 /** A red's shape other than a virtual's, by its number. */
@@ -16,6 +18,10 @@ export const GENERAL = 2 ** 36;
  *  ends with, then a part per such item, HOLE for a run-time one. */
 export const VIRTUAL = 2 ** 37;
 export const HOLE = 2 ** 38;
+/** A virtual object red: `OBJECT + ` its class's id, then the number m of its fields but for
+ *  the integer zeros they end with, then a part per such field (`NULL_PART` for null, HOLE for
+ *  a run-time value). Laid out as a virtual array's, so the same rules widen both. */
+export const OBJECT = 2 ** 38 + 2 ** 37;
 /** A virtual red that is the one of an earlier red: `ALIAS + ` that red's number (from 0). */
 export const ALIAS = 2 ** 39;
 

@@ -12,6 +12,8 @@ import type { Operand } from "../ir/types.ts";
 import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
 import {
   ALIAS,
+  NULL_PART,
+  OBJECT,
   ARRAY,
   FALSE,
   GENERAL,
@@ -23,7 +25,7 @@ import {
   UNKNOWN,
   VIRTUAL,
 } from "./keys.ts";
-import { ZERO, item, type AVal, type Scalar, type Virtual } from "./value.ts";
+import { NULL_REF, ZERO, item, type AVal, type Scalar } from "./value.ts";
 import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
 import { SavedPaths } from "./saved.ts";
 
@@ -159,12 +161,26 @@ export abstract class MergePoints extends SavedPaths {
         this.force(p, a.obj);
         a = this.resolve(a);
       }
-      // (A virtual object is made real at a merge point, for now: issue 25.)
-      if (a.k === "o") a = red(this.forceObject(p, a.obj), "ref", undefined);
+      a = this.resolve(a);
       vals[i] = a;
-      const same = a.k === "v" ? sameVirtual(vals, n, i) : -1;
+      const same = a.k === "v" || a.k === "o" ? sameVirtual(vals, n, i) : -1;
       if (same >= 0) shape[s++] = ALIAS + same;
-      else if (a.k === "v") {
+      else if (a.k === "o") {
+        // Its fields but for the integer zeros they end with (see `OBJECT`).
+        const fields = a.obj.fields;
+        const k = unzeroed(fields);
+        shape[s++] = OBJECT + a.obj.id;
+        shape[s++] = k;
+        for (let j = 0; j < k; j++) {
+          const it = fields[j]!;
+          if (it.k === "c") shape[s++] = part(it.v);
+          else if (it === NULL_REF) shape[s++] = NULL_PART;
+          else {
+            shape[s++] = HOLE;
+            leaves[nl++] = it;
+          }
+        }
+      } else if (a.k === "v") {
         // The items but for the zeros they end with (see `Pattern`).
         const items = a.obj.items;
         const k = unzeroed(items);
@@ -207,7 +223,10 @@ export abstract class MergePoints extends SavedPaths {
     if (!m.general) return;
     if (!this.made(p, m.key)) this.stats.generalisations++;
     this.generic(p.frames);
-    for (const a of this.arguments(f, vars)) if (a.k === "v") this.force(p, a.obj);
+    for (const a of this.arguments(f, vars)) {
+      if (a.k === "v") this.force(p, a.obj);
+      if (a.k === "o") this.forceObject(p, a.obj);
+    }
     m.vals = this.arguments(f, vars);
     m.leaves = this.leaves(m.vals, n, true);
     m.nl = m.leaves.length;
@@ -247,8 +266,8 @@ export abstract class MergePoints extends SavedPaths {
       }
       const a = m.vals[i]!;
       let next: AVal = a;
-      if (a.k === "v" && shape[j]! < ALIAS) {
-        const items = a.obj.items;
+      if ((a.k === "v" || a.k === "o") && shape[j]! < ALIAS) {
+        const items = a.k === "v" ? a.obj.items : a.obj.fields;
         for (let k = 0, c = shape[j + 1]!; k < c; k++)
           if (shape[j + 2 + k] === HOLE) {
             // (Past the items only where widening made a hole of a constant seen before.)
@@ -257,7 +276,7 @@ export abstract class MergePoints extends SavedPaths {
             items[k] = r;
             ps[np++] = (r as { o: number }).o;
           }
-      } else if (a.k !== "v") {
+      } else if (a.k !== "v" && a.k !== "o") {
         const r = this.param(p, a, m.general);
         next = r;
         ps[np++] = (r as { o: number }).o;
@@ -293,7 +312,11 @@ export abstract class MergePoints extends SavedPaths {
     for (let i = 0, j = 0; i < vals.length; i++) {
       if (!this.leaf(i, n, general)) continue;
       const a = vals[i]!;
-      if (a.k !== "v") leaves.push(a);
+      if (a.k === "o") {
+        if (shape[j]! < ALIAS)
+          for (let k = 0, m = shape[j + 1]!; k < m; k++)
+            if (shape[j + 2 + k] === HOLE) leaves.push(a.obj.fields[k]!);
+      } else if (a.k !== "v") leaves.push(a);
       else if (shape[j]! < ALIAS)
         for (let k = 0, m = shape[j + 1]!; k < m; k++)
           if (shape[j + 2 + k] === HOLE) leaves.push(item(a.obj, k));
@@ -432,10 +455,10 @@ function segment(parts: number[], j: number): number {
 /** The number of the red before red argument `i` (counted from `n`, the greens' count) that
  *  holds the virtual `vals[i]` holds; -1 if none does. */
 function sameVirtual(vals: AVal[], n: number, i: number): number {
-  const obj = (vals[i] as { obj: Virtual }).obj;
+  const obj = (vals[i] as { obj: unknown }).obj;
   for (let q = n; q < i; q++) {
     const b = vals[q]!;
-    if (b.k === "v" && b.obj === obj) return q - n;
+    if ((b.k === "v" || b.k === "o") && b.obj === obj) return q - n;
   }
   return -1;
 }
