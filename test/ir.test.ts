@@ -97,6 +97,30 @@ describe("verifier", () => {
     expect(report.every((r) => !r.endsWith("accepted"))).toBe(true);
     await expect(report.join("\n") + "\n").toMatchFileSnapshot("golden/verifier.txt");
   });
+
+  it("ignores a block no path reaches when it computes dominators (fold leaves them to prune-blocks)", () => {
+    // b3 is the folded branch's other side: it jumps to the join with a value b0 defines, and
+    // must not make b0 stop dominating the join and the loop head.
+    const text = [
+      "func @f -> i32 {",
+      "b0(n.0: i32):",
+      "  jump b1(0)",
+      "b1(i.1: i32):",
+      "  v2: bool = int_lt i.1, n.0",
+      "  branch v2, b2, b5",
+      "b2:",
+      "  jump b4(1)",
+      "b3:",
+      "  jump b4(n.0)",
+      "b4(x.3: i32):",
+      "  i.4: i32 = int_add i.1, x.3",
+      "  jump b1(i.4)",
+      "b5:",
+      "  return i.1",
+      "}",
+    ].join("\n");
+    expect(() => verifyModule(parseModule(text))).not.toThrow();
+  });
 });
 
 describe("merge-guards", () => {

@@ -1,7 +1,8 @@
 // Random programs with classes (issue 25): fast-check makes class hierarchies (fields, readonly
 // or not, constructors calling super, methods abstract, inherited or overridden) and a `main`
 // that makes objects of them by its argument, calls methods through receivers of every static
-// class, updates fields, tests `instanceof`, compares identities and goes through `C | null`.
+// class, updates fields, tests `instanceof`, compares identities, goes through `C | null` and
+// keeps objects in another object's field.
 // Each program is written as TypeScript, lowered by the frontend and run on L3, and must give
 // what the same text gives natively (transpiled and run by V8) for every argument.
 
@@ -31,7 +32,7 @@ interface Program {
 }
 
 const EXPRS = 6;
-const STEPS = 9;
+const STEPS = 12;
 
 const arbProgram: fc.Arbitrary<Program> = fc.integer({ min: 1, max: 5 }).chain((n) =>
   fc.record({
@@ -152,15 +153,32 @@ function source(p: Program, driven = false): string | undefined {
         return `{ const t = a; a = b; b = t; }`;
       case 7:
         return `{ const t: ${R} = new C${other}(i); t.bump(acc); acc = (acc + t.m(i)) | 0; }`;
-      default:
+      case 8:
         return `b = new C${other}(acc);`;
+      case 9:
+        return `box.item = a; box.count = (box.count + 1) | 0;`;
+      case 10:
+        return `if (box.item !== null) acc = (acc + box.item.m(i)) | 0;`;
+      default:
+        return `box.item = (acc & 1) === 0 ? null : b;`;
     }
   });
   if (driven)
     out.unshift(
       `import { JitDriver } from "${HINTS}";`,
-      `const driver = new JitDriver({ greens: ["code", "pc"], reds: ["i", "n", "a", "b", "c", "acc"], immutable: ["code"] });`,
+      `const driver = new JitDriver({ greens: ["code", "pc"], reds: ["i", "n", "a", "b", "c", "acc", "box"], immutable: ["code"] });`,
     );
+  // An object holding another (or null): a field of a class type.
+  out.push(
+    `class Box {`,
+    `  item: ${R} | null;`,
+    `  count: number;`,
+    `  constructor() {`,
+    `    this.item = null;`,
+    `    this.count = 0;`,
+    `  }`,
+    `}`,
+  );
   out.push(
     driven
       ? `export function main(code: Uint8Array, n: number): number {`
@@ -169,14 +187,15 @@ function source(p: Program, driven = false): string | undefined {
     `  let b: ${R} = ${make(p.picks[2]!)};`,
     `  let c: ${R} | null = (n & 1) === 0 ? null : a;`,
     `  let acc = 0;`,
+    `  const box = new Box();`,
     `  let i = 0;`,
     ...(driven ? [`  const pc = 0; // one position: the loop's`] : []),
     `  while (i < (n & 7)) {`,
-    ...(driven ? [`    driver.mergePoint({ code, pc, i, n, a, b, c, acc });`] : []),
+    ...(driven ? [`    driver.mergePoint({ code, pc, i, n, a, b, c, acc, box });`] : []),
     ...steps.map((s) => `    ${s}`),
     `    i = (i + 1) | 0;`,
     `  }`,
-    `  return (acc + b.m(2)) | 0;`,
+    `  return (acc + b.m(2) + box.count) | 0;`,
     `}`,
   );
   void roots;

@@ -192,13 +192,22 @@ function checkCall(
 /** Dominator sets by the classic iterative data-flow algorithm; unreachable blocks get none. */
 function dominators(g: Graph): Set<number>[] {
   const n = g.blocks.length;
+  // Blocks no path from the entry reaches (a folded branch's other side, until prune-blocks
+  // removes it) are dominated by every block, vacuously: they constrain no reachable block.
+  const reached = new Set([0]);
+  for (const stack = [0]; stack.length;)
+    for (const s of successors(g.blocks[stack.pop()!]!.term))
+      if (g.blocks[s] && !reached.has(s)) (reached.add(s), stack.push(s));
   const preds: number[][] = g.blocks.map(() => []);
-  g.blocks.forEach((b, i) => successors(b.term).forEach((s) => preds[s]?.push(i)));
+  g.blocks.forEach(
+    (b, i) => reached.has(i) && successors(b.term).forEach((s) => preds[s]?.push(i)),
+  );
   const all = new Set(g.blocks.map((_, i) => i));
   const dom: Set<number>[] = g.blocks.map((_, i) => (i === 0 ? new Set([0]) : new Set(all)));
   for (let changed = true; changed;) {
     changed = false;
     for (let i = 1; i < n; i++) {
+      if (!reached.has(i)) continue;
       const ps = preds[i]!;
       let next = new Set<number>();
       if (ps.length) {
