@@ -157,38 +157,22 @@ export abstract class MergePoints extends SavedPaths {
       }
       // (An argument is resolved already; forcing makes it red.)
       let a = this.argument(f, vars[i]!);
-      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) {
-        this.force(p, a.obj);
-        a = this.resolve(a);
-      }
+      if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
       a = this.resolve(a);
       vals[i] = a;
       const same = a.k === "v" || a.k === "o" ? sameVirtual(vals, n, i) : -1;
       if (same >= 0) shape[s++] = ALIAS + same;
-      else if (a.k === "o") {
-        // Its fields but for the integer zeros they end with (see `OBJECT`).
-        const fields = a.obj.fields;
-        const k = unzeroed(fields);
-        shape[s++] = OBJECT + a.obj.id;
-        shape[s++] = k;
-        for (let j = 0; j < k; j++) {
-          const it = fields[j]!;
-          if (it.k === "c") shape[s++] = part(it.v);
-          else if (it === NULL_REF) shape[s++] = NULL_PART;
-          else {
-            shape[s++] = HOLE;
-            leaves[nl++] = it;
-          }
-        }
-      } else if (a.k === "v") {
-        // The items but for the zeros they end with (see `Pattern`).
-        const items = a.obj.items;
+      else if (a.k === "v" || a.k === "o") {
+        // An array's items, an object's fields, but for the zeros they end with (see `Pattern`
+        // and `OBJECT`): a constant's part, null's, or a hole whose value is a leaf.
+        const items = a.k === "v" ? a.obj.items : a.obj.fields;
         const k = unzeroed(items);
-        shape[s++] = VIRTUAL + a.obj.length;
+        shape[s++] = a.k === "v" ? VIRTUAL + a.obj.length : OBJECT + a.obj.id;
         shape[s++] = k;
         for (let j = 0; j < k; j++) {
           const it = items[j]!;
           if (it.k === "c") shape[s++] = part(it.v);
+          else if (it === NULL_REF) shape[s++] = NULL_PART;
           else {
             shape[s++] = HOLE;
             leaves[nl++] = it;
@@ -312,14 +296,11 @@ export abstract class MergePoints extends SavedPaths {
     for (let i = 0, j = 0; i < vals.length; i++) {
       if (!this.leaf(i, n, general)) continue;
       const a = vals[i]!;
-      if (a.k === "o") {
-        if (shape[j]! < ALIAS)
-          for (let k = 0, m = shape[j + 1]!; k < m; k++)
-            if (shape[j + 2 + k] === HOLE) leaves.push(a.obj.fields[k]!);
-      } else if (a.k !== "v") leaves.push(a);
+      if (a.k !== "v" && a.k !== "o") leaves.push(a);
       else if (shape[j]! < ALIAS)
         for (let k = 0, m = shape[j + 1]!; k < m; k++)
-          if (shape[j + 2 + k] === HOLE) leaves.push(item(a.obj, k));
+          if (shape[j + 2 + k] === HOLE)
+            leaves.push(a.k === "v" ? item(a.obj, k) : a.obj.fields[k]!);
       if (i >= n) j += segment(shape, j);
     }
     return leaves;
