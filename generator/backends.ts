@@ -138,13 +138,14 @@ export function backendsFor(lang: Lang): string[] {
 export const needsSpecialiser = (backend: string): boolean =>
   backend === "jit-graph" || backend === "jit";
 
-/** `lang`, if the JIT and x86-64 backends can run it: an interpreter with objects has no
- *  generated specialiser and no machine code yet (issue 25), which is a load error naming the
- *  backends that run it (`pe`: the abstract interpreter, objects run-time values). */
+/** `lang`, if the compiling backends can run it (`backendsFor`): an interpreter with objects
+ *  has no generated specialiser and no machine code yet (issue 25), which is a load error
+ *  naming the backends that run it. */
 function specialisable(lang: Lang): Lang {
-  if (graphsOf(lang).classes?.length)
+  const runs = backendsFor(lang);
+  if (runs.length < Object.keys(backends).length)
     throw new LoadError(
-      `${lang.name}: objects are not compiled yet (issue 25); run it with --backend interp, tier1, graph or pe`,
+      `${lang.name}: objects are not compiled yet (issue 25); run it with --backend ${runs.slice(0, -1).join(", ")} or ${runs.at(-1)}`,
     );
   return lang;
 }
