@@ -14,6 +14,7 @@ import {
 } from "../runtime/stdio.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
+import { usesObjects } from "../runtime/ir/containers.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import type { Policy } from "../runtime/specialiser/policy.ts";
@@ -128,9 +129,9 @@ const graph: Backend = {
 const COMPILING = new Set(["jit-graph", "x64", "jit"]);
 
 /** The names of the backends that run `lang`: every one here, but for an interpreter with
- *  objects not the compiling ones yet (issue 25). */
+ *  objects, lists or maps not the compiling ones yet (issue 25). */
 export function backendsFor(lang: Lang): string[] {
-  const objects = !!graphsOf(lang).classes?.length;
+  const objects = usesObjects(graphsOf(lang));
   return Object.keys(backends).filter((b) => !(objects && COMPILING.has(b)));
 }
 

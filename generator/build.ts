@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { format } from "prettier";
 import { printModule } from "../runtime/ir/print.ts";
+import { usesObjects } from "../runtime/ir/containers.ts";
 import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
@@ -66,9 +67,9 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
     text: header(";", lang, source) + "\n" + printModule(module),
   };
   const first = await firstTierOf(lang, source, module);
-  // An interpreter with objects runs on interp, tier1 and graph; the specialisers do not handle
+  // An interpreter with objects, lists or maps runs on interp, tier1 and graph; the specialisers do not handle
   // objects yet (issue 25), so it has no specialiser (`backends.ts` says so to who asks).
-  const spec = module.classes?.length ? undefined : await specialiserOf(lang, source, module);
+  const spec = usesObjects(module) ? undefined : await specialiserOf(lang, source, module);
   const made = spec ? [graphs, spec, first] : [graphs, first];
   if (!packaged) return made;
   const folder = dirname(lang.source);

@@ -13,7 +13,8 @@
 import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
 import { classNamed, fieldOf } from "./ir/classes.ts";
 import { OPS, objectsNotYet } from "./ir/ops.ts";
-import type { Graph, Jump, Module, Operand } from "./ir/types.ts";
+import { zeroOf } from "./ir/containers.ts";
+import type { Const, Graph, Jump, Module, ObjectData, Operand } from "./ir/types.ts";
 
 /** An object of one of the module's classes: its class's id and its fields, by index. */
 export interface L3Object {
@@ -22,8 +23,9 @@ export interface L3Object {
 }
 
 type Value = number | boolean | Int32Array | Uint8Array;
-/** What a register holds: objects stay inside L3 (nothing outside runs them yet, issue 25). */
-type Reg = Value | L3Object | null;
+/** What a register holds: objects, lists (JavaScript arrays) and maps (JavaScript Maps) stay
+ *  inside L3 (nothing outside runs them yet, issue 25). */
+export type Reg = Value | L3Object | Reg[] | Map<Reg, Reg> | null;
 
 /** Operation numbers: the opcode table's pure operations first (their `fold` is the meaning),
  *  then the rest, then control. */
@@ -41,6 +43,20 @@ const enum C {
   GET_FIELD,
   SET_FIELD,
   CLASS_OF,
+  NEW_LIST,
+  LIST_GET,
+  LIST_SET,
+  LIST_LEN,
+  LIST_PUSH,
+  LIST_POP,
+  LIST_INSERT,
+  LIST_REMOVE,
+  NEW_MAP,
+  MAP_GET,
+  MAP_HAS,
+  MAP_SET,
+  MAP_DELETE,
+  MAP_SIZE,
   CALL,
   FUEL,
   COPY,
@@ -57,6 +73,22 @@ const enum C {
   /** A patched exit: TAIL graph n value args… (the value is not passed on). */
   TAIL,
 }
+/** The list and map operations whose code is their result (if any) and operands. */
+const CONTAINER_OPS: Record<string, C> = {
+  new_list: C.NEW_LIST,
+  list_get: C.LIST_GET,
+  list_set: C.LIST_SET,
+  list_len: C.LIST_LEN,
+  list_push: C.LIST_PUSH,
+  list_insert: C.LIST_INSERT,
+  list_remove: C.LIST_REMOVE,
+  new_map: C.NEW_MAP,
+  map_has: C.MAP_HAS,
+  map_set: C.MAP_SET,
+  map_delete: C.MAP_DELETE,
+  map_size: C.MAP_SIZE,
+};
+
 const RETURNED = 0;
 const RAISED = 1;
 const EXITED = 2;
@@ -97,6 +129,42 @@ function plainValues(vs: Reg[]): Value[] {
 
 function isObject(v: Reg): v is L3Object {
   return typeof v === "object" && v !== null && !ArrayBuffer.isView(v);
+}
+
+/** The constant objects, lists and maps of modules, made once per list of them (a residual
+ *  module shares its interpreter's list, so both hold the same objects: one identity). */
+const made = new WeakMap<ObjectData[], Reg[]>();
+
+/** A module's constant objects as L3 holds them (every one allocated first, then filled, so
+ *  that they may refer to each other). Typed arrays among their contents are the module's data
+ *  (`dataOf`). */
+export function constantsOf(m: Module, dataOf?: (i: number) => Int32Array | Uint8Array): Reg[] {
+  const ds = m.objects ?? [];
+  let objs = made.get(ds);
+  if (objs) return objs;
+  objs = ds.map((d): Reg =>
+    d.k === "object"
+      ? { cls: classNamed(m, d.cls)!.id, fields: [] }
+      : d.k === "list"
+        ? []
+        : new Map(),
+  );
+  made.set(ds, objs);
+  const data =
+    dataOf ??
+    ((i: number) => {
+      const d = m.data[i]!;
+      return d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values);
+    });
+  const value = (c: Const): Reg =>
+    c.k === "obj" ? objs[c.v]! : c.k === "data" ? data(c.v) : c.k === "null" ? null : c.v;
+  ds.forEach((d, i) => {
+    const it = objs[i]!;
+    if (d.k === "object") (it as L3Object).fields.push(...d.fields.map(value));
+    else if (d.k === "list") (it as Reg[]).push(...d.items.map(value));
+    else for (const [k, v] of d.entries) (it as Map<Reg, Reg>).set(value(k), value(v));
+  });
+  return objs;
 }
 
 /** How a run of a graph ended. */
@@ -173,7 +241,15 @@ export class L3 {
       let r = consts.get(key);
       if (r === undefined) {
         r = template.length;
-        template.push(o.k === "data" ? this.data(o.v) : o.k === "null" ? null : o.v);
+        template.push(
+          o.k === "data"
+            ? this.data(o.v)
+            : o.k === "obj"
+              ? constantsOf(this.module, (i) => this.data(i))[o.v]!
+              : o.k === "null"
+                ? null
+                : o.v,
+        );
         consts.set(key, r);
       }
       return r;
@@ -227,6 +303,13 @@ export class L3 {
             case "class_of":
               out.push(C.CLASS_OF, op.dst, reg(op.args[0]!));
               break;
+            case "list_pop": // (the register of the item type's zero, for an empty list)
+              out.push(C.LIST_POP, op.dst, reg(op.args[0]!), reg(zeroOf(g.types[op.dst]!)));
+              break;
+            case "map_get": // (the value type's zero, for a missing key)
+              out.push(C.MAP_GET, op.dst, reg(op.args[0]!), reg(op.args[1]!));
+              out.push(reg(zeroOf(g.types[op.dst]!)));
+              break;
             case "call":
               if (!index.has(op.imm as string)) throw new Error(`L3: call to unknown @${op.imm}`);
               out.push(
@@ -250,8 +333,11 @@ export class L3 {
             case "io_write":
               out.push(C.WRITE, reg(op.args[0]!));
               break;
-            default:
-              throw new Error(`L3 cannot run ${op.op}`);
+            default: {
+              const code = CONTAINER_OPS[op.op];
+              if (code === undefined) throw new Error(`L3 cannot run ${op.op}`);
+              out.push(code, ...(op.dst >= 0 ? [op.dst] : []), ...op.args.map(reg));
+            }
           }
       }
       const t = b.term;
@@ -414,6 +500,70 @@ export class L3 {
           break;
         case C.CLASS_OF:
           r[code[pc + 1]!] = (r[code[pc + 2]!] as L3Object).cls;
+          pc += 3;
+          break;
+        case C.NEW_LIST: {
+          const n = r[code[pc + 2]!] as number;
+          if (n < 0) return this.raise("invalid array length");
+          r[code[pc + 1]!] = new Array<Reg>(n).fill(r[code[pc + 3]!]!);
+          pc += 4;
+          break;
+        }
+        case C.LIST_GET:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Reg[])[r[code[pc + 3]!] as number]!;
+          pc += 4;
+          break;
+        case C.LIST_SET:
+          (r[code[pc + 1]!] as Reg[])[r[code[pc + 2]!] as number] = r[code[pc + 3]!]!;
+          pc += 4;
+          break;
+        case C.LIST_LEN:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Reg[]).length;
+          pc += 3;
+          break;
+        case C.LIST_PUSH:
+          (r[code[pc + 1]!] as Reg[]).push(r[code[pc + 2]!]!);
+          pc += 3;
+          break;
+        case C.LIST_POP: {
+          const list = r[code[pc + 2]!] as Reg[];
+          r[code[pc + 1]!] = list.length ? list.pop()! : r[code[pc + 3]!]!;
+          pc += 4;
+          break;
+        }
+        case C.LIST_INSERT:
+          (r[code[pc + 1]!] as Reg[]).splice(r[code[pc + 2]!] as number, 0, r[code[pc + 3]!]!);
+          pc += 4;
+          break;
+        case C.LIST_REMOVE:
+          (r[code[pc + 1]!] as Reg[]).splice(r[code[pc + 2]!] as number, 1);
+          pc += 3;
+          break;
+        case C.NEW_MAP:
+          r[code[pc + 1]!] = new Map();
+          pc += 2;
+          break;
+        case C.MAP_GET: {
+          const map = r[code[pc + 2]!] as Map<Reg, Reg>;
+          const key = r[code[pc + 3]!]!;
+          r[code[pc + 1]!] = map.has(key) ? map.get(key)! : r[code[pc + 4]!]!;
+          pc += 5;
+          break;
+        }
+        case C.MAP_HAS:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Map<Reg, Reg>).has(r[code[pc + 3]!]!);
+          pc += 4;
+          break;
+        case C.MAP_SET:
+          (r[code[pc + 1]!] as Map<Reg, Reg>).set(r[code[pc + 2]!]!, r[code[pc + 3]!]!);
+          pc += 4;
+          break;
+        case C.MAP_DELETE:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Map<Reg, Reg>).delete(r[code[pc + 3]!]!);
+          pc += 4;
+          break;
+        case C.MAP_SIZE:
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as Map<Reg, Reg>).size;
           pc += 3;
           break;
         case C.CALL: {

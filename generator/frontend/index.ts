@@ -11,7 +11,8 @@ import type { Driver, Graph, Module, Type } from "../../runtime/ir/types.ts";
 import { verifyGraph, verifyModule } from "../../runtime/ir/verify.ts";
 import { liveAcross } from "../../runtime/ir/walk.ts";
 import { cleanup, runPasses } from "../../runtime/passes/index.ts";
-import { annotationType, constInt, lowerFunction, type FunctionLike } from "./lower.ts";
+import { constInt, lowerFunction, type FunctionLike } from "./lower.ts";
+import { annotationType } from "./types.ts";
 import { ctorGraph, methodGraph, scanClasses, type ClassInfo } from "./classes.ts";
 
 export interface Frontend {

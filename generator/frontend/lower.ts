@@ -28,14 +28,23 @@ import {
   type ClassInfo,
 } from "./classes.ts";
 import type { ModuleScope } from "./index.ts";
+import { annotationType, irType, mayBeUndefined } from "./types.ts";
+import {
+  NULLISH,
+  containerCall,
+  containerProperty,
+  isUndefined,
+  kindOf,
+  listGet,
+  listSet,
+  newContainer,
+  type Lowerer,
+  type Val,
+} from "./containers.ts";
+import { isList, isMap, isReference } from "../../runtime/ir/containers.ts";
 
-type Kind = "int" | "intish" | "bool" | "i32[]" | "u8[]" | "ref";
 /** What becomes a graph: a function, or a method or constructor of a class (`self`). */
 export type FunctionLike = FunctionDeclaration | MethodDeclaration | ConstructorDeclaration;
-interface Val {
-  o: Operand;
-  kind: Kind;
-}
 interface Slot {
   name: string;
   type: Type;
@@ -82,11 +91,14 @@ export function lowerFunction(
   return { graph: l.graph, calls: l.calls };
 }
 
-class Lowering {
+class Lowering implements Lowerer {
   readonly b: GraphBuilder;
   graph!: Graph;
   readonly calls: string[] = [];
   private slots: Slot[] = [];
+  /** For a variable that may hold undefined (`const x = l.pop()`), the slot of whether it is
+   *  there (TypeScript's narrowing says where it may not be: `identifier`). */
+  private presence = new Map<number, number>();
   private slotOf = new Map<Node, number>(); // declaration node -> slot
   private inScope: number[] = []; // slots in lexical scope, in order
   private blockScope = new Map<number, number[]>(); // block -> the slots it takes
@@ -143,11 +155,11 @@ class Lowering {
 
   // --- helpers ---
 
-  private report(node: Node, message: string): void {
+  report(node: Node, message: string): void {
     this.scope.report(node, message);
   }
 
-  private pos(node: Node): Pos {
+  pos(node: Node): Pos {
     const { line, column } = this.scope.sf.getLineAndColumnAtPos(node.getStart());
     return { line, col: column };
   }
@@ -169,12 +181,7 @@ class Lowering {
 
   /** The IR type of an expression's static type, or undefined outside the subset. */
   private staticType(node: Node): Type | undefined {
-    const t = node.getType();
-    if (t.isNumber() || t.isNumberLiteral()) return "i32";
-    if (t.isBoolean() || t.isBooleanLiteral()) return "bool";
-    if (t.isNull() || this.classOfType(node)) return "ref";
-    const name = t.getSymbol()?.getName();
-    return name === "Int32Array" ? "i32[]" : name === "Uint8Array" ? "u8[]" : undefined;
+    return irType(node.getType(), this.scope.classes);
   }
 
   /** The class of an expression's static type (without null), if it is one of the module's. */
@@ -227,7 +234,7 @@ class Lowering {
     );
   }
 
-  private emit(
+  emit(
     op: string,
     args: Operand[],
     type: Type | undefined,
@@ -288,9 +295,14 @@ class Lowering {
         this.report(d, "a variable needs an initial value");
         continue;
       }
-      const v = this.valueOfType(init, type);
+      const v = this.value(init, type);
       const slot = this.declare(d, d.getName(), type);
-      this.setSlot(slot, v);
+      this.setSlot(slot, v.o);
+      if (v.present !== undefined) {
+        const p = this.declare(d.getNameNode(), `${d.getName()}$present`, "bool");
+        this.presence.set(slot, p);
+        this.env.set(p, v.present);
+      }
     }
   }
 
@@ -491,6 +503,12 @@ class Lowering {
       if (slot === undefined)
         return this.report(target, `'${target.getText()}' is not a local variable`);
       const type = this.slots[slot]!.type;
+      const present = this.presence.get(slot);
+      if (compound === undefined && present !== undefined) {
+        const v = this.value(rhs(), type);
+        this.env.set(present, v.present ?? bool(true));
+        return this.setSlot(slot, v.o);
+      }
       const v =
         compound === undefined
           ? this.valueOfType(rhs(), type)
@@ -503,7 +521,22 @@ class Lowering {
       return this.setSlot(slot, v);
     }
     if (Node.isElementAccessExpression(target)) {
-      const arr = this.array(target.getExpression());
+      const list = this.expr(target.getExpression());
+      if (isList(list.kind)) {
+        const index = this.int(target.getArgumentExpressionOrThrow());
+        const elem = list.kind.slice(5, -1) as Type;
+        return listSet(
+          this,
+          list,
+          index,
+          (old) =>
+            compound === undefined
+              ? this.valueOfType(rhs(), elem)
+              : this.bitwise(compound, { o: old(), kind: "int" }, this.intish(rhs()), node),
+          node,
+        );
+      }
+      const arr = this.asArray(list, target.getExpression());
       const index = this.int(target.getArgumentExpressionOrThrow());
       this.boundsCheck(arr, index, target);
       const old =
@@ -563,19 +596,30 @@ class Lowering {
     };
   }
 
-  private valueOfType(e: Expression, type: Type): Operand {
-    if (type === "i32") return this.int(e);
-    const v = this.expr(e);
-    if (v.kind !== type) this.report(e, `expected ${type}, found ${v.kind}`);
+  valueOfType(e: Expression, type: Type): Operand {
+    const v = this.value(e, type);
+    if (v.present !== undefined) this.report(e, "check for undefined first");
     return v.o;
   }
 
-  private int(e: Expression): Operand {
-    const v = this.expr(e);
-    if (v.kind === "intish")
-      this.report(e, "coerce with | 0: a sum or difference may leave the 32-bit range");
-    else if (v.kind !== "int") this.report(e, `expected an integer, found ${v.kind}`);
-    return v.o;
+  /** `e`'s value where a `type` is wanted (a new list or map takes it as its type); it may be
+   *  undefined (`present`). */
+  private value(e: Expression, type: Type): Val {
+    const v = (type !== "i32" && newContainer(this, e, type)) || this.expr(e);
+    if (type === "i32") {
+      if (v.kind === "intish")
+        this.report(e, "coerce with | 0: a sum or difference may leave the 32-bit range");
+      else if (v.kind !== "int") this.report(e, `expected an integer, found ${v.kind}`);
+      return v;
+    }
+    const isNull = typeof v.o !== "number" && v.o.k === "null";
+    if (v.kind !== type && !(isNull && isReference(type)))
+      this.report(e, `expected ${type}, found ${v.kind}`);
+    return v;
+  }
+
+  int(e: Expression): Operand {
+    return this.valueOfType(e, "i32");
   }
 
   private intish(e: Expression): Val {
@@ -585,8 +629,7 @@ class Lowering {
     return v;
   }
 
-  private array(e: Expression): Val {
-    const v = this.expr(e);
+  private asArray(v: Val, e: Expression): Val {
     if (v.kind !== "i32[]" && v.kind !== "u8[]")
       this.report(e, `expected an array, found ${v.kind}`);
     return v;
@@ -596,7 +639,7 @@ class Lowering {
   private condition(e: Expression): Operand {
     const v = this.expr(e);
     if (v.kind === "int") return this.emit("int_ne", [v.o, int(0)], "bool", e);
-    if (v.kind === "ref") {
+    if (isReference(v.kind)) {
       const isNull = this.emit("ref_eq", [v.o, NULL], "bool", e);
       return this.emit("bool_not", [isNull], "bool", e);
     }
@@ -604,7 +647,7 @@ class Lowering {
     return v.o;
   }
 
-  private expr(e: Expression): Val {
+  expr(e: Expression): Val {
     if (Node.isParenthesizedExpression(e)) return this.expr(e.getExpression());
     if (Node.isNumericLiteral(e)) {
       const v = constInt(e);
@@ -623,9 +666,17 @@ class Lowering {
     if (Node.isPrefixUnaryExpression(e)) return this.unary(e);
     if (Node.isConditionalExpression(e)) return this.conditional(e);
     if (Node.isCallExpression(e)) return this.call(e, false) ?? { o: int(0), kind: "int" };
+    if (
+      Node.isArrayLiteralExpression(e) ||
+      (Node.isNewExpression(e) && e.getExpression().getText() === "Map")
+    )
+      return newContainer(this, e, this.staticType(e))!;
     if (Node.isNewExpression(e)) return this.newArray(e);
     if (Node.isElementAccessExpression(e)) {
-      const arr = this.array(e.getExpression());
+      const recv = this.expr(e.getExpression());
+      if (isList(recv.kind))
+        return listGet(this, recv, this.int(e.getArgumentExpressionOrThrow()), e);
+      const arr = this.asArray(recv, e.getExpression());
       const index = this.int(e.getArgumentExpressionOrThrow());
       this.boundsCheck(arr, index, e);
       return { o: this.emit("array_get", [arr.o, index], "i32", e), kind: "int" };
@@ -634,8 +685,14 @@ class Lowering {
       const { obj, imm, type } = this.field(e);
       return { o: this.emit("get_field", [obj], type, e, imm), kind: kindOf(type) };
     }
-    if (Node.isPropertyAccessExpression(e) && e.getName() === "length") {
-      const arr = this.array(e.getExpression());
+    if (
+      Node.isPropertyAccessExpression(e) &&
+      (e.getName() === "length" || e.getName() === "size")
+    ) {
+      const recv = this.expr(e.getExpression());
+      if (isList(recv.kind) || isMap(recv.kind))
+        return containerProperty(this, recv, e.getName(), e);
+      const arr = this.asArray(recv, e.getExpression());
       return { o: this.emit("array_len", [arr.o], "i32", e), kind: "int" };
     }
     if (Node.isAsExpression(e) || Node.isNonNullExpression(e) || Node.isTypeAssertion(e))
@@ -652,7 +709,11 @@ class Lowering {
         this.report(e, `'${e.getText()}' is used where it may not be defined`);
         return { o: int(0), kind: "int" };
       }
-      return { o, kind: kindOf(this.slots[slot]!.type) };
+      const present = this.presence.get(slot);
+      const val: Val = { o, kind: kindOf(this.slots[slot]!.type) };
+      return present !== undefined && mayBeUndefined(e.getType())
+        ? { ...val, present: this.env.get(present)! }
+        : val;
     }
     const c = this.scope.consts.get(e.getText());
     if (c !== undefined) return { o: int(c), kind: "int" };
@@ -689,11 +750,14 @@ class Lowering {
       };
     }
     if (op === SyntaxKind.InstanceOfKeyword) return this.instanceOf(e);
+    if (op === NULLISH) return this.nullish(e);
     const cmp = COMPARE[op];
+    if ((cmp === "int_eq" || cmp === "int_ne") && (isUndefined(left) || isUndefined(right)))
+      return this.isThere(isUndefined(left) ? right : left, cmp === "int_ne", e);
     if (cmp) {
       const a = this.expr(left);
       const b = this.expr(right);
-      if (a.kind === "ref" && b.kind === "ref" && (cmp === "int_eq" || cmp === "int_ne")) {
+      if (isReference(a.kind) && isReference(b.kind) && (cmp === "int_eq" || cmp === "int_ne")) {
         const same = this.emit("ref_eq", [a.o, b.o], "bool", e);
         return {
           o: cmp === "int_eq" ? same : this.emit("bool_not", [same], "bool", e),
@@ -729,6 +793,40 @@ class Lowering {
         `operator '${e.getOperatorToken().getText()}' is not in the subset`,
       );
     return { o: int(0), kind: "int" };
+  }
+
+  /** `x === undefined` (or `!==`, `there`) for a value that may be undefined. */
+  private isThere(x: Expression, there: boolean, e: Node): Val {
+    const v = this.expr(x);
+    if (v.present === undefined) {
+      this.report(
+        e,
+        "only a value that may be undefined (a pop(), a get()) is compared with undefined",
+      );
+      return { o: bool(there), kind: "bool" };
+    }
+    return { o: there ? v.present : this.emit("bool_not", [v.present], "bool", e), kind: "bool" };
+  }
+
+  /** `a ?? b`: a where it is there, else b. */
+  private nullish(e: import("ts-morph").BinaryExpression): Val {
+    const a = this.expr(e.getLeft());
+    if (a.present === undefined) {
+      this.report(e, "?? takes a value that may be undefined (a pop(), a get())");
+      return a;
+    }
+    const type: Type = a.kind === "int" ? "i32" : (a.kind as Type);
+    const there = this.block();
+    const els = this.block();
+    const join = this.block();
+    const result = this.b.addParam(join, type);
+    this.branch(a.present, there, els, e);
+    this.start(there);
+    this.jumpWith(join, a.o);
+    this.start(els);
+    this.jumpWith(join, this.valueOfType(e.getRight(), type));
+    this.startWithExtra(join, result);
+    return { o: result, kind: kindOf(type) };
   }
 
   /** `x instanceof C`: not null, and its class's id in C's range (one unsigned comparison). */
@@ -884,7 +982,7 @@ class Lowering {
     }
     return {
       o: this.emit("new_array", [this.int(args[0] as Expression)], type, e, type),
-      kind: type as Kind,
+      kind: kindOf(type),
     };
   }
 
@@ -1056,6 +1154,18 @@ class Lowering {
       const cls = this.classOfType(callee.getExpression());
       if (cls)
         return this.methodCall(callee.getExpression(), cls, callee.getName(), args, e, statement);
+      const made = newContainer(this, e, this.staticType(e));
+      if (made) return made;
+      const t = this.staticType(callee.getExpression());
+      if (isList(t) || isMap(t)) {
+        const recv = this.expr(callee.getExpression());
+        if (
+          mayBeUndefined(callee.getExpression().getType()) ||
+          callee.getExpression().getType().isNullable()
+        )
+          this.report(e, "check the reference for null first");
+        return containerCall(this, recv, callee.getName(), args, e, statement);
+      }
     }
     const fn = Node.isIdentifier(callee) ? this.scope.funcs.get(text) : undefined;
     if (!fn || this.slotOfIdentifier(callee) !== undefined) {
@@ -1109,8 +1219,11 @@ class Lowering {
   }
 
   private boundsCheck(arr: Val, index: Operand, node: Node): void {
-    const len = this.emit("array_len", [arr.o], "i32", node);
-    const ok = this.emit("uint_lt", [index, len], "bool", node);
+    this.checkIndex(index, this.emit("array_len", [arr.o], "i32", node), node);
+  }
+
+  checkIndex(index: Operand, length: Operand, node: Node): void {
+    const ok = this.emit("uint_lt", [index, length], "bool", node);
     const cont = this.block();
     if (this.oob === undefined) {
       this.oob = this.b.newBlock();
@@ -1121,31 +1234,6 @@ class Lowering {
     this.start(cont);
   }
 }
-
-/** The IR type a type annotation names: a type of the subset, a class of the module, or a
- *  class or null (`Cons | null`). */
-export function annotationType(
-  text: string,
-  classes: { has(name: string): boolean },
-): Type | undefined {
-  const parts = text.split("|").map((p) => p.trim());
-  if (parts.length === 1) return TYPE_NAMES[text] ?? (classes.has(text) ? "ref" : undefined);
-  const others = parts.filter((p) => p !== "null");
-  return parts.length === 2 && others.length === 1 && classes.has(others[0]!) ? "ref" : undefined;
-}
-
-/** The kind of a value of IR type `t`. */
-function kindOf(t: Type): Kind {
-  return t === "i32" ? "int" : (t as Kind);
-}
-
-const TYPE_NAMES: Record<string, Type> = {
-  number: "i32",
-  boolean: "bool",
-  Int32Array: "i32[]",
-  Uint8Array: "u8[]",
-  void: "void",
-};
 
 function isZero(e: Expression): boolean {
   return Node.isNumericLiteral(e) && e.getLiteralValue() === 0;

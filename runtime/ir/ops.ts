@@ -8,8 +8,11 @@
 
 import type { Type } from "./types.ts";
 
-/** `arr` stands for any array type, `any` for any type. */
-export type ArgType = Type | "arr" | "any";
+/** `arr` stands for any array type, `any` for any type; `list` and `map` for any list or map
+ *  type, `reference` for `ref` or either, and `elem`, `key`, `value` for the item, key and value type of the operation's first
+ *  operand (a list or a map: `containers.ts`). */
+export type ArgType =
+  Type | "arr" | "any" | "list" | "map" | "reference" | "elem" | "key" | "value";
 
 /** What an operation may do besides computing its result:
  *  - pure: nothing (foldable when its arguments are constants, removable when unused)
@@ -28,7 +31,7 @@ export interface OpInfo {
   args: ArgType[] | "variadic";
   /** Result type; `imm` means the type named by the immediate, `field` the type of the field
    *  it names, `none` no result. */
-  ret: Type | "none" | "imm" | "callee" | "field";
+  ret: Type | "none" | "imm" | "callee" | "field" | "elem" | "value";
   effect: Effect;
   /** What the immediate holds, if the op has one. */
   imm?: "type" | "callee" | "count" | "class" | "field";
@@ -98,8 +101,37 @@ export const OPS: Record<string, OpInfo> = {
   set_field: { args: ["ref", "any"], ret: "none", effect: "write", imm: "field" },
   /** The id of a non-null object's class (never changes: `instanceof` is a range check). */
   class_of: { args: ["ref"], ret: "i32", effect: "read" },
-  /** Identity of references (null equals only null). */
-  ref_eq: pure(["ref", "ref"], "bool", "$0 === $1"),
+  /** Identity of references: objects, lists, maps (null equals only null). */
+  ref_eq: pure(["reference", "reference"], "bool", "$0 === $1"),
+
+  // Lists (growable, of the item type their type names) and maps: JavaScript's arrays and
+  // Maps, operation for operation, on every input (the frontend checks what the subset's
+  // TypeScript checks: an index before `list_get`, emptiness before using `list_pop`'s result).
+  /** A list of the given length, every item the filler (a negative length raises `invalid
+   *  array length`, as `new_array` does). */
+  new_list: { args: ["i32", "any"], ret: "imm", effect: "alloc", imm: "type" },
+  /** Unchecked, as `array_get`: the frontend guards the index with `list_len`. */
+  list_get: { args: ["list", "i32"], ret: "elem", effect: "read" },
+  list_set: { args: ["list", "i32", "elem"], ret: "none", effect: "write" },
+  list_len: { args: ["list"], ret: "i32", effect: "read" },
+  list_push: { args: ["list", "elem"], ret: "none", effect: "write" },
+  /** Removes and gives the last item; on an empty list changes nothing and gives the item
+   *  type's zero (JavaScript gives undefined, which the subset must check before use). */
+  list_pop: { args: ["list"], ret: "elem", effect: "write" },
+  /** `l.splice(i, 0, x)`: an index past the end appends, a negative one counts from the end. */
+  list_insert: { args: ["list", "i32", "elem"], ret: "none", effect: "write" },
+  /** `l.splice(i, 1)`: removes the item at i (negative: from the end) if there is one. */
+  list_remove: { args: ["list", "i32"], ret: "none", effect: "write" },
+
+  new_map: { args: [], ret: "imm", effect: "alloc", imm: "type" },
+  /** The value of the key; for a missing key the value type's zero (JavaScript's undefined,
+   *  which the subset checks with `map_has`). */
+  map_get: { args: ["map", "key"], ret: "value", effect: "read" },
+  map_has: { args: ["map", "key"], ret: "bool", effect: "read" },
+  map_set: { args: ["map", "key", "value"], ret: "none", effect: "write" },
+  /** Removes the key; whether it was there. */
+  map_delete: { args: ["map", "key"], ret: "bool", effect: "write" },
+  map_size: { args: ["map"], ret: "i32", effect: "read" },
 
   call: { args: "variadic", ret: "callee", effect: "call", imm: "callee" },
 
@@ -115,9 +147,10 @@ export const OPS: Record<string, OpInfo> = {
   io_write: { args: ["i32"], ret: "none", effect: "io" },
 };
 
-/** Objects (`ref`, `null`, the object operations) run on L3 but are not specialised or compiled
- *  yet (issue 25); `futamura generate` refuses an interpreter with classes before any stage that
- *  throws this could see one. */
+/** Objects, lists and maps run on L3 and the abstract interpreter but are not in the generated
+ *  specialisers or compiled yet (issue 25); `futamura generate` makes no specialiser for an
+ *  interpreter that has them (`usesObjects`), and the compiling backends refuse it, before
+ *  any stage that throws this could see one. */
 export function objectsNotYet(): never {
   throw new Error("objects are not handled by the specialisers and the x86-64 backend yet");
 }

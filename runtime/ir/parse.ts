@@ -1,6 +1,8 @@
 //! Reads the textual IR written by `print.ts`, so that tests and golden files are IR text.
 //! Errors name the line: `ir:12: expected ','`.
 
+import { classNamed } from "./classes.ts";
+import { isList, isType } from "./containers.ts";
 import { NULL } from "./types.ts";
 import type {
   Block,
@@ -11,7 +13,9 @@ import type {
   Field,
   Graph,
   Jump,
+  MapType,
   Module,
+  ObjectData,
   Op,
   Operand,
   Pos,
@@ -19,9 +23,18 @@ import type {
   Type,
 } from "./types.ts";
 
-const TYPES = new Set(["i32", "bool", "i32[]", "u8[]", "ref", "void"]);
 const TOKEN =
-  /\s*(?:("(?:[^"\\]|\\.)*")|(@\d+:\d+)|(<[^>]*>)|(->)|([-]?\d+)|([A-Za-z_$@][\w.$]*(?:\[\])?)|([(),:={}]))/y;
+  /\s*(?:("(?:[^"\\]|\\.)*")|(@\d+:\d+)|(->)|([-]?\d+)|([A-Za-z_$@][\w.$]*(?:\[\])?)|([(),:={}[\]]))/y;
+
+/** The end of the `<...>` starting at `at` (nested: `<map<i32,list<ref>>>`), or -1. */
+function angleEnd(text: string, at: number): number {
+  let depth = 0;
+  for (let i = at; i < text.length; i++) {
+    if (text[i] === "<") depth++;
+    else if (text[i] === ">" && --depth === 0) return i + 1;
+  }
+  return -1;
+}
 
 class Line {
   private toks: string[] = [];
@@ -34,6 +47,14 @@ class Line {
   ) {
     let at = 0;
     for (;;) {
+      while (text[at] === " " || text[at] === "\t") at++;
+      if (text[at] === "<") {
+        const end = angleEnd(text, at);
+        if (end < 0) this.fail("unclosed '<'");
+        this.toks.push(text.slice(at, end));
+        at = end;
+        continue;
+      }
       TOKEN.lastIndex = at;
       const m = TOKEN.exec(text);
       if (!m) break;
@@ -85,8 +106,10 @@ export function parseModule(text: string): Module {
     else if (l.peek() === "data") (m.data.push(parseData(l, m.data.length)), i++);
     else if (l.peek() === "class" || l.peek() === "abstract")
       ((m.classes ??= []).push(parseClass(l)), i++);
+    else if (l.peek() === "object")
+      ((m.objects ??= []).push(parseObject(l, m.objects?.length ?? 0, m)), i++);
     else if (l.peek() === "func") i = parseGraph(lines, i, m);
-    else l.fail(`expected 'driver', 'data', 'class' or 'func'`);
+    else l.fail(`expected 'driver', 'data', 'class', 'object' or 'func'`);
   }
   return m;
 }
@@ -135,10 +158,63 @@ function parseClass(l: Line): ClassDecl {
   return { name, id, last, abstract, fields, ...(parent === undefined ? {} : { parent }) };
 }
 
+/** A type: `i32`, `ref`, `list<ref>`, `map<i32,list<i32>>` (`containers.ts`). */
 function parseType(l: Line): Type {
-  const t = l.next();
-  if (!TYPES.has(t)) l.fail(`unknown type '${t}'`);
-  return t as Type;
+  let t = l.next();
+  if ((t === "list" || t === "map") && l.peek()?.startsWith("<")) t += l.next().replace(/\s/g, "");
+  if (!isType(t)) l.fail(`unknown type '${t}'`);
+  return t;
+}
+
+/** `object $oN = Class { field: c, ... }`, `object $oN = list<T> [c, ...]`,
+ *  `object $oN = map<K,V> { k: v, ... }`: a constant object (`print.ts`). */
+function parseObject(l: Line, index: number, m: Module): ObjectData {
+  l.expect("object");
+  if (l.next() !== `$o${index}`) l.fail(`expected $o${index}`);
+  l.expect("=");
+  const items = (close: string, each: () => void) => {
+    while (!l.eat(close)) {
+      each();
+      if (!l.eat(",")) {
+        l.expect(close);
+        break;
+      }
+    }
+    l.end();
+  };
+  if (l.peek() === "list" || l.peek() === "map") {
+    const type = parseType(l);
+    if (isList(type)) {
+      const list: Const[] = [];
+      l.expect("[");
+      items("]", () => list.push(parseConst(l)));
+      return { k: "list", type, items: list };
+    }
+    const entries: [Const, Const][] = [];
+    l.expect("{");
+    items("}", () => {
+      const key = parseConst(l);
+      l.expect(":");
+      entries.push([key, parseConst(l)]);
+    });
+    return { k: "map", type: type as MapType, entries };
+  }
+  const cls = l.next();
+  const fields: Const[] = [];
+  l.expect("{");
+  items("}", () => {
+    l.next(); // the field's name, for the reader: fields are in the class's order
+    l.expect(":");
+    fields.push(parseConst(l));
+  });
+  if (!classNamed(m, cls)) l.fail(`unknown class ${cls}`);
+  return { k: "object", cls, fields };
+}
+
+function parseConst(l: Line): Const {
+  const o = parseOperand(l, undefined);
+  if (typeof o === "number") l.fail("expected a constant");
+  return o;
 }
 
 function parseData(l: Line, index: number): Data {
@@ -259,12 +335,14 @@ function parseOperands(l: Line, g: Graph): Operand[] {
   return args;
 }
 
-function parseOperand(l: Line, g: Graph): Operand {
+function parseOperand(l: Line, g: Graph | undefined): Operand {
   const t = l.next();
   if (/^-?\d+$/.test(t)) return { k: "int", v: Number(t) | 0 } satisfies Const;
   if (t === "true" || t === "false") return { k: "bool", v: t === "true" };
   if (t === "null") return NULL;
   if (/^\$d\d+$/.test(t)) return { k: "data", v: Number(t.slice(2)) };
+  if (/^\$o\d+$/.test(t)) return { k: "obj", v: Number(t.slice(2)) };
+  if (!g) l.fail(`expected a constant, found '${t}'`);
   return varId(l, g, t);
 }
 

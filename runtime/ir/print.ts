@@ -21,6 +21,7 @@ import type {
   Graph,
   Jump,
   Module,
+  ObjectData,
   Op,
   Operand,
   Pos,
@@ -32,6 +33,7 @@ export function printModule(m: Module): string {
     ...(m.driver ? [printDriver(m.driver)] : []),
     ...(m.classes ?? []).map(printClass),
     ...m.data.map(printData),
+    ...(m.objects ?? []).map((o, i) => printObject(m, o, i)),
   ];
   const parts = head.length ? [head.join("\n")] : [];
   for (const g of m.graphs) parts.push(printGraph(g));
@@ -51,6 +53,24 @@ export function printClass(c: ClassDecl): string {
 
 export function printData(d: Data, i: number): string {
   return `data $d${i}: ${d.type} = ${d.values.join(" ")}`;
+}
+
+/** A constant object: `object $o1 = Cons { car: 1, cdr: $o0 }`, `object $o2 = list<ref> [$o0]`,
+ *  `object $o3 = map<i32,i32> { 1: 2 }`. */
+export function printObject(m: Module, d: ObjectData, i: number): string {
+  const list = (xs: string[], open: string, close: string) =>
+    xs.length ? `${open} ${xs.join(", ")} ${close}` : `${open}${close}`;
+  const head = `object $o${i} =`;
+  if (d.k === "list") return `${head} ${d.type} ${list(d.items.map(printConst), "[", "]")}`;
+  if (d.k === "map")
+    return `${head} ${d.type} ${list(
+      d.entries.map(([k, v]) => `${printConst(k)}: ${printConst(v)}`),
+      "{",
+      "}",
+    )}`;
+  const fields = m.classes?.find((c) => c.name === d.cls)?.fields ?? [];
+  const named = d.fields.map((c, k) => `${fields[k]?.name ?? `f${k}`}: ${printConst(c)}`);
+  return `${head} ${d.cls} ${list(named, "{", "}")}`;
 }
 
 export function printGraph(g: Graph): string {
@@ -82,7 +102,13 @@ export function printOperand(g: Graph, o: Operand): string {
 }
 
 function printConst(c: Const): string {
-  return c.k === "data" ? `$d${c.v}` : c.k === "null" ? "null" : String(c.v);
+  return c.k === "data"
+    ? `$d${c.v}`
+    : c.k === "obj"
+      ? `$o${c.v}`
+      : c.k === "null"
+        ? "null"
+        : String(c.v);
 }
 
 export function printOp(g: Graph, op: Op): string {

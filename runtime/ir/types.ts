@@ -9,16 +9,21 @@
 
 /** `i32` is a 32-bit signed integer, `bool` a truth value, `i32[]`/`u8[]` references to
  *  fixed-length arrays, `ref` a reference to an object of one of the module's classes or
- *  null, `void` the result of a graph that returns nothing. */
-export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "ref" | "void";
+ *  null, `list<T>` a reference to a growable list of `T`s, `map<K,V>` to a map from `K` (`i32`
+ *  or `ref`) to `V` (`containers.ts`), `void` the result of a graph that returns nothing. */
+export type Type = "i32" | "bool" | "i32[]" | "u8[]" | "ref" | ListType | MapType | "void";
+export type ListType = `list<${string}>`;
+export type MapType = `map<${string}>`;
 
 /** A constant operand. Integers are int32; arrays are the compile-time-known data of
- *  `Module.data`; `null` is the reference to no object. */
+ *  `Module.data`; `null` is the reference to no object; `obj` one of the module's constant
+ *  objects, lists and maps (`Module.objects`). */
 export type Const =
   | { k: "int"; v: number }
   | { k: "bool"; v: boolean }
   | { k: "data"; v: number }
-  | { k: "null"; v: null };
+  | { k: "null"; v: null }
+  | { k: "obj"; v: number };
 
 /** An operand: a variable number, or a constant. */
 export type Operand = number | Const;
@@ -108,6 +113,15 @@ export interface Field {
   readonly: boolean;
 }
 
+/** A constant object, list or map (`Module.objects`): made once, before anything runs, and
+ *  never changed (the frontend's module-level constants, PyPy's prebuilt instances; a loader's
+ *  constant pool). Its contents are constants, so constant objects may refer to each other and
+ *  to themselves. */
+export type ObjectData =
+  | { k: "object"; cls: string; fields: Const[] }
+  | { k: "list"; type: ListType; items: Const[] }
+  | { k: "map"; type: MapType; entries: [Const, Const][] };
+
 export interface Module {
   /** The file the graphs were built from, for positions. */
   file?: string;
@@ -116,6 +130,8 @@ export interface Module {
   classes?: ClassDecl[];
   graphs: Graph[];
   data: Data[];
+  /** The constant objects, lists and maps `obj` constants name (absent: none). */
+  objects?: ObjectData[];
 }
 
 export const int = (v: number): Const => ({ k: "int", v: v | 0 });

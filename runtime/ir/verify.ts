@@ -5,14 +5,15 @@
 //! checks that no code grew the empty list that new blocks and argument-less jumps share.
 
 import { classNamed, fieldOf } from "./classes.ts";
+import { elemOf, isList, isMap, isReference, isType, keyOf, valueOf } from "./containers.ts";
 import { NONE } from "./build.ts";
 import { OPS, type ArgType } from "./ops.ts";
 import { printOperand } from "./print.ts";
-import type { Graph, Jump, Module, Operand, Type } from "./types.ts";
+import type { Const, Graph, Jump, ListType, MapType, Module, Operand, Type } from "./types.ts";
 import { successors } from "./walk.ts";
 
 export function verifyModule(m: Module): void {
-  const errors = m.graphs.flatMap((g) => verifyGraph(m, g));
+  const errors = [...verifyObjects(m), ...m.graphs.flatMap((g) => verifyGraph(m, g))];
   if (errors.length) throw new Error(`invalid IR:\n  ${errors.join("\n  ")}`);
 }
 
@@ -34,16 +35,8 @@ export function verifyGraph(m: Module, g: Graph): string[] {
   });
 
   const dom = dominators(g);
-  const typeOf = (o: Operand): Type | undefined =>
-    typeof o === "number"
-      ? g.types[o]
-      : o.k === "int"
-        ? "i32"
-        : o.k === "bool"
-          ? "bool"
-          : o.k === "null"
-            ? "ref"
-            : m.data[o.v]?.type;
+  const typeOf = (o: Operand): Type | "null" | undefined =>
+    typeof o === "number" ? g.types[o] : constType(m, o);
 
   g.blocks.forEach((b, bi) => {
     const seen = new Set(b.params);
@@ -57,8 +50,10 @@ export function verifyGraph(m: Module, g: Graph): string[] {
           );
       } else if (o.k === "data" && !m.data[o.v])
         errors.push(`${where(bi)}: ${what}: no data $d${o.v}`);
+      else if (o.k === "obj" && !m.objects?.[o.v])
+        errors.push(`${where(bi)}: ${what}: no object $o${o.v}`);
       const t = typeOf(o);
-      if (want && !fits(t, want))
+      if (want && !fits(t, want, container))
         errors.push(`${where(bi)}: ${what}: ${printOperand(g, o)} is ${t}, wants ${want}`);
     };
     const jump = (j: Jump, what: string) => {
@@ -71,8 +66,10 @@ export function verifyGraph(m: Module, g: Graph): string[] {
       j.args.forEach((a, k) => use(a, `${what} to b${j.block}`, g.types[target.params[k]!]));
     };
 
+    let container: Type | "null" | undefined; // the type of the operation's first operand
     for (const op of b.ops) {
       const info = OPS[op.op];
+      container = op.args.length ? typeOf(op.args[0]!) : undefined;
       if (!info) {
         errors.push(`${where(bi)}: unknown operation ${op.op}`);
         if (op.dst >= 0) seen.add(op.dst);
@@ -84,7 +81,9 @@ export function verifyGraph(m: Module, g: Graph): string[] {
           `${where(bi)}: ${op.op} takes ${info.args.length} arguments, has ${op.args.length}`,
         );
       else op.args.forEach((a, k) => use(a, op.op, (info.args as ArgType[])[k]));
-      const ret = resultType(m, op.op, op.imm, (msg) => errors.push(`${where(bi)}: ${msg}`));
+      const ret = resultType(m, op.op, op.imm, container, (msg) =>
+        errors.push(`${where(bi)}: ${msg}`),
+      );
       if (op.op === "call")
         checkCall(m, g, op.imm, op.args.map(typeOf), (msg) => errors.push(`${where(bi)}: ${msg}`));
       if (op.op === "new_object" && classNamed(m, op.imm)?.abstract !== false)
@@ -106,6 +105,7 @@ export function verifyGraph(m: Module, g: Graph): string[] {
       if (op.dst >= 0) seen.add(op.dst);
     }
 
+    container = undefined;
     const t = b.term;
     switch (t.k) {
       case "jump":
@@ -138,9 +138,72 @@ export function verifyGraph(m: Module, g: Graph): string[] {
   return errors;
 }
 
-function fits(t: Type | undefined, want: ArgType): boolean {
-  if (want === "any") return t !== undefined && t !== "void";
-  return want === "arr" ? t === "i32[]" || t === "u8[]" : t === want;
+/** Whether a value of type `t` may be an operand wanting `want` (`elem`, `key` and `value`
+ *  read the type of the operation's first operand, `container`). */
+function fits(t: Type | "null" | undefined, want: ArgType, container?: Type | "null"): boolean {
+  switch (want) {
+    case "any":
+      return t !== undefined && t !== "void";
+    case "arr":
+      return t === "i32[]" || t === "u8[]";
+    case "list":
+      return isList(t);
+    case "map":
+      return isMap(t);
+    case "reference":
+      return t === "null" || isReference(t);
+    case "elem":
+      return isList(container) && t === elemOf(container);
+    case "key":
+      return isMap(container) && t === keyOf(container);
+    case "value":
+      return isMap(container) && t === valueOf(container);
+    default:
+      // null is a reference of every reference type
+      return t === want || (t === "null" && isReference(want));
+  }
+}
+
+/** The type of a constant operand (`null` fits every reference type: `fits`). */
+function constType(m: Module, o: Exclude<Operand, number>): Type | "null" | undefined {
+  switch (o.k) {
+    case "int":
+      return "i32";
+    case "bool":
+      return "bool";
+    case "null":
+      return "null";
+    case "data":
+      return m.data[o.v]?.type;
+    case "obj": {
+      const d = m.objects?.[o.v];
+      return d === undefined ? undefined : d.k === "object" ? "ref" : d.type;
+    }
+  }
+}
+
+/** The constant objects: classes that exist and are concrete, contents of the right types. */
+function verifyObjects(m: Module): string[] {
+  const errors: string[] = [];
+  (m.objects ?? []).forEach((d, i) => {
+    const wrong = (c: Const, want: Type, what: string) => {
+      if (!fits(constType(m, c), want)) errors.push(`$o${i}: ${what} is not ${want}`);
+    };
+    if (d.k === "object") {
+      const cls = classNamed(m, d.cls);
+      if (!cls || cls.abstract) return errors.push(`$o${i}: no concrete class ${d.cls}`);
+      if (d.fields.length !== cls.fields.length)
+        return errors.push(`$o${i}: ${d.cls} has ${cls.fields.length} fields`);
+      d.fields.forEach((f, k) => wrong(f, cls.fields[k]!.type, `field ${cls.fields[k]!.name}`));
+    } else if (!isType(d.type)) errors.push(`$o${i}: unknown type ${d.type}`);
+    else if (d.k === "list") d.items.forEach((c, k) => wrong(c, elemOf(d.type), `item ${k}`));
+    else
+      d.entries.forEach(([k, v], n) => {
+        wrong(k, keyOf(d.type), `key ${n}`);
+        wrong(v, valueOf(d.type), `value ${n}`);
+      });
+  });
+  return errors;
 }
 
 /** The result type of an operation, or undefined where it cannot be known (reported). */
@@ -148,13 +211,27 @@ export function resultType(
   m: Module,
   op: string,
   imm: string | number | undefined,
+  container: Type | "null" | undefined,
   report: (msg: string) => void = () => {},
 ): Type | "none" | undefined {
   const ret = OPS[op]?.ret;
   if (ret === "imm") {
-    if (imm === "i32[]" || imm === "u8[]") return imm;
-    report(`${op} needs an array type, has <${imm}>`);
+    const ok =
+      op === "new_list"
+        ? isList
+        : op === "new_map"
+          ? isMap
+          : (t: unknown) => t === "i32[]" || t === "u8[]";
+    if (typeof imm === "string" && isType(imm) && ok(imm)) return imm;
+    report(
+      `${op} needs ${op === "new_list" ? "a list" : op === "new_map" ? "a map" : "an array"} type, has <${imm}>`,
+    );
     return undefined;
+  }
+  if (ret === "elem" || ret === "value") {
+    if (ret === "elem" ? isList(container) : isMap(container))
+      return ret === "elem" ? elemOf(container as ListType) : valueOf(container as MapType);
+    return undefined; // (the operand's check reports it)
   }
   if (ret === "callee") {
     const callee = m.graphs.find((c) => c.name === imm);
@@ -173,7 +250,7 @@ function checkCall(
   m: Module,
   g: Graph,
   name: unknown,
-  args: (Type | undefined)[],
+  args: (Type | "null" | undefined)[],
   report: (msg: string) => void,
 ) {
   const callee = m.graphs.find((c) => c.name === name);
@@ -182,7 +259,7 @@ function checkCall(
   if (params.length !== args.length)
     return report(`call @${callee.name} passes ${args.length} arguments, takes ${params.length}`);
   params.forEach((p, k) => {
-    if (callee.types[p] !== args[k])
+    if (!fits(args[k], callee.types[p]!))
       report(
         `call @${callee.name} argument ${k} is ${args[k]}, wants ${callee.types[p]} (in @${g.name})`,
       );

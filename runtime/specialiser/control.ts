@@ -83,7 +83,9 @@ export abstract class Control extends ResidualBuilder {
         ? unreachable()
         : o.k === "null"
           ? NULL_REF
-          : konst(o.v);
+          : o.k === "obj"
+            ? this.constant(o.v)
+            : konst(o.v);
   }
 
   protected arguments(f: Frame, vars: Operand[]): AVal[] {

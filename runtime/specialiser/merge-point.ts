@@ -25,7 +25,7 @@ import {
   UNKNOWN,
   VIRTUAL,
 } from "./keys.ts";
-import { NULL_REF, ZERO, item, type AVal, type Scalar } from "./value.ts";
+import { ZERO, isNull, item, type AVal, type Scalar } from "./value.ts";
 import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
 import { SavedPaths } from "./saved.ts";
 
@@ -172,7 +172,7 @@ export abstract class MergePoints extends SavedPaths {
         for (let j = 0; j < k; j++) {
           const it = items[j]!;
           if (it.k === "c") shape[s++] = part(it.v);
-          else if (it === NULL_REF) shape[s++] = NULL_PART;
+          else if (isNull(it)) shape[s++] = NULL_PART;
           else {
             shape[s++] = HOLE;
             leaves[nl++] = it;

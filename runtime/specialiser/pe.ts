@@ -52,7 +52,7 @@ export function specialise(
 function value(e: Engine, f: Frame, o: Operand): AVal {
   if (typeof o === "number") return e.slot(f, o);
   if (o.k === "data") throw new Error("data constants do not occur in interpreter graphs");
-  return o.k === "null" ? NULL_REF : konst(o.v);
+  return o.k === "null" ? NULL_REF : o.k === "obj" ? e.constant(o.v) : konst(o.v);
 }
 
 // A function of its own, not a closure in `walk`: tsx (which runs the project) keeps functions'

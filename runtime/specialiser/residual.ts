@@ -9,7 +9,8 @@
 import { classNamed, fieldOf } from "../ir/classes.ts";
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
-import type { Graph, Module, Operand, Type } from "../ir/types.ts";
+import { isReference, zeroOf } from "../ir/containers.ts";
+import type { Const, Graph, Module, ObjectData, Operand, Type } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
@@ -18,6 +19,9 @@ import { newStats } from "./stats.ts";
 import {
   NULL_REF,
   ZERO,
+  constantIndex,
+  constantObject,
+  isNull,
   item,
   konst,
   type AVal,
@@ -83,7 +87,10 @@ export abstract class ResidualBuilder {
     readonly policy: Policy,
     protected compiled: Record<string, Compiled>,
   ) {
-    this.out = m.classes ? { graphs: [], data: [], classes: m.classes } : { graphs: [], data: [] };
+    this.out = { graphs: [], data: [] };
+    if (m.classes) this.out.classes = m.classes;
+    // (the same list: L3 makes a list's objects once, so both modules' are the same objects)
+    if (m.objects) this.out.objects = m.objects;
     ({
       graphs: this.graphs,
       portals: this.portals,
@@ -186,7 +193,7 @@ export abstract class ResidualBuilder {
     const decl = classNamed(this.m, obj.cls)!;
     for (let i = 0; i < obj.fields.length; i++) {
       const f = obj.fields[i]!;
-      if ((f.k === "c" && (f.v === 0 || f.v === false)) || f === NULL_REF) continue;
+      if ((f.k === "c" && (f.v === 0 || f.v === false)) || isNull(f)) continue;
       const imm = `${obj.cls}.${decl.fields[i]!.name}`;
       this.emit(p, "set_field", [o, this.operand(p, f)], undefined, imm);
     }
@@ -251,6 +258,10 @@ export abstract class ResidualBuilder {
   ): AVal | undefined {
     if (name === "ref_eq") return this.sameObject(p, args[0]!, args[1]!);
     if (OPS[name]!.fold) return this.pure(p, name, type!, args[0]!, args[1]);
+    if (OPS[name]!.effect === "read") {
+      const known = this.readConstant(name, args, type, imm);
+      if (known) return known;
+    }
     switch (name) {
       case "new_object":
         return this.newObject(imm as string);
@@ -278,12 +289,94 @@ export abstract class ResidualBuilder {
   // The object operations (issue 25): an object made here stays virtual, its fields abstract
   // values, until it escapes; a run-time object's operations are emitted.
 
+  /** The module's constant object `i` (`Module.objects`). */
+  constant(i: number): AVal {
+    const d = this.m.objects![i]!;
+    return constantObject(i, d.k === "object" ? "ref" : d.type);
+  }
+
+  /** A constant's abstract value. */
+  protected fromConst(c: Const): AVal {
+    switch (c.k) {
+      case "int":
+      case "bool":
+        return konst(c.v);
+      case "null":
+        return NULL_REF;
+      case "obj":
+        return this.constant(c.v);
+      case "data": {
+        const d = this.m.data[c.v]!;
+        const arr = d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values);
+        return { k: "a", arr, type: d.type };
+      }
+    }
+  }
+
+  /** A read of a constant object, list or map, done at compile time (constants never change);
+   *  undefined when the operation is no such read or an operand is not known. */
+  protected readConstant(
+    name: string,
+    args: AVal[],
+    type: Type | undefined,
+    imm: unknown,
+  ): AVal | undefined {
+    const i = constantIndex(args[0]!);
+    if (i === undefined) return undefined;
+    const d = this.m.objects![i]!;
+    const index = args[1]?.k === "c" ? Number(args[1].v) : undefined;
+    if (d.k === "object") {
+      if (name === "class_of") return konst(classNamed(this.m, d.cls)!.id);
+      if (name === "get_field") return this.fromConst(d.fields[fieldOf(this.m, imm)!.index]!);
+      return undefined;
+    }
+    if (d.k === "list") {
+      if (name === "list_len") return konst(d.items.length);
+      if (name === "list_get" && index !== undefined && index >= 0 && index < d.items.length)
+        return this.fromConst(d.items[index]!);
+      return undefined;
+    }
+    if (name === "map_size") return konst(d.entries.length);
+    if (name !== "map_get" && name !== "map_has") return undefined;
+    const key = this.resolve(args[1]!);
+    const want =
+      key.k === "c"
+        ? `int:${Number(key.v)}`
+        : isNull(key)
+          ? "null"
+          : constantIndex(key) !== undefined
+            ? `obj:${constantIndex(key)}`
+            : key.k === "o"
+              ? "virtual"
+              : undefined;
+    if (want === undefined) return undefined; // a key known only at run time
+    const found = this.entriesOf(d).get(want);
+    if (name === "map_has") return konst(found !== undefined);
+    return found === undefined ? this.fromConst(zeroOf(type!)) : this.fromConst(found);
+  }
+
+  private entries = new Map<object, Map<string, Const>>();
+  /** A constant map's entries by key (`int:5`, `obj:3`, `null`). */
+  private entriesOf(d: ObjectData & { k: "map" }): Map<string, Const> {
+    let m = this.entries.get(d);
+    if (!m) {
+      m = new Map(
+        d.entries.map(([k, v]) => [
+          k.k === "null" ? "null" : `${k.k === "bool" ? "int" : k.k}:${Number(k.v)}`,
+          v,
+        ]),
+      );
+      this.entries.set(d, m);
+    }
+    return m;
+  }
+
   /** `new_object`: a virtual object, every field the new object's (zero, false, null). */
   protected newObject(cls: string): AVal {
     const decl = classNamed(this.m, cls)!;
     this.stats.virtualsCreated++;
     const fields = decl.fields.map((f): Scalar =>
-      f.type === "ref" ? NULL_REF : f.type === "bool" ? konst(false) : ZERO,
+      isReference(f.type) ? NULL_REF : f.type === "bool" ? konst(false) : ZERO,
     );
     return { k: "o", obj: { cls, id: decl.id, fields } };
   }
@@ -318,7 +411,10 @@ export abstract class ResidualBuilder {
     const x = this.resolve(a);
     const y = this.resolve(b);
     if (x.k === "o" || y.k === "o") return konst(x.k === "o" && y.k === "o" && x.obj === y.obj);
-    if (x === NULL_REF && y === NULL_REF) return konst(true);
+    if (isNull(x) && isNull(y)) return konst(true);
+    const [cx, cy] = [constantIndex(x), constantIndex(y)];
+    if (cx !== undefined && (cy !== undefined || isNull(y))) return konst(cx === cy);
+    if (cy !== undefined && isNull(x)) return konst(false);
     return this.pure(p, "ref_eq", "bool", x, y);
   }
 

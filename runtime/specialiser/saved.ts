@@ -10,9 +10,9 @@
 //! first tier.
 
 import type { Graph, Operand, Type } from "../ir/types.ts";
+import { constantsOf } from "../l3.ts";
 import { SpecialisationLimit } from "./policy.ts";
 import {
-  NULL_REF,
   allItems,
   konst,
   type AVal,
@@ -242,12 +242,18 @@ export abstract class SavedPaths extends Control {
       let o = objects.get(obj);
       if (!o) {
         objects.set(obj, (o = { cls: obj.id, fields: [] }));
-        o.fields = obj.fields.map((f: Scalar) =>
-          f.k === "c" ? f.v : f === NULL_REF ? null : leaf.get(f.o),
-        );
+        o.fields = obj.fields.map((f: Scalar) => (f.k === "c" ? f.v : runTime(f)));
       }
       return o;
     };
+    // A run-time value: a leaf's, or a constant operand's (null, a constant object).
+    const constants = constantsOf(this.m);
+    const runTime = (a: Scalar & { k: "r" }) =>
+      typeof a.o !== "number" && a.o.k === "null"
+        ? null
+        : typeof a.o !== "number" && a.o.k === "obj"
+          ? constants[a.o.v]
+          : leaf.get(a.o);
     const scalar = (a: AVal): number | boolean => {
       if (a.k === "c") return a.v;
       const x = a.k === "r" ? leaf.get(a.o) : undefined;
@@ -270,9 +276,9 @@ export abstract class SavedPaths extends Control {
       const a = this.resolve(s);
       if (a.k === "a") return copy(a.arr);
       if (a.k === "r") {
-        const x = leaf.get(a.o);
+        const x = runTime(a);
         if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
-        return x;
+        return x as (typeof values)[number];
       }
       if (a.k === "c") return a.v;
       if (a.k === "o") return objectOf(a.obj) as unknown as number; // (an L3 object)

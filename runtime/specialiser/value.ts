@@ -45,6 +45,22 @@ export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
  *  yet), so null is a red held in a constant operand. */
 export const NULL_REF: Scalar = { k: "r", o: NULL, type: "ref" };
 
+/** A module's constant object, list or map (`Module.objects`): a red held in a constant
+ *  operand, whose contents are compile-time (constants never change: `residual.ts` folds their
+ *  reads). */
+export function constantObject(i: number, type: Type): Scalar {
+  return { k: "r", o: { k: "obj", v: i }, type };
+}
+
+/** The index of the constant object `a` is, if it is one. */
+export function constantIndex(a: AVal): number | undefined {
+  return a.k === "r" && typeof a.o !== "number" && a.o.k === "obj" ? a.o.v : undefined;
+}
+
+/** Whether `a` is null (of any reference type). */
+export const isNull = (a: AVal): boolean =>
+  a.k === "r" && typeof a.o !== "number" && a.o.k === "null";
+
 /** The constant 0 (abstract values are never changed, so one serves). */
 export const ZERO = konst(0);
 
