@@ -211,6 +211,18 @@ export class L3 {
   private exitStatus = 0;
   private exitState: Reg[] = [];
 
+  /** Runs the graph named `name` with `args` to its value as L3 holds it, objects included
+   *  (the frontend makes a module's constant objects so: `generator/frontend/constants.ts`). */
+  evaluate(
+    name: string,
+    args: Reg[],
+  ): { k: "return"; value: Reg | undefined } | { k: "raise"; msg: string } {
+    const s = this.call(this.index.get(name)!, args);
+    if (s === RETURNED) return { k: "return", value: this.result };
+    if (s === RAISED) return { k: "raise", msg: this.error };
+    throw new Error("L3: an exit while evaluating a constant");
+  }
+
   /** Runs the graph named `name` with `args`. */
   run(name: string, args: Value[]): Status {
     const i = this.index.get(name);

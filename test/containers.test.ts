@@ -1,7 +1,8 @@
-// Lists and maps in the subset (issue 25): the frontend lowers `T[]` and `Map<K, V>` to the IR's
-// high-level list and map operations; the graphs verify, print and parse back, and L3 runs them
-// to exactly what the same TypeScript computes natively (test/fixtures/containers.ts), errors
-// included. What stays outside is rejected at its position.
+// Lists, maps and module-level constant objects in the subset (issue 25): the frontend lowers
+// `T[]` and `Map<K, V>` to the IR's high-level list and map operations and makes constant
+// objects at build time; the graphs verify, print and parse back, and L3 runs them to exactly
+// what the same TypeScript computes natively (test/fixtures/containers.ts), errors included.
+// What stays outside is rejected at its position.
 
 import fc from "fast-check";
 import { relative } from "node:path";
@@ -177,6 +178,59 @@ const rejected: { name: string; lines: string[]; at: [number, number, string][] 
       "}",
     ],
     at: [[3, 10, "only a value that may be undefined"]],
+  },
+  {
+    name: "mutable-constant",
+    lines: [
+      "class Cell {",
+      "  v: number;",
+      "  constructor(v: number) {",
+      "    this.v = v;",
+      "  }",
+      "}",
+      "const origin = new Cell(0);",
+      "export function f(n: number): number {",
+      "  return (origin.v + n) | 0;",
+      "}",
+    ],
+    at: [[7, 16, "a module-level object is a constant: 'Cell.v' is not readonly"]],
+  },
+  {
+    name: "constant-with-a-list",
+    lines: [
+      "class Bag {",
+      "  readonly items: number[];",
+      "  constructor() {",
+      "    this.items = [];",
+      "  }",
+      "}",
+      "const bag = new Bag();",
+      "export function f(n: number): number {",
+      "  return (bag.items.length + n) | 0;",
+      "}",
+    ],
+    at: [[7, 13, "'Bag.items' is a list or map that may change"]],
+  },
+  {
+    name: "constant-argument",
+    lines: [
+      "class K {",
+      "  readonly v: number;",
+      "  constructor(v: number) {",
+      "    this.v = v;",
+      "  }",
+      "}",
+      "function seven(): number {",
+      "  return 7;",
+      "}",
+      "const k = new K(seven());",
+      "export function f(n: number): number {",
+      "  return (k.v + n) | 0;",
+      "}",
+    ],
+    at: [
+      [10, 17, "a constant object's arguments are integers, booleans, null or constant objects"],
+    ],
   },
 ];
 

@@ -13,6 +13,7 @@ import { liveAcross } from "../../runtime/ir/walk.ts";
 import { cleanup, runPasses } from "../../runtime/passes/index.ts";
 import { constInt, lowerFunction, type FunctionLike } from "./lower.ts";
 import { annotationType } from "./types.ts";
+import { makeConstants, type ConstantDecl } from "./constants.ts";
 import { ctorGraph, methodGraph, scanClasses, type ClassInfo } from "./classes.ts";
 
 export interface Frontend {
@@ -29,6 +30,10 @@ export interface ModuleScope {
   /** The module's classes by name, and their methods and constructors by graph name. */
   classes: Map<string, ClassInfo>;
   members: Map<string, { decl: FunctionLike; self: ClassInfo }>;
+  /** The module-level constant objects (`constants.ts`): declared, and made (by name, their
+   *  index in `Module.objects`). */
+  constantDecls: ConstantDecl[];
+  objects: Map<string, number>;
   driver?: Driver;
   driverName?: string;
   hints: Set<string>;
@@ -123,28 +128,23 @@ export function buildGraphs(
   }
 
   const scope = scanModule(sf, file, report);
+  const classDecls = [...scope.classes.values()].map((c) => c.ir).sort((a, b) => a.id - b.id);
+  const objects = violations.length
+    ? []
+    : makeConstants(scope.constantDecls, scope, classDecls, (roots) =>
+        lowerReachable(scope, roots),
+      );
   const fn = scope.funcs.get(entry);
-  const graphs = [];
+  let graphs: Graph[] = [];
   if (!fn) report(sf, `no function '${entry}' to use as the entry point`);
-  else {
-    const queue = [entry];
-    for (let i = 0; i < queue.length; i++) {
-      const name = queue[i]!;
-      const member = scope.members.get(name);
-      const { graph, calls } = member
-        ? lowerFunction(scope, member.decl, name, member.self)
-        : lowerFunction(scope, scope.funcs.get(name)!, name);
-      graphs.push(graph);
-      for (const c of calls) if (!queue.includes(c)) queue.push(c);
-    }
-  }
+  else graphs = lowerReachable(scope, [entry]);
   const sorted = [...new Map(violations.map((v) => [v.text, v])).values()].sort(
     (a, b) => a.pos - b.pos,
   );
   if (sorted.length) return { violations: sorted.map((v) => v.text) };
   const module: Module = { file, graphs, data: [] };
-  if (scope.classes.size)
-    module.classes = [...scope.classes.values()].map((c) => c.ir).sort((a, b) => a.id - b.id);
+  if (scope.classes.size) module.classes = classDecls;
+  if (objects.length) module.objects = objects;
   if (scope.driver) module.driver = scope.driver;
   const check = opts.verifyEachPass
     ? (g: Graph, pass: string) => {
@@ -164,6 +164,22 @@ export function buildGraphs(
   return { module, violations: [] };
 }
 
+/** The graphs of the functions named and of every function they call, at any depth. */
+function lowerReachable(scope: ModuleScope, roots: string[]): Graph[] {
+  const graphs: Graph[] = [];
+  const queue = [...roots];
+  for (let i = 0; i < queue.length; i++) {
+    const name = queue[i]!;
+    const member = scope.members.get(name);
+    const { graph, calls } = member
+      ? lowerFunction(scope, member.decl, name, member.self)
+      : lowerFunction(scope, scope.funcs.get(name)!, name);
+    graphs.push(graph);
+    for (const c of calls) if (!queue.includes(c)) queue.push(c);
+  }
+  return graphs;
+}
+
 function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"]): ModuleScope {
   const scope: ModuleScope = {
     sf,
@@ -172,6 +188,8 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
     funcs: new Map(),
     classes: new Map(),
     members: new Map(),
+    constantDecls: [],
+    objects: new Map(),
     hints: new Set(),
     report,
   };
@@ -232,9 +250,13 @@ function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope)
       scanDriver(d, init, scope);
       continue;
     }
+    if (init && Node.isNewExpression(init)) {
+      scope.constantDecls.push({ name, init });
+      continue;
+    }
     const value = init && constInt(init);
     if (value === undefined)
-      scope.report(d, `top-level const '${name}' must be an integer literal`);
+      scope.report(d, `top-level const '${name}' must be an integer literal or a new object`);
     else scope.consts.set(name, value);
   }
 }

@@ -717,6 +717,8 @@ class Lowering implements Lowerer {
     }
     const c = this.scope.consts.get(e.getText());
     if (c !== undefined) return { o: int(c), kind: "int" };
+    const obj = this.scope.objects.get(e.getText());
+    if (obj !== undefined) return { o: { k: "obj", v: obj }, kind: "ref" };
     if (e.getText() === "undefined") this.report(e, "undefined is not in the subset");
     else this.report(e, `'${e.getText()}' is not a local variable or an integer constant`);
     return { o: int(0), kind: "int" };
