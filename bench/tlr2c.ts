@@ -32,7 +32,7 @@ export function tlrToC(code: Uint8Array): string {
 function block(code: Uint8Array, a: number, label: (t: number) => string): string[] {
   const op = code[a]!;
   const name = OPS[op]?.[0] ?? `.byte ${op}`;
-  const has = OPS[op]?.[1] ?? false;
+  const has = (OPS[op]?.[1] ?? 0) > 0;
   const head = `L${a}: ${comment(`${a}: ${name}${has && a + 1 < code.length ? " " + code[a + 1] : ""}`)}`;
   if (!OPS[op]?.[0]) return [head, 'fail("unknown opcode");'];
   if (has && a + 1 >= code.length) return [head, 'fail("missing operand");'];

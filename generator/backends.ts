@@ -231,6 +231,12 @@ export const backends: Record<string, Backend> = {
 /** The JIT where machine code runs, else its portable form on L3. */
 export const DEFAULT_BACKEND = x64Supported ? "jit" : "jit-graph";
 
+/** The backend a run of `lang` gets when none is named: the default, or for an interpreter the
+ *  compiling backends do not run yet (objects, issue 25) the abstract interpreter's. */
+export function defaultBackendFor(lang: Lang): string {
+  return backendsFor(lang).includes(DEFAULT_BACKEND) ? DEFAULT_BACKEND : "pe";
+}
+
 /** Input kept for a replay: a run that reads more than this cannot be replayed. */
 const REPLAY_INPUT_LIMIT = 16 << 20;
 

@@ -28,6 +28,7 @@ import type { Module } from "../runtime/ir/types.ts";
 import type { Isa } from "../interpreters/asm.ts";
 import * as builtinFolder from "../interpreters/futamura.ts";
 import { interpret as tlInterpret } from "../interpreters/tl.ts";
+import { interpret as tlcInterpret } from "../interpreters/tlc.ts";
 import { interpret as tlrInterpret } from "../interpreters/tlr.ts";
 import { run as bfRun } from "../interpreters/bf.ts";
 
@@ -167,7 +168,7 @@ function nativeOf(fn: Entry, arity: number): Lang["native"] {
 /** The languages this repository ships, by their shorthand names. */
 export const langs: Record<string, Lang> = Object.fromEntries(
   Object.entries(builtinFolder.languages).map(([name, d]) => {
-    const fn = { tlr: tlrInterpret, tl: tlInterpret, bf: bfRun }[name] as Entry;
+    const fn = { tlr: tlrInterpret, tl: tlInterpret, tlc: tlcInterpret, bf: bfRun }[name] as Entry;
     return [name, fromDescriptor(name, d, builtinDir, fn, d.entry ?? fn.name, builtinGenerated)];
   }),
 );

@@ -10,8 +10,8 @@ import { LoadError } from "../runtime/hints.ts";
 
 /** A language's instruction set, as far as the assembler is concerned. */
 export interface Isa {
-  /** Upper-case mnemonic → [opcode, whether it takes a one-byte operand]. */
-  opcodes: Record<string, readonly [number, boolean]>;
+  /** Upper-case mnemonic → [opcode, how many one-byte operands it takes (0, 1 or 2)]. */
+  opcodes: Record<string, readonly [number, number]>;
   /** The range of a literal operand: 0..255 for unsigned operands, -128..127 for signed. */
   min: number;
   max: number;
@@ -22,25 +22,30 @@ export interface Isa {
 
 /** An instruction set from what an interpreter exports: its opcodes are its exported
  *  upper-case integer constants (`export const HALT = 0;`), so that the numbers are written
- *  once, in the interpreter; `withOperand` names those taking a one-byte operand. */
+ *  once, in the interpreter; `withOperand` names those taking a one-byte operand, `withTwo`
+ *  those taking two. */
 export function instructionSet(
   exports: Record<string, unknown>,
   withOperand: string[],
   operands: Omit<Isa, "opcodes">,
+  withTwo: string[] = [],
 ): Isa {
-  const opcodes: Record<string, readonly [number, boolean]> = {};
+  const opcodes: Record<string, readonly [number, number]> = {};
   for (const [name, v] of Object.entries(exports))
     if (/^[A-Z][A-Z0-9_]*$/.test(name) && Number.isInteger(v))
-      opcodes[name] = [v as number, withOperand.includes(name)];
-  for (const name of withOperand)
+      opcodes[name] = [
+        v as number,
+        withTwo.includes(name) ? 2 : withOperand.includes(name) ? 1 : 0,
+      ];
+  for (const name of [...withOperand, ...withTwo])
     if (!(name in opcodes)) throw new Error(`the interpreter exports no opcode ${name}`);
   return { opcodes, ...operands };
 }
 
-/** An instruction set indexed by opcode: each opcode's mnemonic and whether it takes a
- *  one-byte operand (for readers of bytecode: disassemblers, translators). */
-export function byOpcode(isa: Isa): Record<number, readonly [string, boolean]> {
-  const table: Record<number, readonly [string, boolean]> = {};
+/** An instruction set indexed by opcode: each opcode's mnemonic and how many one-byte
+ *  operands it takes (for readers of bytecode: disassemblers, translators). */
+export function byOpcode(isa: Isa): Record<number, readonly [string, number]> {
+  const table: Record<number, readonly [string, number]> = {};
   for (const [name, [opcode, operand]] of Object.entries(isa.opcodes))
     table[opcode] = [name, operand];
   return table;
@@ -52,6 +57,16 @@ const LABEL_DEF = /^([^\s:]+)\s*:/;
 
 /** Assembles `text`; `file` only names the source in error messages. */
 export function assemble(text: string, file: string, isa: Isa): Uint8Array {
+  return assembleWithLabels(text, file, isa).code;
+}
+
+/** Assembles `text`, giving the labels' addresses too (a loader that keeps addresses apart
+ *  from the code, as TLC's method tables, reads them). */
+export function assembleWithLabels(
+  text: string,
+  file: string,
+  isa: Isa,
+): { code: Uint8Array; labels: Map<string, number> } {
   const bytes: number[] = [];
   const labels = new Map<string, { address: number; line: number }>();
   const uses: { label: string; at: number; line: number }[] = [];
@@ -79,20 +94,17 @@ export function assemble(text: string, file: string, isa: Isa): Uint8Array {
       continue;
     }
     if (!Object.hasOwn(isa.opcodes, mnemonic)) fail(where, `unknown mnemonic '${word}'`);
-    const [opcode, hasOperand] = isa.opcodes[mnemonic];
+    const [opcode, operands] = isa.opcodes[mnemonic];
     bytes.push(opcode);
-    if (!hasOperand) {
-      if (args.length > 0) fail(where, `extra operand '${args[0]}' for ${mnemonic}`);
-      continue;
-    }
-    if (args.length === 0) fail(where, `missing operand for ${mnemonic}`);
-    if (args.length > 1) fail(where, `extra operand '${args[1]}' for ${mnemonic}`);
-    const arg = args[0];
-    if (LABEL.test(arg)) {
-      uses.push({ label: arg, at: bytes.length, line: index + 1 });
-      bytes.push(0); // patched below, once every label is known
-    } else {
-      bytes.push(integer(arg, isa.min, isa.max, where) & 255);
+    if (args.length < operands) fail(where, `missing operand for ${mnemonic}`);
+    if (args.length > operands) fail(where, `extra operand '${args[operands]}' for ${mnemonic}`);
+    for (const arg of args) {
+      if (LABEL.test(arg)) {
+        uses.push({ label: arg, at: bytes.length, line: index + 1 });
+        bytes.push(0); // patched below, once every label is known
+      } else {
+        bytes.push(integer(arg, isa.min, isa.max, where) & 255);
+      }
     }
   }
 
@@ -111,7 +123,8 @@ export function assemble(text: string, file: string, isa: Isa): Uint8Array {
       bytes[at] = offset & 255;
     }
   }
-  return Uint8Array.from(bytes);
+  const addresses = new Map([...labels].map(([name, def]) => [name, def.address]));
+  return { code: Uint8Array.from(bytes), labels: addresses };
 }
 
 /** Throws the LoadError `where: message`. */

@@ -6,6 +6,8 @@
 
 import { assemble, instructionSet, type Isa } from "./asm.ts";
 import * as tl from "./tl.ts";
+import * as tlc from "./tlc.ts";
+import { assembleTlc } from "./tlc-assembler.ts";
 import * as tlr from "./tlr.ts";
 import { LoadError } from "../runtime/hints.ts";
 import type { Descriptor } from "../generator/language.ts";
@@ -24,6 +26,13 @@ const TL_ISA: Isa = instructionSet(
   { min: -128, max: 127, labels: "relative" }, // signed; offsets from the byte after the operand
 );
 
+const TLC_ISA: Isa = instructionSet(
+  tlc,
+  ["PUSH", "ROLL", "PICK", "PUT", "BR_COND", "CALL", "BR", "PUSHARGN", "NEW", "GETATTR", "SETATTR"],
+  { min: -128, max: 127, labels: "relative" }, // as TL's
+  ["SEND"], // a name and an argument count
+);
+
 export const languages: Record<string, Descriptor> = {
   tlr: {
     source: "./tlr.ts",
@@ -40,6 +49,14 @@ export const languages: Record<string, Descriptor> = {
     convention: "int",
     isa: TL_ISA,
     load: (text, file) => assemble(text, file, TL_ISA),
+  },
+  tlc: {
+    source: "./tlc.ts",
+    entry: "interpret",
+    ext: ".tlc",
+    convention: "int",
+    isa: TLC_ISA,
+    load: (text, file) => assembleTlc(text, file, TLC_ISA),
   },
   bf: {
     source: "./bf.ts",

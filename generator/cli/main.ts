@@ -15,7 +15,7 @@ import { LoadError, graphsOf, language, langs, packaged } from "../language.ts";
 import { VmError } from "../../runtime/hints.ts";
 import { FUTAMURA_VERSION, StaleBuild } from "../../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio.ts";
-import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
+import { DEFAULT_BACKEND, backends, defaultBackendFor, runProgram } from "../backends.ts";
 
 import { UsageError } from "./usage.ts";
 
@@ -24,7 +24,7 @@ export { UsageError };
 /** Each command's usage: `futamura <command> --help` prints its own, `futamura --help` all. */
 const COMMANDS: Record<string, string> = {
   run: `run <interpreter> <program-file> [args...] [options]
-      --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
+      --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND}; pe for an interpreter with objects)
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --threshold N    passes through a position before the JIT compiles from it, with no warm-up
                        (jit, jit-graph; default 10,000 after ~2,000,000 passes in all)
@@ -158,7 +158,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
       args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a === "--stats" ? "--stats=text" : a)),
       allowPositionals: true,
       options: {
-        backend: { type: "string", default: DEFAULT_BACKEND },
+        backend: { type: "string" },
         fuel: { type: "string" },
         threshold: { type: "string" },
         stats: { type: "string" },
@@ -177,6 +177,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
   if (!langName || !file) throw new UsageError("run <interpreter> <program-file> [args...]");
   const lang = await language(langName);
+  values.backend ??= defaultBackendFor(lang);
   const backend = backends[values.backend];
   if (!backend)
     throw new UsageError(

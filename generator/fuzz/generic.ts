@@ -111,9 +111,10 @@ function instruction(lang: Lang, rnd: Rnd, at: number): Uint8Array {
   if (!isa) return bytes(rnd, 1 + rnd(2));
   const ops = Object.values(isa.opcodes);
   if (rnd(10) === 0) return Uint8Array.of(rnd(256));
-  const [op, operand] = ops[rnd(ops.length)]!;
-  if (!operand) return Uint8Array.of(op);
-  return Uint8Array.of(op, operandOf(isa, rnd, at) & 255);
+  const [op, operands] = ops[rnd(ops.length)]!;
+  const out = [op];
+  for (let i = 0; i < operands; i++) out.push(operandOf(isa, rnd, at) & 255);
+  return Uint8Array.from(out);
 }
 
 /** An operand: a label near the code made so far (as the instruction set reads labels), a

@@ -7,8 +7,8 @@
 import { byOpcode, type Isa } from "../../interpreters/asm.ts";
 import { langs, type Lang } from "../language.ts";
 
-/** Mnemonic and whether it takes a one-byte operand, indexed by opcode. */
-export type OpTable = Record<number, readonly [string, boolean]>;
+/** Mnemonic and how many one-byte operands it takes, indexed by opcode. */
+export type OpTable = Record<number, readonly [string, number]>;
 
 function tableOf(isa: Isa | undefined): OpTable {
   if (!isa) throw new Error("a language without an instruction set");
