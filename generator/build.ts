@@ -46,30 +46,45 @@ function runtimeImports(from: string): RuntimeImports {
 
 /** The header of every generated file: what made it, from what (`runtime/stamp.ts` checks it
  *  before a backend uses the file). */
-export function header(comment: string, lang: Lang, source: string): string {
-  return stampLine(comment, stampedSource(lang), source);
+/** What a product's stamp names and hashes: the interpreter's source and the modules whose
+ *  constants it imports (`a.ts+b.ts`, their texts one after the other). */
+export interface Stamped {
+  names: string;
+  text: string;
+}
+
+export function header(comment: string, stamped: Stamped): string {
+  return stampLine(comment, stamped.names, stamped.text);
 }
 
 export { SubsetError };
 
-function frontend(lang: Lang): { source: string; module: Module } {
+function frontend(lang: Lang): { source: string; module: Module; stamped: Stamped } {
   const source = readFileSync(lang.source, "utf8");
   const r = buildGraphs(lang.source, lang.entry, { text: source });
   if (!r.module) throw new SubsetError(r.violations);
-  return { source, module: r.module };
+  const imports = r.imports ?? [];
+  const stamped = {
+    names: [
+      stampedSource(lang),
+      ...imports.map((f) => relative(dirname(lang.generated), f)),
+    ].join("+"),
+    text: [source, ...imports.map((f) => readFileSync(f, "utf8"))].join(""),
+  };
+  return { source, module: r.module, stamped };
 }
 
 /** What an interpreter's build products are: its graphs, its specialiser, its first tier. */
 export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
-  const { source, module } = frontend(lang);
+  const { source, module, stamped } = frontend(lang);
   const graphs = {
     path: product(lang, "graphs"),
-    text: header(";", lang, source) + "\n" + printModule(module),
+    text: header(";", stamped) + "\n" + printModule(module),
   };
-  const first = await firstTierOf(lang, source, module);
+  const first = await firstTierOf(lang, stamped, module);
   // An interpreter with objects, lists or maps runs on interp, tier1 and graph; the specialisers do not handle
   // objects yet (issue 25), so it has no specialiser (`backends.ts` says so to who asks).
-  const spec = usesObjects(module) ? undefined : await specialiserOf(lang, source, module);
+  const spec = usesObjects(module) ? undefined : await specialiserOf(lang, source, stamped, module);
   const made = spec ? [graphs, spec, first] : [graphs, first];
   if (!packaged) return made;
   const folder = dirname(lang.source);
@@ -77,7 +92,12 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
 }
 
 /** The generated specialiser: the interpreter's graphs with the binding times decided. */
-async function specialiserOf(lang: Lang, source: string, module: Module): Promise<Artifact> {
+async function specialiserOf(
+  lang: Lang,
+  source: string,
+  stamped: Stamped,
+  module: Module,
+): Promise<Artifact> {
   const bt = analyse(module, lang.entry);
   if (bt.errors.length)
     throw new SubsetError(
@@ -88,19 +108,19 @@ async function specialiserOf(lang: Lang, source: string, module: Module): Promis
     module,
     bt,
     source,
-    header("", lang, source).trim(),
+    header("", stamped).trim(),
     runtimeImports(path),
   );
   return { path, text: await format(ts, { parser: "typescript", printWidth: 100 }) };
 }
 
 /** The first tier: the interpreter's source, resumable at its merge point, counting passes. */
-async function firstTierOf(lang: Lang, source: string, module: Module): Promise<Artifact> {
+async function firstTierOf(lang: Lang, stamped: Stamped, module: Module): Promise<Artifact> {
   const path = product(lang, "tier1", ".ts");
   const tier = emitFirstTier(
     sourceFileOf(lang.source)!,
     module.driver!,
-    header("", lang, source).trim(),
+    header("", stamped).trim(),
     path,
     runtimeImports(path),
   );

@@ -27,7 +27,7 @@ const TL_ISA: Isa = instructionSet(
 );
 
 const TLC_ISA: Isa = instructionSet(
-  tlc,
+  { ...tl, ...tlc }, // TL's instructions and its own
   ["PUSH", "ROLL", "PICK", "PUT", "BR_COND", "CALL", "BR", "PUSHARGN", "NEW", "GETATTR", "SETATTR"],
   { min: -128, max: 127, labels: "relative" }, // as TL's
   ["SEND"], // a name and an argument count

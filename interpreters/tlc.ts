@@ -14,31 +14,35 @@
 //! exception (TypeError, IndexError, KeyError, ZeroDivisionError). A program is its constant
 //! pool then its code (PyPy's serialize_program, in `tlc.language.ts`'s format).
 
-import { JitDriver, VmError, writeByte } from "../runtime/hints.ts";
+import { JitDriver, VmError, promote, writeByte } from "../runtime/hints.ts";
+// TL's instructions, as PyPy's TLC imports TL's tlopcode: the binary operators pop a, then b,
+// and push b op a; DIV on a list is its item a (PyPy's _nth); BR_COND, BR_COND_STK and CALL
+// take a truth as TL takes an integer (a frame's result is pushed only if it has one).
+import {
+  ADD,
+  BR_COND,
+  BR_COND_STK,
+  CALL,
+  DIV,
+  EQ,
+  GE,
+  GT,
+  LE,
+  LT,
+  MUL,
+  NE,
+  NOP,
+  PICK,
+  POP,
+  PUSH,
+  PUSHARG,
+  PUT,
+  RETURN,
+  ROLL,
+  SUB,
+  SWAP,
+} from "./tl.ts";
 
-export const NOP = 1;
-export const PUSH = 2; // v: push IntObj(v)
-export const POP = 3;
-export const SWAP = 4;
-export const ROLL = 5; // r: r > 1 brings the item r deep to the top, r < -1 sinks the top -r deep
-export const PICK = 6; // i: push the item i below the top
-export const PUT = 7; // i: pop v, then store v i below the new top
-export const ADD = 8; // binary operators pop a, then b, and push b op a
-export const SUB = 9;
-export const MUL = 10;
-export const DIV = 11; // on a list: its item a (PyPy's _nth)
-export const EQ = 12;
-export const NE = 13;
-export const LT = 14;
-export const LE = 15;
-export const GT = 16;
-export const GE = 17;
-export const BR_COND = 18; // off: pop c; if c is true, jump to (address after the operand) + off
-export const BR_COND_STK = 19; // pop off, pop c; if c is true, jump to (address after this) + off
-export const CALL = 20; // off: run a frame at (address after the operand) + off, argument 0
-export const RETURN = 21; // end the frame: its result is the top of its stack, if any
-export const PUSHARG = 22; // push the frame's first argument
-export const INVALID = 23;
 export const NIL = 24; // push nil
 export const CONS = 25; // pop car, pop cdr, push a cons cell
 export const CAR = 26;
@@ -413,7 +417,8 @@ function interpEval(
       }
       case BR_COND_STK: {
         const off = pop(stack).intO();
-        if (pop(stack).t()) pc = target(code, pc, off);
+        // The offset is data, but the pc must stay green: promote it (as PyPy's TL does).
+        if (pop(stack).t()) pc = target(code, pc, promote(off));
         break;
       }
       case CALL: {
@@ -461,7 +466,9 @@ function interpEval(
         if (n < 1) throw new VmError("IndexError");
         const methArgs: Obj[] = new Array<Obj>(n).fill(nil);
         for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
-        const methPc = methArgs[0].send(name);
+        // Where the method starts depends on the receiver's class, a run-time value; the
+        // callee's pc must be green: promote it (a case per method seen at this SEND).
+        const methPc = promote(methArgs[0].send(name));
         if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
         const res = interpEval(code, methPc, methArgs, pool, (depth + 1) | 0);
         if (res !== null) push(stack, res);

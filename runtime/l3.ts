@@ -12,7 +12,7 @@
 
 import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
 import { classNamed, fieldOf } from "./ir/classes.ts";
-import { OPS, objectsNotYet } from "./ir/ops.ts";
+import { OPS } from "./ir/ops.ts";
 import { zeroOf } from "./ir/containers.ts";
 import type { Const, Graph, Jump, Module, ObjectData, Operand } from "./ir/types.ts";
 
@@ -121,15 +121,10 @@ export interface Resumption {
   ret: number;
 }
 
-/** Values leaving L3 (a run's result, an exit's state): objects do not, yet (issue 25). */
-function plainValues(vs: Reg[]): Value[] {
-  for (const v of vs) if (v === null || isObject(v)) objectsNotYet();
-  return vs as Value[];
-}
-
-function isObject(v: Reg): v is L3Object {
-  return typeof v === "object" && v !== null && !ArrayBuffer.isView(v);
-}
+/** Values leaving L3 (a run's result, an exit's state) may be objects, lists and maps: the
+ *  drivers give them back to L3 (a continuation's arguments, a fallback's frames), and nothing
+ *  else holds one (the compiling backends refuse interpreters with objects, issue 25). */
+const leaving = (vs: Reg[]): Value[] => vs as Value[];
 
 /** The constant objects, lists and maps of modules, made once per list of them (a residual
  *  module shares its interpreter's list, so both hold the same objects: one identity). */
@@ -424,12 +419,12 @@ export class L3 {
       case RETURNED:
         return {
           k: "return",
-          value: this.result === undefined ? undefined : plainValues([this.result])[0],
+          value: this.result === undefined ? undefined : leaving([this.result])[0],
         };
       case RAISED:
         return { k: "raise", msg: this.error };
       default:
-        return { k: "exit", status: this.exitStatus, state: plainValues(this.exitState) };
+        return { k: "exit", status: this.exitStatus, state: leaving(this.exitState) };
     }
   }
 

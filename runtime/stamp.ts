@@ -69,9 +69,11 @@ export function checkStamp(product: string, firstLine?: string): void {
     throw new StaleBuild(
       `${product} was made by futamura ${version}, this is ${FUTAMURA_VERSION}; ${fix}`,
     );
-  const path = join(dirname(dirname(product)), source!);
-  if (!existsSync(path)) throw new StaleBuild(`${product} was made from ${source}, which is gone`);
-  const now = sourceHash(readFileSync(path, "utf8"));
+  // (`a.ts+b.ts`: an interpreter and the modules whose constants it imports, hashed together)
+  const paths = source!.split("+").map((s) => join(dirname(dirname(product)), s));
+  const gone = paths.find((p) => !existsSync(p));
+  if (gone) throw new StaleBuild(`${product} was made from ${source}, which is gone`);
+  const now = sourceHash(paths.map((p) => readFileSync(p, "utf8")).join(""));
   if (now !== hash)
     throw new StaleBuild(
       `${product} was made from another version of ${source} (sha256 ${hash}, now ${now}); ${fix}`,

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { artifacts, header, stale, type Artifact } from "../generator/build.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
-import { langs, type Lang } from "../generator/language.ts";
+import { langs, stampedSource, type Lang } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
@@ -23,7 +23,7 @@ function graphsFile(lang: Lang, source: string): string {
     text: source,
   });
   expect(r.violations).toEqual([]);
-  return header(";", lang, source) + "\n" + printModule(r.module!);
+  return header(";", { names: stampedSource(lang), text: source }) + "\n" + printModule(r.module!);
 }
 
 const sourceOf = (lang: Lang) => readFileSync(lang.source, "utf8");
@@ -87,7 +87,7 @@ describe("futamura check", () => {
     // The header's hash, and the dispatch switch: NEG_A's case has its new number.
     const lines = added(before, text);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toBe(header(";", tlr, edited));
+    expect(lines[0]).toBe(header(";", { names: stampedSource(tlr), text: edited }));
     expect(lines[1]).toMatch(
       new RegExp(`^\\s*switch opcode\\.\\d+, .*\\b${renumbered}: b\\d+, default: `),
     );

@@ -28,7 +28,7 @@ function handingOver(budget: number): { onHot: OnHot; count: () => number } {
   };
 }
 
-const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, bf: 40_000 };
+const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, tlc: 10_000, bf: 40_000 };
 
 describe("the first tier left and entered at every merge point", () => {
   for (const lang of Object.values(langs))

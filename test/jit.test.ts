@@ -4,7 +4,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import { backends, backendsFor, runProgram, type Backend } from "../generator/backends.ts";
 import { nativeFactory, runTiered } from "../generator/compiled.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { setIo } from "../runtime/hints.ts";
@@ -70,7 +70,9 @@ describe("edge exits and bridges", () => {
           }),
       };
       let chunks = 0;
-      for (const ex of examples()) {
+      // (an interpreter with objects is not compiled yet: issue 25)
+      const compiled = examples().filter((e) => backendsFor(langs[e.lang]!).includes("x64"));
+      for (const ex of compiled) {
         const lang = langs[ex.lang]!;
         const code = lang.load(readFileSync(root + ex.file, "utf8"), ex.file);
         const r = await runProgram(chunked, lang, code, ex.arg, {
@@ -81,7 +83,7 @@ describe("edge exits and bridges", () => {
         );
         chunks += Number(r.stats.bridges ?? 0) + Number(r.stats.tierEntries ?? 0);
       }
-      expect(chunks).toBeGreaterThan(examples().length);
+      expect(chunks).toBeGreaterThan(compiled.length);
     },
   );
 });

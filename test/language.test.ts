@@ -534,7 +534,7 @@ describe("an interpreter anywhere on disk", () => {
     const cases: [string, RegExp][] = [
       [
         "nowhere.ts",
-        /^nowhere\.ts: no such interpreter \(neither a file nor one of tlr, tl, bf\)\n$/,
+        /^nowhere\.ts: no such interpreter \(neither a file nor one of tlr, tl, tlc, bf\)\n$/,
       ],
       [".", /^\.: is a directory; name the interpreter's \.ts file\n$/],
       ["notes.txt", /^notes\.txt: an interpreter is a \.ts file\n$/],

@@ -7,19 +7,19 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import { backends, backendsFor, runProgram, type Backend } from "../generator/backends.ts";
 import { programs } from "../generator/fuzz/generators.ts";
 import { langs } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 
 const root = new URL("../", import.meta.url).pathname;
-const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, bf: 40_000 };
+const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, tlc: 10_000, bf: 40_000 };
 const tiered = ["jit-graph", "jit"].map((n) => backends[n]).filter((b): b is Backend => !!b);
 
 describe("every tier change gives what the interpreter gives", () => {
   for (const backend of tiered)
-    for (const lang of Object.values(langs))
+    for (const lang of Object.values(langs).filter((l) => backendsFor(l).includes(backend.name)))
       for (const threshold of [1, 2, 7, 1000])
         it(`${backend.name}, ${lang.name}: 60 random programs, hot after ${threshold}`, async () => {
           const seen = { entered: 0, takenOver: 0, takenOverInside: 0, bridges: 0 };

@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { examples } from "../generator/cli/start.ts";
+import { backendsFor } from "../generator/backends.ts";
 import { programs } from "../generator/fuzz/generators.ts";
 import { langs, graphsOf } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
@@ -73,7 +74,9 @@ function continuations(s: Specialised, values: number[]): Module {
 
 describe("the allocation checker accepts what the allocator does", () => {
   it("on every graph of the example programs (with and without fuel)", () => {
-    const files = new Set(examples().map((e) => e.file));
+    // (an interpreter with objects is not compiled yet: issue 25)
+    const compiled = examples().filter((e) => backendsFor(langs[e.lang]!).includes("x64"));
+    const files = new Set(compiled.map((e) => e.file));
     for (const f of [
       ...files,
       "interpreters/programs/hello.b",

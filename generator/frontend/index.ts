@@ -19,6 +19,8 @@ import { ctorGraph, methodGraph, scanClasses, type ClassInfo } from "./classes.t
 export interface Frontend {
   module?: Module;
   violations: string[];
+  /** The other modules the graphs depend on (their constants): absolute paths. */
+  imports?: string[];
 }
 
 /** What lowering needs to know about the module around a function. */
@@ -34,6 +36,8 @@ export interface ModuleScope {
    *  index in `Module.objects`). */
   constantDecls: ConstantDecl[];
   objects: Map<string, number>;
+  /** The modules whose constants it imports (absolute paths). */
+  imports: string[];
   driver?: Driver;
   driverName?: string;
   hints: Set<string>;
@@ -161,7 +165,7 @@ export function buildGraphs(
     }),
   );
   if (across.length) return { violations: across };
-  return { module, violations: [] };
+  return { module, violations: [], imports: scope.imports };
 }
 
 /** The graphs of the functions named and of every function they call, at any depth. */
@@ -190,14 +194,18 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
     members: new Map(),
     constantDecls: [],
     objects: new Map(),
+    imports: [],
     hints: new Set(),
     report,
   };
   const classes = sf.getClasses();
   for (const st of sf.getStatements()) {
     if (Node.isImportDeclaration(st)) {
-      if (!/^futamura\/hints$|(^|\/)runtime\/hints(\.[jt]s)?$/.test(st.getModuleSpecifierValue()))
-        report(st, `imports only from futamura's hints ("futamura/hints") are in the subset`);
+      const from = st.getModuleSpecifierValue();
+      if (!/^futamura\/hints$|(^|\/)runtime\/hints(\.[jt]s)?$/.test(from)) {
+        importConstants(st, scope);
+        continue;
+      }
       for (const n of st.getNamedImports()) {
         if (!HINTS.has(n.getName())) report(n, `'${n.getName()}' is not a hint of the subset`);
         else scope.hints.add(n.getName());
@@ -238,6 +246,29 @@ function scanModule(sf: SourceFile, file: string, report: ModuleScope["report"])
       scope.members.set(methodGraph(c.ir.name, name), { decl: m, self: c });
   }
   return scope;
+}
+
+/** `import { NOP, PUSH } from "./tl.ts"`: integer constants of another module of the
+ *  interpreter's folder (an instruction set shared, as PyPy's TLC imports TL's tlopcode). */
+function importConstants(st: import("ts-morph").ImportDeclaration, scope: ModuleScope): void {
+  const from = st.getModuleSpecifierSourceFile();
+  const folder = (f: SourceFile) => f.getDirectoryPath();
+  if (!st.getModuleSpecifierValue().startsWith(".") || !from || folder(from) !== folder(scope.sf))
+    return scope.report(
+      st,
+      `imports are of futamura's hints ("futamura/hints") or of constants of a module in the interpreter's folder`,
+    );
+  if (st.getDefaultImport() || st.getNamespaceImport() || st.isTypeOnly())
+    return scope.report(st, "only named imports of integer constants are in the subset");
+  for (const n of st.getNamedImports()) {
+    const decl = from.getVariableDeclaration(n.getName());
+    const init = decl?.getInitializer();
+    const value = init && decl?.getVariableStatement()?.isExported() ? constInt(init) : undefined;
+    if (value === undefined)
+      scope.report(n, `'${n.getName()}' is not an exported integer constant of ${from.getBaseName()}`);
+    else scope.consts.set(n.getAliasNode()?.getText() ?? n.getName(), value);
+  }
+  if (!scope.imports.includes(from.getFilePath())) scope.imports.push(from.getFilePath());
 }
 
 function scanConst(st: import("ts-morph").VariableStatement, scope: ModuleScope): void {

@@ -1076,7 +1076,9 @@ class Lowering implements Lowerer {
     }
     const ret =
       annotationType(declared.m.getReturnTypeNode()?.getText() ?? "", this.scope.classes) ?? "i32";
-    const k = this.emit("class_of", [obj], "i32", e);
+    // The class decides the method: promoted (PyPy's guard_class), so that a specialiser makes
+    // the code of a class when it sees an object of it, not of every class the switch names.
+    const k = this.emit("promote", [this.emit("class_of", [obj], "i32", e)], "i32", e);
     const join = this.block();
     const result = ret === "void" ? undefined : this.b.addParam(join, ret);
     const targets = [...owners.keys()].map(() => this.block());

@@ -9,6 +9,7 @@ import { bfProgramArb } from "./bf.ts";
 import { genericProgramArb } from "./generic.ts";
 import type { Program } from "./program.ts";
 import { tlProgramArb } from "./tl.ts";
+import { tlcProgramArb } from "./tlc.ts";
 import { tlrProgramArb } from "./tlr.ts";
 
 /** The program generator of a language (by its shorthand, or resolved): this repository's
@@ -23,6 +24,8 @@ export function programArb(lang: string | Lang): fc.Arbitrary<Program> {
       return tlrProgramArb();
     case "tl":
       return tlProgramArb();
+    case "tlc":
+      return tlcProgramArb();
     default:
       return bfProgramArb;
   }

@@ -27,7 +27,7 @@
 //! a crash or a hang is reported with its seed and index.
 
 import { langs, type Lang } from "../language.ts";
-import { backends as registry, type Backend } from "../backends.ts";
+import { backends as registry, backendsFor, type Backend } from "../backends.ts";
 import { UsageError } from "../cli/usage.ts";
 import { ProgramCache } from "./generators.ts";
 import { minimize } from "./minimize.ts";
@@ -42,7 +42,8 @@ export interface FuzzOptions {
   lang: string | Lang;
   seed?: number;
   count?: number;
-  /** Backends to compare with interp (names or objects); default: every backend but interp. */
+  /** Backends to compare with interp (names or objects); default: every backend that runs the
+   *  language (`backendsFor`) but interp. */
   backends?: (string | Backend)[];
   fuel?: number;
   /** Only program `index` of the seed. */
@@ -136,7 +137,8 @@ export function prepare(opts: FuzzOptions, jobs: number): Setup {
       `unknown language '${String(opts.lang)}' (${Object.keys(langs).join(", ")})`,
     );
   const fuel = opts.fuel ?? (lang.name === "bf" ? DEFAULT_FUEL_BF : DEFAULT_FUEL);
-  const others = resolveBackends(opts.backends);
+  // (by default the backends that run this language: not the compiling ones for objects yet)
+  const others = resolveBackends(opts.backends ?? backendsFor(lang).filter((b) => b !== "interp"));
   const workers = Math.min(workerCount(opts, others), Math.max(jobs, 1));
   if (workers > 0)
     for (const b of others)

@@ -17,6 +17,7 @@ import {
   copySlot,
   plain,
   raising,
+  red,
   virtualOf,
   wrap,
   type Frame,
@@ -111,9 +112,19 @@ export abstract class Control extends ResidualBuilder {
   call(p: Path, name: string, args: AVal[], dst: number): void {
     const callee = this.graph(name);
     if (this.portals.has(name)) return this.portalCall(p, callee, args, dst);
+    if (this.recursive.has(name)) return this.residualCall(p, callee, args, dst);
     if (p.frames.length > this.policy.maxInlineDepth)
       throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
     p.frames.push(this.frame(callee, args, dst));
+  }
+
+  /** A call to a recursive function: a residual call of the interpreter's own graph (its
+   *  arguments made residual, a virtual forced: it escapes). */
+  protected residualCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
+    this.include(callee.name);
+    const operands = args.map((a) => this.operand(p, a));
+    const r = this.emit(p, "call", operands, dst >= 0 ? callee.ret : undefined, callee.name);
+    if (dst >= 0) this.assign(p.frames, dst, red(r, callee.ret, undefined));
   }
 
   protected portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {

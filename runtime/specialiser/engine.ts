@@ -90,6 +90,7 @@ export class Engine extends MergePoints {
       this.clean(graph);
       this.out.graphs.push(graph);
     }
+    this.out.graphs.push(...this.included);
     this.stats.graphs = this.out.graphs.length;
     this.stats.specialiseMs = Math.round((performance.now() - t0) * 1000) / 1000;
     return this.out;
@@ -137,6 +138,7 @@ export class Engine extends MergePoints {
   protected specialiseNew(name: string, ret: Type, start: (rg: Residual) => Path): Graph[] {
     const before = {
       residuals: this.residuals.length,
+      included: this.included.length,
       portals: this.portalGraphs.size,
       ops: this.stats.opsResidual,
     };
@@ -154,16 +156,18 @@ export class Engine extends MergePoints {
       // they took of the code cache's bound.
       this.work = [];
       this.residuals.length = before.residuals;
+      this.included.length = before.included;
       this.stats.opsResidual = before.ops;
       [...this.portalGraphs.keys()]
         .slice(before.portals)
         .forEach((k) => this.portalGraphs.delete(k));
       throw e;
     }
-    return this.residuals.slice(before.residuals).map((r) => {
+    const made = this.residuals.slice(before.residuals).map((r) => {
       const graph = r.b.finish();
       this.clean(graph);
       return graph;
     });
+    return [...made, ...this.included.slice(before.included)];
   }
 }

@@ -57,6 +57,10 @@ export abstract class ResidualBuilder {
   readonly stats = newStats();
   protected graphs: Map<string, Graph>;
   protected portals: Set<string>;
+  protected recursive: Set<string>;
+  /** The interpreter's graphs that residual code calls as they are (recursive functions, and
+   *  what they call), copied into the residual module in the order first called. */
+  protected included: Graph[] = [];
   protected residuals: Residual[] = [];
   protected data = new Map<Int32Array | Uint8Array, number>();
   /** Operations seen before the current specialisation (each continuation has its own budget). */
@@ -94,6 +98,7 @@ export abstract class ResidualBuilder {
     ({
       graphs: this.graphs,
       portals: this.portals,
+      recursive: this.recursive,
       isPosition: this.isPosition,
       positionGreen: this.positionGreen,
     } = prepare(m));
@@ -106,6 +111,15 @@ export abstract class ResidualBuilder {
     const g = this.graphs.get(name);
     if (!g) throw new Error(`no graph @${name}`);
     return g;
+  }
+
+  /** Copies the interpreter's graph `name`, and every graph it calls, into the residual
+   *  module (once each). */
+  protected include(name: string): void {
+    if (this.included.some((g) => g.name === name)) return;
+    const g = this.graph(name);
+    this.included.push(structuredClone(g));
+    for (const c of calleesOf(g)) this.include(c);
   }
 
   protected newResidual(name: string, ret: Type): Residual {
@@ -537,13 +551,15 @@ function prepare(m: Module): Prepared {
       );
   const d = m.driver ?? { greens: [], reds: [], immutable: [] };
   let firstInt = true;
+  const portals = new Set(
+    m.graphs
+      .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
+      .map((g) => g.name),
+  );
   p = {
     graphs: new Map(m.graphs.map((g) => [g.name, g])),
-    portals: new Set(
-      m.graphs
-        .filter((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))
-        .map((g) => g.name),
-    ),
+    portals,
+    recursive: recursiveGraphs(m, portals),
     isPosition: d.greens.map((name) => {
       if (d.immutable.includes(name)) return true;
       const first = firstInt;
@@ -556,9 +572,41 @@ function prepare(m: Module): Prepared {
   return p;
 }
 
+/** The graphs that may call themselves, through others or not (but the portals, whose calls
+ *  are specialised apart): calls to them stay residual calls of the interpreter's own graph,
+ *  not inlined without end (PyPy's TLC: `_concat`, `_nth` and `eq` on cons lists). */
+function recursiveGraphs(m: Module, portals: Set<string>): Set<string> {
+  const callees = new Map(m.graphs.map((g) => [g.name, calleesOf(g)]));
+  const out = new Set<string>();
+  for (const g of m.graphs) {
+    if (portals.has(g.name)) continue;
+    const seen = new Set<string>();
+    const todo = [...callees.get(g.name)!];
+    while (todo.length) {
+      const c = todo.pop()!;
+      if (c === g.name) {
+        out.add(g.name);
+        break;
+      }
+      if (seen.has(c) || portals.has(c)) continue;
+      seen.add(c);
+      todo.push(...(callees.get(c) ?? []));
+    }
+  }
+  return out;
+}
+
+/** The graphs a graph calls. */
+export function calleesOf(g: Graph): string[] {
+  const out = new Set<string>();
+  for (const b of g.blocks) for (const op of b.ops) if (op.op === "call") out.add(op.imm as string);
+  return [...out];
+}
+
 interface Prepared {
   graphs: Map<string, Graph>;
   portals: Set<string>;
+  recursive: Set<string>;
   isPosition: boolean[];
   positionGreen: number;
 }
