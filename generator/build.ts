@@ -63,15 +63,18 @@ function frontend(lang: Lang): { source: string; module: Module; stamped: Stampe
   const source = readFileSync(lang.source, "utf8");
   const r = buildGraphs(lang.source, lang.entry, { text: source });
   if (!r.module) throw new SubsetError(r.violations);
-  const imports = r.imports ?? [];
-  const stamped = {
-    names: [
-      stampedSource(lang),
-      ...imports.map((f) => relative(dirname(lang.generated), f)),
-    ].join("+"),
+  return { source, module: r.module, stamped: stampOf(lang, source, r.imports ?? []) };
+}
+
+/** What the products of `lang` made from `source` (which imports constants of `imports`) are
+ *  stamped with. */
+export function stampOf(lang: Lang, source: string, imports: string[]): Stamped {
+  return {
+    names: [stampedSource(lang), ...imports.map((f) => relative(dirname(lang.generated), f))].join(
+      "+",
+    ),
     text: [source, ...imports.map((f) => readFileSync(f, "utf8"))].join(""),
   };
-  return { source, module: r.module, stamped };
 }
 
 /** What an interpreter's build products are: its graphs, its specialiser, its first tier. */
@@ -104,13 +107,7 @@ async function specialiserOf(
       bt.errors.map((e) => `${relative(process.cwd(), lang.source)}: ${e} (see futamura explain)`),
     );
   const path = product(lang, "specialiser", ".ts");
-  const ts = emitSpecialiser(
-    module,
-    bt,
-    source,
-    header("", stamped).trim(),
-    runtimeImports(path),
-  );
+  const ts = emitSpecialiser(module, bt, source, header("", stamped).trim(), runtimeImports(path));
   return { path, text: await format(ts, { parser: "typescript", printWidth: 100 }) };
 }
 

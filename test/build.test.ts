@@ -6,7 +6,8 @@
 import { relative } from "node:path";
 import { readFileSync } from "node:fs";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { artifacts, header, stale, type Artifact } from "../generator/build.ts";
+import { artifacts, header, stale, stampOf, type Artifact } from "../generator/build.ts";
+import { backendsFor } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs, stampedSource, type Lang } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
@@ -23,7 +24,7 @@ function graphsFile(lang: Lang, source: string): string {
     text: source,
   });
   expect(r.violations).toEqual([]);
-  return header(";", { names: stampedSource(lang), text: source }) + "\n" + printModule(r.module!);
+  return header(";", stampOf(lang, source, r.imports ?? [])) + "\n" + printModule(r.module!);
 }
 
 const sourceOf = (lang: Lang) => readFileSync(lang.source, "utf8");
@@ -61,7 +62,11 @@ describe("futamura check", () => {
   it("passes on the checkout: nothing in generated/ is stale", () => {
     expect(list.map((a) => relative(root, a.path))).toEqual(
       expect.arrayContaining(
-        LANGS.flatMap((l) => [`generated/${l.name}.graphs`, `generated/${l.name}.ts`]),
+        // (an interpreter with objects has no specialiser yet: issue 25)
+        LANGS.flatMap((l) => [
+          `generated/${l.name}.graphs`,
+          ...(backendsFor(l).includes("jit") ? [`generated/${l.name}.ts`] : []),
+        ]),
       ),
     );
     expect(list.map((a) => relative(root, a.path))).toContain("generated/index.ts");

@@ -282,13 +282,17 @@ const rejected: Rejected[] = [
     name: "import",
     lines: [
       'import { assemble } from "./asm.ts";',
+      'import { readFileSync } from "node:fs";',
+      'import { JitDriver, parseArgs } from "../runtime/hints.ts";',
       "export function f(a: number): number {",
       "  return a;",
       "}",
     ],
     at: [
-      [1, 1, `imports only from futamura's hints ("futamura/hints") are in the subset`],
-      [1, 10, "'assemble' is not a hint of the subset"],
+      // (a module of the interpreter's folder lends integer constants only)
+      [1, 10, "'assemble' is not an exported integer constant of asm.ts"],
+      [2, 1, `imports are of futamura's hints ("futamura/hints") or of constants of a module`],
+      [3, 21, "'parseArgs' is not a hint of the subset"],
     ],
   },
   {
