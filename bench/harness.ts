@@ -36,7 +36,7 @@ import { specialise } from "../runtime/specialiser/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import type { SpecStats } from "../runtime/specialiser/stats.ts";
 import type { AVal } from "../runtime/specialiser/value.ts";
-import { backends } from "../generator/backends.ts";
+import { backends, backendsFor } from "../generator/backends.ts";
 import { generated } from "../generator/compiled.ts";
 import { UsageError } from "../generator/cli/usage.ts";
 import { measureStartup, startupTable } from "./startup.ts";
@@ -413,7 +413,12 @@ async function runWorkload(
     if (interpMs) e.ratioInterp = ratio(e.runMs, interpMs);
     if (gccMs) e.ratioGcc = ratio(e.runMs, gccMs);
   }
-  const spec = names.includes("pe") ? await specTimes(lang, code, s.reps) : undefined;
+  // (both specialisers side by side: not for an interpreter with objects, which has no
+  // generated specialiser yet, issue 25)
+  const spec =
+    names.includes("pe") && backendsFor(lang).includes("jit-graph")
+      ? await specTimes(lang, code, s.reps)
+      : undefined;
   if (spec)
     log?.write(
       `specialisation, warm: ${"error" in spec ? spec.error : `abstract interpreter ${fmtMs(spec.pe.walkMs)} ms, generated ${fmtMs(spec.generated.walkMs)} ms (without clean-up)`}\n`,

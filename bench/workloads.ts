@@ -125,6 +125,37 @@ export const workloads: Workload[] = [
     quickArg: 75_000,
     about: "TL: a loop making two nested CALLs per trip",
   },
+  // TLC (issue 25): an interpreter of objects. It runs on interp, tier1 and pe today; jit and
+  // x64 join when compiled code handles objects. No C translation: a C TLC would be a C
+  // interpreter of objects with a collector, not the mechanical translation of a program the
+  // other languages get (which is what gcc -O2 stands for here).
+  {
+    name: "tlc-sum",
+    lang: "tlc",
+    file: "interpreters/programs/sum.tlc",
+    arg: 2_000_000,
+    quickArg: 200_000,
+    backends: ["interp", "tier1", "pe"],
+    about: "TLC: sum 0..arg-1 in boxed integers on a stack of objects, 11 instructions per trip",
+  },
+  {
+    name: "tlc-conslist",
+    lang: "tlc",
+    file: "interpreters/programs/conslist.tlc",
+    arg: 400_000,
+    quickArg: 40_000,
+    backends: ["interp", "tier1", "pe"],
+    about: "TLC: build a list of arg cons cells, then walk it with CAR and CDR",
+  },
+  {
+    name: "tlc-methods",
+    lang: "tlc",
+    file: "interpreters/programs/accumulator.tlc",
+    arg: 600_000,
+    quickArg: 60_000,
+    backends: ["interp", "tier1", "pe"],
+    about: "TLC: a loop sending add/1 to an object (a frame per SEND), arg times",
+  },
   {
     name: "bench.b",
     lang: "bf",
