@@ -243,18 +243,20 @@ class InstanceObj extends Obj {
   eq(other: Obj): boolean {
     return this === other;
   }
+  // The class is promoted (its identity becomes a compile-time value, and with it its tables,
+  // which never change): a specialiser then looks the name up at compile time.
   getattr(name: number): Obj {
-    const i = this.cls.attributes.get(name);
+    const i = promote(this.cls).attributes.get(name);
     if (i === undefined) throw new VmError("KeyError");
     return this.values[i];
   }
   setattr(name: number, value: Obj): void {
-    const i = this.cls.attributes.get(name);
+    const i = promote(this.cls).attributes.get(name);
     if (i === undefined) throw new VmError("KeyError");
     this.values[i] = value;
   }
   send(name: number): number {
-    const pc = this.cls.methods.get(name);
+    const pc = promote(this.cls).methods.get(name);
     if (pc === undefined) throw new VmError("KeyError");
     return pc;
   }

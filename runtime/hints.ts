@@ -71,8 +71,9 @@ export class JitDriver {
   }
 }
 
-/** Turns a run-time value into a compile-time one: compiled code switches on it. */
-export function promote(x: number): number {
+/** Turns a run-time value into a compile-time one: compiled code switches on it. An integer,
+ *  or an object of an immutable class (its identity: its fields are then constants). */
+export function promote<T extends number | object>(x: T): T {
   return x;
 }
 

@@ -14,7 +14,8 @@ import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
 import { classNamed, fieldOf } from "./ir/classes.ts";
 import { OPS } from "./ir/ops.ts";
 import { zeroOf } from "./ir/containers.ts";
-import type { Const, Graph, Jump, Module, ObjectData, Operand } from "./ir/types.ts";
+import { constantsOf } from "./objects.ts";
+import type { Graph, Jump, Module, Operand } from "./ir/types.ts";
 
 /** An object of one of the module's classes: its class's id and its fields, by index. */
 export interface L3Object {
@@ -125,42 +126,6 @@ export interface Resumption {
  *  drivers give them back to L3 (a continuation's arguments, a fallback's frames), and nothing
  *  else holds one (the compiling backends refuse interpreters with objects, issue 25). */
 const leaving = (vs: Reg[]): Value[] => vs as Value[];
-
-/** The constant objects, lists and maps of modules, made once per list of them (a residual
- *  module shares its interpreter's list, so both hold the same objects: one identity). */
-const made = new WeakMap<ObjectData[], Reg[]>();
-
-/** A module's constant objects as L3 holds them (every one allocated first, then filled, so
- *  that they may refer to each other). Typed arrays among their contents are the module's data
- *  (`dataOf`). */
-export function constantsOf(m: Module, dataOf?: (i: number) => Int32Array | Uint8Array): Reg[] {
-  const ds = m.objects ?? [];
-  let objs = made.get(ds);
-  if (objs) return objs;
-  objs = ds.map((d): Reg =>
-    d.k === "object"
-      ? { cls: classNamed(m, d.cls)!.id, fields: [] }
-      : d.k === "list"
-        ? []
-        : new Map(),
-  );
-  made.set(ds, objs);
-  const data =
-    dataOf ??
-    ((i: number) => {
-      const d = m.data[i]!;
-      return d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values);
-    });
-  const value = (c: Const): Reg =>
-    c.k === "obj" ? objs[c.v]! : c.k === "data" ? data(c.v) : c.k === "null" ? null : c.v;
-  ds.forEach((d, i) => {
-    const it = objs[i]!;
-    if (d.k === "object") (it as L3Object).fields.push(...d.fields.map(value));
-    else if (d.k === "list") (it as Reg[]).push(...d.items.map(value));
-    else for (const [k, v] of d.entries) (it as Map<Reg, Reg>).set(value(k), value(v));
-  });
-  return objs;
-}
 
 /** How a run of a graph ended. */
 export type Status =

@@ -10,11 +10,12 @@
 //! integers, booleans, null, constant objects declared before.
 
 import { Node, type Expression, type NewExpression } from "ts-morph";
-import { elemOf, isList, isMap, keyOf, valueOf } from "../../runtime/ir/containers.ts";
+import { isList, isMap } from "../../runtime/ir/containers.ts";
 import { GraphBuilder } from "../../runtime/ir/build.ts";
-import type { ClassDecl, Const, Graph, Module, ObjectData, Type } from "../../runtime/ir/types.ts";
+import type { ClassDecl, Const, Graph, Module, ObjectData } from "../../runtime/ir/types.ts";
 import { NULL, bool, int } from "../../runtime/ir/types.ts";
-import { L3, constantsOf, type L3Object, type Reg } from "../../runtime/l3.ts";
+import { L3 } from "../../runtime/l3.ts";
+import { constantOf } from "../../runtime/objects.ts";
 import { concreteBelow, ctorGraph, ctorOf, type ClassInfo } from "./classes.ts";
 import { annotated } from "./types.ts";
 
@@ -113,55 +114,19 @@ function construct(
     classes: classDecls,
     objects,
   };
-  const l3 = new L3(m);
-  const s = l3.evaluate("$constant", []);
+  const s = new L3(m).evaluate("$constant", []);
   if (s.k === "raise") return s.msg;
-  const index = new Map<Reg, number>();
-  constantsOf(m).forEach((o, i) => index.set(o, i));
-  const made: ObjectData[] = [];
-  const toConst = (v: Reg | undefined, type: Type): Const => {
-    if (typeof v === "number") return int(v);
-    if (typeof v === "boolean") return bool(v);
-    if (v === null || v === undefined) return NULL;
-    if (ArrayBuffer.isView(v)) throw new Error("typed arrays are not in constant objects");
-    let i = index.get(v);
-    if (i !== undefined) return { k: "obj", v: i };
-    i = before.length + made.length;
-    index.set(v, i);
-    const at = made.push(undefined as unknown as ObjectData) - 1;
-    made[at] = dataOf(v, type, toConst, classDecls);
-    return { k: "obj", v: i };
-  };
-  toConst(s.value, "ref");
-  return { length: before.length, objects: made };
-}
-
-function dataOf(
-  v: Reg,
-  type: Type,
-  toConst: (v: Reg | undefined, type: Type) => Const,
-  classDecls: ClassDecl[],
-): ObjectData {
-  if (Array.isArray(v) && isList(type))
-    return { k: "list", type, items: v.map((x) => toConst(x, elemOf(type))) };
-  if (v instanceof Map && isMap(type))
-    return {
-      k: "map",
-      type,
-      entries: [...v].map(([k, x]) => [toConst(k, keyOf(type)), toConst(x, valueOf(type))]),
-    };
-  const o = v as L3Object;
-  const cls = classDecls.find((c) => c.id === o.cls)!;
-  return {
-    k: "object",
-    cls: cls.name,
-    fields: o.fields.map((f, j) => toConst(f, cls.fields[j]!.type)),
-  };
+  try {
+    constantOf(m, s.value ?? null, "ref");
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return { length: before.length, objects: objects.slice(before.length) };
 }
 
 /** A field that could change in a constant of `cls` (described), if there is one: in it, or in
  *  any class of the objects it may hold. */
-function mutableField(cls: ClassInfo, classes: Map<string, ClassInfo>): string | undefined {
+export function mutableField(cls: ClassInfo, classes: Map<string, ClassInfo>): string | undefined {
   const seen = new Set<ClassInfo>();
   const visit = (c: ClassInfo): string | undefined => {
     if (seen.has(c)) return undefined;

@@ -29,6 +29,7 @@ import {
 } from "./classes.ts";
 import type { ModuleScope } from "./index.ts";
 import { annotationType, irType, mayBeUndefined } from "./types.ts";
+import { mutableField } from "./constants.ts";
 import {
   NULLISH,
   containerCall,
@@ -1121,8 +1122,7 @@ class Lowering implements Lowerer {
         kind: "int",
       };
     if (Node.isIdentifier(callee) && this.scope.hints.has(text)) {
-      if (text === "promote" && arity(1))
-        return { o: this.emit("promote", [this.int(args[0]!)], "i32", e), kind: "int" };
+      if (text === "promote" && arity(1)) return this.promote(args[0]!, e);
       if (text === "readByte" && arity(0))
         return { o: this.emit("io_read", [], "i32", e), kind: "int" };
       if (text === "writeByte" && arity(1)) {
@@ -1180,6 +1180,21 @@ class Lowering implements Lowerer {
       return { o: int(0), kind: "int" };
     }
     return this.callGraph(text, fn, [], args, e, statement);
+  }
+
+  /** `promote(x)`: an integer, or an object of a class that never changes (its identity becomes
+   *  a compile-time value, and with it its fields: PyPy's promote of a class object). */
+  private promote(arg: Expression, e: Node): Val {
+    const v = this.expr(arg);
+    if (v.kind === "ref") {
+      const cls = this.classOfType(arg);
+      const mutable = cls ? mutableField(cls, this.scope.classes) : "its class is not known";
+      if (arg.getType().isNullable()) this.report(e, "check the reference for null first");
+      if (mutable) this.report(e, `promote takes an integer or an immutable object: ${mutable}`);
+      return { o: this.emit("promote", [v.o], "ref", e), kind: "ref" };
+    }
+    if (v.kind !== "int") this.report(e, `promote takes an integer or an immutable object`);
+    return { o: this.emit("promote", [v.o], "i32", e), kind: "int" };
   }
 
   private voidValue(e: Node): Val {

@@ -30,8 +30,8 @@ export interface OpInfo {
   /** Argument types; `variadic` ops take any number of arguments of any type. */
   args: ArgType[] | "variadic";
   /** Result type; `imm` means the type named by the immediate, `field` the type of the field
-   *  it names, `none` no result. */
-  ret: Type | "none" | "imm" | "callee" | "field" | "elem" | "value";
+   *  it names, `same` its operand's, `none` no result. */
+  ret: Type | "none" | "imm" | "callee" | "field" | "elem" | "value" | "same";
   effect: Effect;
   /** What the immediate holds, if the op has one. */
   imm?: "type" | "callee" | "count" | "class" | "field";
@@ -138,8 +138,9 @@ export const OPS: Record<string, OpInfo> = {
   /** Head of the dispatch loop: the first `imm` arguments are the greens, the rest the reds.
    *  Costs one step of fuel. */
   merge_point: { args: "variadic", ret: "none", effect: "hint", imm: "count" },
-  /** Returns its argument; the specialiser makes it a compile-time value. */
-  promote: { args: ["i32"], ret: "i32", effect: "hint" },
+  /** Returns its argument (an integer, or a reference to an immutable object: its identity);
+   *  the specialiser makes it a compile-time value. */
+  promote: { args: ["any"], ret: "same", effect: "hint" },
   /** Costs one step of fuel (residual code's form of a merge point pass). */
   fuel: { args: [], ret: "none", effect: "hint" },
 

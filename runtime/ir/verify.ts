@@ -228,6 +228,7 @@ export function resultType(
     );
     return undefined;
   }
+  if (ret === "same") return container === "null" ? "ref" : container;
   if (ret === "elem" || ret === "value") {
     if (ret === "elem" ? isList(container) : isMap(container))
       return ret === "elem" ? elemOf(container as ListType) : valueOf(container as MapType);

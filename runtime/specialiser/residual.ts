@@ -10,6 +10,8 @@ import { classNamed, fieldOf } from "../ir/classes.ts";
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
 import { isReference, zeroOf } from "../ir/containers.ts";
+import type { Reg } from "../l3.ts";
+import { constantOf, shareConstants } from "../objects.ts";
 import type { Const, Graph, Module, ObjectData, Operand, Type } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
@@ -93,8 +95,9 @@ export abstract class ResidualBuilder {
   ) {
     this.out = { graphs: [], data: [] };
     if (m.classes) this.out.classes = m.classes;
-    // (the same list: L3 makes a list's objects once, so both modules' are the same objects)
-    if (m.objects) this.out.objects = m.objects;
+    // (its own list of constants, starting with the interpreter's and holding the same objects,
+    // to which promoted objects are added)
+    if (m.classes) shareConstants(m, this.out);
     ({
       graphs: this.graphs,
       portals: this.portals,
@@ -303,9 +306,16 @@ export abstract class ResidualBuilder {
   // The object operations (issue 25): an object made here stays virtual, its fields abstract
   // values, until it escapes; a run-time object's operations are emitted.
 
+  /** A promoted object of the run (it never changes: the frontend promotes only immutable
+   *  ones), as a constant of the residual module, the same object (one identity). */
+  promoted(value: object): AVal {
+    const c = constantOf(this.out, value as Reg, "ref");
+    return c.k === "obj" ? this.constant(c.v) : NULL_REF;
+  }
+
   /** The module's constant object `i` (`Module.objects`). */
   constant(i: number): AVal {
-    const d = this.m.objects![i]!;
+    const d = this.out.objects![i]!;
     return constantObject(i, d.k === "object" ? "ref" : d.type);
   }
 
@@ -337,7 +347,7 @@ export abstract class ResidualBuilder {
   ): AVal | undefined {
     const i = constantIndex(args[0]!);
     if (i === undefined) return undefined;
-    const d = this.m.objects![i]!;
+    const d = this.out.objects![i]!;
     const index = args[1]?.k === "c" ? Number(args[1].v) : undefined;
     if (d.k === "object") {
       if (name === "class_of") return konst(classNamed(this.m, d.cls)!.id);

@@ -10,10 +10,11 @@
 //! first tier.
 
 import type { Graph, Operand, Type } from "../ir/types.ts";
-import { constantsOf } from "../l3.ts";
+import { constantsOf } from "../objects.ts";
 import { SpecialisationLimit } from "./policy.ts";
 import {
   allItems,
+  constantIndex,
   konst,
   type AVal,
   type Scalar,
@@ -52,7 +53,8 @@ export interface Saved {
   /** The graph the path was saved from (the continuation's name and return type). */
   out: Residual;
   /** The graph made to go on, by value (0 but for promotions). */
-  made: Map<number, string>;
+  /** The graph made for each value (an integer, or a promoted object: by identity). */
+  made: Map<unknown, string>;
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
@@ -80,7 +82,8 @@ export abstract class SavedPaths extends Control {
   promoteTo(p: Path, a: AVal, dst: number): boolean {
     a = this.resolve(a);
     this.stats.promotions++;
-    if (a.k === "c") {
+    // (an object made here, or a constant one, is itself: known already)
+    if (a.k === "c" || a.k === "o" || constantIndex(a) !== undefined) {
       this.assign(p.frames, dst, a);
       return true;
     }
@@ -194,7 +197,8 @@ export abstract class SavedPaths extends Control {
     if (made !== undefined) return { name: made, graphs: [], perValue };
     if (this.spent !== undefined) throw new SpecialisationLimit(this.spent);
     const base = c.out.b.g.name.split("$")[0];
-    const name = perValue ? `${base}$c${status}_${v < 0 ? "m" + -v : v}` : `${base}$t${status}`;
+    const which = typeof v === "object" ? `o${c.made.size}` : v < 0 ? `m${-v}` : String(v); // (an object: its count)
+    const name = perValue ? `${base}$c${status}_${which}` : `${base}$t${status}`;
     const graphs = this.specialiseFrom(c, name, v);
     c.made.set(at, name);
     this.stats[perValue ? "promotionMisses" : "bridges"]++;
@@ -211,7 +215,8 @@ export abstract class SavedPaths extends Control {
         return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
       });
       rebind(frames, c.leaves, params);
-      if (c.kind === "promote") this.assign(frames, c.dst, konst(v));
+      if (c.kind === "promote")
+        this.assign(frames, c.dst, typeof v === "object" ? this.promoted(v) : konst(v));
       const path: Path = { rg, frames, out: 0, splits: 0 };
       if (c.kind === "tier") path.fresh = true;
       return path;
@@ -247,7 +252,7 @@ export abstract class SavedPaths extends Control {
       return o;
     };
     // A run-time value: a leaf's, or a constant operand's (null, a constant object).
-    const constants = constantsOf(this.m);
+    const constants = constantsOf(this.out);
     const runTime = (a: Scalar & { k: "r" }) =>
       typeof a.o !== "number" && a.o.k === "null"
         ? null

@@ -1,0 +1,106 @@
+// TLC (interpreters/tlc.ts), PyPy's toy language with cons cells: its assembler's constant pool
+// as PyPy's test_tlc.py asserts it, and what the abstract interpreter makes of an interpreter of
+// objects: the class an instance holds is promoted (`promote(this.cls)`), so a SEND or GETATTR
+// looks its name up at compile time. (Every example program on every backend that runs TLC:
+// test/cli.test.ts; 1,000 random programs: test/fuzz.test.ts.)
+
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { backends, runProgram } from "../generator/backends.ts";
+import { buildGraphs } from "../generator/frontend/index.ts";
+import { langs } from "../generator/language.ts";
+import { printGraph, printModule } from "../runtime/ir/print.ts";
+import type { Graph } from "../runtime/ir/types.ts";
+import { defaultPolicy } from "../runtime/specialiser/policy.ts";
+import { Program } from "../runtime/jit.ts";
+import { graphsOf } from "../generator/language.ts";
+import { NEW } from "../interpreters/tlc.ts";
+import { RETURN } from "../interpreters/tl.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const tlc = langs.tlc!;
+const load = (text: string) => tlc.load(text, "t.tlc");
+
+describe("TLC's assembler", () => {
+  it("puts a class of the pool before the code (PyPy's test_constant_pool)", () => {
+    const code = load("NEW foo,bar,meth=f\nf:\nRETURN");
+    // one class: attributes foo (0) and bar (1), method meth (2) at address 2 of the code
+    expect(Array.from(code)).toEqual([1, 2, 0, 1, 1, 2, 2, 0, NEW, 0, RETURN]);
+  });
+
+  it("shares a name between attributes, GETATTR and SEND, and reports a missing label", () => {
+    const code = load("NEW x,get=g\nGETATTR x\nSEND get/0\ng:\nRETURN");
+    expect(Array.from(code.subarray(0, 7))).toEqual([1, 1, 0, 1, 1, 7, 0]);
+    expect(() => load("NEW x,get=nowhere")).toThrow("t.tlc:1: unknown label 'nowhere'");
+  });
+
+  it("writes a program's bytes as they are after .program (the disassembler's form)", () => {
+    expect(Array.from(load(".program\n.byte 0\nRETURN"))).toEqual([0, RETURN]);
+  });
+});
+
+/** The residual graphs `pe` makes for a program (continuations included), as text. */
+async function residual(file: string, arg: number): Promise<{ text: string; value: number }> {
+  const code = load(readFileSync(root + file, "utf8"));
+  const graphs: Graph[] = [];
+  const jit = new Program(graphsOf(tlc), tlc.entry, code, {
+    target: "l3",
+    policy: defaultPolicy,
+    onGraphs: (gs) => graphs.push(...gs),
+  });
+  const s = jit.run(arg);
+  if (s.k !== "return") throw new Error(JSON.stringify(s));
+  return { text: graphs.map(printGraph).join("\n"), value: s.value as number };
+}
+
+describe("TLC specialised", () => {
+  it("a SEND to an object of a known class looks no method up at run time", async () => {
+    const r = await residual("interpreters/programs/accumulator.tlc", 10);
+    expect(r.value).toBe(45);
+    // the pool is decoded at run time (maps made, filled), but never read by a map lookup
+    expect(r.text).toContain("map_set");
+    expect(r.text).not.toContain("map_get");
+  });
+
+  it("gives what interp gives, with the classes of many instances promoted", async () => {
+    for (const arg of [1, 10, 12, 15, 20, 27, 30, 40]) {
+      const code = load(readFileSync(root + "interpreters/programs/binarytree.tlc", "utf8"));
+      const want = await runProgram(backends.interp!, tlc, code, arg);
+      const got = await runProgram(backends.pe!, tlc, code, arg);
+      expect([got.value, got.error, got.stats.fallbacks]).toEqual([want.value, want.error, 0]);
+    }
+  });
+});
+
+describe("promote of a reference", () => {
+  const source = (cls: string) =>
+    [
+      'import { promote } from "../runtime/hints.ts";',
+      cls,
+      "export function f(n: number): number {",
+      "  const k = new K(n);",
+      "  return promote(k).v;",
+      "}",
+    ].join("\n") + "\n";
+
+  it("takes an object of an immutable class", () => {
+    const r = buildGraphs(`${root}interpreters/promote-ref.ts`, "f", {
+      text: source(
+        "class K {\n  readonly v: number;\n  constructor(v: number) {\n    this.v = v;\n  }\n}",
+      ),
+    });
+    expect(r.violations).toEqual([]);
+    expect(printModule(r.module!)).toMatch(/ref = promote /);
+  });
+
+  it("refuses one whose fields may change, at its position", () => {
+    const r = buildGraphs(`${root}interpreters/promote-ref.ts`, "f", {
+      text: source("class K {\n  v: number;\n  constructor(v: number) {\n    this.v = v;\n  }\n}"),
+    });
+    expect(r.violations).toEqual([
+      expect.stringMatching(
+        /promote-ref\.ts:10:10: promote takes an integer or an immutable object: 'K\.v' is not readonly$/,
+      ),
+    ]);
+  });
+});
