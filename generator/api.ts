@@ -70,6 +70,7 @@ export async function graphs(
   const { printModule } = await import("../runtime/ir/print.ts");
   const r = buildGraphs(lang.source, entry ?? lang.entry, {
     text: readFileSync(lang.source, "utf8"),
+    roots: lang.constants === undefined || entry !== undefined ? [] : [lang.constants],
   });
   if (!r.module) throw new SubsetError(r.violations);
   return { module: r.module, text: printModule(r.module) };

@@ -3,7 +3,7 @@
 //! harness and the benchmark all go through `runProgram`, so they compare like with like.
 
 import { pathToFileURL } from "node:url";
-import { LoadError, product, graphsOf, type Lang } from "./language.ts";
+import { LoadError, product, graphsOf, withConstants, type Lang } from "./language.ts";
 import {
   BufferSource,
   OutputBuffer,
@@ -94,12 +94,18 @@ const tier1: Backend = {
 type Entry = (code: Uint8Array, ...ints: number[]) => number;
 const firstTiers = new Map<string, Entry>();
 
-/** The entry function of a language's first tier (its build stamp checked), loaded once. */
+/** The entry function of a language's first tier (its build stamp checked), loaded once; one
+ *  taking the program's constants makes them first with the first tier's own function. */
 export async function firstTier(lang: Lang): Promise<Entry> {
   const path = product(lang, "tier1");
   let entry = firstTiers.get(path);
-  if (!entry)
-    firstTiers.set(path, (entry = (await importProduct(lang, "tier1"))[lang.entry] as Entry));
+  if (!entry) {
+    const module = await importProduct(lang, "tier1");
+    entry = module[lang.entry] as Entry;
+    if (lang.constants !== undefined)
+      entry = withConstants(entry, module[lang.constants] as (code: Uint8Array) => unknown);
+    firstTiers.set(path, entry);
+  }
   return entry;
 }
 
@@ -120,8 +126,9 @@ const graph: Backend = {
   async run(lang, code, args, opts) {
     const m = graphsOf(lang);
     if (opts.dump === "graphs") opts.log?.write(printModule(m));
-    const { L3 } = await import("../runtime/l3.ts");
-    return valueOf(new L3(m).run(lang.entry, [code, ...args]));
+    const { L3, makeConstants } = await import("../runtime/l3.ts");
+    const made = lang.constants === undefined ? [] : [makeConstants(m, lang.constants, code)];
+    return valueOf(new L3(m).run(lang.entry, [code, ...(made as number[]), ...args]));
   },
 };
 

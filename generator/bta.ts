@@ -162,7 +162,7 @@ export function analyse(m: Module, entry: string): Binding {
           else if (op.op === "promote")
             continue; // green by definition: that is what promotion is for
           else if (op.op === "array_len" && lengthKnown(gn, op.args[0]!)) continue;
-          else if (info.effect === "pure" || op.op === "array_get") {
+          else if (info.effect === "pure" || op.op === "array_get" || readsConstant(op.op)) {
             if (from) red(gn, op.dst, `uses a red operand: ${text}`, from);
           } else red(gn, op.dst, `an operation with effects: ${text}`);
         }
@@ -306,4 +306,11 @@ export function printBinding(m: Module, bt: Binding): string {
     out.push("");
   }
   return out.join("\n");
+}
+
+/** A read of an object, list or map: green where its operands are, for a green reference is a
+ *  constant (the program's constants, a module's constant object, a promoted one), which never
+ *  changes. */
+function readsConstant(op: string): boolean {
+  return OPS[op]!.effect === "read" && op !== "io_read";
 }

@@ -61,7 +61,8 @@ export { SubsetError };
 
 function frontend(lang: Lang): { source: string; module: Module; stamped: Stamped } {
   const source = readFileSync(lang.source, "utf8");
-  const r = buildGraphs(lang.source, lang.entry, { text: source });
+  const roots = lang.constants === undefined ? [] : [lang.constants];
+  const r = buildGraphs(lang.source, lang.entry, { text: source, roots });
   if (!r.module) throw new SubsetError(r.violations);
   return { source, module: r.module, stamped: stampOf(lang, source, r.imports ?? []) };
 }

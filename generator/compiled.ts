@@ -49,6 +49,7 @@ export function runJit(
       policy,
       compiled: how.compiled,
       target: how.target,
+      constants: lang.constants,
       ...(dump ? { onGraphs: dump } : {}),
     },
     how.target === "x64" ? nativeFactory : undefined,

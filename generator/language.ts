@@ -27,10 +27,10 @@ import { StaleBuild, checkStamp } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import type { Isa } from "../interpreters/asm.ts";
 import * as builtinFolder from "../interpreters/futamura.ts";
-import { interpret as tlInterpret } from "../interpreters/tl.ts";
-import { interpret as tlcInterpret } from "../interpreters/tlc.ts";
-import { interpret as tlrInterpret } from "../interpreters/tlr.ts";
-import { run as bfRun } from "../interpreters/bf.ts";
+import * as tl from "../interpreters/tl.ts";
+import * as tlc from "../interpreters/tlc.ts";
+import * as tlr from "../interpreters/tlr.ts";
+import * as bf from "../interpreters/bf.ts";
 
 export { LoadError };
 
@@ -50,6 +50,11 @@ export interface Descriptor {
   /** The instruction set (opcodes, which take an operand), for tools that read programs:
    *  the disassembler of the fuzzer's reports. */
   isa?: Isa;
+  /** The exported function of the interpreter that makes a program's constant objects from its
+   *  bytecode (TLC's constant pool: its classes and their tables). The entry takes them after the
+   *  bytecode, a green, immutable value: each backend makes them in its own world (natively, on
+   *  the graph interpreter) and a specialiser reads them as constants. */
+  constants?: string;
 }
 
 /** What a folder's `futamura.ts` exports. */
@@ -86,8 +91,11 @@ export interface Lang {
   /** Makes a program text into bytecode; throws LoadError. */
   load(text: string, file: string): Uint8Array;
   isa?: Isa | undefined;
-  /** The number of integers the entry takes after the bytecode (a program's arguments). */
+  /** The number of integers the entry takes after the bytecode (and its constants, if any): a
+   *  program's arguments. */
   arity: number;
+  /** The function that makes a program's constant objects (`Descriptor.constants`), if any. */
+  constants?: string | undefined;
   /** Runs the interpreter natively on the program's integers; throws VmError for a faulty
    *  program. */
   native(code: Uint8Array, args: readonly number[]): number;
@@ -128,10 +136,17 @@ function fromDescriptor(
   name: string,
   d: Descriptor,
   folder: string,
-  fn: Entry,
+  module: Record<string, unknown>,
   entry: string,
   generated = join(folder, "generated"),
 ): Lang {
+  let fn = module[entry] as Entry;
+  const made = d.constants === undefined ? undefined : module[d.constants];
+  if (d.constants !== undefined && typeof made !== "function")
+    throw new LoadError(
+      `${name}: exports no function '${d.constants}' (the descriptor's constants)`,
+    );
+  if (made) fn = withConstants(fn, made as (code: Uint8Array) => unknown);
   const arity = Math.max(fn.length - 1, 0);
   const convention = d.convention ?? (arity >= 1 ? "int" : "bytes");
   return {
@@ -145,8 +160,22 @@ function fromDescriptor(
     load: d.load ? loaderOf(d.load) : bytesOf,
     isa: d.isa,
     arity,
+    constants: d.constants,
     native: nativeOf(fn, arity),
   };
+}
+
+/** The entry of an interpreter that takes its program's constants after the bytecode, as one
+ *  taking the bytecode and the integers: it makes the constants first (`length`: the integers'
+ *  count, what `arity` reads). */
+export function withConstants(
+  fn: (code: Uint8Array, ...rest: never[]) => number,
+  made: (code: Uint8Array) => unknown,
+): Entry {
+  const call = fn as unknown as (code: Uint8Array, constants: unknown, ...ints: number[]) => number;
+  const entry = (code: Uint8Array, ...ints: number[]) => call(code, made(code), ...ints);
+  Object.defineProperty(entry, "length", { value: Math.max(fn.length - 1, 0) });
+  return entry;
 }
 
 /** Runs `fn` on a program's integers: a call per arity, not a spread (V8 calls an interpreter
@@ -168,8 +197,9 @@ function nativeOf(fn: Entry, arity: number): Lang["native"] {
 /** The languages this repository ships, by their shorthand names. */
 export const langs: Record<string, Lang> = Object.fromEntries(
   Object.entries(builtinFolder.languages).map(([name, d]) => {
-    const fn = { tlr: tlrInterpret, tl: tlInterpret, tlc: tlcInterpret, bf: bfRun }[name] as Entry;
-    return [name, fromDescriptor(name, d, builtinDir, fn, d.entry ?? fn.name, builtinGenerated)];
+    const module = { tlr, tl, tlc, bf }[name] as unknown as Record<string, unknown>;
+    const entry = d.entry ?? "run";
+    return [name, fromDescriptor(name, d, builtinDir, module, entry, builtinGenerated)];
   }),
 );
 
@@ -189,7 +219,7 @@ export async function language(spec: string): Promise<Lang> {
   const fn = module[entry];
   if (typeof fn !== "function")
     throw new LoadError(`${spec}: exports no function '${entry}' (the descriptor's entry)`);
-  return fromDescriptor(name, d, folder, fn as Entry, entry);
+  return fromDescriptor(name, d, folder, module, entry);
 }
 
 /** The language of this repository `spec` names (by shorthand or path), if it does. */
@@ -242,6 +272,8 @@ function malformed(d: unknown): string | undefined {
   if (x.convention !== undefined && x.convention !== "int" && x.convention !== "bytes")
     return '`convention` is neither "int" nor "bytes"';
   if (x.load !== undefined && typeof x.load !== "function") return "`load` is not a function";
+  if (x.constants !== undefined && typeof x.constants !== "string")
+    return "`constants` is not a string (the name of the interpreter's function that makes them)";
   if (x.isa !== undefined && (typeof x.isa !== "object" || x.isa === null || !("opcodes" in x.isa)))
     return "`isa` has no `opcodes`";
   return undefined;

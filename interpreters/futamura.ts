@@ -53,6 +53,7 @@ export const languages: Record<string, Descriptor> = {
   tlc: {
     source: "./tlc.ts",
     entry: "interpret",
+    constants: "readPool",
     ext: ".tlc",
     convention: "int",
     isa: TLC_ISA,

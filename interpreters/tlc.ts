@@ -58,10 +58,12 @@ export const PRINT = 34; // pop a value, write it and a newline
 const MAX_DEPTH = 1000;
 const MAX_STACK = 65536;
 
+// The pool is green and immutable: made from the program by `readPool` before the run (the
+// descriptor's `constants`), a specialiser reads its classes and their tables as constants.
 const driver = new JitDriver({
-  greens: ["code", "pc"],
-  reds: ["frame", "pool", "depth"],
-  immutable: ["code"],
+  greens: ["code", "pc", "pool"],
+  reds: ["frame", "depth"],
+  immutable: ["code", "pool"],
 });
 
 // --- the values ---
@@ -220,7 +222,7 @@ function nth(list: Obj, n: number): Obj {
 }
 
 /** A class of the constant pool: its attributes' slots and its methods' addresses, by name. */
-class Class {
+export class Class {
   readonly attributes: ReadonlyMap<number, number>;
   readonly methods: ReadonlyMap<number, number>;
   constructor(attributes: ReadonlyMap<number, number>, methods: ReadonlyMap<number, number>) {
@@ -265,11 +267,13 @@ class InstanceObj extends Obj {
   }
 }
 
-/** The program's constant pool: its classes, by index. */
-class Pool {
+/** The program's constant pool: its classes, by index, and where its code starts. */
+export class Pool {
   readonly classes: readonly Class[];
-  constructor(classes: readonly Class[]) {
+  readonly start: number;
+  constructor(classes: readonly Class[], start: number) {
     this.classes = classes;
+    this.start = start;
   }
 }
 
@@ -284,11 +288,11 @@ class Frame {
 
 // --- the interpreter ---
 
-/** Runs the program `code` (its pool, then its code) with the integer argument `arg`. */
-export function interpret(code: Uint8Array, arg: number): number {
-  const pool = readPool(code);
+/** Runs the program `code` (its pool, then its code; `pool` is what `readPool` made of it)
+ *  with the integer argument `arg`. */
+export function interpret(code: Uint8Array, pool: Pool, arg: number): number {
   const args: Obj[] = [new IntObj(arg)];
-  const result = interpEval(code, codeStart(code), args, pool, 0);
+  const result = interpEval(code, pool.start, args, pool, 0);
   if (result === null) throw new VmError("no result");
   return result.intO();
 }
@@ -557,8 +561,8 @@ function target(code: Uint8Array, next: number, off: number): number {
 //   its name (u8) and its address in the code (u16, little-endian); then the code, whose
 //   addresses count from its first byte.
 
-/** The pool at the start of a program. */
-function readPool(code: Uint8Array): Pool {
+/** The pool at the start of a program (the descriptor's `constants`: made before the run). */
+export function readPool(code: Uint8Array): Pool {
   const start = codeStart(code);
   const classes: Class[] = [];
   let at = 1;
@@ -582,7 +586,7 @@ function readPool(code: Uint8Array): Pool {
     }
     classes.push(new Class(attributes, methods));
   }
-  return new Pool(classes);
+  return new Pool(classes, start);
 }
 
 /** Where the code starts: after the pool. */

@@ -25,7 +25,7 @@
 //! nothing more is compiled: an exit not resolved yet falls back as above. (`maxResidualOps` did not bound the work: see `policy.ts`.)
 
 import type { Graph, Module } from "./ir/types.ts";
-import { L3, type ExitTo, type Status } from "./l3.ts";
+import { L3, makeConstants, type ExitTo, type Status } from "./l3.ts";
 import type { Compiled, Engine } from "./specialiser/engine.ts";
 import { specialise } from "./specialiser/pe.ts";
 import { SpecialisationLimit, type Policy } from "./specialiser/policy.ts";
@@ -42,6 +42,9 @@ export interface JitOptions {
   target: "l3" | "x64";
   /** Sees every residual graph made (the first module's, then each continuation's). */
   onGraphs?: (graphs: Graph[], data: Module["data"]) => void;
+  /** The interpreter's function that makes the program's constants (`Descriptor.constants`):
+   *  made on L3 before the run, passed after the bytecode, a constant to the specialiser. */
+  constants?: string | undefined;
 }
 
 /** What a program's runs measured, the specialiser's statistics included. */
@@ -77,6 +80,8 @@ export class Program {
   private native: NativeModule | undefined;
   /** The interpreter's graphs on L3, for fallbacks. */
   private interp: L3 | undefined;
+  /** The program's constants (none, or what `JitOptions.constants` made). */
+  private made: unknown[];
   /** `workDone()` when the program's own work was last counted (see `account`). */
   private since = workDone();
 
@@ -87,11 +92,15 @@ export class Program {
     private opts: JitOptions,
     private makeNative?: NativeFactory,
   ) {
-    // The bytecode, and a run-time integer for each parameter after it.
+    // The bytecode, its constants (made on L3, the very objects every run of L3 here holds),
+    // and a run-time integer for each parameter after them.
+    this.made = opts.constants === undefined ? [] : [makeConstants(graphs, opts.constants, code)];
     const params = graphs.graphs.find((g) => g.name === entry)?.blocks[0]?.params.length ?? 1;
-    const args: AVal[] = [
+    const made = this.made;
+    const args = (e: Engine): AVal[] => [
       { k: "a", arr: code, type: "u8[]" },
-      ...Array.from({ length: Math.max(params - 1, 0) }, (): AVal => ({
+      ...made.map((c) => e.promoted(c as object)),
+      ...Array.from({ length: Math.max(params - 1 - made.length, 0) }, (): AVal => ({
         k: "r",
         o: 0,
         type: "i32",
@@ -148,7 +157,7 @@ export class Program {
 
   /** Runs the program on the integers `ints` (the entry's parameters after the bytecode). */
   run(...ints: number[]): Status {
-    const args = [this.code, ...ints];
+    const args = [this.code, ...(this.made as Value[]), ...ints];
     this.since = workDone();
     try {
       if (this.l3) return this.l3.run(this.entry, args);

@@ -10,7 +10,7 @@
 //!
 //! It is not written in the interpreter subset: frames hold arrays and integers side by side.
 
-import { STEP_LIMIT, readByte, spend, writeByte } from "./hints.ts";
+import { STEP_LIMIT, VmError, readByte, spend, writeByte } from "./hints.ts";
 import { classNamed, fieldOf } from "./ir/classes.ts";
 import { OPS } from "./ir/ops.ts";
 import { zeroOf } from "./ir/containers.ts";
@@ -126,6 +126,15 @@ export interface Resumption {
  *  drivers give them back to L3 (a continuation's arguments, a fallback's frames), and nothing
  *  else holds one (the compiling backends refuse interpreters with objects, issue 25). */
 const leaving = (vs: Reg[]): Value[] => vs as Value[];
+
+/** A program's constants, made by the interpreter's function `name` on L3 (`Descriptor.
+ *  constants`); an interpreter error there is the program's: a VmError, as the interpreter
+ *  itself would raise it. */
+export function makeConstants(graphs: Module, name: string, code: Uint8Array): unknown {
+  const s = new L3(graphs).evaluate(name, [code]);
+  if (s.k === "raise") throw new VmError(s.msg);
+  return s.value;
+}
 
 /** How a run of a graph ended. */
 export type Status =

@@ -22,6 +22,7 @@ function graphsFile(lang: Lang, source: string): string {
   // A path beside the interpreter, so that its imports resolve, that is not the interpreter's.
   const r = buildGraphs(lang.source.replace(/\.ts$/, ".copy.ts"), lang.entry, {
     text: source,
+    roots: lang.constants === undefined ? [] : [lang.constants],
   });
   expect(r.violations).toEqual([]);
   return header(";", stampOf(lang, source, r.imports ?? [])) + "\n" + printModule(r.module!);
@@ -170,6 +171,7 @@ describe("the frontend's graphs, for every interpreter", () => {
         r = buildGraphs(lang.source, lang.entry, {
           text: sourceOf(lang),
           verifyEachPass: true,
+          roots: lang.constants === undefined ? [] : [lang.constants],
         });
       }).not.toThrow();
       expect(r?.violations).toEqual([]);

@@ -1,7 +1,8 @@
 // TLC (interpreters/tlc.ts), PyPy's toy language with cons cells: its assembler's constant pool
 // as PyPy's test_tlc.py asserts it, and what the abstract interpreter makes of an interpreter of
-// objects: the class an instance holds is promoted (`promote(this.cls)`), so a SEND or GETATTR
-// looks its name up at compile time. (Every example program on every backend that runs TLC:
+// objects: the pool is the program's constants (made by `readPool` before the run, a green
+// constant), and the class an instance holds is promoted (`promote(this.cls)`), so a SEND or
+// GETATTR looks its name up at compile time. (Every example program on every backend that runs TLC:
 // test/cli.test.ts; 1,000 random programs: test/fuzz.test.ts.)
 
 import { readFileSync } from "node:fs";
@@ -46,6 +47,7 @@ async function residual(file: string, arg: number): Promise<{ text: string; valu
   const jit = new Program(graphsOf(tlc), tlc.entry, code, {
     target: "l3",
     policy: defaultPolicy,
+    constants: tlc.constants,
     onGraphs: (gs) => graphs.push(...gs),
   });
   const s = jit.run(arg);
@@ -57,9 +59,9 @@ describe("TLC specialised", () => {
   it("a SEND to an object of a known class looks no method up at run time", async () => {
     const r = await residual("interpreters/programs/accumulator.tlc", 10);
     expect(r.value).toBe(45);
-    // the pool is decoded at run time (maps made, filled), but never read by a map lookup
-    expect(r.text).toContain("map_set");
-    expect(r.text).not.toContain("map_get");
+    // the pool is made before the run (`readPool`, the descriptor's constants) and is a
+    // constant: no map is made, filled or read at run time
+    for (const op of ["new_map", "map_set", "map_get", "map_has"]) expect(r.text).not.toContain(op);
   });
 
   it("gives what interp gives, with the classes of many instances promoted", async () => {
@@ -69,6 +71,24 @@ describe("TLC specialised", () => {
       const got = await runProgram(backends.pe!, tlc, code, arg);
       expect([got.value, got.error, got.stats.fallbacks]).toEqual([want.value, want.error, 0]);
     }
+  });
+});
+
+describe("the program's constants (the pool, made before the run)", () => {
+  it("a malformed pool is the same interpreter error on every backend that runs TLC", async () => {
+    // three classes announced, one byte of the first
+    const code = load(".program\n.byte 3\n.byte 1");
+    for (const b of ["interp", "tier1", "graph", "pe"]) {
+      const r = await runProgram(backends[b]!, tlc, code, 0);
+      expect([b, r.error]).toEqual([b, "bad constant pool"]);
+    }
+  });
+
+  it("the entry runs no decoding: the pool's classes and tables are constants", async () => {
+    const r = await residual("interpreters/programs/binarytree.tlc", 15);
+    expect(r.value).toBe(1);
+    for (const op of ["new_map", "map_set", "get_field<Pool.", "get_field<Class."])
+      expect(r.text).not.toContain(op);
   });
 });
 

@@ -372,7 +372,8 @@ async function graphsCommand(
   const { buildGraphs } = await import("../frontend/index.ts");
   const { printModule } = await import("../../runtime/ir/print.ts");
   const text = readText(lang.source, "utf8");
-  const r = buildGraphs(lang.source, values.entry ?? lang.entry, { text });
+  const roots = lang.constants === undefined || values.entry ? [] : [lang.constants];
+  const r = buildGraphs(lang.source, values.entry ?? lang.entry, { text, roots });
   if (!r.module) return (err.write(r.violations.join("\n") + "\n"), 1);
   out.write(printModule(r.module));
   return 0;

@@ -103,7 +103,7 @@ export function entriesOf(path: string, text: string): string[] {
 export function buildGraphs(
   path: string,
   entry: string,
-  opts: { text?: string; verifyEachPass?: boolean } = {},
+  opts: { text?: string; verifyEachPass?: boolean; roots?: string[] } = {},
 ): Frontend {
   const text = opts.text;
   const p = project();
@@ -141,7 +141,14 @@ export function buildGraphs(
   const fn = scope.funcs.get(entry);
   let graphs: Graph[] = [];
   if (!fn) report(sf, `no function '${entry}' to use as the entry point`);
-  else graphs = lowerReachable(scope, [entry]);
+  else {
+    for (const r of opts.roots ?? [])
+      if (!scope.funcs.has(r)) report(sf, `no function '${r}' (the descriptor's constants)`);
+    graphs = lowerReachable(scope, [
+      entry,
+      ...(opts.roots ?? []).filter((r) => scope.funcs.has(r)),
+    ]);
+  }
   const sorted = [...new Map(violations.map((v) => [v.text, v])).values()].sort(
     (a, b) => a.pos - b.pos,
   );
@@ -265,7 +272,10 @@ function importConstants(st: import("ts-morph").ImportDeclaration, scope: Module
     const init = decl?.getInitializer();
     const value = init && decl?.getVariableStatement()?.isExported() ? constInt(init) : undefined;
     if (value === undefined)
-      scope.report(n, `'${n.getName()}' is not an exported integer constant of ${from.getBaseName()}`);
+      scope.report(
+        n,
+        `'${n.getName()}' is not an exported integer constant of ${from.getBaseName()}`,
+      );
     else scope.consts.set(n.getAliasNode()?.getText() ?? n.getName(), value);
   }
   if (!scope.imports.includes(from.getFilePath())) scope.imports.push(from.getFilePath());

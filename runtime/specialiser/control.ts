@@ -8,7 +8,7 @@ import { NONE } from "../ir/build.ts";
 import type { Graph, Jump, Operand } from "../ir/types.ts";
 import { liveIn } from "../ir/walk.ts";
 import { SpecialisationLimit } from "./policy.ts";
-import { NULL_REF, konst, type AVal } from "./value.ts";
+import { NULL_REF, constantIndex, konst, type AVal } from "./value.ts";
 import {
   Raised,
   unreachable,
@@ -132,7 +132,15 @@ export abstract class Control extends ResidualBuilder {
       callee.name +
       "(" +
       args
-        .map((a) => (a.k === "c" ? String(a.v) : a.k === "a" ? this.arrayId(a.arr) : "_"))
+        .map((a) =>
+          a.k === "c"
+            ? String(a.v)
+            : a.k === "a"
+              ? this.arrayId(a.arr)
+              : constantIndex(a) !== undefined
+                ? `$o${constantIndex(a)}`
+                : "_",
+        )
         .join(",") +
       ")";
     let name = this.portalGraphs.get(key);
@@ -143,13 +151,13 @@ export abstract class Control extends ResidualBuilder {
       const vals = callee.blocks[0]!.params.map((v, i) => {
         const a = args[i]!;
         const type = callee.types[v]!;
-        return a.k === "c" || a.k === "a"
+        return known(a)
           ? a
           : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
       });
       this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
-    const red = args.filter((a) => a.k !== "c" && a.k !== "a").map((a) => this.operand(p, a));
+    const red = args.filter((a) => !known(a)).map((a) => this.operand(p, a));
     const r = this.emit(p, "call", red, dst >= 0 ? callee.ret : undefined, name);
     if (dst >= 0) this.assign(p.frames, dst, { k: "r", o: r, type: callee.ret });
   }
@@ -279,4 +287,10 @@ export abstract class Control extends ResidualBuilder {
     if (x instanceof Raised) return this.raise(p, x.msg);
     throw x;
   }
+}
+
+/** Whether a portal call's argument is compile-time (a constant, a compile-time array, a
+ *  constant object: the callee is specialised for it, not given it). */
+function known(a: AVal): boolean {
+  return a.k === "c" || a.k === "a" || constantIndex(a) !== undefined;
 }

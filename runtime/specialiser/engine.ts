@@ -34,7 +34,7 @@
 import type { Graph, Module, Type } from "../ir/types.ts";
 import type { Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
-import type { AVal } from "./value.ts";
+import { constantIndex, type AVal } from "./value.ts";
 import { blank, mergePointOf, plain, red, type Compiled, type Frame, type Path } from "./frames.ts";
 import { MergePoints } from "./merge-point.ts";
 import type { Residual } from "./residual.ts";
@@ -76,7 +76,10 @@ export class Engine extends MergePoints {
       const v = rg.b.addParam(0, g.types[p]!, g.names[p]);
       const a = args[i]!;
       if (a.k === "a") this.frozen.add(a.arr);
-      return a.k === "r" ? ({ k: "r", o: v, type: g.types[p]! } as AVal) : a;
+      // (a constant object, the program's constants, stays one: not a parameter's value)
+      return a.k === "r" && constantIndex(a) === undefined
+        ? ({ k: "r", o: v, type: g.types[p]! } as AVal)
+        : a;
     });
     this.work.push({ rg, frames: [this.frame(g, vals, -1)], out: 0, splits: 0 });
     const before = this.stats.opsSeen + this.emitted;

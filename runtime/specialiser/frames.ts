@@ -241,8 +241,9 @@ export function redLeaves(frames: Frame[]): AVal[] {
   const seen = new Set<Virtual | VirtualObject>();
   // One leaf per residual variable, however many abstract values hold it (`slotKey`).
   const reds = new Set<Operand>();
+  // (a constant operand, null or a constant object, is no leaf: the code made goes on using it)
   const red = (a: Scalar) => {
-    if (a.k === "r" && !reds.has(a.o)) (reds.add(a.o), out.push(a));
+    if (a.k === "r" && typeof a.o === "number" && !reds.has(a.o)) (reds.add(a.o), out.push(a));
   };
   for (const f of frames)
     for (const s of f.env) {

@@ -24,6 +24,9 @@ export const HOLE = 2 ** 38;
 export const OBJECT = 2 ** 38 + 2 ** 37;
 /** A virtual red that is the one of an earlier red: `ALIAS + ` that red's number (from 0). */
 export const ALIAS = 2 ** 39;
+/** A green constant object (a loader's constant pool): `CONSTANT + ` its index in the module's
+ *  constants. */
+export const CONSTANT = 2 ** 40;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest

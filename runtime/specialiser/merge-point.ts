@@ -23,9 +23,10 @@ import {
   SHAPE,
   TRUE,
   UNKNOWN,
+  CONSTANT,
   VIRTUAL,
 } from "./keys.ts";
-import { ZERO, isNull, item, type AVal, type Scalar } from "./value.ts";
+import { ZERO, constantIndex, isNull, item, type AVal, type Scalar } from "./value.ts";
 import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
 import { SavedPaths } from "./saved.ts";
 
@@ -316,6 +317,8 @@ export abstract class MergePoints extends SavedPaths {
     if (!f.code?.greens[o] || s === undefined) {
       let a = this.slot(f, o);
       if (a.k === "v") a = this.freeze(a.obj);
+      const constant = constantIndex(a);
+      if (constant !== undefined) return CONSTANT + constant;
       if (a.k !== "c" && a.k !== "a") return UNKNOWN;
       s = a.k === "c" ? a.v : a.arr;
     }
@@ -413,6 +416,7 @@ function part(v: number | boolean): number {
 function partName(x: number): number | boolean | string {
   if (x === UNKNOWN) return "?";
   if (x === TRUE || x === FALSE) return x === TRUE;
+  if (x >= CONSTANT) return `$o${x - CONSTANT}`;
   return x >= ARRAY ? `@${x - ARRAY}` : x;
 }
 

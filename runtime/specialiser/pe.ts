@@ -30,14 +30,14 @@ export interface Specialised {
 export function specialise(
   m: Module,
   entry: string,
-  args: AVal[],
+  args: AVal[] | ((e: Engine) => AVal[]),
   policy: Policy = defaultPolicy,
   compiled: Record<string, Compiled> = {},
 ): Specialised {
   const e = new Engine(m, policy, walk, compiled);
   const t0 = performance.now();
   try {
-    const module = e.run(entry, args);
+    const module = e.run(entry, typeof args === "function" ? args(e) : args);
     return { module, stats: e.stats, engine: e };
   } catch (err) {
     // What was done before giving up is part of the run's record (`--stats`).
