@@ -8,10 +8,9 @@
 // every argument.
 
 import fc from "fast-check";
-import { ts } from "ts-morph";
 import { describe, expect, it } from "vitest";
 import { buildGraphs } from "../generator/frontend/index.ts";
-import * as hints from "../runtime/hints.ts";
+import { natively } from "./fixture-runs.ts";
 import { Program as Jit } from "../runtime/jit.ts";
 import { L3 } from "../runtime/l3.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
@@ -74,16 +73,6 @@ function source(steps: number[], driven: boolean): string {
     `}`,
   );
   return out.join("\n") + "\n";
-}
-
-/** The program run natively: the same text, types erased, run by V8 (the hints its own). */
-function natively(text: string): (...args: unknown[]) => number {
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  const exports: { main?: (...args: unknown[]) => number } = {};
-  new Function("exports", "require", js)(exports, () => hints);
-  return exports.main!;
 }
 
 const ARGS = [0, 1, 2, 3, 5, 7, 12, 15, 31, -9, -1];

@@ -8,42 +8,17 @@ import fc from "fast-check";
 import { relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildGraphs } from "../generator/frontend/index.ts";
-import { VmError } from "../runtime/hints.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
-import type { Module } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
 import * as fixture from "./fixtures/containers.ts";
+import { fixtureRuns } from "./fixture-runs.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const path = new URL("./fixtures/containers.ts", import.meta.url).pathname;
 const entries = Object.keys(fixture) as (keyof typeof fixture)[];
 
-const built = new Map<string, Module>();
-function graphsOf(entry: string): Module {
-  let m = built.get(entry);
-  if (!m) {
-    const r = buildGraphs(path, entry, { verifyEachPass: true });
-    expect(r.violations).toEqual([]);
-    m = r.module!;
-    built.set(entry, m);
-  }
-  return m;
-}
-
-function native(entry: keyof typeof fixture, n: number): string {
-  try {
-    return String(fixture[entry](n));
-  } catch (e) {
-    if (e instanceof VmError) return `error: ${e.message}`;
-    throw e;
-  }
-}
-
-function onL3(entry: string, n: number): string {
-  const s = new L3(graphsOf(entry)).run(entry, [n]);
-  return s.k === "return" ? String(s.value) : s.k === "raise" ? `error: ${s.msg}` : "exit";
-}
+const { graphsOf, native, onL3 } = fixtureRuns(path, fixture);
 
 describe("lists and maps on the graph interpreter", () => {
   for (const entry of entries)

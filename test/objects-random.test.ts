@@ -7,10 +7,9 @@
 // what the same text gives natively (transpiled and run by V8) for every argument.
 
 import fc from "fast-check";
-import { ts } from "ts-morph";
 import { describe, expect, it } from "vitest";
 import { buildGraphs } from "../generator/frontend/index.ts";
-import * as hints from "../runtime/hints.ts";
+import { natively } from "./fixture-runs.ts";
 import { Program as Jit } from "../runtime/jit.ts";
 import { L3 } from "../runtime/l3.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
@@ -200,16 +199,6 @@ function source(p: Program, driven = false): string | undefined {
   );
   void roots;
   return out.join("\n") + "\n";
-}
-
-/** The program run natively: the same text, types erased, run by V8 (the hints its own). */
-function natively(text: string): (...args: unknown[]) => number {
-  const js = ts.transpileModule(text, {
-    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-  }).outputText;
-  const exports: { main?: (...args: unknown[]) => number } = {};
-  new Function("exports", "require", js)(exports, () => hints);
-  return exports.main!;
 }
 
 const HINTS = `${root}runtime/hints.ts`;

@@ -6,44 +6,16 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildGraphs } from "../generator/frontend/index.ts";
-import { VmError } from "../runtime/hints.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { verifyModule } from "../runtime/ir/verify.ts";
-import type { Module } from "../runtime/ir/types.ts";
-import { L3 } from "../runtime/l3.ts";
 import * as fixture from "./fixtures/objects.ts";
+import { fixtureRuns } from "./fixture-runs.ts";
 
 const path = new URL("./fixtures/objects.ts", import.meta.url).pathname;
 const entries = Object.keys(fixture) as (keyof typeof fixture)[];
 
-const built = new Map<string, Module>();
-function graphsOf(entry: string): Module {
-  let m = built.get(entry);
-  if (!m) {
-    const r = buildGraphs(path, entry, { verifyEachPass: true });
-    expect(r.violations).toEqual([]);
-    m = r.module!;
-    built.set(entry, m);
-  }
-  return m;
-}
-
-/** What the function gives natively: its value, or its interpreter error. */
-function native(entry: keyof typeof fixture, n: number): string {
-  try {
-    return String(fixture[entry](n));
-  } catch (e) {
-    if (e instanceof VmError) return `error: ${e.message}`;
-    throw e;
-  }
-}
-
-function onL3(entry: string, n: number): string {
-  const s = new L3(graphsOf(entry)).run(entry, [n]);
-  return s.k === "return" ? String(s.value) : s.k === "raise" ? `error: ${s.msg}` : "exit";
-}
+const { graphsOf, native, onL3 } = fixtureRuns(path, fixture);
 
 describe("classes on the graph interpreter", () => {
   it("the module's classes: ids in preorder, inherited fields first", () => {
