@@ -43,8 +43,11 @@ export function disassemble(lang: string | Lang, code: Uint8Array): string {
     return instructions(name, table, code, 0).join("\n") + (code.length ? "\n" : "");
   // TLC: `.program` (the bytes as written, no pool made from NEW operands), the pool's bytes
   // with what they say, then the code.
-  const start = poolEnd(code);
-  const pool = Array.from(code.subarray(0, start), (b, i) => `.byte ${b}`.padEnd(16) + `# ${i}`);
+  const { start, notes } = poolOf(code);
+  const pool = Array.from(
+    code.subarray(0, start),
+    (b, i) => `.byte ${b}`.padEnd(16) + `# ${i}${notes[i] ? " " + notes[i] : ""}`,
+  );
   const lines = [".program", ...pool, ...instructions(name, table, code, start)];
   return lines.join("\n") + "\n";
 }
@@ -80,14 +83,27 @@ function instructions(name: string, table: OpTable, code: Uint8Array, from: numb
   return lines;
 }
 
-/** Where a TLC program's code starts (after its pool), or its end if the pool is cut short. */
-function poolEnd(code: Uint8Array): number {
+/** Where a TLC program's code starts (after its pool, or at its end if the pool is cut short),
+ *  and what each byte of the pool says (`interpreters/tlc.ts`, `readPool`). */
+function poolOf(code: Uint8Array): { start: number; notes: string[] } {
+  const notes: string[] = [];
+  notes[0] = `${code[0] ?? 0} classes`;
   let at = 1;
   for (let c = 0; c < (code[0] ?? 0) && at < code.length; c++) {
-    at += 1 + code[at]!;
-    at += 1 + 3 * (code[at] ?? 0);
+    const attrs = code[at]!;
+    notes[at] = `class ${c}: ${attrs} attributes`;
+    for (let i = 1; i <= attrs; i++) notes[at + i] = `attribute name ${code[at + i] ?? "?"}`;
+    at += 1 + attrs;
+    const methods = code[at] ?? 0;
+    notes[at] = `class ${c}: ${methods} methods`;
+    for (let i = 0; i < methods; i++) {
+      const m = at + 1 + 3 * i;
+      notes[m] = `method name ${code[m] ?? "?"}, at`;
+      notes[m + 1] = `(${(code[m + 1] ?? 0) | ((code[m + 2] ?? 0) << 8)} bytes into the code)`;
+    }
+    at += 1 + 3 * methods;
   }
-  return Math.min(at, code.length);
+  return { start: Math.min(at, code.length), notes };
 }
 
 export function hex(code: Uint8Array): string {
