@@ -160,6 +160,9 @@ export abstract class SavedPaths extends Control {
     if (s instanceof Int32Array || s instanceof Uint8Array) return this.arrayKey(s, ids);
     if (s.k === "c") return String(s.v);
     if (s.k === "a") return this.arrayKey(s.arr, ids);
+    // A constant operand (null, a constant object) is no leaf of the state: its value is the key's.
+    if (s.k === "r" && typeof s.o !== "number")
+      return s.o.k === "null" ? "null" : s.o.k === "obj" ? `$o${s.o.v}` : `=${String(s.o.v)}`;
     const o = s.k === "r" ? s.o : s.obj;
     const i = ids.get(o);
     if (i !== undefined) return `#${i}`;
