@@ -160,9 +160,7 @@ export class L3 {
     readonly module: Module,
     private onExit?: (status: number, state: Value[]) => ExitTo,
   ) {
-    this.zeroes = (module.classes ?? []).map((c) =>
-      c.fields.map((f) => (f.type === "i32" ? 0 : f.type === "bool" ? false : null)),
-    );
+    this.zeroes = (module.classes ?? []).map((c) => c.fields.map((f) => zeroOf(f.type).v as Reg));
     this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
     this.codes = module.graphs.map((g) => this.compile(g, this.index));
   }

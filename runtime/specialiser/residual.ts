@@ -9,7 +9,7 @@
 import { classNamed, fieldOf } from "../ir/classes.ts";
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
-import { isReference, zeroOf } from "../ir/containers.ts";
+import { zeroOf } from "../ir/containers.ts";
 import type { Reg } from "../l3.ts";
 import { constantOf, shareConstants } from "../objects.ts";
 import type { Const, Graph, Module, ObjectData, Operand, Type } from "../ir/types.ts";
@@ -399,9 +399,8 @@ export abstract class ResidualBuilder {
   protected newObject(cls: string): AVal {
     const decl = classNamed(this.m, cls)!;
     this.stats.virtualsCreated++;
-    const fields = decl.fields.map((f): Scalar =>
-      isReference(f.type) ? NULL_REF : f.type === "bool" ? konst(false) : ZERO,
-    );
+    // (zero, false or null: `zeroOf`, as L3 makes a new object's fields)
+    const fields = decl.fields.map((f) => this.fromConst(zeroOf(f.type)) as Scalar);
     return { k: "o", obj: { cls, id: decl.id, fields } };
   }
 
