@@ -9,7 +9,16 @@
 
 import type { Graph, Operand, Type } from "../ir/types.ts";
 import { liveAt } from "../ir/walk.ts";
-import { konst, type AVal, type Scalar, type Virtual, type VirtualObject } from "./value.ts";
+import {
+  contents,
+  konst,
+  settledField,
+  type AVal,
+  type Field,
+  type Nested,
+  type Scalar,
+  type Virtual,
+} from "./value.ts";
 import type { Engine } from "./engine.ts";
 import type { Residual } from "./residual.ts";
 
@@ -197,12 +206,7 @@ export function copySlot(
     return c;
   }
   if (typeof s !== "object") return s;
-  if (s.k === "o") {
-    if (s.obj.forced !== undefined) return red(s.obj.forced, "ref", undefined);
-    let o = seen.get(s.obj) as VirtualObject | undefined;
-    if (!o) seen.set(s.obj, (o = { cls: s.obj.cls, id: s.obj.id, fields: s.obj.fields.slice() }));
-    return { k: "o", obj: o };
-  }
+  if (s.k === "o" || s.k === "l") return copyNested(s, frozen, seen);
   if (s.k !== "v") return s;
   const done = settled(s.obj);
   if (done) return done;
@@ -210,6 +214,26 @@ export function copySlot(
   if (!o)
     seen.set(s.obj, (o = { type: s.obj.type, length: s.obj.length, items: s.obj.items.slice() }));
   return { k: "v", obj: o };
+}
+
+/** A copy of a virtual object or list and of the virtuals it holds (once each, `seen`: the
+ *  copies so far, so that sharing, and cycles, stay); a forced one is its reference. */
+function copyNested(
+  s: Field,
+  frozen: Set<Int32Array | Uint8Array>,
+  seen: Map<object, object>,
+): Field {
+  const a = settledField(s);
+  if (a.k !== "o" && a.k !== "l") return a;
+  const done = seen.get(a.obj) as Nested["obj"] | undefined;
+  if (done) return { k: a.k, obj: done } as Nested;
+  const from = contents(a);
+  const to: Field[] = new Array(from.length);
+  const obj =
+    a.k === "o" ? { cls: a.obj.cls, id: a.obj.id, fields: to } : { type: a.obj.type, items: to };
+  seen.set(a.obj, obj);
+  for (let i = 0; i < from.length; i++) to[i] = copyNested(from[i]!, frozen, seen);
+  return { k: a.k, obj } as Nested;
 }
 
 /** Clears the slots of copied frames that are dead where each frame goes on, and a caller's
@@ -230,33 +254,35 @@ export function liveFrames(frames: Frame[]): Frame[] {
  *  items). */
 export function settledSlot(s: Slot): Slot {
   if (typeof s !== "object" || !("k" in s)) return s;
-  if (s.k === "o") return s.obj.forced === undefined ? s : red(s.obj.forced, "ref", undefined);
+  if (s.k === "o" || s.k === "l") return settledField(s);
   return s.k === "v" ? (settled(s.obj) ?? s) : s;
 }
 
 /** The run-time values of a path's state, in a canonical order: red scalars of every slot and
- *  the red items of virtuals (each virtual once). */
+ *  the red items of virtuals, depth first (each virtual once). */
 export function redLeaves(frames: Frame[]): AVal[] {
   const out: AVal[] = [];
-  const seen = new Set<Virtual | VirtualObject>();
+  const seen = new Set<object>();
   // One leaf per residual variable, however many abstract values hold it (`slotKey`).
   const reds = new Set<Operand>();
   // (a constant operand, null or a constant object, is no leaf: the code made goes on using it)
-  const red = (a: Scalar) => {
-    if (a.k === "r" && typeof a.o === "number" && !reds.has(a.o)) (reds.add(a.o), out.push(a));
-  };
-  for (const f of frames)
-    for (const s of f.env) {
-      if (s === undefined || typeof s !== "object" || !("k" in s)) continue;
-      if (s.k === "r") red(s);
-      else if (s.k === "v" && !seen.has(s.obj)) {
-        seen.add(s.obj);
-        for (const it of s.obj.items) red(it);
-      } else if (s.k === "o" && !seen.has(s.obj)) {
-        seen.add(s.obj);
-        for (const it of s.obj.fields) red(it);
+  const visit = (s: AVal) => {
+    if (s.k === "r") {
+      if (typeof s.o === "number" && !reds.has(s.o)) (reds.add(s.o), out.push(s));
+    } else if (s.k === "v" && !seen.has(s.obj)) {
+      seen.add(s.obj);
+      for (const it of s.obj.items) visit(it);
+    } else if (s.k === "o" || s.k === "l") {
+      const a = settledField(s);
+      if (a.k !== "o" && a.k !== "l") visit(a);
+      else if (!seen.has(a.obj)) {
+        seen.add(a.obj);
+        for (const it of contents(a)) visit(it);
       }
     }
+  };
+  for (const f of frames)
+    for (const s of f.env) if (s !== undefined && typeof s === "object" && "k" in s) visit(s);
   return out;
 }
 
@@ -277,21 +303,38 @@ export function rebind(frames: Frame[], leaves: AVal[], params: Scalar[]): void 
   const to = new Map<Operand, Scalar>();
   // (A tier exit passes its reds, constants among them: those stay constants.)
   leaves.forEach((l, i) => l.k === "r" && to.set(l.o, params[i]!));
-  const bind = (a: Scalar): Scalar => (a.k === "r" ? (to.get(a.o) ?? a) : a);
-  const seen = new Set<Virtual | VirtualObject>();
+  replaceReds(frames, to);
+}
+
+/** Makes the class of the run-time object in variable `o` known (`cls`) wherever frames hold
+ *  it: after a promotion of its class. */
+export function withClass(frames: Frame[], object: Scalar & { k: "r" }, cls: number): void {
+  replaceReds(frames, new Map([[object.o, { k: "r", o: object.o, type: object.type, cls }]]));
+}
+
+/** Replaces, in frames, each red scalar whose operand `to` names, in slots and in virtuals. */
+function replaceReds(frames: Frame[], to: Map<Operand, Scalar>): void {
+  const seen = new Set<object>();
+  const bind = <T extends AVal>(s: T): T | Scalar => {
+    if (s.k === "r") return to.get(s.o) ?? s;
+    if (s.k === "v" && !seen.has(s.obj)) {
+      seen.add(s.obj);
+      s.obj.items = s.obj.items.map(bind) as Scalar[];
+    } else if (s.k === "o" || s.k === "l") {
+      const a = settledField(s);
+      if (a.k !== "o" && a.k !== "l") return bind(a);
+      if (seen.has(a.obj)) return s;
+      seen.add(a.obj);
+      const items = contents(a).map(bind) as Field[];
+      if (a.k === "o") a.obj.fields = items;
+      else (a.obj as { items: Field[] }).items = items;
+    }
+    return s;
+  };
   for (const f of frames)
-    f.env = f.env.map((s) => {
-      if (s === undefined || typeof s !== "object" || !("k" in s)) return s;
-      if (s.k === "r") return bind(s);
-      if (s.k === "v" && !seen.has(s.obj)) {
-        seen.add(s.obj);
-        s.obj.items = s.obj.items.map(bind);
-      } else if (s.k === "o" && !seen.has(s.obj)) {
-        seen.add(s.obj);
-        s.obj.fields = s.obj.fields.map(bind);
-      }
-      return s;
-    });
+    f.env = f.env.map((s) =>
+      s === undefined || typeof s !== "object" || !("k" in s) ? s : bind(s),
+    );
 }
 
 export function unreachable(): never {

@@ -18,15 +18,24 @@ export const GENERAL = 2 ** 36;
  *  ends with, then a part per such item, HOLE for a run-time one. */
 export const VIRTUAL = 2 ** 37;
 export const HOLE = 2 ** 38;
+/** A virtual list: `LIST + length`, then the length again (the number of its items), then the
+ *  shape of each item. */
+export const LIST = 2 ** 38 + 2 ** 36;
 /** A virtual object red: `OBJECT + ` its class's id, then the number m of its fields but for
- *  the integer zeros they end with, then a part per such field (`NULL_PART` for null, HOLE for
- *  a run-time value). Laid out as a virtual array's, so the same rules widen both. */
+ *  the integer zeros they end with, then the shape of each such field (a constant's part,
+ *  `NULL_PART` for null, `CONSTANT + i` for a constant object, HOLE for a run-time value, or a
+ *  virtual's own shape: they nest). Laid out as a virtual array's, so the same rules widen
+ *  both. */
 export const OBJECT = 2 ** 38 + 2 ** 37;
-/** A virtual red that is the one of an earlier red: `ALIAS + ` that red's number (from 0). */
+/** A virtual met before in the same key (held twice: one allocation): `ALIAS + ` its number,
+ *  virtuals counted from 0 in the order the key meets them. */
 export const ALIAS = 2 ** 39;
-/** A green constant object (a loader's constant pool): `CONSTANT + ` its index in the module's
- *  constants. */
+/** A constant object (a loader's constant pool), green or held by a virtual: `CONSTANT + ` its
+ *  index in the module's constants. */
 export const CONSTANT = 2 ** 40;
+/** A run-time reference whose class is known (promoted): `CLASSED + ` the class's id. A leaf,
+ *  as HOLE is, whose parameter keeps the class. */
+export const CLASSED = 2 ** 41;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest

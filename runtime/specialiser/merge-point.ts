@@ -12,30 +12,42 @@ import type { Operand } from "../ir/types.ts";
 import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
 import {
   ALIAS,
-  NULL_PART,
-  OBJECT,
   ARRAY,
+  CLASSED,
+  CONSTANT,
   FALSE,
   GENERAL,
   HOLE,
   Interner,
+  LIST,
+  NULL_PART,
+  OBJECT,
   Parts,
   SHAPE,
   TRUE,
   UNKNOWN,
-  CONSTANT,
   VIRTUAL,
 } from "./keys.ts";
-import { ZERO, constantIndex, isNull, item, type AVal, type Scalar } from "./value.ts";
+import { isHead, isLeafPart, segment, unzeroed, widen } from "./shapes.ts";
+import {
+  ZERO,
+  constantIndex,
+  contents,
+  isNull,
+  item,
+  settledField,
+  type AVal,
+  type Field,
+  type Scalar,
+} from "./value.ts";
 import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
 import { SavedPaths } from "./saved.ts";
 
 /** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
  *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
- *  "red#30000"), or `VIRTUAL + length`, then the number of its items but for the zeros they end
- *  with (so that a key does not depend on how far a virtual was written), and a part per such
- *  item: a constant, or `HOLE` (a run-time value); or, for a virtual an earlier red holds too,
- *  `ALIAS + ` that red's number ("=2": after the merge point the two share one virtual). */
+ *  "red#30000"), `CLASSED + ` a class (a reference whose class is known), or a virtual's
+ *  segment, nested virtuals and all (`shapes.ts`). A virtual held twice is `ALIAS + ` the
+ *  number of its first place ("=2": after the merge point the two share one virtual). */
 type Pattern = number[];
 
 /** Of a merge-point position: the paths that reached it, keys made there, keys found made. */
@@ -80,6 +92,12 @@ export abstract class MergePoints extends SavedPaths {
   protected redVals: AVal[] = [];
   protected leafVals: AVal[] = [];
   protected shapeParts: Pattern = [];
+  /** While a key's shapes are gathered: the leaves counted, the virtuals met (for aliases);
+   *  while its leaves are bound: the parameters made. */
+  private leafCount = 0;
+  private virtualsMet: object[] = [];
+  private bound = 0;
+  private boundParams: number[] = [];
   protected positionParts: number[] = [];
   /** The merge point being met (see `Meeting`). */
   private meeting: Meeting = {
@@ -144,12 +162,12 @@ export abstract class MergePoints extends SavedPaths {
    *  per instruction specialised.) */
   private gather(p: Path, f: Frame, vars: Operand[], n: number, m: Meeting): void {
     const known = this.greenParts;
-    const shape = this.shapeParts;
     const vals = (m.vals = this.redVals);
     const leaves = (m.leaves = this.leafVals);
     let general = false;
-    let nl = 0;
     let s = 0;
+    this.leafCount = 0;
+    this.virtualsMet.length = 0;
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
         const x = (known[i] = this.known(f, vars[i]!));
@@ -161,32 +179,55 @@ export abstract class MergePoints extends SavedPaths {
       if (a.k === "v" && !staysVirtual(this.policy, a.obj.length)) this.force(p, a.obj);
       a = this.resolve(a);
       vals[i] = a;
-      const same = a.k === "v" || a.k === "o" ? sameVirtual(vals, n, i) : -1;
-      if (same >= 0) shape[s++] = ALIAS + same;
-      else if (a.k === "v" || a.k === "o") {
-        // An array's items, an object's fields, but for the zeros they end with (see `Pattern`
-        // and `OBJECT`): a constant's part, null's, or a hole whose value is a leaf.
-        const items = a.k === "v" ? a.obj.items : a.obj.fields;
-        const k = unzeroed(items);
-        shape[s++] = a.k === "v" ? VIRTUAL + a.obj.length : OBJECT + a.obj.id;
-        shape[s++] = k;
-        for (let j = 0; j < k; j++) {
-          const it = items[j]!;
-          if (it.k === "c") shape[s++] = part(it.v);
-          else if (isNull(it)) shape[s++] = NULL_PART;
-          else {
-            shape[s++] = HOLE;
-            leaves[nl++] = it;
-          }
-        }
-      } else {
-        shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
-        leaves[nl++] = a;
-      }
+      s = this.shapeOf(a, true, s, leaves);
     }
     m.general = general;
     m.s = s;
-    m.nl = nl;
+    m.nl = this.leafCount;
+  }
+
+  /** Appends the shape of red value `a` to `shapeParts` from `s` (see `Pattern`), and its
+   *  run-time values to `leaves` (counted by `leafCount`); returns the new end. `top`: a
+   *  merge-point argument (red whatever it holds), not a virtual's item (whose constants the
+   *  key keeps). Virtuals are numbered in the order met (`virtualsMet`), for aliases. */
+  private shapeOf(a: AVal, top: boolean, s: number, leaves: AVal[]): number {
+    const shape = this.shapeParts;
+    if (a.k === "v" || a.k === "o" || a.k === "l") {
+      const seen = this.virtualsMet.indexOf(a.obj);
+      if (seen >= 0) {
+        shape[s++] = ALIAS + seen;
+        return s;
+      }
+      this.virtualsMet.push(a.obj);
+      if (a.k === "v") {
+        const items = a.obj.items;
+        const k = unzeroed(items);
+        shape[s++] = VIRTUAL + a.obj.length;
+        shape[s++] = k;
+        for (let j = 0; j < k; j++) s = this.shapeOf(items[j]!, false, s, leaves);
+        return s;
+      }
+      const items = contents(a);
+      const k = a.k === "l" ? items.length : unzeroed(items);
+      shape[s++] = a.k === "l" ? LIST + k : OBJECT + a.obj.id;
+      shape[s++] = k;
+      for (let j = 0; j < k; j++) s = this.shapeOf(settledField(items[j]!), false, s, leaves);
+      return s;
+    }
+    if (a.k === "r" && a.cls !== undefined && typeof a.o === "number") shape[s++] = CLASSED + a.cls;
+    else if (top) shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
+    else if (a.k === "c") {
+      shape[s++] = part(a.v);
+      return s;
+    } else if (isNull(a)) {
+      shape[s++] = NULL_PART;
+      return s;
+    } else if (constantIndex(a) !== undefined) {
+      shape[s++] = CONSTANT + constantIndex(a)!;
+      return s;
+    } else shape[s++] = HOLE;
+    leaves[this.leafCount++] = a;
+    return s;
   }
 
   /** The key of the state `gather` found, counted at its position: as it is, or past
@@ -208,11 +249,13 @@ export abstract class MergePoints extends SavedPaths {
     if (!m.general) return;
     if (!this.made(p, m.key)) this.stats.generalisations++;
     this.generic(p.frames);
-    for (const a of this.arguments(f, vars)) {
-      if (a.k === "v") this.force(p, a.obj);
-      if (a.k === "o") this.forceObject(p, a.obj);
-    }
+    for (const a of this.arguments(f, vars))
+      if (a.k === "v" || a.k === "o" || a.k === "l") this.operand(p, a);
     m.vals = this.arguments(f, vars);
+    // (the reds' shapes again, every one a run-time value now)
+    this.virtualsMet.length = 0;
+    m.s = 0;
+    for (let i = n; i < vars.length; i++) m.s = this.shapeOf(m.vals[i]!, true, m.s, []);
     m.leaves = this.leaves(m.vals, n, true);
     m.nl = m.leaves.length;
   }
@@ -238,10 +281,10 @@ export abstract class MergePoints extends SavedPaths {
    *  a virtual's holes become parameters in place (the path owns its virtuals: a copied state
    *  copies them). */
   private bindLeaves(p: Path, f: Frame, vars: Operand[], n: number, m: Meeting): void {
-    const shape = this.shapeParts;
     const ps: number[] = new Array(m.nl);
-    let np = 0;
     const env = f.env;
+    this.bound = 0;
+    this.boundParams = ps;
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
       if (!this.leaf(i, n, m.general)) {
@@ -250,26 +293,42 @@ export abstract class MergePoints extends SavedPaths {
         continue;
       }
       const a = m.vals[i]!;
-      let next: AVal = a;
-      if ((a.k === "v" || a.k === "o") && shape[j]! < ALIAS) {
-        const items = a.k === "v" ? a.obj.items : a.obj.fields;
-        for (let k = 0, c = shape[j + 1]!; k < c; k++)
-          if (shape[j + 2 + k] === HOLE) {
-            // (Past the items only where widening made a hole of a constant seen before.)
-            while (items.length < k) items.push(ZERO);
-            const r = this.param(p, items[k] ?? ZERO, m.general);
-            items[k] = r;
-            ps[np++] = (r as { o: number }).o;
-          }
-      } else if (a.k !== "v" && a.k !== "o") {
-        const r = this.param(p, a, m.general);
-        next = r;
-        ps[np++] = (r as { o: number }).o;
-      }
-      if (i >= n) j += segment(shape, j);
+      let next: AVal;
+      if (i < n) {
+        // (a green a general key does not fix: a run-time value)
+        next = this.param(p, a, true, SHAPE);
+        ps[this.bound++] = (next as { o: number }).o;
+      } else next = this.bindValue(p, a, j, m.general);
+      if (i >= n) j += segment(this.shapeParts, j);
       if (typeof v === "number") env[v] = f.code?.greens[v] ? plain(next) : next;
     }
     p.rg.b.setParams(p.out, ps);
+  }
+
+  /** The value `a` whose shape is at `shapeParts[j]` after the merge point: a leaf becomes a
+   *  parameter (appended to `boundParams`), a virtual's leaves become parameters in place. */
+  private bindValue(p: Path, a: AVal, j: number, general: boolean): AVal {
+    const shape = this.shapeParts;
+    const x = shape[j]!;
+    if (isLeafPart(x)) {
+      const r = this.param(p, a, general, x);
+      this.boundParams[this.bound++] = (r as { o: number }).o;
+      return r;
+    }
+    if (!isHead(x)) return a;
+    if (a.k === "v") {
+      const items = a.obj.items;
+      for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++) {
+        // (Past the items only where widening made a hole of a constant seen before.)
+        while (items.length < k) items.push(ZERO);
+        items[k] = this.bindValue(p, items[k] ?? ZERO, at, general) as Scalar;
+      }
+    } else if (a.k === "o" || a.k === "l") {
+      const items = contents(a);
+      for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++)
+        items[k] = this.bindValue(p, settledField(items[k] ?? ZERO), at, general) as Field;
+    }
+    return a;
   }
 
   /** The value of the position green at a merge point (see `region`); -1 where it is not a
@@ -292,19 +351,29 @@ export abstract class MergePoints extends SavedPaths {
    *  not holes, and for a general key the greens it does not fix (a pc computed at run time).
    *  (A general key forced the virtuals.) */
   protected leaves(vals: AVal[], n: number, general: boolean): AVal[] {
-    const shape = this.shapeParts;
     const leaves: AVal[] = [];
     for (let i = 0, j = 0; i < vals.length; i++) {
       if (!this.leaf(i, n, general)) continue;
-      const a = vals[i]!;
-      if (a.k !== "v" && a.k !== "o") leaves.push(a);
-      else if (shape[j]! < ALIAS)
-        for (let k = 0, m = shape[j + 1]!; k < m; k++)
-          if (shape[j + 2 + k] === HOLE)
-            leaves.push(a.k === "v" ? item(a.obj, k) : a.obj.fields[k]!);
-      if (i >= n) j += segment(shape, j);
+      if (i < n) leaves.push(vals[i]!);
+      else {
+        this.leavesOf(vals[i]!, j, leaves);
+        j += segment(this.shapeParts, j);
+      }
     }
     return leaves;
+  }
+
+  /** Appends the leaves of value `a`, whose shape is at `shapeParts[j]`, to `out`. */
+  private leavesOf(a: AVal, j: number, out: AVal[]): void {
+    const shape = this.shapeParts;
+    const x = shape[j]!;
+    if (isLeafPart(x)) out.push(a);
+    if (!isHead(x)) return;
+    for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++) {
+      const it =
+        a.k === "v" ? item(a.obj, k) : a.k === "o" || a.k === "l" ? (contents(a)[k] ?? ZERO) : ZERO;
+      this.leavesOf(settledField(it), at, out);
+    }
   }
 
   /** A green merge-point argument as a part of keys (`keys.ts`): a plain slot of compiled code
@@ -388,9 +457,10 @@ export abstract class MergePoints extends SavedPaths {
     return p.rg.keys.has(k);
   }
 
-  /** A new variable for leaf `a`, to be a parameter of a merge block; a red's known array
-   *  length stays unless the key is generalised. */
-  protected param(p: Path, a: AVal, general: boolean): Scalar {
+  /** A new variable for leaf `a` (whose shape is `x`), to be a parameter of a merge block; a
+   *  red's known array length stays unless the key is generalised, its known class where the
+   *  key keeps it. */
+  protected param(p: Path, a: AVal, general: boolean, x: number): Scalar {
     const type =
       a.k === "r"
         ? a.type
@@ -403,7 +473,10 @@ export abstract class MergePoints extends SavedPaths {
             : a.k === "o"
               ? "ref"
               : a.obj.type;
-    return red(p.rg.b.newVar(type), type, !general && a.k === "r" ? a.len : undefined);
+    const r = red(p.rg.b.newVar(type), type, !general && a.k === "r" ? a.len : undefined);
+    if (x >= CLASSED && !general && a.k === "r" && a.cls !== undefined)
+      return { k: "r", o: (r as { o: number }).o, type, cls: a.cls };
+    return r;
   }
 }
 
@@ -418,56 +491,4 @@ function partName(x: number): number | boolean | string {
   if (x === TRUE || x === FALSE) return x === TRUE;
   if (x >= CONSTANT) return `$o${x - CONSTANT}`;
   return x >= ARRAY ? `@${x - ARRAY}` : x;
-}
-
-/** The number of `items` but for the constant zeros they end with. */
-function unzeroed(items: Scalar[]): number {
-  let m = items.length;
-  while (m > 0) {
-    const it = items[m - 1]!;
-    if (it.k !== "c" || it.v !== 0) break;
-    m--;
-  }
-  return m;
-}
-
-/** The number of parts of the red's shape at `parts[j]`: a virtual's items follow it. */
-function segment(parts: number[], j: number): number {
-  const x = parts[j]!;
-  return x >= VIRTUAL && x < ALIAS ? 2 + parts[j + 1]! : 1;
-}
-
-/** The number of the red before red argument `i` (counted from `n`, the greens' count) that
- *  holds the virtual `vals[i]` holds; -1 if none does. */
-function sameVirtual(vals: AVal[], n: number, i: number): number {
-  const obj = (vals[i] as { obj: unknown }).obj;
-  for (let q = n; q < i; q++) {
-    const b = vals[q]!;
-    if ((b.k === "v" || b.k === "o") && b.obj === obj) return q - n;
-  }
-  return -1;
-}
-
-/** Widens the reds' shapes `shape[0..s)` in place to the least that covers `prev` too: a
- *  virtual's item constants they agree on stay, the others become holes. Returns the new end
- *  (a hole may lengthen a virtual's items). */
-function widen(prev: number[], shape: number[], s: number): number {
-  const out: number[] = [];
-  for (let i = 0, j = 0; j < s; i += segment(prev, i), j += segment(shape, j)) {
-    if (shape[j]! < VIRTUAL || shape[j]! >= ALIAS || prev[i] !== shape[j]) {
-      for (let k = 0; k < segment(shape, j); k++) out.push(shape[j + k]!);
-      continue;
-    }
-    const mp = prev[i + 1]!;
-    const m = shape[j + 1]!;
-    const items: number[] = [];
-    for (let k = 0; k < Math.max(m, mp); k++) {
-      const x = k < m ? shape[j + 2 + k]! : 0;
-      items.push(x === (k < mp ? prev[i + 2 + k]! : 0) ? x : HOLE);
-    }
-    while (items.at(-1) === 0) items.pop();
-    out.push(shape[j]!, items.length, ...items);
-  }
-  for (let k = 0; k < out.length; k++) shape[k] = out[k]!;
-  return out.length;
 }

@@ -63,6 +63,10 @@ export interface Policy {
   maxWork: number;
   /** Whether residual code charges fuel at merge points (only when a budget is set). */
   fuel: boolean;
+  /** Values a promotion's residual code tests inline before its exit: the first ones the run
+   *  showed at the same promotion (PyPy's guard_value and guard_class: a loop through a
+   *  promotion stays one loop; a site seeing more values exits for the rest). */
+  maxGuards: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -76,6 +80,7 @@ export const defaultPolicy: Policy = {
   maxResidualOps: 1_000_000,
   maxWork: 20_000_000,
   fuel: false,
+  maxGuards: 4,
 };
 
 /** Thrown when a bound of the policy is reached; the caller falls back to the interpreter. */

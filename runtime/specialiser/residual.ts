@@ -9,10 +9,10 @@
 import { classNamed, fieldOf } from "../ir/classes.ts";
 import { GraphBuilder } from "../ir/build.ts";
 import { OPS } from "../ir/ops.ts";
-import { zeroOf } from "../ir/containers.ts";
+import { elemOf, zeroOf } from "../ir/containers.ts";
 import type { Reg } from "../l3.ts";
 import { constantOf, shareConstants } from "../objects.ts";
-import type { Const, Graph, Module, ObjectData, Operand, Type } from "../ir/types.ts";
+import type { Const, Graph, ListType, Module, ObjectData, Operand, Type } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
@@ -26,11 +26,15 @@ import {
   isNull,
   item,
   konst,
+  settledField,
   type AVal,
+  type Field,
   type Scalar,
   type Virtual,
+  type VirtualList,
   type VirtualObject,
 } from "./value.ts";
+import { onVirtualList } from "./virtual-lists.ts";
 import {
   lengthOf,
   red,
@@ -53,6 +57,9 @@ export interface Residual {
   patterns: number[];
   /** Its blocks that raise, by message (see `sides`). */
   raises: Map<string, number>;
+  /** The objects whose classes its `class_of` variables hold (a promotion of one makes the
+   *  object's class known). */
+  classOf: Map<number, Scalar>;
 }
 
 export abstract class ResidualBuilder {
@@ -128,7 +135,14 @@ export abstract class ResidualBuilder {
   protected newResidual(name: string, ret: Type): Residual {
     const b = new GraphBuilder(name, ret);
     b.newBlock();
-    const r: Residual = { b, keys: new IntMap(), raises: new Map(), variants: [], patterns: [] };
+    const r: Residual = {
+      b,
+      keys: new IntMap(),
+      raises: new Map(),
+      variants: [],
+      patterns: [],
+      classOf: new Map(),
+    };
     this.residuals.push(r);
     return r;
   }
@@ -149,7 +163,7 @@ export abstract class ResidualBuilder {
   // --- values ---
 
   resolve(a: AVal): AVal {
-    if (a.k === "o") return a.obj.forced === undefined ? a : red(a.obj.forced, "ref", undefined);
+    if (a.k === "o" || a.k === "l") return settledField(a);
     return a.k === "v" ? (settled(a.obj) ?? a) : a;
   }
 
@@ -177,6 +191,8 @@ export abstract class ResidualBuilder {
         return this.force(p, a.obj);
       case "o":
         return this.forceObject(p, a.obj);
+      case "l":
+        return this.forceList(p, a.obj);
     }
   }
 
@@ -215,6 +231,23 @@ export abstract class ResidualBuilder {
       this.emit(p, "set_field", [o, this.operand(p, f)], undefined, imm);
     }
     return o;
+  }
+
+  /** Allocates a virtual list for real: a list of its length filled with the item type's zero,
+   *  and the stores of the items that are not (the virtuals among them forced in turn). */
+  protected forceList(p: Path, obj: VirtualList): number {
+    if (obj.forced !== undefined) return obj.forced;
+    this.stats.virtualsForced++;
+    const zero = zeroOf(elemOf(obj.type));
+    const n = constOperand(obj.items.length);
+    const l = this.emit(p, "new_list", [n, zero], obj.type, obj.type);
+    obj.forced = l;
+    for (let i = 0; i < obj.items.length; i++) {
+      const it = obj.items[i]!;
+      if ((it.k === "c" && (it.v === 0 || it.v === false)) || isNull(it)) continue;
+      this.emit(p, "list_set", [l, constOperand(i), this.operand(p, it)], undefined);
+    }
+    return l;
   }
 
   /** Allocates a virtual for real: the allocation and the stores of its non-zero items. */
@@ -287,9 +320,16 @@ export abstract class ResidualBuilder {
       case "set_field":
         this.setField(p, args[0]!, args[1]!, imm as string);
         return undefined;
-      case "class_of":
-        if (args[0]!.k === "o") return konst(args[0]!.obj.id);
-        break;
+      case "class_of": {
+        const a = this.resolve(args[0]!);
+        if (a.k === "o") return konst(a.obj.id);
+        if (a.k === "r" && a.cls !== undefined) return konst(a.cls);
+        const k = this.residual(p, name, [a], "i32")!;
+        if (a.k === "r" && typeof a.o === "number") p.rg.classOf.set((k as { o: number }).o, a);
+        return k;
+      }
+      case "new_list":
+        return this.newList(p, args[0]!, args[1]!, imm as ListType);
       case "array_len":
         return this.len(p, args[0]!);
       case "array_get":
@@ -300,7 +340,49 @@ export abstract class ResidualBuilder {
       case "new_array":
         return this.alloc(p, args[0]!, imm as "i32[]" | "u8[]");
     }
+    if (name.startsWith("list_")) {
+      const list = this.resolve(args[0]!);
+      if (list.k === "l") {
+        const done = onVirtualList(
+          list.obj,
+          name,
+          args[1],
+          args.length === 3
+            ? this.field(p, args[2]!)
+            : name === "list_push"
+              ? this.field(p, args[1]!)
+              : undefined,
+          this.fromConst(zeroOf(elemOf(list.obj.type))) as Field,
+          this.policy.maxVirtualLength,
+        );
+        if (done) {
+          this.stats.opsFolded++;
+          return done.value;
+        }
+      }
+    }
     return this.residual(p, name, args, type, imm);
+  }
+
+  /** `new_list`: a virtual list when its length is a constant the policy allows, every item the
+   *  filler (one value, shared, as `fill` shares it). */
+  protected newList(p: Path, n: AVal, filler: AVal, type: ListType): AVal {
+    if (n.k !== "c" || (n.v as number) < 0 || (n.v as number) > this.policy.maxVirtualLength)
+      return this.residual(p, "new_list", [n, filler], type, type)!;
+    this.stats.virtualsCreated++;
+    const item = this.field(p, filler);
+    return { k: "l", obj: { type, items: new Array<Field>(n.v as number).fill(item) } };
+  }
+
+  /** A value as a virtual's field or item holds it: a virtual object or list as it is, a typed
+   *  array made a run-time value first (a typed array's virtuals are one level deep). */
+  protected field(p: Path, v: AVal): Field {
+    const value = this.resolve(v);
+    if (value.k !== "v" && value.k !== "a") return value;
+    const type = value.k === "a" ? value.type : value.obj.type;
+    const len = lengthOf(value);
+    const o = this.operand(p, value);
+    return len === undefined ? { k: "r", o, type } : { k: "r", o, type, len };
   }
 
   // The object operations (issue 25): an object made here stays virtual, its fields abstract
@@ -400,7 +482,7 @@ export abstract class ResidualBuilder {
     const decl = classNamed(this.m, cls)!;
     this.stats.virtualsCreated++;
     // (zero, false or null: `zeroOf`, as L3 makes a new object's fields)
-    const fields = decl.fields.map((f) => this.fromConst(zeroOf(f.type)) as Scalar);
+    const fields = decl.fields.map((f) => this.fromConst(zeroOf(f.type)) as Field);
     return { k: "o", obj: { cls, id: decl.id, fields } };
   }
 
@@ -411,21 +493,14 @@ export abstract class ResidualBuilder {
     return this.residual(p, "get_field", [obj], type, imm)!;
   }
 
-  /** `set_field`: a virtual's field takes the value; a value that is itself virtual is made
-   *  real first (a virtual object's fields are scalars). */
+  /** `set_field`: a virtual's field takes the value (a virtual stays one: they nest). */
   protected setField(p: Path, a: AVal, v: AVal, imm: string): void {
     const obj = this.resolve(a);
     if (obj.k !== "o") {
       this.residual(p, "set_field", [obj, v], undefined, imm);
       return;
     }
-    let value = this.resolve(v);
-    if (value.k === "o" || value.k === "v" || value.k === "a") {
-      const type: Type = value.k === "o" ? "ref" : value.k === "a" ? value.type : value.obj.type;
-      const len = lengthOf(value);
-      value = { k: "r", o: this.operand(p, value), type, ...(len === undefined ? {} : { len }) };
-    }
-    obj.obj.fields[fieldOf(this.m, imm)!.index] = value as Scalar;
+    obj.obj.fields[fieldOf(this.m, imm)!.index] = this.field(p, v);
   }
 
   /** `ref_eq`: a virtual is itself and nothing else (nothing made at run time can be an
@@ -433,7 +508,8 @@ export abstract class ResidualBuilder {
   protected sameObject(p: Path, a: AVal, b: AVal): AVal {
     const x = this.resolve(a);
     const y = this.resolve(b);
-    if (x.k === "o" || y.k === "o") return konst(x.k === "o" && y.k === "o" && x.obj === y.obj);
+    if (x.k === "o" || y.k === "o" || x.k === "l" || y.k === "l")
+      return konst((x.k === "o" || x.k === "l") && x.k === y.k && x.obj === y.obj);
     if (isNull(x) && isNull(y)) return konst(true);
     const [cx, cy] = [constantIndex(x), constantIndex(y)];
     if (cx !== undefined && (cy !== undefined || isNull(y))) return konst(cx === cy);

@@ -15,12 +15,15 @@ import { SpecialisationLimit } from "./policy.ts";
 import {
   allItems,
   constantIndex,
+  contents,
   konst,
+  settledField,
   type AVal,
+  type Field,
   type Scalar,
   type Virtual,
-  type VirtualObject,
 } from "./value.ts";
+import type { Reg } from "../l3.ts";
 import {
   copyFrames,
   frameWith,
@@ -30,6 +33,7 @@ import {
   only,
   rebind,
   red,
+  withClass,
   redLeaves,
   redOperand,
   settledSlot,
@@ -52,9 +56,12 @@ export interface Saved {
   dst: number;
   /** The graph the path was saved from (the continuation's name and return type). */
   out: Residual;
-  /** The graph made to go on, by value (0 but for promotions). */
   /** The graph made for each value (an integer, or a promoted object: by identity). */
   made: Map<unknown, string>;
+  /** For `promote`: where in the interpreter's graphs the promotion is (see `seenAt`), and the
+   *  leaf whose class the promoted value is, if it is one (-1: none). */
+  site: string;
+  classOf: number;
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
@@ -71,6 +78,9 @@ export abstract class SavedPaths extends Control {
   /** Exit status by the compile-time part of the saved state: equal states share their
    *  continuations, so a loop through a promotion needs one per value, not per trip. */
   protected savedKeys = new Map<string, number>();
+  /** Per promotion in the interpreter's graphs (`graph:block:op`), the values the run showed
+   *  there, first first: residual code made after tests them inline (`guard`). */
+  protected seenAt = new Map<string, unknown[]>();
 
   /** Specialises the path `start` makes in a new residual graph (`engine.ts`). */
   protected abstract specialiseNew(name: string, ret: Type, start: (rg: Residual) => Path): Graph[];
@@ -83,17 +93,50 @@ export abstract class SavedPaths extends Control {
     a = this.resolve(a);
     this.stats.promotions++;
     // (an object made here, or a constant one, is itself: known already)
-    if (a.k === "c" || a.k === "o" || constantIndex(a) !== undefined) {
+    if (a.k === "c" || a.k === "o" || a.k === "l" || constantIndex(a) !== undefined) {
       this.assign(p.frames, dst, a);
       return true;
     }
     this.generic(p.frames);
+    const top = p.frames.at(-1)!;
+    const site = `${top.g.name}:${top.block}:${top.op}`;
+    // The object whose class this is, if it is a class: known on each path that goes on.
+    const object = a.k === "r" && typeof a.o === "number" ? p.rg.classOf.get(a.o) : undefined;
+    const seen = a.k === "r" && a.type !== "bool" ? this.seenAt.get(site) : undefined;
+    for (const v of seen?.slice(0, this.policy.maxGuards) ?? []) this.guard(p, a, v, dst, object);
     const frames = liveFrames(copyFrames(p.frames, this.frozen));
     // The promoted value is live here, but the continuation writes it.
     frames.at(-1)!.env[dst] = undefined!;
-    const status = this.save("promote", frames, p, dst);
+    const leaves = redLeaves(frames);
+    const classOf =
+      object?.k === "r" ? leaves.findIndex((l) => l.k === "r" && l.o === object.o) : -1;
+    const key = `${this.savedKey("promote", frames, dst)}|${site}|${classOf}`;
+    const status = this.save("promote", frames, p, dst, key, leaves, site, classOf);
     this.exitTo(p.rg, p.out, status, this.operand(p, a), frames);
     return false;
+  }
+
+  /** A test of promoted value `a` against `v`, a value the run showed at the same promotion:
+   *  the path where they are equal goes on with `v` (and the object whose class it is, if it
+   *  is one, of that class), the other continues at the residual code's next test or exit. */
+  private guard(p: Path, a: AVal, v: unknown, dst: number, object: Scalar | undefined): void {
+    const value = typeof v === "object" ? this.promoted(v as object) : konst(v as number);
+    const cond = this.op(p, typeof v === "object" ? "ref_eq" : "int_eq", [a, value], "bool")!;
+    const yes = p.rg.b.newBlock();
+    const no = p.rg.b.newBlock();
+    const to = (block: number) => ({ block, args: [] as Operand[] });
+    p.rg.b.terminate(p.out, {
+      k: "branch",
+      cond: this.operand(p, cond),
+      then: to(yes),
+      else: to(no),
+    });
+    this.stats.guards++;
+    const frames = copyFrames(p.frames, this.frozen);
+    this.assign(frames, dst, value);
+    if (object?.k === "r" && typeof v === "number") withClass(frames, object, v);
+    this.work.push({ rg: p.rg, frames, out: yes, splits: p.splits + 1 });
+    p.out = no;
   }
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
@@ -114,11 +157,14 @@ export abstract class SavedPaths extends Control {
     dst = -1,
     key = this.savedKey(kind, frames, dst),
     leaves?: AVal[],
+    site = "",
+    classOf = -1,
   ): number {
     let status = this.savedKeys.get(key);
     if (status === undefined) {
       leaves ??= redLeaves(frames);
-      status = this.saved.push({ kind, frames, leaves, dst, out: p.rg, made: new Map() }) - 1;
+      const made = new Map();
+      status = this.saved.push({ kind, frames, leaves, dst, out: p.rg, made, site, classOf }) - 1;
       this.savedKeys.set(key, status);
     }
     return status;
@@ -163,15 +209,19 @@ export abstract class SavedPaths extends Control {
     // A constant operand (null, a constant object) is no leaf of the state: its value is the key's.
     if (s.k === "r" && typeof s.o !== "number")
       return s.o.k === "null" ? "null" : s.o.k === "obj" ? `$o${s.o.v}` : `=${String(s.o.v)}`;
+    if (s.k === "o" || s.k === "l") {
+      const a = settledField(s);
+      if (a.k !== s.k) return this.slotKey(a, ids);
+    }
     const o = s.k === "r" ? s.o : s.obj;
     const i = ids.get(o);
     if (i !== undefined) return `#${i}`;
     ids.set(o, ids.size);
-    if (s.k === "r") return s.len === undefined ? "_" : `_#${s.len}`;
+    if (s.k === "r")
+      return (s.len === undefined ? "_" : `_#${s.len}`) + (s.cls === undefined ? "" : `:${s.cls}`);
     if (s.k === "o")
-      return s.obj.forced !== undefined
-        ? "_"
-        : `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}}`;
+      return `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}}`;
+    if (s.k === "l") return `<${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}>`;
     return `[${allItems(s.obj)
       .map((it) => this.slotKey(it, ids))
       .join(" ")}]`;
@@ -202,7 +252,18 @@ export abstract class SavedPaths extends Control {
     const base = c.out.b.g.name.split("$")[0];
     const which = typeof v === "object" ? `o${c.made.size}` : v < 0 ? `m${-v}` : String(v); // (an object: its count)
     const name = perValue ? `${base}$c${status}_${which}` : `${base}$t${status}`;
-    const graphs = this.specialiseFrom(c, name, v);
+    // (seen before it is specialised: the continuation's own loop tests it inline)
+    const seen = perValue ? (this.seenAt.get(c.site) ?? []) : [];
+    if (perValue) this.seenAt.set(c.site, seen);
+    const fresh = !seen.includes(v);
+    if (fresh) seen.push(v);
+    let graphs: Graph[];
+    try {
+      graphs = this.specialiseFrom(c, name, v);
+    } catch (e) {
+      if (fresh) seen.splice(seen.indexOf(v), 1);
+      throw e;
+    }
     c.made.set(at, name);
     this.stats[perValue ? "promotionMisses" : "bridges"]++;
     return { name, graphs, perValue };
@@ -213,9 +274,11 @@ export abstract class SavedPaths extends Control {
   protected specialiseFrom(c: Saved, name: string, v: number): Graph[] {
     return this.specialiseNew(name, c.out.b.g.ret, (rg) => {
       const frames = copyFrames(c.frames, this.frozen);
-      const params = c.leaves.map((l) => {
+      const params = c.leaves.map((l, i) => {
         const type = leafType(l);
-        return red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
+        const r = red(rg.b.addParam(0, type), type, l.k === "r" ? l.len : undefined);
+        // (the object whose class was promoted is of that class)
+        return i === c.classOf && typeof v === "number" ? { ...r, cls: v } : r;
       });
       rebind(frames, c.leaves, params);
       if (c.kind === "promote")
@@ -244,15 +307,24 @@ export abstract class SavedPaths extends Control {
     const leaf = new Map<Operand, (typeof values)[number]>();
     c.leaves.forEach((l, i) => l.k === "r" && leaf.set(l.o, values[i]!));
     const arrays = new Map<Virtual, Int32Array | Uint8Array>();
-    // A virtual object as the interpreter's graphs on L3 hold one (`L3Object`), made once each.
-    const objects = new Map<VirtualObject, { cls: number; fields: unknown[] }>();
-    const objectOf = (obj: VirtualObject) => {
-      let o = objects.get(obj);
-      if (!o) {
-        objects.set(obj, (o = { cls: obj.id, fields: [] }));
-        o.fields = obj.fields.map((f: Scalar) => (f.k === "c" ? f.v : runTime(f)));
+    // A virtual object or list as the interpreter's graphs on L3 hold one (`L3Object`, an
+    // array), made once each (sharing and cycles kept), what it holds made in turn.
+    const made = new Map<object, Reg>();
+    const nested = (a: Field): Reg => {
+      const s = settledField(a);
+      if (s.k === "c") return s.v;
+      if (s.k === "r") {
+        const x = runTime(s);
+        if (x === undefined) throw new Error("a run-time value that is no leaf of the state");
+        return x as Reg;
       }
-      return o;
+      const done = made.get(s.obj);
+      if (done !== undefined) return done;
+      const items: Reg[] = [];
+      const it: Reg = s.k === "o" ? { cls: s.obj.id, fields: items } : items;
+      made.set(s.obj, it);
+      for (const f of contents(s)) items.push(nested(f));
+      return it;
     };
     // A run-time value: a leaf's, or a constant operand's (null, a constant object).
     const constants = constantsOf(this.out);
@@ -289,7 +361,7 @@ export abstract class SavedPaths extends Control {
         return x as (typeof values)[number];
       }
       if (a.k === "c") return a.v;
-      if (a.k === "o") return objectOf(a.obj) as unknown as number; // (an L3 object)
+      if (a.k === "o" || a.k === "l") return nested(a) as unknown as number; // (an L3 object or list)
       let arr = arrays.get(a.obj);
       if (!arr) {
         const items = allItems(a.obj).map((it) => Number(scalar(it)));
@@ -343,8 +415,7 @@ export abstract class SavedPaths extends Control {
     const reds: AVal[] = [];
     for (let i = n; i < vars.length; i++) {
       const a = this.argument(f, vars[i]!);
-      if (a.k === "v") this.force(p, a.obj);
-      if (a.k === "o") this.forceObject(p, a.obj);
+      if (a.k === "v" || a.k === "o" || a.k === "l") this.operand(p, a);
       reds.push(this.resolve(a));
     }
     // (A virtual forced is a red leaf now, not its items.)

@@ -18,6 +18,8 @@ export interface SpecStats {
   promotions: number;
   /** Continuations made for a run-time value at a promotion not seen before. */
   promotionMisses: number;
+  /** Tests of a promoted value against one the run showed there before, in residual code. */
+  guards: number;
   /** Tiers: graphs made from a hot merge point's state (entries), exits made where a region
    *  ends (at a merge point the first tier had not found warm), and graphs made to go on from
    *  such an exit once it was hot (bridges). */
@@ -41,6 +43,7 @@ export function newStats(): SpecStats {
     graphs: 0,
     promotions: 0,
     promotionMisses: 0,
+    guards: 0,
     tierEntries: 0,
     regionExits: 0,
     bridges: 0,

@@ -6,14 +6,24 @@
 //! - `a`: a compile-time-known immutable array (the bytecode): reads at constant indexes fold;
 //! - `v`: a virtual array: an allocation not done yet, whose items are abstract scalars;
 //! - `o`: a virtual object: an allocation not done yet, its class and its fields' abstract
-//!   scalars (an object stored into a field is made real first: one level, as an array's items).
+//!   values;
+//! - `l`: a virtual list: an allocation not done yet, its items' abstract values (PyPy's
+//!   virtual lists: a frame's stack of boxed values costs nothing while it does not escape).
+//!
+//! Virtual objects and lists nest: a field or an item may be another virtual (a frame holding a
+//! stack holding boxes), and two may share one (aliasing is kept: it is one allocation). Forcing
+//! one forces what it holds. Typed arrays are one level: their items are scalars, and one
+//! stored into a field is made real first.
 
-import { NULL, type Operand, type Type } from "../ir/types.ts";
+import type { ListType, Operand, Type } from "../ir/types.ts";
+import { NULL } from "../ir/types.ts";
 
 /** `len`: for a run-time array, its length when it is known at compile time (a forced virtual,
- *  an allocation of a constant length), so that bounds checks fold. */
+ *  an allocation of a constant length), so that bounds checks fold. `cls`: for a run-time
+ *  object, its class's id when it is known (a promoted class: PyPy's known class of a box),
+ *  so that class tests fold and a merge point keeps it. */
 export type Scalar =
-  { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type; len?: number };
+  { k: "c"; v: number | boolean } | { k: "r"; o: Operand; type: Type; len?: number; cls?: number };
 
 /** `items` are its first items; the rest, up to `length`, are the constant 0 (never written:
  *  the unused end of a stack costs nothing at merge points, nor a tape's). */
@@ -29,20 +39,49 @@ export interface VirtualObject {
   /** The class's name and id (`ClassDecl`). */
   cls: string;
   id: number;
-  fields: Scalar[];
+  fields: Field[];
   forced?: number;
 }
 
+/** A virtual list: its type and items (its length is theirs); `forced` as an object's. */
+export interface VirtualList {
+  type: ListType;
+  items: Field[];
+  forced?: number;
+}
+
+/** What a virtual object's field or a virtual list's item holds: a scalar, or a virtual. */
+export type Field = Scalar | { k: "o"; obj: VirtualObject } | { k: "l"; obj: VirtualList };
+
+/** A virtual object or list: what nests (`Field`). */
+export type Nested = Field & { k: "o" | "l" };
+
 export type AVal =
-  | Scalar
+  | Field
   | { k: "a"; arr: Int32Array | Uint8Array; type: "i32[]" | "u8[]" }
-  | { k: "v"; obj: Virtual }
-  | { k: "o"; obj: VirtualObject };
+  | { k: "v"; obj: Virtual };
+
+/** What a virtual object or list holds: its fields, its items. */
+export function contents(a: Nested): Field[] {
+  return a.k === "o" ? a.obj.fields : a.obj.items;
+}
+
+/** A nested virtual as what it now is: the run-time reference it was forced into, or itself. */
+export function settledField(a: Field): Field {
+  if (a.k === "o" || a.k === "l") {
+    const forced = a.obj.forced;
+    // (an object's class stays known)
+    if (forced !== undefined)
+      return a.k === "o"
+        ? { k: "r", o: forced, type: "ref", cls: a.obj.id }
+        : { k: "r", o: forced, type: a.obj.type };
+  }
+  return a;
+}
 
 export const konst = (v: number | boolean): AVal & Scalar => ({ k: "c", v });
 
-/** The null reference. Objects are run-time values in this step of issue 25 (none is virtual
- *  yet), so null is a red held in a constant operand. */
+/** The null reference: a red held in a constant operand. */
 export const NULL_REF: Scalar = { k: "r", o: NULL, type: "ref" };
 
 /** A module's constant object, list or map (`Module.objects`): a red held in a constant
