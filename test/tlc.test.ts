@@ -11,7 +11,8 @@ import { backends, runProgram } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs } from "../generator/language.ts";
 import { printGraph, printModule } from "../runtime/ir/print.ts";
-import type { Graph } from "../runtime/ir/types.ts";
+import type { Graph, Op } from "../runtime/ir/types.ts";
+import { successors } from "../runtime/ir/walk.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 import { Program } from "../runtime/jit.ts";
 import { graphsOf } from "../generator/language.ts";
@@ -40,8 +41,11 @@ describe("TLC's assembler", () => {
   });
 });
 
-/** The residual graphs `pe` makes for a program (continuations included), as text. */
-async function residual(file: string, arg: number): Promise<{ text: string; value: number }> {
+/** The residual graphs `pe` makes for a program (continuations included), and as text. */
+async function residual(
+  file: string,
+  arg: number,
+): Promise<{ text: string; value: number; graphs: Graph[] }> {
   const code = load(readFileSync(root + file, "utf8"));
   const graphs: Graph[] = [];
   const jit = new Program(graphsOf(tlc), tlc.entry, code, {
@@ -52,7 +56,27 @@ async function residual(file: string, arg: number): Promise<{ text: string; valu
   });
   const s = jit.run(arg);
   if (s.k !== "return") throw new Error(JSON.stringify(s));
-  return { text: graphs.map(printGraph).join("\n"), value: s.value as number };
+  return { text: graphs.map(printGraph).join("\n"), value: s.value as number, graphs };
+}
+
+/** The blocks of `g` on a cycle: its loops' bodies. */
+function loopBlocks(g: Graph): number[] {
+  const onCycle = (b: number) => {
+    const seen = new Set<number>();
+    const todo = successors(g.blocks[b]!.term);
+    while (todo.length) {
+      const x = todo.pop()!;
+      if (x === b) return true;
+      if (!seen.has(x)) (seen.add(x), todo.push(...successors(g.blocks[x]!.term)));
+    }
+    return false;
+  };
+  return g.blocks.map((_, b) => b).filter(onCycle);
+}
+
+/** The operations of the loops of a program's residual graphs. */
+function loopOps(graphs: Graph[]): Op[] {
+  return graphs.flatMap((g) => loopBlocks(g).flatMap((b) => g.blocks[b]!.ops));
 }
 
 describe("TLC specialised", () => {
@@ -62,6 +86,39 @@ describe("TLC specialised", () => {
     // the pool is made before the run (`readPool`, the descriptor's constants) and is a
     // constant: no map is made, filled or read at run time
     for (const op of ["new_map", "map_set", "map_get", "map_has"]) expect(r.text).not.toContain(op);
+  });
+
+  it("a loop summing boxed integers has no allocation, no class test and no stack", async () => {
+    const r = await residual("interpreters/programs/sum.tlc", 100);
+    expect(r.value).toBe(4950);
+    // The boxes (IntObj), the frame and its stack are virtual in the loop: what is left is
+    // the two additions, n's value (n's class was promoted once, before the loop) and the test.
+    const ops = loopOps(r.graphs).map((o) => o.op);
+    expect(ops.length).toBeGreaterThan(0);
+    expect(ops.filter((op) => /^(new_|list_|map_|class_of|set_field)/.test(op))).toEqual([]);
+    const loop = r.graphs.find((g) => loopBlocks(g).length)!;
+    await expect(printGraph(loop)).toMatchFileSnapshot("golden/residual/sum.tlc.ir");
+  });
+
+  it("a polymorphic SEND site has one class guard per class seen", async () => {
+    const r = await residual("interpreters/programs/poly.tlc", 10);
+    expect(r.value).toBe(55);
+    // The items' classes are promoted (`promote(this.cls)`): in a loop, an item's class object
+    // is tested against each class the run had shown there when the loop was made, once each
+    // (the loop made after B's first item tests A's and B's).
+    const counts = r.graphs.flatMap((g) => {
+      const guards = loopOps([g]).filter(
+        (o) => o.op === "ref_eq" && typeof o.args[1] === "object" && o.args[1].k === "obj",
+      );
+      const pairs = guards.map((o) => `${String(o.args[0])}=${JSON.stringify(o.args[1])}`);
+      expect(new Set(pairs).size).toBe(pairs.length);
+      const perValue = new Map<unknown, number>();
+      for (const o of guards) perValue.set(o.args[0], (perValue.get(o.args[0]) ?? 0) + 1);
+      return [...perValue.values()];
+    });
+    expect(Math.max(...counts)).toBe(2);
+    // and no method is looked up at run time
+    for (const op of ["map_get", "map_has"]) expect(r.text).not.toContain(op);
   });
 
   it("gives what interp gives, with the classes of many instances promoted", async () => {

@@ -250,7 +250,7 @@ export abstract class Control extends ResidualBuilder {
       const frames = copyFrames(p.frames, this.frozen, seen, liveIn(p.frames.at(-1)!.g, block));
       const copies = args.map((a) => copySlot(a, this.frozen, seen));
       this.jump(frames.at(-1)!, block, copies);
-      this.work.push({ rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1 });
+      this.work.push({ rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1, at: p.at });
     }
     if (this.work.length > this.policy.maxPaths)
       throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);

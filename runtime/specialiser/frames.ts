@@ -54,6 +54,9 @@ export interface Path {
   out: number;
   /** Red branches the path has taken since its last merge point. */
   splits: number;
+  /** The position (its number, `merge-point.ts`) of the last merge point the path passed, if
+   *  any: where in the program it is, which names its promotions' sites (`seenAt`). */
+  at?: number;
   /** A path that starts at a merge point (a tier's entry or bridge): that first merge point
    *  is in the region whatever the first tier's counters say. */
   fresh?: boolean;

@@ -36,6 +36,10 @@ export const CONSTANT = 2 ** 40;
 /** A run-time reference whose class is known (promoted): `CLASSED + ` the class's id. A leaf,
  *  as HOLE is, whose parameter keeps the class. */
 export const CLASSED = 2 ** 41;
+/** A run-time reference met before in the same key (one variable in two places: after the
+ *  merge point it is one parameter): `REPEAT + ` the number of its leaf, reds' leaves counted from 0
+ *  in the order the key meets them. */
+export const REPEAT = 2 ** 42;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest

@@ -8,6 +8,7 @@
 //! here where its region does (`region`, `entered`): in an exit the first tier takes over.
 
 import { objectsNotYet } from "../ir/ops.ts";
+import { isReference } from "../ir/containers.ts";
 import type { Operand } from "../ir/types.ts";
 import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
 import {
@@ -23,6 +24,7 @@ import {
   NULL_PART,
   OBJECT,
   Parts,
+  REPEAT,
   SHAPE,
   TRUE,
   UNKNOWN,
@@ -96,8 +98,13 @@ export abstract class MergePoints extends SavedPaths {
    *  while its leaves are bound: the parameters made. */
   private leafCount = 0;
   private virtualsMet: object[] = [];
+  /** The number of the leaf of each run-time variable met so far (see `REPEAT`). */
+  private leafOf = new Map<number, number>();
   private bound = 0;
   private boundParams: number[] = [];
+  /** The values the reds' leaves are bound to, by leaf number (see `REPEAT`). */
+  private boundLeaves: AVal[] = [];
+  private boundCount = 0;
   protected positionParts: number[] = [];
   /** The merge point being met (see `Meeting`). */
   private meeting: Meeting = {
@@ -131,6 +138,7 @@ export abstract class MergePoints extends SavedPaths {
     const m = this.meeting;
     this.gather(p, f, vars, n, m);
     this.chooseKey(p, f, vars, n, m);
+    p.at = m.position;
     const operands: Operand[] = new Array(m.nl);
     for (let i = 0; i < m.nl; i++) {
       const a = m.leaves[i]!;
@@ -168,6 +176,7 @@ export abstract class MergePoints extends SavedPaths {
     let s = 0;
     this.leafCount = 0;
     this.virtualsMet.length = 0;
+    this.leafOf.clear();
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
         const x = (known[i] = this.known(f, vars[i]!));
@@ -214,20 +223,66 @@ export abstract class MergePoints extends SavedPaths {
       for (let j = 0; j < k; j++) s = this.shapeOf(settledField(items[j]!), false, s, leaves);
       return s;
     }
-    if (a.k === "r" && a.cls !== undefined && typeof a.o === "number") shape[s++] = CLASSED + a.cls;
-    else if (top) shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
-    else if (a.k === "c") {
+    if (!top && a.k === "c") {
       shape[s++] = part(a.v);
       return s;
-    } else if (isNull(a)) {
+    }
+    if (!top && isNull(a)) {
       shape[s++] = NULL_PART;
       return s;
-    } else if (constantIndex(a) !== undefined) {
+    }
+    if (!top && constantIndex(a) !== undefined) {
       shape[s++] = CONSTANT + constantIndex(a)!;
       return s;
-    } else shape[s++] = HOLE;
+    }
+    // A run-time value: a leaf, or a reference met before (one object, one parameter: what is
+    // known of it, its class, holds in both places).
+    if (a.k === "r" && typeof a.o === "number" && isReference(a.type)) {
+      const seen = this.leafOf.get(a.o);
+      if (seen !== undefined) {
+        shape[s++] = REPEAT + seen;
+        return s;
+      }
+      this.leafOf.set(a.o, this.leafCount);
+    }
+    if (a.k === "r" && a.cls !== undefined && typeof a.o === "number") shape[s++] = CLASSED + a.cls;
+    else if (top) shape[s++] = SHAPE + (a.k === "r" && a.len !== undefined ? a.len + 1 : 0);
+    else shape[s++] = HOLE;
     leaves[this.leafCount++] = a;
     return s;
+  }
+
+  /** Numbers the leaves of a widened shape again (`shapeParts`, the reds' values `vals`): a
+   *  run-time value met before is `REPEAT + ` its leaf's number, the others leaves. */
+  private repeats(vals: AVal[], n: number): void {
+    this.leafOf.clear();
+    this.leafCount = 0;
+    for (let i = n, j = 0; i < vals.length; j += segment(this.shapeParts, j), i++)
+      this.repeatsIn(vals[i]!, j, true);
+  }
+
+  private repeatsIn(a: AVal, j: number, top: boolean): void {
+    const shape = this.shapeParts;
+    const x = shape[j]!;
+    if (x >= REPEAT || isLeafPart(x)) {
+      if (a.k === "r" && typeof a.o === "number" && isReference(a.type)) {
+        const seen = this.leafOf.get(a.o);
+        if (seen !== undefined) {
+          shape[j] = REPEAT + seen;
+          return;
+        }
+        this.leafOf.set(a.o, this.leafCount);
+      }
+      if (x >= REPEAT) shape[j] = top ? SHAPE : HOLE;
+      this.leafCount++;
+      return;
+    }
+    if (!isHead(x)) return;
+    for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++) {
+      const it =
+        a.k === "v" ? item(a.obj, k) : a.k === "o" || a.k === "l" ? (contents(a)[k] ?? ZERO) : ZERO;
+      this.repeatsIn(settledField(it), at, false);
+    }
   }
 
   /** The key of the state `gather` found, counted at its position: as it is, or past
@@ -241,6 +296,7 @@ export abstract class MergePoints extends SavedPaths {
     m.key = m.general ? this.generalKey(position) : this.key(n, m.s);
     if (!m.general && mustGeneralise(this.policy, variants) && !this.made(p, m.key)) {
       m.s = widen(this.pattern(p.rg.patterns[position]!, n), this.shapeParts, m.s);
+      this.repeats(m.vals, n);
       m.leaves = this.leaves(m.vals, n, false);
       m.nl = m.leaves.length;
       m.general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
@@ -252,10 +308,9 @@ export abstract class MergePoints extends SavedPaths {
     for (const a of this.arguments(f, vars))
       if (a.k === "v" || a.k === "o" || a.k === "l") this.operand(p, a);
     m.vals = this.arguments(f, vars);
-    // (the reds' shapes again, every one a run-time value now)
-    this.virtualsMet.length = 0;
+    // (The reds' shapes again: every one a leaf of its own now, as the general key fixes none.)
     m.s = 0;
-    for (let i = n; i < vars.length; i++) m.s = this.shapeOf(m.vals[i]!, true, m.s, []);
+    for (let i = n; i < vars.length; i++) this.shapeParts[m.s++] = SHAPE;
     m.leaves = this.leaves(m.vals, n, true);
     m.nl = m.leaves.length;
   }
@@ -285,6 +340,7 @@ export abstract class MergePoints extends SavedPaths {
     const env = f.env;
     this.bound = 0;
     this.boundParams = ps;
+    this.boundCount = 0;
     for (let i = 0, j = 0; i < vars.length; i++) {
       const v = vars[i]!;
       if (!this.leaf(i, n, m.general)) {
@@ -310,9 +366,11 @@ export abstract class MergePoints extends SavedPaths {
   private bindValue(p: Path, a: AVal, j: number, general: boolean): AVal {
     const shape = this.shapeParts;
     const x = shape[j]!;
+    if (x >= REPEAT) return this.boundLeaves[x - REPEAT]!;
     if (isLeafPart(x)) {
       const r = this.param(p, a, general, x);
       this.boundParams[this.bound++] = (r as { o: number }).o;
+      this.boundLeaves[this.boundCount++] = r;
       return r;
     }
     if (!isHead(x)) return a;

@@ -58,10 +58,12 @@ export interface Saved {
   out: Residual;
   /** The graph made for each value (an integer, or a promoted object: by identity). */
   made: Map<unknown, string>;
-  /** For `promote`: where in the interpreter's graphs the promotion is (see `seenAt`), and the
-   *  leaf whose class the promoted value is, if it is one (-1: none). */
+  /** For `promote`: where the promotion is (see `seenAt`), and the leaf whose class the
+   *  promoted value is, if it is one (-1: none). */
   site: string;
   classOf: number;
+  /** The path's position (`Path.at`). */
+  at: number | undefined;
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
@@ -78,8 +80,9 @@ export abstract class SavedPaths extends Control {
   /** Exit status by the compile-time part of the saved state: equal states share their
    *  continuations, so a loop through a promotion needs one per value, not per trip. */
   protected savedKeys = new Map<string, number>();
-  /** Per promotion in the interpreter's graphs (`graph:block:op`), the values the run showed
-   *  there, first first: residual code made after tests them inline (`guard`). */
+  /** Per promotion site (the program's position, then the promotion's in the interpreter's
+   *  graphs: `position|graph:block:op`), the values the run showed there, first first: residual
+   *  code made after tests them inline (`guard`). */
   protected seenAt = new Map<string, unknown[]>();
 
   /** Specialises the path `start` makes in a new residual graph (`engine.ts`). */
@@ -99,7 +102,8 @@ export abstract class SavedPaths extends Control {
     }
     this.generic(p.frames);
     const top = p.frames.at(-1)!;
-    const site = `${top.g.name}:${top.block}:${top.op}`;
+    // (the program's position too: one promotion of the interpreter serves every instruction)
+    const site = `${p.at ?? -1}|${top.g.name}:${top.block}:${top.op}`;
     // The object whose class this is, if it is a class: known on each path that goes on.
     const object = a.k === "r" && typeof a.o === "number" ? p.rg.classOf.get(a.o) : undefined;
     const seen = a.k === "r" && a.type !== "bool" ? this.seenAt.get(site) : undefined;
@@ -135,7 +139,7 @@ export abstract class SavedPaths extends Control {
     const frames = copyFrames(p.frames, this.frozen);
     this.assign(frames, dst, value);
     if (object?.k === "r" && typeof v === "number") withClass(frames, object, v);
-    this.work.push({ rg: p.rg, frames, out: yes, splits: p.splits + 1 });
+    this.work.push({ rg: p.rg, frames, out: yes, splits: p.splits + 1, at: p.at });
     p.out = no;
   }
 
@@ -164,7 +168,9 @@ export abstract class SavedPaths extends Control {
     if (status === undefined) {
       leaves ??= redLeaves(frames);
       const made = new Map();
-      status = this.saved.push({ kind, frames, leaves, dst, out: p.rg, made, site, classOf }) - 1;
+      const at = p.at;
+      status =
+        this.saved.push({ kind, frames, leaves, dst, out: p.rg, made, site, classOf, at }) - 1;
       this.savedKeys.set(key, status);
     }
     return status;
@@ -283,7 +289,7 @@ export abstract class SavedPaths extends Control {
       rebind(frames, c.leaves, params);
       if (c.kind === "promote")
         this.assign(frames, c.dst, typeof v === "object" ? this.promoted(v) : konst(v));
-      const path: Path = { rg, frames, out: 0, splits: 0 };
+      const path: Path = { rg, frames, out: 0, splits: 0, at: c.at };
       if (c.kind === "tier") path.fresh = true;
       return path;
     });

@@ -3,10 +3,22 @@
 //! `CLASSED` with a reference's known class). A virtual is a segment: its head (`VIRTUAL`,
 //! `LIST`, `OBJECT`), the number m of items that follow, and the shape of each item: a
 //! constant's part, `NULL_PART`, `CONSTANT + i`, a run-time value (`HOLE`, or `CLASSED`), a
-//! virtual held by the first (`ALIAS`), or a nested virtual's own segment. Here: reading
+//! virtual held by the first (`ALIAS`), a run-time value held by the first (`REPEAT`), or a
+//! nested virtual's own segment. Here: reading
 //! segments, and widening one shape to cover another. No engine state: plain functions.
 
-import { ALIAS, CLASSED, CONSTANT, GENERAL, HOLE, LIST, OBJECT, SHAPE, VIRTUAL } from "./keys.ts";
+import {
+  ALIAS,
+  CLASSED,
+  CONSTANT,
+  GENERAL,
+  HOLE,
+  LIST,
+  OBJECT,
+  REPEAT,
+  SHAPE,
+  VIRTUAL,
+} from "./keys.ts";
 import type { Field } from "./value.ts";
 
 /** Whether part `x` heads a virtual's segment. */
@@ -16,7 +28,7 @@ export function isHead(x: number): boolean {
 
 /** Whether part `x` stands for a run-time value of the state (a leaf of the key). */
 export function isLeafPart(x: number): boolean {
-  return x === HOLE || (x >= SHAPE && x < GENERAL) || x >= CLASSED;
+  return x === HOLE || (x >= SHAPE && x < GENERAL) || (x >= CLASSED && x < REPEAT);
 }
 
 /** Whether part `x` is an item's scalar shape: a constant, null, a constant object, a hole. */
