@@ -132,7 +132,7 @@ const graph: Backend = {
   },
 };
 
-/** The backends that compile (a generated specialiser, machine code): not for objects yet. */
+/** The backends that compile (the tiers, machine code): not for objects yet. */
 const COMPILING = new Set(["jit-graph", "x64", "jit"]);
 
 /** The names of the backends that run `lang`: every one here, but for an interpreter with
@@ -147,7 +147,7 @@ export const needsSpecialiser = (backend: string): boolean =>
   backend === "jit-graph" || backend === "jit";
 
 /** `lang`, if the compiling backends can run it (`backendsFor`): an interpreter with objects
- *  has no generated specialiser and no machine code yet (issue 25), which is a load error
+ *  does not cross the tiers nor reach machine code yet (issue 25), which is a load error
  *  naming the backends that run it. */
 function specialisable(lang: Lang): Lang {
   const runs = backendsFor(lang);

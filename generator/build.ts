@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { dirname, join, relative, resolve } from "node:path";
 import { format } from "prettier";
 import { printModule } from "../runtime/ir/print.ts";
-import { usesObjects } from "../runtime/ir/containers.ts";
 import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
@@ -86,9 +85,7 @@ export async function langArtifacts(lang: Lang): Promise<Artifact[]> {
     text: header(";", stamped) + "\n" + printModule(module),
   };
   const first = await firstTierOf(lang, stamped, module);
-  // An interpreter with objects, lists or maps runs on interp, tier1 and graph; the specialisers do not handle
-  // objects yet (issue 25), so it has no specialiser (`backends.ts` says so to who asks).
-  const spec = usesObjects(module) ? undefined : await specialiserOf(lang, source, stamped, module);
+  const spec = await specialiserOf(lang, source, stamped, module);
   const made = spec ? [graphs, spec, first] : [graphs, first];
   if (!packaged) return made;
   const folder = dirname(lang.source);
@@ -158,7 +155,6 @@ export async function generateInterpreter(spec: string): Promise<string[]> {
  *  (tests load them all). */
 export async function artifacts(): Promise<Artifact[]> {
   const each = (await Promise.all(Object.values(langs).map(langArtifacts))).flat();
-  // (an interpreter with objects has no specialiser yet: `langArtifacts`)
   const names = Object.keys(langs).filter((n) =>
     each.some((a) => a.path === join(root, `generated/${n}.ts`)),
   );

@@ -12,6 +12,7 @@
 //! without the engine's frames.
 
 import { OPS } from "../runtime/ir/ops.ts";
+import { isReference } from "../runtime/ir/containers.ts";
 import type { Block, Graph, Jump, Module, Op, Operand, Type } from "../runtime/ir/types.ts";
 import type { Binding } from "./bta.ts";
 
@@ -36,8 +37,6 @@ export function emitSpecialiser(
     "// taken. Green operations run here as plain TypeScript; red ones are calls on the engine.",
     "",
     `import { Raised, bits, type Compiled, type Engine, type Frame, type Path, type Slot, type Target } from "${runtime("specialiser/engine")}";`,
-    `import { konst as k, type AVal } from "${runtime("specialiser/value")}";`,
-    "",
   ];
   const constants = new Map<string, string>();
   const sides = new Map<string, number>();
@@ -46,6 +45,12 @@ export function emitSpecialiser(
     const e = new GraphEmitter(g, bt.greens.get(g.name)!, lines, constants, sides, direct);
     return direct.has(g.name) ? [e.compiled(), e.plainFunction()] : [e.compiled()];
   });
+  // (null only where an interpreter has references)
+  const usesNull = graphs.some((text) => text.includes("NULL_REF"));
+  out.push(
+    `import { ${usesNull ? "NULL_REF, " : ""}konst as k, type AVal } from "${runtime("specialiser/value")}";`,
+    "",
+  );
   if (constants.size) {
     out.push("// Constants as abstract values, made once (abstract values are never changed).");
     for (const [name, value] of constants) out.push(`const ${name} = k(${value});`);
@@ -73,12 +78,15 @@ function ident(name: string, prefix = "graph"): string {
   return `${prefix}_${name.replace(/\W/g, "_")}`;
 }
 
-/** Whether `g` runs wholly at compile time: every value green, no calls, no merge point. */
+/** Whether `g` runs wholly at compile time: every value green, no calls, no merge point, no
+ *  operation that only the run may do (output: a helper writing a constant text). */
 function whollyGreen(g: Graph, bt: Binding): boolean {
   return (
     !bt.portals.has(g.name) &&
     bt.greens.get(g.name)!.every((x) => x) &&
-    g.blocks.every((b) => b.ops.every((o) => o.op !== "call"))
+    g.blocks.every((b) =>
+      b.ops.every((o) => o.op !== "call" && (o.dst >= 0 || o.op === "array_set")),
+    )
   );
 }
 
@@ -98,15 +106,18 @@ class GraphEmitter {
 
   compiled(): string {
     const g = this.g;
+    const blocks = g.blocks.flatMap((b, i) => this.block(b, i));
+    // (a graph that only raises, an abstract method's, reads no slot)
+    const usesEnv = blocks.some((line) => /\benv\b/.test(line));
     return [
       `/** @${g.name} */`,
       `const ${ident(g.name)}: Compiled = {`,
       `greens: bits("${this.greens.map((x) => (x ? "G" : "R")).join("")}"),`,
       `run(e: Engine, p: Path, f: Frame): boolean {`,
-      `let env = f.env;`,
+      ...(usesEnv ? [`let env = f.env;`] : []),
       `for (;;) {`,
       `switch (f.block) {`,
-      ...g.blocks.flatMap((b, i) => this.block(b, i)),
+      ...blocks,
       `default: throw new Error("no block " + f.block);`,
       `}`,
       `}`,
@@ -144,8 +155,11 @@ class GraphEmitter {
     ].join("\n");
   }
 
-  /** A constant operand as an abstract value: a module-level constant. */
+  /** A constant operand as an abstract value: a module-level constant (null; a constant object
+   *  is the engine's, by its index in the module's constants). */
   private constant(o: Exclude<Operand, number>): string {
+    if (o.k === "null") return "NULL_REF";
+    if (o.k === "obj") return `e.constant(${o.v})`;
     const v = this.plain(o);
     const name = `K${v.replace("-", "m")}`;
     this.constants.set(name, v);
@@ -157,17 +171,23 @@ class GraphEmitter {
     return n === undefined ? `env[${v}]` : `env[${v} /* ${n} */]`;
   }
 
-  /** A green operand as a plain TypeScript value. */
+  /** A green operand as a plain TypeScript value (a constant reference as its abstract value:
+   *  the engine reads it). */
   private plain(o: Operand): string {
-    if (typeof o !== "number") return o.k === "data" ? unsupported("data") : String(o.v);
+    if (typeof o !== "number")
+      return o.k === "data"
+        ? unsupported("data")
+        : o.k === "null" || o.k === "obj"
+          ? this.constant(o)
+          : String(o.v);
     return `(${this.slot(o)} as ${tsType(this.g.types[o]!)})`;
   }
 
   /** Any operand as an abstract value for the engine. */
   private abstract(o: Operand): string {
     if (typeof o !== "number") return this.constant(o);
-    if (!this.greens[o]) return `(${this.slot(o)} as AVal)`;
     const t = this.g.types[o]!;
+    if (!this.greens[o] || isReference(t)) return `(${this.slot(o)} as AVal)`;
     return t === "i32[]" || t === "u8[]"
       ? `{ k: "a", arr: ${this.plain(o)}, type: "${t}" }`
       : `k(${this.plain(o)})`;
@@ -251,7 +271,8 @@ class GraphEmitter {
     if (op.dst >= 0 && this.greens[op.dst]) return [`${this.slot(op.dst)} = ${this.green(op)};`];
     const a = args.map((x) => this.abstract(x)).join(", ");
     const dst = this.slot(op.dst);
-    if (OPS[op.op]!.fold)
+    // (`ref_eq` goes through `op`: a virtual is itself, known without forcing it)
+    if (OPS[op.op]!.fold && op.op !== "ref_eq")
       return [`${dst} = e.pure(p, "${op.op}", "${this.g.types[op.dst]}", ${a});`];
     switch (op.op) {
       case "array_len":
@@ -283,6 +304,13 @@ class GraphEmitter {
   /** A green operation as a TypeScript expression. */
   private green(op: Op): string {
     const a = op.args.map((o) => this.plain(o));
+    if (op.args.some((o) => this.refersTo(o))) {
+      // A read of a constant object, list or map, done by the engine at compile time.
+      const type = op.dst >= 0 ? `"${this.g.types[op.dst]}"` : "undefined";
+      const imm = op.imm === undefined ? "" : `, ${JSON.stringify(op.imm)}`;
+      const args = op.args.map((o) => this.abstract(o)).join(", ");
+      return `(e.readGreen("${op.op}", [${args}], ${type}${imm}) as ${tsType(this.g.types[op.dst]!)})`;
+    }
     if (op.op === "array_len") return `${a[0]}.length`;
     if (op.op === "array_get") return `${a[0]}[${a[1]}]!`;
     if (op.op === "promote") return a[0]!;
@@ -326,6 +354,11 @@ class GraphEmitter {
   /** A two-way branch on a plain condition, taken here. */
   private choose(cond: string, t: { then: Jump; else: Jump }): string[] {
     return [`if (${cond}) { ${this.jump(t.then)} }`, `else { ${this.jump(t.else)} }`, `continue;`];
+  }
+
+  /** Whether operand `o` is a reference (of a reference type, or a constant object or null). */
+  private refersTo(o: Operand): boolean {
+    return typeof o === "number" ? isReference(this.g.types[o]) : o.k === "obj" || o.k === "null";
   }
 
   private isGreen(o: Operand): boolean {
@@ -380,6 +413,7 @@ class GraphEmitter {
 }
 
 function tsType(t: Type): string {
+  if (isReference(t)) return "AVal";
   return t === "i32"
     ? "number"
     : t === "bool"

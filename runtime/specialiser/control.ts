@@ -13,6 +13,7 @@ import {
   Raised,
   unreachable,
   blank,
+  compileTime,
   copyFrames,
   copySlot,
   plain,
@@ -36,8 +37,7 @@ export abstract class Control extends ResidualBuilder {
   protected frame(g: Graph, args: AVal[], ret: number): Frame {
     const code = this.compiled[g.name];
     const params = g.blocks[0]!.params;
-    const fits =
-      code && params.every((v, i) => !code.greens[v] || args[i]!.k === "c" || args[i]!.k === "a");
+    const fits = code && params.every((v, i) => !code.greens[v] || compileTime(args[i]!));
     const env = blank(g);
     params.forEach((v, i) => (env[v] = fits && code.greens[v] ? plain(args[i]!) : args[i]!));
     return { g, block: 0, op: 0, env, ret, code: fits ? code : undefined };
@@ -98,7 +98,7 @@ export abstract class Control extends ResidualBuilder {
   /** Stores a value into slot `v` of the top frame of `frames`, in the slot's representation. */
   assign(frames: Frame[], v: number, a: AVal): void {
     const f = frames.at(-1)!;
-    if (f.code?.greens[v] && (a.k === "c" || a.k === "a")) f.env[v] = plain(a);
+    if (f.code?.greens[v] && compileTime(a)) f.env[v] = plain(a);
     else if (f.code?.greens[v] || (a.k === "a" && !this.frozen.has(a.arr))) {
       // A green of compiled code that is not a constant here, or an array that compiled code
       // allocated, reaching a generic frame: continue generically (the walk holds it virtual).

@@ -35,7 +35,16 @@ import type { Graph, Module, Type } from "../ir/types.ts";
 import type { Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
 import { constantIndex, type AVal } from "./value.ts";
-import { blank, mergePointOf, plain, red, type Compiled, type Frame, type Path } from "./frames.ts";
+import {
+  blank,
+  compileTime,
+  mergePointOf,
+  plain,
+  red,
+  type Compiled,
+  type Frame,
+  type Path,
+} from "./frames.ts";
 import { MergePoints } from "./merge-point.ts";
 import type { Residual } from "./residual.ts";
 export {
@@ -120,7 +129,7 @@ export class Engine extends MergePoints {
     const fits =
       code !== undefined &&
       op === 0 &&
-      greens.every((a, i) => typeof vars[i] !== "number" || a.k === "c" || a.k === "a");
+      greens.every((a, i) => typeof vars[i] !== "number" || compileTime(a));
     for (const a of greens) if (a.k === "a") this.frozen.add(a.arr);
     this.stats.tierEntries++;
     return this.specialiseNew(name, portal.ret, (rg) => {

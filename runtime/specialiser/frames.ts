@@ -158,7 +158,19 @@ export function scalar(a: AVal): Scalar {
 export function plain(a: AVal): Slot {
   if (a.k === "c") return a.v;
   if (a.k === "a") return a.arr;
+  // (a green reference is a constant one, held as its abstract value: the engine reads it)
+  if (isConstantReference(a)) return a;
   throw new Error("a green value is not a compile-time constant");
+}
+
+/** Whether `a` is a value a green slot of compiled code may hold: a compile-time constant. */
+export function compileTime(a: AVal): boolean {
+  return a.k === "c" || a.k === "a" || isConstantReference(a);
+}
+
+/** Whether `a` is a constant reference: null or a module's constant object. */
+export function isConstantReference(a: AVal): boolean {
+  return a.k === "r" && typeof a.o !== "number" && (a.o.k === "obj" || a.o.k === "null");
 }
 
 /** The abstract value of a plain green slot. */

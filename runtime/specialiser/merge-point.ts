@@ -7,7 +7,6 @@
 //! key is generalised (the varying greens red, virtuals forced). With tiers, a path also ends
 //! here where its region does (`region`, `entered`): in an exit the first tier takes over.
 
-import { objectsNotYet } from "../ir/ops.ts";
 import { isReference } from "../ir/containers.ts";
 import type { Operand } from "../ir/types.ts";
 import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
@@ -439,13 +438,21 @@ export abstract class MergePoints extends SavedPaths {
    *  frozen. */
   protected known(f: Frame, o: Operand): number {
     if (typeof o !== "number")
-      return o.k === "data" ? unreachable() : o.k === "null" ? objectsNotYet() : part(o.v);
+      return o.k === "data"
+        ? unreachable()
+        : o.k === "null"
+          ? NULL_PART
+          : o.k === "obj"
+            ? CONSTANT + o.v
+            : part(o.v);
     let s = f.env[o];
-    if (!f.code?.greens[o] || s === undefined) {
+    // (a green reference of compiled code is held as its abstract value, a constant)
+    if (!f.code?.greens[o] || s === undefined || (typeof s === "object" && "k" in s)) {
       let a = this.slot(f, o);
       if (a.k === "v") a = this.freeze(a.obj);
       const constant = constantIndex(a);
       if (constant !== undefined) return CONSTANT + constant;
+      if (isNull(a)) return NULL_PART;
       if (a.k !== "c" && a.k !== "a") return UNKNOWN;
       s = a.k === "c" ? a.v : a.arr;
     }

@@ -37,6 +37,7 @@ import {
 import { onVirtualList } from "./virtual-lists.ts";
 import {
   lengthOf,
+  plain,
   red,
   scalar,
   settled,
@@ -44,6 +45,7 @@ import {
   type Forced,
   type Frame,
   type Path,
+  type Slot,
 } from "./frames.ts";
 
 export interface Residual {
@@ -461,6 +463,18 @@ export abstract class ResidualBuilder {
     return found === undefined ? this.fromConst(zeroOf(type!)) : this.fromConst(found);
   }
 
+  /** A green operation on a constant reference in compiled code (the binding-time analysis
+   *  found its operands compile-time): a read of a constant object, list or map, or the identity
+   *  of two constants, as a plain value (a constant reference as its abstract value). */
+  readGreen(name: string, args: AVal[], type: Type | undefined, imm?: string | number): Slot {
+    const value =
+      name === "ref_eq"
+        ? konst(sameConstant(args[0]!, args[1]!))
+        : this.readConstant(name, args, type, imm);
+    if (value === undefined) throw new Error(`${name}: a green read of a run-time reference`);
+    return plain(value);
+  }
+
   private entries = new Map<object, Map<string, Const>>();
   /** A constant map's entries by key (`int:5`, `obj:3`, `null`). */
   private entriesOf(d: ObjectData & { k: "map" }): Map<string, Const> {
@@ -619,6 +633,14 @@ export abstract class ResidualBuilder {
       throw new SpecialisationLimit(`a compile-time array of ${n} items`);
     return type === "u8[]" ? new Uint8Array(n) : new Int32Array(n);
   }
+}
+
+/** Whether two constant references (null, constant objects) are the same. */
+function sameConstant(a: AVal, b: AVal): boolean {
+  if (isNull(a) || isNull(b)) return isNull(a) && isNull(b);
+  const [x, y] = [constantIndex(a), constantIndex(b)];
+  if (x === undefined || y === undefined) throw new Error("ref_eq: a green run-time reference");
+  return x === y;
 }
 
 /** What the engine reads of an interpreter's module, made once per module (each specialisation

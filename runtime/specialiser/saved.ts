@@ -27,6 +27,7 @@ import type { Reg } from "../l3.ts";
 import {
   copyFrames,
   frameWith,
+  isConstantReference,
   leafType,
   liveFrames,
   mergeArgs,
@@ -145,9 +146,10 @@ export abstract class SavedPaths extends Control {
 
   /** `promote` in compiled code: the plain value when it is a compile-time one. Otherwise the
    *  frame turns generic and the walk does the promotion again (undefined). */
-  promote(p: Path, a: AVal): number | undefined {
+  promote(p: Path, a: AVal): Slot | undefined {
     a = this.resolve(a);
     if (a.k === "c") return a.v as number;
+    if (isConstantReference(a)) return a;
     this.generic(p.frames);
     return undefined;
   }

@@ -1,0 +1,15 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { specialisers } from "./generated/index.ts";
+import { langs, graphsOf } from "./generator/language.ts";
+import { printModule } from "./runtime/ir/print.ts";
+import type { Engine } from "./runtime/specialiser/engine.ts";
+import { makeConstants } from "./runtime/l3.ts";
+import { specialise } from "./runtime/specialiser/pe.ts";
+import type { AVal } from "./runtime/specialiser/value.ts";
+const l = langs.tlc!; const m = graphsOf(l);
+const file = process.argv[2]!;
+const code = l.load(readFileSync(file, "latin1"), file);
+const made = [makeConstants(m, l.constants!, code)];
+const args = (e: Engine): AVal[] => [{ k: "a", arr: code, type: "u8[]" }, ...made.map((c) => e.promoted(c as object)), { k: "r", o: 0, type: "i32" }];
+writeFileSync("/tmp/pe.ir", printModule(specialise(m, l.entry, args).module));
+writeFileSync("/tmp/gen.ir", printModule(specialise(m, l.entry, args, undefined, specialisers.tlc).module));
