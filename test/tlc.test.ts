@@ -11,8 +11,8 @@ import { backends, runProgram } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs } from "../generator/language.ts";
 import { printGraph, printModule } from "../runtime/ir/print.ts";
-import type { Graph, Op } from "../runtime/ir/types.ts";
-import { successors } from "../runtime/ir/walk.ts";
+import type { Graph } from "../runtime/ir/types.ts";
+import { loopBlocks, loopOps } from "./loops.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 import { Program } from "../runtime/jit.ts";
 import { graphsOf } from "../generator/language.ts";
@@ -57,26 +57,6 @@ async function residual(
   const s = jit.run(arg);
   if (s.k !== "return") throw new Error(JSON.stringify(s));
   return { text: graphs.map(printGraph).join("\n"), value: s.value as number, graphs };
-}
-
-/** The blocks of `g` on a cycle: its loops' bodies. */
-function loopBlocks(g: Graph): number[] {
-  const onCycle = (b: number) => {
-    const seen = new Set<number>();
-    const todo = successors(g.blocks[b]!.term);
-    while (todo.length) {
-      const x = todo.pop()!;
-      if (x === b) return true;
-      if (!seen.has(x)) (seen.add(x), todo.push(...successors(g.blocks[x]!.term)));
-    }
-    return false;
-  };
-  return g.blocks.map((_, b) => b).filter(onCycle);
-}
-
-/** The operations of the loops of a program's residual graphs. */
-function loopOps(graphs: Graph[]): Op[] {
-  return graphs.flatMap((g) => loopBlocks(g).flatMap((b) => g.blocks[b]!.ops));
 }
 
 describe("TLC specialised", () => {

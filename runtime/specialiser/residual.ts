@@ -525,6 +525,8 @@ export abstract class ResidualBuilder {
     if (x.k === "o" || y.k === "o" || x.k === "l" || y.k === "l")
       return konst((x.k === "o" || x.k === "l") && x.k === y.k && x.obj === y.obj);
     if (isNull(x) && isNull(y)) return konst(true);
+    // (one variable is one object)
+    if (x.k === "r" && y.k === "r" && typeof x.o === "number" && x.o === y.o) return konst(true);
     const [cx, cy] = [constantIndex(x), constantIndex(y)];
     if (cx !== undefined && (cy !== undefined || isNull(y))) return konst(cx === cy);
     if (cy !== undefined && isNull(x)) return konst(false);
