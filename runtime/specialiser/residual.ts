@@ -449,13 +449,13 @@ export abstract class ResidualBuilder {
     const key = this.resolve(args[1]!);
     const want =
       key.k === "c"
-        ? `int:${Number(key.v)}`
+        ? Number(key.v)
         : isNull(key)
-          ? "null"
+          ? NULL_KEY
           : constantIndex(key) !== undefined
-            ? `obj:${constantIndex(key)}`
+            ? OBJECT_KEY + constantIndex(key)!
             : key.k === "o"
-              ? "virtual"
+              ? VIRTUAL_KEY
               : undefined;
     if (want === undefined) return undefined; // a key known only at run time
     const found = this.entriesOf(d).get(want);
@@ -475,14 +475,15 @@ export abstract class ResidualBuilder {
     return plain(value);
   }
 
-  private entries = new Map<object, Map<string, Const>>();
-  /** A constant map's entries by key (`int:5`, `obj:3`, `null`). */
-  private entriesOf(d: ObjectData & { k: "map" }): Map<string, Const> {
+  private entries = new Map<object, Map<number, Const>>();
+  /** A constant map's entries by key: an integer (or boolean) as itself, null as `NULL_KEY`,
+   *  constant object i as `OBJECT_KEY + i`. */
+  private entriesOf(d: ObjectData & { k: "map" }): Map<number, Const> {
     let m = this.entries.get(d);
     if (!m) {
       m = new Map(
         d.entries.map(([k, v]) => [
-          k.k === "null" ? "null" : `${k.k === "bool" ? "int" : k.k}:${Number(k.v)}`,
+          k.k === "null" ? NULL_KEY : k.k === "obj" ? OBJECT_KEY + k.v : Number(k.v),
           v,
         ]),
       );
@@ -636,6 +637,12 @@ export abstract class ResidualBuilder {
     return type === "u8[]" ? new Uint8Array(n) : new Int32Array(n);
   }
 }
+
+/** Keys of a constant map's entries (`entriesOf`) that are not integers, apart from them: null,
+ *  a constant object (by its index), and a virtual object (in no constant map). */
+const NULL_KEY = 2 ** 33;
+const OBJECT_KEY = 2 ** 34;
+const VIRTUAL_KEY = -(2 ** 34);
 
 /** Whether two constant references (null, constant objects) are the same. */
 function sameConstant(a: AVal, b: AVal): boolean {
