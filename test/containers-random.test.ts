@@ -8,11 +8,8 @@
 // every argument.
 
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { buildGraphs } from "../generator/frontend/index.ts";
-import { natively } from "./fixture-runs.ts";
-import { Program as Jit } from "../runtime/jit.ts";
-import { L3 } from "../runtime/l3.ts";
+import { describe, it } from "vitest";
+import { onL3AsNatively, specialisedAsNatively } from "./fixture-runs.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -81,18 +78,7 @@ describe("random programs with lists and maps", () => {
   it("lower to graphs that give on L3 what V8 gives, for every argument", () => {
     fc.assert(
       fc.property(arbSteps, (steps) => {
-        const text = source(steps, false);
-        const r = buildGraphs(`${root}interpreters/random-containers.ts`, "main", {
-          text,
-          verifyEachPass: true,
-        });
-        expect(r.violations, text).toEqual([]);
-        const native = natively(text);
-        const l3 = new L3(r.module!);
-        for (const n of ARGS) {
-          const s = l3.run("main", [n]);
-          expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(n));
-        }
+        onL3AsNatively(`${root}interpreters/random-containers.ts`, source(steps, false), ARGS);
         return true;
       }),
       { numRuns: 150 },
@@ -102,18 +88,10 @@ describe("random programs with lists and maps", () => {
   it("specialise with the abstract interpreter (a merge point in the loop) to what V8 gives", () => {
     fc.assert(
       fc.property(arbSteps, fc.boolean(), (steps, tiny) => {
-        const text = source(steps, true);
-        const r = buildGraphs(`${root}interpreters/random-containers.ts`, "main", { text });
-        expect(r.violations, text).toEqual([]);
-        const native = natively(text);
-        const code = new Uint8Array(0);
         // A tiny residual budget makes continuations and fallbacks too.
         const policy = tiny ? { ...defaultPolicy, maxResidualOps: 12 } : defaultPolicy;
-        const jit = new Jit(r.module!, "main", code, { policy, target: "l3" });
-        for (const n of ARGS) {
-          const s = jit.run(n);
-          expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(code, n));
-        }
+        const path = `${root}interpreters/random-containers.ts`;
+        specialisedAsNatively(path, source(steps, true), ARGS, policy);
         return true;
       }),
       { numRuns: 100 },

@@ -9,6 +9,8 @@ import { buildGraphs } from "../generator/frontend/index.ts";
 import * as hints from "../runtime/hints.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
+import { Program as Jit } from "../runtime/jit.ts";
+import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 
 /** The functions of the fixture module at `path` (its exports, `fixture`), each on L3 and
  *  natively, as text: a value, or `error: message` for an interpreter error. */
@@ -50,4 +52,39 @@ export function natively(text: string): (...args: unknown[]) => number {
   const exports: { main?: (...args: unknown[]) => number } = {};
   new Function("exports", "require", js)(exports, () => hints);
   return exports.main!;
+}
+
+/** Checks that program `text` (a file at `path` whose `main` takes an integer) lowers to graphs
+ *  that give on L3, for each of `args`, what V8 gives. */
+export function onL3AsNatively(path: string, text: string, args: number[]): void {
+  const r = buildGraphs(path, "main", { text, verifyEachPass: true });
+  expect(r.violations, text).toEqual([]);
+  const native = natively(text);
+  const l3 = new L3(r.module!);
+  for (const n of args) {
+    const s = l3.run("main", [n]);
+    expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(n));
+  }
+}
+
+/** Checks that program `text` (a file at `path` whose `main` takes an empty bytecode and an
+ *  integer, a merge point in its loop), specialised by the abstract interpreter under `policy`
+ *  (`pe`: residual graphs on L3), gives for each of `args` what V8 gives; gives the program's
+ *  code cache (its statistics) and its graphs. */
+export function specialisedAsNatively(
+  path: string,
+  text: string,
+  args: number[],
+  policy: Policy = defaultPolicy,
+): { jit: Jit; module: Module } {
+  const r = buildGraphs(path, "main", { text });
+  expect(r.violations, text).toEqual([]);
+  const native = natively(text);
+  const code = new Uint8Array(0);
+  const jit = new Jit(r.module!, "main", code, { policy, target: "l3" });
+  for (const n of args) {
+    const s = jit.run(n);
+    expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(code, n));
+  }
+  return { jit, module: r.module! };
 }

@@ -8,10 +8,7 @@
 
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { buildGraphs } from "../generator/frontend/index.ts";
-import { natively } from "./fixture-runs.ts";
-import { Program as Jit } from "../runtime/jit.ts";
-import { L3 } from "../runtime/l3.ts";
+import { onL3AsNatively, specialisedAsNatively } from "./fixture-runs.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -211,17 +208,7 @@ describe("random programs with classes", () => {
       fc.property(arbProgram, (p) => {
         const text = source(p);
         if (!text) return true;
-        const r = buildGraphs(`${root}interpreters/random-objects.ts`, "main", {
-          text,
-          verifyEachPass: true,
-        });
-        expect(r.violations, text).toEqual([]);
-        const native = natively(text);
-        const l3 = new L3(r.module!);
-        for (const n of ARGS) {
-          const s = l3.run("main", [n]);
-          expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(n));
-        }
+        onL3AsNatively(`${root}interpreters/random-objects.ts`, text, ARGS);
         checked++;
         return true;
       }),
@@ -237,17 +224,10 @@ describe("random programs with classes", () => {
       fc.property(arbProgram, fc.boolean(), (p, tiny) => {
         const text = source(p, true);
         if (!text) return true;
-        const r = buildGraphs(`${root}interpreters/random-objects.ts`, "main", { text });
-        expect(r.violations, text).toEqual([]);
-        const native = natively(text);
-        const code = new Uint8Array(0);
         // A tiny residual budget makes continuations and fallbacks too.
         const policy = tiny ? { ...defaultPolicy, maxResidualOps: 12 } : defaultPolicy;
-        const jit = new Jit(r.module!, "main", code, { policy, target: "l3" });
-        for (const n of ARGS) {
-          const s = jit.run(n);
-          expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(code, n));
-        }
+        const path = `${root}interpreters/random-objects.ts`;
+        const { jit } = specialisedAsNatively(path, text, ARGS, policy);
         checked++;
         if (!tiny && !jit.stats.fallbacks) specialised++;
         return true;

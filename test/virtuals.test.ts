@@ -7,13 +7,12 @@
 // give the same; each also checks what stays virtual.
 
 import { describe, expect, it } from "vitest";
-import { buildGraphs } from "../generator/frontend/index.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import type { Graph } from "../runtime/ir/types.ts";
 import { loopOps } from "./loops.ts";
 import { Program as Jit } from "../runtime/jit.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
-import { natively } from "./fixture-runs.ts";
+import { specialisedAsNatively } from "./fixture-runs.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const HINTS = `${root}runtime/hints.ts`;
@@ -30,26 +29,18 @@ const head = [
   "}",
 ];
 
-/** Runs `main` of `body` (after the Node class) on pe and natively for many arguments; gives
- *  the residual graphs made for `n`, and as text. */
+const ARGS = [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 17, 31, 64, 100];
+
+/** Runs `main` of `body` (after the Node class) on pe and natively for many arguments, none
+ *  falling back to the interpreter; gives the residual graphs made for `n`, and as text. */
 function agree(name: string, body: string[], n = 9): { text: string; graphs: Graph[] } {
   const text = [...head, ...body].join("\n") + "\n";
-  const r = buildGraphs(`${root}interpreters/${name}.ts`, "main", { text });
-  expect(r.violations, text).toEqual([]);
-  const native = natively(text);
-  const code = new Uint8Array(0);
-  const jit = new Jit(r.module!, "main", code, { policy: defaultPolicy, target: "l3" });
-  for (const arg of [0, 1, 2, 3, 4, 5, 7, 8, 9, 12, 17, 31, 64, 100]) {
-    const s = jit.run(arg);
-    expect(s.k === "return" ? s.value : s, `${name}(${arg})`).toBe(native(code, arg));
-  }
+  const { jit, module } = specialisedAsNatively(`${root}interpreters/${name}.ts`, text, ARGS);
   expect(jit.stats.fallback).toBeUndefined();
   const graphs: Graph[] = [];
-  new Jit(r.module!, "main", code, {
-    policy: defaultPolicy,
-    target: "l3",
-    onGraphs: (gs) => graphs.push(...gs),
-  }).run(n);
+  const code = new Uint8Array(0);
+  const onGraphs = (gs: Graph[]) => graphs.push(...gs);
+  new Jit(module, "main", code, { policy: defaultPolicy, target: "l3", onGraphs }).run(n);
   return { text: printModule({ graphs, data: [] }), graphs };
 }
 

@@ -11,6 +11,7 @@ import type { Graph, Operand, Type } from "../ir/types.ts";
 import { liveAt } from "../ir/walk.ts";
 import {
   contents,
+  isConstantReference,
   konst,
   settledField,
   type AVal,
@@ -168,11 +169,6 @@ export function compileTime(a: AVal): boolean {
   return a.k === "c" || a.k === "a" || isConstantReference(a);
 }
 
-/** Whether `a` is a constant reference: null or a module's constant object. */
-export function isConstantReference(a: AVal): boolean {
-  return a.k === "r" && typeof a.o !== "number" && (a.o.k === "obj" || a.o.k === "null");
-}
-
 /** The abstract value of a plain green slot. */
 export function wrap(s: Slot, type: Type): AVal {
   if (typeof s === "number" || typeof s === "boolean") return konst(s);
@@ -221,7 +217,7 @@ export function copySlot(
     return c;
   }
   if (typeof s !== "object") return s;
-  if (s.k === "o" || s.k === "l") return copyNested(s, frozen, seen);
+  if (s.k === "o" || s.k === "l") return copyNested(s, seen);
   if (s.k !== "v") return s;
   const done = settled(s.obj);
   if (done) return done;
@@ -233,11 +229,7 @@ export function copySlot(
 
 /** A copy of a virtual object or list and of the virtuals it holds (once each, `seen`: the
  *  copies so far, so that sharing, and cycles, stay); a forced one is its reference. */
-function copyNested(
-  s: Field,
-  frozen: Set<Int32Array | Uint8Array>,
-  seen: Map<object, object>,
-): Field {
+function copyNested(s: Field, seen: Map<object, object>): Field {
   const a = settledField(s);
   if (a.k !== "o" && a.k !== "l") return a;
   const done = seen.get(a.obj) as Nested["obj"] | undefined;
@@ -247,7 +239,7 @@ function copyNested(
   const obj =
     a.k === "o" ? { cls: a.obj.cls, id: a.obj.id, fields: to } : { type: a.obj.type, items: to };
   seen.set(a.obj, obj);
-  for (let i = 0; i < from.length; i++) to[i] = copyNested(from[i]!, frozen, seen);
+  for (let i = 0; i < from.length; i++) to[i] = copyNested(from[i]!, seen);
   return { k: a.k, obj } as Nested;
 }
 

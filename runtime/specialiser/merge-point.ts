@@ -35,7 +35,7 @@ import {
   constantIndex,
   contents,
   isNull,
-  item,
+  itemAt,
   settledField,
   type AVal,
   type Field,
@@ -278,9 +278,7 @@ export abstract class MergePoints extends SavedPaths {
     }
     if (!isHead(x)) return;
     for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++) {
-      const it =
-        a.k === "v" ? item(a.obj, k) : a.k === "o" || a.k === "l" ? (contents(a)[k] ?? ZERO) : ZERO;
-      this.repeatsIn(settledField(it), at, false);
+      this.repeatsIn(itemAt(a, k), at, false);
     }
   }
 
@@ -427,9 +425,7 @@ export abstract class MergePoints extends SavedPaths {
     if (isLeafPart(x)) out.push(a);
     if (!isHead(x)) return;
     for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++) {
-      const it =
-        a.k === "v" ? item(a.obj, k) : a.k === "o" || a.k === "l" ? (contents(a)[k] ?? ZERO) : ZERO;
-      this.leavesOf(settledField(it), at, out);
+      this.leavesOf(itemAt(a, k), at, out);
     }
   }
 

@@ -332,6 +332,14 @@ export abstract class ResidualBuilder {
       }
       case "new_list":
         return this.newList(p, args[0]!, args[1]!, imm as ListType);
+      case "list_get":
+      case "list_set":
+      case "list_len":
+      case "list_push":
+      case "list_pop":
+      case "list_insert":
+      case "list_remove":
+        return this.listOp(p, name, args, type);
       case "array_len":
         return this.len(p, args[0]!);
       case "array_get":
@@ -342,28 +350,31 @@ export abstract class ResidualBuilder {
       case "new_array":
         return this.alloc(p, args[0]!, imm as "i32[]" | "u8[]");
     }
-    if (name.startsWith("list_")) {
-      const list = this.resolve(args[0]!);
-      if (list.k === "l") {
-        const done = onVirtualList(
-          list.obj,
-          name,
-          args[1],
-          args.length === 3
-            ? this.field(p, args[2]!)
-            : name === "list_push"
-              ? this.field(p, args[1]!)
-              : undefined,
-          this.fromConst(zeroOf(elemOf(list.obj.type))) as Field,
-          this.policy.maxVirtualLength,
-        );
-        if (done) {
-          this.stats.opsFolded++;
-          return done.value;
-        }
+    return this.residual(p, name, args, type, imm);
+  }
+
+  /** A list operation: done on a virtual list at compile time where it can be
+   *  (`virtual-lists.ts`), emitted otherwise. */
+  protected listOp(p: Path, name: string, args: AVal[], type: Type | undefined): AVal | undefined {
+    const list = this.resolve(args[0]!);
+    if (list.k === "l") {
+      // (the item a store takes; the zero an empty list's pop gives)
+      const stored = args.length === 3 ? args[2] : name === "list_push" ? args[1] : undefined;
+      const zero = name === "list_pop" ? zeroOf(elemOf(list.obj.type)) : undefined;
+      const done = onVirtualList(
+        list.obj,
+        name,
+        args[1],
+        stored && this.field(p, stored),
+        zero && (this.fromConst(zero) as Field),
+        this.policy.maxVirtualLength,
+      );
+      if (done) {
+        this.stats.opsFolded++;
+        return done.value;
       }
     }
-    return this.residual(p, name, args, type, imm);
+    return this.residual(p, name, args, type);
   }
 
   /** `new_list`: a virtual list when its length is a constant the policy allows, every item the

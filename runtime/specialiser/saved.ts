@@ -16,6 +16,7 @@ import {
   allItems,
   constantIndex,
   contents,
+  isConstantReference,
   konst,
   settledField,
   type AVal,
@@ -27,7 +28,6 @@ import type { Reg } from "../l3.ts";
 import {
   copyFrames,
   frameWith,
-  isConstantReference,
   leafType,
   liveFrames,
   mergeArgs,
@@ -108,7 +108,8 @@ export abstract class SavedPaths extends Control {
     // The object whose class this is, if it is a class: known on each path that goes on.
     const object = a.k === "r" && typeof a.o === "number" ? p.rg.classOf.get(a.o) : undefined;
     const seen = a.k === "r" && a.type !== "bool" ? this.seenAt.get(site) : undefined;
-    for (const v of seen?.slice(0, this.policy.maxGuards) ?? []) this.guard(p, a, v, dst, object);
+    const guards = Math.min(seen?.length ?? 0, this.policy.maxGuards);
+    for (let i = 0; i < guards; i++) this.guard(p, a, seen![i], dst, object);
     const frames = liveFrames(copyFrames(p.frames, this.frozen));
     // The promoted value is live here, but the continuation writes it.
     frames.at(-1)!.env[dst] = undefined!;

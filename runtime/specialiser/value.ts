@@ -100,12 +100,23 @@ export function constantIndex(a: AVal): number | undefined {
 export const isNull = (a: AVal): boolean =>
   a.k === "r" && typeof a.o !== "number" && a.o.k === "null";
 
+/** Whether `a` is a constant reference: null or a module's constant object. */
+export const isConstantReference = (a: AVal): boolean =>
+  isNull(a) || constantIndex(a) !== undefined;
+
 /** The constant 0 (abstract values are never changed, so one serves). */
 export const ZERO = konst(0);
 
 /** Item `i` of a virtual (in range). */
 export function item(obj: Virtual, i: number): Scalar {
   return obj.items[i] ?? ZERO;
+}
+
+/** Item `k` of a virtual array, object or list as it now is (a forced one settled); the
+ *  constant 0 past its items, or for a value that holds none. */
+export function itemAt(a: AVal, k: number): Field {
+  if (a.k === "v") return item(a.obj, k);
+  return a.k === "o" || a.k === "l" ? settledField(contents(a)[k] ?? ZERO) : ZERO;
 }
 
 /** Every item of a virtual. */

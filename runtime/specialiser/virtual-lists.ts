@@ -8,7 +8,8 @@ import { konst, type AVal, type Field, type VirtualList } from "./value.ts";
 
 /** What a list operation did on a virtual list: its result (none for the operations without
  *  one), or `undefined` where the run must do it. `zero` is the item type's zero (what popping
- *  an empty list gives); `value` the item an operation stores, as a field. */
+ *  an empty list gives: given for `list_pop`); `value` the item an operation stores, as a
+ *  field. */
 export type ListResult = { value: AVal | undefined } | undefined;
 
 export function onVirtualList(
@@ -16,7 +17,7 @@ export function onVirtualList(
   name: string,
   index: AVal | undefined,
   value: Field | undefined,
-  zero: Field,
+  zero: Field | undefined,
   maxLength: number,
 ): ListResult {
   const items = list.items;
@@ -35,7 +36,7 @@ export function onVirtualList(
       items.push(value!);
       return { value: undefined };
     case "list_pop":
-      return { value: items.pop() ?? zero };
+      return { value: items.pop() ?? zero! };
     case "list_insert":
       // (`splice`'s meaning, negative indexes and all, as L3 runs it)
       if (i === undefined || items.length >= maxLength) return undefined;
