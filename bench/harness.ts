@@ -35,8 +35,9 @@ import { GraphBuilder } from "../runtime/ir/build.ts";
 import { specialise } from "../runtime/specialiser/pe.ts";
 import { SpecialisationLimit, defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import type { SpecStats } from "../runtime/specialiser/stats.ts";
-import type { AVal } from "../runtime/specialiser/value.ts";
-import { backends, backendsFor } from "../generator/backends.ts";
+import { backends } from "../generator/backends.ts";
+import { entryArgs } from "../runtime/jit.ts";
+import { makeConstants } from "../runtime/l3.ts";
 import { generated } from "../generator/compiled.ts";
 import { UsageError } from "../generator/cli/usage.ts";
 import { measureStartup, startupTable } from "./startup.ts";
@@ -413,12 +414,8 @@ async function runWorkload(
     if (interpMs) e.ratioInterp = ratio(e.runMs, interpMs);
     if (gccMs) e.ratioGcc = ratio(e.runMs, gccMs);
   }
-  // (both specialisers side by side: not for an interpreter with objects, which has no
-  // generated specialiser yet, issue 25)
-  const spec =
-    names.includes("pe") && backendsFor(lang).includes("jit-graph")
-      ? await specTimes(lang, code, s.reps)
-      : undefined;
+  // (both specialisers side by side)
+  const spec = names.includes("pe") ? await specTimes(lang, code, s.reps) : undefined;
   if (spec)
     log?.write(
       `specialisation, warm: ${"error" in spec ? spec.error : `abstract interpreter ${fmtMs(spec.pe.walkMs)} ms, generated ${fmtMs(spec.generated.walkMs)} ms (without clean-up)`}\n`,
@@ -455,10 +452,8 @@ async function specTimes(
   const compiled = await generated(lang);
   if (!compiled) return { error: `no generated specialiser for ${lang.name}` };
   const graphs = graphsOf(lang);
-  const args: AVal[] = [
-    { k: "a", arr: code, type: "u8[]" },
-    ...Array.from({ length: lang.arity }, (_, o): AVal => ({ k: "r", o, type: "i32" })),
-  ];
+  const made = lang.constants === undefined ? [] : [makeConstants(graphs, lang.constants, code)];
+  const args = entryArgs(graphs, lang.entry, code, made);
   const policy: Policy = defaultPolicy;
   const runs = { pe: [] as SpecStats[], generated: [] as SpecStats[] };
   // One run of a small program is far from warm: V8 optimises the specialisers' code after it

@@ -135,7 +135,7 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/sum.tlc",
     arg: 2_000_000,
     quickArg: 200_000,
-    backends: ["interp", "tier1", "pe"],
+    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: sum 0..arg-1 in boxed integers on a stack of objects, 11 instructions per trip",
   },
   {
@@ -144,7 +144,7 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/conslist.tlc",
     arg: 400_000,
     quickArg: 40_000,
-    backends: ["interp", "tier1", "pe"],
+    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: build a list of arg cons cells, then walk it with CAR and CDR",
   },
   {
@@ -153,7 +153,7 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/accumulator.tlc",
     arg: 600_000,
     quickArg: 60_000,
-    backends: ["interp", "tier1", "pe"],
+    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: a loop sending add/1 to an object (a frame per SEND), arg times",
   },
   {

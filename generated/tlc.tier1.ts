@@ -899,4 +899,6 @@ export const portal = {
   loop: interpEval$loop,
   greens: ["code", "pc", "pool"],
   reds: ["frame", "depth"],
+  classes: { Obj, IntObj, LispObj, NilObj, ConsObj, InstanceObj, Class, Pool, Frame },
+  constants: { nil, zero },
 };

@@ -16,6 +16,7 @@ import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { usesObjects } from "../runtime/ir/containers.ts";
 import { checkStamp } from "../runtime/stamp.ts";
+import { Heap, type TierObjects } from "../runtime/heap.ts";
 import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
 import type { Policy } from "../runtime/specialiser/policy.ts";
 import type { Status } from "../runtime/l3.ts";
@@ -93,6 +94,23 @@ const tier1: Backend = {
 
 type Entry = (code: Uint8Array, ...ints: number[]) => number;
 const firstTiers = new Map<string, Entry>();
+const tierHeaps = new Map<string, Heap>();
+
+/** The heap of the first tier's objects (its classes and module constants, which its `portal`
+ *  exports), for compiled code that runs in JavaScript beside it: one identity across tiers. */
+export async function firstTierHeap(lang: Lang): Promise<Heap> {
+  const path = product(lang, "tier1");
+  let heap = tierHeaps.get(path);
+  if (!heap) {
+    const portal = (await importProduct(lang, "tier1")).portal as Partial<TierObjects>;
+    heap = Heap.ofClasses(graphsOf(lang), {
+      classes: portal.classes ?? {},
+      constants: portal.constants ?? {},
+    });
+    tierHeaps.set(path, heap);
+  }
+  return heap;
+}
 
 /** The entry function of a language's first tier (its build stamp checked), loaded once; one
  *  taking the program's constants makes them first with the first tier's own function. */
@@ -132,11 +150,11 @@ const graph: Backend = {
   },
 };
 
-/** The backends that compile (the tiers, machine code): not for objects yet. */
-const COMPILING = new Set(["jit-graph", "x64", "jit"]);
+/** The backends that compile to machine code: not for objects yet. */
+const COMPILING = new Set(["x64", "jit"]);
 
 /** The names of the backends that run `lang`: every one here, but for an interpreter with
- *  objects, lists or maps not the compiling ones yet (issue 25). */
+ *  objects, lists or maps not the ones of machine code yet (issue 25). */
 export function backendsFor(lang: Lang): string[] {
   const objects = usesObjects(graphsOf(lang));
   return Object.keys(backends).filter((b) => !(objects && COMPILING.has(b)));
@@ -146,14 +164,14 @@ export function backendsFor(lang: Lang): string[] {
 export const needsSpecialiser = (backend: string): boolean =>
   backend === "jit-graph" || backend === "jit";
 
-/** `lang`, if the compiling backends can run it (`backendsFor`): an interpreter with objects
- *  does not cross the tiers nor reach machine code yet (issue 25), which is a load error
- *  naming the backends that run it. */
+/** `lang`, if the backends of machine code can run it (`backendsFor`): an interpreter with
+ *  objects does not reach machine code yet (issue 25), which is a load error naming the
+ *  backends that run it. */
 function specialisable(lang: Lang): Lang {
   const runs = backendsFor(lang);
   if (runs.length < Object.keys(backends).length)
     throw new LoadError(
-      `${lang.name}: objects are not compiled yet (issue 25); run it with --backend ${runs.slice(0, -1).join(", ")} or ${runs.at(-1)}`,
+      `${lang.name}: objects are not compiled to machine code yet (issue 25); run it with --backend ${runs.slice(0, -1).join(", ")} or ${runs.at(-1)}`,
     );
   return lang;
 }
@@ -182,7 +200,7 @@ const jitGraph: Backend = {
   dumps: ["residual"],
   run: async (lang, code, args, opts, stats) => {
     const c = await compiled();
-    return c.runTiered(specialisable(lang), code, args, opts, stats, {
+    return c.runTiered(lang, code, args, opts, stats, {
       target: "l3",
       compiled: await c.generated(lang),
     });

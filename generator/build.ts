@@ -118,6 +118,12 @@ async function firstTierOf(lang: Lang, stamped: Stamped, module: Module): Promis
     header("", stamped).trim(),
     path,
     runtimeImports(path),
+    {
+      classes: (module.classes ?? []).map((c) => c.name),
+      constants: (module.objects ?? []).flatMap((o) =>
+        o.k === "object" && o.name !== undefined ? [o.name] : [],
+      ),
+    },
   );
   if (!tier.text) throw new SubsetError(tier.violations);
   return { path, text: await format(tier.text, { parser: "typescript", printWidth: 100 }) };

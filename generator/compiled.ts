@@ -20,6 +20,7 @@ import {
   TIER_THRESHOLD,
   WARMUP_PASSES,
   firstTier,
+  firstTierHeap,
   importProduct,
   type RunOptions,
   valueOf,
@@ -138,6 +139,7 @@ export async function runTiered(
         (opts.tiers?.threshold ?? TIER_THRESHOLD),
     ),
     onGraphs: dump,
+    heap: await firstTierHeap(lang),
   });
   setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
   try {

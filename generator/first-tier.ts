@@ -54,6 +54,7 @@ export function emitFirstTier(
   header: string,
   outPath: string,
   runtime: RuntimeImports,
+  objects: TierObjectNames = { classes: [], constants: [] },
 ): FirstTier {
   const violations: string[] = [];
   const report = (node: Node, message: string) => {
@@ -164,8 +165,21 @@ export function emitFirstTier(
     `import {\n  HOT_MASK as tier$MASK,\n  carry as tier$carry,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
-    `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)} };\n`;
+    `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)}${heapExport(objects)} };\n`;
   return { text, violations };
+}
+
+/** The interpreter's classes and module-level constant objects, by name: the first tier exports
+ *  them so that compiled code running in JavaScript makes and reads its very objects (one
+ *  identity across tiers: `runtime/heap.ts`). */
+export interface TierObjectNames {
+  classes: string[];
+  constants: string[];
+}
+
+function heapExport({ classes, constants }: TierObjectNames): string {
+  if (!classes.length) return "";
+  return `, classes: { ${classes.join(", ")} }, constants: { ${constants.join(", ")} }`;
 }
 
 interface Site {

@@ -73,6 +73,27 @@ export type NativeFactory = (
   ) => Resolution,
 ) => NativeModule;
 
+/** The abstract values of a specialisation of `entry` from its start: the bytecode, the
+ *  program's constants (`made`: the very objects, constants of the residual code), and a
+ *  run-time integer for each parameter after them. */
+export function entryArgs(
+  graphs: Module,
+  entry: string,
+  code: Uint8Array,
+  made: readonly unknown[],
+): (e: Engine) => AVal[] {
+  const params = graphs.graphs.find((g) => g.name === entry)?.blocks[0]?.params.length ?? 1;
+  return (e) => [
+    { k: "a", arr: code, type: "u8[]" },
+    ...made.map((c) => e.promoted(c as object)),
+    ...Array.from({ length: Math.max(params - 1 - made.length, 0) }, (): AVal => ({
+      k: "r",
+      o: 0,
+      type: "i32",
+    })),
+  ];
+}
+
 export class Program {
   readonly stats: JitStats;
   private engine: Engine | undefined;
@@ -92,20 +113,9 @@ export class Program {
     private opts: JitOptions,
     private makeNative?: NativeFactory,
   ) {
-    // The bytecode, its constants (made on L3, the very objects every run of L3 here holds),
-    // and a run-time integer for each parameter after them.
+    // (made on L3, the very objects every run of L3 here holds)
     this.made = opts.constants === undefined ? [] : [makeConstants(graphs, opts.constants, code)];
-    const params = graphs.graphs.find((g) => g.name === entry)?.blocks[0]?.params.length ?? 1;
-    const made = this.made;
-    const args = (e: Engine): AVal[] => [
-      { k: "a", arr: code, type: "u8[]" },
-      ...made.map((c) => e.promoted(c as object)),
-      ...Array.from({ length: Math.max(params - 1 - made.length, 0) }, (): AVal => ({
-        k: "r",
-        o: 0,
-        type: "i32",
-      })),
-    ];
+    const args = entryArgs(graphs, entry, code, this.made);
     let stats: SpecStats | undefined;
     try {
       const spec = specialise(graphs, entry, args, opts.policy, opts.compiled);

@@ -15,18 +15,13 @@ import { classNamed, fieldOf } from "./ir/classes.ts";
 import { OPS } from "./ir/ops.ts";
 import { zeroOf } from "./ir/containers.ts";
 import { constantsOf } from "./objects.ts";
+import { Heap, type HeapObject } from "./heap.ts";
 import type { Graph, Jump, Module, Operand } from "./ir/types.ts";
 
-/** An object of one of the module's classes: its class's id and its fields, by index. */
-export interface L3Object {
-  cls: number;
-  fields: Reg[];
-}
-
 type Value = number | boolean | Int32Array | Uint8Array;
-/** What a register holds: objects, lists (JavaScript arrays) and maps (JavaScript Maps) stay
- *  inside L3 (nothing outside runs them yet, issue 25). */
-export type Reg = Value | L3Object | Reg[] | Map<Reg, Reg> | null;
+/** What a register holds: objects of the heap's classes (`heap.ts`), lists (JavaScript arrays)
+ *  and maps (JavaScript Maps) besides integers, booleans and arrays. */
+export type Reg = Value | HeapObject | Reg[] | Map<Reg, Reg> | null;
 
 /** Operation numbers: the opcode table's pure operations first (their `fold` is the meaning),
  *  then the rest, then control. */
@@ -123,8 +118,8 @@ export interface Resumption {
 }
 
 /** Values leaving L3 (a run's result, an exit's state) may be objects, lists and maps: the
- *  drivers give them back to L3 (a continuation's arguments, a fallback's frames), and nothing
- *  else holds one (the compiling backends refuse interpreters with objects, issue 25). */
+ *  drivers give them back to L3 (a continuation's arguments, a fallback's frames) or to the
+ *  first tier, whose objects they are (the heap of the tiers is its classes: `heap.ts`). */
 const leaving = (vs: Reg[]): Value[] => vs as Value[];
 
 /** A program's constants, made by the interpreter's function `name` on L3 (`Descriptor.
@@ -159,8 +154,9 @@ export class L3 {
   constructor(
     readonly module: Module,
     private onExit?: (status: number, state: Value[]) => ExitTo,
+    /** Where its objects live: the first tier's classes for the tiers, else the module's own. */
+    readonly heap: Heap = Heap.of(module),
   ) {
-    this.zeroes = (module.classes ?? []).map((c) => c.fields.map((f) => zeroOf(f.type).v as Reg));
     this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
     this.codes = module.graphs.map((g) => this.compile(g, this.index));
   }
@@ -198,8 +194,9 @@ export class L3 {
   }
 
   private arrays: (Int32Array | Uint8Array)[] = [];
-  /** Per class id, the fields of a new object (zero, false, null). */
-  private zeroes: Reg[][];
+  /** The names of the fields the code reads and writes (`GET_FIELD`'s operand is an index). */
+  private fieldNames: string[] = [];
+  private fieldIndex = new Map<string, number>();
   /** Per graph's code and exit instruction: the graph each value seen there went on in. */
   private cases = new WeakMap<Int32Array, Map<number, Map<number, number>>>();
 
@@ -208,6 +205,14 @@ export class L3 {
     const d = this.module.data[i]!;
     return (this.arrays[i] ??=
       d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values));
+  }
+
+  /** The number of the field an operation's immediate names (`Class.field`). */
+  private field(imm: unknown): number {
+    const name = fieldOf(this.module, imm)!.field.name;
+    let i = this.fieldIndex.get(name);
+    if (i === undefined) this.fieldIndex.set(name, (i = this.fieldNames.push(name) - 1));
+    return i;
   }
 
   private compile(g: Graph, index: Map<string, number>): Code {
@@ -224,7 +229,7 @@ export class L3 {
           o.k === "data"
             ? this.data(o.v)
             : o.k === "obj"
-              ? constantsOf(this.module, (i) => this.data(i))[o.v]!
+              ? constantsOf(this.module, this.heap, (i) => this.data(i))[o.v]!
               : o.k === "null"
                 ? null
                 : o.v,
@@ -273,10 +278,10 @@ export class L3 {
               out.push(C.NEW_OBJ, op.dst, classNamed(this.module, op.imm)!.id);
               break;
             case "get_field":
-              out.push(C.GET_FIELD, op.dst, reg(op.args[0]!), fieldOf(this.module, op.imm)!.index);
+              out.push(C.GET_FIELD, op.dst, reg(op.args[0]!), this.field(op.imm));
               break;
             case "set_field":
-              out.push(C.SET_FIELD, reg(op.args[0]!), fieldOf(this.module, op.imm)!.index);
+              out.push(C.SET_FIELD, reg(op.args[0]!), this.field(op.imm));
               out.push(reg(op.args[1]!));
               break;
             case "class_of":
@@ -466,19 +471,19 @@ export class L3 {
           pc += 3;
           break;
         case C.NEW_OBJ:
-          r[code[pc + 1]!] = { cls: code[pc + 2]!, fields: this.zeroes[code[pc + 2]!]!.slice() };
+          r[code[pc + 1]!] = this.heap.make(code[pc + 2]!);
           pc += 3;
           break;
         case C.GET_FIELD:
-          r[code[pc + 1]!] = (r[code[pc + 2]!] as L3Object).fields[code[pc + 3]!]!;
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as HeapObject)[this.fieldNames[code[pc + 3]!]!] as Reg;
           pc += 4;
           break;
         case C.SET_FIELD:
-          (r[code[pc + 1]!] as L3Object).fields[code[pc + 2]!] = r[code[pc + 3]!]!;
+          (r[code[pc + 1]!] as HeapObject)[this.fieldNames[code[pc + 2]!]!] = r[code[pc + 3]!]!;
           pc += 4;
           break;
         case C.CLASS_OF:
-          r[code[pc + 1]!] = (r[code[pc + 2]!] as L3Object).cls;
+          r[code[pc + 1]!] = this.heap.classOf(r[code[pc + 2]!] as HeapObject);
           pc += 3;
           break;
         case C.NEW_LIST: {
@@ -624,9 +629,8 @@ export class L3 {
             pc = 0;
             break;
           }
-          // (Objects in the state go to the driver, which gives them back to L3: a continuation's
-          // arguments, a fallback's frames. Machine code never sees one: the backends that
-          // compile refuse interpreters with objects, issue 25.)
+          // (Objects in the state go to the driver, which gives them back to L3, a continuation's
+          // arguments, a fallback's frames, or to the first tier: they are its objects.)
           const next = this.onExit(this.exitStatus, this.exitState as Value[]);
           if ("leave" in next) {
             if (this.nested) throw new Error("L3: a nested graph cannot leave the run");

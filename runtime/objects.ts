@@ -1,11 +1,11 @@
-//! A module's constant objects (`Module.objects`) as L3 holds them, both ways: made once per
-//! list of them (`constantsOf`), so that every module sharing the list (an interpreter's graphs,
+//! A module's constant objects (`Module.objects`) as a heap holds them (`heap.ts`), both ways:
+//! made once per list of them (`constantsOf`), so that every module sharing the list (an interpreter's graphs,
 //! the residual modules made from them) holds the same objects; and an object of a run made a
 //! constant (`constantOf`: a promoted object, which never changes, and what it holds), the same
 //! object it was (one identity).
 
 import { elemOf, isList, isMap, keyOf, valueOf } from "./ir/containers.ts";
-import { classNamed } from "./ir/classes.ts";
+import type { Heap, HeapObject } from "./heap.ts";
 import {
   NULL,
   bool,
@@ -15,60 +15,45 @@ import {
   type ObjectData,
   type Type,
 } from "./ir/types.ts";
-import type { L3Object, Reg } from "./l3.ts";
+import type { Reg } from "./l3.ts";
 
-/** The objects of each list of constants, by index, and each object's index. */
-const made = new WeakMap<ObjectData[], Reg[]>();
-const indexes = new WeakMap<ObjectData[], Map<Reg, number>>();
+/** Each list of constants' index of each object, per heap. */
+const indexes = new WeakMap<Heap, WeakMap<ObjectData[], Map<unknown, number>>>();
 
-/** A module's constant objects as L3 holds them (every one allocated first, then filled, so
- *  that they may refer to each other). Typed arrays among their contents are the module's data
- *  (`dataOf`). */
-export function constantsOf(m: Module, dataOf?: (i: number) => Int32Array | Uint8Array): Reg[] {
-  const ds = (m.objects ??= []);
-  let objs = made.get(ds);
-  if (objs) return objs;
-  objs = ds.map((d): Reg =>
-    d.k === "object"
-      ? { cls: classNamed(m, d.cls)!.id, fields: [] }
-      : d.k === "list"
-        ? []
-        : new Map(),
-  );
-  made.set(ds, objs);
-  const data =
-    dataOf ??
-    ((i: number) => {
-      const d = m.data[i]!;
-      return d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values);
-    });
-  const value = (c: Const): Reg =>
-    c.k === "obj" ? objs[c.v]! : c.k === "data" ? data(c.v) : c.k === "null" ? null : c.v;
-  ds.forEach((d, i) => {
-    const it = objs[i]!;
-    if (d.k === "object") (it as L3Object).fields.push(...d.fields.map(value));
-    else if (d.k === "list") (it as Reg[]).push(...d.items.map(value));
-    else for (const [k, v] of d.entries) (it as Map<Reg, Reg>).set(value(k), value(v));
-  });
-  return objs;
+/** The module's data constant `i` as a fresh typed array. */
+const dataArray = (m: Module) => (i: number) => {
+  const d = m.data[i]!;
+  return d.type === "u8[]" ? Uint8Array.from(d.values) : Int32Array.from(d.values);
+};
+
+/** A module's constant objects as `heap` holds them (`Heap.constantsOf`), typed arrays among
+ *  their contents from the module's data (`dataOf`). */
+export function constantsOf(
+  m: Module,
+  heap: Heap,
+  dataOf: (i: number) => Int32Array | Uint8Array = dataArray(m),
+): Reg[] {
+  return heap.constantsOf(m, dataOf) as Reg[];
 }
 
 /** Gives module `to` a list of constants of its own that starts with `from`'s, holding the same
  *  objects (a residual module, which promoted objects are added to). */
-export function shareConstants(from: Module, to: Module): void {
-  const objs = constantsOf(from).slice();
+export function shareConstants(from: Module, to: Module, heap: Heap): void {
+  const objs = constantsOf(from, heap).slice();
   to.objects = [...from.objects!];
-  made.set(to.objects, objs);
+  heap.remember(to.objects, objs);
 }
 
 /** `value`, an object, list or map of a run that never changes (a promoted object: the frontend
  *  allows only immutable ones), as a constant of `m`: what it holds appended to `m.objects`, each
  *  object once, as the very objects L3 holds (one identity). `type` is its IR type. */
-export function constantOf(m: Module, value: Reg, type: Type): Const {
-  const objs = constantsOf(m);
+export function constantOf(m: Module, value: Reg, type: Type, heap: Heap): Const {
+  const objs = constantsOf(m, heap);
   const list = m.objects!;
-  let index = indexes.get(list);
-  if (!index) indexes.set(list, (index = new Map(objs.map((o, i) => [o, i]))));
+  let lists = indexes.get(heap);
+  if (!lists) indexes.set(heap, (lists = new WeakMap()));
+  let index = lists.get(list);
+  if (!index) lists.set(list, (index = new Map(objs.map((o, i) => [o, i]))));
   const at = index;
   const toConst = (v: Reg | undefined, t: Type): Const => {
     if (typeof v === "number") return int(v);
@@ -81,7 +66,7 @@ export function constantOf(m: Module, value: Reg, type: Type): Const {
     at.set(v, i);
     objs.push(v);
     list.push(undefined as unknown as ObjectData); // (filled below: what it holds may be it)
-    list[i] = dataOf(m, v, t, toConst);
+    list[i] = dataOf(m, v, t, heap, toConst);
     return { k: "obj", v: i };
   };
   return toConst(value, type);
@@ -91,6 +76,7 @@ function dataOf(
   m: Module,
   v: Reg,
   type: Type,
+  heap: Heap,
   toConst: (v: Reg | undefined, type: Type) => Const,
 ): ObjectData {
   if (Array.isArray(v) && isList(type))
@@ -101,11 +87,11 @@ function dataOf(
       type,
       entries: [...v].map(([k, x]) => [toConst(k, keyOf(type)), toConst(x, valueOf(type))]),
     };
-  const o = v as L3Object;
-  const cls = m.classes!.find((c) => c.id === o.cls)!;
+  const o = v as HeapObject;
+  const cls = m.classes!.find((c) => c.id === heap.classOf(o))!;
   return {
     k: "object",
     cls: cls.name,
-    fields: o.fields.map((f, j) => toConst(f, cls.fields[j]!.type)),
+    fields: heap.fieldsOf(o).map((f, j) => toConst(f as Reg, cls.fields[j]!.type)),
   };
 }

@@ -253,7 +253,7 @@ export function run(code: Uint8Array, n: number): number {
 `;
 
 describe("an interpreter anywhere on disk", () => {
-  it("with objects: generated, run on interp, tier1, graph and pe alike; the compiling backends say why not", async () => {
+  it("with objects: generated, run on interp, tier1, graph, pe and jit-graph alike; machine code says why not", async () => {
     const at = folder("boxes", {});
     writeFileSync(join(at, "boxes.ts"), boxes(hintsFrom(at)));
     writeFileSync(join(at, "cells.ts"), cells(hintsFrom(at)));
@@ -263,9 +263,9 @@ describe("an interpreter anywhere on disk", () => {
       const gen = await futamura(at, "generate", name);
       expect(gen, gen.err).toEqual(expect.objectContaining({ code: 0, err: "" }));
     }
-    // its specialiser too (the tiers that would use it do not run objects yet)
+    // its specialiser too (jit-graph runs it)
     expect(existsSync(join(at, "generated", "boxes.ts"))).toBe(true);
-    const running = ["interp", "tier1", "graph", "pe"];
+    const running = ["interp", "tier1", "graph", "pe", "jit-graph"];
     for (const [interpreter, program, n, out] of [
       ["boxes.ts", "sum.bin", "50", "1275\n"],
       ["boxes.ts", "sum.bin", "1", "1\n"],
@@ -322,12 +322,12 @@ describe("an interpreter anywhere on disk", () => {
       expect(await futamura(at, "run", "boxes.ts", "sum.bin", "5", "--backend", b), b).toEqual({
         code: 2,
         out: "",
-        err: "boxes: objects are not compiled yet (issue 25); run it with --backend interp, tier1, graph or pe\n",
+        err: "boxes: objects are not compiled to machine code yet (issue 25); run it with --backend interp, tier1, graph, pe or jit-graph\n",
       });
     // Fuzzed on the backends that run it (naming another is a load error).
     const f = await futamura(at, "fuzz", "cells.ts", "--count", "100", "--seed", "3");
     expect(f.code, f.err).toBe(0);
-    expect(f.out).toMatch(/: 100 programs, seed 3, .*interp vs tier1, graph, pe: all agree/);
+    expect(f.out).toMatch(/: 100 programs, seed 3, .*interp vs tier1, graph, pe, jit-graph: all agree/);
     expect(await futamura(at, "fuzz", "cells.ts", "--count", "5", "--backends", "jit")).toEqual({
       code: 2,
       out: "",

@@ -7,7 +7,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backends, runProgram } from "../generator/backends.ts";
+import { backends, backendsFor, runProgram } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs } from "../generator/language.ts";
 import { printGraph, printModule } from "../runtime/ir/print.ts";
@@ -115,7 +115,7 @@ describe("the program's constants (the pool, made before the run)", () => {
   it("a malformed pool is the same interpreter error on every backend that runs TLC", async () => {
     // three classes announced, one byte of the first
     const code = load(".program\n.byte 3\n.byte 1");
-    for (const b of ["interp", "tier1", "graph", "pe"]) {
+    for (const b of backendsFor(tlc)) {
       const r = await runProgram(backends[b]!, tlc, code, 0);
       expect([b, r.error]).toEqual([b, "bad constant pool"]);
     }
@@ -159,5 +159,74 @@ describe("promote of a reference", () => {
         /promote-ref\.ts:10:10: promote takes an integer or an immutable object: 'K\.v' is not readonly$/,
       ),
     ]);
+  });
+});
+
+describe("one identity across the tiers (jit-graph: compiled code on L3 beside the first tier)", () => {
+  // An instance made in the first tier; a method whose loop gets hot (compiled code) adds the
+  // instance's `step` to its `x` n times, storing a new integer object each trip; between
+  // rounds the first tier multiplies `step` by 10; at the end the first tier reads `x` and calls
+  // its methods (`intO`) on an integer object that compiled code made.
+  const shared = `
+        NEW x,step,bump=bump
+        PICK 0
+        PUSH 0
+        SETATTR x
+        PICK 0
+        PUSH 1
+        SETATTR step
+        PUSH 3            # obj k: three rounds, in the first tier
+outer:
+        PICK 0
+        BR_COND round
+        POP
+        GETATTR x
+        RETURN
+round:
+        PICK 1
+        PUSHARG
+        SEND bump/1       # compiled code changes obj.x
+        POP
+        PICK 1
+        PICK 2
+        GETATTR step
+        PUSH 10
+        MUL
+        SETATTR step      # the first tier changes obj.step
+        PUSH 1
+        SUB
+        BR outer
+bump:                     # self n
+        PUSHARGN 1
+loop:
+        PICK 0
+        BR_COND body
+        NIL
+        RETURN
+body:
+        PUSHARG
+        PICK 0
+        GETATTR x
+        PUSHARG
+        GETATTR step
+        ADD
+        SETATTR x         # self.x = self.x + self.step (a new object, stored)
+        PUSH 1
+        SUB
+        BR loop`;
+
+  it("a first-tier caller sees what compiled code changed, and compiled code what the first tier changed", async () => {
+    const code = load(shared);
+    for (const n of [500, 2000]) {
+      const want = await runProgram(backends.interp!, tlc, code, n);
+      expect(want.value).toBe(111 * n);
+      const got = await runProgram(backends["jit-graph"]!, tlc, code, n, {
+        tiers: { threshold: 50 },
+      });
+      expect([got.value, got.error]).toEqual([want.value, want.error]);
+      // compiled code ran the loop, entered from the first tier in each round
+      expect(got.stats.entered).toBeGreaterThanOrEqual(3);
+      expect(got.stats.fallbacks ?? 0).toBe(0);
+    }
   });
 });

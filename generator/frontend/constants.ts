@@ -14,6 +14,7 @@ import { isList, isMap } from "../../runtime/ir/containers.ts";
 import { GraphBuilder } from "../../runtime/ir/build.ts";
 import type { ClassDecl, Const, Graph, Module, ObjectData } from "../../runtime/ir/types.ts";
 import { NULL, bool, int } from "../../runtime/ir/types.ts";
+import { Heap } from "../../runtime/heap.ts";
 import { L3 } from "../../runtime/l3.ts";
 import { constantOf } from "../../runtime/objects.ts";
 import { concreteBelow, ctorGraph, ctorOf, type ClassInfo } from "./classes.ts";
@@ -64,7 +65,9 @@ export function makeConstants(
     if (typeof made === "string") scope.report(d.init, `making ${d.name}: ${made}`);
     else {
       scope.objects.set(d.name, made.length);
-      out.push(...made.objects); // (the new object first)
+      // (the new object first, named: the first tier's heap takes the first tier's own)
+      const [first, ...rest] = made.objects;
+      out.push({ ...(first as ObjectData & { k: "object" }), name: d.name }, ...rest);
     }
   }
   return out;
@@ -117,7 +120,7 @@ function construct(
   const s = new L3(m).evaluate("$constant", []);
   if (s.k === "raise") return s.msg;
   try {
-    constantOf(m, s.value ?? null, "ref");
+    constantOf(m, s.value ?? null, "ref", Heap.of(m));
   } catch (e) {
     return (e as Error).message;
   }

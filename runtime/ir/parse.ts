@@ -171,7 +171,8 @@ function parseType(l: Line): Type {
 function parseObject(l: Line, index: number, m: Module): ObjectData {
   l.expect("object");
   if (l.next() !== `$o${index}`) l.fail(`expected $o${index}`);
-  l.expect("=");
+  const name = l.eat("=") ? undefined : l.next();
+  if (name !== undefined) l.expect("=");
   const items = (close: string, each: () => void) => {
     while (!l.eat(close)) {
       each();
@@ -208,7 +209,7 @@ function parseObject(l: Line, index: number, m: Module): ObjectData {
     fields.push(parseConst(l));
   });
   if (!classNamed(m, cls)) l.fail(`unknown class ${cls}`);
-  return { k: "object", cls, fields };
+  return name === undefined ? { k: "object", cls, fields } : { k: "object", cls, fields, name };
 }
 
 function parseConst(l: Line): Const {

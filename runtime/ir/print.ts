@@ -55,12 +55,13 @@ export function printData(d: Data, i: number): string {
   return `data $d${i}: ${d.type} = ${d.values.join(" ")}`;
 }
 
-/** A constant object: `object $o1 = Cons { car: 1, cdr: $o0 }`, `object $o2 = list<ref> [$o0]`,
+/** A constant object: `object $o1 = Cons { car: 1, cdr: $o0 }` (`object $o0 nil = Nil {}` for a
+ *  module-level constant named `nil`), `object $o2 = list<ref> [$o0]`,
  *  `object $o3 = map<i32,i32> { 1: 2 }`. */
 export function printObject(m: Module, d: ObjectData, i: number): string {
   const list = (xs: string[], open: string, close: string) =>
     xs.length ? `${open} ${xs.join(", ")} ${close}` : `${open}${close}`;
-  const head = `object $o${i} =`;
+  const head = `object $o${i}${d.k === "object" && d.name !== undefined ? ` ${d.name}` : ""} =`;
   if (d.k === "list") return `${head} ${d.type} ${list(d.items.map(printConst), "[", "]")}`;
   if (d.k === "map")
     return `${head} ${d.type} ${list(

@@ -118,7 +118,9 @@ export interface Field {
  *  constant pool). Its contents are constants, so constant objects may refer to each other and
  *  to themselves. */
 export type ObjectData =
-  | { k: "object"; cls: string; fields: Const[] }
+  /** `name`: the module-level constant it is (`const nil = new Nil()`), if it is one; the
+   *  first tier's heap takes the first tier's own object for it (`runtime/heap.ts`). */
+  | { k: "object"; cls: string; fields: Const[]; name?: string }
   | { k: "list"; type: ListType; items: Const[] }
   | { k: "map"; type: MapType; entries: [Const, Const][] };
 

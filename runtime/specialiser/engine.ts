@@ -32,6 +32,7 @@
 //! emits: the steps it counts (`runtime/work.ts`).
 
 import type { Graph, Module, Type } from "../ir/types.ts";
+import { Heap } from "../heap.ts";
 import type { Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
 import { constantIndex, type AVal } from "./value.ts";
@@ -72,8 +73,9 @@ export class Engine extends MergePoints {
     policy: Policy,
     private walk: Walker,
     compiled: Record<string, Compiled> = {},
+    heap: Heap = Heap.of(m),
   ) {
-    super(m, policy, compiled);
+    super(m, policy, compiled, heap);
   }
 
   /** Specialises `entry` for `args`; red arguments become the residual entry's parameters. */

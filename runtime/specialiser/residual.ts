@@ -12,6 +12,7 @@ import { OPS } from "../ir/ops.ts";
 import { elemOf, zeroOf } from "../ir/containers.ts";
 import type { Reg } from "../l3.ts";
 import { constantOf, shareConstants } from "../objects.ts";
+import type { Heap } from "../heap.ts";
 import type { Const, Graph, ListType, Module, ObjectData, Operand, Type } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
@@ -101,12 +102,14 @@ export abstract class ResidualBuilder {
     readonly m: Module,
     readonly policy: Policy,
     protected compiled: Record<string, Compiled>,
+    /** Where the run's objects live (the first tier's classes for the tiers). */
+    readonly heap: Heap,
   ) {
     this.out = { graphs: [], data: [] };
     if (m.classes) this.out.classes = m.classes;
     // (its own list of constants, starting with the interpreter's and holding the same objects,
     // to which promoted objects are added)
-    if (m.classes) shareConstants(m, this.out);
+    if (m.classes) shareConstants(m, this.out, heap);
     ({
       graphs: this.graphs,
       portals: this.portals,
@@ -160,6 +163,13 @@ export abstract class ResidualBuilder {
   /** The residual module's data constants (continuations add to them). */
   get residualData(): Module["data"] {
     return this.out.data;
+  }
+
+  /** `graphs` as a module of the residual code: its data, classes and constant objects (the
+   *  lists continuations add to). */
+  residualModule(graphs: Graph[]): Module {
+    const { data, classes, objects } = this.out;
+    return { graphs, data, ...(classes ? { classes } : {}), ...(objects ? { objects } : {}) };
   }
 
   // --- values ---
@@ -404,7 +414,7 @@ export abstract class ResidualBuilder {
   /** A promoted object of the run (it never changes: the frontend promotes only immutable
    *  ones), as a constant of the residual module, the same object (one identity). */
   promoted(value: object): AVal {
-    const c = constantOf(this.out, value as Reg, "ref");
+    const c = constantOf(this.out, value as Reg, "ref", this.heap);
     return c.k === "obj" ? this.constant(c.v) : NULL_REF;
   }
 

@@ -316,8 +316,8 @@ export abstract class SavedPaths extends Control {
     const leaf = new Map<Operand, (typeof values)[number]>();
     c.leaves.forEach((l, i) => l.k === "r" && leaf.set(l.o, values[i]!));
     const arrays = new Map<Virtual, Int32Array | Uint8Array>();
-    // A virtual object or list as the interpreter's graphs on L3 hold one (`L3Object`, an
-    // array), made once each (sharing and cycles kept), what it holds made in turn.
+    // A virtual object or list as the interpreter's graphs on L3 hold one (an object of the
+    // heap, an array), made once each (sharing and cycles kept), what it holds made in turn.
     const made = new Map<object, Reg>();
     const nested = (a: Field): Reg => {
       const s = settledField(a);
@@ -329,14 +329,19 @@ export abstract class SavedPaths extends Control {
       }
       const done = made.get(s.obj);
       if (done !== undefined) return done;
-      const items: Reg[] = [];
-      const it: Reg = s.k === "o" ? { cls: s.obj.id, fields: items } : items;
+      if (s.k === "l") {
+        const items: Reg[] = [];
+        made.set(s.obj, items);
+        for (const f of contents(s)) items.push(nested(f));
+        return items;
+      }
+      const it = this.heap.make(s.obj.id);
       made.set(s.obj, it);
-      for (const f of contents(s)) items.push(nested(f));
+      contents(s).forEach((f, i) => (it[this.heap.fieldName(s.obj.id, i)] = nested(f)));
       return it;
     };
     // A run-time value: a leaf's, or a constant operand's (null, a constant object).
-    const constants = constantsOf(this.out);
+    const constants = constantsOf(this.out, this.heap);
     const runTime = (a: Scalar & { k: "r" }) =>
       typeof a.o !== "number" && a.o.k === "null"
         ? null

@@ -47,11 +47,12 @@ import { VmError } from "../hints.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
 import { continuationOrInterpreter, exitOnL3, type NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
+import { Heap } from "../heap.ts";
 import { Engine, mergeArgs, type Compiled } from "../specialiser/engine.ts";
 import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
 import { walk } from "../specialiser/pe.ts";
 import { newStats, type SpecStats } from "../specialiser/stats.ts";
-import { konst, type AVal } from "../specialiser/value.ts";
+import { constantIndex, konst, type AVal } from "../specialiser/value.ts";
 import { workDone } from "../work.ts";
 import type { NativeModule, Resolution, Value } from "../x64/native.ts";
 import {
@@ -79,6 +80,9 @@ export interface TierOptions {
   warmupOffers: number;
   /** Sees every residual graph made. */
   onGraphs?: ((graphs: Graph[], data: Module["data"]) => void) | undefined;
+  /** The first tier's objects (`Heap.ofClasses`): compiled code on L3 and the fallbacks make and
+   *  read the very objects the first tier does. */
+  heap?: Heap | undefined;
 }
 
 /** What the tiers measured, the specialiser's statistics included. */
@@ -161,6 +165,8 @@ export class TieredProgram {
   private since = workDone();
   /** Runs of compiled code under way (one inside a callback of another: see `takeOver`). */
   private running = 0;
+  /** Where the run's objects live: the first tier's classes. */
+  private readonly heap: Heap;
 
   constructor(
     private graphs: Module,
@@ -178,6 +184,7 @@ export class TieredProgram {
       .slice(d.greens.length)
       .map((o) => portal.types[o as number]!);
     this.portal = portal.name;
+    this.heap = opts.heap ?? Heap.of(graphs);
   }
 
   /** What the first tier calls with a hot state (see `counters.ts`). */
@@ -198,7 +205,7 @@ export class TieredProgram {
     if (this.stats.hotStates <= this.opts.warmupOffers) return STAY;
     this.hotPositions.add(position);
     const g = greens.map((x, i) => this.green(x, i));
-    const lengths = reds.map((x) => (typeof x === "object" ? (x as Arr).length : undefined));
+    const lengths = reds.map((x) => (ArrayBuffer.isView(x) ? (x as Arr).length : undefined));
     const key = this.stateKey(g, lengths);
     let name = this.refused.has(key) ? undefined : this.entries.get(key);
     if (name === undefined && !this.refused.has(key))
@@ -220,9 +227,11 @@ export class TieredProgram {
     return yes;
   };
 
-  /** A green as the specialiser takes it: an array the first tier may change as a snapshot. */
+  /** A green as the specialiser takes it: an array the first tier may change as a snapshot, an
+   *  object (immutable: the program's constants) as a constant of the residual code. */
   private green(x: unknown, i: number): AVal {
     if (typeof x === "number" || typeof x === "boolean") return konst(x);
+    if (!ArrayBuffer.isView(x)) return this.engineOf().promoted(x as object);
     const arr = x as Arr;
     const type = arr instanceof Int32Array ? "i32[]" : "u8[]";
     return { k: "a", arr: this.immutable[i] ? arr : this.snapshot(arr), type };
@@ -248,12 +257,15 @@ export class TieredProgram {
     return copy;
   }
 
-  /** The key of a hot state's code: the greens (arrays by number) and the reds' array lengths
-   *  (the code knows them). */
+  /** The key of a hot state's code: the greens (arrays by number, constant objects by index)
+   *  and the reds' array lengths (the code knows them). */
   private stateKey(greens: AVal[], lengths: (number | undefined)[]): string {
-    const g = greens.map((a) =>
-      a.k === "a" ? `@${this.arrayId(a.arr)}` : String(a.k === "c" ? a.v : "?"),
-    );
+    const g = greens.map((a) => {
+      if (a.k === "a") return `@${this.arrayId(a.arr)}`;
+      if (a.k === "c") return String(a.v);
+      const i = constantIndex(a);
+      return i === undefined ? "?" : `$o${i}`;
+    });
     return `${g.join(",")}|${lengths.map((n) => (n === undefined ? "_" : `#${n}`)).join(",")}`;
   }
 
@@ -269,7 +281,8 @@ export class TieredProgram {
   private entryAt(status: number): string | undefined {
     const e = this.engine!;
     const { greens, reds } = e.tierState(status);
-    if (greens.some((a) => a.k !== "c" && a.k !== "a")) return undefined;
+    if (greens.some((a) => a.k !== "c" && a.k !== "a" && constantIndex(a) === undefined))
+      return undefined;
     // (A tier exit's reds are run-time values or constants: its virtuals were made real.)
     const lengths = reds.map((a) => (a.k === "r" ? a.len : undefined));
     const key = this.stateKey(greens, lengths);
@@ -334,7 +347,7 @@ export class TieredProgram {
 
   private engineOf(): Engine {
     if (!this.engine) {
-      this.engine = new Engine(this.graphs, this.opts.policy, walk, this.opts.compiled);
+      this.engine = new Engine(this.graphs, this.opts.policy, walk, this.opts.compiled, this.heap);
       this.engine.region = this.warm;
       // (Every entry starts at a hot position: the position alone says where paths end.)
       this.engine.entered = (position) => this.hotPositions.has(position);
@@ -344,9 +357,10 @@ export class TieredProgram {
 
   /** Makes `graphs` runnable on the target. */
   private install(graphs: Graph[]): void {
-    const m = { graphs, data: this.engine!.residualData };
+    const m = this.engine!.residualModule(graphs);
     if (this.opts.target === "l3") {
-      if (!this.l3) this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state));
+      if (!this.l3)
+        this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state), this.heap);
       else this.l3.add(graphs);
       return;
     }
@@ -472,7 +486,7 @@ export class TieredProgram {
   }
 
   private interpreter(): L3 {
-    return (this.interp ??= new L3(this.graphs));
+    return (this.interp ??= new L3(this.graphs, undefined, this.heap));
   }
 
   /** Counts the compile work done since the last count as the program's (see `jit.ts`). */
