@@ -35,6 +35,8 @@ export class Heap {
   private readonly zeroes: unknown[][] = [];
   /** The constants of each list of them (`Module.objects`), as this heap holds them. */
   private readonly made = new WeakMap<ObjectData[], unknown[]>();
+  /** The first tier's own objects among the constants (they are whole already). */
+  private readonly adopted = new WeakSet<object>();
 
   private constructor(
     readonly classes: readonly ClassDecl[],
@@ -110,11 +112,6 @@ export class Heap {
     return this.names[this.classOf(o)]!.map((n) => o[n]);
   }
 
-  /** Whether `x` is an object of one of the classes (not a list, a map, an array, a number). */
-  isObject(x: unknown): x is HeapObject {
-    return typeof x === "object" && x !== null && CLASS_ID in x;
-  }
-
   /** The objects of a list of constants (`m.objects`) as this heap holds them, made once per
    *  list (every one allocated first, then filled, so that they may refer to each other); a
    *  named one the first tier made is the first tier's object, and what it holds the objects it
@@ -144,9 +141,6 @@ export class Heap {
     });
     return objs;
   }
-
-  /** The first tier's own objects among the constants (they are whole already). */
-  private adopted = new WeakSet<object>();
 
   /** Takes the first tier's object for named constant `i`, and for the constants it holds
    *  (fields, items, map values of constant keys) the objects it holds there. */

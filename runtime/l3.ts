@@ -475,7 +475,9 @@ export class L3 {
           pc += 3;
           break;
         case C.GET_FIELD:
-          r[code[pc + 1]!] = (r[code[pc + 2]!] as HeapObject)[this.fieldNames[code[pc + 3]!]!] as Reg;
+          r[code[pc + 1]!] = (r[code[pc + 2]!] as HeapObject)[
+            this.fieldNames[code[pc + 3]!]!
+          ] as Reg;
           pc += 4;
           break;
         case C.SET_FIELD:

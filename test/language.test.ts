@@ -327,7 +327,9 @@ describe("an interpreter anywhere on disk", () => {
     // Fuzzed on the backends that run it (naming another is a load error).
     const f = await futamura(at, "fuzz", "cells.ts", "--count", "100", "--seed", "3");
     expect(f.code, f.err).toBe(0);
-    expect(f.out).toMatch(/: 100 programs, seed 3, .*interp vs tier1, graph, pe, jit-graph: all agree/);
+    expect(f.out).toMatch(
+      /: 100 programs, seed 3, .*interp vs tier1, graph, pe, jit-graph: all agree/,
+    );
     expect(await futamura(at, "fuzz", "cells.ts", "--count", "5", "--backends", "jit")).toEqual({
       code: 2,
       out: "",

@@ -359,8 +359,7 @@ export class TieredProgram {
   private install(graphs: Graph[]): void {
     const m = this.engine!.residualModule(graphs);
     if (this.opts.target === "l3") {
-      if (!this.l3)
-        this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state), this.heap);
+      if (!this.l3) this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state), this.heap);
       else this.l3.add(graphs);
       return;
     }
