@@ -60,10 +60,13 @@ const MAX_STACK = 65536;
 
 // The pool is green and immutable: made from the program by `readPool` before the run (the
 // descriptor's `constants`), a specialiser reads its classes and their tables as constants.
+// The frame is virtualizable (PyPy's tlc.py and PyPy's own frames): where compiled code is
+// entered its stack is read into a virtual list, and written back where the code leaves.
 const driver = new JitDriver({
   greens: ["code", "pc", "pool"],
   reds: ["frame", "depth"],
   immutable: ["code", "pool"],
+  virtualizables: ["frame"],
 });
 
 // --- the values ---

@@ -58,6 +58,11 @@ export interface DriverSpec {
   reds: string[];
   /** Green arrays whose contents never change (the bytecode): reads from them fold. */
   immutable?: string[];
+  /** Reds holding the interpreter's frame, an object (PyPy's virtualizables): where compiled
+   *  code is entered, its fields and the lists it holds are read into virtuals, and written
+   *  back into the same objects where the code leaves or they escape. The contract is PyPy's:
+   *  while compiled code runs, the frame and its lists are reached only through this red. */
+  virtualizables?: string[];
 }
 
 /** In the spirit of PyPy's JitDriver: declares the greens and reds of one dispatch loop. */

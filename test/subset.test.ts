@@ -343,6 +343,27 @@ const rejected: Rejected[] = [
     ],
     at: [[8, 5, "'last' is live across the merge point but is neither a green nor a red"]],
   },
+  {
+    // A virtualizable is the interpreter's frame: one of the reds.
+    name: "virtualizable-not-red",
+    lines: [
+      'import { JitDriver } from "../runtime/hints.ts";',
+      "const driver = new JitDriver({",
+      '  greens: ["code", "pc"], reds: ["acc"], immutable: ["code"], virtualizables: ["pc"],',
+      "});",
+      "export function f(code: Uint8Array, a: number): number {",
+      "  let pc = 0;",
+      "  let acc = a;",
+      "  while (pc < code.length) {",
+      "    driver.mergePoint({ code, pc, acc });",
+      "    acc = (acc + 1) | 0;",
+      "    pc = (pc + 1) | 0;",
+      "  }",
+      "  return acc;",
+      "}",
+    ],
+    at: [[2, 30, "virtualizable 'pc' must also be red"]],
+  },
 ];
 
 describe("sources outside the subset are rejected at file:line:col", () => {

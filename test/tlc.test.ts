@@ -11,6 +11,7 @@ import { backends, backendsFor, runProgram } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs } from "../generator/language.ts";
 import { printGraph, printModule } from "../runtime/ir/print.ts";
+import { parseModule } from "../runtime/ir/parse.ts";
 import type { Graph } from "../runtime/ir/types.ts";
 import { loopBlocks, loopOps } from "./loops.ts";
 import { defaultPolicy } from "../runtime/specialiser/policy.ts";
@@ -227,6 +228,54 @@ body:
       // compiled code ran the loop, entered from the first tier in each round
       expect(got.stats.entered).toBeGreaterThanOrEqual(3);
       expect(got.stats.fallbacks ?? 0).toBe(0);
+    }
+  });
+});
+
+describe("the frame virtualizable (PyPy's virtualizables): a tier entry unpacks it", () => {
+  it("a loop summing boxed integers entered from the first tier is pe's loop, the frame written back once", async () => {
+    const code = load(readFileSync(root + "interpreters/programs/sum.tlc", "utf8"));
+    let text = "";
+    const log = { write: (s: string) => ((text += s), true) } as NodeJS.WritableStream;
+    // (past the default warm-up, 2,000,000 passes: the loop is warm whole when it gets hot)
+    const n = 400_000;
+    const got = await runProgram(backends["jit-graph"]!, tlc, code, n, { dump: "residual", log });
+    expect(got.value).toBe(((n * (n - 1)) / 2) | 0);
+    // Entries from the first tier's states: the frame and its stack unpacked (the items'
+    // classes part of the entry's key), the loop made inside the entry and run there (not
+    // entered again per trip), the frame written back where the loop ends.
+    expect(Number(got.stats.entered) + Number(got.stats.linked)).toBeLessThan(50);
+    expect(got.stats.writeBacks).toBeGreaterThan(0);
+    const classes = printModule(graphsOf(tlc))
+      .split("\n")
+      .filter((l) => l.startsWith("class "));
+    const graphs = parseModule([...classes, text].join("\n")).graphs;
+    const ops = loopOps(graphs).map((o) => o.op);
+    expect(ops.length).toBeGreaterThan(0);
+    expect(ops.filter((op) => /^(new_|list_|map_|class_of|set_field)/.test(op))).toEqual([]);
+    expect(ops.filter((op) => op === "int_add")).toHaveLength(2);
+  });
+
+  it("positions whose stacks hold objects of several classes, entered at every threshold, give interp's answer", async () => {
+    // (An entry's key holds the classes of the stack's items: each state gets the entry made
+    // for its classes, the frame written back at every exit.)
+    for (const file of ["poly.tlc", "conslist.tlc", "accumulator.tlc", "binarytree.tlc"]) {
+      const code = load(readFileSync(root + "interpreters/programs/" + file, "utf8"));
+      for (const n of [30, 300]) {
+        const want = await runProgram(backends.interp!, tlc, code, n);
+        for (const threshold of [1, 7, 100]) {
+          const got = await runProgram(backends["jit-graph"]!, tlc, code, n, {
+            tiers: { threshold, warmup: 0 },
+          });
+          expect([file, n, threshold, got.value, got.error]).toEqual([
+            file,
+            n,
+            threshold,
+            want.value,
+            want.error,
+          ]);
+        }
+      }
     }
   });
 });

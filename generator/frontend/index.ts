@@ -309,14 +309,22 @@ function scanDriver(
 ): void {
   if (scope.driver) return scope.report(d, "one JitDriver per interpreter");
   const spec = init.getArguments()[0];
-  const lists: Record<string, string[]> = { greens: [], reds: [], immutable: [] };
+  const lists: Record<string, string[]> = {
+    greens: [],
+    reds: [],
+    immutable: [],
+    virtualizables: [],
+  };
   if (!spec || !Node.isObjectLiteralExpression(spec))
-    return scope.report(init, "JitDriver takes { greens, reds, immutable }");
+    return scope.report(init, "JitDriver takes { greens, reds, immutable, virtualizables }");
   for (const prop of spec.getProperties()) {
     const key = Node.isPropertyAssignment(prop) ? prop.getName() : "";
     const value = Node.isPropertyAssignment(prop) ? prop.getInitializer() : undefined;
     if (!(key in lists) || !value || !Node.isArrayLiteralExpression(value)) {
-      scope.report(prop, "JitDriver takes greens, reds and immutable as arrays of variable names");
+      scope.report(
+        prop,
+        "JitDriver takes greens, reds, immutable and virtualizables as arrays of variable names",
+      );
       continue;
     }
     for (const e of value.getElements()) {
@@ -326,6 +334,9 @@ function scanDriver(
   }
   for (const name of lists.immutable!)
     if (!lists.greens!.includes(name)) scope.report(spec, `immutable '${name}' must also be green`);
+  for (const name of lists.virtualizables!)
+    if (!lists.reds!.includes(name)) scope.report(spec, `virtualizable '${name}' must also be red`);
   scope.driver = { greens: lists.greens!, reds: lists.reds!, immutable: lists.immutable! };
+  if (lists.virtualizables!.length) scope.driver.virtualizables = lists.virtualizables!;
   scope.driverName = d.getName();
 }

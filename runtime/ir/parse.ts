@@ -129,7 +129,8 @@ function parseDriver(l: Line): Driver {
     }
     return names;
   };
-  const d = { greens: list("greens"), reds: list("reds"), immutable: list("immutable") };
+  const d: Driver = { greens: list("greens"), reds: list("reds"), immutable: list("immutable") };
+  if (l.peek() === "virtualizables") d.virtualizables = list("virtualizables");
   l.end();
   return d;
 }

@@ -41,7 +41,10 @@ export function printModule(m: Module): string {
 }
 
 function printDriver(d: Driver): string {
-  return `driver greens(${d.greens.join(", ")}) reds(${d.reds.join(", ")}) immutable(${d.immutable.join(", ")})`;
+  const virtualizables = d.virtualizables?.length
+    ? ` virtualizables(${d.virtualizables.join(", ")})`
+    : "";
+  return `driver greens(${d.greens.join(", ")}) reds(${d.reds.join(", ")}) immutable(${d.immutable.join(", ")})${virtualizables}`;
 }
 
 export function printClass(c: ClassDecl): string {

@@ -89,6 +89,9 @@ export interface Driver {
   greens: string[];
   reds: string[];
   immutable: string[];
+  /** Reds that are the interpreter's frame (PyPy's virtualizables): unpacked into virtuals
+   *  where compiled code is entered, written back where they are forced. */
+  virtualizables?: string[];
 }
 
 /** A class of the interpreter (PyPy's instance layout): its fields, inherited ones first, so

@@ -35,7 +35,8 @@ import type { Graph, Module, Type } from "../ir/types.ts";
 import { Heap } from "../heap.ts";
 import type { Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
-import { constantIndex, type AVal } from "./value.ts";
+import { constantIndex, type AVal, type Field, type VirtualObject } from "./value.ts";
+import { elemOf, isList } from "../ir/containers.ts";
 import {
   blank,
   compileTime,
@@ -62,6 +63,24 @@ export {
 } from "./frames.ts";
 export type { Resumed } from "./saved.ts";
 export type { PlaceCounts } from "./merge-point.ts";
+
+/** How a tier entry takes a red: a run-time value of its type (and, for an array, length), or
+ *  for a virtualizable (`Driver.virtualizables`) `unpacked`: the object's class and, per field,
+ *  the length of the list it holds, to be unpacked into virtuals (`Engine.unpack`). */
+export interface EntryRed {
+  type: Type;
+  len?: number | undefined;
+  unpacked?: Unpacked | undefined;
+}
+
+/** A virtualizable's layout where compiled code is entered: its class, per field the length
+ *  of the list it holds (undefined: not a list, or too long to stay virtual), and the classes
+ *  of that list's items (undefined where not an object of a class, or not known). */
+export interface Unpacked {
+  cls: number;
+  lengths: (number | undefined)[];
+  classes: ((number | undefined)[] | undefined)[];
+}
 
 /** Runs a generic frame (the abstract interpreter's walk); set by `pe.ts`. */
 export type Walker = (e: Engine, p: Path, f: Frame) => boolean;
@@ -122,7 +141,7 @@ export class Engine extends MergePoints {
    *  (compile-time values), every red a run-time value of the type and (for an array) length
    *  in `reds`, the graph's parameters in order. It runs the portal's frame to its end, as the
    *  first tier would from there. On a bound (`SpecialisationLimit`), nothing made stays. */
-  enter(name: string, greens: AVal[], reds: { type: Type; len?: number | undefined }[]): Graph[] {
+  enter(name: string, greens: AVal[], reds: EntryRed[]): Graph[] {
     const portal = this.graph([...this.portals][0]!);
     const [block, op] = mergePointOf(portal);
     const vars = portal.blocks[block]!.ops[op]!.args;
@@ -136,15 +155,58 @@ export class Engine extends MergePoints {
     this.stats.tierEntries++;
     return this.specialiseNew(name, portal.ret, (rg) => {
       const env = blank(portal);
+      const frame = { g: portal, block, op, env, ret: -1, code: fits ? code : undefined };
+      const path: Path = { rg, frames: [frame], out: 0, splits: 0, fresh: true };
+      const position = greens[this.positionGreen];
+      if (position?.k === "c" && typeof position.v === "number") rg.entryPosition = position.v;
       vars.forEach((v, i) => {
         if (typeof v !== "number") return;
         const r = reds[i - greens.length];
         const a: AVal = r ? red(rg.b.addParam(0, r.type), r.type, r.len) : greens[i]!;
         env[v] = fits && code.greens[v] ? plain(a) : a;
       });
-      const frame = { g: portal, block, op, env, ret: -1, code: fits ? code : undefined };
-      return { rg, frames: [frame], out: 0, splits: 0, fresh: true };
+      // Virtualizables unpacked (their layout, classes included, is the entry's key's).
+      vars.forEach((v, i) => {
+        const r = reds[i - greens.length];
+        if (typeof v !== "number" || !r?.unpacked) return;
+        env[v] = this.unpack(path, (env[v] as { o: number }).o, r.unpacked);
+      });
+      return path;
     });
+  }
+
+  /** A virtualizable red at an entry (PyPy's virtualizables: the interpreter's frame), as a
+   *  virtual whose home is the object itself: its fields read, and a list it holds whose
+   *  length the entry's key fixes read item by item into a virtual list whose home is the
+   *  list. Compiled code then works on the virtuals (the stack's pushes and pops, its boxes)
+   *  and writes back into the homes where they are forced (`Residual.forceObject`): exits,
+   *  escapes, a merge point that generalises. */
+  private unpack(p: Path, home: number, how: Unpacked): AVal {
+    const decl = this.m.classes!.find((c) => c.id === how.cls)!;
+    const fields = decl.fields.map((f, i): Field => {
+      const x = this.emit(p, "get_field", [home], f.type, `${decl.name}.${f.name}`);
+      const len = how.lengths[i];
+      if (len === undefined || !isList(f.type)) return red(x, f.type, undefined);
+      const elem = elemOf(f.type);
+      const items = Array.from({ length: len }, (_, k): Field => {
+        const item = this.emit(p, "list_get", [x, { k: "int", v: k }], elem);
+        const cls = how.classes[i]?.[k];
+        return cls === undefined
+          ? red(item, elem, undefined)
+          : { k: "r", o: item, type: elem, cls };
+      });
+      this.stats.virtualsCreated++;
+      const list = { type: f.type, items, home: { k: "r", o: x, type: f.type }, homeLength: len };
+      return { k: "l", obj: list } as Field;
+    });
+    this.stats.virtualsCreated++;
+    const obj: VirtualObject = {
+      cls: decl.name,
+      id: decl.id,
+      fields,
+      home: { k: "r", o: home, type: "ref", cls: decl.id },
+    };
+    return { k: "o", obj } as AVal;
   }
 
   /** Specialises the path `start` makes in a new residual graph `name` (and the portal graphs

@@ -16,9 +16,11 @@ import {
   settledField,
   type AVal,
   type Field,
+  type Home,
   type Nested,
   type Scalar,
   type Virtual,
+  type VirtualList,
 } from "./value.ts";
 import type { Engine } from "./engine.ts";
 import type { Residual } from "./residual.ts";
@@ -236,8 +238,12 @@ function copyNested(s: Field, seen: Map<object, object>): Field {
   if (done) return { k: a.k, obj: done } as Nested;
   const from = contents(a);
   const to: Field[] = new Array(from.length);
-  const obj =
+  const obj: Nested["obj"] =
     a.k === "o" ? { cls: a.obj.cls, id: a.obj.id, fields: to } : { type: a.obj.type, items: to };
+  // (a virtualizable's home is a run-time reference, the same for every copy)
+  if (a.obj.home) obj.home = a.obj.home;
+  if (a.k === "l" && a.obj.homeLength !== undefined)
+    (obj as VirtualList).homeLength = a.obj.homeLength;
   seen.set(a.obj, obj);
   for (let i = 0; i < from.length; i++) to[i] = copyNested(from[i]!, seen);
   return { k: a.k, obj } as Nested;
@@ -285,6 +291,7 @@ export function redLeaves(frames: Frame[]): AVal[] {
       else if (!seen.has(a.obj)) {
         seen.add(a.obj);
         for (const it of contents(a)) visit(it);
+        if (a.obj.home) visit(a.obj.home);
       }
     }
   };
@@ -335,6 +342,7 @@ function replaceReds(frames: Frame[], to: Map<Operand, Scalar>): void {
       const items = contents(a).map(bind) as Field[];
       if (a.k === "o") a.obj.fields = items;
       else (a.obj as { items: Field[] }).items = items;
+      if (a.obj.home) a.obj.home = bind(a.obj.home) as Home;
     }
     return s;
   };

@@ -40,6 +40,10 @@ export const CLASSED = 2 ** 41;
  *  merge point it is one parameter): `REPEAT + ` the number of its leaf, reds' leaves counted from 0
  *  in the order the key meets them. */
 export const REPEAT = 2 ** 42;
+/** After the reds' shapes, for each virtualizable's virtual the shapes keep (in the order met),
+ *  `HOME + ` its home's variable: a key holding one is its graph's own (the home is a variable
+ *  of the graph, which a block of the key goes on using). */
+export const HOME = 2 ** 43;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.
  *  (An open-addressing table of numbers, by hash: a `Map` of hashes cost more than the rest

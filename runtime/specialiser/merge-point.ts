@@ -24,6 +24,7 @@ import {
   OBJECT,
   Parts,
   REPEAT,
+  HOME,
   SHAPE,
   TRUE,
   UNKNOWN,
@@ -43,6 +44,7 @@ import {
 } from "./value.ts";
 import { unreachable, plain, red, type Frame, type Path } from "./frames.ts";
 import { SavedPaths } from "./saved.ts";
+import type { Residual } from "./residual.ts";
 
 /** What a merge-point key fixes of each red, as parts (`keys.ts`), one red after another:
  *  `SHAPE` (nothing: "red"), `SHAPE + 1 + length` (a run-time array of a known length keeps it:
@@ -97,6 +99,8 @@ export abstract class MergePoints extends SavedPaths {
    *  while its leaves are bound: the parameters made. */
   private leafCount = 0;
   private virtualsMet: object[] = [];
+  /** Whether `gather` met a virtualizable's virtual (its key then names the homes). */
+  private homesMet = false;
   /** The number of the leaf of each run-time variable met so far (see `REPEAT`). */
   private leafOf = new Map<number, number>();
   private bound = 0;
@@ -149,7 +153,7 @@ export abstract class MergePoints extends SavedPaths {
       this.placeCounts[3 * m.position + 2]++;
       return false;
     }
-    if (this.region && !p.fresh && this.leavesRegion(f, vars)) {
+    if (this.region && !p.fresh && this.leavesRegion(f, vars, p.rg)) {
       this.leaveRegion(p, f, vars, n);
       return false;
     }
@@ -175,6 +179,7 @@ export abstract class MergePoints extends SavedPaths {
     let s = 0;
     this.leafCount = 0;
     this.virtualsMet.length = 0;
+    this.homesMet = false;
     this.leafOf.clear();
     for (let i = 0; i < vars.length; i++) {
       if (i < n) {
@@ -207,6 +212,7 @@ export abstract class MergePoints extends SavedPaths {
         return s;
       }
       this.virtualsMet.push(a.obj);
+      if ((a.k === "o" || a.k === "l") && a.obj.home) this.homesMet = true;
       if (a.k === "v") {
         const items = a.obj.items;
         const k = unzeroed(items);
@@ -290,14 +296,14 @@ export abstract class MergePoints extends SavedPaths {
     const position = (m.position = this.position(n));
     this.placeCounts[3 * position]++;
     const variants = p.rg.variants[position] ?? 0;
-    m.key = m.general ? this.generalKey(position) : this.key(n, m.s);
+    m.key = m.general ? this.generalKey(position) : this.key(n, m.s, m.vals);
     if (!m.general && mustGeneralise(this.policy, variants) && !this.made(p, m.key)) {
       m.s = widen(this.pattern(p.rg.patterns[position]!, n), this.shapeParts, m.s);
       this.repeats(m.vals, n);
       m.leaves = this.leaves(m.vals, n, false);
       m.nl = m.leaves.length;
       m.general = mustGeneralise(this.policy, variants - this.policy.maxVariants);
-      m.key = m.general ? this.generalKey(position) : this.key(n, m.s);
+      m.key = m.general ? this.generalKey(position) : this.key(n, m.s, m.vals);
     }
     if (!m.general) return;
     if (!this.made(p, m.key)) this.stats.generalisations++;
@@ -396,9 +402,10 @@ export abstract class MergePoints extends SavedPaths {
   /** Whether a path of a tier's specialisation ends at this merge point: its position is not
    *  warm, or it is hot (`entered`: the path goes on in the entry there, not in a copy of its
    *  loop). */
-  protected leavesRegion(f: Frame, vars: Operand[]): boolean {
+  protected leavesRegion(f: Frame, vars: Operand[], rg: Residual): boolean {
     const position = this.positionValue(f, vars);
-    return !this.region!(position) || (this.entered?.(position) ?? false);
+    if (!this.region!(position)) return true;
+    return position !== rg.entryPosition && (this.entered?.(position) ?? false);
   }
 
   /** The red leaves of a merge point's state, in canonical order: whatever the key does not
@@ -472,11 +479,27 @@ export abstract class MergePoints extends SavedPaths {
     return id;
   }
 
-  /** The key of the greens' parts (`greenParts[0..n)`) and the reds' (`shapeParts[0..s)`). */
-  protected key(n: number, s: number): number {
+  /** The key of the greens' parts (`greenParts[0..n)`) and the reds' (`shapeParts[0..s)`,
+   *  of the reds' values `vals`), then the homes of the virtualizables they keep virtual. */
+  protected key(n: number, s: number, vals?: AVal[]): number {
     const parts = this.greenParts;
     for (let i = 0; i < s; i++) parts[n + i] = this.shapeParts[i]!;
-    return this.keyIds.id(parts, n + s);
+    let end = n + s;
+    if (this.homesMet && vals)
+      for (let i = n, j = 0; i < vals.length; j += segment(this.shapeParts, j), i++)
+        end = this.homesIn(vals[i]!, j, parts, end);
+    return this.keyIds.id(parts, end);
+  }
+
+  /** Appends to `parts` from `end` the homes of the virtualizables' virtuals in `a`, whose
+   *  shape is at `shapeParts[j]`; returns the new end. */
+  private homesIn(a: AVal, j: number, parts: number[], end: number): number {
+    const shape = this.shapeParts;
+    if (!isHead(shape[j]!)) return end;
+    if ((a.k === "o" || a.k === "l") && a.obj.home) parts[end++] = HOME + (a.obj.home.o as number);
+    for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++)
+      end = this.homesIn(itemAt(a, k), at, parts, end);
+    return end;
   }
 
   /** The reds' shapes of a pattern (see `Residual.patterns`) at a merge point of `n` greens. */

@@ -67,11 +67,16 @@ export interface Policy {
    *  showed at the same promotion (PyPy's guard_value and guard_class: a loop through a
    *  promotion stays one loop; a site seeing more values exits for the rest). */
   maxGuards: number;
+  /** Items of a virtualizable's list unpacked where compiled code is entered, at most: a longer
+   *  list stays a run-time one (each item unpacked costs a read and a class guard at the entry,
+   *  a write-back at each exit, and a part of every key). */
+  maxUnpacked: number;
 }
 
 export const defaultPolicy: Policy = {
   maxVariants: 8,
   maxVirtualLength: 256,
+  maxUnpacked: 16,
   maxAllocation: 1 << 20,
   maxInlineDepth: 16,
   maxOps: 2_000_000,

@@ -30,6 +30,7 @@ import {
   settledField,
   type AVal,
   type Field,
+  type Home,
   type Scalar,
   type Virtual,
   type VirtualList,
@@ -63,6 +64,10 @@ export interface Residual {
   /** The objects whose classes its `class_of` variables hold (a promotion of one makes the
    *  object's class known). */
   classOf: Map<number, Scalar>;
+  /** Tiers: the position an entry starts at (`Engine.enter`): its loop is this graph's own, so
+   *  a path reaching it again makes a key of it (a peeled first trip, then the loop) rather than
+   *  leaving for the entry it is. */
+  entryPosition?: number;
 }
 
 export abstract class ResidualBuilder {
@@ -232,6 +237,7 @@ export abstract class ResidualBuilder {
    *  are not the new object's (zero, false, null). */
   protected forceObject(p: Path, obj: VirtualObject): number {
     if (obj.forced !== undefined) return obj.forced;
+    if (obj.home) return this.writeBackObject(p, obj, obj.home);
     this.stats.virtualsForced++;
     const o = this.emit(p, "new_object", [], "ref", obj.cls);
     obj.forced = o;
@@ -249,6 +255,7 @@ export abstract class ResidualBuilder {
    *  and the stores of the items that are not (the virtuals among them forced in turn). */
   protected forceList(p: Path, obj: VirtualList): number {
     if (obj.forced !== undefined) return obj.forced;
+    if (obj.home) return this.writeBackList(p, obj, obj.home, obj.homeLength ?? 0);
     this.stats.virtualsForced++;
     const zero = zeroOf(elemOf(obj.type));
     const n = constOperand(obj.items.length);
@@ -259,6 +266,41 @@ export abstract class ResidualBuilder {
       if ((it.k === "c" && (it.v === 0 || it.v === false)) || isNull(it)) continue;
       this.emit(p, "list_set", [l, constOperand(i), this.operand(p, it)], undefined);
     }
+    return l;
+  }
+
+  /** A virtualizable's object made real again: its home, into which the fields are written
+   *  back (a readonly one cannot have changed: a list it holds is written back in place). */
+  private writeBackObject(p: Path, obj: VirtualObject, home: Home): number {
+    const o = home.o as number;
+    obj.forced = o;
+    this.stats.writeBacks++;
+    const decl = classNamed(this.m, obj.cls)!;
+    for (let i = 0; i < obj.fields.length; i++) {
+      const f = obj.fields[i]!;
+      const field = decl.fields[i]!;
+      if (field.readonly) {
+        if (f.k === "l" || f.k === "o") this.operand(p, f);
+        continue;
+      }
+      this.emit(p, "set_field", [o, this.operand(p, f)], undefined, `${obj.cls}.${field.name}`);
+    }
+    return o;
+  }
+
+  /** A virtualizable's list made real again: its home, whose items are written back in place
+   *  (set, then pushed or popped to the virtual's length). */
+  private writeBackList(p: Path, obj: VirtualList, home: Home, length: number): number {
+    const l = home.o as number;
+    obj.forced = l;
+    this.stats.writeBacks++;
+    const n = obj.items.length;
+    for (let i = 0; i < n; i++) {
+      const it = this.operand(p, obj.items[i]!);
+      if (i < length) this.emit(p, "list_set", [l, constOperand(i), it], undefined);
+      else this.emit(p, "list_push", [l, it], undefined);
+    }
+    for (let i = n; i < length; i++) this.emit(p, "list_pop", [l], elemOf(obj.type));
     return l;
   }
 
@@ -542,8 +584,11 @@ export abstract class ResidualBuilder {
   /** `ref_eq`: a virtual is itself and nothing else (nothing made at run time can be an
    *  object not made yet). */
   protected sameObject(p: Path, a: AVal, b: AVal): AVal {
-    const x = this.resolve(a);
-    const y = this.resolve(b);
+    let x = this.resolve(a);
+    let y = this.resolve(b);
+    // (a virtualizable's virtual is its home, a run-time object: compared as one)
+    if ((x.k === "o" || x.k === "l") && x.obj.home) x = this.resolve((this.operand(p, x), x));
+    if ((y.k === "o" || y.k === "l") && y.obj.home) y = this.resolve((this.operand(p, y), y));
     if (x.k === "o" || y.k === "o" || x.k === "l" || y.k === "l")
       return konst((x.k === "o" || x.k === "l") && x.k === y.k && x.obj === y.obj);
     if (isNull(x) && isNull(y)) return konst(true);

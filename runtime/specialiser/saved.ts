@@ -21,10 +21,13 @@ import {
   settledField,
   type AVal,
   type Field,
+  type Home,
   type Scalar,
   type Virtual,
 } from "./value.ts";
 import type { Reg } from "../l3.ts";
+import type { HeapObject } from "../heap.ts";
+import type { Unpacked } from "./engine.ts";
 import {
   copyFrames,
   frameWith,
@@ -65,6 +68,9 @@ export interface Saved {
   classOf: number;
   /** The path's position (`Path.at`). */
   at: number | undefined;
+  /** For `tier`: the layout of each virtualizable red where the exit forced it (an entry made
+   *  for the exit's state unpacks it so again), else undefined. */
+  unpacked?: (Unpacked | undefined)[];
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
@@ -228,9 +234,12 @@ export abstract class SavedPaths extends Control {
     ids.set(o, ids.size);
     if (s.k === "r")
       return (s.len === undefined ? "_" : `_#${s.len}`) + (s.cls === undefined ? "" : `:${s.cls}`);
+    // (a virtualizable's home: its leaf, after what it holds)
+    const home = (h: Home | undefined) => (h ? `@${this.slotKey(h, ids)}` : "");
     if (s.k === "o")
-      return `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}}`;
-    if (s.k === "l") return `<${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}>`;
+      return `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home)}}`;
+    if (s.k === "l")
+      return `<${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home)}>`;
     return `[${allItems(s.obj)
       .map((it) => this.slotKey(it, ids))
       .join(" ")}]`;
@@ -329,13 +338,16 @@ export abstract class SavedPaths extends Control {
       }
       const done = made.get(s.obj);
       if (done !== undefined) return done;
+      // (a virtualizable's is written back into its home, the real object: one identity)
+      const home = s.obj.home && (runTime(s.obj.home) as Reg);
       if (s.k === "l") {
-        const items: Reg[] = [];
+        const items = (home as Reg[] | undefined) ?? [];
         made.set(s.obj, items);
-        for (const f of contents(s)) items.push(nested(f));
+        const values = contents(s).map(nested);
+        items.splice(0, items.length, ...values);
         return items;
       }
-      const it = this.heap.make(s.obj.id);
+      const it = (home as HeapObject | undefined) ?? this.heap.make(s.obj.id);
       made.set(s.obj, it);
       contents(s).forEach((f, i) => (it[this.heap.fieldName(s.obj.id, i)] = nested(f)));
       return it;
@@ -412,12 +424,41 @@ export abstract class SavedPaths extends Control {
 
   /** Tiers: the merge-point state of `tier` exit `status`, greens then reds (as abstract
    *  values; the reds are the exit's leaves in order). */
-  tierState(status: number): { greens: AVal[]; reds: AVal[] } {
+  tierState(status: number): {
+    greens: AVal[];
+    reds: AVal[];
+    unpacked: (Unpacked | undefined)[] | undefined;
+  } {
     const c = this.saved[status]!;
     const f = c.frames[0]!;
     const vars = mergeArgs(f.g);
     const n = vars.length - c.leaves.length;
-    return { greens: vars.slice(0, n).map((o) => this.argument(f, o)), reds: c.leaves };
+    const greens = vars.slice(0, n).map((o) => this.argument(f, o));
+    return { greens, reds: c.leaves, unpacked: c.unpacked };
+  }
+
+  /** The layouts of the virtualizable reds among merge-point arguments `vars` (`n` greens
+   *  first) that are virtual objects: class, and the lengths of the virtual lists they hold. */
+  private layouts(f: Frame, vars: Operand[], n: number): (Unpacked | undefined)[] | undefined {
+    const d = this.m.driver;
+    if (!d?.virtualizables?.length) return undefined;
+    return vars.slice(n).map((v, i) => {
+      if (!d.virtualizables!.includes(d.reds[i]!)) return undefined;
+      const a = this.resolve(this.argument(f, v));
+      if (a.k !== "o") return undefined;
+      const lists = a.obj.fields.map((x) => {
+        const s = settledField(x);
+        return s.k === "l" && s.obj.items.length <= this.policy.maxUnpacked
+          ? s.obj.items.map(settledField)
+          : undefined;
+      });
+      const classOf = (x: Field) => (x.k === "o" ? x.obj.id : x.k === "r" ? x.cls : undefined);
+      return {
+        cls: a.obj.id,
+        lengths: lists.map((l) => l?.length),
+        classes: lists.map((l) => l?.map(classOf)),
+      };
+    });
   }
 
   /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
@@ -426,6 +467,7 @@ export abstract class SavedPaths extends Control {
   protected leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
     // The exit passes the reds in order, virtuals made real: the state an entry of the tiers
     // takes, so that the exit can go on in one (see `entered`).
+    const unpacked = this.layouts(f, vars, n);
     const reds: AVal[] = [];
     for (let i = n; i < vars.length; i++) {
       const a = this.argument(f, vars[i]!);
@@ -435,7 +477,9 @@ export abstract class SavedPaths extends Control {
     // (A virtual forced is a red leaf now, not its items.)
     const at = frameWith(f, f.op - 1, only(f, vars).map(settledSlot));
     if (at.op !== 0) this.generic([at]);
-    const status = this.save("tier", [at], p, -1, this.savedKey("tier", [at]), reds);
+    const key = `${this.savedKey("tier", [at])}|${JSON.stringify(unpacked ?? [])}`;
+    const status = this.save("tier", [at], p, -1, key, reds);
+    if (unpacked) this.saved[status]!.unpacked = unpacked;
     this.stats.regionExits++;
     const args = [{ k: "int", v: 0 } as Operand, ...reds.map((a) => this.operand(p, a))];
     p.rg.b.terminate(p.out, { k: "exit", status, args });

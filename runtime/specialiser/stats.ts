@@ -10,6 +10,8 @@ export interface SpecStats {
   opsResidual: number;
   virtualsCreated: number;
   virtualsForced: number;
+  /** Virtualizables made real again: written back into their homes (`Engine.enter`). */
+  writeBacks: number;
   /** Distinct merge-point keys specialised. */
   mergeKeys: number;
   generalisations: number;
@@ -38,6 +40,7 @@ export function newStats(): SpecStats {
     opsResidual: 0,
     virtualsCreated: 0,
     virtualsForced: 0,
+    writeBacks: 0,
     mergeKeys: 0,
     generalisations: 0,
     graphs: 0,

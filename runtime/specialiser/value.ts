@@ -34,21 +34,31 @@ export interface Virtual {
 }
 
 /** `forced`: the residual variable of the object once it is allocated (on the path that holds
- *  it: a copied state copies its virtuals). */
+ *  it: a copied state copies its virtuals). `home`: for a virtualizable (the interpreter's
+ *  frame, unpacked where compiled code is entered: `Engine.enter`), the real object it stands
+ *  for, which forcing writes back into instead of allocating (one identity). */
 export interface VirtualObject {
   /** The class's name and id (`ClassDecl`). */
   cls: string;
   id: number;
   fields: Field[];
   forced?: number;
+  home?: Home;
 }
 
-/** A virtual list: its type and items (its length is theirs); `forced` as an object's. */
+/** A virtual list: its type and items (its length is theirs); `forced` and `home` as an
+ *  object's, with the real list's length when it was unpacked (`homeLength`: what forcing
+ *  pushes or pops to). */
 export interface VirtualList {
   type: ListType;
   items: Field[];
   forced?: number;
+  home?: Home;
+  homeLength?: number;
 }
+
+/** The run-time reference a virtualizable's virtual stands for. */
+export type Home = Scalar & { k: "r" };
 
 /** What a virtual object's field or a virtual list's item holds: a scalar, or a virtual. */
 export type Field = Scalar | { k: "o"; obj: VirtualObject } | { k: "l"; obj: VirtualList };

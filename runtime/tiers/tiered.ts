@@ -47,8 +47,8 @@ import { VmError } from "../hints.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
 import { continuationOrInterpreter, exitOnL3, type NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
-import { Heap } from "../heap.ts";
-import { Engine, mergeArgs, type Compiled } from "../specialiser/engine.ts";
+import { Heap, type HeapObject } from "../heap.ts";
+import { Engine, mergeArgs, type Compiled, type Unpacked } from "../specialiser/engine.ts";
 import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
 import { walk } from "../specialiser/pe.ts";
 import { newStats, type SpecStats } from "../specialiser/stats.ts";
@@ -160,6 +160,8 @@ export class TieredProgram {
   private readonly greens: string[];
   private readonly immutable: boolean[];
   private readonly positionGreen: number;
+  /** Per red, whether it is a virtualizable (unpacked where compiled code is entered). */
+  private readonly virtualizable: boolean[];
   private readonly redTypes: Type[];
   private readonly portal: string;
   private since = workDone();
@@ -177,6 +179,7 @@ export class TieredProgram {
     this.greens = d.greens;
     this.immutable = d.greens.map((g) => d.immutable.includes(g));
     this.positionGreen = this.immutable.indexOf(false);
+    this.virtualizable = d.reds.map((r) => d.virtualizables?.includes(r) ?? false);
     const portal = graphs.graphs.find((g) =>
       g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")),
     )!;
@@ -206,10 +209,11 @@ export class TieredProgram {
     this.hotPositions.add(position);
     const g = greens.map((x, i) => this.green(x, i));
     const lengths = reds.map((x) => (ArrayBuffer.isView(x) ? (x as Arr).length : undefined));
-    const key = this.stateKey(g, lengths);
+    const unpacked = reds.map((x, i) => (this.virtualizable[i] ? this.layout(x) : undefined));
+    const key = this.stateKey(g, lengths, unpacked);
     let name = this.refused.has(key) ? undefined : this.entries.get(key);
     if (name === undefined && !this.refused.has(key))
-      name = this.compile(key, g, this.redTypes, lengths, position);
+      name = this.compile(key, g, this.redTypes, lengths, position, unpacked);
     if (name === undefined) {
       offerNever(position);
       return STAY;
@@ -257,16 +261,46 @@ export class TieredProgram {
     return copy;
   }
 
-  /** The key of a hot state's code: the greens (arrays by number, constant objects by index)
-   *  and the reds' array lengths (the code knows them). */
-  private stateKey(greens: AVal[], lengths: (number | undefined)[]): string {
+  /** A virtualizable red's layout (`Unpacked`): its class, and the length of each list it
+   *  holds that may stay virtual; undefined for what is not an object. */
+  private layout(x: unknown): Unpacked | undefined {
+    const heap = this.heap;
+    if (typeof x !== "object" || x === null || Array.isArray(x) || ArrayBuffer.isView(x))
+      return undefined;
+    if (x instanceof Map) return undefined;
+    const cls = heap.classOf(x as HeapObject);
+    if (cls === undefined) return undefined;
+    const lists = heap
+      .fieldsOf(x as HeapObject)
+      .map((f) => (Array.isArray(f) && f.length <= this.opts.policy.maxUnpacked ? f : undefined));
+    const classOf = (item: unknown) =>
+      typeof item === "object" && item !== null && !Array.isArray(item) && !(item instanceof Map)
+        ? heap.classOf(item as HeapObject)
+        : undefined;
+    return {
+      cls,
+      lengths: lists.map((l) => l?.length),
+      classes: lists.map((l) => l?.map(classOf)),
+    };
+  }
+
+  /** The key of a hot state's code: the greens (arrays by number, constant objects by index),
+   *  the reds' array lengths and virtualizables' layouts (the code knows them). */
+  private stateKey(
+    greens: AVal[],
+    lengths: (number | undefined)[],
+    unpacked: (Unpacked | undefined)[] = [],
+  ): string {
     const g = greens.map((a) => {
       if (a.k === "a") return `@${this.arrayId(a.arr)}`;
       if (a.k === "c") return String(a.v);
       const i = constantIndex(a);
       return i === undefined ? "?" : `$o${i}`;
     });
-    return `${g.join(",")}|${lengths.map((n) => (n === undefined ? "_" : `#${n}`)).join(",")}`;
+    const layouts = unpacked
+      .map((u) => (u ? `%${u.cls}:${u.lengths.join("/")}:${JSON.stringify(u.classes)}` : ""))
+      .join(",");
+    return `${g.join(",")}|${lengths.map((n) => (n === undefined ? "_" : `#${n}`)).join(",")}|${layouts}`;
   }
 
   /** The value of the position among `greens`. */
@@ -280,17 +314,18 @@ export class TieredProgram {
    *  or where a bound stops it. */
   private entryAt(status: number): string | undefined {
     const e = this.engine!;
-    const { greens, reds } = e.tierState(status);
+    const { greens, reds, unpacked } = e.tierState(status);
     if (greens.some((a) => a.k !== "c" && a.k !== "a" && constantIndex(a) === undefined))
       return undefined;
-    // (A tier exit's reds are run-time values or constants: its virtuals were made real.)
+    // (A tier exit's reds are run-time values or constants: its virtuals were made real, a
+    // virtualizable's layout kept.)
     const lengths = reds.map((a) => (a.k === "r" ? a.len : undefined));
-    const key = this.stateKey(greens, lengths);
+    const key = this.stateKey(greens, lengths, unpacked);
     const made = this.entries.get(key);
     if (made !== undefined) return made;
     const position = this.positionOf(greens);
     if (!this.hotPositions.has(position) || this.refused.has(key)) return undefined;
-    return this.compile(key, greens, e.leafTypes(status), lengths, position);
+    return this.compile(key, greens, e.leafTypes(status), lengths, position, unpacked);
   }
 
   private arrayId(arr: Arr): number {
@@ -307,6 +342,7 @@ export class TieredProgram {
     types: Type[],
     lengths: (number | undefined)[],
     position: number,
+    unpacked: (Unpacked | undefined)[] = [],
   ): string | undefined {
     const e = this.engineOf();
     this.account();
@@ -322,7 +358,7 @@ export class TieredProgram {
       graphs = e.enter(
         name,
         greens,
-        types.map((type, i) => ({ type, len: lengths[i] })),
+        types.map((type, i) => ({ type, len: lengths[i], unpacked: unpacked[i] })),
       );
     } catch (err) {
       if (!(err instanceof SpecialisationLimit)) throw err;
