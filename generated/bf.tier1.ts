@@ -205,4 +205,5 @@ export const portal = {
   loop: run$loop,
   greens: ["code", "pc", "targets"],
   reds: ["tape", "ptr"],
+  recursive: false,
 };

@@ -526,4 +526,5 @@ export const portal = {
   loop: execute$loop,
   greens: ["code", "pc", "sp"],
   reds: ["stack", "arg", "depth"],
+  recursive: true,
 };

@@ -902,6 +902,7 @@ export const portal = {
   loop: interpEval$loop,
   greens: ["code", "pc", "pool"],
   reds: ["frame", "depth"],
+  recursive: true,
   classes: { Obj, IntObj, LispObj, NilObj, ConsObj, InstanceObj, Class, Pool, Frame },
   constants: { nil, zero },
 };

@@ -193,4 +193,5 @@ export const portal = {
   loop: interpret$loop,
   greens: ["code", "pc"],
   reds: ["a", "regs"],
+  recursive: false,
 };

@@ -17,7 +17,8 @@ import { printModule } from "../runtime/ir/print.ts";
 import { usesObjects } from "../runtime/ir/containers.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { Heap, type TierObjects } from "../runtime/heap.ts";
-import { STAY, setTiers, type OnHot } from "../runtime/tiers/counters.ts";
+import { STAY, setTiers, type OnHot, type PortalLoop } from "../runtime/tiers/counters.ts";
+import { newTierStats } from "../runtime/tiers/stats.ts";
 import type { Policy } from "../runtime/specialiser/policy.ts";
 import type { Status } from "../runtime/l3.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
@@ -37,7 +38,17 @@ export interface RunOptions {
   log?: NodeJS.WritableStream;
   /** The first tier's threshold; what it does with a hot state (`tier1`: tests hand it over);
    *  the takes of an edge exit before it gets a bridge (`jit`, `jit-graph`). */
-  tiers?: { threshold?: number; onHot?: OnHot; bridgeAfter?: number; warmup?: number } | undefined;
+  tiers?:
+    | {
+        threshold?: number;
+        onHot?: OnHot;
+        bridgeAfter?: number;
+        warmup?: number;
+        /** Load the JIT before the run even where it could wait until a state is hot (tests:
+         *  both make the same decisions). */
+        loadFirst?: boolean;
+      }
+    | undefined;
   /** Filled with the run's statistics (also when the run fails); the outcome holds them too. */
   stats?: Record<string, unknown>;
 }
@@ -198,14 +209,86 @@ const pe: Backend = {
 const jitGraph: Backend = {
   name: "jit-graph",
   dumps: ["residual"],
-  run: async (lang, code, args, opts, stats) => {
-    const c = await compiled();
-    return c.runTiered(lang, code, args, opts, stats, {
-      target: "l3",
-      compiled: await c.generated(lang),
-    });
-  },
+  run: (lang, code, args, opts, stats) => runTiers(lang, code, args, opts, stats, "l3"),
 };
+
+/** A hot state offered past the warm-up, before the JIT was loaded: the first tier's frame is
+ *  unwound to the run (`runTiers`), which loads the JIT and goes on from the state. */
+class Suspended {
+  constructor(
+    readonly loop: PortalLoop,
+    readonly greens: unknown[],
+    readonly reds: unknown[],
+  ) {}
+}
+
+/** Runs the tiers, loading the JIT (the specialisers, the passes, the backends: 60 ms of module
+ *  loading in the package, 130 ms in a checkout, as much as a short program's whole run) only
+ *  once a state is hot past the warm-up. The first tier calls its hot-state handler
+ *  synchronously and Node loads ES modules asynchronously, so the first tier's frame is
+ *  unwound (`Suspended`) and the run goes on from the state once the JIT is loaded: possible
+ *  where that frame is the run's own, the entry being the portal and the portal never calling
+ *  itself (Brainfuck, TLR). Elsewhere the JIT is loaded before the run. */
+async function runTiers(
+  lang: Lang,
+  code: Uint8Array,
+  args: readonly number[],
+  opts: RunOptions,
+  stats: Record<string, unknown>,
+  target: "l3" | "x64",
+): Promise<number> {
+  const load = async () => {
+    const c = await compiled();
+    return { c, how: { target, compiled: await c.generated(lang) } };
+  };
+  const portal = (await importProduct(lang, "tier1")).portal as {
+    name: string;
+    recursive?: boolean;
+  };
+  const waits = portal.recursive === false && portal.name === lang.entry && !lang.constants;
+  if (!waits || opts.tiers?.loadFirst) {
+    const { c, how } = await load();
+    stats.jitLoaded = true;
+    return c.runTiered(lang, code, args, opts, stats, how);
+  }
+  const entry = await firstTier(lang);
+  const startedAt = performance.now();
+  const warmup = warmupOffersOf(opts);
+  let offers = 0;
+  setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, (loop, greens, reds) => {
+    if (++offers <= warmup) return STAY;
+    throw new Suspended(loop, greens, reds);
+  });
+  try {
+    const value = entry(code, ...args.map((x) => x | 0));
+    const ms = Math.round((performance.now() - startedAt) * 1000) / 1000;
+    Object.assign(stats, newTierStats(), { hotStates: offers, runningMs: ms, firstTierMs: ms });
+    stats.jitLoaded = false;
+    return value;
+  } catch (e) {
+    if (!(e instanceof Suspended)) throw e;
+    const t0 = performance.now();
+    const { c, how } = await load();
+    const loadMs = performance.now() - t0;
+    stats.jitLoaded = true;
+    stats.jitLoadMs = Math.round(loadMs * 1000) / 1000;
+    // (awaited: the counters stay set until the run ends; the load is not the first tier's time)
+    return await c.runTiered(lang, code, args, opts, stats, {
+      ...how,
+      resume: { ...e, offers, startedAt: startedAt + loadMs },
+    });
+  } finally {
+    setTiers(Infinity, () => STAY);
+  }
+}
+
+/** Hot states offered before the first is compiled (`TierOptions.warmupOffers`): the warm-up
+ *  in passes over the threshold. A threshold given (tests, --threshold) means no warm-up unless
+ *  one is given too. */
+export function warmupOffersOf(opts: RunOptions): number {
+  const warmup = opts.tiers?.warmup ?? (opts.tiers?.threshold === undefined ? WARMUP_PASSES : 0);
+  return Math.ceil(warmup / (opts.tiers?.threshold ?? TIER_THRESHOLD));
+}
 
 /** The abstract interpreter's residual graphs, specialised eagerly, as x86-64 machine code. */
 const x64: Backend = {
@@ -222,13 +305,8 @@ const jit: Backend = {
   name: "jit",
   native: true,
   dumps: ["residual", "asm"],
-  run: async (lang, code, args, opts, stats) => {
-    const c = await compiled();
-    return c.runTiered(specialisable(lang), code, args, opts, stats, {
-      target: "x64",
-      compiled: await c.generated(lang),
-    });
-  },
+  run: (lang, code, args, opts, stats) =>
+    runTiers(specialisable(lang), code, args, opts, stats, "x64"),
 };
 
 /** Passes through a merge-point position after which the first tier offers it to the JIT, and

@@ -9,6 +9,7 @@ import { printModule } from "../runtime/ir/print.ts";
 import { stampLine } from "../runtime/stamp.ts";
 import type { Module } from "../runtime/ir/types.ts";
 import { analyse } from "./bta.ts";
+import { calleeMap, callsItself } from "../runtime/specialiser/residual.ts";
 import { emitSpecialiser, type RuntimeImports } from "./emit.ts";
 import { emitFirstTier, specifierOf } from "./first-tier.ts";
 import { productJavascript, sourceJavascript, strayJavascript } from "./javascript.ts";
@@ -109,6 +110,10 @@ async function specialiserOf(
   return { path, text: await format(ts, { parser: "typescript", printWidth: 100 }) };
 }
 
+/** The graph holding the merge point. */
+const portalName = (m: Module): string =>
+  m.graphs.find((g) => g.blocks.some((b) => b.ops.some((o) => o.op === "merge_point")))!.name;
+
 /** The first tier: the interpreter's source, resumable at its merge point, counting passes. */
 async function firstTierOf(lang: Lang, stamped: Stamped, module: Module): Promise<Artifact> {
   const path = product(lang, "tier1", ".ts");
@@ -124,6 +129,7 @@ async function firstTierOf(lang: Lang, stamped: Stamped, module: Module): Promis
         o.k === "object" && o.name !== undefined ? [o.name] : [],
       ),
     },
+    callsItself(calleeMap(module), portalName(module)),
   );
   if (!tier.text) throw new SubsetError(tier.violations);
   return { path, text: await format(tier.text, { parser: "typescript", printWidth: 100 }) };

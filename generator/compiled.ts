@@ -10,7 +10,14 @@ import type { Graph, Module } from "../runtime/ir/types.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
 import type { Compiled } from "../runtime/specialiser/engine.ts";
 import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
-import { STAY, setTiers } from "../runtime/tiers/counters.ts";
+import {
+  RESUME,
+  STAY,
+  resumed,
+  setOnHot,
+  setTiers,
+  type PortalLoop,
+} from "../runtime/tiers/counters.ts";
 import { TieredProgram } from "../runtime/tiers/tiered.ts";
 import { listing, perfMap } from "../runtime/x64/disasm.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
@@ -18,7 +25,7 @@ import { NativeModule } from "../runtime/x64/native.ts";
 import {
   BRIDGE_AFTER,
   TIER_THRESHOLD,
-  WARMUP_PASSES,
+  warmupOffersOf,
   firstTier,
   firstTierHeap,
   importProduct,
@@ -82,6 +89,26 @@ export function runJit(
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
+/** Where the first tier was unwound (see `runTiers`): the portal's loop, its state at a merge
+ *  point (offered, hot), the offers counted so far, and when the run started. */
+export interface Resumption {
+  loop: PortalLoop;
+  greens: unknown[];
+  reds: unknown[];
+  offers: number;
+  startedAt: number;
+}
+
+/** The run from a resumption, as the first tier would go on at that merge point: the hot state
+ *  offered, then the portal's result, or its loop from the state as it stands or was left. */
+function goOn(program: TieredProgram, r: Resumption): number {
+  const left = program.onHot(r.loop, r.greens, r.reds);
+  const loop = r.loop as (...state: unknown[]) => number;
+  if (left === STAY) return loop(...r.greens, ...r.reds);
+  if (left === RESUME) return loop(...resumed);
+  return left as number;
+}
+
 /** Prints each residual graph once as it is made, with the data constants not printed yet. */
 function residualDump(log: NodeJS.WritableStream) {
   let printed = 0;
@@ -120,13 +147,18 @@ export async function runTiered(
     compiled: Record<string, Compiled> | undefined;
     /** Other than `nativeFactory` (tests: code in small chunks, checked as it is made). */
     makeNative?: NativeFactory;
+    /** The run so far, if the first tier ran it until a state was hot past the warm-up and
+     *  was unwound there (`backends.ts`, `runTiers`): it goes on from that state, with the
+     *  counters as they are. */
+    resume?: Resumption;
   },
 ): Promise<number> {
   const policy: Policy = { ...defaultPolicy, ...opts.policy, fuel: opts.fuel !== undefined };
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
   const entry = await firstTier(lang);
-  const t0 = performance.now();
+  const resume = how.resume;
+  const t0 = resume?.startedAt ?? performance.now();
   const program = new TieredProgram(graphsOf(lang), {
     policy,
     compiled: how.compiled,
@@ -134,16 +166,17 @@ export async function runTiered(
     makeNative: how.target === "x64" ? (how.makeNative ?? nativeFactory) : undefined,
     bridgeAfter: opts.tiers?.bridgeAfter ?? BRIDGE_AFTER,
     // A threshold given (tests, --threshold) means no warm-up unless one is given too.
-    warmupOffers: Math.ceil(
-      (opts.tiers?.warmup ?? (opts.tiers?.threshold === undefined ? WARMUP_PASSES : 0)) /
-        (opts.tiers?.threshold ?? TIER_THRESHOLD),
-    ),
+    warmupOffers: resume ? 0 : warmupOffersOf(opts),
     onGraphs: dump,
     heap: await firstTierHeap(lang),
   });
-  setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
+  if (resume) {
+    // (the offer it was unwound at is offered again now, and counted again)
+    program.stats.hotStates = resume.offers - 1;
+    setOnHot(program.onHot);
+  } else setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, program.onHot);
   try {
-    return entry(code, ...args.map((x) => x | 0));
+    return resume ? goOn(program, resume) : entry(code, ...args.map((x) => x | 0));
   } finally {
     setTiers(Infinity, () => STAY);
     const s = program.stats;

@@ -55,6 +55,8 @@ export function emitFirstTier(
   outPath: string,
   runtime: RuntimeImports,
   objects: TierObjectNames = { classes: [], constants: [] },
+  /** Whether the portal may call itself (a hot state may then be in a nested frame). */
+  recursive = true,
 ): FirstTier {
   const violations: string[] = [];
   const report = (node: Node, message: string) => {
@@ -165,7 +167,7 @@ export function emitFirstTier(
     `import {\n  HOT_MASK as tier$MASK,\n  carry as tier$carry,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
-    `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)}${heapExport(objects)} };\n`;
+    `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)}, recursive: ${recursive}${heapExport(objects)} };\n`;
   return { text, violations };
 }
 

@@ -70,6 +70,47 @@ describe("the warm-up", () => {
   });
 });
 
+describe("the JIT loaded when something is hot", () => {
+  it("a short run never loads it; a long one loads it past the warm-up and goes on exactly", async () => {
+    // Brainfuck's and TLR's entries are their portals, which never call themselves: the first
+    // tier's frame is the run's, unwound at the first hot state past the warm-up while the JIT
+    // is loaded, and the run goes on from that state.
+    const bf = langs.bf!;
+    const tlr = langs.tlr!;
+    const hello = bf.load(readFileSync(root + "interpreters/programs/hello.b", "utf8"), "hello.b");
+    const square = tlr.load(readFileSync(root + "interpreters/programs/square.tlr", "utf8"), "sq");
+    for (const backend of tiered) {
+      const short = await runProgram(backend, bf, hello, 0);
+      expect(Buffer.from(short.output).toString()).toBe("Hello World!\n");
+      expect([short.stats.jitLoaded, short.stats.tierEntries]).toEqual([false, 0]);
+      // (9 instructions a trip: 300,000 trips are past the warm-up, 2,000,000 passes)
+      for (const [n, loaded] of [
+        [1_000, false],
+        [300_000, true],
+      ] as const) {
+        const want = await runProgram(backends.interp!, tlr, square, n, { fuel: 20_000_000 });
+        const got = await runProgram(backend, tlr, square, n, { fuel: 20_000_000 });
+        expect([got.value, got.error, got.stats.jitLoaded]).toEqual([
+          want.value,
+          want.error,
+          loaded,
+        ]);
+        if (loaded) expect(got.stats.entered).toBeGreaterThan(0);
+        // Loaded when hot or before the run, the tiers make the same decisions.
+        const first = await runProgram(backend, tlr, square, n, {
+          fuel: 20_000_000,
+          tiers: { loadFirst: true },
+        });
+        const decisions = (r: typeof got) =>
+          ["hotStates", "tierEntries", "entered", "takenOver", "linked", "bridges", "exits"].map(
+            (k) => r.stats[k],
+          );
+        expect(decisions(got)).toEqual(decisions(first));
+      }
+    }
+  });
+});
+
 describe.runIf(backends.jit)("machine code and the arrays it is passed", () => {
   it("gives the heap back after each call: TL's calls through tier exits do not fill the arena", async () => {
     const tl = langs.tl!;

@@ -758,24 +758,34 @@ function prepare(m: Module): Prepared {
  *  are specialised apart): calls to them stay residual calls of the interpreter's own graph,
  *  not inlined without end (PyPy's TLC: `_concat`, `_nth` and `eq` on cons lists). */
 function recursiveGraphs(m: Module, portals: Set<string>): Set<string> {
-  const callees = new Map(m.graphs.map((g) => [g.name, calleesOf(g)]));
+  const callees = calleeMap(m);
   const out = new Set<string>();
-  for (const g of m.graphs) {
-    if (portals.has(g.name)) continue;
-    const seen = new Set<string>();
-    const todo = [...callees.get(g.name)!];
-    while (todo.length) {
-      const c = todo.pop()!;
-      if (c === g.name) {
-        out.add(g.name);
-        break;
-      }
-      if (seen.has(c) || portals.has(c)) continue;
-      seen.add(c);
-      todo.push(...(callees.get(c) ?? []));
-    }
-  }
+  for (const g of m.graphs)
+    if (!portals.has(g.name) && callsItself(callees, g.name, portals)) out.add(g.name);
   return out;
+}
+
+/** Each graph's callees, by name. */
+export function calleeMap(m: Module): Map<string, string[]> {
+  return new Map(m.graphs.map((g) => [g.name, calleesOf(g)]));
+}
+
+/** Whether graph `name` may call itself, through others or not (but not through `avoid`). */
+export function callsItself(
+  callees: Map<string, string[]>,
+  name: string,
+  avoid: ReadonlySet<string> = new Set(),
+): boolean {
+  const seen = new Set<string>();
+  const todo = [...(callees.get(name) ?? [])];
+  while (todo.length) {
+    const c = todo.pop()!;
+    if (c === name) return true;
+    if (seen.has(c) || avoid.has(c)) continue;
+    seen.add(c);
+    todo.push(...(callees.get(c) ?? []));
+  }
+  return false;
 }
 
 /** The graphs a graph calls. */

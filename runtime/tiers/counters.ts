@@ -70,6 +70,12 @@ export function setTiers(passes: number, handler: OnHot): void {
   hot.fill(threshold);
 }
 
+/** Changes where hot states go, the counters and what they sampled kept: a run that loads the
+ *  JIT only once it is warm (`generator/backends.ts`) hands its warm state over so. */
+export function setOnHot(handler: OnHot): void {
+  onHot = handler;
+}
+
 /** Whether `position` has been sampled since the counters started (or since it was last hot):
  *  the first tier has run it often (tiers compile such positions, `Engine.region`). */
 export function isWarm(position: number): boolean {

@@ -51,7 +51,7 @@ import { Heap, type HeapObject } from "../heap.ts";
 import { Engine, mergeArgs, type Compiled, type Unpacked } from "../specialiser/engine.ts";
 import { SpecialisationLimit, type Policy } from "../specialiser/policy.ts";
 import { walk } from "../specialiser/pe.ts";
-import { newStats, type SpecStats } from "../specialiser/stats.ts";
+import { newTierStats, type TierStats } from "./stats.ts";
 import { constantIndex, konst, type AVal } from "../specialiser/value.ts";
 import { workDone } from "../work.ts";
 import type { NativeModule, Resolution, Value } from "../x64/native.ts";
@@ -85,52 +85,13 @@ export interface TierOptions {
   heap?: Heap | undefined;
 }
 
-/** What the tiers measured, the specialiser's statistics included. */
-export interface TierStats extends SpecStats {
-  /** Hot states offered by the first tier, and runs of compiled code entered from them. */
-  hotStates: number;
-  entered: number;
-  /** Edge exits the first tier took over, and of those, in a callback (an exit of a graph
-   *  another compiled graph called, which cannot leave the run). */
-  takenOver: number;
-  takenOverInside: number;
-  /** Edge exits that went on in an entry made for their state (patched to go there). */
-  linked: number;
-  /** Exits taken into JS, fallbacks to the interpreter's graphs and the last reason. */
-  exits: number;
-  fallbacks: number;
-  fallback?: string;
-  codeBytes: number;
-  compileMs: number;
-  /** Time in runs of compiled code (with the calls into JS they make: I/O, first-tier work in
-   *  callbacks), not counting compiling. */
-  compiledCodeMs: number;
-  /** Steps of compile work over the program's life (`Policy.maxWork`), and once past it, why
-   *  nothing more is compiled. */
-  work: number;
-  spent?: string;
-}
-
 type Arr = Int32Array | Uint8Array;
 
 /** Runs of compiled code one inside another's callback, at most. */
 const MAX_NESTED_RUNS = 4;
 
 export class TieredProgram {
-  readonly stats: TierStats = {
-    ...newStats(),
-    hotStates: 0,
-    entered: 0,
-    takenOver: 0,
-    takenOverInside: 0,
-    linked: 0,
-    exits: 0,
-    fallbacks: 0,
-    codeBytes: 0,
-    compileMs: 0,
-    compiledCodeMs: 0,
-    work: 0,
-  };
+  readonly stats: TierStats = newTierStats();
   private engine: Engine | undefined;
   private l3: L3 | undefined;
   private native: NativeModule | undefined;
