@@ -139,7 +139,7 @@ export class Engine extends MergePoints {
   /** Tiers: specialises the portal from its merge point in a state of the first tier, into a
    *  new graph `name` (and the portal graphs it calls), cleaned up: the greens are `greens`
    *  (compile-time values), every red a run-time value of the type and (for an array) length
-   *  in `reds`, the graph's parameters in order. It runs the portal's frame to its end, as the
+   *  in `reds`, the graph's parameters in order, a virtualizable unpacked by its layout. It runs the portal's frame to its end, as the
    *  first tier would from there. On a bound (`SpecialisationLimit`), nothing made stays. */
   enter(name: string, greens: AVal[], reds: EntryRed[]): Graph[] {
     const portal = this.graph([...this.portals][0]!);
