@@ -22,7 +22,14 @@ describe("every tier change gives what the interpreter gives", () => {
     for (const lang of Object.values(langs).filter((l) => backendsFor(l).includes(backend.name)))
       for (const threshold of [1, 2, 7, 1000])
         it(`${backend.name}, ${lang.name}: 60 random programs, hot after ${threshold}`, async () => {
-          const seen = { entered: 0, takenOver: 0, takenOverInside: 0, bridges: 0 };
+          const seen = {
+            entered: 0,
+            takenOver: 0,
+            takenOverInside: 0,
+            bridges: 0,
+            entries: 0,
+            entryPositions: 0,
+          };
           for (const [i, p] of programs(lang.name, 7 * threshold + 3, 60).entries()) {
             const opts = { input: p.input, fuel: FUEL[lang.name] };
             const want = await runProgram(backends.interp!, lang, p.code, p.arg, opts);
@@ -41,8 +48,11 @@ describe("every tier change gives what the interpreter gives", () => {
               `${lang.name} program ${i} (${p.origin}, bridges after ${bridgeAfter})`,
             ).toEqual(outcome(want));
             for (const k of Object.keys(seen) as (keyof typeof seen)[])
-              seen[k] += Number(got.stats[k] ?? 0);
+              seen[k] += Number(got.stats[k === "entries" ? "tierEntries" : k] ?? 0);
           }
+          // One entry per state: an edge exit reaching a hot state goes into the entry the
+          // first tier's offer made for it (a Brainfuck state is its position).
+          if (lang.name === "bf") expect(seen.entries).toBe(seen.entryPositions);
           // The tiers were exercised: code entered, left at edges, bridged.
           if (threshold < 1000) {
             expect(seen.entered).toBeGreaterThan(0);

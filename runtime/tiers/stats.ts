@@ -9,6 +9,9 @@ export interface TierStats extends SpecStats {
   /** Hot states offered by the first tier, and runs of compiled code entered from them. */
   hotStates: number;
   entered: number;
+  /** Positions that have entries (an entry per state: for Brainfuck, whose state is its
+   *  position, as many as `tierEntries`). */
+  entryPositions: number;
   /** Edge exits the first tier took over, and of those, in a callback (an exit of a graph
    *  another compiled graph called, which cannot leave the run). */
   takenOver: number;
@@ -35,6 +38,7 @@ export function newTierStats(): TierStats {
     ...newStats(),
     hotStates: 0,
     entered: 0,
+    entryPositions: 0,
     takenOver: 0,
     takenOverInside: 0,
     linked: 0,

@@ -258,9 +258,12 @@ export class TieredProgram {
       const i = constantIndex(a);
       return i === undefined ? "?" : `$o${i}`;
     });
-    const layouts = unpacked
-      .map((u) => (u ? `%${u.cls}:${u.lengths.join("/")}:${JSON.stringify(u.classes)}` : ""))
-      .join(",");
+    // (none, however many reds: a hot state's key and an edge exit's must be one string)
+    const layouts = unpacked.some((u) => u)
+      ? unpacked
+          .map((u) => (u ? `%${u.cls}:${u.lengths.join("/")}:${JSON.stringify(u.classes)}` : ""))
+          .join(",")
+      : "";
     return `${g.join(",")}|${lengths.map((n) => (n === undefined ? "_" : `#${n}`)).join(",")}|${layouts}`;
   }
 
@@ -337,6 +340,7 @@ export class TieredProgram {
     this.install(graphs);
     this.entries.set(key, name);
     this.entryPositions.add(position);
+    this.stats.entryPositions = this.entryPositions.size;
     for (const p of reached) this.covered.add(p);
     this.account();
     return name;
