@@ -254,6 +254,12 @@ describe("the frame virtualizable (PyPy's virtualizables): a tier entry unpacks 
     expect(ops.length).toBeGreaterThan(0);
     expect(ops.filter((op) => /^(new_|list_|map_|class_of|set_field)/.test(op))).toEqual([]);
     expect(ops.filter((op) => op === "int_add")).toHaveLength(2);
+    // The argument list is only read: clean, it is written back nowhere (the stack is).
+    const all = graphs.flatMap((g) => g.blocks.flatMap((b) => b.ops));
+    const args = new Set(all.filter((o) => o.imm === "Frame.args").map((o) => o.dst));
+    const writes = all.filter((o) => /^list_(set|push|pop)/.test(o.op));
+    expect(writes.length).toBeGreaterThan(0);
+    expect(writes.filter((o) => args.has(o.args[0] as number))).toEqual([]);
   });
 
   it("positions whose stacks hold objects of several classes, entered at every threshold, give interp's answer", async () => {

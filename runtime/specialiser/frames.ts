@@ -242,6 +242,7 @@ function copyNested(s: Field, seen: Map<object, object>): Field {
     a.k === "o" ? { cls: a.obj.cls, id: a.obj.id, fields: to } : { type: a.obj.type, items: to };
   // (a virtualizable's home is a run-time reference, the same for every copy)
   if (a.obj.home) obj.home = a.obj.home;
+  if (a.obj.homeDirty) obj.homeDirty = true;
   if (a.k === "l" && a.obj.homeLength !== undefined)
     (obj as VirtualList).homeLength = a.obj.homeLength;
   seen.set(a.obj, obj);

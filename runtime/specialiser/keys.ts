@@ -41,8 +41,9 @@ export const CLASSED = 2 ** 41;
  *  in the order the key meets them. */
 export const REPEAT = 2 ** 42;
 /** After the reds' shapes, for each virtualizable's virtual the shapes keep (in the order met),
- *  `HOME + ` its home's variable: a key holding one is its graph's own (the home is a variable
- *  of the graph, which a block of the key goes on using). */
+ *  `HOME + 2 * ` its home's variable `+ 1` if it changed since it was unpacked: a key holding
+ *  one is its graph's own (the home is a variable of the graph, which a block of the key goes
+ *  on using), and a clean one writes nothing back. */
 export const HOME = 2 ** 43;
 
 /** Numbers for sequences of part codes: equal sequences get the same number, from 0 up.

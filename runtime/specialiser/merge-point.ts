@@ -496,7 +496,9 @@ export abstract class MergePoints extends SavedPaths {
   private homesIn(a: AVal, j: number, parts: number[], end: number): number {
     const shape = this.shapeParts;
     if (!isHead(shape[j]!)) return end;
-    if ((a.k === "o" || a.k === "l") && a.obj.home) parts[end++] = HOME + (a.obj.home.o as number);
+    // (its variable, and whether it changed: a clean one writes nothing back)
+    if ((a.k === "o" || a.k === "l") && a.obj.home)
+      parts[end++] = HOME + 2 * (a.obj.home.o as number) + (a.obj.homeDirty ? 1 : 0);
     for (let k = 0, c = shape[j + 1]!, at = j + 2; k < c; at += segment(shape, at), k++)
       end = this.homesIn(itemAt(a, k), at, parts, end);
     return end;

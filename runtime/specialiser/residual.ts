@@ -270,16 +270,17 @@ export abstract class ResidualBuilder {
   }
 
   /** A virtualizable's object made real again: its home, into which the fields are written
-   *  back (a readonly one cannot have changed: a list it holds is written back in place). */
+   *  back where it changed (a readonly one cannot have: a list it holds is written back in
+   *  place, if it changed). */
   private writeBackObject(p: Path, obj: VirtualObject, home: Home): number {
     const o = home.o as number;
     obj.forced = o;
-    this.stats.writeBacks++;
+    if (obj.homeDirty) this.stats.writeBacks++;
     const decl = classNamed(this.m, obj.cls)!;
     for (let i = 0; i < obj.fields.length; i++) {
       const f = obj.fields[i]!;
       const field = decl.fields[i]!;
-      if (field.readonly) {
+      if (field.readonly || !obj.homeDirty) {
         if (f.k === "l" || f.k === "o") this.operand(p, f);
         continue;
       }
@@ -289,10 +290,11 @@ export abstract class ResidualBuilder {
   }
 
   /** A virtualizable's list made real again: its home, whose items are written back in place
-   *  (set, then pushed or popped to the virtual's length). */
+   *  where it changed (set, then pushed or popped to the virtual's length). */
   private writeBackList(p: Path, obj: VirtualList, home: Home, length: number): number {
     const l = home.o as number;
     obj.forced = l;
+    if (!obj.homeDirty) return l;
     this.stats.writeBacks++;
     const n = obj.items.length;
     for (let i = 0; i < n; i++) {
@@ -423,6 +425,7 @@ export abstract class ResidualBuilder {
       );
       if (done) {
         this.stats.opsFolded++;
+        if (list.obj.home && name !== "list_len" && name !== "list_get") list.obj.homeDirty = true;
         return done.value;
       }
     }
@@ -579,6 +582,7 @@ export abstract class ResidualBuilder {
       return;
     }
     obj.obj.fields[fieldOf(this.m, imm)!.index] = this.field(p, v);
+    if (obj.obj.home) obj.obj.homeDirty = true;
   }
 
   /** `ref_eq`: a virtual is itself and nothing else (nothing made at run time can be an

@@ -235,11 +235,12 @@ export abstract class SavedPaths extends Control {
     if (s.k === "r")
       return (s.len === undefined ? "_" : `_#${s.len}`) + (s.cls === undefined ? "" : `:${s.cls}`);
     // (a virtualizable's home: its leaf, after what it holds)
-    const home = (h: Home | undefined) => (h ? `@${this.slotKey(h, ids)}` : "");
+    const home = (h: Home | undefined, dirty: boolean | undefined) =>
+      h ? `@${dirty ? "*" : ""}${this.slotKey(h, ids)}` : "";
     if (s.k === "o")
-      return `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home)}}`;
+      return `{${s.obj.cls} ${s.obj.fields.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home, s.obj.homeDirty)}}`;
     if (s.k === "l")
-      return `<${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home)}>`;
+      return `<${s.obj.items.map((it) => this.slotKey(it, ids)).join(" ")}${home(s.obj.home, s.obj.homeDirty)}>`;
     return `[${allItems(s.obj)
       .map((it) => this.slotKey(it, ids))
       .join(" ")}]`;

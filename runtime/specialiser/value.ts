@@ -44,6 +44,8 @@ export interface VirtualObject {
   fields: Field[];
   forced?: number;
   home?: Home;
+  /** Whether it has changed since it was unpacked (a clean one writes nothing back). */
+  homeDirty?: boolean;
 }
 
 /** A virtual list: its type and items (its length is theirs); `forced` and `home` as an
@@ -55,6 +57,7 @@ export interface VirtualList {
   forced?: number;
   home?: Home;
   homeLength?: number;
+  homeDirty?: boolean;
 }
 
 /** The run-time reference a virtualizable's virtual stands for. */
