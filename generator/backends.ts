@@ -259,14 +259,12 @@ async function runTiers(
     if (++offers <= warmup) return STAY;
     throw new Suspended(loop, greens, reds);
   });
+  let loaded = false;
   try {
-    const value = entry(code, ...args.map((x) => x | 0));
-    const ms = Math.round((performance.now() - startedAt) * 1000) / 1000;
-    Object.assign(stats, newTierStats(), { hotStates: offers, runningMs: ms, firstTierMs: ms });
-    stats.jitLoaded = false;
-    return value;
+    return entry(code, ...args.map((x) => x | 0));
   } catch (e) {
     if (!(e instanceof Suspended)) throw e;
+    loaded = true;
     const t0 = performance.now();
     const { c, how } = await load();
     const loadMs = performance.now() - t0;
@@ -279,6 +277,12 @@ async function runTiers(
     });
   } finally {
     setTiers(Infinity, () => STAY);
+    // (a run the first tier ended, however it ended: its offers, and nothing compiled)
+    if (!loaded) {
+      const ms = Math.round((performance.now() - startedAt) * 1000) / 1000;
+      Object.assign(stats, newTierStats(), { hotStates: offers, runningMs: ms, firstTierMs: ms });
+      stats.jitLoaded = false;
+    }
   }
 }
 
