@@ -102,6 +102,14 @@ export class Heap {
     return (o as { [CLASS_ID]: number })[CLASS_ID];
   }
 
+  /** The class id of `x` if it is an object of these classes (a list, a map, an array, a number
+   *  or null is not). */
+  classIdOf(x: unknown): number | undefined {
+    return typeof x === "object" && x !== null
+      ? (x as { [CLASS_ID]?: number })[CLASS_ID]
+      : undefined;
+  }
+
   /** The name of field `index` of class `id` (a field has one index in every subclass). */
   fieldName(id: number, index: number): string {
     return this.names[id]![index]!;

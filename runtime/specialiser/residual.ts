@@ -585,14 +585,19 @@ export abstract class ResidualBuilder {
     if (obj.obj.home) obj.obj.homeDirty = true;
   }
 
+  /** A virtualizable's virtual as its home (written back first), any other value as it is. */
+  private homeOf(p: Path, a: AVal): AVal {
+    if ((a.k !== "o" && a.k !== "l") || !a.obj.home) return a;
+    this.operand(p, a);
+    return this.resolve(a);
+  }
+
   /** `ref_eq`: a virtual is itself and nothing else (nothing made at run time can be an
    *  object not made yet). */
   protected sameObject(p: Path, a: AVal, b: AVal): AVal {
-    let x = this.resolve(a);
-    let y = this.resolve(b);
     // (a virtualizable's virtual is its home, a run-time object: compared as one)
-    if ((x.k === "o" || x.k === "l") && x.obj.home) x = this.resolve((this.operand(p, x), x));
-    if ((y.k === "o" || y.k === "l") && y.obj.home) y = this.resolve((this.operand(p, y), y));
+    const x = this.homeOf(p, this.resolve(a));
+    const y = this.homeOf(p, this.resolve(b));
     if (x.k === "o" || y.k === "o" || x.k === "l" || y.k === "l")
       return konst((x.k === "o" || x.k === "l") && x.k === y.k && x.obj === y.obj);
     if (isNull(x) && isNull(y)) return konst(true);

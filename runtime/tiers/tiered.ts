@@ -226,22 +226,15 @@ export class TieredProgram {
    *  holds that may stay virtual; undefined for what is not an object. */
   private layout(x: unknown): Unpacked | undefined {
     const heap = this.heap;
-    if (typeof x !== "object" || x === null || Array.isArray(x) || ArrayBuffer.isView(x))
-      return undefined;
-    if (x instanceof Map) return undefined;
-    const cls = heap.classOf(x as HeapObject);
+    const cls = heap.classIdOf(x);
     if (cls === undefined) return undefined;
     const lists = heap
       .fieldsOf(x as HeapObject)
       .map((f) => (Array.isArray(f) && f.length <= this.opts.policy.maxUnpacked ? f : undefined));
-    const classOf = (item: unknown) =>
-      typeof item === "object" && item !== null && !Array.isArray(item) && !(item instanceof Map)
-        ? heap.classOf(item as HeapObject)
-        : undefined;
     return {
       cls,
       lengths: lists.map((l) => l?.length),
-      classes: lists.map((l) => l?.map(classOf)),
+      classes: lists.map((l) => l?.map((item) => heap.classIdOf(item))),
     };
   }
 
