@@ -125,8 +125,7 @@ export const workloads: Workload[] = [
     quickArg: 75_000,
     about: "TL: a loop making two nested CALLs per trip",
   },
-  // TLC (issue 25): an interpreter of objects. It runs on interp, tier1 and pe today; jit and
-  // x64 join when compiled code handles objects. No C translation: a C TLC would be a C
+  // TLC (issue 25): an interpreter of objects. No C translation: a C TLC would be a C
   // interpreter of objects with a collector, not the mechanical translation of a program the
   // other languages get (which is what gcc -O2 stands for here).
   {
@@ -135,7 +134,6 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/sum.tlc",
     arg: 2_000_000,
     quickArg: 200_000,
-    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: sum 0..arg-1 in boxed integers on a stack of objects, 11 instructions per trip",
   },
   {
@@ -144,7 +142,6 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/conslist.tlc",
     arg: 400_000,
     quickArg: 40_000,
-    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: build a list of arg cons cells, then walk it with CAR and CDR",
   },
   {
@@ -153,7 +150,6 @@ export const workloads: Workload[] = [
     file: "interpreters/programs/accumulator.tlc",
     arg: 600_000,
     quickArg: 60_000,
-    backends: ["interp", "tier1", "pe", "jit-graph"],
     about: "TLC: a loop sending add/1 to an object (a frame per SEND), arg times",
   },
   {

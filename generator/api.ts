@@ -12,7 +12,6 @@
 import { readFileSync } from "node:fs";
 import {
   DEFAULT_BACKEND,
-  defaultBackendFor,
   backends,
   runProgram,
   type Outcome,
@@ -42,7 +41,7 @@ export async function run(
   args: readonly number[] = [],
   options: RunOptions & { backend?: string } = {},
 ): Promise<Outcome> {
-  const name = options.backend ?? defaultBackendFor(lang);
+  const name = options.backend ?? DEFAULT_BACKEND;
   const backend = backends[name];
   if (!backend) throw new LoadError(`no backend '${name}' (${Object.keys(backends).join(", ")})`);
   if (args.length !== lang.arity)

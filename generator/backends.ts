@@ -14,7 +14,6 @@ import {
 } from "../runtime/stdio.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { printModule } from "../runtime/ir/print.ts";
-import { usesObjects } from "../runtime/ir/containers.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { Heap, type TierObjects } from "../runtime/heap.ts";
 import { STAY, setTiers, type OnHot, type PortalLoop } from "../runtime/tiers/counters.ts";
@@ -22,6 +21,7 @@ import { newTierStats } from "../runtime/tiers/stats.ts";
 import type { Policy } from "../runtime/specialiser/policy.ts";
 import type { Status } from "../runtime/l3.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
+import { unsupportedHolding } from "../runtime/x64/objects.ts";
 
 export interface RunOptions {
   fuel?: number | undefined;
@@ -161,28 +161,17 @@ const graph: Backend = {
   },
 };
 
-/** The backends that compile to machine code: not for objects yet. */
-const COMPILING = new Set(["x64", "jit"]);
-
-/** The names of the backends that run `lang`: every one here, but for an interpreter with
- *  objects, lists or maps not the ones of machine code yet (issue 25). */
-export function backendsFor(lang: Lang): string[] {
-  const objects = usesObjects(graphsOf(lang));
-  return Object.keys(backends).filter((b) => !(objects && COMPILING.has(b)));
-}
-
 /** Whether a backend needs the language's generated specialiser. */
 export const needsSpecialiser = (backend: string): boolean =>
   backend === "jit-graph" || backend === "jit";
 
-/** `lang`, if the backends of machine code can run it (`backendsFor`): an interpreter with
- *  objects does not reach machine code yet (issue 25), which is a load error naming the
- *  backends that run it. */
-function specialisable(lang: Lang): Lang {
-  const runs = backendsFor(lang);
-  if (runs.length < Object.keys(backends).length)
+/** `lang`, if machine code can hold what its objects hold (not an array: `x64/objects.ts`);
+ *  else a load error saying what. */
+function compilable(lang: Lang): Lang {
+  const held = unsupportedHolding(graphsOf(lang));
+  if (held)
     throw new LoadError(
-      `${lang.name}: objects are not compiled to machine code yet (issue 25); run it with --backend ${runs.slice(0, -1).join(", ")} or ${runs.at(-1)}`,
+      `${lang.name}: machine code does not hold arrays in objects, lists or maps (${held}); run it with --backend interp, tier1, graph, pe or jit-graph`,
     );
   return lang;
 }
@@ -300,7 +289,7 @@ const x64: Backend = {
   native: true,
   dumps: ["residual", "asm"],
   run: async (lang, code, args, opts, stats) =>
-    (await compiled()).runJit(specialisable(lang), code, args, opts, stats, { target: "x64" }),
+    (await compiled()).runJit(compilable(lang), code, args, opts, stats, { target: "x64" }),
 };
 
 /** The JIT: the first tier, and what gets hot specialised by the generated specialiser into
@@ -310,7 +299,7 @@ const jit: Backend = {
   native: true,
   dumps: ["residual", "asm"],
   run: (lang, code, args, opts, stats) =>
-    runTiers(specialisable(lang), code, args, opts, stats, "x64"),
+    runTiers(compilable(lang), code, args, opts, stats, "x64"),
 };
 
 /** Passes through a merge-point position after which the first tier offers it to the JIT, and
@@ -337,12 +326,6 @@ export const backends: Record<string, Backend> = {
 
 /** The JIT where machine code runs, else its portable form on L3. */
 export const DEFAULT_BACKEND = x64Supported ? "jit" : "jit-graph";
-
-/** The backend a run of `lang` gets when none is named: the default, or for an interpreter the
- *  compiling backends do not run yet (objects, issue 25) the abstract interpreter's. */
-export function defaultBackendFor(lang: Lang): string {
-  return backendsFor(lang).includes(DEFAULT_BACKEND) ? DEFAULT_BACKEND : "pe";
-}
 
 /** Input kept for a replay: a run that reads more than this cannot be replayed. */
 const REPLAY_INPUT_LIMIT = 16 << 20;

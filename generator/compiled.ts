@@ -120,12 +120,12 @@ function residualDump(log: NodeJS.WritableStream) {
 }
 
 /** The residual module compiled to machine code, with exits resolved through `resolve`. */
-export const nativeFactory: NativeFactory = (m, resolve) => {
+export const nativeFactory: NativeFactory = (m, resolve, heap) => {
   if (!x64Supported)
     throw new Error(
       `the x64 backend runs only on x86-64 Linux (this is ${process.arch} ${process.platform})`,
     );
-  return new NativeModule(m, { continuation: resolve });
+  return new NativeModule(m, { continuation: resolve, heap });
 };
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */

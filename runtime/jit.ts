@@ -32,6 +32,7 @@ import { SpecialisationLimit, type Policy } from "./specialiser/policy.ts";
 import { newStats, type SpecStats } from "./specialiser/stats.ts";
 import type { AVal } from "./specialiser/value.ts";
 import { workDone } from "./work.ts";
+import type { Heap } from "./heap.ts";
 import type { NativeModule, Resolution, Value } from "./x64/native.ts";
 
 export interface JitOptions {
@@ -71,6 +72,8 @@ export type NativeFactory = (
     leaves: (types: Graph["types"]) => Value[],
     bottom: boolean,
   ) => Resolution,
+  /** The JavaScript objects compiled code's objects are paired with (`x64/objects.ts`). */
+  heap: Heap,
 ) => NativeModule;
 
 /** The abstract values of a specialisation of `entry` from its start: the bytecode, the
@@ -158,8 +161,10 @@ export class Program {
       this.l3 = new L3(m, (status, state) => this.onL3Exit(status, state));
       return;
     }
-    this.native = this.makeNative!(m, (status, value, leaves) =>
-      this.resolve(status, value, leaves),
+    this.native = this.makeNative!(
+      m,
+      (status, value, leaves) => this.resolve(status, value, leaves),
+      this.engine!.heap,
     );
     this.stats.compileMs = this.native.compileMs;
     this.stats.codeBytes = this.native.codeBytes;

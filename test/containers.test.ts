@@ -18,15 +18,17 @@ const root = new URL("../", import.meta.url).pathname;
 const path = new URL("./fixtures/containers.ts", import.meta.url).pathname;
 const entries = Object.keys(fixture) as (keyof typeof fixture)[];
 
-const { graphsOf, native, onL3 } = fixtureRuns(path, fixture);
+const { graphsOf, native, onL3, onX64 } = fixtureRuns(path, fixture);
 
 describe("lists and maps on the graph interpreter", () => {
   for (const entry of entries)
-    it(`${entry}: verifies, prints and parses back, runs on L3 as natively`, () => {
+    it(`${entry}: verifies, prints and parses back, runs on L3 and x64 as natively`, () => {
       const text = printModule(graphsOf(entry));
       expect(printModule(parseModule(text))).toBe(text);
-      for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 13, 33, 64, 65, 127, -1, -5])
+      for (const n of [0, 1, 2, 3, 4, 5, 7, 8, 13, 33, 64, 65, 127, -1, -5]) {
         expect(onL3(entry, n), `${entry}(${n})`).toBe(native(entry, n));
+        expect(onX64(entry, n) ?? native(entry, n), `x64: ${entry}(${n})`).toBe(native(entry, n));
+      }
       fc.assert(
         fc.property(
           fc.integer({ min: -200, max: 300 }),

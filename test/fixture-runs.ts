@@ -11,6 +11,10 @@ import type { Module } from "../runtime/ir/types.ts";
 import { L3 } from "../runtime/l3.ts";
 import { Program as Jit } from "../runtime/jit.ts";
 import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
+import { Heap } from "../runtime/heap.ts";
+import { NativeModule } from "../runtime/x64/native.ts";
+import { x64Supported } from "../runtime/x64/memory.ts";
+import { nativeFactory } from "../generator/compiled.ts";
 
 /** The functions of the fixture module at `path` (its exports, `fixture`), each on L3 and
  *  natively, as text: a value, or `error: message` for an interpreter error. */
@@ -37,11 +41,21 @@ export function fixtureRuns<F extends Record<string, (n: number) => unknown>>(
       throw e;
     }
   };
-  const onL3 = (entry: string, n: number): string => {
-    const s = new L3(graphsOf(entry)).run(entry, [n]);
-    return s.k === "return" ? String(s.value) : s.k === "raise" ? `error: ${s.msg}` : "exit";
+  const text = (s: { k: string; value?: unknown; msg?: string }) =>
+    s.k === "return" ? String(s.value) : s.k === "raise" ? `error: ${s.msg}` : "exit";
+  const onL3 = (entry: string, n: number): string => text(new L3(graphsOf(entry)).run(entry, [n]));
+  // The graphs compiled to machine code as they are (once per entry), where the host runs it.
+  const compiled = new Map<string, NativeModule>();
+  const onX64 = (entry: string, n: number): string | undefined => {
+    if (!x64Supported) return undefined;
+    let x64 = compiled.get(entry);
+    if (!x64) {
+      const m = graphsOf(entry);
+      compiled.set(entry, (x64 = new NativeModule(m, { heap: Heap.of(m), check: true })));
+    }
+    return text(x64.run(entry, [n]));
   };
-  return { graphsOf, native, onL3 };
+  return { graphsOf, native, onL3, onX64 };
 }
 
 /** A program's text run natively: transpiled (types erased) and run by V8, the hints its own. */
@@ -55,15 +69,25 @@ export function natively(text: string): (...args: unknown[]) => number {
 }
 
 /** Checks that program `text` (a file at `path` whose `main` takes an integer) lowers to graphs
- *  that give on L3, for each of `args`, what V8 gives. */
+ *  that give on L3, for each of `args`, what V8 gives; and compiled to machine code as they
+ *  are (where the host runs it), the same. */
 export function onL3AsNatively(path: string, text: string, args: number[]): void {
   const r = buildGraphs(path, "main", { text, verifyEachPass: true });
   expect(r.violations, text).toEqual([]);
   const native = natively(text);
-  const l3 = new L3(r.module!);
-  for (const n of args) {
-    const s = l3.run("main", [n]);
-    expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(n));
+  const m = r.module!;
+  const l3 = new L3(m);
+  const x64 = x64Supported ? new NativeModule(m, { heap: Heap.of(m), check: true }) : undefined;
+  try {
+    for (const n of args) {
+      const s = l3.run("main", [n]);
+      const expected = native(n);
+      expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(expected);
+      const c = x64?.run("main", [n]);
+      if (c) expect(c.k === "return" ? c.value : c, `x64: main(${n}) of\n${text}`).toBe(expected);
+    }
+  } finally {
+    x64?.free();
   }
 }
 
@@ -82,9 +106,19 @@ export function specialisedAsNatively(
   const native = natively(text);
   const code = new Uint8Array(0);
   const jit = new Jit(r.module!, "main", code, { policy, target: "l3" });
-  for (const n of args) {
-    const s = jit.run(n);
-    expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(native(code, n));
+  const x64 = x64Supported
+    ? new Jit(r.module!, "main", code, { policy, target: "x64" }, nativeFactory)
+    : undefined;
+  try {
+    for (const n of args) {
+      const s = jit.run(n);
+      const expected = native(code, n);
+      expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(expected);
+      const c = x64?.run(n);
+      if (c) expect(c.k === "return" ? c.value : c, `x64: main(${n}) of\n${text}`).toBe(expected);
+    }
+  } finally {
+    x64?.free();
   }
   return { jit, module: r.module! };
 }

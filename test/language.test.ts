@@ -253,7 +253,7 @@ export function run(code: Uint8Array, n: number): number {
 `;
 
 describe("an interpreter anywhere on disk", () => {
-  it("with objects: generated, run on interp, tier1, graph, pe and jit-graph alike; machine code says why not", async () => {
+  it("with objects: generated, run on every backend alike", async () => {
     const at = folder("boxes", {});
     writeFileSync(join(at, "boxes.ts"), boxes(hintsFrom(at)));
     writeFileSync(join(at, "cells.ts"), cells(hintsFrom(at)));
@@ -265,7 +265,7 @@ describe("an interpreter anywhere on disk", () => {
     }
     // its specialiser too (jit-graph runs it)
     expect(existsSync(join(at, "generated", "boxes.ts"))).toBe(true);
-    const running = ["interp", "tier1", "graph", "pe", "jit-graph"];
+    const running = BACKENDS;
     for (const [interpreter, program, n, out] of [
       ["boxes.ts", "sum.bin", "50", "1275\n"],
       ["boxes.ts", "sum.bin", "1", "1\n"],
@@ -318,23 +318,14 @@ describe("an interpreter anywhere on disk", () => {
     const interp = await futamura(at, "run", "cells.ts", "boxed.bin", "9", "--backend", "interp");
     expect(boxed.out).toBe(interp.out);
     expect(boxed.err).not.toMatch(/new_object/);
-    for (const b of BACKENDS.filter((x) => !running.includes(x)))
-      expect(await futamura(at, "run", "boxes.ts", "sum.bin", "5", "--backend", b), b).toEqual({
-        code: 2,
-        out: "",
-        err: "boxes: objects are not compiled to machine code yet (issue 25); run it with --backend interp, tier1, graph, pe or jit-graph\n",
-      });
-    // Fuzzed on the backends that run it (naming another is a load error).
+    // Fuzzed on every backend.
     const f = await futamura(at, "fuzz", "cells.ts", "--count", "100", "--seed", "3");
     expect(f.code, f.err).toBe(0);
     expect(f.out).toMatch(
-      /: 100 programs, seed 3, .*interp vs tier1, graph, pe, jit-graph: all agree/,
+      new RegExp(
+        `: 100 programs, seed 3, .*interp vs ${BACKENDS.filter((b) => b !== "interp").join(", ")}: all agree`,
+      ),
     );
-    expect(await futamura(at, "fuzz", "cells.ts", "--count", "5", "--backends", "jit")).toEqual({
-      code: 2,
-      out: "",
-      err: "cells: jit does not run interpreters with objects yet (issue 25)\n",
-    });
   }, 120_000);
 
   it("without a descriptor: generated beside it, run by path on every backend, as interp", async () => {

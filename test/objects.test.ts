@@ -15,7 +15,7 @@ import { fixtureRuns } from "./fixture-runs.ts";
 const path = new URL("./fixtures/objects.ts", import.meta.url).pathname;
 const entries = Object.keys(fixture) as (keyof typeof fixture)[];
 
-const { graphsOf, native, onL3 } = fixtureRuns(path, fixture);
+const { graphsOf, native, onL3, onX64 } = fixtureRuns(path, fixture);
 
 describe("classes on the graph interpreter", () => {
   it("the module's classes: ids in preorder, inherited fields first", () => {
@@ -34,13 +34,15 @@ describe("classes on the graph interpreter", () => {
   });
 
   for (const entry of entries)
-    it(`${entry}: verifies, prints and parses back, runs on L3 as natively`, () => {
+    it(`${entry}: verifies, prints and parses back, runs on L3 and x64 as natively`, () => {
       const m = graphsOf(entry);
       verifyModule(m);
       const text = printModule(m);
       expect(printModule(parseModule(text))).toBe(text);
-      for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 10, 33, -1, -5])
+      for (const n of [0, 1, 2, 3, 4, 5, 6, 7, 10, 33, -1, -5]) {
         expect(onL3(entry, n), `${entry}(${n})`).toBe(native(entry, n));
+        expect(onX64(entry, n) ?? native(entry, n), `x64: ${entry}(${n})`).toBe(native(entry, n));
+      }
       fc.assert(
         fc.property(fc.integer({ min: -50, max: 300 }), (n) => onL3(entry, n) === native(entry, n)),
         { numRuns: 100 },

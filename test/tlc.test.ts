@@ -7,7 +7,7 @@
 
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backends, backendsFor, runProgram } from "../generator/backends.ts";
+import { backends, runProgram } from "../generator/backends.ts";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { langs } from "../generator/language.ts";
 import { printGraph, printModule } from "../runtime/ir/print.ts";
@@ -116,7 +116,7 @@ describe("the program's constants (the pool, made before the run)", () => {
   it("a malformed pool is the same interpreter error on every backend that runs TLC", async () => {
     // three classes announced, one byte of the first
     const code = load(".program\n.byte 3\n.byte 1");
-    for (const b of backendsFor(tlc)) {
+    for (const b of Object.keys(backends)) {
       const r = await runProgram(backends[b]!, tlc, code, 0);
       expect([b, r.error]).toEqual([b, "bad constant pool"]);
     }
@@ -163,7 +163,11 @@ describe("promote of a reference", () => {
   });
 });
 
-describe("one identity across the tiers (jit-graph: compiled code on L3 beside the first tier)", () => {
+/** The tiered JITs: compiled code on L3 (`jit-graph`) and in machine code (`jit`, where the
+ *  host runs it), each beside the first tier. */
+const TIERED = ["jit-graph", "jit"].filter((b) => backends[b]);
+
+describe("one identity across the tiers (compiled code on L3 and in machine code beside the first tier)", () => {
   // An instance made in the first tier; a method whose loop gets hot (compiled code) adds the
   // instance's `step` to its `x` n times, storing a new integer object each trip; between
   // rounds the first tier multiplies `step` by 10; at the end the first tier reads `x` and calls
@@ -221,13 +225,13 @@ body:
     for (const n of [500, 2000]) {
       const want = await runProgram(backends.interp!, tlc, code, n);
       expect(want.value).toBe(111 * n);
-      const got = await runProgram(backends["jit-graph"]!, tlc, code, n, {
-        tiers: { threshold: 50 },
-      });
-      expect([got.value, got.error]).toEqual([want.value, want.error]);
-      // compiled code ran the loop, entered from the first tier in each round
-      expect(got.stats.entered).toBeGreaterThanOrEqual(3);
-      expect(got.stats.fallbacks ?? 0).toBe(0);
+      for (const b of TIERED) {
+        const got = await runProgram(backends[b]!, tlc, code, n, { tiers: { threshold: 50 } });
+        expect([b, got.value, got.error]).toEqual([b, want.value, want.error]);
+        // compiled code ran the loop, entered from the first tier in each round
+        expect(got.stats.entered).toBeGreaterThanOrEqual(3);
+        expect(got.stats.fallbacks ?? 0).toBe(0);
+      }
     }
   });
 });
@@ -269,11 +273,14 @@ describe("the frame virtualizable (PyPy's virtualizables): a tier entry unpacks 
       const code = load(readFileSync(root + "interpreters/programs/" + file, "utf8"));
       for (const n of [30, 300]) {
         const want = await runProgram(backends.interp!, tlc, code, n);
-        for (const threshold of [1, 7, 100]) {
-          const got = await runProgram(backends["jit-graph"]!, tlc, code, n, {
+        for (const [b, threshold] of TIERED.flatMap((b) =>
+          [1, 7, 100].map((t) => [b, t] as const),
+        )) {
+          const got = await runProgram(backends[b]!, tlc, code, n, {
             tiers: { threshold, warmup: 0 },
           });
-          expect([file, n, threshold, got.value, got.error]).toEqual([
+          expect([b, file, n, threshold, got.value, got.error]).toEqual([
+            b,
             file,
             n,
             threshold,

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { backends, backendsFor, runProgram, type Backend } from "../generator/backends.ts";
+import { backends, runProgram, type Backend } from "../generator/backends.ts";
 import { nativeFactory, runJit } from "../generator/compiled.ts";
 import { examples } from "../generator/cli/start.ts";
 import { langs, type Lang, graphsOf } from "../generator/language.ts";
@@ -71,8 +71,7 @@ const title = x64Supported
 
 describe.skipIf(!x64Supported)(title, () => {
   it("gives what interp gives on every example program, with and without fuel", async () => {
-    // (an interpreter with objects is not compiled yet: issue 25)
-    for (const ex of examples().filter((e) => backendsFor(langs[e.lang]!).includes("x64"))) {
+    for (const ex of examples()) {
       const lang = langs[ex.lang]!;
       const code = load(ex.lang, ex.file);
       for (const fuel of [undefined, 0, 1, 7, 50, 100_000]) {
@@ -208,7 +207,7 @@ describe.skipIf(!x64Supported)(title, () => {
     ];
     const BOOLS = [false, true];
     const lit = (v: number | boolean) => String(v);
-    // (Operations on objects are not compiled yet: issue 25.)
+    // (The operations on objects: test/objects.test.ts, containers.test.ts and the TLC tests.)
     const scalar = (i: (typeof OPS)[string]) =>
       i.args !== "variadic" && i.args.every((t) => t === "i32" || t === "bool");
     for (const [name, info] of Object.entries(OPS).filter(([, i]) => i.fold && scalar(i))) {

@@ -15,7 +15,7 @@ import { LoadError, graphsOf, language, langs, packaged } from "../language.ts";
 import { VmError } from "../../runtime/hints.ts";
 import { FUTAMURA_VERSION, StaleBuild } from "../../runtime/stamp.ts";
 import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio.ts";
-import { DEFAULT_BACKEND, backends, defaultBackendFor, runProgram } from "../backends.ts";
+import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
 
 import { UsageError } from "./usage.ts";
 
@@ -177,7 +177,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
   if (!langName || !file) throw new UsageError("run <interpreter> <program-file> [args...]");
   const lang = await language(langName);
-  values.backend ??= defaultBackendFor(lang);
+  values.backend ??= DEFAULT_BACKEND;
   const backend = backends[values.backend];
   if (!backend)
     throw new UsageError(

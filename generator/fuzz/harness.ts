@@ -27,7 +27,7 @@
 //! a crash or a hang is reported with its seed and index.
 
 import { langs, type Lang } from "../language.ts";
-import { backends as registry, backendsFor, type Backend } from "../backends.ts";
+import { backends as registry, type Backend } from "../backends.ts";
 import { UsageError } from "../cli/usage.ts";
 import { ProgramCache } from "./generators.ts";
 import { minimize } from "./minimize.ts";
@@ -138,7 +138,9 @@ export function prepare(opts: FuzzOptions, jobs: number): Setup {
     );
   const fuel = opts.fuel ?? (lang.name === "bf" ? DEFAULT_FUEL_BF : DEFAULT_FUEL);
   // (by default the backends that run this language: not the compiling ones for objects yet)
-  const others = resolveBackends(opts.backends ?? backendsFor(lang).filter((b) => b !== "interp"));
+  const others = resolveBackends(
+    opts.backends ?? Object.keys(registry).filter((b) => b !== "interp"),
+  );
   const workers = Math.min(workerCount(opts, others), Math.max(jobs, 1));
   if (workers > 0)
     for (const b of others)

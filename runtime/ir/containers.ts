@@ -50,8 +50,8 @@ export function zeroOf(t: Type): Const {
   return t === "i32" ? int(0) : t === "bool" ? bool(false) : NULL;
 }
 
-/** Whether a module has objects, lists or maps anywhere (what the generated specialisers and
- *  the x86-64 backend do not handle yet: `ops.ts`'s `objectsNotYet`). */
+/** Whether a module has objects, lists or maps anywhere (the x86-64 backend gives its runs an
+ *  object region: `x64/objects.ts`). */
 export function usesObjects(m: {
   classes?: unknown[];
   objects?: unknown[];

@@ -148,14 +148,6 @@ export const OPS: Record<string, OpInfo> = {
   io_write: { args: ["i32"], ret: "none", effect: "io" },
 };
 
-/** Objects, lists and maps run on L3 and the abstract interpreter but are not in the generated
- *  specialisers or compiled yet (issue 25); `futamura generate` makes no specialiser for an
- *  interpreter that has them (`usesObjects`), and the compiling backends refuse it, before
- *  any stage that throws this could see one. */
-export function objectsNotYet(): never {
-  throw new Error("objects are not handled by the specialisers and the x86-64 backend yet");
-}
-
 export function opInfo(name: string): OpInfo {
   const info = OPS[name];
   if (!info) throw new Error(`unknown operation ${name}`);

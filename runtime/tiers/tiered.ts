@@ -358,8 +358,10 @@ export class TieredProgram {
       return;
     }
     if (!this.native)
-      this.native = this.opts.makeNative!(m, (status, value, leaves, bottom) =>
-        this.resolve(status, value, leaves, bottom),
+      this.native = this.opts.makeNative!(
+        m,
+        (status, value, leaves, bottom) => this.resolve(status, value, leaves, bottom),
+        this.heap,
       );
     else this.native.add(graphs);
     this.sync();

@@ -73,6 +73,14 @@ export const S = {
   stackFloor: 120,
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
   args: 128,
+  /** The address of the JS callback for container operations (`objects.ts`), and what the
+   *  last one left: 0, `HEAP_FULL` or `HEAP_BAD_LENGTH` (4 bytes). */
+  heapOp: 640,
+  heapFail: 648,
+  /** The object region's next free byte and its end, as offsets from the arena's start
+   *  (4 bytes each): objects, lists and maps are bump-allocated there and never freed. */
+  objBump: 656,
+  objEnd: 660,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */
@@ -82,6 +90,25 @@ export const STATE_BYTES = 1024;
 
 /** An array in the arena: a 4-byte length, 4 bytes of padding, then the items. */
 export const ARRAY_HEADER = 8;
+
+// ------------------------------------------------------------------------- objects
+
+// Objects, lists and maps live in the arena's object region; a reference is the offset of one
+// from the arena's start (32 bits, position independent: `[r15 + ref + disp]`), null is 0.
+// Every value they hold takes 4 bytes (an i32, a bool as 0/1, a reference).
+/** An object: its class id, then its fields in the class's order. */
+export const OBJECT_HEADER = 4;
+/** A list: its length, its capacity, the offset of its items (a buffer of its own). */
+export const LIST_LENGTH = 0;
+export const LIST_CAPACITY = 4;
+export const LIST_ITEMS = 8;
+export const LIST_BYTES = 16;
+/** A map: the index of its table (JavaScript's side of the run, `objects.ts`). */
+export const MAP_TABLE = 0;
+export const MAP_BYTES = 8;
+/** What `S.heapFail` says after a container operation that could not be done. */
+export const HEAP_FULL = 1;
+export const HEAP_BAD_LENGTH = 2;
 
 // ------------------------------------------------------------------------- statuses
 
@@ -102,4 +129,20 @@ export const Status = {
   ioFailed: 6,
   /** An exit left the run (tiers: the first tier goes on from its state, which JS kept). */
   left: 7,
+} as const;
+
+/** The container operations compiled code asks JavaScript to do (`objects.ts`), by number:
+ *  the first argument of the `S.heapOp` callback. */
+export const HeapOp = {
+  new_list: 0,
+  list_push: 1,
+  list_pop: 2,
+  list_insert: 3,
+  list_remove: 4,
+  new_map: 5,
+  map_get: 6,
+  map_has: 7,
+  map_set: 8,
+  map_delete: 9,
+  map_size: 10,
 } as const;

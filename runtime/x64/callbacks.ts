@@ -1,10 +1,11 @@
 //! The JS functions compiled code calls: `io_read`/`io_write` (through whatever channel
-//! `setIo` installed) and `resolve`, which finds where an exit site goes on for the run under
-//! way. They are registered with koffi once per process (koffi has a fixed number of slots),
+//! `setIo` installed), `resolve`, which finds where an exit site goes on for the run under
+//! way, and `heap`, which does a container operation on the run's objects (`objects.ts`). They are registered with koffi once per process (koffi has a fixed number of slots),
 //! and each run installs its resolver for as long as it lasts.
 
 import { createRequire } from "node:module";
 import { readByte, writeByte } from "../hints.ts";
+import { operate } from "./objects.ts";
 
 type Koffi = typeof import("koffi");
 let koffiModule: Koffi | undefined;
@@ -35,10 +36,10 @@ function guarded<T>(f: () => T, failed: T): T {
     return failed;
   }
 }
-let addresses: { read: bigint; write: bigint; resolve: bigint } | undefined;
+let addresses: { read: bigint; write: bigint; resolve: bigint; heap: bigint } | undefined;
 
 /** The callbacks' addresses, for the state buffer. */
-export function callbacks(): { read: bigint; write: bigint; resolve: bigint } {
+export function callbacks(): { read: bigint; write: bigint; resolve: bigint; heap: bigint } {
   if (addresses) return addresses;
   const k = koffi();
   const at = (f: (...a: number[]) => unknown, proto: string) =>
@@ -54,6 +55,11 @@ export function callbacks(): { read: bigint; write: bigint; resolve: bigint } {
     resolve: at(
       (site, value) => resolver!(site!, value!),
       "void futamura_x64_resolve(int32_t site, int32_t value)",
+    ),
+    // Must not throw either: a failure is in the state buffer's `heapFail`.
+    heap: at(
+      (op, a, b, c) => operate(op!, a!, b!, c!),
+      "int32_t futamura_x64_heap(int32_t op, int32_t a, int32_t b, int32_t c)",
     ),
   };
   return addresses;

@@ -1,6 +1,7 @@
-//! Where the arena holds what: the state buffer, the data constants (the bytecode), the heap,
-//! then room for data constants that appear after compilation (a continuation specialised
-//! during the run may read a compile-time array the first graphs did not). Code addresses data
+//! Where the arena holds what: the state buffer, the table of constant objects, the data
+//! constants (the bytecode), the heap of arrays, room for data constants that appear after
+//! compilation (a continuation specialised during the run may read a compile-time array the
+//! first graphs did not), then the object region (`objects.ts`). Code addresses data
 //! as `[r15 + offset]`, so a constant's offset never changes once given; every run writes all
 //! of them into its arena, and one placed during a run is written into the live arena at once.
 
@@ -10,6 +11,11 @@ import type { DataBlock } from "./memory.ts";
 
 /** Room for data constants placed after compilation. Untouched, it costs nothing. */
 const LATE_BYTES = 1 << 20;
+
+/** Constant objects the code can name: the table holds each one's reference for the run
+ *  (`[r15 + CONSTANTS + 4k]` is constant `k` of the module's `objects`; `objects.ts` fills it). */
+export const CONSTANT_SLOTS = 1 << 14;
+export const CONSTANTS = STATE_BYTES;
 
 /** Bytes an array of `length` items of `elem` bytes takes (header, items, padded to 8). */
 export function arrayBytes(length: number, elem: 1 | 4): number {
@@ -37,25 +43,30 @@ export class DataLayout {
   readonly offsets: number[] = [];
   readonly heapStart: number;
   readonly heapEnd: number;
+  /** The object region (`objects.ts`), after everything else. */
+  readonly objectStart: number;
+  readonly objectEnd: number;
   /** The arena's size. */
   readonly size: number;
   private images: { at: number; bytes: Uint8Array }[] = [];
   private next: number;
 
-  constructor(data: readonly Data[], heapBytes: number) {
-    this.next = STATE_BYTES;
+  constructor(data: readonly Data[], heapBytes: number, objectBytes: number) {
+    this.next = CONSTANTS + 4 * CONSTANT_SLOTS;
     data.forEach((d) => this.place(d));
     this.heapStart = this.next;
     this.heapEnd = this.heapStart + heapBytes;
     this.next = this.heapEnd;
-    this.size = this.heapEnd + LATE_BYTES;
+    this.objectStart = this.heapEnd + LATE_BYTES;
+    this.objectEnd = this.objectStart + objectBytes;
+    this.size = this.objectEnd;
   }
 
   /** Places the constants of `data` not placed yet, after the heap; into `arena` too if given. */
   extend(data: readonly Data[], arena?: DataBlock): void {
     for (let i = this.offsets.length; i < data.length; i++) {
       const { at, bytes } = this.place(data[i]!);
-      if (at + bytes.length > this.size)
+      if (at + bytes.length > this.objectStart)
         throw new Error("x64: no room left for the data constants of continuations");
       arena?.u8(at, bytes.length).set(bytes);
     }

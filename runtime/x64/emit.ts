@@ -56,6 +56,8 @@ export interface Context {
     stackOut: Label;
     ioFailed: Label;
     alloc: Record<1 | 4, Label>;
+    object: Label;
+    heapFailed: Label;
   };
   /** Listing annotations: code offset → what it comes from. */
   mark(at: number, f: MFunc | undefined, origin: Origin | string): void;
@@ -65,6 +67,7 @@ export interface Context {
 const CALLBACK = {
   io_read: S.ioRead,
   io_write: S.ioWrite,
+  heap: S.heapOp,
 } as const;
 
 /** The ALU operations (multiplication is imul, apart). */
@@ -371,6 +374,14 @@ class Emitter {
         a.movRM(32, d, { base: r });
         return this.commit(i.dst, d);
       }
+      case "ldo": {
+        const m = this.objectMem(i.ref, i.idx, i.disp);
+        const d = this.target(i.dst);
+        a.movRM(32, d, m);
+        return this.commit(i.dst, d);
+      }
+      case "sto":
+        return this.storeObject(i);
       case "call":
         return this.call(i);
       case "fuel":
@@ -506,6 +517,37 @@ class Emitter {
     return { base, index: this.use(idx, SCRATCH2), scale: elem, disp };
   }
 
+  /** The memory `[r15 + ref + 4·idx + disp]` of the object region (a reference in SCRATCH1, an
+   *  index in SCRATCH2 if spilled; with both, their sum in SCRATCH1). */
+  private objectMem(ref: VReg | undefined, idx: MOperand | undefined, disp: number): Mem {
+    if (ref === undefined) return { base: STATE, disp };
+    const r = this.use(ref, SCRATCH1);
+    if (idx === undefined || (!isVReg(idx) && Math.abs(disp + 4 * idx.v) < 2 ** 31))
+      return {
+        base: STATE,
+        index: r,
+        scale: 1,
+        disp: disp + (idx === undefined ? 0 : 4 * (idx as MConst).v),
+      };
+    this.a.lea(SCRATCH1, { base: r, index: this.use(idx, SCRATCH2), scale: 4 });
+    return { base: STATE, index: SCRATCH1, scale: 1, disp };
+  }
+
+  private storeObject(i: Extract<MInst, { k: "sto" }>): void {
+    const a = this.a;
+    let m = this.objectMem(i.ref, i.idx, i.disp);
+    const { val } = i;
+    if (!isVReg(val) && val.k === "imm") return void a.movMI(32, m, val.v);
+    let r = this.regOf(val);
+    if (r === undefined) {
+      a.lea(SCRATCH1, m);
+      m = { base: SCRATCH1 };
+      r = SCRATCH2;
+      this.load(r, val);
+    }
+    a.movMR(32, m, r);
+  }
+
   private store(i: Extract<MInst, { k: "store" }>): void {
     const a = this.a;
     let m = this.element(i.arr, i.idx, i.elem);
@@ -550,6 +592,7 @@ class Emitter {
       if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
       else a.call(target);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
+    else if (c.k === "new_object") a.call(this.ctx.stubs.object);
     else if (c.k === "exit")
       a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
@@ -566,6 +609,10 @@ class Emitter {
     } else if (c.k === "io_write") {
       a.testRR(32, Reg.rax, Reg.rax);
       a.jcc(Cond.ne, this.ctx.stubs.ioFailed);
+    } else if (c.k === "heap") {
+      a.movRR(32, Reg.rax, Reg.rax);
+      a.cmpMI(32, { base: STATE, disp: S.heapFail }, 0);
+      a.jcc(Cond.ne, this.ctx.stubs.heapFailed);
     }
     if (i.dst >= 0) this.commit(i.dst, Reg.rax);
   }

@@ -23,12 +23,14 @@
 //! looked up in its own block); raise messages are interned by a search of the module's list,
 //! which holds the interpreter's distinct messages (a constant of the interpreter).
 
-import { OPS, objectsNotYet } from "../ir/ops.ts";
+import { fieldOf, classNamed } from "../ir/classes.ts";
+import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
 import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
 import { countWork } from "../work.ts";
-import { MAX_STATE_ARGS } from "./abi.ts";
+import { HeapOp, LIST_ITEMS, LIST_LENGTH, MAX_STATE_ARGS, OBJECT_HEADER } from "./abi.ts";
+import { CONSTANTS } from "./data.ts";
 import { ARG_REGS, Cond, swapOperands, invert } from "./encode.ts";
 import {
   imm,
@@ -55,6 +57,7 @@ const COMPARE: Record<string, Cond> = {
   int_gt: Cond.g,
   int_ge: Cond.ge,
   uint_lt: Cond.b,
+  ref_eq: Cond.e,
   bool_eq: Cond.e,
   bool_ne: Cond.ne,
 };
@@ -119,6 +122,7 @@ class Selector {
   private origins: (Origin | undefined)[] = [];
   private origin: Origin | undefined;
   private sites: number[] = [];
+  private siteTypes: Type[] = [];
 
   constructor(
     private g: Graph,
@@ -156,6 +160,7 @@ class Selector {
       widths: this.widths,
       ret: g.ret === "void" ? "void" : widthOf(g.ret),
       sites: this.sites,
+      siteTypes: this.siteTypes,
     };
   }
 
@@ -185,10 +190,16 @@ class Selector {
     return this.widths.push(w) - 1;
   }
 
-  /** An operand as a machine operand (bools as 0/1). */
+  /** An operand as a machine operand (bools as 0/1, null as 0; a constant object is its
+   *  reference for the run, loaded from the constant table). */
   private operand(o: Operand): MOperand {
     if (isVReg(o)) return o;
-    if (o.k === "null") objectsNotYet();
+    if (o.k === "null") return imm(0);
+    if (o.k === "obj") {
+      const t = this.temp(32);
+      this.emit({ k: "ldo", dst: t, disp: CONSTANTS + 4 * o.v });
+      return t;
+    }
     return o.k === "data" ? { k: "data", v: o.v } : imm(o.k === "bool" ? (o.v ? 1 : 0) : o.v);
   }
 
@@ -264,6 +275,60 @@ class Selector {
         return this.emit({ k: "mov", dst, src: this.operand(a) });
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
+      case "new_object": {
+        const cls = classNamed(this.m, op.imm)!;
+        const bytes = Math.ceil((OBJECT_HEADER + 4 * cls.fields.length) / 8) * 8;
+        return this.emit({
+          k: "call",
+          callee: { k: "new_object", cls: cls.id, bytes },
+          dst,
+          args: [imm(bytes), imm(cls.id)],
+        });
+      }
+      case "get_field":
+        return this.emit({ k: "ldo", dst, ref: this.reg(a), disp: this.fieldDisp(op) });
+      case "set_field":
+        return this.emit({
+          k: "sto",
+          ref: this.reg(a),
+          disp: this.fieldDisp(op),
+          val: this.operand(b),
+        });
+      case "class_of":
+        return this.emit({ k: "ldo", dst, ref: this.reg(a), disp: 0 });
+      case "list_len":
+        return this.emit({ k: "ldo", dst, ref: this.reg(a), disp: LIST_LENGTH });
+      case "list_get":
+      case "list_set": {
+        const items = this.temp(32);
+        this.emit({ k: "ldo", dst: items, ref: this.reg(a), disp: LIST_ITEMS });
+        if (op.op === "list_get")
+          return this.emit({ k: "ldo", dst, ref: items, idx: this.operand(b), disp: 0 });
+        return this.emit({
+          k: "sto",
+          ref: items,
+          idx: this.operand(b),
+          disp: 0,
+          val: this.operand(c),
+        });
+      }
+      case "new_list":
+      case "list_push":
+      case "list_pop":
+      case "list_insert":
+      case "list_remove":
+      case "new_map":
+      case "map_get":
+      case "map_has":
+      case "map_set":
+      case "map_delete":
+      case "map_size":
+        return this.emit({
+          k: "call",
+          callee: { k: "heap" },
+          dst,
+          args: [imm(HeapOp[op.op]), ...op.args.map((x) => this.operand(x))],
+        });
       case "io_write":
         return this.emit({
           k: "call",
@@ -276,10 +341,28 @@ class Selector {
     }
   }
 
+  /** A constant as an int32 (references: null 0, constant object k as k + 1, which only
+   *  equality compares). */
   private constValue(o: Operand): number {
     const c = o as Const;
-    if (c.k === "null") objectsNotYet();
+    if (c.k === "null") return 0;
+    if (c.k === "obj") return c.v + 1;
     return typeof c.v === "boolean" ? (c.v ? 1 : 0) : c.v;
+  }
+
+  /** An operand's type. */
+  private typeOf(o: Operand): Type {
+    if (isVReg(o)) return this.g.types[o]!;
+    if (o.k === "obj") {
+      const d = this.m.objects![o.v]!;
+      return d.k === "object" ? "ref" : d.type;
+    }
+    return o.k === "int" ? "i32" : o.k === "bool" ? "bool" : o.k === "null" ? "ref" : "i32[]";
+  }
+
+  /** Where the field an operation names lies in its object. */
+  private fieldDisp(op: Op): number {
+    return OBJECT_HEADER + 4 * fieldOf(this.m, op.imm)!.index;
   }
 
   private elem(arr: Operand): 1 | 4 {
@@ -366,6 +449,7 @@ class Selector {
   /** `exit status(v, state...)` as an exit site: the value set, then a tail call. */
   private continuation(status: number, [v, ...state]: Operand[]): MTerm {
     const site = this.sites.push(status) - 1;
+    this.siteTypes.push(this.typeOf(v!));
     // Set even when it is the constant 0 that the exits of region edges pass: a
     // promotion's value may be 0 too, once the clean-up passes found it constant (a red at a
     // merge point that only ever receives one value).

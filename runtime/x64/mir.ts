@@ -6,11 +6,11 @@
 //! values. Plain data, like the IR.
 //!
 //! Widths: i32 and bool values live in 32-bit registers (bools as 0/1), arrays as 64-bit
-//! pointers into the arena.
+//! pointers into the arena, references to objects, lists and maps as 32-bit offsets into it.
 
 import { CLOBBERED_BY_CALL } from "./abi.ts";
 import { Reg, type Cond } from "./encode.ts";
-import type { Graph, Op, Term } from "../ir/types.ts";
+import type { Graph, Op, Term, Type } from "../ir/types.ts";
 
 export type VReg = number;
 export type Width = 32 | 64;
@@ -34,7 +34,12 @@ export type Callee =
   | { k: "alloc"; elem: 1 | 4 }
   | { k: "io_read" }
   | { k: "io_write" }
-  | { k: "exit"; site: number };
+  | { k: "exit"; site: number }
+  /** A zero-filled object of `bytes` bytes with class id `cls` (the object allocator stub). */
+  | { k: "new_object"; cls: number; bytes: number }
+  /** A container operation done in JavaScript (`objects.ts`): its first argument is the
+   *  operation's number; the run stops if it could not be done. */
+  | { k: "heap" };
 
 export type MInst =
   /** Defines the graph's parameters from the System V argument registers and stack. */
@@ -53,6 +58,10 @@ export type MInst =
   | { k: "load"; elem: 1 | 4; dst: VReg; arr: MOperand; idx: MOperand }
   | { k: "store"; elem: 1 | 4; arr: MOperand; idx: MOperand; val: MOperand }
   | { k: "len"; dst: VReg; arr: VReg }
+  /** 4 bytes of the object region: `[r15 + ref + 4·idx + disp]` (no `ref`: `[r15 + disp]`,
+   *  the constant table). References, ints and bools alike. */
+  | { k: "ldo"; dst: VReg; ref?: VReg; idx?: MOperand; disp: number }
+  | { k: "sto"; ref: VReg; idx?: MOperand; disp: number; val: MOperand }
   /** System V call: arguments in rdi, rsi, ... then the stack; result in rax; caller-saved
    *  registers clobbered. `dst` is -1 without a result. */
   | { k: "call"; callee: Callee; dst: VReg; args: MOperand[] }
@@ -105,6 +114,8 @@ export interface MFunc {
   ret: Width | "void";
   /** The exit status of each exit site (`tailcall` and calls of `exit`), by site number. */
   sites: number[];
+  /** The type of each exit site's value (a promotion's: a reference is an object's identity). */
+  siteTypes: Type[];
 }
 
 export interface MModule {
@@ -175,6 +186,15 @@ export function usesOf(i: MInst): { v: VReg; late: boolean }[] {
     case "len":
       add(i.arr);
       break;
+    case "ldo":
+      if (i.ref !== undefined) add(i.ref);
+      if (i.idx !== undefined) add(i.idx);
+      break;
+    case "sto":
+      add(i.ref);
+      if (i.idx !== undefined) add(i.idx);
+      add(i.val);
+      break;
     case "call":
       i.args.forEach((a) => add(a));
       break;
@@ -191,6 +211,7 @@ export function defsOf(i: MInst): VReg[] {
     case "params":
       return i.dsts;
     case "store":
+    case "sto":
     case "fuel":
     case "setvalue":
       return [];

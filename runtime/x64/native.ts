@@ -22,7 +22,10 @@
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
+import type { Heap } from "../heap.ts";
+import { isReference, usesObjects } from "../ir/containers.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
+import { constantsOf } from "../objects.ts";
 import type { Status as RunStatus } from "../l3.ts";
 import { ARRAY_HEADER, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts";
 import { withArena } from "./arena.ts";
@@ -33,6 +36,8 @@ import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, readI64, roundUp } from "./memory.ts";
+import { RunObjects, unsupportedHolding, withObjects } from "./objects.ts";
+import { CONSTANTS } from "./data.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
 import { emitStubs, stubsAt, type Stubs } from "./stubs.ts";
@@ -90,6 +95,11 @@ export interface CompileOptions {
   check?: boolean;
   /** Heap bytes of each run's arena (DEFAULT_HEAP_BYTES). */
   heapBytes?: number;
+  /** Bytes of each run's object region (DEFAULT_OBJECT_BYTES; none without objects). */
+  objectBytes?: number;
+  /** The JavaScript objects compiled code's objects are paired with (`objects.ts`): the
+   *  specialiser's, whose constants the module's are. */
+  heap?: Heap;
   /** Bytes of room a chunk keeps for continuations (CHUNK_ROOM); tests make it small. */
   chunkRoom?: number;
   /** Where exit `status` goes on for `value`; `leaves` reads the exit's other values (of the
@@ -107,15 +117,24 @@ export interface CompileOptions {
  *  a view's whole size as external memory and much more than this makes it collect garbage. */
 export const DEFAULT_HEAP_BYTES = 16 << 20;
 
+/** Object region bytes per run: objects live until the run ends (the collector is issue 26). */
+export const DEFAULT_OBJECT_BYTES = 64 << 20;
+
 const BAD_LENGTH = "invalid array length";
 
 /** An exit site: its status, its cell, the absolute address of its thunk, and for a promotion
  *  the addresses of the values seen and the dispatch on them. */
 interface Site {
   status: number;
+  /** The type of its value, and the function it is in. */
+  type: Type;
+  func: MFunc;
   cell: Cell;
   thunk: bigint;
   cases: Map<number, bigint>;
+  /** A reference's cases are by constant (`cases`' keys are indexes of the constant table: the
+   *  reference of an object differs from run to run). */
+  byConstant?: boolean;
   dispatch?: CodeBlock;
 }
 
@@ -159,6 +178,11 @@ export class NativeModule {
   /** The arenas of runs under way, innermost last (a run in a callback of another has its
    *  own): data constants placed meanwhile are written into each. */
   private arenas: DataBlock[] = [];
+  /** The objects of the runs under way, innermost last (parallel to `arenas`; none for a
+   *  module without objects). */
+  private objects: (RunObjects | undefined)[] = [];
+  /** A constant object's index in the module's constants (the dispatch of a promotion). */
+  private constantIndex = new Map<unknown, number>();
   private tramp: (state: bigint) => number;
 
   constructor(
@@ -166,7 +190,15 @@ export class NativeModule {
     private opts: CompileOptions = {},
   ) {
     this.select = { continuations: opts.continuation !== undefined };
-    this.layout = new DataLayout(m.data, opts.heapBytes ?? DEFAULT_HEAP_BYTES);
+    const objects = usesObjects(m);
+    const held = objects ? unsupportedHolding(m) : undefined;
+    if (held)
+      throw new Error(`x64: arrays held in objects, lists or maps are not compiled (${held})`);
+    this.layout = new DataLayout(
+      m.data,
+      opts.heapBytes ?? DEFAULT_HEAP_BYTES,
+      objects ? (opts.objectBytes ?? DEFAULT_OBJECT_BYTES) : 0,
+    );
     const main = this.compile(() => selectModule(m, this.messages, this.select).funcs);
     const tramp = this.chunks[0]!.stubs.tramp;
     this.tramp = main.code.fn("i32", ["ptr"], tramp) as (state: bigint) => number;
@@ -247,6 +279,8 @@ export class NativeModule {
       site: (f, i, thunk) => {
         const site = (sites[n] ??= {
           status: f.sites[i]!,
+          type: f.siteTypes[i]!,
+          func: f,
           cell: this.cell(),
           thunk: 0n,
           cases: new Map(),
@@ -302,7 +336,9 @@ export class NativeModule {
       // Each array argument once, by the offset of its items in the arena.
       const homes = new Map<Int32Array | Uint8Array, number>();
       let heap = layout.heapStart;
+      const types = f.graph.blocks[0]!.params.map((p) => f.graph.types[p]!);
       args.forEach((v, i) => {
+        if (isReference(types[i])) return; // (below, once the object region is set up)
         if (typeof v === "number") field(S.args + 8 * i, BigInt(v >>> 0));
         else if (typeof v === "boolean") field(S.args + 8 * i, v ? 1n : 0n);
         else {
@@ -322,36 +358,71 @@ export class NativeModule {
       });
       field(S.bump, arena.addr(heap));
       field(S.arenaEnd, arena.addr(layout.heapEnd));
+      const objects = this.runObjects(arena);
+      if (objects) {
+        args.forEach((v, i) => {
+          if (isReference(types[i])) field(S.args + 8 * i, BigInt(objects.refOf(v, types[i]!)));
+        });
+        objects.flushIn();
+      }
       field(S.stackBudget, BigInt(stackBudget()));
       field(S.stackFloor, running.at(-1)?.[S.stackLimit / 8] ?? 0n);
       const cb = callbacks();
       field(S.ioRead, cb.read);
       field(S.ioWrite, cb.write);
       field(S.resolve, cb.resolve);
+      field(S.heapOp, cb.heap);
       field(S.entry, entry);
       const fuel = getFuel();
       field(S.fuel, fuel >= 0 ? BigInt(fuel) : 1n << 62n);
 
       this.failure = undefined;
       this.arenas.push(arena);
+      this.objects.push(objects);
       running.push(state);
       let status: number;
       try {
-        status = withResolver(
-          (site, v) => field(S.target, this.resolve(site, v, arena)),
-          () => this.tramp(arena.address),
-        );
+        const go = () =>
+          withResolver(
+            (site, v) => field(S.target, this.resolve(site, v, arena)),
+            () => this.tramp(arena.address),
+          );
+        status = objects ? withObjects(objects, go) : go();
       } finally {
         this.arenas.pop();
+        this.objects.pop();
         running.pop();
       }
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
-      const out = this.outcome(status, f, arena);
+      if (objects?.failure) throw objects.failure;
+      const out = this.outcome(status, f, arena, objects);
+      // (what the code changed of JavaScript's objects, written out: the first tier goes on)
+      if (objects && status !== Status.arenaFull) objects.syncOut();
       copyBack(arena, homes);
       if (out.k === "exit" && status === Status.left)
         out.state = this.homesOf(out.state, homes, arena);
       return out;
     });
+  }
+
+  /** The objects of a run in `arena` of a module with objects: the region reset, the constant
+   *  table filled. */
+  private runObjects(arena: DataBlock): RunObjects | undefined {
+    const layout = this.layout;
+    if (layout.objectEnd === layout.objectStart) return undefined;
+    const heap = this.opts.heap;
+    if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
+    const objects = new RunObjects(arena, heap, this.m, layout.objectStart, layout.objectEnd);
+    this.fillConstants(objects);
+    return objects;
+  }
+
+  /** Puts the module's constants not there yet into the constant table of `objects`' run. */
+  private fillConstants(objects: RunObjects): void {
+    const heap = this.opts.heap!;
+    const all = constantsOf(this.m, heap);
+    const types = (this.m.objects ?? []).map((d) => (d.k === "object" ? "ref" : d.type));
+    objects.fillConstants(all, types);
   }
 
   /** The values an exit left the run with, arrays as the caller knows them: an argument as the
@@ -377,6 +448,7 @@ export class NativeModule {
     if (!fresh.length) return;
     for (const arena of this.arenas.length ? this.arenas : [undefined])
       this.layout.extend(this.m.data, arena);
+    for (const objects of this.objects) if (objects) this.fillConstants(objects);
     this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
   }
 
@@ -392,12 +464,27 @@ export class NativeModule {
       if (fuel) setFuel(Number(state[S.fuel / 8]));
       // The graph the run entered tail-exits with rsp where the trampoline's call left it.
       const bottom = state[S.exitRsp / 8] === state[S.savedRsp / 8]! - 8n;
+      const objects = this.objects.at(-1);
+      // A promoted reference: the object (paired with a JavaScript one, copied out).
+      let promoted: unknown = value;
+      if (objects && isReference(s.type)) {
+        promoted = objects.valueOf(value, s.type);
+        objects.flushOut();
+      }
+      let looked = false;
       const r = this.opts.continuation!(
         s.status,
-        value,
-        (types) => this.leaves(arena, types),
+        promoted as number,
+        (types) => {
+          // JavaScript is about to look at the objects (and may change them: a fallback, the
+          // first tier going on from the state).
+          looked = true;
+          objects?.syncOut();
+          return this.leaves(arena, types, objects);
+        },
         bottom,
       );
+      if (looked) objects?.syncIn();
       if (fuel) state[S.fuel / 8] = BigInt(getFuel());
       if ("leave" in r) {
         if (!bottom) throw new Error("x64: a nested graph cannot leave the run");
@@ -407,18 +494,31 @@ export class NativeModule {
       }
       if ("done" in r) {
         this.counts.fallbacks++;
-        return this.finish(r.done, arena);
+        return this.finish(r.done, arena, s.func, objects);
       }
       this.add(r.graphs);
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
-      if (r.perValue) s.cases.set(value, at);
-      this.patch(s, r.perValue ? this.dispatch(s) : at);
+      const key = r.perValue ? this.caseKey(s, promoted) : undefined;
+      if (key !== undefined) s.cases.set(key, at);
+      this.patch(s, key !== undefined ? this.dispatch(s) : r.perValue ? s.thunk : at);
       return at;
     } catch (e) {
       this.failure = e;
       return this.stub((s) => s.failed);
     }
+  }
+
+  /** What the dispatch of promotion site `s` compares its value with to go where `promoted`
+   *  went: the value itself, or for a reference the index of the constant the object is (none
+   *  if it is not one: that value goes through the thunk each time). */
+  private caseKey(s: Site, promoted: unknown): number | undefined {
+    if (!isReference(s.type)) return promoted as number;
+    s.byConstant = true;
+    const all = constantsOf(this.m, this.opts.heap!);
+    for (let k = this.constantIndex.size; k < all.length; k++)
+      if (!this.constantIndex.has(all[k])) this.constantIndex.set(all[k], k);
+    return this.constantIndex.get(promoted);
   }
 
   /** Points the cell of `s` at `target`. */
@@ -446,7 +546,10 @@ export class NativeModule {
     const a = new Asm();
     for (const [v, at] of s.cases) {
       const next = a.label();
-      a.cmpMI(32, { base: STATE, disp: S.value }, v);
+      if (s.byConstant) {
+        a.movRM(32, SCRATCH1, { base: STATE, disp: CONSTANTS + 4 * v });
+        a.cmpRM(32, SCRATCH1, { base: STATE, disp: S.value });
+      } else a.cmpMI(32, { base: STATE, disp: S.value }, v);
       a.jcc(Cond.ne, next);
       a.movabs(SCRATCH1, at).jmpR(SCRATCH1);
       a.bind(next);
@@ -459,23 +562,31 @@ export class NativeModule {
 
   /** The values of the exit being resolved: the first six in the state buffer (the thunk put
    *  them there), the others on the stack above the thunk's rsp. Arrays are views of the arena. */
-  private leaves(arena: DataBlock, types: Type[]): Value[] {
+  private leaves(arena: DataBlock, types: Type[], objects: RunObjects | undefined): Value[] {
     const state = arena.i64(0, STATE_BYTES / 8);
     const rsp = BigInt.asUintN(64, state[S.exitRsp / 8]!);
     const stack = (i: number) => readI64(rsp + BigInt(8 + 8 * i));
-    return types.map((t, i) => {
+    const values = types.map((t, i) => {
       const raw = i < ARG_REGS.length ? state[S.args / 8 + i]! : stack(i - ARG_REGS.length);
       if (t === "bool") return (raw & 1n) === 1n;
       if (t === "i32") return Number(BigInt.asIntN(32, raw));
+      if (isReference(t)) return objects!.valueOf(Number(BigInt.asIntN(32, raw)), t) as Value;
       const at = Number(raw - arena.address);
       const n = arena.i32(at, 1)[0]!;
       return t === "u8[]" ? arena.u8(at + ARRAY_HEADER, n) : arena.i32(at + ARRAY_HEADER, n);
     });
+    objects?.flushOut();
+    return values;
   }
 
   /** Where the thunk goes when JS ran the rest of the exited graph: its result is returned, or
    *  its error raised. */
-  private finish(done: RunStatus, arena: DataBlock): bigint {
+  private finish(
+    done: RunStatus,
+    arena: DataBlock,
+    f: MFunc,
+    objects: RunObjects | undefined,
+  ): bigint {
     const state = arena.i64(0, STATE_BYTES / 8);
     if (done.k === "raise") {
       let i = this.messages.indexOf(done.msg);
@@ -485,18 +596,29 @@ export class NativeModule {
     }
     if (done.k === "exit") throw new Error("x64: a fallback ended in an exit");
     const v = done.value;
+    const t = f.graph.ret;
+    if (isReference(t)) {
+      state[S.result / 8] = BigInt(objects!.refOf(v, t));
+      objects!.flushIn();
+      return this.stub((s) => s.fellBack);
+    }
     if (typeof v === "object") throw new Error("x64: a fallback cannot return an array");
     state[S.result / 8] =
       v === undefined ? 0n : BigInt(typeof v === "boolean" ? Number(v) : v >>> 0);
     return this.stub((s) => s.fellBack);
   }
 
-  private outcome(status: number, f: MFunc, arena: DataBlock): RunStatus {
+  private outcome(
+    status: number,
+    f: MFunc,
+    arena: DataBlock,
+    objects: RunObjects | undefined,
+  ): RunStatus {
     const state = arena.i64(0, STATE_BYTES / 8);
     const payload = arena.i32(S.payload, 1)[0]!;
     switch (status) {
       case Status.returned:
-        return { k: "return", value: resultValue(state[S.result / 8]!, f, arena) };
+        return { k: "return", value: resultValue(state[S.result / 8]!, f, arena, objects) };
       case Status.raised:
         return { k: "raise", msg: this.messages[payload]! };
       case Status.exited: {
@@ -550,11 +672,21 @@ function copyBack(arena: DataBlock, homes: Map<Int32Array | Uint8Array, number>)
   }
 }
 
-function resultValue(raw: bigint, f: MFunc, arena: DataBlock): Value | undefined {
+function resultValue(
+  raw: bigint,
+  f: MFunc,
+  arena: DataBlock,
+  objects: RunObjects | undefined,
+): Value | undefined {
   const t = f.graph.ret;
   if (t === "void") return undefined;
   if (t === "bool") return (raw & 1n) === 1n;
   if (t === "i32") return Number(BigInt.asIntN(32, raw));
+  if (isReference(t)) {
+    const v = objects!.valueOf(Number(BigInt.asIntN(32, raw)), t);
+    objects!.flushOut();
+    return v as Value;
+  }
   // An array: copied out of the arena before it goes.
   const at = Number(raw - arena.address);
   const n = arena.i32(at, 1)[0]!;

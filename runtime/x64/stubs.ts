@@ -15,9 +15,12 @@
 //! `alloc4`/`alloc1` allocate a zero-filled array of `edi` items from the arena's heap (bump
 //! allocation; the memory may be reused, hence the filling), or raise "invalid array length"
 //! for a negative length, or leave with `arenaFull`. They follow the System V convention and
-//! touch only caller-saved registers.
+//! touch only caller-saved registers. `object` allocates a zero-filled object of `edi` bytes of
+//! class `esi` from the object region and gives its reference (an offset, `objects.ts`), or
+//! leaves with `arenaFull`. `heapFailed` is where a container operation done in JavaScript
+//! that could not be done sends the run (`S.heapFail` says why).
 
-import { ARRAY_HEADER, S, STATE, Status } from "./abi.ts";
+import { ARRAY_HEADER, HEAP_BAD_LENGTH, S, STATE, Status } from "./abi.ts";
 import { ARG_REGS, Asm, Cond, Label, Reg } from "./encode.ts";
 
 /** Callee-saved registers, as the trampoline saves them (16-byte aligned with one slot more). */
@@ -42,6 +45,8 @@ export interface Stubs {
   /** Where an exit that leaves the run goes once JS has kept its state (tiers). */
   left: Label;
   alloc: Record<1 | 4, Label>;
+  object: Label;
+  heapFailed: Label;
 }
 
 /** The routines `s` (emitted at the start of a chunk) as seen from code that will be placed
@@ -60,6 +65,8 @@ export function stubsAt(s: Stubs, at: number): Stubs {
     ioFailed: l(s.ioFailed),
     left: l(s.left),
     alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
+    object: l(s.object),
+    heapFailed: l(s.heapFailed),
   };
 }
 
@@ -129,6 +136,16 @@ export function emitStubs(
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
+  const object = a.label();
+  mark(a.size, "object: a zero-filled object of edi bytes of class esi");
+  a.bind(object);
+  objectRoutine(a, full);
+  const heapFailed = a.label();
+  mark(a.size, "a container operation failed: out of the object region, or a bad length");
+  a.bind(heapFailed);
+  a.cmpMI(32, { base: STATE, disp: S.heapFail }, HEAP_BAD_LENGTH);
+  a.jcc(Cond.e, badLength);
+  a.jmp(full);
   return {
     tramp,
     unwind,
@@ -141,6 +158,8 @@ export function emitStubs(
     ioFailed,
     left,
     alloc,
+    object,
+    heapFailed,
   };
 }
 
@@ -203,5 +222,23 @@ function allocRoutine(a: Asm, elem: 1 | 4, badLength: Label, full: Label): void 
   a.emit(0xf3, 0x48, 0xab);
   a.movMR(32, { base: Reg.rdx }, Reg.rsi);
   a.movRR(64, Reg.rax, Reg.rdx);
+  a.ret();
+}
+
+function objectRoutine(a: Asm, full: Label): void {
+  // rdx = the object's offset; rax = the end of it.
+  a.movRM(32, Reg.rdx, { base: STATE, disp: S.objBump });
+  a.lea(Reg.rax, { base: Reg.rdx, index: Reg.rdi, scale: 1 });
+  a.cmpRM(32, Reg.rax, { base: STATE, disp: S.objEnd });
+  a.jcc(Cond.a, full);
+  a.movMR(32, { base: STATE, disp: S.objBump }, Reg.rax);
+  // rep stosq: edi / 8 qwords of rax (0) from r15 + rdx.
+  a.movRR(32, Reg.rcx, Reg.rdi);
+  a.shrRI(64, Reg.rcx, 3);
+  a.lea(Reg.rdi, { base: STATE, index: Reg.rdx, scale: 1 });
+  a.xorRR(32, Reg.rax, Reg.rax);
+  a.emit(0xf3, 0x48, 0xab);
+  a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1 }, Reg.rsi);
+  a.movRR(32, Reg.rax, Reg.rdx);
   a.ret();
 }

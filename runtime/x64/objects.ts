@@ -1,0 +1,372 @@
+//! Objects, lists and maps of compiled code: how they lie in the arena's object region, the
+//! container operations compiled code asks JavaScript to do, and one identity with the objects
+//! of JavaScript (the first tier's, a fallback interpreter's) for the length of a run.
+//!
+//! Layout (`abi.ts`): a reference is an offset from the arena's start, null is 0. An object is
+//! its class id and 4 bytes per field; a list a header (length, capacity, the offset of its
+//! items) and a buffer of items that is replaced when it grows; a map a header holding the index
+//! of its table, a JavaScript Map from raw keys to raw values on this side (a key is an integer
+//! or a reference, which is an object's identity for the run). Machine code reads and writes
+//! fields and list items itself and allocates objects itself (the `object` stub); everything
+//! that changes a container's shape or needs a hash table is a call into `operate`.
+//!
+//! One identity: a run keeps a two-way map between JavaScript's objects and their references in
+//! the arena. An object JavaScript passes in (an entry's argument, a constant, a fallback's
+//! result) is copied in once and stays paired with its copy; one compiled code made is paired
+//! with a JavaScript object of its class (the heap's, so the first tier's own class) the first
+//! time it goes out (an exit's value, the result). Where JavaScript may look at or change the
+//! objects (a fallback, a hand-over to the first tier, the end of the run) every pair is written
+//! out (`syncOut`); where it may have changed them and compiled code goes on, every pair is
+//! written back in (`syncIn`). The cost is the objects paired, at those points only: none while
+//! compiled code runs. The region is never freed during a run (the collector is issue 26);
+//! running out stops the run with `arenaFull`, which the runner replays on the interpreter.
+
+import type { Heap, HeapObject } from "../heap.ts";
+import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
+import type { ClassDecl, Module, Type } from "../ir/types.ts";
+import {
+  HEAP_BAD_LENGTH,
+  HEAP_FULL,
+  HeapOp,
+  LIST_BYTES,
+  LIST_CAPACITY,
+  LIST_ITEMS,
+  LIST_LENGTH,
+  MAP_BYTES,
+  MAP_TABLE,
+  OBJECT_HEADER,
+  S,
+} from "./abi.ts";
+import { CONSTANTS, CONSTANT_SLOTS } from "./data.ts";
+import type { DataBlock } from "./memory.ts";
+
+/** The object region is full: the run stops (`Status.arenaFull`). */
+export class ObjectRegionFull extends Error {}
+
+/** The bytes an object of `cls` takes (header, fields, padded to 8: the allocator fills qwords). */
+export function objectBytes(cls: ClassDecl): number {
+  return Math.ceil((OBJECT_HEADER + 4 * cls.fields.length) / 8) * 8;
+}
+
+/** Whether the x86-64 backend can hold `m`'s objects: every value they hold is 4 bytes (an
+ *  array held in an object, a list or a map is not compiled: it would need the arrays' heap to
+ *  outlive frames). Gives what it cannot hold. */
+export function unsupportedHolding(m: Module): string | undefined {
+  const arrays = (t: Type) => t === "i32[]" || t === "u8[]";
+  for (const c of m.classes ?? [])
+    for (const f of c.fields) if (arrays(f.type)) return `${c.name}.${f.name}: ${f.type}`;
+  for (const g of m.graphs)
+    for (const t of g.types) {
+      if (isList(t) && arrays(elemOf(t))) return t;
+      if (isMap(t) && arrays(valueType(t))) return t;
+    }
+  return undefined;
+}
+
+/** A run's objects: the region in `arena`, and the pairs with JavaScript's objects of `heap`. */
+export class RunObjects {
+  private readonly words: Int32Array;
+  private readonly toRef = new Map<object, number>();
+  private readonly toObject = new Map<number, object>();
+  /** Each paired reference's type (`ref`, a list type, a map type). */
+  private readonly types = new Map<number, Type>();
+  private readonly tables: Map<number, number>[] = [];
+  /** Paired references whose contents are still to be copied in, or out. */
+  private pendingIn: number[] = [];
+  private pendingOut: number[] = [];
+  private readonly classes: ClassDecl[];
+  /** Constants in the constant table. */
+  private constants = 0;
+  /** The run's first error in `operate` that is not the region running out (a bug: it is
+   *  rethrown once the run has stopped). */
+  failure: unknown;
+
+  constructor(
+    arena: DataBlock,
+    private readonly heap: Heap,
+    m: Module,
+    start: number,
+    end: number,
+  ) {
+    this.words = arena.i32(0, arena.size / 4);
+    this.classes = [];
+    for (const c of m.classes ?? []) this.classes[c.id] = c;
+    this.words[S.objBump / 4] = start;
+    this.words[S.objEnd / 4] = end;
+    this.words[S.heapFail / 4] = 0;
+  }
+
+  // ------------------------------------------------------------------ JavaScript to the arena
+
+  /** `x`, a value of type `t`, as compiled code holds it; an object not paired yet is copied
+   *  in (with what it holds: `flushIn`). */
+  refOf(x: unknown, t: Type): number {
+    if (t === "i32") return (x as number) | 0;
+    if (t === "bool") return x ? 1 : 0;
+    if (x === null || x === undefined) return 0;
+    const known = this.toRef.get(x as object);
+    if (known !== undefined) return known;
+    let r: number;
+    if (isList(t)) r = this.alloc(LIST_BYTES);
+    else if (isMap(t)) {
+      r = this.alloc(MAP_BYTES);
+      this.words[(r + MAP_TABLE) / 4] = this.tables.push(new Map()) - 1;
+    } else {
+      const id = this.heap.classIdOf(x);
+      if (id === undefined) throw new Error(`x64: ${String(x)} is not an object of the classes`);
+      r = this.alloc(objectBytes(this.classes[id]!));
+      this.words[r / 4] = id;
+    }
+    this.pair(x as object, r, t);
+    this.pendingIn.push(r);
+    return r;
+  }
+
+  /** Copies in what the objects paired since the last flush hold. */
+  flushIn(): void {
+    for (let r = this.pendingIn.pop(); r !== undefined; r = this.pendingIn.pop()) this.copyIn(r);
+  }
+
+  /** Writes every paired object's contents in from JavaScript (which may have changed them). */
+  syncIn(): void {
+    for (const r of [...this.toObject.keys()]) this.copyIn(r);
+    this.flushIn();
+  }
+
+  /** Puts the constants of `objects` (JavaScript's, of `types`) not there yet in the constant
+   *  table: constant `k` at `CONSTANTS + 4k`. */
+  fillConstants(objects: readonly unknown[], types: readonly Type[]): void {
+    if (objects.length > CONSTANT_SLOTS)
+      throw new Error(`x64: more than ${CONSTANT_SLOTS} constant objects`);
+    for (let k = this.constants; k < objects.length; k++)
+      this.words[(CONSTANTS + 4 * k) / 4] = this.refOf(objects[k], types[k]!);
+    this.constants = objects.length;
+    this.flushIn();
+  }
+
+  private copyIn(r: number): void {
+    const x = this.toObject.get(r)!;
+    const t = this.types.get(r)!;
+    const w = this.words;
+    if (isList(t)) {
+      const items = x as unknown[];
+      const elem = elemOf(t);
+      let at = w[(r + LIST_ITEMS) / 4]!;
+      if (items.length > w[(r + LIST_CAPACITY) / 4]! || at === 0) {
+        const capacity = Math.max(items.length, 4);
+        at = this.alloc(4 * capacity);
+        w[(r + LIST_CAPACITY) / 4] = capacity;
+        w[(r + LIST_ITEMS) / 4] = at;
+      }
+      w[(r + LIST_LENGTH) / 4] = items.length;
+      for (let i = 0; i < items.length; i++) w[at / 4 + i] = this.refOf(items[i], elem);
+    } else if (isMap(t)) {
+      const table = this.tables[w[(r + MAP_TABLE) / 4]!]!;
+      table.clear();
+      const [kt, vt] = [keyOf(t), valueType(t)];
+      for (const [k, v] of x as Map<unknown, unknown>)
+        table.set(this.refOf(k, kt), this.refOf(v, vt));
+    } else {
+      const o = x as HeapObject;
+      const cls = this.classes[w[r / 4]!]!;
+      cls.fields.forEach(
+        (f, j) => (w[(r + OBJECT_HEADER) / 4 + j] = this.refOf(o[f.name], f.type)),
+      );
+    }
+  }
+
+  // ------------------------------------------------------------------ the arena to JavaScript
+
+  /** What compiled code holds as `raw`, of type `t`, as JavaScript holds it; an object not
+   *  paired yet gets a JavaScript object, filled by `flushOut`. */
+  valueOf(raw: number, t: Type): unknown {
+    if (t === "i32") return raw | 0;
+    if (t === "bool") return raw !== 0;
+    if (raw === 0) return null;
+    const known = this.toObject.get(raw);
+    if (known !== undefined) return known;
+    const x: object = isList(t) ? [] : isMap(t) ? new Map() : this.heap.make(this.words[raw / 4]!);
+    this.pair(x, raw, t);
+    this.pendingOut.push(raw);
+    return x;
+  }
+
+  /** Copies out what the objects paired since the last flush hold. */
+  flushOut(): void {
+    for (let r = this.pendingOut.pop(); r !== undefined; r = this.pendingOut.pop()) this.copyOut(r);
+  }
+
+  /** Writes every paired object's contents out to JavaScript (which is about to look). */
+  syncOut(): void {
+    // (pairs made on the way are visited too: a Map's iteration sees what is added)
+    for (const r of this.toObject.keys()) this.copyOut(r);
+    this.pendingOut = [];
+  }
+
+  private copyOut(r: number): void {
+    const x = this.toObject.get(r)!;
+    const t = this.types.get(r)!;
+    const w = this.words;
+    if (isList(t)) {
+      const items = x as unknown[];
+      const elem = elemOf(t);
+      const n = w[(r + LIST_LENGTH) / 4]!;
+      const at = w[(r + LIST_ITEMS) / 4]! / 4;
+      items.length = n;
+      for (let i = 0; i < n; i++) items[i] = this.valueOf(w[at + i]!, elem);
+    } else if (isMap(t)) {
+      const map = x as Map<unknown, unknown>;
+      const [kt, vt] = [keyOf(t), valueType(t)];
+      map.clear();
+      for (const [k, v] of this.tables[w[(r + MAP_TABLE) / 4]!]!)
+        map.set(this.valueOf(k, kt), this.valueOf(v, vt));
+    } else {
+      const o = x as HeapObject;
+      const cls = this.classes[w[r / 4]!]!;
+      cls.fields.forEach(
+        (f, j) => (o[f.name] = this.valueOf(w[(r + OBJECT_HEADER) / 4 + j]!, f.type)),
+      );
+    }
+  }
+
+  private pair(x: object, r: number, t: Type): void {
+    this.toRef.set(x, r);
+    this.toObject.set(r, x);
+    this.types.set(r, t);
+  }
+
+  // ------------------------------------------------------------------ container operations
+
+  /** Container operation `op` (`HeapOp`) on raw values, for compiled code: its raw result. On
+   *  failure it sets `S.heapFail` and gives 0 (compiled code tests it and stops). */
+  operate(op: number, a: number, b: number, c: number): number {
+    try {
+      return this.operation(op, a, b, c);
+    } catch (e) {
+      if (!(e instanceof ObjectRegionFull)) this.failure ??= e;
+      this.words[S.heapFail / 4] = HEAP_FULL;
+      return 0;
+    }
+  }
+
+  private operation(op: number, a: number, b: number, c: number): number {
+    const w = this.words;
+    switch (op) {
+      case HeapOp.new_list: {
+        if (a < 0) {
+          w[S.heapFail / 4] = HEAP_BAD_LENGTH;
+          return 0;
+        }
+        const r = this.alloc(LIST_BYTES);
+        const capacity = Math.max(a, 4);
+        const at = this.alloc(4 * capacity);
+        w[(r + LIST_LENGTH) / 4] = a;
+        w[(r + LIST_CAPACITY) / 4] = capacity;
+        w[(r + LIST_ITEMS) / 4] = at;
+        if (b !== 0) w.fill(b, at / 4, at / 4 + a);
+        return r;
+      }
+      case HeapOp.list_push: {
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        this.room(a, n + 1);
+        w[w[(a + LIST_ITEMS) / 4]! / 4 + n] = b;
+        w[(a + LIST_LENGTH) / 4] = n + 1;
+        return 0;
+      }
+      case HeapOp.list_pop: {
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        if (n === 0) return 0;
+        w[(a + LIST_LENGTH) / 4] = n - 1;
+        return w[w[(a + LIST_ITEMS) / 4]! / 4 + n - 1]!;
+      }
+      case HeapOp.list_insert: {
+        // `splice(b, 0, c)`: past the end appends, a negative index counts from the end.
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        const i = b < 0 ? Math.max(n + b, 0) : Math.min(b, n);
+        this.room(a, n + 1);
+        const at = w[(a + LIST_ITEMS) / 4]! / 4;
+        w.copyWithin(at + i + 1, at + i, at + n);
+        w[at + i] = c;
+        w[(a + LIST_LENGTH) / 4] = n + 1;
+        return 0;
+      }
+      case HeapOp.list_remove: {
+        // `splice(b, 1)`
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        const i = b < 0 ? Math.max(n + b, 0) : b;
+        if (i >= n) return 0;
+        const at = w[(a + LIST_ITEMS) / 4]! / 4;
+        w.copyWithin(at + i, at + i + 1, at + n);
+        w[(a + LIST_LENGTH) / 4] = n - 1;
+        return 0;
+      }
+      case HeapOp.new_map: {
+        const r = this.alloc(MAP_BYTES);
+        w[(r + MAP_TABLE) / 4] = this.tables.push(new Map()) - 1;
+        return r;
+      }
+      default:
+        return this.mapOperation(op, this.tables[w[(a + MAP_TABLE) / 4]!]!, b, c);
+    }
+  }
+
+  private mapOperation(op: number, table: Map<number, number>, key: number, value: number): number {
+    switch (op) {
+      case HeapOp.map_get:
+        return table.get(key) ?? 0;
+      case HeapOp.map_has:
+        return table.has(key) ? 1 : 0;
+      case HeapOp.map_set:
+        table.set(key, value);
+        return 0;
+      case HeapOp.map_delete:
+        return table.delete(key) ? 1 : 0;
+      case HeapOp.map_size:
+        return table.size;
+      default:
+        throw new Error(`x64: no container operation ${op}`);
+    }
+  }
+
+  /** Makes list `r`'s buffer hold at least `n` items (a new one twice as big, the items copied). */
+  private room(r: number, n: number): void {
+    const w = this.words;
+    const capacity = w[(r + LIST_CAPACITY) / 4]!;
+    if (n <= capacity) return;
+    const grown = Math.max(2 * capacity, n, 4);
+    const from = w[(r + LIST_ITEMS) / 4]! / 4;
+    const at = this.alloc(4 * grown);
+    w.copyWithin(at / 4, from, from + w[(r + LIST_LENGTH) / 4]!);
+    w[(r + LIST_CAPACITY) / 4] = grown;
+    w[(r + LIST_ITEMS) / 4] = at;
+  }
+
+  /** `bytes` (a multiple of 4) of the object region, zero-filled; its offset. */
+  private alloc(bytes: number): number {
+    const w = this.words;
+    const at = w[S.objBump / 4]!;
+    const end = at + Math.ceil(bytes / 8) * 8;
+    if (end > w[S.objEnd / 4]!) throw new ObjectRegionFull("x64: the object region is full");
+    w[S.objBump / 4] = end;
+    w.fill(0, at / 4, end / 4);
+    return at;
+  }
+}
+
+/** The container operations' callback answers for the innermost run under way. */
+const runs: RunObjects[] = [];
+
+/** Runs `f` with `objects` answering compiled code's container operations. */
+export function withObjects<T>(objects: RunObjects, f: () => T): T {
+  runs.push(objects);
+  try {
+    return f();
+  } finally {
+    runs.pop();
+  }
+}
+
+/** The callback's body (`callbacks.ts`). */
+export function operate(op: number, a: number, b: number, c: number): number {
+  return runs.at(-1)!.operate(op, a, b, c);
+}

@@ -1,0 +1,111 @@
+// Objects in machine code (runtime/x64/objects.ts): the object region's limit stops a run
+// cleanly (the runner replays it on the interpreter), an array held in an object is refused
+// with a message, and objects passed in and out keep their identity (a list passed in, changed
+// by the code, is the caller's list, changed; one the code made comes out as the heap's
+// object, of its class).
+
+import { describe, expect, it } from "vitest";
+import { buildGraphs } from "../generator/frontend/index.ts";
+import { Heap } from "../runtime/heap.ts";
+import { NativeLimit, NativeModule } from "../runtime/x64/native.ts";
+import { x64Supported } from "../runtime/x64/memory.ts";
+
+const root = new URL("../", import.meta.url).pathname;
+const path = `${root}interpreters/x64-objects-fixture.ts`;
+
+const CELLS = `
+class Cell {
+  v: number;
+  next: Cell | null;
+  constructor(v: number, next: Cell | null) {
+    this.v = v;
+    this.next = next;
+  }
+}
+/** A chain of n cells, summed: every cell escapes into the next one's field. */
+export function main(n: number): number {
+  let head: Cell | null = null;
+  for (let i = 0; i < n; i = (i + 1) | 0) head = new Cell(i, head);
+  let sum = 0;
+  while (head) {
+    sum = (sum + head.v) | 0;
+    head = head.next;
+  }
+  return sum;
+}
+/** Pushes n cells onto the list it is given; gives the list's length. */
+export function grow(xs: Cell[], n: number): number {
+  for (let i = 0; i < n; i = (i + 1) | 0) {
+    let first: Cell | null = null;
+    if (xs.length > 0) first = xs[0];
+    xs.push(new Cell(i, first));
+  }
+  return xs.length;
+}
+/** A cell whose next is a new cell. */
+export function make(n: number): Cell {
+  return new Cell(n, new Cell((n + 1) | 0, null));
+}
+`;
+
+function compiled(entry: string, objectBytes?: number): NativeModule {
+  const r = buildGraphs(path, entry, { text: CELLS });
+  expect(r.violations).toEqual([]);
+  const m = r.module!;
+  return new NativeModule(m, { heap: Heap.of(m), check: true, objectBytes });
+}
+
+describe.runIf(x64Supported)("objects in machine code", () => {
+  it("a run that fills the object region stops with NativeLimit, and a larger region runs it", () => {
+    const small = compiled("main", 4096);
+    expect(() => small.run("main", [10_000])).toThrow(NativeLimit);
+    // the arena is reset per run: a small run after the failed one is right
+    expect(small.run("main", [10])).toEqual({ k: "return", value: 45 });
+    small.free();
+    const big = compiled("main");
+    expect(big.run("main", [10_000])).toEqual({ k: "return", value: 49_995_000 });
+    big.free();
+  });
+
+  it("a list passed in is the caller's list, changed; what the code made is the heap's object", () => {
+    const x64 = compiled("grow");
+    const heap = Heap.of(buildGraphs(path, "grow", { text: CELLS }).module!);
+    const xs: unknown[] = [];
+    expect(x64.run("grow", [xs as never, 3])).toEqual({ k: "return", value: 3 });
+    expect(xs).toHaveLength(3);
+    // one identity: the cells the code made point at the first one, the very object in xs[0]
+    const [a, b, c] = xs as { v: number; next: unknown }[];
+    expect([a!.v, b!.v, c!.v]).toEqual([0, 1, 2]);
+    expect(a!.next).toBe(null);
+    expect(b!.next).toBe(a);
+    expect(c!.next).toBe(a);
+    expect(heap.classIdOf(a)).toBe(heap.classIdOf(c));
+    // and again, on the same list: pushed after what is there
+    expect(x64.run("grow", [xs as never, 2])).toEqual({ k: "return", value: 5 });
+    expect((xs[4] as { next: unknown }).next).toBe(a);
+    x64.free();
+    const made = compiled("make").run("make", [7]);
+    expect(made.k).toBe("return");
+    const cell = (made as { value: unknown }).value as { v: number; next: { v: number } };
+    expect([cell.v, cell.next.v]).toEqual([7, 8]);
+  });
+
+  it("an array held in an object is refused with what holds it", () => {
+    const text = `
+class Box {
+  a: Int32Array;
+  constructor(n: number) {
+    this.a = new Int32Array(n);
+  }
+}
+export function main(n: number): number {
+  return new Box(n).a.length;
+}
+`;
+    const r = buildGraphs(path, "main", { text });
+    expect(r.violations).toEqual([]);
+    expect(() => new NativeModule(r.module!, { heap: Heap.of(r.module!) })).toThrow(
+      "x64: arrays held in objects, lists or maps are not compiled (Box.a: i32[])",
+    );
+  });
+});
