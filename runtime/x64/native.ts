@@ -36,7 +36,10 @@ import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, readI64, roundUp } from "./memory.ts";
+import { NativeLimit } from "./limit.ts";
 import { RunObjects, unsupportedHolding, withObjects } from "./objects.ts";
+
+export { NativeLimit };
 import { CONSTANTS } from "./data.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
@@ -360,10 +363,16 @@ export class NativeModule {
       field(S.arenaEnd, arena.addr(layout.heapEnd));
       const objects = this.runObjects(arena);
       if (objects) {
-        args.forEach((v, i) => {
-          if (isReference(types[i])) field(S.args + 8 * i, BigInt(objects.refOf(v, types[i]!)));
-        });
-        objects.flushIn();
+        try {
+          this.fillConstants(objects);
+          args.forEach((v, i) => {
+            if (isReference(types[i])) field(S.args + 8 * i, BigInt(objects.refOf(v, types[i]!)));
+          });
+          objects.flushIn();
+        } catch (e) {
+          objects.close();
+          throw e;
+        }
       }
       field(S.stackBudget, BigInt(stackBudget()));
       field(S.stackFloor, running.at(-1)?.[S.stackLimit / 8] ?? 0n);
@@ -394,10 +403,15 @@ export class NativeModule {
         running.pop();
       }
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
-      if (objects?.failure) throw objects.failure;
-      const out = this.outcome(status, f, arena, objects);
-      // (what the code changed of JavaScript's objects, written out: the first tier goes on)
-      if (objects && status !== Status.arenaFull) objects.syncOut();
+      let out: RunStatus;
+      try {
+        if (objects?.failure) throw objects.failure;
+        out = this.outcome(status, f, arena, objects);
+        // (what the code changed of JavaScript's objects, written out: the first tier goes on)
+        if (objects && status !== Status.arenaFull) objects.syncOut();
+      } finally {
+        objects?.close();
+      }
       copyBack(arena, homes);
       if (out.k === "exit" && status === Status.left)
         out.state = this.homesOf(out.state, homes, arena);
@@ -405,16 +419,13 @@ export class NativeModule {
     });
   }
 
-  /** The objects of a run in `arena` of a module with objects: the region reset, the constant
-   *  table filled. */
+  /** The objects of a run in `arena` of a module with objects: the region reset. */
   private runObjects(arena: DataBlock): RunObjects | undefined {
     const layout = this.layout;
     if (layout.objectEnd === layout.objectStart) return undefined;
     const heap = this.opts.heap;
     if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
-    const objects = new RunObjects(arena, heap, this.m, layout.objectStart, layout.objectEnd);
-    this.fillConstants(objects);
-    return objects;
+    return new RunObjects(arena, heap, this.m, layout.objectStart, layout.objectEnd);
   }
 
   /** Puts the module's constants not there yet into the constant table of `objects`' run. */
@@ -649,16 +660,6 @@ export class NativeModule {
     for (const c of this.chunks) c.code.free();
     for (const s of this.sites) s.dispatch?.free();
     for (const c of this.cellPages) c.block.free();
-  }
-}
-
-/** Compiled code ran out of a resource of its own (its stack, its arena) that the interpreter
- *  does not have: not an answer about the program. The runner replays the run on the
- *  interpreter (`generator/backends.ts`), so that the user sees what the interpreter does. */
-export class NativeLimit extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "NativeLimit";
   }
 }
 

@@ -19,7 +19,8 @@
 //! out (`syncOut`); where it may have changed them and compiled code goes on, every pair is
 //! written back in (`syncIn`). The cost is the objects paired, at those points only: none while
 //! compiled code runs. The region is never freed during a run (the collector is issue 26);
-//! running out stops the run with `arenaFull`, which the runner replays on the interpreter.
+//! running out stops the run with `arenaFull` (or, in JavaScript, `NativeLimit`), which the runner
+//! replays on the interpreter.
 
 import type { Heap, HeapObject } from "../heap.ts";
 import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
@@ -38,10 +39,14 @@ import {
   S,
 } from "./abi.ts";
 import { CONSTANTS, CONSTANT_SLOTS } from "./data.ts";
+import { NativeLimit } from "./limit.ts";
 import type { DataBlock } from "./memory.ts";
 
-/** The object region is full: the run stops (`Status.arenaFull`). */
-export class ObjectRegionFull extends Error {}
+/** The tag of a JavaScript object paired with one of a run's (not enumerable: the first tier
+ *  never sees it). */
+const PAIRED = Symbol("futamura.x64.paired");
+type Tagged = { [PAIRED]?: number };
+let runsMade = 0;
 
 /** The bytes an object of `cls` takes (header, fields, padded to 8: the allocator fills qwords). */
 export function objectBytes(cls: ClassDecl): number {
@@ -66,10 +71,25 @@ export function unsupportedHolding(m: Module): string | undefined {
 /** A run's objects: the region in `arena`, and the pairs with JavaScript's objects of `heap`. */
 export class RunObjects {
   private readonly words: Int32Array;
-  private readonly toRef = new Map<object, number>();
-  private readonly toObject = new Map<number, object>();
-  /** Each paired reference's type (`ref`, a list type, a map type). */
+  /** The run's number, in the tag each paired JavaScript object carries (`PAIRED`: the run's
+   *  number times 2^32 plus its reference; a Map from objects was most of a copy's time). */
+  private readonly id = ++runsMade;
+  /** Each paired reference's JavaScript object, by its slot (8 bytes of the region a slot). */
+  private readonly toObject: (object | undefined)[] = [];
+  /** Each paired list's or map's type (an object's is `ref`). */
   private readonly types = new Map<number, Type>();
+  /** The paired references whose contents may change: lists, maps, objects of a class with a
+   *  field that is not `readonly` (not constants: they never change). Only these are written
+   *  out and in again; the others were copied once, when paired, whole: an object is paired
+   *  where it is complete (the specialisers force an object by its allocation and its stores
+   *  together, never with an exit between them; JavaScript passes in objects it has made). */
+  private readonly mutable: number[] = [];
+  /** Per class id, whether every field is `readonly` (so its objects never change once made). */
+  private readonly frozen: boolean[] = [];
+  /** Objects whose tag another run had, and that tag, in turn (put back by `close`). */
+  private readonly displaced: unknown[] = [];
+  /** Whether what is paired now is a constant (the constant table being filled). */
+  private constant = false;
   private readonly tables: Map<number, number>[] = [];
   /** Paired references whose contents are still to be copied in, or out. */
   private pendingIn: number[] = [];
@@ -85,12 +105,15 @@ export class RunObjects {
     arena: DataBlock,
     private readonly heap: Heap,
     m: Module,
-    start: number,
+    private readonly start: number,
     end: number,
   ) {
     this.words = arena.i32(0, arena.size / 4);
     this.classes = [];
-    for (const c of m.classes ?? []) this.classes[c.id] = c;
+    for (const c of m.classes ?? []) {
+      this.classes[c.id] = c;
+      this.frozen[c.id] = c.fields.every((f) => f.readonly);
+    }
     this.words[S.objBump / 4] = start;
     this.words[S.objEnd / 4] = end;
     this.words[S.heapFail / 4] = 0;
@@ -104,8 +127,8 @@ export class RunObjects {
     if (t === "i32") return (x as number) | 0;
     if (t === "bool") return x ? 1 : 0;
     if (x === null || x === undefined) return 0;
-    const known = this.toRef.get(x as object);
-    if (known !== undefined) return known;
+    const tag = (x as Tagged)[PAIRED];
+    if (tag !== undefined && Math.floor(tag / 2 ** 32) === this.id) return tag % 2 ** 32;
     let r: number;
     if (isList(t)) r = this.alloc(LIST_BYTES);
     else if (isMap(t)) {
@@ -127,9 +150,10 @@ export class RunObjects {
     for (let r = this.pendingIn.pop(); r !== undefined; r = this.pendingIn.pop()) this.copyIn(r);
   }
 
-  /** Writes every paired object's contents in from JavaScript (which may have changed them). */
+  /** Writes every paired object that may have changed in from JavaScript (which may have
+   *  changed it). */
   syncIn(): void {
-    for (const r of [...this.toObject.keys()]) this.copyIn(r);
+    for (let i = 0; i < this.mutable.length; i++) this.copyIn(this.mutable[i]!);
     this.flushIn();
   }
 
@@ -138,15 +162,20 @@ export class RunObjects {
   fillConstants(objects: readonly unknown[], types: readonly Type[]): void {
     if (objects.length > CONSTANT_SLOTS)
       throw new Error(`x64: more than ${CONSTANT_SLOTS} constant objects`);
-    for (let k = this.constants; k < objects.length; k++)
-      this.words[(CONSTANTS + 4 * k) / 4] = this.refOf(objects[k], types[k]!);
-    this.constants = objects.length;
-    this.flushIn();
+    this.constant = true;
+    try {
+      for (let k = this.constants; k < objects.length; k++)
+        this.words[(CONSTANTS + 4 * k) / 4] = this.refOf(objects[k], types[k]!);
+      this.constants = objects.length;
+      this.flushIn();
+    } finally {
+      this.constant = false;
+    }
   }
 
   private copyIn(r: number): void {
-    const x = this.toObject.get(r)!;
-    const t = this.types.get(r)!;
+    const x = this.toObject[(r - this.start) / 8]!;
+    const t = this.types.get(r) ?? "ref";
     const w = this.words;
     if (isList(t)) {
       const items = x as unknown[];
@@ -183,7 +212,7 @@ export class RunObjects {
     if (t === "i32") return raw | 0;
     if (t === "bool") return raw !== 0;
     if (raw === 0) return null;
-    const known = this.toObject.get(raw);
+    const known = this.toObject[(raw - this.start) / 8];
     if (known !== undefined) return known;
     const x: object = isList(t) ? [] : isMap(t) ? new Map() : this.heap.make(this.words[raw / 4]!);
     this.pair(x, raw, t);
@@ -196,16 +225,16 @@ export class RunObjects {
     for (let r = this.pendingOut.pop(); r !== undefined; r = this.pendingOut.pop()) this.copyOut(r);
   }
 
-  /** Writes every paired object's contents out to JavaScript (which is about to look). */
+  /** Writes every paired object that may have changed out to JavaScript (which is about to
+   *  look), and the objects paired on the way. */
   syncOut(): void {
-    // (pairs made on the way are visited too: a Map's iteration sees what is added)
-    for (const r of this.toObject.keys()) this.copyOut(r);
-    this.pendingOut = [];
+    for (let i = 0; i < this.mutable.length; i++) this.copyOut(this.mutable[i]!);
+    this.flushOut();
   }
 
   private copyOut(r: number): void {
-    const x = this.toObject.get(r)!;
-    const t = this.types.get(r)!;
+    const x = this.toObject[(r - this.start) / 8]!;
+    const t = this.types.get(r) ?? "ref";
     const w = this.words;
     if (isList(t)) {
       const items = x as unknown[];
@@ -230,9 +259,22 @@ export class RunObjects {
   }
 
   private pair(x: object, r: number, t: Type): void {
-    this.toRef.set(x, r);
-    this.toObject.set(r, x);
-    this.types.set(r, t);
+    // (a run inside another's callback pairs the outer run's objects anew: their tags are put
+    // back when it ends, `close`)
+    const old = (x as Tagged)[PAIRED];
+    if (old !== undefined) this.displaced.push(x, old);
+    (x as Tagged)[PAIRED] = this.id * 2 ** 32 + r;
+    this.toObject[(r - this.start) / 8] = x;
+    if (t !== "ref") this.types.set(r, t);
+    if (!this.constant && (t !== "ref" || !this.frozen[this.words[r / 4]!])) this.mutable.push(r);
+  }
+
+  /** Ends the run's pairing: the tags it displaced are put back (the run it ran inside goes on
+   *  with its own). */
+  close(): void {
+    const d = this.displaced;
+    for (let i = d.length - 2; i >= 0; i -= 2) (d[i] as Tagged)[PAIRED] = d[i + 1] as number;
+    d.length = 0;
   }
 
   // ------------------------------------------------------------------ container operations
@@ -243,7 +285,7 @@ export class RunObjects {
     try {
       return this.operation(op, a, b, c);
     } catch (e) {
-      if (!(e instanceof ObjectRegionFull)) this.failure ??= e;
+      if (!(e instanceof NativeLimit)) this.failure ??= e;
       this.words[S.heapFail / 4] = HEAP_FULL;
       return 0;
     }
@@ -346,7 +388,7 @@ export class RunObjects {
     const w = this.words;
     const at = w[S.objBump / 4]!;
     const end = at + Math.ceil(bytes / 8) * 8;
-    if (end > w[S.objEnd / 4]!) throw new ObjectRegionFull("x64: the object region is full");
+    if (end > w[S.objEnd / 4]!) throw new NativeLimit("x64: the object region is full");
     w[S.objBump / 4] = end;
     w.fill(0, at / 4, end / 4);
     return at;
