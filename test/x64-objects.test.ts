@@ -7,6 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { buildGraphs } from "../generator/frontend/index.ts";
 import { Heap } from "../runtime/heap.ts";
+import { parseModule } from "../runtime/ir/parse.ts";
+import { L3 } from "../runtime/l3.ts";
 import { NativeLimit, NativeModule } from "../runtime/x64/native.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 
@@ -107,5 +109,36 @@ export function main(n: number): number {
     expect(() => new NativeModule(r.module!, { heap: Heap.of(r.module!) })).toThrow(
       "x64: arrays held in objects, lists or maps are not compiled (Box.a: i32[])",
     );
+  });
+});
+
+describe.runIf(x64Supported)("lists made by machine code", () => {
+  it("a negative length raises the interpreter's error; the filler fills every item", () => {
+    const text = `func @main -> i32 {
+b0(v0: i32):
+  v1: list<i32> = new_list<list<i32>> v0, 7
+  v2: i32 = list_len v1
+  v3: i32 = int_sub v2, 1
+  v4: bool = int_gt v2, 0
+  branch v4, b1, b2
+b1:
+  v5: i32 = list_get v1, v3
+  v6: i32 = int_mul v2, 100
+  v7: i32 = int_add v6, v5
+  return v7
+b2:
+  return v2
+}
+`;
+    const m = parseModule(text);
+    const l3 = new L3(m);
+    const x64 = new NativeModule(m, { heap: Heap.of(m), check: true });
+    for (const n of [-5, -1, 0, 1, 3, 4, 5, 100]) {
+      const want = l3.run("main", [n]);
+      expect(x64.run("main", [n]), String(n)).toEqual(want);
+    }
+    expect(x64.run("main", [-1])).toEqual({ k: "raise", msg: "invalid array length" });
+    expect(x64.run("main", [5])).toEqual({ k: "return", value: 507 });
+    x64.free();
   });
 });

@@ -74,7 +74,7 @@ export const S = {
   /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
   args: 128,
   /** The address of the JS callback for container operations (`objects.ts`), and what the
-   *  last one left: 0, `HEAP_FULL` or `HEAP_BAD_LENGTH` (4 bytes). */
+   *  last one left: 0, or `HEAP_FULL` (4 bytes). */
   heapOp: 640,
   heapFail: 648,
   /** The object region's next free byte and its end, as offsets from the arena's start
@@ -108,7 +108,6 @@ export const MAP_TABLE = 0;
 export const MAP_BYTES = 8;
 /** What `S.heapFail` says after a container operation that could not be done. */
 export const HEAP_FULL = 1;
-export const HEAP_BAD_LENGTH = 2;
 
 // ------------------------------------------------------------------------- statuses
 
@@ -134,7 +133,6 @@ export const Status = {
 /** The container operations compiled code asks JavaScript to do (`objects.ts`), by number:
  *  the first argument of the `S.heapOp` callback. */
 export const HeapOp = {
-  new_list: 0,
   list_push: 1,
   list_pop: 2,
   list_insert: 3,

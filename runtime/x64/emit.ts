@@ -57,6 +57,7 @@ export interface Context {
     ioFailed: Label;
     alloc: Record<1 | 4, Label>;
     object: Label;
+    list: Label;
     heapFailed: Label;
   };
   /** Listing annotations: code offset → what it comes from. */
@@ -593,6 +594,7 @@ class Emitter {
       else a.call(target);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
     else if (c.k === "new_object") a.call(this.ctx.stubs.object);
+    else if (c.k === "new_list") a.call(this.ctx.stubs.list);
     else if (c.k === "exit")
       a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });

@@ -313,6 +313,12 @@ class Selector {
         });
       }
       case "new_list":
+        return this.emit({
+          k: "call",
+          callee: { k: "new_list" },
+          dst,
+          args: [this.operand(a), this.operand(b)],
+        });
       case "list_push":
       case "list_pop":
       case "list_insert":

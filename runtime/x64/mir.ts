@@ -37,6 +37,8 @@ export type Callee =
   | { k: "exit"; site: number }
   /** A zero-filled object of `bytes` bytes with class id `cls` (the object allocator stub). */
   | { k: "new_object"; cls: number; bytes: number }
+  /** A list of its first argument's length, every item its second (the list allocator stub). */
+  | { k: "new_list" }
   /** A container operation done in JavaScript (`objects.ts`): its first argument is the
    *  operation's number; the run stops if it could not be done. */
   | { k: "heap" };

@@ -7,7 +7,8 @@
 //! items) and a buffer of items that is replaced when it grows; a map a header holding the index
 //! of its table, a JavaScript Map from raw keys to raw values on this side (a key is an integer
 //! or a reference, which is an object's identity for the run). Machine code reads and writes
-//! fields and list items itself and allocates objects itself (the `object` stub); everything
+//! fields and list items itself and allocates objects and lists itself (the `object` and `list`
+//! stubs); everything
 //! that changes a container's shape or needs a hash table is a call into `operate`.
 //!
 //! One identity: a run keeps a two-way map between JavaScript's objects and their references in
@@ -26,7 +27,6 @@ import type { Heap, HeapObject } from "../heap.ts";
 import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
 import type { ClassDecl, Module, Type } from "../ir/types.ts";
 import {
-  HEAP_BAD_LENGTH,
   HEAP_FULL,
   HeapOp,
   LIST_BYTES,
@@ -294,20 +294,6 @@ export class RunObjects {
   private operation(op: number, a: number, b: number, c: number): number {
     const w = this.words;
     switch (op) {
-      case HeapOp.new_list: {
-        if (a < 0) {
-          w[S.heapFail / 4] = HEAP_BAD_LENGTH;
-          return 0;
-        }
-        const r = this.alloc(LIST_BYTES);
-        const capacity = Math.max(a, 4);
-        const at = this.alloc(4 * capacity);
-        w[(r + LIST_LENGTH) / 4] = a;
-        w[(r + LIST_CAPACITY) / 4] = capacity;
-        w[(r + LIST_ITEMS) / 4] = at;
-        if (b !== 0) w.fill(b, at / 4, at / 4 + a);
-        return r;
-      }
       case HeapOp.list_push: {
         const n = w[(a + LIST_LENGTH) / 4]!;
         this.room(a, n + 1);

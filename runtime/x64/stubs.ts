@@ -17,10 +17,21 @@
 //! for a negative length, or leave with `arenaFull`. They follow the System V convention and
 //! touch only caller-saved registers. `object` allocates a zero-filled object of `edi` bytes of
 //! class `esi` from the object region and gives its reference (an offset, `objects.ts`), or
-//! leaves with `arenaFull`. `heapFailed` is where a container operation done in JavaScript
+//! leaves with `arenaFull`; `list` a list of `edi` items, each `esi`, its buffer right after its
+//! header (room for at least 4), or raises "invalid array length" for a negative length.
+//! `heapFailed` is where a container operation done in JavaScript
 //! that could not be done sends the run (`S.heapFail` says why).
 
-import { ARRAY_HEADER, HEAP_BAD_LENGTH, S, STATE, Status } from "./abi.ts";
+import {
+  ARRAY_HEADER,
+  LIST_BYTES,
+  LIST_CAPACITY,
+  LIST_ITEMS,
+  LIST_LENGTH,
+  S,
+  STATE,
+  Status,
+} from "./abi.ts";
 import { ARG_REGS, Asm, Cond, Label, Reg } from "./encode.ts";
 
 /** Callee-saved registers, as the trampoline saves them (16-byte aligned with one slot more). */
@@ -46,6 +57,7 @@ export interface Stubs {
   left: Label;
   alloc: Record<1 | 4, Label>;
   object: Label;
+  list: Label;
   heapFailed: Label;
 }
 
@@ -66,6 +78,7 @@ export function stubsAt(s: Stubs, at: number): Stubs {
     left: l(s.left),
     alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
     object: l(s.object),
+    list: l(s.list),
     heapFailed: l(s.heapFailed),
   };
 }
@@ -140,11 +153,13 @@ export function emitStubs(
   mark(a.size, "object: a zero-filled object of edi bytes of class esi");
   a.bind(object);
   objectRoutine(a, full);
+  const list = a.label();
+  mark(a.size, "list: a list of edi items, each esi");
+  a.bind(list);
+  listRoutine(a, badLength, full);
   const heapFailed = a.label();
-  mark(a.size, "a container operation failed: out of the object region, or a bad length");
+  mark(a.size, "a container operation failed: out of the object region");
   a.bind(heapFailed);
-  a.cmpMI(32, { base: STATE, disp: S.heapFail }, HEAP_BAD_LENGTH);
-  a.jcc(Cond.e, badLength);
   a.jmp(full);
   return {
     tramp,
@@ -159,6 +174,7 @@ export function emitStubs(
     left,
     alloc,
     object,
+    list,
     heapFailed,
   };
 }
@@ -239,6 +255,36 @@ function objectRoutine(a: Asm, full: Label): void {
   a.xorRR(32, Reg.rax, Reg.rax);
   a.emit(0xf3, 0x48, 0xab);
   a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1 }, Reg.rsi);
+  a.movRR(32, Reg.rax, Reg.rdx);
+  a.ret();
+}
+
+function listRoutine(a: Asm, badLength: Label, full: Label): void {
+  a.testRR(32, Reg.rdi, Reg.rdi).jcc(Cond.s, badLength);
+  // r8 = the capacity (at least 4); rcx = the bytes: header and buffer, padded to 8.
+  a.movRI(32, Reg.r8, 4);
+  a.cmpRR(32, Reg.rdi, Reg.r8);
+  a.cmov(Cond.g, 32, Reg.r8, Reg.rdi);
+  a.lea(Reg.rcx, { base: Reg.r8, index: Reg.r8, scale: 2 }); // (3 · capacity, to be 4 · it)
+  a.addRR(64, Reg.rcx, Reg.r8);
+  a.addRI(64, Reg.rcx, LIST_BYTES + 7);
+  a.andRI(64, Reg.rcx, -8);
+  // rdx = the list's offset; rax = its end.
+  a.movRM(32, Reg.rdx, { base: STATE, disp: S.objBump });
+  a.lea(Reg.rax, { base: Reg.rdx, index: Reg.rcx, scale: 1 });
+  a.cmpRM(32, Reg.rax, { base: STATE, disp: S.objEnd });
+  a.jcc(Cond.a, full);
+  a.movMR(32, { base: STATE, disp: S.objBump }, Reg.rax);
+  a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_LENGTH }, Reg.rdi);
+  a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_CAPACITY }, Reg.r8);
+  a.lea(Reg.rax, { base: Reg.rdx, disp: LIST_BYTES });
+  a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_ITEMS }, Reg.rax);
+  // The buffer: rep stosd, capacity dwords of the filler (past the length too: what a later
+  // push would overwrite anyway).
+  a.movRR(32, Reg.rcx, Reg.r8);
+  a.movRR(32, Reg.rax, Reg.rsi);
+  a.lea(Reg.rdi, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_BYTES });
+  a.emit(0xf3, 0xab);
   a.movRR(32, Reg.rax, Reg.rdx);
   a.ret();
 }
