@@ -617,14 +617,18 @@ const OBJECT_TEXT = 2;
 /** Writes an integer in decimal. */
 function writeInt(v: number): void {
   if (v < 0) writeByte(45);
-  // digits of |v| from the most significant, without negating INT_MIN
-  let scale = 1;
-  while (((v / scale) | 0) >= 10 || ((v / scale) | 0) <= -10) scale = Math.imul(scale, 10);
-  for (; scale > 0; scale = (scale / 10) | 0) {
-    let d = (((v / scale) | 0) % 10) | 0;
-    if (d < 0) d = -d | 0;
-    writeByte((48 + d) | 0);
-  }
+  writeDigits(v);
+}
+
+/** The digits of |v|, the most significant first, without negating INT_MIN. Recursive, as
+ *  RPython would have it not looked inside: compiled code calls it (a loop on a run-time
+ *  value here would be unrolled into the code that prints, without end). */
+function writeDigits(v: number): void {
+  const rest = (v / 10) | 0;
+  if (rest !== 0) writeDigits(rest);
+  let d = (v % 10) | 0;
+  if (d < 0) d = -d | 0;
+  writeByte((48 + d) | 0);
 }
 
 /** Writes `nil`, `<ConsObj>` or `<Object>` (what PyPy's to_string gives). */

@@ -236,6 +236,75 @@ body:
   });
 });
 
+describe("portal calls with virtual arguments (runtime/specialiser/portal-args.ts)", () => {
+  // Each trip makes an object o, keeps it on the stack, and sends it to a method of another new
+  // object, which sets o.v; the caller reads o.v after the call. The argument list and the
+  // receiver go to the callee virtual; o, which the caller still holds, must be one object for
+  // both (forced and passed as a reference), or the caller would read its own copy.
+  const program = `
+        PUSH 0
+        PUSHARG
+loop:
+        PICK 0
+        BR_COND body
+        POP
+        RETURN
+body:
+        NEW v
+        PICK 0
+        NEW set=set
+        SWAP
+        PICK 3
+        SEND set/2        # r.set(o, n): o.v = 2n
+        POP
+        GETATTR v
+        ROLL 3
+        ADD
+        SWAP
+        PUSH 1
+        SUB
+        BR loop
+set:
+        PUSHARGN 1
+        PUSHARGN 2
+        PUSH 2
+        MUL
+        SETATTR v
+        NIL
+        RETURN`;
+
+  it("a method changing an object its caller still holds: the caller sees the change, on every backend", async () => {
+    const code = load(program);
+    for (const n of [0, 1, 5, 3000]) {
+      const want = await runProgram(backends.interp!, tlc, code, n);
+      expect(want.value).toBe(n * (n + 1));
+      for (const b of Object.keys(backends))
+        for (const threshold of [1, 5]) {
+          const got = await runProgram(backends[b]!, tlc, code, n, {
+            tiers: { threshold, warmup: 0 },
+          });
+          expect([b, n, threshold, got.value, got.error]).toEqual([
+            b,
+            n,
+            threshold,
+            want.value,
+            want.error,
+          ]);
+        }
+    }
+  });
+
+  it("the argument list of a SEND made in the loop is never allocated: the callee takes its items", async () => {
+    const r = await residual("interpreters/programs/accumulator.tlc", 100);
+    expect(r.value).toBe(4950);
+    // In the loops, a call per SEND and no list made for it (the receiver, the accumulator,
+    // is allocated once before the loop: its caller holds it).
+    const ops = loopOps(r.graphs).map((o) => o.op);
+    expect(ops).toContain("call");
+    expect(ops.filter((op) => op === "new_list")).toEqual([]);
+  });
+});
+
 describe("the frame virtualizable (PyPy's virtualizables): a tier entry unpacks it", () => {
   it("a loop summing boxed integers entered from the first tier is pe's loop, the frame written back once", async () => {
     const code = load(readFileSync(root + "interpreters/programs/sum.tlc", "utf8"));

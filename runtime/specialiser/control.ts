@@ -5,10 +5,11 @@
 //! wait on the worklist with copies of the frames), returns and raises.
 
 import { NONE } from "../ir/build.ts";
-import type { Graph, Jump, Operand } from "../ir/types.ts";
+import type { Graph, Jump, Operand, Type } from "../ir/types.ts";
 import { liveIn } from "../ir/walk.ts";
 import { SpecialisationLimit } from "./policy.ts";
 import { NULL_REF, constantIndex, konst, type AVal } from "./value.ts";
+import { explodeArgs, reachableAfter, rebuildArgs } from "./portal-args.ts";
 import {
   Raised,
   unreachable,
@@ -127,19 +128,26 @@ export abstract class Control extends ResidualBuilder {
     if (dst >= 0) this.assign(p.frames, dst, red(r, callee.ret, undefined));
   }
 
+  /** A call of the portal: a residual call of its graph specialised for the call's constant
+   *  arguments and the shapes of its virtual ones (`portal-args.ts`), made the first time. */
   protected portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
+    const exploded = explodeArgs(args, reachableAfter(p.frames), this.policy.maxUnpacked, (a) =>
+      this.operand(p, a),
+    );
     const key =
       callee.name +
       "(" +
       args
-        .map((a) =>
-          a.k === "c"
-            ? String(a.v)
-            : a.k === "a"
-              ? this.arrayId(a.arr)
-              : constantIndex(a) !== undefined
-                ? `$o${constantIndex(a)}`
-                : "_",
+        .map((a, i) =>
+          exploded[i] !== undefined
+            ? exploded[i].shape
+            : a.k === "c"
+              ? String(a.v)
+              : a.k === "a"
+                ? this.arrayId(a.arr)
+                : constantIndex(a) !== undefined
+                  ? `$o${constantIndex(a)}`
+                  : "_",
         )
         .join(",") +
       ")";
@@ -148,17 +156,31 @@ export abstract class Control extends ResidualBuilder {
       name = `${callee.name}$${this.portalGraphs.size + 1}`;
       this.portalGraphs.set(key, name);
       const rg = this.newResidual(name, callee.ret);
+      const param = (type: Type, name?: string) => rg.b.addParam(0, type, name);
+      const params = exploded.map(
+        (x) =>
+          x?.leaves.map((l) => {
+            const r = red(param(l.type), l.type, l.len);
+            return l.cls === undefined ? r : { ...r, cls: l.cls };
+          }) ?? [],
+      );
+      const virtuals = rebuildArgs(args, exploded, params);
       const vals = callee.blocks[0]!.params.map((v, i) => {
         const a = args[i]!;
         const type = callee.types[v]!;
-        return known(a)
-          ? a
-          : ({ k: "r", o: rg.b.addParam(0, type, callee.names[v]), type } as AVal);
+        if (exploded[i] !== undefined) return virtuals.get(i)!;
+        return known(a) ? a : ({ k: "r", o: param(type, callee.names[v]), type } as AVal);
       });
       this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
-    const red = args.filter((a) => !known(a)).map((a) => this.operand(p, a));
-    const r = this.emit(p, "call", red, dst >= 0 ? callee.ret : undefined, name);
+    const operands = args.flatMap((a, i) =>
+      exploded[i] !== undefined
+        ? exploded[i].leaves.map((l) => l.o)
+        : known(a)
+          ? []
+          : [this.operand(p, a)],
+    );
+    const r = this.emit(p, "call", operands, dst >= 0 ? callee.ret : undefined, name);
     if (dst >= 0) this.assign(p.frames, dst, { k: "r", o: r, type: callee.ret });
   }
 
