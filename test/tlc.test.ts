@@ -294,6 +294,21 @@ set:
     }
   });
 
+  it.runIf(backends.jit)(
+    "a loop through exits with more than six values does not grow the native stack (jit)",
+    async () => {
+      // accumulator's loop on jit closes through exits that pass the frame's unpacked stack:
+      // past the sixth in the state buffer, a tail call each (an ordinary call each overflowed
+      // the native stack, and the run was replayed on the interpreter).
+      const code = load(readFileSync(root + "interpreters/programs/accumulator.tlc", "utf8"));
+      const n = 600_000;
+      const got = await runProgram(backends.jit!, tlc, code, n);
+      expect(got.value).toBe(((n * (n - 1)) / 2) | 0);
+      expect(got.stats.replayed).toBeUndefined();
+      expect(got.stats.entered).toBeGreaterThan(0);
+    },
+  );
+
   it("the argument list of a SEND made in the loop is never allocated: the callee takes its items", async () => {
     const r = await residual("interpreters/programs/accumulator.tlc", 100);
     expect(r.value).toBe(4950);

@@ -17,7 +17,7 @@ import { SpecialisationLimit, defaultPolicy } from "../runtime/specialiser/polic
 import { CALLEE_SAVED } from "../runtime/x64/abi.ts";
 import { checkAllocation } from "../runtime/x64/check.ts";
 import { Reg } from "../runtime/x64/encode.ts";
-import { selectModule } from "../runtime/x64/isel.ts";
+import { addCallees, selectModule } from "../runtime/x64/isel.ts";
 import { allocate, type Allocation } from "../runtime/x64/regalloc.ts";
 import type { MFunc } from "../runtime/x64/mir.ts";
 import { randomModule } from "./x64-random.ts";
@@ -26,7 +26,12 @@ const root = new URL("../", import.meta.url).pathname;
 
 /** Every graph of `m`, selected and allocated. */
 function allocated(m: Module): { f: MFunc; a: Allocation }[] {
-  return selectModule(m, [], { continuations: true }).funcs.map((f) => ({ f, a: allocate(f) }));
+  const callable = new Set<string>();
+  addCallees(m.graphs, callable);
+  return selectModule(m, [], { continuations: true, callable }).funcs.map((f) => ({
+    f,
+    a: allocate(f),
+  }));
 }
 
 /** The checker's findings over every graph of `m`. */

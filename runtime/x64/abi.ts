@@ -66,12 +66,13 @@ export const S = {
    *  which a promotion's dispatch compares). */
   site: 104,
   value: 108,
-  /** rsp at the exit thunk: an exit's arguments past the sixth are above it. */
+  /** rsp at the exit thunk (the bottom of the run's stack there: the exit may leave the run). */
   exitRsp: 112,
   /** The lowest stack limit allowed: a run inside a callback of another (tiers) shares the
    *  stack with it, so its limit is the outer run's, not its own rsp less the budget (0: none). */
   stackFloor: 120,
-  /** The entry's arguments on the way in, an exit's state on the way out (8 bytes each). */
+  /** The entry's arguments on the way in, an exit's state on the way out, and an exit's values
+   *  past the sixth on the way to where it goes on (8 bytes each). */
   args: 128,
   /** The address of the JS callback for container operations (`objects.ts`), and what the
    *  last one left: 0, or `HEAP_FULL` (4 bytes). */
@@ -128,6 +129,8 @@ export const Status = {
   ioFailed: 6,
   /** An exit left the run (tiers: the first tier goes on from its state, which JS kept). */
   left: 7,
+  /** The object region is full (objects are not collected yet). */
+  objectsFull: 8,
 } as const;
 
 /** The container operations compiled code asks JavaScript to do (`objects.ts`), by number:

@@ -59,7 +59,7 @@ class Checker {
     const states = new Map<number, State>();
     const entry: State = new Map();
     const params = this.f.blocks[this.f.entry]!.insts.find((i) => i.k === "params");
-    params?.dsts.forEach((_, i) => entry.set(locKey(paramLoc(i)), new Set([`arg${i}`])));
+    params?.dsts.forEach((_, i) => entry.set(locKey(paramLoc(this.f, i)), new Set([`arg${i}`])));
     states.set(this.f.entry, entry);
     const work = [this.f.entry];
     const visits = new Map<number, number>();
@@ -91,7 +91,7 @@ class Checker {
     for (const v of termUses(t)) this.expect(s, this.locOf(v), valueName(v));
     if (t.k === "tailcall") {
       simulate(s, this.a.callMoves.get(t) ?? []);
-      t.args.forEach((arg, i) => this.expect(s, argLoc(i), valueName(arg)));
+      t.args.forEach((arg, i) => this.expect(s, argLoc(i, true), valueName(arg)));
     }
     return edgesOf(t).map((e, j) => {
       const out = clone(s);

@@ -249,6 +249,8 @@ class Emitter {
         return { base: Reg.rsp, disp: 8 * l.n };
       case "in":
         return { base: Reg.rsp, disp: this.frameSize + 8 * this.pushes.length + 8 + 8 * l.n };
+      case "state":
+        return { base: STATE, disp: S.args + 8 * l.n };
       case "reg":
         throw new Error("a register is no memory");
     }
@@ -595,8 +597,6 @@ class Emitter {
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
     else if (c.k === "new_object") a.call(this.ctx.stubs.object);
     else if (c.k === "new_list") a.call(this.ctx.stubs.list);
-    else if (c.k === "exit")
-      a.movabs(SCRATCH1, this.sites[c.site]!.cell).callM({ base: SCRATCH1, disp: 0 });
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
     if (frees) {
       a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.callBumpSlot! });

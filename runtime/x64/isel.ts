@@ -15,7 +15,8 @@
 //!   is added in front of it so that block 0 keeps ordinary parameters.
 //! - With `continuations`, `exit status(v, state...)` stays in machine code as an exit site: a
 //!   tail call of wherever the site leads with the state (so the caller gets that code's result
-//!   as this graph's, and a loop through exits does not grow the stack), after putting `v`
+//!   as this graph's, and a loop through exits does not grow the stack; values past the sixth
+//!   go in the state buffer, where the graphs exits lead to take them), after putting `v`
 //!   where a promotion's dispatch reads it. Where the site leads is found, and patched in, the
 //!   first time it is taken (`native.ts`). Without, an exit leaves to JS with its state.
 //!
@@ -31,7 +32,7 @@ import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
 import { countWork } from "../work.ts";
 import { HeapOp, LIST_ITEMS, LIST_LENGTH, MAX_STATE_ARGS, OBJECT_HEADER } from "./abi.ts";
 import { CONSTANTS } from "./data.ts";
-import { ARG_REGS, Cond, swapOperands, invert } from "./encode.ts";
+import { Cond, swapOperands, invert } from "./encode.ts";
 import {
   imm,
   isVReg,
@@ -85,6 +86,16 @@ function widthOf(t: Type): Width {
 export interface SelectOptions {
   /** Exits go on in continuations found and patched in while the code runs (see above). */
   continuations: boolean;
+  /** The graphs some call calls (the others take their parameters past the sixth in the state
+   *  buffer: `MFunc.stateParams`). */
+  callable: ReadonlySet<string>;
+}
+
+/** Adds to `to` the graphs the calls of `graphs` call. */
+export function addCallees(graphs: readonly Graph[], to: Set<string>): void {
+  for (const g of graphs)
+    for (const b of g.blocks)
+      for (const op of b.ops) if (op.op === "call") to.add(op.imm as string);
 }
 
 /** Selects every graph of `m`. Raise messages are indexes into `messages`, which grows. */
@@ -161,6 +172,7 @@ class Selector {
       ret: g.ret === "void" ? "void" : widthOf(g.ret),
       sites: this.sites,
       siteTypes: this.siteTypes,
+      stateParams: !this.opts.callable.has(g.name),
     };
   }
 
@@ -460,13 +472,11 @@ class Selector {
     // promotion's value may be 0 too, once the clean-up passes found it constant (a red at a
     // merge point that only ever receives one value).
     this.emit({ k: "setvalue", v: this.operand(v!) });
-    const args = state.map((a) => this.operand(a));
-    if (args.length <= ARG_REGS.length) return { k: "tailcall", site, args };
-    // Too many arguments for registers: an ordinary call, whose result this graph returns.
-    const ret = this.g.ret;
-    const dst = ret === "void" ? -1 : this.temp(widthOf(ret));
-    this.emit({ k: "call", callee: { k: "exit", site }, dst, args });
-    return dst < 0 ? { k: "ret" } : { k: "ret", value: dst };
+    // (past the sixth, the values go in the state buffer: every graph an exit goes on in takes
+    // them there, `MFunc.stateParams`)
+    if (state.length > MAX_STATE_ARGS)
+      throw new Error(`x64: an exit with more than ${MAX_STATE_ARGS} values`);
+    return { k: "tailcall", site, args: state.map((a) => this.operand(a)) };
   }
 
   private edge(j: Jump): Edge {

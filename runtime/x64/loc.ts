@@ -1,5 +1,6 @@
 //! Where a value lives once registers are allocated: a register, a spill slot of the frame, an
-//! outgoing stack argument (for calls with more than six arguments), or an incoming one. A
+//! outgoing stack argument (for calls with more than six arguments), or an incoming one, or a
+//! slot of the state buffer's arguments (an exit's past the sixth: `regalloc.ts`). A
 //! parallel move's parts are moves between locations, or of constants into them.
 
 import type { Reg } from "./encode.ts";
@@ -12,7 +13,9 @@ export type Loc =
   /** The n-th stack argument of a call this frame makes. */
   | { k: "out"; n: number }
   /** The n-th stack argument this frame received. */
-  | { k: "in"; n: number };
+  | { k: "in"; n: number }
+  /** The n-th argument slot of the state buffer (`S.args + 8n`). */
+  | { k: "state"; n: number };
 
 export const reg = (n: Reg): Loc => ({ k: "reg", n });
 
@@ -33,4 +36,4 @@ export interface Move {
 }
 
 export const isLoc = (x: Loc | MConst): x is Loc =>
-  x.k === "reg" || x.k === "slot" || x.k === "out" || x.k === "in";
+  x.k === "reg" || x.k === "slot" || x.k === "out" || x.k === "in" || x.k === "state";

@@ -106,11 +106,6 @@ const unmapDropped = new FinalizationRegistry<Mapping>((m) => {
   sys().munmap(m.addr, m.len);
 });
 
-/** The int64 at `address` (for reading native memory outside any block, such as the stack). */
-export function readI64(address: bigint): bigint {
-  return new BigInt64Array(sys().koffi.view(address, 8))[0]!;
-}
-
 // --------------------------------------------------------------------- code
 
 /** Argument kinds of a native function: int32, int64, or a pointer (bigint or number). */

@@ -27,14 +27,12 @@ export const isVReg = <C>(o: number | C): o is number => typeof o === "number";
 export type AluOp = "add" | "sub" | "and" | "or" | "xor" | "mul";
 export type ShiftOp = "shl" | "sar" | "shr";
 
-/** What a call-like operation calls: another compiled graph, a runtime routine, or where exit
- *  site `site` of the function goes on (see `native.ts`). */
+/** What a call-like operation calls: another compiled graph, or a runtime routine. */
 export type Callee =
   | { k: "graph"; name: string }
   | { k: "alloc"; elem: 1 | 4 }
   | { k: "io_read" }
   | { k: "io_write" }
-  | { k: "exit"; site: number }
   /** A zero-filled object of `bytes` bytes with class id `cls` (the object allocator stub). */
   | { k: "new_object"; cls: number; bytes: number }
   /** A list of its first argument's length, every item its second (the list allocator stub). */
@@ -118,6 +116,11 @@ export interface MFunc {
   sites: number[];
   /** The type of each exit site's value (a promotion's: a reference is an object's identity). */
   siteTypes: Type[];
+  /** Whether its parameters past the sixth come in the state buffer's argument slots, not on
+   *  the stack: a graph that exit sites go on in (a continuation, an entry) and no call calls,
+   *  so that an exit with more than six values is a tail call too (a loop through exits does
+   *  not grow the stack, whatever its state). */
+  stateParams: boolean;
 }
 
 export interface MModule {

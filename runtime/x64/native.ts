@@ -27,15 +27,15 @@ import { isReference, usesObjects } from "../ir/containers.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
 import { constantsOf } from "../objects.ts";
 import type { Status as RunStatus } from "../l3.ts";
-import { ARRAY_HEADER, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts";
+import { ARRAY_HEADER, MAX_STATE_ARGS, S, SCRATCH1, STATE, STATE_BYTES, Status } from "./abi.ts";
 import { withArena } from "./arena.ts";
 import { callbacks, stackBudget, takeIoFailure, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
 import { DataLayout, arrayBytes } from "./data.ts";
 import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
-import { selectGraph, selectModule, type SelectOptions } from "./isel.ts";
-import { CodeBlock, DataBlock, readI64, roundUp } from "./memory.ts";
+import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
+import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
 import { NativeLimit } from "./limit.ts";
 import { RunObjects, unsupportedHolding, withObjects } from "./objects.ts";
 
@@ -160,6 +160,8 @@ export class NativeModule {
   /** Raise messages by index: the runtime's first, then the graphs' (continuations add). */
   readonly messages: string[] = [STEP_LIMIT, BAD_LENGTH];
   private select: SelectOptions;
+  /** The graphs some call of the module calls (`isel.ts`, `MFunc.stateParams`). */
+  private callable = new Set<string>();
   private layout: DataLayout;
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
@@ -192,7 +194,8 @@ export class NativeModule {
     private m: Module,
     private opts: CompileOptions = {},
   ) {
-    this.select = { continuations: opts.continuation !== undefined };
+    addCallees(m.graphs, this.callable);
+    this.select = { continuations: opts.continuation !== undefined, callable: this.callable };
     const objects = usesObjects(m);
     const held = objects ? unsupportedHolding(m) : undefined;
     if (held)
@@ -329,8 +332,9 @@ export class NativeModule {
     const f = this.funcs.find((g) => g.name === name);
     const entry = this.entries.get(name);
     if (!f || entry === undefined) throw new Error(`no graph @${name}`);
-    if (args.length > ARG_REGS.length)
-      throw new Error(`x64: the entry @${name} takes more than ${ARG_REGS.length} arguments`);
+    const most = f.stateParams ? MAX_STATE_ARGS : ARG_REGS.length;
+    if (args.length > most)
+      throw new Error(`x64: the entry @${name} takes more than ${most} arguments`);
     const layout = this.layout;
     return withArena(layout.size, (arena) => {
       layout.write(arena);
@@ -408,7 +412,7 @@ export class NativeModule {
         if (objects?.failure) throw objects.failure;
         out = this.outcome(status, f, arena, objects);
         // (what the code changed of JavaScript's objects, written out: the first tier goes on)
-        if (objects && status !== Status.arenaFull) objects.syncOut();
+        objects?.syncOut();
       } finally {
         objects?.close();
       }
@@ -460,6 +464,7 @@ export class NativeModule {
     for (const arena of this.arenas.length ? this.arenas : [undefined])
       this.layout.extend(this.m.data, arena);
     for (const objects of this.objects) if (objects) this.fillConstants(objects);
+    addCallees(fresh, this.callable);
     this.compile(() => fresh.map((g) => selectGraph(g, this.m, this.messages, this.select)));
   }
 
@@ -571,14 +576,12 @@ export class NativeModule {
     return s.dispatch.address;
   }
 
-  /** The values of the exit being resolved: the first six in the state buffer (the thunk put
-   *  them there), the others on the stack above the thunk's rsp. Arrays are views of the arena. */
+  /** The values of the exit being resolved, in the state buffer (the first six the thunk put
+   *  there, the others the exit). Arrays are views of the arena. */
   private leaves(arena: DataBlock, types: Type[], objects: RunObjects | undefined): Value[] {
     const state = arena.i64(0, STATE_BYTES / 8);
-    const rsp = BigInt.asUintN(64, state[S.exitRsp / 8]!);
-    const stack = (i: number) => readI64(rsp + BigInt(8 + 8 * i));
     const values = types.map((t, i) => {
-      const raw = i < ARG_REGS.length ? state[S.args / 8 + i]! : stack(i - ARG_REGS.length);
+      const raw = state[S.args / 8 + i]!;
       if (t === "bool") return (raw & 1n) === 1n;
       if (t === "i32") return Number(BigInt.asIntN(32, raw));
       if (isReference(t)) return objects!.valueOf(Number(BigInt.asIntN(32, raw)), t) as Value;
@@ -642,6 +645,10 @@ export class NativeModule {
       case Status.arenaFull:
         throw new NativeLimit(
           `x64: the arena's heap of ${this.layout.heapEnd - this.layout.heapStart} bytes is exhausted`,
+        );
+      case Status.objectsFull:
+        throw new NativeLimit(
+          `x64: the object region of ${this.layout.objectEnd - this.layout.objectStart} bytes is full (objects are not collected yet)`,
         );
       case Status.stackOverflow:
         throw new NativeLimit("x64: native stack exhausted (recursion too deep)");

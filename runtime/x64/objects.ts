@@ -20,7 +20,7 @@
 //! out (`syncOut`); where it may have changed them and compiled code goes on, every pair is
 //! written back in (`syncIn`). The cost is the objects paired, at those points only: none while
 //! compiled code runs. The region is never freed during a run (the collector is issue 26);
-//! running out stops the run with `arenaFull` (or, in JavaScript, `NativeLimit`), which the runner
+//! running out stops the run with `objectsFull` (or, in JavaScript, `NativeLimit`), which the runner
 //! replays on the interpreter.
 
 import type { Heap, HeapObject } from "../heap.ts";
@@ -374,7 +374,8 @@ export class RunObjects {
     const w = this.words;
     const at = w[S.objBump / 4]!;
     const end = at + Math.ceil(bytes / 8) * 8;
-    if (end > w[S.objEnd / 4]!) throw new NativeLimit("x64: the object region is full");
+    if (end > w[S.objEnd / 4]!)
+      throw new NativeLimit("x64: the object region is full (objects are not collected yet)");
     w[S.objBump / 4] = end;
     w.fill(0, at / 4, end / 4);
     return at;

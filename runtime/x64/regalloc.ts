@@ -60,14 +60,18 @@ export interface Allocation {
   edgeMoves: Move[][][];
 }
 
-/** Where argument `i` of a System V call travels. */
-export function argLoc(i: number): Loc {
-  return i < ARG_REGS.length ? reg(ARG_REGS[i]!) : { k: "out", n: i - ARG_REGS.length };
+/** Where argument `i` of a System V call travels; of an exit's tail call (`tail`), past the
+ *  sixth, in the state buffer. */
+export function argLoc(i: number, tail = false): Loc {
+  if (i < ARG_REGS.length) return reg(ARG_REGS[i]!);
+  return tail ? { k: "state", n: i } : { k: "out", n: i - ARG_REGS.length };
 }
 
-/** Where parameter `i` arrives. */
-export function paramLoc(i: number): Loc {
-  return i < ARG_REGS.length ? reg(ARG_REGS[i]!) : { k: "in", n: i - ARG_REGS.length };
+/** Where parameter `i` of `f` arrives (past the sixth, on the stack or in the state buffer:
+ *  `MFunc.stateParams`). */
+export function paramLoc(f: MFunc, i: number): Loc {
+  if (i < ARG_REGS.length) return reg(ARG_REGS[i]!);
+  return f.stateParams ? { k: "state", n: i } : { k: "in", n: i - ARG_REGS.length };
 }
 
 /** A preferred register: fixed, or the one another virtual register got. */
@@ -246,9 +250,9 @@ function moves(f: MFunc, lt: Lifetimes, loc: (Loc | undefined)[]) {
   const from = (o: MOperand) => (isVReg(o) ? loc[o]! : o);
   const entryMoves: Move[] = [];
   const callMoves = new Map<MInst | MTerm, Move[]>();
-  const argMoves = (args: MOperand[]) =>
+  const argMoves = (args: MOperand[], tail = false) =>
     sequentialise(
-      args.map((a, i) => ({ dst: argLoc(i), src: from(a), w: width(a) })),
+      args.map((a, i) => ({ dst: argLoc(i, tail), src: from(a), w: width(a) })),
       scratch,
     );
   const edgeMoves: Move[][][] = [];
@@ -258,7 +262,7 @@ function moves(f: MFunc, lt: Lifetimes, loc: (Loc | undefined)[]) {
     for (const inst of blk.insts) {
       if (inst.k === "params") {
         const ms = inst.dsts.flatMap((d, i) =>
-          loc[d] ? [{ dst: loc[d]!, src: paramLoc(i), w: f.widths[d]! }] : [],
+          loc[d] ? [{ dst: loc[d]!, src: paramLoc(f, i), w: f.widths[d]! }] : [],
         );
         entryMoves.push(...sequentialise(ms, scratch));
       } else if (inst.k === "call") {
@@ -266,7 +270,7 @@ function moves(f: MFunc, lt: Lifetimes, loc: (Loc | undefined)[]) {
         callMoves.set(inst, argMoves(inst.args));
       }
     }
-    if (blk.term.k === "tailcall") callMoves.set(blk.term, argMoves(blk.term.args));
+    if (blk.term.k === "tailcall") callMoves.set(blk.term, argMoves(blk.term.args, true));
     edgeMoves[b] = edgesOf(blk.term).map((e) => {
       const params = f.blocks[e.block]!.params;
       const ms = e.args.flatMap((a, i) => {

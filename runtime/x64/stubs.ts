@@ -17,10 +17,10 @@
 //! for a negative length, or leave with `arenaFull`. They follow the System V convention and
 //! touch only caller-saved registers. `object` allocates a zero-filled object of `edi` bytes of
 //! class `esi` from the object region and gives its reference (an offset, `objects.ts`), or
-//! leaves with `arenaFull`; `list` a list of `edi` items, each `esi`, its buffer right after its
-//! header (room for at least 4), or raises "invalid array length" for a negative length.
-//! `heapFailed` is where a container operation done in JavaScript
-//! that could not be done sends the run (`S.heapFail` says why).
+//! leaves with `objectsFull`; `list` a list of `edi` items, each `esi`, its buffer right after
+//! its header (room for at least 4), or raises "invalid array length" for a negative length, or
+//! leaves with `objectsFull`. `heapFailed` is where a container operation done in JavaScript
+//! that could not be done (the region full) sends the run.
 
 import {
   ARRAY_HEADER,
@@ -142,6 +142,7 @@ export function emitStubs(
   const left = unwinding("an exit left the run", Status.left);
   const badLength = raising("invalid array length", messages.badLength);
   const full = unwinding("arena exhausted", Status.arenaFull);
+  const objectsFull = unwinding("object region exhausted", Status.objectsFull);
 
   const alloc = { 4: a.label(), 1: a.label() };
   for (const elem of [4, 1] as const) {
@@ -152,15 +153,15 @@ export function emitStubs(
   const object = a.label();
   mark(a.size, "object: a zero-filled object of edi bytes of class esi");
   a.bind(object);
-  objectRoutine(a, full);
+  objectRoutine(a, objectsFull);
   const list = a.label();
   mark(a.size, "list: a list of edi items, each esi");
   a.bind(list);
-  listRoutine(a, badLength, full);
+  listRoutine(a, badLength, objectsFull);
   const heapFailed = a.label();
   mark(a.size, "a container operation failed: out of the object region");
   a.bind(heapFailed);
-  a.jmp(full);
+  a.jmp(objectsFull);
   return {
     tramp,
     unwind,
