@@ -5,7 +5,7 @@
 
 import { createRequire } from "node:module";
 import { readByte, writeByte } from "../hints.ts";
-import { operate } from "./objects.ts";
+import { operate } from "./region.ts";
 
 type Koffi = typeof import("koffi");
 let koffiModule: Koffi | undefined;

@@ -370,7 +370,7 @@ class Emitter {
         return this.commit(i.dst, d);
       }
       case "store":
-        return this.store(i);
+        return this.storeAt(this.element(i.arr, i.idx, i.elem), i.val, i.elem);
       case "len": {
         const r = this.use(i.arr, SCRATCH1);
         const d = this.target(i.dst);
@@ -384,7 +384,7 @@ class Emitter {
         return this.commit(i.dst, d);
       }
       case "sto":
-        return this.storeObject(i);
+        return this.storeAt(this.objectMem(i.ref, i.idx, i.disp), i.val, 4);
       case "call":
         return this.call(i);
       case "fuel":
@@ -536,39 +536,23 @@ class Emitter {
     return { base: STATE, index: SCRATCH1, scale: 1, disp };
   }
 
-  private storeObject(i: Extract<MInst, { k: "sto" }>): void {
+  /** Stores `val` (`elem` bytes of it) at `m`; an address using both scratches is folded into
+   *  SCRATCH1 first when the value must be loaded into one. */
+  private storeAt(m: Mem, val: MOperand, elem: 1 | 4): void {
     const a = this.a;
-    let m = this.objectMem(i.ref, i.idx, i.disp);
-    const { val } = i;
-    if (!isVReg(val) && val.k === "imm") return void a.movMI(32, m, val.v);
-    let r = this.regOf(val);
-    if (r === undefined) {
-      a.lea(SCRATCH1, m);
-      m = { base: SCRATCH1 };
-      r = SCRATCH2;
-      this.load(r, val);
-    }
-    a.movMR(32, m, r);
-  }
-
-  private store(i: Extract<MInst, { k: "store" }>): void {
-    const a = this.a;
-    let m = this.element(i.arr, i.idx, i.elem);
-    const { val } = i;
     if (!isVReg(val) && val.k === "imm") {
-      if (i.elem === 4) a.movMI(32, m, val.v);
+      if (elem === 4) a.movMI(32, m, val.v);
       else a.movMI8(m, val.v & 255);
       return;
     }
     let r = this.regOf(val);
     if (r === undefined) {
-      // Both scratches may be taken by the address: fold it into SCRATCH1 first.
       a.lea(SCRATCH1, m);
       m = { base: SCRATCH1 };
       r = SCRATCH2;
       this.load(r, val);
     }
-    if (i.elem === 4) a.movMR(32, m, r);
+    if (elem === 4) a.movMR(32, m, r);
     else a.movMR8(m, r);
   }
 

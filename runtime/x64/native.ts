@@ -37,7 +37,8 @@ import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
 import { NativeLimit } from "./limit.ts";
-import { RunObjects, unsupportedHolding, withObjects } from "./objects.ts";
+import { RunObjects, unsupportedHolding } from "./objects.ts";
+import { ObjectRegion, withRegion } from "./region.ts";
 
 export { NativeLimit };
 import { CONSTANTS } from "./data.ts";
@@ -400,7 +401,7 @@ export class NativeModule {
             (site, v) => field(S.target, this.resolve(site, v, arena)),
             () => this.tramp(arena.address),
           );
-        status = objects ? withObjects(objects, go) : go();
+        status = objects ? withRegion(objects.region, go) : go();
       } finally {
         this.arenas.pop();
         this.objects.pop();
@@ -409,7 +410,7 @@ export class NativeModule {
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
       let out: RunStatus;
       try {
-        if (objects?.failure) throw objects.failure;
+        if (objects?.region.failure) throw objects.region.failure;
         out = this.outcome(status, f, arena, objects);
         // (what the code changed of JavaScript's objects, written out: the first tier goes on)
         objects?.syncOut();
@@ -429,7 +430,8 @@ export class NativeModule {
     if (layout.objectEnd === layout.objectStart) return undefined;
     const heap = this.opts.heap;
     if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
-    return new RunObjects(arena, heap, this.m, layout.objectStart, layout.objectEnd);
+    const region = new ObjectRegion(arena, layout.objectStart, layout.objectEnd);
+    return new RunObjects(region, heap, this.m, layout.objectStart);
   }
 
   /** Puts the module's constants not there yet into the constant table of `objects`' run. */

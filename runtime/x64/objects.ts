@@ -1,15 +1,5 @@
-//! Objects, lists and maps of compiled code: how they lie in the arena's object region, the
-//! container operations compiled code asks JavaScript to do, and one identity with the objects
-//! of JavaScript (the first tier's, a fallback interpreter's) for the length of a run.
-//!
-//! Layout (`abi.ts`): a reference is an offset from the arena's start, null is 0. An object is
-//! its class id and 4 bytes per field; a list a header (length, capacity, the offset of its
-//! items) and a buffer of items that is replaced when it grows; a map a header holding the index
-//! of its table, a JavaScript Map from raw keys to raw values on this side (a key is an integer
-//! or a reference, which is an object's identity for the run). Machine code reads and writes
-//! fields and list items itself and allocates objects and lists itself (the `object` and `list`
-//! stubs); everything
-//! that changes a container's shape or needs a hash table is a call into `operate`.
+//! Objects, lists and maps of compiled code and JavaScript's: one identity for the length of a
+//! run (the region they lie in, and the container operations on it: `region.ts`).
 //!
 //! One identity: a run keeps a two-way map between JavaScript's objects and their references in
 //! the arena. An object JavaScript passes in (an entry's argument, a constant, a fallback's
@@ -19,28 +9,15 @@
 //! objects (a fallback, a hand-over to the first tier, the end of the run) every pair is written
 //! out (`syncOut`); where it may have changed them and compiled code goes on, every pair is
 //! written back in (`syncIn`). The cost is the objects paired, at those points only: none while
-//! compiled code runs. The region is never freed during a run (the collector is issue 26);
-//! running out stops the run with `objectsFull` (or, in JavaScript, `NativeLimit`), which the runner
-//! replays on the interpreter.
+//! compiled code runs. Running out of the region while copying in throws `NativeLimit`: the
+//! runner replays the run on the interpreter.
 
 import type { Heap, HeapObject } from "../heap.ts";
 import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
 import type { ClassDecl, Module, Type } from "../ir/types.ts";
-import {
-  HEAP_FULL,
-  HeapOp,
-  LIST_BYTES,
-  LIST_CAPACITY,
-  LIST_ITEMS,
-  LIST_LENGTH,
-  MAP_BYTES,
-  MAP_TABLE,
-  OBJECT_HEADER,
-  S,
-} from "./abi.ts";
+import { LIST_BYTES, LIST_CAPACITY, LIST_ITEMS, LIST_LENGTH, OBJECT_HEADER } from "./abi.ts";
 import { CONSTANTS, CONSTANT_SLOTS } from "./data.ts";
-import { NativeLimit } from "./limit.ts";
-import type { DataBlock } from "./memory.ts";
+import type { ObjectRegion } from "./region.ts";
 
 /** The tag of a JavaScript object paired with one of a run's (not enumerable: the first tier
  *  never sees it). */
@@ -68,9 +45,10 @@ export function unsupportedHolding(m: Module): string | undefined {
   return undefined;
 }
 
-/** A run's objects: the region in `arena`, and the pairs with JavaScript's objects of `heap`. */
+/** A run's objects: those of `region`, paired with JavaScript's objects of `heap`. */
 export class RunObjects {
   private readonly words: Int32Array;
+  private readonly start: number;
   /** The run's number, in the tag each paired JavaScript object carries (`PAIRED`: the run's
    *  number times 2^32 plus its reference; a Map from objects was most of a copy's time). */
   private readonly id = ++runsMade;
@@ -90,33 +68,25 @@ export class RunObjects {
   private readonly displaced: unknown[] = [];
   /** Whether what is paired now is a constant (the constant table being filled). */
   private constant = false;
-  private readonly tables: Map<number, number>[] = [];
   /** Paired references whose contents are still to be copied in, or out. */
   private pendingIn: number[] = [];
   private pendingOut: number[] = [];
   private readonly classes: ClassDecl[];
   /** Constants in the constant table. */
   private constants = 0;
-  /** The run's first error in `operate` that is not the region running out (a bug: it is
-   *  rethrown once the run has stopped). */
-  failure: unknown;
-
   constructor(
-    arena: DataBlock,
+    readonly region: ObjectRegion,
     private readonly heap: Heap,
     m: Module,
-    private readonly start: number,
-    end: number,
+    start: number,
   ) {
-    this.words = arena.i32(0, arena.size / 4);
+    this.words = region.words;
+    this.start = start;
     this.classes = [];
     for (const c of m.classes ?? []) {
       this.classes[c.id] = c;
       this.frozen[c.id] = c.fields.every((f) => f.readonly);
     }
-    this.words[S.objBump / 4] = start;
-    this.words[S.objEnd / 4] = end;
-    this.words[S.heapFail / 4] = 0;
   }
 
   // ------------------------------------------------------------------ JavaScript to the arena
@@ -130,14 +100,12 @@ export class RunObjects {
     const tag = (x as Tagged)[PAIRED];
     if (tag !== undefined && Math.floor(tag / 2 ** 32) === this.id) return tag % 2 ** 32;
     let r: number;
-    if (isList(t)) r = this.alloc(LIST_BYTES);
-    else if (isMap(t)) {
-      r = this.alloc(MAP_BYTES);
-      this.words[(r + MAP_TABLE) / 4] = this.tables.push(new Map()) - 1;
-    } else {
+    if (isList(t)) r = this.region.alloc(LIST_BYTES);
+    else if (isMap(t)) r = this.region.newMap();
+    else {
       const id = this.heap.classIdOf(x);
       if (id === undefined) throw new Error(`x64: ${String(x)} is not an object of the classes`);
-      r = this.alloc(objectBytes(this.classes[id]!));
+      r = this.region.alloc(objectBytes(this.classes[id]!));
       this.words[r / 4] = id;
     }
     this.pair(x as object, r, t);
@@ -183,14 +151,14 @@ export class RunObjects {
       let at = w[(r + LIST_ITEMS) / 4]!;
       if (items.length > w[(r + LIST_CAPACITY) / 4]! || at === 0) {
         const capacity = Math.max(items.length, 4);
-        at = this.alloc(4 * capacity);
+        at = this.region.alloc(4 * capacity);
         w[(r + LIST_CAPACITY) / 4] = capacity;
         w[(r + LIST_ITEMS) / 4] = at;
       }
       w[(r + LIST_LENGTH) / 4] = items.length;
       for (let i = 0; i < items.length; i++) w[at / 4 + i] = this.refOf(items[i], elem);
     } else if (isMap(t)) {
-      const table = this.tables[w[(r + MAP_TABLE) / 4]!]!;
+      const table = this.region.tableOf(r);
       table.clear();
       const [kt, vt] = [keyOf(t), valueType(t)];
       for (const [k, v] of x as Map<unknown, unknown>)
@@ -247,7 +215,7 @@ export class RunObjects {
       const map = x as Map<unknown, unknown>;
       const [kt, vt] = [keyOf(t), valueType(t)];
       map.clear();
-      for (const [k, v] of this.tables[w[(r + MAP_TABLE) / 4]!]!)
+      for (const [k, v] of this.region.tableOf(r))
         map.set(this.valueOf(k, kt), this.valueOf(v, vt));
     } else {
       const o = x as HeapObject;
@@ -276,126 +244,4 @@ export class RunObjects {
     for (let i = d.length - 2; i >= 0; i -= 2) (d[i] as Tagged)[PAIRED] = d[i + 1] as number;
     d.length = 0;
   }
-
-  // ------------------------------------------------------------------ container operations
-
-  /** Container operation `op` (`HeapOp`) on raw values, for compiled code: its raw result. On
-   *  failure it sets `S.heapFail` and gives 0 (compiled code tests it and stops). */
-  operate(op: number, a: number, b: number, c: number): number {
-    try {
-      return this.operation(op, a, b, c);
-    } catch (e) {
-      if (!(e instanceof NativeLimit)) this.failure ??= e;
-      this.words[S.heapFail / 4] = HEAP_FULL;
-      return 0;
-    }
-  }
-
-  private operation(op: number, a: number, b: number, c: number): number {
-    const w = this.words;
-    switch (op) {
-      case HeapOp.list_push: {
-        const n = w[(a + LIST_LENGTH) / 4]!;
-        this.room(a, n + 1);
-        w[w[(a + LIST_ITEMS) / 4]! / 4 + n] = b;
-        w[(a + LIST_LENGTH) / 4] = n + 1;
-        return 0;
-      }
-      case HeapOp.list_pop: {
-        const n = w[(a + LIST_LENGTH) / 4]!;
-        if (n === 0) return 0;
-        w[(a + LIST_LENGTH) / 4] = n - 1;
-        return w[w[(a + LIST_ITEMS) / 4]! / 4 + n - 1]!;
-      }
-      case HeapOp.list_insert: {
-        // `splice(b, 0, c)`: past the end appends, a negative index counts from the end.
-        const n = w[(a + LIST_LENGTH) / 4]!;
-        const i = b < 0 ? Math.max(n + b, 0) : Math.min(b, n);
-        this.room(a, n + 1);
-        const at = w[(a + LIST_ITEMS) / 4]! / 4;
-        w.copyWithin(at + i + 1, at + i, at + n);
-        w[at + i] = c;
-        w[(a + LIST_LENGTH) / 4] = n + 1;
-        return 0;
-      }
-      case HeapOp.list_remove: {
-        // `splice(b, 1)`
-        const n = w[(a + LIST_LENGTH) / 4]!;
-        const i = b < 0 ? Math.max(n + b, 0) : b;
-        if (i >= n) return 0;
-        const at = w[(a + LIST_ITEMS) / 4]! / 4;
-        w.copyWithin(at + i, at + i + 1, at + n);
-        w[(a + LIST_LENGTH) / 4] = n - 1;
-        return 0;
-      }
-      case HeapOp.new_map: {
-        const r = this.alloc(MAP_BYTES);
-        w[(r + MAP_TABLE) / 4] = this.tables.push(new Map()) - 1;
-        return r;
-      }
-      default:
-        return this.mapOperation(op, this.tables[w[(a + MAP_TABLE) / 4]!]!, b, c);
-    }
-  }
-
-  private mapOperation(op: number, table: Map<number, number>, key: number, value: number): number {
-    switch (op) {
-      case HeapOp.map_get:
-        return table.get(key) ?? 0;
-      case HeapOp.map_has:
-        return table.has(key) ? 1 : 0;
-      case HeapOp.map_set:
-        table.set(key, value);
-        return 0;
-      case HeapOp.map_delete:
-        return table.delete(key) ? 1 : 0;
-      case HeapOp.map_size:
-        return table.size;
-      default:
-        throw new Error(`x64: no container operation ${op}`);
-    }
-  }
-
-  /** Makes list `r`'s buffer hold at least `n` items (a new one twice as big, the items copied). */
-  private room(r: number, n: number): void {
-    const w = this.words;
-    const capacity = w[(r + LIST_CAPACITY) / 4]!;
-    if (n <= capacity) return;
-    const grown = Math.max(2 * capacity, n, 4);
-    const from = w[(r + LIST_ITEMS) / 4]! / 4;
-    const at = this.alloc(4 * grown);
-    w.copyWithin(at / 4, from, from + w[(r + LIST_LENGTH) / 4]!);
-    w[(r + LIST_CAPACITY) / 4] = grown;
-    w[(r + LIST_ITEMS) / 4] = at;
-  }
-
-  /** `bytes` (a multiple of 4) of the object region, zero-filled; its offset. */
-  private alloc(bytes: number): number {
-    const w = this.words;
-    const at = w[S.objBump / 4]!;
-    const end = at + Math.ceil(bytes / 8) * 8;
-    if (end > w[S.objEnd / 4]!)
-      throw new NativeLimit("x64: the object region is full (objects are not collected yet)");
-    w[S.objBump / 4] = end;
-    w.fill(0, at / 4, end / 4);
-    return at;
-  }
-}
-
-/** The container operations' callback answers for the innermost run under way. */
-const runs: RunObjects[] = [];
-
-/** Runs `f` with `objects` answering compiled code's container operations. */
-export function withObjects<T>(objects: RunObjects, f: () => T): T {
-  runs.push(objects);
-  try {
-    return f();
-  } finally {
-    runs.pop();
-  }
-}
-
-/** The callback's body (`callbacks.ts`). */
-export function operate(op: number, a: number, b: number, c: number): number {
-  return runs.at(-1)!.operate(op, a, b, c);
 }

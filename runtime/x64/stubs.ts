@@ -242,13 +242,18 @@ function allocRoutine(a: Asm, elem: 1 | 4, badLength: Label, full: Label): void 
   a.ret();
 }
 
-function objectRoutine(a: Asm, full: Label): void {
-  // rdx = the object's offset; rax = the end of it.
+/** Takes `size` bytes (a register, a multiple of 8) of the object region: their offset in rdx
+ *  (rax clobbered), or on to `full`. */
+function bumpObjects(a: Asm, size: Reg, full: Label): void {
   a.movRM(32, Reg.rdx, { base: STATE, disp: S.objBump });
-  a.lea(Reg.rax, { base: Reg.rdx, index: Reg.rdi, scale: 1 });
+  a.lea(Reg.rax, { base: Reg.rdx, index: size, scale: 1 });
   a.cmpRM(32, Reg.rax, { base: STATE, disp: S.objEnd });
   a.jcc(Cond.a, full);
   a.movMR(32, { base: STATE, disp: S.objBump }, Reg.rax);
+}
+
+function objectRoutine(a: Asm, full: Label): void {
+  bumpObjects(a, Reg.rdi, full);
   // rep stosq: edi / 8 qwords of rax (0) from r15 + rdx.
   a.movRR(32, Reg.rcx, Reg.rdi);
   a.shrRI(64, Reg.rcx, 3);
@@ -270,12 +275,7 @@ function listRoutine(a: Asm, badLength: Label, full: Label): void {
   a.addRR(64, Reg.rcx, Reg.r8);
   a.addRI(64, Reg.rcx, LIST_BYTES + 7);
   a.andRI(64, Reg.rcx, -8);
-  // rdx = the list's offset; rax = its end.
-  a.movRM(32, Reg.rdx, { base: STATE, disp: S.objBump });
-  a.lea(Reg.rax, { base: Reg.rdx, index: Reg.rcx, scale: 1 });
-  a.cmpRM(32, Reg.rax, { base: STATE, disp: S.objEnd });
-  a.jcc(Cond.a, full);
-  a.movMR(32, { base: STATE, disp: S.objBump }, Reg.rax);
+  bumpObjects(a, Reg.rcx, full);
   a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_LENGTH }, Reg.rdi);
   a.movMR(32, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_CAPACITY }, Reg.r8);
   a.lea(Reg.rax, { base: Reg.rdx, disp: LIST_BYTES });

@@ -1,0 +1,172 @@
+//! The object region of a run's arena: allocation in it, and the container operations
+//! compiled code asks JavaScript to do on it (the `heap` callback), on raw values.
+//!
+//! Layout (`abi.ts`): a reference is an offset from the arena's start, null is 0. An object is
+//! its class id and 4 bytes per field; a list a header (length, capacity, the offset of its
+//! items) and a buffer of items that is replaced when it grows; a map a header holding the index
+//! of its table, a JavaScript Map from raw keys to raw values here (a key is an integer or a
+//! reference, which is an object's identity for the run). Machine code reads and writes fields
+//! and list items itself and allocates objects and lists itself (the `object` and `list`
+//! stubs); what changes a list's shape or needs a hash table is a call into `operate`. Nothing
+//! is freed during a run (the collector is issue 26): running out throws `NativeLimit`, which
+//! `operate` turns into `S.heapFail` for the code to stop with `objectsFull`.
+
+import {
+  HEAP_FULL,
+  HeapOp,
+  LIST_CAPACITY,
+  LIST_ITEMS,
+  LIST_LENGTH,
+  MAP_BYTES,
+  MAP_TABLE,
+  S,
+} from "./abi.ts";
+import { NativeLimit } from "./limit.ts";
+import type { DataBlock } from "./memory.ts";
+
+export class ObjectRegion {
+  /** The whole arena, as 4-byte words. */
+  readonly words: Int32Array;
+  /** The maps' tables, by index. */
+  readonly tables: Map<number, number>[] = [];
+  /** The run's first error in `operate` that is not the region running out (a bug: it is
+   *  rethrown once the run has stopped). */
+  failure: unknown;
+
+  /** The region `[start, end)` of `arena`, empty. */
+  constructor(arena: DataBlock, start: number, end: number) {
+    this.words = arena.i32(0, arena.size / 4);
+    this.words[S.objBump / 4] = start;
+    this.words[S.objEnd / 4] = end;
+    this.words[S.heapFail / 4] = 0;
+  }
+
+  /** `bytes` (a multiple of 4) of the region, zero-filled; its offset. */
+  alloc(bytes: number): number {
+    const w = this.words;
+    const at = w[S.objBump / 4]!;
+    const end = at + Math.ceil(bytes / 8) * 8;
+    if (end > w[S.objEnd / 4]!)
+      throw new NativeLimit("x64: the object region is full (objects are not collected yet)");
+    w[S.objBump / 4] = end;
+    w.fill(0, at / 4, end / 4);
+    return at;
+  }
+
+  /** A new map, empty; its reference. */
+  newMap(): number {
+    const r = this.alloc(MAP_BYTES);
+    this.words[(r + MAP_TABLE) / 4] = this.tables.push(new Map()) - 1;
+    return r;
+  }
+
+  /** The table of map `r`. */
+  tableOf(r: number): Map<number, number> {
+    return this.tables[this.words[(r + MAP_TABLE) / 4]!]!;
+  }
+
+  /** Container operation `op` (`HeapOp`) on raw values, for compiled code: its raw result. On
+   *  failure it sets `S.heapFail` and gives 0 (compiled code tests it and stops). */
+  operate(op: number, a: number, b: number, c: number): number {
+    try {
+      return this.operation(op, a, b, c);
+    } catch (e) {
+      if (!(e instanceof NativeLimit)) this.failure ??= e;
+      this.words[S.heapFail / 4] = HEAP_FULL;
+      return 0;
+    }
+  }
+
+  private operation(op: number, a: number, b: number, c: number): number {
+    const w = this.words;
+    switch (op) {
+      case HeapOp.list_push: {
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        this.room(a, n + 1);
+        w[w[(a + LIST_ITEMS) / 4]! / 4 + n] = b;
+        w[(a + LIST_LENGTH) / 4] = n + 1;
+        return 0;
+      }
+      case HeapOp.list_pop: {
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        if (n === 0) return 0;
+        w[(a + LIST_LENGTH) / 4] = n - 1;
+        return w[w[(a + LIST_ITEMS) / 4]! / 4 + n - 1]!;
+      }
+      case HeapOp.list_insert: {
+        // `splice(b, 0, c)`: past the end appends, a negative index counts from the end.
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        const i = b < 0 ? Math.max(n + b, 0) : Math.min(b, n);
+        this.room(a, n + 1);
+        const at = w[(a + LIST_ITEMS) / 4]! / 4;
+        w.copyWithin(at + i + 1, at + i, at + n);
+        w[at + i] = c;
+        w[(a + LIST_LENGTH) / 4] = n + 1;
+        return 0;
+      }
+      case HeapOp.list_remove: {
+        // `splice(b, 1)`
+        const n = w[(a + LIST_LENGTH) / 4]!;
+        const i = b < 0 ? Math.max(n + b, 0) : b;
+        if (i >= n) return 0;
+        const at = w[(a + LIST_ITEMS) / 4]! / 4;
+        w.copyWithin(at + i, at + i + 1, at + n);
+        w[(a + LIST_LENGTH) / 4] = n - 1;
+        return 0;
+      }
+      case HeapOp.new_map:
+        return this.newMap();
+      default:
+        return this.mapOperation(op, this.tableOf(a), b, c);
+    }
+  }
+
+  private mapOperation(op: number, table: Map<number, number>, key: number, value: number): number {
+    switch (op) {
+      case HeapOp.map_get:
+        return table.get(key) ?? 0;
+      case HeapOp.map_has:
+        return table.has(key) ? 1 : 0;
+      case HeapOp.map_set:
+        table.set(key, value);
+        return 0;
+      case HeapOp.map_delete:
+        return table.delete(key) ? 1 : 0;
+      case HeapOp.map_size:
+        return table.size;
+      default:
+        throw new Error(`x64: no container operation ${op}`);
+    }
+  }
+
+  /** Makes list `r`'s buffer hold at least `n` items (a new one twice as big, the items copied). */
+  private room(r: number, n: number): void {
+    const w = this.words;
+    const capacity = w[(r + LIST_CAPACITY) / 4]!;
+    if (n <= capacity) return;
+    const grown = Math.max(2 * capacity, n, 4);
+    const from = w[(r + LIST_ITEMS) / 4]! / 4;
+    const at = this.alloc(4 * grown);
+    w.copyWithin(at / 4, from, from + w[(r + LIST_LENGTH) / 4]!);
+    w[(r + LIST_CAPACITY) / 4] = grown;
+    w[(r + LIST_ITEMS) / 4] = at;
+  }
+}
+
+/** The container operations' callback answers for the innermost run under way. */
+const runs: ObjectRegion[] = [];
+
+/** Runs `f` with `region` answering compiled code's container operations. */
+export function withRegion<T>(region: ObjectRegion, f: () => T): T {
+  runs.push(region);
+  try {
+    return f();
+  } finally {
+    runs.pop();
+  }
+}
+
+/** The callback's body (`callbacks.ts`). */
+export function operate(op: number, a: number, b: number, c: number): number {
+  return runs.at(-1)!.operate(op, a, b, c);
+}
