@@ -24,6 +24,8 @@ import type { ObjectRegion } from "./region.ts";
 const PAIRED = Symbol("futamura.x64.paired");
 type Tagged = { [PAIRED]?: number };
 let runsMade = 0;
+/** The runs whose pairing is under way (a run inside another's callback: both). */
+const pairing = new Set<number>();
 
 /** The bytes an object of `cls` takes (header, fields, padded to 8: the allocator fills qwords). */
 export function objectBytes(cls: ClassDecl): number {
@@ -52,8 +54,11 @@ export class RunObjects {
   /** The run's number, in the tag each paired JavaScript object carries (`PAIRED`: the run's
    *  number times 2^32 plus its reference; a Map from objects was most of a copy's time). */
   private readonly id = ++runsMade;
-  /** Each paired reference's JavaScript object, by its slot (8 bytes of the region a slot). */
-  private readonly toObject: (object | undefined)[] = [];
+  /** Each paired reference's JavaScript object, by its slot (8 bytes of the region a slot):
+   *  made with room for the slots in use and grown by doubling, so that V8 keeps it a flat
+   *  array (written from high slots down, as a list's cells are paired from its head, a growing
+   *  one became a dictionary, and pairing was most of a copy's time). */
+  private toObject: (object | undefined)[] = new Array<object | undefined>(1024);
   /** Each paired list's or map's type (an object's is `ref`). */
   private readonly types = new Map<number, Type>();
   /** The paired references whose contents may change: lists, maps, objects of a class with a
@@ -81,6 +86,7 @@ export class RunObjects {
     start: number,
   ) {
     this.words = region.words;
+    pairing.add(this.id);
     this.start = start;
     this.classes = [];
     for (const c of m.classes ?? []) {
@@ -230,9 +236,15 @@ export class RunObjects {
     // (a run inside another's callback pairs the outer run's objects anew: their tags are put
     // back when it ends, `close`)
     const old = (x as Tagged)[PAIRED];
-    if (old !== undefined) this.displaced.push(x, old);
+    if (old !== undefined && pairing.has(Math.floor(old / 2 ** 32))) this.displaced.push(x, old);
     (x as Tagged)[PAIRED] = this.id * 2 ** 32 + r;
-    this.toObject[(r - this.start) / 8] = x;
+    const slot = (r - this.start) / 8;
+    if (slot >= this.toObject.length) {
+      const grown = new Array<object | undefined>(Math.max(2 * this.toObject.length, slot + 1));
+      for (let i = 0; i < this.toObject.length; i++) grown[i] = this.toObject[i];
+      this.toObject = grown;
+    }
+    this.toObject[slot] = x;
     if (t !== "ref") this.types.set(r, t);
     if (!this.constant && (t !== "ref" || !this.frozen[this.words[r / 4]!])) this.mutable.push(r);
   }
@@ -243,5 +255,6 @@ export class RunObjects {
     const d = this.displaced;
     for (let i = d.length - 2; i >= 0; i -= 2) (d[i] as Tagged)[PAIRED] = d[i + 1] as number;
     d.length = 0;
+    pairing.delete(this.id);
   }
 }
