@@ -137,6 +137,15 @@ export const workloads: Workload[] = [
     about: "TLC: sum 0..arg-1 in boxed integers on a stack of objects, 11 instructions per trip",
   },
   {
+    name: "tlc-sum-long",
+    lang: "tlc",
+    file: "interpreters/programs/sum.tlc",
+    arg: 30_000_000,
+    quickArg: 3_000_000,
+    backends: ["interp", "x64", "jit"],
+    about: "TLC: tlc-sum long enough that start-up and compiling are not most of the run",
+  },
+  {
     name: "tlc-conslist",
     lang: "tlc",
     file: "interpreters/programs/conslist.tlc",
