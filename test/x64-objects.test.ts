@@ -50,11 +50,11 @@ export function make(n: number): Cell {
 }
 `;
 
-function compiled(entry: string, objectBytes?: number): NativeModule {
+function compiled(entry: string, regionBytes?: number): NativeModule {
   const r = buildGraphs(path, entry, { text: CELLS });
   expect(r.violations).toEqual([]);
   const m = r.module!;
-  return new NativeModule(m, { heap: Heap.of(m), check: true, objectBytes });
+  return new NativeModule(m, { heap: Heap.of(m), check: true, regionBytes });
 }
 
 describe.runIf(x64Supported)("objects in machine code", () => {

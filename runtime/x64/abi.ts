@@ -8,6 +8,7 @@
 //! run, so a data constant or a state field is one `[r15 + disp32]` away and the code embeds no
 //! absolute address: it is position independent, and only the arena changes from run to run.
 
+import type { ClassDecl } from "../ir/types.ts";
 import { Reg } from "./encode.ts";
 
 /** Holds the arena's address in all compiled code (callee-saved, so calls out to JS keep it). */
@@ -99,6 +100,11 @@ export const ARRAY_HEADER = 8;
 // Every value they hold takes 4 bytes (an i32, a bool as 0/1, a reference).
 /** An object: its class id, then its fields in the class's order. */
 export const OBJECT_HEADER = 4;
+/** The bytes an object of `cls` takes (header, fields, padded to 8: the allocator fills qwords). */
+export function objectBytes(cls: ClassDecl): number {
+  return Math.ceil((OBJECT_HEADER + 4 * cls.fields.length) / 8) * 8;
+}
+
 /** A list: its length, its capacity, the offset of its items (a buffer of its own). */
 export const LIST_LENGTH = 0;
 export const LIST_CAPACITY = 4;

@@ -51,14 +51,14 @@ export class DataLayout {
   private images: { at: number; bytes: Uint8Array }[] = [];
   private next: number;
 
-  constructor(data: readonly Data[], heapBytes: number, objectBytes: number) {
+  constructor(data: readonly Data[], heapBytes: number, regionBytes: number) {
     this.next = CONSTANTS + 4 * CONSTANT_SLOTS;
     data.forEach((d) => this.place(d));
     this.heapStart = this.next;
     this.heapEnd = this.heapStart + heapBytes;
     this.next = this.heapEnd;
     this.objectStart = this.heapEnd + LATE_BYTES;
-    this.objectEnd = this.objectStart + objectBytes;
+    this.objectEnd = this.objectStart + regionBytes;
     this.size = this.objectEnd;
   }
 

@@ -30,7 +30,14 @@ import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
 import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
 import { countWork } from "../work.ts";
-import { HeapOp, LIST_ITEMS, LIST_LENGTH, MAX_STATE_ARGS, OBJECT_HEADER } from "./abi.ts";
+import {
+  HeapOp,
+  LIST_ITEMS,
+  LIST_LENGTH,
+  MAX_STATE_ARGS,
+  OBJECT_HEADER,
+  objectBytes,
+} from "./abi.ts";
 import { CONSTANTS } from "./data.ts";
 import { Cond, swapOperands, invert } from "./encode.ts";
 import {
@@ -289,7 +296,7 @@ class Selector {
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "new_object": {
         const cls = classNamed(this.m, op.imm)!;
-        const bytes = Math.ceil((OBJECT_HEADER + 4 * cls.fields.length) / 8) * 8;
+        const bytes = objectBytes(cls);
         return this.emit({
           k: "call",
           callee: { k: "new_object", cls: cls.id, bytes },

@@ -99,8 +99,8 @@ export interface CompileOptions {
   check?: boolean;
   /** Heap bytes of each run's arena (DEFAULT_HEAP_BYTES). */
   heapBytes?: number;
-  /** Bytes of each run's object region (DEFAULT_OBJECT_BYTES; none without objects). */
-  objectBytes?: number;
+  /** Bytes of each run's object region (DEFAULT_REGION_BYTES; none without objects). */
+  regionBytes?: number;
   /** The JavaScript objects compiled code's objects are paired with (`objects.ts`): the
    *  specialiser's, whose constants the module's are. */
   heap?: Heap;
@@ -122,7 +122,7 @@ export interface CompileOptions {
 export const DEFAULT_HEAP_BYTES = 16 << 20;
 
 /** Object region bytes per run: objects live until the run ends (the collector is issue 26). */
-export const DEFAULT_OBJECT_BYTES = 64 << 20;
+export const DEFAULT_REGION_BYTES = 64 << 20;
 
 const BAD_LENGTH = "invalid array length";
 
@@ -204,7 +204,7 @@ export class NativeModule {
     this.layout = new DataLayout(
       m.data,
       opts.heapBytes ?? DEFAULT_HEAP_BYTES,
-      objects ? (opts.objectBytes ?? DEFAULT_OBJECT_BYTES) : 0,
+      objects ? (opts.regionBytes ?? DEFAULT_REGION_BYTES) : 0,
     );
     const main = this.compile(() => selectModule(m, this.messages, this.select).funcs);
     const tramp = this.chunks[0]!.stubs.tramp;

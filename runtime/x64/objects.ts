@@ -15,7 +15,14 @@
 import type { Heap, HeapObject } from "../heap.ts";
 import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
 import type { ClassDecl, Module, Type } from "../ir/types.ts";
-import { LIST_BYTES, LIST_CAPACITY, LIST_ITEMS, LIST_LENGTH, OBJECT_HEADER } from "./abi.ts";
+import {
+  LIST_BYTES,
+  LIST_CAPACITY,
+  LIST_ITEMS,
+  LIST_LENGTH,
+  OBJECT_HEADER,
+  objectBytes,
+} from "./abi.ts";
 import { CONSTANTS, CONSTANT_SLOTS } from "./data.ts";
 import type { ObjectRegion } from "./region.ts";
 
@@ -26,11 +33,6 @@ type Tagged = { [PAIRED]?: number };
 let runsMade = 0;
 /** The runs whose pairing is under way (a run inside another's callback: both). */
 const pairing = new Set<number>();
-
-/** The bytes an object of `cls` takes (header, fields, padded to 8: the allocator fills qwords). */
-export function objectBytes(cls: ClassDecl): number {
-  return Math.ceil((OBJECT_HEADER + 4 * cls.fields.length) / 8) * 8;
-}
 
 /** Whether the x86-64 backend can hold `m`'s objects: every value they hold is 4 bytes (an
  *  array held in an object, a list or a map is not compiled: it would need the arrays' heap to
