@@ -45,6 +45,31 @@ function agree(name: string, body: string[], n = 9): { text: string; graphs: Gra
 }
 
 describe("virtuals that nest, share and cycle", () => {
+  it("a portal call takes a virtual argument after a run-time one, each where the callee expects it", () => {
+    // run(code, pc, k, box): k (run-time) comes before box (virtual, dead after the call): the
+    // callee's parameters are k, then box's leaves, in the order the call passes them.
+    const residual = agree("portal-args", [
+      'const driver = new JitDriver({ greens: ["code", "pc"], reds: ["i", "k", "acc", "box"], immutable: ["code"] });',
+      "export function main(code: Uint8Array, n: number): number {",
+      "  return run(code, 0, n & 15, new Node(Math.imul(n, 3)));",
+      "}",
+      "function run(code: Uint8Array, pc: number, k: number, box: Node): number {",
+      "  let acc = 0;",
+      "  let i = 0;",
+      "  while (i < k) {",
+      "    driver.mergePoint({ code, pc, i, k, acc, box });",
+      "    acc = (acc + box.v) | 0;",
+      "    i = (i + 1) | 0;",
+      "  }",
+      "  if (k > 0) acc = (acc + run(code, pc, (k - 1) | 0, new Node(Math.imul(k, 7)))) | 0;",
+      "  return acc;",
+      "}",
+    ]);
+    // (no Node is allocated: the box goes to the callee as its value)
+    expect(residual.text).toMatch(/call<run\$/);
+    expect(residual.text).not.toMatch(/new_object/);
+  });
+
   it("a cycle and a shared item cross merge points virtual, and escape as they were", () => {
     const residual = agree("cycle", [
       'const driver = new JitDriver({ greens: ["code", "pc"], reds: ["i", "n", "acc", "a", "xs"], immutable: ["code"] });',

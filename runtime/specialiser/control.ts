@@ -156,21 +156,23 @@ export abstract class Control extends ResidualBuilder {
       name = `${callee.name}$${this.portalGraphs.size + 1}`;
       this.portalGraphs.set(key, name);
       const rg = this.newResidual(name, callee.ret);
+      // (parameters in the order of the call's operands: each argument's leaves, or itself)
       const param = (type: Type, name?: string) => rg.b.addParam(0, type, name);
-      const params = exploded.map(
-        (x) =>
-          x?.leaves.map((l) => {
-            const r = red(param(l.type), l.type, l.len);
-            return l.cls === undefined ? r : { ...r, cls: l.cls };
-          }) ?? [],
-      );
-      const virtuals = rebuildArgs(args, exploded, params);
-      const vals = callee.blocks[0]!.params.map((v, i) => {
-        const a = args[i]!;
-        const type = callee.types[v]!;
-        if (exploded[i] !== undefined) return virtuals.get(i)!;
-        return known(a) ? a : ({ k: "r", o: param(type, callee.names[v]), type } as AVal);
+      const reds: AVal[] = [];
+      const params = exploded.map((x, i) => {
+        if (x === undefined) {
+          const v = callee.blocks[0]!.params[i]!;
+          const type = callee.types[v]!;
+          if (!known(args[i]!)) reds[i] = { k: "r", o: param(type, callee.names[v]), type };
+          return [];
+        }
+        return x.leaves.map((l) => {
+          const r = red(param(l.type), l.type, l.len);
+          return l.cls === undefined ? r : { ...r, cls: l.cls };
+        });
       });
+      const virtuals = rebuildArgs(args, exploded, params);
+      const vals = args.map((a, i) => virtuals.get(i) ?? reds[i] ?? a);
       this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
     const operands = args.flatMap((a, i) =>
