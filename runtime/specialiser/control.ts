@@ -131,9 +131,13 @@ export abstract class Control extends ResidualBuilder {
   /** A call of the portal: a residual call of its graph specialised for the call's constant
    *  arguments and the shapes of its virtual ones (`portal-args.ts`), made the first time. */
   protected portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
-    const exploded = explodeArgs(args, reachableAfter(p.frames), this.policy.maxUnpacked, (a) =>
-      this.operand(p, a),
-    );
+    // (the caller's reachable virtuals are looked for only when a virtual is passed)
+    const virtual = args.some((a) => (a.k === "o" || a.k === "l") && a.obj.forced === undefined);
+    const exploded = virtual
+      ? explodeArgs(args, reachableAfter(p.frames), this.policy.maxUnpacked, (a) =>
+          this.operand(p, a),
+        )
+      : args.map(() => undefined);
     const key =
       callee.name +
       "(" +
