@@ -141,4 +141,172 @@ b2:
     expect(x64.run("main", [5])).toEqual({ k: "return", value: 507 });
     x64.free();
   });
+
+  it("push and pop in machine code: past the buffer's room (it grows), and pop of an empty list", () => {
+    // pushes 3i for i < n, then pops n + 2 times: sum of the pops times 2, plus the pops' count
+    const text = `func @main -> i32 {
+b0(v0: i32):
+  v1: list<i32> = new_list<list<i32>> 0, 0
+  jump b1(0)
+b1(v2: i32):
+  v3: bool = int_lt v2, v0
+  branch v3, b2, b3(0, 0)
+b2:
+  v4: i32 = int_mul v2, 3
+  list_push v1, v4
+  v5: i32 = int_add v2, 1
+  jump b1(v5)
+b3(v6: i32, v7: i32):
+  v8: i32 = int_add v0, 2
+  v9: bool = int_lt v7, v8
+  branch v9, b4, b5
+b4:
+  v10: i32 = list_pop v1
+  v11: i32 = int_mul v6, 2
+  v12: i32 = int_add v11, v10
+  v13: i32 = int_add v7, 1
+  jump b3(v12, v13)
+b5:
+  v14: i32 = list_len v1
+  v15: i32 = int_mul v6, 10
+  v16: i32 = int_add v15, v14
+  return v16
+}
+`;
+    const m = parseModule(text);
+    const l3 = new L3(m);
+    const x64 = new NativeModule(m, { heap: Heap.of(m), check: true });
+    for (const n of [0, 1, 3, 4, 5, 8, 9, 100, 1000]) {
+      expect(x64.run("main", [n]), String(n)).toEqual(l3.run("main", [n]));
+    }
+    expect(x64.run("main", [2])).toEqual({ k: "return", value: 240 });
+    x64.free();
+  });
+});
+
+// The pooled arena keeps the objects that cannot change from one run of a module to the next
+// (runtime/x64/pairs.ts): a chain of frozen nodes copied out once is not copied in again; an
+// object that may change, and a frozen one holding it, are copied in anew, with the changes
+// JavaScript made between the runs.
+const KEPT = `
+class Node {
+  readonly v: number;
+  readonly next: Node | null;
+  constructor(v: number, next: Node | null) {
+    this.v = v;
+    this.next = next;
+  }
+}
+class Cell {
+  n: number;
+  constructor(n: number) {
+    this.n = n;
+  }
+}
+class Holder {
+  readonly cell: Cell;
+  readonly node: Node | null;
+  constructor(cell: Cell, node: Node | null) {
+    this.cell = cell;
+    this.node = node;
+  }
+}
+/** A chain of n nodes, n-1 first. */
+export function chain(n: number): Node | null {
+  let head: Node | null = null;
+  for (let i = 0; i < n; i = (i + 1) | 0) head = new Node(i, head);
+  return head;
+}
+/** The sum of a chain's values. */
+export function sum(head: Node | null): number {
+  let s = 0;
+  while (head) {
+    s = (s + head.v) | 0;
+    head = head.next;
+  }
+  return s;
+}
+/** Whether b's next is a (one identity across runs). */
+export function follows(a: Node, b: Node): boolean {
+  return b.next === a;
+}
+export function hold(n: number, node: Node | null): Holder {
+  return new Holder(new Cell(n), node);
+}
+/** The holder's cell's number, plus its node's value. */
+export function read(h: Holder): number {
+  let v = h.cell.n;
+  if (h.node) v = (v + h.node.v) | 0;
+  return v;
+}
+`;
+
+function keptModule(regionBytes?: number): NativeModule {
+  const r = buildGraphs(path, "chain", { text: KEPT });
+  expect(r.violations).toEqual([]);
+  const m = r.module!;
+  const graphs = ["chain", "sum", "follows", "hold", "read"].map(
+    (e) => buildGraphs(path, e, { text: KEPT }).module!.graphs,
+  );
+  const all = { ...m, graphs: [...new Map(graphs.flat().map((g) => [g.name, g])).values()] };
+  return new NativeModule(all, { heap: Heap.of(all), check: true, regionBytes });
+}
+
+describe.runIf(x64Supported)("objects kept from run to run", () => {
+  it("a chain of frozen nodes copied out once is not copied in again, and keeps its identity", () => {
+    const x64 = keptModule();
+    const made = x64.run("chain", [1000]);
+    expect(made.k).toBe("return");
+    const head = (made as { value: { v: number; next: unknown } }).value;
+    expect(head.v).toBe(999);
+    expect(x64.counts.copiedOut).toBe(1000);
+    expect(x64.run("sum", [head as never])).toEqual({ k: "return", value: 499_500 });
+    expect(x64.counts.copiedIn).toBe(0);
+    // a node JavaScript made after the first run, whose next is a node the code made
+    const heap = Heap.of(x64["m"]);
+    const fresh = heap.make(heap.classes.find((c) => c.name === "Node")!.id) as Record<
+      string,
+      unknown
+    >;
+    fresh.v = 5;
+    fresh.next = head;
+    expect(x64.run("follows", [head as never, fresh as never])).toEqual({
+      k: "return",
+      value: true,
+    });
+    expect(x64.counts.copiedIn).toBe(1);
+    expect(x64.run("sum", [fresh as never])).toEqual({ k: "return", value: 499_505 });
+    x64.free();
+  });
+
+  it("an object that may change, and a frozen one holding it, are copied in anew", () => {
+    const x64 = keptModule();
+    const node = (x64.run("chain", [3]) as { value: unknown }).value;
+    const holder = (x64.run("hold", [7, node as never]) as { value: unknown }).value as {
+      cell: { n: number };
+    };
+    expect(x64.run("read", [holder as never])).toEqual({ k: "return", value: 9 });
+    holder.cell.n = 40; // JavaScript changes the cell between runs
+    expect(x64.run("read", [holder as never])).toEqual({ k: "return", value: 42 });
+    x64.free();
+  });
+
+  it("another module's run, or a region more than half taken, starts the region over", () => {
+    const a = keptModule();
+    const b = keptModule();
+    const head = (a.run("chain", [10]) as { value: unknown }).value;
+    const other = (b.run("chain", [20]) as { value: unknown }).value;
+    expect(a.run("sum", [head as never])).toEqual({ k: "return", value: 45 });
+    expect(b.run("sum", [other as never])).toEqual({ k: "return", value: 190 });
+    expect(a.run("sum", [head as never])).toEqual({ k: "return", value: 45 });
+    a.free();
+    b.free();
+    // 64 KiB: a chain of 3,000 nodes takes more than half of it
+    const small = keptModule(1 << 16);
+    const long = (small.run("chain", [3000]) as { value: unknown }).value;
+    const before = small.counts.copiedIn;
+    expect(small.run("sum", [long as never])).toEqual({ k: "return", value: 4_498_500 });
+    expect(small.counts.copiedIn - before).toBe(3000);
+    small.free();
+  });
 });

@@ -58,6 +58,8 @@ export interface Context {
     alloc: Record<1 | 4, Label>;
     object: Label;
     list: Label;
+    push: Label;
+    pop: Label;
     heapFailed: Label;
   };
   /** Listing annotations: code offset → what it comes from. */
@@ -581,6 +583,8 @@ class Emitter {
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
     else if (c.k === "new_object") a.call(this.ctx.stubs.object);
     else if (c.k === "new_list") a.call(this.ctx.stubs.list);
+    else if (c.k === "list_push") a.call(this.ctx.stubs.push);
+    else if (c.k === "list_pop") a.call(this.ctx.stubs.pop);
     else a.callM({ base: STATE, disp: CALLBACK[c.k] });
     if (frees) {
       a.movRM(64, SCRATCH1, { base: Reg.rsp, disp: this.callBumpSlot! });
@@ -595,7 +599,7 @@ class Emitter {
     } else if (c.k === "io_write") {
       a.testRR(32, Reg.rax, Reg.rax);
       a.jcc(Cond.ne, this.ctx.stubs.ioFailed);
-    } else if (c.k === "heap") {
+    } else if (c.k === "heap" || c.k === "list_push") {
       a.movRR(32, Reg.rax, Reg.rax);
       a.cmpMI(32, { base: STATE, disp: S.heapFail }, 0);
       a.jcc(Cond.ne, this.ctx.stubs.heapFailed);

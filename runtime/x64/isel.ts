@@ -340,6 +340,12 @@ class Selector {
         });
       case "list_push":
       case "list_pop":
+        return this.emit({
+          k: "call",
+          callee: { k: op.op },
+          dst,
+          args: op.args.map((x) => this.operand(x)),
+        });
       case "list_insert":
       case "list_remove":
       case "new_map":

@@ -37,6 +37,10 @@ export type Callee =
   | { k: "new_object"; cls: number; bytes: number }
   /** A list of its first argument's length, every item its second (the list allocator stub). */
   | { k: "new_list" }
+  /** `push` and `pop` of a list (stubs: in machine code while the buffer has room, `push`
+   *  through the JavaScript operation when it must grow; the run stops if that failed). */
+  | { k: "list_push" }
+  | { k: "list_pop" }
   /** A container operation done in JavaScript (`objects.ts`): its first argument is the
    *  operation's number; the run stops if it could not be done. */
   | { k: "heap" };

@@ -38,6 +38,7 @@ import { addCallees, selectGraph, selectModule, type SelectOptions } from "./ise
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
 import { NativeLimit } from "./limit.ts";
 import { RunObjects, unsupportedHolding } from "./objects.ts";
+import { keptIn, tableFor } from "./pairs.ts";
 import { ObjectRegion, withRegion } from "./region.ts";
 
 export { NativeLimit };
@@ -176,7 +177,8 @@ export class NativeModule {
   compileMs = 0;
   codeBytes = 0;
   /** Exits resolved by a call into JS, exit sites patched, and fallbacks. */
-  readonly counts = { resolves: 0, patches: 0, fallbacks: 0 };
+  /** Exits resolved, cells patched, fallbacks; objects copied in and out (`objects.ts`). */
+  readonly counts = { resolves: 0, patches: 0, fallbacks: 0, copiedIn: 0, copiedOut: 0 };
   /** Why resolving a continuation failed, rethrown by `run`. */
   private failure: unknown;
   /** The values of an exit that left the run (`Resolution.leave`), for `run` to give. */
@@ -337,7 +339,7 @@ export class NativeModule {
     if (args.length > most)
       throw new Error(`x64: the entry @${name} takes more than ${most} arguments`);
     const layout = this.layout;
-    return withArena(layout.size, (arena) => {
+    return withArena(layout.size, (arena, pooled) => {
       layout.write(arena);
       const state = arena.i64(0, STATE_BYTES / 8);
       const field = (offset: number, v: bigint) => (state[offset / 8] = v);
@@ -366,7 +368,7 @@ export class NativeModule {
       });
       field(S.bump, arena.addr(heap));
       field(S.arenaEnd, arena.addr(layout.heapEnd));
-      const objects = this.runObjects(arena);
+      const objects = this.runObjects(arena, pooled);
       if (objects) {
         try {
           this.fillConstants(objects);
@@ -375,7 +377,7 @@ export class NativeModule {
           });
           objects.flushIn();
         } catch (e) {
-          objects.close();
+          this.closeObjects(objects, false);
           throw e;
         }
       }
@@ -409,13 +411,15 @@ export class NativeModule {
       }
       if (fuel >= 0) setFuel(Number(state[S.fuel / 8]));
       let out: RunStatus;
+      let whole = false;
       try {
         if (objects?.region.failure) throw objects.region.failure;
         out = this.outcome(status, f, arena, objects);
         // (what the code changed of JavaScript's objects, written out: the first tier goes on)
         objects?.syncOut();
+        whole = true;
       } finally {
-        objects?.close();
+        if (objects) this.closeObjects(objects, whole);
       }
       copyBack(arena, homes);
       if (out.k === "exit" && status === Status.left)
@@ -424,14 +428,27 @@ export class NativeModule {
     });
   }
 
-  /** The objects of a run in `arena` of a module with objects: the region reset. */
-  private runObjects(arena: DataBlock): RunObjects | undefined {
-    const layout = this.layout;
-    if (layout.objectEnd === layout.objectStart) return undefined;
+  /** The objects of a run in `arena` of a module with objects: what the pooled arena kept of
+   *  them from the module's last run (`pairs.ts`), or an empty region. */
+  private runObjects(arena: DataBlock, pooled: boolean): RunObjects | undefined {
+    const { objectStart: start, objectEnd: end } = this.layout;
+    if (end === start) return undefined;
     const heap = this.opts.heap;
     if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
-    const region = new ObjectRegion(arena, layout.objectStart, layout.objectEnd);
-    return new RunObjects(region, heap, this.m, layout.objectStart);
+    if (!pooled) {
+      const region = new ObjectRegion(arena, start, end);
+      return new RunObjects(region, heap, this.m, tableFor(start, end - start));
+    }
+    const kept = keptIn(arena, this.layout, start, end);
+    const region = new ObjectRegion(arena, start, end, kept.bump, kept.tables);
+    return new RunObjects(region, heap, this.m, kept.table, kept);
+  }
+
+  /** Ends a run's pairing (`whole`: the run ended without an error, so every pair is whole). */
+  private closeObjects(objects: RunObjects, whole: boolean): void {
+    objects.close(whole);
+    this.counts.copiedIn += objects.copiedIn;
+    this.counts.copiedOut += objects.copiedOut;
   }
 
   /** Puts the module's constants not there yet into the constant table of `objects`' run. */

@@ -11,28 +11,41 @@
 //! written back in (`syncIn`). The cost is the objects paired, at those points only: none while
 //! compiled code runs. Running out of the region while copying in throws `NativeLimit`: the
 //! runner replays the run on the interpreter.
+//!
+//! The pairs are a table by reference (`pairs.ts`), and each paired JavaScript object carries its
+//! reference's slot in a tag (a symbol property, not enumerable: the first tier never sees it),
+//! which the table confirms (a tag another run left is not a pair). A run in the pooled arena
+//! keeps the pairs of objects that cannot change for the next run of its module (`pairs.ts`):
+//! those are copied in or out once, not at every run.
 
 import type { Heap, HeapObject } from "../heap.ts";
-import { elemOf, isList, isMap, keyOf, valueOf as valueType } from "../ir/containers.ts";
+import {
+  elemOf,
+  isList,
+  isMap,
+  isReference,
+  keyOf,
+  valueOf as valueType,
+} from "../ir/containers.ts";
 import type { ClassDecl, Module, Type } from "../ir/types.ts";
 import {
   LIST_BYTES,
   LIST_CAPACITY,
   LIST_ITEMS,
   LIST_LENGTH,
+  MAP_TABLE,
   OBJECT_HEADER,
   objectBytes,
 } from "./abi.ts";
 import { CONSTANTS, CONSTANT_SLOTS } from "./data.ts";
+import { Pair, Refs, giveBack, type Kept, type PairTable } from "./pairs.ts";
 import type { ObjectRegion } from "./region.ts";
 
-/** The tag of a JavaScript object paired with one of a run's (not enumerable: the first tier
- *  never sees it). */
+/** The tags of JavaScript objects paired in the pooled arena's region (kept from run to run),
+ *  and in the region of a run inside another's callback (for that run). */
+const KEPT = Symbol("futamura.x64.kept");
 const PAIRED = Symbol("futamura.x64.paired");
-type Tagged = { [PAIRED]?: number };
-let runsMade = 0;
-/** The runs whose pairing is under way (a run inside another's callback: both). */
-const pairing = new Set<number>();
+type Tagged = { [KEPT]?: number; [PAIRED]?: number };
 
 /** Whether the x86-64 backend can hold `m`'s objects: every value they hold is 4 bytes (an
  *  array held in an object, a list or a map is not compiled: it would need the arrays' heap to
@@ -52,15 +65,8 @@ export function unsupportedHolding(m: Module): string | undefined {
 /** A run's objects: those of `region`, paired with JavaScript's objects of `heap`. */
 export class RunObjects {
   private readonly words: Int32Array;
-  private readonly start: number;
-  /** The run's number, in the tag each paired JavaScript object carries (`PAIRED`: the run's
-   *  number times 2^32 plus its reference; a Map from objects was most of a copy's time). */
-  private readonly id = ++runsMade;
-  /** Each paired reference's JavaScript object, by its slot (8 bytes of the region a slot):
-   *  made with room for the slots in use and grown by doubling, so that V8 keeps it a flat
-   *  array (written from high slots down, as a list's cells are paired from its head, a growing
-   *  one became a dictionary, and pairing was most of a copy's time). */
-  private toObject: (object | undefined)[] = new Array<object | undefined>(1024);
+  /** The tag this run's pairs carry. */
+  private readonly tag: typeof KEPT | typeof PAIRED;
   /** Each paired list's or map's type (an object's is `ref`). */
   private readonly types = new Map<number, Type>();
   /** The paired references whose contents may change: lists, maps, objects of a class with a
@@ -68,32 +74,42 @@ export class RunObjects {
    *  out and in again; the others were copied once, when paired, whole: an object is paired
    *  where it is complete (the specialisers force an object by its allocation and its stores
    *  together, never with an exit between them; JavaScript passes in objects it has made). */
-  private readonly mutable: number[] = [];
-  /** Per class id, whether every field is `readonly` (so its objects never change once made). */
+  private readonly mutable = new Refs();
+  /** The references paired by this run that never change (kept after it if `clean`). */
+  private readonly frozenPairs = new Refs();
+  /** Per class id, whether every field is `readonly` (so its objects never change once made),
+   *  and which fields hold references. */
   private readonly frozen: boolean[] = [];
-  /** Objects whose tag another run had, and that tag, in turn (put back by `close`). */
+  private readonly referenceFields: number[][] = [];
+  /** Objects whose tag of this kind an outer run had, and that tag, in turn (put back by
+   *  `close`). */
   private readonly displaced: unknown[] = [];
   /** Whether what is paired now is a constant (the constant table being filled). */
   private constant = false;
   /** Paired references whose contents are still to be copied in, or out. */
-  private pendingIn: number[] = [];
-  private pendingOut: number[] = [];
+  private readonly pendingIn = new Refs();
+  private readonly pendingOut = new Refs();
   private readonly classes: ClassDecl[];
   /** Constants in the constant table. */
   private constants = 0;
+  /** Objects, lists and maps copied in and out so far. */
+  copiedIn = 0;
+  copiedOut = 0;
+  /** `table`: the pairs (`kept`'s, or the run's own). */
   constructor(
     readonly region: ObjectRegion,
     private readonly heap: Heap,
     m: Module,
-    start: number,
+    private readonly table: PairTable,
+    private readonly kept?: Kept,
   ) {
     this.words = region.words;
-    pairing.add(this.id);
-    this.start = start;
+    this.tag = kept ? KEPT : PAIRED;
     this.classes = [];
     for (const c of m.classes ?? []) {
       this.classes[c.id] = c;
       this.frozen[c.id] = c.fields.every((f) => f.readonly);
+      this.referenceFields[c.id] = c.fields.flatMap((f, j) => (isReference(f.type) ? [j] : []));
     }
   }
 
@@ -105,8 +121,8 @@ export class RunObjects {
     if (t === "i32") return (x as number) | 0;
     if (t === "bool") return x ? 1 : 0;
     if (x === null || x === undefined) return 0;
-    const tag = (x as Tagged)[PAIRED];
-    if (tag !== undefined && Math.floor(tag / 2 ** 32) === this.id) return tag % 2 ** 32;
+    const tag = (x as Tagged)[this.tag];
+    if (tag !== undefined && this.table.at(tag) === x) return this.table.start + 8 * tag;
     let r: number;
     if (isList(t)) r = this.region.alloc(LIST_BYTES);
     else if (isMap(t)) r = this.region.newMap();
@@ -123,13 +139,13 @@ export class RunObjects {
 
   /** Copies in what the objects paired since the last flush hold. */
   flushIn(): void {
-    for (let r = this.pendingIn.pop(); r !== undefined; r = this.pendingIn.pop()) this.copyIn(r);
+    for (let r = this.pendingIn.pop(); r >= 0; r = this.pendingIn.pop()) this.copyIn(r);
   }
 
   /** Writes every paired object that may have changed in from JavaScript (which may have
    *  changed it). */
   syncIn(): void {
-    for (let i = 0; i < this.mutable.length; i++) this.copyIn(this.mutable[i]!);
+    for (let i = 0; i < this.mutable.length; i++) this.copyIn(this.mutable.at(i));
     this.flushIn();
   }
 
@@ -150,7 +166,8 @@ export class RunObjects {
   }
 
   private copyIn(r: number): void {
-    const x = this.toObject[(r - this.start) / 8]!;
+    this.copiedIn++;
+    const x = this.table.at(this.table.slotOf(r))!;
     const t = this.types.get(r) ?? "ref";
     const w = this.words;
     if (isList(t)) {
@@ -188,7 +205,7 @@ export class RunObjects {
     if (t === "i32") return raw | 0;
     if (t === "bool") return raw !== 0;
     if (raw === 0) return null;
-    const known = this.toObject[(raw - this.start) / 8];
+    const known = this.table.at(this.table.slotOf(raw));
     if (known !== undefined) return known;
     const x: object = isList(t) ? [] : isMap(t) ? new Map() : this.heap.make(this.words[raw / 4]!);
     this.pair(x, raw, t);
@@ -198,18 +215,19 @@ export class RunObjects {
 
   /** Copies out what the objects paired since the last flush hold. */
   flushOut(): void {
-    for (let r = this.pendingOut.pop(); r !== undefined; r = this.pendingOut.pop()) this.copyOut(r);
+    for (let r = this.pendingOut.pop(); r >= 0; r = this.pendingOut.pop()) this.copyOut(r);
   }
 
   /** Writes every paired object that may have changed out to JavaScript (which is about to
    *  look), and the objects paired on the way. */
   syncOut(): void {
-    for (let i = 0; i < this.mutable.length; i++) this.copyOut(this.mutable[i]!);
+    for (let i = 0; i < this.mutable.length; i++) this.copyOut(this.mutable.at(i));
     this.flushOut();
   }
 
   private copyOut(r: number): void {
-    const x = this.toObject[(r - this.start) / 8]!;
+    this.copiedOut++;
+    const x = this.table.at(this.table.slotOf(r))!;
     const t = this.types.get(r) ?? "ref";
     const w = this.words;
     if (isList(t)) {
@@ -235,28 +253,90 @@ export class RunObjects {
   }
 
   private pair(x: object, r: number, t: Type): void {
+    const slot = this.table.slotOf(r);
+    const old = (x as Tagged)[this.tag];
     // (a run inside another's callback pairs the outer run's objects anew: their tags are put
     // back when it ends, `close`)
-    const old = (x as Tagged)[PAIRED];
-    if (old !== undefined && pairing.has(Math.floor(old / 2 ** 32))) this.displaced.push(x, old);
-    (x as Tagged)[PAIRED] = this.id * 2 ** 32 + r;
-    const slot = (r - this.start) / 8;
-    if (slot >= this.toObject.length) {
-      const grown = new Array<object | undefined>(Math.max(2 * this.toObject.length, slot + 1));
-      for (let i = 0; i < this.toObject.length; i++) grown[i] = this.toObject[i];
-      this.toObject = grown;
-    }
-    this.toObject[slot] = x;
+    if (!this.kept && old !== undefined) this.displaced.push(x, old);
+    (x as Tagged)[this.tag] = slot;
     if (t !== "ref") this.types.set(r, t);
-    if (!this.constant && (t !== "ref" || !this.frozen[this.words[r / 4]!])) this.mutable.push(r);
+    let kind: number;
+    if (this.constant) kind = Pair.Constant | Pair.Frozen | Pair.Clean;
+    else if (t !== "ref" || !this.frozen[this.words[r / 4]!]) kind = Pair.Mutable;
+    else kind = Pair.Frozen;
+    this.table.set(r, x, kind);
+    if (kind === Pair.Mutable) this.mutable.push(r);
+    else if (kind === Pair.Frozen) this.frozenPairs.push(r);
   }
 
-  /** Ends the run's pairing: the tags it displaced are put back (the run it ran inside goes on
-   *  with its own). */
-  close(): void {
-    const d = this.displaced;
-    for (let i = d.length - 2; i >= 0; i -= 2) (d[i] as Tagged)[PAIRED] = d[i + 1] as number;
-    d.length = 0;
-    pairing.delete(this.id);
+  /** Ends the run's pairing. A run in the pooled arena that ended `whole` (not stopped by an
+   *  error, perhaps halfway through a copy) keeps the pairs of objects that cannot change
+   *  (`clean`) for the next run, with the region's objects; another puts back the tags it
+   *  displaced (the run it ran inside goes on with its own) and gives its table back. */
+  close(whole: boolean): void {
+    const kept = this.kept;
+    if (kept && !whole) {
+      kept.table.clear();
+      kept.bump = this.table.start;
+      kept.tables.length = 0;
+      return;
+    }
+    if (!kept) {
+      const d = this.displaced;
+      for (let i = d.length - 2; i >= 0; i -= 2) (d[i] as Tagged)[PAIRED] = d[i + 1] as number;
+      d.length = 0;
+      giveBack(this.table);
+      return;
+    }
+    // (from the last paired: an object's fields are paired after it, so they are decided first)
+    for (let i = this.frozenPairs.length - 1; i >= 0; i--) {
+      const r = this.frozenPairs.at(i);
+      if (!this.clean(r)) this.table.drop(r);
+    }
+    for (let i = 0; i < this.mutable.length; i++) {
+      const r = this.mutable.at(i);
+      if (isMap(this.types.get(r) ?? "ref"))
+        delete this.region.tables[this.words[(r + MAP_TABLE) / 4]!];
+      this.table.drop(r);
+    }
+    kept.bump = this.region.bump;
+  }
+
+  /** Whether frozen object `r` holds, through its fields and theirs, only frozen objects,
+   *  constants and null (a list, a map, an object that may change or one not paired make it
+   *  dirty; so does a cycle, which only a constructor passing itself could make). Each
+   *  object's answer is kept in its kind, so a run looks at each object once. */
+  private clean(r0: number): boolean {
+    const { kind } = this.table;
+    const w = this.words;
+    const stack = [r0];
+    while (stack.length) {
+      const r = stack.at(-1)!;
+      const s = this.table.slotOf(r);
+      if (kind[s]! & (Pair.Clean | Pair.Dirty)) {
+        stack.pop();
+        continue;
+      }
+      kind[s]! |= Pair.Busy;
+      let verdict = Pair.Clean as number;
+      for (const j of this.referenceFields[w[r / 4]!]!) {
+        const c = w[(r + OBJECT_HEADER) / 4 + j]!;
+        if (c === 0) continue;
+        const k = kind[this.table.slotOf(c)]!;
+        if (k & Pair.Clean) continue;
+        if (!(k & Pair.Frozen) || k & (Pair.Dirty | Pair.Busy)) {
+          verdict = Pair.Dirty;
+          break;
+        }
+        verdict = 0; // (looked at first)
+        stack.push(c);
+        break;
+      }
+      if (verdict) {
+        kind[s] = (kind[s]! & ~Pair.Busy) | verdict;
+        stack.pop();
+      }
+    }
+    return (kind[this.table.slotOf(r0)]! & Pair.Clean) !== 0;
   }
 }

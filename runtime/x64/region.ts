@@ -7,9 +7,11 @@
 //! of its table, a JavaScript Map from raw keys to raw values here (a key is an integer or a
 //! reference, which is an object's identity for the run). Machine code reads and writes fields
 //! and list items itself and allocates objects and lists itself (the `object` and `list`
-//! stubs); what changes a list's shape or needs a hash table is a call into `operate`. Nothing
-//! is freed during a run (the collector is issue 26): running out throws `NativeLimit`, which
-//! `operate` turns into `S.heapFail` for the code to stop with `objectsFull`.
+//! stubs, and `push` while the buffer has room, and `pop`); what grows a list or needs a hash
+//! table is a call into `operate`. Nothing is freed during a run (the collector is issue 26):
+//! running out throws `NativeLimit`, which `operate` turns into `S.heapFail` for the code to
+//! stop with `objectsFull`. The pooled arena keeps its region from one run to the next
+//! (`pairs.ts`).
 
 import {
   HEAP_FULL,
@@ -27,18 +29,28 @@ import type { DataBlock } from "./memory.ts";
 export class ObjectRegion {
   /** The whole arena, as 4-byte words. */
   readonly words: Int32Array;
-  /** The maps' tables, by index. */
-  readonly tables: Map<number, number>[] = [];
   /** The run's first error in `operate` that is not the region running out (a bug: it is
    *  rethrown once the run has stopped). */
   failure: unknown;
 
-  /** The region `[start, end)` of `arena`, empty. */
-  constructor(arena: DataBlock, start: number, end: number) {
+  /** The region `[start, end)` of `arena`, taken up to `bump` (empty: `start`), with the maps'
+   *  tables, by index (what an earlier run left: `pairs.ts`). */
+  constructor(
+    arena: DataBlock,
+    start: number,
+    end: number,
+    bump = start,
+    readonly tables: Map<number, number>[] = [],
+  ) {
     this.words = arena.i32(0, arena.size / 4);
-    this.words[S.objBump / 4] = start;
+    this.words[S.objBump / 4] = bump;
     this.words[S.objEnd / 4] = end;
     this.words[S.heapFail / 4] = 0;
+  }
+
+  /** Where the region is taken up to. */
+  get bump(): number {
+    return this.words[S.objBump / 4]!;
   }
 
   /** `bytes` (a multiple of 4) of the region, zero-filled; its offset. */

@@ -19,7 +19,10 @@
 //! class `esi` from the object region and gives its reference (an offset, `objects.ts`), or
 //! leaves with `objectsFull`; `list` a list of `edi` items, each `esi`, its buffer right after
 //! its header (room for at least 4), or raises "invalid array length" for a negative length, or
-//! leaves with `objectsFull`. `heapFailed` is where a container operation done in JavaScript
+//! leaves with `objectsFull`. `push` (list `edi`, item `esi`) stores in the buffer while it has
+//! room and otherwise tail-calls the JavaScript operation (`region.ts`), which grows it; `pop`
+//! (list `edi`) gives the last item and shortens the list, or 0 for an empty list, as the
+//! JavaScript operation does (a buffer never shrinks). `heapFailed` is where a container operation done in JavaScript
 //! that could not be done (the region full) sends the run.
 
 import {
@@ -28,6 +31,7 @@ import {
   LIST_CAPACITY,
   LIST_ITEMS,
   LIST_LENGTH,
+  HeapOp,
   S,
   STATE,
   Status,
@@ -58,6 +62,8 @@ export interface Stubs {
   alloc: Record<1 | 4, Label>;
   object: Label;
   list: Label;
+  push: Label;
+  pop: Label;
   heapFailed: Label;
 }
 
@@ -79,6 +85,8 @@ export function stubsAt(s: Stubs, at: number): Stubs {
     alloc: { 1: l(s.alloc[1]), 4: l(s.alloc[4]) },
     object: l(s.object),
     list: l(s.list),
+    push: l(s.push),
+    pop: l(s.pop),
     heapFailed: l(s.heapFailed),
   };
 }
@@ -158,6 +166,14 @@ export function emitStubs(
   mark(a.size, "list: a list of edi items, each esi");
   a.bind(list);
   listRoutine(a, badLength, objectsFull);
+  const push = a.label();
+  mark(a.size, "push: item esi onto list edi");
+  a.bind(push);
+  pushRoutine(a);
+  const pop = a.label();
+  mark(a.size, "pop: the last item of list edi");
+  a.bind(pop);
+  popRoutine(a);
   const heapFailed = a.label();
   mark(a.size, "a container operation failed: out of the object region");
   a.bind(heapFailed);
@@ -176,6 +192,8 @@ export function emitStubs(
     alloc,
     object,
     list,
+    push,
+    pop,
     heapFailed,
   };
 }
@@ -287,5 +305,45 @@ function listRoutine(a: Asm, badLength: Label, full: Label): void {
   a.lea(Reg.rdi, { base: STATE, index: Reg.rdx, scale: 1, disp: LIST_BYTES });
   a.emit(0xf3, 0xab);
   a.movRR(32, Reg.rax, Reg.rdx);
+  a.ret();
+}
+
+/** `push`: while the buffer has room, item `esi` stored at the list's length, the length one
+ *  more; else `heap(list_push, list, item)`, entered by a jump so that it returns to the caller
+ *  (which tests `S.heapFail` after it). */
+function pushRoutine(a: Asm): void {
+  const list = { base: STATE, index: Reg.rdi, scale: 1 as const };
+  const grow = a.label();
+  a.movRM(32, Reg.rax, { ...list, disp: LIST_LENGTH });
+  a.cmpRM(32, Reg.rax, { ...list, disp: LIST_CAPACITY });
+  a.jcc(Cond.ae, grow);
+  a.movRM(32, Reg.rcx, { ...list, disp: LIST_ITEMS });
+  a.lea(Reg.rcx, { base: Reg.rcx, index: Reg.rax, scale: 4 });
+  a.movMR(32, { base: STATE, index: Reg.rcx, scale: 1 }, Reg.rsi);
+  a.addRI(32, Reg.rax, 1);
+  a.movMR(32, { ...list, disp: LIST_LENGTH }, Reg.rax);
+  a.xorRR(32, Reg.rax, Reg.rax);
+  a.ret();
+  a.bind(grow);
+  a.movRR(32, Reg.rdx, Reg.rsi);
+  a.movRR(32, Reg.rsi, Reg.rdi);
+  a.movRI(32, Reg.rdi, HeapOp.list_push);
+  a.jmpM({ base: STATE, disp: S.heapOp });
+}
+
+/** `pop`: 0 for an empty list; else the length one less and the item there. */
+function popRoutine(a: Asm): void {
+  const list = { base: STATE, index: Reg.rdi, scale: 1 as const };
+  const empty = a.label();
+  a.movRM(32, Reg.rcx, { ...list, disp: LIST_LENGTH });
+  a.subRI(32, Reg.rcx, 1);
+  a.jcc(Cond.s, empty);
+  a.movMR(32, { ...list, disp: LIST_LENGTH }, Reg.rcx);
+  a.movRM(32, Reg.rax, { ...list, disp: LIST_ITEMS });
+  a.lea(Reg.rax, { base: Reg.rax, index: Reg.rcx, scale: 4 });
+  a.movRM(32, Reg.rax, { base: STATE, index: Reg.rax, scale: 1 });
+  a.ret();
+  a.bind(empty);
+  a.xorRR(32, Reg.rax, Reg.rax);
   a.ret();
 }
