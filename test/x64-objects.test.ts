@@ -257,7 +257,7 @@ describe.runIf(x64Supported)("objects kept from run to run", () => {
     const x64 = keptModule();
     const made = x64.run("chain", [1000]);
     expect(made.k).toBe("return");
-    const head = (made as { value: { v: number; next: unknown } }).value;
+    const head = (made as unknown as { value: { v: number; next: unknown } }).value;
     expect(head.v).toBe(999);
     expect(x64.counts.copiedOut).toBe(1000);
     expect(x64.run("sum", [head as never])).toEqual({ k: "return", value: 499_500 });
