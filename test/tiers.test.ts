@@ -12,6 +12,7 @@ import { programs } from "../generator/fuzz/generators.ts";
 import { langs } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
+import { defaultPolicy } from "../runtime/specialiser/policy.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, tlc: 10_000, bf: 40_000 };
@@ -34,9 +35,12 @@ describe("every tier change gives what the interpreter gives", () => {
             const opts = { input: p.input, fuel: FUEL[lang.name] };
             const want = await runProgram(backends.interp!, lang, p.code, p.arg, opts);
             const bridgeAfter = [0, 1, 10][i % 3]!;
+            // portal calls residual, inlined (the default), or outlined after 2 merge points
+            const maxInlinedSteps = [0, defaultPolicy.maxInlinedSteps, 2][Math.floor(i / 3) % 3]!;
             const got = await runProgram(backend, lang, p.code, p.arg, {
               ...opts,
               tiers: { threshold, bridgeAfter },
+              policy: { maxInlinedSteps },
             });
             const outcome = (r: typeof want) => [
               r.value,
@@ -45,7 +49,7 @@ describe("every tier change gives what the interpreter gives", () => {
             ];
             expect(
               outcome(got),
-              `${lang.name} program ${i} (${p.origin}, bridges after ${bridgeAfter})`,
+              `${lang.name} program ${i} (${p.origin}, bridges after ${bridgeAfter}, inlined ${maxInlinedSteps})`,
             ).toEqual(outcome(want));
             for (const k of Object.keys(seen) as (keyof typeof seen)[])
               seen[k] += Number(got.stats[k === "entries" ? "tierEntries" : k] ?? 0);
@@ -58,7 +62,8 @@ describe("every tier change gives what the interpreter gives", () => {
             expect(seen.entered).toBeGreaterThan(0);
             expect(seen.takenOver).toBeGreaterThan(0);
             expect(seen.bridges).toBeGreaterThan(0);
-            // TL's calls are portal calls in compiled code, whose exits are taken over inside.
+            // TL's calls not inlined are portal calls in compiled code, whose exits are taken
+            // over inside.
             if (lang.name === "tl") expect(seen.takenOverInside).toBeGreaterThan(0);
           }
         }, 180_000);

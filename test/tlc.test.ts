@@ -46,12 +46,13 @@ describe("TLC's assembler", () => {
 async function residual(
   file: string,
   arg: number,
+  policy = defaultPolicy,
 ): Promise<{ text: string; value: number; graphs: Graph[] }> {
   const code = load(readFileSync(root + file, "utf8"));
   const graphs: Graph[] = [];
   const jit = new Program(graphsOf(tlc), tlc.entry, code, {
     target: "l3",
-    policy: defaultPolicy,
+    policy,
     constants: tlc.constants,
     onGraphs: (gs) => graphs.push(...gs),
   });
@@ -310,13 +311,50 @@ set:
   );
 
   it("the argument list of a SEND made in the loop is never allocated: the callee takes its items", async () => {
-    const r = await residual("interpreters/programs/accumulator.tlc", 100);
+    // (portal calls residual, as they are where they cannot be inlined)
+    const policy = { ...defaultPolicy, maxInlinedSteps: 0 };
+    const r = await residual("interpreters/programs/accumulator.tlc", 100, policy);
     expect(r.value).toBe(4950);
     // In the loops, a call per SEND and no list made for it (the receiver, the accumulator,
     // is allocated once before the loop: its caller holds it).
     const ops = loopOps(r.graphs).map((o) => o.op);
     expect(ops).toContain("call");
     expect(ops.filter((op) => op === "new_list")).toEqual([]);
+  });
+});
+
+describe("portal calls inlined (PyPy's inlining of a recursive portal call into the trace)", () => {
+  it("a SEND in a loop to a short method is inlined: its frame, lists and boxes are never made", async () => {
+    const r = await residual("interpreters/programs/accumulator.tlc", 100);
+    expect(r.value).toBe(4950);
+    // The accumulator object itself stays virtual: its value is the loop's variable.
+    const ops = loopOps(r.graphs).map((o) => o.op);
+    expect(ops.length).toBeGreaterThan(0);
+    expect(
+      ops.filter((op) => /^(call|new_|list_|map_|class_of|get_field|set_field)/.test(op)),
+    ).toEqual([]);
+  });
+
+  it("a recursive call stays residual, and a method looping longer than the bound is outlined where it passes it", async () => {
+    // binarytree.tlc: insert and search SEND themselves (in the portal's graphs, a call of the
+    // portal: an inlined method's own recursive SEND is residual, not inlined again)
+    const tree = await residual("interpreters/programs/binarytree.tlc", 15);
+    expect(tree.value).toBe(1);
+    const calls = (graphs: Graph[]) =>
+      graphs
+        .filter((g) => g.name.startsWith("interpEval"))
+        .flatMap((g) => g.blocks.flatMap((b) => b.ops))
+        .filter((o) => o.op === "call" && String(o.imm).startsWith("interpEval"));
+    expect(calls(tree.graphs).length).toBeGreaterThan(0);
+    // a method whose loop runs past maxInlinedSteps merge points: the rest is a residual call of
+    // the portal from its merge point (its key in the graph's name), and the answer is interp's
+    const short = { ...defaultPolicy, maxInlinedSteps: 3 };
+    const acc = await residual("interpreters/programs/accumulator.tlc", 100, short);
+    expect(acc.value).toBe(4950);
+    expect(calls(acc.graphs).length).toBeGreaterThan(0);
+    expect(calls((await residual("interpreters/programs/accumulator.tlc", 100)).graphs)).toEqual(
+      [],
+    );
   });
 });
 

@@ -3,6 +3,7 @@
 //! whole) and is plain data, so that a `Runner` can run it in this process or send it to a
 //! worker process (workers.ts) and get the same answer back.
 
+import { defaultPolicy } from "../../runtime/specialiser/policy.ts";
 import type { Lang } from "../language.ts";
 import { STEP_LIMIT } from "../../runtime/hints.ts";
 import { backends as registry, runProgram, type Backend } from "../backends.ts";
@@ -53,7 +54,7 @@ export async function runOn(
     const o = await runProgram(backend, lang, code, arg, {
       fuel,
       input,
-      tiers: tiersFor(code, typeof arg === "number" ? arg : (arg[0] ?? 0)),
+      ...drawnFor(code, typeof arg === "number" ? arg : (arg[0] ?? 0)),
     });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
     if (o.error !== undefined) return `error: ${o.error}${output}`;
@@ -66,17 +67,22 @@ export async function runOn(
   }
 }
 
-/** The tiers' threshold and bridges for a program, from its bytes and argument (so that a
- *  failure is reproduced by the program alone): tiered backends are entered and left at
- *  different moments across programs, from every pass (1) to rarely (1,000). */
-export function tiersFor(
+/** The tiers' threshold and bridges, and how far portal calls are inlined, for a program,
+ *  from its bytes and argument (so that a failure is reproduced by the program alone): tiered
+ *  backends are entered and left at different moments across programs, from every pass (1)
+ *  to rarely (1,000), and a portal call is inlined (the default bound), outlined after two
+ *  merge points, or residual. */
+export function drawnFor(
   code: Uint8Array,
   arg: number,
-): { threshold: number; bridgeAfter: number } {
+): { tiers: { threshold: number; bridgeAfter: number }; policy: { maxInlinedSteps: number } } {
   let h = 0x811c9dc5 ^ arg;
   for (const b of code) h = Math.imul(h ^ b, 16777619);
   h >>>= 0;
-  return { threshold: [1, 2, 7, 64, 1000][h % 5]!, bridgeAfter: [0, 1, 4][(h >>> 8) % 3]! };
+  return {
+    tiers: { threshold: [1, 2, 7, 64, 1000][h % 5]!, bridgeAfter: [0, 1, 4][(h >>> 8) % 3]! },
+    policy: { maxInlinedSteps: [defaultPolicy.maxInlinedSteps, 2, 0][(h >>> 16) % 3]! },
+  };
 }
 
 /** The histogram key of a result: "completed", "fuel exhausted", "error: <message>", or

@@ -7,7 +7,7 @@
 import { NONE } from "../ir/build.ts";
 import type { Graph, Jump, Operand, Type } from "../ir/types.ts";
 import { liveIn } from "../ir/walk.ts";
-import { SpecialisationLimit } from "./policy.ts";
+import { InlineTooLong, SpecialisationLimit } from "./policy.ts";
 import { NULL_REF, constantIndex, konst, type AVal } from "./value.ts";
 import { explodeArgs, reachableAfter, rebuildArgs } from "./portal-args.ts";
 import {
@@ -17,6 +17,8 @@ import {
   compileTime,
   copyFrames,
   copySlot,
+  innermostInlined,
+  mergePointOf,
   plain,
   raising,
   red,
@@ -31,6 +33,8 @@ import { ResidualBuilder, type Residual } from "./residual.ts";
 
 export abstract class Control extends ResidualBuilder {
   protected portalGraphs = new Map<string, string>();
+  /** Portal calls (graph and constant arguments) that went on too long inlined: residual. */
+  readonly noInline = new Set<string>();
   protected work: Path[] = [];
 
   /** A frame entering `g` with `args`: compiled when `g` has code and every green parameter
@@ -109,14 +113,42 @@ export abstract class Control extends ResidualBuilder {
     } else f.env[v] = a;
   }
 
-  /** A call: inlined (a new frame), or for the portal a residual call to its specialisation. */
+  /** A call: inlined (a new frame), or for the portal, where it cannot be, a residual call to
+   *  its specialisation. */
   call(p: Path, name: string, args: AVal[], dst: number): void {
     const callee = this.graph(name);
-    if (this.portals.has(name)) return this.portalCall(p, callee, args, dst);
+    if (this.portals.has(name)) {
+      const key = this.inlineKey(p, callee, args);
+      if (key === undefined) return this.portalCall(p, callee, args, dst);
+      const f = this.frame(callee, args, dst);
+      f.inlined = { key, steps: 0 };
+      p.frames.push(f);
+      return;
+    }
     if (this.recursive.has(name)) return this.residualCall(p, callee, args, dst);
     if (p.frames.length > this.policy.maxInlineDepth)
       throw new SpecialisationLimit(`inlining deeper than ${this.policy.maxInlineDepth}`);
     p.frames.push(this.frame(callee, args, dst));
+  }
+
+  /** What names a portal call to inline (its graph and its green arguments' constants: where
+   *  in the program it goes, whatever the depth), or undefined where it is not inlined: the
+   *  policy says never, it is too deep, or it went on too long before. */
+  private inlineKey(p: Path, callee: Graph, args: AVal[]): string | undefined {
+    if (!this.policy.maxInlinedSteps || p.frames.length > this.policy.maxInlineDepth)
+      return undefined;
+    // (only a call the portal makes: the entry's call of it is where residual code starts)
+    if (!p.frames.some((f) => this.portals.has(f.g.name))) return undefined;
+    const greens = this.m.driver?.greens ?? [];
+    const params = callee.blocks[0]!.params;
+    const parts = args.map((a, i) => {
+      const name = callee.names[params[i]!]?.replace(/\.\d+$/, "");
+      return a.k === "c" && name !== undefined && greens.includes(name) ? String(a.v) : "_";
+    });
+    const key = `${callee.name}(${parts.join(",")})`;
+    // (a recursive call stays residual: inlined, it would be inlined again, to the bounds)
+    if (this.noInline.has(key) || p.frames.some((f) => f.inlined?.key === key)) return undefined;
+    return key;
   }
 
   /** A call to a recursive function: a residual call of the interpreter's own graph (its
@@ -129,18 +161,29 @@ export abstract class Control extends ResidualBuilder {
   }
 
   /** A call of the portal: a residual call of its graph specialised for the call's constant
-   *  arguments and the shapes of its virtual ones (`portal-args.ts`), made the first time. */
-  protected portalCall(p: Path, callee: Graph, args: AVal[], dst: number): void {
+   *  arguments and the shapes of its virtual ones (`portal-args.ts`), made the first time.
+   *  With `from`, the call goes on from the portal's merge point, `args` its arguments (an
+   *  inlined call outlined there: `outline`). */
+  protected portalCall(
+    p: Path,
+    callee: Graph,
+    args: AVal[],
+    dst: number,
+    from?: { vars: Operand[]; reachable: Set<object> },
+  ): void {
     // (the caller's reachable virtuals are looked for only when a virtual is passed)
     const virtual = args.some((a) => (a.k === "o" || a.k === "l") && a.obj.forced === undefined);
     const exploded = virtual
-      ? explodeArgs(args, reachableAfter(p.frames), this.policy.maxUnpacked, (a) =>
-          this.operand(p, a),
+      ? explodeArgs(
+          args,
+          from?.reachable ?? reachableAfter(p.frames),
+          this.policy.maxUnpacked,
+          (a) => this.operand(p, a),
         )
       : args.map(() => undefined);
     const key =
       callee.name +
-      "(" +
+      (from ? "@merge(" : "(") +
       args
         .map((a, i) =>
           exploded[i] !== undefined
@@ -151,7 +194,9 @@ export abstract class Control extends ResidualBuilder {
                 ? this.arrayId(a.arr)
                 : constantIndex(a) !== undefined
                   ? `$o${constantIndex(a)}`
-                  : "_",
+                  : a.k === "r" && a.cls !== undefined
+                    ? `_:${a.cls}`
+                    : "_",
         )
         .join(",") +
       ")";
@@ -163,11 +208,16 @@ export abstract class Control extends ResidualBuilder {
       // (parameters in the order of the call's operands: each argument's leaves, or itself)
       const param = (type: Type, name?: string) => rg.b.addParam(0, type, name);
       const reds: AVal[] = [];
+      const types = from?.vars.map((v) => (typeof v === "number" ? callee.types[v]! : "i32"));
       const params = exploded.map((x, i) => {
         if (x === undefined) {
-          const v = callee.blocks[0]!.params[i]!;
-          const type = callee.types[v]!;
-          if (!known(args[i]!)) reds[i] = { k: "r", o: param(type, callee.names[v]), type };
+          const a = args[i]!;
+          const v = callee.blocks[0]!.params[i];
+          const type = types ? types[i]! : callee.types[v!]!;
+          // (a class the caller knows, the callee knows: it is in the key)
+          const cls = a.k === "r" ? a.cls : undefined;
+          const named = types ? undefined : callee.names[v!];
+          if (!known(a)) reds[i] = { k: "r", o: param(type, named), type, cls };
           return [];
         }
         return x.leaves.map((l) => {
@@ -177,7 +227,11 @@ export abstract class Control extends ResidualBuilder {
       });
       const virtuals = rebuildArgs(args, exploded, params);
       const vals = args.map((a, i) => virtuals.get(i) ?? reds[i] ?? a);
-      this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
+      if (from) {
+        // (fresh: its first merge point is in whatever region the call is)
+        const frame = this.frameAtMergePoint(callee, from.vars, vals);
+        this.work.push({ rg, frames: [frame], out: 0, splits: 0, fresh: true });
+      } else this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
     }
     const operands = args.flatMap((a, i) =>
       exploded[i] !== undefined
@@ -188,6 +242,43 @@ export abstract class Control extends ResidualBuilder {
     );
     const r = this.emit(p, "call", operands, dst >= 0 ? callee.ret : undefined, name);
     if (dst >= 0) this.assign(p.frames, dst, { k: "r", o: r, type: callee.ret });
+  }
+
+  /** A frame of the portal `g` at its merge point, its arguments `vars` holding `vals`:
+   *  compiled where every green is a compile-time value (as a tier's entry). */
+  private frameAtMergePoint(g: Graph, vars: Operand[], vals: AVal[]): Frame {
+    const [block, op] = mergePointOf(g);
+    const code = this.compiled[g.name];
+    const n = g.blocks[block]!.ops[op]!.imm as number;
+    const fits =
+      code !== undefined &&
+      op === 0 &&
+      vals.every((a, i) => i >= n || typeof vars[i] !== "number" || compileTime(a));
+    const env = blank(g);
+    vars.forEach((v, i) => {
+      if (typeof v === "number") env[v] = fits && code.greens[v] ? plain(vals[i]!) : vals[i]!;
+    });
+    return { g, block, op, env, ret: -1, code: fits ? code : undefined };
+  }
+
+  /** An inlined portal call that has passed as many merge points as the policy lets it, at
+   *  another (`vars` its arguments): the rest of it is a residual call of the portal from
+   *  there (specialised for the merge point's greens and the shapes of its reds), whose result
+   *  is the call's. Its frame is popped (and made generic, so that generated code running it
+   *  stops); the caller goes on. */
+  protected outline(p: Path, f: Frame, vars: Operand[]): void {
+    const args = vars.map((v) => this.resolve(this.argument(f, v)));
+    p.frames.pop();
+    f.code = undefined;
+    const reachable = reachableAfter(p.frames);
+    this.portalCall(p, f.g, args, f.ret, { vars, reachable });
+  }
+
+  /** A bound reached on path `p`: inside an inlined portal call, that call is too long to
+   *  inline (`InlineTooLong`). */
+  protected boundOn(p: Path, msg: string): SpecialisationLimit {
+    const key = innermostInlined(p.frames);
+    return key === undefined ? new SpecialisationLimit(msg) : new InlineTooLong(key);
   }
 
   // --- control ---
@@ -234,7 +325,8 @@ export abstract class Control extends ResidualBuilder {
    *  per instruction, and a block each would be a third of its blocks). */
   protected sides(p: Path, targets: Target[]): Jump[] {
     if (p.splits >= this.policy.maxPathSplits)
-      throw new SpecialisationLimit(
+      throw this.boundOn(
+        p,
         `more than ${this.policy.maxPathSplits} red branches without a merge point (a loop on run-time values inside one instruction)`,
       );
     const g = p.frames.at(-1)!.g;
@@ -281,7 +373,7 @@ export abstract class Control extends ResidualBuilder {
       this.work.push({ rg: p.rg, frames, out: to[i]!.block, splits: p.splits + 1, at: p.at });
     }
     if (this.work.length > this.policy.maxPaths)
-      throw new SpecialisationLimit(`more than ${this.policy.maxPaths} paths pending`);
+      throw this.boundOn(p, `more than ${this.policy.maxPaths} paths pending`);
     if (first === targets.length) return false;
     this.jump(p.frames.at(-1)!, ...targets[first]!);
     p.out = to[first]!.block;

@@ -33,7 +33,7 @@
 
 import type { Graph, Module, Type } from "../ir/types.ts";
 import { Heap } from "../heap.ts";
-import type { Policy } from "./policy.ts";
+import { InlineTooLong, MAX_INLINE_RETRIES, type Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
 import { constantIndex, type AVal, type Field, type VirtualObject } from "./value.ts";
 import { elemOf, isList } from "../ir/containers.ts";
@@ -210,7 +210,8 @@ export class Engine extends MergePoints {
   }
 
   /** Specialises the path `start` makes in a new residual graph `name` (and the portal graphs
-   *  it calls) and cleans them up; on a bound, nothing made stays. */
+   *  it calls) and cleans them up; on a bound, nothing made stays. A portal call too long to
+   *  inline starts it again with that call residual (at most `MAX_INLINE_RETRIES` times). */
   protected specialiseNew(name: string, ret: Type, start: (rg: Residual) => Path): Graph[] {
     const before = {
       residuals: this.residuals.length,
@@ -219,25 +220,32 @@ export class Engine extends MergePoints {
       ops: this.stats.opsResidual,
     };
     this.opsBefore = this.stats.opsSeen;
-    const rg = this.newResidual(name, ret);
-    const work = this.stats.opsSeen + this.emitted;
-    this.stepLimit = work + (this.workLimit - workDone());
-    try {
-      this.work.push(start(rg));
-      while (this.work.length) this.follow(this.work.pop()!);
-      countWork("specialise", this.stats.opsSeen + this.emitted - work);
-    } catch (e) {
-      countWork("specialise", this.stats.opsSeen + this.emitted - work);
-      // Forget the half-made graphs (and the portal graphs they would have made), and what
-      // they took of the code cache's bound.
-      this.work = [];
-      this.residuals.length = before.residuals;
-      this.included.length = before.included;
-      this.stats.opsResidual = before.ops;
-      [...this.portalGraphs.keys()]
-        .slice(before.portals)
-        .forEach((k) => this.portalGraphs.delete(k));
-      throw e;
+    for (let retries = 0; ; retries++) {
+      const rg = this.newResidual(name, ret);
+      const work = this.stats.opsSeen + this.emitted;
+      this.stepLimit = work + (this.workLimit - workDone());
+      try {
+        this.work.push(start(rg));
+        while (this.work.length) this.follow(this.work.pop()!);
+        countWork("specialise", this.stats.opsSeen + this.emitted - work);
+        break;
+      } catch (e) {
+        countWork("specialise", this.stats.opsSeen + this.emitted - work);
+        // Forget the half-made graphs (and the portal graphs they would have made), and what
+        // they took of the code cache's bound.
+        this.work = [];
+        this.residuals.length = before.residuals;
+        this.included.length = before.included;
+        this.stats.opsResidual = before.ops;
+        [...this.portalGraphs.keys()]
+          .slice(before.portals)
+          .forEach((k) => this.portalGraphs.delete(k));
+        // (a call already not inlined failed again: it was inlined in the state this starts
+        // from, which cannot change)
+        const again = e instanceof InlineTooLong && this.noInline.has(e.key);
+        if (!(e instanceof InlineTooLong) || again || retries >= MAX_INLINE_RETRIES) throw e;
+        this.noInline.add(e.key);
+      }
     }
     const made = this.residuals.slice(before.residuals).map((r) => {
       const graph = r.b.finish();

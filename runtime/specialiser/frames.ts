@@ -48,6 +48,18 @@ export interface Frame {
   ret: number;
   /** Set while the frame runs compiled code. */
   code: Compiled | undefined;
+  /** An inlined portal call's frame: what names the call (`InlineTooLong`), and the merge
+   *  points it has passed. */
+  inlined?: { key: string; steps: number } | undefined;
+}
+
+/** The innermost inlined portal call among `frames`, if any. */
+export function innermostInlined(frames: Frame[]): string | undefined {
+  for (let i = frames.length - 1; i >= 0; i--) {
+    const x = frames[i]!.inlined;
+    if (x) return x.key;
+  }
+  return undefined;
 }
 
 export interface Path {
@@ -203,7 +215,8 @@ export function copyFrames(
 /** Frame `f` at operation `op` with environment `env`. (Not a spread: V8 took a microsecond
  *  to copy a frame by one.) */
 export function frameWith(f: Frame, op: number, env: Slot[]): Frame {
-  return { g: f.g, block: f.block, op, env, ret: f.ret, code: f.code };
+  const inlined = f.inlined && { key: f.inlined.key, steps: f.inlined.steps };
+  return { g: f.g, block: f.block, op, env, ret: f.ret, code: f.code, inlined };
 }
 
 /** A slot of a copied frame: what may still change is copied once (`seen`: the copies so far). */

@@ -9,7 +9,13 @@
 
 import { isReference } from "../ir/containers.ts";
 import type { Operand } from "../ir/types.ts";
-import { SpecialisationLimit, mustGeneralise, positionKey, staysVirtual } from "./policy.ts";
+import {
+  InlineTooLong,
+  SpecialisationLimit,
+  mustGeneralise,
+  positionKey,
+  staysVirtual,
+} from "./policy.ts";
 import {
   ALIAS,
   ARRAY,
@@ -136,8 +142,10 @@ export abstract class MergePoints extends SavedPaths {
    *  then the path jumps to the key's block if this graph has one, leaves at a region's edge,
    *  or opens the key's block and goes on in it, its leaves the block's parameters. */
   mergePoint(p: Path, f: Frame, vars: Operand[], n: number): boolean {
-    if (p.frames.length !== 1)
-      throw new SpecialisationLimit("a merge point inside an inlined call");
+    if (p.frames.length !== 1) {
+      if (!f.inlined) throw new SpecialisationLimit("a merge point inside an inlined call");
+      return this.passInlined(p, f, vars, n);
+    }
     const m = this.meeting;
     this.gather(p, f, vars, n, m);
     this.chooseKey(p, f, vars, n, m);
@@ -160,6 +168,26 @@ export abstract class MergePoints extends SavedPaths {
     p.fresh = false;
     this.openKey(p, m, operands);
     this.bindLeaves(p, f, vars, n, m);
+    p.splits = 0;
+    if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
+    return true;
+  }
+
+  /** A merge point of an inlined portal call's frame: passed without a key (the call's code is
+   *  its caller's, up to the caller's next merge point), while its greens are constants and the
+   *  call has passed at most `maxInlinedSteps`; past those, the rest of the call is residual
+   *  (`outline`: the frame is popped, the caller goes on). */
+  private passInlined(p: Path, f: Frame, vars: Operand[], n: number): true {
+    const inlined = f.inlined!;
+    let general = false;
+    for (let i = 0; i < n; i++) if (this.known(f, vars[i]!) === UNKNOWN) general = true;
+    if (general) throw new InlineTooLong(inlined.key);
+    if (++inlined.steps > this.policy.maxInlinedSteps) {
+      this.outline(p, f, vars);
+      return true;
+    }
+    const position = this.positionValue(f, vars);
+    if (position >= 0) p.at = position;
     p.splits = 0;
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;

@@ -14,7 +14,13 @@
 
 import type { Module, Operand } from "../ir/types.ts";
 import { Engine, type Compiled, type Frame, type Path, type Target } from "./engine.ts";
-import { SpecialisationLimit, defaultPolicy, type Policy } from "./policy.ts";
+import {
+  InlineTooLong,
+  MAX_INLINE_RETRIES,
+  SpecialisationLimit,
+  defaultPolicy,
+  type Policy,
+} from "./policy.ts";
 import type { SpecStats } from "./stats.ts";
 import { NULL_REF, konst, type AVal } from "./value.ts";
 
@@ -34,11 +40,22 @@ export function specialise(
   policy: Policy = defaultPolicy,
   compiled: Record<string, Compiled> = {},
 ): Specialised {
-  const e = new Engine(m, policy, walk, compiled);
   const t0 = performance.now();
+  const noInline: string[] = [];
+  let e = new Engine(m, policy, walk, compiled);
   try {
-    const module = e.run(entry, typeof args === "function" ? args(e) : args);
-    return { module, stats: e.stats, engine: e };
+    // (a portal call too long to inline: the whole program again, with that call residual)
+    for (let retries = 0; ; retries++) {
+      try {
+        const module = e.run(entry, typeof args === "function" ? args(e) : args);
+        return { module, stats: e.stats, engine: e };
+      } catch (err) {
+        if (!(err instanceof InlineTooLong) || retries >= MAX_INLINE_RETRIES) throw err;
+        noInline.push(err.key);
+        e = new Engine(m, policy, walk, compiled);
+        for (const k of noInline) e.noInline.add(k);
+      }
+    }
   } catch (err) {
     // What was done before giving up is part of the run's record (`--stats`).
     if (err instanceof SpecialisationLimit) {
@@ -69,6 +86,7 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
     const op = block.ops[f.op++]!;
     if (op.op === "merge_point") {
       if (!e.mergePoint(p, f, op.args, op.imm as number)) return false;
+      if (p.frames.at(-1) !== f) return true; // (an inlined call outlined: its caller goes on)
       continue;
     }
     const args = op.args.map((o) => value(e, f, o));

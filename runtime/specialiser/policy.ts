@@ -17,9 +17,15 @@
 //!   `maxVirtualLength` (a Brainfuck tape: its items would make every key huge). A virtual that
 //!   reaches the merge point as a green (a bracket table computed from the bytecode) is frozen
 //!   into a compile-time constant array; writing it afterwards gives up (`SpecialisationLimit`).
-//! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`;
-//!   calls to the portal (a function with a merge point) become residual calls to a graph
-//!   specialised for the call's constant arguments.
+//! - Inlining: calls to functions without a merge point are inlined up to `maxInlineDepth`.
+//!   A call to the portal (a function with a merge point: TLC's SEND, TL's CALL) is inlined
+//!   too, as PyPy inlines a recursive portal call into its trace: its frame (and the objects it
+//!   makes) stays virtual, its merge points are passed without a key while its greens are
+//!   constants and it has passed at most `maxInlinedSteps` of them. Past that, or where it
+//!   branches more than the bounds allow, the specialisation starts again with that call (its
+//!   graph and constant arguments) never inlined (`InlineTooLong`; PyPy's `dont_trace_here`),
+//!   and it becomes a residual call to a graph specialised for the call's constant arguments,
+//!   which is what every portal call is with `maxInlinedSteps` 0.
 //! - Bounds: `maxOps` operations processed in one specialisation, `maxPathSplits` red branches
 //!   on one path between two merge points (a loop on run-time values inside one instruction
 //!   would otherwise unroll until `maxOps`; a long green loop, such as bracket matching, does
@@ -51,6 +57,8 @@ export interface Policy {
   maxVirtualLength: number;
   maxAllocation: number;
   maxInlineDepth: number;
+  /** Merge points an inlined portal call may pass (0: portal calls are never inlined). */
+  maxInlinedSteps: number;
   maxOps: number;
   maxPathSplits: number;
   maxPaths: number;
@@ -79,6 +87,7 @@ export const defaultPolicy: Policy = {
   maxUnpacked: 16,
   maxAllocation: 1 << 20,
   maxInlineDepth: 16,
+  maxInlinedSteps: 32,
   maxOps: 2_000_000,
   maxPathSplits: 1_000,
   maxPaths: 10_000,
@@ -93,6 +102,17 @@ export class SpecialisationLimit extends Error {
   /** What the specialisation that gave up had done (set where it gave up). */
   stats?: SpecStats;
 }
+
+/** An inlined portal call went on too long or branched too much: the specialisation starts
+ *  again with the call `key` names residual. */
+export class InlineTooLong extends SpecialisationLimit {
+  constructor(readonly key: string) {
+    super(`the portal call ${key} inlined went on too long`);
+  }
+}
+
+/** Specialisations started again for calls that could not be inlined, at most. */
+export const MAX_INLINE_RETRIES = 16;
 
 /** The position part of a key: the immutable greens and the first integer green. */
 export function positionKey(greens: (number | boolean | string)[], isPosition: boolean[]): string {
