@@ -35,6 +35,10 @@ export interface RunOptions {
   dump?: string | undefined;
   /** Bounds of the specialisation policy other than the defaults (tests force fallbacks). */
   policy?: Partial<Policy> | undefined;
+  /** Bytes of machine code's object region (`--heap-mb`; the default `DEFAULT_REGION_BYTES`). */
+  regionBytes?: number | undefined;
+  /** Collect machine code's objects at every safepoint reached after an allocation (tests). */
+  stressCollect?: boolean | undefined;
   log?: NodeJS.WritableStream;
   /** The first tier's threshold; what it does with a hot state (`tier1`: tests hand it over);
    *  the takes of an edge exit before it gets a bridge (`jit`, `jit-graph`). */

@@ -45,7 +45,12 @@ export function runJit(
   stats: Record<string, unknown>,
   how: { target: "l3" | "x64"; compiled?: Record<string, Compiled> },
 ): number {
-  const policy: Policy = { ...defaultPolicy, ...opts.policy, fuel: opts.fuel !== undefined };
+  const policy: Policy = {
+    ...defaultPolicy,
+    safepoints: how.target === "x64",
+    ...opts.policy,
+    fuel: opts.fuel !== undefined,
+  };
   const t0 = performance.now();
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
@@ -60,7 +65,7 @@ export function runJit(
       constants: lang.constants,
       ...(dump ? { onGraphs: dump } : {}),
     },
-    how.target === "x64" ? nativeFactory : undefined,
+    how.target === "x64" ? nativeFactoryFor(opts) : undefined,
   );
   try {
     return valueOf(program.run(...args));
@@ -120,13 +125,28 @@ function residualDump(log: NodeJS.WritableStream) {
 }
 
 /** The residual module compiled to machine code, with exits resolved through `resolve`. */
-export const nativeFactory: NativeFactory = (m, resolve, heap) => {
-  if (!x64Supported)
-    throw new Error(
-      `the x64 backend runs only on x86-64 Linux (this is ${process.arch} ${process.platform})`,
-    );
-  return new NativeModule(m, { continuation: resolve, heap });
-};
+export const nativeFactory: NativeFactory = (m, resolve, heap) =>
+  nativeFactoryFor({})(m, resolve, heap);
+
+/** The environment variable that turns the collector's stress switch on for every run
+ *  (`RunOptions.stressCollect`; `futamura fuzz --gc-stress` sets it for its workers). */
+export const GC_STRESS = "FUTAMURA_GC_STRESS";
+
+/** `nativeFactory`, the object region of the run's size (`opts.regionBytes`). */
+export function nativeFactoryFor(opts: RunOptions): NativeFactory {
+  return (m, resolve, heap) => {
+    if (!x64Supported)
+      throw new Error(
+        `the x64 backend runs only on x86-64 Linux (this is ${process.arch} ${process.platform})`,
+      );
+    return new NativeModule(m, {
+      continuation: resolve,
+      heap,
+      regionBytes: opts.regionBytes,
+      stressCollect: opts.stressCollect ?? process.env[GC_STRESS] === "1",
+    });
+  };
+}
 
 /** Imported when used: the CLI must work (to regenerate) while generated/ is stale or absent. */
 export async function generated(lang: Lang): Promise<Record<string, Compiled> | undefined> {
@@ -153,7 +173,12 @@ export async function runTiered(
     resume?: Resumption;
   },
 ): Promise<number> {
-  const policy: Policy = { ...defaultPolicy, ...opts.policy, fuel: opts.fuel !== undefined };
+  const policy: Policy = {
+    ...defaultPolicy,
+    safepoints: how.target === "x64",
+    ...opts.policy,
+    fuel: opts.fuel !== undefined,
+  };
   const log = opts.dump === "residual" ? opts.log : undefined;
   const dump = log && residualDump(log);
   const entry = await firstTier(lang);
@@ -163,7 +188,7 @@ export async function runTiered(
     policy,
     compiled: how.compiled,
     target: how.target,
-    makeNative: how.target === "x64" ? (how.makeNative ?? nativeFactory) : undefined,
+    makeNative: how.target === "x64" ? (how.makeNative ?? nativeFactoryFor(opts)) : undefined,
     bridgeAfter: opts.tiers?.bridgeAfter ?? BRIDGE_AFTER,
     // A threshold given (tests, --threshold) means no warm-up unless one is given too.
     warmupOffers: resume ? 0 : warmupOffersOf(opts),

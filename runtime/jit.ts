@@ -58,6 +58,8 @@ export interface JitStats extends SpecStats {
   /** Machine code made and the time it took (x64). */
   codeBytes: number;
   compileMs: number;
+  /** Collections of machine code's object region at safepoints (x64). */
+  collections?: number;
   /** Steps of compile work over the program's life (`runtime/work.ts`, `Policy.maxWork`). */
   work: number;
 }
@@ -183,6 +185,7 @@ export class Program {
       if (this.native) {
         this.stats.compileMs = this.native.compileMs;
         this.stats.codeBytes = this.native.codeBytes;
+        if (this.native.counts.collections) this.stats.collections = this.native.counts.collections;
       }
     }
   }
@@ -276,7 +279,8 @@ export function continuationOrInterpreter(
   try {
     const r = e.continuation(status, value);
     if (r.graphs.length) how.onGraphs?.(r.graphs, e.residualData);
-    return r;
+    // (a safepoint's: the runner collects with the exit's values before it goes on)
+    return e.kindOf(status) === "collect" ? { ...r, collect: e.leafTypes(status) } : r;
   } catch (err) {
     if (!(err instanceof SpecialisationLimit)) throw err;
     how.stats.fallbacks++;

@@ -314,6 +314,9 @@ export class L3 {
             case "io_read":
               out.push(C.READ, op.dst);
               break;
+            case "region_low": // (L3's objects are JavaScript's: never low)
+              out.push(C.COPY, op.dst, reg({ k: "bool", v: false }));
+              break;
             case "io_write":
               out.push(C.WRITE, reg(op.args[0]!));
               break;

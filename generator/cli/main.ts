@@ -24,16 +24,20 @@ export { UsageError };
 /** Each command's usage: `futamura <command> --help` prints its own, `futamura --help` all. */
 const COMMANDS: Record<string, string> = {
   run: `run <interpreter> <program-file> [args...] [options]
-      --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND}; pe for an interpreter with objects)
+      --backend NAME   ${Object.keys(backends).join(", ")} (default: ${DEFAULT_BACKEND})
       --fuel N         stop with "step limit exceeded" after N steps (merge-point passes)
       --threshold N    passes through a position before the JIT compiles from it, with no warm-up
                        (jit, jit-graph; default 10,000 after ~2,000,000 passes in all)
+      --heap-mb N      MiB of machine code's object region (x64, jit; default 64), which loops
+                       collect at their safepoints when it is nearly full
       --stats[=json]   print statistics to stderr
       --dump WHAT      print an intermediate form to stderr (see the backend)`,
   graphs: `graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)`,
   fuzz: `fuzz <interpreter> [--seed S] [--count N] [--index I] [--backends a,b,...] [--fuel N] [--workers N]
-                       [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE]: differential testing`,
+                       [--timeout S] [--progress S] [--minutes M | --seeds N] [--ledger FILE] [--gc-stress]:
+                       differential testing (--gc-stress: machine code collects its objects at every
+                       safepoint after an allocation)`,
   bta: `bta <interpreter>
                        print the interpreter's graphs with every value marked green or red`,
   explain: `explain <interpreter> <function> <variable>
@@ -161,6 +165,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
         backend: { type: "string" },
         fuel: { type: "string" },
         threshold: { type: "string" },
+        "heap-mb": { type: "string" },
         stats: { type: "string" },
         dump: { type: "string" },
       },
@@ -190,6 +195,10 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
   const threshold =
     values.threshold === undefined ? undefined : parseCount(values.threshold, "--threshold");
+  const heapMB =
+    values["heap-mb"] === undefined ? undefined : parseCount(values["heap-mb"], "--heap-mb");
+  if (heapMB !== undefined && (heapMB < 1 || heapMB > 1024))
+    throw new UsageError("--heap-mb takes 1 to 1024");
   const statsFormat =
     values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
   if (values.stats !== undefined && !["json", "text"].includes(values.stats))
@@ -214,6 +223,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     const result = await runProgram(backend, lang, code, ints, {
       fuel,
       ...(threshold !== undefined ? { tiers: { threshold } } : {}),
+      ...(heapMB !== undefined ? { regionBytes: heapMB << 20 } : {}),
       dump: values.dump,
       log: err,
       input,

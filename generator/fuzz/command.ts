@@ -4,6 +4,7 @@
 //! processes, one per core, unless `--workers 0`; progress goes to stderr every `--progress`
 //! seconds, the summary (with the rate) to stdout.
 
+import { GC_STRESS } from "../compiled.ts";
 import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { UsageError } from "../cli/usage.ts";
@@ -61,6 +62,9 @@ export async function fuzzCommand(
     const left = deadline === undefined ? undefined : deadline - now;
     err.write(formatProgress(lang.name, t, now - started, total, left));
   };
+  // (machine code collects its objects at every safepoint after an allocation: the workers
+  // inherit the switch)
+  if (values["gc-stress"]) process.env[GC_STRESS] = "1";
   const common: FuzzOptions = {
     lang,
     backends: chosen,
@@ -121,6 +125,7 @@ function parse(argv: string[]) {
         seeds: { type: "string" },
         ledger: { type: "string" },
         block: { type: "string" },
+        "gc-stress": { type: "boolean" },
       },
     });
   } catch (e) {

@@ -9,6 +9,7 @@
 
 import { isReference } from "../ir/containers.ts";
 import type { Operand } from "../ir/types.ts";
+import { usesObjects } from "../ir/containers.ts";
 import {
   InlineTooLong,
   SpecialisationLimit,
@@ -114,6 +115,8 @@ export abstract class MergePoints extends SavedPaths {
   /** The values the reds' leaves are bound to, by leaf number (see `REPEAT`). */
   private boundLeaves: AVal[] = [];
   private boundCount = 0;
+  /** Whether the module has objects (machine code of it has an object region to collect). */
+  private readonly hasObjects = usesObjects(this.m);
   protected positionParts: number[] = [];
   /** The merge point being met (see `Meeting`). */
   private meeting: Meeting = {
@@ -157,6 +160,8 @@ export abstract class MergePoints extends SavedPaths {
     }
     const target = p.rg.keys.get(m.key);
     if (target >= 0) {
+      // (a loop's back edge, or a join: where machine code may collect its objects)
+      if (this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
       p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
       this.placeCounts[3 * m.position + 2]++;
       return false;
@@ -165,10 +170,15 @@ export abstract class MergePoints extends SavedPaths {
       this.leaveRegion(p, f, vars, n);
       return false;
     }
+    const fresh = p.fresh;
     p.fresh = false;
     this.openKey(p, m, operands);
     this.bindLeaves(p, f, vars, n, m);
     p.splits = 0;
+    // (a graph that starts here, a tier's entry or bridge: the loops the tiers link through
+    // exits pass it at every trip; before the step of fuel, which the exit's continuation
+    // takes at the merge point it starts from)
+    if (fresh && this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }

@@ -59,6 +59,9 @@ export interface Policy {
   maxInlineDepth: number;
   /** Merge points an inlined portal call may pass (0: portal calls are never inlined). */
   maxInlinedSteps: number;
+  /** Safepoints at loops' heads (machine code of a module with objects: the object region is
+   *  collected there, `safepoint`). */
+  safepoints?: boolean;
   maxOps: number;
   maxPathSplits: number;
   maxPaths: number;

@@ -49,11 +49,12 @@ import { Control } from "./control.ts";
 import type { Residual } from "./residual.ts";
 
 /** A path saved to go on later, when the residual code first needs it (an `exit status` names
- *  it): after the promotion of a run-time value (`promote`: once per value), or just before a
- *  merge point where a tier's region ends (`tier`, see `region`). `leaves` are the run-time
+ *  it): after the promotion of a run-time value (`promote`: once per value), just before a
+ *  merge point where a tier's region ends (`tier`, see `region`), or at a loop's head where
+ *  machine code collects its objects (`collect`, see `safepoint`). `leaves` are the run-time
  *  values of the state, in the order of the exit's arguments after the value. */
 export interface Saved {
-  kind: "promote" | "tier";
+  kind: "promote" | "tier" | "collect";
   frames: Frame[];
   leaves: AVal[];
   /** For `promote`: the variable that receives the value. */
@@ -80,6 +81,9 @@ export interface Resumed {
   graphs: Graph[];
   perValue: boolean;
 }
+
+/** Leaves a safepoint's state may have (machine code's exits pass at most 64 values). */
+const SAFEPOINT_LEAVES = 48;
 
 export abstract class SavedPaths extends Control {
   /** Saved paths, by exit status. */
@@ -303,7 +307,7 @@ export abstract class SavedPaths extends Control {
       if (c.kind === "promote")
         this.assign(frames, c.dst, typeof v === "object" ? this.promoted(v) : konst(v));
       const path: Path = { rg, frames, out: 0, splits: 0, at: c.at };
-      if (c.kind === "tier") path.fresh = true;
+      if (c.kind !== "promote") path.fresh = true;
       return path;
     });
   }
@@ -465,6 +469,26 @@ export abstract class SavedPaths extends Control {
   /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
    *  path: the state just before it, which the first tier takes over (or a bridge starts from,
    *  once the exit is hot). */
+  /** A safepoint where a path joins the key of merge point `vars` (a loop's back edge;
+   *  `policy.safepoints`): where the object region is nearly full (`region_low`), an exit whose
+   *  values are the state's leaves, the precise roots. The runner collects with them and goes
+   *  on in the exit's continuation, the loop again from its merge point (one graph for every
+   *  such exit of the same state; its own back edge's exit goes to itself). */
+  protected safepoint(p: Path, f: Frame, vars: Operand[]): void {
+    const [at] = liveFrames(copyFrames([frameWith(f, f.op - 1, only(f, vars))], this.frozen));
+    // (a state of many leaves, virtuals' items, makes no safepoint: an exit passes at most 64)
+    if (redLeaves([at!]).length > SAFEPOINT_LEAVES) return;
+    if (at!.op !== 0) this.generic([at!]);
+    const status = this.save("collect", [at!], p);
+    const low = this.emit(p, "region_low", [], "bool");
+    const collect = p.rg.b.newBlock();
+    const go = p.rg.b.newBlock();
+    const to = (block: number) => ({ block, args: [] as Operand[] });
+    p.rg.b.terminate(p.out, { k: "branch", cond: low, then: to(collect), else: to(go) });
+    this.exitTo(p.rg, collect, status, { k: "int", v: 0 }, [at!]);
+    p.out = go;
+  }
+
   protected leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
     // The exit passes the reds in order, virtuals made real: the state an entry of the tiers
     // takes, so that the exit can go on in one (see `entered`).

@@ -24,6 +24,8 @@ export interface TierStats extends SpecStats {
   fallback?: string;
   codeBytes: number;
   compileMs: number;
+  /** Collections of machine code's object region at safepoints. */
+  collections?: number;
   /** Time in runs of compiled code (with the calls into JS they make: I/O, first-tier work in
    *  callbacks), not counting compiling. */
   compiledCodeMs: number;

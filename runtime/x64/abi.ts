@@ -83,6 +83,11 @@ export const S = {
    *  (4 bytes each): objects, lists and maps are bump-allocated there and never freed. */
   objBump: 656,
   objEnd: 660,
+  /** Where the region counts as nearly full: a safepoint past it collects (`region_low`). */
+  objLow: 664,
+  /** Calls under way whose callers hold references the callee cannot name (4 bytes): a
+   *  safepoint collects only when there are none. */
+  holding: 668,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */
@@ -135,7 +140,7 @@ export const Status = {
   ioFailed: 6,
   /** An exit left the run (tiers: the first tier goes on from its state, which JS kept). */
   left: 7,
-  /** The object region is full (objects are not collected yet). */
+  /** The object region is full (what is live fills it between safepoints). */
   objectsFull: 8,
 } as const;
 

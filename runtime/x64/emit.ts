@@ -578,8 +578,10 @@ class Emitter {
     const c = i.callee;
     if (c.k === "graph") {
       const target = this.ctx.graph(c.name);
+      if (i.holdsReferences) a.addMI(32, { base: STATE, disp: S.holding }, 1);
       if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
       else a.call(target);
+      if (i.holdsReferences) a.subMI(32, { base: STATE, disp: S.holding }, 1);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
     else if (c.k === "new_object") a.call(this.ctx.stubs.object);
     else if (c.k === "new_list") a.call(this.ctx.stubs.list);

@@ -28,7 +28,8 @@ import { fieldOf, classNamed } from "../ir/classes.ts";
 import { OPS } from "../ir/ops.ts";
 import { printOp } from "../ir/print.ts";
 import type { Block, Const, Graph, Jump, Module, Op, Operand, Term, Type } from "../ir/types.ts";
-import { jumpsOf, sizeOf, termOperands } from "../ir/walk.ts";
+import { jumpsOf, liveAt, sizeOf, termOperands } from "../ir/walk.ts";
+import { isReference } from "../ir/containers.ts";
 import { countWork } from "../work.ts";
 import {
   HeapOp,
@@ -36,6 +37,7 @@ import {
   LIST_LENGTH,
   MAX_STATE_ARGS,
   OBJECT_HEADER,
+  S,
   objectBytes,
 } from "./abi.ts";
 import { CONSTANTS } from "./data.ts";
@@ -139,6 +141,9 @@ class Selector {
   private out: MInst[] = [];
   private origins: (Origin | undefined)[] = [];
   private origin: Origin | undefined;
+  /** Where the operation being selected is (its block's index, its own). */
+  private blockIndex = 0;
+  private opIndex = 0;
   private sites: number[] = [];
   private siteTypes: Type[] = [];
 
@@ -189,9 +194,12 @@ class Selector {
     this.origin = undefined;
     if (isEntry) this.emit({ k: "params", dsts: b.params });
     const test = b.term.k === "branch" ? this.test(b, b.term.cond) : undefined;
-    for (const op of b.ops) {
+    this.blockIndex = this.g.blocks.indexOf(b);
+    for (let j = 0; j < b.ops.length; j++) {
+      const op = b.ops[j]!;
       if (test?.fused.has(op)) continue;
       this.origin = op;
+      this.opIndex = j;
       this.op(op);
     }
     this.origin = b.term;
@@ -286,6 +294,7 @@ class Selector {
           callee: { k: "graph", name: op.imm as string },
           dst,
           args: op.args.map((x) => this.operand(x)),
+          holdsReferences: this.referencesLiveAfter(op),
         });
       case "merge_point":
       case "fuel":
@@ -294,6 +303,12 @@ class Selector {
         return this.emit({ k: "mov", dst, src: this.operand(a) });
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
+      case "region_low": {
+        const [bump, low] = [this.temp(32), this.temp(32)];
+        this.emit({ k: "ldo", dst: bump, disp: S.objBump });
+        this.emit({ k: "ldo", dst: low, disp: S.objLow });
+        return this.emit({ k: "set", cond: Cond.ae, dst, a: bump, b: low });
+      }
       case "new_object": {
         const cls = classNamed(this.m, op.imm)!;
         const bytes = objectBytes(cls);
@@ -370,6 +385,14 @@ class Selector {
       default:
         throw new Error(`x64: no instruction selection for ${printOp(this.g, op)}`);
     }
+  }
+
+  /** Whether a reference other than call `op`'s result is live after it (the caller's frame
+   *  holds it while the callee runs: no safepoint below collects, `S.holding`). */
+  private referencesLiveAfter(op: Op): boolean {
+    for (const v of liveAt(this.g, this.blockIndex, this.opIndex + 1))
+      if (v !== op.dst && isReference(this.g.types[v])) return true;
+    return false;
   }
 
   /** A constant as an int32 (references: null 0, constant object k as k + 1, which only

@@ -67,8 +67,9 @@ export type MInst =
   | { k: "ldo"; dst: VReg; ref?: VReg; idx?: MOperand; disp: number }
   | { k: "sto"; ref: VReg; idx?: MOperand; disp: number; val: MOperand }
   /** System V call: arguments in rdi, rsi, ... then the stack; result in rax; caller-saved
-   *  registers clobbered. `dst` is -1 without a result. */
-  | { k: "call"; callee: Callee; dst: VReg; args: MOperand[] }
+   *  registers clobbered. `dst` is -1 without a result. `holdsReferences`: the caller keeps
+   *  references live across it (counted in `S.holding` while the callee runs). */
+  | { k: "call"; callee: Callee; dst: VReg; args: MOperand[]; holdsReferences?: boolean }
   /** One step of fuel; leaves through the fuel stub when the budget is spent. */
   | { k: "fuel" }
   /** Adds one to the program's counter `n` and gives its new value. */

@@ -20,6 +20,9 @@
 //! So the next time through, the exit is a jump. Calls from new code
 //! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
+//! A safepoint's exit (`region_low` at a loop's back edge or a graph's first merge point) is
+//! never patched: each time, JS collects the object region with the exit's values as roots
+//! (`collect`) where no call under way holds references (`S.holding`), and goes on.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
 import type { Heap } from "../heap.ts";
@@ -91,6 +94,9 @@ export type Resolution =
       name: string;
       graphs: Graph[];
       perValue: boolean;
+      /** A safepoint's exit (`region_low`): the types of its values, the roots with which the
+       *  object region is collected before going on (its cell is never patched). */
+      collect?: Type[];
     }
   | { done: RunStatus }
   | { leave: Value[] };
@@ -102,6 +108,9 @@ export interface CompileOptions {
   heapBytes?: number;
   /** Bytes of each run's object region (DEFAULT_REGION_BYTES; none without objects). */
   regionBytes?: number;
+  /** Collect at every safepoint reached after an allocation (tests: the collector's stress
+   *  switch), not only where the region is nearly full. */
+  stressCollect?: boolean;
   /** The JavaScript objects compiled code's objects are paired with (`objects.ts`): the
    *  specialiser's, whose constants the module's are. */
   heap?: Heap;
@@ -122,7 +131,7 @@ export interface CompileOptions {
  *  a view's whole size as external memory and much more than this makes it collect garbage. */
 export const DEFAULT_HEAP_BYTES = 16 << 20;
 
-/** Object region bytes per run: objects live until the run ends (the collector is issue 26). */
+/** Object region bytes per run (`--heap-mb`): collected at safepoints (`collect`). */
 export const DEFAULT_REGION_BYTES = 64 << 20;
 
 const BAD_LENGTH = "invalid array length";
@@ -178,7 +187,15 @@ export class NativeModule {
   codeBytes = 0;
   /** Exits resolved by a call into JS, exit sites patched, and fallbacks. */
   /** Exits resolved, cells patched, fallbacks; objects copied in and out (`objects.ts`). */
-  readonly counts = { resolves: 0, patches: 0, fallbacks: 0, copiedIn: 0, copiedOut: 0 };
+  readonly counts = {
+    resolves: 0,
+    patches: 0,
+    fallbacks: 0,
+    copiedIn: 0,
+    copiedOut: 0,
+    /** Collections of the object region (safepoints: `collect`). */
+    collections: 0,
+  };
   /** Why resolving a continuation failed, rethrown by `run`. */
   private failure: unknown;
   /** The values of an exit that left the run (`Resolution.leave`), for `run` to give. */
@@ -381,6 +398,7 @@ export class NativeModule {
           throw e;
         }
       }
+      arena.i32(S.holding, 1)[0] = 0;
       field(S.stackBudget, BigInt(stackBudget()));
       field(S.stackFloor, running.at(-1)?.[S.stackLimit / 8] ?? 0n);
       const cb = callbacks();
@@ -437,11 +455,35 @@ export class NativeModule {
     if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
     if (!pooled) {
       const region = new ObjectRegion(arena, start, end);
+      region.stress = this.opts.stressCollect ?? false;
+      region.markLow();
       return new RunObjects(region, heap, this.m, tableFor(start, end - start));
     }
     const kept = keptIn(arena, this.layout, start, end);
     const region = new ObjectRegion(arena, start, end, kept.bump, kept.tables);
+    region.stress = this.opts.stressCollect ?? false;
+    region.markLow();
     return new RunObjects(region, heap, this.m, kept.table, kept);
+  }
+
+  /** Collects the object region of the run in `arena` at a safepoint whose exit's values, of
+   *  `types`, are the roots (the live state of the loop, the run's bottom frame): what they
+   *  reach goes out to JavaScript (every object that may have changed too), the region starts
+   *  over, and they come back in, in new places, the exit's values rewritten where the thunk
+   *  reloads them. A copying collection through JavaScript's objects: its cost is what is live,
+   *  and one identity is kept by the JavaScript objects, as across runs. */
+  private collect(arena: DataBlock, types: Type[], objects: RunObjects): void {
+    const state = arena.i64(0, STATE_BYTES / 8);
+    const values = this.leaves(arena, types, objects);
+    objects.syncOut();
+    objects.restart();
+    this.fillConstants(objects);
+    types.forEach((t, i) => {
+      if (isReference(t)) state[S.args / 8 + i] = BigInt(objects.refOf(values[i], t));
+    });
+    objects.flushIn();
+    objects.region.markLow();
+    this.counts.collections++;
   }
 
   /** Ends a run's pairing (`whole`: the run ended without an error, so every pair is whole). */
@@ -534,6 +576,14 @@ export class NativeModule {
       this.add(r.graphs);
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
+      if (r.collect && objects) {
+        // (a caller's frame may hold references no exit names: the region is collected only
+        // where no call under way holds any, `S.holding`; else the run's safepoints are off,
+        // or this one would exit again at once)
+        if (arena.i32(S.holding, 1)[0] === 0) this.collect(arena, r.collect, objects);
+        else objects.region.noSafepoints();
+        return at;
+      }
       const key = r.perValue ? this.caseKey(s, promoted) : undefined;
       if (key !== undefined) s.cases.set(key, at);
       this.patch(s, key !== undefined ? this.dispatch(s) : r.perValue ? s.thunk : at);
@@ -667,7 +717,7 @@ export class NativeModule {
         );
       case Status.objectsFull:
         throw new NativeLimit(
-          `x64: the object region of ${this.layout.objectEnd - this.layout.objectStart} bytes is full (objects are not collected yet)`,
+          `x64: the object region of ${this.layout.objectEnd - this.layout.objectStart} bytes is full (what is live fills it between safepoints)`,
         );
       case Status.stackOverflow:
         throw new NativeLimit("x64: native stack exhausted (recursion too deep)");

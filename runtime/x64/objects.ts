@@ -269,6 +269,19 @@ export class RunObjects {
     else if (kind === Pair.Frozen) this.frozenPairs.push(r);
   }
 
+  /** Drops every pair and empties the region (a collection: `NativeModule.collect` pairs what
+   *  is live again, and the constants). */
+  restart(): void {
+    this.table.clear();
+    this.region.restart();
+    this.types.clear();
+    this.mutable.length = 0;
+    this.frozenPairs.length = 0;
+    this.pendingIn.length = 0;
+    this.pendingOut.length = 0;
+    this.constants = 0;
+  }
+
   /** Ends the run's pairing. A run in the pooled arena that ended `whole` (not stopped by an
    *  error, perhaps halfway through a copy) keeps the pairs of objects that cannot change
    *  (`clean`) for the next run, with the region's objects; another puts back the tags it

@@ -37,15 +37,41 @@ export class ObjectRegion {
    *  tables, by index (what an earlier run left: `pairs.ts`). */
   constructor(
     arena: DataBlock,
-    start: number,
-    end: number,
+    readonly start: number,
+    readonly end: number,
     bump = start,
     readonly tables: Map<number, number>[] = [],
   ) {
     this.words = arena.i32(0, arena.size / 4);
     this.words[S.objBump / 4] = bump;
+    this.markLow();
     this.words[S.objEnd / 4] = end;
     this.words[S.heapFail / 4] = 0;
+  }
+
+  /** Empties the region (a collection: what is live comes back in after). */
+  restart(): void {
+    this.words[S.objBump / 4] = this.start;
+    this.tables.length = 0;
+  }
+
+  /** Collect at the first safepoint after any allocation (the stress switch). */
+  stress = false;
+
+  /** Sets where a safepoint collects: three quarters of the way from what is taken now to the
+   *  end, so that a collection frees at least three times what it copies; never, once what is
+   *  taken after one is more than half the region (the live data would not leave room). Under
+   *  stress, anything allocated from now on. */
+  markLow(): void {
+    const bump = this.bump;
+    const low = this.stress ? bump + 1 : bump + Math.floor(((this.end - bump) * 3) / 32) * 8;
+    if (bump - this.start > (this.end - this.start) / 2) this.noSafepoints();
+    else this.words[S.objLow / 4] = low;
+  }
+
+  /** No safepoint collects from now on in this run. */
+  noSafepoints(): void {
+    this.words[S.objLow / 4] = 0x7fffffff;
   }
 
   /** Where the region is taken up to. */
@@ -59,7 +85,9 @@ export class ObjectRegion {
     const at = w[S.objBump / 4]!;
     const end = at + Math.ceil(bytes / 8) * 8;
     if (end > w[S.objEnd / 4]!)
-      throw new NativeLimit("x64: the object region is full (objects are not collected yet)");
+      throw new NativeLimit(
+        "x64: the object region is full (what is live fills it between safepoints)",
+      );
     w[S.objBump / 4] = end;
     w.fill(0, at / 4, end / 4);
     return at;
