@@ -162,6 +162,16 @@ export const workloads: Workload[] = [
     about: "TLC: a loop sending add/1 to an object (a frame per SEND), arg times",
   },
   {
+    name: "tlc-binarytrees",
+    lang: "tlc",
+    file: "interpreters/programs/binarytrees.tlc",
+    arg: 14,
+    quickArg: 8,
+    backends: ["interp", "x64", "jit"],
+    about:
+      "TLC: the Benchmarks Game's binary-trees (cons-cell trees by recursive SENDs), depth 14: far more allocated than live",
+  },
+  {
     name: "bench.b",
     lang: "bf",
     file: "../shared/programs/bf/bench.b",
