@@ -158,26 +158,25 @@ export function emitStubs(
     a.bind(alloc[elem]);
     allocRoutine(a, elem, badLength, full);
   }
-  const object = a.label();
-  mark(a.size, "object: a zero-filled object of edi bytes of class esi");
-  a.bind(object);
-  objectRoutine(a, objectsFull);
-  const list = a.label();
-  mark(a.size, "list: a list of edi items, each esi");
-  a.bind(list);
-  listRoutine(a, badLength, objectsFull);
-  const push = a.label();
-  mark(a.size, "push: item esi onto list edi");
-  a.bind(push);
-  pushRoutine(a);
-  const pop = a.label();
-  mark(a.size, "pop: the last item of list edi");
-  a.bind(pop);
-  popRoutine(a);
-  const heapFailed = a.label();
-  mark(a.size, "a container operation failed: out of the object region");
-  a.bind(heapFailed);
-  a.jmp(objectsFull);
+  // (a routine: its label, bound where its code starts, marked for listings)
+  const routine = (what: string, body: () => void): Label => {
+    const at = a.label();
+    mark(a.size, what);
+    a.bind(at);
+    body();
+    return at;
+  };
+  const object = routine("object: a zero-filled object of edi bytes of class esi", () =>
+    objectRoutine(a, objectsFull),
+  );
+  const list = routine("list: a list of edi items, each esi", () =>
+    listRoutine(a, badLength, objectsFull),
+  );
+  const push = routine("push: item esi onto list edi", () => pushRoutine(a));
+  const pop = routine("pop: the last item of list edi", () => popRoutine(a));
+  const heapFailed = routine("a container operation failed: out of the object region", () =>
+    a.jmp(objectsFull),
+  );
   return {
     tramp,
     unwind,
