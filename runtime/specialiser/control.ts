@@ -131,6 +131,21 @@ export abstract class Control extends ResidualBuilder {
     p.frames.push(this.frame(callee, args, dst));
   }
 
+  /** Per parameter of the portal `g`, whether it is a green of the driver (by name). */
+  private greenParams(g: Graph): boolean[] {
+    let green = this.greenParamsOf.get(g);
+    if (!green) {
+      const greens = this.m.driver?.greens ?? [];
+      green = g.blocks[0]!.params.map((v) => {
+        const name = g.names[v]?.replace(/\.\d+$/, "");
+        return name !== undefined && greens.includes(name);
+      });
+      this.greenParamsOf.set(g, green);
+    }
+    return green;
+  }
+  private readonly greenParamsOf = new Map<Graph, boolean[]>();
+
   /** What names a portal call to inline (its graph and its green arguments' constants: where
    *  in the program it goes, whatever the depth), or undefined where it is not inlined: the
    *  policy says never, it is too deep, or it went on too long before. */
@@ -139,12 +154,8 @@ export abstract class Control extends ResidualBuilder {
       return undefined;
     // (only a call the portal makes: the entry's call of it is where residual code starts)
     if (!p.frames.some((f) => this.portals.has(f.g.name))) return undefined;
-    const greens = this.m.driver?.greens ?? [];
-    const params = callee.blocks[0]!.params;
-    const parts = args.map((a, i) => {
-      const name = callee.names[params[i]!]?.replace(/\.\d+$/, "");
-      return a.k === "c" && name !== undefined && greens.includes(name) ? String(a.v) : "_";
-    });
+    const green = this.greenParams(callee);
+    const parts = args.map((a, i) => (a.k === "c" && green[i] ? String(a.v) : "_"));
     const key = `${callee.name}(${parts.join(",")})`;
     // (a recursive call stays residual: inlined, it would be inlined again, to the bounds)
     if (this.noInline.has(key) || p.frames.some((f) => f.inlined?.key === key)) return undefined;

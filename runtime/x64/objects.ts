@@ -92,6 +92,8 @@ export class RunObjects {
   private readonly classes: ClassDecl[];
   /** Constants in the constant table. */
   private constants = 0;
+  /** `clean`'s work list (one for every call: it runs once per frozen pair). */
+  private readonly cleanStack: number[] = [];
   /** Objects, lists and maps copied in and out so far. */
   copiedIn = 0;
   copiedOut = 0;
@@ -322,7 +324,9 @@ export class RunObjects {
   private clean(r0: number): boolean {
     const { kind } = this.table;
     const w = this.words;
-    const stack = [r0];
+    const stack = this.cleanStack;
+    stack.length = 0;
+    stack.push(r0);
     while (stack.length) {
       const r = stack.at(-1)!;
       const s = this.table.slotOf(r);
