@@ -14,7 +14,7 @@ import { defaultPolicy, type Policy } from "../runtime/specialiser/policy.ts";
 import { Heap } from "../runtime/heap.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
-import { nativeFactory } from "../generator/compiled.ts";
+import { nativeFactory, nativeFactoryFor } from "../generator/compiled.ts";
 
 /** The functions of the fixture module at `path` (its exports, `fixture`), each on L3 and
  *  natively, as text: a value, or `error: message` for an interpreter error. */
@@ -93,8 +93,11 @@ export function onL3AsNatively(path: string, text: string, args: number[]): void
 
 /** Checks that program `text` (a file at `path` whose `main` takes an empty bytecode and an
  *  integer, a merge point in its loop), specialised by the abstract interpreter under `policy`
- *  (`pe`: residual graphs on L3), gives for each of `args` what V8 gives; gives the program's
- *  code cache (its statistics) and its graphs. */
+ *  (`pe`: residual graphs on L3), gives for each of `args` what V8 gives, and so does its
+ *  machine code, also with its objects collected at every safepoint after an allocation (the
+ *  collector's stress switch: the program's objects, cycles, sharing, lists of lists, maps of
+ *  objects, go out and come back at every loop trip); gives the program's code cache (its
+ *  statistics) and its graphs. */
 export function specialisedAsNatively(
   path: string,
   text: string,
@@ -109,6 +112,15 @@ export function specialisedAsNatively(
   const x64 = x64Supported
     ? new Jit(r.module!, "main", code, { policy, target: "x64" }, nativeFactory)
     : undefined;
+  const stressed = x64Supported
+    ? new Jit(
+        r.module!,
+        "main",
+        code,
+        { policy: { ...policy, safepoints: true }, target: "x64" },
+        nativeFactoryFor({ stressCollect: true }),
+      )
+    : undefined;
   try {
     for (const n of args) {
       const s = jit.run(n);
@@ -116,9 +128,15 @@ export function specialisedAsNatively(
       expect(s.k === "return" ? s.value : s, `main(${n}) of\n${text}`).toBe(expected);
       const c = x64?.run(n);
       if (c) expect(c.k === "return" ? c.value : c, `x64: main(${n}) of\n${text}`).toBe(expected);
+      const g = stressed?.run(n);
+      if (g)
+        expect(g.k === "return" ? g.value : g, `x64, collected: main(${n}) of\n${text}`).toBe(
+          expected,
+        );
     }
   } finally {
     x64?.free();
+    stressed?.free();
   }
   return { jit, module: r.module! };
 }
