@@ -255,9 +255,10 @@ export abstract class Control extends ResidualBuilder {
     if (dst >= 0) this.assign(p.frames, dst, { k: "r", o: r, type: callee.ret });
   }
 
-  /** A frame of the portal `g` at its merge point, its arguments `vars` holding `vals`:
-   *  compiled where every green is a compile-time value (as a tier's entry). */
-  private frameAtMergePoint(g: Graph, vars: Operand[], vals: AVal[]): Frame {
+  /** A frame of the portal `g` at its merge point, its arguments `vars` holding `vals` (a tier's
+   *  entry, an outlined call): compiled where every green is a compile-time value (generated
+   *  code runs a block from its start: it can take a merge point that starts one). */
+  protected frameAtMergePoint(g: Graph, vars: Operand[], vals: AVal[]): Frame {
     const [block, op] = mergePointOf(g);
     const code = this.compiled[g.name];
     const n = g.blocks[block]!.ops[op]!.imm as number;

@@ -37,16 +37,7 @@ import { InlineTooLong, MAX_INLINE_RETRIES, type Policy } from "./policy.ts";
 import { countWork, workDone } from "../work.ts";
 import { constantIndex, type AVal, type Field, type VirtualObject } from "./value.ts";
 import { elemOf, isList } from "../ir/containers.ts";
-import {
-  blank,
-  compileTime,
-  mergePointOf,
-  plain,
-  red,
-  type Compiled,
-  type Frame,
-  type Path,
-} from "./frames.ts";
+import { mergePointOf, red, type Compiled, type Frame, type Path } from "./frames.ts";
 import { MergePoints } from "./merge-point.ts";
 import type { Residual } from "./residual.ts";
 export {
@@ -145,31 +136,24 @@ export class Engine extends MergePoints {
     const portal = this.graph([...this.portals][0]!);
     const [block, op] = mergePointOf(portal);
     const vars = portal.blocks[block]!.ops[op]!.args;
-    const code = this.compiled[portal.name];
-    // Generated code runs a block from its start: it can take a merge point that starts one.
-    const fits =
-      code !== undefined &&
-      op === 0 &&
-      greens.every((a, i) => typeof vars[i] !== "number" || compileTime(a));
     for (const a of greens) if (a.k === "a") this.frozen.add(a.arr);
     this.stats.tierEntries++;
     return this.specialiseNew(name, portal.ret, (rg) => {
-      const env = blank(portal);
-      const frame = { g: portal, block, op, env, ret: -1, code: fits ? code : undefined };
-      const path: Path = { rg, frames: [frame], out: 0, splits: 0, fresh: true };
       const position = greens[this.positionGreen];
       if (position?.k === "c" && typeof position.v === "number") rg.entryPosition = position.v;
-      vars.forEach((v, i) => {
-        if (typeof v !== "number") return;
+      // (the reds the graph's parameters, in order)
+      const vals = vars.map((v, i): AVal => {
         const r = reds[i - greens.length];
-        const a: AVal = r ? red(rg.b.addParam(0, r.type), r.type, r.len) : greens[i]!;
-        env[v] = fits && code.greens[v] ? plain(a) : a;
+        if (typeof v !== "number" || !r) return greens[i]!;
+        return red(rg.b.addParam(0, r.type), r.type, r.len);
       });
+      const frame = this.frameAtMergePoint(portal, vars, vals);
+      const path: Path = { rg, frames: [frame], out: 0, splits: 0, fresh: true };
       // Virtualizables unpacked (their layout, classes included, is the entry's key's).
       vars.forEach((v, i) => {
         const r = reds[i - greens.length];
         if (typeof v !== "number" || !r?.unpacked) return;
-        env[v] = this.unpack(path, (env[v] as { o: number }).o, r.unpacked);
+        frame.env[v] = this.unpack(path, (frame.env[v] as { o: number }).o, r.unpacked);
       });
       return path;
     });

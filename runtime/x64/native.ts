@@ -453,16 +453,13 @@ export class NativeModule {
     if (end === start) return undefined;
     const heap = this.opts.heap;
     if (!heap) throw new Error("x64: a module with objects needs the heap of its objects");
+    const stress = this.opts.stressCollect ?? false;
     if (!pooled) {
-      const region = new ObjectRegion(arena, start, end);
-      region.stress = this.opts.stressCollect ?? false;
-      region.markLow();
+      const region = new ObjectRegion(arena, start, end, start, [], stress);
       return new RunObjects(region, heap, this.m, tableFor(start, end - start));
     }
     const kept = keptIn(arena, this.layout, start, end);
-    const region = new ObjectRegion(arena, start, end, kept.bump, kept.tables);
-    region.stress = this.opts.stressCollect ?? false;
-    region.markLow();
+    const region = new ObjectRegion(arena, start, end, kept.bump, kept.tables, stress);
     return new RunObjects(region, heap, this.m, kept.table, kept);
   }
 

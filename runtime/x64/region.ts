@@ -41,6 +41,8 @@ export class ObjectRegion {
     readonly end: number,
     bump = start,
     readonly tables: Map<number, number>[] = [],
+    /** Collect at the first safepoint after any allocation (the stress switch). */
+    readonly stress = false,
   ) {
     this.words = arena.i32(0, arena.size / 4);
     this.words[S.objBump / 4] = bump;
@@ -54,9 +56,6 @@ export class ObjectRegion {
     this.words[S.objBump / 4] = this.start;
     this.tables.length = 0;
   }
-
-  /** Collect at the first safepoint after any allocation (the stress switch). */
-  stress = false;
 
   /** Sets where a safepoint collects: three quarters of the way from what is taken now to the
    *  end, so that a collection frees at least three times what it copies; never, once what is
