@@ -40,13 +40,15 @@ import { entryArgs } from "../runtime/jit.ts";
 import { makeConstants } from "../runtime/l3.ts";
 import { generated } from "../generator/compiled.ts";
 import { UsageError } from "../generator/cli/usage.ts";
+import { measureMemory, memoryTable } from "./memory.ts";
 import { measureStartup, startupTable } from "./startup.ts";
 import type { BenchSettings, Entry, Report, SpecMs, SpecTimes, WorkloadResult } from "./report.ts";
 
 export type { BenchSettings, Entry, Report, SpecMs, SpecTimes, WorkloadResult };
 
-/** What `--only` names for the start-up table alone. */
+/** What `--only` names for the start-up table and the memory table alone. */
 const STARTUP = "startup";
+const MEMORY = "memory";
 
 const root = new URL("../", import.meta.url).pathname;
 const GCC = "gcc";
@@ -93,18 +95,22 @@ export async function benchCommand(
   for (const b of settings.backends)
     if (!all.includes(b)) throw new UsageError(`bench: unknown backend '${b}' (${all.join(", ")})`);
   const startup = !settings.only.length || settings.only.includes(STARTUP);
-  settings.only = settings.only.filter((o) => o !== STARTUP);
+  const memory = !settings.only.length || settings.only.includes(MEMORY);
+  settings.only = settings.only.filter((o) => o !== STARTUP && o !== MEMORY);
   for (const o of settings.only)
     if (!workloads.some((w) => matches(w, o)))
       throw new UsageError(
-        `bench: no workload '${o}' (${[...workloads.map((w) => w.name), STARTUP].join(", ")})`,
+        `bench: no workload '${o}' (${[...workloads.map((w) => w.name), STARTUP, MEMORY].join(", ")})`,
       );
 
   const given = positionals.length ? await givenWorkload(positionals) : undefined;
   if (given && settings.only.length) throw new UsageError("bench: --only or a program, not both");
-  const chosen = given ? [given] : startup && !settings.only.length && values.only ? [] : workloads;
+  const tablesOnly = (startup || memory) && !settings.only.length && values.only;
+  const chosen = given ? [given] : tablesOnly ? [] : workloads;
   const report = await runBench(settings, err, chosen);
   if (startup && !given) report.startup = measureStartup(Math.max(settings.reps, 5), err);
+  if (memory && !given)
+    report.memory = measureMemory(Math.max(settings.reps, 3), quick, report.failures, err);
   out.write(formatTable(report));
   const record = !quick && !settings.only.length && !settings.backends.length && !given;
   if (given && values.out === undefined) return report.failures.length ? 1 : 0;
@@ -685,6 +691,7 @@ export function formatTable(r: Report): string {
       ...costTable(r),
       ...specTable(r),
       ...startupTable(r.startup ?? []),
+      ...memoryTable(r.memory ?? []),
     ].join("\n") + "\n"
   );
 }

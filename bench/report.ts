@@ -1,6 +1,7 @@
 //! The shape of the benchmark's record (`bench/results.json`): what the harness measures, the
 //! table and the chart (`svg.ts`) read, and the tests check.
 
+import type { MemoryRow } from "./memory.ts";
 import type { StartupRow } from "./startup.ts";
 
 export interface BenchSettings {
@@ -103,4 +104,6 @@ export interface Report {
   failures: string[];
   /** Start-up of the command, whole process (`startup.ts`). */
   startup?: StartupRow[];
+  /** Peak memory of allocation-heavy programs, whole process (`memory.ts`). */
+  memory?: MemoryRow[];
 }

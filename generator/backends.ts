@@ -80,6 +80,9 @@ export interface Backend {
 export interface Outcome {
   value?: number;
   error?: string;
+  /** The error is a resource outcome (`"memory"`: machine code's objects outgrew `--heap-mb`),
+   *  not the program's answer: left out of differential agreement, as a time limit is. */
+  resource?: "memory";
   output: Uint8Array;
   stats: Record<string, unknown>;
 }
@@ -375,6 +378,8 @@ export async function runProgram(
     }
   } catch (e) {
     if (e instanceof VmError) return { error: e.message, output: output(), stats };
+    if (e instanceof Error && e.name === "OutOfMemory")
+      return { error: e.message, resource: "memory", output: output(), stats };
     throw e;
   } finally {
     setFuel(undefined);

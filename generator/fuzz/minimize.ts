@@ -1,7 +1,7 @@
 //! Minimisation: greedy deletion of byte chunks while a backend still disagrees, so that a
 //! failure comes with a smaller program that shows it.
 
-import type { Job, Result, Runner } from "./run.ts";
+import { agrees, type Job, type Result, type Runner } from "./run.ts";
 
 /** A smaller program and what it gave. */
 export interface Smaller {
@@ -30,7 +30,10 @@ export async function minimize(
       backends: backend === "interp" ? [] : [backend],
     };
     const { expected, got } = await runner.run(0, job);
-    const bad = backend === "interp" ? expected.startsWith("crash: ") : got[0] !== expected;
+    const bad =
+      backend === "interp"
+        ? expected.startsWith("crash: ")
+        : got[0] === undefined || !agrees(got[0], expected);
     return bad ? { code: c, expected, got: got[0] ?? expected } : undefined;
   };
   let cur = program.code;

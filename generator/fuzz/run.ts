@@ -57,6 +57,7 @@ export async function runOn(
       ...drawnFor(code, typeof arg === "number" ? arg : (arg[0] ?? 0)),
     });
     const output = o.output?.length ? `; output ${hex(o.output)}` : "";
+    if (o.resource) return `${RESOURCE}${o.error}`; // (not compared: see `agrees`)
     if (o.error !== undefined) return `error: ${o.error}${output}`;
     if (lang.convention !== "int") return `completed${output}`; // the result is not the point
     return typeof o.value === "number" && Number.isInteger(o.value)
@@ -83,6 +84,15 @@ export function drawnFor(
     tiers: { threshold: [1, 2, 7, 64, 1000][h % 5]!, bridgeAfter: [0, 1, 4][(h >>> 8) % 3]! },
     policy: { maxInlinedSteps: [defaultPolicy.maxInlinedSteps, 2, 0][(h >>> 16) % 3]! },
   };
+}
+
+/** How a result that is a resource outcome starts (out of memory). */
+const RESOURCE = "resource: ";
+
+/** Whether a backend's result agrees with interp's: the same, or a resource outcome (machine
+ *  code's objects outgrew their region: V8's heap cannot be held to the same bound). */
+export function agrees(got: Result, expected: Result): boolean {
+  return got === expected || got.startsWith(RESOURCE);
 }
 
 /** The histogram key of a result: "completed", "fuel exhausted", "error: <message>", or

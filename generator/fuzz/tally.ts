@@ -10,7 +10,7 @@ import { programDigest, type ProgramCache } from "./generators.ts";
 import { disassemble, hex } from "./ops.ts";
 import type { Program } from "./program.ts";
 import type { Ran, Result } from "./run.ts";
-import { kind } from "./run.ts";
+import { agrees, kind } from "./run.ts";
 
 export interface Failure {
   /** Program `index` of seed `seed` reproduces it (`futamura fuzz <lang> --seed S --index I`). */
@@ -96,7 +96,7 @@ export class Tally {
       });
     this.others.forEach((b, i) => {
       const got = ran.got[i];
-      if (got !== undefined && got !== ran.expected)
+      if (got !== undefined && !agrees(got, ran.expected))
         this.fail(seed, index, p, { backend: b.name, got, expected: ran.expected });
     });
   }

@@ -145,8 +145,9 @@ export const OPS: Record<string, OpInfo> = {
   fuel: { args: [], ret: "none", effect: "hint" },
 
   /** A safepoint of residual code at a loop's head: whether the run's object region is nearly
-   *  full (machine code; always false elsewhere), so that the loop's state is collected there
-   *  (an exit whose values are the live state: `runtime/x64/collect.ts`). */
+   *  full and no call under way holds references (machine code; always false elsewhere), so
+   *  that the loop's state is collected there (an exit whose values are the live state:
+   *  `NativeModule.collect` in `runtime/x64/native.ts`). */
   region_low: { args: [], ret: "bool", effect: "io" },
   io_read: { args: [], ret: "i32", effect: "io" },
   io_write: { args: ["i32"], ret: "none", effect: "io" },

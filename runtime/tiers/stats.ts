@@ -9,6 +9,9 @@ export interface TierStats extends SpecStats {
   /** Hot states offered by the first tier, and runs of compiled code entered from them. */
   hotStates: number;
   entered: number;
+  /** Entries not made because the state's objects did not fit compiled code's object region
+   *  (the first tier went on). */
+  notEntered: number;
   /** Positions that have entries (an entry per state: for Brainfuck, whose state is its
    *  position, as many as `tierEntries`). */
   entryPositions: number;
@@ -40,6 +43,7 @@ export function newTierStats(): TierStats {
     ...newStats(),
     hotStates: 0,
     entered: 0,
+    notEntered: 0,
     entryPositions: 0,
     takenOver: 0,
     takenOverInside: 0,

@@ -54,6 +54,7 @@ import { walk } from "../specialiser/pe.ts";
 import { newTierStats, type TierStats } from "./stats.ts";
 import { constantIndex, konst, type AVal } from "../specialiser/value.ts";
 import { workDone } from "../work.ts";
+import { NotEntered } from "../x64/limit.ts";
 import type { NativeModule, Resolution, Value } from "../x64/native.ts";
 import {
   STAY,
@@ -181,7 +182,7 @@ export class TieredProgram {
     }
     // Offered again at its next sample: after a leave, the first tier comes back soon.
     offerSoon(position);
-    return this.enter(name, reds as Value[]);
+    return this.enter(name, reds as Value[], position);
   };
 
   /** Whether the first tier has found `position` warm: sampled, or hot already. Positions
@@ -367,8 +368,10 @@ export class TieredProgram {
     this.sync();
   }
 
-  /** Runs graph `name` from a hot state: the frame's result, or `RESUME` where it left. */
-  private enter(name: string, reds: Value[]): unknown {
+  /** Runs graph `name` from a hot state at `position`: the frame's result, `RESUME` where it
+   *  left, or `STAY` where the state's objects did not fit the object region (not offered
+   *  again). */
+  private enter(name: string, reds: Value[], position: number): unknown {
     this.stats.entered++;
     this.since = workDone();
     let s: Status;
@@ -378,6 +381,12 @@ export class TieredProgram {
     this.running++;
     try {
       s = this.l3 ? this.l3.run(name, reds) : this.native!.run(name, reds);
+    } catch (e) {
+      if (!(e instanceof NotEntered)) throw e;
+      this.stats.entered--;
+      this.stats.notEntered++;
+      offerNever(position);
+      return STAY;
     } finally {
       this.running--;
       this.account();

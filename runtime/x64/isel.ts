@@ -304,10 +304,16 @@ class Selector {
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "region_low": {
-        const [bump, low] = [this.temp(32), this.temp(32)];
+        // Past the low mark, and no call under way holds references (a safepoint in a callee
+        // cannot collect: its caller's frame holds references no exit names).
+        const [bump, low, past] = [this.temp(32), this.temp(32), this.temp(32)];
+        const [holding, free] = [this.temp(32), this.temp(32)];
         this.emit({ k: "ldo", dst: bump, disp: S.objBump });
         this.emit({ k: "ldo", dst: low, disp: S.objLow });
-        return this.emit({ k: "set", cond: Cond.ae, dst, a: bump, b: low });
+        this.emit({ k: "set", cond: Cond.ae, dst: past, a: bump, b: low });
+        this.emit({ k: "ldo", dst: holding, disp: S.holding });
+        this.emit({ k: "set", cond: Cond.e, dst: free, a: holding, b: imm(0) });
+        return this.emit({ k: "alu", op: "and", dst, a: past, b: free });
       }
       case "new_object": {
         const cls = classNamed(this.m, op.imm)!;

@@ -22,7 +22,8 @@
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
 //! A safepoint's exit (`region_low` at a loop's back edge or a graph's first merge point) is
 //! never patched: each time, JS collects the object region with the exit's values as roots
-//! (`collect`) where no call under way holds references (`S.holding`), and goes on.
+//! (`collect`), and goes on. Machine code takes it only where no call under way holds
+//! references (`S.holding`), so the exit's values are all the roots there are.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
 import type { Heap } from "../heap.ts";
@@ -39,12 +40,12 @@ import { emitFunc, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
-import { NativeLimit } from "./limit.ts";
+import { NativeLimit, NotEntered, OutOfMemory } from "./limit.ts";
 import { RunObjects, unsupportedHolding } from "./objects.ts";
 import { keptIn, tableFor } from "./pairs.ts";
 import { ObjectRegion, withRegion } from "./region.ts";
 
-export { NativeLimit };
+export { NativeLimit, NotEntered, OutOfMemory };
 import { CONSTANTS } from "./data.ts";
 import type { MFunc, Origin } from "./mir.ts";
 import { allocate, type Allocation } from "./regalloc.ts";
@@ -395,7 +396,7 @@ export class NativeModule {
           objects.flushIn();
         } catch (e) {
           this.closeObjects(objects, false);
-          throw e;
+          throw e instanceof NativeLimit ? new NotEntered(e.message) : e;
         }
       }
       arena.i32(S.holding, 1)[0] = 0;
@@ -574,11 +575,9 @@ export class NativeModule {
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.collect && objects) {
-        // (a caller's frame may hold references no exit names: the region is collected only
-        // where no call under way holds any, `S.holding`; else the run's safepoints are off,
-        // or this one would exit again at once)
-        if (arena.i32(S.holding, 1)[0] === 0) this.collect(arena, r.collect, objects);
-        else objects.region.noSafepoints();
+        // (machine code takes a safepoint's exit only where no call under way holds
+        // references, `S.holding`: a caller's frame may hold some no exit names)
+        this.collect(arena, r.collect, objects);
         return at;
       }
       const key = r.perValue ? this.caseKey(s, promoted) : undefined;
@@ -712,10 +711,17 @@ export class NativeModule {
         throw new NativeLimit(
           `x64: the arena's heap of ${this.layout.heapEnd - this.layout.heapStart} bytes is exhausted`,
         );
-      case Status.objectsFull:
+      case Status.objectsFull: {
+        const bytes = this.layout.objectEnd - this.layout.objectStart;
+        const size = bytes >= 1 << 20 ? `${bytes / (1 << 20)} MiB` : `${bytes >> 10} KiB`;
+        if (objects?.region.outgrown)
+          throw new OutOfMemory(
+            `out of memory: the live objects outgrew half of machine code's object region of ${size} (--heap-mb)`,
+          );
         throw new NativeLimit(
-          `x64: the object region of ${this.layout.objectEnd - this.layout.objectStart} bytes is full (what is live fills it between safepoints)`,
+          `x64: the object region of ${size} is full (what is live fills it between safepoints)`,
         );
+      }
       case Status.stackOverflow:
         throw new NativeLimit("x64: native stack exhausted (recursion too deep)");
       case Status.failed:

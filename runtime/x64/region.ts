@@ -8,9 +8,10 @@
 //! reference, which is an object's identity for the run). Machine code reads and writes fields
 //! and list items itself and allocates objects and lists itself (the `object` and `list`
 //! stubs, and `push` while the buffer has room, and `pop`); what grows a list or needs a hash
-//! table is a call into `operate`. Nothing is freed during a run (the collector is issue 26):
-//! running out throws `NativeLimit`, which `operate` turns into `S.heapFail` for the code to
-//! stop with `objectsFull`. The pooled arena keeps its region from one run to the next
+//! table is a call into `operate`. Safepoints collect the region (`NativeModule.collect`) when
+//! the bump pointer passes `S.objLow`, which `markLow` sets (the growth policy); running out
+//! throws `NativeLimit`, which `operate` turns into `S.heapFail` for the code to stop with
+//! `objectsFull`: out of memory if the live data outgrew the region, else a replay. The pooled arena keeps its region from one run to the next
 //! (`pairs.ts`).
 
 import {
@@ -26,12 +27,20 @@ import {
 import { NativeLimit } from "./limit.ts";
 import type { DataBlock } from "./memory.ts";
 
+/** The least a run allocates between collections (see `markLow`). */
+const MIN_SPAN = 16 << 20;
+/** How many times what a collection keeps a run allocates before the next one. */
+const SPAN_PER_LIVE = 3;
+
 export class ObjectRegion {
   /** The whole arena, as 4-byte words. */
   readonly words: Int32Array;
   /** The run's first error in `operate` that is not the region running out (a bug: it is
    *  rethrown once the run has stopped). */
   failure: unknown;
+  /** A collection found more than half the region live (`markLow`): the region filling up is
+   *  then the program's live data outgrowing it, not a collection that could not be made. */
+  outgrown = false;
 
   /** The region `[start, end)` of `arena`, taken up to `bump` (empty: `start`), with the maps'
    *  tables, by index (what an earlier run left: `pairs.ts`). */
@@ -57,15 +66,25 @@ export class ObjectRegion {
     this.tables.length = 0;
   }
 
-  /** Sets where a safepoint collects: three quarters of the way from what is taken now to the
-   *  end, so that a collection frees at least three times what it copies; never, once what is
-   *  taken after one is more than half the region (the live data would not leave room). Under
-   *  stress, anything allocated from now on. */
+  /** Sets where a safepoint collects, from what is taken now (after a collection: what is
+   *  live). The growth policy: the next collection comes after `SPAN_PER_LIVE` times what is
+   *  live more is taken, and no sooner than `MIN_SPAN`, so that a collection frees at least
+   *  three times what it copies and the pages touched stay a few times the live data, not the
+   *  region (a region is reserved, and untouched pages cost nothing); at most three quarters of
+   *  the room left. Never again once what is live is more than half the region: the run is
+   *  then `outgrown`, and filling the region is out of memory. Under stress, anything
+   *  allocated from now on. */
   markLow(): void {
     const bump = this.bump;
-    const low = this.stress ? bump + 1 : bump + Math.floor(((this.end - bump) * 3) / 32) * 8;
-    if (bump - this.start > (this.end - this.start) / 2) this.noSafepoints();
-    else this.words[S.objLow / 4] = low;
+    const live = bump - this.start;
+    if (live > (this.end - this.start) / 2) {
+      this.outgrown = true;
+      this.noSafepoints();
+      return;
+    }
+    const room = Math.floor(((this.end - bump) * 3) / 4);
+    const span = this.stress ? 1 : Math.min(room, Math.max(MIN_SPAN, SPAN_PER_LIVE * live));
+    this.words[S.objLow / 4] = bump + Math.ceil(span / 8) * 8;
   }
 
   /** No safepoint collects from now on in this run. */
