@@ -60,6 +60,7 @@ export interface JitStats extends SpecStats {
   compileMs: number;
   /** Collections of machine code's object region at safepoints (x64). */
   collections?: number;
+  collectionsInCalls?: number;
   /** Steps of compile work over the program's life (`runtime/work.ts`, `Policy.maxWork`). */
   work: number;
 }
@@ -185,7 +186,7 @@ export class Program {
       if (this.native) {
         this.stats.compileMs = this.native.compileMs;
         this.stats.codeBytes = this.native.codeBytes;
-        if (this.native.counts.collections) this.stats.collections = this.native.counts.collections;
+        Object.assign(this.stats, this.native.collectionStats());
       }
     }
   }

@@ -21,6 +21,7 @@ import { addCallees, selectModule } from "../runtime/x64/isel.ts";
 import { allocate, type Allocation } from "../runtime/x64/regalloc.ts";
 import type { MFunc } from "../runtime/x64/mir.ts";
 import { randomModule } from "./x64-random.ts";
+import { RootTypes } from "../runtime/x64/roots.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -28,7 +29,11 @@ const root = new URL("../", import.meta.url).pathname;
 function allocated(m: Module): { f: MFunc; a: Allocation }[] {
   const callable = new Set<string>();
   addCallees(m.graphs, callable);
-  return selectModule(m, [], { continuations: true, callable }).funcs.map((f) => ({
+  return selectModule(m, [], {
+    continuations: true,
+    callable,
+    rootTypes: new RootTypes(),
+  }).funcs.map((f) => ({
     f,
     a: allocate(f),
   }));

@@ -241,8 +241,12 @@ export abstract class Control extends ResidualBuilder {
       if (from) {
         // (fresh: its first merge point is in whatever region the call is)
         const frame = this.frameAtMergePoint(callee, from.vars, vals);
-        this.work.push({ rg, frames: [frame], out: 0, splits: 0, fresh: true });
-      } else this.work.push({ rg, frames: [this.frame(callee, vals, -1)], out: 0, splits: 0 });
+        const path = { rg, frames: [frame], out: 0, splits: 0, fresh: true, safepointFirst: true };
+        this.work.push(path);
+      } else {
+        const frames = [this.frame(callee, vals, -1)];
+        this.work.push({ rg, frames, out: 0, splits: 0, safepointFirst: true });
+      }
     }
     const operands = args.flatMap((a, i) =>
       exploded[i] !== undefined

@@ -149,6 +149,7 @@ export class Engine extends MergePoints {
       });
       const frame = this.frameAtMergePoint(portal, vars, vals);
       const path: Path = { rg, frames: [frame], out: 0, splits: 0, fresh: true };
+      path.safepointFirst = true;
       // Virtualizables unpacked (their layout, classes included, is the entry's key's).
       vars.forEach((v, i) => {
         const r = reds[i - greens.length];

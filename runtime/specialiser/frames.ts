@@ -75,6 +75,10 @@ export interface Path {
   /** A path that starts at a merge point (a tier's entry or bridge): that first merge point
    *  is in the region whatever the first tier's counters say. */
   fresh?: boolean;
+  /** A path that starts a graph other code calls or goes on in (a portal's graph, a tier's
+   *  entry, a continuation): its first merge point is a safepoint (`policy.safepoints`), so
+   *  that code made of calls, recursion without loops, collects too. */
+  safepointFirst?: boolean;
 }
 
 /** A raise in a function that generated code runs wholly at compile time, as a plain function

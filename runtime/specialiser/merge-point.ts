@@ -170,15 +170,15 @@ export abstract class MergePoints extends SavedPaths {
       this.leaveRegion(p, f, vars, n);
       return false;
     }
-    const fresh = p.fresh;
-    p.fresh = false;
+    const first = p.safepointFirst;
+    p.fresh = p.safepointFirst = false;
     this.openKey(p, m, operands);
     this.bindLeaves(p, f, vars, n, m);
     p.splits = 0;
-    // (a graph that starts here, a tier's entry or bridge: the loops the tiers link through
-    // exits pass it at every trip; before the step of fuel, which the exit's continuation
-    // takes at the merge point it starts from)
-    if (fresh && this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
+    // (a graph that starts here, a portal's, a tier's entry or bridge: recursion, and the
+    // loops the tiers link through exits, pass it at every call or trip; before the step of
+    // fuel, which the exit's continuation takes at the merge point it starts from)
+    if (first && this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
   }

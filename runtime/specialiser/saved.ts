@@ -307,7 +307,7 @@ export abstract class SavedPaths extends Control {
       if (c.kind === "promote")
         this.assign(frames, c.dst, typeof v === "object" ? this.promoted(v) : konst(v));
       const path: Path = { rg, frames, out: 0, splits: 0, at: c.at };
-      if (c.kind !== "promote") path.fresh = true;
+      if (c.kind !== "promote") path.fresh = path.safepointFirst = true;
       return path;
     });
   }

@@ -29,6 +29,7 @@ export interface TierStats extends SpecStats {
   compileMs: number;
   /** Collections of machine code's object region at safepoints. */
   collections?: number;
+  collectionsInCalls?: number;
   /** Time in runs of compiled code (with the calls into JS they make: I/O, first-tier work in
    *  callbacks), not counting compiling. */
   compiledCodeMs: number;

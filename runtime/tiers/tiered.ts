@@ -513,7 +513,7 @@ export class TieredProgram {
     if (this.native) {
       this.stats.compileMs = this.native.compileMs;
       this.stats.codeBytes = this.native.codeBytes;
-      if (this.native.counts.collections) this.stats.collections = this.native.counts.collections;
+      Object.assign(this.stats, this.native.collectionStats());
     }
   }
 

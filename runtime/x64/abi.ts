@@ -85,9 +85,10 @@ export const S = {
   objEnd: 660,
   /** Where the region counts as nearly full: a safepoint past it collects (`region_low`). */
   objLow: 664,
-  /** Calls under way whose callers hold references the callee cannot name (4 bytes): a
-   *  safepoint collects only when there are none. */
-  holding: 668,
+  /** The root stack's top and end (`roots.ts`), offsets from the arena's start (4 bytes
+   *  each): the references callers keep across the calls under way. */
+  rootTop: 668,
+  rootEnd: 672,
 } as const;
 
 /** Entry arguments and exit values the state buffer has room for. */

@@ -8,6 +8,7 @@
 import type { Data } from "../ir/types.ts";
 import { ARRAY_HEADER, STATE_BYTES } from "./abi.ts";
 import type { DataBlock } from "./memory.ts";
+import { ROOTS_BYTES } from "./roots.ts";
 
 /** Room for data constants placed after compilation. Untouched, it costs nothing. */
 const LATE_BYTES = 1 << 20;
@@ -43,9 +44,12 @@ export class DataLayout {
   readonly offsets: number[] = [];
   readonly heapStart: number;
   readonly heapEnd: number;
-  /** The object region (`objects.ts`), after everything else. */
+  /** The object region (`objects.ts`), and after it the root stack (`roots.ts`), after
+   *  everything else (both empty for a module without objects). */
   readonly objectStart: number;
   readonly objectEnd: number;
+  readonly rootStart: number;
+  readonly rootEnd: number;
   /** The arena's size. */
   readonly size: number;
   private images: { at: number; bytes: Uint8Array }[] = [];
@@ -59,7 +63,9 @@ export class DataLayout {
     this.next = this.heapEnd;
     this.objectStart = this.heapEnd + LATE_BYTES;
     this.objectEnd = this.objectStart + regionBytes;
-    this.size = this.objectEnd;
+    this.rootStart = this.objectEnd;
+    this.rootEnd = this.rootStart + (regionBytes ? ROOTS_BYTES : 0);
+    this.size = this.rootEnd;
   }
 
   /** Places the constants of `data` not placed yet, after the heap; into `arena` too if given. */

@@ -37,6 +37,7 @@ import {
   type VReg,
   type Width,
 } from "./mir.ts";
+import { ROOT_BYTES } from "./roots.ts";
 
 /** What emitted code refers to outside the function. */
 export interface Context {
@@ -389,6 +390,10 @@ class Emitter {
         return this.storeAt(this.objectMem(i.ref, i.idx, i.disp), i.val, 4);
       case "call":
         return this.call(i);
+      case "roots_push":
+        return this.rootsPush(i.refs, i.types);
+      case "roots_pop":
+        return this.rootsPop(i.refs);
       case "fuel":
         a.subMI(64, { base: STATE, disp: S.fuel }, 1);
         a.jcc(Cond.b, this.ctx.stubs.fuelOut);
@@ -567,6 +572,38 @@ class Emitter {
     return i.k === "call" && i.callee.k === "graph" && (i.dst < 0 || this.f.widths[i.dst] !== 64);
   }
 
+  /** Pushes `refs` with their types' numbers onto the root stack (`roots.ts`); past its end,
+   *  the run stops as on a native stack overflow. */
+  private rootsPush(refs: VReg[], types: number[]): void {
+    const a = this.a;
+    const top: Mem = { base: STATE, disp: S.rootTop };
+    a.movRM(32, SCRATCH2, top);
+    a.lea(SCRATCH1, { base: SCRATCH2, disp: refs.length * ROOT_BYTES });
+    a.cmpRM(32, SCRATCH1, { base: STATE, disp: S.rootEnd });
+    a.jcc(Cond.a, this.ctx.stubs.stackOut);
+    a.movMR(32, top, SCRATCH1);
+    refs.forEach((v, k) => {
+      const entry: Mem = { base: STATE, index: SCRATCH2, scale: 1, disp: k * ROOT_BYTES };
+      a.movMR(32, entry, this.use(v, SCRATCH1));
+      a.movMI(32, { ...entry, disp: entry.disp! + 4 }, types[k]!);
+    });
+  }
+
+  /** Pops the entries `rootsPush` pushed for `refs`, loading each back (a collection may have
+   *  moved what it refers to). */
+  private rootsPop(refs: VReg[]): void {
+    const a = this.a;
+    const top: Mem = { base: STATE, disp: S.rootTop };
+    a.movRM(32, SCRATCH2, top);
+    a.lea(SCRATCH2, { base: SCRATCH2, disp: -refs.length * ROOT_BYTES });
+    a.movMR(32, top, SCRATCH2);
+    refs.forEach((v, k) => {
+      const d = this.target(v);
+      a.movRM(32, d, { base: STATE, index: SCRATCH2, scale: 1, disp: k * ROOT_BYTES });
+      this.commit(v, d);
+    });
+  }
+
   private call(i: Extract<MInst, { k: "call" }>): void {
     const a = this.a;
     this.moves(this.alloc.callMoves.get(i) ?? []);
@@ -578,10 +615,8 @@ class Emitter {
     const c = i.callee;
     if (c.k === "graph") {
       const target = this.ctx.graph(c.name);
-      if (i.holdsReferences) a.addMI(32, { base: STATE, disp: S.holding }, 1);
       if (typeof target === "bigint") a.movabs(SCRATCH1, target).callR(SCRATCH1);
       else a.call(target);
-      if (i.holdsReferences) a.subMI(32, { base: STATE, disp: S.holding }, 1);
     } else if (c.k === "alloc") a.call(this.ctx.stubs.alloc[c.elem]);
     else if (c.k === "new_object") a.call(this.ctx.stubs.object);
     else if (c.k === "new_list") a.call(this.ctx.stubs.list);

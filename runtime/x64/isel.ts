@@ -41,6 +41,7 @@ import {
   objectBytes,
 } from "./abi.ts";
 import { CONSTANTS } from "./data.ts";
+import type { RootTypes } from "./roots.ts";
 import { Cond, swapOperands, invert } from "./encode.ts";
 import {
   imm,
@@ -98,6 +99,8 @@ export interface SelectOptions {
   /** The graphs some call calls (the others take their parameters past the sixth in the state
    *  buffer: `MFunc.stateParams`). */
   callable: ReadonlySet<string>;
+  /** The numbers of the types the calls keep on the root stack (`roots.ts`), the module's. */
+  rootTypes: RootTypes;
 }
 
 /** Adds to `to` the graphs the calls of `graphs` call. */
@@ -288,14 +291,18 @@ class Selector {
         if (!isVReg(a) && a.k === "data")
           return this.emit({ k: "mov", dst, src: imm(this.m.data[a.v]!.values.length) });
         return this.emit({ k: "len", dst, arr: this.reg(a, 64) });
-      case "call":
-        return this.emit({
+      case "call": {
+        const kept = this.referencesKept(op);
+        if (kept.refs.length) this.emit({ k: "roots_push", ...kept });
+        this.emit({
           k: "call",
           callee: { k: "graph", name: op.imm as string },
           dst,
           args: op.args.map((x) => this.operand(x)),
-          holdsReferences: this.referencesLiveAfter(op),
         });
+        if (kept.refs.length) this.emit({ k: "roots_pop", refs: kept.refs });
+        return;
+      }
       case "merge_point":
       case "fuel":
         return this.emit({ k: "fuel" });
@@ -304,16 +311,10 @@ class Selector {
       case "io_read":
         return this.emit({ k: "call", callee: { k: "io_read" }, dst, args: [] });
       case "region_low": {
-        // Past the low mark, and no call under way holds references (a safepoint in a callee
-        // cannot collect: its caller's frame holds references no exit names).
-        const [bump, low, past] = [this.temp(32), this.temp(32), this.temp(32)];
-        const [holding, free] = [this.temp(32), this.temp(32)];
+        const [bump, low] = [this.temp(32), this.temp(32)];
         this.emit({ k: "ldo", dst: bump, disp: S.objBump });
         this.emit({ k: "ldo", dst: low, disp: S.objLow });
-        this.emit({ k: "set", cond: Cond.ae, dst: past, a: bump, b: low });
-        this.emit({ k: "ldo", dst: holding, disp: S.holding });
-        this.emit({ k: "set", cond: Cond.e, dst: free, a: holding, b: imm(0) });
-        return this.emit({ k: "alu", op: "and", dst, a: past, b: free });
+        return this.emit({ k: "set", cond: Cond.ae, dst, a: bump, b: low });
       }
       case "new_object": {
         const cls = classNamed(this.m, op.imm)!;
@@ -393,12 +394,20 @@ class Selector {
     }
   }
 
-  /** Whether a reference other than call `op`'s result is live after it (the caller's frame
-   *  holds it while the callee runs: no safepoint below collects, `S.holding`). */
-  private referencesLiveAfter(op: Op): boolean {
-    for (const v of liveAt(this.g, this.blockIndex, this.opIndex + 1))
-      if (v !== op.dst && isReference(this.g.types[v])) return true;
-    return false;
+  /** The references other than call `op`'s result live after it, which the caller keeps on
+   *  the root stack while the callee runs (`roots.ts`), and their types' numbers. */
+  private referencesKept(op: Op): { refs: VReg[]; types: number[] } {
+    const refs: VReg[] = [];
+    const types: number[] = [];
+    for (const v of liveAt(this.g, this.blockIndex, this.opIndex + 1)) {
+      const t = this.g.types[v]!;
+      if (v === op.dst || !isReference(t)) continue;
+      const r = this.operand(v);
+      if (!isVReg(r)) continue;
+      refs.push(r);
+      types.push(this.opts.rootTypes.idOf(t));
+    }
+    return { refs, types };
   }
 
   /** A constant as an int32 (references: null 0, constant object k as k + 1, which only

@@ -67,9 +67,14 @@ export type MInst =
   | { k: "ldo"; dst: VReg; ref?: VReg; idx?: MOperand; disp: number }
   | { k: "sto"; ref: VReg; idx?: MOperand; disp: number; val: MOperand }
   /** System V call: arguments in rdi, rsi, ... then the stack; result in rax; caller-saved
-   *  registers clobbered. `dst` is -1 without a result. `holdsReferences`: the caller keeps
-   *  references live across it (counted in `S.holding` while the callee runs). */
-  | { k: "call"; callee: Callee; dst: VReg; args: MOperand[]; holdsReferences?: boolean }
+   *  registers clobbered. `dst` is -1 without a result. */
+  | { k: "call"; callee: Callee; dst: VReg; args: MOperand[] }
+  /** Around a call whose caller keeps references live across it (`roots.ts`): `refs` pushed
+   *  onto the root stack with their types' numbers (a full stack leaves as a stack overflow),
+   *  then after the call loaded back into the same registers (a new definition of each) and
+   *  popped. */
+  | { k: "roots_push"; refs: VReg[]; types: number[] }
+  | { k: "roots_pop"; refs: VReg[] }
   /** One step of fuel; leaves through the fuel stub when the budget is spent. */
   | { k: "fuel" }
   /** Adds one to the program's counter `n` and gives its new value. */
@@ -208,6 +213,11 @@ export function usesOf(i: MInst): { v: VReg; late: boolean }[] {
     case "call":
       i.args.forEach((a) => add(a));
       break;
+    case "roots_push":
+      i.refs.forEach((r) => add(r));
+      break;
+    case "roots_pop":
+      break;
     case "setvalue":
       add(i.v);
       break;
@@ -224,7 +234,10 @@ export function defsOf(i: MInst): VReg[] {
     case "sto":
     case "fuel":
     case "setvalue":
+    case "roots_push":
       return [];
+    case "roots_pop":
+      return i.refs;
     case "call":
       return i.dst >= 0 ? [i.dst] : [];
     default:

@@ -21,9 +21,9 @@
 //! to earlier graphs go to their absolute addresses. Where JS ran the rest of the exited graph
 //! itself (a fallback to the interpreter), the thunk goes on at a stub returning its result.
 //! A safepoint's exit (`region_low` at a loop's back edge or a graph's first merge point) is
-//! never patched: each time, JS collects the object region with the exit's values as roots
-//! (`collect`), and goes on. Machine code takes it only where no call under way holds
-//! references (`S.holding`), so the exit's values are all the roots there are.
+//! never patched: each time, JS collects the object region (`collect`) with the exit's values
+//! and the references the frames below keep across their calls (the root stack, `roots.ts`)
+//! as roots, and goes on.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
 import type { Heap } from "../heap.ts";
@@ -41,6 +41,7 @@ import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
 import { NativeLimit, NotEntered, OutOfMemory } from "./limit.ts";
+import { RootTypes, rootEntries } from "./roots.ts";
 import { RunObjects, unsupportedHolding } from "./objects.ts";
 import { keptIn, tableFor } from "./pairs.ts";
 import { ObjectRegion, withRegion } from "./region.ts";
@@ -174,6 +175,8 @@ export class NativeModule {
   private select: SelectOptions;
   /** The graphs some call of the module calls (`isel.ts`, `MFunc.stateParams`). */
   private callable = new Set<string>();
+  /** The numbers of the types calls keep on the root stack (`roots.ts`). */
+  private rootTypes = new RootTypes();
   private layout: DataLayout;
   /** Absolute address of every compiled graph. */
   private entries = new Map<string, bigint>();
@@ -194,9 +197,17 @@ export class NativeModule {
     fallbacks: 0,
     copiedIn: 0,
     copiedOut: 0,
-    /** Collections of the object region (safepoints: `collect`). */
+    /** Collections of the object region (safepoints: `collect`), and of those, the ones made
+     *  while calls were under way whose callers kept references (on the root stack). */
     collections: 0,
+    collectionsInCalls: 0,
   };
+
+  /** The collection counts for a run's statistics (none when nothing was collected). */
+  collectionStats(): { collections?: number; collectionsInCalls?: number } {
+    const { collections, collectionsInCalls } = this.counts;
+    return collections ? { collections, collectionsInCalls } : {};
+  }
   /** Why resolving a continuation failed, rethrown by `run`. */
   private failure: unknown;
   /** The values of an exit that left the run (`Resolution.leave`), for `run` to give. */
@@ -216,7 +227,11 @@ export class NativeModule {
     private opts: CompileOptions = {},
   ) {
     addCallees(m.graphs, this.callable);
-    this.select = { continuations: opts.continuation !== undefined, callable: this.callable };
+    this.select = {
+      continuations: opts.continuation !== undefined,
+      callable: this.callable,
+      rootTypes: this.rootTypes,
+    };
     const objects = usesObjects(m);
     const held = objects ? unsupportedHolding(m) : undefined;
     if (held)
@@ -399,7 +414,7 @@ export class NativeModule {
           throw e instanceof NativeLimit ? new NotEntered(e.message) : e;
         }
       }
-      arena.i32(S.holding, 1)[0] = 0;
+      arena.i32(S.rootTop, 2).set([this.layout.rootStart, this.layout.rootEnd]);
       field(S.stackBudget, BigInt(stackBudget()));
       field(S.stackFloor, running.at(-1)?.[S.stackLimit / 8] ?? 0n);
       const cb = callbacks();
@@ -473,15 +488,23 @@ export class NativeModule {
   private collect(arena: DataBlock, types: Type[], objects: RunObjects): void {
     const state = arena.i64(0, STATE_BYTES / 8);
     const values = this.leaves(arena, types, objects);
+    // (and what the frames below keep across their calls: the root stack)
+    const words = objects.region.words;
+    const { rootStart } = this.layout;
+    const roots = rootEntries(words, rootStart, words[S.rootTop / 4]!, this.rootTypes);
+    const held = roots.map((e) => objects.valueOf(words[e.at]!, e.type));
+    objects.flushOut();
     objects.syncOut();
     objects.restart();
     this.fillConstants(objects);
     types.forEach((t, i) => {
       if (isReference(t)) state[S.args / 8 + i] = BigInt(objects.refOf(values[i], t));
     });
+    roots.forEach((e, i) => (words[e.at] = objects.refOf(held[i], e.type)));
     objects.flushIn();
     objects.region.markLow();
     this.counts.collections++;
+    if (roots.length) this.counts.collectionsInCalls++;
   }
 
   /** Ends a run's pairing (`whole`: the run ended without an error, so every pair is whole). */
@@ -575,8 +598,6 @@ export class NativeModule {
       const at = this.entries.get(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.collect && objects) {
-        // (machine code takes a safepoint's exit only where no call under way holds
-        // references, `S.holding`: a caller's frame may hold some no exit names)
         this.collect(arena, r.collect, objects);
         return at;
       }
