@@ -103,7 +103,7 @@ export function specialisedAsNatively(
   text: string,
   args: number[],
   policy: Policy = defaultPolicy,
-): { jit: Jit; module: Module } {
+): { jit: Jit; module: Module; collections: number } {
   const r = buildGraphs(path, "main", { text });
   expect(r.violations, text).toEqual([]);
   const native = natively(text);
@@ -138,5 +138,5 @@ export function specialisedAsNatively(
     x64?.free();
     stressed?.free();
   }
-  return { jit, module: r.module! };
+  return { jit, module: r.module!, collections: stressed?.stats.collections ?? 0 };
 }
