@@ -18,7 +18,7 @@ const root = new URL("../", import.meta.url).pathname;
 const HINTS = `${root}runtime/hints.ts`;
 
 /** An index into `pool` (never empty) from `e`. */
-const at = (e: string) => `pool[(${e} & 0x7fffffff) % pool.length]`;
+const at = (e: string) => `pool[((${e} & 0x7fffffff) % pool.length) | 0]`;
 
 const STEPS = [
   // grow: new nodes sharing old ones
@@ -26,24 +26,24 @@ const STEPS = [
   `pool.push(new Node(acc, null));`,
   // cycles and sharing
   `{ const a = ${at("i")}; const b = ${at("acc")}; a.next = b; b.next = a; }`,
-  `${at("acc + 1")}.next = ${at("i * 3")};`,
+  `${at("((acc + 1) | 0)")}.next = ${at("Math.imul(i, 3)")};`,
   `${at("i")}.kids.push(${at("acc")});`,
   // lists of lists
   `rows.push([${at("i")}, new Node(i, null)]);`,
-  `rows[(acc & 0x7fffffff) % rows.length].push(${at("i + acc")});`,
+  `rows[((acc & 0x7fffffff) % rows.length) | 0].push(${at("((i + acc) | 0)")});`,
   // maps with object keys and object values, and with list values
   `byNode.set(${at("i")}, new Node((acc + 1) | 0, ${at("acc")}));`,
   `{ const x = byNode.get(${at("acc")}); if (x !== undefined) acc = (acc + x.v) | 0; }`,
-  `byNode.delete(${at("i + 1")});`,
-  `byInt.set(acc & 7, rows[(i & 0x7fffffff) % rows.length]);`,
+  `byNode.delete(${at("((i + 1) | 0)")});`,
+  `byInt.set(acc & 7, rows[((i & 0x7fffffff) % rows.length) | 0]);`,
   `{ const r = byInt.get(i & 7); if (r !== undefined && r.length > 0) acc = (acc + r[0].v) | 0; }`,
   // drop: most of the graph becomes garbage
   `if (pool.length > 6) pool = [${at("acc")}, ${at("i")}];`,
-  `if (rows.length > 4) rows = [rows[rows.length - 1]];`,
+  `if (rows.length > 4) rows = [rows[(rows.length - 1) | 0]];`,
   `{ const d = pool.pop(); if (d !== undefined) acc = (acc ^ d.v) | 0; if (pool.length === 0) pool.push(new Node(acc, d ?? null)); }`,
   // read through it
   `{ const p = ${at("acc")}.next; if (p !== null) { acc = (acc + p.v) | 0; const q = p.next; if (q !== null) acc = (acc ^ q.v) | 0; } }`,
-  `{ const k = ${at("i")}.kids; if (k.length > 0) acc = (acc + k[k.length - 1].v + k.length) | 0; }`,
+  `{ const k = ${at("i")}.kids; if (k.length > 0) acc = (acc + k[(k.length - 1) | 0].v + k.length) | 0; }`,
   `${at("i")}.v = (acc + i) | 0;`,
 ];
 
@@ -76,18 +76,13 @@ function source(steps: number[]): string {
     ...steps.map((s) => `    ${STEPS[s]}`),
     // (what the trip left, folded in: every trip reads the graph after a collection)
     `    const head = ${at("i")};`,
-    `    acc = (acc * 31 + head.v + pool.length + rows.length + byNode.size + byInt.size) | 0;`,
+    `    acc = (Math.imul(acc, 31) + head.v + pool.length + rows.length + byNode.size + byInt.size) | 0;`,
     `    i = (i + 1) | 0;`,
     `  }`,
-    `  let sum = acc;`,
-    `  for (let k = 0; k < pool.length; k++) {`,
-    `    const p = pool[k];`,
-    `    const q = p.next;`,
-    `    sum = (sum + p.v + p.kids.length) | 0;`,
-    `    if (q !== null) sum = (sum + q.v) | 0;`,
-    `  }`,
-    `  for (let k = 0; k < rows.length; k++) sum = (sum * 7 + rows[k].length) | 0;`,
-    `  return sum;`,
+    // (no loop after the loop: one without a merge point is the interpreter's, not compiled)
+    `  const first = pool[0];`,
+    `  const q = first.next;`,
+    `  return (acc + first.v + first.kids.length + (q === null ? 0 : q.v) + rows[0].length) | 0;`,
     `}`,
   ].join("\n");
 }

@@ -476,17 +476,25 @@ export abstract class SavedPaths extends Control {
    *  such exit of the same state; its own back edge's exit goes to itself). */
   protected safepoint(p: Path, f: Frame, vars: Operand[]): void {
     const [at] = liveFrames(copyFrames([frameWith(f, f.op - 1, only(f, vars))], this.frozen));
-    // (a state of many leaves, virtuals' items, makes no safepoint: an exit passes at most 64)
-    if (redLeaves([at!]).length > SAFEPOINT_LEAVES) return;
     if (at!.op !== 0) this.generic([at!]);
-    const status = this.save("collect", [at!], p);
+    const many = redLeaves([at!]).length > SAFEPOINT_LEAVES;
+    // (an exit passes at most 64 values: a state of many leaves, virtuals' items, passes its
+    // virtuals made real instead, one leaf each; a state of more slots than that, none)
+    if (many && at!.env.filter((x) => x !== undefined).length > SAFEPOINT_LEAVES) return;
     const low = this.emit(p, "region_low", [], "bool");
     const collect = p.rg.b.newBlock();
     const go = p.rg.b.newBlock();
     const to = (block: number) => ({ block, args: [] as Operand[] });
     p.rg.b.terminate(p.out, { k: "branch", cond: low, then: to(collect), else: to(go) });
-    this.exitTo(p.rg, collect, status, { k: "int", v: 0 }, [at!]);
     p.out = go;
+    // (the copy's virtuals are forced on the way to the exit alone: the path goes on with its own)
+    if (many)
+      for (const x of at!.env)
+        if (typeof x === "object" && "k" in x && (x.k === "o" || x.k === "l" || x.k === "v"))
+          this.operand({ ...p, out: collect }, x);
+    const [state] = many ? liveFrames([at!]) : [at!];
+    const status = this.save("collect", [state!], p);
+    this.exitTo(p.rg, collect, status, { k: "int", v: 0 }, [state!]);
   }
 
   protected leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
