@@ -13,6 +13,7 @@ import {
   type ChunkSink,
 } from "../runtime/stdio.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
+import { logEvent, setEventSink, type LoggedEvent } from "../runtime/events.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { Heap, type TierObjects } from "../runtime/heap.ts";
@@ -55,6 +56,8 @@ export interface RunOptions {
     | undefined;
   /** Filled with the run's statistics (also when the run fails); the outcome holds them too. */
   stats?: Record<string, unknown>;
+  /** Hears the JIT's events as they happen (`--log`: `runtime/events.ts`). */
+  events?: ((e: LoggedEvent) => void) | undefined;
 }
 
 export interface Backend {
@@ -252,8 +255,10 @@ async function runTiers(
   const warmup = warmupOffersOf(opts);
   let offers = 0;
   setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, (loop, greens, reds) => {
-    if (++offers <= warmup) return STAY;
-    throw new Suspended(loop, greens, reds);
+    if (++offers > warmup) throw new Suspended(loop, greens, reds); // (offered again, logged then)
+    // (the position: the green that is a number, the bytecode's the array)
+    logEvent({ ev: "hot", position: greens.find((g) => typeof g === "number") as number });
+    return STAY;
   });
   let loaded = false;
   try {
@@ -362,6 +367,7 @@ export async function runProgram(
   const output = () => (out.flush(), kept?.bytes() ?? new Uint8Array(0));
   try {
     setFuel(opts.fuel);
+    setEventSink(opts.events);
     try {
       const value = await backend.run(lang, code, ints, opts, stats);
       return { value, output: output(), stats };
@@ -383,6 +389,7 @@ export async function runProgram(
     throw e;
   } finally {
     setFuel(undefined);
+    setEventSink(undefined);
     setIo({ read: () => -1, write: () => {} });
     stats.outputBytes = out.written;
     stats.runMs = Math.round((performance.now() - start) * 1000) / 1000;

@@ -34,6 +34,7 @@ import type { AVal } from "./specialiser/value.ts";
 import { workDone } from "./work.ts";
 import type { Heap } from "./heap.ts";
 import type { NativeModule, Resolution, Value } from "./x64/native.ts";
+import { logEvent, logging } from "./events.ts";
 
 export interface JitOptions {
   policy: Policy;
@@ -191,15 +192,14 @@ export class Program {
     }
   }
 
-  /** The merge-point positions most often reached while specialising, as
-   *  `position: entries/keys made/keys found`, most entries first. */
-  mergePoints(n: number): string {
+  /** The `n` merge-point positions most often reached while specialising, most entries
+   *  first: how often, how many keys were made there, how many found made. */
+  mergePoints(n: number): { position: string; entries: number; made: number; found: number }[] {
     const all = [...(this.engine?.positions ?? [])];
     all.sort((a, b) => b[1].entries - a[1].entries || (a[0] < b[0] ? -1 : 1));
     return all
       .slice(0, n)
-      .map(([at, c]) => `${at}: ${c.entries}/${c.keys}/${c.hits}`)
-      .join(", ");
+      .map(([position, c]) => ({ position, entries: c.entries, made: c.keys, found: c.hits }));
   }
 
   /** Releases the machine code now (it is also released when the program is collected). */
@@ -239,6 +239,7 @@ export class Program {
   ): Resolution {
     const e = this.engine!;
     this.stats.exits++;
+    logEvent({ ev: "exit", status, kind: e.kindOf(status) });
     this.account();
     const t0 = performance.now();
     try {
@@ -279,13 +280,23 @@ export function continuationOrInterpreter(
 ): Resolution {
   try {
     const r = e.continuation(status, value);
-    if (r.graphs.length) how.onGraphs?.(r.graphs, e.residualData);
+    if (r.graphs.length) {
+      how.onGraphs?.(r.graphs, e.residualData);
+      if (logging()) {
+        const ops = r.graphs.reduce(
+          (n, g) => n + g.blocks.reduce((k, b) => k + b.ops.length, 0),
+          0,
+        );
+        logEvent({ ev: "continuation", status, graph: r.name, ops });
+      }
+    }
     // (a safepoint's: the runner collects with the exit's values before it goes on)
     return e.kindOf(status) === "collect" ? { ...r, collect: e.leafTypes(status) } : r;
   } catch (err) {
     if (!(err instanceof SpecialisationLimit)) throw err;
     how.stats.fallbacks++;
     how.stats.fallback = err.message;
+    logEvent({ ev: "fallback", at: "exit", why: err.message });
     const frames = e.state(status, value, leaves(e.leafTypes(status)));
     return {
       done: how.interpreter().resume(

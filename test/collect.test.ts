@@ -20,6 +20,9 @@ const tlc = langs.tlc!;
 const native = ["x64", "jit"] as const;
 
 async function agree(code: Uint8Array, arg: number, opts: RunOptions, what: string) {
+  // (a turn of the event loop between programs: machine code runs synchronously, and a test
+  // file that never yields for a minute loses vitest's worker messages)
+  await new Promise((r) => setImmediate(r));
   const base = { fuel: opts.fuel, input: opts.input };
   const want = await runProgram(backends.interp!, tlc, code, arg, base);
   const outcome = (r: typeof want) => [r.value, r.error, Buffer.from(r.output).toString("hex")];
@@ -91,19 +94,19 @@ describe.runIf(x64Supported)("objects collected at safepoints", () => {
   });
 
   it("a collection below calls whose callers keep references: the root stack", async () => {
-    // binarytrees.tlc at depth 14 in 4 MiB: make/1 and check/1 SEND themselves, each frame's
-    // receiver and subtrees live across the call; a tree of depth 14 is half a MiB made within
+    // binarytrees.tlc at depth 12 in 1 MiB: make/1 and check/1 SEND themselves, each frame's
+    // receiver and subtrees live across the call; a tree of depth 12 is 128 KiB made within
     // one recursion, so the region fills inside it, where a portal graph's first merge point
     // collects with the callers' references on the root stack (rewritten where they moved)
     const [x64, jit] = await agree(
       load("interpreters/programs/binarytrees.tlc"),
-      14,
-      { regionBytes: 4 << 20 },
-      "binarytrees 14",
+      12,
+      { regionBytes: 1 << 20 },
+      "binarytrees 12",
     );
     expect(Number(x64!.stats.collections)).toBeGreaterThan(10);
     expect(Number(x64!.stats.collectionsInCalls)).toBeGreaterThan(0);
-    expect(Number(jit!.stats.collections)).toBeGreaterThan(10);
+    expect(Number(jit!.stats.collectionsInCalls)).toBeGreaterThan(0);
   }, 60_000);
 
   it("live objects outgrowing the region: out of memory on x64, a resource outcome", async () => {

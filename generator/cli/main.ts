@@ -18,6 +18,7 @@ import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio
 import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
 
 import { UsageError } from "./usage.ts";
+import { eventLog } from "./event-log.ts";
 
 export { UsageError };
 
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, string> = {
       --heap-mb N      MiB of machine code's object region (x64, jit; default 64), which loops
                        collect at their safepoints when it is nearly full
       --stats[=json]   print statistics to stderr
+      --log FILE       write the JIT's events to FILE, a JSON object a line (docs/ARCHITECTURE.md)
       --dump WHAT      print an intermediate form to stderr (see the backend)`,
   graphs: `graphs <interpreter.ts> [--entry NAME]
                        print the interpreter's graphs, or its subset violations (exit 1)`,
@@ -168,6 +170,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
         "heap-mb": { type: "string" },
         stats: { type: "string" },
         dump: { type: "string" },
+        log: { type: "string" },
       },
     });
   } catch (e) {
@@ -217,6 +220,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   const input = FdSource.stdin();
 
   const stats: Record<string, unknown> = {};
+  const log = values.log === undefined ? undefined : eventLog(values.log);
   try {
     // Output written before an error is part of the run (a Brainfuck program may have
     // printed): it has gone to `out` as it was written.
@@ -229,11 +233,13 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
       input,
       output: out,
       stats,
+      events: log?.event,
     });
     if (result.error !== undefined) throw new VmError(result.error);
     if (!bytes) out(new TextEncoder().encode(`${result.value}\n`));
   } finally {
     input.close();
+    log?.close();
     // The whole process's peak memory: what a user sees (output and input are streamed).
     stats.maxRssMB = Math.round(process.resourceUsage().maxRSS / 1024);
     if (statsFormat)

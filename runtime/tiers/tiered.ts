@@ -44,6 +44,7 @@
 //! first tier.
 
 import { VmError } from "../hints.ts";
+import { logEvent, logging } from "../events.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
 import { continuationOrInterpreter, exitOnL3, type NativeFactory } from "../jit.ts";
 import { L3, type ExitTo, type Status } from "../l3.ts";
@@ -156,6 +157,7 @@ export class TieredProgram {
   readonly onHot: OnHot = (loop, greens, reds) => {
     this.loop = loop;
     this.stats.hotStates++;
+    logEvent({ ev: "hot", position: greens[this.positionGreen] as number });
     // Deeper than that, the first tier runs on its own: each level of compiled code entered
     // from a callback of another stacks JS and native frames on one stack.
     if (this.running >= MAX_NESTED_RUNS) return STAY;
@@ -175,7 +177,7 @@ export class TieredProgram {
     const key = this.stateKey(g, lengths, unpacked);
     let name = this.refused.has(key) ? undefined : this.entries.get(key);
     if (name === undefined && !this.refused.has(key))
-      name = this.compile(key, g, this.redTypes, lengths, position, unpacked);
+      name = this.compile(key, g, this.redTypes, lengths, position, "hot", unpacked);
     if (name === undefined) {
       offerNever(position);
       return STAY;
@@ -283,7 +285,7 @@ export class TieredProgram {
     if (made !== undefined) return made;
     const position = this.positionOf(greens);
     if (!this.hotPositions.has(position) || this.refused.has(key)) return undefined;
-    return this.compile(key, greens, e.leafTypes(status), lengths, position, unpacked);
+    return this.compile(key, greens, e.leafTypes(status), lengths, position, "edge", unpacked);
   }
 
   private arrayId(arr: Arr): number {
@@ -300,6 +302,7 @@ export class TieredProgram {
     types: Type[],
     lengths: (number | undefined)[],
     position: number,
+    why: "hot" | "edge",
     unpacked: (Unpacked | undefined)[] = [],
   ): string | undefined {
     const e = this.engineOf();
@@ -323,6 +326,7 @@ export class TieredProgram {
       this.refused.add(key);
       this.stats.fallbacks++;
       this.stats.fallback = err.message;
+      logEvent({ ev: "fallback", at: "entry", why: err.message });
       return undefined;
     } finally {
       this.stats.specialiseMs += performance.now() - t0;
@@ -331,6 +335,11 @@ export class TieredProgram {
     const reached = this.reached;
     this.reached = undefined;
     this.opts.onGraphs?.(graphs, e.residualData);
+    if (logging()) {
+      const ops = graphs.reduce((n, g) => n + g.blocks.reduce((k, b) => k + b.ops.length, 0), 0);
+      const ms = Math.round((performance.now() - t0) * 1000) / 1000;
+      logEvent({ ev: "compile", graph: name, position, why, ops, ms });
+    }
     this.install(graphs);
     this.entries.set(key, name);
     this.entryPositions.add(position);
@@ -373,6 +382,7 @@ export class TieredProgram {
    *  again). */
   private enter(name: string, reds: Value[], position: number): unknown {
     this.stats.entered++;
+    logEvent({ ev: "enter", graph: name });
     this.since = workDone();
     let s: Status;
     const outer = this.running === 0;
@@ -385,6 +395,7 @@ export class TieredProgram {
       if (!(e instanceof NotEntered)) throw e;
       this.stats.entered--;
       this.stats.notEntered++;
+      logEvent({ ev: "notEntered", graph: name, position });
       offerNever(position);
       return STAY;
     } finally {
@@ -421,6 +432,7 @@ export class TieredProgram {
   ): Resolution {
     const e = this.engine!;
     this.stats.exits++;
+    logEvent({ ev: "exit", status, kind: e.kindOf(status) });
     this.account();
     if (e.kindOf(status) === "tier") return this.edge(status, leaves, bottom);
     const t0 = performance.now();
@@ -444,17 +456,20 @@ export class TieredProgram {
   private edge(status: number, leaves: (types: Type[]) => Value[], bottom: boolean): Resolution {
     const e = this.engine!;
     let entry = this.entryAt(status);
+    let bridge = false;
     if (entry === undefined && e.spent === undefined) {
       const n = (this.takes.get(status) ?? 0) + 1;
       this.takes.set(status, n);
       if (n > this.opts.bridgeAfter) {
         this.hotPositions.add(this.positionOf(e.tierState(status).greens));
         entry = this.entryAt(status);
-        if (entry !== undefined) this.stats.bridges++;
+        bridge = entry !== undefined;
+        if (bridge) this.stats.bridges++;
       }
     }
     if (entry === undefined) return this.takeOver(status, leaves, bottom);
     this.stats.linked++;
+    logEvent({ ev: "link", status, graph: entry, bridge });
     return { name: entry, graphs: [], perValue: false };
   }
 
@@ -466,6 +481,7 @@ export class TieredProgram {
     bottom: boolean,
   ): Resolution {
     this.stats.takenOver++;
+    logEvent({ ev: "takeOver", status, inside: !bottom });
     const e = this.engine!;
     const state = e.mergeState(status, leaves(e.leafTypes(status))).map((x, i) =>
       // A snapshot of a green array is the code's: the first tier gets a copy it may change.
@@ -502,7 +518,10 @@ export class TieredProgram {
     if (!e) return;
     const max = this.opts.policy.maxWork;
     e.workLimit = now + (max - this.stats.work);
-    if (this.stats.work > max) e.spent ??= `more than ${max} steps of compile work`;
+    if (this.stats.work > max && e.spent === undefined) {
+      e.spent = `more than ${max} steps of compile work`;
+      logEvent({ ev: "spent", why: e.spent });
+    }
   }
 
   /** Copies the engine's and the backend's figures into the stats. */
