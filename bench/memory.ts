@@ -79,7 +79,11 @@ export function measureMemory(
       const key = `${r.program} ${r.arg}`;
       const want = answers.get(key) ?? (answers.set(key, p.stdout), p.stdout);
       if (p.stdout !== want) failures.push(`memory: ${what} answered ${p.stdout} (${want} before)`);
-      samples[i]!.push({ rss: stats.maxRssMB, ms: stats.runMs, collections: stats.collections ?? 0 });
+      samples[i]!.push({
+        rss: stats.maxRssMB,
+        ms: stats.runMs,
+        collections: stats.collections ?? 0,
+      });
       log?.write(`  ${what}: ${stats.maxRssMB} MiB, ${Math.round(stats.runMs)} ms\n`);
     });
   const rows = runs.flatMap((r, i) => {
@@ -123,9 +127,8 @@ export function memoryTable(rows: MemoryRow[]): string[] {
   return [
     "",
     "peak memory, whole process (median maxRSS): churn.tlc's live data is the same at n and 8n rounds",
-    ...rows.map(
-      (r) =>
-        `  ${`${r.program} ${r.arg}`.padEnd(width)}  ${r.backend.padEnd(6)}  ${String(r.maxRssMB).padStart(5)} MiB  ${String(r.runMs).padStart(7)} ms  ${r.collections ? `${r.collections} collections` : ""}`.trimEnd(),
+    ...rows.map((r) =>
+      `  ${`${r.program} ${r.arg}`.padEnd(width)}  ${r.backend.padEnd(6)}  ${String(r.maxRssMB).padStart(5)} MiB  ${String(r.runMs).padStart(7)} ms  ${r.collections ? `${r.collections} collections` : ""}`.trimEnd(),
     ),
   ];
 }
