@@ -4,7 +4,7 @@
 //! (the engine, the passes, the x86-64 backend) is loaded only by a run that uses it: `interp`
 //! starts without it.
 
-import { writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { printData, printModule } from "../runtime/ir/print.ts";
 import type { Graph, Module } from "../runtime/ir/types.ts";
 import { Program, type NativeFactory } from "../runtime/jit.ts";
@@ -20,7 +20,8 @@ import {
 } from "../runtime/tiers/counters.ts";
 import { TieredProgram } from "../runtime/tiers/tiered.ts";
 import { listing, perfMap } from "../runtime/x64/disasm.ts";
-import { x64Supported } from "../runtime/x64/memory.ts";
+import { jitdump } from "../runtime/x64/jitdump.ts";
+import { mapForPerf, x64Supported } from "../runtime/x64/memory.ts";
 import { NativeModule } from "../runtime/x64/native.ts";
 import {
   BRIDGE_AFTER,
@@ -86,13 +87,33 @@ export function runJit(
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
     if (native && opts.dump === "asm") opts.log?.write(listing(native));
-    // For `perf record` of compiled code: its symbols, where perf looks for a JIT's.
-    if (native && process.env.FUTAMURA_PERF_MAP)
-      writeFileSync(`/tmp/perf-${process.pid}.map`, perfMap(native));
+    if (native) forPerf(native);
   }
 }
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** For `perf record` of compiled code, where perf looks for a JIT's: its symbols
+ *  (`FUTAMURA_PERF_MAP=1`: `/tmp/perf-<pid>.map`, a symbol per residual operation), and its
+ *  code (`FUTAMURA_JITDUMP=1`: `/tmp/jit-<pid>.dump`, a symbol per graph with its bytes and
+ *  its residual operations as source lines in `/tmp/futamura-jit-<pid>/`, mapped executable
+ *  so that perf notes it for `perf inject --jit`). */
+function forPerf(native: NativeModule): void {
+  if (process.env.FUTAMURA_PERF_MAP) writeFileSync(`/tmp/perf-${process.pid}.map`, perfMap(native));
+  if (process.env.FUTAMURA_JITDUMP) {
+    const dir = `/tmp/futamura-jit-${process.pid}`;
+    const { bytes, sources } = jitdump(native, process.pid, dir);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of sources) writeFileSync(file, text);
+    const fd = openSync(`/tmp/jit-${process.pid}.dump`, "w+");
+    try {
+      writeSync(fd, bytes);
+      mapForPerf(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
 
 /** Where the first tier was unwound (see `runTiers`): the portal's loop, its state at a merge
  *  point (offered, hot), the offers counted so far, and when the run started. */
@@ -218,7 +239,6 @@ export async function runTiered(
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
     if (native && opts.dump === "asm") opts.log?.write(listing(native));
-    if (native && process.env.FUTAMURA_PERF_MAP)
-      writeFileSync(`/tmp/perf-${process.pid}.map`, perfMap(native));
+    if (native) forPerf(native);
   }
 }

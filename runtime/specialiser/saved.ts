@@ -466,14 +466,12 @@ export abstract class SavedPaths extends Control {
     });
   }
 
-  /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
-   *  path: the state just before it, which the first tier takes over (or a bridge starts from,
-   *  once the exit is hot). */
-  /** A safepoint where a path joins the key of merge point `vars` (a loop's back edge;
-   *  `policy.safepoints`): where the object region is nearly full (`region_low`), an exit whose
-   *  values are the state's leaves, the precise roots. The runner collects with them and goes
-   *  on in the exit's continuation, the loop again from its merge point (one graph for every
-   *  such exit of the same state; its own back edge's exit goes to itself). */
+  /** A safepoint at merge point `vars` (a loop's back edge, or the first merge point of a
+   *  graph other code calls; `policy.safepoints`): where the object region is nearly full
+   *  (`region_low`), an exit whose values are the state's leaves, the precise roots of the
+   *  frame (the frames below keep theirs on the root stack). The runner collects with them and
+   *  goes on in the exit's continuation, the code again from the merge point (one graph for
+   *  every such exit of the same state; its own safepoint's exit goes to itself). */
   protected safepoint(p: Path, f: Frame, vars: Operand[]): void {
     const [at] = liveFrames(copyFrames([frameWith(f, f.op - 1, only(f, vars))], this.frozen));
     if (at!.op !== 0) this.generic([at!]);
@@ -497,6 +495,9 @@ export abstract class SavedPaths extends Control {
     this.exitTo(p.rg, collect, status, { k: "int", v: 0 }, [state!]);
   }
 
+  /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
+   *  path: the state just before it, which the first tier takes over (or a bridge starts from,
+   *  once the exit is hot). */
   protected leaveRegion(p: Path, f: Frame, vars: Operand[], n: number): void {
     // The exit passes the reds in order, virtuals made real: the state an entry of the tiers
     // takes, so that the exit can go on in one (see `entered`).

@@ -50,7 +50,9 @@ export function perfMap(native: NativeModule): string {
   return out.join("\n") + "\n";
 }
 
-function describe(mark: Mark | undefined): string {
+/** What the code from `mark` on comes from: a residual operation or terminator, printed, or a
+ *  runtime routine's name. */
+export function describe(mark: Mark | undefined): string {
   if (!mark) return "";
   const o = mark.origin;
   if (typeof o === "string") return o;

@@ -68,6 +68,14 @@ function sys(): Libc {
   return libc;
 }
 
+/** Maps the first page of the open file `fd` readable and executable, and leaves it mapped:
+ *  how a JIT tells `perf record` where its jitdump file is (perf notes the executable mapping;
+ *  `perf inject --jit` then reads the file). */
+export function mapForPerf(fd: number): void {
+  const p = sys().mmap(null, sys().pageSize, RX, MAP_PRIVATE, fd, 0);
+  if (p === null || p === MAP_FAILED) fail("mmap of the jitdump file");
+}
+
 /** The system page size in bytes. */
 export function pageSize(): number {
   return sys().pageSize;

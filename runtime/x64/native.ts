@@ -70,6 +70,8 @@ export interface Compiled {
   at: number;
   size: number;
   marks: Mark[];
+  /** When it was made, on the monotonic clock perf records with (`jitdump.ts`). */
+  madeAt: bigint;
 }
 
 /** A chunk of executable memory: code up to `used` (at most `end`), its stubs first. */
@@ -279,7 +281,13 @@ export class NativeModule {
       at = 0;
     } else chunk.code.patch(at, out.bytes);
     chunk.used = at + out.bytes.length;
-    const compiled = { code: chunk.code, at, size: out.bytes.length, marks: out.marks };
+    const compiled = {
+      code: chunk.code,
+      at,
+      size: out.bytes.length,
+      marks: out.marks,
+      madeAt: process.hrtime.bigint(),
+    };
     const base = chunk.code.address + BigInt(at);
     // Each cell starts at its thunk.
     sites.forEach((site, i) => {
