@@ -51,12 +51,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 33: const targets = matchBrackets(code);
+          e.line = 33;
           try {
             env[1 /* targets */] = green_matchBrackets(e, env[0 /* code */] as Uint8Array);
           } catch (x) {
             return e.raised(p, x);
           }
           // 34: const tape = new Uint8Array(TAPE_SIZE);
+          e.line = 34;
           env[2 /* tape */] = e.alloc(p, K30000, "u8[]");
           env[3 /* ptr */] = K0;
           env[4 /* pc */] = 0;
@@ -68,8 +70,11 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(2);
           // 37: while (pc < code.length) {
+          e.line = 37;
           env[5] = (env[0 /* code */] as Uint8Array).length;
           env[6] = (env[4 /* pc */] as number) < (env[5] as number);
+          // 37: while (pc < code.length) {
+          e.line = 37;
           if (env[6] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -83,13 +88,17 @@ const graph_run: Compiled = {
           e.tick(3);
           e.folded(2);
           // 38: driver.mergePoint({ code, pc, targets, tape, ptr });
+          e.line = 38;
           f.op = 1;
           if (!e.mergePoint(p, f, [0, 4, 1, 2, 3], 3)) return false;
           if (!f.code) return true; // generalised: the engine's walk goes on
           env = f.env;
           // 39: switch (code[pc]) {
+          e.line = 39;
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = (env[4 /* pc */] as number) >>> 0 < (env[7] as number) >>> 0;
+          // 39: switch (code[pc]) {
+          e.line = 39;
           if (env[8] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -103,7 +112,10 @@ const graph_run: Compiled = {
           e.tick(1);
           e.folded(1);
           // 39: switch (code[pc]) {
+          e.line = 39;
           env[9] = (env[0 /* code */] as Uint8Array)[env[4 /* pc */] as number]!;
+          // 39: switch (code[pc]) {
+          e.line = 39;
           switch (env[9] as number) {
             case 43:
               f.block = 4;
@@ -147,11 +159,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
+          e.line = 41;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[10] = length0;
           env[11] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[10] as number));
+          // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
+          e.line = 41;
           const cond = env[11] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -170,6 +185,7 @@ const graph_run: Compiled = {
         case 5: {
           e.tick(3);
           // 41: tape[ptr] = (tape[ptr] + 1) | 0; // the store keeps the low 8 bits: 255 + 1 is 0
+          e.line = 41;
           env[12] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[13] = e.pure(p, "int_add", "i32", env[12] as AVal, K1);
           e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[13] as AVal);
@@ -183,6 +199,7 @@ const graph_run: Compiled = {
           e.tick(1);
           e.folded(1);
           // 71: pc = (pc + 1) | 0;
+          e.line = 71;
           env[16 /* pc */] = ((env[15 /* pc */] as number) + 1) | 0;
           env[3 /* ptr */] = env[14 /* ptr */] as AVal;
           env[4 /* pc */] = env[16 /* pc */] as number;
@@ -197,11 +214,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
+          e.line = 44;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[17] = length0;
           env[18] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[17] as number));
+          // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
+          e.line = 44;
           const cond = env[18] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -220,6 +240,7 @@ const graph_run: Compiled = {
         case 9: {
           e.tick(3);
           // 44: tape[ptr] = (tape[ptr] - 1) | 0; // 0 - 1 is 255
+          e.line = 44;
           env[19] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[20] = e.pure(p, "int_add", "i32", env[19] as AVal, Km1);
           e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[20] as AVal);
@@ -233,12 +254,15 @@ const graph_run: Compiled = {
           e.tick(3);
           e.folded(2);
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
+          e.line = 47;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[21] = length0;
           env[22] = ((env[21] as number) + -1) | 0;
           env[23] = e.pure(p, "int_ge", "bool", env[3 /* ptr */] as AVal, k(env[22] as number));
+          // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
+          e.line = 47;
           const cond = env[23] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -256,11 +280,13 @@ const graph_run: Compiled = {
         }
         case 11: {
           // 47: if (ptr >= ((tape.length - 1) | 0)) throw new VmError("pointer moved right of the tape");
+          e.line = 47;
           return e.raise(p, "pointer moved right of the tape");
         }
         case 12: {
           e.tick(1);
           // 48: ptr = (ptr + 1) | 0;
+          e.line = 48;
           env[24 /* ptr */] = e.pure(p, "int_add", "i32", env[3 /* ptr */] as AVal, K1);
           env[14 /* ptr */] = env[24 /* ptr */] as AVal;
           env[15 /* pc */] = env[4 /* pc */] as number;
@@ -271,7 +297,10 @@ const graph_run: Compiled = {
         case 13: {
           e.tick(1);
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
+          e.line = 51;
           env[25] = e.pure(p, "int_le", "bool", env[3 /* ptr */] as AVal, K0);
+          // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
+          e.line = 51;
           const cond = env[25] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -289,11 +318,13 @@ const graph_run: Compiled = {
         }
         case 14: {
           // 51: if (ptr <= 0) throw new VmError("pointer moved left of the tape");
+          e.line = 51;
           return e.raise(p, "pointer moved left of the tape");
         }
         case 15: {
           e.tick(1);
           // 52: ptr = (ptr - 1) | 0;
+          e.line = 52;
           env[26 /* ptr */] = e.pure(p, "int_add", "i32", env[3 /* ptr */] as AVal, Km1);
           env[14 /* ptr */] = env[26 /* ptr */] as AVal;
           env[15 /* pc */] = env[4 /* pc */] as number;
@@ -305,11 +336,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 55: writeByte(tape[ptr]);
+          e.line = 55;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[27] = length0;
           env[28] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[27] as number));
+          // 55: writeByte(tape[ptr]);
+          e.line = 55;
           const cond = env[28] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -328,6 +362,7 @@ const graph_run: Compiled = {
         case 17: {
           e.tick(2);
           // 55: writeByte(tape[ptr]);
+          e.line = 55;
           env[29] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           e.op(p, "io_write", [env[29] as AVal], undefined);
           env[14 /* ptr */] = env[3 /* ptr */] as AVal;
@@ -339,9 +374,13 @@ const graph_run: Compiled = {
         case 18: {
           e.tick(2);
           // 58: const b = readByte();
+          e.line = 58;
           env[30 /* b */] = e.op(p, "io_read", [], "i32")!;
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          e.line = 59;
           env[31] = e.pure(p, "int_ge", "bool", env[30 /* b */] as AVal, K0);
+          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          e.line = 59;
           const cond = env[31] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -361,11 +400,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          e.line = 59;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[32] = length0;
           env[33] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[32] as number));
+          // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          e.line = 59;
           const cond = env[33] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -384,6 +426,7 @@ const graph_run: Compiled = {
         case 20: {
           e.tick(1);
           // 59: if (b >= 0) tape[ptr] = b; // at the end of input (-1) the cell is left as it was
+          e.line = 59;
           e.set(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal, env[30 /* b */] as AVal);
           f.block = 21;
           f.op = 0;
@@ -405,11 +448,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[34] = length0;
           env[35] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[34] as number));
+          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           const cond = env[35] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -428,8 +474,11 @@ const graph_run: Compiled = {
         case 24: {
           e.tick(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           env[36] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[37] = e.pure(p, "int_eq", "bool", env[36] as AVal, K0);
+          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           const cond = env[37] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -449,8 +498,11 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(2);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           env[38] = (env[1 /* targets */] as Int32Array).length;
           env[39] = (env[4 /* pc */] as number) >>> 0 < (env[38] as number) >>> 0;
+          // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           if (env[39] as boolean) {
             f.block = 26;
             f.op = 0;
@@ -464,6 +516,7 @@ const graph_run: Compiled = {
           e.tick(1);
           e.folded(1);
           // 63: if (tape[ptr] === 0) pc = targets[pc]; // to the matching ']', then past it
+          e.line = 63;
           env[40 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
           env[41 /* pc */] = env[40 /* pc */] as number;
           f.block = 27;
@@ -487,11 +540,14 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           f.op = 0;
           const length0 = e.knownLength(p, env[2 /* tape */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[42] = length0;
           env[43] = e.pure(p, "uint_lt", "bool", env[3 /* ptr */] as AVal, k(env[42] as number));
+          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           const cond = env[43] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -510,8 +566,11 @@ const graph_run: Compiled = {
         case 30: {
           e.tick(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           env[44] = e.get(p, env[2 /* tape */] as AVal, env[3 /* ptr */] as AVal);
           env[45] = e.pure(p, "int_ne", "bool", env[44] as AVal, K0);
+          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           const cond = env[45] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -531,8 +590,11 @@ const graph_run: Compiled = {
           e.tick(2);
           e.folded(2);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           env[46] = (env[1 /* targets */] as Int32Array).length;
           env[47] = (env[4 /* pc */] as number) >>> 0 < (env[46] as number) >>> 0;
+          // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           if (env[47] as boolean) {
             f.block = 32;
             f.op = 0;
@@ -546,6 +608,7 @@ const graph_run: Compiled = {
           e.tick(1);
           e.folded(1);
           // 66: if (tape[ptr] !== 0) pc = targets[pc]; // to the matching '[', then past it
+          e.line = 66;
           env[48 /* pc */] = (env[1 /* targets */] as Int32Array)[env[4 /* pc */] as number]!;
           env[49 /* pc */] = env[48 /* pc */] as number;
           f.block = 33;
@@ -574,6 +637,7 @@ const graph_run: Compiled = {
         }
         case 36: {
           // 73: return 0;
+          e.line = 73;
           return e.ret(p, f, K0);
         }
         default:
@@ -594,9 +658,11 @@ const graph_matchBrackets: Compiled = {
           e.tick(3);
           e.folded(3);
           // 79: const targets = new Int32Array(code.length);
+          e.line = 79;
           env[1] = (env[0 /* code */] as Uint8Array).length;
           env[2 /* targets */] = e.allocate("i32[]", env[1] as number);
           // 80: const open = new Int32Array(code.length); // positions of the '[' not yet closed
+          e.line = 80;
           env[3 /* open */] = e.allocate("i32[]", env[1] as number);
           env[4 /* depth */] = 0;
           env[5 /* pc */] = 0;
@@ -608,8 +674,11 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+          e.line = 82;
           env[6] = (env[0 /* code */] as Uint8Array).length;
           env[7] = (env[5 /* pc */] as number) < (env[6] as number);
+          // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+          e.line = 82;
           if (env[7] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -623,7 +692,10 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 83: const c = code[pc];
+          e.line = 83;
           env[8] = (env[5 /* pc */] as number) >>> 0 < (env[6] as number) >>> 0;
+          // 83: const c = code[pc];
+          e.line = 83;
           if (env[8] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -637,9 +709,13 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 83: const c = code[pc];
+          e.line = 83;
           env[9 /* c */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
           // 84: if (c === OPEN) {
+          e.line = 84;
           env[10] = (env[9 /* c */] as number) === 91;
+          // 84: if (c === OPEN) {
+          e.line = 84;
           if (env[10] as boolean) {
             f.block = 4;
             f.op = 0;
@@ -653,8 +729,11 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(2);
           // 85: open[depth] = pc;
+          e.line = 85;
           env[11] = (env[3 /* open */] as Int32Array).length;
           env[12] = (env[4 /* depth */] as number) >>> 0 < (env[11] as number) >>> 0;
+          // 85: open[depth] = pc;
+          e.line = 85;
           if (env[12] as boolean) {
             f.block = 5;
             f.op = 0;
@@ -668,12 +747,14 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(1);
           // 85: open[depth] = pc;
+          e.line = 85;
           e.store(
             env[3 /* open */] as Int32Array,
             env[4 /* depth */] as number,
             env[5 /* pc */] as number,
           );
           // 86: depth = (depth + 1) | 0;
+          e.line = 86;
           env[13 /* depth */] = ((env[4 /* depth */] as number) + 1) | 0;
           env[14 /* depth */] = env[13 /* depth */] as number;
           f.block = 6;
@@ -684,6 +765,7 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+          e.line = 82;
           env[15 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
           env[4 /* depth */] = env[14 /* depth */] as number;
           env[5 /* pc */] = env[15 /* pc */] as number;
@@ -698,7 +780,10 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 87: } else if (c === CLOSE) {
+          e.line = 87;
           env[16] = (env[9 /* c */] as number) === 93;
+          // 87: } else if (c === CLOSE) {
+          e.line = 87;
           if (env[16] as boolean) {
             f.block = 9;
             f.op = 0;
@@ -712,7 +797,10 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+          e.line = 88;
           env[17] = (env[4 /* depth */] as number) === 0;
+          // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+          e.line = 88;
           if (env[17] as boolean) {
             f.block = 10;
             f.op = 0;
@@ -724,16 +812,21 @@ const graph_matchBrackets: Compiled = {
         }
         case 10: {
           // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+          e.line = 88;
           return e.raise(p, "unbalanced brackets: unmatched ']'");
         }
         case 11: {
           e.tick(3);
           e.folded(3);
           // 89: depth = (depth - 1) | 0;
+          e.line = 89;
           env[18 /* depth */] = ((env[4 /* depth */] as number) + -1) | 0;
           // 90: const partner = open[depth];
+          e.line = 90;
           env[19] = (env[3 /* open */] as Int32Array).length;
           env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;
+          // 90: const partner = open[depth];
+          e.line = 90;
           if (env[20] as boolean) {
             f.block = 12;
             f.op = 0;
@@ -747,10 +840,14 @@ const graph_matchBrackets: Compiled = {
           e.tick(3);
           e.folded(3);
           // 90: const partner = open[depth];
+          e.line = 90;
           env[21 /* partner */] = (env[3 /* open */] as Int32Array)[env[18 /* depth */] as number]!;
           // 91: targets[partner] = pc;
+          e.line = 91;
           env[22] = (env[2 /* targets */] as Int32Array).length;
           env[23] = (env[21 /* partner */] as number) >>> 0 < (env[22] as number) >>> 0;
+          // 91: targets[partner] = pc;
+          e.line = 91;
           if (env[23] as boolean) {
             f.block = 13;
             f.op = 0;
@@ -764,13 +861,17 @@ const graph_matchBrackets: Compiled = {
           e.tick(2);
           e.folded(1);
           // 91: targets[partner] = pc;
+          e.line = 91;
           e.store(
             env[2 /* targets */] as Int32Array,
             env[21 /* partner */] as number,
             env[5 /* pc */] as number,
           );
           // 92: targets[pc] = partner;
+          e.line = 92;
           env[24] = (env[5 /* pc */] as number) >>> 0 < (env[22] as number) >>> 0;
+          // 92: targets[pc] = partner;
+          e.line = 92;
           if (env[24] as boolean) {
             f.block = 14;
             f.op = 0;
@@ -783,6 +884,7 @@ const graph_matchBrackets: Compiled = {
         case 14: {
           e.tick(1);
           // 92: targets[pc] = partner;
+          e.line = 92;
           e.store(
             env[2 /* targets */] as Int32Array,
             env[5 /* pc */] as number,
@@ -809,7 +911,10 @@ const graph_matchBrackets: Compiled = {
           e.tick(1);
           e.folded(1);
           // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+          e.line = 95;
           env[26] = (env[4 /* depth */] as number) !== 0;
+          // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+          e.line = 95;
           if (env[26] as boolean) {
             f.block = 18;
             f.op = 0;
@@ -821,10 +926,12 @@ const graph_matchBrackets: Compiled = {
         }
         case 18: {
           // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+          e.line = 95;
           return e.raise(p, "unbalanced brackets: unmatched '['");
         }
         case 19: {
           // 96: return targets;
+          e.line = 96;
           return e.ret(p, f, { k: "a", arr: env[2 /* targets */] as Int32Array, type: "i32[]" });
         }
         default:
@@ -844,9 +951,11 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(3);
         e.folded(3);
         // 79: const targets = new Int32Array(code.length);
+        e.line = 79;
         env[1] = (env[0 /* code */] as Uint8Array).length;
         env[2 /* targets */] = e.allocate("i32[]", env[1] as number);
         // 80: const open = new Int32Array(code.length); // positions of the '[' not yet closed
+        e.line = 80;
         env[3 /* open */] = e.allocate("i32[]", env[1] as number);
         env[4 /* depth */] = 0;
         env[5 /* pc */] = 0;
@@ -857,8 +966,11 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(2);
         e.folded(2);
         // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+        e.line = 82;
         env[6] = (env[0 /* code */] as Uint8Array).length;
         env[7] = (env[5 /* pc */] as number) < (env[6] as number);
+        // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+        e.line = 82;
         if (env[7] as boolean) {
           b = 2;
         } else {
@@ -870,7 +982,10 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(1);
         e.folded(1);
         // 83: const c = code[pc];
+        e.line = 83;
         env[8] = (env[5 /* pc */] as number) >>> 0 < (env[6] as number) >>> 0;
+        // 83: const c = code[pc];
+        e.line = 83;
         if (env[8] as boolean) {
           b = 3;
         } else {
@@ -882,9 +997,13 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(2);
         e.folded(2);
         // 83: const c = code[pc];
+        e.line = 83;
         env[9 /* c */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
         // 84: if (c === OPEN) {
+        e.line = 84;
         env[10] = (env[9 /* c */] as number) === 91;
+        // 84: if (c === OPEN) {
+        e.line = 84;
         if (env[10] as boolean) {
           b = 4;
         } else {
@@ -896,8 +1015,11 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(2);
         e.folded(2);
         // 85: open[depth] = pc;
+        e.line = 85;
         env[11] = (env[3 /* open */] as Int32Array).length;
         env[12] = (env[4 /* depth */] as number) >>> 0 < (env[11] as number) >>> 0;
+        // 85: open[depth] = pc;
+        e.line = 85;
         if (env[12] as boolean) {
           b = 5;
         } else {
@@ -909,12 +1031,14 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(2);
         e.folded(1);
         // 85: open[depth] = pc;
+        e.line = 85;
         e.store(
           env[3 /* open */] as Int32Array,
           env[4 /* depth */] as number,
           env[5 /* pc */] as number,
         );
         // 86: depth = (depth + 1) | 0;
+        e.line = 86;
         env[13 /* depth */] = ((env[4 /* depth */] as number) + 1) | 0;
         env[14 /* depth */] = env[13 /* depth */] as number;
         b = 6;
@@ -924,6 +1048,7 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(1);
         e.folded(1);
         // 82: for (let pc = 0; pc < code.length; pc = (pc + 1) | 0) {
+        e.line = 82;
         env[15 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
         env[4 /* depth */] = env[14 /* depth */] as number;
         env[5 /* pc */] = env[15 /* pc */] as number;
@@ -937,7 +1062,10 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(1);
         e.folded(1);
         // 87: } else if (c === CLOSE) {
+        e.line = 87;
         env[16] = (env[9 /* c */] as number) === 93;
+        // 87: } else if (c === CLOSE) {
+        e.line = 87;
         if (env[16] as boolean) {
           b = 9;
         } else {
@@ -949,7 +1077,10 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(1);
         e.folded(1);
         // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+        e.line = 88;
         env[17] = (env[4 /* depth */] as number) === 0;
+        // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+        e.line = 88;
         if (env[17] as boolean) {
           b = 10;
         } else {
@@ -959,16 +1090,21 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
       }
       case 10: {
         // 88: if (depth === 0) throw new VmError("unbalanced brackets: unmatched ']'");
+        e.line = 88;
         throw new Raised("unbalanced brackets: unmatched ']'");
       }
       case 11: {
         e.tick(3);
         e.folded(3);
         // 89: depth = (depth - 1) | 0;
+        e.line = 89;
         env[18 /* depth */] = ((env[4 /* depth */] as number) + -1) | 0;
         // 90: const partner = open[depth];
+        e.line = 90;
         env[19] = (env[3 /* open */] as Int32Array).length;
         env[20] = (env[18 /* depth */] as number) >>> 0 < (env[19] as number) >>> 0;
+        // 90: const partner = open[depth];
+        e.line = 90;
         if (env[20] as boolean) {
           b = 12;
         } else {
@@ -980,10 +1116,14 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(3);
         e.folded(3);
         // 90: const partner = open[depth];
+        e.line = 90;
         env[21 /* partner */] = (env[3 /* open */] as Int32Array)[env[18 /* depth */] as number]!;
         // 91: targets[partner] = pc;
+        e.line = 91;
         env[22] = (env[2 /* targets */] as Int32Array).length;
         env[23] = (env[21 /* partner */] as number) >>> 0 < (env[22] as number) >>> 0;
+        // 91: targets[partner] = pc;
+        e.line = 91;
         if (env[23] as boolean) {
           b = 13;
         } else {
@@ -995,13 +1135,17 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(2);
         e.folded(1);
         // 91: targets[partner] = pc;
+        e.line = 91;
         e.store(
           env[2 /* targets */] as Int32Array,
           env[21 /* partner */] as number,
           env[5 /* pc */] as number,
         );
         // 92: targets[pc] = partner;
+        e.line = 92;
         env[24] = (env[5 /* pc */] as number) >>> 0 < (env[22] as number) >>> 0;
+        // 92: targets[pc] = partner;
+        e.line = 92;
         if (env[24] as boolean) {
           b = 14;
         } else {
@@ -1012,6 +1156,7 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
       case 14: {
         e.tick(1);
         // 92: targets[pc] = partner;
+        e.line = 92;
         e.store(
           env[2 /* targets */] as Int32Array,
           env[5 /* pc */] as number,
@@ -1035,7 +1180,10 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
         e.tick(1);
         e.folded(1);
         // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+        e.line = 95;
         env[26] = (env[4 /* depth */] as number) !== 0;
+        // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+        e.line = 95;
         if (env[26] as boolean) {
           b = 18;
         } else {
@@ -1045,10 +1193,12 @@ function green_matchBrackets(e: Engine, code: Uint8Array): Int32Array {
       }
       case 18: {
         // 95: if (depth !== 0) throw new VmError("unbalanced brackets: unmatched '['");
+        e.line = 95;
         throw new Raised("unbalanced brackets: unmatched '['");
       }
       case 19: {
         // 96: return targets;
+        e.line = 96;
         return env[2 /* targets */] as Int32Array;
       }
       default:

@@ -43,6 +43,7 @@ const graph_interpret: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 47: return execute(code, 0, arg, 0);
+            e.line = 47;
             f.op = 1;
             e.call(
               p,
@@ -57,6 +58,8 @@ const graph_interpret: Compiled = {
             );
             return true;
           }
+          // 47: return execute(code, 0, arg, 0);
+          e.line = 47;
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -79,6 +82,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 52: const stack = new Int32Array(code.length);
+          e.line = 52;
           env[4] = (env[0 /* code */] as Uint8Array).length;
           env[5 /* stack */] = e.alloc(p, k(env[4] as number), "i32[]");
           env[6 /* pc */] = env[1 /* pc */] as number;
@@ -91,8 +95,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 54: while (pc < code.length) {
+          e.line = 54;
           env[8] = (env[0 /* code */] as Uint8Array).length;
           env[9] = (env[6 /* pc */] as number) < (env[8] as number);
+          // 54: while (pc < code.length) {
+          e.line = 54;
           if (env[9] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -106,13 +113,17 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(2);
           // 55: driver.mergePoint({ code, pc, sp, stack, arg, depth });
+          e.line = 55;
           f.op = 1;
           if (!e.mergePoint(p, f, [0, 6, 7, 5, 2, 3], 3)) return false;
           if (!f.code) return true; // generalised: the engine's walk goes on
           env = f.env;
           // 56: const opcode = code[pc];
+          e.line = 56;
           env[10] = (env[0 /* code */] as Uint8Array).length;
           env[11] = (env[6 /* pc */] as number) >>> 0 < (env[10] as number) >>> 0;
+          // 56: const opcode = code[pc];
+          e.line = 56;
           if (env[11] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -126,10 +137,13 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 56: const opcode = code[pc];
+          e.line = 56;
           env[12 /* opcode */] = (env[0 /* code */] as Uint8Array)[env[6 /* pc */] as number]!;
           // 57: pc = (pc + 1) | 0;
+          e.line = 57;
           env[13 /* pc */] = ((env[6 /* pc */] as number) + 1) | 0;
           // 58: switch (opcode) {
+          e.line = 58;
           switch (env[12 /* opcode */] as number) {
             case 1:
               f.block = 4;
@@ -247,6 +261,7 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(4);
           // 62: const v = operand(code, pc);
+          e.line = 62;
           try {
             env[16 /* v */] = green_operand(
               e,
@@ -257,13 +272,17 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 63: pc = (pc + 1) | 0;
+          e.line = 63;
           env[17 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 64;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[18] = length2;
           env[19] = (env[7 /* sp */] as number) >= (env[18] as number);
+          // 64: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 64;
           if (env[19] as boolean) {
             f.block = 7;
             f.op = 0;
@@ -275,13 +294,17 @@ const graph_execute: Compiled = {
         }
         case 7: {
           // 64: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 64;
           return e.raise(p, "stack overflow");
         }
         case 8: {
           e.tick(1);
           e.folded(1);
           // 65: stack[sp] = v;
+          e.line = 65;
           env[20] = (env[7 /* sp */] as number) >>> 0 < (env[18] as number) >>> 0;
+          // 65: stack[sp] = v;
+          e.line = 65;
           if (env[20] as boolean) {
             f.block = 9;
             f.op = 0;
@@ -295,6 +318,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 65: stack[sp] = v;
+          e.line = 65;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -302,6 +326,7 @@ const graph_execute: Compiled = {
             k(env[16 /* v */] as number),
           );
           // 66: sp = (sp + 1) | 0;
+          e.line = 66;
           env[21 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
           env[14 /* pc */] = env[17 /* pc */] as number;
           env[15 /* sp */] = env[21 /* sp */] as number;
@@ -316,7 +341,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 70: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 70;
           env[22] = (env[7 /* sp */] as number) < 1;
+          // 70: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 70;
           if (env[22] as boolean) {
             f.block = 12;
             f.op = 0;
@@ -328,12 +356,14 @@ const graph_execute: Compiled = {
         }
         case 12: {
           // 70: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 70;
           return e.raise(p, "stack underflow");
         }
         case 13: {
           e.tick(1);
           e.folded(1);
           // 71: sp = (sp - 1) | 0;
+          e.line = 71;
           env[23 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[23 /* sp */] as number;
@@ -345,7 +375,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 74: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 74;
           env[24] = (env[7 /* sp */] as number) < 2;
+          // 74: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 74;
           if (env[24] as boolean) {
             f.block = 15;
             f.op = 0;
@@ -357,18 +390,22 @@ const graph_execute: Compiled = {
         }
         case 15: {
           // 74: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 74;
           return e.raise(p, "stack underflow");
         }
         case 16: {
           e.tick(3);
           e.folded(3);
           // 75: const top = stack[(sp - 1) | 0];
+          e.line = 75;
           env[25] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[26] = length1;
           env[27] = (env[25] as number) >>> 0 < (env[26] as number) >>> 0;
+          // 75: const top = stack[(sp - 1) | 0];
+          e.line = 75;
           if (env[27] as boolean) {
             f.block = 17;
             f.op = 0;
@@ -382,10 +419,14 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(2);
           // 75: const top = stack[(sp - 1) | 0];
+          e.line = 75;
           env[28 /* top */] = e.get(p, env[5 /* stack */] as AVal, k(env[25] as number));
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
+          e.line = 76;
           env[29] = ((env[7 /* sp */] as number) + -2) | 0;
           env[30] = (env[29] as number) >>> 0 < (env[26] as number) >>> 0;
+          // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
+          e.line = 76;
           if (env[30] as boolean) {
             f.block = 18;
             f.op = 0;
@@ -398,9 +439,11 @@ const graph_execute: Compiled = {
         case 18: {
           e.tick(3);
           // 76: stack[(sp - 1) | 0] = stack[(sp - 2) | 0];
+          e.line = 76;
           env[31] = e.get(p, env[5 /* stack */] as AVal, k(env[29] as number));
           e.set(p, env[5 /* stack */] as AVal, k(env[25] as number), env[31] as AVal);
           // 77: stack[(sp - 2) | 0] = top;
+          e.line = 77;
           e.set(p, env[5 /* stack */] as AVal, k(env[29] as number), env[28 /* top */] as AVal);
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[7 /* sp */] as number;
@@ -412,6 +455,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(3);
           // 81: const r = operand(code, pc);
+          e.line = 81;
           try {
             env[32 /* r */] = green_operand(
               e,
@@ -422,9 +466,13 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 82: pc = (pc + 1) | 0;
+          e.line = 82;
           env[33 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 83: if (r > 1) {
+          e.line = 83;
           env[34] = (env[32 /* r */] as number) > 1;
+          // 83: if (r > 1) {
+          e.line = 83;
           if (env[34] as boolean) {
             f.block = 20;
             f.op = 0;
@@ -438,9 +486,13 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 85: const i = (sp - r) | 0;
+          e.line = 85;
           env[35 /* i */] = ((env[7 /* sp */] as number) - (env[32 /* r */] as number)) | 0;
           // 86: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 86;
           env[36] = (env[35 /* i */] as number) < 0;
+          // 86: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 86;
           if (env[36] as boolean) {
             f.block = 21;
             f.op = 0;
@@ -452,17 +504,21 @@ const graph_execute: Compiled = {
         }
         case 21: {
           // 86: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 86;
           return e.raise(p, "stack index out of range");
         }
         case 22: {
           e.tick(2);
           e.folded(2);
           // 87: const v = stack[i];
+          e.line = 87;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[37] = length0;
           env[38] = (env[35 /* i */] as number) >>> 0 < (env[37] as number) >>> 0;
+          // 87: const v = stack[i];
+          e.line = 87;
           if (env[38] as boolean) {
             f.block = 23;
             f.op = 0;
@@ -475,6 +531,7 @@ const graph_execute: Compiled = {
         case 23: {
           e.tick(1);
           // 87: const v = stack[i];
+          e.line = 87;
           env[39 /* v */] = e.get(p, env[5 /* stack */] as AVal, k(env[35 /* i */] as number));
           env[40 /* j */] = env[35 /* i */] as number;
           f.block = 24;
@@ -485,8 +542,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           env[41] = ((env[7 /* sp */] as number) + -1) | 0;
           env[42] = (env[40 /* j */] as number) < (env[41] as number);
+          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           if (env[42] as boolean) {
             f.block = 25;
             f.op = 0;
@@ -500,11 +560,14 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[43] = length0;
           env[44] = (env[40 /* j */] as number) >>> 0 < (env[43] as number) >>> 0;
+          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           if (env[44] as boolean) {
             f.block = 26;
             f.op = 0;
@@ -518,8 +581,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           env[45] = ((env[40 /* j */] as number) + 1) | 0;
           env[46] = (env[45] as number) >>> 0 < (env[43] as number) >>> 0;
+          // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           if (env[46] as boolean) {
             f.block = 27;
             f.op = 0;
@@ -532,6 +598,7 @@ const graph_execute: Compiled = {
         case 27: {
           e.tick(2);
           // 88: for (let j = i; j < ((sp - 1) | 0); j = (j + 1) | 0) stack[j] = stack[(j + 1) | 0];
+          e.line = 88;
           env[47] = e.get(p, env[5 /* stack */] as AVal, k(env[45] as number));
           e.set(p, env[5 /* stack */] as AVal, k(env[40 /* j */] as number), env[47] as AVal);
           env[40 /* j */] = env[45] as number;
@@ -543,11 +610,14 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 89: stack[(sp - 1) | 0] = v;
+          e.line = 89;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[48] = length0;
           env[49] = (env[41] as number) >>> 0 < (env[48] as number) >>> 0;
+          // 89: stack[(sp - 1) | 0] = v;
+          e.line = 89;
           if (env[49] as boolean) {
             f.block = 29;
             f.op = 0;
@@ -560,6 +630,7 @@ const graph_execute: Compiled = {
         case 29: {
           e.tick(1);
           // 89: stack[(sp - 1) | 0] = v;
+          e.line = 89;
           e.set(p, env[5 /* stack */] as AVal, k(env[41] as number), env[39 /* v */] as AVal);
           f.block = 30;
           f.op = 0;
@@ -576,7 +647,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 90: } else if (r < -1) {
+          e.line = 90;
           env[50] = (env[32 /* r */] as number) < -1;
+          // 90: } else if (r < -1) {
+          e.line = 90;
           if (env[50] as boolean) {
             f.block = 32;
             f.op = 0;
@@ -590,9 +664,13 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 92: const i = (sp + r) | 0;
+          e.line = 92;
           env[51 /* i */] = ((env[7 /* sp */] as number) + (env[32 /* r */] as number)) | 0;
           // 93: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 93;
           env[52] = (env[51 /* i */] as number) < 0;
+          // 93: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 93;
           if (env[52] as boolean) {
             f.block = 33;
             f.op = 0;
@@ -604,18 +682,22 @@ const graph_execute: Compiled = {
         }
         case 33: {
           // 93: if (i < 0) throw new VmError("stack index out of range");
+          e.line = 93;
           return e.raise(p, "stack index out of range");
         }
         case 34: {
           e.tick(3);
           e.folded(3);
           // 94: const v = stack[(sp - 1) | 0];
+          e.line = 94;
           env[53] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[54] = length1;
           env[55] = (env[53] as number) >>> 0 < (env[54] as number) >>> 0;
+          // 94: const v = stack[(sp - 1) | 0];
+          e.line = 94;
           if (env[55] as boolean) {
             f.block = 35;
             f.op = 0;
@@ -628,6 +710,7 @@ const graph_execute: Compiled = {
         case 35: {
           e.tick(1);
           // 94: const v = stack[(sp - 1) | 0];
+          e.line = 94;
           env[56 /* v */] = e.get(p, env[5 /* stack */] as AVal, k(env[53] as number));
           env[57 /* j */] = env[53] as number;
           f.block = 36;
@@ -638,7 +721,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           env[58] = (env[57 /* j */] as number) > (env[51 /* i */] as number);
+          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           if (env[58] as boolean) {
             f.block = 37;
             f.op = 0;
@@ -652,11 +738,14 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[59] = length0;
           env[60] = (env[57 /* j */] as number) >>> 0 < (env[59] as number) >>> 0;
+          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           if (env[60] as boolean) {
             f.block = 38;
             f.op = 0;
@@ -670,8 +759,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           env[61] = ((env[57 /* j */] as number) + -1) | 0;
           env[62] = (env[61] as number) >>> 0 < (env[59] as number) >>> 0;
+          // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           if (env[62] as boolean) {
             f.block = 39;
             f.op = 0;
@@ -684,6 +776,7 @@ const graph_execute: Compiled = {
         case 39: {
           e.tick(2);
           // 95: for (let j = (sp - 1) | 0; j > i; j = (j - 1) | 0) stack[j] = stack[(j - 1) | 0];
+          e.line = 95;
           env[63] = e.get(p, env[5 /* stack */] as AVal, k(env[61] as number));
           e.set(p, env[5 /* stack */] as AVal, k(env[57 /* j */] as number), env[63] as AVal);
           env[57 /* j */] = env[61] as number;
@@ -695,11 +788,14 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 96: stack[i] = v;
+          e.line = 96;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[64] = length0;
           env[65] = (env[51 /* i */] as number) >>> 0 < (env[64] as number) >>> 0;
+          // 96: stack[i] = v;
+          e.line = 96;
           if (env[65] as boolean) {
             f.block = 41;
             f.op = 0;
@@ -712,6 +808,7 @@ const graph_execute: Compiled = {
         case 41: {
           e.tick(1);
           // 96: stack[i] = v;
+          e.line = 96;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -736,6 +833,7 @@ const graph_execute: Compiled = {
           e.tick(5);
           e.folded(5);
           // 101: const i = operand(code, pc);
+          e.line = 101;
           try {
             env[66 /* i */] = green_operand(
               e,
@@ -746,12 +844,17 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 102: pc = (pc + 1) | 0;
+          e.line = 102;
           env[67 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 103: const n = (sp - i - 1) | 0;
+          e.line = 103;
           env[68] = ((env[7 /* sp */] as number) - (env[66 /* i */] as number)) | 0;
           env[69 /* n */] = ((env[68] as number) + -1) | 0;
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 104;
           env[70] = (env[69 /* n */] as number) < 0;
+          // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 104;
           if (env[70] as boolean) {
             env[71] = true;
             f.block = 45;
@@ -764,6 +867,7 @@ const graph_execute: Compiled = {
         }
         case 45: {
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 104;
           if (env[71] as boolean) {
             f.block = 46;
             f.op = 0;
@@ -775,17 +879,21 @@ const graph_execute: Compiled = {
         }
         case 46: {
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 104;
           return e.raise(p, "stack index out of range");
         }
         case 47: {
           e.tick(2);
           e.folded(2);
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 105;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[72] = length0;
           env[73] = (env[7 /* sp */] as number) >= (env[72] as number);
+          // 105: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 105;
           if (env[73] as boolean) {
             f.block = 48;
             f.op = 0;
@@ -797,13 +905,17 @@ const graph_execute: Compiled = {
         }
         case 48: {
           // 105: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 105;
           return e.raise(p, "stack overflow");
         }
         case 49: {
           e.tick(1);
           e.folded(1);
           // 106: stack[sp] = stack[n];
+          e.line = 106;
           env[74] = (env[7 /* sp */] as number) >>> 0 < (env[72] as number) >>> 0;
+          // 106: stack[sp] = stack[n];
+          e.line = 106;
           if (env[74] as boolean) {
             f.block = 50;
             f.op = 0;
@@ -817,7 +929,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 106: stack[sp] = stack[n];
+          e.line = 106;
           env[75] = (env[69 /* n */] as number) >>> 0 < (env[72] as number) >>> 0;
+          // 106: stack[sp] = stack[n];
+          e.line = 106;
           if (env[75] as boolean) {
             f.block = 51;
             f.op = 0;
@@ -831,9 +946,11 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(1);
           // 106: stack[sp] = stack[n];
+          e.line = 106;
           env[76] = e.get(p, env[5 /* stack */] as AVal, k(env[69 /* n */] as number));
           e.set(p, env[5 /* stack */] as AVal, k(env[7 /* sp */] as number), env[76] as AVal);
           // 107: sp = (sp + 1) | 0;
+          e.line = 107;
           env[77 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
           env[14 /* pc */] = env[67 /* pc */] as number;
           env[15 /* sp */] = env[77 /* sp */] as number;
@@ -845,6 +962,7 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 104: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 104;
           env[78] = (env[69 /* n */] as number) >= (env[7 /* sp */] as number);
           env[71] = env[78] as boolean;
           f.block = 45;
@@ -855,6 +973,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(3);
           // 111: const i = operand(code, pc);
+          e.line = 111;
           try {
             env[79 /* i */] = green_operand(
               e,
@@ -865,9 +984,13 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 112: pc = (pc + 1) | 0;
+          e.line = 112;
           env[80 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 113: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 113;
           env[81] = (env[7 /* sp */] as number) < 1;
+          // 113: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 113;
           if (env[81] as boolean) {
             f.block = 54;
             f.op = 0;
@@ -879,18 +1002,24 @@ const graph_execute: Compiled = {
         }
         case 54: {
           // 113: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 113;
           return e.raise(p, "stack underflow");
         }
         case 55: {
           e.tick(4);
           e.folded(4);
           // 114: sp = (sp - 1) | 0;
+          e.line = 114;
           env[82 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 115: const n = (sp - i - 1) | 0;
+          e.line = 115;
           env[83] = ((env[82 /* sp */] as number) - (env[79 /* i */] as number)) | 0;
           env[84 /* n */] = ((env[83] as number) + -1) | 0;
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 116;
           env[85] = (env[84 /* n */] as number) < 0;
+          // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 116;
           if (env[85] as boolean) {
             env[86] = true;
             f.block = 56;
@@ -903,6 +1032,7 @@ const graph_execute: Compiled = {
         }
         case 56: {
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 116;
           if (env[86] as boolean) {
             f.block = 57;
             f.op = 0;
@@ -914,17 +1044,21 @@ const graph_execute: Compiled = {
         }
         case 57: {
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 116;
           return e.raise(p, "stack index out of range");
         }
         case 58: {
           e.tick(2);
           e.folded(2);
           // 117: stack[n] = stack[sp];
+          e.line = 117;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[87] = length0;
           env[88] = (env[84 /* n */] as number) >>> 0 < (env[87] as number) >>> 0;
+          // 117: stack[n] = stack[sp];
+          e.line = 117;
           if (env[88] as boolean) {
             f.block = 59;
             f.op = 0;
@@ -938,7 +1072,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 117: stack[n] = stack[sp];
+          e.line = 117;
           env[89] = (env[82 /* sp */] as number) >>> 0 < (env[87] as number) >>> 0;
+          // 117: stack[n] = stack[sp];
+          e.line = 117;
           if (env[89] as boolean) {
             f.block = 60;
             f.op = 0;
@@ -951,6 +1088,7 @@ const graph_execute: Compiled = {
         case 60: {
           e.tick(2);
           // 117: stack[n] = stack[sp];
+          e.line = 117;
           env[90] = e.get(p, env[5 /* stack */] as AVal, k(env[82 /* sp */] as number));
           e.set(p, env[5 /* stack */] as AVal, k(env[84 /* n */] as number), env[90] as AVal);
           env[14 /* pc */] = env[80 /* pc */] as number;
@@ -963,6 +1101,7 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 116: if (n < 0 || n >= sp) throw new VmError("stack index out of range");
+          e.line = 116;
           env[91] = (env[84 /* n */] as number) >= (env[82 /* sp */] as number);
           env[86] = env[91] as boolean;
           f.block = 56;
@@ -973,7 +1112,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 123: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 123;
           env[92] = (env[7 /* sp */] as number) < 2;
+          // 123: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 123;
           if (env[92] as boolean) {
             f.block = 63;
             f.op = 0;
@@ -985,21 +1127,27 @@ const graph_execute: Compiled = {
         }
         case 63: {
           // 123: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 123;
           return e.raise(p, "stack underflow");
         }
         case 64: {
           e.tick(4);
           e.folded(4);
           // 124: sp = (sp - 1) | 0;
+          e.line = 124;
           env[93 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 125: const top = (sp - 1) | 0;
+          e.line = 125;
           env[94 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          e.line = 126;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[95] = length2;
           env[96] = (env[94 /* top */] as number) >>> 0 < (env[95] as number) >>> 0;
+          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          e.line = 126;
           if (env[96] as boolean) {
             f.block = 65;
             f.op = 0;
@@ -1013,8 +1161,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          e.line = 126;
           env[97] = e.get(p, env[5 /* stack */] as AVal, k(env[94 /* top */] as number));
           env[98] = (env[93 /* sp */] as number) >>> 0 < (env[95] as number) >>> 0;
+          // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          e.line = 126;
           if (env[98] as boolean) {
             f.block = 66;
             f.op = 0;
@@ -1027,6 +1178,7 @@ const graph_execute: Compiled = {
         case 66: {
           e.tick(3);
           // 126: stack[top] = (stack[top] + stack[sp]) | 0;
+          e.line = 126;
           env[99] = e.get(p, env[5 /* stack */] as AVal, k(env[93 /* sp */] as number));
           env[100] = e.pure(p, "int_add", "i32", env[97] as AVal, env[99] as AVal);
           e.set(p, env[5 /* stack */] as AVal, k(env[94 /* top */] as number), env[100] as AVal);
@@ -1040,7 +1192,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 130: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 130;
           env[101] = (env[7 /* sp */] as number) < 2;
+          // 130: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 130;
           if (env[101] as boolean) {
             f.block = 68;
             f.op = 0;
@@ -1052,21 +1207,27 @@ const graph_execute: Compiled = {
         }
         case 68: {
           // 130: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 130;
           return e.raise(p, "stack underflow");
         }
         case 69: {
           e.tick(4);
           e.folded(4);
           // 131: sp = (sp - 1) | 0;
+          e.line = 131;
           env[102 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 132: const top = (sp - 1) | 0;
+          e.line = 132;
           env[103 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          e.line = 133;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[104] = length2;
           env[105] = (env[103 /* top */] as number) >>> 0 < (env[104] as number) >>> 0;
+          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          e.line = 133;
           if (env[105] as boolean) {
             f.block = 70;
             f.op = 0;
@@ -1080,8 +1241,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          e.line = 133;
           env[106] = e.get(p, env[5 /* stack */] as AVal, k(env[103 /* top */] as number));
           env[107] = (env[102 /* sp */] as number) >>> 0 < (env[104] as number) >>> 0;
+          // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          e.line = 133;
           if (env[107] as boolean) {
             f.block = 71;
             f.op = 0;
@@ -1094,6 +1258,7 @@ const graph_execute: Compiled = {
         case 71: {
           e.tick(3);
           // 133: stack[top] = (stack[top] - stack[sp]) | 0;
+          e.line = 133;
           env[108] = e.get(p, env[5 /* stack */] as AVal, k(env[102 /* sp */] as number));
           env[109] = e.pure(p, "int_sub", "i32", env[106] as AVal, env[108] as AVal);
           e.set(p, env[5 /* stack */] as AVal, k(env[103 /* top */] as number), env[109] as AVal);
@@ -1107,7 +1272,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 137: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 137;
           env[110] = (env[7 /* sp */] as number) < 2;
+          // 137: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 137;
           if (env[110] as boolean) {
             f.block = 73;
             f.op = 0;
@@ -1119,21 +1287,27 @@ const graph_execute: Compiled = {
         }
         case 73: {
           // 137: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 137;
           return e.raise(p, "stack underflow");
         }
         case 74: {
           e.tick(4);
           e.folded(4);
           // 138: sp = (sp - 1) | 0;
+          e.line = 138;
           env[111 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 139: const top = (sp - 1) | 0;
+          e.line = 139;
           env[112 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
+          e.line = 140;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[113] = length2;
           env[114] = (env[112 /* top */] as number) >>> 0 < (env[113] as number) >>> 0;
+          // 140: stack[top] = Math.imul(stack[top], stack[sp]);
+          e.line = 140;
           if (env[114] as boolean) {
             f.block = 75;
             f.op = 0;
@@ -1147,8 +1321,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
+          e.line = 140;
           env[115] = e.get(p, env[5 /* stack */] as AVal, k(env[112 /* top */] as number));
           env[116] = (env[111 /* sp */] as number) >>> 0 < (env[113] as number) >>> 0;
+          // 140: stack[top] = Math.imul(stack[top], stack[sp]);
+          e.line = 140;
           if (env[116] as boolean) {
             f.block = 76;
             f.op = 0;
@@ -1161,6 +1338,7 @@ const graph_execute: Compiled = {
         case 76: {
           e.tick(3);
           // 140: stack[top] = Math.imul(stack[top], stack[sp]);
+          e.line = 140;
           env[117] = e.get(p, env[5 /* stack */] as AVal, k(env[111 /* sp */] as number));
           env[118] = e.pure(p, "int_mul", "i32", env[115] as AVal, env[117] as AVal);
           e.set(p, env[5 /* stack */] as AVal, k(env[112 /* top */] as number), env[118] as AVal);
@@ -1174,7 +1352,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 144: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 144;
           env[119] = (env[7 /* sp */] as number) < 2;
+          // 144: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 144;
           if (env[119] as boolean) {
             f.block = 78;
             f.op = 0;
@@ -1186,21 +1367,27 @@ const graph_execute: Compiled = {
         }
         case 78: {
           // 144: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 144;
           return e.raise(p, "stack underflow");
         }
         case 79: {
           e.tick(4);
           e.folded(4);
           // 145: sp = (sp - 1) | 0;
+          e.line = 145;
           env[120 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 146: const top = (sp - 1) | 0;
+          e.line = 146;
           env[121 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
+          e.line = 147;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[122] = length2;
           env[123] = (env[120 /* sp */] as number) >>> 0 < (env[122] as number) >>> 0;
+          // 147: if (stack[sp] === 0) throw new VmError("division by zero");
+          e.line = 147;
           if (env[123] as boolean) {
             f.block = 80;
             f.op = 0;
@@ -1213,8 +1400,11 @@ const graph_execute: Compiled = {
         case 80: {
           e.tick(2);
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
+          e.line = 147;
           env[124] = e.get(p, env[5 /* stack */] as AVal, k(env[120 /* sp */] as number));
           env[125] = e.pure(p, "int_eq", "bool", env[124] as AVal, K0);
+          // 147: if (stack[sp] === 0) throw new VmError("division by zero");
+          e.line = 147;
           const cond = env[125] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1232,13 +1422,17 @@ const graph_execute: Compiled = {
         }
         case 81: {
           // 147: if (stack[sp] === 0) throw new VmError("division by zero");
+          e.line = 147;
           return e.raise(p, "division by zero");
         }
         case 82: {
           e.tick(1);
           e.folded(1);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
+          e.line = 148;
           env[126] = (env[121 /* top */] as number) >>> 0 < (env[122] as number) >>> 0;
+          // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
+          e.line = 148;
           if (env[126] as boolean) {
             f.block = 83;
             f.op = 0;
@@ -1251,6 +1445,7 @@ const graph_execute: Compiled = {
         case 83: {
           e.tick(4);
           // 148: stack[top] = (stack[top] / stack[sp]) | 0; // truncates; INT_MIN / -1 wraps to INT_MIN
+          e.line = 148;
           env[127] = e.get(p, env[5 /* stack */] as AVal, k(env[121 /* top */] as number));
           env[128] = e.get(p, env[5 /* stack */] as AVal, k(env[120 /* sp */] as number));
           env[129] = e.pure(p, "int_div", "i32", env[127] as AVal, env[128] as AVal);
@@ -1265,7 +1460,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 152: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 152;
           env[130] = (env[7 /* sp */] as number) < 2;
+          // 152: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 152;
           if (env[130] as boolean) {
             f.block = 85;
             f.op = 0;
@@ -1277,21 +1475,27 @@ const graph_execute: Compiled = {
         }
         case 85: {
           // 152: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 152;
           return e.raise(p, "stack underflow");
         }
         case 86: {
           e.tick(4);
           e.folded(4);
           // 153: sp = (sp - 1) | 0;
+          e.line = 153;
           env[131 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 154: const top = (sp - 1) | 0;
+          e.line = 154;
           env[132 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 155: stack[top] = bit(stack[top] === stack[sp]);
+          e.line = 155;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[133] = length2;
           env[134] = (env[132 /* top */] as number) >>> 0 < (env[133] as number) >>> 0;
+          // 155: stack[top] = bit(stack[top] === stack[sp]);
+          e.line = 155;
           if (env[134] as boolean) {
             f.block = 87;
             f.op = 0;
@@ -1305,8 +1509,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 155: stack[top] = bit(stack[top] === stack[sp]);
+          e.line = 155;
           env[135] = e.get(p, env[5 /* stack */] as AVal, k(env[132 /* top */] as number));
           env[136] = (env[131 /* sp */] as number) >>> 0 < (env[133] as number) >>> 0;
+          // 155: stack[top] = bit(stack[top] === stack[sp]);
+          e.line = 155;
           if (env[136] as boolean) {
             f.block = 88;
             f.op = 0;
@@ -1321,6 +1528,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 155: stack[top] = bit(stack[top] === stack[sp]);
+            e.line = 155;
             env[137] = e.get(p, env[5 /* stack */] as AVal, k(env[131 /* sp */] as number));
             env[138] = e.pure(p, "int_eq", "bool", env[135] as AVal, env[137] as AVal);
             f.op = 3;
@@ -1328,6 +1536,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 155: stack[top] = bit(stack[top] === stack[sp]);
+          e.line = 155;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1344,7 +1554,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 159: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 159;
           env[140] = (env[7 /* sp */] as number) < 2;
+          // 159: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 159;
           if (env[140] as boolean) {
             f.block = 90;
             f.op = 0;
@@ -1356,21 +1569,27 @@ const graph_execute: Compiled = {
         }
         case 90: {
           // 159: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 159;
           return e.raise(p, "stack underflow");
         }
         case 91: {
           e.tick(4);
           e.folded(4);
           // 160: sp = (sp - 1) | 0;
+          e.line = 160;
           env[141 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 161: const top = (sp - 1) | 0;
+          e.line = 161;
           env[142 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
+          e.line = 162;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[143] = length2;
           env[144] = (env[142 /* top */] as number) >>> 0 < (env[143] as number) >>> 0;
+          // 162: stack[top] = bit(stack[top] !== stack[sp]);
+          e.line = 162;
           if (env[144] as boolean) {
             f.block = 92;
             f.op = 0;
@@ -1384,8 +1603,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 162: stack[top] = bit(stack[top] !== stack[sp]);
+          e.line = 162;
           env[145] = e.get(p, env[5 /* stack */] as AVal, k(env[142 /* top */] as number));
           env[146] = (env[141 /* sp */] as number) >>> 0 < (env[143] as number) >>> 0;
+          // 162: stack[top] = bit(stack[top] !== stack[sp]);
+          e.line = 162;
           if (env[146] as boolean) {
             f.block = 93;
             f.op = 0;
@@ -1400,6 +1622,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 162: stack[top] = bit(stack[top] !== stack[sp]);
+            e.line = 162;
             env[147] = e.get(p, env[5 /* stack */] as AVal, k(env[141 /* sp */] as number));
             env[148] = e.pure(p, "int_ne", "bool", env[145] as AVal, env[147] as AVal);
             f.op = 3;
@@ -1407,6 +1630,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 162: stack[top] = bit(stack[top] !== stack[sp]);
+          e.line = 162;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1423,7 +1648,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 166: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 166;
           env[150] = (env[7 /* sp */] as number) < 2;
+          // 166: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 166;
           if (env[150] as boolean) {
             f.block = 95;
             f.op = 0;
@@ -1435,21 +1663,27 @@ const graph_execute: Compiled = {
         }
         case 95: {
           // 166: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 166;
           return e.raise(p, "stack underflow");
         }
         case 96: {
           e.tick(4);
           e.folded(4);
           // 167: sp = (sp - 1) | 0;
+          e.line = 167;
           env[151 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 168: const top = (sp - 1) | 0;
+          e.line = 168;
           env[152 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 169: stack[top] = bit(stack[top] < stack[sp]);
+          e.line = 169;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[153] = length2;
           env[154] = (env[152 /* top */] as number) >>> 0 < (env[153] as number) >>> 0;
+          // 169: stack[top] = bit(stack[top] < stack[sp]);
+          e.line = 169;
           if (env[154] as boolean) {
             f.block = 97;
             f.op = 0;
@@ -1463,8 +1697,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 169: stack[top] = bit(stack[top] < stack[sp]);
+          e.line = 169;
           env[155] = e.get(p, env[5 /* stack */] as AVal, k(env[152 /* top */] as number));
           env[156] = (env[151 /* sp */] as number) >>> 0 < (env[153] as number) >>> 0;
+          // 169: stack[top] = bit(stack[top] < stack[sp]);
+          e.line = 169;
           if (env[156] as boolean) {
             f.block = 98;
             f.op = 0;
@@ -1479,6 +1716,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 169: stack[top] = bit(stack[top] < stack[sp]);
+            e.line = 169;
             env[157] = e.get(p, env[5 /* stack */] as AVal, k(env[151 /* sp */] as number));
             env[158] = e.pure(p, "int_lt", "bool", env[155] as AVal, env[157] as AVal);
             f.op = 3;
@@ -1486,6 +1724,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 169: stack[top] = bit(stack[top] < stack[sp]);
+          e.line = 169;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1502,7 +1742,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 173: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 173;
           env[160] = (env[7 /* sp */] as number) < 2;
+          // 173: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 173;
           if (env[160] as boolean) {
             f.block = 100;
             f.op = 0;
@@ -1514,21 +1757,27 @@ const graph_execute: Compiled = {
         }
         case 100: {
           // 173: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 173;
           return e.raise(p, "stack underflow");
         }
         case 101: {
           e.tick(4);
           e.folded(4);
           // 174: sp = (sp - 1) | 0;
+          e.line = 174;
           env[161 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 175: const top = (sp - 1) | 0;
+          e.line = 175;
           env[162 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          e.line = 176;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[163] = length2;
           env[164] = (env[162 /* top */] as number) >>> 0 < (env[163] as number) >>> 0;
+          // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          e.line = 176;
           if (env[164] as boolean) {
             f.block = 102;
             f.op = 0;
@@ -1542,8 +1791,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          e.line = 176;
           env[165] = e.get(p, env[5 /* stack */] as AVal, k(env[162 /* top */] as number));
           env[166] = (env[161 /* sp */] as number) >>> 0 < (env[163] as number) >>> 0;
+          // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          e.line = 176;
           if (env[166] as boolean) {
             f.block = 103;
             f.op = 0;
@@ -1558,6 +1810,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 176: stack[top] = bit(stack[top] <= stack[sp]);
+            e.line = 176;
             env[167] = e.get(p, env[5 /* stack */] as AVal, k(env[161 /* sp */] as number));
             env[168] = e.pure(p, "int_le", "bool", env[165] as AVal, env[167] as AVal);
             f.op = 3;
@@ -1565,6 +1818,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 176: stack[top] = bit(stack[top] <= stack[sp]);
+          e.line = 176;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1581,7 +1836,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 180: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 180;
           env[170] = (env[7 /* sp */] as number) < 2;
+          // 180: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 180;
           if (env[170] as boolean) {
             f.block = 105;
             f.op = 0;
@@ -1593,21 +1851,27 @@ const graph_execute: Compiled = {
         }
         case 105: {
           // 180: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 180;
           return e.raise(p, "stack underflow");
         }
         case 106: {
           e.tick(4);
           e.folded(4);
           // 181: sp = (sp - 1) | 0;
+          e.line = 181;
           env[171 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 182: const top = (sp - 1) | 0;
+          e.line = 182;
           env[172 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 183: stack[top] = bit(stack[top] > stack[sp]);
+          e.line = 183;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[173] = length2;
           env[174] = (env[172 /* top */] as number) >>> 0 < (env[173] as number) >>> 0;
+          // 183: stack[top] = bit(stack[top] > stack[sp]);
+          e.line = 183;
           if (env[174] as boolean) {
             f.block = 107;
             f.op = 0;
@@ -1621,8 +1885,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 183: stack[top] = bit(stack[top] > stack[sp]);
+          e.line = 183;
           env[175] = e.get(p, env[5 /* stack */] as AVal, k(env[172 /* top */] as number));
           env[176] = (env[171 /* sp */] as number) >>> 0 < (env[173] as number) >>> 0;
+          // 183: stack[top] = bit(stack[top] > stack[sp]);
+          e.line = 183;
           if (env[176] as boolean) {
             f.block = 108;
             f.op = 0;
@@ -1637,6 +1904,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 183: stack[top] = bit(stack[top] > stack[sp]);
+            e.line = 183;
             env[177] = e.get(p, env[5 /* stack */] as AVal, k(env[171 /* sp */] as number));
             env[178] = e.pure(p, "int_gt", "bool", env[175] as AVal, env[177] as AVal);
             f.op = 3;
@@ -1644,6 +1912,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 183: stack[top] = bit(stack[top] > stack[sp]);
+          e.line = 183;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1660,7 +1930,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 187: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 187;
           env[180] = (env[7 /* sp */] as number) < 2;
+          // 187: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 187;
           if (env[180] as boolean) {
             f.block = 110;
             f.op = 0;
@@ -1672,21 +1945,27 @@ const graph_execute: Compiled = {
         }
         case 110: {
           // 187: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 187;
           return e.raise(p, "stack underflow");
         }
         case 111: {
           e.tick(4);
           e.folded(4);
           // 188: sp = (sp - 1) | 0;
+          e.line = 188;
           env[181 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 189: const top = (sp - 1) | 0;
+          e.line = 189;
           env[182 /* top */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          e.line = 190;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[183] = length2;
           env[184] = (env[182 /* top */] as number) >>> 0 < (env[183] as number) >>> 0;
+          // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          e.line = 190;
           if (env[184] as boolean) {
             f.block = 112;
             f.op = 0;
@@ -1700,8 +1979,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          e.line = 190;
           env[185] = e.get(p, env[5 /* stack */] as AVal, k(env[182 /* top */] as number));
           env[186] = (env[181 /* sp */] as number) >>> 0 < (env[183] as number) >>> 0;
+          // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          e.line = 190;
           if (env[186] as boolean) {
             f.block = 113;
             f.op = 0;
@@ -1716,6 +1998,7 @@ const graph_execute: Compiled = {
             e.tick(3);
             e.folded(1);
             // 190: stack[top] = bit(stack[top] >= stack[sp]);
+            e.line = 190;
             env[187] = e.get(p, env[5 /* stack */] as AVal, k(env[181 /* sp */] as number));
             env[188] = e.pure(p, "int_ge", "bool", env[185] as AVal, env[187] as AVal);
             f.op = 3;
@@ -1723,6 +2006,8 @@ const graph_execute: Compiled = {
             return true;
           }
           e.tick(1);
+          // 190: stack[top] = bit(stack[top] >= stack[sp]);
+          e.line = 190;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -1739,6 +2024,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(3);
           // 195: const off = operand(code, pc);
+          e.line = 195;
           try {
             env[190 /* off */] = green_operand(
               e,
@@ -1749,9 +2035,13 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 196: pc = (pc + 1) | 0;
+          e.line = 196;
           env[191 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 197: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 197;
           env[192] = (env[7 /* sp */] as number) < 1;
+          // 197: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 197;
           if (env[192] as boolean) {
             f.block = 115;
             f.op = 0;
@@ -1763,19 +2053,24 @@ const graph_execute: Compiled = {
         }
         case 115: {
           // 197: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 197;
           return e.raise(p, "stack underflow");
         }
         case 116: {
           e.tick(3);
           e.folded(3);
           // 198: sp = (sp - 1) | 0;
+          e.line = 198;
           env[193 /* sp */] = ((env[7 /* sp */] as number) + -1) | 0;
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          e.line = 199;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[194] = length1;
           env[195] = (env[193 /* sp */] as number) >>> 0 < (env[194] as number) >>> 0;
+          // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          e.line = 199;
           if (env[195] as boolean) {
             f.block = 117;
             f.op = 0;
@@ -1788,8 +2083,11 @@ const graph_execute: Compiled = {
         case 117: {
           e.tick(2);
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          e.line = 199;
           env[196] = e.get(p, env[5 /* stack */] as AVal, k(env[193 /* sp */] as number));
           env[197] = e.pure(p, "int_ne", "bool", env[196] as AVal, K0);
+          // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          e.line = 199;
           const cond = env[197] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1809,6 +2107,7 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 199: if (stack[sp] !== 0) pc = target(code, pc, off);
+          e.line = 199;
           try {
             env[198 /* pc */] = green_target(
               e,
@@ -1841,7 +2140,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 203: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 203;
           env[200] = (env[7 /* sp */] as number) < 2;
+          // 203: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 203;
           if (env[200] as boolean) {
             f.block = 122;
             f.op = 0;
@@ -1853,19 +2155,24 @@ const graph_execute: Compiled = {
         }
         case 122: {
           // 203: if (sp < 2) throw new VmError("stack underflow");
+          e.line = 203;
           return e.raise(p, "stack underflow");
         }
         case 123: {
           e.tick(3);
           e.folded(3);
           // 204: sp = (sp - 2) | 0;
+          e.line = 204;
           env[201 /* sp */] = ((env[7 /* sp */] as number) + -2) | 0;
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[202] = length1;
           env[203] = (env[201 /* sp */] as number) >>> 0 < (env[202] as number) >>> 0;
+          // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           if (env[203] as boolean) {
             f.block = 124;
             f.op = 0;
@@ -1878,8 +2185,11 @@ const graph_execute: Compiled = {
         case 124: {
           e.tick(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           env[204] = e.get(p, env[5 /* stack */] as AVal, k(env[201 /* sp */] as number));
           env[205] = e.pure(p, "int_ne", "bool", env[204] as AVal, K0);
+          // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           const cond = env[205] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1899,8 +2209,11 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           env[206] = ((env[7 /* sp */] as number) + -1) | 0;
           env[207] = (env[206] as number) >>> 0 < (env[202] as number) >>> 0;
+          // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           if (env[207] as boolean) {
             f.block = 126;
             f.op = 0;
@@ -1914,6 +2227,7 @@ const graph_execute: Compiled = {
           e.tick(3);
           e.folded(2);
           // 206: if (stack[sp] !== 0) pc = target(code, pc, promote(stack[(sp + 1) | 0]));
+          e.line = 206;
           env[208] = e.get(p, env[5 /* stack */] as AVal, k(env[206] as number));
           f.op = 1;
           const promoted1 = e.promote(p, env[208] as AVal);
@@ -1951,6 +2265,7 @@ const graph_execute: Compiled = {
           e.tick(4);
           e.folded(3);
           // 210: const off = operand(code, pc);
+          e.line = 210;
           try {
             env[212 /* off */] = green_operand(
               e,
@@ -1961,8 +2276,10 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 211: pc = (pc + 1) | 0;
+          e.line = 211;
           env[213 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 212: const start = target(code, pc, off);
+          e.line = 212;
           try {
             env[214 /* start */] = green_target(
               e,
@@ -1974,7 +2291,10 @@ const graph_execute: Compiled = {
             return e.raised(p, x);
           }
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 213;
           env[215] = e.pure(p, "int_ge", "bool", env[3 /* depth */] as AVal, K1000);
+          // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 213;
           const cond = env[215] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1992,12 +2312,14 @@ const graph_execute: Compiled = {
         }
         case 130: {
           // 213: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 213;
           return e.raise(p, "call depth exceeded");
         }
         case 131: {
           if (f.op < 2) {
             e.tick(2);
             // 216: const result = execute(code, start, 0, (depth + 1) | 0);
+            e.line = 216;
             env[216] = e.pure(p, "int_add", "i32", env[3 /* depth */] as AVal, K1);
             f.op = 2;
             e.call(
@@ -2016,11 +2338,14 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(2);
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 217;
           f.op = 2;
           const length2 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[218] = length2;
           env[219] = (env[7 /* sp */] as number) >= (env[218] as number);
+          // 217: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 217;
           if (env[219] as boolean) {
             f.block = 132;
             f.op = 0;
@@ -2032,13 +2357,17 @@ const graph_execute: Compiled = {
         }
         case 132: {
           // 217: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 217;
           return e.raise(p, "stack overflow");
         }
         case 133: {
           e.tick(1);
           e.folded(1);
           // 218: stack[sp] = result;
+          e.line = 218;
           env[220] = (env[7 /* sp */] as number) >>> 0 < (env[218] as number) >>> 0;
+          // 218: stack[sp] = result;
+          e.line = 218;
           if (env[220] as boolean) {
             f.block = 134;
             f.op = 0;
@@ -2052,6 +2381,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 218: stack[sp] = result;
+          e.line = 218;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -2059,6 +2389,7 @@ const graph_execute: Compiled = {
             env[217 /* result */] as AVal,
           );
           // 219: sp = (sp + 1) | 0;
+          e.line = 219;
           env[221 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
           env[14 /* pc */] = env[213 /* pc */] as number;
           env[15 /* sp */] = env[221 /* sp */] as number;
@@ -2070,7 +2401,10 @@ const graph_execute: Compiled = {
           e.tick(1);
           e.folded(1);
           // 223: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 223;
           env[222] = (env[7 /* sp */] as number) < 1;
+          // 223: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 223;
           if (env[222] as boolean) {
             f.block = 136;
             f.op = 0;
@@ -2082,18 +2416,22 @@ const graph_execute: Compiled = {
         }
         case 136: {
           // 223: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 223;
           return e.raise(p, "stack underflow");
         }
         case 137: {
           e.tick(3);
           e.folded(3);
           // 224: return stack[(sp - 1) | 0];
+          e.line = 224;
           env[223] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[224] = length1;
           env[225] = (env[223] as number) >>> 0 < (env[224] as number) >>> 0;
+          // 224: return stack[(sp - 1) | 0];
+          e.line = 224;
           if (env[225] as boolean) {
             f.block = 138;
             f.op = 0;
@@ -2106,18 +2444,24 @@ const graph_execute: Compiled = {
         case 138: {
           e.tick(1);
           // 224: return stack[(sp - 1) | 0];
+          e.line = 224;
           env[226] = e.get(p, env[5 /* stack */] as AVal, k(env[223] as number));
+          // 224: return stack[(sp - 1) | 0];
+          e.line = 224;
           return e.ret(p, f, env[226] as AVal);
         }
         case 139: {
           e.tick(2);
           e.folded(2);
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 226;
           f.op = 0;
           const length0 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length0 === undefined) return true; // not known here: the engine's walk goes on
           env[227] = length0;
           env[228] = (env[7 /* sp */] as number) >= (env[227] as number);
+          // 226: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 226;
           if (env[228] as boolean) {
             f.block = 140;
             f.op = 0;
@@ -2129,13 +2473,17 @@ const graph_execute: Compiled = {
         }
         case 140: {
           // 226: if (sp >= stack.length) throw new VmError("stack overflow");
+          e.line = 226;
           return e.raise(p, "stack overflow");
         }
         case 141: {
           e.tick(1);
           e.folded(1);
           // 227: stack[sp] = arg;
+          e.line = 227;
           env[229] = (env[7 /* sp */] as number) >>> 0 < (env[227] as number) >>> 0;
+          // 227: stack[sp] = arg;
+          e.line = 227;
           if (env[229] as boolean) {
             f.block = 142;
             f.op = 0;
@@ -2149,6 +2497,7 @@ const graph_execute: Compiled = {
           e.tick(2);
           e.folded(1);
           // 227: stack[sp] = arg;
+          e.line = 227;
           e.set(
             p,
             env[5 /* stack */] as AVal,
@@ -2156,6 +2505,7 @@ const graph_execute: Compiled = {
             env[2 /* arg */] as AVal,
           );
           // 228: sp = (sp + 1) | 0;
+          e.line = 228;
           env[230 /* sp */] = ((env[7 /* sp */] as number) + 1) | 0;
           env[14 /* pc */] = env[13 /* pc */] as number;
           env[15 /* sp */] = env[230 /* sp */] as number;
@@ -2165,17 +2515,22 @@ const graph_execute: Compiled = {
         }
         case 143: {
           // 231: throw new VmError("INVALID instruction");
+          e.line = 231;
           return e.raise(p, "INVALID instruction");
         }
         case 144: {
           // 233: throw new VmError("unknown opcode");
+          e.line = 233;
           return e.raise(p, "unknown opcode");
         }
         case 145: {
           e.tick(1);
           e.folded(1);
           // 237: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 237;
           env[231] = (env[7 /* sp */] as number) < 1;
+          // 237: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 237;
           if (env[231] as boolean) {
             f.block = 146;
             f.op = 0;
@@ -2187,18 +2542,22 @@ const graph_execute: Compiled = {
         }
         case 146: {
           // 237: if (sp < 1) throw new VmError("stack underflow");
+          e.line = 237;
           return e.raise(p, "stack underflow");
         }
         case 147: {
           e.tick(3);
           e.folded(3);
           // 238: return stack[(sp - 1) | 0];
+          e.line = 238;
           env[232] = ((env[7 /* sp */] as number) + -1) | 0;
           f.op = 1;
           const length1 = e.knownLength(p, env[5 /* stack */] as AVal);
           if (length1 === undefined) return true; // not known here: the engine's walk goes on
           env[233] = length1;
           env[234] = (env[232] as number) >>> 0 < (env[233] as number) >>> 0;
+          // 238: return stack[(sp - 1) | 0];
+          e.line = 238;
           if (env[234] as boolean) {
             f.block = 148;
             f.op = 0;
@@ -2211,7 +2570,10 @@ const graph_execute: Compiled = {
         case 148: {
           e.tick(1);
           // 238: return stack[(sp - 1) | 0];
+          e.line = 238;
           env[235] = e.get(p, env[5 /* stack */] as AVal, k(env[232] as number));
+          // 238: return stack[(sp - 1) | 0];
+          e.line = 238;
           return e.ret(p, f, env[235] as AVal);
         }
         default:
@@ -2232,8 +2594,11 @@ const graph_operand: Compiled = {
           e.tick(2);
           e.folded(2);
           // 243: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 243;
           env[2] = (env[0 /* code */] as Uint8Array).length;
           env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+          // 243: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 243;
           if (env[3] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -2245,13 +2610,17 @@ const graph_operand: Compiled = {
         }
         case 1: {
           // 243: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 243;
           return e.raise(p, "missing operand");
         }
         case 2: {
           e.tick(1);
           e.folded(1);
           // 244: return (code[pc] << 24) >> 24;
+          e.line = 244;
           env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+          // 244: return (code[pc] << 24) >> 24;
+          e.line = 244;
           if (env[4] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -2265,9 +2634,12 @@ const graph_operand: Compiled = {
           e.tick(3);
           e.folded(3);
           // 244: return (code[pc] << 24) >> 24;
+          e.line = 244;
           env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
           env[6] = (env[5] as number) << 24;
           env[7] = (env[6] as number) >> 24;
+          // 244: return (code[pc] << 24) >> 24;
+          e.line = 244;
           return e.ret(p, f, k(env[7] as number));
         }
         case 4: {
@@ -2291,8 +2663,11 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(2);
         e.folded(2);
         // 243: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 243;
         env[2] = (env[0 /* code */] as Uint8Array).length;
         env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+        // 243: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 243;
         if (env[3] as boolean) {
           b = 1;
         } else {
@@ -2302,13 +2677,17 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
       }
       case 1: {
         // 243: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 243;
         throw new Raised("missing operand");
       }
       case 2: {
         e.tick(1);
         e.folded(1);
         // 244: return (code[pc] << 24) >> 24;
+        e.line = 244;
         env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+        // 244: return (code[pc] << 24) >> 24;
+        e.line = 244;
         if (env[4] as boolean) {
           b = 3;
         } else {
@@ -2320,9 +2699,12 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(3);
         e.folded(3);
         // 244: return (code[pc] << 24) >> 24;
+        e.line = 244;
         env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
         env[6] = (env[5] as number) << 24;
         env[7] = (env[6] as number) >> 24;
+        // 244: return (code[pc] << 24) >> 24;
+        e.line = 244;
         return env[7] as number;
       }
       case 4: {
@@ -2343,6 +2725,7 @@ const graph_bit: Compiled = {
       switch (f.block) {
         case 0: {
           // 259: if (c) return 1;
+          e.line = 259;
           const cond = env[0 /* c */] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -2360,10 +2743,12 @@ const graph_bit: Compiled = {
         }
         case 1: {
           // 259: if (c) return 1;
+          e.line = 259;
           return e.ret(p, f, K1);
         }
         case 2: {
           // 260: return 0;
+          e.line = 260;
           return e.ret(p, f, K0);
         }
         default:
@@ -2384,8 +2769,11 @@ const graph_target: Compiled = {
           e.tick(2);
           e.folded(2);
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+          e.line = 251;
           env[3] = -(env[1 /* next */] as number) | 0;
           env[4] = (env[2 /* off */] as number) < (env[3] as number);
+          // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+          e.line = 251;
           if (env[4] as boolean) {
             env[5] = true;
             f.block = 1;
@@ -2398,6 +2786,7 @@ const graph_target: Compiled = {
         }
         case 1: {
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+          e.line = 251;
           if (env[5] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -2409,19 +2798,24 @@ const graph_target: Compiled = {
         }
         case 2: {
           // 252: throw new VmError("branch out of range");
+          e.line = 252;
           return e.raise(p, "branch out of range");
         }
         case 3: {
           e.tick(1);
           e.folded(1);
           // 254: return (next + off) | 0;
+          e.line = 254;
           env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
+          // 254: return (next + off) | 0;
+          e.line = 254;
           return e.ret(p, f, k(env[6] as number));
         }
         case 4: {
           e.tick(3);
           e.folded(3);
           // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+          e.line = 251;
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
           env[9] = (env[2 /* off */] as number) > (env[8] as number);
@@ -2449,8 +2843,11 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
         e.tick(2);
         e.folded(2);
         // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        e.line = 251;
         env[3] = -(env[1 /* next */] as number) | 0;
         env[4] = (env[2 /* off */] as number) < (env[3] as number);
+        // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        e.line = 251;
         if (env[4] as boolean) {
           env[5] = true;
           b = 1;
@@ -2461,6 +2858,7 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
       }
       case 1: {
         // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        e.line = 251;
         if (env[5] as boolean) {
           b = 2;
         } else {
@@ -2470,19 +2868,24 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
       }
       case 2: {
         // 252: throw new VmError("branch out of range");
+        e.line = 252;
         throw new Raised("branch out of range");
       }
       case 3: {
         e.tick(1);
         e.folded(1);
         // 254: return (next + off) | 0;
+        e.line = 254;
         env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
+        // 254: return (next + off) | 0;
+        e.line = 254;
         return env[6] as number;
       }
       case 4: {
         e.tick(3);
         e.folded(3);
         // 251: if (off < (-next | 0) || off > ((code.length - next) | 0)) {
+        e.line = 251;
         env[7] = (env[0 /* code */] as Uint8Array).length;
         env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
         env[9] = (env[2 /* off */] as number) > (env[8] as number);

@@ -139,6 +139,7 @@ const graph_interpret: Compiled = {
           if (f.op < 3) {
             e.tick(3);
             // 297: const args: Obj[] = [new IntObj(arg)];
+            e.line = 297;
             env[3 /* args */] = e.op(p, "new_list", [K0, NULL_REF], "list<ref>", "list<ref>")!;
             env[4] = e.op(p, "new_object", [], "ref", "IntObj")!;
             f.op = 3;
@@ -148,8 +149,11 @@ const graph_interpret: Compiled = {
           if (f.op < 6) {
             e.tick(3);
             e.folded(1);
+            // 297: const args: Obj[] = [new IntObj(arg)];
+            e.line = 297;
             e.op(p, "list_push", [env[3 /* args */] as AVal, env[4] as AVal], undefined);
             // 298: const result = interpEval(code, pool.start, args, pool, 0);
+            e.line = 298;
             env[5] = e.readGreen(
               "get_field",
               [env[1 /* pool */] as AVal],
@@ -173,7 +177,10 @@ const graph_interpret: Compiled = {
           }
           e.tick(1);
           // 299: if (result === null) throw new VmError("no result");
+          e.line = 299;
           env[7] = e.op(p, "ref_eq", [env[6 /* result */] as AVal, NULL_REF], "bool")!;
+          // 299: if (result === null) throw new VmError("no result");
+          e.line = 299;
           const cond = env[7] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -191,17 +198,21 @@ const graph_interpret: Compiled = {
         }
         case 1: {
           // 299: if (result === null) throw new VmError("no result");
+          e.line = 299;
           return e.raise(p, "no result");
         }
         case 2: {
           e.tick(2);
           e.folded(1);
           // 300: return result.intO();
+          e.line = 300;
           env[8] = e.op(p, "class_of", [env[6 /* result */] as AVal], "i32")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[8] as AVal);
           if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
           env[9] = promoted1;
+          // 300: return result.intO();
+          e.line = 300;
           switch (env[9] as number) {
             case 1:
               f.block = 3;
@@ -229,6 +240,7 @@ const graph_interpret: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 300: return result.intO();
+            e.line = 300;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[6 /* result */] as AVal], 10);
             return true;
@@ -240,6 +252,7 @@ const graph_interpret: Compiled = {
         }
         case 4: {
           // 300: return result.intO();
+          e.line = 300;
           return e.ret(p, f, env[11] as AVal);
         }
         case 5: {
@@ -247,6 +260,7 @@ const graph_interpret: Compiled = {
             e.tick(1);
             e.folded(1);
             // 300: return result.intO();
+            e.line = 300;
             f.op = 1;
             e.call(p, "Obj$intO", [env[6 /* result */] as AVal], 12);
             return true;
@@ -278,6 +292,7 @@ const graph_readPool: Compiled = {
             e.tick(1);
             e.folded(1);
             // 569: const start = codeStart(code);
+            e.line = 569;
             f.op = 1;
             e.call(
               p,
@@ -290,8 +305,10 @@ const graph_readPool: Compiled = {
           e.tick(2);
           e.folded(1);
           // 570: const classes: Class[] = [];
+          e.line = 570;
           env[2 /* classes */] = e.op(p, "new_list", [K0, NULL_REF], "list<ref>", "list<ref>")!;
           // 572: const count = byte(code, 0);
+          e.line = 572;
           try {
             env[3 /* count */] = green_byte(e, env[0 /* code */] as Uint8Array, 0);
           } catch (x) {
@@ -307,7 +324,10 @@ const graph_readPool: Compiled = {
           e.tick(1);
           e.folded(1);
           // 573: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 573;
           env[6] = (env[5 /* c */] as number) < (env[3 /* count */] as number);
+          // 573: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 573;
           if (env[6] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -321,8 +341,10 @@ const graph_readPool: Compiled = {
           e.tick(3);
           e.folded(2);
           // 574: const attributes = new Map<number, number>();
+          e.line = 574;
           env[7 /* attributes */] = e.op(p, "new_map", [], "map<i32,i32>", "map<i32,i32>")!;
           // 575: const nattrs = byte(code, at);
+          e.line = 575;
           try {
             env[8 /* nattrs */] = green_byte(
               e,
@@ -333,6 +355,7 @@ const graph_readPool: Compiled = {
             return e.raised(p, x);
           }
           // 576: at = (at + 1) | 0;
+          e.line = 576;
           env[9 /* at */] = ((env[4 /* at */] as number) + 1) | 0;
           env[10 /* at */] = env[9 /* at */] as number;
           env[11 /* i */] = 0;
@@ -344,7 +367,10 @@ const graph_readPool: Compiled = {
           e.tick(1);
           e.folded(1);
           // 577: for (let i = 0; i < nattrs; i = (i + 1) | 0) {
+          e.line = 577;
           env[12] = (env[11 /* i */] as number) < (env[8 /* nattrs */] as number);
+          // 577: for (let i = 0; i < nattrs; i = (i + 1) | 0) {
+          e.line = 577;
           if (env[12] as boolean) {
             f.block = 4;
             f.op = 0;
@@ -358,6 +384,7 @@ const graph_readPool: Compiled = {
           e.tick(3);
           e.folded(1);
           // 578: const name = byte(code, at);
+          e.line = 578;
           try {
             env[13 /* name */] = green_byte(
               e,
@@ -368,6 +395,7 @@ const graph_readPool: Compiled = {
             return e.raised(p, x);
           }
           // 579: if (!attributes.has(name)) attributes.set(name, attributes.size);
+          e.line = 579;
           env[14] = e.op(
             p,
             "map_has",
@@ -375,6 +403,8 @@ const graph_readPool: Compiled = {
             "bool",
           )!;
           env[15] = e.pure(p, "bool_not", "bool", env[14] as AVal);
+          // 579: if (!attributes.has(name)) attributes.set(name, attributes.size);
+          e.line = 579;
           const cond = env[15] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -393,6 +423,7 @@ const graph_readPool: Compiled = {
         case 5: {
           e.tick(2);
           // 579: if (!attributes.has(name)) attributes.set(name, attributes.size);
+          e.line = 579;
           env[16] = e.op(p, "map_size", [env[7 /* attributes */] as AVal], "i32")!;
           e.op(
             p,
@@ -408,8 +439,10 @@ const graph_readPool: Compiled = {
           e.tick(2);
           e.folded(2);
           // 580: at = (at + 1) | 0;
+          e.line = 580;
           env[17 /* at */] = ((env[10 /* at */] as number) + 1) | 0;
           // 577: for (let i = 0; i < nattrs; i = (i + 1) | 0) {
+          e.line = 577;
           env[18 /* i */] = ((env[11 /* i */] as number) + 1) | 0;
           env[10 /* at */] = env[17 /* at */] as number;
           env[11 /* i */] = env[18 /* i */] as number;
@@ -426,8 +459,10 @@ const graph_readPool: Compiled = {
           e.tick(3);
           e.folded(2);
           // 582: const methods = new Map<number, number>();
+          e.line = 582;
           env[19 /* methods */] = e.op(p, "new_map", [], "map<i32,i32>", "map<i32,i32>")!;
           // 583: const nmethods = byte(code, at);
+          e.line = 583;
           try {
             env[20 /* nmethods */] = green_byte(
               e,
@@ -438,6 +473,7 @@ const graph_readPool: Compiled = {
             return e.raised(p, x);
           }
           // 584: at = (at + 1) | 0;
+          e.line = 584;
           env[21 /* at */] = ((env[10 /* at */] as number) + 1) | 0;
           env[22 /* at */] = env[21 /* at */] as number;
           env[23 /* i */] = 0;
@@ -449,7 +485,10 @@ const graph_readPool: Compiled = {
           e.tick(1);
           e.folded(1);
           // 585: for (let i = 0; i < nmethods; i = (i + 1) | 0) {
+          e.line = 585;
           env[24] = (env[23 /* i */] as number) < (env[20 /* nmethods */] as number);
+          // 585: for (let i = 0; i < nmethods; i = (i + 1) | 0) {
+          e.line = 585;
           if (env[24] as boolean) {
             f.block = 10;
             f.op = 0;
@@ -463,6 +502,7 @@ const graph_readPool: Compiled = {
           e.tick(11);
           e.folded(10);
           // 586: const address = byte(code, (at + 1) | 0) | (byte(code, (at + 2) | 0) << 8);
+          e.line = 586;
           env[25] = ((env[22 /* at */] as number) + 1) | 0;
           try {
             env[26] = green_byte(e, env[0 /* code */] as Uint8Array, env[25] as number);
@@ -478,6 +518,7 @@ const graph_readPool: Compiled = {
           env[29] = (env[28] as number) << 8;
           env[30 /* address */] = (env[26] as number) | (env[29] as number);
           // 587: methods.set(byte(code, at), (start + address) | 0);
+          e.line = 587;
           try {
             env[31] = green_byte(e, env[0 /* code */] as Uint8Array, env[22 /* at */] as number);
           } catch (x) {
@@ -491,8 +532,10 @@ const graph_readPool: Compiled = {
             undefined,
           );
           // 588: at = (at + 3) | 0;
+          e.line = 588;
           env[33 /* at */] = ((env[22 /* at */] as number) + 3) | 0;
           // 585: for (let i = 0; i < nmethods; i = (i + 1) | 0) {
+          e.line = 585;
           env[34 /* i */] = ((env[23 /* i */] as number) + 1) | 0;
           env[22 /* at */] = env[33 /* at */] as number;
           env[23 /* i */] = env[34 /* i */] as number;
@@ -504,6 +547,7 @@ const graph_readPool: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 590: classes.push(new Class(attributes, methods));
+            e.line = 590;
             env[35] = e.op(p, "new_object", [], "ref", "Class")!;
             f.op = 2;
             e.call(
@@ -516,8 +560,11 @@ const graph_readPool: Compiled = {
           }
           e.tick(2);
           e.folded(1);
+          // 590: classes.push(new Class(attributes, methods));
+          e.line = 590;
           e.op(p, "list_push", [env[2 /* classes */] as AVal, env[35] as AVal], undefined);
           // 573: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 573;
           env[36 /* c */] = ((env[5 /* c */] as number) + 1) | 0;
           env[4 /* at */] = env[22 /* at */] as number;
           env[5 /* c */] = env[36 /* c */] as number;
@@ -529,6 +576,7 @@ const graph_readPool: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 592: return new Pool(classes, start);
+            e.line = 592;
             env[37] = e.op(p, "new_object", [], "ref", "Pool")!;
             f.op = 2;
             e.call(
@@ -539,6 +587,8 @@ const graph_readPool: Compiled = {
             );
             return true;
           }
+          // 592: return new Pool(classes, start);
+          e.line = 592;
           return e.ret(p, f, env[37] as AVal);
         }
         default:
@@ -558,6 +608,7 @@ const graph_IntObj_new: Compiled = {
         case 0: {
           e.tick(1);
           // 122: this.value = value;
+          e.line = 122;
           e.op(
             p,
             "set_field",
@@ -587,6 +638,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 312: const frame = new Frame(args);
+            e.line = 312;
             env[5 /* frame */] = e.op(p, "new_object", [], "ref", "Frame")!;
             f.op = 2;
             e.call(p, "Frame$new", [env[5 /* frame */] as AVal, env[2 /* args */] as AVal], -1);
@@ -601,8 +653,11 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(2);
           // 313: while (pc < code.length) {
+          e.line = 313;
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = (env[6 /* pc */] as number) < (env[7] as number);
+          // 313: while (pc < code.length) {
+          e.line = 313;
           if (env[8] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -616,13 +671,17 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(2);
           // 314: driver.mergePoint({ code, pc, frame, pool, depth });
+          e.line = 314;
           f.op = 1;
           if (!e.mergePoint(p, f, [0, 6, 3, 5, 4], 3)) return false;
           if (!f.code) return true; // generalised: the engine's walk goes on
           env = f.env;
           // 315: const opcode = code[pc];
+          e.line = 315;
           env[9] = (env[0 /* code */] as Uint8Array).length;
           env[10] = (env[6 /* pc */] as number) >>> 0 < (env[9] as number) >>> 0;
+          // 315: const opcode = code[pc];
+          e.line = 315;
           if (env[10] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -636,10 +695,13 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(2);
           // 315: const opcode = code[pc];
+          e.line = 315;
           env[11 /* opcode */] = (env[0 /* code */] as Uint8Array)[env[6 /* pc */] as number]!;
           // 316: pc = (pc + 1) | 0;
+          e.line = 316;
           env[12 /* pc */] = ((env[6 /* pc */] as number) + 1) | 0;
           // 317: const stack = frame.stack;
+          e.line = 317;
           env[13 /* stack */] = e.op(
             p,
             "get_field",
@@ -648,6 +710,7 @@ const graph_interpEval: Compiled = {
             "Frame.stack",
           )!;
           // 318: switch (opcode) {
+          e.line = 318;
           switch (env[11 /* opcode */] as number) {
             case 1:
               f.block = 4;
@@ -803,6 +866,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 322: push(stack, nil);
+            e.line = 322;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, e.constant(0)], -1);
             return true;
@@ -816,6 +880,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 325: const car = pop(stack);
+            e.line = 325;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 15);
             return true;
@@ -823,6 +888,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 326: const cdr = pop(stack);
+            e.line = 326;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 16);
             return true;
@@ -830,6 +896,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 4) {
             e.tick(2);
             // 327: push(stack, new ConsObj(car, cdr));
+            e.line = 327;
             env[17] = e.op(p, "new_object", [], "ref", "ConsObj")!;
             f.op = 4;
             e.call(
@@ -842,6 +909,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 5) {
             e.tick(1);
+            // 327: push(stack, new ConsObj(car, cdr));
+            e.line = 327;
             f.op = 5;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[17] as AVal], -1);
             return true;
@@ -855,17 +924,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 331: push(stack, pop(stack).car());
+            e.line = 331;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 18);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 331: push(stack, pop(stack).car());
+          e.line = 331;
           env[19] = e.op(p, "class_of", [env[18] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[19] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[20] = promoted2;
+          // 331: push(stack, pop(stack).car());
+          e.line = 331;
           switch (env[20] as number) {
             case 1:
               f.block = 9;
@@ -894,6 +968,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 331: push(stack, pop(stack).car());
+            e.line = 331;
             f.op = 1;
             e.call(p, "Obj$car", [env[18] as AVal], 21);
             return true;
@@ -907,6 +982,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 331: push(stack, pop(stack).car());
+            e.line = 331;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[22] as AVal], -1);
             return true;
@@ -920,6 +996,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 331: push(stack, pop(stack).car());
+            e.line = 331;
             f.op = 1;
             e.call(p, "ConsObj$car", [env[18] as AVal], 23);
             return true;
@@ -936,17 +1013,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 334: push(stack, pop(stack).cdr());
+            e.line = 334;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 24);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 334: push(stack, pop(stack).cdr());
+          e.line = 334;
           env[25] = e.op(p, "class_of", [env[24] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[25] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[26] = promoted2;
+          // 334: push(stack, pop(stack).cdr());
+          e.line = 334;
           switch (env[26] as number) {
             case 1:
               f.block = 14;
@@ -975,6 +1057,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 334: push(stack, pop(stack).cdr());
+            e.line = 334;
             f.op = 1;
             e.call(p, "Obj$cdr", [env[24] as AVal], 27);
             return true;
@@ -988,6 +1071,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 334: push(stack, pop(stack).cdr());
+            e.line = 334;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[28] as AVal], -1);
             return true;
@@ -1001,6 +1085,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 334: push(stack, pop(stack).cdr());
+            e.line = 334;
             f.op = 1;
             e.call(p, "ConsObj$cdr", [env[24] as AVal], 29);
             return true;
@@ -1018,6 +1103,7 @@ const graph_interpEval: Compiled = {
             e.tick(3);
             e.folded(1);
             // 337: push(stack, new IntObj(operand(code, pc)));
+            e.line = 337;
             env[30] = e.op(p, "new_object", [], "ref", "IntObj")!;
             try {
               env[31] = green_operand(
@@ -1034,6 +1120,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 4) {
             e.tick(1);
+            // 337: push(stack, new IntObj(operand(code, pc)));
+            e.line = 337;
             f.op = 4;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[30] as AVal], -1);
             return true;
@@ -1041,6 +1129,7 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 338: pc = (pc + 1) | 0;
+          e.line = 338;
           env[32 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           env[14 /* pc */] = env[32 /* pc */] as number;
           f.block = 5;
@@ -1051,6 +1140,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 341: pop(stack);
+            e.line = 341;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 33);
             return true;
@@ -1064,6 +1154,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 344: const a = pop(stack);
+            e.line = 344;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 34);
             return true;
@@ -1071,6 +1162,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 345: const b = pop(stack);
+            e.line = 345;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 35);
             return true;
@@ -1078,6 +1170,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 3) {
             e.tick(1);
             // 346: push(stack, a);
+            e.line = 346;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[34 /* a */] as AVal], -1);
             return true;
@@ -1085,6 +1178,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 4) {
             e.tick(1);
             // 347: push(stack, b);
+            e.line = 347;
             f.op = 4;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[35 /* b */] as AVal], -1);
             return true;
@@ -1099,6 +1193,7 @@ const graph_interpEval: Compiled = {
             e.tick(2);
             e.folded(1);
             // 351: roll(stack, operand(code, pc));
+            e.line = 351;
             try {
               env[36] = green_operand(
                 e,
@@ -1115,6 +1210,7 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 352: pc = (pc + 1) | 0;
+          e.line = 352;
           env[37 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           env[14 /* pc */] = env[37 /* pc */] as number;
           f.block = 5;
@@ -1126,6 +1222,7 @@ const graph_interpEval: Compiled = {
             e.tick(2);
             e.folded(1);
             // 355: push(stack, stack[fromTop(stack, operand(code, pc))]);
+            e.line = 355;
             try {
               env[38] = green_operand(
                 e,
@@ -1140,8 +1237,12 @@ const graph_interpEval: Compiled = {
             return true;
           }
           e.tick(2);
+          // 355: push(stack, stack[fromTop(stack, operand(code, pc))]);
+          e.line = 355;
           env[40] = e.op(p, "list_len", [env[13 /* stack */] as AVal], "i32")!;
           env[41] = e.pure(p, "uint_lt", "bool", env[39] as AVal, env[40] as AVal);
+          // 355: push(stack, stack[fromTop(stack, operand(code, pc))]);
+          e.line = 355;
           const cond = env[41] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1161,6 +1262,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 355: push(stack, stack[fromTop(stack, operand(code, pc))]);
+            e.line = 355;
             env[42] = e.op(p, "list_get", [env[13 /* stack */] as AVal, env[39] as AVal], "ref")!;
             f.op = 2;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[42] as AVal], -1);
@@ -1169,6 +1271,7 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 356: pc = (pc + 1) | 0;
+          e.line = 356;
           env[43 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           env[14 /* pc */] = env[43 /* pc */] as number;
           f.block = 5;
@@ -1182,6 +1285,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 359: const v = pop(stack);
+            e.line = 359;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 44);
             return true;
@@ -1190,6 +1294,7 @@ const graph_interpEval: Compiled = {
             e.tick(2);
             e.folded(1);
             // 360: stack[fromTop(stack, operand(code, pc))] = v;
+            e.line = 360;
             try {
               env[45] = green_operand(
                 e,
@@ -1204,8 +1309,12 @@ const graph_interpEval: Compiled = {
             return true;
           }
           e.tick(2);
+          // 360: stack[fromTop(stack, operand(code, pc))] = v;
+          e.line = 360;
           env[47] = e.op(p, "list_len", [env[13 /* stack */] as AVal], "i32")!;
           env[48] = e.pure(p, "uint_lt", "bool", env[46] as AVal, env[47] as AVal);
+          // 360: stack[fromTop(stack, operand(code, pc))] = v;
+          e.line = 360;
           const cond = env[48] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -1225,6 +1334,7 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(1);
           // 360: stack[fromTop(stack, operand(code, pc))] = v;
+          e.line = 360;
           e.op(
             p,
             "list_set",
@@ -1232,6 +1342,7 @@ const graph_interpEval: Compiled = {
             undefined,
           );
           // 361: pc = (pc + 1) | 0;
+          e.line = 361;
           env[49 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           env[14 /* pc */] = env[49 /* pc */] as number;
           f.block = 5;
@@ -1242,6 +1353,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 365: const a = pop(stack);
+            e.line = 365;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 50);
             return true;
@@ -1249,17 +1361,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 366: push(stack, pop(stack).add(a));
+            e.line = 366;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 51);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 366: push(stack, pop(stack).add(a));
+          e.line = 366;
           env[52] = e.op(p, "class_of", [env[51] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[52] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[53] = promoted3;
+          // 366: push(stack, pop(stack).add(a));
+          e.line = 366;
           switch (env[53] as number) {
             case 1:
               f.block = 28;
@@ -1287,6 +1404,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 366: push(stack, pop(stack).add(a));
+            e.line = 366;
             f.op = 1;
             e.call(p, "IntObj$add", [env[51] as AVal, env[50 /* a */] as AVal], 54);
             return true;
@@ -1300,6 +1418,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 366: push(stack, pop(stack).add(a));
+            e.line = 366;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[55] as AVal], -1);
             return true;
@@ -1313,6 +1432,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 366: push(stack, pop(stack).add(a));
+            e.line = 366;
             f.op = 1;
             e.call(p, "LispObj$add", [env[51] as AVal, env[50 /* a */] as AVal], 56);
             return true;
@@ -1327,6 +1447,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 366: push(stack, pop(stack).add(a));
+            e.line = 366;
             f.op = 1;
             e.call(p, "Obj$add", [env[51] as AVal, env[50 /* a */] as AVal], 57);
             return true;
@@ -1343,6 +1464,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 370: const a = pop(stack);
+            e.line = 370;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 58);
             return true;
@@ -1350,17 +1472,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 371: push(stack, pop(stack).sub(a));
+            e.line = 371;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 59);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 371: push(stack, pop(stack).sub(a));
+          e.line = 371;
           env[60] = e.op(p, "class_of", [env[59] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[60] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[61] = promoted3;
+          // 371: push(stack, pop(stack).sub(a));
+          e.line = 371;
           switch (env[61] as number) {
             case 1:
               f.block = 34;
@@ -1388,6 +1515,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 371: push(stack, pop(stack).sub(a));
+            e.line = 371;
             f.op = 1;
             e.call(p, "IntObj$sub", [env[59] as AVal, env[58 /* a */] as AVal], 62);
             return true;
@@ -1401,6 +1529,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 371: push(stack, pop(stack).sub(a));
+            e.line = 371;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[63] as AVal], -1);
             return true;
@@ -1415,6 +1544,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 371: push(stack, pop(stack).sub(a));
+            e.line = 371;
             f.op = 1;
             e.call(p, "Obj$sub", [env[59] as AVal, env[58 /* a */] as AVal], 64);
             return true;
@@ -1431,6 +1561,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 375: const a = pop(stack);
+            e.line = 375;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 65);
             return true;
@@ -1438,17 +1569,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 376: push(stack, pop(stack).mul(a));
+            e.line = 376;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 66);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 376: push(stack, pop(stack).mul(a));
+          e.line = 376;
           env[67] = e.op(p, "class_of", [env[66] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[67] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[68] = promoted3;
+          // 376: push(stack, pop(stack).mul(a));
+          e.line = 376;
           switch (env[68] as number) {
             case 1:
               f.block = 39;
@@ -1476,6 +1612,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 376: push(stack, pop(stack).mul(a));
+            e.line = 376;
             f.op = 1;
             e.call(p, "IntObj$mul", [env[66] as AVal, env[65 /* a */] as AVal], 69);
             return true;
@@ -1489,6 +1626,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 376: push(stack, pop(stack).mul(a));
+            e.line = 376;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[70] as AVal], -1);
             return true;
@@ -1503,6 +1641,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 376: push(stack, pop(stack).mul(a));
+            e.line = 376;
             f.op = 1;
             e.call(p, "Obj$mul", [env[66] as AVal, env[65 /* a */] as AVal], 71);
             return true;
@@ -1519,6 +1658,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 380: const a = pop(stack);
+            e.line = 380;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 72);
             return true;
@@ -1526,17 +1666,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 381: push(stack, pop(stack).div(a));
+            e.line = 381;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 73);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 381: push(stack, pop(stack).div(a));
+          e.line = 381;
           env[74] = e.op(p, "class_of", [env[73] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[74] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[75] = promoted3;
+          // 381: push(stack, pop(stack).div(a));
+          e.line = 381;
           switch (env[75] as number) {
             case 1:
               f.block = 44;
@@ -1564,6 +1709,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 381: push(stack, pop(stack).div(a));
+            e.line = 381;
             f.op = 1;
             e.call(p, "IntObj$div", [env[73] as AVal, env[72 /* a */] as AVal], 76);
             return true;
@@ -1577,6 +1723,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 381: push(stack, pop(stack).div(a));
+            e.line = 381;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[77] as AVal], -1);
             return true;
@@ -1590,6 +1737,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 381: push(stack, pop(stack).div(a));
+            e.line = 381;
             f.op = 1;
             e.call(p, "LispObj$div", [env[73] as AVal, env[72 /* a */] as AVal], 78);
             return true;
@@ -1604,6 +1752,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 381: push(stack, pop(stack).div(a));
+            e.line = 381;
             f.op = 1;
             e.call(p, "Obj$div", [env[73] as AVal, env[72 /* a */] as AVal], 79);
             return true;
@@ -1620,6 +1769,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 385: const a = pop(stack);
+            e.line = 385;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 80);
             return true;
@@ -1627,17 +1777,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 81);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 386: push(stack, truth(pop(stack).eq(a)));
+          e.line = 386;
           env[82] = e.op(p, "class_of", [env[81] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[82] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[83] = promoted3;
+          // 386: push(stack, truth(pop(stack).eq(a)));
+          e.line = 386;
           switch (env[83] as number) {
             case 1:
               f.block = 50;
@@ -1665,6 +1820,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 1;
             e.call(p, "IntObj$eq", [env[81] as AVal, env[80 /* a */] as AVal], 84);
             return true;
@@ -1678,12 +1834,15 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 1;
             e.call(p, "truth", [env[85] as AVal], 86);
             return true;
           }
           if (f.op < 2) {
             e.tick(1);
+            // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 2;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[86] as AVal], -1);
             return true;
@@ -1697,6 +1856,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 1;
             e.call(p, "NilObj$eq", [env[81] as AVal, env[80 /* a */] as AVal], 87);
             return true;
@@ -1710,6 +1870,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 1;
             e.call(p, "ConsObj$eq", [env[81] as AVal, env[80 /* a */] as AVal], 88);
             return true;
@@ -1723,6 +1884,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 386: push(stack, truth(pop(stack).eq(a)));
+            e.line = 386;
             f.op = 1;
             e.call(p, "InstanceObj$eq", [env[81] as AVal, env[80 /* a */] as AVal], 89);
             return true;
@@ -1739,6 +1901,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 390: const a = pop(stack);
+            e.line = 390;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 90);
             return true;
@@ -1746,17 +1909,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 91);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 391: push(stack, truth(!pop(stack).eq(a)));
+          e.line = 391;
           env[92] = e.op(p, "class_of", [env[91] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[92] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[93] = promoted3;
+          // 391: push(stack, truth(!pop(stack).eq(a)));
+          e.line = 391;
           switch (env[93] as number) {
             case 1:
               f.block = 57;
@@ -1784,6 +1952,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 1;
             e.call(p, "IntObj$eq", [env[91] as AVal, env[90 /* a */] as AVal], 94);
             return true;
@@ -1797,6 +1966,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             env[96] = e.pure(p, "bool_not", "bool", env[95] as AVal);
             f.op = 2;
             e.call(p, "truth", [env[96] as AVal], 97);
@@ -1804,6 +1974,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 3) {
             e.tick(1);
+            // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[97] as AVal], -1);
             return true;
@@ -1817,6 +1989,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 1;
             e.call(p, "NilObj$eq", [env[91] as AVal, env[90 /* a */] as AVal], 98);
             return true;
@@ -1830,6 +2003,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 1;
             e.call(p, "ConsObj$eq", [env[91] as AVal, env[90 /* a */] as AVal], 99);
             return true;
@@ -1843,6 +2017,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 391: push(stack, truth(!pop(stack).eq(a)));
+            e.line = 391;
             f.op = 1;
             e.call(p, "InstanceObj$eq", [env[91] as AVal, env[90 /* a */] as AVal], 100);
             return true;
@@ -1859,6 +2034,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 395: const a = pop(stack);
+            e.line = 395;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 101);
             return true;
@@ -1866,17 +2042,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 396: push(stack, truth(pop(stack).lt(a)));
+            e.line = 396;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 102);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 396: push(stack, truth(pop(stack).lt(a)));
+          e.line = 396;
           env[103] = e.op(p, "class_of", [env[102] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[103] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[104] = promoted3;
+          // 396: push(stack, truth(pop(stack).lt(a)));
+          e.line = 396;
           switch (env[104] as number) {
             case 1:
               f.block = 64;
@@ -1904,6 +2085,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 396: push(stack, truth(pop(stack).lt(a)));
+            e.line = 396;
             f.op = 1;
             e.call(p, "IntObj$lt", [env[102] as AVal, env[101 /* a */] as AVal], 105);
             return true;
@@ -1917,12 +2099,15 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 396: push(stack, truth(pop(stack).lt(a)));
+            e.line = 396;
             f.op = 1;
             e.call(p, "truth", [env[106] as AVal], 107);
             return true;
           }
           if (f.op < 2) {
             e.tick(1);
+            // 396: push(stack, truth(pop(stack).lt(a)));
+            e.line = 396;
             f.op = 2;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[107] as AVal], -1);
             return true;
@@ -1937,6 +2122,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 396: push(stack, truth(pop(stack).lt(a)));
+            e.line = 396;
             f.op = 1;
             e.call(p, "Obj$lt", [env[102] as AVal, env[101 /* a */] as AVal], 108);
             return true;
@@ -1953,6 +2139,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 400: const a = pop(stack);
+            e.line = 400;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 109);
             return true;
@@ -1960,6 +2147,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 401: const b = pop(stack);
+            e.line = 401;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 110);
             return true;
@@ -1967,11 +2155,14 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(1);
           // 402: push(stack, truth(!a.lt(b)));
+          e.line = 402;
           env[111] = e.op(p, "class_of", [env[109 /* a */] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[111] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[112] = promoted3;
+          // 402: push(stack, truth(!a.lt(b)));
+          e.line = 402;
           switch (env[112] as number) {
             case 1:
               f.block = 69;
@@ -1999,6 +2190,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 402: push(stack, truth(!a.lt(b)));
+            e.line = 402;
             f.op = 1;
             e.call(p, "IntObj$lt", [env[109 /* a */] as AVal, env[110 /* b */] as AVal], 113);
             return true;
@@ -2012,6 +2204,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 402: push(stack, truth(!a.lt(b)));
+            e.line = 402;
             env[115] = e.pure(p, "bool_not", "bool", env[114] as AVal);
             f.op = 2;
             e.call(p, "truth", [env[115] as AVal], 116);
@@ -2019,6 +2212,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 3) {
             e.tick(1);
+            // 402: push(stack, truth(!a.lt(b)));
+            e.line = 402;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[116] as AVal], -1);
             return true;
@@ -2033,6 +2228,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 402: push(stack, truth(!a.lt(b)));
+            e.line = 402;
             f.op = 1;
             e.call(p, "Obj$lt", [env[109 /* a */] as AVal, env[110 /* b */] as AVal], 117);
             return true;
@@ -2049,6 +2245,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 406: const a = pop(stack);
+            e.line = 406;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 118);
             return true;
@@ -2056,6 +2253,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 407: const b = pop(stack);
+            e.line = 407;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 119);
             return true;
@@ -2063,11 +2261,14 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(1);
           // 408: push(stack, truth(a.lt(b)));
+          e.line = 408;
           env[120] = e.op(p, "class_of", [env[118 /* a */] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[120] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[121] = promoted3;
+          // 408: push(stack, truth(a.lt(b)));
+          e.line = 408;
           switch (env[121] as number) {
             case 1:
               f.block = 74;
@@ -2095,6 +2296,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 408: push(stack, truth(a.lt(b)));
+            e.line = 408;
             f.op = 1;
             e.call(p, "IntObj$lt", [env[118 /* a */] as AVal, env[119 /* b */] as AVal], 122);
             return true;
@@ -2108,12 +2310,15 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 408: push(stack, truth(a.lt(b)));
+            e.line = 408;
             f.op = 1;
             e.call(p, "truth", [env[123] as AVal], 124);
             return true;
           }
           if (f.op < 2) {
             e.tick(1);
+            // 408: push(stack, truth(a.lt(b)));
+            e.line = 408;
             f.op = 2;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[124] as AVal], -1);
             return true;
@@ -2128,6 +2333,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 408: push(stack, truth(a.lt(b)));
+            e.line = 408;
             f.op = 1;
             e.call(p, "Obj$lt", [env[118 /* a */] as AVal, env[119 /* b */] as AVal], 125);
             return true;
@@ -2144,6 +2350,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 412: const a = pop(stack);
+            e.line = 412;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 126);
             return true;
@@ -2151,17 +2358,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(1);
             // 413: push(stack, truth(!pop(stack).lt(a)));
+            e.line = 413;
             f.op = 2;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 127);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 413: push(stack, truth(!pop(stack).lt(a)));
+          e.line = 413;
           env[128] = e.op(p, "class_of", [env[127] as AVal], "i32")!;
           f.op = 3;
           const promoted3 = e.promote(p, env[128] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[129] = promoted3;
+          // 413: push(stack, truth(!pop(stack).lt(a)));
+          e.line = 413;
           switch (env[129] as number) {
             case 1:
               f.block = 79;
@@ -2189,6 +2401,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 413: push(stack, truth(!pop(stack).lt(a)));
+            e.line = 413;
             f.op = 1;
             e.call(p, "IntObj$lt", [env[127] as AVal, env[126 /* a */] as AVal], 130);
             return true;
@@ -2202,6 +2415,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 413: push(stack, truth(!pop(stack).lt(a)));
+            e.line = 413;
             env[132] = e.pure(p, "bool_not", "bool", env[131] as AVal);
             f.op = 2;
             e.call(p, "truth", [env[132] as AVal], 133);
@@ -2209,6 +2423,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 3) {
             e.tick(1);
+            // 413: push(stack, truth(!pop(stack).lt(a)));
+            e.line = 413;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[133] as AVal], -1);
             return true;
@@ -2223,6 +2439,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 413: push(stack, truth(!pop(stack).lt(a)));
+            e.line = 413;
             f.op = 1;
             e.call(p, "Obj$lt", [env[127] as AVal, env[126 /* a */] as AVal], 134);
             return true;
@@ -2239,6 +2456,7 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(3);
           // 417: const off = operand(code, pc);
+          e.line = 417;
           try {
             env[135 /* off */] = green_operand(
               e,
@@ -2249,6 +2467,7 @@ const graph_interpEval: Compiled = {
             return e.raised(p, x);
           }
           // 418: pc = target(code, (pc + 1) | 0, off);
+          e.line = 418;
           env[136] = ((env[6 /* pc */] as number) + 2) | 0;
           try {
             env[137 /* pc */] = green_target(
@@ -2270,6 +2489,7 @@ const graph_interpEval: Compiled = {
             e.tick(3);
             e.folded(2);
             // 422: const off = operand(code, pc);
+            e.line = 422;
             try {
               env[138 /* off */] = green_operand(
                 e,
@@ -2280,19 +2500,25 @@ const graph_interpEval: Compiled = {
               return e.raised(p, x);
             }
             // 423: pc = (pc + 1) | 0;
+            e.line = 423;
             env[139 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
             // 424: if (pop(stack).t()) pc = target(code, pc, off);
+            e.line = 424;
             f.op = 3;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 140);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 424: if (pop(stack).t()) pc = target(code, pc, off);
+          e.line = 424;
           env[141] = e.op(p, "class_of", [env[140] as AVal], "i32")!;
           f.op = 4;
           const promoted4 = e.promote(p, env[141] as AVal);
           if (promoted4 === undefined) return true; // a run-time value: the engine's walk goes on
           env[142] = promoted4;
+          // 424: if (pop(stack).t()) pc = target(code, pc, off);
+          e.line = 424;
           switch (env[142] as number) {
             case 1:
               f.block = 85;
@@ -2320,6 +2546,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 424: if (pop(stack).t()) pc = target(code, pc, off);
+            e.line = 424;
             f.op = 1;
             e.call(p, "IntObj$t", [env[140] as AVal], 143);
             return true;
@@ -2331,6 +2558,7 @@ const graph_interpEval: Compiled = {
         }
         case 86: {
           // 424: if (pop(stack).t()) pc = target(code, pc, off);
+          e.line = 424;
           const cond = env[144] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -2350,6 +2578,7 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 424: if (pop(stack).t()) pc = target(code, pc, off);
+          e.line = 424;
           try {
             env[145 /* pc */] = green_target(
               e,
@@ -2382,6 +2611,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 424: if (pop(stack).t()) pc = target(code, pc, off);
+            e.line = 424;
             f.op = 1;
             e.call(p, "NilObj$t", [env[140] as AVal], 147);
             return true;
@@ -2396,6 +2626,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 424: if (pop(stack).t()) pc = target(code, pc, off);
+            e.line = 424;
             f.op = 1;
             e.call(p, "ConsObj$t", [env[140] as AVal], 148);
             return true;
@@ -2410,6 +2641,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 424: if (pop(stack).t()) pc = target(code, pc, off);
+            e.line = 424;
             f.op = 1;
             e.call(p, "InstanceObj$t", [env[140] as AVal], 149);
             return true;
@@ -2426,17 +2658,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 428: const off = pop(stack).intO();
+            e.line = 428;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 150);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 428: const off = pop(stack).intO();
+          e.line = 428;
           env[151] = e.op(p, "class_of", [env[150] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[151] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[152] = promoted2;
+          // 428: const off = pop(stack).intO();
+          e.line = 428;
           switch (env[152] as number) {
             case 1:
               f.block = 95;
@@ -2464,6 +2701,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 428: const off = pop(stack).intO();
+            e.line = 428;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[150] as AVal], 153);
             return true;
@@ -2477,17 +2715,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+            e.line = 430;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 155);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+          e.line = 430;
           env[156] = e.op(p, "class_of", [env[155] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[156] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[157] = promoted2;
+          // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+          e.line = 430;
           switch (env[157] as number) {
             case 1:
               f.block = 97;
@@ -2515,6 +2758,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+            e.line = 430;
             f.op = 1;
             e.call(p, "IntObj$t", [env[155] as AVal], 158);
             return true;
@@ -2526,6 +2770,7 @@ const graph_interpEval: Compiled = {
         }
         case 98: {
           // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+          e.line = 430;
           const cond = env[159] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -2545,6 +2790,7 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(2);
           // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+          e.line = 430;
           f.op = 0;
           const promoted0 = e.promote(p, env[154 /* off */] as AVal);
           if (promoted0 === undefined) return true; // a run-time value: the engine's walk goes on
@@ -2581,6 +2827,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+            e.line = 430;
             f.op = 1;
             e.call(p, "NilObj$t", [env[155] as AVal], 163);
             return true;
@@ -2595,6 +2842,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+            e.line = 430;
             f.op = 1;
             e.call(p, "ConsObj$t", [env[155] as AVal], 164);
             return true;
@@ -2609,6 +2857,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 430: if (pop(stack).t()) pc = target(code, pc, promote(off));
+            e.line = 430;
             f.op = 1;
             e.call(p, "InstanceObj$t", [env[155] as AVal], 165);
             return true;
@@ -2626,6 +2875,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 428: const off = pop(stack).intO();
+            e.line = 428;
             f.op = 1;
             e.call(p, "Obj$intO", [env[150] as AVal], 166);
             return true;
@@ -2642,6 +2892,7 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(2);
           // 434: const off = operand(code, pc);
+          e.line = 434;
           try {
             env[167 /* off */] = green_operand(
               e,
@@ -2652,9 +2903,13 @@ const graph_interpEval: Compiled = {
             return e.raised(p, x);
           }
           // 435: pc = (pc + 1) | 0;
+          e.line = 435;
           env[168 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 436: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 436;
           env[169] = e.pure(p, "int_ge", "bool", env[4 /* depth */] as AVal, K1000);
+          // 436: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 436;
           const cond = env[169] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -2672,6 +2927,7 @@ const graph_interpEval: Compiled = {
         }
         case 109: {
           // 436: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 436;
           return e.raise(p, "call depth exceeded");
         }
         case 110: {
@@ -2679,6 +2935,7 @@ const graph_interpEval: Compiled = {
             e.tick(5);
             e.folded(1);
             // 437: const callArgs: Obj[] = [zero];
+            e.line = 437;
             env[170 /* callArgs */] = e.op(
               p,
               "new_list",
@@ -2688,6 +2945,7 @@ const graph_interpEval: Compiled = {
             )!;
             e.op(p, "list_push", [env[170 /* callArgs */] as AVal, e.constant(1)], undefined);
             // 438: const res = interpEval(code, target(code, pc, off), callArgs, pool, (depth + 1) | 0);
+            e.line = 438;
             try {
               env[171] = green_target(
                 e,
@@ -2716,8 +2974,11 @@ const graph_interpEval: Compiled = {
           }
           e.tick(2);
           // 439: if (res !== null) push(stack, res);
+          e.line = 439;
           env[174] = e.op(p, "ref_eq", [env[173 /* res */] as AVal, NULL_REF], "bool")!;
           env[175] = e.pure(p, "bool_not", "bool", env[174] as AVal);
+          // 439: if (res !== null) push(stack, res);
+          e.line = 439;
           const cond = env[175] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -2737,6 +2998,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 439: if (res !== null) push(stack, res);
+            e.line = 439;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[173 /* res */] as AVal], -1);
             return true;
@@ -2760,22 +3022,28 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 443: return top(stack);
+            e.line = 443;
             f.op = 1;
             e.call(p, "top", [env[13 /* stack */] as AVal], 176);
             return true;
           }
+          // 443: return top(stack);
+          e.line = 443;
           return e.ret(p, f, env[176] as AVal);
         }
         case 115: {
           if (f.op < 1) {
             e.tick(1);
             // 445: push(stack, argument(frame, 0));
+            e.line = 445;
             f.op = 1;
             e.call(p, "argument", [env[5 /* frame */] as AVal, K0], 177);
             return true;
           }
           if (f.op < 2) {
             e.tick(1);
+            // 445: push(stack, argument(frame, 0));
+            e.line = 445;
             f.op = 2;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[177] as AVal], -1);
             return true;
@@ -2790,6 +3058,7 @@ const graph_interpEval: Compiled = {
             e.tick(2);
             e.folded(1);
             // 448: push(stack, argument(frame, operand(code, pc)));
+            e.line = 448;
             try {
               env[178] = green_operand(
                 e,
@@ -2805,6 +3074,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 3) {
             e.tick(1);
+            // 448: push(stack, argument(frame, operand(code, pc)));
+            e.line = 448;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[179] as AVal], -1);
             return true;
@@ -2812,6 +3083,7 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 449: pc = (pc + 1) | 0;
+          e.line = 449;
           env[180 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           env[14 /* pc */] = env[180 /* pc */] as number;
           f.block = 5;
@@ -2822,6 +3094,7 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(3);
           // 452: const c = operand(code, pc);
+          e.line = 452;
           try {
             env[181 /* c */] = green_operand(
               e,
@@ -2832,9 +3105,13 @@ const graph_interpEval: Compiled = {
             return e.raised(p, x);
           }
           // 453: pc = (pc + 1) | 0;
+          e.line = 453;
           env[182 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
           // 454: if (c < 0 || c >= pool.classes.length) throw new VmError("IndexError");
+          e.line = 454;
           env[183] = (env[181 /* c */] as number) < 0;
+          // 454: if (c < 0 || c >= pool.classes.length) throw new VmError("IndexError");
+          e.line = 454;
           if (env[183] as boolean) {
             env[184] = true;
             f.block = 118;
@@ -2847,6 +3124,7 @@ const graph_interpEval: Compiled = {
         }
         case 118: {
           // 454: if (c < 0 || c >= pool.classes.length) throw new VmError("IndexError");
+          e.line = 454;
           if (env[184] as boolean) {
             f.block = 119;
             f.op = 0;
@@ -2858,12 +3136,14 @@ const graph_interpEval: Compiled = {
         }
         case 119: {
           // 454: if (c < 0 || c >= pool.classes.length) throw new VmError("IndexError");
+          e.line = 454;
           return e.raise(p, "IndexError");
         }
         case 120: {
           e.tick(4);
           e.folded(3);
           // 455: push(stack, new InstanceObj(pool.classes[c]));
+          e.line = 455;
           env[185] = e.op(p, "new_object", [], "ref", "InstanceObj")!;
           env[186] = e.readGreen(
             "get_field",
@@ -2873,6 +3153,8 @@ const graph_interpEval: Compiled = {
           ) as AVal;
           env[187] = e.readGreen("list_len", [env[186] as AVal], "i32") as number;
           env[188] = (env[181 /* c */] as number) >>> 0 < (env[187] as number) >>> 0;
+          // 455: push(stack, new InstanceObj(pool.classes[c]));
+          e.line = 455;
           if (env[188] as boolean) {
             f.block = 121;
             f.op = 0;
@@ -2887,6 +3169,7 @@ const graph_interpEval: Compiled = {
             e.tick(2);
             e.folded(1);
             // 455: push(stack, new InstanceObj(pool.classes[c]));
+            e.line = 455;
             env[189] = e.readGreen(
               "list_get",
               [env[186] as AVal, k(env[181 /* c */] as number)],
@@ -2898,6 +3181,8 @@ const graph_interpEval: Compiled = {
           }
           if (f.op < 3) {
             e.tick(1);
+            // 455: push(stack, new InstanceObj(pool.classes[c]));
+            e.line = 455;
             f.op = 3;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[185] as AVal], -1);
             return true;
@@ -2911,6 +3196,7 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(3);
           // 454: if (c < 0 || c >= pool.classes.length) throw new VmError("IndexError");
+          e.line = 454;
           env[190] = e.readGreen(
             "get_field",
             [env[3 /* pool */] as AVal],
@@ -2929,6 +3215,7 @@ const graph_interpEval: Compiled = {
             e.tick(3);
             e.folded(2);
             // 459: const name = operand(code, pc);
+            e.line = 459;
             try {
               env[193 /* name */] = green_operand(
                 e,
@@ -2939,19 +3226,25 @@ const graph_interpEval: Compiled = {
               return e.raised(p, x);
             }
             // 460: pc = (pc + 1) | 0;
+            e.line = 460;
             env[194 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
             // 461: push(stack, pop(stack).getattr(name));
+            e.line = 461;
             f.op = 3;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 195);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 461: push(stack, pop(stack).getattr(name));
+          e.line = 461;
           env[196] = e.op(p, "class_of", [env[195] as AVal], "i32")!;
           f.op = 4;
           const promoted4 = e.promote(p, env[196] as AVal);
           if (promoted4 === undefined) return true; // a run-time value: the engine's walk goes on
           env[197] = promoted4;
+          // 461: push(stack, pop(stack).getattr(name));
+          e.line = 461;
           switch (env[197] as number) {
             case 1:
               f.block = 124;
@@ -2980,6 +3273,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 461: push(stack, pop(stack).getattr(name));
+            e.line = 461;
             f.op = 1;
             e.call(p, "Obj$getattr", [env[195] as AVal, k(env[193 /* name */] as number)], 198);
             return true;
@@ -2993,6 +3287,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 461: push(stack, pop(stack).getattr(name));
+            e.line = 461;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[199] as AVal], -1);
             return true;
@@ -3006,6 +3301,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 461: push(stack, pop(stack).getattr(name));
+            e.line = 461;
             f.op = 1;
             e.call(
               p,
@@ -3028,6 +3324,7 @@ const graph_interpEval: Compiled = {
             e.tick(3);
             e.folded(2);
             // 465: const name = operand(code, pc);
+            e.line = 465;
             try {
               env[201 /* name */] = green_operand(
                 e,
@@ -3038,8 +3335,10 @@ const graph_interpEval: Compiled = {
               return e.raised(p, x);
             }
             // 466: pc = (pc + 1) | 0;
+            e.line = 466;
             env[202 /* pc */] = ((env[6 /* pc */] as number) + 2) | 0;
             // 467: const a = pop(stack);
+            e.line = 467;
             f.op = 3;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 203);
             return true;
@@ -3047,17 +3346,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 4) {
             e.tick(1);
             // 468: pop(stack).setattr(name, a);
+            e.line = 468;
             f.op = 4;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 204);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 468: pop(stack).setattr(name, a);
+          e.line = 468;
           env[205] = e.op(p, "class_of", [env[204] as AVal], "i32")!;
           f.op = 5;
           const promoted5 = e.promote(p, env[205] as AVal);
           if (promoted5 === undefined) return true; // a run-time value: the engine's walk goes on
           env[206] = promoted5;
+          // 468: pop(stack).setattr(name, a);
+          e.line = 468;
           switch (env[206] as number) {
             case 1:
               f.block = 129;
@@ -3085,6 +3389,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 468: pop(stack).setattr(name, a);
+            e.line = 468;
             f.op = 1;
             e.call(
               p,
@@ -3108,6 +3413,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 468: pop(stack).setattr(name, a);
+            e.line = 468;
             f.op = 1;
             e.call(
               p,
@@ -3128,6 +3434,7 @@ const graph_interpEval: Compiled = {
           e.tick(6);
           e.folded(6);
           // 472: const name = operand(code, pc);
+          e.line = 472;
           try {
             env[207 /* name */] = green_operand(
               e,
@@ -3138,6 +3445,7 @@ const graph_interpEval: Compiled = {
             return e.raised(p, x);
           }
           // 473: const n = (operand(code, (pc + 1) | 0) + 1) | 0; // the receiver too
+          e.line = 473;
           env[208] = ((env[6 /* pc */] as number) + 2) | 0;
           try {
             env[209] = green_operand(e, env[0 /* code */] as Uint8Array, env[208] as number);
@@ -3146,9 +3454,13 @@ const graph_interpEval: Compiled = {
           }
           env[210 /* n */] = ((env[209] as number) + 1) | 0;
           // 474: pc = (pc + 2) | 0;
+          e.line = 474;
           env[211 /* pc */] = ((env[6 /* pc */] as number) + 3) | 0;
           // 475: if (n < 1) throw new VmError("IndexError");
+          e.line = 475;
           env[212] = (env[210 /* n */] as number) < 1;
+          // 475: if (n < 1) throw new VmError("IndexError");
+          e.line = 475;
           if (env[212] as boolean) {
             f.block = 134;
             f.op = 0;
@@ -3160,11 +3472,13 @@ const graph_interpEval: Compiled = {
         }
         case 134: {
           // 475: if (n < 1) throw new VmError("IndexError");
+          e.line = 475;
           return e.raise(p, "IndexError");
         }
         case 135: {
           e.tick(1);
           // 476: const methArgs: Obj[] = new Array<Obj>(n).fill(nil);
+          e.line = 476;
           env[213 /* methArgs */] = e.op(
             p,
             "new_list",
@@ -3181,7 +3495,10 @@ const graph_interpEval: Compiled = {
           e.tick(1);
           e.folded(1);
           // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+          e.line = 477;
           env[215] = (env[214 /* i */] as number) >= 0;
+          // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+          e.line = 477;
           if (env[215] as boolean) {
             f.block = 137;
             f.op = 0;
@@ -3194,8 +3511,11 @@ const graph_interpEval: Compiled = {
         case 137: {
           e.tick(2);
           // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+          e.line = 477;
           env[216] = e.op(p, "list_len", [env[213 /* methArgs */] as AVal], "i32")!;
           env[217] = e.pure(p, "uint_lt", "bool", k(env[214 /* i */] as number), env[216] as AVal);
+          // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+          e.line = 477;
           const cond = env[217] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3215,12 +3535,15 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+            e.line = 477;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 218);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 477: for (let i = (n - 1) | 0; i >= 0; i = (i - 1) | 0) methArgs[i] = pop(stack);
+          e.line = 477;
           e.op(
             p,
             "list_set",
@@ -3236,8 +3559,11 @@ const graph_interpEval: Compiled = {
         case 139: {
           e.tick(2);
           // 480: const methPc = promote(methArgs[0].send(name));
+          e.line = 480;
           env[220] = e.op(p, "list_len", [env[213 /* methArgs */] as AVal], "i32")!;
           env[221] = e.pure(p, "uint_lt", "bool", K0, env[220] as AVal);
+          // 480: const methPc = promote(methArgs[0].send(name));
+          e.line = 480;
           const cond = env[221] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3257,12 +3583,15 @@ const graph_interpEval: Compiled = {
           e.tick(3);
           e.folded(1);
           // 480: const methPc = promote(methArgs[0].send(name));
+          e.line = 480;
           env[222] = e.op(p, "list_get", [env[213 /* methArgs */] as AVal, K0], "ref")!;
           env[223] = e.op(p, "class_of", [env[222] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[223] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[224] = promoted2;
+          // 480: const methPc = promote(methArgs[0].send(name));
+          e.line = 480;
           switch (env[224] as number) {
             case 1:
               f.block = 141;
@@ -3291,6 +3620,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 480: const methPc = promote(methArgs[0].send(name));
+            e.line = 480;
             f.op = 1;
             e.call(p, "Obj$send", [env[222] as AVal, k(env[207 /* name */] as number)], 225);
             return true;
@@ -3304,9 +3634,13 @@ const graph_interpEval: Compiled = {
           e.tick(2);
           e.folded(1);
           // 480: const methPc = promote(methArgs[0].send(name));
+          e.line = 480;
           env[227 /* methPc */] = env[226] as number;
           // 481: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 481;
           env[228] = e.pure(p, "int_ge", "bool", env[4 /* depth */] as AVal, K1000);
+          // 481: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 481;
           const cond = env[228] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3324,12 +3658,14 @@ const graph_interpEval: Compiled = {
         }
         case 143: {
           // 481: if (depth >= MAX_DEPTH) throw new VmError("call depth exceeded");
+          e.line = 481;
           return e.raise(p, "call depth exceeded");
         }
         case 144: {
           if (f.op < 2) {
             e.tick(2);
             // 482: const res = interpEval(code, methPc, methArgs, pool, (depth + 1) | 0);
+            e.line = 482;
             env[229] = e.pure(p, "int_add", "i32", env[4 /* depth */] as AVal, K1);
             f.op = 2;
             e.call(
@@ -3348,8 +3684,11 @@ const graph_interpEval: Compiled = {
           }
           e.tick(2);
           // 483: if (res !== null) push(stack, res);
+          e.line = 483;
           env[231] = e.op(p, "ref_eq", [env[230 /* res */] as AVal, NULL_REF], "bool")!;
           env[232] = e.pure(p, "bool_not", "bool", env[231] as AVal);
+          // 483: if (res !== null) push(stack, res);
+          e.line = 483;
           const cond = env[232] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3369,6 +3708,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 483: if (res !== null) push(stack, res);
+            e.line = 483;
             f.op = 1;
             e.call(p, "push", [env[13 /* stack */] as AVal, env[230 /* res */] as AVal], -1);
             return true;
@@ -3393,6 +3733,7 @@ const graph_interpEval: Compiled = {
             e.tick(1);
             e.folded(1);
             // 480: const methPc = promote(methArgs[0].send(name));
+            e.line = 480;
             f.op = 1;
             e.call(
               p,
@@ -3414,17 +3755,22 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 487: pop(stack).print();
+            e.line = 487;
             f.op = 1;
             e.call(p, "pop", [env[13 /* stack */] as AVal], 234);
             return true;
           }
           e.tick(2);
           e.folded(1);
+          // 487: pop(stack).print();
+          e.line = 487;
           env[235] = e.op(p, "class_of", [env[234] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[235] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[236] = promoted2;
+          // 487: pop(stack).print();
+          e.line = 487;
           switch (env[236] as number) {
             case 1:
               f.block = 151;
@@ -3452,6 +3798,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 487: pop(stack).print();
+            e.line = 487;
             f.op = 1;
             e.call(p, "IntObj$print", [env[234] as AVal], -1);
             return true;
@@ -3463,6 +3810,7 @@ const graph_interpEval: Compiled = {
         case 152: {
           e.tick(1);
           // 488: writeByte(10);
+          e.line = 488;
           e.op(p, "io_write", [K10], undefined);
           env[14 /* pc */] = env[12 /* pc */] as number;
           f.block = 5;
@@ -3473,6 +3821,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 487: pop(stack).print();
+            e.line = 487;
             f.op = 1;
             e.call(p, "NilObj$print", [env[234] as AVal], -1);
             return true;
@@ -3485,6 +3834,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 487: pop(stack).print();
+            e.line = 487;
             f.op = 1;
             e.call(p, "ConsObj$print", [env[234] as AVal], -1);
             return true;
@@ -3497,6 +3847,7 @@ const graph_interpEval: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 487: pop(stack).print();
+            e.line = 487;
             f.op = 1;
             e.call(p, "InstanceObj$print", [env[234] as AVal], -1);
             return true;
@@ -3510,12 +3861,14 @@ const graph_interpEval: Compiled = {
         }
         case 157: {
           // 491: throw new VmError("unknown opcode");
+          e.line = 491;
           return e.raise(p, "unknown opcode");
         }
         case 158: {
           if (f.op < 2) {
             e.tick(2);
             // 494: return top(frame.stack);
+            e.line = 494;
             env[237] = e.op(
               p,
               "get_field",
@@ -3527,6 +3880,8 @@ const graph_interpEval: Compiled = {
             e.call(p, "top", [env[237] as AVal], 238);
             return true;
           }
+          // 494: return top(frame.stack);
+          e.line = 494;
           return e.ret(p, f, env[238] as AVal);
         }
         default:
@@ -3546,7 +3901,10 @@ const graph_IntObj_intO: Compiled = {
         case 0: {
           e.tick(1);
           // 128: return this.value;
+          e.line = 128;
           env[1] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
+          // 128: return this.value;
+          e.line = 128;
           return e.ret(p, f, env[1] as AVal);
         }
         default:
@@ -3564,6 +3922,7 @@ const graph_Obj_intO: Compiled = {
       switch (f.block) {
         case 0: {
           // 79: throw new VmError("TypeError");
+          e.line = 79;
           return e.raise(p, "TypeError");
         }
         default:
@@ -3584,6 +3943,7 @@ const graph_codeStart: Compiled = {
           e.tick(1);
           e.folded(1);
           // 598: const count = byte(code, 0);
+          e.line = 598;
           try {
             env[1 /* count */] = green_byte(e, env[0 /* code */] as Uint8Array, 0);
           } catch (x) {
@@ -3599,7 +3959,10 @@ const graph_codeStart: Compiled = {
           e.tick(1);
           e.folded(1);
           // 599: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 599;
           env[4] = (env[3 /* c */] as number) < (env[1 /* count */] as number);
+          // 599: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 599;
           if (env[4] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -3613,6 +3976,7 @@ const graph_codeStart: Compiled = {
           e.tick(8);
           e.folded(8);
           // 600: at = (at + 1 + byte(code, at)) | 0;
+          e.line = 600;
           env[5] = ((env[2 /* at */] as number) + 1) | 0;
           try {
             env[6] = green_byte(e, env[0 /* code */] as Uint8Array, env[2 /* at */] as number);
@@ -3621,6 +3985,7 @@ const graph_codeStart: Compiled = {
           }
           env[7 /* at */] = ((env[5] as number) + (env[6] as number)) | 0;
           // 601: at = (at + 1 + Math.imul(3, byte(code, at))) | 0;
+          e.line = 601;
           env[8] = ((env[7 /* at */] as number) + 1) | 0;
           try {
             env[9] = green_byte(e, env[0 /* code */] as Uint8Array, env[7 /* at */] as number);
@@ -3630,6 +3995,7 @@ const graph_codeStart: Compiled = {
           env[10] = Math.imul(3, env[9] as number);
           env[11 /* at */] = ((env[8] as number) + (env[10] as number)) | 0;
           // 599: for (let c = 0; c < count; c = (c + 1) | 0) {
+          e.line = 599;
           env[12 /* c */] = ((env[3 /* c */] as number) + 1) | 0;
           env[2 /* at */] = env[11 /* at */] as number;
           env[3 /* c */] = env[12 /* c */] as number;
@@ -3639,6 +4005,7 @@ const graph_codeStart: Compiled = {
         }
         case 3: {
           // 603: return at;
+          e.line = 603;
           return e.ret(p, f, k(env[2 /* at */] as number));
         }
         default:
@@ -3659,7 +4026,10 @@ const graph_byte: Compiled = {
           e.tick(1);
           e.folded(1);
           // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+          e.line = 607;
           env[2] = (env[1 /* at */] as number) < 0;
+          // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+          e.line = 607;
           if (env[2] as boolean) {
             env[3] = true;
             f.block = 1;
@@ -3672,6 +4042,7 @@ const graph_byte: Compiled = {
         }
         case 1: {
           // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+          e.line = 607;
           if (env[3] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -3683,14 +4054,18 @@ const graph_byte: Compiled = {
         }
         case 2: {
           // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+          e.line = 607;
           return e.raise(p, "bad constant pool");
         }
         case 3: {
           e.tick(2);
           e.folded(2);
           // 608: return code[at];
+          e.line = 608;
           env[4] = (env[0 /* code */] as Uint8Array).length;
           env[5] = (env[1 /* at */] as number) >>> 0 < (env[4] as number) >>> 0;
+          // 608: return code[at];
+          e.line = 608;
           if (env[5] as boolean) {
             f.block = 4;
             f.op = 0;
@@ -3704,7 +4079,10 @@ const graph_byte: Compiled = {
           e.tick(1);
           e.folded(1);
           // 608: return code[at];
+          e.line = 608;
           env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* at */] as number]!;
+          // 608: return code[at];
+          e.line = 608;
           return e.ret(p, f, k(env[6] as number));
         }
         case 5: {
@@ -3714,6 +4092,7 @@ const graph_byte: Compiled = {
           e.tick(2);
           e.folded(2);
           // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+          e.line = 607;
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = (env[1 /* at */] as number) >= (env[7] as number);
           env[3] = env[8] as boolean;
@@ -3739,7 +4118,10 @@ function green_byte(e: Engine, code: Uint8Array, at: number): number {
         e.tick(1);
         e.folded(1);
         // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+        e.line = 607;
         env[2] = (env[1 /* at */] as number) < 0;
+        // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+        e.line = 607;
         if (env[2] as boolean) {
           env[3] = true;
           b = 1;
@@ -3750,6 +4132,7 @@ function green_byte(e: Engine, code: Uint8Array, at: number): number {
       }
       case 1: {
         // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+        e.line = 607;
         if (env[3] as boolean) {
           b = 2;
         } else {
@@ -3759,14 +4142,18 @@ function green_byte(e: Engine, code: Uint8Array, at: number): number {
       }
       case 2: {
         // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+        e.line = 607;
         throw new Raised("bad constant pool");
       }
       case 3: {
         e.tick(2);
         e.folded(2);
         // 608: return code[at];
+        e.line = 608;
         env[4] = (env[0 /* code */] as Uint8Array).length;
         env[5] = (env[1 /* at */] as number) >>> 0 < (env[4] as number) >>> 0;
+        // 608: return code[at];
+        e.line = 608;
         if (env[5] as boolean) {
           b = 4;
         } else {
@@ -3778,7 +4165,10 @@ function green_byte(e: Engine, code: Uint8Array, at: number): number {
         e.tick(1);
         e.folded(1);
         // 608: return code[at];
+        e.line = 608;
         env[6] = (env[0 /* code */] as Uint8Array)[env[1 /* at */] as number]!;
+        // 608: return code[at];
+        e.line = 608;
         return env[6] as number;
       }
       case 5: {
@@ -3788,6 +4178,7 @@ function green_byte(e: Engine, code: Uint8Array, at: number): number {
         e.tick(2);
         e.folded(2);
         // 607: if (at < 0 || at >= code.length) throw new VmError("bad constant pool");
+        e.line = 607;
         env[7] = (env[0 /* code */] as Uint8Array).length;
         env[8] = (env[1 /* at */] as number) >= (env[7] as number);
         env[3] = env[8] as boolean;
@@ -3810,6 +4201,7 @@ const graph_Class_new: Compiled = {
         case 0: {
           e.tick(2);
           // 232: this.attributes = attributes;
+          e.line = 232;
           e.op(
             p,
             "set_field",
@@ -3818,6 +4210,7 @@ const graph_Class_new: Compiled = {
             "Class.attributes",
           );
           // 233: this.methods = methods;
+          e.line = 233;
           e.op(
             p,
             "set_field",
@@ -3844,6 +4237,7 @@ const graph_Pool_new: Compiled = {
         case 0: {
           e.tick(2);
           // 278: this.classes = classes;
+          e.line = 278;
           e.op(
             p,
             "set_field",
@@ -3852,6 +4246,7 @@ const graph_Pool_new: Compiled = {
             "Pool.classes",
           );
           // 279: this.start = start;
+          e.line = 279;
           e.op(
             p,
             "set_field",
@@ -3878,6 +4273,7 @@ const graph_Frame_new: Compiled = {
         case 0: {
           e.tick(3);
           // 287: this.args = args;
+          e.line = 287;
           e.op(
             p,
             "set_field",
@@ -3886,6 +4282,7 @@ const graph_Frame_new: Compiled = {
             "Frame.args",
           );
           // 288: this.stack = [];
+          e.line = 288;
           env[2] = e.op(p, "new_list", [K0, NULL_REF], "list<ref>", "list<ref>")!;
           e.op(
             p,
@@ -3913,8 +4310,11 @@ const graph_push: Compiled = {
         case 0: {
           e.tick(2);
           // 498: if (stack.length >= MAX_STACK) throw new VmError("stack overflow");
+          e.line = 498;
           env[2] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[3] = e.pure(p, "int_ge", "bool", env[2] as AVal, K65536);
+          // 498: if (stack.length >= MAX_STACK) throw new VmError("stack overflow");
+          e.line = 498;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3932,11 +4332,13 @@ const graph_push: Compiled = {
         }
         case 1: {
           // 498: if (stack.length >= MAX_STACK) throw new VmError("stack overflow");
+          e.line = 498;
           return e.raise(p, "stack overflow");
         }
         case 2: {
           e.tick(1);
           // 499: stack.push(v);
+          e.line = 499;
           e.op(p, "list_push", [env[0 /* stack */] as AVal, env[1 /* v */] as AVal], undefined);
           return e.ret(p, f, undefined);
         }
@@ -3957,11 +4359,15 @@ const graph_pop: Compiled = {
         case 0: {
           e.tick(4);
           // 503: const v = stack.pop();
+          e.line = 503;
           env[1] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[2] = e.pure(p, "int_gt", "bool", env[1] as AVal, K0);
           env[3 /* v */] = e.op(p, "list_pop", [env[0 /* stack */] as AVal], "ref")!;
           // 504: if (v === undefined) throw new VmError("IndexError");
+          e.line = 504;
           env[4] = e.pure(p, "bool_not", "bool", env[2] as AVal);
+          // 504: if (v === undefined) throw new VmError("IndexError");
+          e.line = 504;
           const cond = env[4] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -3979,10 +4385,12 @@ const graph_pop: Compiled = {
         }
         case 1: {
           // 504: if (v === undefined) throw new VmError("IndexError");
+          e.line = 504;
           return e.raise(p, "IndexError");
         }
         case 2: {
           // 505: return v;
+          e.line = 505;
           return e.ret(p, f, env[3 /* v */] as AVal);
         }
         default:
@@ -4002,6 +4410,7 @@ const graph_ConsObj_new: Compiled = {
         case 0: {
           e.tick(2);
           // 184: this.head = head;
+          e.line = 184;
           e.op(
             p,
             "set_field",
@@ -4010,6 +4419,7 @@ const graph_ConsObj_new: Compiled = {
             "ConsObj.head",
           );
           // 185: this.tail = tail;
+          e.line = 185;
           e.op(
             p,
             "set_field",
@@ -4034,6 +4444,7 @@ const graph_Obj_car: Compiled = {
       switch (f.block) {
         case 0: {
           // 100: throw new VmError("TypeError");
+          e.line = 100;
           return e.raise(p, "TypeError");
         }
         default:
@@ -4053,7 +4464,10 @@ const graph_ConsObj_car: Compiled = {
         case 0: {
           e.tick(1);
           // 194: return this.head;
+          e.line = 194;
           env[1] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "ConsObj.head")!;
+          // 194: return this.head;
+          e.line = 194;
           return e.ret(p, f, env[1] as AVal);
         }
         default:
@@ -4071,6 +4485,7 @@ const graph_Obj_cdr: Compiled = {
       switch (f.block) {
         case 0: {
           // 103: throw new VmError("TypeError");
+          e.line = 103;
           return e.raise(p, "TypeError");
         }
         default:
@@ -4090,7 +4505,10 @@ const graph_ConsObj_cdr: Compiled = {
         case 0: {
           e.tick(1);
           // 197: return this.tail;
+          e.line = 197;
           env[1] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "ConsObj.tail")!;
+          // 197: return this.tail;
+          e.line = 197;
           return e.ret(p, f, env[1] as AVal);
         }
         default:
@@ -4111,8 +4529,11 @@ const graph_operand: Compiled = {
           e.tick(2);
           e.folded(2);
           // 550: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 550;
           env[2] = (env[0 /* code */] as Uint8Array).length;
           env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+          // 550: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 550;
           if (env[3] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -4124,13 +4545,17 @@ const graph_operand: Compiled = {
         }
         case 1: {
           // 550: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 550;
           return e.raise(p, "missing operand");
         }
         case 2: {
           e.tick(1);
           e.folded(1);
           // 551: return (code[pc] << 24) >> 24;
+          e.line = 551;
           env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+          // 551: return (code[pc] << 24) >> 24;
+          e.line = 551;
           if (env[4] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -4144,9 +4569,12 @@ const graph_operand: Compiled = {
           e.tick(3);
           e.folded(3);
           // 551: return (code[pc] << 24) >> 24;
+          e.line = 551;
           env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
           env[6] = (env[5] as number) << 24;
           env[7] = (env[6] as number) >> 24;
+          // 551: return (code[pc] << 24) >> 24;
+          e.line = 551;
           return e.ret(p, f, k(env[7] as number));
         }
         case 4: {
@@ -4170,8 +4598,11 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(2);
         e.folded(2);
         // 550: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 550;
         env[2] = (env[0 /* code */] as Uint8Array).length;
         env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+        // 550: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 550;
         if (env[3] as boolean) {
           b = 1;
         } else {
@@ -4181,13 +4612,17 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
       }
       case 1: {
         // 550: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 550;
         throw new Raised("missing operand");
       }
       case 2: {
         e.tick(1);
         e.folded(1);
         // 551: return (code[pc] << 24) >> 24;
+        e.line = 551;
         env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+        // 551: return (code[pc] << 24) >> 24;
+        e.line = 551;
         if (env[4] as boolean) {
           b = 3;
         } else {
@@ -4199,9 +4634,12 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(3);
         e.folded(3);
         // 551: return (code[pc] << 24) >> 24;
+        e.line = 551;
         env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
         env[6] = (env[5] as number) << 24;
         env[7] = (env[6] as number) >> 24;
+        // 551: return (code[pc] << 24) >> 24;
+        e.line = 551;
         return env[7] as number;
       }
       case 4: {
@@ -4224,7 +4662,10 @@ const graph_roll: Compiled = {
           e.tick(1);
           e.folded(1);
           // 524: if (r < -1) {
+          e.line = 524;
           env[2] = (env[1 /* r */] as number) < -1;
+          // 524: if (r < -1) {
+          e.line = 524;
           if (env[2] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -4237,10 +4678,14 @@ const graph_roll: Compiled = {
         case 1: {
           e.tick(3);
           // 525: const i = (stack.length + r) | 0;
+          e.line = 525;
           env[3] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[4 /* i */] = e.pure(p, "int_add", "i32", env[3] as AVal, k(env[1 /* r */] as number));
           // 526: if (i < 0) throw new VmError("IndexError");
+          e.line = 526;
           env[5] = e.pure(p, "int_lt", "bool", env[4 /* i */] as AVal, K0);
+          // 526: if (i < 0) throw new VmError("IndexError");
+          e.line = 526;
           const cond = env[5] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4258,18 +4703,21 @@ const graph_roll: Compiled = {
         }
         case 2: {
           // 526: if (i < 0) throw new VmError("IndexError");
+          e.line = 526;
           return e.raise(p, "IndexError");
         }
         case 3: {
           if (f.op < 1) {
             e.tick(1);
             // 527: const v = pop(stack);
+            e.line = 527;
             f.op = 1;
             e.call(p, "pop", [env[0 /* stack */] as AVal], 6);
             return true;
           }
           e.tick(1);
           // 528: stack.splice(i, 0, v);
+          e.line = 528;
           e.op(
             p,
             "list_insert",
@@ -4287,7 +4735,10 @@ const graph_roll: Compiled = {
           e.tick(1);
           e.folded(1);
           // 529: } else if (r > 1) {
+          e.line = 529;
           env[7] = (env[1 /* r */] as number) > 1;
+          // 529: } else if (r > 1) {
+          e.line = 529;
           if (env[7] as boolean) {
             f.block = 6;
             f.op = 0;
@@ -4300,10 +4751,14 @@ const graph_roll: Compiled = {
         case 6: {
           e.tick(3);
           // 530: const i = (stack.length - r) | 0;
+          e.line = 530;
           env[8] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[9 /* i */] = e.pure(p, "int_sub", "i32", env[8] as AVal, k(env[1 /* r */] as number));
           // 531: if (i < 0) throw new VmError("IndexError");
+          e.line = 531;
           env[10] = e.pure(p, "int_lt", "bool", env[9 /* i */] as AVal, K0);
+          // 531: if (i < 0) throw new VmError("IndexError");
+          e.line = 531;
           const cond = env[10] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4321,13 +4776,17 @@ const graph_roll: Compiled = {
         }
         case 7: {
           // 531: if (i < 0) throw new VmError("IndexError");
+          e.line = 531;
           return e.raise(p, "IndexError");
         }
         case 8: {
           e.tick(2);
           // 532: const v = stack[i];
+          e.line = 532;
           env[11] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[12] = e.pure(p, "uint_lt", "bool", env[9 /* i */] as AVal, env[11] as AVal);
+          // 532: const v = stack[i];
+          e.line = 532;
           const cond = env[12] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4346,6 +4805,7 @@ const graph_roll: Compiled = {
         case 9: {
           e.tick(3);
           // 532: const v = stack[i];
+          e.line = 532;
           env[13 /* v */] = e.op(
             p,
             "list_get",
@@ -4353,8 +4813,10 @@ const graph_roll: Compiled = {
             "ref",
           )!;
           // 533: stack.splice(i, 1);
+          e.line = 533;
           e.op(p, "list_remove", [env[0 /* stack */] as AVal, env[9 /* i */] as AVal], undefined);
           // 534: stack.push(v);
+          e.line = 534;
           e.op(p, "list_push", [env[0 /* stack */] as AVal, env[13 /* v */] as AVal], undefined);
           f.block = 10;
           f.op = 0;
@@ -4391,9 +4853,13 @@ const graph_fromTop: Compiled = {
           e.tick(2);
           e.folded(2);
           // 516: let i = (-1 - n) | 0;
+          e.line = 516;
           env[2 /* i */] = (-1 - (env[1 /* n */] as number)) | 0;
           // 517: if (i < 0) i = (i + stack.length) | 0;
+          e.line = 517;
           env[3] = (env[2 /* i */] as number) < 0;
+          // 517: if (i < 0) i = (i + stack.length) | 0;
+          e.line = 517;
           if (env[3] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -4406,6 +4872,7 @@ const graph_fromTop: Compiled = {
         case 1: {
           e.tick(2);
           // 517: if (i < 0) i = (i + stack.length) | 0;
+          e.line = 517;
           env[4] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[5 /* i */] = e.pure(p, "int_add", "i32", k(env[2 /* i */] as number), env[4] as AVal);
           env[6 /* i */] = env[5 /* i */] as AVal;
@@ -4416,7 +4883,10 @@ const graph_fromTop: Compiled = {
         case 2: {
           e.tick(1);
           // 518: if (i < 0 || i >= stack.length) throw new VmError("IndexError");
+          e.line = 518;
           env[7] = e.pure(p, "int_lt", "bool", env[6 /* i */] as AVal, K0);
+          // 518: if (i < 0 || i >= stack.length) throw new VmError("IndexError");
+          e.line = 518;
           const cond = env[7] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4435,6 +4905,7 @@ const graph_fromTop: Compiled = {
         }
         case 3: {
           // 518: if (i < 0 || i >= stack.length) throw new VmError("IndexError");
+          e.line = 518;
           const cond = env[8] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4452,15 +4923,18 @@ const graph_fromTop: Compiled = {
         }
         case 4: {
           // 518: if (i < 0 || i >= stack.length) throw new VmError("IndexError");
+          e.line = 518;
           return e.raise(p, "IndexError");
         }
         case 5: {
           // 519: return i;
+          e.line = 519;
           return e.ret(p, f, env[6 /* i */] as AVal);
         }
         case 6: {
           e.tick(2);
           // 518: if (i < 0 || i >= stack.length) throw new VmError("IndexError");
+          e.line = 518;
           env[9] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[10] = e.pure(p, "int_ge", "bool", env[6 /* i */] as AVal, env[9] as AVal);
           env[8] = env[10] as AVal;
@@ -4492,6 +4966,7 @@ const graph_IntObj_add: Compiled = {
           e.tick(4);
           e.folded(1);
           // 131: return new IntObj((this.value + other.intO()) | 0);
+          e.line = 131;
           env[2] = e.op(p, "new_object", [], "ref", "IntObj")!;
           env[3] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[4] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
@@ -4499,6 +4974,8 @@ const graph_IntObj_add: Compiled = {
           const promoted3 = e.promote(p, env[4] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[5] = promoted3;
+          // 131: return new IntObj((this.value + other.intO()) | 0);
+          e.line = 131;
           switch (env[5] as number) {
             case 1:
               f.block = 1;
@@ -4526,6 +5003,7 @@ const graph_IntObj_add: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 131: return new IntObj((this.value + other.intO()) | 0);
+            e.line = 131;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 6);
             return true;
@@ -4539,11 +5017,14 @@ const graph_IntObj_add: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 131: return new IntObj((this.value + other.intO()) | 0);
+            e.line = 131;
             env[8] = e.pure(p, "int_add", "i32", env[3] as AVal, env[7] as AVal);
             f.op = 2;
             e.call(p, "IntObj$new", [env[2] as AVal, env[8] as AVal], -1);
             return true;
           }
+          // 131: return new IntObj((this.value + other.intO()) | 0);
+          e.line = 131;
           return e.ret(p, f, env[2] as AVal);
         }
         case 3: {
@@ -4551,6 +5032,7 @@ const graph_IntObj_add: Compiled = {
             e.tick(1);
             e.folded(1);
             // 131: return new IntObj((this.value + other.intO()) | 0);
+            e.line = 131;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 9);
             return true;
@@ -4580,7 +5062,10 @@ const graph_LispObj_add: Compiled = {
         case 0: {
           e.tick(1);
           // 162: if (other instanceof LispObj) return concat(this, other);
+          e.line = 162;
           env[2] = e.op(p, "ref_eq", [env[1 /* other */] as AVal, NULL_REF], "bool")!;
+          // 162: if (other instanceof LispObj) return concat(this, other);
+          e.line = 162;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4599,6 +5084,7 @@ const graph_LispObj_add: Compiled = {
         }
         case 1: {
           // 162: if (other instanceof LispObj) return concat(this, other);
+          e.line = 162;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4618,19 +5104,24 @@ const graph_LispObj_add: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 162: if (other instanceof LispObj) return concat(this, other);
+            e.line = 162;
             f.op = 1;
             e.call(p, "concat", [env[0 /* this */] as AVal, env[1 /* other */] as AVal], 4);
             return true;
           }
+          // 162: if (other instanceof LispObj) return concat(this, other);
+          e.line = 162;
           return e.ret(p, f, env[4] as AVal);
         }
         case 3: {
           // 163: throw new VmError("TypeError");
+          e.line = 163;
           return e.raise(p, "TypeError");
         }
         case 4: {
           e.tick(3);
           // 162: if (other instanceof LispObj) return concat(this, other);
+          e.line = 162;
           env[5] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           env[6] = e.pure(p, "int_add", "i32", env[5] as AVal, Km2);
           env[7] = e.pure(p, "uint_lt", "bool", env[6] as AVal, K3);
@@ -4654,6 +5145,7 @@ const graph_Obj_add: Compiled = {
       switch (f.block) {
         case 0: {
           // 82: throw new VmError("TypeError");
+          e.line = 82;
           return e.raise(p, "TypeError");
         }
         default:
@@ -4674,6 +5166,7 @@ const graph_IntObj_sub: Compiled = {
           e.tick(4);
           e.folded(1);
           // 134: return new IntObj((this.value - other.intO()) | 0);
+          e.line = 134;
           env[2] = e.op(p, "new_object", [], "ref", "IntObj")!;
           env[3] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[4] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
@@ -4681,6 +5174,8 @@ const graph_IntObj_sub: Compiled = {
           const promoted3 = e.promote(p, env[4] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[5] = promoted3;
+          // 134: return new IntObj((this.value - other.intO()) | 0);
+          e.line = 134;
           switch (env[5] as number) {
             case 1:
               f.block = 1;
@@ -4708,6 +5203,7 @@ const graph_IntObj_sub: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 134: return new IntObj((this.value - other.intO()) | 0);
+            e.line = 134;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 6);
             return true;
@@ -4721,11 +5217,14 @@ const graph_IntObj_sub: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 134: return new IntObj((this.value - other.intO()) | 0);
+            e.line = 134;
             env[8] = e.pure(p, "int_sub", "i32", env[3] as AVal, env[7] as AVal);
             f.op = 2;
             e.call(p, "IntObj$new", [env[2] as AVal, env[8] as AVal], -1);
             return true;
           }
+          // 134: return new IntObj((this.value - other.intO()) | 0);
+          e.line = 134;
           return e.ret(p, f, env[2] as AVal);
         }
         case 3: {
@@ -4733,6 +5232,7 @@ const graph_IntObj_sub: Compiled = {
             e.tick(1);
             e.folded(1);
             // 134: return new IntObj((this.value - other.intO()) | 0);
+            e.line = 134;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 9);
             return true;
@@ -4760,6 +5260,7 @@ const graph_Obj_sub: Compiled = {
       switch (f.block) {
         case 0: {
           // 85: throw new VmError("TypeError");
+          e.line = 85;
           return e.raise(p, "TypeError");
         }
         default:
@@ -4780,6 +5281,7 @@ const graph_IntObj_mul: Compiled = {
           e.tick(4);
           e.folded(1);
           // 137: return new IntObj(Math.imul(this.value, other.intO()));
+          e.line = 137;
           env[2] = e.op(p, "new_object", [], "ref", "IntObj")!;
           env[3] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[4] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
@@ -4787,6 +5289,8 @@ const graph_IntObj_mul: Compiled = {
           const promoted3 = e.promote(p, env[4] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[5] = promoted3;
+          // 137: return new IntObj(Math.imul(this.value, other.intO()));
+          e.line = 137;
           switch (env[5] as number) {
             case 1:
               f.block = 1;
@@ -4814,6 +5318,7 @@ const graph_IntObj_mul: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 137: return new IntObj(Math.imul(this.value, other.intO()));
+            e.line = 137;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 6);
             return true;
@@ -4827,11 +5332,14 @@ const graph_IntObj_mul: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 137: return new IntObj(Math.imul(this.value, other.intO()));
+            e.line = 137;
             env[8] = e.pure(p, "int_mul", "i32", env[3] as AVal, env[7] as AVal);
             f.op = 2;
             e.call(p, "IntObj$new", [env[2] as AVal, env[8] as AVal], -1);
             return true;
           }
+          // 137: return new IntObj(Math.imul(this.value, other.intO()));
+          e.line = 137;
           return e.ret(p, f, env[2] as AVal);
         }
         case 3: {
@@ -4839,6 +5347,7 @@ const graph_IntObj_mul: Compiled = {
             e.tick(1);
             e.folded(1);
             // 137: return new IntObj(Math.imul(this.value, other.intO()));
+            e.line = 137;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 9);
             return true;
@@ -4866,6 +5375,7 @@ const graph_Obj_mul: Compiled = {
       switch (f.block) {
         case 0: {
           // 88: throw new VmError("TypeError");
+          e.line = 88;
           return e.raise(p, "TypeError");
         }
         default:
@@ -4886,11 +5396,14 @@ const graph_IntObj_div: Compiled = {
           e.tick(2);
           e.folded(1);
           // 140: const d = other.intO();
+          e.line = 140;
           env[2] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[2] as AVal);
           if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
           env[3] = promoted1;
+          // 140: const d = other.intO();
+          e.line = 140;
           switch (env[3] as number) {
             case 1:
               f.block = 1;
@@ -4918,6 +5431,7 @@ const graph_IntObj_div: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 140: const d = other.intO();
+            e.line = 140;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 4);
             return true;
@@ -4930,7 +5444,10 @@ const graph_IntObj_div: Compiled = {
         case 2: {
           e.tick(1);
           // 141: if (d === 0) throw new VmError("ZeroDivisionError");
+          e.line = 141;
           env[6] = e.pure(p, "int_eq", "bool", env[5 /* d */] as AVal, K0);
+          // 141: if (d === 0) throw new VmError("ZeroDivisionError");
+          e.line = 141;
           const cond = env[6] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -4948,12 +5465,14 @@ const graph_IntObj_div: Compiled = {
         }
         case 3: {
           // 141: if (d === 0) throw new VmError("ZeroDivisionError");
+          e.line = 141;
           return e.raise(p, "ZeroDivisionError");
         }
         case 4: {
           if (f.op < 4) {
             e.tick(4);
             // 142: return new IntObj((this.value / d) | 0);
+            e.line = 142;
             env[7] = e.op(p, "new_object", [], "ref", "IntObj")!;
             env[8] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
             env[9] = e.pure(p, "int_div", "i32", env[8] as AVal, env[5 /* d */] as AVal);
@@ -4961,6 +5480,8 @@ const graph_IntObj_div: Compiled = {
             e.call(p, "IntObj$new", [env[7] as AVal, env[9] as AVal], -1);
             return true;
           }
+          // 142: return new IntObj((this.value / d) | 0);
+          e.line = 142;
           return e.ret(p, f, env[7] as AVal);
         }
         case 5: {
@@ -4968,6 +5489,7 @@ const graph_IntObj_div: Compiled = {
             e.tick(1);
             e.folded(1);
             // 140: const d = other.intO();
+            e.line = 140;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 10);
             return true;
@@ -4998,11 +5520,14 @@ const graph_LispObj_div: Compiled = {
           e.tick(2);
           e.folded(1);
           // 157: const n = other.intO();
+          e.line = 157;
           env[2] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[2] as AVal);
           if (promoted1 === undefined) return true; // a run-time value: the engine's walk goes on
           env[3] = promoted1;
+          // 157: const n = other.intO();
+          e.line = 157;
           switch (env[3] as number) {
             case 1:
               f.block = 1;
@@ -5030,6 +5555,7 @@ const graph_LispObj_div: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 157: const n = other.intO();
+            e.line = 157;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 4);
             return true;
@@ -5042,7 +5568,10 @@ const graph_LispObj_div: Compiled = {
         case 2: {
           e.tick(1);
           // 158: if (n < 0) throw new VmError("IndexError");
+          e.line = 158;
           env[6] = e.pure(p, "int_lt", "bool", env[5 /* n */] as AVal, K0);
+          // 158: if (n < 0) throw new VmError("IndexError");
+          e.line = 158;
           const cond = env[6] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5060,16 +5589,20 @@ const graph_LispObj_div: Compiled = {
         }
         case 3: {
           // 158: if (n < 0) throw new VmError("IndexError");
+          e.line = 158;
           return e.raise(p, "IndexError");
         }
         case 4: {
           if (f.op < 1) {
             e.tick(1);
             // 159: return nth(this, n);
+            e.line = 159;
             f.op = 1;
             e.call(p, "nth", [env[0 /* this */] as AVal, env[5 /* n */] as AVal], 7);
             return true;
           }
+          // 159: return nth(this, n);
+          e.line = 159;
           return e.ret(p, f, env[7] as AVal);
         }
         case 5: {
@@ -5077,6 +5610,7 @@ const graph_LispObj_div: Compiled = {
             e.tick(1);
             e.folded(1);
             // 157: const n = other.intO();
+            e.line = 157;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 8);
             return true;
@@ -5104,6 +5638,7 @@ const graph_Obj_div: Compiled = {
       switch (f.block) {
         case 0: {
           // 91: throw new VmError("TypeError");
+          e.line = 91;
           return e.raise(p, "TypeError");
         }
         default:
@@ -5123,7 +5658,10 @@ const graph_IntObj_eq: Compiled = {
         case 0: {
           e.tick(1);
           // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           env[2] = e.op(p, "ref_eq", [env[1 /* other */] as AVal, NULL_REF], "bool")!;
+          // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5142,6 +5680,7 @@ const graph_IntObj_eq: Compiled = {
         }
         case 1: {
           // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5161,6 +5700,7 @@ const graph_IntObj_eq: Compiled = {
         case 2: {
           e.tick(3);
           // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           env[4] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[5] = e.op(p, "get_field", [env[1 /* other */] as AVal], "i32", "IntObj.value")!;
           env[6] = e.pure(p, "int_eq", "bool", env[4] as AVal, env[5] as AVal);
@@ -5171,11 +5711,13 @@ const graph_IntObj_eq: Compiled = {
         }
         case 3: {
           // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           return e.ret(p, f, env[7] as AVal);
         }
         case 4: {
           e.tick(3);
           // 145: return other instanceof IntObj && this.value === other.value;
+          e.line = 145;
           env[8] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           env[9] = e.pure(p, "int_add", "i32", env[8] as AVal, Km1);
           env[10] = e.pure(p, "uint_lt", "bool", env[9] as AVal, K1);
@@ -5201,12 +5743,15 @@ const graph_NilObj_eq: Compiled = {
         case 0: {
           e.tick(1);
           // 172: return this === other;
+          e.line = 172;
           env[2] = e.op(
             p,
             "ref_eq",
             [env[0 /* this */] as AVal, env[1 /* other */] as AVal],
             "bool",
           )!;
+          // 172: return this === other;
+          e.line = 172;
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -5226,7 +5771,10 @@ const graph_ConsObj_eq: Compiled = {
         case 0: {
           e.tick(1);
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           env[2] = e.op(p, "ref_eq", [env[1 /* other */] as AVal, NULL_REF], "bool")!;
+          // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5245,6 +5793,7 @@ const graph_ConsObj_eq: Compiled = {
         }
         case 1: {
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5265,6 +5814,7 @@ const graph_ConsObj_eq: Compiled = {
           e.tick(4);
           e.folded(1);
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           env[4] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "ConsObj.head")!;
           env[5] = e.op(p, "get_field", [env[1 /* other */] as AVal], "ref", "ConsObj.head")!;
           env[6] = e.op(p, "class_of", [env[4] as AVal], "i32")!;
@@ -5272,6 +5822,8 @@ const graph_ConsObj_eq: Compiled = {
           const promoted3 = e.promote(p, env[6] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[7] = promoted3;
+          // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           switch (env[7] as number) {
             case 1:
               f.block = 3;
@@ -5299,6 +5851,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "IntObj$eq", [env[4] as AVal, env[5] as AVal], 8);
             return true;
@@ -5316,6 +5869,7 @@ const graph_ConsObj_eq: Compiled = {
         }
         case 5: {
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           const cond = env[10] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5336,6 +5890,7 @@ const graph_ConsObj_eq: Compiled = {
           e.tick(4);
           e.folded(1);
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           env[11] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "ConsObj.tail")!;
           env[12] = e.op(p, "get_field", [env[1 /* other */] as AVal], "ref", "ConsObj.tail")!;
           env[13] = e.op(p, "class_of", [env[11] as AVal], "i32")!;
@@ -5343,6 +5898,8 @@ const graph_ConsObj_eq: Compiled = {
           const promoted3 = e.promote(p, env[13] as AVal);
           if (promoted3 === undefined) return true; // a run-time value: the engine's walk goes on
           env[14] = promoted3;
+          // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           switch (env[14] as number) {
             case 1:
               f.block = 7;
@@ -5370,6 +5927,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "IntObj$eq", [env[11] as AVal, env[12] as AVal], 15);
             return true;
@@ -5387,12 +5945,14 @@ const graph_ConsObj_eq: Compiled = {
         }
         case 9: {
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           return e.ret(p, f, env[17] as AVal);
         }
         case 10: {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "NilObj$eq", [env[11] as AVal, env[12] as AVal], 18);
             return true;
@@ -5406,6 +5966,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "ConsObj$eq", [env[11] as AVal, env[12] as AVal], 19);
             return true;
@@ -5419,6 +5980,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "InstanceObj$eq", [env[11] as AVal, env[12] as AVal], 20);
             return true;
@@ -5435,6 +5997,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "NilObj$eq", [env[4] as AVal, env[5] as AVal], 21);
             return true;
@@ -5448,6 +6011,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "ConsObj$eq", [env[4] as AVal, env[5] as AVal], 22);
             return true;
@@ -5461,6 +6025,7 @@ const graph_ConsObj_eq: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+            e.line = 191;
             f.op = 1;
             e.call(p, "InstanceObj$eq", [env[4] as AVal, env[5] as AVal], 23);
             return true;
@@ -5476,6 +6041,7 @@ const graph_ConsObj_eq: Compiled = {
         case 18: {
           e.tick(3);
           // 191: return other instanceof ConsObj && this.head.eq(other.head) && this.tail.eq(other.tail);
+          e.line = 191;
           env[24] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           env[25] = e.pure(p, "int_add", "i32", env[24] as AVal, Km4);
           env[26] = e.pure(p, "uint_lt", "bool", env[25] as AVal, K1);
@@ -5501,12 +6067,15 @@ const graph_InstanceObj_eq: Compiled = {
         case 0: {
           e.tick(1);
           // 249: return this === other;
+          e.line = 249;
           env[2] = e.op(
             p,
             "ref_eq",
             [env[0 /* this */] as AVal, env[1 /* other */] as AVal],
             "bool",
           )!;
+          // 249: return this === other;
+          e.line = 249;
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -5525,6 +6094,7 @@ const graph_truth: Compiled = {
       switch (f.block) {
         case 0: {
           // 544: if (c) return new IntObj(1);
+          e.line = 544;
           const cond = env[0 /* c */] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5544,22 +6114,28 @@ const graph_truth: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 544: if (c) return new IntObj(1);
+            e.line = 544;
             env[1] = e.op(p, "new_object", [], "ref", "IntObj")!;
             f.op = 2;
             e.call(p, "IntObj$new", [env[1] as AVal, K1], -1);
             return true;
           }
+          // 544: if (c) return new IntObj(1);
+          e.line = 544;
           return e.ret(p, f, env[1] as AVal);
         }
         case 2: {
           if (f.op < 2) {
             e.tick(2);
             // 545: return new IntObj(0);
+            e.line = 545;
             env[2] = e.op(p, "new_object", [], "ref", "IntObj")!;
             f.op = 2;
             e.call(p, "IntObj$new", [env[2] as AVal, K0], -1);
             return true;
           }
+          // 545: return new IntObj(0);
+          e.line = 545;
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -5580,12 +6156,15 @@ const graph_IntObj_lt: Compiled = {
           e.tick(3);
           e.folded(1);
           // 148: return this.value < other.intO();
+          e.line = 148;
           env[2] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[3] = e.op(p, "class_of", [env[1 /* other */] as AVal], "i32")!;
           f.op = 2;
           const promoted2 = e.promote(p, env[3] as AVal);
           if (promoted2 === undefined) return true; // a run-time value: the engine's walk goes on
           env[4] = promoted2;
+          // 148: return this.value < other.intO();
+          e.line = 148;
           switch (env[4] as number) {
             case 1:
               f.block = 1;
@@ -5613,6 +6192,7 @@ const graph_IntObj_lt: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 148: return this.value < other.intO();
+            e.line = 148;
             f.op = 1;
             e.call(p, "IntObj$intO", [env[1 /* other */] as AVal], 5);
             return true;
@@ -5625,7 +6205,10 @@ const graph_IntObj_lt: Compiled = {
         case 2: {
           e.tick(1);
           // 148: return this.value < other.intO();
+          e.line = 148;
           env[7] = e.pure(p, "int_lt", "bool", env[2] as AVal, env[6] as AVal);
+          // 148: return this.value < other.intO();
+          e.line = 148;
           return e.ret(p, f, env[7] as AVal);
         }
         case 3: {
@@ -5633,6 +6216,7 @@ const graph_IntObj_lt: Compiled = {
             e.tick(1);
             e.folded(1);
             // 148: return this.value < other.intO();
+            e.line = 148;
             f.op = 1;
             e.call(p, "Obj$intO", [env[1 /* other */] as AVal], 8);
             return true;
@@ -5660,6 +6244,7 @@ const graph_Obj_lt: Compiled = {
       switch (f.block) {
         case 0: {
           // 97: throw new VmError("TypeError");
+          e.line = 97;
           return e.raise(p, "TypeError");
         }
         default:
@@ -5680,8 +6265,11 @@ const graph_target: Compiled = {
           e.tick(2);
           e.folded(2);
           // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+          e.line = 556;
           env[3] = -(env[1 /* next */] as number) | 0;
           env[4] = (env[2 /* off */] as number) < (env[3] as number);
+          // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+          e.line = 556;
           if (env[4] as boolean) {
             env[5] = true;
             f.block = 1;
@@ -5694,6 +6282,7 @@ const graph_target: Compiled = {
         }
         case 1: {
           // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+          e.line = 556;
           if (env[5] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -5705,19 +6294,24 @@ const graph_target: Compiled = {
         }
         case 2: {
           // 557: throw new VmError("branch out of range");
+          e.line = 557;
           return e.raise(p, "branch out of range");
         }
         case 3: {
           e.tick(1);
           e.folded(1);
           // 558: return (next + off) | 0;
+          e.line = 558;
           env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
+          // 558: return (next + off) | 0;
+          e.line = 558;
           return e.ret(p, f, k(env[6] as number));
         }
         case 4: {
           e.tick(3);
           e.folded(3);
           // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+          e.line = 556;
           env[7] = (env[0 /* code */] as Uint8Array).length;
           env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
           env[9] = (env[2 /* off */] as number) > (env[8] as number);
@@ -5745,8 +6339,11 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
         e.tick(2);
         e.folded(2);
         // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+        e.line = 556;
         env[3] = -(env[1 /* next */] as number) | 0;
         env[4] = (env[2 /* off */] as number) < (env[3] as number);
+        // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+        e.line = 556;
         if (env[4] as boolean) {
           env[5] = true;
           b = 1;
@@ -5757,6 +6354,7 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
       }
       case 1: {
         // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+        e.line = 556;
         if (env[5] as boolean) {
           b = 2;
         } else {
@@ -5766,19 +6364,24 @@ function green_target(e: Engine, code: Uint8Array, next: number, off: number): n
       }
       case 2: {
         // 557: throw new VmError("branch out of range");
+        e.line = 557;
         throw new Raised("branch out of range");
       }
       case 3: {
         e.tick(1);
         e.folded(1);
         // 558: return (next + off) | 0;
+        e.line = 558;
         env[6] = ((env[1 /* next */] as number) + (env[2 /* off */] as number)) | 0;
+        // 558: return (next + off) | 0;
+        e.line = 558;
         return env[6] as number;
       }
       case 4: {
         e.tick(3);
         e.folded(3);
         // 556: if (off < (-next | 0) || off > ((code.length - next) | 0))
+        e.line = 556;
         env[7] = (env[0 /* code */] as Uint8Array).length;
         env[8] = ((env[7] as number) - (env[1 /* next */] as number)) | 0;
         env[9] = (env[2 /* off */] as number) > (env[8] as number);
@@ -5802,8 +6405,11 @@ const graph_IntObj_t: Compiled = {
         case 0: {
           e.tick(2);
           // 125: return this.value !== 0;
+          e.line = 125;
           env[1] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
           env[2] = e.pure(p, "int_ne", "bool", env[1] as AVal, K0);
+          // 125: return this.value !== 0;
+          e.line = 125;
           return e.ret(p, f, env[2] as AVal);
         }
         default:
@@ -5821,6 +6427,7 @@ const graph_NilObj_t: Compiled = {
       switch (f.block) {
         case 0: {
           // 169: return false;
+          e.line = 169;
           return e.ret(p, f, Kfalse);
         }
         default:
@@ -5838,6 +6445,7 @@ const graph_ConsObj_t: Compiled = {
       switch (f.block) {
         case 0: {
           // 188: return true;
+          e.line = 188;
           return e.ret(p, f, Ktrue);
         }
         default:
@@ -5855,6 +6463,7 @@ const graph_InstanceObj_t: Compiled = {
       switch (f.block) {
         case 0: {
           // 246: return true;
+          e.line = 246;
           return e.ret(p, f, Ktrue);
         }
         default:
@@ -5874,8 +6483,11 @@ const graph_top: Compiled = {
         case 0: {
           e.tick(2);
           // 510: if (stack.length === 0) return null;
+          e.line = 510;
           env[1] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[2] = e.pure(p, "int_eq", "bool", env[1] as AVal, K0);
+          // 510: if (stack.length === 0) return null;
+          e.line = 510;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5893,15 +6505,19 @@ const graph_top: Compiled = {
         }
         case 1: {
           // 510: if (stack.length === 0) return null;
+          e.line = 510;
           return e.ret(p, f, NULL_REF);
         }
         case 2: {
           e.tick(4);
           // 511: return stack[(stack.length - 1) | 0];
+          e.line = 511;
           env[3] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[4] = e.pure(p, "int_add", "i32", env[3] as AVal, Km1);
           env[5] = e.op(p, "list_len", [env[0 /* stack */] as AVal], "i32")!;
           env[6] = e.pure(p, "uint_lt", "bool", env[4] as AVal, env[5] as AVal);
+          // 511: return stack[(stack.length - 1) | 0];
+          e.line = 511;
           const cond = env[6] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5920,7 +6536,10 @@ const graph_top: Compiled = {
         case 3: {
           e.tick(1);
           // 511: return stack[(stack.length - 1) | 0];
+          e.line = 511;
           env[7] = e.op(p, "list_get", [env[0 /* stack */] as AVal, env[4] as AVal], "ref")!;
+          // 511: return stack[(stack.length - 1) | 0];
+          e.line = 511;
           return e.ret(p, f, env[7] as AVal);
         }
         case 4: {
@@ -5944,7 +6563,10 @@ const graph_argument: Compiled = {
           e.tick(1);
           e.folded(1);
           // 539: if (n < 0 || n >= frame.args.length) throw new VmError("IndexError");
+          e.line = 539;
           env[2] = (env[1 /* n */] as number) < 0;
+          // 539: if (n < 0 || n >= frame.args.length) throw new VmError("IndexError");
+          e.line = 539;
           if (env[2] as boolean) {
             env[3] = Ktrue;
             f.block = 1;
@@ -5957,6 +6579,7 @@ const graph_argument: Compiled = {
         }
         case 1: {
           // 539: if (n < 0 || n >= frame.args.length) throw new VmError("IndexError");
+          e.line = 539;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -5974,14 +6597,18 @@ const graph_argument: Compiled = {
         }
         case 2: {
           // 539: if (n < 0 || n >= frame.args.length) throw new VmError("IndexError");
+          e.line = 539;
           return e.raise(p, "IndexError");
         }
         case 3: {
           e.tick(3);
           // 540: return frame.args[n];
+          e.line = 540;
           env[4] = e.op(p, "get_field", [env[0 /* frame */] as AVal], "list<ref>", "Frame.args")!;
           env[5] = e.op(p, "list_len", [env[4] as AVal], "i32")!;
           env[6] = e.pure(p, "uint_lt", "bool", k(env[1 /* n */] as number), env[5] as AVal);
+          // 540: return frame.args[n];
+          e.line = 540;
           const cond = env[6] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6000,7 +6627,10 @@ const graph_argument: Compiled = {
         case 4: {
           e.tick(1);
           // 540: return frame.args[n];
+          e.line = 540;
           env[7] = e.op(p, "list_get", [env[4] as AVal, k(env[1 /* n */] as number)], "ref")!;
+          // 540: return frame.args[n];
+          e.line = 540;
           return e.ret(p, f, env[7] as AVal);
         }
         case 5: {
@@ -6009,6 +6639,7 @@ const graph_argument: Compiled = {
         case 6: {
           e.tick(3);
           // 539: if (n < 0 || n >= frame.args.length) throw new VmError("IndexError");
+          e.line = 539;
           env[8] = e.op(p, "get_field", [env[0 /* frame */] as AVal], "list<ref>", "Frame.args")!;
           env[9] = e.op(p, "list_len", [env[8] as AVal], "i32")!;
           env[10] = e.pure(p, "int_ge", "bool", k(env[1 /* n */] as number), env[9] as AVal);
@@ -6035,6 +6666,7 @@ const graph_InstanceObj_new: Compiled = {
           e.tick(5);
           e.folded(2);
           // 242: this.cls = cls;
+          e.line = 242;
           e.op(
             p,
             "set_field",
@@ -6043,6 +6675,7 @@ const graph_InstanceObj_new: Compiled = {
             "InstanceObj.cls",
           );
           // 243: this.values = new Array<Obj>(cls.attributes.size).fill(nil);
+          e.line = 243;
           env[2] = e.readGreen(
             "get_field",
             [env[1 /* cls */] as AVal],
@@ -6081,6 +6714,7 @@ const graph_Obj_getattr: Compiled = {
       switch (f.block) {
         case 0: {
           // 106: throw new VmError("TypeError");
+          e.line = 106;
           return e.raise(p, "TypeError");
         }
         default:
@@ -6101,6 +6735,7 @@ const graph_InstanceObj_getattr: Compiled = {
           e.tick(6);
           e.folded(5);
           // 254: const i = promote(this.cls).attributes.get(name);
+          e.line = 254;
           env[2] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "InstanceObj.cls")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[2] as AVal);
@@ -6123,7 +6758,10 @@ const graph_InstanceObj_getattr: Compiled = {
             "i32",
           ) as number;
           // 255: if (i === undefined) throw new VmError("KeyError");
+          e.line = 255;
           env[7] = !(env[5] as boolean);
+          // 255: if (i === undefined) throw new VmError("KeyError");
+          e.line = 255;
           if (env[7] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -6135,11 +6773,13 @@ const graph_InstanceObj_getattr: Compiled = {
         }
         case 1: {
           // 255: if (i === undefined) throw new VmError("KeyError");
+          e.line = 255;
           return e.raise(p, "KeyError");
         }
         case 2: {
           e.tick(3);
           // 256: return this.values[i];
+          e.line = 256;
           env[8] = e.op(
             p,
             "get_field",
@@ -6149,6 +6789,8 @@ const graph_InstanceObj_getattr: Compiled = {
           )!;
           env[9] = e.op(p, "list_len", [env[8] as AVal], "i32")!;
           env[10] = e.pure(p, "uint_lt", "bool", k(env[6 /* i */] as number), env[9] as AVal);
+          // 256: return this.values[i];
+          e.line = 256;
           const cond = env[10] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6168,7 +6810,10 @@ const graph_InstanceObj_getattr: Compiled = {
         case 3: {
           e.tick(1);
           // 256: return this.values[i];
+          e.line = 256;
           env[11] = e.op(p, "list_get", [env[8] as AVal, k(env[6 /* i */] as number)], "ref")!;
+          // 256: return this.values[i];
+          e.line = 256;
           return e.ret(p, f, env[11] as AVal);
         }
         case 4: {
@@ -6189,6 +6834,7 @@ const graph_Obj_setattr: Compiled = {
       switch (f.block) {
         case 0: {
           // 109: throw new VmError("TypeError");
+          e.line = 109;
           return e.raise(p, "TypeError");
         }
         default:
@@ -6209,6 +6855,7 @@ const graph_InstanceObj_setattr: Compiled = {
           e.tick(6);
           e.folded(5);
           // 259: const i = promote(this.cls).attributes.get(name);
+          e.line = 259;
           env[3] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "InstanceObj.cls")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[3] as AVal);
@@ -6231,7 +6878,10 @@ const graph_InstanceObj_setattr: Compiled = {
             "i32",
           ) as number;
           // 260: if (i === undefined) throw new VmError("KeyError");
+          e.line = 260;
           env[8] = !(env[6] as boolean);
+          // 260: if (i === undefined) throw new VmError("KeyError");
+          e.line = 260;
           if (env[8] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -6243,11 +6893,13 @@ const graph_InstanceObj_setattr: Compiled = {
         }
         case 1: {
           // 260: if (i === undefined) throw new VmError("KeyError");
+          e.line = 260;
           return e.raise(p, "KeyError");
         }
         case 2: {
           e.tick(3);
           // 261: this.values[i] = value;
+          e.line = 261;
           env[9] = e.op(
             p,
             "get_field",
@@ -6257,6 +6909,8 @@ const graph_InstanceObj_setattr: Compiled = {
           )!;
           env[10] = e.op(p, "list_len", [env[9] as AVal], "i32")!;
           env[11] = e.pure(p, "uint_lt", "bool", k(env[7 /* i */] as number), env[10] as AVal);
+          // 261: this.values[i] = value;
+          e.line = 261;
           const cond = env[11] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6276,6 +6930,7 @@ const graph_InstanceObj_setattr: Compiled = {
         case 3: {
           e.tick(1);
           // 261: this.values[i] = value;
+          e.line = 261;
           e.op(
             p,
             "list_set",
@@ -6302,6 +6957,7 @@ const graph_Obj_send: Compiled = {
       switch (f.block) {
         case 0: {
           // 113: throw new VmError("TypeError");
+          e.line = 113;
           return e.raise(p, "TypeError");
         }
         default:
@@ -6322,6 +6978,7 @@ const graph_InstanceObj_send: Compiled = {
           e.tick(6);
           e.folded(5);
           // 264: const pc = promote(this.cls).methods.get(name);
+          e.line = 264;
           env[2] = e.op(p, "get_field", [env[0 /* this */] as AVal], "ref", "InstanceObj.cls")!;
           f.op = 1;
           const promoted1 = e.promote(p, env[2] as AVal);
@@ -6344,7 +7001,10 @@ const graph_InstanceObj_send: Compiled = {
             "i32",
           ) as number;
           // 265: if (pc === undefined) throw new VmError("KeyError");
+          e.line = 265;
           env[7] = !(env[5] as boolean);
+          // 265: if (pc === undefined) throw new VmError("KeyError");
+          e.line = 265;
           if (env[7] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -6356,10 +7016,12 @@ const graph_InstanceObj_send: Compiled = {
         }
         case 1: {
           // 265: if (pc === undefined) throw new VmError("KeyError");
+          e.line = 265;
           return e.raise(p, "KeyError");
         }
         case 2: {
           // 266: return pc;
+          e.line = 266;
           return e.ret(p, f, k(env[6 /* pc */] as number));
         }
         default:
@@ -6380,6 +7042,7 @@ const graph_IntObj_print: Compiled = {
           if (f.op < 2) {
             e.tick(2);
             // 151: writeInt(this.value);
+            e.line = 151;
             env[1] = e.op(p, "get_field", [env[0 /* this */] as AVal], "i32", "IntObj.value")!;
             f.op = 2;
             e.call(p, "writeInt", [env[1] as AVal], -1);
@@ -6404,6 +7067,7 @@ const graph_NilObj_print: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 175: writeText(NIL_TEXT);
+            e.line = 175;
             f.op = 1;
             e.call(p, "writeText", [K0], -1);
             return true;
@@ -6427,6 +7091,7 @@ const graph_ConsObj_print: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 200: writeText(CONS_TEXT);
+            e.line = 200;
             f.op = 1;
             e.call(p, "writeText", [K1], -1);
             return true;
@@ -6450,6 +7115,7 @@ const graph_InstanceObj_print: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 269: writeText(OBJECT_TEXT);
+            e.line = 269;
             f.op = 1;
             e.call(p, "writeText", [K2], -1);
             return true;
@@ -6473,7 +7139,10 @@ const graph_concat: Compiled = {
         case 0: {
           e.tick(1);
           // 209: if (list instanceof ConsObj) {
+          e.line = 209;
           env[2] = e.op(p, "ref_eq", [env[0 /* list */] as AVal, NULL_REF], "bool")!;
+          // 209: if (list instanceof ConsObj) {
+          e.line = 209;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6492,6 +7161,7 @@ const graph_concat: Compiled = {
         }
         case 1: {
           // 209: if (list instanceof ConsObj) {
+          e.line = 209;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6510,6 +7180,7 @@ const graph_concat: Compiled = {
         case 2: {
           e.tick(2);
           // 210: const rest = list.tail;
+          e.line = 210;
           env[4 /* rest */] = e.op(
             p,
             "get_field",
@@ -6518,7 +7189,10 @@ const graph_concat: Compiled = {
             "ConsObj.tail",
           )!;
           // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+          e.line = 211;
           env[5] = e.op(p, "ref_eq", [env[4 /* rest */] as AVal, NULL_REF], "bool")!;
+          // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+          e.line = 211;
           const cond = env[5] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6537,6 +7211,7 @@ const graph_concat: Compiled = {
         }
         case 3: {
           // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+          e.line = 211;
           const cond = env[6] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6556,6 +7231,7 @@ const graph_concat: Compiled = {
           if (f.op < 3) {
             e.tick(3);
             // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+            e.line = 211;
             env[7] = e.op(p, "new_object", [], "ref", "ConsObj")!;
             env[8] = e.op(p, "get_field", [env[0 /* list */] as AVal], "ref", "ConsObj.head")!;
             f.op = 3;
@@ -6564,19 +7240,25 @@ const graph_concat: Compiled = {
           }
           if (f.op < 4) {
             e.tick(1);
+            // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+            e.line = 211;
             f.op = 4;
             e.call(p, "ConsObj$new", [env[7] as AVal, env[8] as AVal, env[9] as AVal], -1);
             return true;
           }
+          // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+          e.line = 211;
           return e.ret(p, f, env[7] as AVal);
         }
         case 5: {
           // 212: throw new VmError("TypeError");
+          e.line = 212;
           return e.raise(p, "TypeError");
         }
         case 6: {
           e.tick(3);
           // 211: if (rest instanceof LispObj) return new ConsObj(list.head, concat(rest, other));
+          e.line = 211;
           env[10] = e.op(p, "class_of", [env[4 /* rest */] as AVal], "i32")!;
           env[11] = e.pure(p, "int_add", "i32", env[10] as AVal, Km2);
           env[12] = e.pure(p, "uint_lt", "bool", env[11] as AVal, K3);
@@ -6587,11 +7269,13 @@ const graph_concat: Compiled = {
         }
         case 7: {
           // 214: return other;
+          e.line = 214;
           return e.ret(p, f, env[1 /* other */] as AVal);
         }
         case 8: {
           e.tick(3);
           // 209: if (list instanceof ConsObj) {
+          e.line = 209;
           env[13] = e.op(p, "class_of", [env[0 /* list */] as AVal], "i32")!;
           env[14] = e.pure(p, "int_add", "i32", env[13] as AVal, Km4);
           env[15] = e.pure(p, "uint_lt", "bool", env[14] as AVal, K1);
@@ -6617,7 +7301,10 @@ const graph_nth: Compiled = {
         case 0: {
           e.tick(1);
           // 219: if (list instanceof ConsObj) {
+          e.line = 219;
           env[2] = e.op(p, "ref_eq", [env[0 /* list */] as AVal, NULL_REF], "bool")!;
+          // 219: if (list instanceof ConsObj) {
+          e.line = 219;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6636,6 +7323,7 @@ const graph_nth: Compiled = {
         }
         case 1: {
           // 219: if (list instanceof ConsObj) {
+          e.line = 219;
           const cond = env[3] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6654,7 +7342,10 @@ const graph_nth: Compiled = {
         case 2: {
           e.tick(1);
           // 220: if (n === 0) return list.head;
+          e.line = 220;
           env[4] = e.pure(p, "int_eq", "bool", env[1 /* n */] as AVal, K0);
+          // 220: if (n === 0) return list.head;
+          e.line = 220;
           const cond = env[4] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6673,25 +7364,34 @@ const graph_nth: Compiled = {
         case 3: {
           e.tick(1);
           // 220: if (n === 0) return list.head;
+          e.line = 220;
           env[5] = e.op(p, "get_field", [env[0 /* list */] as AVal], "ref", "ConsObj.head")!;
+          // 220: if (n === 0) return list.head;
+          e.line = 220;
           return e.ret(p, f, env[5] as AVal);
         }
         case 4: {
           if (f.op < 3) {
             e.tick(3);
             // 221: return nth(list.tail, (n - 1) | 0);
+            e.line = 221;
             env[6] = e.op(p, "get_field", [env[0 /* list */] as AVal], "ref", "ConsObj.tail")!;
             env[7] = e.pure(p, "int_add", "i32", env[1 /* n */] as AVal, Km1);
             f.op = 3;
             e.call(p, "nth", [env[6] as AVal, env[7] as AVal], 8);
             return true;
           }
+          // 221: return nth(list.tail, (n - 1) | 0);
+          e.line = 221;
           return e.ret(p, f, env[8] as AVal);
         }
         case 5: {
           e.tick(1);
           // 223: if (list instanceof NilObj) throw new VmError("IndexError");
+          e.line = 223;
           env[9] = e.op(p, "ref_eq", [env[0 /* list */] as AVal, NULL_REF], "bool")!;
+          // 223: if (list instanceof NilObj) throw new VmError("IndexError");
+          e.line = 223;
           const cond = env[9] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6710,6 +7410,7 @@ const graph_nth: Compiled = {
         }
         case 6: {
           // 223: if (list instanceof NilObj) throw new VmError("IndexError");
+          e.line = 223;
           const cond = env[10] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6727,15 +7428,18 @@ const graph_nth: Compiled = {
         }
         case 7: {
           // 223: if (list instanceof NilObj) throw new VmError("IndexError");
+          e.line = 223;
           return e.raise(p, "IndexError");
         }
         case 8: {
           // 224: throw new VmError("TypeError");
+          e.line = 224;
           return e.raise(p, "TypeError");
         }
         case 9: {
           e.tick(3);
           // 223: if (list instanceof NilObj) throw new VmError("IndexError");
+          e.line = 223;
           env[11] = e.op(p, "class_of", [env[0 /* list */] as AVal], "i32")!;
           env[12] = e.pure(p, "int_add", "i32", env[11] as AVal, Km3);
           env[13] = e.pure(p, "uint_lt", "bool", env[12] as AVal, K1);
@@ -6747,6 +7451,7 @@ const graph_nth: Compiled = {
         case 10: {
           e.tick(3);
           // 219: if (list instanceof ConsObj) {
+          e.line = 219;
           env[14] = e.op(p, "class_of", [env[0 /* list */] as AVal], "i32")!;
           env[15] = e.pure(p, "int_add", "i32", env[14] as AVal, Km4);
           env[16] = e.pure(p, "uint_lt", "bool", env[15] as AVal, K1);
@@ -6772,7 +7477,10 @@ const graph_writeInt: Compiled = {
         case 0: {
           e.tick(1);
           // 619: if (v < 0) writeByte(45);
+          e.line = 619;
           env[1] = e.pure(p, "int_lt", "bool", env[0 /* v */] as AVal, K0);
+          // 619: if (v < 0) writeByte(45);
+          e.line = 619;
           const cond = env[1] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6791,6 +7499,7 @@ const graph_writeInt: Compiled = {
         case 1: {
           e.tick(1);
           // 619: if (v < 0) writeByte(45);
+          e.line = 619;
           e.op(p, "io_write", [K45], undefined);
           f.block = 2;
           f.op = 0;
@@ -6800,6 +7509,7 @@ const graph_writeInt: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 620: writeDigits(v);
+            e.line = 620;
             f.op = 1;
             e.call(p, "writeDigits", [env[0 /* v */] as AVal], -1);
             return true;
@@ -6829,7 +7539,10 @@ const graph_writeText: Compiled = {
           e.tick(1);
           e.folded(1);
           // 636: if (which === NIL_TEXT) {
+          e.line = 636;
           env[1] = (env[0 /* which */] as number) === 0;
+          // 636: if (which === NIL_TEXT) {
+          e.line = 636;
           if (env[1] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -6842,10 +7555,13 @@ const graph_writeText: Compiled = {
         case 1: {
           e.tick(3);
           // 637: writeByte(110);
+          e.line = 637;
           e.op(p, "io_write", [K110], undefined);
           // 638: writeByte(105);
+          e.line = 638;
           e.op(p, "io_write", [K105], undefined);
           // 639: writeByte(108);
+          e.line = 639;
           e.op(p, "io_write", [K108], undefined);
           f.block = 2;
           f.op = 0;
@@ -6858,10 +7574,13 @@ const graph_writeText: Compiled = {
           e.tick(2);
           e.folded(1);
           // 641: writeByte(60);
+          e.line = 641;
           e.op(p, "io_write", [K60], undefined);
           // 642: const cons = which === CONS_TEXT;
+          e.line = 642;
           env[2 /* cons */] = (env[0 /* which */] as number) === 1;
           // 643: if (cons) {
+          e.line = 643;
           if (env[2 /* cons */] as boolean) {
             f.block = 4;
             f.op = 0;
@@ -6874,12 +7593,16 @@ const graph_writeText: Compiled = {
         case 4: {
           e.tick(4);
           // 644: writeByte(67);
+          e.line = 644;
           e.op(p, "io_write", [K67], undefined);
           // 645: writeByte(111);
+          e.line = 645;
           e.op(p, "io_write", [K111], undefined);
           // 646: writeByte(110);
+          e.line = 646;
           e.op(p, "io_write", [K110], undefined);
           // 647: writeByte(115);
+          e.line = 647;
           e.op(p, "io_write", [K115], undefined);
           f.block = 5;
           f.op = 0;
@@ -6889,13 +7612,19 @@ const graph_writeText: Compiled = {
           e.tick(4);
           e.folded(1);
           // 649: writeByte(79);
+          e.line = 649;
           e.op(p, "io_write", [K79], undefined);
           // 650: writeByte(98);
+          e.line = 650;
           e.op(p, "io_write", [K98], undefined);
           // 651: writeByte(106);
+          e.line = 651;
           e.op(p, "io_write", [K106], undefined);
           // 652: if (!cons) {
+          e.line = 652;
           env[3] = !(env[2 /* cons */] as boolean);
+          // 652: if (!cons) {
+          e.line = 652;
           if (env[3] as boolean) {
             f.block = 6;
             f.op = 0;
@@ -6908,10 +7637,13 @@ const graph_writeText: Compiled = {
         case 6: {
           e.tick(3);
           // 653: writeByte(101);
+          e.line = 653;
           e.op(p, "io_write", [K101], undefined);
           // 654: writeByte(99);
+          e.line = 654;
           e.op(p, "io_write", [K99], undefined);
           // 655: writeByte(116);
+          e.line = 655;
           e.op(p, "io_write", [K116], undefined);
           f.block = 7;
           f.op = 0;
@@ -6920,6 +7652,7 @@ const graph_writeText: Compiled = {
         case 7: {
           e.tick(1);
           // 657: writeByte(62);
+          e.line = 657;
           e.op(p, "io_write", [K62], undefined);
           f.block = 2;
           f.op = 0;
@@ -6952,9 +7685,13 @@ const graph_writeDigits: Compiled = {
         case 0: {
           e.tick(2);
           // 627: const rest = (v / 10) | 0;
+          e.line = 627;
           env[1 /* rest */] = e.pure(p, "int_div", "i32", env[0 /* v */] as AVal, K10);
           // 628: if (rest !== 0) writeDigits(rest);
+          e.line = 628;
           env[2] = e.pure(p, "int_ne", "bool", env[1 /* rest */] as AVal, K0);
+          // 628: if (rest !== 0) writeDigits(rest);
+          e.line = 628;
           const cond = env[2] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -6974,6 +7711,7 @@ const graph_writeDigits: Compiled = {
           if (f.op < 1) {
             e.tick(1);
             // 628: if (rest !== 0) writeDigits(rest);
+            e.line = 628;
             f.op = 1;
             e.call(p, "writeDigits", [env[1 /* rest */] as AVal], -1);
             return true;
@@ -6985,9 +7723,13 @@ const graph_writeDigits: Compiled = {
         case 2: {
           e.tick(2);
           // 629: let d = (v % 10) | 0;
+          e.line = 629;
           env[3 /* d */] = e.pure(p, "int_mod", "i32", env[0 /* v */] as AVal, K10);
           // 630: if (d < 0) d = -d | 0;
+          e.line = 630;
           env[4] = e.pure(p, "int_lt", "bool", env[3 /* d */] as AVal, K0);
+          // 630: if (d < 0) d = -d | 0;
+          e.line = 630;
           const cond = env[4] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -7006,6 +7748,7 @@ const graph_writeDigits: Compiled = {
         case 3: {
           e.tick(1);
           // 630: if (d < 0) d = -d | 0;
+          e.line = 630;
           env[5 /* d */] = e.pure(p, "int_neg", "i32", env[3 /* d */] as AVal);
           env[6 /* d */] = env[5 /* d */] as AVal;
           f.block = 4;
@@ -7015,6 +7758,7 @@ const graph_writeDigits: Compiled = {
         case 4: {
           e.tick(2);
           // 631: writeByte((48 + d) | 0);
+          e.line = 631;
           env[7] = e.pure(p, "int_add", "i32", env[6 /* d */] as AVal, K48);
           e.op(p, "io_write", [env[7] as AVal], undefined);
           return e.ret(p, f, undefined);

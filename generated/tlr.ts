@@ -32,6 +32,7 @@ const graph_interpret: Compiled = {
         case 0: {
           e.tick(1);
           // 27: let regs = new Int32Array(0); // no registers until the program ALLOCATEs some
+          e.line = 27;
           env[2 /* regs */] = e.alloc(p, K0, "i32[]");
           env[3 /* a */] = env[1 /* a */] as AVal;
           env[4 /* regs */] = env[2 /* regs */] as AVal;
@@ -44,8 +45,11 @@ const graph_interpret: Compiled = {
           e.tick(2);
           e.folded(2);
           // 29: while (pc < code.length) {
+          e.line = 29;
           env[6] = (env[0 /* code */] as Uint8Array).length;
           env[7] = (env[5 /* pc */] as number) < (env[6] as number);
+          // 29: while (pc < code.length) {
+          e.line = 29;
           if (env[7] as boolean) {
             f.block = 2;
             f.op = 0;
@@ -59,13 +63,17 @@ const graph_interpret: Compiled = {
           e.tick(3);
           e.folded(2);
           // 30: driver.mergePoint({ code, pc, a, regs });
+          e.line = 30;
           f.op = 1;
           if (!e.mergePoint(p, f, [0, 5, 3, 4], 2)) return false;
           if (!f.code) return true; // generalised: the engine's walk goes on
           env = f.env;
           // 31: const opcode = code[pc];
+          e.line = 31;
           env[8] = (env[0 /* code */] as Uint8Array).length;
           env[9] = (env[5 /* pc */] as number) >>> 0 < (env[8] as number) >>> 0;
+          // 31: const opcode = code[pc];
+          e.line = 31;
           if (env[9] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -79,10 +87,13 @@ const graph_interpret: Compiled = {
           e.tick(2);
           e.folded(2);
           // 31: const opcode = code[pc];
+          e.line = 31;
           env[10 /* opcode */] = (env[0 /* code */] as Uint8Array)[env[5 /* pc */] as number]!;
           // 32: pc = (pc + 1) | 0;
+          e.line = 32;
           env[11 /* pc */] = ((env[5 /* pc */] as number) + 1) | 0;
           // 33: switch (opcode) {
+          e.line = 33;
           switch (env[10 /* opcode */] as number) {
             case 1:
               f.block = 4;
@@ -126,6 +137,7 @@ const graph_interpret: Compiled = {
           e.tick(4);
           e.folded(4);
           // 35: const n = operand(code, pc);
+          e.line = 35;
           try {
             env[12 /* n */] = green_operand(
               e,
@@ -136,13 +148,17 @@ const graph_interpret: Compiled = {
             return e.raised(p, x);
           }
           // 36: pc = (pc + 1) | 0;
+          e.line = 36;
           env[13 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 37;
           f.op = 2;
           const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[14] = length2;
           env[15] = (env[12 /* n */] as number) >= (env[14] as number);
+          // 37: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 37;
           if (env[15] as boolean) {
             f.block = 5;
             f.op = 0;
@@ -154,13 +170,17 @@ const graph_interpret: Compiled = {
         }
         case 5: {
           // 37: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 37;
           return e.raise(p, "register index out of range");
         }
         case 6: {
           e.tick(1);
           e.folded(1);
           // 38: regs[n] = a;
+          e.line = 38;
           env[16] = (env[12 /* n */] as number) >>> 0 < (env[14] as number) >>> 0;
+          // 38: regs[n] = a;
+          e.line = 38;
           if (env[16] as boolean) {
             f.block = 7;
             f.op = 0;
@@ -173,6 +193,7 @@ const graph_interpret: Compiled = {
         case 7: {
           e.tick(1);
           // 38: regs[n] = a;
+          e.line = 38;
           e.set(p, env[4 /* regs */] as AVal, k(env[12 /* n */] as number), env[3 /* a */] as AVal);
           env[17 /* a */] = env[3 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
@@ -196,6 +217,7 @@ const graph_interpret: Compiled = {
           e.tick(4);
           e.folded(4);
           // 42: const n = operand(code, pc);
+          e.line = 42;
           try {
             env[20 /* n */] = green_operand(
               e,
@@ -206,13 +228,17 @@ const graph_interpret: Compiled = {
             return e.raised(p, x);
           }
           // 43: pc = (pc + 1) | 0;
+          e.line = 43;
           env[21 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 44;
           f.op = 2;
           const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[22] = length2;
           env[23] = (env[20 /* n */] as number) >= (env[22] as number);
+          // 44: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 44;
           if (env[23] as boolean) {
             f.block = 11;
             f.op = 0;
@@ -224,13 +250,17 @@ const graph_interpret: Compiled = {
         }
         case 11: {
           // 44: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 44;
           return e.raise(p, "register index out of range");
         }
         case 12: {
           e.tick(1);
           e.folded(1);
           // 45: a = regs[n];
+          e.line = 45;
           env[24] = (env[20 /* n */] as number) >>> 0 < (env[22] as number) >>> 0;
+          // 45: a = regs[n];
+          e.line = 45;
           if (env[24] as boolean) {
             f.block = 13;
             f.op = 0;
@@ -243,6 +273,7 @@ const graph_interpret: Compiled = {
         case 13: {
           e.tick(1);
           // 45: a = regs[n];
+          e.line = 45;
           env[25 /* a */] = e.get(p, env[4 /* regs */] as AVal, k(env[20 /* n */] as number));
           env[17 /* a */] = env[25 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
@@ -255,6 +286,7 @@ const graph_interpret: Compiled = {
           e.tick(3);
           e.folded(2);
           // 49: const target = operand(code, pc);
+          e.line = 49;
           try {
             env[26 /* target */] = green_operand(
               e,
@@ -265,9 +297,13 @@ const graph_interpret: Compiled = {
             return e.raised(p, x);
           }
           // 50: pc = (pc + 1) | 0;
+          e.line = 50;
           env[27 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 52: if (a !== 0) pc = target;
+          e.line = 52;
           env[28] = e.pure(p, "int_ne", "bool", env[3 /* a */] as AVal, K0);
+          // 52: if (a !== 0) pc = target;
+          e.line = 52;
           const cond = env[28] as AVal;
           if (cond.k === "c") {
             if (cond.v) {
@@ -307,6 +343,7 @@ const graph_interpret: Compiled = {
           e.tick(2);
           e.folded(2);
           // 56: a = operand(code, pc);
+          e.line = 56;
           try {
             env[30 /* a */] = green_operand(
               e,
@@ -317,6 +354,7 @@ const graph_interpret: Compiled = {
             return e.raised(p, x);
           }
           // 57: pc = (pc + 1) | 0;
+          e.line = 57;
           env[31 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           env[17 /* a */] = k(env[30 /* a */] as number);
           env[18 /* regs */] = env[4 /* regs */] as AVal;
@@ -329,6 +367,7 @@ const graph_interpret: Compiled = {
           e.tick(4);
           e.folded(4);
           // 60: const n = operand(code, pc);
+          e.line = 60;
           try {
             env[32 /* n */] = green_operand(
               e,
@@ -339,13 +378,17 @@ const graph_interpret: Compiled = {
             return e.raised(p, x);
           }
           // 61: pc = (pc + 1) | 0;
+          e.line = 61;
           env[33 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 62;
           f.op = 2;
           const length2 = e.knownLength(p, env[4 /* regs */] as AVal);
           if (length2 === undefined) return true; // not known here: the engine's walk goes on
           env[34] = length2;
           env[35] = (env[32 /* n */] as number) >= (env[34] as number);
+          // 62: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 62;
           if (env[35] as boolean) {
             f.block = 20;
             f.op = 0;
@@ -357,13 +400,17 @@ const graph_interpret: Compiled = {
         }
         case 20: {
           // 62: if (n >= regs.length) throw new VmError("register index out of range");
+          e.line = 62;
           return e.raise(p, "register index out of range");
         }
         case 21: {
           e.tick(1);
           e.folded(1);
           // 63: a = (a + regs[n]) | 0;
+          e.line = 63;
           env[36] = (env[32 /* n */] as number) >>> 0 < (env[34] as number) >>> 0;
+          // 63: a = (a + regs[n]) | 0;
+          e.line = 63;
           if (env[36] as boolean) {
             f.block = 22;
             f.op = 0;
@@ -376,6 +423,7 @@ const graph_interpret: Compiled = {
         case 22: {
           e.tick(2);
           // 63: a = (a + regs[n]) | 0;
+          e.line = 63;
           env[37] = e.get(p, env[4 /* regs */] as AVal, k(env[32 /* n */] as number));
           env[38 /* a */] = e.pure(p, "int_add", "i32", env[3 /* a */] as AVal, env[37] as AVal);
           env[17 /* a */] = env[38 /* a */] as AVal;
@@ -387,12 +435,14 @@ const graph_interpret: Compiled = {
         }
         case 23: {
           // 67: return a;
+          e.line = 67;
           return e.ret(p, f, env[3 /* a */] as AVal);
         }
         case 24: {
           e.tick(3);
           e.folded(2);
           // 69: regs = new Int32Array(operand(code, pc));
+          e.line = 69;
           try {
             env[39] = green_operand(e, env[0 /* code */] as Uint8Array, env[11 /* pc */] as number);
           } catch (x) {
@@ -400,6 +450,7 @@ const graph_interpret: Compiled = {
           }
           env[40 /* regs */] = e.alloc(p, k(env[39] as number), "i32[]");
           // 70: pc = (pc + 1) | 0;
+          e.line = 70;
           env[41 /* pc */] = ((env[5 /* pc */] as number) + 2) | 0;
           env[17 /* a */] = env[3 /* a */] as AVal;
           env[18 /* regs */] = env[40 /* regs */] as AVal;
@@ -411,6 +462,7 @@ const graph_interpret: Compiled = {
         case 25: {
           e.tick(1);
           // 73: a = -a | 0; // -INT_MIN wraps to INT_MIN
+          e.line = 73;
           env[42 /* a */] = e.pure(p, "int_neg", "i32", env[3 /* a */] as AVal);
           env[17 /* a */] = env[42 /* a */] as AVal;
           env[18 /* regs */] = env[4 /* regs */] as AVal;
@@ -421,10 +473,12 @@ const graph_interpret: Compiled = {
         }
         case 26: {
           // 76: throw new VmError("unknown opcode"); // PyPy skips these; we refuse them
+          e.line = 76;
           return e.raise(p, "unknown opcode");
         }
         case 27: {
           // 79: throw new VmError("pc past the end");
+          e.line = 79;
           return e.raise(p, "pc past the end");
         }
         default:
@@ -445,8 +499,11 @@ const graph_operand: Compiled = {
           e.tick(2);
           e.folded(2);
           // 84: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 84;
           env[2] = (env[0 /* code */] as Uint8Array).length;
           env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+          // 84: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 84;
           if (env[3] as boolean) {
             f.block = 1;
             f.op = 0;
@@ -458,13 +515,17 @@ const graph_operand: Compiled = {
         }
         case 1: {
           // 84: if (pc >= code.length) throw new VmError("missing operand");
+          e.line = 84;
           return e.raise(p, "missing operand");
         }
         case 2: {
           e.tick(1);
           e.folded(1);
           // 85: return code[pc];
+          e.line = 85;
           env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+          // 85: return code[pc];
+          e.line = 85;
           if (env[4] as boolean) {
             f.block = 3;
             f.op = 0;
@@ -478,7 +539,10 @@ const graph_operand: Compiled = {
           e.tick(1);
           e.folded(1);
           // 85: return code[pc];
+          e.line = 85;
           env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+          // 85: return code[pc];
+          e.line = 85;
           return e.ret(p, f, k(env[5] as number));
         }
         case 4: {
@@ -502,8 +566,11 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(2);
         e.folded(2);
         // 84: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 84;
         env[2] = (env[0 /* code */] as Uint8Array).length;
         env[3] = (env[1 /* pc */] as number) >= (env[2] as number);
+        // 84: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 84;
         if (env[3] as boolean) {
           b = 1;
         } else {
@@ -513,13 +580,17 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
       }
       case 1: {
         // 84: if (pc >= code.length) throw new VmError("missing operand");
+        e.line = 84;
         throw new Raised("missing operand");
       }
       case 2: {
         e.tick(1);
         e.folded(1);
         // 85: return code[pc];
+        e.line = 85;
         env[4] = (env[1 /* pc */] as number) >>> 0 < (env[2] as number) >>> 0;
+        // 85: return code[pc];
+        e.line = 85;
         if (env[4] as boolean) {
           b = 3;
         } else {
@@ -531,7 +602,10 @@ function green_operand(e: Engine, code: Uint8Array, pc: number): number {
         e.tick(1);
         e.folded(1);
         // 85: return code[pc];
+        e.line = 85;
         env[5] = (env[0 /* code */] as Uint8Array)[env[1 /* pc */] as number]!;
+        // 85: return code[pc];
+        e.line = 85;
         return env[5] as number;
       }
       case 4: {

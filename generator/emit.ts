@@ -198,10 +198,13 @@ class GraphEmitter {
     return green ? this.plain(o) : this.abstract(o);
   }
 
+  /** The source line an operation comes from, as a comment and as the engine's `line` (what
+   *  the residual operations made from here carry, as in the abstract interpreter's walk);
+   *  nothing while the line is the same. */
   private comment(pos: { line: number } | undefined): string[] {
     if (!pos || pos.line === this.line) return [];
     this.line = pos.line;
-    return [`// ${pos.line}: ${this.src[pos.line - 1]?.trim() ?? ""}`];
+    return [`// ${pos.line}: ${this.src[pos.line - 1]?.trim() ?? ""}`, `e.line = ${pos.line};`];
   }
 
   block(b: Block, i: number): string[] {
@@ -214,17 +217,17 @@ class GraphEmitter {
       out.push(`if (f.op < ${k + 1}) {`, ...this.segment(b.ops, start, k + 1), `}`);
       start = k + 1;
     });
-    out.push(
-      ...this.segment(b.ops, start, b.ops.length),
-      ...this.comment(b.termPos),
-      ...this.term(b),
-    );
+    out.push(...this.segment(b.ops, start, b.ops.length));
+    // (a segment may end at a call, whose callee's lines the engine saw last)
+    this.line = -1;
+    out.push(...this.comment(b.termPos), ...this.term(b));
     out.push(`}`);
     return out;
   }
 
   private segment(ops: Op[], from: number, to: number): string[] {
     const out: string[] = [];
+    this.line = -1; // (after a call: the callee's lines came between)
     const body = ops.slice(from, to);
     const folded = body.filter((op) => op.dst >= 0 && this.greens[op.dst]).length;
     if (body.length) out.push(`e.tick(${body.length});`);

@@ -39,7 +39,9 @@ function both(lang: string, code: Uint8Array) {
   ];
   const pe = specialise(m, l.entry, args);
   const gen = specialise(m, l.entry, args, undefined, specialisers[lang]);
-  return { pe: printModule(pe.module), gen: printModule(gen.module) };
+  // (with where each operation comes from: the program position and the interpreter's line)
+  const opts = { at: true };
+  return { pe: printModule(pe.module, opts), gen: printModule(gen.module, opts) };
 }
 
 describe("binding-time analysis", () => {

@@ -58,7 +58,7 @@ async function residual(
   });
   const s = jit.run(arg);
   if (s.k !== "return") throw new Error(JSON.stringify(s));
-  return { text: graphs.map(printGraph).join("\n"), value: s.value as number, graphs };
+  return { text: graphs.map((g) => printGraph(g)).join("\n"), value: s.value as number, graphs };
 }
 
 describe("TLC specialised", () => {

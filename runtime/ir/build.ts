@@ -58,11 +58,13 @@ export class GraphBuilder {
     type?: Type,
     imm?: string | number,
     pos?: Pos,
+    at?: string,
   ): number {
     const dst = type === undefined ? -1 : this.newVar(type);
     const o: Op = { op, dst, args };
     if (imm !== undefined) o.imm = imm;
     if (pos) o.pos = pos;
+    if (at !== undefined) o.at = at;
     const b = this.g.blocks[block]!;
     b.ops = append(b.ops, o);
     return dst;

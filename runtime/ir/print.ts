@@ -28,7 +28,12 @@ import type {
   Term,
 } from "./types.ts";
 
-export function printModule(m: Module): string {
+/** How much to print: `at`, each residual operation's program position as a comment. */
+export interface PrintOptions {
+  at?: boolean;
+}
+
+export function printModule(m: Module, opts: PrintOptions = {}): string {
   const head = [
     ...(m.driver ? [printDriver(m.driver)] : []),
     ...(m.classes ?? []).map(printClass),
@@ -36,7 +41,7 @@ export function printModule(m: Module): string {
     ...(m.objects ?? []).map((o, i) => printObject(m, o, i)),
   ];
   const parts = head.length ? [head.join("\n")] : [];
-  for (const g of m.graphs) parts.push(printGraph(g));
+  for (const g of m.graphs) parts.push(printGraph(g, opts));
   return parts.join("\n\n") + "\n";
 }
 
@@ -77,9 +82,9 @@ export function printObject(m: Module, d: ObjectData, i: number): string {
   return `${head} ${d.cls} ${list(named, "{", "}")}`;
 }
 
-export function printGraph(g: Graph): string {
+export function printGraph(g: Graph, opts: PrintOptions = {}): string {
   const lines = [`func @${g.name} -> ${g.ret} {`];
-  g.blocks.forEach((b, i) => lines.push(...printBlock(g, b, i)));
+  g.blocks.forEach((b, i) => lines.push(...printBlock(g, b, i, opts)));
   lines.push("}");
   return lines.join("\n");
 }
@@ -89,10 +94,13 @@ export function varName(g: Graph, v: number): string {
   return n === undefined ? `v${v}` : `${n}.${v}`;
 }
 
-function printBlock(g: Graph, b: Block, i: number): string[] {
+function printBlock(g: Graph, b: Block, i: number, opts: PrintOptions): string[] {
   const params = b.params.map((p) => `${varName(g, p)}: ${g.types[p]}`).join(", ");
   const lines = [b.params.length ? `b${i}(${params}):` : `b${i}:`];
-  for (const op of b.ops) lines.push(withPos("  " + printOp(g, op), op.pos));
+  for (const op of b.ops) {
+    const text = withPos("  " + printOp(g, op), op.pos);
+    lines.push(opts.at && op.at !== undefined ? `${text.padEnd(48)} ; at ${op.at}` : text);
+  }
   lines.push(withPos("  " + printTerm(g, b.term), b.termPos));
   return lines;
 }

@@ -41,7 +41,12 @@ export interface Op {
   dst: number;
   args: Operand[];
   imm?: string | number;
+  /** Where in the interpreter's source it comes from (a residual operation: the line of the
+   *  interpreter's operation it was made for; column 0). */
   pos?: Pos;
+  /** A residual operation: the program position it was made at, the greens of the last merge
+   *  point its path passed (`@0,57`: a TL pc, a Brainfuck offset; `positionKey`). */
+  at?: string;
 }
 
 /** A control transfer with the values passed to the target's parameters. */

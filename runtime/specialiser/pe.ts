@@ -84,6 +84,7 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
   while (f.op < block.ops.length) {
     e.tick(1);
     const op = block.ops[f.op++]!;
+    if (op.pos) e.line = op.pos.line;
     if (op.op === "merge_point") {
       if (!e.mergePoint(p, f, op.args, op.imm as number)) return false;
       if (p.frames.at(-1) !== f) return true; // (an inlined call outlined: its caller goes on)
@@ -102,6 +103,7 @@ export function walk(e: Engine, p: Path, f: Frame): boolean {
     if (op.dst >= 0) e.assign(p.frames, op.dst, r!);
   }
   const t = block.term;
+  if (block.termPos) e.line = block.termPos.line;
   switch (t.k) {
     case "jump":
       return e.jump(f, ...target(e, f, t.to));

@@ -13,7 +13,16 @@ import { elemOf, zeroOf } from "../ir/containers.ts";
 import type { Reg } from "../l3.ts";
 import { constantOf, shareConstants } from "../objects.ts";
 import type { Heap } from "../heap.ts";
-import type { Const, Graph, ListType, Module, ObjectData, Operand, Type } from "../ir/types.ts";
+import type {
+  Const,
+  Graph,
+  ListType,
+  Module,
+  ObjectData,
+  Operand,
+  Pos,
+  Type,
+} from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
 import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
@@ -331,8 +340,29 @@ export abstract class ResidualBuilder {
     if (++this.emitted + this.stats.opsSeen > this.stepLimit) this.overspent();
     if (++this.stats.opsResidual > this.policy.maxResidualOps)
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
-    return p.rg.b.emit(p.out, op, args, type, imm);
+    const at = p.at === undefined ? undefined : this.placeName(p.at);
+    return p.rg.b.emit(p.out, op, args, type, imm, this.linePos(this.line), at);
   }
+
+  /** The interpreter's source line of the operation being specialised (0: none known), which
+   *  the residual operations made for it carry: the abstract interpreter sets it from each
+   *  operation's position, a generated specialiser where its code for a line starts. */
+  line = 0;
+  private linePositions: Pos[] = [];
+  private placeNames: string[] = [];
+
+  /** One position object per line (residual operations share them). */
+  private linePos(line: number): Pos | undefined {
+    if (line <= 0) return undefined;
+    return (this.linePositions[line] ??= { line, col: 0 });
+  }
+
+  /** The name of merge-point position `n` (its greens), made once. */
+  private placeName(n: number): string {
+    return (this.placeNames[n] ??= this.positionName(n));
+  }
+
+  protected abstract positionName(position: number): string;
 
   // --- operations ---
 

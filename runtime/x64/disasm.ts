@@ -27,7 +27,7 @@ function blockListing({ code, at: start, size, marks }: Compiled): string[] {
     const mark = marks[m];
     const name = mark?.f ? `func @${mark.f.name}:` : "runtime:";
     if (name !== func) out.push("", (func = name));
-    out.push(`${at.toString(16).padStart(6)}:  ${text.padEnd(44)} ; ${describe(mark)}`);
+    out.push(`${at.toString(16).padStart(6)}:  ${text.padEnd(44)} ; ${located(mark)}`);
   }
   return out;
 }
@@ -44,15 +44,25 @@ export function perfMap(native: NativeModule): string {
       if (end <= m.at) return;
       const where = m.f ? `@${m.f.name} ` : "runtime ";
       const start = (b.code.address + BigInt(b.at + m.at)).toString(16);
-      out.push(`${start} ${(end - m.at).toString(16)} ${where}${describe(m).replace(/\s+/g, " ")}`);
+      out.push(`${start} ${(end - m.at).toString(16)} ${where}${located(m).replace(/\s+/g, " ")}`);
     });
   }
   return out.join("\n") + "\n";
 }
 
+/** What the code from `mark` on comes from, with where: for a residual operation, the program
+ *  position it was made at (the merge point's greens) and the interpreter's line, then the
+ *  operation. */
+export function located(mark: Mark | undefined): string {
+  const o = mark?.origin;
+  const op = typeof o === "object" && "op" in o ? o : undefined;
+  const where = [op?.at && `at ${op.at}`, op?.pos && `line ${op.pos.line}`].filter(Boolean);
+  return [...where, describe(mark)].join("  ");
+}
+
 /** What the code from `mark` on comes from: a residual operation or terminator, printed, or a
  *  runtime routine's name. */
-export function describe(mark: Mark | undefined): string {
+function describe(mark: Mark | undefined): string {
   if (!mark) return "";
   const o = mark.origin;
   if (typeof o === "string") return o;

@@ -12,11 +12,12 @@
 //! finds the file because the process maps it executable (`memory.ts` `mapForPerf`).
 //!
 //! Before each, a `JIT_CODE_DEBUG_INFO` record maps the function's code to lines of a source
-//! file: the function's residual operations, a line each in code order (`sources`, written
-//! beside the dump), so that `perf annotate` shows each operation above the instructions made
-//! from it, as it shows C above gcc's.
+//! file: the function's residual operations, a line each in code order, each with the program
+//! position it was made at and the interpreter's line it comes from (`sources`, written beside
+//! the dump), so that `perf annotate` shows each operation above the instructions made from
+//! it, as it shows C above gcc's.
 
-import { describe } from "./disasm.ts";
+import { located } from "./disasm.ts";
 import type { Compiled, NativeModule } from "./native.ts";
 
 const MAGIC = 0x4a695444;
@@ -63,7 +64,7 @@ function symbolsOfCompilation(c: Compiled): Symbol[] {
       close(m.at);
       [start, name, lines] = [m.at, here, []];
     }
-    lines.push({ at: m.at - start, text: describe(m).replace(/\s+/g, " ") });
+    lines.push({ at: m.at - start, text: located(m).replace(/\s+/g, " ") });
   }
   close(c.size);
   return out;
