@@ -141,7 +141,9 @@ function residualDump(log: NodeJS.WritableStream) {
   return (graphs: Graph[], data: Module["data"]) => {
     const fresh = data.slice(printed).map((d, i) => printData(d, printed + i) + "\n");
     printed = data.length;
-    log.write(fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }, { at: true }));
+    log.write(
+      fresh.join("") + (fresh.length ? "\n" : "") + printModule({ graphs, data: [] }, { at: true }),
+    );
   };
 }
 
