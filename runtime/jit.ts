@@ -35,6 +35,7 @@ import { workDone } from "./work.ts";
 import type { Heap } from "./heap.ts";
 import type { NativeModule, Resolution, Value } from "./x64/native.ts";
 import { logEvent, logging } from "./events.ts";
+import { opsIn } from "./ir/walk.ts";
 
 export interface JitOptions {
   policy: Policy;
@@ -282,13 +283,7 @@ export function continuationOrInterpreter(
     const r = e.continuation(status, value);
     if (r.graphs.length) {
       how.onGraphs?.(r.graphs, e.residualData);
-      if (logging()) {
-        const ops = r.graphs.reduce(
-          (n, g) => n + g.blocks.reduce((k, b) => k + b.ops.length, 0),
-          0,
-        );
-        logEvent({ ev: "continuation", status, graph: r.name, ops });
-      }
+      if (logging()) logEvent({ ev: "continuation", status, graph: r.name, ops: opsIn(r.graphs) });
     }
     // (a safepoint's: the runner collects with the exit's values before it goes on)
     return e.kindOf(status) === "collect" ? { ...r, collect: e.leafTypes(status) } : r;

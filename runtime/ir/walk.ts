@@ -24,6 +24,13 @@ export function sizeOf(g: Graph): number {
   return n;
 }
 
+/** How many operations `graphs` hold (terminators not counted). */
+export function opsIn(graphs: readonly Graph[]): number {
+  let n = 0;
+  for (const g of graphs) for (const b of g.blocks) n += b.ops.length;
+  return n;
+}
+
 /** How many jumps lead to each block. */
 export function predecessorCounts(g: Graph): number[] {
   const preds = g.blocks.map(() => 0);

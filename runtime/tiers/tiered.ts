@@ -66,6 +66,7 @@ import {
   type OnHot,
   type PortalLoop,
 } from "./counters.ts";
+import { opsIn } from "../ir/walk.ts";
 
 export interface TierOptions {
   /** The specialisation policy (its mode is eager: a region is specialised whole). */
@@ -336,7 +337,7 @@ export class TieredProgram {
     this.reached = undefined;
     this.opts.onGraphs?.(graphs, e.residualData);
     if (logging()) {
-      const ops = graphs.reduce((n, g) => n + g.blocks.reduce((k, b) => k + b.ops.length, 0), 0);
+      const ops = opsIn(graphs);
       const ms = Math.round((performance.now() - t0) * 1000) / 1000;
       logEvent({ ev: "compile", graph: name, position, why, ops, ms });
     }
