@@ -534,7 +534,7 @@ describe("--stats and --dump go to stderr", () => {
     expect(pe.out).toBe("5050\n");
     expect(pe.err).toContain("func @interpret");
     const m = parseModule(pe.err);
-    expect(printModule(m)).toBe(pe.err);
+    expect(printModule(m, { at: true })).toBe(pe.err);
     if (backends.x64) {
       const x64 = await cli("run", "tl", LOOP, "100", "--backend", "x64", "--dump=residual");
       expect(x64).toEqual({ code: 0, out: "5050\n", err: pe.err });

@@ -562,7 +562,10 @@ b2:
     expect(r.value).toBe(55);
     const text = chunks.join("");
     expect(text).toMatch(/^func @execute\$1:$/m);
-    expect(text).toMatch(/^\s+[0-9a-f]+:\s+add \w+,\w+\s+; v\d+: i32 = int_add/m);
+    // (with where it comes from: the program position and the interpreter's line)
+    expect(text).toMatch(
+      /^\s+[0-9a-f]+:\s+add \w+,\w+\s+; at @0,\d+ {2}line \d+ {2}v\d+: i32 = int_add/m,
+    );
     expect(text).toMatch(/; branch v\d+, b\d+, b\d+/);
     expect(r.stats.codeBytes).toBeGreaterThan(0);
     expect(r.stats.compileMs).toBeTypeOf("number");
@@ -583,7 +586,9 @@ b2:
       const [start, size, ...name] = l.split(" ");
       return { start: BigInt("0x" + start), size: BigInt("0x" + size), name: name.join(" ") };
     });
-    expect(syms.some((s) => /^@execute\S* v\d+: i32 = int_add/.test(s.name))).toBe(true);
+    expect(
+      syms.some((s) => /^@execute\S* at @0,\d+ line \d+ v\d+: i32 = int_add/.test(s.name)),
+    ).toBe(true);
     expect(syms.some((s) => s.name.startsWith("runtime "))).toBe(true);
     syms.slice(1).forEach((s, i) => {
       const prev = syms[i]!;

@@ -40,6 +40,8 @@ class Line {
   private toks: string[] = [];
   private i = 0;
   pos: Pos | undefined;
+  /** A residual operation's program position, from a `; at @0,16` after it. */
+  at: string | undefined;
 
   constructor(
     text: string,
@@ -66,6 +68,8 @@ class Line {
     }
     const rest = text.slice(at).trim();
     if (rest && !rest.startsWith(";")) this.fail(`unexpected '${rest}'`);
+    const where = /^;\s*at\s+(\S+)/.exec(rest);
+    if (where) this.at = where[1];
   }
 
   fail(msg: string): never {
@@ -328,6 +332,7 @@ function parseOp(l: Line, g: Graph): Op {
   if (!l.done()) op.args = parseOperands(l, g);
   l.end();
   if (l.pos) op.pos = l.pos;
+  if (l.at !== undefined) op.at = l.at;
   return op;
 }
 
