@@ -12,7 +12,10 @@ import { main } from "../generator/cli/main.ts";
 import { examples } from "../generator/cli/start.ts";
 import { programs } from "../generator/fuzz/generators.ts";
 import { agrees } from "../generator/fuzz/run.ts";
-import { langs } from "../generator/language.ts";
+import { graphsOf, langs } from "../generator/language.ts";
+import { Program as Jit } from "../runtime/jit.ts";
+import { defaultPolicy } from "../runtime/specialiser/policy.ts";
+import { NativeModule } from "../runtime/x64/native.ts";
 import { x64Supported } from "../runtime/x64/memory.ts";
 
 const root = new URL("../", import.meta.url).pathname;
@@ -144,6 +147,30 @@ describe.runIf(x64Supported)("objects collected at safepoints", () => {
     expect([jit.value, jit.error]).toEqual([want.value, undefined]);
     expect(Number(jit.stats.notEntered)).toBeGreaterThan(0);
     expect(jit.stats.replayed).toBeUndefined();
+  });
+
+  it("a root stack that runs out stops the run as a native stack overflow does", () => {
+    // binarytrees.tlc at depth 8: make/1 and check/1 SEND themselves 8 deep, each keeping its
+    // receiver and a subtree across the call; 16 bytes of root stack hold two entries
+    const code = load("interpreters/programs/binarytrees.tlc");
+    const opts = { policy: defaultPolicy, target: "x64" as const, constants: tlc.constants };
+    const program = (rootBytes?: number) =>
+      new Jit(graphsOf(tlc), tlc.entry, code, opts, (m, resolve, heap) => {
+        const sized = rootBytes ? { rootBytes } : {};
+        return new NativeModule(m, { continuation: resolve, heap, ...sized });
+      });
+    const small = program(16);
+    try {
+      expect(() => small.run(8)).toThrow(/native stack exhausted/);
+    } finally {
+      small.free();
+    }
+    const roomy = program();
+    try {
+      expect(roomy.run(8)).toEqual({ k: "return", value: 0 });
+    } finally {
+      roomy.free();
+    }
   });
 
   it("the fuzzer counts a resource outcome as agreeing, and nothing else", () => {

@@ -8,7 +8,6 @@
 import type { Data } from "../ir/types.ts";
 import { ARRAY_HEADER, STATE_BYTES } from "./abi.ts";
 import type { DataBlock } from "./memory.ts";
-import { ROOTS_BYTES } from "./roots.ts";
 
 /** Room for data constants placed after compilation. Untouched, it costs nothing. */
 const LATE_BYTES = 1 << 20;
@@ -55,7 +54,7 @@ export class DataLayout {
   private images: { at: number; bytes: Uint8Array }[] = [];
   private next: number;
 
-  constructor(data: readonly Data[], heapBytes: number, regionBytes: number) {
+  constructor(data: readonly Data[], heapBytes: number, regionBytes: number, rootBytes: number) {
     this.next = CONSTANTS + 4 * CONSTANT_SLOTS;
     data.forEach((d) => this.place(d));
     this.heapStart = this.next;
@@ -64,7 +63,7 @@ export class DataLayout {
     this.objectStart = this.heapEnd + LATE_BYTES;
     this.objectEnd = this.objectStart + regionBytes;
     this.rootStart = this.objectEnd;
-    this.rootEnd = this.rootStart + (regionBytes ? ROOTS_BYTES : 0);
+    this.rootEnd = this.rootStart + rootBytes;
     this.size = this.rootEnd;
   }
 

@@ -42,7 +42,7 @@ import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
 import { NativeLimit, NotEntered, OutOfMemory } from "./limit.ts";
-import { RootTypes, rootEntries } from "./roots.ts";
+import { ROOTS_BYTES, RootTypes, rootEntries } from "./roots.ts";
 import { RunObjects, unsupportedHolding } from "./objects.ts";
 import { keptIn, tableFor } from "./pairs.ts";
 import { ObjectRegion, withRegion } from "./region.ts";
@@ -116,6 +116,8 @@ export interface CompileOptions {
   /** Collect at every safepoint reached after an allocation (tests: the collector's stress
    *  switch), not only where the region is nearly full. */
   stressCollect?: boolean;
+  /** Bytes of each run's root stack (ROOTS_BYTES; tests make it small). */
+  rootBytes?: number;
   /** The JavaScript objects compiled code's objects are paired with (`objects.ts`): the
    *  specialiser's, whose constants the module's are. */
   heap?: Heap;
@@ -243,6 +245,7 @@ export class NativeModule {
       m.data,
       opts.heapBytes ?? DEFAULT_HEAP_BYTES,
       objects ? (opts.regionBytes ?? DEFAULT_REGION_BYTES) : 0,
+      objects ? (opts.rootBytes ?? ROOTS_BYTES) : 0,
     );
     const main = this.compile(() => selectModule(m, this.messages, this.select).funcs);
     const tramp = this.chunks[0]!.stubs.tramp;

@@ -19,9 +19,9 @@ import type { Type } from "../ir/types.ts";
 
 /** Bytes of one entry: the reference, then its type's number. */
 export const ROOT_BYTES = 8;
-/** Bytes of the root stack (32,768 entries: deeper than the native stack lets calls nest with
- *  a reference each). */
-export const ROOTS_BYTES = 256 << 10;
+/** Bytes of the root stack (131,072 entries: calls nested as deep as TL's and TLC's limit of
+ *  1,000 with 131 references kept each; untouched pages cost nothing). */
+export const ROOTS_BYTES = 1 << 20;
 
 /** The reference types a module's calls keep on the root stack, numbered (a number in an entry
  *  says which: one table for every graph of the module, continuations included). */
