@@ -13,7 +13,7 @@ import {
   type ChunkSink,
 } from "../runtime/stdio.ts";
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
-import { logEvent, setEventSink, type LoggedEvent } from "../runtime/events.ts";
+import { logEvent, logging, setEventSink, type LoggedEvent } from "../runtime/events.ts";
 import { printModule } from "../runtime/ir/print.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { Heap, type TierObjects } from "../runtime/heap.ts";
@@ -257,7 +257,8 @@ async function runTiers(
   setTiers(opts.tiers?.threshold ?? TIER_THRESHOLD, (loop, greens, reds) => {
     if (++offers > warmup) throw new Suspended(loop, greens, reds); // (offered again, logged then)
     // (the position: the green that is a number, the bytecode's the array)
-    logEvent({ ev: "hot", position: greens.find((g) => typeof g === "number") as number });
+    if (logging())
+      logEvent({ ev: "hot", position: greens.find((g) => typeof g === "number") as number });
     return STAY;
   });
   let loaded = false;

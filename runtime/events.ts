@@ -5,8 +5,9 @@
 //! the schema is `JitEvent` below, documented in docs/ARCHITECTURE.md. Counting the events of
 //! a run gives its `--stats` counts (a test checks that they agree: `eventCounts`).
 //!
-//! The sink is the run's (`setEventSink`, as the fuel budget is): a run without `--log` pays one
-//! test of `sink` per event site, none of which is in compiled code's loops.
+//! The sink is the run's (`setEventSink`, as the fuel budget is). Every site tests `logging()`
+//! before it builds its event, so a run without `--log` pays one test per site (none is in
+//! compiled code's loops).
 
 /** One event of a run. */
 export type JitEvent =

@@ -240,7 +240,7 @@ export class Program {
   ): Resolution {
     const e = this.engine!;
     this.stats.exits++;
-    logEvent({ ev: "exit", status, kind: e.kindOf(status) });
+    if (logging()) logEvent({ ev: "exit", status, kind: e.kindOf(status) });
     this.account();
     const t0 = performance.now();
     try {
@@ -291,7 +291,7 @@ export function continuationOrInterpreter(
     if (!(err instanceof SpecialisationLimit)) throw err;
     how.stats.fallbacks++;
     how.stats.fallback = err.message;
-    logEvent({ ev: "fallback", at: "exit", why: err.message });
+    if (logging()) logEvent({ ev: "fallback", at: "exit", why: err.message });
     const frames = e.state(status, value, leaves(e.leafTypes(status)));
     return {
       done: how.interpreter().resume(

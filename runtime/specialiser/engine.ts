@@ -148,8 +148,14 @@ export class Engine extends MergePoints {
         return red(rg.b.addParam(0, r.type), r.type, r.len);
       });
       const frame = this.frameAtMergePoint(portal, vars, vals);
-      const path: Path = { rg, frames: [frame], out: 0, splits: 0, fresh: true };
-      path.safepointFirst = true;
+      const path: Path = {
+        rg,
+        frames: [frame],
+        out: 0,
+        splits: 0,
+        fresh: true,
+        safepointFirst: true,
+      };
       // Virtualizables unpacked (their layout, classes included, is the entry's key's).
       vars.forEach((v, i) => {
         const r = reds[i - greens.length];

@@ -158,7 +158,7 @@ export class TieredProgram {
   readonly onHot: OnHot = (loop, greens, reds) => {
     this.loop = loop;
     this.stats.hotStates++;
-    logEvent({ ev: "hot", position: greens[this.positionGreen] as number });
+    if (logging()) logEvent({ ev: "hot", position: greens[this.positionGreen] as number });
     // Deeper than that, the first tier runs on its own: each level of compiled code entered
     // from a callback of another stacks JS and native frames on one stack.
     if (this.running >= MAX_NESTED_RUNS) return STAY;
@@ -327,7 +327,7 @@ export class TieredProgram {
       this.refused.add(key);
       this.stats.fallbacks++;
       this.stats.fallback = err.message;
-      logEvent({ ev: "fallback", at: "entry", why: err.message });
+      if (logging()) logEvent({ ev: "fallback", at: "entry", why: err.message });
       return undefined;
     } finally {
       this.stats.specialiseMs += performance.now() - t0;
@@ -383,7 +383,7 @@ export class TieredProgram {
    *  again). */
   private enter(name: string, reds: Value[], position: number): unknown {
     this.stats.entered++;
-    logEvent({ ev: "enter", graph: name });
+    if (logging()) logEvent({ ev: "enter", graph: name });
     this.since = workDone();
     let s: Status;
     const outer = this.running === 0;
@@ -396,7 +396,7 @@ export class TieredProgram {
       if (!(e instanceof NotEntered)) throw e;
       this.stats.entered--;
       this.stats.notEntered++;
-      logEvent({ ev: "notEntered", graph: name, position });
+      if (logging()) logEvent({ ev: "notEntered", graph: name, position });
       offerNever(position);
       return STAY;
     } finally {
@@ -433,9 +433,10 @@ export class TieredProgram {
   ): Resolution {
     const e = this.engine!;
     this.stats.exits++;
-    logEvent({ ev: "exit", status, kind: e.kindOf(status) });
+    const kind = e.kindOf(status);
+    if (logging()) logEvent({ ev: "exit", status, kind });
     this.account();
-    if (e.kindOf(status) === "tier") return this.edge(status, leaves, bottom);
+    if (kind === "tier") return this.edge(status, leaves, bottom);
     const t0 = performance.now();
     try {
       return continuationOrInterpreter(e, status, value, leaves, {
@@ -470,7 +471,7 @@ export class TieredProgram {
     }
     if (entry === undefined) return this.takeOver(status, leaves, bottom);
     this.stats.linked++;
-    logEvent({ ev: "link", status, graph: entry, bridge });
+    if (logging()) logEvent({ ev: "link", status, graph: entry, bridge });
     return { name: entry, graphs: [], perValue: false };
   }
 
@@ -482,7 +483,7 @@ export class TieredProgram {
     bottom: boolean,
   ): Resolution {
     this.stats.takenOver++;
-    logEvent({ ev: "takeOver", status, inside: !bottom });
+    if (logging()) logEvent({ ev: "takeOver", status, inside: !bottom });
     const e = this.engine!;
     const state = e.mergeState(status, leaves(e.leafTypes(status))).map((x, i) =>
       // A snapshot of a green array is the code's: the first tier gets a copy it may change.
@@ -521,7 +522,7 @@ export class TieredProgram {
     e.workLimit = now + (max - this.stats.work);
     if (this.stats.work > max && e.spent === undefined) {
       e.spent = `more than ${max} steps of compile work`;
-      logEvent({ ev: "spent", why: e.spent });
+      if (logging()) logEvent({ ev: "spent", why: e.spent });
     }
   }
 

@@ -26,7 +26,7 @@
 //! as roots, and goes on.
 
 import { STEP_LIMIT, getFuel, setFuel } from "../hints.ts";
-import { logEvent } from "../events.ts";
+import { logEvent, logging } from "../events.ts";
 import type { Heap } from "../heap.ts";
 import { isReference, usesObjects } from "../ir/containers.ts";
 import type { Graph, Module, Type } from "../ir/types.ts";
@@ -517,11 +517,12 @@ export class NativeModule {
     objects.region.markLow();
     this.counts.collections++;
     if (roots.length) this.counts.collectionsInCalls++;
-    logEvent({
-      ev: "collect",
-      live: objects.region.bump - objects.region.start,
-      roots: roots.length,
-    });
+    if (logging())
+      logEvent({
+        ev: "collect",
+        live: objects.region.bump - objects.region.start,
+        roots: roots.length,
+      });
   }
 
   /** Ends a run's pairing (`whole`: the run ended without an error, so every pair is whole). */
