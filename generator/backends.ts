@@ -15,6 +15,8 @@ import {
 import { VmError, setFuel, setIo } from "../runtime/hints.ts";
 import { logEvent, logging, setEventSink, type LoggedEvent } from "../runtime/events.ts";
 import { printModule } from "../runtime/ir/print.ts";
+import type { Graph, Module } from "../runtime/ir/types.ts";
+import type { NativeModule } from "../runtime/x64/native.ts";
 import { checkStamp } from "../runtime/stamp.ts";
 import { Heap, type TierObjects } from "../runtime/heap.ts";
 import { STAY, setTiers, type OnHot, type PortalLoop } from "../runtime/tiers/counters.ts";
@@ -58,6 +60,15 @@ export interface RunOptions {
   stats?: Record<string, unknown>;
   /** Hears the JIT's events as they happen (`--log`: `runtime/events.ts`). */
   events?: ((e: LoggedEvent) => void) | undefined;
+  /** Sees what compiled code was made of (`futamura view`). */
+  inspect?: Inspector | undefined;
+}
+
+/** What a run on compiled code shows of its code: each residual graph as it is made (with the
+ *  module's data constants so far), and the machine code when the run ends. */
+export interface Inspector {
+  onGraphs?(graphs: Graph[], data: Module["data"]): void;
+  onNative?(native: NativeModule): void;
 }
 
 export interface Backend {

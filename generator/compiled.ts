@@ -53,8 +53,7 @@ export function runJit(
     fuel: opts.fuel !== undefined,
   };
   const t0 = performance.now();
-  const log = opts.dump === "residual" ? opts.log : undefined;
-  const dump = log && residualDump(log);
+  const onGraphs = graphsSeen(opts);
   const program = new Program(
     graphsOf(lang),
     lang.entry,
@@ -64,7 +63,7 @@ export function runJit(
       compiled: how.compiled,
       target: how.target,
       constants: lang.constants,
-      ...(dump ? { onGraphs: dump } : {}),
+      ...(onGraphs ? { onGraphs } : {}),
     },
     how.target === "x64" ? nativeFactoryFor(opts) : undefined,
   );
@@ -86,8 +85,7 @@ export function runJit(
     else if (how.target === "x64") stats.nativeMs = rest;
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
-    if (native && opts.dump === "asm") opts.log?.write(listing(native));
-    if (native) forPerf(native);
+    if (native) nativeSeen(native, opts);
   }
 }
 
@@ -133,6 +131,25 @@ function goOn(program: TieredProgram, r: Resumption): number {
   if (left === STAY) return loop(...r.greens, ...r.reds);
   if (left === RESUME) return loop(...resumed);
   return left as number;
+}
+
+/** What hears of each residual graph as it is made: `--dump residual`, and the run's
+ *  inspector (`futamura view`). */
+function graphsSeen(opts: RunOptions): OnGraphs | undefined {
+  const dump = opts.dump === "residual" && opts.log ? residualDump(opts.log) : undefined;
+  const inspect = opts.inspect?.onGraphs?.bind(opts.inspect);
+  if (!dump || !inspect) return dump ?? inspect;
+  return (graphs, data) => (dump(graphs, data), inspect(graphs, data));
+}
+
+type OnGraphs = (graphs: Graph[], data: Module["data"]) => void;
+
+/** The run's machine code, at its end, to whatever asked for it: `--dump asm`, the inspector,
+ *  perf. */
+function nativeSeen(native: NativeModule, opts: RunOptions): void {
+  if (opts.dump === "asm") opts.log?.write(listing(native));
+  opts.inspect?.onNative?.(native);
+  forPerf(native);
 }
 
 /** Prints each residual graph once as it is made, with the data constants not printed yet. */
@@ -202,8 +219,7 @@ export async function runTiered(
     ...opts.policy,
     fuel: opts.fuel !== undefined,
   };
-  const log = opts.dump === "residual" ? opts.log : undefined;
-  const dump = log && residualDump(log);
+  const onGraphs = graphsSeen(opts);
   const entry = await firstTier(lang);
   const resume = how.resume;
   const t0 = resume?.startedAt ?? performance.now();
@@ -215,7 +231,7 @@ export async function runTiered(
     bridgeAfter: opts.tiers?.bridgeAfter ?? BRIDGE_AFTER,
     // A threshold given (tests, --threshold) means no warm-up unless one is given too.
     warmupOffers: resume ? 0 : warmupOffersOf(opts),
-    onGraphs: dump,
+    onGraphs,
     heap: await firstTierHeap(lang),
   });
   if (resume) {
@@ -240,7 +256,6 @@ export async function runTiered(
     });
     if (s.fallbacks === 0) delete stats.fallback;
     const native = program.nativeModule;
-    if (native && opts.dump === "asm") opts.log?.write(listing(native));
-    if (native) forPerf(native);
+    if (native) nativeSeen(native, opts);
   }
 }

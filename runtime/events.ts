@@ -30,6 +30,10 @@ export type JitEvent =
   | { ev: "fallback"; at: "entry" | "exit"; why: string }
   /** The run entered compiled graph `graph` from the first tier. */
   | { ev: "enter"; graph: string }
+  /** The run came back to the first tier from graph `graph`, which it entered from there (with
+   *  the frame's result, or at an exit the first tier goes on from): `ms` in compiled code and
+   *  what it called, less the time compiling at its exits. Entries nested in it have none. */
+  | { ev: "leave"; graph: string; ms: number }
   /** A hot state whose objects did not fit the object region: not entered. */
   | { ev: "notEntered"; graph: string; position: number }
   /** Compiled code took exit `status` into JavaScript (the first time at a site, or every time

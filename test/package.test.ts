@@ -103,6 +103,12 @@ describe("a project depending on the packed futamura", () => {
       for (const b of Object.keys(backends))
         expect(await run("run", interpreter, program, n, "--backend", b), b).toEqual(want);
     }
+    // The view of a run: its page whole (the script and style the package carries inlined).
+    const viewed = await run("view", "acc.ts", "sum.acc", "1000", "-o", "sum.html");
+    expect(viewed).toEqual({ code: 0, out: "wrote sum.html\n", err: "" });
+    const html = readFileSync(join(project, "sum.html"), "utf8");
+    expect(html).toMatch(/<script>\n\/\/ futamura view[^]*function h\(/);
+    expect(html).toMatch(/<style>\n[^]*--green:/);
     // A loader's error, the same from every backend: exit 2, file and word named.
     writeFileSync(join(project, "bad.acc"), "ADD JUMP");
     for (const b of ["interp", "jit"])

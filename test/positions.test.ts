@@ -51,11 +51,29 @@ describe("positions of residual code", () => {
     expect(source[add.pos!.line - 1]).toMatch(/\+/);
   });
 
+  it("terminators and the operations clean-up passes make in others' place carry them too", () => {
+    const bf = langs.bf!;
+    // (moving and copying cells: stores forwarded to loads, guards of the pointer merged)
+    const code = bf.load("++++++++[>++++++++<-]>[->+>+<<]>>[-<<+>>]<<<.>[>>+<<-]>>.", "t.b");
+    const r = specialise(graphsOf(bf), bf.entry, [{ k: "a", arr: code, type: "u8[]" }]);
+    const made = new Set(["int_and", "uint_lt", "int_lt", "int_ge"]);
+    let checked = 0;
+    for (const g of r.module.graphs)
+      for (const b of g.blocks) {
+        // (a block every position shares, that raises an error, has none)
+        if (b.term.k !== "raise") expect(b.termAt, `${g.name} ${b.term.k}`).toMatch(/^@0,\d+$/);
+        for (const op of b.ops)
+          if (made.has(op.op)) (expect(op.at, op.op).toMatch(/^@0,\d+$/), checked++);
+      }
+    expect(checked).toBeGreaterThan(0);
+  });
+
   it("--dump residual shows them beside each operation", async () => {
     const file = root + "interpreters/programs/loop.tl";
     const r = await capture(["run", "tl", file, "10", "--backend", "pe", "--dump", "residual"]);
     expect(r.status).toBe(0);
     expect(r.err).toMatch(/int_add v\d+, -1 +@\d+:0 +; at @0,\d+/);
+    expect(r.err).toMatch(/\n {2}branch v\d+, b\d+, b\d+ +; at @0,\d+\n/);
   });
 
   it.runIf(x64Supported)("--dump asm shows them beside each instruction", async () => {

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends } from "../generator/backends.ts";
-import { MAX_PROGRAM_BYTES } from "../generator/cli/main.ts";
+import { MAX_PROGRAM_BYTES } from "../generator/cli/args.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 const BACKENDS = Object.keys(backends);

@@ -8,7 +8,7 @@
 //! Every message is printed with control bytes escaped: a program file's bytes (a label, a
 //! path) never reach the terminal raw.
 
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { relative } from "node:path";
 import { parseArgs } from "node:util";
 import { LoadError, graphsOf, language, langs, packaged } from "../language.ts";
@@ -18,6 +18,8 @@ import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio
 import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
 
 import { UsageError } from "./usage.ts";
+import { cannotRead, parseCount, parseInt32, readProgram } from "./args.ts";
+import { VIEW_USAGE } from "./view.ts";
 import { eventLog } from "./event-log.ts";
 
 export { UsageError };
@@ -53,6 +55,7 @@ const COMMANDS: Record<string, string> = {
                        generated/ folder beside it; without one, this repository's)`,
   check: `check [<interpreter.ts>]
                        fail if any of them is stale`,
+  view: VIEW_USAGE,
   start: `start        regenerate what is stale, run every example program on every
                        backend and print a table`,
 };
@@ -103,6 +106,8 @@ export async function main(
         return await run(rest, outArg ? chunkWriter(outArg) : fdSink(1), err);
       case "start":
         return await (await import("./start.ts")).start(out);
+      case "view":
+        return await (await import("./view.ts")).viewCommand(rest, out);
       case "generate":
       case "check":
         return await buildCommand(command, rest, out, err);
@@ -248,53 +253,6 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   return 0;
 }
 
-/** Program files larger than this are refused (a load error), never read whole. */
-export const MAX_PROGRAM_BYTES = 16 << 20;
-
-/** A program file's bytes as latin1 text, read up to the limit. */
-function readProgram(file: string): string {
-  const tooLarge = () =>
-    new LoadError(`${file}: too large (the limit for a program is ${MAX_PROGRAM_BYTES} bytes)`);
-  let fd: number;
-  try {
-    fd = openSync(file, "r");
-  } catch (e) {
-    throw cannotRead(file, e);
-  }
-  try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw new LoadError(`${file}: cannot read: EISDIR`);
-    if (st.isFile() && st.size > MAX_PROGRAM_BYTES) throw tooLarge();
-    // A file is read to one byte past its size (it may grow meanwhile); devices and pipes have
-    // no size, so they are read in growing chunks, never past one byte over the limit.
-    let bytes = Buffer.alloc(Math.min(MAX_PROGRAM_BYTES + 1, st.isFile() ? st.size + 1 : 1 << 16));
-    let n = 0;
-    for (;;) {
-      if (n === bytes.length) {
-        if (n > MAX_PROGRAM_BYTES) throw tooLarge();
-        const bigger = Buffer.alloc(Math.min(2 * n, MAX_PROGRAM_BYTES + 1));
-        bytes.copy(bigger);
-        bytes = bigger;
-      }
-      const got = readSync(fd, bytes, n, bytes.length - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    if (n > MAX_PROGRAM_BYTES) throw tooLarge();
-    return bytes.toString("latin1", 0, n);
-  } catch (e) {
-    throw e instanceof LoadError ? e : cannotRead(file, e);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function cannotRead(file: string, e: unknown): LoadError {
-  return new LoadError(
-    `${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
-  );
-}
-
 /** A file's text, or a load error naming it. */
 function readText(file: string, encoding: "latin1" | "utf8"): string {
   try {
@@ -302,20 +260,6 @@ function readText(file: string, encoding: "latin1" | "utf8"): string {
   } catch (e) {
     throw cannotRead(file, e);
   }
-}
-
-function parseCount(s: string, what: string): number {
-  if (!/^\d+$/.test(s) || Number(s) > Number.MAX_SAFE_INTEGER)
-    throw new UsageError(`${what} takes a non-negative integer, not '${s}'`);
-  return Number(s);
-}
-
-function parseInt32(s: string): number {
-  if (!/^-?\d+$/.test(s)) throw new UsageError(`argument '${s}' is not an integer`);
-  const n = Number(s);
-  if (n < -2147483648 || n > 2147483647)
-    throw new UsageError(`argument ${s} is out of the 32-bit range`);
-  return n;
 }
 
 function formatStats(stats: Record<string, unknown>): string {

@@ -70,12 +70,13 @@ export class GraphBuilder {
     return dst;
   }
 
-  terminate(block: number, term: Term, pos?: Pos): void {
+  terminate(block: number, term: Term, pos?: Pos, at?: string): void {
     const b = this.g.blocks[block]!;
     if (b.term !== OPEN) throw new Error(`block b${block} terminated twice`);
     b.term = term;
     this.open--;
     if (pos) b.termPos = pos;
+    if (at !== undefined) b.termAt = at;
   }
 
   isOpen(block: number): boolean {

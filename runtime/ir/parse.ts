@@ -306,6 +306,7 @@ function parseBlock(lines: Line[], start: number, g: Graph): number {
       l.end();
       const b: Block = { params, ops, term };
       if (l.pos) b.termPos = l.pos;
+      if (l.at !== undefined) b.termAt = l.at;
       g.blocks.push(b);
       return i + 1;
     }

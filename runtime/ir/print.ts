@@ -101,7 +101,8 @@ function printBlock(g: Graph, b: Block, i: number, opts: PrintOptions): string[]
     const text = withPos("  " + printOp(g, op), op.pos);
     lines.push(opts.at && op.at !== undefined ? `${text.padEnd(48)} ; at ${op.at}` : text);
   }
-  lines.push(withPos("  " + printTerm(g, b.term), b.termPos));
+  const term = withPos("  " + printTerm(g, b.term), b.termPos);
+  lines.push(opts.at && b.termAt !== undefined ? `${term.padEnd(48)} ; at ${b.termAt}` : term);
   return lines;
 }
 

@@ -71,6 +71,8 @@ export interface Block {
   ops: Op[];
   term: Term;
   termPos?: Pos;
+  /** A residual terminator's program position, as `Op.at`. */
+  termAt?: string;
 }
 
 export interface Graph {

@@ -68,7 +68,12 @@ export function forward(g: Graph): void {
         const k = find(arr, index);
         if (k && typeof arr === "number") {
           if (isU8(arr))
-            extra.set(op, { op: "int_and", dst: op.dst, args: [k.value, { k: "int", v: 255 }] });
+            extra.set(op, {
+              op: "int_and",
+              dst: op.dst,
+              args: [k.value, { k: "int", v: 255 }],
+              ...where(op),
+            });
           else (subst.set(op.dst, k.value), dead.add(op));
           continue;
         }
@@ -93,4 +98,9 @@ export function forward(g: Graph): void {
   }
   if (subst.size) steps += mapOperands(g, resolve);
   countWork("forward", steps + subst.steps);
+}
+
+/** The source line and program position of `op`, for an operation made in its place. */
+function where(op: Op): Pick<Op, "pos" | "at"> {
+  return { ...(op.pos ? { pos: op.pos } : {}), ...(op.at !== undefined ? { at: op.at } : {}) };
 }

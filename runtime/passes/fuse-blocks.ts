@@ -31,6 +31,8 @@ export function fuseBlocks(g: Graph): void {
       b.term = next.term;
       if (next.termPos) b.termPos = next.termPos;
       else delete b.termPos;
+      if (next.termAt !== undefined) b.termAt = next.termAt;
+      else delete b.termAt;
       dead.add(t.to.block);
     }
   });

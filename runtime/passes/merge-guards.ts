@@ -89,11 +89,12 @@ export function mergeGuards(g: Graph): void {
     const t0 = b0.term as Extract<typeof b0.term, { k: "branch" }>;
     const fail = g0.raiseOnThen ? t0.then : t0.else;
     const cond = g.types.push("bool") - 1;
-    const pos = def[t0.cond as number]!.pos;
+    // (the guard's own line and position, where its condition was made)
+    const { pos, at } = def[t0.cond as number]!;
     // (A new list: the block's may be the one empty list blocks share, `build.ts`.)
     const ops = (b0.ops = [...b0.ops]);
     const test = (op: string, x: number, k: number) =>
-      ops.push({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos });
+      ops.push({ op, dst: cond, args: [x, { k: "int", v: k | 0 }], imm: undefined, pos, at });
     // An arc that starts at INT_MIN or ends at INT_MAX is one signed comparison; one that
     // starts at 0, one unsigned; others, an unsigned comparison of x - lo.
     if (arc.lo === mod(INT_MIN)) test("int_lt", g0.x, INT_MIN + arc.len);
@@ -107,6 +108,7 @@ export function mergeGuards(g: Graph): void {
         args: [g0.x, { k: "int", v: -arc.lo | 0 }],
         imm: undefined,
         pos,
+        at,
       });
       test("uint_lt", shifted, arc.len);
     }

@@ -314,7 +314,7 @@ export abstract class Control extends ResidualBuilder {
     const c = this.operand(p, cond);
     const targets = [then, els];
     const to = this.sides(p, targets);
-    p.rg.b.terminate(p.out, { k: "branch", cond: c, then: to[0]!, else: to[1]! });
+    this.terminate(p, p.out, { k: "branch", cond: c, then: to[0]!, else: to[1]! });
     return this.split(p, targets, to);
   }
 
@@ -326,7 +326,7 @@ export abstract class Control extends ResidualBuilder {
     const o = this.operand(p, on);
     const targets = [...cases.map((c) => [c[1], c[2]] as Target), dflt];
     const to = this.sides(p, targets);
-    p.rg.b.terminate(p.out, {
+    this.terminate(p, p.out, {
       k: "switch",
       on: o,
       cases: cases.map((c, i) => ({ value: c[0], to: to[i]! })),
@@ -402,7 +402,8 @@ export abstract class Control extends ResidualBuilder {
     p.frames.pop();
     const caller = p.frames.at(-1);
     if (!caller) {
-      p.rg.b.terminate(
+      this.terminate(
+        p,
         p.out,
         value === undefined ? { k: "return" } : { k: "return", value: this.operand(p, value) },
       );
@@ -413,7 +414,7 @@ export abstract class Control extends ResidualBuilder {
   }
 
   raise(p: Path, msg: string): false {
-    p.rg.b.terminate(p.out, { k: "raise", msg });
+    this.terminate(p, p.out, { k: "raise", msg });
     return false;
   }
 

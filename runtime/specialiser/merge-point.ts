@@ -162,7 +162,7 @@ export abstract class MergePoints extends SavedPaths {
     if (target >= 0) {
       // (a loop's back edge, or a join: where machine code may collect its objects)
       if (this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
-      p.rg.b.terminate(p.out, { k: "jump", to: { block: target, args: operands } });
+      this.terminate(p, p.out, { k: "jump", to: { block: target, args: operands } });
       this.placeCounts[3 * m.position + 2]++;
       return false;
     }
@@ -366,7 +366,7 @@ export abstract class MergePoints extends SavedPaths {
     rg.patterns[m.position] = m.general ? -1 - this.partIds.id(this.shapeParts, m.s) : m.key;
     const blk = rg.b.newBlock();
     rg.keys.set(m.key, blk);
-    rg.b.terminate(p.out, { k: "jump", to: { block: blk, args: operands } });
+    this.terminate(p, p.out, { k: "jump", to: { block: blk, args: operands } });
     p.out = blk;
   }
 

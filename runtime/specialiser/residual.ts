@@ -21,6 +21,7 @@ import type {
   ObjectData,
   Operand,
   Pos,
+  Term,
   Type,
 } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
@@ -342,6 +343,11 @@ export abstract class ResidualBuilder {
       throw new SpecialisationLimit(`more than ${this.policy.maxResidualOps} residual operations`);
     const at = p.at === undefined ? undefined : this.placeName(p.at);
     return p.rg.b.emit(p.out, op, args, type, imm, this.linePos(this.line), at);
+  }
+
+  /** Ends residual block `block` of `p`'s graph with `term`, made at `p`'s position. */
+  protected terminate(p: Path, block: number, term: Term): void {
+    p.rg.b.terminate(block, term, undefined, p.at === undefined ? undefined : this.placeName(p.at));
   }
 
   /** The interpreter's source line of the operation being specialised (0: none known), which

@@ -128,7 +128,7 @@ export abstract class SavedPaths extends Control {
       object?.k === "r" ? leaves.findIndex((l) => l.k === "r" && l.o === object.o) : -1;
     const key = `${this.savedKey("promote", frames, dst)}|${site}|${classOf}`;
     const status = this.save("promote", frames, p, dst, key, leaves, site, classOf);
-    this.exitTo(p.rg, p.out, status, this.operand(p, a), frames);
+    this.exitTo(p, p.out, status, this.operand(p, a), frames);
     return false;
   }
 
@@ -141,7 +141,7 @@ export abstract class SavedPaths extends Control {
     const yes = p.rg.b.newBlock();
     const no = p.rg.b.newBlock();
     const to = (block: number) => ({ block, args: [] as Operand[] });
-    p.rg.b.terminate(p.out, {
+    this.terminate(p, p.out, {
       k: "branch",
       cond: this.operand(p, cond),
       then: to(yes),
@@ -189,17 +189,11 @@ export abstract class SavedPaths extends Control {
     return status;
   }
 
-  /** Ends residual block `block` with `exit status(value, leaves...)`: the leaves of `frames`,
-   *  which are in the order of the saved path's (their states are equal). */
-  protected exitTo(
-    rg: Residual,
-    block: number,
-    status: number,
-    value: Operand,
-    frames: Frame[],
-  ): void {
+  /** Ends residual block `block` of `p`'s graph with `exit status(value, leaves...)`: the
+   *  leaves of `frames`, which are in the order of the saved path's (their states are equal). */
+  protected exitTo(p: Path, block: number, status: number, value: Operand, frames: Frame[]): void {
     const leaves = redLeaves(frames).map(redOperand);
-    rg.b.terminate(block, { k: "exit", status, args: [value, ...leaves] });
+    this.terminate(p, block, { k: "exit", status, args: [value, ...leaves] });
   }
 
   protected savedKey(kind: Saved["kind"], frames: Frame[], dst = -1): string {
@@ -483,7 +477,7 @@ export abstract class SavedPaths extends Control {
     const collect = p.rg.b.newBlock();
     const go = p.rg.b.newBlock();
     const to = (block: number) => ({ block, args: [] as Operand[] });
-    p.rg.b.terminate(p.out, { k: "branch", cond: low, then: to(collect), else: to(go) });
+    this.terminate(p, p.out, { k: "branch", cond: low, then: to(collect), else: to(go) });
     p.out = go;
     // (the copy's virtuals are forced on the way to the exit alone: the path goes on with its own)
     if (many)
@@ -492,7 +486,7 @@ export abstract class SavedPaths extends Control {
           this.operand({ ...p, out: collect }, x);
     const [state] = many ? liveFrames([at!]) : [at!];
     const status = this.save("collect", [state!], p);
-    this.exitTo(p.rg, collect, status, { k: "int", v: 0 }, [state!]);
+    this.exitTo(p, collect, status, { k: "int", v: 0 }, [state!]);
   }
 
   /** Ends path `p` at the merge point of `f` (arguments `vars`) in an exit to a `tier` saved
@@ -516,6 +510,6 @@ export abstract class SavedPaths extends Control {
     if (unpacked) this.saved[status]!.unpacked = unpacked;
     this.stats.regionExits++;
     const args = [{ k: "int", v: 0 } as Operand, ...reds.map((a) => this.operand(p, a))];
-    p.rg.b.terminate(p.out, { k: "exit", status, args });
+    this.terminate(p, p.out, { k: "exit", status, args });
   }
 }

@@ -404,9 +404,12 @@ export class TieredProgram {
       this.account();
       this.sync();
       // The time in compiled code (and the calls it makes), but for compiling in its exits.
-      if (outer)
-        this.stats.compiledCodeMs +=
+      if (outer) {
+        const ms =
           performance.now() - t0 - (this.stats.specialiseMs + this.stats.compileMs - compiling0);
+        this.stats.compiledCodeMs += ms;
+        if (logging()) logEvent({ ev: "leave", graph: name, ms: Math.round(ms * 1000) / 1000 });
+      }
     }
     if (s.k === "raise") throw new VmError(s.msg);
     if (s.k === "exit") return resumeAt(s.state);

@@ -70,7 +70,7 @@ function describe(mark: Mark | undefined): string {
 }
 
 /** The instructions of `code`: offset and Intel-syntax text. */
-function objdump(code: Uint8Array): { at: number; text: string }[] {
+export function objdump(code: Uint8Array): { at: number; text: string }[] {
   const dir = mkdtempSync(join(tmpdir(), "futamura-x64-"));
   try {
     const file = join(dir, "code.bin");
