@@ -14,6 +14,8 @@ import {
   period as tier$period,
   resumed as tier$resumed,
   tierUp as tier$up,
+  turned as tier$turned,
+  due as tier$due,
 } from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError, readByte, writeByte } from "../runtime/hints.ts";
@@ -46,11 +48,16 @@ export function run(code: Uint8Array): number {
   let pc = 0;
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
         if (left === tier$RESUME) {
           tier$carry.tick = tier$tick;
@@ -62,6 +69,8 @@ export function run(code: Uint8Array): number {
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
     switch (code[pc]) {
@@ -115,11 +124,16 @@ export function run$loop(
 ): number {
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(run$loop, pc, [code, pc, targets], [tape, ptr]);
         if (left === tier$RESUME)
           [code, pc, targets, tape, ptr] = tier$resumed as [
@@ -134,6 +148,8 @@ export function run$loop(
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, targets, tape, ptr });
     switch (code[pc]) {

@@ -14,6 +14,8 @@ import {
   period as tier$period,
   resumed as tier$resumed,
   tierUp as tier$up,
+  turned as tier$turned,
+  due as tier$due,
 } from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError, promote } from "../runtime/hints.ts";
@@ -64,11 +66,16 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
   let sp = 0; // number of items on the stack; the top is stack[sp - 1]
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
         if (left === tier$RESUME) {
           tier$carry.tick = tier$tick;
@@ -80,6 +87,8 @@ function execute(code: Uint8Array, pc: number, arg: number, depth: number): numb
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
     const opcode = code[pc];
@@ -285,11 +294,16 @@ export function execute$loop(
 ): number {
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(execute$loop, pc, [code, pc, sp], [stack, arg, depth]);
         if (left === tier$RESUME)
           [code, pc, sp, stack, arg, depth] = tier$resumed as [
@@ -305,6 +319,8 @@ export function execute$loop(
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, sp, stack, arg, depth });
     const opcode = code[pc];

@@ -14,6 +14,8 @@ import {
   period as tier$period,
   resumed as tier$resumed,
   tierUp as tier$up,
+  turned as tier$turned,
+  due as tier$due,
 } from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError, promote, writeByte } from "../runtime/hints.ts";
@@ -314,11 +316,16 @@ function interpEval(
   const frame = new Frame(args);
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(interpEval$loop, pc, [code, pc, pool], [frame, depth]);
         if (left === tier$RESUME) {
           tier$carry.tick = tier$tick;
@@ -328,6 +335,8 @@ function interpEval(
           return left as Obj | null;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, frame, pool, depth });
     const opcode = code[pc];
@@ -528,11 +537,16 @@ export function interpEval$loop(
 ): Obj | null {
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(interpEval$loop, pc, [code, pc, pool], [frame, depth]);
         if (left === tier$RESUME)
           [code, pc, pool, frame, depth] = tier$resumed as [
@@ -547,6 +561,8 @@ export function interpEval$loop(
           return left as Obj | null;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, frame, pool, depth });
     const opcode = code[pc];

@@ -14,6 +14,8 @@ import {
   period as tier$period,
   resumed as tier$resumed,
   tierUp as tier$up,
+  turned as tier$turned,
+  due as tier$due,
 } from "../runtime/tiers/counters.ts";
 
 import { JitDriver, VmError } from "../runtime/hints.ts";
@@ -39,11 +41,16 @@ export function interpret(code: Uint8Array, a: number): number {
   let pc = 0;
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
         if (left === tier$RESUME) {
           tier$carry.tick = tier$tick;
@@ -53,6 +60,8 @@ export function interpret(code: Uint8Array, a: number): number {
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, a, regs });
     const opcode = code[pc];
@@ -113,11 +122,16 @@ export function interpret(code: Uint8Array, a: number): number {
 export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: Int32Array): number {
   let tier$tick = tier$carry.tick;
   let tier$seed = 1;
+  let tier$last = -1;
   while (pc < code.length) {
     if (--tier$tick < 0) {
       tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;
       tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);
-      if ((tier$hot[pc & tier$MASK] -= tier$period) < 0) {
+      if (
+        tier$carry.due > 0
+          ? tier$turned(pc, tier$last)
+          : (tier$hot[pc & tier$MASK] -= tier$period) < 0 && tier$due(pc)
+      ) {
         const left = tier$up(interpret$loop, pc, [code, pc], [a, regs]);
         if (left === tier$RESUME)
           [code, pc, a, regs] = tier$resumed as [Uint8Array, number, number, Int32Array];
@@ -126,6 +140,8 @@ export function interpret$loop(code: Uint8Array, pc: number, a: number, regs: In
           return left as number;
         }
       }
+      if (tier$carry.due > 0) tier$tick = 0;
+      tier$last = pc;
     }
     driver.mergePoint({ code, pc, a, regs });
     const opcode = code[pc];

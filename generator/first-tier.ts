@@ -94,11 +94,18 @@ export function emitFirstTier(
   // The countdown is carried from frame to frame (`tier$carry.tick`, stored where a frame of the
   // portal returns, taken where one starts): a frame too short to reach a sample of its own
   // (TL's calls: a few passes each) still counts its passes, and its positions are found warm.
+  // A position found hot is offered where the frame's loop next turns (`tier$turned`: the
+  // position not increasing, a back edge), so that entries are at loop heads; until then every
+  // pass is looked at (`tier$tick` 0), each remembering its position (`tier$last`).
   const hook = (resume: string) =>
     `if (--tier$tick < 0) {\n` +
     `      tier$seed = (Math.imul(tier$seed, 1103515245) + 12345) | 0;\n` +
     `      tier$tick = tier$period + ((tier$seed >>> 26) & tier$jitter);\n` +
-    `      if ((tier$hot[${position} & tier$MASK] -= tier$period) < 0) {\n` +
+    `      if (\n` +
+    `        tier$carry.due > 0\n` +
+    `          ? tier$turned(${position}, tier$last)\n` +
+    `          : (tier$hot[${position} & tier$MASK] -= tier$period) < 0 && tier$due(${position})\n` +
+    `      ) {\n` +
     `        const left = tier$up(${loopName}, ${position}, [${greens}], [${reds}]);\n` +
     `        if (left === tier$RESUME) ${resume.startsWith("{") ? resume : resume + ";"}\n` +
     `        else if (left !== tier$STAY) {\n` +
@@ -106,12 +113,14 @@ export function emitFirstTier(
     `          return left as ${ret};\n` +
     `        }\n` +
     `      }\n` +
+    `      if (tier$carry.due > 0) tier$tick = 0;\n` +
+    `      tier$last = ${position};\n` +
     `    }\n    `;
   const names = params.map((p) => p.name).join(", ");
   const countdown: Edit = {
     start: loop.getStart(),
     end: loop.getStart(),
-    text: `let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  `,
+    text: `let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  let tier$last = -1;\n  `,
   };
   const hookAt = (text: string): Edit => ({
     start: mergePoint.getStart(),
@@ -144,7 +153,7 @@ export function emitFirstTier(
     `\n\n/** ${name}'s dispatch loop, entered at its merge point with the greens and reds (a copy\n` +
     ` *  of the loop in ${name}, for resuming there). */\n` +
     `export function ${loopName}(${params.map((p) => `${p.name}: ${p.type}`).join(", ")}): ${ret} {\n` +
-    `  let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  ${loopText}${rest}\n}\n`;
+    `  let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  let tier$last = -1;\n  ${loopText}${rest}\n}\n`;
 
   const imports = sf.getImportDeclarations().map((d) => ({
     start: d.getModuleSpecifier().getStart(),
@@ -164,7 +173,7 @@ export function emitFirstTier(
     `// The first tier of ${relative(dirname(dirname(outPath)), sf.getFilePath())}: its source with the\n` +
     `// dispatch loop of ${name} made resumable at the merge point (${loopName}) and each pass\n` +
     `// counted (generator/first-tier.ts).\n\n` +
-    `import {\n  HOT_MASK as tier$MASK,\n  carry as tier$carry,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n} from ${counters};\n` +
+    `import {\n  HOT_MASK as tier$MASK,\n  carry as tier$carry,\n  RESUME as tier$RESUME,\n  STAY as tier$STAY,\n  hot as tier$hot,\n  jitter as tier$jitter,\n  period as tier$period,\n  resumed as tier$resumed,\n  tierUp as tier$up,\n  turned as tier$turned,\n  due as tier$due,\n} from ${counters};\n` +
     source.replace(/^(\s*\/\/[^\n]*\n)*/, "") +
     `\n/** What the tiers need to know of ${name}. */\n` +
     `export const portal = { name: ${JSON.stringify(name)}, loop: ${loopName}, greens: ${JSON.stringify(driver.greens)}, reds: ${JSON.stringify(driver.reds)}, recursive: ${recursive}${heapExport(objects)} };\n`;

@@ -86,10 +86,10 @@ export function run(code: Uint8Array, a: number): number {
     expect(r.violations).toEqual([]);
     // The portal stays whole, with the countdown; the loop function is its copy.
     expect(r.text).toContain(
-      "let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  while (pc < code.length) {",
+      "let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  let tier$last = -1;\n  while (pc < code.length) {",
     );
     expect(r.text).toContain(
-      "export function run$loop(code: Uint8Array, pc: number, a: number): number {\n  let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  while (pc < code.length) {",
+      "export function run$loop(code: Uint8Array, pc: number, a: number): number {\n  let tier$tick = tier$carry.tick;\n  let tier$seed = 1;\n  let tier$last = -1;\n  while (pc < code.length) {",
     );
     expect(r.text!.match(/tier\$up\(run\$loop, pc, \[code, pc\], \[a\]\)/g)).toHaveLength(2);
   });

@@ -69,6 +69,28 @@ describe("every tier change gives what the interpreter gives", () => {
         }, 180_000);
 });
 
+describe("where hot states are offered", () => {
+  it("at a loop's head, where the frame's loop turns, not wherever a counter ran out", async () => {
+    const bf = langs.bf!;
+    // (loops three deep, runs of straight code between them)
+    const text = "+++++[>++++++++[>++++++++[>+>++<<-]<-]>>>[-<+>]<<<-]>>>>[-]<<[->+<]>.";
+    const code = bf.load(text, "nested.b");
+    const want = await runProgram(backends.interp!, bf, code, 0);
+    for (const backend of tiered)
+      for (const threshold of [100, 1000, 5000]) {
+        const hot: number[] = [];
+        const got = await runProgram(backend, bf, code, 0, {
+          tiers: { threshold },
+          events: (e) => void (e.ev === "hot" && hot.push(e.position)),
+        });
+        expect(Buffer.from(got.output)).toEqual(Buffer.from(want.output));
+        expect(hot.length, `${backend.name} ${threshold}`).toBeGreaterThan(0);
+        // (a loop turns at its ']', going on just after its '[')
+        for (const p of hot) expect(text[p - 1], `${backend.name} ${threshold} @${p}`).toBe("[");
+      }
+  });
+});
+
 describe("the warm-up", () => {
   it("a program too short to repay a compilation compiles nothing; without the warm-up it would", async () => {
     const tl = langs.tl!;
@@ -98,10 +120,11 @@ describe("the JIT loaded when something is hot", () => {
       const short = await runProgram(backend, bf, hello, 0);
       expect(Buffer.from(short.output).toString()).toBe("Hello World!\n");
       expect([short.stats.jitLoaded, short.stats.tierEntries]).toEqual([false, 0]);
-      // (9 instructions a trip: 300,000 trips are past the warm-up, 2,000,000 passes)
+      // (9 instructions a trip: 400,000 trips are past the warm-up, 2,000,000 passes counted in
+      // offers, which wait for the loop to turn: 300,000 trips made 187 of the 200)
       for (const [n, loaded] of [
         [1_000, false],
-        [300_000, true],
+        [400_000, true],
       ] as const) {
         const want = await runProgram(backends.interp!, tlr, square, n, { fuel: 20_000_000 });
         const got = await runProgram(backend, tlr, square, n, { fuel: 20_000_000 });

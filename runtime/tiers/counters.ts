@@ -46,7 +46,11 @@ export let jitter = 31;
 /** The countdown to the next sample as one frame of the portal leaves it to the next (a frame
  *  too short to reach a sample of its own still counts its passes); it starts again with the
  *  counters, so that a run's samples do not depend on the runs before it. */
-export const carry = { tick: 64 };
+export const carry = { tick: 64, due: 0, dueAt: 0 };
+
+/** Passes a position found hot waits for its frame's loop to turn before its state is offered
+ *  where it stands (a frame that never turns: recursion without loops). */
+export const TURN_WAIT = 1000;
 
 /** The portal's dispatch loop in the first tier, entered with the greens and reds. */
 export type PortalLoop = (...state: never[]) => unknown;
@@ -67,6 +71,7 @@ export function setTiers(passes: number, handler: OnHot): void {
   jitter = period === 64 ? 31 : 0;
   onHot = handler;
   carry.tick = period;
+  carry.due = 0;
   hot.fill(threshold);
 }
 
@@ -92,9 +97,37 @@ export function offerNever(position: number): void {
   hot[position & HOT_MASK] = NEVER;
 }
 
-/** Called by the first tier when the counter of `position` has run out (it counts each sample
- *  in line, `period` at a time, so that a sample makes nothing): the counter starts again, and
- *  the state is offered; the frame's result, `STAY` or `RESUME`. */
+/** Called by the first tier when the counter of `position` has run out: whether its state is
+ *  offered here. Under the production sampling it is not: the counter starts again (the
+ *  position kept warm) and the
+ *  next `TURN_WAIT` passes look for a turn of the frame's loop (`turned`), where the state is
+ *  offered, so that entries are made at loop heads, as PyPy's `can_enter_jit` sits at back
+ *  edges. A threshold under the sampling period (tests: 1, 2, 7) offers it here, at any pass. */
+export function due(position: number): boolean {
+  if (period < 64) return true;
+  // (one short of the threshold: the position stays warm, in the region of the entry made
+  // where its loop turns, rather than an edge of it)
+  hot[position & HOT_MASK] = threshold - 1;
+  carry.due = TURN_WAIT;
+  carry.dueAt = position;
+  return false;
+}
+
+/** While a hot offer waits (`carry.due`, for the position `carry.dueAt`): whether the pass at
+ *  `position`, after one at `last` in the same frame (-1: the frame's first), turns a loop that
+ *  holds the hot position (the position did not increase, and is not past the hot one: an
+ *  inner loop before it turning is not its loop), or the wait is over; either way the state is
+ *  offered here. */
+export function turned(position: number, last: number): boolean {
+  if ((position > last || position > carry.dueAt) && --carry.due > 0) return false;
+  carry.due = 0;
+  return true;
+}
+
+/** Called by the first tier to offer its state at `position`: where the position's counter ran
+ *  out (it counts each sample in line, `period` at a time, so that a sample makes nothing), or
+ *  where a loop turned for one that did (`due`, `turned`). Its counter starts again; the frame's
+ *  result, `STAY` or `RESUME`. */
 export function tierUp(
   loop: PortalLoop,
   position: number,
