@@ -81,6 +81,36 @@ describe("the view's data", () => {
   });
 });
 
+describe("futamura view's command line", () => {
+  it("refuses what it cannot show, as a usage error", async () => {
+    const said = async (argv: string[]) => {
+      let err = "";
+      const sink = (f: (s: string) => void) =>
+        ({ write: (c: string) => (f(String(c)), true) }) as NodeJS.WritableStream;
+      const status = await main(
+        argv,
+        sink(() => {}),
+        sink((c) => (err += c)),
+      );
+      return { status, err };
+    };
+    const tl = join(root, "interpreters/programs/loop.tl");
+    expect(await said(["view", "tl"])).toEqual({
+      status: 2,
+      err: "usage: view <interpreter> <program-file> [args...]\n",
+    });
+    const interp = await said(["view", "tl", tl, "10", "--backend", "interp"]);
+    expect(interp.status).toBe(2);
+    expect(interp.err).toMatch(/^usage: view shows compiled code: --backend takes jit/);
+    const negative = await said(["view", "tl", tl, "10", "--threshold", "-1"]);
+    expect(negative).toEqual({
+      status: 2,
+      err: "usage: --threshold takes a non-negative integer, not '-1'\n",
+    });
+    expect((await said(["view", "tl", tl])).err).toMatch(/^usage: tl programs take 1 integer/);
+  });
+});
+
 const chromium = "/usr/bin/chromium";
 // (CI installs Chromium: there a missing browser is a failure, not a skip)
 const haveBrowser = existsSync(chromium) || !!process.env.CI;

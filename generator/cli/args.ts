@@ -65,3 +65,22 @@ export function parseInt32(s: string): number {
     throw new UsageError(`argument ${s} is out of the 32-bit range`);
   return n;
 }
+
+/** Negative program arguments (`-2`) are not options: `hideNegatives` marks them for
+ *  parseArgs to take as positionals, `unhidden` gives them back. */
+const NEG = "\u0000";
+
+export function hideNegatives(argv: string[]): string[] {
+  return argv.map((a) => (/^-\d/.test(a) ? NEG + a : a));
+}
+
+export function unhidden(s: string): string {
+  return s.replace(NEG, "");
+}
+
+/** Option values with negative numbers given back. */
+export function unhiddenValues<T extends Record<string, unknown>>(values: T): T {
+  return Object.fromEntries(
+    Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? unhidden(v) : v]),
+  ) as T;
+}

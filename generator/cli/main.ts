@@ -18,7 +18,15 @@ import { FdSource, IoFailure, fdSink, type ChunkSink } from "../../runtime/stdio
 import { DEFAULT_BACKEND, backends, runProgram } from "../backends.ts";
 
 import { UsageError } from "./usage.ts";
-import { cannotRead, parseCount, parseInt32, readProgram } from "./args.ts";
+import {
+  cannotRead,
+  hideNegatives,
+  parseCount,
+  parseInt32,
+  readProgram,
+  unhidden,
+  unhiddenValues,
+} from "./args.ts";
 import { VIEW_USAGE } from "./view.ts";
 import { eventLog } from "./event-log.ts";
 
@@ -159,14 +167,11 @@ function chunkWriter(out: NodeJS.WritableStream): ChunkSink {
   return (chunk) => void out.write(chunk.slice());
 }
 
-/** Negative program arguments (`-2`) are not options: hide them from parseArgs. */
-const NEG = "\u0000";
-
 async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a === "--stats" ? "--stats=text" : a)),
+      args: hideNegatives(argv).map((a) => (a === "--stats" ? "--stats=text" : a)),
       allowPositionals: true,
       options: {
         backend: { type: "string" },
@@ -181,13 +186,8 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const values = Object.fromEntries(
-    Object.entries(parsed.values).map(([k, v]) => [
-      k,
-      typeof v === "string" ? v.replace(NEG, "") : v,
-    ]),
-  ) as typeof parsed.values;
-  const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
+  const values = unhiddenValues(parsed.values);
+  const [langName, file, ...args] = parsed.positionals.map(unhidden);
   if (!langName || !file) throw new UsageError("run <interpreter> <program-file> [args...]");
   const lang = await language(langName);
   values.backend ??= DEFAULT_BACKEND;

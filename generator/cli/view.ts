@@ -10,7 +10,15 @@ import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { DEFAULT_BACKEND, backends } from "../backends.ts";
 import { language } from "../language.ts";
-import { cannotRead, parseCount, parseInt32, readProgram } from "./args.ts";
+import {
+  cannotRead,
+  hideNegatives,
+  parseCount,
+  parseInt32,
+  readProgram,
+  unhidden,
+  unhiddenValues,
+} from "./args.ts";
 import { UsageError } from "./usage.ts";
 
 export const VIEW_USAGE = `view <interpreter> <program-file> [args...] [-o report.html] [options]
@@ -23,7 +31,7 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv.map((a) => (/^-\d/.test(a) ? NEG + a : a)),
+      args: hideNegatives(argv),
       allowPositionals: true,
       options: {
         out: { type: "string", short: "o" },
@@ -37,8 +45,8 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const { values } = parsed;
-  const [langName, file, ...args] = parsed.positionals.map((p) => p.replace(NEG, ""));
+  const values = unhiddenValues(parsed.values);
+  const [langName, file, ...args] = parsed.positionals.map(unhidden);
   if (!langName || !file) throw new UsageError("view <interpreter> <program-file> [args...]");
   const name = values.backend ?? DEFAULT_BACKEND;
   const backend = backends[name];
@@ -83,6 +91,3 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
 
 /** The backends whose compiled code a page can show. */
 const VIEWABLE = ["jit", "x64", "jit-graph", "pe"];
-
-/** Negative program arguments (`-2`) are not options: hidden from parseArgs. */
-const NEG = "\u0000";
