@@ -50,7 +50,7 @@ export const carry = { tick: 64, due: 0, dueAt: 0 };
 
 /** Passes a position found hot waits for its frame's loop to turn before its state is offered
  *  where it stands (a frame that never turns: recursion without loops). */
-export const TURN_WAIT = 1000;
+export const TURN_WAIT = 10_000;
 
 /** The portal's dispatch loop in the first tier, entered with the greens and reds. */
 export type PortalLoop = (...state: never[]) => unknown;
