@@ -107,7 +107,9 @@ describe("futamura view's command line", () => {
       status: 2,
       err: "usage: --threshold takes a non-negative integer, not '-1'\n",
     });
-    expect((await said(["view", "tl", tl])).err).toMatch(/^usage: tl programs take 1 integer/);
+    expect((await said(["view", "tl", tl])).err).toMatch(
+      /^usage: tl programs take one integer argument/,
+    );
   });
 });
 

@@ -2,7 +2,8 @@
 //! program's integer arguments; each wrong one a usage or load error naming it.
 
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import { LoadError } from "../language.ts";
+import type { RunOptions } from "../backends.ts";
+import { LoadError, type Lang } from "../language.ts";
 import { UsageError } from "./usage.ts";
 
 /** Program files larger than this are refused (a load error), never read whole. */
@@ -83,4 +84,42 @@ export function unhiddenValues<T extends Record<string, unknown>>(values: T): T 
   return Object.fromEntries(
     Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? unhidden(v) : v]),
   ) as T;
+}
+
+/** The options of a run that `run` and `view` both take, for parseArgs. */
+export const RUN_OPTIONS = {
+  fuel: { type: "string" },
+  threshold: { type: "string" },
+  "heap-mb": { type: "string" },
+} as const;
+
+/** What `RUN_OPTIONS` say, checked, as a run's options. */
+export function runOptionsOf(values: {
+  fuel?: string | undefined;
+  threshold?: string | undefined;
+  "heap-mb"?: string | undefined;
+}): Pick<RunOptions, "fuel" | "tiers" | "regionBytes"> {
+  const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
+  const threshold =
+    values.threshold === undefined ? undefined : parseCount(values.threshold, "--threshold");
+  const heapMB =
+    values["heap-mb"] === undefined ? undefined : parseCount(values["heap-mb"], "--heap-mb");
+  if (heapMB !== undefined && (heapMB < 1 || heapMB > 1024))
+    throw new UsageError("--heap-mb takes 1 to 1024");
+  return {
+    fuel,
+    ...(threshold !== undefined ? { tiers: { threshold } } : {}),
+    ...(heapMB !== undefined ? { regionBytes: heapMB << 20 } : {}),
+  };
+}
+
+/** A program's integer arguments, as many as `lang`'s entry takes. */
+export function programInts(lang: Lang, args: string[]): number[] {
+  if (args.length !== lang.arity)
+    throw new UsageError(
+      lang.arity === 0
+        ? `${lang.name} programs ${lang.convention === "bytes" ? "read stdin and " : ""}take no arguments`
+        : `${lang.name} programs take ${lang.arity === 1 ? "one integer argument" : `${lang.arity} integer arguments`}`,
+    );
+  return args.map(parseInt32);
 }

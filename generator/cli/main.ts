@@ -21,9 +21,10 @@ import { UsageError } from "./usage.ts";
 import {
   cannotRead,
   hideNegatives,
-  parseCount,
-  parseInt32,
+  programInts,
   readProgram,
+  RUN_OPTIONS,
+  runOptionsOf,
   unhidden,
   unhiddenValues,
 } from "./args.ts";
@@ -175,9 +176,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
       allowPositionals: true,
       options: {
         backend: { type: "string" },
-        fuel: { type: "string" },
-        threshold: { type: "string" },
-        "heap-mb": { type: "string" },
+        ...RUN_OPTIONS,
         stats: { type: "string" },
         dump: { type: "string" },
         log: { type: "string" },
@@ -200,13 +199,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     throw new UsageError(
       `backend ${backend.name} can dump ${backend.dumps.join(", ") || "nothing"}, not '${values.dump}'`,
     );
-  const fuel = values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel");
-  const threshold =
-    values.threshold === undefined ? undefined : parseCount(values.threshold, "--threshold");
-  const heapMB =
-    values["heap-mb"] === undefined ? undefined : parseCount(values["heap-mb"], "--heap-mb");
-  if (heapMB !== undefined && (heapMB < 1 || heapMB > 1024))
-    throw new UsageError("--heap-mb takes 1 to 1024");
+  const options = runOptionsOf(values);
   const statsFormat =
     values.stats === undefined ? undefined : values.stats === "json" ? "json" : "text";
   if (values.stats !== undefined && !["json", "text"].includes(values.stats))
@@ -214,13 +207,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
 
   const code = lang.load(readProgram(file), file);
   const bytes = lang.convention === "bytes";
-  if (args.length !== lang.arity)
-    throw new UsageError(
-      lang.arity === 0
-        ? `${lang.name} programs ${bytes ? "read stdin and " : ""}take no arguments`
-        : `${lang.name} programs take ${lang.arity === 1 ? "one integer argument" : `${lang.arity} integer arguments`}`,
-    );
-  const ints = args.map(parseInt32);
+  const ints = programInts(lang, args);
   // Read as the program asks: a program that never reads never touches stdin.
   const input = FdSource.stdin();
 
@@ -230,9 +217,7 @@ async function run(argv: string[], out: ChunkSink, err: NodeJS.WritableStream): 
     // Output written before an error is part of the run (a Brainfuck program may have
     // printed): it has gone to `out` as it was written.
     const result = await runProgram(backend, lang, code, ints, {
-      fuel,
-      ...(threshold !== undefined ? { tiers: { threshold } } : {}),
-      ...(heapMB !== undefined ? { regionBytes: heapMB << 20 } : {}),
+      ...options,
       dump: values.dump,
       log: err,
       input,

@@ -13,9 +13,10 @@ import { language } from "../language.ts";
 import {
   cannotRead,
   hideNegatives,
-  parseCount,
-  parseInt32,
+  programInts,
   readProgram,
+  RUN_OPTIONS,
+  runOptionsOf,
   unhidden,
   unhiddenValues,
 } from "./args.ts";
@@ -37,9 +38,7 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
         out: { type: "string", short: "o" },
         backend: { type: "string" },
         input: { type: "string" },
-        fuel: { type: "string" },
-        threshold: { type: "string" },
-        "heap-mb": { type: "string" },
+        ...RUN_OPTIONS,
       },
     });
   } catch (e) {
@@ -55,13 +54,9 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
       `view shows compiled code: --backend takes ${VIEWABLE.filter((b) => backends[b]).join(", ")}, not '${name}'`,
     );
   const lang = await language(langName);
-  if (args.length !== lang.arity)
-    throw new UsageError(`${lang.name} programs take ${lang.arity} integer argument(s)`);
+  const ints = programInts(lang, args);
   const code = lang.load(readProgram(file), file);
-  const heapMB =
-    values["heap-mb"] === undefined ? undefined : parseCount(values["heap-mb"], "--heap-mb");
-  const threshold =
-    values.threshold === undefined ? undefined : parseCount(values.threshold, "--threshold");
+  const options = runOptionsOf(values);
   let input: Uint8Array | undefined;
   try {
     input = values.input === undefined ? undefined : readFileSync(values.input);
@@ -74,14 +69,10 @@ export async function viewCommand(argv: string[], out: NodeJS.WritableStream): P
     lang,
     program: basename(file),
     code,
-    args: args.map(parseInt32),
+    args: ints,
     backend,
     ...(input ? { input } : {}),
-    options: {
-      fuel: values.fuel === undefined ? undefined : parseCount(values.fuel, "--fuel"),
-      ...(threshold !== undefined ? { tiers: { threshold } } : {}),
-      ...(heapMB !== undefined ? { regionBytes: heapMB << 20 } : {}),
-    },
+    options,
   });
   const path = values.out ?? `${basename(file)}.html`;
   writeFileSync(path, page(data));

@@ -61,9 +61,11 @@ function header() {
 
 // --- the program, by position ---
 
-function heat(p) {
+/** Each position's share of the most any position has of the metric, 0 to 1 (made once per
+ *  drawing: a Brainfuck listing has a position per byte). */
+function heats() {
   const max = Math.max(1, ...Object.values(D.positions).map((c) => c[metric]));
-  return countsAt(p)[metric] / max;
+  return (p) => countsAt(p)[metric] / max;
 }
 
 function program() {
@@ -95,6 +97,7 @@ function program() {
 function redrawProgram() {
   const box = document.getElementById("listing");
   box.replaceChildren();
+  const heat = heats();
   const shade = (p) => `rgba(255, 140, 0, ${(0.08 + 0.6 * heat(p)).toFixed(3)})`;
   if (D.listing.kind === "bytes") {
     const pre = h("div", { class: "bytes" });

@@ -40,13 +40,14 @@ export function resumeAt(state: unknown[]): typeof RESUME {
  *  samples every pass), plus a pseudo-random jitter of up to `jitter` (a mask; 0 under a
  *  threshold of 64): a fixed stride would land on the same positions of a loop whose length
  *  divides it, and the others would never be found warm. */
-export let period = 64;
+export const SAMPLE_PERIOD = 64;
+export let period = SAMPLE_PERIOD;
 export let jitter = 31;
 
 /** The countdown to the next sample as one frame of the portal leaves it to the next (a frame
  *  too short to reach a sample of its own still counts its passes); it starts again with the
  *  counters, so that a run's samples do not depend on the runs before it. */
-export const carry = { tick: 64, due: 0, dueAt: 0 };
+export const carry = { tick: SAMPLE_PERIOD, due: 0, dueAt: 0 };
 
 /** Passes a position found hot waits for its frame's loop to turn before its state is offered
  *  where it stands (a frame that never turns: recursion without loops). */
@@ -67,8 +68,8 @@ hot.fill(NEVER);
  *  happens then; every counter starts again. Without a call, no position is ever hot. */
 export function setTiers(passes: number, handler: OnHot): void {
   threshold = Math.max(0, Math.min(passes, NEVER) - 1);
-  period = Math.max(1, Math.min(64, threshold));
-  jitter = period === 64 ? 31 : 0;
+  period = Math.max(1, Math.min(SAMPLE_PERIOD, threshold));
+  jitter = period === SAMPLE_PERIOD ? 31 : 0;
   onHot = handler;
   carry.tick = period;
   carry.due = 0;
@@ -104,7 +105,7 @@ export function offerNever(position: number): void {
  *  offered, so that entries are made at loop heads, as PyPy's `can_enter_jit` sits at back
  *  edges. A threshold under the sampling period (tests: 1, 2, 7) offers it here, at any pass. */
 export function due(position: number): boolean {
-  if (period < 64) return true;
+  if (period < SAMPLE_PERIOD) return true;
   // (one short of the threshold: the position stays warm, in the region of the entry made
   // where its loop turns, rather than an edge of it)
   hot[position & HOT_MASK] = threshold - 1;
