@@ -102,6 +102,8 @@ interface Code {
   /** The frame's initial contents: constants in their registers. */
   template: Reg[];
   params: number[];
+  /** Where a run starts: 0, or for a label's entry (`Graph.labels`) its block's code. */
+  start: number;
 }
 
 /** Where an exit goes on (see the constructor). */
@@ -157,15 +159,25 @@ export class L3 {
     /** Where its objects live: the first tier's classes for the tiers, else the module's own. */
     readonly heap: Heap = Heap.of(module),
   ) {
-    this.index = new Map(module.graphs.map((g, i) => [g.name, i]));
-    this.codes = module.graphs.map((g) => this.compile(g, this.index));
+    this.index = new Map();
+    this.codes = [];
+    this.add(module.graphs);
   }
 
-  /** Adds graphs made after the start (a continuation and the graphs it calls); they may call
-   *  each other and the others. */
+  /** Adds graphs (those made after the start: a continuation and the graphs it calls); they
+   *  may call each other and the others. Each label of a graph (`Graph.labels`) is an entry
+   *  of its own, `@name#i`, that starts at its block. */
   add(gs: Graph[]): void {
     gs.forEach((g, i) => this.index.set(g.name, this.codes.length + i));
-    for (const g of gs) this.codes.push(this.compile(g, this.index));
+    const codes = gs.map((g) => this.compile(g, this.index));
+    this.codes.push(...codes);
+    codes.forEach(({ graph: g, code, template, opAt }) =>
+      g.labels?.forEach((l, i) => {
+        this.index.set(`${g.name}#${i}`, this.codes.length);
+        const params = g.blocks[l]!.params;
+        this.codes.push({ graph: g, code, template, params, opAt, start: opAt[l]![0]! });
+      }),
+    );
   }
 
   // How the last exec ended, beside its status code (no allocation per call).
@@ -368,7 +380,7 @@ export class L3 {
     });
     const code = Int32Array.from(out);
     for (const [at, b] of fixups) code[at] = blockAt[b]!;
-    return { graph: g, code, template, params: g.blocks[0]!.params, opAt };
+    return { graph: g, code, template, params: g.blocks[0]!.params, opAt, start: 0 };
   }
 
   private raise(msg: string): number {
@@ -417,12 +429,12 @@ export class L3 {
   }
 
   private call(gi: number, args: Reg[]): number {
-    const { template, params } = this.codes[gi]!;
+    const { template, params, start } = this.codes[gi]!;
     const r = template.slice();
     params.forEach((p, i) => (r[p] = args[i]!));
     this.depth++;
     try {
-      return this.exec(gi, r, 0);
+      return this.exec(gi, r, start);
     } finally {
       this.depth--;
     }
@@ -628,10 +640,9 @@ export class L3 {
           const seen = here.get(this.exitState[0] as number);
           if (seen !== undefined) {
             const args = this.exitState.slice(1);
-            ({ code, template, params } = this.codes[seen]!);
+            ({ code, template, params, start: pc } = this.codes[seen]!);
             r = template.slice();
             params.forEach((p, i) => (r[p] = args[i]!));
-            pc = 0;
             break;
           }
           // (Objects in the state go to the driver, which gives them back to L3, a continuation's
@@ -655,10 +666,9 @@ export class L3 {
             code[pc] = C.TAIL;
             code[pc + 1] = gi;
           } else here.set(this.exitState[0] as number, gi);
-          ({ code, template, params } = this.codes[gi]!);
+          ({ code, template, params, start: pc } = this.codes[gi]!);
           r = template.slice();
           params.forEach((p, i) => (r[p] = next.args[i]!));
-          pc = 0;
           break;
         }
         case C.TAIL: {
@@ -666,10 +676,9 @@ export class L3 {
           const next = this.codes[code[pc + 1]!]!;
           const args: Reg[] = [];
           for (let i = 1; i < n; i++) args.push(r[code[pc + 3 + i]!]!);
-          ({ code, template, params } = next);
+          ({ code, template, params, start: pc } = next);
           r = template.slice();
           params.forEach((p, i) => (r[p] = args[i]!));
-          pc = 0;
           break;
         }
         default:

@@ -6,8 +6,10 @@
 // it was passed are the caller's.
 
 import { readFileSync } from "node:fs";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyResidualPasses } from "../runtime/specialiser/residual.ts";
 import { backends, runProgram, type Backend } from "../generator/backends.ts";
+import fc from "fast-check";
 import { programs } from "../generator/fuzz/generators.ts";
 import { langs } from "../generator/language.ts";
 import { parseModule } from "../runtime/ir/parse.ts";
@@ -19,6 +21,9 @@ const FUEL: Record<string, number> = { tlr: 10_000, tl: 10_000, tlc: 10_000, bf:
 const tiered = ["jit-graph", "jit"].map((n) => backends[n]).filter((b): b is Backend => !!b);
 
 describe("every tier change gives what the interpreter gives", () => {
+  // (every residual graph verified after each clean-up pass: labels are roots of their graphs)
+  beforeAll(() => verifyResidualPasses(true));
+  afterAll(() => verifyResidualPasses(false));
   for (const backend of tiered)
     for (const lang of Object.values(langs))
       for (const threshold of [1, 2, 7, 1000])
@@ -67,6 +72,58 @@ describe("every tier change gives what the interpreter gives", () => {
             if (lang.name === "tl") expect(seen.takenOverInside).toBeGreaterThan(0);
           }
         }, 180_000);
+});
+
+describe("labels: code made later jumps into code made before", () => {
+  // Counted Brainfuck loops nested up to five deep, in sequence (each loop counts its own cell
+  // down, its body returns the pointer: every program ends): regions made from inner loops
+  // first, then bridges and entries of the outer ones, which reach the inner loops' heads.
+  const loop = (depth: number): fc.Arbitrary<string> =>
+    fc
+      .tuple(
+        fc.integer({ min: 1, max: 6 }),
+        depth >= 4
+          ? fc.constant([] as string[])
+          : fc.array(
+              fc.oneof(
+                loop(depth + 1),
+                fc.integer({ min: 1, max: 5 }).map((m) => ">" + "+".repeat(m) + "<"),
+              ),
+              { maxLength: 3 },
+            ),
+      )
+      .map(([n, kids]) => ">" + "+".repeat(n) + "[" + kids.join("") + "-]<");
+  const nests = fc
+    .array(loop(0), { minLength: 1, maxLength: 4 })
+    .map((ls) => ls.join("") + ">>.>.>.");
+  beforeAll(() => verifyResidualPasses(true));
+  afterAll(() => verifyResidualPasses(false));
+  for (const backend of tiered)
+    it(`${backend.name}: 40 random loop nests, hot after 5, 20 and 100, bridges after 0, 1 and 4, with fuel and without`, async () => {
+      const bf = langs.bf!;
+      let labels = 0;
+      let jumps = 0;
+      for (const [i, text] of fc.sample(nests, { numRuns: 40, seed: 7 }).entries()) {
+        const code = bf.load(text, "nest.b");
+        const fuel = i % 2 ? 5_000 : undefined;
+        const want = await runProgram(backends.interp!, bf, code, 0, { fuel });
+        for (const threshold of [5, 20, 100])
+          for (const bridgeAfter of [0, 1, 4]) {
+            const got = await runProgram(backend, bf, code, 0, {
+              fuel,
+              tiers: { threshold, bridgeAfter },
+            });
+            expect(
+              [got.error, Buffer.from(got.output)],
+              `${text} ${threshold} ${bridgeAfter}`,
+            ).toEqual([want.error, Buffer.from(want.output)]);
+            labels += got.stats.labels as number;
+            jumps += got.stats.labelJumps as number;
+          }
+      }
+      expect(labels).toBeGreaterThan(100);
+      expect(jumps).toBeGreaterThan(100);
+    }, 180_000);
 });
 
 describe("where hot states are offered", () => {

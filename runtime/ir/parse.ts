@@ -295,6 +295,11 @@ function parseBlock(lines: Line[], start: number, g: Graph): number {
     }
   }
   head.expect(":");
+  if (head.eat("label")) {
+    const n = head.next();
+    if (!/^\d+$/.test(n)) head.fail(`expected a label's number, found '${n}'`);
+    (g.labels ??= [])[Number(n)] = g.blocks.length;
+  }
   head.end();
   const ops: Op[] = [];
   for (let i = start + 1; ; i++) {

@@ -96,7 +96,9 @@ export function varName(g: Graph, v: number): string {
 
 function printBlock(g: Graph, b: Block, i: number, opts: PrintOptions): string[] {
   const params = b.params.map((p) => `${varName(g, p)}: ${g.types[p]}`).join(", ");
-  const lines = [b.params.length ? `b${i}(${params}):` : `b${i}:`];
+  const label = g.labels?.indexOf(i) ?? -1;
+  const head = b.params.length ? `b${i}(${params}):` : `b${i}:`;
+  const lines = [label >= 0 ? `${head} label ${label}` : head];
   for (const op of b.ops) {
     const text = withPos("  " + printOp(g, op), op.pos);
     lines.push(opts.at && op.at !== undefined ? `${text.padEnd(48)} ; at ${op.at}` : text);

@@ -31,7 +31,7 @@ import {
 } from "./arcs.ts";
 import type { Graph, Op, Operand } from "./types.ts";
 import { countWork } from "../work.ts";
-import { inheritors, jumpsOf, predecessorCounts, reversePostorder } from "./walk.ts";
+import { inheritors, jumpsOf, predecessorCounts, reversePostorder, rootsOf } from "./walk.ts";
 
 const WIDEN = 3;
 const ROUNDS = 64;
@@ -115,7 +115,8 @@ export function paramArcs(
 
   // Upwards, to a fixpoint.
   const arcs: (Arc | undefined)[] = new Array(n);
-  for (const p of params(0)) arcs[p] = TOP;
+  const roots = rootsOf(g);
+  for (const r of roots) for (const p of params(r)) arcs[p] = TOP;
   const grown = new Uint8Array(n);
   let changed = true;
   let widened = false;
@@ -140,7 +141,7 @@ export function paramArcs(
   let best = arcs;
   for (let r = 0; widened && r < NARROW; r++) {
     const next: (Arc | undefined)[] = new Array(n);
-    for (const p of params(0)) next[p] = TOP;
+    for (const r of roots) for (const p of params(r)) next[p] = TOP;
     const seen = new Uint32Array(g.blocks.length);
     const done = new Uint8Array(n);
     round(

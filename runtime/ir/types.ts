@@ -82,6 +82,12 @@ export interface Graph {
   types: Type[];
   /** Source-level names of variables, for readable printing; may be sparse. */
   names: (string | undefined)[];
+  /** Labels: blocks other graphs may jump into (PyPy's labels; `@name#i` is label `i`), with
+   *  their parameters as arguments, as block 0 takes the graph's. Each is a root of the graph
+   *  as the entry is: it has a predecessor no pass sees, so facts do not flow into it, it is
+   *  never fused into a block before it, and its parameters are never pruned. Passes that
+   *  renumber blocks renumber these. */
+  labels?: number[];
 }
 
 /** Compile-time-constant array contents referenced by `data` constants. */

@@ -10,7 +10,7 @@ import { NONE } from "./build.ts";
 import { OPS, type ArgType } from "./ops.ts";
 import { printOperand } from "./print.ts";
 import type { Const, Graph, Jump, ListType, MapType, Module, Operand, Type } from "./types.ts";
-import { successors } from "./walk.ts";
+import { rootsOf, successors } from "./walk.ts";
 
 export function verifyModule(m: Module): void {
   const errors = [...verifyObjects(m), ...m.graphs.flatMap((g) => verifyGraph(m, g))];
@@ -34,6 +34,12 @@ export function verifyGraph(m: Module, g: Graph): string[] {
     b.ops.forEach((op) => op.dst >= 0 && note(op.dst, i));
   });
 
+  const labels = g.labels ?? [];
+  labels.forEach((l, i) => {
+    if (!Number.isInteger(l) || l <= 0 || l >= g.blocks.length)
+      errors.push(`@${g.name}: label ${i} is no block after the entry (b${l})`);
+    else if (labels.indexOf(l) !== i) errors.push(`@${g.name}: b${l} is labelled twice`);
+  });
   const dom = dominators(g);
   const typeOf = (o: Operand): Type | "null" | undefined =>
     typeof o === "number" ? g.types[o] : constType(m, o);
@@ -267,13 +273,16 @@ function checkCall(
   });
 }
 
-/** Dominator sets by the classic iterative data-flow algorithm; unreachable blocks get none. */
+/** Dominator sets by the classic iterative data-flow algorithm; unreachable blocks get none.
+ *  The labels are entries as block 0 is (other graphs jump into them): each dominated by
+ *  itself alone, so what reaches code after a label from the entry is not defined there. */
 function dominators(g: Graph): Set<number>[] {
   const n = g.blocks.length;
   // Blocks no path from the entry reaches (a folded branch's other side, until prune-blocks
   // removes it) are dominated by every block, vacuously: they constrain no reachable block.
-  const reached = new Set([0]);
-  for (const stack = [0]; stack.length;)
+  const roots = new Set(rootsOf(g).filter((r) => g.blocks[r]));
+  const reached = new Set(roots);
+  for (const stack = [...roots]; stack.length;)
     for (const s of successors(g.blocks[stack.pop()!]!.term))
       if (g.blocks[s] && !reached.has(s)) (reached.add(s), stack.push(s));
   const preds: number[][] = g.blocks.map(() => []);
@@ -281,11 +290,11 @@ function dominators(g: Graph): Set<number>[] {
     (b, i) => reached.has(i) && successors(b.term).forEach((s) => preds[s]?.push(i)),
   );
   const all = new Set(g.blocks.map((_, i) => i));
-  const dom: Set<number>[] = g.blocks.map((_, i) => (i === 0 ? new Set([0]) : new Set(all)));
+  const dom: Set<number>[] = g.blocks.map((_, i) => (roots.has(i) ? new Set([i]) : new Set(all)));
   for (let changed = true; changed;) {
     changed = false;
     for (let i = 1; i < n; i++) {
-      if (!reached.has(i)) continue;
+      if (!reached.has(i) || roots.has(i)) continue;
       const ps = preds[i]!;
       let next = new Set<number>();
       if (ps.length) {

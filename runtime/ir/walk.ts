@@ -31,11 +31,18 @@ export function opsIn(graphs: readonly Graph[]): number {
   return n;
 }
 
-/** How many jumps lead to each block. */
+/** How many jumps lead to each block; a label (`Graph.labels`) counts one more, for the jumps
+ *  of other graphs into it. */
 export function predecessorCounts(g: Graph): number[] {
   const preds = g.blocks.map(() => 0);
   for (const b of g.blocks) for (const j of jumpsOf(b.term)) preds[j.block]!++;
+  for (const l of g.labels ?? []) preds[l]!++;
   return preds;
+}
+
+/** Where a graph may be entered: block 0, then its labels. */
+export function rootsOf(g: Graph): number[] {
+  return g.labels?.length ? [0, ...g.labels] : [0];
 }
 
 /** The operation defining each variable, by number (block parameters have none). */
@@ -57,32 +64,42 @@ export function inheritors(g: Graph, preds = predecessorCounts(g)): boolean[] {
   return inherits;
 }
 
-/** The blocks reachable from the entry, each after the blocks that reach it (loops apart). */
+/** The blocks reachable from the entry and the labels, each after the blocks that reach it
+ *  (loops apart). */
 export function reversePostorder(g: Graph): number[] {
-  return reversePostorderFrom(0, (b) => successors(g.blocks[b]!.term));
+  return reversePostorderFrom(rootsOf(g), (b) => successors(g.blocks[b]!.term));
 }
 
-/** The nodes reachable from `entry`, each after the nodes that reach it (loops apart): a
- *  depth-first postorder reversed, the search taking successors in the order `succs` gives. */
-export function reversePostorderFrom(entry: number, succs: (n: number) => number[]): number[] {
+/** The nodes reachable from `entries`, each after the nodes that reach it (loops apart): a
+ *  depth-first postorder reversed, the search taking successors in the order `succs` gives;
+ *  the first entry's nodes, then those the next reaches that are not among them, and so on. */
+export function reversePostorderFrom(
+  entries: number | readonly number[],
+  succs: (n: number) => number[],
+): number[] {
   const order: number[] = [];
   const seen = new Set<number>();
   const enter = (n: number) => {
     seen.add(n);
     return { n, succ: succs(n), next: 0 };
   };
-  const stack = [enter(entry)];
-  while (stack.length) {
-    const top = stack.at(-1)!;
-    if (top.next < top.succ.length) {
-      const s = top.succ[top.next++]!;
-      if (!seen.has(s)) stack.push(enter(s));
-    } else {
-      order.push(top.n);
-      stack.pop();
+  for (const root of typeof entries === "number" ? [entries] : entries) {
+    if (seen.has(root)) continue;
+    const post: number[] = [];
+    const stack = [enter(root)];
+    while (stack.length) {
+      const top = stack.at(-1)!;
+      if (top.next < top.succ.length) {
+        const s = top.succ[top.next++]!;
+        if (!seen.has(s)) stack.push(enter(s));
+      } else {
+        post.push(top.n);
+        stack.pop();
+      }
     }
+    for (let i = post.length - 1; i >= 0; i--) order.push(post[i]!);
   }
-  return order.reverse();
+  return order;
 }
 
 export function successors(t: Term): number[] {

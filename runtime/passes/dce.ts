@@ -34,6 +34,8 @@ export function dce(g: Graph): void {
     termOperands(b.term).forEach(use);
   }
   g.blocks[0]!.params.forEach(use);
+  // (a label's parameters are what other graphs pass: kept)
+  for (const l of g.labels ?? []) g.blocks[l]!.params.forEach(use);
   let steps = 2 * sizeOf(g);
   while (work.length) {
     const v = work.pop()!;

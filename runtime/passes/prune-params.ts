@@ -32,8 +32,10 @@ export function pruneParams(g: Graph): void {
       }
     }
   const work: number[] = [];
-  // The entry's parameters are the graph's.
-  for (let bi = 1; bi < g.blocks.length; bi++) for (const p of g.blocks[bi]!.params) work.push(p);
+  // The entry's parameters are the graph's, a label's those other graphs pass.
+  const labels = new Set(g.labels);
+  for (let bi = 1; bi < g.blocks.length; bi++)
+    if (!labels.has(bi)) for (const p of g.blocks[bi]!.params) work.push(p);
   while (work.length) {
     const p = work.pop()!;
     if (subst.has(p)) continue;

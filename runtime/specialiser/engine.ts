@@ -109,9 +109,9 @@ export class Engine extends MergePoints {
     } finally {
       countWork("specialise", this.stats.opsSeen + this.emitted - before);
     }
-    for (const r of this.residuals) {
-      const graph = r.b.finish();
-      this.clean(graph);
+    const made = this.residuals.map((r) => r.b.finish());
+    for (const graph of made) {
+      this.clean(graph, made);
       this.out.graphs.push(graph);
     }
     this.out.graphs.push(...this.included);
@@ -240,9 +240,10 @@ export class Engine extends MergePoints {
     }
     const made = this.residuals.slice(before.residuals).map((r) => {
       const graph = r.b.finish();
-      this.clean(graph);
+      this.labelJoins(r, graph);
       return graph;
     });
+    for (const graph of made) this.clean(graph, made);
     return [...made, ...this.included.slice(before.included)];
   }
 }

@@ -167,6 +167,13 @@ export class IntMap {
     return this.get(k) >= 0;
   }
 
+  /** Calls `f` with each key and its value (in the table's order: the same for the same
+   *  insertions). */
+  forEach(f: (k: number, v: number) => void): void {
+    for (let i = 0; i < this.keys.length; i++)
+      if (this.keys[i]! >= 0) f(this.keys[i]!, this.values[i]!);
+  }
+
   set(k: number, v: number): void {
     const mask = this.keys.length - 1;
     let i = Math.imul(k, 0x9e3779b1) & mask;

@@ -8,7 +8,8 @@
 //! here where its region does (`region`, `entered`): in an exit the first tier takes over.
 
 import { isReference } from "../ir/containers.ts";
-import type { Operand } from "../ir/types.ts";
+import type { Graph, Operand } from "../ir/types.ts";
+import { predecessorCounts } from "../ir/walk.ts";
 import { usesObjects } from "../ir/containers.ts";
 import {
   InlineTooLong,
@@ -138,6 +139,10 @@ export abstract class MergePoints extends SavedPaths {
    *  when first needed): a path reaching it ends in an exit that goes on in the entry for its
    *  state (one copy of each hot loop, linked, not a copy in every region that reaches it). */
   entered: ((position: number) => boolean) | undefined;
+  /** With tiers: the labels of the graphs made so far, by key (`@graph#i`): a path meeting a
+   *  key that its own graph has not made and another has labelled jumps into that label, the
+   *  code after it not made again (see `labelJoins`). */
+  protected labels = new Map<number, string>();
 
   /** The merge point, with the arguments' variables (greens first). False when the path joined
    *  a known key (or left its region) and ends here. In steps: the key's parts and the state's
@@ -166,6 +171,11 @@ export abstract class MergePoints extends SavedPaths {
       this.placeCounts[3 * m.position + 2]++;
       return false;
     }
+    const label = this.labels.get(m.key);
+    if (label !== undefined) {
+      this.jumpToLabel(p, f, vars, label, operands);
+      return false;
+    }
     if (this.region && !p.fresh && this.leavesRegion(f, vars, p.rg)) {
       this.leaveRegion(p, f, vars, n);
       return false;
@@ -181,6 +191,37 @@ export abstract class MergePoints extends SavedPaths {
     if (first && this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
     if (this.policy.fuel) this.emit(p, "fuel", [], undefined);
     return true;
+  }
+
+  /** Ends path `p` at a merge point whose key another graph has labelled: an exit that goes
+   *  on in the label (tail-called), passing the key's leaves, `operands` (the label's block
+   *  takes them as its parameters, as a jump within that graph passes them). */
+  private jumpToLabel(p: Path, f: Frame, vars: Operand[], label: string, operands: Operand[]) {
+    if (this.policy.safepoints && this.hasObjects) this.safepoint(p, f, vars);
+    const status = this.save("label", [], p, -1, `label|${label}`, []);
+    this.saved[status]!.label = label;
+    this.stats.labelJumps++;
+    this.terminate(p, p.out, { k: "exit", status, args: [{ k: "int", v: 0 }, ...operands] });
+  }
+
+  /** Tiers: labels the key blocks of graph `g` (made by `r`) that are joins now it is finished
+   *  (two jumps or more: a loop's head, where paths meet), so that graphs made later jump into
+   *  them (`jumpToLabel`) rather than copy the code after them: PyPy's labels, which bridges
+   *  jump to. A key that names a virtualizable's home (a variable of `g`) is `g`'s own, and a
+   *  label takes at most `policy.maxLabelParams` parameters (an exit's values). */
+  protected labelJoins(r: Residual, g: Graph): void {
+    if (!this.region) return;
+    const preds = predecessorCounts(g);
+    const labels: number[] = [];
+    r.keys.forEach((key, block) => {
+      if (preds[block]! < 2 || this.labels.has(key)) return;
+      if (g.blocks[block]!.params.length > this.policy.maxLabelParams) return;
+      if (this.keyIds.parts(key).some((x) => x >= HOME)) return;
+      this.labels.set(key, `${g.name}#${labels.length}`);
+      labels.push(block);
+    });
+    this.stats.labels += labels.length;
+    if (labels.length) g.labels = labels;
   }
 
   /** A merge point of an inlined portal call's frame: passed without a key (the call's code is

@@ -82,6 +82,10 @@ export interface Policy {
    *  list stays a run-time one (each item unpacked costs a read and a class guard at the entry,
    *  a write-back at each exit, and a part of every key). */
   maxUnpacked: number;
+  /** Parameters of a label at most (tiers: `MergePoints.labelJoins`): a jump into one is an
+   *  exit, whose values machine code passes in the state buffer (64 at most, the first the
+   *  exit's value). */
+  maxLabelParams: number;
 }
 
 export const defaultPolicy: Policy = {
@@ -98,6 +102,7 @@ export const defaultPolicy: Policy = {
   maxWork: 20_000_000,
   fuel: false,
   maxGuards: 4,
+  maxLabelParams: 48,
 };
 
 /** Thrown when a bound of the policy is reached; the caller falls back to the interpreter. */

@@ -26,6 +26,8 @@ import type {
 } from "../ir/types.ts";
 import { liveAcross } from "../ir/walk.ts";
 import { cleanup, runPasses } from "../passes/index.ts";
+import { verifyGraph } from "../ir/verify.ts";
+import { printGraph } from "../ir/print.ts";
 import { SpecialisationLimit, allocatesVirtual, type Policy } from "./policy.ts";
 import { IntMap } from "./keys.ts";
 import { newStats } from "./stats.ts";
@@ -78,6 +80,15 @@ export interface Residual {
    *  a path reaching it again makes a key of it (a peeled first trip, then the loop) rather than
    *  leaving for the entry it is. */
   entryPosition?: number;
+}
+
+/** Whether every residual graph is verified after each clean-up pass (tests). */
+let verifying = false;
+
+/** Tests: runs the verifier on every residual graph before its clean-up and after each pass
+ *  (an error names the pass and prints the graph), or stops doing so. */
+export function verifyResidualPasses(on: boolean): void {
+  verifying = on;
 }
 
 export abstract class ResidualBuilder {
@@ -168,12 +179,29 @@ export abstract class ResidualBuilder {
   }
 
   /** The clean-up pipeline on a finished residual graph, timed apart (`cleanupMs`): it is the
-   *  same work for both specialisers, whose residual graphs are the same. */
-  protected clean(g: Graph): void {
+   *  same work for both specialisers, whose residual graphs are the same. Under test
+   *  (`verifyResidualPasses`) the verifier runs after each pass, the graphs made with it,
+   *  `batch`, and those made before known to its calls. */
+  protected clean(g: Graph, batch: Graph[] = [g]): void {
     const t0 = performance.now();
-    runPasses(g, cleanup);
+    const check = verifying
+      ? (after: Graph, pass: string) => {
+          const m = this.residualModule([...batch, ...this.included, ...this.verified]);
+          const errors = verifyGraph(m, after);
+          if (errors.length)
+            throw new Error(
+              `${pass} broke @${after.name}:\n${errors.join("\n")}\n${printGraph(after)}`,
+            );
+        }
+      : undefined;
+    check?.(g, "the specialiser");
+    runPasses(g, cleanup, check);
+    if (verifying && g === batch.at(-1)) this.verified.push(...batch);
     this.stats.cleanupMs += performance.now() - t0;
   }
+
+  /** Under test, the graphs cleaned up so far (`clean`). */
+  private verified: Graph[] = [];
 
   /** The residual module's data constants (continuations add to them). */
   get residualData(): Module["data"] {

@@ -54,7 +54,7 @@ import type { Residual } from "./residual.ts";
  *  machine code collects its objects (`collect`, see `safepoint`). `leaves` are the run-time
  *  values of the state, in the order of the exit's arguments after the value. */
 export interface Saved {
-  kind: "promote" | "tier" | "collect";
+  kind: "promote" | "tier" | "collect" | "label";
   frames: Frame[];
   leaves: AVal[];
   /** For `promote`: the variable that receives the value. */
@@ -72,6 +72,8 @@ export interface Saved {
   /** For `tier`: the layout of each virtualizable red where the exit forced it (an entry made
    *  for the exit's state unpacks it so again), else undefined. */
   unpacked?: (Unpacked | undefined)[];
+  /** For `label`: the label the exit goes on in (`@graph#i`, made before the exit). */
+  label?: string;
 }
 
 /** Where an exit goes on: the graph `name`, and the graphs made to get there (new ones only).
@@ -409,6 +411,11 @@ export abstract class SavedPaths extends Control {
   /** The kind of saved path exit `status` names (tiers treat `tier` exits apart). */
   kindOf(status: number): Saved["kind"] {
     return this.saved[status]!.kind;
+  }
+
+  /** The label `label` exit `status` goes on in. */
+  labelOf(status: number): string {
+    return this.saved[status]!.label!;
   }
 
   /** The state of `tier` exit `status` as the first tier takes it over: the merge point's

@@ -28,6 +28,10 @@ export interface SpecStats {
   tierEntries: number;
   regionExits: number;
   bridges: number;
+  /** Tiers: labels made (key blocks that are joins, which later graphs jump into), and paths
+   *  that ended in a jump into one (code not made again). */
+  labels: number;
+  labelJumps: number;
   specialiseMs: number;
   /** Of that, the clean-up passes over the residual graphs. */
   cleanupMs: number;
@@ -50,6 +54,8 @@ export function newStats(): SpecStats {
     tierEntries: 0,
     regionExits: 0,
     bridges: 0,
+    labels: 0,
+    labelJumps: 0,
     specialiseMs: 0,
     cleanupMs: 0,
   };

@@ -440,6 +440,8 @@ export class TieredProgram {
     if (logging()) logEvent({ ev: "exit", status, kind });
     this.account();
     if (kind === "tier") return this.edge(status, leaves, bottom);
+    // (into a label of code made before: patched, a jump from now on)
+    if (kind === "label") return { name: e.labelOf(status), graphs: [], perValue: false };
     const t0 = performance.now();
     try {
       return continuationOrInterpreter(e, status, value, leaves, {

@@ -57,11 +57,17 @@ class Checker {
 
   run(): string[] {
     const states = new Map<number, State>();
-    const entry: State = new Map();
-    const params = this.f.blocks[this.f.entry]!.insts.find((i) => i.k === "params");
-    params?.dsts.forEach((_, i) => entry.set(locKey(paramLoc(this.f, i)), new Set([`arg${i}`])));
-    states.set(this.f.entry, entry);
-    const work = [this.f.entry];
+    // The entry and each label's entry, with the arguments where they arrive.
+    const roots = [this.f.entry, ...this.f.labels];
+    for (const root of roots) {
+      const entry: State = new Map();
+      const params = this.f.blocks[root]!.insts.find((i) => i.k === "params");
+      params?.dsts.forEach((_, i) =>
+        entry.set(locKey(paramLoc(this.f, i, params.label)), new Set([`arg${i}`])),
+      );
+      states.set(root, entry);
+    }
+    const work = [...roots];
     const visits = new Map<number, number>();
     while (work.length) {
       const b = work.shift()!;
@@ -108,7 +114,7 @@ class Checker {
     const uses = usesOf(inst);
     for (const u of uses) if (!u.late) this.expect(s, this.locOf(u.v), valueName(u.v));
     if (inst.k === "params") {
-      simulate(s, this.a.entryMoves);
+      simulate(s, inst.label === undefined ? this.a.entryMoves : this.a.callMoves.get(inst)!);
       this.arrive(
         s,
         inst.dsts,

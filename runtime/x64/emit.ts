@@ -65,6 +65,8 @@ export interface Context {
   };
   /** Listing annotations: code offset → what it comes from. */
   mark(at: number, f: MFunc | undefined, origin: Origin | string): void;
+  /** Where label `label` of `f` is entered (`MFunc.labels`): code offset `at`. */
+  labelAt(f: MFunc, label: number, at: number): void;
 }
 
 /** Where the state buffer holds what call-likes call through memory. */
@@ -138,8 +140,16 @@ class Emitter {
     this.ctx.mark(this.a.size, this.f, "prologue");
     this.prologue();
     const order = this.alloc.order;
+    const entries = new Map(this.f.labels.map((b, i) => [b, i]));
     order.forEach((b, k) => {
       const next = this.fallsInto(k);
+      const entry = entries.get(b);
+      if (entry !== undefined) {
+        // A label's entry: a frame as the function's own, then its parameters.
+        this.ctx.mark(this.a.size, this.f, `label ${entry} prologue`);
+        this.ctx.labelAt(this.f, entry, this.a.size);
+        this.prologue();
+      }
       this.a.bind(this.label(b));
       this.flags = undefined; // other predecessors may jump here
       const blk = this.f.blocks[b]!;
@@ -336,7 +346,9 @@ class Emitter {
     const a = this.a;
     switch (i.k) {
       case "params":
-        return this.moves(this.alloc.entryMoves);
+        return this.moves(
+          i.label === undefined ? this.alloc.entryMoves : this.alloc.callMoves.get(i)!,
+        );
       case "mov":
         return this.move({
           dst: this.locOf(i.dst),

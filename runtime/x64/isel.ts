@@ -178,11 +178,23 @@ class Selector {
         origins: [undefined, undefined],
       });
     }
+    // Each label's entry: its parameters received, then a jump to its block.
+    const labels = (g.labels ?? []).map((l, label) => {
+      const fresh = g.blocks[l]!.params.map((p) => this.temp(this.widths[p]!));
+      blocks.push({
+        params: [],
+        insts: [{ k: "params", dsts: fresh, label }],
+        term: { k: "jmp", to: { block: l, args: fresh } },
+        origins: [undefined, undefined],
+      });
+      return blocks.length - 1;
+    });
     return {
       name: g.name,
       graph: g,
       blocks,
       entry,
+      labels,
       widths: this.widths,
       ret: g.ret === "void" ? "void" : widthOf(g.ret),
       sites: this.sites,

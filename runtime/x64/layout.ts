@@ -55,21 +55,29 @@ function depthFirst(f: MFunc): Search {
     pre[b] = byPre.push(b) - 1;
     return { b, succ: succs(b), next: 0 };
   };
-  const stack = [enter(f.entry)];
   let steps = 0;
-  while (stack.length) {
-    steps++;
-    const top = stack.at(-1)!;
-    if (top.next < top.succ.length) {
-      const s = top.succ[top.next++]!;
-      if (pre[s]! < 0) stack.push(enter(s));
-    } else {
-      last[top.b] = byPre.length - 1;
-      post.push(top.b);
-      stack.pop();
+  // From the entry, then from each label's entry (what it reaches that the entry does not),
+  // each search's blocks in reverse postorder after the ones before.
+  const rpo: number[] = [];
+  for (const root of [f.entry, ...f.labels]) {
+    if (pre[root]! >= 0) continue;
+    const from = post.length;
+    const stack = [enter(root)];
+    while (stack.length) {
+      steps++;
+      const top = stack.at(-1)!;
+      if (top.next < top.succ.length) {
+        const s = top.succ[top.next++]!;
+        if (pre[s]! < 0) stack.push(enter(s));
+      } else {
+        last[top.b] = byPre.length - 1;
+        post.push(top.b);
+        stack.pop();
+      }
     }
+    for (let i = post.length - 1; i >= from; i--) rpo.push(post[i]!);
   }
-  return { rpo: post.reverse(), pre, last, byPre, steps };
+  return { rpo, pre, last, byPre, steps };
 }
 
 /** Loop depth per block: how many natural loops hold it (see the header). */
@@ -128,9 +136,11 @@ function rotated(f: MFunc, order: number[]): number[] {
   order.forEach((b, i) => (rank[b] = i));
   // The last latch after each header (by rank), for the headers that can rotate.
   const latch = new Int32Array(n).fill(-1);
+  const entries = new Set(f.labels);
   for (const b of order) {
     const t = f.blocks[b]!.term;
-    if (t.k !== "jmp") continue;
+    // (a label's entry jumps to its block from after it, but is no latch)
+    if (t.k !== "jmp" || entries.has(b)) continue;
     const h = t.to.block;
     if (rank[b]! > rank[h]! && (latch[h]! < 0 || rank[b]! > rank[latch[h]!]!)) latch[h] = b;
   }

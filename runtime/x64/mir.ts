@@ -46,8 +46,10 @@ export type Callee =
   | { k: "heap" };
 
 export type MInst =
-  /** Defines the graph's parameters from the System V argument registers and stack. */
-  | { k: "params"; dsts: VReg[] }
+  /** Defines the graph's parameters from the System V argument registers and stack; with
+   *  `label`, the parameters of that label's entry (`MFunc.labels`), from where an exit's tail
+   *  call puts them (registers, then the state buffer). */
+  | { k: "params"; dsts: VReg[]; label?: number }
   | { k: "mov"; dst: VReg; src: MOperand }
   /** dst = a op b (two-address on x86: `mov dst, a; op dst, b`). */
   | { k: "alu"; op: AluOp; dst: VReg; a: VReg; b: MOperand }
@@ -118,6 +120,10 @@ export interface MFunc {
   blocks: MBlock[];
   /** The entry block (it starts with the `params` instruction). */
   entry: number;
+  /** Per label of the graph (`Graph.labels`), the block that enters it: a `params` instruction
+   *  of that label, then a jump to the label's block. Emitted with the function's prologue:
+   *  `@name#i` is an entry of its own, which exits jump into. */
+  labels: number[];
   /** Width of each virtual register. */
   widths: Width[];
   /** Width of the result, or none. */

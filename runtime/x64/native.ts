@@ -299,6 +299,7 @@ export class NativeModule {
     });
     this.sites.push(...sites);
     funcs.forEach((f, i) => this.entries.set(f.name, base + BigInt(out.offsets[i]!)));
+    for (const [name, at] of out.entries) this.entries.set(name, base + BigInt(at));
     this.compilations.push(compiled);
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
@@ -315,7 +316,15 @@ export class NativeModule {
     allocations: Allocation[],
     sites: Site[],
     stubs?: Stubs,
-  ): { bytes: Uint8Array; stubs: Stubs; marks: Mark[]; offsets: number[]; thunks: Label[] } {
+  ): {
+    bytes: Uint8Array;
+    stubs: Stubs;
+    marks: Mark[];
+    offsets: number[];
+    thunks: Label[];
+    /** Each label's entry (`@name#i`) and its offset. */
+    entries: [string, number][];
+  } {
     const a = new Asm();
     const marks: Mark[] = [];
     const mark = (at: number, f: MFunc | undefined, origin: Origin | string) =>
@@ -328,6 +337,7 @@ export class NativeModule {
     );
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
     const thunks: Label[] = [];
+    const entries: [string, number][] = [];
     let n = 0;
     const ctx: Context = {
       site: (f, i, thunk) => {
@@ -350,6 +360,7 @@ export class NativeModule {
       dataOffset: (i) => this.layout.offsets[i]!,
       stubs,
       mark,
+      labelAt: (f, label, at) => entries.push([`${f.name}#${label}`, at]),
     };
     const offsets = funcs.map((f, i) => {
       mark(a.size, undefined, "padding");
@@ -359,7 +370,7 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
-    return { bytes: a.bytes(), stubs, marks, offsets, thunks };
+    return { bytes: a.bytes(), stubs, marks, offsets, thunks, entries };
   }
 
   /** The address of stub `l` of the module's chunk. */

@@ -54,7 +54,8 @@ export interface Allocation {
   /** The callee-saved registers the function uses (its prologue saves them). */
   calleeSaved: Reg[];
   /** Sequentialised moves: the parameters from the argument registers, each call's (and tail
-   *  call's) arguments into place, and each edge's arguments into its target's parameters. */
+   *  call's) arguments into place (and each label entry's parameters, by its `params`
+   *  instruction), and each edge's arguments into its target's parameters. */
   entryMoves: Move[];
   callMoves: Map<MInst | MTerm, Move[]>;
   edgeMoves: Move[][][];
@@ -68,10 +69,12 @@ export function argLoc(i: number, tail = false): Loc {
 }
 
 /** Where parameter `i` of `f` arrives (past the sixth, on the stack or in the state buffer:
- *  `MFunc.stateParams`). */
-export function paramLoc(f: MFunc, i: number): Loc {
+ *  `MFunc.stateParams`); of a label's entry (`label`), where an exit's tail call puts it. */
+export function paramLoc(f: MFunc, i: number, label?: number): Loc {
   if (i < ARG_REGS.length) return reg(ARG_REGS[i]!);
-  return f.stateParams ? { k: "state", n: i } : { k: "in", n: i - ARG_REGS.length };
+  return f.stateParams || label !== undefined
+    ? { k: "state", n: i }
+    : { k: "in", n: i - ARG_REGS.length };
 }
 
 /** A preferred register: fixed, or the one another virtual register got. */
@@ -262,9 +265,11 @@ function moves(f: MFunc, lt: Lifetimes, loc: (Loc | undefined)[]) {
     for (const inst of blk.insts) {
       if (inst.k === "params") {
         const ms = inst.dsts.flatMap((d, i) =>
-          loc[d] ? [{ dst: loc[d]!, src: paramLoc(f, i), w: f.widths[d]! }] : [],
+          loc[d] ? [{ dst: loc[d]!, src: paramLoc(f, i, inst.label), w: f.widths[d]! }] : [],
         );
-        entryMoves.push(...sequentialise(ms, scratch));
+        // (a label's entry's moves are its own)
+        if (inst.label === undefined) entryMoves.push(...sequentialise(ms, scratch));
+        else callMoves.set(inst, sequentialise(ms, scratch));
       } else if (inst.k === "call") {
         outArgs = Math.max(outArgs, inst.args.length - ARG_REGS.length);
         callMoves.set(inst, argMoves(inst.args));
