@@ -25,7 +25,7 @@ import { edgesOf, type MFunc } from "./mir.ts";
 export function layout(f: MFunc): { order: number[]; depth: number[] } {
   const search = depthFirst(f);
   const depth = loopDepths(f, search);
-  const order = rotated(f, search.rpo);
+  const order = rotated(f, search);
   countWork("layout", search.steps + order.length);
   return { order, depth };
 }
@@ -129,19 +129,21 @@ function loopDepths(f: MFunc, s: Search): number[] {
 /** `order` with each loop header ending in a conditional branch moved after its last latch
  *  that jumps to it unconditionally and comes after it. Latches end in jumps and the blocks
  *  moved in branches, so a latch never moves, and a header moves once: whether a latch comes
- *  after its header is the same in `order` as at the header's turn. */
-function rotated(f: MFunc, order: number[]): number[] {
+ *  after its header is the same in `order` as at the header's turn. A latch is below its
+ *  header in the search (a back edge): a label's code, searched from its own entry, jumps
+ *  into a loop from outside it. */
+function rotated(f: MFunc, s: Search): number[] {
+  const { rpo: order, pre, last } = s;
   const n = f.blocks.length;
   const rank = new Int32Array(n).fill(-1);
   order.forEach((b, i) => (rank[b] = i));
   // The last latch after each header (by rank), for the headers that can rotate.
   const latch = new Int32Array(n).fill(-1);
-  const entries = new Set(f.labels);
   for (const b of order) {
     const t = f.blocks[b]!.term;
-    // (a label's entry jumps to its block from after it, but is no latch)
-    if (t.k !== "jmp" || entries.has(b)) continue;
+    if (t.k !== "jmp") continue;
     const h = t.to.block;
+    if (pre[b]! < pre[h]! || pre[b]! > last[h]!) continue;
     if (rank[b]! > rank[h]! && (latch[h]! < 0 || rank[b]! > rank[latch[h]!]!)) latch[h] = b;
   }
   const next = new Int32Array(n).fill(-1);
