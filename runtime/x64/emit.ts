@@ -65,7 +65,8 @@ export interface Context {
   };
   /** Listing annotations: code offset → what it comes from. */
   mark(at: number, f: MFunc | undefined, origin: Origin | string): void;
-  /** Where label `label` of `f` is entered (`MFunc.labels`): code offset `at`. */
+  /** Where the code of label `label` of `f` (`MFunc.labels`: the block its entry jumps to)
+   *  starts: code offset `at`. */
   labelAt(f: MFunc, label: number, at: number): void;
 }
 
@@ -87,8 +88,24 @@ const ALU: Record<Exclude<AluOp, "mul">, Alu> = {
 const SHIFT = { shl: Shift.shl, sar: Shift.sar, shr: Shift.shr } as const;
 const COMMUTATIVE = new Set<AluOp>(["add", "mul", "and", "or", "xor"]);
 
+/** Emits `f`, but for the entries of its labels, which cost code only once something jumps
+ *  into one (`emitLabelEntry`). */
 export function emitFunc(a: Asm, f: MFunc, alloc: Allocation, ctx: Context): void {
   new Emitter(a, f, alloc, ctx).run();
+}
+
+/** The entry of label `label` of `f` (compiled before, its label's code at `target`): a frame
+ *  as the function's own, the label's parameters from where an exit's tail call put them, a
+ *  jump to the label's code. */
+export function emitLabelEntry(
+  a: Asm,
+  f: MFunc,
+  alloc: Allocation,
+  ctx: Context,
+  label: number,
+  target: bigint,
+): void {
+  new Emitter(a, f, alloc, ctx).labelEntry(label, target);
 }
 
 class Emitter {
@@ -104,7 +121,7 @@ class Emitter {
    *  against zero right there needs no instruction (add/sub/and/or/xor set ZF by the result). */
   private flags: { v: VReg; at: number } | undefined;
   /** Per exit site: its number, the cell its jump goes through, and its thunk. */
-  private sites: { id: number; cell: bigint; thunk: Label }[];
+  private sites: { id: number; cell: bigint; thunk: Label }[] = [];
   /** Work counted (`runtime/work.ts`): instructions, moves and blocks looked at. */
   private steps = 0;
 
@@ -130,26 +147,21 @@ class Emitter {
     // On entry rsp is 8 mod 16 (the return address); after the pushes and the frame, 0.
     if ((8 + 8 * this.pushes.length + size) % 16 !== 0) size += 8;
     this.frameSize = size;
-    this.sites = f.sites.map((_, i) => {
-      const thunk = a.label();
-      return { ...ctx.site(f, i, thunk), thunk };
-    });
   }
 
   run(): void {
+    this.sites = this.f.sites.map((_, i) => {
+      const thunk = this.a.label();
+      return { ...this.ctx.site(this.f, i, thunk), thunk };
+    });
     this.ctx.mark(this.a.size, this.f, "prologue");
     this.prologue();
     const order = this.alloc.order;
-    const entries = new Map(this.f.labels.map((b, i) => [b, i]));
+    const entries = new Set(this.f.labels);
     order.forEach((b, k) => {
+      // (a label's entry is emitted when first needed; nothing falls or jumps into it)
+      if (entries.has(b)) return;
       const next = this.fallsInto(k);
-      const entry = entries.get(b);
-      if (entry !== undefined) {
-        // A label's entry: a frame as the function's own, then its parameters.
-        this.ctx.mark(this.a.size, this.f, `label ${entry} prologue`);
-        this.ctx.labelAt(this.f, entry, this.a.size);
-        this.prologue();
-      }
       this.a.bind(this.label(b));
       this.flags = undefined; // other predecessors may jump here
       const blk = this.f.blocks[b]!;
@@ -161,6 +173,10 @@ class Emitter {
       this.ctx.mark(this.a.size, this.f, blk.origins[blk.insts.length] ?? `b${b}`);
       this.term(b, blk.term, next);
     });
+    this.f.labels.forEach((e, i) => {
+      const to = this.f.blocks[e]!.term;
+      if (to.k === "jmp") this.ctx.labelAt(this.f, i, this.label(to.to.block).pos);
+    });
     for (const s of this.stubs) {
       this.ctx.mark(this.a.size, this.f, `edge to b${s.to}`);
       this.a.bind(s.label);
@@ -169,6 +185,18 @@ class Emitter {
     }
     this.exitSites();
     countWork("emit", this.steps + this.stubs.length + this.sites.length);
+  }
+
+  /** The entry of label `label` (see `emitLabelEntry`). */
+  labelEntry(label: number, target: bigint): void {
+    const a = this.a;
+    const b = this.f.labels[label]!;
+    this.ctx.mark(a.size, this.f, `label ${label} entry`);
+    this.prologue();
+    for (const inst of this.f.blocks[b]!.insts) this.inst(inst);
+    // (its jump to the label's block: the moves of the parameters into the block's)
+    this.moves(this.alloc.edgeMoves[b]![0]!);
+    a.movabs(SCRATCH1, target).jmpR(SCRATCH1);
   }
 
   /** Each exit site's thunk: its number, then the shared thunk. */

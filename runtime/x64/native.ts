@@ -37,7 +37,7 @@ import { withArena } from "./arena.ts";
 import { callbacks, stackBudget, takeIoFailure, withResolver } from "./callbacks.ts";
 import { checkAllocation } from "./check.ts";
 import { DataLayout, arrayBytes } from "./data.ts";
-import { emitFunc, type Context } from "./emit.ts";
+import { emitFunc, emitLabelEntry, type Context } from "./emit.ts";
 import { ARG_REGS, Asm, Cond, type Label } from "./encode.ts";
 import { addCallees, selectGraph, selectModule, type SelectOptions } from "./isel.ts";
 import { CodeBlock, DataBlock, roundUp } from "./memory.ts";
@@ -72,6 +72,16 @@ export interface Compiled {
   marks: Mark[];
   /** When it was made, on the monotonic clock perf records with (`jitdump.ts`). */
   madeAt: bigint;
+}
+
+/** A label of a compiled function (`@name#i`): its function, allocation, number, and the
+ *  address of its code (the block its entry jumps to), for its entry made later. */
+interface LabelCode {
+  name: string;
+  f: MFunc;
+  alloc: Allocation;
+  label: number;
+  target: bigint;
 }
 
 /** A chunk of executable memory: code up to `used` (at most `end`), its stubs first. */
@@ -183,8 +193,10 @@ export class NativeModule {
   /** The numbers of the types calls keep on the root stack (`roots.ts`). */
   private rootTypes = new RootTypes();
   private layout: DataLayout;
-  /** Absolute address of every compiled graph. */
+  /** Absolute address of every compiled graph (and of each label's entry once made). */
   private entries = new Map<string, bigint>();
+  /** The code of each label (`Graph.labels`), whose entry is made when first needed. */
+  private labelCode = new Map<string, LabelCode>();
   private sites: Site[] = [];
   /** The exit cells: in data pages of their own (read-write, never executable), so that
    *  patching one is a store, where a cell in the code would cost two mprotect calls (each a
@@ -265,7 +277,7 @@ export class NativeModule {
   /** Selects `select`'s functions, allocates their registers and emits them into the last
    *  chunk, or a new one after its stubs (the first chunk's with the trampoline; timed as
    *  `compileMs`). */
-  private compile(select: () => MFunc[]): Compiled {
+  private compile(select: () => MFunc[], label?: LabelCode): Compiled {
     const t0 = performance.now();
     const funcs = select();
     const allocations = funcs.map((f) => allocate(f));
@@ -274,9 +286,9 @@ export class NativeModule {
     const sites: Site[] = [];
     let chunk = this.chunks.at(-1);
     let at = chunk ? roundUp(chunk.used, 16) : 0;
-    let out = this.emit(funcs, allocations, sites, chunk && stubsAt(chunk.stubs, at));
+    let out = this.emit(funcs, allocations, sites, chunk && stubsAt(chunk.stubs, at), label);
     if (!chunk || at + out.bytes.length > chunk.end) {
-      if (chunk) out = this.emit(funcs, allocations, sites, undefined);
+      if (chunk) out = this.emit(funcs, allocations, sites, undefined, label);
       const end =
         out.bytes.length + (this.opts.continuation ? (this.opts.chunkRoom ?? CHUNK_ROOM) : 0);
       chunk = { code: new CodeBlock(out.bytes, end), used: 0, end, stubs: out.stubs };
@@ -300,6 +312,7 @@ export class NativeModule {
     this.sites.push(...sites);
     funcs.forEach((f, i) => this.entries.set(f.name, base + BigInt(out.offsets[i]!)));
     for (const [name, at] of out.entries) this.entries.set(name, base + BigInt(at));
+    for (const l of out.labels) this.labelCode.set(l.name, { ...l, target: base + l.target });
     this.compilations.push(compiled);
     this.funcs.push(...funcs);
     this.allocations.push(...allocations);
@@ -316,14 +329,17 @@ export class NativeModule {
     allocations: Allocation[],
     sites: Site[],
     stubs?: Stubs,
+    label?: LabelCode,
   ): {
     bytes: Uint8Array;
     stubs: Stubs;
     marks: Mark[];
     offsets: number[];
     thunks: Label[];
-    /** Each label's entry (`@name#i`) and its offset. */
+    /** The entry of `label`, if asked for: its name (`@name#i`) and offset. */
     entries: [string, number][];
+    /** The code of each label of `funcs` (`target`: its offset). */
+    labels: LabelCode[];
   } {
     const a = new Asm();
     const marks: Mark[] = [];
@@ -338,6 +354,7 @@ export class NativeModule {
     const labels = new Map<string, Label>(funcs.map((f) => [f.name, a.label()]));
     const thunks: Label[] = [];
     const entries: [string, number][] = [];
+    const labelled: LabelCode[] = [];
     let n = 0;
     const ctx: Context = {
       site: (f, i, thunk) => {
@@ -360,7 +377,14 @@ export class NativeModule {
       dataOffset: (i) => this.layout.offsets[i]!,
       stubs,
       mark,
-      labelAt: (f, label, at) => entries.push([`${f.name}#${label}`, at]),
+      labelAt: (f, label, at) =>
+        labelled.push({
+          name: `${f.name}#${label}`,
+          f,
+          alloc: allocations[funcs.indexOf(f)]!,
+          label,
+          target: BigInt(at),
+        }),
     };
     const offsets = funcs.map((f, i) => {
       mark(a.size, undefined, "padding");
@@ -370,7 +394,24 @@ export class NativeModule {
       emitFunc(a, f, allocations[i]!, ctx);
       return at;
     });
-    return { bytes: a.bytes(), stubs, marks, offsets, thunks, entries };
+    if (label) {
+      mark(a.size, undefined, "padding");
+      a.align(16);
+      entries.push([label.name, a.size]);
+      emitLabelEntry(a, label.f, label.alloc, ctx, label.label, label.target);
+    }
+    return { bytes: a.bytes(), stubs, marks, offsets, thunks, entries, labels: labelled };
+  }
+
+  /** The address of graph `name`, or of a label's entry (`@graph#i`), compiled now if it
+   *  was not (undefined: none). */
+  private entry(name: string): bigint | undefined {
+    const at = this.entries.get(name);
+    if (at !== undefined) return at;
+    const label = this.labelCode.get(name);
+    if (!label) return undefined;
+    this.compile(() => [], label);
+    return this.entries.get(name);
   }
 
   /** The address of stub `l` of the module's chunk. */
@@ -624,7 +665,7 @@ export class NativeModule {
         return this.finish(r.done, arena, s.func, objects);
       }
       this.add(r.graphs);
-      const at = this.entries.get(r.name);
+      const at = this.entry(r.name);
       if (at === undefined) throw new Error(`x64: no graph @${r.name} to go on in`);
       if (r.collect && objects) {
         this.collect(arena, r.collect, objects);
