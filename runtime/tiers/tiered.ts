@@ -215,6 +215,14 @@ export class TieredProgram {
     return found;
   }
 
+  /** A copy of snapshot `s` for the first tier, which finds `s` again by comparing it with the
+   *  copy, not by hashing the copy (Brainfuck's bracket table, at every hot state). */
+  private copyOf(s: Arr): Arr {
+    const copy = s.slice();
+    this.lastSnapshot.set(copy, s);
+    return copy;
+  }
+
   private findSnapshot(arr: Arr): Arr {
     const h = hash(arr);
     let list = this.snapshots.get(h);
@@ -493,7 +501,7 @@ export class TieredProgram {
     const state = e.mergeState(status, leaves(e.leafTypes(status))).map((x, i) =>
       // A snapshot of a green array is the code's: the first tier gets a copy it may change.
       i < this.greens.length && typeof x === "object" && !this.immutable[i]
-        ? (x as Arr).slice()
+        ? this.copyOf(x as Arr)
         : x,
     ) as Value[];
     if (bottom) return { leave: state };
