@@ -30,6 +30,7 @@ import { renderSvg } from "./svg.ts";
 import { tlToC } from "./tl2c.ts";
 import { tlrToC } from "./tlr2c.ts";
 import { workloads, type Workload } from "./workloads.ts";
+import { futamuraArgs } from "./command.ts";
 import { builtin, language, type Lang, graphsOf } from "../generator/language.ts";
 import { GraphBuilder } from "../runtime/ir/build.ts";
 import { specialise } from "../runtime/specialiser/pe.ts";
@@ -300,7 +301,7 @@ async function runWorkload(
           : await runChild(
               process.execPath,
               [
-                root + "generator/futamura.mjs",
+                ...futamuraArgs(root + "generator/futamura.mjs"),
                 "run",
                 w.lang,
                 resolve(root, w.file),

@@ -9,6 +9,7 @@
 //! table; `--only memory` alone).
 
 import { spawnSync } from "node:child_process";
+import { futamuraArgs } from "./command.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -64,7 +65,13 @@ export function measureMemory(
   const answers = new Map<string, string>();
   for (let rep = 0; rep < reps; rep++)
     runs.forEach((r, i) => {
-      const args = ["generator/futamura.mjs", "run", "tlc", r.program, String(r.arg)];
+      const args = [
+        ...futamuraArgs(root + "generator/futamura.mjs"),
+        "run",
+        "tlc",
+        r.program,
+        String(r.arg),
+      ];
       const p = spawnSync(process.execPath, [...args, "--backend", r.backend, "--stats=json"], {
         cwd: root,
         encoding: "utf8",

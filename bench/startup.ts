@@ -5,6 +5,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
+import { futamuraArgs } from "./command.ts";
 
 const root = new URL("../", import.meta.url).pathname;
 
@@ -32,9 +33,9 @@ export function measureStartup(reps: number, log?: NodeJS.WritableStream): Start
     ["checkout", "generator/futamura.mjs"],
   ] as const)
     cases.push(
-      [`${form}: futamura --help`, [bin, "--help"]],
-      [`${form}: one-step program, interp`, [bin, ...program, "interp"]],
-      [`${form}: one-step program, jit`, [bin, ...program, "jit"]],
+      [`${form}: futamura --help`, [...futamuraArgs(root + bin), "--help"]],
+      [`${form}: one-step program, interp`, [...futamuraArgs(root + bin), ...program, "interp"]],
+      [`${form}: one-step program, jit`, [...futamuraArgs(root + bin), ...program, "jit"]],
     );
   const samples = cases.map(() => [] as number[]);
   for (let rep = 0; rep < reps; rep++)
