@@ -2,7 +2,9 @@
 // specialisation section (both specialisers in one process) measured and printed.
 
 import { describe, expect, it } from "vitest";
+import { readFileSync } from "node:fs";
 import { formatTable, runBench } from "../bench/harness.ts";
+import { futamuraArgs } from "../bench/command.ts";
 
 describe("bench", () => {
   it("runs a workload on interp and pe, and times both specialisers warm", async () => {
@@ -39,4 +41,13 @@ describe("bench", () => {
     expect(spec.ceiling).toBeCloseTo(spec.pe.walkMs / spec.builderMs, 0);
     expect(formatTable(report)).toMatch(/specialisation, warm[^]*square\s+\d+/);
   }, 60_000);
+});
+
+describe("the command the bench runs", () => {
+  it("is Node with the options on futamura's first line", () => {
+    const script = new URL("../generator/futamura.mjs", import.meta.url).pathname;
+    const first = readFileSync(script, "utf8").split("\n", 1)[0]!;
+    expect(first).toBe("#!/usr/bin/env -S node --v8-pool-size=0");
+    expect(futamuraArgs(script)).toEqual(["--v8-pool-size=0", script]);
+  });
 });
