@@ -74,7 +74,7 @@ export function reversePostorder(g: Graph): number[] {
  *  depth-first postorder reversed, the search taking successors in the order `succs` gives;
  *  the first entry's nodes, then those the next reaches that are not among them, and so on. */
 export function reversePostorderFrom(
-  entries: number | readonly number[],
+  entries: readonly number[],
   succs: (n: number) => number[],
 ): number[] {
   const order: number[] = [];
@@ -83,7 +83,7 @@ export function reversePostorderFrom(
     seen.add(n);
     return { n, succ: succs(n), next: 0 };
   };
-  for (const root of typeof entries === "number" ? [entries] : entries) {
+  for (const root of entries) {
     if (seen.has(root)) continue;
     const post: number[] = [];
     const stack = [enter(root)];
